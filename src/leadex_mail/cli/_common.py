@@ -1,0 +1,62 @@
+"""What every CLI module shares: the app context and error presentation."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from leadex_mail.config import Settings, load_settings
+from leadex_mail.errors import ContentError, LeadexError
+
+
+@dataclass
+class AppContext:
+    """Per-invocation state: where the configuration comes from, loaded once."""
+
+    config_path: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self, **overrides: Any) -> Settings:
+        """The validated settings; flag values in ``overrides`` win (None ignored)."""
+        if overrides and any(v is not None for v in overrides.values()):
+            return load_settings(self.config_path, overrides=overrides)
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """The current command's settings, with flag ``overrides``."""
+    ctx = click.get_current_context()
+    app = ctx.find_object(AppContext)
+    if app is None:  # invoked outside ``main`` (tests calling a subcommand directly)
+        app = AppContext()
+    return app.settings(**overrides)
+
+
+def echo_error(err: LeadexError) -> None:
+    """Print a LeadexError the way people should read it, on stderr."""
+    if isinstance(err, ContentError) and err.problems:
+        for problem in err.problems:
+            click.echo(problem.format(), err=True)
+        click.echo(f"error: {err.message}", err=True)
+    else:
+        click.echo(f"error: {err.message}", err=True)
+    if err.hint:
+        click.echo(f"hint: {err.hint}", err=True)
+
+
+class LeadexGroup(click.Group):
+    """A click group that turns LeadexError into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LeadexError as err:
+            echo_error(err)
+            sys.stdout.flush()
+            ctx.exit(err.exit_code)

@@ -1,0 +1,256 @@
+"""Configuration, validated once into a typed object.
+
+Sources, later ones winning: built-in defaults, the file ``leadex-mail.toml``
+(or the one named by ``--config`` / ``LEADEX_CONFIG``), the environment
+(``LEADEX_*``), then command-line flags. Secrets (``smtp_password``,
+``secret_key``) are read from the environment only.
+
+A TOML table flattens into the setting names: ``[smtp] host = "..."`` is the
+setting ``smtp_host``, overridden by ``LEADEX_SMTP_HOST``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, get_args, get_type_hints
+
+from leadex_mail.errors import ConfigError
+
+SECRETS = frozenset({"smtp_password", "secret_key"})
+CONFIG_FILE = "leadex-mail.toml"
+ENV_PREFIX = "LEADEX_"
+# Used only with the outbox transport, where nothing leaves the machine.
+DEV_SECRET_KEY = "leadex-dev-insecure-key-outbox-only"
+
+Transport = Literal["outbox", "smtp"]
+Security = Literal["starttls", "tls", "none"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of leadex-mail, with its default."""
+
+    # store
+    database_url: str = "sqlite:///subscribers.db"
+    # content
+    newsletters_dir: Path = Path("newsletters")
+    default_language: str = "sl"
+    # public web (unsubscribe, view in browser, archive, images)
+    public_url: str | None = None
+    images_url: str | None = None
+    # transport
+    transport: Transport | None = None  # None: smtp when smtp_host is set, else outbox
+    outbox_dir: Path = Path("outbox")
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # None: 587 starttls, 465 tls, 25 none
+    smtp_security: Security = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
+    smtp_max_per_connection: int = 100
+    smtp_allow_insecure: bool = False  # security "none" beyond loopback
+    # sender identity (None: taken from the brand file)
+    from_name: str | None = None
+    from_address: str | None = None
+    reply_to: str | None = None
+    list_id: str | None = None
+    unsubscribe_mailto: str | None = None
+    # DKIM
+    dkim_key_path: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    # sending policy
+    send_rate: str | None = None  # e.g. "600/min", "5000/h"
+    send_concurrency: int = 2
+    send_max_attempts: int = 5
+    send_backoff_seconds: float = 60.0
+    send_pause_after_failures: int = 10
+    send_lease_seconds: int = 300
+    test_recipients: tuple[str, ...] = ()
+    # secrets: environment only
+    secret_key: str | None = None
+    # subscribers
+    smtputf8: bool = False
+    consent_version: str = "2026-04"
+    confirm_expiry_days: int = 7
+    pending_purge_days: int = 30
+    # web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    # where each value came from: "default", a file path, "env LEADEX_X" or "flag"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def effective_transport(self) -> Transport:
+        """The transport in use: explicit, else smtp when a host is configured, else outbox."""
+        if self.transport:
+            return self.transport
+        return "smtp" if self.smtp_host else "outbox"
+
+    @property
+    def effective_smtp_port(self) -> int:
+        """The SMTP port, defaulting by security mode."""
+        if self.smtp_port:
+            return self.smtp_port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_security]
+
+    def signing_key(self) -> bytes:
+        """The HMAC key for tokens.
+
+        With the outbox transport a fixed development key is allowed so the
+        embedded demo works with no set-up; anything that reaches real people
+        needs ``LEADEX_SECRET_KEY``.
+        """
+        if self.secret_key:
+            return self.secret_key.encode()
+        if self.effective_transport == "outbox":
+            return DEV_SECRET_KEY.encode()
+        raise ConfigError(
+            "no secret key is configured for signing unsubscribe and view links",
+            hint="set LEADEX_SECRET_KEY in the environment (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+        )
+
+    def masked(self) -> dict[str, tuple[Any, str]]:
+        """Every setting as ``name -> (value, source)``, secrets masked."""
+        out: dict[str, tuple[Any, str]] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRETS and value:
+                value = "********"
+            out[f.name] = (value, self.sources.get(f.name, "default"))
+        return out
+
+
+_HINTS = get_type_hints(Settings)
+_NAMES = [f.name for f in dataclasses.fields(Settings) if f.name != "sources"]
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}".replace("-", "_")
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _coerce(name: str, raw: Any, origin: str) -> Any:
+    """Turn a raw value (TOML value or env string) into the setting's type."""
+    hint = _HINTS[name]
+    args = [a for a in get_args(hint) if a is not type(None)]
+    target = args[0] if args and get_args(hint) and hint.__class__.__name__ == "UnionType" else hint
+    if raw is None or raw == "":
+        return None if type(None) in get_args(hint) else raw
+    try:
+        if getattr(target, "__origin__", None) is Literal or get_args(target) and all(isinstance(a, str) for a in get_args(target)):
+            allowed = get_args(target)
+            if raw not in allowed:
+                raise ValueError(f"must be one of {', '.join(allowed)}")
+            return raw
+        if target is bool:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in {"1", "true", "yes", "on"}:
+                return True
+            if str(raw).lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError("must be true or false")
+        if target is int:
+            if isinstance(raw, bool):
+                raise ValueError("must be a whole number")
+            return int(raw)
+        if target is float:
+            return float(raw)
+        if target is Path:
+            return Path(str(raw)).expanduser()
+        if getattr(target, "__origin__", None) is tuple:
+            items = raw if isinstance(raw, list) else [s for s in str(raw).split(",")]
+            return tuple(str(s).strip() for s in items if str(s).strip())
+        if target is str:
+            if not isinstance(raw, str):
+                raise ValueError("must be text")
+            return raw
+    except ValueError as exc:
+        raise ConfigError(f"setting {name!r} from {origin}: {exc} (got {raw!r})") from None
+    return raw
+
+
+def load_settings(
+    config_path: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the effective ``Settings`` from file, environment and flags.
+
+    ``config_path`` None means ``$LEADEX_CONFIG`` or ``./leadex-mail.toml`` if
+    present. ``overrides`` are flag values; ``None`` values are ignored.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    explicit = config_path or env.get(f"{ENV_PREFIX}CONFIG")
+    path = Path(explicit) if explicit else Path(CONFIG_FILE)
+    if explicit and not path.is_file():
+        raise ConfigError(f"configuration file {path} does not exist", hint="check the --config path or LEADEX_CONFIG")
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}", hint="see docs/configuration.md for the format") from None
+        for name, raw in _flatten(table).items():
+            if name not in _NAMES:
+                raise ConfigError(f"{path}: unknown setting {name!r}", hint=_suggest(name))
+            if name in SECRETS:
+                raise ConfigError(
+                    f"{path}: {name!r} is a secret and may not be written in a file",
+                    hint=f"remove it from the file and set {ENV_PREFIX}{name.upper()} in the environment",
+                )
+            values[name] = _coerce(name, raw, str(path))
+            sources[name] = str(path)
+
+    for name in _NAMES:
+        key = f"{ENV_PREFIX}{name.upper()}"
+        if key in env:
+            values[name] = _coerce(name, env[key], f"environment {key}")
+            sources[name] = f"env {key}"
+
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name not in _NAMES:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, raw, "command line")
+        sources[name] = "flag"
+
+    settings = Settings(**values, sources=sources)
+    _validate(settings)
+    return settings
+
+
+def _suggest(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, _NAMES, n=1)
+    return f"did you mean {close[0]!r}?" if close else "see docs/configuration.md for the settings"
+
+
+def _validate(s: Settings) -> None:
+    if s.effective_transport == "smtp" and not s.smtp_host:
+        raise ConfigError("transport is 'smtp' but no SMTP host is configured", hint="set LEADEX_SMTP_HOST or [smtp] host")
+    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days"):
+        if getattr(s, name) < 1:
+            raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
+    if s.public_url and not s.public_url.startswith(("https://", "http://")):
+        raise ConfigError(f"public_url must start with https:// (got {s.public_url!r})")
+    if bool(s.dkim_key_path) != bool(s.dkim_selector):
+        raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")

@@ -1,0 +1,209 @@
+"""The issue model: what a communications officer writes, as typed objects.
+
+An issue is a folder ``newsletters/<slug>/`` with one YAML file per language
+edition (``sl.yaml``, ``en.yaml``, ...) and an ``images/`` folder. Each file
+parses into one ``Edition``. Text fields typed ``Markdown`` hold sanitised
+Markdown (bold, italics, links, lists; never raw HTML); the render layer
+turns them into HTML and plain text.
+
+This module is the contract between content (loading, validation) and
+render; it has no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Markdown = Annotated[str, Field(description="Markdown text: **bold**, *italic*, [links](https://...), lists. No HTML.")]
+Url = Annotated[
+    str,
+    Field(description="An absolute https:// (or http://, mailto:) address. '#' marks an address still to be filled in; `check` flags it."),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Image(_Strict):
+    """A picture: a file under the issue's ``images/`` folder, or an https URL."""
+
+    src: str = Field(description="Path relative to the issue folder (images/kickoff.jpg) or an https:// URL.")
+    alt: str = Field(description="What the picture shows, for people who cannot see it. Empty only when decorative.")
+    decorative: bool = Field(False, description="True when the picture adds nothing to the text (then alt may be empty).")
+    link: Url | None = Field(None, description="Where a click on the picture leads.")
+
+
+class Link(_Strict):
+    """A link or button: a label and an address."""
+
+    label: str | None = Field(None, description="Text shown; when omitted the language's default (e.g. 'VEČ TUKAJ').")
+    url: Url
+
+
+class Interview(_Strict):
+    """One interview: who (person, role, organisation), a link, a picture and a line about it.
+
+    Rendered as: ``{lead} [{person}, {role} ({organisation})]({url}) {summary}``.
+    """
+
+    person: str = Field(description="The person interviewed.")
+    role: str | None = Field(None, description="Their role, shown after the name with a comma.")
+    organisation: str | None = Field(None, description="Their organisation, shown in brackets.")
+    url: Url = Field(description="Where the interview can be watched or read.")
+    image: Image | None = None
+    lead: str | None = Field(None, description="Words before the name, e.g. 'Predstavnica deležnikov'.")
+    summary: Markdown = Field(description="One line after the name: what the interview is about.")
+
+
+class MastheadSection(_Strict):
+    """The issue's header: title and the month and year of the issue."""
+
+    type: Literal["masthead"]
+    title: str | None = Field(None, description="Defaults to the edition's title.")
+    image: Image | None = None
+
+
+class StorySection(_Strict):
+    """A news story, e.g. the kick-off meeting: heading, picture, text and a 'more here' link."""
+
+    type: Literal["story"]
+    heading: str
+    image: Image | None = None
+    body: Markdown
+    more: Link | None = Field(None, description="The 'more here' link after the text.")
+
+
+class ProjectSection(_Strict):
+    """The project block: name, tagline, logo and buttons (project video, website)."""
+
+    type: Literal["project"]
+    name: str
+    tagline: str | None = Field(None, description="Line breaks are kept.")
+    logo: Image | None = None
+    buttons: list[Link] = Field(default_factory=list)
+
+
+class StudyVisitSection(_Strict):
+    """A study visit with interviews. ``style: spotlight`` gives it the highlighted 'in the spotlight' look."""
+
+    type: Literal["study_visit"]
+    style: Literal["spotlight", "story"] = "story"
+    heading: str
+    image: Image | None = None
+    body: Markdown
+    more: Link | None = None
+    interviews_heading: str | None = Field(None, description="Line before the interviews, e.g. 'Oglej si intervjuje z uvodnega sestanka:'.")
+    interviews: list[Interview] = Field(default_factory=list)
+
+
+class GoodPracticesSection(_Strict):
+    """Good practices: a heading, a short text and a button."""
+
+    type: Literal["good_practices"]
+    heading: str
+    image: Image | None = None
+    body: Markdown
+    button: Link
+
+
+class EventItem(_Strict):
+    """One dated event."""
+
+    title: str
+    date: dt.date = Field(description="First day, YYYY-MM-DD.")
+    end_date: dt.date | None = Field(None, description="Last day for events of several days.")
+    body: Markdown
+    more: Link | None = None
+    image: Image | None = None
+
+
+class EventsSection(_Strict):
+    """Participation in events: a heading and dated items."""
+
+    type: Literal["events"]
+    heading: str
+    items: list[EventItem] = Field(min_length=1)
+
+
+class Partner(_Strict):
+    """One project partner."""
+
+    country: str
+    organisation: str
+    url: Url | None = None
+    logo: Image | None = None
+
+
+class PartnersSection(_Strict):
+    """The list of partners (country – organisation), two columns on wide screens."""
+
+    type: Literal["partners"]
+    heading: str
+    items: list[Partner] = Field(min_length=1)
+
+
+Section = Annotated[
+    Union[
+        MastheadSection,
+        StorySection,
+        ProjectSection,
+        StudyVisitSection,
+        GoodPracticesSection,
+        EventsSection,
+        PartnersSection,
+    ],
+    Field(discriminator="type"),
+]
+
+SECTION_TYPES: tuple[str, ...] = ("masthead", "story", "project", "study_visit", "good_practices", "events", "partners")
+
+
+class Edition(_Strict):
+    """One language edition of an issue (one YAML file)."""
+
+    language: str = Field(description="Language code of this edition: sl, en, ...", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    title: str = Field(description="The newsletter's title as shown in the header, e.g. 'LeadEx novice št. 1'.")
+    subject: str = Field(description="The email subject line (at most 78 characters recommended).")
+    preheader: str = Field("", description="The preview line mail apps show after the subject.")
+    number: int = Field(ge=1, description="The issue number.")
+    date: dt.date = Field(description="Publication date, YYYY-MM-DD; the header shows month and year.")
+    sections: list[Section] = Field(min_length=1)
+
+
+class Brand(_Strict):
+    """What every issue shares: identity, colours, funding statement, footer."""
+
+    name: str = "LeadEx"
+    logo: Image | None = None
+    primary_color: str = Field("#0b4f8a", pattern=r"^#[0-9a-fA-F]{6}$")
+    accent_color: str = Field("#f2a900", pattern=r"^#[0-9a-fA-F]{6}$")
+    text_color: str = Field("#1f2933", pattern=r"^#[0-9a-fA-F]{6}$")
+    background_color: str = Field("#f4f6f8", pattern=r"^#[0-9a-fA-F]{6}$")
+    from_name: str = "LeadEx"
+    from_address: str = "newsletter@example.org"
+    reply_to: str | None = None
+    contact_address: str = Field("", description="Postal or contact address shown in the footer.")
+    funding: dict[str, str] = Field(default_factory=dict, description="Funding statement per language code.")
+    funding_logo: Image | None = None
+    website: Url | None = None
+    social: list[Link] = Field(default_factory=list)
+
+
+class Issue(BaseModel):
+    """An issue: its folder, the shared brand and every language edition."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    slug: str
+    folder: str = Field(description="Path of the issue folder.")
+    brand: Brand
+    editions: dict[str, Edition]
+    default_language: str
+
+    def edition(self, language: str | None = None) -> Edition:
+        """The edition in ``language``, falling back to the default edition."""
+        return self.editions.get(language or self.default_language) or self.editions[self.default_language]

@@ -1,0 +1,48 @@
+"""The one small interface every transport implements.
+
+The campaign runner and ``send-test`` receive a ``Transport`` (built by
+``leadex_mail.delivery.transports.make_transport(settings)``); they never
+reach for SMTP or the file system themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a transport did with one message, stored with the delivery.
+
+    ``reply`` is the server's answer (``"250 2.0.0 Ok: queued as ..."``) or,
+    for the outbox, the file written. ``refused`` maps refused recipients to
+    their reply.
+    """
+
+    reply: str
+    refused: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        """True when no recipient was refused."""
+        return not self.refused
+
+
+class Transport(Protocol):
+    """Hands finished message bytes to the next hop.
+
+    ``send`` raises ``TemporaryFailure`` (retry later: 4xx, timeouts, dropped
+    connections) or ``PermanentFailure`` (5xx for the recipient); anything
+    else it raises is a bug. Transports are used from one thread each.
+    """
+
+    name: str
+
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
+        """Deliver ``data`` (a complete RFC 5322 message) to ``recipients``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections or files; safe to call twice."""
+        ...

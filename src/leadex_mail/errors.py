@@ -1,0 +1,147 @@
+"""The one exception tree of leadex-mail.
+
+Everything the core raises for a user's or operator's mistake derives from
+``LeadexError``; third-party errors are wrapped where they enter, with
+context. Only the CLI and web layers turn these into messages for people.
+
+    LeadexError                      (message + optional hint)
+    ├── ConfigError                  leadex-mail.toml / LEADEX_* / flags
+    ├── ContentError                 issue files; carries every Problem found
+    │   └── IssueNotFound
+    ├── RenderError                  templates, MJML, images
+    ├── StoreError                   subscriber store
+    │   ├── NotFound
+    │   ├── Suppressed               address erased/unsubscribed/bounced
+    │   └── ImportFailed             a CSV import that wrote nothing
+    ├── DeliveryError
+    │   ├── TransportError           a transport could not deliver
+    │   │   ├── TemporaryFailure     4xx, dropped connection: retry later
+    │   │   └── PermanentFailure     5xx for this recipient: do not retry
+    │   └── CampaignError            campaign state (paused, unknown, ...)
+    └── TokenError                   forged, tampered or expired token
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LeadexError(Exception):
+    """Base of every error leadex-mail reports to a person.
+
+    ``message`` says what went wrong in plain words; ``hint`` says what to
+    do about it. ``exit_code`` is what the CLI exits with.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(LeadexError):
+    """Configuration is missing, malformed or inconsistent."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a look) in an issue's files.
+
+    ``path`` is the field path inside the file, e.g. ``sections[3].items[0].url``.
+    ``severity`` is ``"error"`` (cannot render/send) or ``"warning"`` (lint).
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+    def location(self) -> str:
+        """``file:line:col`` as far as it is known."""
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def format(self) -> str:
+        """One human line (plus a hint line), as the CLI prints it."""
+        where = f" ({self.path})" if self.path else ""
+        text = f"{self.location()}: {self.severity}: {self.message}{where}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+class ContentError(LeadexError):
+    """An issue's files are invalid; ``problems`` lists all that was found."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems: list[Problem] = list(problems or [])
+
+
+class IssueNotFound(ContentError):
+    """No issue folder (or edition) where one was named."""
+
+
+class RenderError(LeadexError):
+    """Rendering an edition failed (template, MJML, image processing)."""
+
+
+class StoreError(LeadexError):
+    """The subscriber store refused or failed an operation."""
+
+
+class NotFound(StoreError):
+    """A subscriber, list or campaign that does not exist."""
+
+
+class Suppressed(StoreError):
+    """The address is suppressed (erased, unsubscribed, bounced, complained)."""
+
+
+class ImportFailed(StoreError):
+    """A CSV import failed as a whole; nothing was written."""
+
+
+class DeliveryError(LeadexError):
+    """Building or sending messages failed."""
+
+
+class TransportError(DeliveryError):
+    """A transport could not hand a message over.
+
+    ``reply`` keeps the server's answer (e.g. ``"451 4.3.0 try later"``).
+    """
+
+    def __init__(self, message: str, *, reply: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reply = reply
+
+
+class TemporaryFailure(TransportError):
+    """Worth retrying later: 4xx replies, timeouts, dropped connections."""
+
+
+class PermanentFailure(TransportError):
+    """Not worth retrying for this recipient: 5xx replies."""
+
+
+class CampaignError(DeliveryError):
+    """A campaign cannot proceed (unknown, paused, inconsistent)."""
+
+
+class TokenError(LeadexError):
+    """A signed token is forged, tampered with, for another purpose, or expired."""
