@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from leadex_mail import __version__
-from leadex_mail.cli import config_cmd, content, delivery, render, sendtest, store, web
+from leadex_mail.cli import config_cmd, content, delivery, preview, render, sendtest, store, web
 from leadex_mail.cli._common import AppContext, LeadexGroup
 
 
@@ -31,5 +31,5 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = AppContext(config_path=config_path)
 
 
-for _module in (content, render, store, sendtest, delivery, web, config_cmd):
+for _module in (content, render, preview, store, sendtest, delivery, web, config_cmd):
     _module.register(main)
