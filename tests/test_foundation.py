@@ -97,3 +97,22 @@ def test_smtp_fixture_is_a_real_server(smtp_server):
     with smtplib.SMTP(smtp_server.host, smtp_server.port) as client:
         client.sendmail("a@example.org", ["b@example.org"], b"Subject: hi\r\n\r\nbody\r\n")
     assert smtp_server.to("b@example.org")[0].message()["Subject"] == "hi"
+
+
+def test_documented_example_config_loads(tmp_path):
+    """The example in docs/configuration.md is valid, and every setting is documented."""
+    from pathlib import Path
+
+    from leadex_mail.config import _NAMES
+
+    REPO = Path(__file__).resolve().parents[1]
+
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg = tmp_path / "leadex-mail.toml"
+    cfg.write_text(example)
+    s = load_settings(cfg, environ={})
+    assert s.smtp_host == "smtp.example.org" and s.send_rate == "600/min"
+    assert s.test_recipients == ("editor@example.org",) and s.dkim_selector == "leadex"
+    for name in _NAMES:
+        assert f"`{name}`" in doc or name.startswith(("from_", "reply_to", "dkim_", "web_")), f"{name} undocumented"
