@@ -1,0 +1,109 @@
+"""The preview web app: a thin Starlette face over ``build_preview`` and ``LiveState``.
+
+    GET /                 the page: language switch, desktop + mobile views,
+                          text part, check results (or the problems)
+    GET /email/<lang>     one edition's HTML with sample values, for the iframes
+    GET /img/<cid>        inline (CID) images, which a browser cannot resolve
+    GET /events           Server-Sent Events: ``reload`` after every rebuild
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import AsyncIterator
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+import leadex_mail
+from leadex_mail.config import Settings
+from leadex_mail.preview.build import Preview, build_preview
+from leadex_mail.preview.live import LiveState, watch_and_refresh
+
+
+def templates_dir() -> Path:
+    """The templates folder: packaged in the wheel, else the source checkout's."""
+    packaged = Path(leadex_mail.__file__).parent / "_templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "templates"
+
+
+def watched_sources(preview: Preview, settings: Settings) -> tuple[list[Path], list[Path]]:
+    """``(folders, files)`` whose changes change the preview: issue, templates, brand file."""
+    folders = [p for p in (preview.issue_folder, templates_dir()) if p is not None]
+    issue_parent = preview.issue_folder.parent if preview.issue_folder else settings.newsletters_dir
+    files = sorted({issue_parent / "brand.yaml", settings.newsletters_dir / "brand.yaml"})
+    return folders, files
+
+
+def _page_env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir() / "preview"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Starlette:
+    """The preview app for one issue, built once now and again on every save.
+
+    ``watch=False`` turns live reload off (the page still works, statically).
+    """
+    state = LiveState(build_preview(issue_ref, settings), rebuild=lambda: build_preview(issue_ref, settings))
+    env = _page_env()
+
+    async def page(request: Request) -> Response:
+        preview = state.preview
+        lang = preview.pick_language(request.query_params.get("lang"))
+        template = env.get_template("page.html")
+        body = template.render(preview=preview, lang=lang, edition=preview.editions.get(lang), version=state.version)
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def email(request: Request) -> Response:
+        preview = state.preview
+        edition = preview.editions.get(request.path_params["lang"])
+        if edition is None:
+            reason = "the issue has errors; see the preview page" if not preview.ok else "no such edition"
+            return PlainTextResponse(reason, status_code=409 if not preview.ok else 404)
+        return HTMLResponse(edition.html, headers={"Cache-Control": "no-store"})
+
+    async def image(request: Request) -> Response:
+        img = state.preview.images.get(request.path_params["cid"])
+        if img is None:
+            return PlainTextResponse("no such inline image", status_code=404)
+        return Response(img.data, media_type=img.mime_type, headers={"Cache-Control": "no-store"})
+
+    async def events(request: Request) -> Response:
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(state.events(), media_type="text/event-stream", headers=headers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if watch:
+            folders, files = watched_sources(state.preview, settings)
+            task = asyncio.create_task(watch_and_refresh(state, folders, files, stop))
+        try:
+            yield
+        finally:
+            state.close()
+            stop.set()
+            if task is not None:
+                await task
+
+    app = Starlette(
+        routes=[
+            Route("/", page),
+            Route("/email/{lang}", email),
+            Route("/img/{cid:path}", image),
+            Route("/events", events),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.live = state
+    return app

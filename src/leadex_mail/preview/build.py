@@ -1,0 +1,162 @@
+"""Build what the preview page shows, from an issue folder, without HTTP.
+
+``build_preview`` loads the issue, renders every edition, runs the checks
+and fills personal placeholders with sample values. It never raises for bad
+content: a preview server must survive a bad save, so a failure becomes a
+``Preview`` whose ``problems`` say what is wrong and where, and the next
+good save recovers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote, unquote
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import ContentError, LeadexError, Problem
+from leadex_mail.render.result import InlineImage, RenderedEdition
+
+log = logging.getLogger(__name__)
+
+# What a reader of the preview sees where a subscriber's own values go.
+SAMPLE_NAME = "Ana Novak"
+SAMPLE_URL = "#preview"
+IMAGE_ROUTE = "/img/"
+
+# ``cid:`` references in attribute values (src="cid:x") and CSS (url(cid:x)).
+_CID_REF = re.compile(r"""(?P<open>["'(])cid:(?P<cid>[^"')\s>]+)""")
+
+
+@dataclass(frozen=True)
+class PreviewEdition:
+    """One language edition as the preview shows it: sample-personalised HTML and text."""
+
+    language: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Everything the preview page shows for one state of the issue's files.
+
+    When the content could not be loaded or rendered, ``editions`` is empty,
+    ``error`` holds the message and ``problems`` say where; otherwise
+    ``problems`` are the check results.
+    """
+
+    issue_ref: str
+    slug: str
+    languages: tuple[str, ...] = ()
+    default_language: str = ""
+    editions: Mapping[str, PreviewEdition] = field(default_factory=dict)
+    images: Mapping[str, InlineImage] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    error: LeadexError | None = None
+    issue_folder: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every edition rendered (check warnings may still exist)."""
+        return self.error is None
+
+    def pick_language(self, wanted: str | None) -> str:
+        """``wanted`` if there is such an edition, else the default edition's language."""
+        if wanted and wanted in self.editions:
+            return wanted
+        return self.default_language
+
+
+def sample_values() -> dict[str, str]:
+    """Per-recipient values for the preview: a sample name, links that go nowhere."""
+    return {"name": SAMPLE_NAME, "unsubscribe_url": SAMPLE_URL, "preferences_url": SAMPLE_URL, "view_url": SAMPLE_URL}
+
+
+def rewrite_cids(html: str, route: str = IMAGE_ROUTE) -> str:
+    """Point ``cid:`` image references at the preview's image route.
+
+    Mail clients resolve ``cid:`` against the message's inline parts; a
+    browser cannot, so for the preview only they become ``/img/<cid>``.
+    """
+    return _CID_REF.sub(lambda m: f"{m['open']}{route}{quote(unquote(m['cid']), safe='@.-_~')}", html)
+
+
+def preview_edition(rendered: RenderedEdition) -> PreviewEdition:
+    """The preview form of a rendered edition: sample values in, ``cid:`` rewritten."""
+    html, text = rendered.personalise(sample_values())
+    html = rewrite_cids(html)
+    return PreviewEdition(
+        language=rendered.language,
+        subject=rendered.subject,
+        preheader=rendered.preheader,
+        html=html,
+        text=text,
+        size_bytes=len(rendered.html.encode("utf-8")),
+    )
+
+
+def guess_issue_folder(issue_ref: str, settings: Settings) -> Path:
+    """Where the issue's files live, even when they do not load.
+
+    The live-reload watcher needs the folder before (and while) the content
+    is broken; a path that exists wins, else ``<newsletters_dir>/<ref>``.
+    """
+    as_path = Path(issue_ref)
+    if as_path.is_dir():
+        return as_path.resolve()
+    return (settings.newsletters_dir / issue_ref).resolve()
+
+
+def build_preview(issue_ref: str, settings: Settings) -> Preview:
+    """Load, render and check the issue; return what the preview page shows.
+
+    Bad content never raises: it comes back as ``Preview.error`` plus the
+    problems (file:line:col and a hint) so the page can show them.
+    """
+    # Imported here so the preview's mechanics load even while a layer below is broken.
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.render.check import check_issue
+    from leadex_mail.render.pipeline import render_edition
+
+    folder = guess_issue_folder(issue_ref, settings)
+    slug = folder.name
+    try:
+        issue = load_issue(issue_ref, settings)
+        slug, folder = issue.slug, Path(issue.folder).resolve()
+        rendered = [render_edition(issue, lang, settings) for lang in _ordered_languages(issue.editions, issue.default_language)]
+        problems = tuple(check_issue(issue, settings))
+    except LeadexError as err:
+        return _failed(issue_ref, slug, folder, err)
+    editions = {r.language: preview_edition(r) for r in rendered}
+    images = {img.cid: img for r in rendered for img in r.inline_images}
+    return Preview(
+        issue_ref=issue_ref,
+        slug=slug,
+        languages=tuple(editions),
+        default_language=issue.default_language,
+        editions=editions,
+        images=images,
+        problems=problems,
+        issue_folder=folder,
+    )
+
+
+def _ordered_languages(editions: Mapping[str, object], default: str) -> list[str]:
+    """The default edition first, then the others alphabetically (stable links)."""
+    return sorted(editions, key=lambda lang: (lang != default, lang))
+
+
+def _failed(issue_ref: str, slug: str, folder: Path, err: LeadexError) -> Preview:
+    """A preview that shows why the content cannot be shown."""
+    problems = tuple(err.problems) if isinstance(err, ContentError) else ()
+    if not problems:
+        problems = (Problem(file=str(folder), line=None, column=None, path="", message=err.message, hint=err.hint),)
+    log.info("preview of %s failed: %s", issue_ref, err.message)
+    return Preview(issue_ref=issue_ref, slug=slug, problems=problems, error=err, issue_folder=folder)

@@ -1,0 +1,103 @@
+"""Serve the preview app with uvicorn, on 127.0.0.1 only.
+
+The preview shows unsent issues and has no authentication, so it never
+listens beyond loopback. The socket is bound before uvicorn starts, so the
+URL (with the real port when ``--port 0`` asks for any free one) is known
+up front and a busy port is a clear error instead of a log line.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Callable
+
+import uvicorn
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import IssueNotFound, LeadexError
+from leadex_mail.preview.app import create_app
+from leadex_mail.preview.live import LiveState
+
+HOST = "127.0.0.1"
+
+
+class PreviewError(LeadexError):
+    """The preview server could not start (e.g. its port is taken)."""
+
+
+def bind_loopback(port: int) -> socket.socket:
+    """A listening-ready TCP socket on 127.0.0.1:``port`` (0: any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        hint = "choose another --port, or --port 0 for any free one"
+        if exc.errno == errno.EADDRINUSE:
+            raise PreviewError(f"port {port} on {HOST} is already in use", hint=hint) from None
+        raise PreviewError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", hint=hint) from None
+    return sock
+
+
+class PreviewServer(uvicorn.Server):
+    """A uvicorn server that ends the pages' event streams when it stops.
+
+    Without this, uvicorn's graceful shutdown would wait for every open
+    preview tab, whose event stream never ends by itself.
+    """
+
+    def __init__(self, config: uvicorn.Config, live: LiveState, sock: socket.socket) -> None:
+        super().__init__(config)
+        self.live = live
+        self.sock = sock
+
+    @property
+    def url(self) -> str:
+        """The address to open, e.g. ``http://127.0.0.1:8765/``."""
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}/"
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close the event streams first, then shut down as uvicorn does."""
+        self.live.close()
+        await super().shutdown(sockets)
+
+    def serve_forever(self) -> None:
+        """Serve until interrupted (Ctrl-C) or ``should_exit`` is set."""
+        self.run(sockets=[self.sock])
+
+
+def make_server(issue_ref: str, settings: Settings, *, port: int = 0, watch: bool = True) -> PreviewServer:
+    """Build the app for ``issue_ref`` and a server bound to 127.0.0.1:``port``.
+
+    Raises ``IssueNotFound`` when there is no such issue at all; any other
+    content problem is shown on the page, so it can be fixed while watching.
+    """
+    app = create_app(issue_ref, settings, watch=watch)
+    live: LiveState = app.state.live
+    if isinstance(live.preview.error, IssueNotFound):
+        raise live.preview.error
+    sock = bind_loopback(port)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3)
+    return PreviewServer(config, live, sock)
+
+
+def serve(
+    issue_ref: str,
+    settings: Settings,
+    *,
+    port: int = 0,
+    language: str | None = None,
+    on_ready: Callable[[str], None] = lambda url: None,
+) -> None:
+    """Serve the live preview of ``issue_ref`` until interrupted.
+
+    ``on_ready`` receives the page's URL (with ``?lang=`` when ``language``
+    is given) before serving starts, e.g. to print it and open a browser.
+    """
+    server = make_server(issue_ref, settings, port=port)
+    url = server.url + (f"?lang={language}" if language else "")
+    on_ready(url)
+    server.serve_forever()
