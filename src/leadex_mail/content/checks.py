@@ -1,0 +1,115 @@
+"""Checks a valid-looking edition must still pass before it can be rendered.
+
+Pydantic checks shapes and types; these check meaning: no raw HTML in
+Markdown (it would reach the mail unsanitised), no per-recipient
+placeholders (they would be filled with someone's address), absolute link
+addresses, and image files that exist inside the issue folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pydantic import BaseModel
+
+from leadex_mail.content.walk import images, leaves
+from leadex_mail.content.yamlsource import SourceMap
+from leadex_mail.errors import Problem
+
+PLACEHOLDER_MARK = "[[LX:"
+URL_SCHEMES = ("https://", "http://", "mailto:")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+# '#' and '' are allowed to load (a draft) but `check` flags them (lint.py).
+UNFINISHED_URLS = ("#", "")
+
+_MD = MarkdownIt("commonmark")
+
+
+def markdown_tokens(text: str) -> Iterator[Token]:
+    """Every token of ``text`` parsed as CommonMark, inline children included."""
+    for token in _MD.parse(text):
+        yield token
+        yield from token.children or ()
+
+
+def is_remote(src: str) -> bool:
+    """True when an image ``src`` is an address, not a file in the issue folder."""
+    return src.startswith(("https://", "http://"))
+
+
+def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, base: Path) -> list[Problem]:
+    """All meaning problems in ``data`` (plain, shaped like ``model``); images resolve under ``base``.
+
+    Runs on plain data, not on a validated model, so a file with a type
+    error still gets its other problems reported in the same run.
+    """
+    problems: list[Problem] = []
+    for leaf in leaves(data, model):
+        if isinstance(leaf.value, str) and PLACEHOLDER_MARK in leaf.value:
+            problems.append(
+                smap.problem(
+                    leaf.path,
+                    "contains a placeholder reserved for per-recipient values ([[LX:...]])",
+                    f"remove it; {', '.join(_placeholders())} are filled in by leadex-mail itself",
+                )
+            )
+        if leaf.kind == "markdown" and isinstance(leaf.value, str):
+            problems.extend(_markdown_problems(leaf.value, leaf.path, smap))
+        elif leaf.kind == "url" and isinstance(leaf.value, str) and not _url_ok(leaf.value):
+            problems.append(_bad_url(leaf.value, leaf.path, smap))
+    for path, image in images(data, model):
+        src = image.get("src")
+        problem = _image_problem(src, base, smap, (*path, "src")) if isinstance(src, str) else None
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _placeholders() -> list[str]:
+    # Imported here, not at the top: render imports content, so a top-level
+    # import of render from content could become a cycle.
+    from leadex_mail.render.result import PLACEHOLDERS
+
+    return list(PLACEHOLDERS.values())
+
+
+def _url_ok(url: str) -> bool:
+    return url in UNFINISHED_URLS or url.startswith(URL_SCHEMES)
+
+
+def _bad_url(url: str, path: tuple, smap: SourceMap) -> Problem:
+    return smap.problem(path, f"{url!r} is not a complete address", "write the whole address starting with https:// (or mailto:)")
+
+
+def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]:
+    problems = []
+    tags: list[str] = []
+    for token in markdown_tokens(text):
+        if token.type in ("html_inline", "html_block"):
+            tags.append(token.content.strip().splitlines()[0][:40])
+        elif token.type == "link_open":
+            href = str(token.attrs.get("href", ""))
+            if not _url_ok(href):
+                problems.append(_bad_url(href, path, smap))
+    if tags:
+        shown = ", ".join(dict.fromkeys(tags))
+        problems.insert(0, smap.problem(path, f"raw HTML is not allowed in text: {shown}", "use Markdown instead: **bold**, *italic*, [label](https://...)"))
+    return problems
+
+
+def _image_problem(src: str, base: Path, smap: SourceMap, path: tuple) -> Problem | None:
+    if is_remote(src):
+        return None
+    if not src:
+        return smap.problem(path, "the image has no file", "write the file name, e.g. images/photo.jpg")
+    if Path(src).suffix.lower() not in IMAGE_SUFFIXES:
+        return smap.problem(path, f"image {src!r} is not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it")
+    target = (base / src).resolve()
+    if not target.is_relative_to(base.resolve()):
+        return smap.problem(path, f"image {src!r} is outside the folder {base}", "copy the picture into the images/ folder")
+    if not target.is_file():
+        return smap.problem(path, f"image file {src!r} does not exist", f"put the file at {base / src} or correct the name")
+    return None

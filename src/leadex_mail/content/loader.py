@@ -1,0 +1,218 @@
+"""Load an issue folder (and the shared brand file) into a validated ``Issue``.
+
+    issue = load_issue("2026-04-leadex-01", settings)   # or a folder path
+    issue.edition("sl").sections[0]
+
+Every problem in every file is collected first and raised together as one
+``ContentError`` whose ``problems`` each name file, line, column and field
+path. Where each field stood is kept beside the issue (``issue_locations``)
+so that lint warnings can point at lines too.
+
+Image paths: every local ``src`` in a loaded ``Issue`` is relative to
+``issue.folder`` (brand images are rebased from the brand file's folder),
+so ``image_path(issue, image)`` is simply the folder joined with ``src``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from leadex_mail.config import Settings
+from leadex_mail.content.checks import check_data, is_remote
+from leadex_mail.content.model import Brand, Edition, Image, Issue
+from leadex_mail.content.problems import translate
+from leadex_mail.content.yamlsource import SourceMap, YamlSyntaxProblem, load_yaml
+from leadex_mail.errors import ContentError, IssueNotFound, Problem
+
+BRAND_FILE = "brand.yaml"
+EDITION_SUFFIXES = (".yaml", ".yml")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class IssueLocations:
+    """Where the fields of a loaded issue stand: one ``SourceMap`` per edition, one for the brand."""
+
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    editions: dict[str, SourceMap] = field(default_factory=dict)
+    brand: SourceMap | None = None
+    brand_file: Path | None = None
+
+    def edition(self, language: str) -> SourceMap:
+        """The source map of one edition (an empty one pointing at the file when unknown)."""
+        return self.editions.get(language) or SourceMap(str(self.folder / f"{language}.yaml"))
+
+
+# Kept beside each Issue (frozen pydantic models take no extra attributes).
+_LOCATIONS: dict[int, IssueLocations] = {}
+
+
+def load_issue(ref: str | Path, settings: Settings) -> Issue:
+    """Load and validate the issue ``ref``: a folder path, or a slug under ``settings.newsletters_dir``.
+
+    Raises ``IssueNotFound`` when there is no such issue, ``ContentError``
+    with every problem of every file (brand included) when it is invalid.
+    """
+    folder = _find_folder(ref, settings)
+    files = _edition_files(folder)
+    problems: list[Problem] = []
+    brand_path = brand_file(settings, folder)
+    brand, brand_map = _load_brand_file(brand_path, problems)
+    locations = IssueLocations(folder, brand=brand_map, brand_file=brand_path)
+    editions: dict[str, Edition] = {}
+    for language, path in files.items():
+        edition, smap = _load_model(path, Edition, folder, problems)
+        locations.files[language] = path
+        locations.editions[language] = smap
+        if edition is not None:
+            editions[language] = edition
+    if problems:
+        raise ContentError(_summary(folder.name, problems), _ordered(problems))
+    default = settings.default_language if settings.default_language in editions else next(iter(editions))
+    issue = Issue(slug=folder.name, folder=str(folder), brand=_rebase_brand(brand, brand_path, folder), editions=editions, default_language=default)
+    _LOCATIONS[id(issue)] = locations
+    weakref.finalize(issue, _LOCATIONS.pop, id(issue), None)
+    return issue
+
+
+def load_brand(settings: Settings) -> Brand:
+    """The brand shared by every issue, from ``<newsletters_dir>/brand.yaml`` (defaults when absent).
+
+    Image ``src`` values stay as written: relative to the brand file's folder.
+    """
+    problems: list[Problem] = []
+    brand, _ = _load_brand_file(settings.newsletters_dir / BRAND_FILE, problems)
+    if problems:
+        raise ContentError(_summary(BRAND_FILE, problems), _ordered(problems))
+    return brand
+
+
+def issue_edition_path(issue: Issue, lang: str) -> Path:
+    """The YAML file the ``lang`` edition of ``issue`` was loaded from."""
+    found = _LOCATIONS.get(id(issue))
+    if found and lang in found.files:
+        return found.files[lang]
+    return Path(issue.folder) / f"{lang}.yaml"
+
+
+def issue_locations(issue: Issue) -> IssueLocations:
+    """Where every field of ``issue`` stands in its files (for located lint warnings)."""
+    found = _LOCATIONS.get(id(issue))
+    if found is None:  # an Issue built by hand, not by load_issue
+        folder = Path(issue.folder)
+        found = IssueLocations(folder, files={lang: folder / f"{lang}.yaml" for lang in issue.editions})
+    return found
+
+
+def image_path(issue: Issue, image: Image) -> Path | None:
+    """The file of a local image of ``issue`` (brand images included); None for an https:// image."""
+    if is_remote(image.src):
+        return None
+    return Path(os.path.normpath(Path(issue.folder) / image.src))
+
+
+def brand_file(settings: Settings, folder: Path | None = None) -> Path:
+    """The brand file for an issue: beside the issue folder if there is one, else in ``newsletters_dir``."""
+    if folder is not None and (folder.parent / BRAND_FILE).is_file():
+        return folder.parent / BRAND_FILE
+    return settings.newsletters_dir / BRAND_FILE
+
+
+def issue_slugs(settings: Settings) -> list[str]:
+    """The slugs of the issue folders under ``newsletters_dir`` (folders holding an edition file), sorted."""
+    root = settings.newsletters_dir
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and _edition_files_or_empty(p))
+
+
+def _find_folder(ref: str | Path, settings: Settings) -> Path:
+    path = Path(ref)
+    if path.is_dir():
+        return path
+    candidate = settings.newsletters_dir / str(ref)
+    if candidate.is_dir():
+        return candidate
+    known = issue_slugs(settings)
+    hint = f"issues in {settings.newsletters_dir}: {', '.join(known)}" if known else "create one with `leadex-mail new SLUG`"
+    raise IssueNotFound(f"no issue {str(ref)!r}: neither a folder nor a slug under {settings.newsletters_dir}", hint=hint)
+
+
+def _edition_files_or_empty(folder: Path) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix in EDITION_SUFFIXES and not p.name.startswith((".", "_"))}
+
+
+def _edition_files(folder: Path) -> dict[str, Path]:
+    files = _edition_files_or_empty(folder)
+    if not files:
+        raise IssueNotFound(f"the issue folder {folder} has no edition file", hint="add one YAML file per language, e.g. sl.yaml (see `leadex-mail new`)")
+    bad = [Problem(str(path), None, None, "", f"the file name {path.name!r} is not a language code", "name edition files by language: sl.yaml, en.yaml, ...") for lang, path in files.items() if not LANGUAGE_RE.match(lang)]
+    if bad:
+        raise ContentError(_summary(folder.name, bad), bad)
+    return files
+
+
+def _load_brand_file(path: Path, problems: list[Problem]) -> tuple[Brand, SourceMap | None]:
+    if not path.is_file():
+        return Brand(), None
+    brand, smap = _load_model(path, Brand, path.parent, problems)
+    return (brand or Brand()), smap
+
+
+def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem]) -> tuple[M | None, SourceMap]:
+    """Parse, validate and check one file; append its problems; the model when it validated."""
+    display = str(path)
+    try:
+        data, smap = load_yaml(path, display)
+    except YamlSyntaxProblem as exc:
+        problems.append(exc.problem)
+        return None, SourceMap(display)
+    if not isinstance(data, dict):
+        what = "empty" if data is None else "not a set of fields (key: value)"
+        problems.append(Problem(display, 1, 1, "", f"the file is {what}", "start with `language:`, `title:`, `subject:` ... (see `leadex-mail new`)" if model is Edition else None))
+        return None, smap
+    value = None
+    try:
+        value = model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(translate(exc, data, smap, model))
+    problems.extend(check_data(data, model, smap, base))
+    if model is Edition and data.get("language") != path.stem:
+        problems.append(_language_problem(path, data.get("language"), smap))
+    return value, smap
+
+
+def _language_problem(path: Path, said: Any, smap: SourceMap) -> Problem:
+    hint = f"make them agree: `language: {path.stem}`" + (f", or rename the file to {said}.yaml" if isinstance(said, str) and said else "")
+    return smap.problem(("language",), f"the file is {path.name} but its language is {said!r}", hint)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """File by file (in the order read), each file top to bottom."""
+    order = {name: index for index, name in reversed(list(enumerate(p.file for p in problems)))}
+    return sorted(problems, key=lambda p: (order[p.file], p.line or 0, p.column or 0))
+
+
+def _rebase_brand(brand: Brand, brand_path: Path, folder: Path) -> Brand:
+    """Brand image paths made relative to the issue folder (see the module docstring)."""
+    update: dict[str, Any] = {}
+    for name in ("logo", "funding_logo"):
+        image = getattr(brand, name)
+        if image is not None and not is_remote(image.src):
+            rel = os.path.relpath(brand_path.parent / image.src, folder)
+            update[name] = image.model_copy(update={"src": Path(rel).as_posix()})
+    return brand.model_copy(update=update) if update else brand
+
+
+def _summary(name: str, problems: list[Problem]) -> str:
+    errors = sum(1 for p in problems if p.severity == "error")
+    return f"{name}: {errors} error{'s' if errors != 1 else ''} in the issue files"

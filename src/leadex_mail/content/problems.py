@@ -1,0 +1,156 @@
+"""Turn pydantic's validation errors into ``Problem``s people can act on.
+
+Pydantic says "Input tag 'event' found using 'type' does not match any of
+the expected tags" at ``('sections', 0)``; a communications officer needs
+"unknown section type 'event'" at ``sl.yaml:12:5`` with "did you mean
+'events'?". This module does that translation, one error type at a time.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from leadex_mail.content.model import SECTION_TYPES
+from leadex_mail.content.walk import child_type, resolve
+from leadex_mail.content.yamlsource import FieldPath, SourceMap
+from leadex_mail.errors import Problem
+
+_KIND_NAMES = {
+    dict: "a group of fields",
+    list: "a list",
+    str: "text",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+    type(None): "nothing",
+}
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """``"did you mean 'events'?"`` when ``word`` is close to one of ``choices``."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseModel]) -> list[Problem]:
+    """Every error in ``exc`` as a located, plain-words ``Problem``."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        path = _data_path(error["loc"], data)
+        problems.append(_one(error, path, data, smap, root))
+    return problems
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> FieldPath:
+    """Pydantic's loc without the discriminator tags it inserts for tagged unions."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part not in node and node.get("type") == part:
+            continue  # ('sections', 3, 'story', 'heading'): 'story' is the union tag, not a field
+        path.append(part)
+        node = _child(node, part)
+    return tuple(path)
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _value_at(data: Any, path: FieldPath) -> Any:
+    node = data
+    for part in path:
+        node = _child(node, part)
+    return node
+
+
+def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, root: type[BaseModel]) -> Problem:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    name = str(path[-1]) if path and isinstance(path[-1], str) else "this item"
+
+    if kind == "extra_forbidden":
+        allowed = _fields_at(root, data, path[:-1])
+        hint = did_you_mean(name, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
+        return smap.problem(path, f"unknown field {name!r}", hint, key=True)
+    if kind == "missing":
+        parent = path[:-1]
+        what = _describe_parent(data, parent)
+        return smap.problem(path, f"{what} needs the field {name!r}, which is missing", f"add `{name}:` to it", key=True)
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag", "")
+        hint = did_you_mean(tag, SECTION_TYPES) or f"section types are: {', '.join(SECTION_TYPES)}"
+        return smap.problem((*path, "type"), f"unknown section type {tag!r}", hint)
+    if kind == "union_tag_not_found":
+        return smap.problem(path, "this section has no `type:`", f"start it with `- type: ` and one of: {', '.join(SECTION_TYPES)}")
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return smap.problem(path, f"{name!r} is not a date: {_show(value)}", "dates are written YYYY-MM-DD, e.g. 2026-04-01")
+    if kind == "string_pattern_mismatch":
+        return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name))
+    if kind == "literal_error":
+        expected = [e.strip(" '") for e in str(ctx.get("expected", "")).replace(" or ", ", ").split(",") if e.strip()]
+        hint = did_you_mean(str(value), expected) or f"use one of: {', '.join(expected)}"
+        return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint)
+    if kind == "too_short":
+        return smap.problem(path, f"{name!r} needs at least {ctx.get('min_length', 1)} item(s)", "add an item, or remove the section")
+    if kind in ("greater_than_equal", "greater_than"):
+        return smap.problem(path, f"{name!r} must be at least {ctx.get('ge', ctx.get('gt'))} (got {_show(value)})")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return smap.problem(path, f"{name!r} must be a group of fields (key: value), not {_kind(value)}", "indent the fields under it, one `key: value` per line")
+    if kind == "list_type":
+        return smap.problem(path, f"{name!r} must be a list, not {_kind(value)}", "write each item on its own line starting with '- '")
+    if kind == "string_type":
+        return smap.problem(path, f"{name!r} must be text, not {_kind(value)}", "put the value in quotes, e.g. \"2026\"")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return smap.problem(path, f"{name!r} must be a whole number (got {_show(value)})")
+    if kind in ("bool_type", "bool_parsing"):
+        return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})")
+    return smap.problem(path, f"{name!r}: {error['msg']}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: Any) -> str:
+    return _KIND_NAMES.get(type(value), type(value).__name__)
+
+
+def _pattern_hint(name: str) -> str | None:
+    if name == "language":
+        return "use a lower-case language code such as sl or en"
+    if name.endswith("color"):
+        return "colours are written #rrggbb, e.g. #0b4f8a"
+    return None
+
+
+def _describe_parent(data: Any, parent: FieldPath) -> str:
+    node = _value_at(data, parent)
+    if isinstance(node, dict) and isinstance(node.get("type"), str) and node.get("type") in SECTION_TYPES:
+        return f"this {node['type']} section"
+    if not parent:
+        return "the file"
+    last = parent[-1]
+    if isinstance(last, int) and len(parent) > 1:
+        return f"this item of {parent[-2]!r}"
+    return f"{last!r}"
+
+
+def _fields_at(root: type[BaseModel], data: Any, path: FieldPath) -> list[str]:
+    """Field names allowed in the mapping at ``path`` (for did-you-mean hints)."""
+    tp: Any = root
+    node = data
+    for part in path:
+        tp = child_type(resolve(tp, node), part)
+        node = _child(node, part)
+    model = resolve(tp, node)
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []

@@ -1,0 +1,145 @@
+"""Read a YAML file into plain Python data, remembering where every node stood.
+
+Pydantic validates plain data and reports errors by field path; people need
+``file:line:column``. ``load_yaml`` returns both the plain data and a
+``SourceMap`` from field path to position, so every later problem (pydantic
+error, missing image, lint warning) can name the line it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from leadex_mail.errors import Problem
+
+FieldPath = tuple[str | int, ...]
+
+
+def format_path(path: FieldPath) -> str:
+    """``("sections", 3, "items", 0, "url")`` -> ``"sections[3].items[0].url"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass
+class SourceMap:
+    """Where each node of one YAML file stands (1-based line and column)."""
+
+    file: str
+    values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
+        """Position of ``path`` (its key when ``key``), else of its nearest known ancestor.
+
+        A field that is missing has no position of its own; its parent's is
+        the best place to point at.
+        """
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+            probe = probe[:-1]
+        return self.values.get((), (1, 1))
+
+    def problem(self, path: FieldPath, message: str, hint: str | None = None, *, severity: str = "error", key: bool = False) -> Problem:
+        """A ``Problem`` located at ``path`` in this file."""
+        line, col = self.locate(path, key=key)
+        return Problem(self.file, line, col, format_path(path), message, hint, severity)
+
+
+def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
+    """Parse ``path`` into plain data and its ``SourceMap``.
+
+    Raises ``YamlSyntaxProblem`` (carrying a located ``Problem``) when the
+    file is not valid YAML or cannot be read.
+    """
+    smap = SourceMap(display)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8")) from None
+    except OSError as exc:
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}")) from None
+    try:
+        node = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        raise YamlSyntaxProblem(_syntax_problem(exc, display)) from None
+    except YAMLError as exc:  # unmarked errors are rare; still never a traceback
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}")) from None
+    smap.values[()] = (1, 1)
+    return _plain(node, (), smap), smap
+
+
+class YamlSyntaxProblem(Exception):
+    """Internal: a file that could not be parsed; ``problem`` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    what = exc.problem or exc.context or "syntax error"
+    message = f"not valid YAML: {what}"
+    start = exc.context_mark
+    if exc.context and start is not None and mark is not None and start.line != mark.line:
+        # e.g. an unclosed quote: the end of the file is where YAML noticed, the quote is the cause.
+        message = f"not valid YAML: {exc.context} that starts at line {start.line + 1}, column {start.column + 1}: {what}"
+    hint = "check the indentation and that text containing ': ' or starting with a quote is quoted"
+    if "duplicate key" in what:
+        hint = "each field may appear only once in a section; remove or rename one"
+    elif "\t" in what or "tab" in what:
+        hint = "indent with spaces, not tabs"
+    return Problem(display, line, col, "", message, hint)
+
+
+def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
+    """Copy ruamel's round-trip nodes into plain dicts, lists and scalars, recording positions."""
+    if isinstance(node, CommentedMap):
+        out: dict[Any, Any] = {}
+        for key in node:
+            child = (*path, str(key))
+            kline, kcol = node.lc.key(key)
+            vline, vcol = node.lc.value(key)
+            smap.keys[child] = (kline + 1, kcol + 1)
+            smap.values[child] = (vline + 1, vcol + 1)
+            if isinstance(node[key], (CommentedMap, CommentedSeq)) and node[key].lc.line is not None:
+                # A nested mapping "starts" at its first key, which is where people look.
+                smap.values[child] = (node[key].lc.line + 1, node[key].lc.col + 1)
+            out[str(key)] = _plain(node[key], child, smap)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, item in enumerate(node):
+            child = (*path, index)
+            line, col = node.lc.item(index)
+            smap.values[child] = (line + 1, col + 1)
+            smap.keys[child] = (line + 1, col + 1)
+            items.append(_plain(item, child, smap))
+        return items
+    if isinstance(node, str):
+        return str(node)  # drop ruamel's ScalarString subclasses
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
