@@ -1,0 +1,258 @@
+"""Opening the subscriber store: engine, connection settings, sessions, migrations.
+
+``open_store(settings)`` is the one way in. It builds an engine for
+``settings.database_url`` (SQLite ``subscribers.db`` by default, any
+SQLAlchemy URL otherwise), brings the schema to the newest migration if it
+is behind, and returns a ``Store``.
+
+SQLite is tuned for several processes at once (an import running while a
+send reads): WAL so readers never wait for the writer, a 30 s busy timeout,
+foreign keys on, ``secure_delete`` so erased data is overwritten on disk,
+and write transactions opened with ``BEGIN IMMEDIATE`` — a deferred
+transaction that reads and then writes can fail at once with "database is
+locked" in WAL mode, whatever the busy timeout, when another process wrote
+in between.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlmodel import Session
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import StoreError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+# An arbitrary constant naming the PostgreSQL advisory lock taken while migrating.
+_PG_MIGRATION_LOCK = 0x1EAD_E8
+
+
+class Store:
+    """An open subscriber store: the engine plus transaction helpers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Connections taken through ``_writer`` open their transactions with
+        # BEGIN IMMEDIATE on SQLite; plain ``engine.connect()`` stays deferred.
+        self._writer = engine.execution_options(leadex_write=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is a SQLite file (some maintenance differs)."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A ``sqlmodel.Session`` in one transaction: commit on success, rollback on error.
+
+        By default the transaction takes SQLite's write lock when it starts,
+        so it can never fail half-way on a lock; other writers wait (up to the
+        busy timeout). Do not nest two write sessions in one thread: the inner
+        one would wait for the outer. ``write=False`` opens a plain (deferred)
+        transaction for reads, which never waits for a writer. Objects stay
+        usable after the block (no expiry on commit).
+        """
+        bind = self._writer if write else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def begin(self, *, write: bool = True) -> Iterator[Connection]:
+        """A Core connection in one transaction, for bulk statements (import)."""
+        bind = self._writer if write else self.engine
+        with bind.begin() as conn:
+            yield conn
+
+    def checkpoint(self) -> None:
+        """Fold SQLite's write-ahead log into the database file and empty it.
+
+        Used after an erasure so the erased bytes survive in no WAL frame.
+        Does nothing on other databases.
+        """
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Where a store's schema stands against the migrations this version knows."""
+
+    current: str | None
+    head: str
+    pending: tuple[str, ...]  # "revision: message", oldest first
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when no migration is pending."""
+        return not self.pending
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module (it would emit its
+    # own deferred BEGIN); ``_on_begin`` below decides how each one starts.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA secure_delete = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across a killed process in WAL mode; only an OS
+        # crash may lose the last commits, never corrupt the file.
+        cur.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cur.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    write = conn.get_execution_options().get("leadex_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with leadex-mail's connection settings applied."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"database_url {url!r} is not a database URL: {exc}", hint="e.g. sqlite:///subscribers.db or postgresql+psycopg://user@host/db") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        # Python's own timeout is the busy handler's limit too; threads (the
+        # web server, the send engine) may share pooled connections.
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        _ensure_parent_dir(parsed.database)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"no database driver for {parsed.drivername!r}: {exc}",
+            hint="for PostgreSQL install the extra: pip install 'leadex-mail[postgres]'",
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _ensure_parent_dir(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    parent = Path(database).expanduser().parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot create the store {database}: folder {parent} does not exist", hint="create the folder or change database_url")
+
+
+def _alembic_config(conn: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _pending(script: ScriptDirectory, current: str | None) -> tuple[str, ...]:
+    head = script.get_current_head()
+    if current == head:
+        return ()
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the store's schema is at revision {current!r}, which this version of leadex-mail does not know",
+            hint="the database was upgraded by a newer leadex-mail; upgrade leadex-mail too",
+        )
+    revs = list(script.iterate_revisions(head, current))
+    return tuple(f"{r.revision}: {r.doc}" for r in reversed(revs))
+
+
+def migration_status(store: Store) -> MigrationStatus:
+    """The store's current revision, the newest one known, and what is pending."""
+    script = _script()
+    with _wrap_db_errors(store), store.engine.connect() as conn:
+        current = _current_revision(conn)
+    return MigrationStatus(current, script.get_current_head() or "", _pending(script, current))
+
+
+def upgrade(store: Store) -> tuple[str, ...]:
+    """Apply every pending migration in one locked transaction; return what ran.
+
+    Safe when several processes start at once: the first takes the write
+    lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL advisory lock) and migrates;
+    the others wait, then find nothing left to do.
+    """
+    script = _script()
+    with _wrap_db_errors(store), store._writer.connect() as conn:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+            pending = _pending(script, _current_revision(conn))
+            if pending:
+                command.upgrade(_alembic_config(conn), "head")
+    return pending
+
+
+@contextmanager
+def _wrap_db_errors(store: Store) -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot open the subscriber store {store.engine.url.render_as_string(hide_password=True)}: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}",
+            hint="check database_url (LEADEX_DATABASE_URL) and that the file is a leadex-mail store",
+        ) from None
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """Open (creating it on first use) the store named by ``settings.database_url``.
+
+    With ``migrate`` (the default) the schema is brought up to date first;
+    ``migrate=False`` is for ``db status``, which must only look.
+    """
+    store = Store(make_engine(settings.database_url))
+    if migrate:
+        status = migration_status(store)
+        if not status.up_to_date:
+            upgrade(store)
+    return store
+
+
+def ping(store: Store) -> None:
+    """Run a trivial query (raises StoreError when the database is unreachable)."""
+    with _wrap_db_errors(store), store.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,231 @@
+"""The subscriber store's tables, as SQLModel classes.
+
+Every time is UTC and timezone-aware in Python (``UTCDateTime`` makes SQLite,
+which has no time zones, give them back that way). Status columns are plain
+strings with CHECK constraints rather than database enums, so PostgreSQL and
+SQLite share one schema and a new value is a small migration.
+
+The schema itself is created and changed only by the Alembic migrations in
+``migrations/``; these classes must stay in step with them (a test compares).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+SUBSCRIPTION_STATUSES = ("active", "unsubscribed")
+EVENT_KINDS = ("subscribed", "confirmed", "unsubscribed", "bounced", "complained", "erased", "imported", "preferences")
+CAMPAIGN_STATUSES = ("running", "paused", "done")
+DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped")
+ERROR_KINDS = ("temporary", "permanent", "suppressed")
+# Statuses an import or a list add may never turn back into "active":
+# only the person's own new confirmation does that.
+BLOCKING_STATUSES = ("unsubscribed", "bounced", "complained")
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, timezone-aware."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no offset, so values are normalised to naive UTC on the way
+    in and get ``tzinfo=UTC`` on the way out; PostgreSQL's ``timestamptz``
+    keeps them aware anyway.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Naive values inside the program are a bug; treat them as UTC rather than guess.
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    """A UTC timestamp field (``created_at`` and friends default to now)."""
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Subscriber(SQLModel, table=True):
+    """One person who may be mailed, identified by a normalised address."""
+
+    __tablename__ = "subscriber"
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_subscriber_email"),
+        _in("status", SUBSCRIBER_STATUSES, "ck_subscriber_status"),
+        Index("ix_subscriber_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(String(320), nullable=False))
+    name: str | None = Field(default=None, sa_column=Column(String(1000), nullable=True))
+    language: str = Field(default="sl", sa_column=Column(String(16), nullable=False, index=True))
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+    confirmed_at: datetime | None = _ts(nullable=True)
+    unsubscribed_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts()
+
+
+class MailingList(SQLModel, table=True):
+    """A named list people subscribe to (``name`` is a slug)."""
+
+    __tablename__ = "mailing_list"
+    __table_args__ = (UniqueConstraint("name", name="uq_mailing_list_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    title: str = Field(default="", sa_column=Column(String(1000), nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Subscription(SQLModel, table=True):
+    """A subscriber on a list, with its own status (unsubscribe per list)."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        _in("status", SUBSCRIPTION_STATUSES, "ck_subscription_status"),
+        Index("ix_subscription_list_status", "list_id", "status"),
+    )
+
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", primary_key=True)
+    list_id: int = Field(foreign_key="mailing_list.id", ondelete="CASCADE", primary_key=True)
+    status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Event(SQLModel, table=True):
+    """One entry of the append-only consent and event log.
+
+    ``subscriber_id`` becomes NULL when the subscriber is erased; the entry
+    then keeps only what is not personal (kind, time, source).
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (_in("kind", EVENT_KINDS, "ck_event_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True, index=True)
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    at: datetime = _ts()
+    source: str = Field(default="cli", sa_column=Column(String(32), nullable=False))
+    ip: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    user_agent: str | None = Field(default=None, sa_column=Column(String(1000), nullable=True))
+    consent_version: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    list_id: int | None = Field(default=None, foreign_key="mailing_list.id", ondelete="SET NULL", nullable=True)
+
+
+class Suppression(SQLModel, table=True):
+    """An address that must never be mailed again, kept only as a keyed hash."""
+
+    __tablename__ = "suppression"
+
+    address_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    reason: str = Field(sa_column=Column(String(32), nullable=False))
+    created_at: datetime = _ts()
+
+
+class Meta(SQLModel, table=True):
+    """Small store-wide values, e.g. ``suppression_key``."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Campaign(SQLModel, table=True):
+    """Sending one issue to one list; sending it again resumes this row."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        UniqueConstraint("issue_slug", "list_id", name="uq_campaign_issue_list"),
+        _in("status", CAMPAIGN_STATUSES, "ck_campaign_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_slug: str = Field(sa_column=Column(String(200), nullable=False))
+    list_id: int = Field(foreign_key="mailing_list.id", nullable=False)
+    content_hash: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status: str = Field(default="running", sa_column=Column(String(16), nullable=False))
+    paused_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient of one campaign, with its state; the unit of resuming."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
+        Index("ix_delivery_campaign_state_next", "campaign_id", "state", "next_attempt_at"),
+        _in("state", DELIVERY_STATES, "ck_delivery_state"),
+        _in("error_kind", ERROR_KINDS, "ck_delivery_error_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", nullable=False)
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True, index=True)
+    language: str = Field(default="sl", sa_column=Column(String(16), nullable=False))
+    state: str = Field(default="queued", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    lease_owner: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    lease_expires_at: datetime | None = _ts(nullable=True)
+    last_reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error_kind: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    message_id: str | None = Field(default=None, sa_column=Column(String(400), nullable=True))
+    uncertain: bool = Field(default=False, nullable=False)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class TestSend(SQLModel, table=True):
+    """A logged test message (``send-test``); not a delivery."""
+
+    __tablename__ = "test_send"
+    __test__ = False  # keep pytest from collecting this class
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_slug: str = Field(sa_column=Column(String(200), nullable=False))
+    language: str = Field(sa_column=Column(String(16), nullable=False))
+    recipient: str = Field(sa_column=Column(String(320), nullable=False, index=True))
+    message_id: str | None = Field(default=None, sa_column=Column(String(400), nullable=True))
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = _ts()
