@@ -1,9 +1,58 @@
-"""CLI commands for the web layer."""
+"""CLI commands for the web layer: ``serve`` and ``archive build``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from leadex_mail.cli._common import get_settings
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
+    main.add_command(serve)
+    main.add_command(archive)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: web_host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: web_port, 8000; 0 picks a free one).")
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Proxies whose X-Forwarded-For/-Proto are trusted (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS).",
+)
+def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -> None:
+    """Serve the subscriber pages: subscribe, confirm, unsubscribe (RFC 8058), preferences, archive.
+
+    Links in mail point at the public URL (LEADEX_PUBLIC_URL); put a
+    reverse proxy with HTTPS in front and let it forward to this address.
+    """
+    from leadex_mail.web.server import serve as run
+
+    def ready(url: str) -> None:
+        click.echo(f"leadex-mail web on {url}  (public URL: {settings.public_url or 'not set'}; Ctrl-C to stop)")
+
+    settings = get_settings()
+    run(settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready)
+
+
+@click.group()
+def archive() -> None:
+    """The public archive of sent issues."""
+
+
+@archive.command("build")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+def archive_build(outdir: Path) -> None:
+    """Write the archive (index and every sent edition's web version) as a static site in OUTDIR."""
+    from leadex_mail.store.db import open_store
+    from leadex_mail.web.archive import build_static_archive
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        written = build_static_archive(store, settings, outdir)
+    pages = [p for p in written if p.suffix == ".html"]
+    click.echo(f"wrote {len(pages)} pages and {len(written) - len(pages)} other files to {outdir}")
+    click.echo(f"open {outdir / 'index.html'}")

@@ -1,0 +1,287 @@
+"""What the subscriber pages do, without HTTP: sign up, confirm, unsubscribe, preferences.
+
+The Starlette handlers in ``app.py`` parse a request, call one function here
+and render the answer. Everything here takes the store, settings and the
+visitor (IP, user agent) explicitly, so it is tested without a server.
+
+Personal links carry signed tokens (``tokens.py``); ``read_token`` tells a
+forged or tampered link (``InvalidLink``) from an expired one
+(``ExpiredLink``) so the page can say which.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from sqlmodel import select
+
+from leadex_mail import links
+from leadex_mail.config import Settings
+from leadex_mail.delivery.transport import Transport
+from leadex_mail.errors import LeadexError, NotFound, StoreError, TokenError
+from leadex_mail.store import lists as store_lists
+from leadex_mail.store import subscribers as store_subscribers
+from leadex_mail.store.db import Store
+from leadex_mail.store.models import MailingList, Subscriber, Subscription
+from leadex_mail.tokens import verify
+from leadex_mail.web.i18n import catalog, languages
+
+log = logging.getLogger(__name__)
+
+# Before any real expiry: a signature check that ignores the expiry.
+_EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
+MAX_NAME = 200
+
+
+class InvalidLink(TokenError):
+    """A personal link that is forged, tampered with, or for another purpose."""
+
+
+class ExpiredLink(TokenError):
+    """A genuine personal link past its expiry."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who sent a request, as recorded with consent and unsubscribe events."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    """The subscribe form as submitted (raw strings, not yet trusted)."""
+
+    email: str = ""
+    name: str = ""
+    language: str = ""
+    lists: tuple[str, ...] = ()
+    consent: bool = False
+    honeypot: str = ""
+
+
+@dataclass(frozen=True)
+class ListChoice:
+    """One list shown on a form: its slug, its title and whether it is ticked."""
+
+    name: str
+    title: str
+    checked: bool = False
+
+
+@dataclass(frozen=True)
+class PreferencesView:
+    """What the preferences page shows for one subscriber."""
+
+    subscriber_id: int
+    language: str
+    active: bool
+    lists: list[ListChoice] = field(default_factory=list)
+
+
+def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The payload of a personal link; ``InvalidLink`` or ``ExpiredLink`` otherwise."""
+    key = settings.signing_key()
+    try:
+        verify(purpose, token, key, now=_EPOCH)
+    except TokenError:
+        raise InvalidLink("this link is not valid", hint="copy the whole link from the email") from None
+    try:
+        payload = verify(purpose, token, key, now=now)
+    except TokenError:
+        raise ExpiredLink("this link has expired", hint="subscribe again for a new link") from None
+    if not isinstance(payload.get("s"), int):
+        raise InvalidLink("this link is not valid")
+    return payload
+
+
+# -- subscribe ----------------------------------------------------------------
+
+
+def offered_lists(store: Store) -> list[ListChoice]:
+    """Every list people may choose on the subscribe form; ticked when it is the only one."""
+    found = store_lists.list_lists(store)
+    only = len(found) == 1
+    return [ListChoice(item.name, item.title or item.name, checked=only) for item in found]
+
+
+def validate_signup(form: SignupForm, offered: list[ListChoice]) -> dict[str, str]:
+    """Form errors as ``field -> catalog key``; empty when the form may be submitted.
+
+    The email check is syntax only (offline), the same for every address, so
+    it reveals nothing about who is subscribed.
+    """
+    errors: dict[str, str] = {}
+    try:
+        store_subscribers.normalise_email(form.email)
+    except StoreError:
+        errors["email"] = "error_email"
+    if len(form.name) > MAX_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in form.name):
+        errors["name"] = "error_name"
+    names = {item.name for item in offered}
+    if offered and not (set(form.lists) & names):
+        errors["lists"] = "error_lists"
+    if not form.consent:
+        errors["consent"] = "error_consent"
+    return errors
+
+
+def request_signup(store: Store, settings: Settings, form: SignupForm, offered: list[ListChoice], visitor: Visitor) -> Subscriber | None:
+    """Record a sign-up as pending; the subscriber to send a confirmation to, or None.
+
+    None when the honeypot was filled (a bot) or the store declines without
+    saying why (already active, suppressed): the caller answers the same way
+    in every case so the page reveals nothing about the address.
+    """
+    if form.honeypot.strip():
+        log.info("sign-up ignored: honeypot field filled (ip %s)", visitor.ip)
+        return None
+    names = {item.name for item in offered}
+    language = form.language if form.language in languages() else settings.default_language
+    try:
+        return store_subscribers.request_subscription(
+            store,
+            form.email,
+            name=form.name.strip() or None,
+            language=language,
+            lists=tuple(name for name in form.lists if name in names),
+            consent_version=settings.consent_version,
+            source="web",
+            ip=visitor.ip,
+            user_agent=visitor.user_agent,
+        )
+    except StoreError as err:
+        # Refusals must look like success from outside; the operator sees the log.
+        log.warning("sign-up not recorded: %s", err)
+        return None
+
+
+def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime) -> tuple[str, str, str]:
+    """``(to, subject, text)`` of the double opt-in mail; no newsletter content in it."""
+    cat = catalog(subscriber.language)
+    expires = now + timedelta(days=settings.confirm_expiry_days)
+    url = links.confirm_url(settings, int(subscriber.id or 0), expires)
+    days = settings.confirm_expiry_days
+    text = "\n\n".join(
+        [cat.t("mail_confirm_greeting"), cat.t("mail_confirm_body", days=days), url, cat.t("mail_confirm_ignore")]
+    )
+    return subscriber.email, cat.t("mail_confirm_subject"), text + "\n"
+
+
+class Mailer:
+    """Sends confirmation mail through one transport, one message at a time.
+
+    Transports are used from one thread each (``delivery/transport.py``), and
+    the web app sends from a thread pool, hence the lock. The transport is
+    made on first use so the app starts even when SMTP is down.
+    """
+
+    def __init__(self, settings: Settings, transport: Transport | None = None, *, factory: Callable[[Settings], Transport] | None = None) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._factory = factory
+        self._lock = threading.Lock()
+
+    def _get(self) -> Transport:
+        if self._transport is None:
+            factory = self._factory
+            if factory is None:
+                from leadex_mail.delivery.transports import make_transport as factory
+            self._transport = factory(self.settings)
+        return self._transport
+
+    def send_confirmation(self, subscriber: Subscriber, now: datetime) -> bool:
+        """Build and send the confirmation mail; False (and a log line) when it failed."""
+        from leadex_mail.delivery.message import build_transactional, sender_address
+
+        to, subject, text = confirmation_mail(self.settings, subscriber, now)
+        try:
+            brand = _brand(self.settings)
+            data = build_transactional(self.settings, brand, to=to, subject=subject, text=text, now=now)
+            with self._lock:
+                self._get().send(sender_address(self.settings, brand), [to], data)
+        except LeadexError as err:
+            log.error("confirmation mail to subscriber %s not sent: %s", subscriber.id, err)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the transport if one was opened."""
+        with self._lock:
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
+
+
+def _brand(settings: Settings) -> Any:
+    """The brand (sender identity); the model's defaults when no brand file exists."""
+    from leadex_mail.content.loader import brand_file, load_brand
+    from leadex_mail.content.model import Brand
+
+    if not brand_file(settings).is_file():
+        return Brand()
+    return load_brand(settings)
+
+
+def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visitor, now: datetime) -> Subscriber:
+    """Activate the subscriber of a confirmation link and record their consent."""
+    payload = read_token("confirm", token, settings, now)
+    try:
+        return store_subscribers.confirm_subscription(
+            store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version
+        )
+    except NotFound:
+        # Purged as an old pending sign-up, or erased: the link is dead.
+        raise ExpiredLink("this link has expired", hint="subscribe again for a new link") from None
+
+
+# -- unsubscribe and preferences ---------------------------------------------------
+
+
+def subscriber_for(store: Store, settings: Settings, purpose: str, token: str, now: datetime) -> Subscriber | None:
+    """The subscriber a personal link names; None when they no longer exist (erased)."""
+    payload = read_token(purpose, token, settings, now)
+    try:
+        return store_subscribers.get_subscriber_by_id(store, payload["s"])
+    except NotFound:
+        return None
+
+
+def unsubscribe_link(store: Store, settings: Settings, token: str, *, source: str, visitor: Visitor, now: datetime) -> bool:
+    """Unsubscribe the person an unsubscribe link names from everything; idempotent.
+
+    True when this call changed something. An erased subscriber counts as
+    already unsubscribed (their suppression outlives them).
+    """
+    payload = read_token("unsubscribe", token, settings, now)
+    try:
+        return store_subscribers.unsubscribe(store, payload["s"], source=source, ip=visitor.ip, user_agent=visitor.user_agent)
+    except NotFound:
+        return False
+
+
+def preferences_view(store: Store, subscriber: Subscriber) -> PreferencesView:
+    """The subscriber's language and every list, ticked where their subscription is active."""
+    with store.session(write=False) as session:
+        rows = session.exec(select(MailingList).order_by(MailingList.name)).all()
+        active = set(
+            session.exec(
+                select(Subscription.list_id).where(Subscription.subscriber_id == subscriber.id, Subscription.status == "active")
+            ).all()
+        )
+    choices = [ListChoice(row.name, row.title or row.name, checked=row.id in active) for row in rows]
+    return PreferencesView(int(subscriber.id or 0), subscriber.language, subscriber.status == "active", choices)
+
+
+def save_preferences(store: Store, subscriber: Subscriber, *, language: str, list_names: tuple[str, ...]) -> Subscriber:
+    """Change the subscriber's language and lists (unknown values are ignored)."""
+    known = {choice.name for choice in preferences_view(store, subscriber).lists}
+    lang = language if language in languages() else None
+    return store_subscribers.set_preferences(
+        store, int(subscriber.id or 0), language=lang, list_names=[name for name in list_names if name in known]
+    )

@@ -1,0 +1,410 @@
+"""Request handlers: parse the request, call one function of ``service``/``archive``, render.
+
+GET never changes state (mail scanners prefetch links). Every POST that
+changes something is either protected by a CSRF token bound to a cookie
+(subscribe, confirm, preferences) or carries its own capability: the
+signed unsubscribe token, which is all RFC 8058 one-click needs — no cookie,
+no CSRF, 2xx, no redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from leadex_mail import links
+from leadex_mail.errors import NotFound
+from leadex_mail.store.models import Subscriber
+from leadex_mail.web import service
+from leadex_mail.web.i18n import catalog, negotiate
+from leadex_mail.web.pages import language_choices, render_page
+from leadex_mail.web.security import CSRF_FIELD, EDITION_CSP, csrf_token, csrf_valid, new_nonce
+from leadex_mail.web.service import ExpiredLink, InvalidLink, SignupForm, Visitor
+
+NO_STORE = {"cache-control": "no-store"}
+MAX_FIELDS = 50
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _web(request: Request) -> Any:
+    return request.app.state.web
+
+
+def _visitor(request: Request) -> Visitor:
+    ip = request.client.host if request.client else None
+    agent = request.headers.get("user-agent")
+    return Visitor(ip=ip, user_agent=agent[:1000] if agent else None)
+
+
+def _public_language(request: Request) -> str:
+    """The language of a page anyone may open: ``?lang=``, the browser's, the default."""
+    return negotiate(
+        query_language=request.query_params.get("lang"),
+        accept_language=request.headers.get("accept-language"),
+        default=_web(request).settings.default_language,
+    )
+
+
+def _cookie_name(request: Request) -> str:
+    # The __Host- prefix makes browsers refuse the cookie unless Secure, path /, no domain.
+    return "__Host-lx_csrf" if _web(request).https else "lx_csrf"
+
+
+def _csrf(request: Request) -> tuple[str, str | None]:
+    """The form token for this browser, and a new cookie value to set (None if it has one)."""
+    nonce = request.cookies.get(_cookie_name(request))
+    fresh = None
+    if not nonce:
+        nonce = fresh = new_nonce()
+    return csrf_token(nonce, _web(request).settings.signing_key()), fresh
+
+
+def _html(request: Request, page: str, *, status: int = 200, cookie: str | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
+    response = HTMLResponse(page, status_code=status, headers={**NO_STORE, **(headers or {})})
+    if cookie:
+        response.set_cookie(_cookie_name(request), cookie, httponly=True, samesite="lax", secure=_web(request).https, path="/")
+    return response
+
+
+def _message(
+    request: Request,
+    lang: str,
+    title_key: str,
+    *texts: str,
+    status: int = 200,
+    links_: tuple[tuple[str, str], ...] = (),
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """A page with a heading, paragraphs (catalog keys formatted with ``values``) and links."""
+    cat = catalog(lang)
+    paragraphs = [cat.t(key, **(values or {})) for key in texts]
+    page = render_page("message.html.j2", lang, title_key=title_key, paragraphs=paragraphs, links=links_)
+    return _html(request, page, status=status)
+
+
+def _link_error(request: Request, err: Exception, lang: str) -> HTMLResponse:
+    if isinstance(err, ExpiredLink):
+        again = (("/subscribe", catalog(lang).t("subscribe_again")),)
+        return _message(request, lang, "expired_link_title", "expired_link_text", status=410, links_=again)
+    return _message(request, lang, "invalid_link_title", "invalid_link_text", status=400)
+
+
+async def _form(request: Request) -> FormData:
+    """The posted form (urlencoded or multipart, no files); 400 when it cannot be parsed."""
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise
+    except Exception:
+        raise HTTPException(400) from None
+
+
+def _path(url: str) -> str:
+    """The path of one of our absolute links, so in-app links follow the host actually used."""
+    return urlsplit(url).path
+
+
+async def _subscriber(request: Request, purpose: str, token: str) -> Subscriber | None:
+    web = _web(request)
+    return await run_in_threadpool(service.subscriber_for, web.store, web.settings, purpose, token, web.clock())
+
+
+# -- small pages ---------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    """The root leads to the subscribe form."""
+    return RedirectResponse("/subscribe", status_code=303)
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness for the reverse proxy and the benchmark's baseline."""
+    return PlainTextResponse("ok")
+
+
+async def manage_page(request: Request) -> Response:
+    """Where the public web version's unsubscribe link leads: how to unsubscribe."""
+    lang = _public_language(request)
+    return _message(request, lang, "manage_title", "manage_text")
+
+
+# -- subscribe and confirm ------------------------------------------------------------
+
+
+def _subscribe_page(request: Request, lang: str, form: SignupForm, offered: list, errors: dict[str, str], status: int = 200) -> Response:
+    token, cookie = _csrf(request)
+    page = render_page(
+        "subscribe.html.j2",
+        lang,
+        title_key="subscribe_title",
+        nav="subscribe",
+        switch=True,
+        noindex=False,
+        form=form,
+        errors=errors,
+        field_ids={"email": "email", "name": "name", "consent": "consent", "lists": "list-1", "csrf": "email"},
+        lists=offered,
+        languages=language_choices(),
+        consent_version=_web(request).settings.consent_version,
+        csrf=token,
+    )
+    return _html(request, page, status=status, cookie=cookie)
+
+
+async def subscribe_form(request: Request) -> Response:
+    """GET /subscribe: the sign-up form."""
+    web = _web(request)
+    lang = _public_language(request)
+    offered = await run_in_threadpool(service.offered_lists, web.store)
+    form = SignupForm(language=lang, lists=tuple(item.name for item in offered if item.checked))
+    return _subscribe_page(request, lang, form, offered, {})
+
+
+async def subscribe_submit(request: Request) -> Response:
+    """POST /subscribe: the same answer for every address, known or not."""
+    web = _web(request)
+    lang = _public_language(request)
+    visitor = _visitor(request)
+    if not web.limiter.hit(visitor.ip or "-"):
+        wait = str(web.limiter.retry_after(visitor.ip or "-"))
+        response = _message(request, lang, "rate_limited_title", "rate_limited_text", status=429)
+        response.headers["retry-after"] = wait
+        return response
+    data = await _form(request)
+    form = SignupForm(
+        email=str(data.get("email", "")).strip(),
+        name=str(data.get("name", "")).strip(),
+        language=str(data.get("language", "")),
+        lists=tuple(str(v) for v in data.getlist("lists")),
+        consent=bool(data.get("consent")),
+        honeypot=str(data.get("website", "")),
+    )
+    offered = await run_in_threadpool(service.offered_lists, web.store)
+    if not csrf_valid(str(data.get(CSRF_FIELD, "")), request.cookies.get(_cookie_name(request)), web.settings.signing_key()):
+        return _subscribe_page(request, lang, form, offered, {"csrf": "error_csrf"}, status=403)
+    errors = service.validate_signup(form, offered)
+    if errors:
+        return _subscribe_page(request, lang, form, offered, errors, status=400)
+    subscriber = await run_in_threadpool(service.request_signup, web.store, web.settings, form, offered, visitor)
+    response = _message(request, lang, "check_inbox_title", "check_inbox_text", values={"days": web.settings.confirm_expiry_days})
+    if subscriber is not None:
+        # Sent after the answer, so the answer takes as long for a known address as for a new one.
+        response.background = BackgroundTask(web.mailer.send_confirmation, subscriber, web.clock())
+    return response
+
+
+async def confirm_page(request: Request) -> Response:
+    """GET /confirm/<token>: a page with one button; nothing changes yet."""
+    lang = _public_language(request)
+    try:
+        subscriber = await _subscriber(request, "confirm", request.path_params["token"])
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    if subscriber is None:
+        return _link_error(request, ExpiredLink("gone"), lang)
+    token, cookie = _csrf(request)
+    page = render_page("confirm.html.j2", subscriber.language, title_key="confirm_title", csrf=token)
+    return _html(request, page, cookie=cookie)
+
+
+async def confirm_submit(request: Request) -> Response:
+    """POST /confirm/<token>: activate and record the consent (time, IP, user agent, version)."""
+    web = _web(request)
+    lang = _public_language(request)
+    data = await _form(request)
+    if not csrf_valid(str(data.get(CSRF_FIELD, "")), request.cookies.get(_cookie_name(request)), web.settings.signing_key()):
+        return _message(request, lang, "confirm_title", "error_csrf", status=403)
+    token = request.path_params["token"]
+    try:
+        subscriber = await run_in_threadpool(service.confirm_signup, web.store, web.settings, token, _visitor(request), web.clock())
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0)))
+    lang = subscriber.language
+    return _message(request, lang, "confirmed_title", "confirmed_text", links_=((prefs, catalog(lang).t("preferences_link")),))
+
+
+# -- unsubscribe and preferences ----------------------------------------------------
+
+
+async def unsubscribe_page(request: Request) -> Response:
+    """GET /unsubscribe/<token>: one button; link scanners may fetch this freely."""
+    web = _web(request)
+    lang = _public_language(request)
+    try:
+        subscriber = await _subscriber(request, "unsubscribe", request.path_params["token"])
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    prefs = None
+    if subscriber is not None:
+        lang = subscriber.language
+        prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0)))
+    page = render_page("unsubscribe.html.j2", lang, title_key="unsubscribe_title", preferences_href=prefs)
+    return _html(request, page)
+
+
+async def unsubscribe_submit(request: Request) -> Response:
+    """POST /unsubscribe/<token>: the page's button, and the RFC 8058 one-click endpoint.
+
+    A body ``List-Unsubscribe=One-Click`` marks a mail provider's one-click
+    request: answered 200 with a short text, no cookie or CSRF needed.
+    Repeating it changes nothing. A forged token gets 400.
+    """
+    web = _web(request)
+    data = await _form(request)
+    one_click = data.get(ONE_CLICK[0]) == ONE_CLICK[1]
+    token = request.path_params["token"]
+    try:
+        await run_in_threadpool(
+            service.unsubscribe_link,
+            web.store,
+            web.settings,
+            token,
+            source="one-click" if one_click else "web",
+            visitor=_visitor(request),
+            now=web.clock(),
+        )
+    except (InvalidLink, ExpiredLink):
+        if one_click:
+            return PlainTextResponse("invalid unsubscribe link\n", status_code=400)
+        return _link_error(request, InvalidLink("invalid"), _public_language(request))
+    if one_click:
+        return PlainTextResponse("unsubscribed\n", headers=NO_STORE)
+    subscriber = await _subscriber(request, "unsubscribe", token)
+    lang = subscriber.language if subscriber else _public_language(request)
+    again = (("/subscribe", catalog(lang).t("subscribe_again")),)
+    return _message(request, lang, "unsubscribed_title", "unsubscribed_text", links_=again)
+
+
+def _preferences_page(request: Request, view: service.PreferencesView, *, notice: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    token, cookie = _csrf(request)
+    lang = view.language
+    page = render_page(
+        "preferences.html.j2",
+        lang,
+        title_key="preferences_title",
+        notice=catalog(lang).t(notice) if notice else None,
+        errors=errors or {},
+        active=view.active,
+        lists=view.lists,
+        languages=language_choices(),
+        current_language=view.language,
+        csrf=token,
+    )
+    return _html(request, page, status=status, cookie=cookie)
+
+
+async def preferences_page(request: Request) -> Response:
+    """GET /preferences/<token>: language and lists, and unsubscribe from everything."""
+    web = _web(request)
+    lang = _public_language(request)
+    try:
+        subscriber = await _subscriber(request, "preferences", request.path_params["token"])
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    if subscriber is None:
+        return _message(request, lang, "invalid_link_title", "invalid_link_text", status=404)
+    view = await run_in_threadpool(service.preferences_view, web.store, subscriber)
+    return _preferences_page(request, view)
+
+
+async def preferences_submit(request: Request) -> Response:
+    """POST /preferences/<token>: save, or unsubscribe from everything (CSRF-protected)."""
+    web = _web(request)
+    lang = _public_language(request)
+    data = await _form(request)
+    try:
+        subscriber = await _subscriber(request, "preferences", request.path_params["token"])
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    if subscriber is None:
+        return _message(request, lang, "invalid_link_title", "invalid_link_text", status=404)
+    if not csrf_valid(str(data.get(CSRF_FIELD, "")), request.cookies.get(_cookie_name(request)), web.settings.signing_key()):
+        view = await run_in_threadpool(service.preferences_view, web.store, subscriber)
+        return _preferences_page(request, view, errors={"csrf": "error_csrf"}, status=403)
+    if data.get("action") == "unsubscribe":
+        visitor = _visitor(request)
+        await run_in_threadpool(
+            service.store_subscribers.unsubscribe, web.store, int(subscriber.id or 0), source="web", ip=visitor.ip, user_agent=visitor.user_agent
+        )
+        again = (("/subscribe", catalog(subscriber.language).t("subscribe_again")),)
+        return _message(request, subscriber.language, "unsubscribed_title", "unsubscribed_text", links_=again)
+    lists = tuple(str(v) for v in data.getlist("lists"))
+    updated = await run_in_threadpool(service.save_preferences, web.store, subscriber, language=str(data.get("language", "")), list_names=lists)
+    view = await run_in_threadpool(service.preferences_view, web.store, updated)
+    return _preferences_page(request, view, notice="preferences_saved")
+
+
+# -- archive ---------------------------------------------------------------------
+
+
+async def archive_redirect(request: Request) -> Response:
+    """/archive -> /archive/ (relative links in the index need the slash)."""
+    return RedirectResponse("/archive/", status_code=301)
+
+
+async def archive_index(request: Request) -> Response:
+    """GET /archive/: sent issues, grouped by language."""
+    web = _web(request)
+    lang = _public_language(request)
+    groups = await run_in_threadpool(web.archive.groups, lang, lambda slug, code: f"/archive/{slug}/{code}")
+    page = render_page("archive.html.j2", lang, title_key="archive_title", nav="archive", switch=True, noindex=False, groups=groups)
+    return HTMLResponse(page, headers={"cache-control": "public, max-age=300"})
+
+
+async def _edition(request: Request, slug: str, lang: str) -> Any:
+    web = _web(request)
+    if not await run_in_threadpool(web.archive.is_sent, slug):
+        raise HTTPException(404)
+    try:
+        return await run_in_threadpool(web.archive.edition, slug, lang, f"/archive/{slug}/{lang}/images/")
+    except NotFound:
+        raise HTTPException(404) from None
+
+
+async def archive_edition(request: Request) -> Response:
+    """GET /archive/<slug>/<lang>: the web version of a sent issue, without personal data."""
+    edition = await _edition(request, request.path_params["slug"], request.path_params["lang"])
+    return HTMLResponse(edition.html, headers={"content-security-policy": EDITION_CSP, "cache-control": "public, max-age=300"})
+
+
+async def archive_image(request: Request) -> Response:
+    """GET /archive/<slug>/<lang>/images/<name>: a picture embedded in that edition."""
+    edition = await _edition(request, request.path_params["slug"], request.path_params["lang"])
+    image = edition.images.get(request.path_params["name"])
+    if image is None:
+        raise HTTPException(404)
+    return Response(image.data, media_type=image.mime_type, headers={"cache-control": "public, max-age=86400"})
+
+
+async def view_edition(request: Request) -> Response:
+    """GET /view/<token>: "view in browser" — the campaign's edition in the recipient's language."""
+    web = _web(request)
+    lang = _public_language(request)
+    try:
+        payload = service.read_token("view", request.path_params["token"], web.settings, web.clock())
+        slug = await run_in_threadpool(_campaign_slug, web, int(payload.get("c", 0)))
+    except (InvalidLink, ExpiredLink) as err:
+        return _link_error(request, err, lang)
+    except NotFound:
+        raise HTTPException(404) from None
+    edition_lang = await run_in_threadpool(web.archive.language_of, slug, str(payload.get("l", "")))
+    edition = await _edition(request, slug, edition_lang)
+    headers = {"content-security-policy": EDITION_CSP, "x-robots-tag": "noindex", **NO_STORE}
+    return HTMLResponse(edition.html, headers=headers)
+
+
+def _campaign_slug(web: Any, campaign_id: int) -> str:
+    from leadex_mail.web.archive import campaign_slug
+
+    return campaign_slug(web.store, campaign_id)
