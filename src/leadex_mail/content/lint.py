@@ -1,0 +1,95 @@
+"""Warnings about a valid issue: things that load fine but should not be sent as they are.
+
+``lint_issue`` finds unfinished links (``#`` or empty), images without alt
+text or too heavy for mail, a missing preheader, a subject longer than mail
+apps show, and editions that lack a section the default edition has. Each
+warning names file and line (from the loader's source maps). The render
+layer adds its own (HTML size) for the ``check`` command.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from pydantic import BaseModel
+
+from leadex_mail.content.checks import UNFINISHED_URLS, markdown_tokens
+from leadex_mail.content.loader import image_path, issue_locations
+from leadex_mail.content.model import Brand, Edition, Image, Issue
+from leadex_mail.content.walk import images, leaves
+from leadex_mail.content.yamlsource import SourceMap
+from leadex_mail.errors import Problem
+
+MAX_SUBJECT = 78  # RFC 5322's line length; mail apps cut subjects about here
+MAX_IMAGE_BYTES = 200 * 1024
+
+
+def lint_issue(issue: Issue) -> list[Problem]:
+    """Every warning for ``issue``: each edition in turn, then the brand."""
+    locations = issue_locations(issue)
+    problems: list[Problem] = []
+    default = issue.edition()
+    for language, edition in issue.editions.items():
+        smap = locations.edition(language)
+        problems.extend(_lint_edition(issue, edition, smap))
+        if language != issue.default_language:
+            problems.extend(_missing_sections(edition, default, smap))
+    if locations.brand is not None:
+        problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
+    return problems
+
+
+def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Problem]:
+    problems = _lint_model(issue, edition, Edition, smap)
+    if not edition.preheader:
+        problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject"))
+    if len(edition.subject) > MAX_SUBJECT:
+        problems.append(
+            _warn(smap, ("subject",), f"the subject is {len(edition.subject)} characters long; mail apps cut it after about {MAX_SUBJECT}", "shorten it")
+        )
+    return problems
+
+
+def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: SourceMap) -> list[Problem]:
+    data = model.model_dump()
+    problems = [_warn(smap, path, message, hint) for path, message, hint in _link_warnings(data, cls)]
+    for path, image in images(data, cls):
+        problems.extend(_image_warnings(issue, image, path, smap))
+    return problems
+
+
+def _link_warnings(data: dict[str, Any], cls: type[BaseModel]) -> Iterator[tuple[tuple, str, str]]:
+    hint = "put the real address (https://...) in place of '#'"
+    for leaf in leaves(data, cls):
+        if leaf.kind == "url" and leaf.value in UNFINISHED_URLS:
+            yield leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint
+        elif leaf.kind == "markdown" and isinstance(leaf.value, str):
+            for token in markdown_tokens(leaf.value):
+                if token.type == "link_open" and token.attrs.get("href", "") in UNFINISHED_URLS:
+                    yield leaf.path, f"a link in the text has no real address ({token.attrs.get('href', '')!r})", hint
+
+
+def _image_warnings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
+    problems = []
+    if not image.get("alt") and not image.get("decorative"):
+        problems.append(_warn(smap, (*path, "alt"), "the image has no alt text", "describe what it shows in `alt:`, or mark it `decorative: true`"))
+    file = image_path(issue, Image(**image))
+    if file is not None and file.is_file() and file.stat().st_size > MAX_IMAGE_BYTES:
+        size_kb = file.stat().st_size // 1024
+        problems.append(
+            _warn(smap, (*path, "src"), f"image {image['src']!r} is {size_kb} KB (over {MAX_IMAGE_BYTES // 1024} KB)", "resize it to at most 1200 px wide and save as JPEG quality ~80")
+        )
+    return problems
+
+
+def _missing_sections(edition: Edition, default: Edition, smap: SourceMap) -> list[Problem]:
+    have = {section.type for section in edition.sections}
+    missing = [s.type for s in default.sections if s.type not in have]
+    return [
+        _warn(smap, ("sections",), f"the {edition.language} edition has no {kind!r} section; the {default.language} edition has one", "add it, or check that nothing was left out in translation")
+        for kind in dict.fromkeys(missing)
+    ]
+
+
+def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None) -> Problem:
+    return smap.problem(path, message, hint, severity="warning")
