@@ -1,0 +1,16 @@
+"""Render layer: an issue edition compiled once to HTML and text.
+
+    render_edition(issue, language, settings) -> RenderedEdition
+    render_issue(issue, settings)             -> {language: RenderedEdition}
+    check_issue(issue, settings)              -> [Problem]   (lint + render checks)
+
+Jinja2 templates (``templates/email``) -> MJML -> mjml-python -> HTML ->
+targeted CSS inlining (css-inline); the text part has its own template.
+"""
+
+from __future__ import annotations
+
+from leadex_mail.render.check import check_issue
+from leadex_mail.render.pipeline import render_edition, render_issue
+
+__all__ = ["check_issue", "render_edition", "render_issue"]

@@ -1,0 +1,67 @@
+"""``check``: the content's lint warnings plus what only rendering reveals.
+
+Rendering adds: HTML over 90 KB per edition (Gmail clips messages at about
+102 KB and hides the rest, unsubscribe link included), brand colours whose
+text pairs miss WCAG AA contrast, and any edition that fails to render.
+"""
+
+from __future__ import annotations
+
+from leadex_mail.config import Settings
+from leadex_mail.content.loader import issue_edition_path, issue_locations
+from leadex_mail.content.model import Issue
+from leadex_mail.errors import Problem, RenderError
+from leadex_mail.render.palette import AA_TEXT, failing_pairs, palette
+from leadex_mail.render.pipeline import render_edition
+
+MAX_HTML_BYTES = 90 * 1024
+
+
+def check_issue(issue: Issue, settings: Settings) -> list[Problem]:
+    """Every problem worth a look before sending ``issue``: lint, size, contrast, render errors."""
+    from leadex_mail.content.lint import lint_issue  # the content layer's own warnings
+
+    problems = list(lint_issue(issue))
+    for language in issue.editions:
+        problems.extend(_edition_problems(issue, language, settings))
+    problems.extend(_contrast_problems(issue))
+    return problems
+
+
+def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[Problem]:
+    file = str(issue_edition_path(issue, language))
+    try:
+        rendered = render_edition(issue, language, settings)
+    except RenderError as exc:
+        return [Problem(file, None, None, "", f"the {language} edition does not render: {exc.message}", exc.hint)]
+    size = len(rendered.html.encode("utf-8"))
+    if size <= MAX_HTML_BYTES:
+        return []
+    return [
+        Problem(
+            file,
+            None,
+            None,
+            "",
+            f"the rendered HTML is {size / 1024:.0f} KB (over {MAX_HTML_BYTES // 1024} KB); Gmail clips messages at about 102 KB",
+            "shorten the text or move sections to the website",
+            "warning",
+        )
+    ]
+
+
+def _contrast_problems(issue: Issue) -> list[Problem]:
+    brand_file = issue_locations(issue).brand_file
+    file = str(brand_file) if brand_file else "brand.yaml"
+    return [
+        Problem(
+            file,
+            None,
+            None,
+            "",
+            f"{what}: contrast {ratio}:1 is under WCAG AA ({AA_TEXT}:1)",
+            "choose darker brand colours (primary_color, text_color) or a lighter background_color",
+            "warning",
+        )
+        for what, ratio in failing_pairs(palette(issue.brand))
+    ]

@@ -1,0 +1,77 @@
+"""Per-language fixed strings (catalogs) and locale-aware dates.
+
+A catalog is ``catalogs/<lang>.toml`` with one ``[strings]`` table. English is
+the reference: a key missing from another catalog falls back to English, so
+a new language works before it is complete (a test lists what is missing).
+Adding a language is adding a catalog file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_interval, format_skeleton
+
+from leadex_mail.errors import RenderError
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+FALLBACK = "en"
+
+
+def available_languages() -> list[str]:
+    """Language codes that have a catalog file."""
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.toml"))
+
+
+@lru_cache(maxsize=None)
+def raw_catalog(language: str) -> dict[str, str]:
+    """The strings of one catalog file as written (no fallback); {} when absent."""
+    path = CATALOG_DIR / f"{language}.toml"
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RenderError(f"catalog {path}: not valid TOML: {exc}", hint="fix the catalog file") from None
+    return {str(k): str(v) for k, v in table.get("strings", {}).items()}
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> dict[str, str]:
+    """The strings for ``language``: its own catalog over the English one."""
+    base = language.split("-")[0]
+    merged = dict(raw_catalog(FALLBACK))
+    merged.update(raw_catalog(base))
+    merged.update(raw_catalog(language))
+    return merged
+
+
+def missing_keys(language: str) -> set[str]:
+    """Keys the English catalog has and ``language``'s lacks (they fall back)."""
+    return set(raw_catalog(FALLBACK)) - set(raw_catalog(language))
+
+
+@lru_cache(maxsize=None)
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        # An edition in a language Babel does not know still renders, with English dates.
+        return Locale.parse(FALLBACK)
+
+
+def month_year(date: dt.date, language: str) -> str:
+    """Month and year as the locale writes them standing alone: 'april 2026', 'April 2026'."""
+    return format_skeleton("yMMMM", date, locale=_locale(language))
+
+
+def date_range(start: dt.date, end: dt.date | None, language: str) -> str:
+    """A day or a range of days: '19.–21. maj 2025', 'May 19 – 21, 2025'."""
+    locale = _locale(language)
+    if end is None or end == start:
+        return format_skeleton("yMMMMd", start, locale=locale)
+    return format_interval(start, end, "yMMMMd", locale=locale)

@@ -1,0 +1,145 @@
+"""Images of an issue, made fit for email.
+
+A local image is resized to at most twice its slot (a 600 px slot gets at
+most 1200 px, sharp on high-density screens) and compressed: JPEG quality 82,
+progressive and optimised; PNG optimised (kept for transparency and logos).
+Results are cached on disk by the source's content hash under
+``$XDG_CACHE_HOME/leadex-mail/images`` (default ``~/.cache/leadex-mail``),
+and in memory per process by path and modification time, so a warm render
+never touches Pillow.
+
+How the HTML refers to an image: with ``images_url`` set,
+``{images_url}/{slug}/{filename}``; without it, ``cid:<cid>`` and the bytes
+travel in the message as inline parts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from leadex_mail.errors import RenderError
+
+MAX_WIDTH = 1200
+BODY_WIDTH = 600
+JPEG_QUALITY = 82
+CACHE_VERSION = "1"  # bump when the processing changes, so stale files are not reused
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+_EXT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """An image ready for email: its bytes, type, pixel size and names."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+    width: int
+    height: int
+    cid: str
+
+
+_memory: dict[tuple[str, int, int, int], ProcessedImage] = {}
+
+
+def cache_dir() -> Path:
+    """Where processed images are kept between runs."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "leadex-mail" / "images"
+
+
+def max_width_for(slot_px: int) -> int:
+    """Largest pixel width worth sending for a slot of ``slot_px`` CSS pixels."""
+    return max(1, min(MAX_WIDTH, round(MAX_WIDTH * slot_px / BODY_WIDTH)))
+
+
+def process_image(path: Path, slot_px: int = BODY_WIDTH) -> ProcessedImage:
+    """Resize and compress the image file at ``path`` for a slot of ``slot_px`` pixels."""
+    try:
+        stat = path.stat()
+    except OSError:
+        raise RenderError(f"image {path} does not exist", hint="put the file in the issue's images/ folder or fix its src") from None
+    key = (str(path), stat.st_mtime_ns, stat.st_size, slot_px)
+    hit = _memory.get(key)
+    if hit is None:
+        hit = _memory[key] = _process_file(path, max_width_for(slot_px))
+    return hit
+
+
+def _process_file(path: Path, max_width: int) -> ProcessedImage:
+    source = path.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    cached = _from_disk(path, digest, max_width)
+    if cached is not None:
+        return cached
+    data, fmt = _compress(source, max_width, path)
+    _to_disk(digest, max_width, fmt, data)
+    return _describe(path, digest, max_width, data, fmt)
+
+
+def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
+    """Return the smaller of (processed, original) bytes and the format."""
+    try:
+        with PILImage.open(io.BytesIO(source)) as img:
+            fmt = img.format or "PNG"
+            if fmt not in _MIME or getattr(img, "is_animated", False):
+                return source, fmt if fmt in _MIME else "PNG"
+            resized = img.width > max_width
+            if resized:
+                height = round(img.height * max_width / img.width)
+                img = img.resize((max_width, height), PILImage.Resampling.LANCZOS)
+            out = io.BytesIO()
+            if fmt == "JPEG":
+                img.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True)
+            else:
+                fmt = "PNG"
+                img.save(out, "PNG", optimize=True)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise RenderError(f"image {path} cannot be read: {exc}", hint="save it as JPEG or PNG") from None
+    data = out.getvalue()
+    if not resized and len(data) >= len(source) and fmt in {"JPEG", "PNG"}:
+        return source, fmt  # already small: recompressing would only lose quality
+    return data, fmt
+
+
+def _describe(path: Path, digest: str, max_width: int, data: bytes, fmt: str) -> ProcessedImage:
+    with PILImage.open(io.BytesIO(data)) as img:
+        width, height = img.size
+    suffix = "" if max_width == MAX_WIDTH else f"-{max_width}w"
+    filename = f"{path.stem}{suffix}.{_EXT[fmt]}"
+    return ProcessedImage(filename, _MIME[fmt], data, width, height, f"{path.stem}-{digest[:12]}@leadex-mail")
+
+
+def _disk_path(digest: str, max_width: int, fmt: str) -> Path:
+    return cache_dir() / f"{digest[:32]}-{max_width}-v{CACHE_VERSION}.{_EXT[fmt]}"
+
+
+def _from_disk(path: Path, digest: str, max_width: int) -> ProcessedImage | None:
+    for fmt in ("JPEG", "PNG", "GIF", "WEBP"):
+        cached = _disk_path(digest, max_width, fmt)
+        if cached.is_file():
+            return _describe(path, digest, max_width, cached.read_bytes(), fmt)
+    return None
+
+
+def _to_disk(digest: str, max_width: int, fmt: str, data: bytes) -> None:
+    target = _disk_path(digest, max_width, fmt)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # atomic: a parallel render never reads half a file
+    except OSError:
+        pass  # a read-only home only costs speed; the image is still returned
+
+
+def clear_memory_cache() -> None:
+    """Forget processed images kept in this process (tests, benchmarks)."""
+    _memory.clear()

@@ -1,0 +1,68 @@
+"""The compile step: output invariants, placeholders, caching."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from leadex_mail.render import render_edition, render_issue
+from leadex_mail.render.result import PLACEHOLDERS
+
+
+@pytest.fixture(scope="module")
+def editions(issue, settings):
+    return render_issue(issue, settings)
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_html_keeps_what_mail_clients_need(editions, lang):
+    html = editions[lang].html
+    assert html.startswith("<!doctype html>")
+    assert f'<html lang="{lang}"' in html
+    assert re.search(r"<title>[^<]+</title>", html)
+    assert "<!--[if mso | IE]>" in html  # Outlook conditional comments survive inlining
+    assert "@media only screen and (min-width:480px)" in html
+    assert re.search(r'<div style="display:none;[^"]*">[^<]+</div>', html), "hidden preheader"
+    tables = re.findall(r"<table[^>]*>", html)
+    assert tables and all('role="presentation"' in t for t in tables)
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_every_image_has_alt(editions, lang):
+    imgs = re.findall(r"<img[^>]*>", editions[lang].html)
+    assert len(imgs) >= 10
+    assert all(re.search(r'\balt="[^"]+"', tag) for tag in imgs), "real issue has no decorative images"
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_placeholders_survive_and_personalise(editions, lang):
+    rendered = editions[lang]
+    for key in ("unsubscribe_url", "view_url", "preferences_url"):
+        assert f'href="{PLACEHOLDERS[key]}"' in rendered.html
+    assert PLACEHOLDERS["unsubscribe_url"] in rendered.text
+    html, text = rendered.personalise({"unsubscribe_url": "https://example.org/u/T?a=1&b=2", "view_url": "https://example.org/v"})
+    assert 'href="https://example.org/u/T?a=1&amp;b=2"' in html
+    assert "https://example.org/u/T?a=1&b=2" in text
+    assert "[[LX:" not in html and "[[LX:" not in text
+
+
+def test_second_render_is_cached(issue, settings, fresh_render):
+    first = render_edition(issue, "sl", settings)
+    assert render_edition(issue, "sl", settings) is first
+
+
+def test_unknown_language_falls_back_to_default(issue, settings):
+    assert render_edition(issue, "de", settings).language == issue.default_language
+
+
+def test_images_embedded_by_cid_or_linked_by_url(issue, settings):
+    import dataclasses
+
+    embedded = render_edition(issue, "sl", settings)
+    cids = set(re.findall(r'src="cid:([^"]+)"', embedded.html))
+    assert cids and cids == {image.cid for image in embedded.inline_images}
+    linked = render_edition(issue, "sl", dataclasses.replace(settings, images_url="https://cdn.example.org/img/"))
+    assert "cid:" not in linked.html and linked.inline_images == ()
+    assert re.search(r'src="https://cdn.example.org/img/2026-04-leadex-01/kickoff-murcia(-\d+w)?.jpg"', linked.html)
+    assert linked.content_hash != embedded.content_hash
