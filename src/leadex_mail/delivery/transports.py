@@ -1,0 +1,337 @@
+"""The transports: an outbox folder of ``.eml`` files, and SMTP.
+
+``make_transport(settings)`` picks one from the configuration. Both follow
+``delivery.transport.Transport``: ``send`` returns a ``SendResult`` holding
+the server's reply (or the file written) and raises ``TemporaryFailure`` or
+``PermanentFailure``; each instance is used from one thread.
+
+SMTP classification (what the campaign runner does with it):
+
+    2xx                                  sent; reply kept
+    4xx, timeout, dropped connection     TemporaryFailure  -> retry later
+    5xx to RCPT or to the message        PermanentFailure  -> failed, bounce policy
+    connect/TLS/login errors, a refused  ServerFailure (a TemporaryFailure): the
+    sender, a dropped session            server, not this recipient; the runner
+                                         pauses after several in a row
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import os
+import re
+import smtplib
+import socket
+import ssl
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from leadex_mail.config import Settings
+from leadex_mail.delivery.transport import SendResult, Transport
+from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
+
+
+class ServerFailure(TemporaryFailure):
+    """The server or the session failed, not this recipient: worth retrying, and counted for pausing."""
+
+
+def make_transport(settings: Settings, *, outbox_subdir: str | None = None) -> Transport:
+    """The transport the configuration asks for (outbox unless SMTP is configured).
+
+    ``outbox_subdir`` (e.g. the campaign's name) is the outbox's sub-folder;
+    SMTP ignores it. Raises ``ConfigError`` for an unsafe or incomplete SMTP setup.
+    """
+    if settings.effective_transport == "smtp":
+        return SmtpTransport(settings)
+    folder = settings.outbox_dir / outbox_subdir if outbox_subdir else settings.outbox_dir
+    return OutboxTransport(folder)
+
+
+# -- outbox ---------------------------------------------------------------------
+
+_COUNTER = itertools.count(1)  # process-wide, so parallel outboxes never pick one name
+_COUNTER_LOCK = threading.Lock()
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+
+class OutboxTransport:
+    """Writes each message as ``<dir>/<timestamp>-<n>-<recipient>.eml``, atomically.
+
+    The bytes go to a temporary file in the same folder (its name never ends
+    in ``.eml``) and are then linked into place in one step, so a reader of
+    the folder never sees a partial message and no file is overwritten.
+    """
+
+    name = "outbox"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
+        """Write ``data`` to a new ``.eml`` file; the reply is its path."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self._write(recipients, data)
+        except OSError as exc:
+            raise TemporaryFailure(
+                f"could not write to the outbox {self.folder}: {exc.strerror or exc}",
+                hint="check that the outbox folder (LEADEX_OUTBOX_DIR) is writable and the disk not full",
+            ) from None
+        return SendResult(reply=str(path), refused={})
+
+    def _write(self, recipients: Sequence[str], data: bytes) -> Path:
+        who = _UNSAFE.sub("_", recipients[0] if recipients else "nobody")[:64]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        tmp = self.folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{stamp}"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        try:
+            while True:
+                with _COUNTER_LOCK:
+                    n = next(_COUNTER)
+                path = self.folder / f"{stamp}-{os.getpid()}.{n}-{who}.eml"
+                try:
+                    os.link(tmp, path)  # atomic and never replaces another message
+                    return path
+                except FileExistsError:
+                    continue
+                except OSError:  # a file system without hard links
+                    os.replace(tmp, path)
+                    return path
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+# -- SMTP -----------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (no DNS lookup)."""
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class SmtpTransport:
+    """One SMTP connection, reused, renewed after ``smtp_max_per_connection`` messages.
+
+    A server that ends the session (``421``, ``452 4.5.3`` too many
+    messages, or a dropped idle connection) before a message was handed over
+    gets a fresh connection and the message is tried once more on it.
+    """
+
+    name = "smtp"
+
+    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        if not settings.smtp_host:
+            raise ConfigError("no SMTP host is configured", hint="set LEADEX_SMTP_HOST or [smtp] host")
+        self.host = settings.smtp_host
+        self.port = settings.effective_smtp_port
+        self.security = settings.smtp_security
+        if self.security == "none" and not is_loopback(self.host) and not settings.smtp_allow_insecure:
+            raise ConfigError(
+                f"refusing to send mail unencrypted to {self.host}:{self.port} (smtp_security = none)",
+                hint="use smtp_security = starttls or tls; or set smtp_allow_insecure = true if this network is trusted",
+            )
+        self.user = settings.smtp_user
+        self.password = settings.smtp_password
+        self.timeout = settings.smtp_timeout
+        self.max_per_connection = settings.smtp_max_per_connection
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+        self._sent_on_connection = 0
+        self.connections = 0  # how many sessions were opened (tests and benchmarks read it)
+
+    @property
+    def where(self) -> str:
+        """``host:port`` for messages."""
+        return f"{self.host}:{self.port}"
+
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
+        """Send one message; reconnect once if the session ended before it was handed over."""
+        if self._conn is not None and self._sent_on_connection >= self.max_per_connection:
+            self.close()
+        try:
+            return self._attempt(sender, recipients, data)
+        except _SessionEnded as ended:
+            self.close()
+            if not ended.retry:
+                raise ServerFailure(f"{self.where}: {ended.detail}", reply=ended.reply) from None
+        try:
+            return self._attempt(sender, recipients, data)
+        except _SessionEnded as ended:
+            self.close()
+            raise ServerFailure(f"{self.where}: {ended.detail} (also on a new connection)", reply=ended.reply) from None
+
+    def close(self) -> None:
+        """Say QUIT and drop the connection; safe to call twice."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    # -- one attempt ----------------------------------------------------------
+
+    def _attempt(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
+        conn = self._connection()
+        handed_over = False
+        try:
+            self._envelope(conn, sender, recipients)
+            refused = self._recipients(conn, recipients)
+            handed_over = True
+            code, resp = conn.data(data)
+        except smtplib.SMTPDataError as exc:  # the DATA command itself was refused
+            self._fail(conn, exc.smtp_code, exc.smtp_error, "DATA")
+        except smtplib.SMTPServerDisconnected as exc:
+            if "timed out" in str(exc):  # smtplib reports a read timeout as a disconnect
+                self._timed_out()
+            # Dropped after the message went out: it may have arrived, so no retry here.
+            raise _SessionEnded(f"connection dropped: {exc or 'no reply'}", retry=not handed_over) from None
+        except TimeoutError:
+            self._timed_out()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _SessionEnded(f"{type(exc).__name__}: {exc}", retry=not handed_over) from None
+        self._sent_on_connection += 1
+        reply = _reply(code, resp)
+        if code == 250:
+            return SendResult(reply=reply, refused=refused)
+        self._fail(conn, code, resp, "end of DATA")
+
+    def _timed_out(self) -> NoReturn:
+        self.close()
+        raise ServerFailure(f"{self.where}: no answer within {self.timeout:g} s", reply="timeout")
+
+    def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: Sequence[str]) -> None:
+        options = []
+        if not sender.isascii() or not all(r.isascii() for r in recipients):
+            if not conn.has_extn("smtputf8"):
+                raise PermanentFailure(f"{self.where} does not accept internationalised addresses (no SMTPUTF8)", reply="no SMTPUTF8")
+            options.append("SMTPUTF8")
+        code, resp = conn.mail(sender, options)
+        if code != 250:
+            self._fail(conn, code, resp, "MAIL FROM", sender_stage=True)
+
+    def _recipients(self, conn: smtplib.SMTP, recipients: Sequence[str]) -> dict[str, str]:
+        refused: dict[str, str] = {}
+        codes: list[int] = []
+        for rcpt in recipients:
+            code, resp = conn.rcpt(rcpt)
+            if code in (250, 251):
+                continue
+            if code == 421 or _too_many(code, resp):
+                self._fail(conn, code, resp, "RCPT TO")
+            refused[rcpt] = _reply(code, resp)
+            codes.append(code)
+        if len(refused) == len(recipients):
+            self._reset(conn)
+            # One 4xx among them makes it worth trying again later.
+            cls = TemporaryFailure if any(c // 100 == 4 for c in codes) else PermanentFailure
+            summary = "; ".join(f"{r}: {reply}" for r, reply in refused.items())
+            raise cls(f"{self.where} refused {summary}", reply=next(iter(refused.values())))
+        return refused
+
+    def _fail(self, conn: smtplib.SMTP, code: int, resp: bytes, stage: str, *, sender_stage: bool = False) -> NoReturn:
+        """Raise the right error for a non-2xx reply at ``stage``."""
+        reply = _reply(code, resp)
+        if code == 421 or _too_many(code, resp) or code == -1:
+            # An explicit refusal: nothing was accepted, so a new session may try again.
+            raise _SessionEnded(f"the server ended the session at {stage}: {reply}", reply=reply)
+        self._reset(conn)
+        if sender_stage:
+            raise ServerFailure(
+                f"{self.where} refused the sender at {stage}: {reply}",
+                reply=reply,
+                hint="check from_address: the server must allow sending as it (for this login)",
+            )
+        if code // 100 == 5:
+            raise PermanentFailure(f"{self.where} refused the message at {stage}: {reply}", reply=reply)
+        raise TemporaryFailure(f"{self.where} deferred the message at {stage}: {reply}", reply=reply)
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    # -- connecting ------------------------------------------------------------
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            self._conn = self._connect()
+            self._sent_on_connection = 0
+            self.connections += 1
+        return self._conn
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            conn = self._open()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ServerFailure(
+                f"SMTP login to {self.where} as {self.user!r} was refused: {_reply(exc.smtp_code, exc.smtp_error)}",
+                reply=_reply(exc.smtp_code, exc.smtp_error),
+                hint="check LEADEX_SMTP_USER and LEADEX_SMTP_PASSWORD",
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ServerFailure(
+                f"{self.where}: {exc}", reply=str(exc), hint="the server offers no STARTTLS/AUTH here: check smtp_port and smtp_security"
+            ) from None
+        except ssl.SSLError as exc:
+            raise ServerFailure(
+                f"TLS with {self.where} failed: {exc}", reply=str(exc), hint="check smtp_security (tls for port 465, starttls for 587) and the certificate"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServerFailure(
+                f"could not connect to SMTP server {self.where}: {exc}", reply=str(exc), hint="check smtp_host, smtp_port and that the server is running"
+            ) from None
+        return conn
+
+    def _open(self) -> smtplib.SMTP:
+        """Open, secure and log in a session (errors are classified by ``_connect``)."""
+        local = socket.gethostname()  # getfqdn() may wait on a reverse DNS lookup
+        if self.security == "tls":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, local_hostname=local, timeout=self.timeout, context=self.ssl_context)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, local_hostname=local, timeout=self.timeout)
+        try:
+            conn.ehlo()
+            if self.security == "starttls":
+                conn.starttls(context=self.ssl_context)
+                conn.ehlo()
+            if self.user:
+                conn.login(self.user, self.password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+class _SessionEnded(Exception):
+    """Internal: the session is over; ``retry`` when the message surely was not handed over."""
+
+    def __init__(self, detail: str, *, reply: str | None = None, retry: bool = True) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reply = reply or detail
+        self.retry = retry
+
+
+def _too_many(code: int, resp: bytes) -> bool:
+    """OpenSMTPD's per-session cap: ``452 4.5.3 Too many ...``: reconnect, not a failure."""
+    return code == 452 and (b"4.5.3" in resp or b"too many" in resp.lower())
+
+
+def _reply(code: int, resp: bytes | str) -> str:
+    text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
+    return f"{code} {' '.join(text.split())}"
