@@ -47,6 +47,8 @@ class Store:
         # Connections taken through ``_writer`` open their transactions with
         # BEGIN IMMEDIATE on SQLite; plain ``engine.connect()`` stays deferred.
         self._writer = engine.execution_options(leadex_write=True)
+        # Values read once per open store (e.g. the suppression key).
+        self.cache: dict[str, Any] = {}
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,174 @@
+"""The data subject's rights: access and portability (export), erasure, and purging.
+
+``forget`` (GDPR Art. 17) deletes the person's data everywhere it can be:
+the subscriber row (and with it the subscriptions), their name, replies, IP
+and user agent in the event log, server replies in delivery rows (they may
+quote the address), and the test sends to that address. What stays is not
+personal: anonymous events and deliveries (kinds, times, states), the
+suppression hash (so the address is never mailed or imported again) and an
+``erased`` event with no subject. On SQLite the deleted bytes are zeroed
+(``secure_delete``) and the write-ahead log is checkpointed and emptied.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, TextIO
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from leadex_mail.errors import NotFound
+from leadex_mail.store.db import Store
+from leadex_mail.store.events import record_event
+from leadex_mail.store.models import Campaign, Delivery, Event, MailingList, Subscriber, Subscription, TestSend, utcnow
+from leadex_mail.store.suppression import suppress, suppression_key
+from leadex_mail.store.validation import normalise_email
+
+EXPORT_FORMATS = ("json", "csv")
+CSV_COLUMNS = ("email", "name", "language", "status", "created_at", "confirmed_at", "unsubscribed_at", "lists", "attributes", "events", "deliveries")
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What ``forget`` removed."""
+
+    address: str
+    subscriber_found: bool
+    events_anonymised: int
+    deliveries_anonymised: int
+    test_sends_deleted: int
+
+
+def _anonymise(session: Session, subscriber_ids: list[int]) -> tuple[int, int]:
+    """Strip personal data from the events and deliveries of these subscribers."""
+    events = session.execute(
+        update(Event).where(Event.subscriber_id.in_(subscriber_ids)).values(ip=None, user_agent=None, detail={})  # type: ignore[union-attr]
+    ).rowcount  # type: ignore[attr-defined]
+    deliveries = session.execute(
+        update(Delivery).where(Delivery.subscriber_id.in_(subscriber_ids)).values(last_reply=None)  # type: ignore[union-attr]
+    ).rowcount  # type: ignore[attr-defined]
+    return events, deliveries
+
+
+def forget(store: Store, email: str, *, source: str = "cli") -> Erasure:
+    """Erase everything personal about ``email`` and suppress it for good.
+
+    Works for an address the store never had too: it is suppressed so a
+    later import cannot bring it in.
+    """
+    address = normalise_email(email, allow_smtputf8=True)
+    key = suppression_key(store)
+    with store.session() as session:
+        suppress(session, key, address, "erased")
+        sub = session.execute(select(Subscriber).where(Subscriber.email == address)).scalars().first()  # type: ignore[arg-type]
+        events = deliveries = 0
+        if sub is not None:
+            events, deliveries = _anonymise(session, [sub.id])
+            session.delete(sub)
+        sends = session.execute(
+            delete(TestSend).where(func.lower(TestSend.recipient).contains(address, autoescape=True))  # type: ignore[attr-defined]
+        ).rowcount  # type: ignore[attr-defined]
+        record_event(session, "erased", None, source=source)
+    store.checkpoint()
+    return Erasure(address, sub is not None, events, deliveries, sends)
+
+
+def purge_pending(store: Store, older_than: timedelta) -> int:
+    """Delete sign-ups never confirmed and untouched for ``older_than``; return how many."""
+    cutoff = utcnow() - older_than
+    with store.session() as session:
+        ids = list(
+            session.execute(select(Subscriber.id).where(Subscriber.status == "pending", Subscriber.updated_at < cutoff)).scalars()  # type: ignore[arg-type]
+        )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            _anonymise(session, chunk)
+            session.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))  # type: ignore[union-attr]
+    if ids:
+        store.checkpoint()
+    return len(ids)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_subscribers(store: Store, email: str | None = None) -> list[dict[str, Any]]:
+    """Everything stored about one address (or everyone): profile, lists, events, deliveries.
+
+    Shaped for GDPR Art. 15 (access) and 20 (portability); NotFound when
+    ``email`` is given and unknown.
+    """
+    with store.session(write=False) as session:
+        query = select(Subscriber).order_by(Subscriber.email)
+        if email is not None:
+            address = normalise_email(email, allow_smtputf8=True)
+            query = query.where(Subscriber.email == address)
+        subs = list(session.execute(query).scalars())
+        if email is not None and not subs:
+            raise NotFound(f"no subscriber {address}", hint="nothing is stored about this address")
+        ids = [s.id for s in subs] if email is not None else None
+        lists = _grouped(session, select(Subscription.subscriber_id, MailingList.name, Subscription.status, Subscription.created_at)
+                         .join(MailingList, MailingList.id == Subscription.list_id), Subscription.subscriber_id, ids)  # type: ignore[arg-type]
+        events = _grouped(session, select(Event.subscriber_id, Event.kind, Event.at, Event.source, Event.ip, Event.user_agent,
+                                          Event.consent_version, Event.detail).order_by(Event.id), Event.subscriber_id, ids)  # type: ignore[arg-type]
+        sent = _grouped(session, select(Delivery.subscriber_id, Campaign.issue_slug, Delivery.language, Delivery.state, Delivery.sent_at)
+                        .join(Campaign, Campaign.id == Delivery.campaign_id), Delivery.subscriber_id, ids)  # type: ignore[arg-type]
+    return [_record(s, lists.get(s.id, []), events.get(s.id, []), sent.get(s.id, [])) for s in subs]
+
+
+def _grouped(session: Session, query: Any, column: Any, ids: list[int] | None) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows of ``query`` grouped by their first column (the subscriber id)."""
+    if ids is not None:
+        query = query.where(column.in_(ids))
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for row in session.execute(query):
+        out.setdefault(row[0], []).append(tuple(row[1:]))
+    return out
+
+
+def _record(sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[Any, ...]], sent: list[tuple[Any, ...]]) -> dict[str, Any]:
+    return {
+        "email": sub.email,
+        "name": sub.name,
+        "language": sub.language,
+        "status": sub.status,
+        "attributes": sub.attributes,
+        "created_at": _iso(sub.created_at),
+        "confirmed_at": _iso(sub.confirmed_at),
+        "unsubscribed_at": _iso(sub.unsubscribed_at),
+        "lists": [{"name": n, "status": st, "since": _iso(at)} for n, st, at in lists],
+        "events": [
+            {"kind": k, "at": _iso(at), "source": src, "ip": ip, "user_agent": ua, "consent_version": cv, "detail": d}
+            for k, at, src, ip, ua, cv, d in events
+        ],
+        "deliveries": [{"issue": slug, "language": lang, "state": st, "sent_at": _iso(at)} for slug, lang, st, at in sent],
+    }
+
+
+def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> None:
+    """Write export records as JSON (one document) or CSV (nested parts as JSON cells)."""
+    if fmt == "json":
+        json.dump(list(records), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for rec in records:
+        row = dict(rec)
+        row["lists"] = ";".join(f"{item['name']}:{item['status']}" for item in rec["lists"])
+        for nested in ("attributes", "events", "deliveries"):
+            row[nested] = json.dumps(rec[nested], ensure_ascii=False)
+        writer.writerow([row[c] if row[c] is not None else "" for c in CSV_COLUMNS])
+
+
+def export_text(store: Store, fmt: str, email: str | None = None) -> str:
+    """The export as text in ``fmt`` (json or csv)."""
+    buf = io.StringIO()
+    write_export(export_subscribers(store, email), fmt, buf)
+    return buf.getvalue()
