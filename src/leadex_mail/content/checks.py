@@ -19,6 +19,8 @@ from leadex_mail.content.walk import images, leaves
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import Problem
 
+# Every per-recipient placeholder of render/result.py starts so (a test checks);
+# render is not imported here because render imports content.
 PLACEHOLDER_MARK = "[[LX:"
 URL_SCHEMES = ("https://", "http://", "mailto:")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
@@ -53,7 +55,7 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
                 smap.problem(
                     leaf.path,
                     "contains a placeholder reserved for per-recipient values ([[LX:...]])",
-                    f"remove it; {', '.join(_placeholders())} are filled in by leadex-mail itself",
+                    "remove it; leadex-mail fills in names, unsubscribe and view links itself",
                 )
             )
         if leaf.kind == "markdown" and isinstance(leaf.value, str):
@@ -66,14 +68,6 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
         if problem:
             problems.append(problem)
     return problems
-
-
-def _placeholders() -> list[str]:
-    # Imported here, not at the top: render imports content, so a top-level
-    # import of render from content could become a cycle.
-    from leadex_mail.render.result import PLACEHOLDERS
-
-    return list(PLACEHOLDERS.values())
 
 
 def _url_ok(url: str) -> bool:

@@ -37,11 +37,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseModel]) -> list[Problem]:
     """Every error in ``exc`` as a located, plain-words ``Problem``."""
-    problems = []
+    located = []
     for error in exc.errors(include_url=False):
         path = _data_path(error["loc"], data)
-        problems.append(_one(error, path, data, smap, root))
-    return problems
+        located.append((error["type"], path, _one(error, path, data, smap, root)))
+    return _merge_misspelt(located)
+
+
+def _merge_misspelt(located: list[tuple[str, FieldPath, Problem]]) -> list[Problem]:
+    """Drop "'heading' is missing" when the same mapping has "unknown 'heding', did you mean 'heading'?"."""
+    suggested = {
+        (path[:-1], p.hint.split("'")[1]) for kind, path, p in located if kind == "extra_forbidden" and p.hint and p.hint.startswith("did you mean")
+    }
+    return [p for kind, path, p in located if not (kind == "missing" and (path[:-1], str(path[-1])) in suggested)]
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> FieldPath:
@@ -92,7 +100,8 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
     if kind == "union_tag_not_found":
         return smap.problem(path, "this section has no `type:`", f"start it with `- type: ` and one of: {', '.join(SECTION_TYPES)}")
     if kind.startswith("date") or kind.startswith("datetime"):
-        return smap.problem(path, f"{name!r} is not a date: {_show(value)}", "dates are written YYYY-MM-DD, e.g. 2026-04-01")
+        reason = f" ({ctx['error']})" if "error" in ctx else ""
+        return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", "dates are written YYYY-MM-DD, e.g. 2026-04-01")
     if kind == "string_pattern_mismatch":
         return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name))
     if kind == "literal_error":

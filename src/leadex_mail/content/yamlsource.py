@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from leadex_mail.errors import Problem
@@ -75,14 +76,27 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8")) from None
     except OSError as exc:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}")) from None
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     try:
-        node = YAML(typ="rt").load(text)
+        node = yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlSyntaxProblem(_syntax_problem(exc, display)) from None
-    except YAMLError as exc:  # unmarked errors are rare; still never a traceback
+    except (YAMLError, ValueError, TypeError) as exc:  # unmarked errors are rare; still never a traceback
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}")) from None
     smap.values[()] = (1, 1)
     return _plain(node, (), smap), smap
+
+
+class _Constructor(RoundTripConstructor):
+    """Keeps dates as the text written; pydantic parses them and reports bad ones with a location.
+
+    ruamel's own timestamp constructor raises a bare ValueError, with no
+    line, for a date such as 2026-04-31.
+    """
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 class YamlSyntaxProblem(Exception):
@@ -95,19 +109,29 @@ class YamlSyntaxProblem(Exception):
 
 def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
+    if "quoted scalar" in str(exc.context) and exc.context_mark is not None:
+        mark = exc.context_mark  # the unclosed quote, not the end of the file where YAML noticed
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+    message, hint = _explain(exc)
+    return Problem(display, line, col, "", f"not valid YAML: {message}", hint)
+
+
+def _explain(exc: MarkedYAMLError) -> tuple[str, str]:
+    """YAML's parser words turned into what the writer did, for the common mistakes."""
     what = exc.problem or exc.context or "syntax error"
-    message = f"not valid YAML: {what}"
     start = exc.context_mark
-    if exc.context and start is not None and mark is not None and start.line != mark.line:
-        # e.g. an unclosed quote: the end of the file is where YAML noticed, the quote is the cause.
-        message = f"not valid YAML: {exc.context} that starts at line {start.line + 1}, column {start.column + 1}: {what}"
-    hint = "check the indentation and that text containing ': ' or starting with a quote is quoted"
+    started = f"line {start.line + 1}, column {start.column + 1}" if start is not None else "above"
+    if "quoted scalar" in str(exc.context):
+        return "this quote is never closed", "close the quote, or remove it if the text needs none"
     if "duplicate key" in what:
-        hint = "each field may appear only once in a section; remove or rename one"
-    elif "\t" in what or "tab" in what:
-        hint = "indent with spaces, not tabs"
-    return Problem(display, line, col, "", message, hint)
+        return what, "each field may appear only once in the same place; remove or rename one"
+    if "\\t" in what or "tab" in what:
+        return what, "indent with spaces, not tabs"
+    if "mapping values are not allowed" in what:
+        return "a ': ' inside a value", "put the whole value in quotes, e.g. title: \"Kick-off: Murcia\""
+    if "block end" in what or "block mapping" in what or "block collection" in what:
+        return "this line is not indented like the lines around it", f"line up the fields of one item (the item starts at {started})"
+    return what, "check the indentation and that text containing ': ' or starting with a quote is quoted"
 
 
 def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
