@@ -144,7 +144,9 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
             vline, vcol = node.lc.value(key)
             smap.keys[child] = (kline + 1, kcol + 1)
             smap.values[child] = (vline + 1, vcol + 1)
-            if isinstance(node[key], (CommentedMap, CommentedSeq)) and node[key].lc.line is not None:
+            if isinstance(node[key], CommentedSeq):
+                smap.values[child] = smap.keys[child]  # a list is best named by its `key:` line
+            elif isinstance(node[key], CommentedMap) and node[key].lc.line is not None:
                 # A nested mapping "starts" at its first key, which is where people look.
                 smap.values[child] = (node[key].lc.line + 1, node[key].lc.col + 1)
             out[str(key)] = _plain(node[key], child, smap)

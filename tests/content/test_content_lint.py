@@ -1,0 +1,85 @@
+"""lint_issue: each warning, located at the line it is about."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from PIL import Image
+
+from leadex_mail.config import Settings
+from leadex_mail.content.lint import lint_issue
+from leadex_mail.content.loader import load_issue
+
+SL = """\
+language: sl
+title: Test
+subject: {subject}
+number: 1
+date: 2026-04-01
+sections:
+  - type: story
+    heading: Zgodba
+    image:
+      src: images/big.png
+      alt: ""
+    body: Preberi [več](#).
+    more:
+      url: "#"
+  - type: partners
+    heading: Partnerji
+    items:
+      - country: Slovenija
+        organisation: Ministrstvo
+"""
+
+EN = """\
+language: en
+title: Test
+subject: Test
+preheader: A line
+number: 1
+date: 2026-04-01
+sections:
+  - type: story
+    heading: Story
+    image:
+      src: images/big.png
+      alt: ""
+      decorative: true
+    body: Read more.
+"""
+
+
+def make_issue(tmp_path: Path, subject: str = "Test") -> Path:
+    folder = tmp_path / "lint-me"
+    (folder / "images").mkdir(parents=True)
+    (folder / "sl.yaml").write_text(SL.format(subject=subject), encoding="utf-8")
+    (folder / "en.yaml").write_text(EN, encoding="utf-8")
+    # Noise does not compress: 300x300 RGB is ~270 KB as PNG.
+    Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)).save(folder / "images" / "big.png")
+    return folder
+
+
+def test_each_warning_is_located(tmp_path):
+    folder = make_issue(tmp_path, subject="x" * 79)
+    issue = load_issue(folder, Settings(newsletters_dir=tmp_path))
+    # Sizes of random noise vary by a KB from run to run.
+    got = sorted((Path(p.file).name, p.line, p.path, re.sub(r"\d+ KB", "N KB", p.message.split(";")[0].split(" (")[0])) for p in lint_issue(issue))
+    assert got == [
+        ("en.yaml", 7, "sections", "the en edition has no 'partners' section"),
+        ("en.yaml", 11, "sections[0].image.src", "image 'images/big.png' is N KB"),
+        ("sl.yaml", 1, "preheader", "the edition has no preheader"),
+        ("sl.yaml", 3, "subject", "the subject is 79 characters long"),
+        ("sl.yaml", 10, "sections[0].image.src", "image 'images/big.png' is N KB"),
+        ("sl.yaml", 11, "sections[0].image.alt", "the image has no alt text"),
+        ("sl.yaml", 12, "sections[0].body", "a link in the text has no real address"),
+        ("sl.yaml", 14, "sections[0].more.url", "the link address is a placeholder '#'"),
+    ]
+    assert all(p.severity == "warning" and p.hint for p in lint_issue(issue))
+
+
+def test_subject_of_78_characters_is_fine(tmp_path):
+    issue = load_issue(make_issue(tmp_path, subject="x" * 78), Settings(newsletters_dir=tmp_path))
+    assert not [p for p in lint_issue(issue) if p.path == "subject"]
