@@ -17,16 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlmodel import select
-
 from leadex_mail import links
 from leadex_mail.config import Settings
 from leadex_mail.delivery.transport import Transport
-from leadex_mail.errors import LeadexError, NotFound, StoreError, TokenError
+from leadex_mail.errors import LeadexError, NotFound, StoreError, Suppressed, TokenError
 from leadex_mail.store import lists as store_lists
 from leadex_mail.store import subscribers as store_subscribers
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import MailingList, Subscriber, Subscription
+from leadex_mail.store.models import Subscriber
 from leadex_mail.tokens import verify
 from leadex_mail.web.i18n import catalog, languages
 
@@ -235,8 +233,8 @@ def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visito
         return store_subscribers.confirm_subscription(
             store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version
         )
-    except NotFound:
-        # Purged as an old pending sign-up, or erased: the link is dead.
+    except (NotFound, Suppressed):
+        # Purged as an old pending sign-up, erased, or bounced since: the link is dead.
         raise ExpiredLink("this link has expired", hint="subscribe again for a new link") from None
 
 
@@ -259,23 +257,15 @@ def unsubscribe_link(store: Store, settings: Settings, token: str, *, source: st
     already unsubscribed (their suppression outlives them).
     """
     payload = read_token("unsubscribe", token, settings, now)
-    try:
-        return store_subscribers.unsubscribe(store, payload["s"], source=source, ip=visitor.ip, user_agent=visitor.user_agent)
-    except NotFound:
-        return False
+    return store_subscribers.unsubscribe(store, payload["s"], source=source, ip=visitor.ip, user_agent=visitor.user_agent)
 
 
 def preferences_view(store: Store, subscriber: Subscriber) -> PreferencesView:
     """The subscriber's language and every list, ticked where their subscription is active."""
-    with store.session(write=False) as session:
-        rows = session.exec(select(MailingList).order_by(MailingList.name)).all()
-        active = set(
-            session.exec(
-                select(Subscription.list_id).where(Subscription.subscriber_id == subscriber.id, Subscription.status == "active")
-            ).all()
-        )
-    choices = [ListChoice(row.name, row.title or row.name, checked=row.id in active) for row in rows]
-    return PreferencesView(int(subscriber.id or 0), subscriber.language, subscriber.status == "active", choices)
+    sid = int(subscriber.id or 0)
+    active = {name for name, status in store_subscribers.subscriber_lists(store, sid) if status == "active"}
+    choices = [ListChoice(item.name, item.title or item.name, checked=item.name in active) for item in store_lists.list_lists(store)]
+    return PreferencesView(sid, subscriber.language, subscriber.status == "active", choices)
 
 
 def save_preferences(store: Store, subscriber: Subscriber, *, language: str, list_names: tuple[str, ...]) -> Subscriber:
