@@ -97,3 +97,15 @@ def test_brand_validates_and_schema_catches_mistakes():
     broken["sections"][1]["heding"] = "x"
     errors = list(jsonschema.Draft202012Validator(edition_schema()).iter_errors(broken))
     assert errors  # an editor would underline these
+
+
+def test_format_doc_names_every_field_and_section_type():
+    from leadex_mail.content import model
+
+    doc = (REPO / "docs" / "format.md").read_text(encoding="utf-8")
+    classes = [model.Edition, model.Brand, model.Image, model.Link, model.Interview, model.EventItem, model.Partner]
+    classes += [model.MastheadSection, model.StorySection, model.ProjectSection, model.StudyVisitSection]
+    classes += [model.GoodPracticesSection, model.EventsSection, model.PartnersSection]
+    undocumented = [f"{cls.__name__}.{name}" for cls in classes for name in cls.model_fields if f"`{name}`" not in doc]
+    assert undocumented == []
+    assert all(f"### `{kind}`" in doc for kind in SECTION_TYPES)
