@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+from typing import Callable, Iterator
+
 import pytest
-from delivery_helpers import make_edition, make_settings
+from delivery_helpers import FaultySink, make_edition, make_settings
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
@@ -26,3 +29,25 @@ def settings() -> Settings:
 def brand() -> Brand:
     """A brand with a non-ASCII sender name and a Reply-To."""
     return Brand(from_name="LeadEx – Žiga", reply_to="info@example.org")
+
+
+@pytest.fixture
+def faulty() -> Iterator[Callable[..., tuple[FaultySink, int]]]:
+    """Start FaultySink servers on loopback ports; stop them after the test."""
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(**behaviour) -> tuple[FaultySink, int]:
+        sink = FaultySink(**behaviour)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        controller = Controller(sink, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        return sink, port
+
+    yield start
+    for controller in controllers:
+        controller.stop()

@@ -2,105 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-from delivery_helpers import make_settings, parse
+from delivery_helpers import make_settings, parse, smtp_settings
 
 from leadex_mail.delivery.transports import OutboxTransport, ServerFailure, SmtpTransport, is_loopback, make_transport
 from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
-
-
-def smtp_settings(port: int, **changes):
-    """Settings for the plain-text loopback server of a test."""
-    values = dict(transport="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_timeout=5.0)
-    return make_settings(**{**values, **changes})
-
-
-@dataclass
-class FaultySink:
-    """An aiosmtpd handler whose replies a test scripts per stage.
-
-    Each ``on_*`` callable gets (session number, messages so far on that session,
-    address) and returns a reply line, ``"drop"`` to cut the connection, or None for OK.
-    """
-
-    on_mail: Callable[[int, int, str], str | None] = lambda s, n, a: None
-    on_rcpt: Callable[[int, int, str], str | None] = lambda s, n, a: None
-    on_data: Callable[[int, int, str], str | None] = lambda s, n, a: None
-    delay: float = 0.0
-    received: list[tuple[int, str, bytes]] = field(default_factory=list)
-    sessions: dict[int, int] = field(default_factory=dict)  # id(server) -> session number
-    per_session: dict[int, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _who(self, server) -> tuple[int, int]:
-        with self.lock:
-            number = self.sessions.setdefault(id(server), len(self.sessions) + 1)
-            return number, self.per_session.get(number, 0)
-
-    def _answer(self, server, reply: str | None) -> str | None:
-        if reply == "drop":
-            server.transport.close()
-            return "250 never seen"
-        return reply
-
-    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
-        s, n = self._who(server)
-        reply = self._answer(server, self.on_mail(s, n, address))
-        if reply:
-            return reply
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
-        s, n = self._who(server)
-        reply = self._answer(server, self.on_rcpt(s, n, address))
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        s, n = self._who(server)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        reply = self._answer(server, self.on_data(s, n, envelope.rcpt_tos[0]))
-        if reply:
-            return reply
-        with self.lock:
-            self.per_session[s] = n + 1
-            self.received.append((s, envelope.rcpt_tos[0], bytes(envelope.original_content)))
-        return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
-
-
-@pytest.fixture
-def faulty() -> Iterator[Callable[..., tuple[FaultySink, int]]]:
-    """Start FaultySink servers on loopback ports; stop them after the test."""
-    from aiosmtpd.controller import Controller
-
-    controllers = []
-
-    def start(**behaviour) -> tuple[FaultySink, int]:
-        sink = FaultySink(**behaviour)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        controller = Controller(sink, hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        return sink, port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def test_smtp_sends_and_keeps_the_reply(smtp_server):

@@ -1,0 +1,124 @@
+"""``send-test``: real ``[TEST]`` messages of an edition to a few addresses.
+
+Test sends go through the configured transport exactly like a campaign's
+messages (same template, same headers, DKIM when configured) but are logged
+as ``TestSend`` rows, never as deliveries, and their links carry subscriber
+id 0 (no subscriber), so clicking "unsubscribe" in a test changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Sequence
+
+from leadex_mail.config import Settings
+from leadex_mail.delivery.message import Recipient, build_template
+from leadex_mail.delivery.transport import Transport
+from leadex_mail.errors import DeliveryError, IssueNotFound, TransportError
+
+TEST_SUBSCRIBER_ID = 0
+TEST_CAMPAIGN_ID = 0
+
+
+@dataclass(frozen=True)
+class TestSendResult:
+    """What happened to one test message."""
+
+    __test__ = False  # not a pytest test class
+
+    recipient: str
+    language: str
+    message_id: str
+    reply: str
+    ok: bool
+
+
+def test_recipients(settings: Settings, given: Sequence[str]) -> list[str]:
+    """The addresses to send to: ``given`` (``--to``), else ``settings.test_recipients``, normalised."""
+    from leadex_mail.store.validation import normalise_email
+
+    addresses = list(given) or list(settings.test_recipients)
+    if not addresses:
+        raise DeliveryError(
+            "no test recipients: say where to send the test",
+            hint='pass --to ADDRESS (repeatable), or set test_recipients = ["you@example.org"] in leadex-mail.toml (or LEADEX_TEST_RECIPIENTS=a@x,b@y)',
+        )
+    seen: dict[str, None] = {}
+    for raw in addresses:
+        seen[normalise_email(raw, allow_smtputf8=settings.smtputf8)] = None
+    return list(seen)
+
+
+test_recipients.__test__ = False  # type: ignore[attr-defined]
+
+
+def send_test(
+    settings: Settings,
+    issue_ref: str,
+    to: Sequence[str] = (),
+    language: str | None = None,
+    *,
+    transport: Transport | None = None,
+) -> list[TestSendResult]:
+    """Render ``issue_ref`` in ``language`` and send a ``[TEST]`` message to each address.
+
+    A failure for one address is reported in its result and does not stop
+    the others. Every attempt is logged as a ``TestSend`` row.
+    """
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.delivery.transports import make_transport
+    from leadex_mail.render import render_edition
+    from leadex_mail.store.db import open_store
+
+    addresses = test_recipients(settings, to)
+    issue = load_issue(issue_ref, settings)
+    lang = language or issue.default_language
+    if lang not in issue.editions:
+        raise IssueNotFound(
+            f"issue {issue.slug} has no {lang!r} edition",
+            hint=f"use --lang with one of: {', '.join(sorted(issue.editions))}",
+        )
+    rendered = render_edition(issue, lang, settings)
+    template = build_template(rendered, settings, issue.brand, campaign_id=TEST_CAMPAIGN_ID, test=True)
+    store = open_store(settings)
+    own = transport is None
+    transport = transport or make_transport(settings, outbox_subdir=f"test-{issue.slug}")
+    results = []
+    try:
+        for address in addresses:
+            results.append(_send_one(transport, template, address, lang))
+            _log(store, issue.slug, results[-1])
+    finally:
+        if own:
+            transport.close()
+    return results
+
+
+send_test.__test__ = False  # type: ignore[attr-defined]
+
+
+def _send_one(transport: Transport, template, address: str, language: str) -> TestSendResult:  # noqa: ANN001
+    message = template.for_recipient(Recipient(TEST_SUBSCRIBER_ID, address, None))
+    try:
+        result = transport.send(message.envelope_from, [message.recipient], message.data)
+    except TransportError as exc:
+        return TestSendResult(address, language, message.message_id, exc.reply or exc.message, ok=False)
+    reply = result.refused.get(address, result.reply)
+    return TestSendResult(address, language, message.message_id, reply, ok=result.ok)
+
+
+def _log(store, slug: str, result: TestSendResult) -> None:  # noqa: ANN001
+    from leadex_mail.store.models import TestSend
+
+    with store.session() as session:
+        session.add(
+            TestSend(
+                issue_slug=slug,
+                language=result.language,
+                recipient=result.recipient,
+                message_id=result.message_id,
+                reply=result.reply,
+                at=datetime.now(timezone.utc),
+            )
+        )
