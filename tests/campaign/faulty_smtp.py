@@ -1,0 +1,80 @@
+"""A fault-injecting SMTP server on loopback, built on the benchmark's fast sink.
+
+Faults are decided per (recipient, attempt) from a seeded hash, not from a
+shared random stream, so the outcome is the same whatever order the sending
+threads reach the server in: the end state of a campaign can be asserted
+exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sinks import DROP, Policy, Session, SinkServer
+
+FAULTS = ("451-rcpt", "421-rcpt", "drop-mid-data", "451-end-of-data")
+
+
+@dataclass
+class FaultPolicy(Policy):
+    """Seeded faults: ``rate`` of the first ``faulty_attempts`` attempts per recipient fail.
+
+    ``reject`` get 550 at RCPT (permanent); ``always_busy`` get 451 forever
+    (they end failed after the last attempt); ``down`` answers 421 to every
+    MAIL (a server in trouble: the campaign must pause).
+    """
+
+    seed: int = 1
+    rate: float = 0.0
+    faulty_attempts: int = 2
+    reject: frozenset[str] = frozenset()
+    always_busy: frozenset[str] = frozenset()
+    down: bool = False
+    attempts: Counter[str] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fault_for(self, rcpt: str, attempt: int) -> str | None:
+        """The fault of attempt ``attempt`` (1-based) to ``rcpt``, if any."""
+        if attempt > self.faulty_attempts:
+            return None
+        digest = hashlib.sha256(f"{self.seed}:{rcpt}:{attempt}".encode()).digest()
+        if int.from_bytes(digest[:4], "big") / 2**32 >= self.rate:
+            return None
+        return FAULTS[digest[4] % len(FAULTS)]
+
+    def on_mail(self, session: Session, sender: str) -> str | None:
+        return "421 4.3.2 Service not available, closing channel" if self.down else None
+
+    def on_rcpt(self, session: Session, rcpt: str) -> str | None:
+        if rcpt in self.reject:
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % rcpt
+        if rcpt in self.always_busy:
+            return "451 4.7.1 Greylisted, come back later"
+        with self.lock:
+            self.attempts[rcpt] += 1
+            fault = self.fault_for(rcpt, self.attempts[rcpt])
+            session.fault = fault
+            if fault:
+                self.injected[fault] += 1
+        if fault == "451-rcpt":
+            return "451 4.3.0 Temporary lookup failure"
+        if fault == "421-rcpt":
+            return "421 4.7.0 Too busy, closing connection"
+        return None
+
+    def mid_data(self, session: Session) -> str | None:
+        return DROP if session.fault == "drop-mid-data" else None
+
+    def on_data_end(self, session: Session, data: bytes) -> str | None:
+        if session.fault == "451-end-of-data":
+            return "451 4.3.0 Queue write error, try again"
+        return None
+
+
+def faulty_server(policy: FaultPolicy, **kwargs: object) -> SinkServer:
+    """A started sink answering through ``policy``."""
+    return SinkServer(policy=policy, **kwargs).start()  # type: ignore[arg-type]

@@ -1,0 +1,162 @@
+"""Campaign and delivery persistence against a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from leadex_mail.delivery import queue
+from leadex_mail.errors import CampaignError, NotFound
+from leadex_mail.store.models import Delivery, Subscriber
+
+T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
+LEASE = timedelta(minutes=5)
+
+
+def deliveries(store, campaign_id):
+    with store.begin(write=False) as conn:
+        return {r.subscriber_id: r for r in conn.execute(select(Delivery.__table__).where(Delivery.__table__.c.campaign_id == campaign_id))}
+
+
+@pytest.fixture
+def campaign(store, people):
+    ids = people(10)
+    c = queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject", now=T0)
+    queue.queue_deliveries(store, c, [(i, "sl" if i % 2 else "en") for i in ids])
+    return c
+
+
+def test_open_campaign_is_unique_per_issue_and_list(store, campaign, people) -> None:
+    again = queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject")
+    assert again.id == campaign.id
+    people(1, list_name="partners", start=100)
+    other = queue.open_campaign(store, "2026-04-leadex-01", "partners", {"sl": "h1"}, "Subject")
+    assert other.id != campaign.id
+    with pytest.raises(CampaignError, match="several lists"):
+        queue.find_campaign(store, "2026-04-leadex-01")
+    assert queue.find_campaign(store, "2026-04-leadex-01", "partners").id == other.id
+    with pytest.raises(NotFound) as err:
+        queue.open_campaign(store, "2026-04-leadex-01", "nosuchlist", {}, "S")
+    assert "lists create nosuchlist" in (err.value.hint or "")
+
+
+def test_queueing_twice_adds_nothing(store, campaign, people) -> None:
+    rows = deliveries(store, campaign.id)
+    assert len(rows) == 10 and {r.state for r in rows.values()} == {"queued"}
+    added = queue.queue_deliveries(store, campaign, [(sid, "sl") for sid in rows])
+    assert added == 0 and len(deliveries(store, campaign.id)) == 10
+    new = people(2, start=50)
+    assert queue.queue_deliveries(store, campaign, [(sid, "sl") for sid in [*rows, *new]]) == 2
+
+
+def test_content_change_refused_only_after_something_was_sent(store, campaign) -> None:
+    # Nothing sent yet: the new hash is simply taken.
+    queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2"}, "Subject")
+    batch = queue.claim(store, campaign.id, "w", 1, T0, LEASE, language="sl")
+    queue.mark_sent(store, batch[0].delivery_id, reply="250 ok", message_id="<m@x>", now=T0)
+    with pytest.raises(CampaignError) as err:
+        queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-changed-again", "en": "h2"}, "Subject")
+    assert "sl edition" in err.value.message and "new issue" in (err.value.hint or "")
+    # The other language's edition may still change: none of it went out.
+    queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2-edited"}, "Subject")
+
+
+def test_claim_leases_rows_and_never_hands_one_out_twice(store, campaign) -> None:
+    first = queue.claim(store, campaign.id, "a", 4, T0, LEASE)
+    second = queue.claim(store, campaign.id, "b", 100, T0, LEASE)
+    assert len(first) == 4 and len(second) == 6
+    assert not {c.delivery_id for c in first} & {c.delivery_id for c in second}
+    assert queue.claim(store, campaign.id, "c", 100, T0, LEASE) == []
+    rows = deliveries(store, campaign.id)
+    assert {r.state for r in rows.values()} == {"sending"}
+    assert all(c.email and c.eligible and not c.uncertain for c in first + second)
+
+
+def test_expired_lease_is_reclaimed_as_uncertain(store, campaign) -> None:
+    lost = queue.claim(store, campaign.id, "dead", 3, T0, LEASE)
+    assert queue.claim(store, campaign.id, "x", 100, T0 + LEASE - timedelta(seconds=1), LEASE)  # the other 7
+    again = queue.claim(store, campaign.id, "alive", 100, T0 + LEASE + timedelta(seconds=1), LEASE)
+    assert sorted(c.delivery_id for c in again) == sorted(c.delivery_id for c in lost)
+    assert all(c.uncertain for c in again)
+
+
+def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
+    import socket
+
+    dead_owner = f"{socket.gethostname()}:999999999:abcd"  # no such pid
+    remote_owner = "another-host:1:abcd"
+    queue.claim(store, campaign.id, dead_owner, 2, T0, LEASE)
+    queue.claim(store, campaign.id, remote_owner, 2, T0, LEASE)
+    assert queue.expire_dead_leases(store, campaign.id, T0) == 2
+    again = queue.claim(store, campaign.id, "me", 100, T0, LEASE)
+    assert len(again) == 8 and sum(c.uncertain for c in again) == 2
+
+
+def test_retry_wait_is_due_only_at_its_time(store, campaign) -> None:
+    [c] = queue.claim(store, campaign.id, "w", 1, T0, LEASE)
+    queue.mark_retry(store, c.delivery_id, "w", next_at=T0 + timedelta(minutes=1), reply="451 later", now=T0)
+    queue.claim(store, campaign.id, "w", 100, T0, LEASE)  # the other 9
+    assert queue.claim(store, campaign.id, "w", 1, T0 + timedelta(seconds=59), LEASE) == []
+    left = queue.pending(store, campaign.id, "w")
+    assert left.waiting_retries == 1 and left.next_due == T0 + timedelta(minutes=1)
+    [again] = queue.claim(store, campaign.id, "w", 1, T0 + timedelta(minutes=1), LEASE)
+    assert again.delivery_id == c.delivery_id and again.attempts == 1 and not again.uncertain
+
+
+def test_outcomes_are_recorded(store, campaign) -> None:
+    a, b, c, d = queue.claim(store, campaign.id, "w", 4, T0, LEASE)
+    queue.mark_sent(store, a.delivery_id, reply="250 2.0.0 Ok", message_id="<a@x>", now=T0)
+    queue.mark_failed(store, b.delivery_id, "w", kind="permanent", reply="550 5.1.1 no such user", now=T0)
+    queue.mark_failed(store, c.delivery_id, "w", kind="temporary", reply="451 4.3.0 later", now=T0)
+    queue.mark_skipped(store, [d.delivery_id], "w", now=T0)
+    rows = {r.id: r for r in deliveries(store, campaign.id).values()}
+    assert (rows[a.delivery_id].state, rows[a.delivery_id].attempts, rows[a.delivery_id].message_id) == ("sent", 1, "<a@x>")
+    assert rows[a.delivery_id].sent_at == T0 and rows[a.delivery_id].lease_owner is None
+    assert (rows[b.delivery_id].state, rows[b.delivery_id].error_kind) == ("failed", "permanent")
+    assert (rows[d.delivery_id].state, rows[d.delivery_id].error_kind) == ("skipped", "suppressed")
+    counts = queue.state_counts(store, campaign.id)
+    assert counts["sent"] == 1 and counts["failed"] == 2 and counts["skipped"] == 1 and counts["sending"] == 0 and counts["queued"] == 6
+    reasons = {f.reply for f in queue.failures(store, campaign.id)}
+    assert "550 5.1.1 no such user" in reasons and "451 4.3.0 later" in reasons
+    assert queue.requeue_failed_temporary(store, campaign) == 1
+    assert deliveries(store, campaign.id)[c.subscriber_id].state == "queued"
+    assert queue.sent_since(store, T0 - timedelta(minutes=1)) == 1
+
+
+def test_release_gives_unattempted_rows_back(store, campaign) -> None:
+    batch = queue.claim(store, campaign.id, "w", 5, T0, LEASE)
+    queue.release(store, "someone-else", [c.delivery_id for c in batch], T0)  # not theirs: no effect
+    assert queue.state_counts(store, campaign.id)["sending"] == 5
+    queue.release(store, "w", [c.delivery_id for c in batch], T0)
+    assert queue.state_counts(store, campaign.id)["queued"] == 10
+
+
+def test_claim_rereads_subscriber_status(store, campaign) -> None:
+    with store.begin() as conn:
+        victims = list(conn.execute(select(Subscriber.__table__.c.id).limit(3)).scalars())
+        conn.execute(update(Subscriber.__table__).where(Subscriber.__table__.c.id.in_(victims)).values(status="unsubscribed"))
+    batch = queue.claim(store, campaign.id, "w", 100, T0, LEASE)
+    assert {c.subscriber_id for c in batch if not c.eligible} == set(victims)
+
+
+def test_concurrent_claims_from_threads_are_disjoint(store, people) -> None:
+    ids = people(300, start=1000)
+    c = queue.open_campaign(store, "x", "newsletter", {"sl": "h"}, "S")
+    queue.queue_deliveries(store, c, [(i, "sl") for i in ids])
+    got: dict[str, list[int]] = {}
+
+    def worker(name: str) -> None:
+        mine = got.setdefault(name, [])
+        while batch := queue.claim(store, c.id, name, 7, T0, LEASE):
+            mine.extend(b.delivery_id for b in batch)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [d for v in got.values() for d in v]
+    assert len(claimed) == 300 and len(set(claimed)) == 300
