@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from watchfiles import Change
@@ -89,7 +90,9 @@ def test_events_send_the_current_version_then_each_rebuild_and_end_on_close():
         assert state.preview.slug == "second"
         return got
 
-    got = asyncio.run(scenario())
+    # A thread of its own: Playwright's sync API may already run a loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        got = pool.submit(asyncio.run, scenario()).result()
     assert got == ["retry: 500\n\n", "event: reload\ndata: 1\n\n", "event: reload\ndata: 2\n\n"]
 
 

@@ -37,4 +37,7 @@ def preview(issue: str, port: int, language: str | None, no_open: bool) -> None:
         if not no_open:
             webbrowser.open(url)
 
-    serve(issue, get_settings(), port=port, language=language, on_ready=ready)
+    try:
+        serve(issue, get_settings(), port=port, language=language, on_ready=ready)
+    except KeyboardInterrupt:  # Ctrl-C is how a preview ends, not a failure
+        click.echo("Preview stopped.")

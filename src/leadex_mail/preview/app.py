@@ -20,29 +20,31 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-import leadex_mail
 from leadex_mail.config import Settings
+from leadex_mail.content.loader import BRAND_FILE
 from leadex_mail.preview.build import Preview, build_preview
 from leadex_mail.preview.live import LiveState, watch_and_refresh
-
-
-def templates_dir() -> Path:
-    """The templates folder: packaged in the wheel, else the source checkout's."""
-    packaged = Path(leadex_mail.__file__).parent / "_templates"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "templates"
+from leadex_mail.render.i18n import CATALOG_DIR
+from leadex_mail.render.pipeline import templates_dir as email_templates_dir
 
 
 def watched_sources(preview: Preview, settings: Settings) -> tuple[list[Path], list[Path]]:
-    """``(folders, files)`` whose changes change the preview: issue, templates, brand file."""
-    folders = [p for p in (preview.issue_folder, templates_dir()) if p is not None]
+    """``(folders, files)`` whose changes change the preview.
+
+    The issue folder, the email templates and the language catalogs; the
+    brand file beside the issue folder and the one in ``newsletters_dir``
+    (the loader uses the first that exists, and either may appear later).
+    """
+    folders = [p for p in (preview.issue_folder, email_templates_dir(), CATALOG_DIR) if p is not None]
     issue_parent = preview.issue_folder.parent if preview.issue_folder else settings.newsletters_dir
-    files = sorted({issue_parent / "brand.yaml", settings.newsletters_dir / "brand.yaml"})
+    files = sorted({issue_parent / BRAND_FILE, settings.newsletters_dir / BRAND_FILE})
     return folders, files
 
 
 def _page_env() -> jinja2.Environment:
+    """The preview page's own template, beside the email templates."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir() / "preview"),
+        loader=jinja2.FileSystemLoader(email_templates_dir().parent / "preview"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
