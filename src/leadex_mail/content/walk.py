@@ -44,19 +44,26 @@ def field_kinds(cls: type[BaseModel]) -> dict[str, str]:
 
 def resolve(tp: Any, node: Any) -> Any:
     """The one type ``node`` is validated as: unwraps Annotated, Optional and tagged unions."""
+    tag = node.get("type") if isinstance(node, dict) else None
+    return _resolve(tp, tag if isinstance(tag, str) else None)
+
+
+@cache
+def _resolve(tp: Any, tag: str | None) -> Any:
+    # Cached: the walk asks this for every value, and typing introspection is slow.
     while get_origin(tp) is typing.Annotated:
         tp = get_args(tp)[0]
     if get_origin(tp) in (typing.Union, types.UnionType):
         members = [a for a in get_args(tp) if a is not type(None)]
-        tag = node.get("type") if isinstance(node, dict) else None
         for member in members:
             fields = getattr(member, "model_fields", {})
             if "type" in fields and tag in get_args(fields["type"].annotation):
                 return member
-        return resolve(members[0], node) if len(members) == 1 else None
+        return _resolve(members[0], tag) if len(members) == 1 else None
     return tp
 
 
+@cache
 def child_type(tp: Any, part: str | int) -> Any:
     """The declared type of field/index ``part`` inside type ``tp`` (None when unknown)."""
     if isinstance(tp, type) and issubclass(tp, BaseModel):

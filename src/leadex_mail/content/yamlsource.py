@@ -9,6 +9,7 @@ error, missing image, lint warning) can name the line it comes from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,22 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     Raises ``YamlSyntaxProblem`` (carrying a located ``Problem``) when the
     file is not valid YAML or cannot be read.
     """
-    smap = SourceMap(display)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8")) from None
     except OSError as exc:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}")) from None
+    return _parse(text, display)
+
+
+@lru_cache(maxsize=64)
+def _parse(text: str, display: str) -> tuple[Any, SourceMap]:
+    """Parse once per distinct text: ruamel's round-trip parser is pure Python (~20 ms a file),
+    and the preview, the archive and the tests load the same files again and again.
+    The result is shared, so callers must not modify it (nothing does: pydantic copies).
+    """
+    smap = SourceMap(display)
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
     try:
