@@ -6,6 +6,7 @@ is tested by the store's tests; here hundreds are needed per test, fast).
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -43,9 +44,19 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty store file with the schema applied, made once and copied per test."""
+    folder = tmp_path_factory.mktemp("template")
+    open_store(make_settings(folder)).close()
+    return folder / "subscribers.db"
+
+
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    """A migrated store on a real SQLite file."""
+def store(settings: Settings, migrated_db: Path) -> Iterator[Store]:
+    """A migrated store on a real SQLite file of its own."""
+    target = Path(settings.database_url.removeprefix("sqlite:///"))
+    shutil.copyfile(migrated_db, target)
     st = open_store(settings)
     yield st
     st.close()

@@ -33,6 +33,7 @@ class FaultPolicy(Policy):
     reject: frozenset[str] = frozenset()
     always_busy: frozenset[str] = frozenset()
     down: bool = False
+    faults: tuple[str, ...] = FAULTS  # the kinds to choose from
     attempts: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,7 +45,7 @@ class FaultPolicy(Policy):
         digest = hashlib.sha256(f"{self.seed}:{rcpt}:{attempt}".encode()).digest()
         if int.from_bytes(digest[:4], "big") / 2**32 >= self.rate:
             return None
-        return FAULTS[digest[4] % len(FAULTS)]
+        return self.faults[digest[4] % len(self.faults)]
 
     def on_mail(self, session: Session, sender: str) -> str | None:
         return "421 4.3.2 Service not available, closing channel" if self.down else None

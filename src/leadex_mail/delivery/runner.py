@@ -210,11 +210,14 @@ def send_campaign(
     workers = concurrency or settings.send_concurrency
     if workers < 1:
         raise CampaignError("concurrency must be at least 1", hint="e.g. --concurrency 2")
-    eligible = _eligible(store, issue, list_name, language)
+    # Everyone is queued; ``language`` only narrows what this run sends, so the
+    # campaign stays "running" until the other editions went out too.
+    eligible = _eligible(store, issue, list_name, None)
     rendered = {lang: render_edition(issue, lang, settings) for lang in sorted(issue.editions)}
     hashes = {lang: r.content_hash for lang, r in rendered.items()}
     if dry_run:
-        return _dry_run(store, issue, settings, list_name, rendered, eligible, limit)
+        chosen = [e for e in eligible if language is None or e[1] == language]
+        return _dry_run(store, issue, settings, list_name, rendered, chosen, limit)
     if resume:
         queue.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
     default = rendered[issue.default_language]
