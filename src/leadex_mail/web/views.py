@@ -359,7 +359,8 @@ async def archive_index(request: Request) -> Response:
     lang = _public_language(request)
     groups = await run_in_threadpool(web.archive.groups, lang, lambda slug, code: f"/archive/{slug}/{code}")
     page = render_page("archive.html.j2", lang, title_key="archive_title", nav="archive", switch=True, noindex=False, groups=groups)
-    return HTMLResponse(page, headers={"cache-control": "public, max-age=300"})
+    # Revalidated every time: a new issue must show up at once.
+    return HTMLResponse(page, headers={"cache-control": "no-cache"})
 
 
 async def _edition(request: Request, slug: str, lang: str) -> Any:
