@@ -15,7 +15,6 @@ from leadex_mail import tokens
 from leadex_mail.delivery import queue
 from leadex_mail.delivery.runner import backoff_delay, plan_campaign, send_campaign
 from leadex_mail.errors import CampaignError, NotFound
-from leadex_mail.store.db import open_store
 from leadex_mail.store.models import Delivery, Subscriber
 from leadex_mail.store.subscribers import unsubscribe
 
