@@ -74,8 +74,12 @@ def _url_ok(url: str) -> bool:
     return url in UNFINISHED_URLS or url.startswith(URL_SCHEMES)
 
 
+def _bad_url_words(url: str) -> tuple[str, str]:
+    return f"{url!r} is not a complete address", "write the whole address starting with https:// (or mailto:)"
+
+
 def _bad_url(url: str, path: tuple, smap: SourceMap) -> Problem:
-    return smap.problem(path, f"{url!r} is not a complete address", "write the whole address starting with https:// (or mailto:)")
+    return smap.problem(path, *_bad_url_words(url))
 
 
 def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]:
@@ -87,10 +91,11 @@ def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
             if not _url_ok(href):
-                problems.append(_bad_url(href, path, smap))
+                problems.append(smap.problem_in(path, text, f"]({href}", *_bad_url_words(href)))
     if tags:
         shown = ", ".join(dict.fromkeys(tags))
-        problems.insert(0, smap.problem(path, f"raw HTML is not allowed in text: {shown}", "use Markdown instead: **bold**, *italic*, [label](https://...)"))
+        hint = "use Markdown instead: **bold**, *italic*, [label](https://...)"
+        problems.insert(0, smap.problem_in(path, text, tags[0], f"raw HTML is not allowed in text: {shown}", hint))
     return problems
 
 

@@ -52,21 +52,23 @@ def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Probl
 
 def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: SourceMap) -> list[Problem]:
     data = model.model_dump()
-    problems = [_warn(smap, path, message, hint) for path, message, hint in _link_warnings(data, cls)]
+    problems = list(_link_warnings(data, cls, smap))
     for path, image in images(data, cls):
         problems.extend(_image_warnings(issue, image, path, smap))
     return problems
 
 
-def _link_warnings(data: dict[str, Any], cls: type[BaseModel]) -> Iterator[tuple[tuple, str, str]]:
+def _link_warnings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) -> Iterator[Problem]:
     hint = "put the real address (https://...) in place of '#'"
     for leaf in leaves(data, cls):
         if leaf.kind == "url" and leaf.value in UNFINISHED_URLS:
-            yield leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint
+            yield _warn(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
         elif leaf.kind == "markdown" and isinstance(leaf.value, str):
             for token in markdown_tokens(leaf.value):
-                if token.type == "link_open" and token.attrs.get("href", "") in UNFINISHED_URLS:
-                    yield leaf.path, f"a link in the text has no real address ({token.attrs.get('href', '')!r})", hint
+                href = token.attrs.get("href", "") if token.type == "link_open" else None
+                if href in UNFINISHED_URLS:
+                    message = f"a link in the text has no real address ({href!r})"
+                    yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint, severity="warning")
 
 
 def _image_warnings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -41,6 +42,10 @@ class SourceMap:
     file: str
     values: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # How each text value was written ("plain", "literal" |, "folded" >, "quoted"),
+    # and the file's lines: enough to find a word inside a long text.
+    styles: dict[FieldPath, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
 
     def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int | None, int | None]:
         """Position of ``path`` (its key when ``key``), else of its nearest known ancestor.
@@ -62,6 +67,32 @@ class SourceMap:
         """A ``Problem`` located at ``path`` in this file."""
         line, col = self.locate(path, key=key)
         return Problem(self.file, line, col, format_path(path), message, hint, severity)
+
+    def problem_in(self, path: FieldPath, text: str, needle: str, message: str, hint: str | None = None, *, severity: str = "error") -> Problem:
+        """A ``Problem`` at ``needle`` inside the text value ``text`` of ``path`` (e.g. a tag in a long body)."""
+        line, col = self.locate_in(path, text, needle)
+        return Problem(self.file, line, col, format_path(path), message, hint, severity)
+
+    def locate_in(self, path: FieldPath, text: str, needle: str) -> tuple[int | None, int | None]:
+        """Where ``needle`` stands inside the value of ``path``; the value's start when that cannot be known.
+
+        Exact for one-line plain values and for literal blocks (``|``), whose
+        lines are the file's lines; folded and quoted text moves characters.
+        """
+        line, col = self.locate(path)
+        index = text.find(needle)
+        style = self.styles.get(tuple(path))
+        if index < 0 or line is None or col is None:
+            return line, col
+        if style == "plain" and "\n" not in text:
+            return line, col + index
+        if style != "literal":
+            return line, col
+        row = text.count("\n", 0, index)
+        offset = index - (text.rfind("\n", 0, index) + 1)
+        content = [s for s in self.lines[line : line + row + 1] if s.strip()]  # the block starts below its `|`
+        indent = len(content[0]) - len(content[0].lstrip(" ")) if content else 0
+        return line + 1 + row, indent + offset + 1
 
 
 def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
@@ -88,6 +119,7 @@ def _parse(text: str, display: str) -> tuple[Any, SourceMap]:
     smap = SourceMap(display)
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
+    yaml.preserve_quotes = True  # so that SourceMap knows which values were quoted
     try:
         node = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -95,6 +127,7 @@ def _parse(text: str, display: str) -> tuple[Any, SourceMap]:
     except (YAMLError, ValueError, TypeError) as exc:  # unmarked errors are rare; still never a traceback
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}")) from None
     smap.values[()] = (1, 1)
+    smap.lines = text.splitlines()
     return _plain(node, (), smap), smap
 
 
@@ -171,6 +204,7 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
             items.append(_plain(item, child, smap))
         return items
     if isinstance(node, str):
+        smap.styles[path] = _style(node)
         return str(node)  # drop ruamel's ScalarString subclasses
     if isinstance(node, bool):
         return bool(node)
@@ -179,3 +213,11 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, float):
         return float(node)
     return node
+
+
+def _style(node: str) -> str:
+    if isinstance(node, LiteralScalarString):
+        return "literal"
+    if isinstance(node, FoldedScalarString):
+        return "folded"
+    return "quoted" if type(node) is not str else "plain"
