@@ -8,7 +8,13 @@ import pytest
 from PIL import Image as PILImage
 
 from leadex_mail.config import Settings
-from leadex_mail.content.loader import image_path, issue_locations, issue_slugs, load_brand, load_issue
+from leadex_mail.content.loader import (
+    image_path,
+    issue_locations,
+    issue_slugs,
+    load_brand,
+    load_issue,
+)
 from leadex_mail.errors import ContentError, IssueNotFound
 
 EDITION = """\

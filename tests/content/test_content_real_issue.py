@@ -10,7 +10,12 @@ import pytest
 
 from leadex_mail.config import Settings
 from leadex_mail.content.lint import lint_issue
-from leadex_mail.content.loader import image_path, issue_edition_path, load_brand, load_issue
+from leadex_mail.content.loader import (
+    image_path,
+    issue_edition_path,
+    load_brand,
+    load_issue,
+)
 from leadex_mail.content.model import Edition, Interview
 from leadex_mail.content.walk import images
 
@@ -163,7 +168,7 @@ def test_bold_of_the_seed_is_kept_in_bodies(issue):
     texts, _ = edition_texts(issue.editions["sl"])
     joined = "\n".join(texts)
     interviews = [interview_sentence(iv) for s in issue.editions["sl"].sections for iv in getattr(s, "interviews", [])]
-    for bold in re.findall(r"\*\*(.+?)\*\*", SEED.read_text(encoding="utf-8"), flags=re.S):
+    for bold in re.findall(r"\*\*(.+?)\*\*", SEED.read_text(encoding="utf-8"), flags=re.DOTALL):
         if bold in ("VEČ TUKAJ.",) or bold.startswith("Europe,"):
             continue
         assert f"**{bold}**" in joined or any(bold in iv for iv in interviews), bold

@@ -8,8 +8,9 @@ addresses, and image files that exist inside the issue folder.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token

@@ -9,7 +9,8 @@ layer adds its own (HTML size) for the ``check`` command.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Iterator, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
