@@ -111,6 +111,7 @@ def test_archive_and_view_in_browser_show_no_personal_data(site, page: Page) -> 
     expect(page).to_have_url(f"{site.url}/archive/{ISSUE}/sl")
     expect(page.locator("html")).to_have_attribute("lang", "sl")
     expect(page.get_by_text("Murcia").first).to_be_visible()
+    assert_accessible(page)
     broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
     assert broken == []
 
@@ -119,3 +120,16 @@ def test_archive_and_view_in_browser_show_no_personal_data(site, page: Page) -> 
     expect(page.locator("html")).to_have_attribute("lang", "en")
     content = page.content()
     assert "Zala" not in content and "archive.reader" not in content and "[[LX:" not in content
+
+
+def test_every_other_page_is_accessible(site, page: Page) -> None:
+    """Pages the flows above do not reach: errors, the form with mistakes, English, the web version."""
+    page.goto(site.url + "/subscribe?lang=en")
+    page.get_by_label("Email address").fill("not an address")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter a valid email address")
+    assert_accessible(page)
+    for path, status in [("/unsubscribe", 200), ("/nowhere", 404), ("/unsubscribe/forged.token", 400), ("/confirm/forged.token", 400)]:
+        response = page.goto(site.url + path)
+        assert response is not None and response.status == status, path
+        assert_accessible(page)
