@@ -114,7 +114,7 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
     if kind in ("greater_than_equal", "greater_than"):
         return smap.problem(path, f"{name!r} must be at least {ctx.get('ge', ctx.get('gt'))} (got {_show(value)})")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return smap.problem(path, f"{name!r} must be a group of fields (key: value), not {_kind(value)}", "indent the fields under it, one `key: value` per line")
+        return _not_a_mapping(path, value, smap, root, data)
     if kind == "list_type":
         return smap.problem(path, f"{name!r} must be a list, not {_kind(value)}", "write each item on its own line starting with '- '")
     if kind == "string_type":
@@ -124,6 +124,16 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
     if kind in ("bool_type", "bool_parsing"):
         return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})")
     return smap.problem(path, f"{name!r}: {error['msg']}")
+
+
+def _not_a_mapping(path: FieldPath, value: Any, smap: SourceMap, root: type[BaseModel], data: Any) -> Problem:
+    if len(path) == 2 and path[0] == "sections":
+        hint = f"write it as `- type: {value if value in SECTION_TYPES else 'story'}` with the section's fields indented under it"
+        return smap.problem(path, f"section {path[1] + 1} must be a group of fields, not {_kind(value)} {_show(value)}", hint)
+    fields = _fields_at(root, data, path)
+    example = f" ({', '.join(fields[:3])}, ...)" if fields else ""
+    where = f"item {path[-1] + 1} of {path[-2]!r}" if isinstance(path[-1], int) and len(path) > 1 else repr(str(path[-1]) if path else "the file")
+    return smap.problem(path, f"{where} must be a group of fields{example}, not {_kind(value)} {_show(value)}", "write one `key: value` per line, indented under it")
 
 
 def _show(value: Any) -> str:
