@@ -8,7 +8,6 @@ text pairs miss WCAG AA contrast, and any edition that fails to render.
 from __future__ import annotations
 
 from leadex_mail.config import Settings
-from leadex_mail.content.loader import issue_edition_path, issue_locations
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import Problem, RenderError
 from leadex_mail.render.palette import AA_TEXT, failing_pairs, palette
@@ -19,7 +18,8 @@ MAX_HTML_BYTES = 90 * 1024
 
 def check_issue(issue: Issue, settings: Settings) -> list[Problem]:
     """Every problem worth a look before sending ``issue``: lint, size, contrast, render errors."""
-    from leadex_mail.content.lint import lint_issue  # the content layer's own warnings
+    # Imported here: `import leadex_mail.render` stays light for the delivery and web layers.
+    from leadex_mail.content.lint import lint_issue
 
     problems = list(lint_issue(issue))
     for language in issue.editions:
@@ -29,6 +29,8 @@ def check_issue(issue: Issue, settings: Settings) -> list[Problem]:
 
 
 def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[Problem]:
+    from leadex_mail.content.loader import issue_edition_path
+
     file = str(issue_edition_path(issue, language))
     try:
         rendered = render_edition(issue, language, settings)
@@ -51,6 +53,8 @@ def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[P
 
 
 def _contrast_problems(issue: Issue) -> list[Problem]:
+    from leadex_mail.content.loader import issue_locations
+
     brand_file = issue_locations(issue).brand_file
     file = str(brand_file) if brand_file else "brand.yaml"
     return [

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 from leadex_mail.content.model import Edition, Image, Interview, Issue, Link
 from leadex_mail.config import Settings
-from leadex_mail.render import i18n, markdown
+from leadex_mail.render import i18n, markdown, styles
 from leadex_mail.render.images import BODY_WIDTH, ProcessedImage, process_image
-from leadex_mail.render.palette import palette
+from leadex_mail.render.palette import Palette, palette
 from leadex_mail.render.result import PLACEHOLDERS
 
 _CLOSING = (",", ".", ";", ":", "!", "?", ")")
@@ -73,6 +73,10 @@ class RenderHelpers:
     settings: Settings
     images: dict[str, ProcessedImage] = field(default_factory=dict)
     links: markdown.LinkCollector = field(default_factory=markdown.LinkCollector)
+    colors: Palette = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.colors = palette(self.issue.brand)
 
     # -- strings and dates -------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
@@ -98,26 +102,30 @@ class RenderHelpers:
         return funding.get(self.edition.language) or funding.get("en") or next(iter(funding.values()), "")
 
     # -- HTML --------------------------------------------------------------
+    def styled(self, html: str) -> Markup:
+        """Rich-text HTML with the content stylesheet inlined (links, paragraphs, lists)."""
+        return Markup(styles.inline(html, self.colors))
+
     def md(self, text: str) -> Markup:
-        """Markdown to sanitised HTML."""
-        return Markup(markdown.to_html(text))
+        """Markdown to sanitised, styled HTML."""
+        return self.styled(markdown.to_html(text))
 
     def md_more(self, text: str, more: Link | None) -> Markup:
         """Markdown with the "more here" link closing its last paragraph."""
         html = markdown.to_html(text)
         if more is None:
-            return Markup(html)
+            return self.styled(html)
         label = self.label(more)
         stop = "" if label.endswith(_CLOSING) else "."
         link = f'<a href="{escape(more.url)}"><strong>{escape(label)}</strong></a><strong>{stop}</strong>'
-        return Markup(markdown.append_inline(html, link))
+        return self.styled(markdown.append_inline(html, link))
 
     def interview_html(self, item: Interview) -> Markup:
         """``{lead} <a>{person}, {role} ({organisation})</a> {summary}`` as HTML."""
         link = Markup('<a href="{}"><strong>{}</strong></a>').format(item.url, interview_name(item))
         summary = Markup(markdown.to_inline_html(item.summary))
         # _join works on plain str: mixing str and Markup would escape the HTML twice
-        return Markup(_join(str(escape(item.lead or "")), str(link), str(summary)))
+        return self.styled(_join(str(escape(item.lead or "")), str(link), str(summary)))
 
     def img(self, image: Image, slot: int = BODY_WIDTH) -> ImageView:
         """Where ``image`` is fetched from and how wide it is drawn in a ``slot`` px column."""
@@ -162,7 +170,7 @@ class RenderHelpers:
             "edition": self.edition,
             "brand": self.issue.brand,
             "lang": self.edition.language,
-            "colors": palette(self.issue.brand),
+            "colors": self.colors,
             "ph": PLACEHOLDERS,
             "h": self,
         }

@@ -64,11 +64,13 @@ def _locale(language: str) -> Locale:
         return Locale.parse(FALLBACK)
 
 
+@lru_cache(maxsize=1024)
 def month_year(date: dt.date, language: str) -> str:
     """Month and year as the locale writes them standing alone: 'april 2026', 'April 2026'."""
     return format_skeleton("yMMMM", date, locale=_locale(language))
 
 
+@lru_cache(maxsize=1024)  # Babel's skeleton matching costs ~1 ms a call; the same dates recur
 def date_range(start: dt.date, end: dt.date | None, language: str) -> str:
     """A day or a range of days: '19.–21. maj 2025', 'May 19 – 21, 2025'."""
     locale = _locale(language)

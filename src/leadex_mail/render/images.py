@@ -21,9 +21,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
-
 from leadex_mail.errors import RenderError
 
 MAX_WIDTH = 1200
@@ -80,12 +77,16 @@ def _process_file(path: Path, max_width: int) -> ProcessedImage:
     if cached is not None:
         return cached
     data, fmt = _compress(source, max_width, path)
-    _to_disk(digest, max_width, fmt, data)
-    return _describe(path, digest, max_width, data, fmt)
+    width, height = _size(data)
+    _to_disk(digest, max_width, fmt, data, width, height)
+    return _describe(path, digest, max_width, data, fmt, width, height)
 
 
 def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
     """Return the smaller of (processed, original) bytes and the format."""
+    from PIL import Image as PILImage  # imported here: a render from the disk cache never needs Pillow
+    from PIL import UnidentifiedImageError
+
     try:
         with PILImage.open(io.BytesIO(source)) as img:
             fmt = img.format or "PNG"
@@ -109,31 +110,42 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
     return data, fmt
 
 
-def _describe(path: Path, digest: str, max_width: int, data: bytes, fmt: str) -> ProcessedImage:
+def _size(data: bytes) -> tuple[int, int]:
+    from PIL import Image as PILImage
+
     with PILImage.open(io.BytesIO(data)) as img:
-        width, height = img.size
+        return img.size
+
+
+def _describe(path: Path, digest: str, max_width: int, data: bytes, fmt: str, width: int, height: int) -> ProcessedImage:
     suffix = "" if max_width == MAX_WIDTH else f"-{max_width}w"
     filename = f"{path.stem}{suffix}.{_EXT[fmt]}"
     return ProcessedImage(filename, _MIME[fmt], data, width, height, f"{path.stem}-{digest[:12]}@leadex-mail")
 
 
-def _disk_path(digest: str, max_width: int, fmt: str) -> Path:
-    return cache_dir() / f"{digest[:32]}-{max_width}-v{CACHE_VERSION}.{_EXT[fmt]}"
+def _disk_stem(digest: str, max_width: int) -> str:
+    return f"{digest[:32]}-{max_width}-v{CACHE_VERSION}"
 
 
 def _from_disk(path: Path, digest: str, max_width: int) -> ProcessedImage | None:
-    for fmt in ("JPEG", "PNG", "GIF", "WEBP"):
-        cached = _disk_path(digest, max_width, fmt)
-        if cached.is_file():
-            return _describe(path, digest, max_width, cached.read_bytes(), fmt)
+    """A processed image from the disk cache; its pixel size is in the file name."""
+    folder = cache_dir()
+    if not folder.is_dir():
+        return None
+    for cached in folder.glob(_disk_stem(digest, max_width) + "-*"):
+        size, _, ext = cached.name.rsplit("-", 1)[-1].partition(".")
+        fmt = next((f for f, e in _EXT.items() if e == ext), None)
+        width, _, height = size.partition("x")
+        if fmt and width.isdigit() and height.isdigit():
+            return _describe(path, digest, max_width, cached.read_bytes(), fmt, int(width), int(height))
     return None
 
 
-def _to_disk(digest: str, max_width: int, fmt: str, data: bytes) -> None:
-    target = _disk_path(digest, max_width, fmt)
+def _to_disk(digest: str, max_width: int, fmt: str, data: bytes, width: int, height: int) -> None:
+    target = cache_dir() / f"{_disk_stem(digest, max_width)}-{width}x{height}.{_EXT[fmt]}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(target)  # atomic: a parallel render never reads half a file
     except OSError:

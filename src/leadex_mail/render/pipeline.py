@@ -6,22 +6,23 @@ the output) and by the modification stamps of its image files. Values that
 differ per recipient stay placeholders (``render.result.PLACEHOLDERS``) and
 are filled later by ``RenderedEdition.personalise``.
 
-CSS inlining is targeted: MJML already writes its layout styles inline, so
-only our small content stylesheet (``content_css``: paragraphs, links,
-lists) is inlined with css-inline; MJML's ``<style>`` blocks (media queries,
-Outlook fixes) are left as they are. css-inline rewrites the doctype in
-upper case; the lower-case ``<!doctype html>`` MJML wrote is put back.
+CSS inlining is targeted: MJML already writes its layout styles inline;
+only the rich-text fragments get our content stylesheet inlined with
+css-inline, before MJML (see ``styles``). The document MJML writes is the
+final HTML: its doctype, media queries and Outlook comments stay intact.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import weakref
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, TypeVar
 
-import css_inline
 import jinja2
 import mjml
 
@@ -31,12 +32,13 @@ from leadex_mail.content.model import Edition, Issue
 from leadex_mail.errors import RenderError
 from leadex_mail.render import i18n, markdown
 from leadex_mail.render.context import RenderHelpers, local_image_paths
-from leadex_mail.render.palette import Palette, palette
+from leadex_mail.render.images import cache_dir
 from leadex_mail.render.result import InlineImage, RenderedEdition
 
 HTML_TEMPLATE = "edition.mjml.j2"
 TEXT_TEMPLATE = "edition.txt.j2"
 CACHE_SIZE = 32
+T = TypeVar("T")
 _cache: OrderedDict[str, RenderedEdition] = OrderedDict()
 
 
@@ -53,45 +55,99 @@ def _underline(text: str, char: str = "-") -> str:
 
 
 @lru_cache(maxsize=4)
-def environment(folder: Path) -> jinja2.Environment:
-    """The Jinja2 environment over ``folder``: strict, escaping everything but the text part."""
+def environment(folder: Path, version: str = "") -> jinja2.Environment:
+    """The Jinja2 environment over ``folder``: strict, escaping everything but the text part.
+
+    ``version`` (``templates_version()``) keys the cache: an edited template
+    gives a new environment, so no per-include freshness check is needed.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
+        bytecode_cache=_bytecode_cache(),
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=True,  # templates edited during `preview` are picked up
+        auto_reload=False,
     )
     env.filters["wrap"] = markdown.wrap
     env.filters["underline"] = _underline
     return env
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept beside the image cache: a cold CLI run skips Jinja's compiler."""
+    folder = cache_dir().parent / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 _template_hashes: dict[tuple[str, int, int], str] = {}
+_template_files: dict[tuple[int, ...], list[str]] = {}
+_folders: list[str] = []
+
+
+def _template_file_list() -> list[str]:
+    """Template and catalog files; globbed again only when a folder's contents change."""
+    stamp = tuple(os.stat(d).st_mtime_ns for d in _folders)
+    files = _template_files.get(stamp) if _folders else None
+    if files is None:
+        root = templates_dir()
+        _folders[:] = [str(root), *(str(p) for p in sorted(root.rglob("*")) if p.is_dir()), str(i18n.CATALOG_DIR)]
+        stamp = tuple(os.stat(d).st_mtime_ns for d in _folders)
+        paths = sorted(root.rglob("*.j2")) + sorted(i18n.CATALOG_DIR.glob("*.toml"))
+        files = _template_files[stamp] = [str(p) for p in paths]
+    return files
 
 
 def templates_version() -> str:
-    """A hash of every template and catalog file, recomputed only for files that changed."""
-    files = sorted(templates_dir().rglob("*.j2")) + sorted(i18n.CATALOG_DIR.glob("*.toml"))
+    """A hash of every template and catalog file, re-reading only files that changed (a few ``stat`` calls)."""
     digest = hashlib.sha256(leadex_mail.__version__.encode())
-    for path in files:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
+    for path in _template_file_list():
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
         if key not in _template_hashes:
-            _template_hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-        digest.update(path.name.encode() + _template_hashes[key].encode())
+            with open(path, "rb") as fh:
+                _template_hashes[key] = hashlib.sha256(fh.read()).hexdigest()
+        digest.update(_template_hashes[key].encode())
     return digest.hexdigest()
+
+
+_memo: dict[tuple[int, object], object] = {}
+
+
+def _per_issue(issue: Issue, key: object, compute: Callable[[], T]) -> T:
+    """``compute()`` remembered per issue object (issues are frozen) until it is garbage collected."""
+    slot = (id(issue), key)
+    if slot not in _memo:
+        if not any(k[0] == id(issue) for k in _memo):
+            weakref.finalize(issue, _forget_issue, id(issue))
+        _memo[slot] = compute()
+    return _memo[slot]  # type: ignore[return-value]
+
+
+def _forget_issue(issue_id: int) -> None:
+    for key in [k for k in _memo if k[0] == issue_id]:
+        _memo.pop(key, None)
 
 
 def content_hash(issue: Issue, edition: Edition, settings: Settings) -> str:
     """sha256 of the edition's canonical JSON, the brand, the templates and the image base URL."""
+    version = templates_version()
+    key = ("hash", edition.language, settings.images_url, version)
+    return _per_issue(issue, key, lambda: _content_hash(issue, edition, settings, version))
+
+
+def _content_hash(issue: Issue, edition: Edition, settings: Settings, version: str) -> str:
     payload = {
         "slug": issue.slug,
         "edition": edition.model_dump(mode="json"),
         "brand": issue.brand.model_dump(mode="json"),
-        "templates": templates_version(),
+        "templates": version,
         "images_url": settings.images_url,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -99,7 +155,7 @@ def content_hash(issue: Issue, edition: Edition, settings: Settings) -> str:
 
 def _images_stamp(issue: Issue, edition: Edition) -> str:
     stamps = []
-    for path in local_image_paths(issue, edition):
+    for path in _per_issue(issue, ("images", edition.language), lambda: local_image_paths(issue, edition)):
         try:
             stat = path.stat()
             stamps.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
@@ -140,14 +196,14 @@ def clear_cache() -> None:
 def compile_edition(issue: Issue, edition: Edition, settings: Settings, digest: str | None = None) -> RenderedEdition:
     """Compile one edition without the cache: templates, MJML, inlining, text."""
     helpers = RenderHelpers(issue, edition, settings)
-    env = environment(templates_dir())
+    env = environment(templates_dir(), templates_version())
     try:
         mjml_source = env.get_template(HTML_TEMPLATE).render(helpers.context())
         text = env.get_template(TEXT_TEMPLATE).render(helpers.context())
     except jinja2.TemplateError as exc:
         where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
         raise RenderError(f"email template failed: {exc}{where}", hint="fix the template under templates/email/") from None
-    html = to_html(mjml_source, palette(issue.brand))
+    html = to_html(mjml_source)
     images = tuple(InlineImage(p.cid, p.filename, p.mime_type, p.data) for p in helpers.images.values())
     return RenderedEdition(
         slug=issue.slug,
@@ -161,41 +217,12 @@ def compile_edition(issue: Issue, edition: Edition, settings: Settings, digest: 
     )
 
 
-def content_css(colors: Palette) -> str:
-    """The stylesheet inlined into rich text (Markdown output and footer links)."""
-    return (
-        f"a {{ color: {colors.link}; text-decoration: underline; }}"
-        f"a.lx-quiet {{ color: {colors.footer_link}; }}"
-        "p { margin: 0 0 12px 0; }"
-        "ul, ol { margin: 0 0 12px 0; padding-left: 22px; }"
-        "li { margin: 0 0 4px 0; }"
-    )
-
-
-@lru_cache(maxsize=8)
-def _inliner(css: str) -> css_inline.CSSInliner:
-    return css_inline.CSSInliner(
-        inline_style_tags=False,  # MJML's own styles are media queries and resets: leave them alone
-        keep_style_tags=True,
-        keep_link_tags=True,
-        load_remote_stylesheets=False,
-        extra_css=css,
-    )
-
-
-def to_html(mjml_source: str, colors: Palette) -> str:
-    """MJML to final HTML with the content stylesheet inlined."""
+def to_html(mjml_source: str) -> str:
+    """MJML to final HTML (rich text was styled before, fragment by fragment: see ``styles``)."""
     try:
-        html = mjml.mjml2html(mjml_source, disable_comments=True)
+        return mjml.mjml2html(mjml_source, disable_comments=True)
     except Exception as exc:  # mjml-python raises plain exceptions from Rust
         raise RenderError(f"MJML could not be compiled: {exc}", hint="check the email templates") from None
-    try:
-        inlined = _inliner(content_css(colors)).inline(html)
-    except css_inline.InlineError as exc:
-        raise RenderError(f"CSS inlining failed: {exc}") from None
-    if inlined[:15].upper() == "<!DOCTYPE HTML>":
-        inlined = "<!doctype html>" + inlined[15:]
-    return inlined
 
 
 def _tidy_text(text: str) -> str:

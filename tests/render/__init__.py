@@ -1,0 +1,1 @@
+"""Render tests (a package, so test modules share helpers by relative import)."""

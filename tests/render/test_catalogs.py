@@ -1,0 +1,55 @@
+"""Catalogs of fixed strings per language, and dates per locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from leadex_mail.render import i18n
+
+
+def test_every_catalog_has_every_english_key():
+    missing = {lang: sorted(i18n.missing_keys(lang)) for lang in i18n.available_languages()}
+    assert missing == {lang: [] for lang in i18n.available_languages()}, f"keys that fall back to English: {missing}"
+
+
+def test_no_catalog_has_keys_english_lacks():
+    english = set(i18n.raw_catalog("en"))
+    extra = {lang: sorted(set(i18n.raw_catalog(lang)) - english) for lang in i18n.available_languages()}
+    assert extra == {lang: [] for lang in i18n.available_languages()}
+
+
+def test_sl_en_hr_exist_and_say_the_seed_words():
+    assert {"sl", "en", "hr"} <= set(i18n.available_languages())
+    assert i18n.catalog("sl")["more_here"] == "VEČ TUKAJ"
+    assert i18n.catalog("sl")["unsubscribe"] == "Odjava"
+    assert i18n.catalog("sl")["view_in_browser"] == "Poglej v brskalniku"
+    assert i18n.catalog("en")["more_here"] == "MORE HERE"
+
+
+def test_missing_language_falls_back_to_english():
+    assert i18n.catalog("de")["unsubscribe"] == "Unsubscribe"
+    assert i18n.missing_keys("de") == set(i18n.raw_catalog("en"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("sl", "april 2026"), ("en", "April 2026"), ("hr", "travanj 2026.")],
+)
+def test_month_year(lang, expected):
+    assert i18n.month_year(dt.date(2026, 4, 1), lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "start", "end", "expected"),
+    [
+        ("sl", dt.date(2025, 5, 19), dt.date(2025, 5, 21), "19.–21. maj 2025"),
+        ("en", dt.date(2025, 5, 19), dt.date(2025, 5, 21), "May 19\u2009–\u200921, 2025"),  # Babel puts thin spaces around the dash
+        ("sl", dt.date(2025, 9, 30), dt.date(2025, 10, 2), "30. sep.–2. okt. 2025"),
+        ("sl", dt.date(2025, 10, 15), None, "15. okt. 2025"),
+        ("en", dt.date(2025, 10, 15), dt.date(2025, 10, 15), "Oct 15, 2025"),
+    ],
+)
+def test_date_ranges(lang, start, end, expected):
+    assert i18n.date_range(start, end, lang) == expected

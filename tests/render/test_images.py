@@ -1,0 +1,82 @@
+"""Images resized and compressed for email, cached on disk by content."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image as PILImage
+
+from leadex_mail.errors import RenderError
+from leadex_mail.render import images
+
+
+def _photo(path, width, height, fmt="JPEG"):
+    img = PILImage.effect_noise((width, height), 60).convert("RGB")
+    img.save(path, fmt, quality=98)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    images.clear_memory_cache()
+    yield
+    images.clear_memory_cache()
+
+
+def test_big_photo_is_resized_to_1200_and_compressed(tmp_path):
+    src = _photo(tmp_path / "big.jpg", 1800, 1200)
+    out = images.process_image(src, 600)
+    assert (out.width, out.height) == (1200, 800)
+    assert out.mime_type == "image/jpeg" and out.filename == "big.jpg"
+    assert len(out.data) < src.stat().st_size
+    with PILImage.open(io.BytesIO(out.data)) as img:
+        assert img.size == (1200, 800) and img.info.get("progressive") == 1
+
+
+def test_smaller_slots_get_proportionally_smaller_images(tmp_path):
+    src = _photo(tmp_path / "face.jpg", 800, 800)
+    out = images.process_image(src, 180)
+    assert out.width == 360 and out.filename == "face-360w.jpg"
+
+
+def test_png_stays_png_and_small_images_are_not_enlarged(tmp_path):
+    src = tmp_path / "logo.png"
+    PILImage.new("RGBA", (300, 80), (11, 79, 138, 255)).save(src)
+    out = images.process_image(src, 600)
+    assert out.mime_type == "image/png" and (out.width, out.height) == (300, 80)
+
+
+def test_disk_cache_is_used_by_the_next_process(tmp_path, monkeypatch):
+    src = _photo(tmp_path / "p.jpg", 1600, 900)
+    first = images.process_image(src, 600)
+    cached = list((tmp_path / "cache" / "leadex-mail" / "images").iterdir())
+    assert len(cached) == 1 and cached[0].name.endswith("-1200x675.jpg")
+    images.clear_memory_cache()
+
+    def no_pillow(*args, **kwargs):
+        raise AssertionError("Pillow must not run on a cache hit")
+
+    monkeypatch.setattr(images, "_compress", no_pillow)
+    again = images.process_image(src, 600)
+    assert again.data == first.data and (again.width, again.height) == (1200, 675)
+
+
+def test_changed_file_is_processed_again(tmp_path):
+    src = _photo(tmp_path / "p.jpg", 1600, 900)
+    first = images.process_image(src, 600)
+    _photo(src, 1300, 1300)
+    os.utime(src, ns=(1, 1))  # a different mtime, whatever the clock's resolution
+    second = images.process_image(src, 600)
+    assert (second.width, second.height) == (1200, 1200) and second.cid != first.cid
+
+
+def test_missing_and_broken_files_are_render_errors(tmp_path):
+    with pytest.raises(RenderError, match="does not exist"):
+        images.process_image(tmp_path / "nope.jpg")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    with pytest.raises(RenderError, match="cannot be read"):
+        images.process_image(broken)
