@@ -1,9 +1,212 @@
-"""CLI commands for the delivery layer."""
+"""CLI commands of the campaign engine: ``send``, ``status``, ``retry`` and ``demo``.
+
+Thin: parse, call the runner, print. Plans and summaries go to stdout, the
+progress bar to stderr (so ``send ... > log`` keeps a clean log).
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
+
+from leadex_mail.cli._common import get_settings
+from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
+    for command in (send_command, status_command, retry_command, demo_command):
+        main.add_command(command)
+
+
+class ProgressBar:
+    """A one-line progress display on stderr: count, rate, ETA, failures.
+
+    Redrawn in place at most five times a second on a terminal; elsewhere a
+    plain line every ten seconds, so logs stay readable.
+    """
+
+    def __init__(self) -> None:
+        self.stream = click.get_text_stream("stderr")
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self.last < (0.2 if self.tty else 10.0) and p.done < p.total:
+            return
+        self.last = now
+        rate = p.done / p.elapsed if p.elapsed > 0 else 0.0
+        eta = (p.total - p.done) / rate if rate > 0 else 0.0
+        width = 24
+        filled = int(width * p.done / p.total) if p.total else width
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total}  {rate:6.1f} msg/s  "
+            f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  failed {p.failed}  retrying {p.retrying}"
+        )
+        if self.tty:
+            self.stream.write("\r" + line)
+            self.drawn = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the in-place line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _print_plan(plan: CampaignPlan) -> None:
+    if plan.campaign_status is None:
+        state = "new campaign"
+    elif plan.campaign_status == "done" and not plan.total:
+        state = f"already done ({plan.already_sent} sent)"
+    else:
+        state = f"resuming a {plan.campaign_status} campaign ({plan.already_sent} already sent)"
+    click.echo(f"Issue {plan.issue_slug} to list {plan.list_name!r}: {state}")
+    for language, n in plan.per_language.items():
+        click.echo(f"  {language}: {n} recipient{'s' if n != 1 else ''}")
+    click.echo(f"  total: {plan.total}")
+    click.echo(f"  transport: {plan.transport}")
+    click.echo(f"  rate: {plan.rate}; {plan.concurrency} connection{'s' if plan.concurrency != 1 else ''}")
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    shown = [f"{state} {n}" for state, n in counts.items() if n and state != "uncertain"]
+    if counts.get("uncertain"):
+        shown.append(f"(uncertain {counts['uncertain']}: may have been sent twice after a crash)")
+    return ", ".join(shown) or "no deliveries"
+
+
+def _print_report(report: CampaignReport, command: str) -> None:
+    if report.status == "dry-run":
+        per = ", ".join(f"{lang} {n}" for lang, n in sorted(report.counts.items())) or "none"
+        click.echo(f"Dry run: built {report.built} messages ({per}) in {report.elapsed:.1f} s; nothing was sent or recorded.")
+        return
+    if report.sent_now or report.failed_now or report.skipped_now:
+        click.echo(f"Sent {report.sent_now} in {report.elapsed:.1f} s ({report.rate:.1f} msg/s); failed {report.failed_now}, skipped {report.skipped_now}.")
+    else:
+        click.echo("Nothing was sent in this run.")
+    click.echo(f"Campaign {report.status}: {_counts_line(report.counts)}")
+    for f in report.failures[:10]:
+        click.echo(f"  {f.state:<10} {f.email or '(erased)'}  attempts {f.attempts}  {f.reply or ''}")
+    if len(report.failures) > 10:
+        click.echo(f"  ... see `leadex-mail status {report.issue_slug}` for all")
+    if report.outbox is not None and report.sent_now:
+        click.echo(f"Messages are in {report.outbox}/")
+    if report.status == "paused":
+        click.echo(f"Paused: {report.paused_reason}")
+        click.echo(f"To continue once the server is fine: {command} --resume")
+    elif report.status == "running":
+        click.echo(f"Not finished (limit, language or retries pending). To continue: {command} --resume")
+    if report.counts.get("failed"):
+        click.echo(f"To try temporary failures again: leadex-mail retry {report.issue_slug} --list {report.list_name}")
+
+
+@click.command("send")
+@click.argument("issue")
+@click.option("--list", "list_name", metavar="NAME", help="The list to send to (may be left out with --resume).")
+@click.option("--lang", "language", default=None, help="Send only this edition (everyone is still queued).")
+@click.option("--dry-run", is_flag=True, help="Build every message, send and record nothing.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Send at most N messages in this run.")
+@click.option("--rate", default=None, metavar="N/min|N/h", help="Sending rate limit (default: send_rate setting).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel SMTP connections (default: send_concurrency).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
+def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool) -> None:
+    """Send ISSUE to a list, once per subscriber; the same command again resumes it."""
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.delivery.runner import campaign_list, plan_campaign, send_campaign
+    from leadex_mail.store.db import open_store
+
+    if not list_name and not resume:
+        raise click.UsageError("name the list with --list NAME (or continue a campaign with --resume)")
+    settings = get_settings()
+    store = open_store(settings)
+    loaded = load_issue(issue, settings)
+    list_name = campaign_list(store, loaded.slug, list_name)
+    plan = plan_campaign(store, loaded, settings, list_name=list_name, language=language, rate=rate, concurrency=concurrency)
+    _print_plan(plan)
+    if not dry_run and plan.total and not yes:
+        click.confirm(f"Send {plan.total if limit is None else min(plan.total, limit)} messages now?", abort=True)
+    bar = ProgressBar()
+    try:
+        report = send_campaign(store, loaded, settings, list_name=list_name, language=language, limit=limit, dry_run=dry_run, resume=resume, rate=rate, concurrency=concurrency, progress=bar)
+    finally:
+        bar.close()
+    _print_report(report, f"leadex-mail send {loaded.slug} --list {list_name}" + (f" --lang {language}" if language else ""))
+    if report.status == "paused":
+        sys.stdout.flush()
+        click.get_current_context().exit(1)
+
+
+def _print_summary(s: CampaignSummary) -> None:
+    c = s.campaign
+    click.echo(f"{c.issue_slug} -> {s.list_name}: {c.status}  (campaign {c.id}, started {c.created_at:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"  {s.total} deliveries: {_counts_line(s.counts)}")
+    if s.rate:
+        click.echo(f"  average rate: {s.rate:.1f} msg/s")
+    if c.paused_reason:
+        click.echo(f"  paused: {c.paused_reason}")
+    for f in s.failures:
+        kind = f" ({f.error_kind})" if f.error_kind else ""
+        click.echo(f"  {f.state}{kind}: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
+
+
+@click.command("status")
+@click.argument("issue", required=False)
+def status_command(issue: str | None) -> None:
+    """Show campaigns (of ISSUE) with counts per state, rate and failures with reasons."""
+    from leadex_mail.delivery.runner import campaign_status
+    from leadex_mail.store.db import open_store
+
+    summaries = campaign_status(open_store(get_settings()), issue)
+    if not summaries:
+        click.echo("No campaigns yet. Send one with `leadex-mail send ISSUE --list NAME`.")
+    for s in summaries:
+        _print_summary(s)
+
+
+@click.command("retry")
+@click.argument("issue")
+@click.option("--list", "list_name", metavar="NAME", help="The campaign's list (when the issue went to several).")
+def retry_command(issue: str, list_name: str | None) -> None:
+    """Re-queue ISSUE's deliveries that failed temporarily, then send them with `send --resume`."""
+    from leadex_mail.delivery.runner import retry_campaign
+    from leadex_mail.store.db import open_store
+
+    name, n = retry_campaign(open_store(get_settings()), issue, list_name)
+    click.echo(f"Re-queued {n} temporarily failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
+    if n:
+        click.echo(f"Send them with: leadex-mail send {issue} --list {name} --resume")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Send issue No. 1 to a few example subscribers through the outbox (nothing leaves the machine)."""
+    from leadex_mail.delivery.demo import DEMO_ISSUE, run_demo
+
+    bar = ProgressBar()
+    try:
+        result = run_demo(get_settings(), progress=bar)
+    finally:
+        bar.close()
+    report = result.report
+    if result.added:
+        click.echo(f"Added {len(result.added)} example subscribers to {result.database}: {', '.join(result.added)}")
+    if result.already_sent:
+        click.echo(f"Issue {DEMO_ISSUE} was already sent to the list 'newsletter'; nothing sent again (no duplicates).")
+    else:
+        click.echo(f"Sent issue {DEMO_ISSUE} to {report.sent_now} subscribers through the outbox transport.")
+    click.echo(f"Deliveries: {_counts_line(report.counts)}")
+    click.echo(f"The messages (.eml files) are in {report.outbox}/")
+    click.echo("Next steps:")
+    click.echo(f"  leadex-mail preview {DEMO_ISSUE}      # see the issue in a browser, desktop and mobile")
+    click.echo(f"  leadex-mail status {DEMO_ISSUE}       # who got it, failures with reasons")
+    click.echo("  configure SMTP (LEADEX_SMTP_HOST, LEADEX_SMTP_USER, LEADEX_SMTP_PASSWORD, LEADEX_SECRET_KEY),")
+    click.echo(f"  then: leadex-mail send-test {DEMO_ISSUE} --to you@example.org")

@@ -437,6 +437,13 @@ def pending(store: Store, campaign_id: int, owner: str, *, language: str | None 
     return Pending(waiting, first, held)
 
 
+def sent_window(store: Store, campaign_id: int) -> tuple[datetime | None, datetime | None]:
+    """When the campaign's first and last messages were sent (for its average rate)."""
+    with store.begin(write=False) as conn:
+        first, last = conn.execute(select(func.min(_D.c.sent_at), func.max(_D.c.sent_at)).where(_D.c.campaign_id == campaign_id)).one()
+    return first, last
+
+
 def sent_since(store: Store, since: datetime) -> int:
     """Messages sent (any campaign) since ``since``: seeds the rate limiter after a restart."""
     with store.begin(write=False) as conn:

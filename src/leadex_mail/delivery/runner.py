@@ -24,10 +24,10 @@ from leadex_mail.delivery.message import Recipient, build_template
 from leadex_mail.delivery.ratelimit import RateLimiter, parse_rates
 from leadex_mail.delivery.transports import make_transport
 from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
-from leadex_mail.errors import CampaignError, LeadexError
+from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import utcnow
+from leadex_mail.store.models import Campaign, utcnow
 from leadex_mail.store.subscribers import eligible_subscribers
 
 
@@ -118,7 +118,7 @@ def plan_campaign(
     already, status = 0, None
     try:
         campaign = queue.find_campaign(store, issue.slug, list_name)
-    except LeadexError:
+    except NotFound:
         campaign = None
     done_ids: set[int] = set()
     if campaign is not None:
@@ -209,19 +209,64 @@ def send_campaign(
 
 
 def _dry_run(store: Store, issue: Issue, settings: Settings, list_name: str, rendered: Mapping, eligible: list, limit: int | None) -> CampaignReport:
-    """Build every message that would go out; write nothing, send nothing."""
+    """Build every message that would go out now; write nothing, send nothing."""
+    campaign_id, finished = 0, set()
     try:
         campaign_id = queue.find_campaign(store, issue.slug, list_name).id or 0
-    except LeadexError:
-        campaign_id = 0
+        finished = queue.finished_subscribers(store, campaign_id)
+    except NotFound:
+        pass
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign_id) for lang, r in rendered.items()}
     started = time.monotonic()
-    built = 0
     counts: dict[str, int] = {}
-    for sid, lang, email, name in eligible[:limit]:
+    todo = [e for e in eligible if e[0] not in finished][:limit]
+    for sid, lang, email, name in todo:
         templates[lang].for_recipient(Recipient(sid, email, name))
-        built += 1
         counts[lang] = counts.get(lang, 0) + 1
-    return CampaignReport(campaign_id or None, issue.slug, list_name, "dry-run", counts, built=built, elapsed=time.monotonic() - started)
+    return CampaignReport(campaign_id or None, issue.slug, list_name, "dry-run", counts, built=len(todo), elapsed=time.monotonic() - started)
 
+
+def campaign_list(store: Store, issue_slug: str, list_name: str | None) -> str:
+    """The list an existing campaign of ``issue_slug`` went to (for ``--resume`` without ``--list``)."""
+    if list_name:
+        return list_name
+    campaign = queue.find_campaign(store, issue_slug)
+    return next(name for c, name in queue.list_campaigns(store, issue_slug) if c.id == campaign.id)
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """One campaign as ``status`` shows it."""
+
+    campaign: Campaign
+    list_name: str
+    counts: dict[str, int]
+    rate: float  # average messages per second between the first and the last sent
+    failures: list[queue.Failure]
+
+    @property
+    def total(self) -> int:
+        """Deliveries in the campaign (uncertain is a flag, not a state)."""
+        return sum(n for state, n in self.counts.items() if state != "uncertain")
+
+
+def campaign_status(store: Store, issue_slug: str | None = None, *, failures: int = 20) -> list[CampaignSummary]:
+    """Every campaign (of one issue), newest first, with counts, rate and failures."""
+    out = []
+    for campaign, list_name in queue.list_campaigns(store, issue_slug):
+        counts = queue.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        first, last = queue.sent_window(store, campaign.id)  # type: ignore[arg-type]
+        span = (last - first).total_seconds() if first and last else 0.0
+        rate = (counts["sent"] - 1) / span if span > 0 else 0.0
+        out.append(CampaignSummary(campaign, list_name, counts, rate, queue.failures(store, campaign.id, limit=failures)))  # type: ignore[arg-type]
+    if issue_slug and not out:
+        raise NotFound(f"issue {issue_slug!r} has not been sent", hint="`leadex-mail status` lists every campaign")
+    return out
+
+
+def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None) -> tuple[str, int]:
+    """Re-queue the campaign's temporarily failed deliveries; return (list name, how many)."""
+    name = campaign_list(store, issue_slug, list_name)
+    campaign = queue.find_campaign(store, issue_slug, name)
+    return name, queue.requeue_failed_temporary(store, campaign)
 
