@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Callable, Iterator
 
 import pytest
-from delivery_helpers import FaultySink, make_edition, make_settings
+from delivery_helpers import FaultySink, free_port, make_edition, make_settings
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
@@ -40,9 +39,7 @@ def faulty() -> Iterator[Callable[..., tuple[FaultySink, int]]]:
 
     def start(**behaviour) -> tuple[FaultySink, int]:
         sink = FaultySink(**behaviour)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         controller.start()
         controllers.append(controller)

@@ -183,3 +183,28 @@ def test_format_address_quotes_and_encodes():
     assert format_address('Doe, "J"', "j@example.org") == '"Doe, \\"J\\"" <j@example.org>'
     assert format_address("Bad\r\nBcc: x@example.com", "j@example.org") == '"Bad Bcc: x@example.com" <j@example.org>'
     assert format_address(None, "j@example.org") == "<j@example.org>"
+
+
+@pytest.mark.parametrize("images_url", [None, "https://news.example.org/images"])
+def test_the_real_issue_round_trips_in_both_languages(images_url, brand):
+    from pathlib import Path
+
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.render import render_edition
+
+    repo = Path(__file__).resolve().parents[2]
+    settings = make_settings(newsletters_dir=repo / "newsletters", images_url=images_url)
+    issue = load_issue("2026-04-leadex-01", settings)
+    for language in ("sl", "en"):
+        rendered = render_edition(issue, language, settings)
+        r = Recipient(77, "ziga@example.org", "Žiga Čeh")
+        data = build_template(rendered, settings, issue.brand, campaign_id=5).for_recipient(r).data
+        assert_wire_format(data)
+        msg = parse(data)
+        html, text = rendered.personalise(expected_values(settings, r, 5, language))
+        assert body_text(msg.get_body(("plain",))) == text
+        assert body_text(msg.get_body(("html",))) == html
+        assert msg["Subject"] == rendered.subject
+        cids = {f"<{i.cid}>" for i in rendered.inline_images}
+        assert {p["Content-ID"] for p in msg.walk() if p["Content-ID"]} == cids
+        assert bool(cids) == (images_url is None)

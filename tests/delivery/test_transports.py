@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from delivery_helpers import make_settings, parse, smtp_settings
+from delivery_helpers import free_port, make_settings, parse, smtp_settings
 
 from leadex_mail.delivery.transports import OutboxTransport, ServerFailure, SmtpTransport, is_loopback, make_transport
 from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
@@ -117,9 +117,7 @@ def test_timeout_is_a_temporary_server_failure(faulty):
 
 
 def test_connection_refused_is_wrapped_with_host_and_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # nothing listens here once closed
+    port = free_port()  # nothing listens here
     transport = SmtpTransport(smtp_settings(port))
     with pytest.raises(ServerFailure) as err:
         transport.send("a@example.org", ["b@example.org"], MESSAGE)

@@ -439,7 +439,7 @@ def _image_part(image: InlineImage) -> bytes:
     head = (
         f"Content-Type: {image.mime_type}\r\n"
         "Content-Transfer-Encoding: base64\r\n"
-        f'Content-Disposition: inline; filename="{_ascii_name(image.filename)}"\r\n'
+        f'Content-Disposition: inline;\r\n filename="{_ascii_name(image.filename)[-64:]}"\r\n'
         f"Content-ID: <{image.cid}>\r\n\r\n"
     )
     return head.encode("ascii") + encoded.rstrip(CRLF)

@@ -1,0 +1,118 @@
+"""STARTTLS, implicit TLS and login against real aiosmtpd servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from delivery_helpers import free_port, make_settings
+
+from leadex_mail.delivery.transports import ServerFailure, SmtpTransport
+
+MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: tls\r\n\r\nhello\r\n"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert file, key file)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def client_context(cert: Path) -> ssl.SSLContext:
+    """A verifying client context that trusts only the test certificate."""
+    return ssl.create_default_context(cafile=str(cert))
+
+
+@pytest.fixture
+def server(certificate, smtp_server) -> Iterator:
+    """Start an aiosmtpd server with TLS and/or AUTH options; stop it after the test."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    started = []
+    cert, key = certificate
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(str(cert), str(key))
+
+    def authenticator(server, session, envelope, mechanism, data):
+        ok = (data.login, data.password) == (b"urednik", b"pravo-geslo")
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+    def start(*, mode: str, auth: bool = False):
+        port = free_port()
+        kwargs = {"authenticator": authenticator, "auth_require_tls": True} if auth else {}
+        if mode == "starttls":
+            controller = Controller(smtp_server, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True, **kwargs)
+        else:
+            controller = Controller(smtp_server, hostname="127.0.0.1", port=port, ssl_context=server_ctx, **kwargs)
+        controller.start()
+        started.append(controller)
+        return port
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def test_starttls_with_login(server, certificate, smtp_server):
+    port = server(mode="starttls", auth=True)
+    settings = make_settings(transport="smtp", smtp_host="127.0.0.1", smtp_timeout=5.0, smtp_port=port, smtp_user="urednik", smtp_password="pravo-geslo")
+    transport = SmtpTransport(settings, ssl_context=client_context(certificate[0]))
+    assert transport.send("a@example.org", ["b@example.org"], MESSAGE).reply.startswith("250")
+    transport.close()
+    assert len(smtp_server.to("b@example.org")) == 1
+
+
+def test_implicit_tls(server, certificate, smtp_server):
+    port = server(mode="tls")
+    settings = make_settings(transport="smtp", smtp_host="127.0.0.1", smtp_timeout=5.0, smtp_port=port, smtp_security="tls")
+    transport = SmtpTransport(settings, ssl_context=client_context(certificate[0]))
+    assert transport.send("a@example.org", ["b@example.org"], MESSAGE).reply.startswith("250")
+    transport.close()
+
+
+def test_wrong_password_is_a_server_failure_with_a_hint(server, certificate, smtp_server):
+    port = server(mode="starttls", auth=True)
+    settings = make_settings(transport="smtp", smtp_host="127.0.0.1", smtp_timeout=5.0, smtp_port=port, smtp_user="urednik", smtp_password="narobe")
+    transport = SmtpTransport(settings, ssl_context=client_context(certificate[0]))
+    with pytest.raises(ServerFailure) as err:
+        transport.send("a@example.org", ["b@example.org"], MESSAGE)
+    assert "urednik" in err.value.message and "535" in err.value.reply and "LEADEX_SMTP_PASSWORD" in err.value.hint
+    assert "narobe" not in err.value.message + (err.value.reply or "")
+    assert smtp_server.messages == []
+
+
+def test_untrusted_certificate_is_refused(server, smtp_server):
+    port = server(mode="starttls")
+    transport = SmtpTransport(make_settings(transport="smtp", smtp_host="127.0.0.1", smtp_timeout=5.0, smtp_port=port))  # system CAs only
+    with pytest.raises(ServerFailure) as err:
+        transport.send("a@example.org", ["b@example.org"], MESSAGE)
+    assert "TLS" in err.value.message and "certificate" in err.value.hint
+    assert smtp_server.messages == []
+
