@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Callable
 
 from leadex_mail.config import Settings
-from leadex_mail.content.model import Brand
 from leadex_mail.render.result import PLACEHOLDERS as P
 from leadex_mail.render.result import InlineImage, RenderedEdition
 
@@ -26,7 +25,7 @@ def make_edition(*, images: bool = False, repeat: int = 1) -> RenderedEdition:
         f"<p>Pozdravljeni {P['name']}, čšž ČŠŽ = 3D =C5 ==</p>"
         f"<p><a href=\"{P['view_url']}\">Poglej v brskalniku</a></p>"
         + f"<p>Uvodni sestanek v Murcii: {'dolga vrstica brez preloma ' * 12}<a href=\"{LONG_URL}\">VEČ TUKAJ</a></p>" * repeat
-        + (f"<img src=\"cid:logo@leadex\" alt=\"LeadEx\">" if images else "")
+        + ("<img src=\"cid:logo@leadex\" alt=\"LeadEx\">" if images else "")
         + f"<p><a href=\"{P['unsubscribe_url']}\">Odjava</a> · <a href=\"{P['preferences_url']}\">Nastavitve</a>{P['name']}</p>"
         "</body></html>"
     )
@@ -42,7 +41,7 @@ def make_edition(*, images: bool = False, repeat: int = 1) -> RenderedEdition:
 
 def make_settings(**changes) -> Settings:
     """Settings for tests: a secret key, a public URL, example.org addresses."""
-    values = dict(secret_key=SECRET, public_url="https://news.example.org", from_address="novice@leadex.example.org")
+    values = {"secret_key": SECRET, "public_url": "https://news.example.org", "from_address": "novice@leadex.example.org"}
     values.update(changes)
     return Settings(**values)
 
@@ -63,7 +62,7 @@ def free_port() -> int:
 
 def smtp_settings(port: int, **changes) -> Settings:
     """Settings for a plain-text loopback SMTP server of a test."""
-    values = dict(transport="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_timeout=5.0)
+    values = {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_timeout": 5.0}
     return make_settings(**{**values, **changes})
 
 
@@ -95,7 +94,7 @@ class FaultySink:
             return "250 never seen"
         return reply
 
-    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, options):
         s, n = self._who(server)
         reply = self._answer(server, self.on_mail(s, n, address))
         if reply:
@@ -103,7 +102,7 @@ class FaultySink:
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         s, n = self._who(server)
         reply = self._answer(server, self.on_rcpt(s, n, address))
         if reply:
@@ -111,7 +110,7 @@ class FaultySink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         s, n = self._who(server)
         if self.delay:
             await asyncio.sleep(self.delay)

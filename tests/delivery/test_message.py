@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
+from delivery_helpers import SECRET, make_edition, make_settings, parse
 
 from leadex_mail import links, tokens
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
-from leadex_mail.delivery.message import Recipient, build_preview, build_template, build_transactional, format_address
+from leadex_mail.delivery.message import (
+    Recipient,
+    build_preview,
+    build_template,
+    build_transactional,
+    format_address,
+)
 from leadex_mail.errors import ConfigError
 from leadex_mail.render.result import PLACEHOLDERS as P
 from leadex_mail.render.result import RenderedEdition
-
-from delivery_helpers import SECRET, make_edition, make_settings, parse
 
 NAMES = ["Žiga Čeh", "Ana = B ==C5", 'Mojca "M" Š. & <b>', "x" * 150 + " č" * 40, "", "Jane Doe"]
 
@@ -81,7 +86,7 @@ def test_random_values_at_every_column_stay_valid_qp(settings, brand):
 
 def test_headers(edition, settings, brand):
     settings = make_settings(unsubscribe_mailto="odjava@example.org", list_id="list.leadex.example.org")
-    now = datetime(2026, 4, 21, 8, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 4, 21, 8, 30, tzinfo=UTC)
     out = build_template(edition, settings, brand, campaign_id=7).for_recipient(Recipient(42, "ziga@example.org", "Žiga Čeh"), now=now)
     assert_wire_format(out.data)
     msg = parse(out.data)

@@ -85,7 +85,7 @@ def test_a_refused_address_is_reported_and_the_others_still_go(env, faulty):
     assert "1 sent, 1 failed" in result.output
     assert [rcpt for _, rcpt, _ in sink.received] == ["ana@example.org"]
     rows, _ = logged(env)
-    assert [r.reply for r in rows][0] == "550 5.1.1 No such user"
+    assert rows[0].reply == "550 5.1.1 No such user"
 
 
 def test_unknown_language_names_the_editions(env):

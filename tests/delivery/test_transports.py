@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from delivery_helpers import free_port, make_settings, parse, smtp_settings
 
-from leadex_mail.delivery.transports import OutboxTransport, ServerFailure, SmtpTransport, is_loopback, make_transport
+from leadex_mail.delivery.transports import (
+    OutboxTransport,
+    ServerFailure,
+    SmtpTransport,
+    is_loopback,
+    make_transport,
+)
 from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
@@ -76,7 +82,7 @@ def test_451_is_temporary_and_550_permanent_per_recipient(faulty):
 
 
 def test_5xx_after_data_is_permanent_and_sender_refusal_is_a_server_failure(faulty):
-    sink, port = faulty(
+    _sink, port = faulty(
         on_data=lambda s, n, a: "552 5.3.4 Message too big" if a == "big@example.org" else None,
         on_mail=lambda s, n, a: "553 5.7.1 Sender not allowed" if a == "bad@example.org" else None,
     )
@@ -109,7 +115,7 @@ def test_connection_dropped_before_the_data_reply_is_temporary_and_not_resent(fa
 
 
 def test_timeout_is_a_temporary_server_failure(faulty):
-    sink, port = faulty(delay=1.0)
+    _sink, port = faulty(delay=1.0)
     transport = SmtpTransport(smtp_settings(port, smtp_timeout=0.3))
     with pytest.raises(ServerFailure) as err:
         transport.send("a@example.org", ["b@example.org"], MESSAGE)

@@ -23,11 +23,15 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 # Signed header fields. Those in _OVERSIGN are listed once more than they
 # occur, so nobody can add a second From or List-Unsubscribe later.
@@ -203,7 +207,7 @@ def _ed25519_seed(data: bytes) -> bytes | None:
 
 
 def _pem_body(text: bytes) -> bytes | None:
-    match = re.search(rb"-----BEGIN [A-Z ]+-----(.*?)-----END", text, re.S)
+    match = re.search(rb"-----BEGIN [A-Z ]+-----(.*?)-----END", text, re.DOTALL)
     if match is None:
         return None
     try:
@@ -247,7 +251,7 @@ def _rsa_key(data: bytes, path: Path) -> _Key:
 class _CryptographyRsaKey:
     algorithm = b"rsa-sha256"
 
-    def __init__(self, key) -> None:  # noqa: ANN001 (cryptography's RSAPrivateKey)
+    def __init__(self, key: RSAPrivateKey) -> None:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding, utils
 

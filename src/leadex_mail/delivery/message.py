@@ -23,13 +23,13 @@ import binascii
 import html as _html
 import re
 import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy as _policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable, Mapping, Sequence, Union
 
 from leadex_mail import links
 from leadex_mail.config import Settings
@@ -51,7 +51,7 @@ _KEY_BY_MARKER = {marker: key for key, marker in PLACEHOLDERS.items()}
 
 # A slot is ("header", name) or (part, placeholder key) with part "text"/"html".
 Slot = tuple[str, str]
-Piece = Union[bytes, Slot]
+Piece = bytes | Slot
 Signer = Callable[[bytes], bytes]
 
 
@@ -137,7 +137,7 @@ class MessageTemplate:
         msgid = message_id or new_message_id(self.domain)
         headers = {
             "To": _header_line("To", to),
-            "Date": _header_line("Date", format_datetime(now or datetime.now(timezone.utc))),
+            "Date": _header_line("Date", format_datetime(now or datetime.now(UTC))),
             "Message-ID": _header_line("Message-ID", msgid),
             "List-Unsubscribe": _list_unsubscribe(unsubscribe_url, self.settings.unsubscribe_mailto),
         }
@@ -228,7 +228,7 @@ def build_transactional(
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Subject"] = _clean(subject)
-    msg["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = new_message_id(_domain_of(sender))
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: a machine answered a request
     msg.set_content(text, charset="utf-8", cte="quoted-printable")
@@ -247,7 +247,7 @@ def sender_address(settings: Settings, brand: Brand) -> str:
 
 def new_message_id(domain: str) -> str:
     """A fresh, globally unique Message-ID on ``domain``, angle brackets included."""
-    return f"<{datetime.now(timezone.utc):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{domain}>"
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{domain}>"
 
 
 def format_address(name: str | None, email: str) -> str:

@@ -8,14 +8,18 @@ id 0 (no subscriber), so clicking "unsubscribe" in a test changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from leadex_mail.config import Settings
-from leadex_mail.delivery.message import Recipient, build_template
+from leadex_mail.delivery.message import MessageTemplate, Recipient, build_template
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.errors import DeliveryError, IssueNotFound, TransportError
+
+if TYPE_CHECKING:
+    from leadex_mail.store.db import Store
 
 TEST_SUBSCRIBER_ID = 0
 TEST_CAMPAIGN_ID = 0
@@ -98,7 +102,7 @@ def send_test(
 send_test.__test__ = False  # type: ignore[attr-defined]
 
 
-def _send_one(transport: Transport, template, address: str, language: str) -> TestSendResult:  # noqa: ANN001
+def _send_one(transport: Transport, template: MessageTemplate, address: str, language: str) -> TestSendResult:
     message = template.for_recipient(Recipient(TEST_SUBSCRIBER_ID, address, None))
     try:
         result = transport.send(message.envelope_from, [message.recipient], message.data)
@@ -108,7 +112,7 @@ def _send_one(transport: Transport, template, address: str, language: str) -> Te
     return TestSendResult(address, language, message.message_id, reply, ok=result.ok)
 
 
-def _log(store, slug: str, result: TestSendResult) -> None:  # noqa: ANN001
+def _log(store: Store, slug: str, result: TestSendResult) -> None:
     from leadex_mail.store.models import TestSend
 
     with store.session() as session:
@@ -119,6 +123,6 @@ def _log(store, slug: str, result: TestSendResult) -> None:  # noqa: ANN001
                 recipient=result.recipient,
                 message_id=result.message_id,
                 reply=result.reply,
-                at=datetime.now(timezone.utc),
+                at=datetime.now(UTC),
             )
         )

@@ -25,9 +25,10 @@ import smtplib
 import socket
 import ssl
 import threading
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from leadex_mail.config import Settings
 from leadex_mail.delivery.transport import SendResult, Transport
@@ -84,7 +85,7 @@ class OutboxTransport:
 
     def _write(self, recipients: Sequence[str], data: bytes) -> Path:
         who = _UNSAFE.sub("_", recipients[0] if recipients else "nobody")[:64]
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         tmp = self.folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{stamp}"
         with open(tmp, "wb") as fh:
             fh.write(data)
