@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
+from click.testing import CliRunner, Result
+
+from leadex_mail.cli import main
 
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store, open_store
@@ -40,3 +43,17 @@ def store(settings: Settings, template_db: Path, tmp_path: Path) -> Iterator[Sto
     st = open_store(settings)
     yield st
     st.close()
+
+
+@pytest.fixture
+def cli(settings: Settings) -> Callable[..., Result]:
+    """``cli("subscribers", "list")`` runs leadex-mail against this test's store.
+
+    The result's ``output`` holds stdout and stderr as a terminal shows them.
+    """
+
+    def run(*args: str, input: str | None = None) -> Result:
+        env = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_CONFIG": None}
+        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return run

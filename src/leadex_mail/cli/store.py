@@ -1,9 +1,253 @@
-"""CLI commands for the store layer."""
+"""CLI commands of the subscriber store: ``subscribers``, ``lists`` and ``db``.
+
+Thin: each command opens the store, calls one core function and prints the
+result. Errors are LeadexError from the core; the root group prints them.
+"""
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
+from pathlib import Path
+
 import click
+
+from leadex_mail.cli._common import get_settings
+from leadex_mail.store import db, gdpr, importer, lists, subscribers
+from leadex_mail.store.models import SUBSCRIBER_STATUSES
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
+    for group in (subscribers_group, lists_group, db_group):
+        main.add_command(group)
+
+
+def _store() -> db.Store:
+    return db.open_store(get_settings())
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"  # type: ignore[attr-defined]
+
+
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """Add, list, import, export and erase subscribers."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--name", help="Display name (used in the To: header).")
+@click.option("--lang", "language", help="Language of the editions they get (default: default_language).")
+@click.option("--list", "list_names", multiple=True, help="List to subscribe them to (repeatable).")
+def add_command(email: str, name: str | None, language: str | None, list_names: tuple[str, ...]) -> None:
+    """Add EMAIL as an active subscriber (the operator vouches for consent)."""
+    settings = get_settings()
+    with db.open_store(settings) as store:
+        sub = subscribers.add_subscriber(
+            store, email, name=name, language=language or settings.default_language, lists=list_names, allow_smtputf8=settings.smtputf8
+        )
+    on = f" on {', '.join(list_names)}" if list_names else ""
+    click.echo(f"{sub.email}: {sub.status}, language {sub.language}{on}")
+
+
+@subscribers_group.command("list")
+@click.option("--list", "list_name", help="Only subscribers of this list.")
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES), help="Only this status.")
+@click.option("--lang", "language", help="Only this language.")
+def list_command(list_name: str | None, status: str | None, language: str | None) -> None:
+    """List subscribers (address, status, language, name)."""
+    with _store() as store:
+        found = subscribers.list_subscribers(store, list_name=list_name, status=status, language=language)
+    for sub in found:
+        click.echo(f"{sub.email}\t{sub.status}\t{sub.language}\t{sub.name or ''}")
+    click.echo(f"{len(found)} subscriber{'s' if len(found) != 1 else ''}", err=True)
+
+
+@subscribers_group.command("show")
+@click.argument("email")
+def show_command(email: str) -> None:
+    """Show one subscriber with lists and the full event log."""
+    with _store() as store:
+        sub = subscribers.get_subscriber(store, email)
+        memberships = subscribers.subscriber_lists(store, sub.id)  # type: ignore[arg-type]
+        events = subscribers.subscriber_events(store, sub.id)  # type: ignore[arg-type]
+    click.echo(f"email:        {sub.email}")
+    click.echo(f"name:         {sub.name or '-'}")
+    click.echo(f"language:     {sub.language}")
+    click.echo(f"status:       {sub.status}")
+    click.echo(f"created:      {_when(sub.created_at)}")
+    click.echo(f"confirmed:    {_when(sub.confirmed_at)}")
+    click.echo(f"unsubscribed: {_when(sub.unsubscribed_at)}")
+    for key, value in sorted(sub.attributes.items()):
+        click.echo(f"{key + ':':<13} {value}")
+    click.echo("lists:        " + (", ".join(f"{n} ({st})" for n, st in memberships) or "-"))
+    click.echo("events:")
+    for e in events:
+        extra = " ".join(f"{k}={v}" for k, v in (("ip", e.ip), ("consent", e.consent_version), ("agent", e.user_agent)) if v)
+        click.echo(f"  {_when(e.at)}  {e.kind:<12} {e.source:<10} {extra}".rstrip())
+
+
+@subscribers_group.command("unsubscribe")
+@click.argument("email")
+@click.option("--list", "list_name", help="Only from this list (default: from everything).")
+def unsubscribe_command(email: str, list_name: str | None) -> None:
+    """Unsubscribe EMAIL (recorded as done by the operator)."""
+    with _store() as store:
+        sub = subscribers.get_subscriber(store, email)
+        list_id = lists.get_list(store, list_name).id if list_name else None
+        changed = subscribers.unsubscribe(store, sub.id, source="cli", list_id=list_id)  # type: ignore[arg-type]
+    click.echo(f"{sub.email}: {'unsubscribed' if changed else 'was already unsubscribed'}{f' from {list_name}' if list_name else ''}")
+
+
+@subscribers_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--list", "list_name", help="Put everyone imported on this list.")
+@click.option("--lang", "language", help="Language of rows that have none.")
+@click.option("--dry-run", is_flag=True, help="Show the report; write nothing.")
+def import_command(file: Path, list_name: str | None, language: str | None, dry_run: bool) -> None:
+    """Import subscribers from a CSV file (UTF-8 or Windows-1250; , or ;)."""
+    settings = get_settings()
+    with db.open_store(settings) as store:
+        report = importer.import_csv(
+            store, file, list_name=list_name, language=language, dry_run=dry_run,
+            allow_smtputf8=settings.smtputf8, default_language=settings.default_language,
+        )
+    click.echo(report.format())
+
+
+@subscribers_group.command("export")
+@click.argument("email", required=False)
+@click.option("--format", "fmt", type=click.Choice(gdpr.EXPORT_FORMATS), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def export_command(email: str | None, fmt: str, output: Path | None) -> None:
+    """Export everything stored about EMAIL, or about everyone (GDPR Art. 15/20)."""
+    with _store() as store:
+        text = gdpr.export_text(store, fmt, email)
+    if output:
+        output.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+
+
+@subscribers_group.command("forget")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget_command(email: str, yes: bool) -> None:
+    """Erase EMAIL's personal data everywhere and suppress it for good (GDPR Art. 17)."""
+    if not yes:
+        click.confirm(f"Erase everything about {email}? This cannot be undone", abort=True)
+    with _store() as store:
+        done = gdpr.forget(store, email)
+    what = "subscriber deleted" if done.subscriber_found else "no subscriber with that address"
+    click.echo(
+        f"{done.address}: {what}; {done.events_anonymised} events and {done.deliveries_anonymised} deliveries anonymised; "
+        f"{done.test_sends_deleted} test sends deleted; address suppressed"
+    )
+
+
+@subscribers_group.command("stats")
+def stats_command() -> None:
+    """Counts per status, language and list."""
+    with _store() as store:
+        st = subscribers.stats(store)
+    click.echo(f"subscribers: {st.total}")
+    for status in SUBSCRIBER_STATUSES:
+        click.echo(f"  {status}: {st.by_status.get(status, 0)}")
+    click.echo("languages: " + (", ".join(f"{k} {v}" for k, v in sorted(st.by_language.items())) or "-"))
+    for info in st.lists:
+        click.echo(f"list {info.list.name}: {info.active} active, {info.unsubscribed} unsubscribed")
+    click.echo(f"suppressed addresses: {st.suppressed}")
+    click.echo(f"events: {st.events}")
+
+
+@subscribers_group.command("purge-pending")
+@click.option("--older-than", "days", type=click.IntRange(min=0), help="Days since the sign-up (default: pending_purge_days).")
+def purge_pending_command(days: int | None) -> None:
+    """Delete sign-ups that were never confirmed."""
+    settings = get_settings()
+    with db.open_store(settings) as store:
+        n = subscribers.purge_pending(store, timedelta(days=settings.pending_purge_days if days is None else days))
+    click.echo(f"purged {n} unconfirmed sign-up{'s' if n != 1 else ''}")
+
+
+@click.group("lists")
+def lists_group() -> None:
+    """Create, show and delete mailing lists."""
+
+
+@lists_group.command("create")
+@click.argument("name")
+@click.option("--title", help="Display name, e.g. 'LeadEx novice'.")
+@click.option("--description", help="One line about the list.")
+def lists_create(name: str, title: str | None, description: str | None) -> None:
+    """Create the list NAME (a slug such as news-sl)."""
+    with _store() as store:
+        item = lists.create_list(store, name, title=title, description=description)
+    click.echo(f"created list {item.name}")
+
+
+@lists_group.command("list")
+def lists_list() -> None:
+    """All lists with their subscriber counts."""
+    with _store() as store:
+        infos = lists.list_infos(store)
+    for info in infos:
+        click.echo(f"{info.list.name}\t{info.active} active\t{info.unsubscribed} unsubscribed\t{info.list.title}")
+    if not infos:
+        click.echo("no lists yet; create one with `leadex-mail lists create NAME`", err=True)
+
+
+@lists_group.command("show")
+@click.argument("name")
+def lists_show(name: str) -> None:
+    """One list's details."""
+    with _store() as store:
+        info = lists.list_info(store, name)
+    click.echo(f"name:         {info.list.name}")
+    click.echo(f"title:        {info.list.title or '-'}")
+    click.echo(f"description:  {info.list.description or '-'}")
+    click.echo(f"created:      {_when(info.list.created_at)}")
+    click.echo(f"active:       {info.active}")
+    click.echo(f"unsubscribed: {info.unsubscribed}")
+
+
+@lists_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def lists_delete(name: str, yes: bool) -> None:
+    """Delete the list NAME and its subscriptions (not the subscribers)."""
+    if not yes:
+        click.confirm(f"Delete list {name} and all its subscriptions?", abort=True)
+    with _store() as store:
+        lists.delete_list(store, name)
+    click.echo(f"deleted list {name}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations of the subscriber store."""
+
+
+@db_group.command("status")
+def db_status() -> None:
+    """Show the schema revision and pending migrations (changes nothing)."""
+    with db.open_store(get_settings(), migrate=False) as store:
+        status = db.migration_status(store)
+    click.echo(f"database: {store.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"current revision: {status.current or 'none (empty database)'}")
+    click.echo(f"newest revision:  {status.head}")
+    if status.up_to_date:
+        click.echo("up to date")
+    for item in status.pending:
+        click.echo(f"pending: {item}")
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (also done automatically on first use)."""
+    with db.open_store(get_settings(), migrate=False) as store:
+        applied = db.upgrade(store)
+    click.echo("\n".join(f"applied {item}" for item in applied) if applied else "already up to date")

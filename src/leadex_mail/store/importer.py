@@ -72,7 +72,7 @@ class ImportReport:
         """The report as the CLI prints it."""
         names = {",": "comma", ";": "semicolon", "\t": "tab"}
         lines = [
-            f"{self.source}: {self.rows} rows ({self.encoding}, {names.get(self.delimiter, repr(self.delimiter))}-separated)",
+            f"{self.source}: {self.rows} row{'' if self.rows == 1 else 's'} ({self.encoding}, {names.get(self.delimiter, repr(self.delimiter))}-separated)",
             f"imported: {self.imported}",
             f"updated: {self.updated}",
             f"unchanged: {self.unchanged}",
@@ -125,7 +125,7 @@ def import_csv(
     except OSError as exc:
         raise ImportFailed(f"cannot read {path}: {exc.strerror}", hint="check the file name") from None
     table = read_table(data)
-    report = ImportReport(str(path), table.encoding, table.delimiter, dry_run=dry_run)
+    report = ImportReport(path.name, table.encoding, table.delimiter, dry_run=dry_run)
     fallback = clean_language(language, default=default_language) if language else clean_language(default_language)
     rows = _parse(table, report, AddressNormaliser(allow_smtputf8=allow_smtputf8))
     key = suppression_key(store)

@@ -73,6 +73,12 @@ def list_infos(store: Store) -> list[ListInfo]:
     return [ListInfo(item, counts.get((item.id, "active"), 0), counts.get((item.id, "unsubscribed"), 0)) for item in lists]  # type: ignore[arg-type]
 
 
+def list_info(store: Store, name: str) -> ListInfo:
+    """One list with its counts; NotFound otherwise."""
+    wanted = get_list(store, name).name
+    return next(info for info in list_infos(store) if info.list.name == wanted)
+
+
 def delete_list(store: Store, name: str) -> None:
     """Delete the list and its subscriptions; refused while campaigns refer to it."""
     with store.session() as session:
