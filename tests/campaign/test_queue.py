@@ -86,13 +86,16 @@ def test_expired_lease_is_reclaimed_as_uncertain(store, campaign) -> None:
 def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
     import socket
 
-    dead_owner = f"{socket.gethostname()}:999999999:abcd"  # no such pid
-    remote_owner = "another-host:1:abcd"
-    queue.claim(store, campaign.id, dead_owner, 2, T0, LEASE)
+    dead_owner = f"{socket.gethostname()}:999999999:abcd/0"  # no such pid
+    remote_owner = "another-host:1:abcd/0"
+    lost = queue.claim(store, campaign.id, dead_owner, 3, T0, LEASE)
     queue.claim(store, campaign.id, remote_owner, 2, T0, LEASE)
-    assert queue.expire_dead_leases(store, campaign.id, T0) == 2
+    assert queue.expire_dead_leases(store, campaign.id, T0) == 3
     again = queue.claim(store, campaign.id, "me", 100, T0, LEASE)
-    assert len(again) == 8 and sum(c.uncertain for c in again) == 2
+    # The remote host's 2 stay leased. Of the dead worker's 3, only the first
+    # (the one it may have been sending) comes back uncertain.
+    assert len(again) == 8
+    assert [c.delivery_id for c in again if c.uncertain] == [min(c.delivery_id for c in lost)]
 
 
 def test_retry_wait_is_due_only_at_its_time(store, campaign) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from leadex_mail.cli._common import get_settings
-from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
+
+if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
+    from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
 
 
 def register(main: click.Group) -> None:

@@ -79,9 +79,13 @@ def _writing(store: Store) -> Iterator[Connection]:
         yield conn
 
 
-def new_owner() -> str:
-    """A lease owner name: host and pid (to detect dead owners) plus a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def new_owner(worker: int = 0) -> str:
+    """The lease owner name of one worker thread: ``host:pid:random/worker``.
+
+    Host and pid let a restarted process on the same host see that an owner
+    died; the random part tells apart processes that reused a pid.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}/{worker}"
 
 
 # --- campaigns -------------------------------------------------------------
@@ -297,11 +301,17 @@ def _recipients(conn: Connection, campaign_id: int, subscriber_ids: Sequence[int
 
 
 def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
-    """Expire leases held by processes of this host that no longer run; return how many rows.
+    """Take back rows leased by dead processes of this host; return how many rows.
 
     Without this, a send restarted right after ``kill -9`` would wait for
-    the dead process's leases to run out (``send_lease_seconds``). Owners on
-    other hosts are left to expire on their own.
+    the dead process's leases to run out (``send_lease_seconds``). An owner
+    is one worker thread, which claims a batch only when done with the
+    previous one and sends it in id order, committing each outcome before the
+    next message: so of a dead owner's rows still ``sending`` only the lowest
+    id can have reached the server. That one is expired (the next claim marks
+    it uncertain); the others go straight back to the queue, never attempted.
+    Owners on other hosts are left to expire on their own (then all their
+    rows come back uncertain).
     """
     host = socket.gethostname()
     with store.begin(write=False) as conn:
@@ -309,19 +319,22 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
             select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_expires_at >= now).distinct()
         ).scalars().all()
     dead = [o for o in owners if o and _is_dead_local(o, host)]
-    if not dead:
-        return 0
-    with _writing(store) as conn:
-        result = conn.execute(
-            update(_D)
-            .where(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_owner.in_(dead))
-            .values(lease_expires_at=now - timedelta(seconds=1))
-        )
-    return result.rowcount
+    taken = 0
+    for owner in dead:
+        with _writing(store) as conn:
+            mine = and_(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_owner == owner)
+            ids = sorted(conn.execute(select(_D.c.id).where(mine)).scalars())
+            if not ids:
+                continue
+            conn.execute(update(_D).where(mine, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1)))
+            if len(ids) > 1:
+                conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", lease_owner=None, lease_expires_at=None, updated_at=now))
+            taken += len(ids)
+    return taken
 
 
 def _is_dead_local(owner: str, host: str) -> bool:
-    parts = owner.split(":")
+    parts = owner.split("/", 1)[0].split(":")
     if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
         return False
     pid = int(parts[1])

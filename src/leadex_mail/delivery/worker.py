@@ -91,7 +91,7 @@ class CampaignRun:
         self.limiter, self.language, self.workers = limiter, language, workers
         self.transport_factory, self.subdir, self.sleep, self.now, self.rng = transport_factory, subdir, sleep, now, rng
         self.progress = progress
-        self.owner = queue.new_owner()
+        self.owner_prefix = queue.new_owner().split("/")[0]
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.batch = self._batch_size(workers)
         self.quota = limit  # messages this run may still claim (None: no limit)
@@ -118,7 +118,7 @@ class CampaignRun:
         queue.expire_dead_leases(self.store, self.campaign_id, self.now())
         left = queue.unfinished(queue.state_counts(self.store, self.campaign_id))
         self.total = min(left, self.quota) if self.quota is not None else left
-        threads = [threading.Thread(target=self._worker, name=f"send-{i}", daemon=True) for i in range(self.workers)]
+        threads = [threading.Thread(target=self._worker, args=(f"{self.owner_prefix}/{i}",), name=f"send-{i}", daemon=True) for i in range(self.workers)]
         for t in threads:
             t.start()
         try:
@@ -154,7 +154,8 @@ class CampaignRun:
 
     # --- one worker ---------------------------------------------------------------
 
-    def _worker(self) -> None:
+    def _worker(self, owner: str) -> None:
+        """One thread: claim a batch under ``owner``, send it in id order, repeat."""
         transport: Transport | None = None
         held: list[queue.Claimed] = []
         try:
@@ -162,13 +163,13 @@ class CampaignRun:
                 n = self._take_quota()
                 if n == 0:
                     return
-                held = queue.claim(self.store, self.campaign_id, self.owner, n, self.now(), self.lease, language=self.language)
+                held = queue.claim(self.store, self.campaign_id, owner, n, self.now(), self.lease, language=self.language)
                 self._give_back(n - len(held))
                 if not held:
-                    if self._wait_for_more():
+                    if self._wait_for_more(owner):
                         continue
                     return
-                held = self._skip_ineligible(held)
+                held = self._skip_ineligible(held, owner)
                 while held and not self.stop.is_set():
                     if transport is None:
                         transport = self.transport_factory(self.settings, outbox_subdir=self.subdir)
@@ -176,19 +177,19 @@ class CampaignRun:
                     # Popped first: if recording fails after the server took the
                     # message, the row stays "sending" under our lease and comes
                     # back uncertain, instead of being released as never tried.
-                    self._send_one(transport, held.pop(0))
+                    self._send_one(transport, held.pop(0), owner)
         except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
             self.error = exc
             self.stop.set()
         finally:
-            queue.release(self.store, self.owner, [c.delivery_id for c in held], self.now())
+            queue.release(self.store, owner, [c.delivery_id for c in held], self.now())
             self._give_back(len(held))
             if transport is not None:
                 transport.close()
 
-    def _wait_for_more(self) -> bool:
+    def _wait_for_more(self, owner: str) -> bool:
         """Nothing claimable now: wait for the next due retry, or say we are done."""
-        left = queue.pending(self.store, self.campaign_id, self.owner, language=self.language)
+        left = queue.pending(self.store, self.campaign_id, owner, language=self.language)
         if left.waiting_retries and left.next_due is not None:
             wait = (left.next_due - self.now()).total_seconds()
             self.sleep(min(max(wait, 0.01), 5.0))
@@ -197,10 +198,10 @@ class CampaignRun:
             return True
         return False  # rows under another live process's lease are that process's to finish
 
-    def _skip_ineligible(self, claimed: list[queue.Claimed]) -> list[queue.Claimed]:
+    def _skip_ineligible(self, claimed: list[queue.Claimed], owner: str) -> list[queue.Claimed]:
         gone = [c for c in claimed if not c.eligible]
         if gone:
-            queue.mark_skipped(self.store, [c.delivery_id for c in gone], self.owner, now=self.now())
+            queue.mark_skipped(self.store, [c.delivery_id for c in gone], owner, now=self.now())
             with self.lock:
                 self.skipped += len(gone)
             self._report()
@@ -212,16 +213,16 @@ class CampaignRun:
         digest = hashlib.sha256(self.settings.signing_key() + seed).hexdigest()[:16]
         return f"<lx.{self.campaign_id}.{delivery_id}.{digest}@{template.domain}>"
 
-    def _send_one(self, transport: Transport, c: queue.Claimed) -> None:
+    def _send_one(self, transport: Transport, c: queue.Claimed, owner: str) -> None:
         template = self.templates[c.language]
         msg = template.for_recipient(Recipient(c.subscriber_id, c.email, c.name), message_id=self.message_id(c.delivery_id, template))  # type: ignore[arg-type]
         try:
             result = transport.send(msg.envelope_from, [msg.recipient], msg.data)
             _raise_refused(result, msg.recipient)
         except TemporaryFailure as exc:
-            self._temporary(c, _reply(exc), server=isinstance(exc, ServerFailure))
+            self._temporary(c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
         except PermanentFailure as exc:
-            self._permanent(c, _reply(exc))
+            self._permanent(c, owner, _reply(exc))
         else:
             queue.mark_sent(self.store, c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
             with self.lock:
@@ -229,16 +230,16 @@ class CampaignRun:
                 self.consecutive = 0
         self._report()
 
-    def _temporary(self, c: queue.Claimed, reply: str, *, server: bool) -> None:
+    def _temporary(self, c: queue.Claimed, owner: str, reply: str, *, server: bool) -> None:
         attempt = c.attempts + 1
         now = self.now()
         if attempt >= self.settings.send_max_attempts:
-            queue.mark_failed(self.store, c.delivery_id, self.owner, kind="temporary", reply=reply, now=now)
+            queue.mark_failed(self.store, c.delivery_id, owner, kind="temporary", reply=reply, now=now)
             with self.lock:
                 self.failed += 1
         else:
             next_at = now + timedelta(seconds=backoff_delay(attempt, self.settings.send_backoff_seconds, self.rng))
-            queue.mark_retry(self.store, c.delivery_id, self.owner, next_at=next_at, reply=reply, now=now)
+            queue.mark_retry(self.store, c.delivery_id, owner, next_at=next_at, reply=reply, now=now)
             with self.lock:
                 self.retrying += 1
         if server:
@@ -247,8 +248,8 @@ class CampaignRun:
             with self.lock:
                 self.consecutive = 0  # the server answered about this recipient: it works
 
-    def _permanent(self, c: queue.Claimed, reply: str) -> None:
-        queue.mark_failed(self.store, c.delivery_id, self.owner, kind="permanent", reply=reply, now=self.now())
+    def _permanent(self, c: queue.Claimed, owner: str, reply: str) -> None:
+        queue.mark_failed(self.store, c.delivery_id, owner, kind="permanent", reply=reply, now=self.now())
         if c.subscriber_id is not None:
             mark_bounced(self.store, c.subscriber_id, reply=reply, hard=True)
         with self.lock:

@@ -1,0 +1,133 @@
+"""Crash safety: real ``send`` processes killed with SIGKILL mid-run, then resumed.
+
+The sink (in this process) counts what it accepted per recipient. After the
+last run every recipient must be ``sent`` (none lost); a recipient received
+twice is allowed only when its delivery is marked uncertain, and there can be
+at most ``concurrency`` such duplicates per kill.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ISSUE, REPO, email_of
+from faulty_smtp import FaultPolicy, faulty_server
+from sqlalchemy import select
+
+from leadex_mail.store.models import Delivery, Subscriber
+
+pytestmark = pytest.mark.slow
+RECIPIENTS = 150
+CONCURRENCY = 2
+TRIALS = 5
+
+
+def send_process(tmp_path, settings, server, *extra: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "LEADEX_DATABASE_URL": settings.database_url,
+        "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
+        "LEADEX_IMAGES_URL": "https://images.example.org",
+        "LEADEX_SMTP_HOST": server.host,
+        "LEADEX_SMTP_PORT": str(server.port),
+        "LEADEX_SMTP_SECURITY": "none",
+        "LEADEX_SECRET_KEY": "crash-test-key",
+    }
+    cmd = [sys.executable, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--concurrency", str(CONCURRENCY), *extra]
+    return subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.002)
+
+
+def final_rows(store):
+    d, s = Delivery.__table__, Subscriber.__table__
+    with store.begin(write=False) as conn:
+        return {r.email: r for r in conn.execute(select(s.c.email, d.c.state, d.c.uncertain).join(s, s.c.id == d.c.subscriber_id))}
+
+
+def run_trial(tmp_path, settings, store, rng: random.Random) -> dict[str, int]:
+    server = faulty_server(FaultPolicy(), delay=0.004)  # ~4 ms per message: kills land mid-run
+    kills = rng.randint(1, 3)
+    try:
+        for _ in range(kills):
+            proc = send_process(tmp_path, settings, server)
+            target = server.total + rng.randint(1, 40)
+            wait_for(lambda: server.total >= target or proc.poll() is not None)
+            time.sleep(rng.random() * 0.02)  # land anywhere: mid-DATA, before or after a commit
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()  # reaped, as a shell would
+            if server.total >= RECIPIENTS * 2:
+                break
+        proc = send_process(tmp_path, settings, server)  # the same command again
+        out, _ = proc.communicate(timeout=180)
+        assert proc.returncode == 0, out
+    finally:
+        server.stop()
+    rows = final_rows(store)
+    counts = server.counts
+    lost = [e for e in rows if rows[e].state != "sent" or counts[e] == 0]
+    duplicates = {e: n - 1 for e, n in counts.items() if n > 1}
+    assert not lost, f"lost: {lost}"
+    assert all(rows[e].uncertain for e in duplicates), "a duplicate not marked uncertain"
+    assert sum(duplicates.values()) <= CONCURRENCY * kills
+    assert sum(r.uncertain for r in rows.values()) <= CONCURRENCY * kills  # only what was in flight
+    assert set(counts) == {email_of(i) for i in range(RECIPIENTS)}
+    return {"kills": kills, "lost": len(lost), "duplicates": sum(duplicates.values()), "uncertain": sum(r.uncertain for r in rows.values())}
+
+
+def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys) -> None:
+    import shutil
+
+    from conftest import add_people, make_settings
+
+    from leadex_mail.store.db import open_store
+
+    rng = random.Random(20260401)
+    table = []
+    for trial in range(1, TRIALS + 1):
+        tmp = tmp_path_factory.mktemp(f"crash{trial}")
+        settings = make_settings(tmp)
+        shutil.copyfile(migrated_db, tmp / "subscribers.db")
+        store = open_store(settings)
+        try:
+            add_people(store, RECIPIENTS)
+            table.append(run_trial(tmp, settings, store, rng))
+        finally:
+            store.close()
+    lines = [
+        f"crash test: {TRIALS} trials x {RECIPIENTS} recipients, concurrency {CONCURRENCY}, SIGKILL then the same command",
+        "trial  kills  lost  duplicates  marked uncertain",
+        *(f"{i:>5}  {r['kills']:>5}  {r['lost']:>4}  {r['duplicates']:>10}  {r['uncertain']:>16}" for i, r in enumerate(table, 1)),
+        f"total  {sum(r['kills'] for r in table):>5}  {sum(r['lost'] for r in table):>4}  {sum(r['duplicates'] for r in table):>10}  {sum(r['uncertain'] for r in table):>16}",
+    ]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+
+
+def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, store, people) -> None:
+    people(RECIPIENTS)
+    server = faulty_server(FaultPolicy(), delay=0.002)
+    try:
+        procs = [send_process(tmp_path, settings, server) for _ in range(2)]
+        outputs = [p.communicate(timeout=180)[0] for p in procs]
+    finally:
+        server.stop()
+    assert all(p.returncode == 0 for p in procs), outputs
+    rows = final_rows(store)
+    assert {e: r.state for e, r in rows.items()} == {email_of(i): "sent" for i in range(RECIPIENTS)}
+    assert dict(server.counts) == {email_of(i): 1 for i in range(RECIPIENTS)}
+    assert not any(r.uncertain for r in rows.values())
+    sent_by = [int(o.split("Sent ")[1].split(" ")[0]) if "Sent " in o else 0 for o in outputs]
+    assert sum(sent_by) == RECIPIENTS and min(sent_by) > 0, outputs  # both really worked on it
