@@ -125,3 +125,20 @@ def test_bad_keys_are_config_errors_with_hints(tmp_path, content, words):
     with pytest.raises(ConfigError) as err:
         build_template(make_edition(), settings, Brand(), campaign_id=1)
     assert words in err.value.message and err.value.hint
+
+
+def test_signature_survives_the_trip_through_a_real_smtp_server(ed25519_key, smtp_server):
+    from delivery_helpers import smtp_settings
+
+    from leadex_mail.delivery.transports import make_transport
+
+    path, record = ed25519_key
+    out = build_template(
+        make_edition(), smtp_settings(smtp_server.port, dkim_key_path=path, dkim_selector=SELECTOR), Brand(), campaign_id=2
+    ).for_recipient(Recipient(3, "ana@example.org", "Ana"))
+    transport = make_transport(smtp_settings(smtp_server.port))
+    transport.send(out.envelope_from, [out.recipient], out.data)
+    transport.close()
+    (got,) = smtp_server.to("ana@example.org")
+    assert got.data == out.data
+    assert dkim.verify(got.data, dnsfunc=dns_for(record))

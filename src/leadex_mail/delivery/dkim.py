@@ -95,12 +95,14 @@ class DkimSigner:
         return header + b"".join(b"\r\n " + chunk for chunk in chunks) + b"\r\n" + message
 
     def _names_to_sign(self, fields: list[tuple[bytes, bytes]]) -> list[bytes]:
-        present = [name.lower() for name, _ in fields]
+        present: dict[bytes, int] = {}
+        for name, _ in fields:
+            key = name.lower()
+            present[key] = present.get(key, 0) + 1
         names: list[bytes] = []
         for header in self.headers:
             raw = header.encode("ascii")
-            count = present.count(raw)
-            names += [raw] * (count + (1 if header in _OVERSIGN else 0))
+            names += [raw] * (present.get(raw, 0) + (1 if header in _OVERSIGN else 0))
         return names
 
 
@@ -119,10 +121,13 @@ def _parse_headers(head: bytes) -> list[tuple[bytes, bytes]]:
 
 def _select(fields: list[tuple[bytes, bytes]], names: list[bytes]) -> list[tuple[bytes, bytes]]:
     """RFC 6376 5.4.2: each listed name takes the next instance from the bottom; absent ones sign nothing."""
+    by_name: dict[bytes, list[tuple[bytes, bytes]]] = {}
+    for f in fields:
+        by_name.setdefault(f[0].lower(), []).append(f)
     chosen: list[tuple[bytes, bytes]] = []
     used: dict[bytes, int] = {}
     for name in names:
-        instances = [f for f in fields if f[0].lower() == name]
+        instances = by_name.get(name, [])
         k = used.get(name, 0)
         if k < len(instances):
             chosen.append(instances[len(instances) - 1 - k])
