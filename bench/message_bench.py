@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,13 +83,9 @@ def time_now():
 
 
 def write_keys(folder: Path) -> tuple[Path, Path]:
-    """An RSA-2048 key (PEM) and an ed25519 key (dknewkey's base64 seed)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """An RSA-2048 key (PEM, by the openssl command) and an ed25519 key (dknewkey's base64 seed)."""
     rsa_path = folder / "rsa.pem"
-    rsa_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(rsa_path)], check=True, capture_output=True)
     ed_path = folder / "ed25519.key"
     ed_path.write_bytes(base64.b64encode(bytes(nacl.signing.SigningKey.generate())))
     return rsa_path, ed_path

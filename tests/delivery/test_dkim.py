@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
+import subprocess
 from pathlib import Path
 
 import dkim
 import nacl.signing
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from delivery_helpers import make_edition, make_settings, parse
 
 from leadex_mail.content.model import Brand
@@ -23,11 +22,10 @@ SELECTOR = "lx2026"
 
 @pytest.fixture(scope="module")
 def rsa_key(tmp_path_factory) -> tuple[Path, bytes]:
-    """An RSA-2048 key file (PKCS#8 PEM) and its DNS TXT record."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """An RSA-2048 key file (PKCS#8 PEM, made by the openssl command) and its DNS TXT record."""
     path = tmp_path_factory.mktemp("keys") / "rsa.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(path)], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "pkey", "-in", str(path), "-pubout", "-outform", "DER"], check=True, capture_output=True).stdout
     return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
 
 
@@ -93,6 +91,7 @@ def test_dkim_domain_setting_overrides_the_from_domain(ed25519_key):
 
 
 def test_pure_python_rsa_fallback_makes_the_same_valid_signature(rsa_key):
+    # Without the optional ``cryptography`` package load_key() returns the pure-Python key itself.
     path, record = rsa_key
     fast = lx_dkim.load_key(path)
     slow = lx_dkim._PurePythonRsaKey(path.read_bytes(), path)
@@ -142,3 +141,11 @@ def test_signature_survives_the_trip_through_a_real_smtp_server(ed25519_key, smt
     (got,) = smtp_server.to("ana@example.org")
     assert got.data == out.data
     assert dkim.verify(got.data, dnsfunc=dns_for(record))
+
+
+def test_without_cryptography_rsa_keys_use_dkimpys_own_rsa(rsa_key, monkeypatch):
+    path, record = rsa_key
+    monkeypatch.setitem(__import__("sys").modules, "cryptography.hazmat.primitives", None)  # import fails
+    key = lx_dkim.load_key(path)
+    assert isinstance(key, lx_dkim._PurePythonRsaKey)
+    assert dkim.verify(signed_message(path), dnsfunc=dns_for(record))
