@@ -1,0 +1,123 @@
+"""GDPR: export (Art. 15/20) and erasure (Art. 17) — the address must be gone from the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from leadex_mail.errors import NotFound
+from leadex_mail.store import gdpr, importer, lists, subscribers
+from leadex_mail.store.models import Campaign, Delivery, TestSend
+
+ADDRESS = "jana.kovac@example.org"
+NAME = "Jana Kovačič"
+IP = "198.51.100.77"
+AGENT = "Mozilla/5.0 JanaBrowser"
+
+
+@pytest.fixture
+def jana(store):
+    """A subscriber with traces everywhere: events with IP, lists, a delivery, a test send."""
+    news = lists.create_list(store, "news")
+    sub = subscribers.request_subscription(
+        store, ADDRESS, name=NAME, language="sl", lists=["news"], consent_version="2026-04", source="web", ip=IP, user_agent=AGENT
+    )
+    subscribers.confirm_subscription(store, sub.id, ip=IP, user_agent=AGENT, consent_version="2026-04")
+    subscribers.add_subscriber(store, "other@example.org", name="Other Person", lists=["news"])
+    with store.session() as s:
+        campaign = Campaign(issue_slug="2026-04-leadex-01", list_id=news.id, subject="LeadEx novice")
+        s.add(campaign)
+        s.flush()
+        s.add(Delivery(campaign_id=campaign.id, subscriber_id=sub.id, state="failed", last_reply=f"452 4.2.2 <{ADDRESS}>: mailbox full",
+                       message_id="<abc@example.org>"))
+        s.add(TestSend(issue_slug="2026-04-leadex-01", language="sl", recipient=f"{NAME} <{ADDRESS.upper()}>", reply="250 ok"))
+    subscribers.mark_bounced(store, sub.id, reply=f"452 mailbox of {NAME} full", hard=False)
+    return sub
+
+
+def _every_cell(db_path: Path) -> list[str]:
+    with sqlite3.connect(db_path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return [repr(cell) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"') for cell in row]
+
+
+def test_export_one_and_all(store, jana, cli):
+    one = json.loads(cli("subscribers", "export", ADDRESS.upper()).output)
+    assert len(one) == 1 and one[0]["email"] == ADDRESS and one[0]["name"] == NAME
+    assert one[0]["lists"][0]["name"] == "news"
+    assert {"subscribed", "confirmed", "bounced"} <= {e["kind"] for e in one[0]["events"]}
+    assert any(e["ip"] == IP and e["consent_version"] == "2026-04" for e in one[0]["events"] if e["kind"] == "confirmed")
+    assert one[0]["deliveries"] == [{"issue": "2026-04-leadex-01", "language": "sl", "state": "failed", "sent_at": None}]
+    rows = list(csv.DictReader(io.StringIO(cli("subscribers", "export", "--format", "csv").output)))
+    assert [r["email"] for r in rows] == [ADDRESS, "other@example.org"]
+    assert rows[0]["lists"] == "news:active" and json.loads(rows[0]["events"])[0]["kind"] == "subscribed"
+    missing = cli("subscribers", "export", "nobody@example.org")
+    assert missing.exit_code == 1 and "no subscriber nobody@example.org" in missing.output
+
+
+def test_forget_leaves_no_trace_in_the_file(store, jana, cli, settings, tmp_path):
+    store.checkpoint()
+    before = b"".join(p.read_bytes() for p in tmp_path.glob("subscribers.db*"))
+    assert ADDRESS.encode() in before and NAME.encode() in before and IP.encode() in before  # the check below can fail
+    result = cli("subscribers", "forget", ADDRESS, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "subscriber deleted" in result.output and "1 test sends deleted" in result.output
+
+    cells = " ".join(_every_cell(tmp_path / "subscribers.db"))
+    for secret in (ADDRESS, ADDRESS.upper(), NAME, IP, AGENT, "Kova"):
+        assert secret not in cells
+    assert "other@example.org" in cells and "Other Person" in cells  # only Jana is gone
+
+    store.checkpoint()
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("subscribers.db*"))
+    for secret in (ADDRESS, NAME, IP, AGENT):
+        assert secret.encode() not in raw
+    assert b"other@example.org" in raw
+
+    # What stays is anonymous: the delivery row, the events, the suppression hash, an "erased" event.
+    with sqlite3.connect(tmp_path / "subscribers.db") as conn:
+        assert conn.execute("SELECT subscriber_id, last_reply, state FROM delivery").fetchall() == [(None, None, "failed")]
+        assert conn.execute("SELECT count(*) FROM suppression WHERE reason='erased'").fetchone() == (1,)
+        assert conn.execute("SELECT subscriber_id, ip, user_agent, detail FROM event WHERE kind='erased'").fetchall() == [(None, None, None, "{}")]
+
+
+def test_forgotten_address_is_refused_everywhere(store, jana, cli, tmp_path):
+    cli("subscribers", "forget", ADDRESS, "--yes")
+    path = tmp_path / "again.csv"
+    path.write_text(f"email,name\n{ADDRESS.upper()},{NAME}\n", encoding="utf-8")
+    result = cli("subscribers", "import", str(path), "--list", "news")
+    assert f"line 2: '{ADDRESS}': erased at the person's request; it is never imported again" in result.output
+    assert "imported: 0" in result.output
+    add = cli("subscribers", "add", ADDRESS)
+    assert add.exit_code == 1 and "suppressed (erased)" in add.output
+    assert subscribers.request_subscription(
+        store, ADDRESS, name=None, language="sl", lists=(), consent_version="v", source="web", ip=None, user_agent=None
+    ) is None
+    assert subscribers.is_suppressed(store, ADDRESS)
+    with pytest.raises(NotFound):
+        subscribers.get_subscriber(store, ADDRESS)
+
+
+def test_forget_without_confirmation_does_nothing(store, jana, cli):
+    result = cli("subscribers", "forget", ADDRESS, input="n\n")
+    assert result.exit_code == 1
+    assert subscribers.get_subscriber(store, ADDRESS).name == NAME
+
+
+def test_forget_unknown_address_still_suppresses(store):
+    done = gdpr.forget(store, "never@example.org")
+    assert not done.subscriber_found and subscribers.is_suppressed(store, "never@example.org")
+    report = importer.import_csv(store, _one(store, "never@example.org"))
+    assert report.imported == 0 and len(report.rejected) == 1
+
+
+def _one(store, address):
+    path = Path(str(store.engine.url.database)).with_name("one.csv")
+    path.write_text(f"email\n{address}\n", encoding="utf-8")
+    return path
