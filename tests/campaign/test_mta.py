@@ -1,0 +1,117 @@
+"""End to end through a real MTA on loopback: Debian's OpenSMTPD delivering to maildirs.
+
+OpenSMTPD accepts at most 100 messages per session (``452 4.5.3``), so
+sending 150 over one connection exercises the transport's reconnect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from conftest import email_of, make_settings
+
+from leadex_mail.delivery.runner import send_campaign
+
+SMTPD = Path("/usr/sbin/smtpd")
+pytestmark = [pytest.mark.mta, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def opensmtpd():
+    """OpenSMTPD in the foreground on a free loopback port, delivering to ``<maildirs>/<local part>/``."""
+    if not SMTPD.exists():
+        pytest.fail("OpenSMTPD is not installed: run `sh .ci/setup` (apt-get install opensmtpd)")
+    if os.geteuid() != 0:
+        pytest.skip("OpenSMTPD must be started as root")
+    # Delivery runs as "nobody": the folder must be reachable for it (pytest's tmp dirs are 0700).
+    base = Path(tempfile.mkdtemp(prefix="leadex-mta-"))
+    base.chmod(0o755)
+    maildirs = base / "mail"
+    maildirs.mkdir(mode=0o777)
+    maildirs.chmod(0o777)
+    (base / "vusers").write_text("@ nobody\n")
+    port = free_port()
+    conf = base / "smtpd.conf"
+    conf.write_text(
+        f"table vusers file:{base / 'vusers'}\n"
+        f"listen on 127.0.0.1 port {port}\n"
+        f'action "local" maildir "{maildirs}/%{{rcpt.user}}" virtual <vusers>\n'
+        'match for any action "local"\n'
+    )
+    log = (base / "smtpd.log").open("w")
+    proc = subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"smtpd exited: {(base / 'smtpd.log').read_text()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("smtpd did not start listening")
+                time.sleep(0.1)
+        yield port, maildirs, base / "smtpd.log"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def delivered(maildirs: Path) -> dict[str, list[Path]]:
+    return {d.name: sorted((d / "new").glob("*")) for d in maildirs.iterdir() if (d / "new").is_dir()}
+
+
+def test_150_recipients_through_opensmtpd(tmp_path, store, people, issue, opensmtpd) -> None:
+    port, maildirs, log = opensmtpd
+    people(150)
+    settings = make_settings(
+        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="mta-test",
+        smtp_max_per_connection=1000,  # leave the per-session cap to the server
+    )
+    report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)
+    assert report.status == "done" and report.counts["sent"] == 150, report.failures
+
+    deadline = time.monotonic() + 60
+    while sum(len(v) for v in delivered(maildirs).values()) < 150 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    boxes = delivered(maildirs)
+    expected = {email_of(i).split("@")[0] for i in range(150)}
+    assert set(boxes) == expected
+    assert {name: len(files) for name, files in boxes.items()} == dict.fromkeys(expected, 1)
+    for name, [path] in boxes.items():
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        i = int(name.removeprefix("person"))
+        language = ("sl", "en")[i % 2]
+        assert msg["To"].addresses[0].addr_spec == f"{name}@example.org"
+        assert msg["Subject"] == issue.editions[language].subject
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text = msg.get_body(("plain",)).get_content()
+        assert f"Oseba Čžš {i}" in text or "/unsubscribe/" in text
+    # One connection carried at most 100 messages: the transport reconnected and went on.
+    lines = log.read_text().splitlines()
+    # Sessions that carried messages (the readiness probe connected too, without one).
+    sessions = len({line.split()[0] for line in lines if " smtp message " in line})
+    print(f"\nOpenSMTPD: 150 recipients, {sessions} sessions, each maildir holds exactly one message")
+    assert sessions == 2, log.read_text()[-3000:]
