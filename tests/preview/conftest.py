@@ -27,7 +27,10 @@ class IssueCopy:
 
     def edit(self, language: str, old: str, new: str) -> None:
         """Replace ``old`` (which must be there) by ``new`` in an edition file, as an editor's save."""
-        path = self.folder / f"{language}.yaml"
+        self.edit_file(self.folder / f"{language}.yaml", old, new)
+
+    def edit_file(self, path: Path, old: str, new: str) -> None:
+        """Replace the first ``old`` (which must be there) by ``new`` in ``path``."""
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {path.name}"
         path.write_text(text.replace(old, new, 1), encoding="utf-8")

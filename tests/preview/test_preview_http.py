@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 
 from tests.preview.conftest import SLUG
 
+GIVE_UP_SECONDS = 30
 
-def _events(client: httpx.Client, count: int) -> list[str]:
-    """The data of the first ``count`` reload events of a fresh event stream."""
-    found: list[str] = []
+
+def _next_version(client: httpx.Client, after: int) -> int:
+    """Wait on a fresh event stream for the first version newer than ``after``.
+
+    The stream starts with the current version, so a rebuild that finished
+    before it connected is seen too.
+    """
+    deadline = time.monotonic() + GIVE_UP_SECONDS  # keep-alives arrive, so the read never times out
     with client.stream("GET", "/events") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
-            if line.startswith("data: "):
-                found.append(line.removeprefix("data: "))
-                if len(found) == count:
-                    break
-    return found
+            if line.startswith("data: ") and int(line.removeprefix("data: ")) > after:
+                return int(line.removeprefix("data: "))
+            if time.monotonic() > deadline:
+                break
+    raise AssertionError(f"no version after {after} came: the save was not noticed")
 
 
 def test_page_frames_images_and_events(live_preview, issue_copy):
@@ -41,21 +48,30 @@ def test_page_frames_images_and_events(live_preview, issue_copy):
         assert img.status_code == 200 and img.headers["content-type"].startswith("image/") and len(img.content) > 100
         assert client.get("/img/no-such-image").status_code == 404
 
-        assert _events(client, 1) == ["1"]
-        issue_copy.edit("sl", "subject:", "subject: Sprememba -")
-        # The stream sends the current version on connect: after the rebuild it is 2.
-        with client.stream("GET", "/events") as response:
-            versions = (line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: "))
-            assert next(v for v in versions if v != "1") == "2"
-        assert "Sprememba -" in client.get("/").text
+        assert _next_version(client, 0) == 1
+        assert "characters long" not in page.text
+        line = issue_copy.line_of("sl", "subject:")
+        long_subject = "Sprememba - " + "zelo " * 15
+        issue_copy.edit("sl", "subject:", f"subject: {long_subject}")
+        assert _next_version(client, 1) == 2
+        page = client.get("/")
+        assert "Sprememba -" in page.text
+        # The check results follow the save too: the subject is now too long, and where it is says so.
+        assert re.search(rf"<code>[^<]*sl\.yaml:{line}:\d+</code> warning: the subject is \d+ characters long", page.text)
 
 
 def test_broken_content_answers_409_for_the_frames(live_preview, issue_copy):
     issue_copy.edit("sl", "sections:", "sections: [")
     with httpx.Client(base_url=live_preview.url, timeout=20) as client:
-        with client.stream("GET", "/events") as response:
-            versions = (line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: "))
-            assert next(v for v in versions if v != "1") == "2"
+        assert _next_version(client, 1) == 2
         page = client.get("/")
         assert 'id="problems"' in page.text and "sl.yaml:" in page.text
         assert client.get("/email/sl").status_code == 409
+
+
+def test_a_brand_file_save_reloads_too(live_preview, issue_copy):
+    brand = issue_copy.settings.newsletters_dir / "brand.yaml"
+    issue_copy.edit_file(brand, 'contact_address: "', 'contact_address: "Nova ulica 1 · ')
+    with httpx.Client(base_url=live_preview.url, timeout=20) as client:
+        assert _next_version(client, 1) == 2
+        assert "Nova ulica 1 · " in client.get("/email/en").text

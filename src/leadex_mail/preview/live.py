@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # A comment line every so often keeps proxies and the browser from timing
 # the stream out, and lets a closing server end idle streams promptly.
-KEEPALIVE_SECONDS = 10.0
+KEEPALIVE_SECONDS = 5.0
 
 
 @dataclass
