@@ -10,6 +10,10 @@ from tests.preview.conftest import SLUG
 
 pytestmark = pytest.mark.browser
 LIVE = 20_000  # ms to wait for a save to show: the watcher batches, then the issue re-renders
+FRAMES_FIT = """() => [...document.querySelectorAll("iframe")].every((f) => {
+  const doc = f.contentDocument;
+  return doc && doc.readyState === "complete" && f.clientHeight >= doc.documentElement.scrollHeight;
+})"""
 
 
 def _box_width(page: Page, selector: str) -> float:
@@ -29,6 +33,8 @@ def test_desktop_and_mobile_views_text_part_and_language_switch(live_preview, is
     assert _box_width(page, "#mobile") == pytest.approx(377, abs=1)
     for frame in ("#desktop", "#mobile"):
         expect(page.frame_locator(frame).locator("body")).to_contain_text(sl.title)
+    # Each view grows to its email's full height, so only the page scrolls (waits for the images).
+    page.wait_for_function(FRAMES_FIT, timeout=LIVE)
     # The email's own layout must fit the phone: no sideways scrolling in the 375 px view.
     mobile_doc_width = page.frame_locator("#mobile").locator("html").evaluate("el => el.scrollWidth")
     assert mobile_doc_width <= 375

@@ -75,3 +75,11 @@ def test_a_brand_file_save_reloads_too(live_preview, issue_copy):
     with httpx.Client(base_url=live_preview.url, timeout=20) as client:
         assert _next_version(client, 1) == 2
         assert "Nova ulica 1 · " in client.get("/email/en").text
+
+
+def test_only_loopback_host_names_are_answered(live_preview):
+    # A page elsewhere whose DNS name is rebound to 127.0.0.1 sends its own Host header.
+    with httpx.Client(base_url=live_preview.url, timeout=20) as client:
+        assert client.get("/", headers={"Host": "attacker.example.com"}).status_code == 400
+        assert client.get("/email/sl", headers={"Host": "attacker.example.com"}).status_code == 400
+        assert client.get("/", headers={"Host": "localhost"}).status_code == 200

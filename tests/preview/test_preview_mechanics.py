@@ -129,3 +129,17 @@ def test_an_error_without_problems_becomes_one(tmp_path):
 
     failed = _failed("ref", "slug", tmp_path, RenderError("MJML failed", hint="see the template"))
     assert [(p.message, p.hint) for p in failed.problems] == [("MJML failed", "see the template")]
+
+
+def test_templates_catalogs_and_both_brand_files_are_watched(tmp_path):
+    from leadex_mail.config import Settings
+    from leadex_mail.preview.app import watched_sources
+    from leadex_mail.render.i18n import CATALOG_DIR
+    from leadex_mail.render.pipeline import templates_dir
+
+    issue = tmp_path / "elsewhere" / "2026-04"
+    settings = Settings(newsletters_dir=tmp_path / "newsletters")
+    preview = Preview(issue_ref=str(issue), slug="2026-04", issue_folder=issue)
+    folders, files = watched_sources(preview, settings)
+    assert folders == [issue, templates_dir(), CATALOG_DIR]
+    assert files == sorted([tmp_path / "elsewhere" / "brand.yaml", tmp_path / "newsletters" / "brand.yaml"])

@@ -16,6 +16,8 @@ from typing import AsyncIterator
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -26,6 +28,11 @@ from leadex_mail.preview.build import Preview, build_preview
 from leadex_mail.preview.live import LiveState, watch_and_refresh
 from leadex_mail.render.i18n import CATALOG_DIR
 from leadex_mail.render.pipeline import templates_dir as email_templates_dir
+
+
+# Loopback names only: a web page elsewhere that rebinds its DNS name to
+# 127.0.0.1 must not be able to read an unsent issue through this server.
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 
 def watched_sources(preview: Preview, settings: Settings) -> tuple[list[Path], list[Path]]:
@@ -106,6 +113,7 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Sta
             Route("/events", events),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=ALLOWED_HOSTS)],
     )
     app.state.live = state
     return app
