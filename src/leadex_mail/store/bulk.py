@@ -18,15 +18,26 @@ from sqlalchemy import Connection, Table, bindparam, insert
 CHUNK_ROWS = 5000
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None = None) -> None:
-    """Insert ``rows`` (same keys each) plus ``constants`` (same value in every row) into ``table``."""
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    constants: Mapping[str, Any] | None = None,
+    *,
+    encoded: set[str] | frozenset[str] = frozenset(),
+) -> None:
+    """Insert ``rows`` (same keys each) plus ``constants`` (same value in every row) into ``table``.
+
+    Columns named in ``encoded`` already hold the database form (e.g. JSON
+    text made by the caller) and skip their type's conversion.
+    """
     if not rows:
         return
     constants = dict(constants or {})
     per_row = list(rows[0].keys())
     columns = per_row + list(constants)
     compiled = insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=conn.dialect)
-    procs = {name: _processor(table, name, conn) for name in columns}
+    procs = {name: None if name in encoded else _processor(table, name, conn) for name in columns}
     fixed = {name: _apply(procs[name], value) for name, value in constants.items()}
     names = list(compiled.positiontup or []) if compiled.positional else columns
     # One getter per parameter, in the driver's order: a constant, a plain

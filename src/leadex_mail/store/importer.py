@@ -16,18 +16,19 @@ the reason, and so are people who left the target list.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadex_mail.errors import ImportFailed
 from leadex_mail.store.bulk import bulk_insert
 from leadex_mail.store.csvread import MAIN_FIELDS, Table, read_table
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import BLOCKING_STATUSES, Event, MailingList, Subscriber, Subscription, utcnow
+from leadex_mail.store.models import BLOCKING_STATUSES, Event, MailingList, Subscriber, Subscription, Suppression, utcnow
 from leadex_mail.store.suppression import address_hash, suppressed_hashes, suppression_key
 from leadex_mail.store.validation import MAX_FIELD, AddressNormaliser, InvalidValue, clean_attributes, clean_language, clean_text, has_control
 
@@ -240,18 +241,32 @@ def _existing(conn: Connection, emails: list[str], list_id: int | None) -> tuple
 def _apply(conn: Connection, rows: dict[str, _Row], report: ImportReport, *, key: bytes, list_id: int | None, fallback: str, source: str) -> None:
     """Compare the rows with the store and write the difference, a slice at a time (bounded memory)."""
     now = utcnow()
+    # Nothing to compare with in an empty store or suppression list (the
+    # first import of a new store): skip those lookups altogether.
+    look = _Lookups(
+        key=key,
+        subscribers=conn.execute(select(_SUB.c.id).limit(1)).first() is not None,
+        suppressions=conn.execute(select(Suppression.__table__.c.address_hash).limit(1)).first() is not None,  # type: ignore[attr-defined]
+    )
     batch = list(rows.values())
     for start in range(0, len(batch), SLICE):
-        _apply_slice(conn, batch[start : start + SLICE], report, key=key, list_id=list_id, fallback=fallback, source=source, now=now)
+        _apply_slice(conn, batch[start : start + SLICE], report, look=look, list_id=list_id, fallback=fallback, source=source, now=now)
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    key: bytes
+    subscribers: bool
+    suppressions: bool
 
 
 def _apply_slice(
-    conn: Connection, rows: list[_Row], report: ImportReport, *, key: bytes, list_id: int | None, fallback: str, source: str, now: Any
+    conn: Connection, rows: list[_Row], report: ImportReport, *, look: _Lookups, list_id: int | None, fallback: str, source: str, now: Any
 ) -> None:
     emails = [row.email for row in rows]
-    hashes = [address_hash(key, email) for email in emails]
-    suppressed = suppressed_hashes(conn, hashes)
-    found, on_list = _existing(conn, emails, list_id)
+    hashes = [address_hash(look.key, email) for email in emails] if look.suppressions else [""] * len(rows)
+    suppressed = suppressed_hashes(conn, hashes) if look.suppressions else {}
+    found, on_list = _existing(conn, emails, list_id) if look.subscribers else ({}, {})
     new: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     join: list[int] = []
@@ -313,22 +328,32 @@ def _merged(old: Any, change: dict[str, Any]) -> dict[str, Any]:
 def _write(conn: Connection, new: list[dict[str, Any]], changes: list[dict[str, Any]], join: list[int], *, list_id: int | None, now: Any, source: str) -> None:
     """Bulk inserts and updates inside the caller's transaction."""
     lines = {values["email"]: values.pop("_line") for values in new}
+    for values in new:
+        values["attributes"] = _json(values["attributes"])
     stamps = {"created_at": now, "updated_at": now}
-    bulk_insert(conn, _SUB, new, {"status": "active", "confirmed_at": None, "unsubscribed_at": None, **stamps})
+    before = conn.execute(select(func.max(_SUB.c.id))).scalar() or 0
+    bulk_insert(conn, _SUB, new, {"status": "active", "confirmed_at": None, "unsubscribed_at": None, **stamps}, encoded={"attributes"})
     events: list[dict[str, Any]] = []
-    emails = list(lines)
-    for start in range(0, len(emails), CHUNK):
-        query = select(_SUB.c.id, _SUB.c.email).where(_SUB.c.email.in_(emails[start : start + CHUNK]))
-        for sub_id, email in conn.execute(query):
+    file_json = _json(source)
+    # The new rows are those above the old maximum id (filtered by address, in
+    # case another writer's rows are interleaved on databases that allow it).
+    for sub_id, email in conn.execute(select(_SUB.c.id, _SUB.c.email).where(_SUB.c.id > before)):
+        line = lines.get(email)
+        if line is not None:
             join.append(sub_id)
-            events.append({"subscriber_id": sub_id, "detail": {"file": source, "line": lines[email]}})
+            events.append({"subscriber_id": sub_id, "detail": f'{{"file": {file_json}, "line": {line}}}'})
     if changes:
         # executemany: the SET clause comes from each dict's keys.
         conn.execute(update(_SUB).where(_SUB.c.id == bindparam("b_id")), changes)
-        events.extend({"subscriber_id": c["b_id"], "detail": {"file": source, "updated": True}} for c in changes)
+        events.extend({"subscriber_id": c["b_id"], "detail": f'{{"file": {file_json}, "updated": true}}'} for c in changes)
     if list_id is not None:
         bulk_insert(conn, _SUBSCRIPTION, [{"subscriber_id": i} for i in join], {"list_id": list_id, "status": "active", **stamps})
     bulk_insert(
         conn, _EVENT, events,
         {"kind": "imported", "at": now, "source": "import", "ip": None, "user_agent": None, "consent_version": None, "list_id": list_id},
+        encoded={"detail"},
     )
+
+
+# The same serialisation SQLAlchemy's JSON type uses, called directly.
+_json = json.JSONEncoder().encode

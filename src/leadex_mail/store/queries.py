@@ -55,24 +55,32 @@ def eligible_subscribers(store: Store, list_name: str, language: str | None = No
         return [Recipient(*row) for row in conn.execute(query)]
 
 
+class SubscriberRow(NamedTuple):
+    """One line of ``subscribers list`` (cheap to load by the 100 000)."""
+
+    id: int
+    email: str
+    name: str | None
+    language: str
+    status: str
+
+
 def list_subscribers(
     store: Store, *, list_name: str | None = None, status: str | None = None, language: str | None = None, limit: int | None = None
-) -> list[Subscriber]:
+) -> list[SubscriberRow]:
     """Subscribers filtered by list (any subscription status), status and language, by address."""
-    from sqlmodel import select as orm_select
-
-    query = orm_select(Subscriber).order_by(Subscriber.email)
+    query = select(_SUB.id, _SUB.email, _SUB.name, _SUB.language, _SUB.status).order_by(_SUB.email)
     if list_name:
         list_id = _list_id(store, list_name)
-        query = query.join(Subscription, Subscription.subscriber_id == Subscriber.id).where(Subscription.list_id == list_id)  # type: ignore[arg-type]
+        query = query.join(Subscription.__table__, _SUBSCRIPTION.subscriber_id == _SUB.id).where(_SUBSCRIPTION.list_id == list_id)  # type: ignore[attr-defined]
     if status:
-        query = query.where(Subscriber.status == status)
+        query = query.where(_SUB.status == status)
     if language:
-        query = query.where(Subscriber.language == clean_language(language))
+        query = query.where(_SUB.language == clean_language(language))
     if limit:
         query = query.limit(limit)
-    with store.session(write=False) as session:
-        return list(session.exec(query))
+    with store.begin(write=False) as conn:
+        return [SubscriberRow(*row) for row in conn.execute(query)]
 
 
 @dataclass(frozen=True)
