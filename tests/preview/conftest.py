@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -61,13 +59,7 @@ def issue_copy(tmp_path, image_cache, monkeypatch) -> IssueCopy:
 def live_preview(issue_copy) -> Iterator[PreviewServer]:
     """The preview of the copied issue, served by uvicorn in a thread on a free loopback port."""
     server = make_server(SLUG, issue_copy.settings, port=0)
-    thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:  # a start-up wait, not a timing assertion
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the preview server did not start")
-        time.sleep(0.02)
+    thread = server.start_in_thread()
     try:
         yield server
     finally:

@@ -43,7 +43,7 @@ def test_desktop_and_mobile_views_text_part_and_language_switch(live_preview, is
     expect(page.locator("#check")).to_be_visible()
 
     page.get_by_role("link", name="en", exact=True).click()
-    expect(page).to_have_url(live_preview.url + "?lang=en")
+    expect(page).to_have_url(live_preview.url + "/?lang=en")
     expect(page.locator("pre#text")).to_contain_text(en.title)
     expect(page.locator("#subject")).to_have_text(en.subject)
     expect(page.frame_locator("#desktop").locator("body")).to_contain_text(en.title)

@@ -48,4 +48,4 @@ def test_a_busy_port_is_reported_with_a_hint(issue_copy):
         port = taken.getsockname()[1]
         result = CliRunner().invoke(main, ["preview", SLUG, "--port", str(port), "--no-open"], env=env)
     assert result.exit_code == 1
-    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port 0" in result.output
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "another --port" in result.output

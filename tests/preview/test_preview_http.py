@@ -7,8 +7,6 @@ import time
 
 import httpx
 
-from tests.preview.conftest import SLUG
-
 GIVE_UP_SECONDS = 30
 
 

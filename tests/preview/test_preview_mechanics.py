@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from watchfiles import Change
 
 from leadex_mail.errors import ContentError, Problem
-from leadex_mail.preview.build import Preview, PreviewEdition, rewrite_cids, sample_values
+from leadex_mail.preview.build import (
+    Preview,
+    PreviewEdition,
+    rewrite_cids,
+    sample_values,
+)
 from leadex_mail.preview.live import LiveState, SourceFilter, watch_roots
-from leadex_mail.preview.server import PreviewError, bind_loopback
 
 
 def test_cid_sources_point_at_the_image_route():
@@ -94,24 +96,6 @@ def test_events_send_the_current_version_then_each_rebuild_and_end_on_close():
     with ThreadPoolExecutor(1) as pool:
         got = pool.submit(asyncio.run, scenario()).result()
     assert got == ["retry: 500\n\n", "event: reload\ndata: 1\n\n", "event: reload\ndata: 2\n\n"]
-
-
-def test_a_busy_port_is_a_clear_error():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(PreviewError, match=f"port {port} .* already in use") as info:
-            bind_loopback(port)
-    assert "--port 0" in (info.value.hint or "")
-
-
-def test_binding_is_loopback_only():
-    sock = bind_loopback(0)
-    try:
-        assert sock.getsockname()[0] == "127.0.0.1"
-    finally:
-        sock.close()
 
 
 def test_a_failed_preview_carries_the_problems(tmp_path):

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from leadex_mail.config import Settings
@@ -28,7 +33,6 @@ from leadex_mail.preview.build import Preview, build_preview
 from leadex_mail.preview.live import LiveState, watch_and_refresh
 from leadex_mail.render.i18n import CATALOG_DIR
 from leadex_mail.render.pipeline import templates_dir as email_templates_dir
-
 
 # Loopback names only: a web page elsewhere that rebinds its DNS name to
 # 127.0.0.1 must not be able to read an unsent issue through this server.

@@ -1,47 +1,28 @@
 """Serve the preview app with uvicorn, on 127.0.0.1 only.
 
 The preview shows unsent issues and has no authentication, so it never
-listens beyond loopback. The socket is bound before uvicorn starts, so the
-URL (with the real port when ``--port 0`` asks for any free one) is known
-up front and a busy port is a clear error instead of a log line.
+listens beyond loopback. The socket is bound before uvicorn starts (the web
+layer's ``bind``), so the URL, with the real port when ``--port 0`` asks
+for any free one, is known up front and a busy port is a clear error.
 """
 
 from __future__ import annotations
 
-import errno
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 import uvicorn
 
 from leadex_mail.config import Settings
-from leadex_mail.errors import IssueNotFound, LeadexError
+from leadex_mail.errors import IssueNotFound
 from leadex_mail.preview.app import create_app
 from leadex_mail.preview.live import LiveState
+from leadex_mail.web.server import WebServer, bind
 
 HOST = "127.0.0.1"
 
 
-class PreviewError(LeadexError):
-    """The preview server could not start (e.g. its port is taken)."""
-
-
-def bind_loopback(port: int) -> socket.socket:
-    """A listening-ready TCP socket on 127.0.0.1:``port`` (0: any free port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((HOST, port))
-    except OSError as exc:
-        sock.close()
-        hint = "choose another --port, or --port 0 for any free one"
-        if exc.errno == errno.EADDRINUSE:
-            raise PreviewError(f"port {port} on {HOST} is already in use", hint=hint) from None
-        raise PreviewError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", hint=hint) from None
-    return sock
-
-
-class PreviewServer(uvicorn.Server):
+class PreviewServer(WebServer):
     """A uvicorn server that ends the pages' event streams when it stops.
 
     Without this, uvicorn's graceful shutdown would wait for every open
@@ -49,24 +30,13 @@ class PreviewServer(uvicorn.Server):
     """
 
     def __init__(self, config: uvicorn.Config, live: LiveState, sock: socket.socket) -> None:
-        super().__init__(config)
+        super().__init__(config, sock)
         self.live = live
-        self.sock = sock
-
-    @property
-    def url(self) -> str:
-        """The address to open, e.g. ``http://127.0.0.1:8765/``."""
-        host, port = self.sock.getsockname()[:2]
-        return f"http://{host}:{port}/"
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Close the event streams first, then shut down as uvicorn does."""
         self.live.close()
         await super().shutdown(sockets)
-
-    def serve_forever(self) -> None:
-        """Serve until interrupted (Ctrl-C) or ``should_exit`` is set."""
-        self.run(sockets=[self.sock])
 
 
 def make_server(issue_ref: str, settings: Settings, *, port: int = 0, watch: bool = True) -> PreviewServer:
@@ -79,7 +49,7 @@ def make_server(issue_ref: str, settings: Settings, *, port: int = 0, watch: boo
     live: LiveState = app.state.live
     if isinstance(live.preview.error, IssueNotFound):
         raise live.preview.error
-    sock = bind_loopback(port)
+    sock = bind(HOST, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3)
     return PreviewServer(config, live, sock)
 
@@ -98,6 +68,5 @@ def serve(
     is given) before serving starts, e.g. to print it and open a browser.
     """
     server = make_server(issue_ref, settings, port=port)
-    url = server.url + (f"?lang={language}" if language else "")
-    on_ready(url)
+    on_ready(f"{server.url}/" + (f"?lang={language}" if language else ""))
     server.serve_forever()
