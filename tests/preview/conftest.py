@@ -23,6 +23,11 @@ class IssueCopy:
     folder: Path
     settings: Settings
 
+    @property
+    def slug(self) -> str:
+        """The issue's slug, as given on the command line."""
+        return self.folder.name
+
     def edit(self, language: str, old: str, new: str) -> None:
         """Replace ``old`` (which must be there) by ``new`` in an edition file, as an editor's save."""
         self.edit_file(self.folder / f"{language}.yaml", old, new)

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leadex_mail.content.loader import load_issue
-from tests.preview.conftest import SLUG
 
 pytestmark = pytest.mark.browser
 LIVE = 20_000  # ms to wait for a save to show: the watcher batches, then the issue re-renders
@@ -23,7 +22,7 @@ def _box_width(page: Page, selector: str) -> float:
 
 
 def test_desktop_and_mobile_views_text_part_and_language_switch(live_preview, issue_copy, page: Page):
-    issue = load_issue(SLUG, issue_copy.settings)
+    issue = load_issue(issue_copy.slug, issue_copy.settings)
     sl, en = issue.editions["sl"], issue.editions["en"]
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_preview.url)
@@ -50,7 +49,7 @@ def test_desktop_and_mobile_views_text_part_and_language_switch(live_preview, is
 
 
 def test_a_save_shows_without_reload_a_broken_save_shows_problems_then_recovers(live_preview, issue_copy, page: Page):
-    issue = load_issue(SLUG, issue_copy.settings)
+    issue = load_issue(issue_copy.slug, issue_copy.settings)
     heading = next(s.heading for s in issue.editions["sl"].sections if getattr(s, "heading", None))
     page.goto(live_preview.url)
     expect(page.locator("pre#text")).to_contain_text(heading)

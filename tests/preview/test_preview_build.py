@@ -7,12 +7,11 @@ import re
 from leadex_mail.content.loader import load_issue
 from leadex_mail.errors import ContentError
 from leadex_mail.preview.build import SAMPLE_URL, build_preview
-from tests.preview.conftest import SLUG
 
 
 def test_every_edition_is_shown_with_sample_values_and_browser_images(issue_copy):
-    preview = build_preview(SLUG, issue_copy.settings)
-    issue = load_issue(SLUG, issue_copy.settings)
+    preview = build_preview(issue_copy.slug, issue_copy.settings)
+    issue = load_issue(issue_copy.slug, issue_copy.settings)
     assert preview.ok, [p.format() for p in preview.problems]
     assert preview.languages[0] == "sl" and set(preview.languages) == set(issue.editions) >= {"sl", "en"}
     for lang, edition in preview.editions.items():
@@ -27,7 +26,7 @@ def test_every_edition_is_shown_with_sample_values_and_browser_images(issue_copy
 
 
 def test_inline_images_are_served_when_no_image_url_is_configured(issue_copy):
-    preview = build_preview(SLUG, issue_copy.settings)
+    preview = build_preview(issue_copy.slug, issue_copy.settings)
     assert preview.images, "the issue has local images: they must be embedded (cid) and served"
     html = preview.editions["sl"].html
     assert any(f'src="/img/{cid}"' in html for cid in preview.images)
@@ -36,13 +35,13 @@ def test_inline_images_are_served_when_no_image_url_is_configured(issue_copy):
 def test_broken_yaml_shows_where_and_the_next_good_save_recovers(issue_copy):
     line = issue_copy.line_of("sl", "sections:")
     issue_copy.edit("sl", "sections:", "sections: [")
-    broken = build_preview(SLUG, issue_copy.settings)
+    broken = build_preview(issue_copy.slug, issue_copy.settings)
     assert not broken.ok and not broken.editions
     assert isinstance(broken.error, ContentError)
     where = [(p.file, p.line) for p in broken.problems]
     assert any(f.endswith("sl.yaml") and n is not None and n >= line for f, n in where), where
     issue_copy.edit("sl", "sections: [", "sections:")
-    assert build_preview(SLUG, issue_copy.settings).ok
+    assert build_preview(issue_copy.slug, issue_copy.settings).ok
 
 
 def test_a_missing_issue_is_reported_not_raised(issue_copy):

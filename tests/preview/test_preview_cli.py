@@ -12,16 +12,15 @@ import httpx
 from click.testing import CliRunner
 
 from leadex_mail.cli import main
-from tests.preview.conftest import SLUG
 
 
 def test_preview_serves_on_loopback_and_stops_cleanly_on_ctrl_c(issue_copy, tmp_path):
     env = {**os.environ, "LEADEX_NEWSLETTERS_DIR": str(issue_copy.settings.newsletters_dir)}
-    cmd = [sys.executable, "-m", "leadex_mail", "preview", SLUG, "--port", "0", "--lang", "en", "--no-open"]
+    cmd = [sys.executable, "-m", "leadex_mail", "preview", issue_copy.slug, "--port", "0", "--lang", "en", "--no-open"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        assert line.startswith(f"Preview of {SLUG}: http://127.0.0.1:"), line + proc.stderr.read()
+        assert line.startswith(f"Preview of {issue_copy.slug}: http://127.0.0.1:"), line + proc.stderr.read()
         url = line.split(": ", 1)[1].split()[0]
         assert url.endswith("/?lang=en")
         page = httpx.get(url, timeout=20)
@@ -37,7 +36,7 @@ def test_unknown_issue_is_an_error_not_a_server(issue_copy):
     env = {"LEADEX_NEWSLETTERS_DIR": str(issue_copy.settings.newsletters_dir)}
     result = CliRunner().invoke(main, ["preview", "no-such-issue", "--no-open"], env=env)
     assert result.exit_code == 1
-    assert "no issue 'no-such-issue'" in result.output and SLUG in result.output  # the hint lists the issues
+    assert "no issue 'no-such-issue'" in result.output and issue_copy.slug in result.output  # the hint lists the issues
 
 
 def test_a_busy_port_is_reported_with_a_hint(issue_copy):
@@ -46,6 +45,6 @@ def test_a_busy_port_is_reported_with_a_hint(issue_copy):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(main, ["preview", SLUG, "--port", str(port), "--no-open"], env=env)
+        result = CliRunner().invoke(main, ["preview", issue_copy.slug, "--port", str(port), "--no-open"], env=env)
     assert result.exit_code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.output and "another --port" in result.output
