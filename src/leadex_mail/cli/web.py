@@ -23,7 +23,8 @@ def register(main: click.Group) -> None:
     default=None,
     help="Proxies whose X-Forwarded-For/-Proto are trusted (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS).",
 )
-def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -> None:
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request (the proxy usually does).")
+def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, access_log: bool) -> None:
     """Serve the subscriber pages: subscribe, confirm, unsubscribe (RFC 8058), preferences, archive.
 
     Links in mail point at the public URL (LEADEX_PUBLIC_URL); put a
@@ -35,7 +36,7 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None) -
         click.echo(f"leadex-mail web on {url}  (public URL: {settings.public_url or 'not set'}; Ctrl-C to stop)")
 
     settings = get_settings()
-    run(settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready)
+    run(settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, on_ready=ready)
 
 
 @click.group()

@@ -10,7 +10,7 @@ no CSRF, 2xx, no redirect.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -100,8 +100,15 @@ def _link_error(request: Request, err: Exception, lang: str) -> HTMLResponse:
 
 
 async def _form(request: Request) -> FormData:
-    """The posted form (urlencoded or multipart, no files); 400 when it cannot be parsed."""
+    """The posted form (urlencoded or multipart, no files); 400 when it cannot be parsed.
+
+    Urlencoded bodies (all our forms, most one-click requests) are parsed
+    with the standard library: a quarter of the cost of the multipart parser.
+    """
     try:
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            body = (await request.body()).decode("utf-8", "replace")
+            return FormData(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS))
         return await request.form(max_files=0, max_fields=MAX_FIELDS)
     except HTTPException:
         raise
@@ -265,6 +272,9 @@ async def unsubscribe_submit(request: Request) -> Response:
     one_click = data.get(ONE_CLICK[0]) == ONE_CLICK[1]
     token = request.path_params["token"]
     try:
+        if web.store.is_sqlite and service.nothing_to_unsubscribe(web.store, web.settings, token, web.clock()):
+            # The common repeat: one local read (~0.4 ms) answered in the loop, no thread hop.
+            return await _unsubscribed(request, one_click, token)
         await run_in_threadpool(
             service.unsubscribe_link,
             web.store,
@@ -278,6 +288,11 @@ async def unsubscribe_submit(request: Request) -> Response:
         if one_click:
             return PlainTextResponse("invalid unsubscribe link\n", status_code=400)
         return _link_error(request, InvalidLink("invalid"), _public_language(request))
+    return await _unsubscribed(request, one_click, token)
+
+
+async def _unsubscribed(request: Request, one_click: bool, token: str) -> Response:
+    """The answer once the person is unsubscribed: short text for robots, a page for people."""
     if one_click:
         return PlainTextResponse("unsubscribed\n", headers=NO_STORE)
     subscriber = await _subscriber(request, "unsubscribe", token)
@@ -333,10 +348,7 @@ async def preferences_submit(request: Request) -> Response:
         view = await run_in_threadpool(service.preferences_view, web.store, subscriber)
         return _preferences_page(request, view, errors={"csrf": "error_csrf"}, status=403)
     if data.get("action") == "unsubscribe":
-        visitor = _visitor(request)
-        await run_in_threadpool(
-            service.store_subscribers.unsubscribe, web.store, int(subscriber.id or 0), source="web", ip=visitor.ip, user_agent=visitor.user_agent
-        )
+        await run_in_threadpool(service.unsubscribe_everything, web.store, int(subscriber.id or 0), source="web", visitor=_visitor(request))
         again = (("/subscribe", catalog(subscriber.language).t("subscribe_again")),)
         return _message(request, subscriber.language, "unsubscribed_title", "unsubscribed_text", links_=again)
     lists = tuple(str(v) for v in data.getlist("lists"))
