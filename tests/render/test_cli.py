@@ -95,3 +95,10 @@ def test_check_flags_html_over_the_gmail_limit(issue, settings, monkeypatch):
     problems = [p for p in check_issue(issue, settings) if "Gmail clips" in p.message]
     assert {p.file.rsplit("/", 1)[-1] for p in problems} == {"sl.yaml", "en.yaml"}
     assert all(p.severity == "warning" for p in problems)
+
+
+def test_check_flags_brand_colours_below_aa(issue, settings):
+    pale = issue.model_copy(update={"brand": issue.brand.model_copy(update={"text_color": "#aaaaaa"})})
+    problems = [p for p in check_issue(pale, settings) if "WCAG AA" in p.message]
+    assert problems and problems[0].file.endswith("brand.yaml")
+    assert "body text on the white panel" in problems[0].message

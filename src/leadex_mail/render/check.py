@@ -40,14 +40,10 @@ def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[P
     if size <= MAX_HTML_BYTES:
         return []
     return [
-        Problem(
+        _warning(
             file,
-            None,
-            None,
-            "",
             f"the rendered HTML is {size / 1024:.0f} KB (over {MAX_HTML_BYTES // 1024} KB); Gmail clips messages at about 102 KB",
             "shorten the text or move sections to the website",
-            "warning",
         )
     ]
 
@@ -58,14 +54,15 @@ def _contrast_problems(issue: Issue) -> list[Problem]:
     brand_file = issue_locations(issue).brand_file
     file = str(brand_file) if brand_file else "brand.yaml"
     return [
-        Problem(
+        _warning(
             file,
-            None,
-            None,
-            "",
             f"{what}: contrast {ratio}:1 is under WCAG AA ({AA_TEXT}:1)",
             "choose darker brand colours (primary_color, text_color) or a lighter background_color",
-            "warning",
         )
         for what, ratio in failing_pairs(palette(issue.brand))
     ]
+
+
+def _warning(file: str, message: str, hint: str) -> Problem:
+    """A warning about a whole file (rendering knows no line numbers)."""
+    return Problem(file, None, None, "", message, hint, "warning")
