@@ -49,6 +49,7 @@ def test_reads_and_writes_during_an_import(store, settings, tmp_path):
     # Every reader saw a consistent snapshot: before the import (plus side writes) or after it, never half.
     assert all(n < 1 + writes + 1 or n >= ROWS for n in seen)
     assert len(subscribers.eligible_subscribers(store, "news")) == 1 + ROWS + writes
-    with store.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
-        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    if store.is_sqlite:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []

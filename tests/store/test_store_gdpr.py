@@ -60,7 +60,7 @@ def test_export_one_and_all(store, jana, cli):
     assert missing.exit_code == 1 and "no subscriber nobody@example.org" in missing.output
 
 
-def test_forget_leaves_no_trace_in_the_file(store, jana, cli, settings, tmp_path):
+def test_forget_leaves_no_trace_in_the_file(store, jana, cli, settings, tmp_path, sqlite_only):
     store.checkpoint()
     before = b"".join(p.read_bytes() for p in tmp_path.glob("subscribers.db*"))
     assert ADDRESS.encode() in before and NAME.encode() in before and IP.encode() in before  # the check below can fail

@@ -86,7 +86,7 @@ def test_undecodable_file_is_fatal(store, tmp_path):
         importer.import_csv(store, path)
 
 
-def test_database_error_midway_writes_nothing(store, news, tmp_path, settings, monkeypatch):
+def test_database_error_midway_writes_nothing(store, news, tmp_path, settings, monkeypatch, sqlite_only):
     # A real failure inside the transaction after the first slices were written.
     monkeypatch.setattr(importer, "SLICE", 2)
     with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as raw:

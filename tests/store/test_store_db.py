@@ -20,7 +20,7 @@ from leadex_mail.store.models import Meta, Subscriber
 FIRST_RELEASED = "0001"
 
 
-def test_created_on_first_use_with_every_table(settings, tmp_path):
+def test_created_on_first_use_with_every_table(settings, tmp_path, sqlite_only):
     assert not (tmp_path / "subscribers.db").exists()
     store = db.open_store(settings)
     names = set(inspect(store.engine).get_table_names())
@@ -35,7 +35,7 @@ def test_models_match_migrations(store):
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
-def test_connection_settings_on_every_connection(store):
+def test_connection_settings_on_every_connection(store, sqlite_only):
     with store.engine.connect() as a, store.engine.connect() as b:
         for conn in (a, b):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -66,7 +66,7 @@ def test_times_come_back_utc_aware(store):
     assert sub.created_at.tzinfo == timezone.utc
 
 
-def test_suppression_key_is_random_per_store(tmp_path):
+def test_suppression_key_is_random_per_store(tmp_path, sqlite_only):
     keys = []
     for name in ("a.db", "b.db"):
         store = db.open_store(Settings(database_url=f"sqlite:///{tmp_path / name}"))
@@ -94,7 +94,7 @@ def _build_first_release(path) -> None:
     store.close()
 
 
-def test_upgrade_from_first_release_keeps_data(tmp_path):
+def test_upgrade_from_first_release_keeps_data(tmp_path, sqlite_only):
     path = tmp_path / "old.db"
     _build_first_release(path)
     settings = Settings(database_url=f"sqlite:///{path}")
@@ -114,7 +114,7 @@ def test_upgrade_from_first_release_keeps_data(tmp_path):
     assert db.upgrade(store) == ()
 
 
-def test_unknown_newer_revision_is_refused(tmp_path):
+def test_unknown_newer_revision_is_refused(tmp_path, sqlite_only):
     path = tmp_path / "future.db"
     db.open_store(Settings(database_url=f"sqlite:///{path}")).close()
     with sqlite3.connect(path) as raw:
@@ -123,7 +123,7 @@ def test_unknown_newer_revision_is_refused(tmp_path):
         db.open_store(Settings(database_url=f"sqlite:///{path}"))
 
 
-def test_not_a_database_is_a_store_error(tmp_path):
+def test_not_a_database_is_a_store_error(tmp_path, sqlite_only):
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError) as err:
@@ -131,6 +131,6 @@ def test_not_a_database_is_a_store_error(tmp_path):
     assert err.value.hint
 
 
-def test_missing_folder_is_a_store_error(tmp_path):
+def test_missing_folder_is_a_store_error(tmp_path, sqlite_only):
     with pytest.raises(StoreError, match="does not exist"):
         db.open_store(Settings(database_url=f"sqlite:///{tmp_path / 'nope' / 'x.db'}"))
