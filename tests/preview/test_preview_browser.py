@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from leadex_mail.content.loader import load_issue
@@ -13,6 +14,16 @@ FRAMES_FIT = """() => [...document.querySelectorAll("iframe")].every((f) => {
   const doc = f.contentDocument;
   return doc && doc.readyState === "complete" && f.clientHeight >= doc.documentElement.scrollHeight;
 })"""
+
+
+WCAG = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe-core WCAG 2.x A/AA violation on the page, the email views included."""
+    violations = Axe().run(page).response["violations"]
+    bad = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations if WCAG & set(v["tags"])]
+    assert not bad, bad
 
 
 def _box_width(page: Page, selector: str) -> float:
@@ -40,6 +51,7 @@ def test_desktop_and_mobile_views_text_part_and_language_switch(live_preview, is
 
     expect(page.locator("pre#text")).to_contain_text(sl.title)
     expect(page.locator("#check")).to_be_visible()
+    assert_accessible(page)
 
     page.get_by_role("link", name="en", exact=True).click()
     expect(page).to_have_url(live_preview.url + "/?lang=en")
@@ -64,6 +76,7 @@ def test_a_save_shows_without_reload_a_broken_save_shows_problems_then_recovers(
     expect(problems).to_contain_text(f"sl.yaml:{line}:", timeout=LIVE)
     expect(problems).to_contain_text("number")
     expect(page.locator("#desktop")).to_have_count(0)
+    assert_accessible(page)
 
     issue_copy.edit("sl", "number: first #", "number:")
     expect(page.locator("pre#text")).to_contain_text("Urejeno v živo – ", timeout=LIVE)
