@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from leadex_mail.content.model import Link
 from leadex_mail.render import render_edition, render_issue
 from leadex_mail.render.result import PLACEHOLDERS
 
@@ -66,3 +67,32 @@ def test_images_embedded_by_cid_or_linked_by_url(issue, settings):
     assert "cid:" not in linked.html and linked.inline_images == ()
     assert re.search(r'src="https://cdn.example.org/img/2026-04-leadex-01/kickoff-murcia(-\d+w)?.jpg"', linked.html)
     assert linked.content_hash != embedded.content_hash
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("sl", ["Odjava", "Nastavitve", "Poglej v brskalniku", "Projekt sofinancira Evropska unija", "Kontakt:", "www.interregeurope.eu/leadex"]),
+        ("en", ["Unsubscribe", "Preferences", "View in browser", "Co-funded by the European Union", "Contact:", "MORE HERE"]),
+    ],
+)
+def test_footer_and_fixed_strings_in_the_edition_language(editions, lang, words):
+    from .textutil import visible_text
+
+    text = visible_text(editions[lang].html)
+    assert all(word in text for word in words), [w for w in words if w not in text]
+    assert all(word in editions[lang].text for word in words[:2])
+
+
+def test_adding_a_language_is_adding_a_catalog(issue, settings):
+    """An hr edition (the English text marked hr) gets Croatian fixed strings and dates."""
+    en = issue.editions["en"]
+    story = next(i for i, section in enumerate(en.sections) if section.type == "story")
+    unlabelled = en.sections[story].model_copy(update={"more": Link(url="https://example.org/more")})
+    sections = [unlabelled if i == story else section for i, section in enumerate(en.sections)]
+    hr = en.model_copy(update={"language": "hr", "sections": sections})
+    croatian = issue.model_copy(update={"editions": {**issue.editions, "hr": hr}})
+    rendered = render_edition(croatian, "hr", settings)
+    assert rendered.language == "hr" and '<html lang="hr"' in rendered.html
+    for word in ("VIŠE OVDJE", "Postavke", "Odjava", "Pogledaj u pregledniku", "travanj 2026."):
+        assert word in rendered.html and word in rendered.text

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import weakref
 from collections import OrderedDict
 from functools import lru_cache
@@ -40,6 +41,7 @@ TEXT_TEMPLATE = "edition.txt.j2"
 CACHE_SIZE = 32
 T = TypeVar("T")
 _cache: OrderedDict[str, RenderedEdition] = OrderedDict()
+_lock = threading.Lock()
 
 
 def templates_dir() -> Path:
@@ -172,14 +174,16 @@ def render_edition(issue: Issue, language: str, settings: Settings) -> RenderedE
     edition = issue.edition(language)
     digest = content_hash(issue, edition, settings)
     key = f"{digest}|{_images_stamp(issue, edition)}"
-    cached = _cache.get(key)
-    if cached is not None:
-        _cache.move_to_end(key)
-        return cached
+    with _lock:  # the web app renders from several threads
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
     rendered = compile_edition(issue, edition, settings, digest)
-    _cache[key] = rendered
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _lock:
+        _cache[key] = rendered
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return rendered
 
 
@@ -190,7 +194,8 @@ def render_issue(issue: Issue, settings: Settings) -> dict[str, RenderedEdition]
 
 def clear_cache() -> None:
     """Forget compiled editions (benchmarks force a compile with this)."""
-    _cache.clear()
+    with _lock:
+        _cache.clear()
 
 
 def compile_edition(issue: Issue, edition: Edition, settings: Settings, digest: str | None = None) -> RenderedEdition:
