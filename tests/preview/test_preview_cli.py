@@ -48,3 +48,11 @@ def test_a_busy_port_is_reported_with_a_hint(issue_copy):
         result = CliRunner().invoke(main, ["preview", issue_copy.slug, "--port", str(port), "--no-open"], env=env)
     assert result.exit_code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.output and "another --port" in result.output
+
+
+def test_an_edition_the_issue_lacks_is_named_with_the_ones_it_has(issue_copy):
+    env = {"LEADEX_NEWSLETTERS_DIR": str(issue_copy.settings.newsletters_dir)}
+    result = CliRunner().invoke(main, ["preview", issue_copy.slug, "--lang", "de", "--no-open"], env=env)
+    assert result.exit_code == 1
+    assert f"issue {issue_copy.slug} has no 'de' edition" in result.output
+    assert "its editions: sl, en" in result.output

@@ -16,6 +16,7 @@ import uvicorn
 from leadex_mail.config import Settings
 from leadex_mail.errors import IssueNotFound
 from leadex_mail.preview.app import create_app
+from leadex_mail.preview.build import Preview
 from leadex_mail.preview.live import LiveState
 from leadex_mail.web.server import WebServer, bind
 
@@ -39,19 +40,32 @@ class PreviewServer(WebServer):
         await super().shutdown(sockets)
 
 
-def make_server(issue_ref: str, settings: Settings, *, port: int = 0, watch: bool = True) -> PreviewServer:
+def make_server(
+    issue_ref: str, settings: Settings, *, port: int = 0, language: str | None = None, watch: bool = True
+) -> PreviewServer:
     """Build the app for ``issue_ref`` and a server bound to 127.0.0.1:``port``.
 
-    Raises ``IssueNotFound`` when there is no such issue at all; any other
-    content problem is shown on the page, so it can be fixed while watching.
+    Raises ``IssueNotFound`` when there is no such issue at all, or no
+    ``language`` edition in an issue that loads; any other content problem
+    is shown on the page, so it can be fixed while watching.
     """
     app = create_app(issue_ref, settings, watch=watch)
     live: LiveState = app.state.live
-    if isinstance(live.preview.error, IssueNotFound):
-        raise live.preview.error
+    _refuse_missing(live.preview, language)
     sock = bind(HOST, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3)
     return PreviewServer(config, live, sock)
+
+
+def _refuse_missing(preview: Preview, language: str | None) -> None:
+    """Stop before serving when what was named does not exist (a typo, not a draft to fix)."""
+    if isinstance(preview.error, IssueNotFound):
+        raise preview.error
+    if language and preview.ok and language not in preview.editions:
+        raise IssueNotFound(
+            f"issue {preview.slug} has no {language!r} edition",
+            hint=f"its editions: {', '.join(preview.languages)}; add {language}.yaml to make one",
+        )
 
 
 def serve(
@@ -67,6 +81,6 @@ def serve(
     ``on_ready`` receives the page's URL (with ``?lang=`` when ``language``
     is given) before serving starts, e.g. to print it and open a browser.
     """
-    server = make_server(issue_ref, settings, port=port)
+    server = make_server(issue_ref, settings, port=port, language=language)
     on_ready(f"{server.url}/" + (f"?lang={language}" if language else ""))
     server.serve_forever()
