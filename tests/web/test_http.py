@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlmodel import select
@@ -196,3 +198,43 @@ def test_preferences_unsubscribe_from_everything(site) -> None:
         done = browser.post(url, data={"csrf": csrf_from(page.text), "action": "unsubscribe"})
     assert done.status_code == 200 and "You are unsubscribed" in done.text
     assert get_subscriber_by_id(site.store, int(sub.id)).status == "unsubscribed"
+
+
+def test_confirmation_is_not_resent_within_ten_minutes(site) -> None:
+    with site.client() as client:
+        first, second = sign_up(client, "twice@example.org"), sign_up(client, "twice@example.org")
+        assert _answer(first) == _answer(second)
+        site.mails_to("twice@example.org")
+        site.clock.advance(minutes=11)
+        sign_up(client, "twice@example.org")
+    assert len(site.mails_to("twice@example.org", count=2)) == 2
+
+
+def test_visitor_address_comes_from_the_trusted_local_proxy(site) -> None:
+    proxied = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+    with site.client(headers=proxied) as client:
+        sign_up(client, "proxied@example.org")
+    sub = get_subscriber(site.store, "proxied@example.org")
+    with site.store.session(write=False) as session:
+        [event] = session.exec(select(Event).where(Event.subscriber_id == sub.id, Event.kind == "subscribed")).all()
+    assert event.ip == "203.0.113.7"
+
+
+def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
+    from dataclasses import replace
+
+    from web_helpers import site_settings
+
+    from leadex_mail.store.db import open_store
+    from leadex_mail.web.app import create_app
+
+    settings = replace(site_settings(tmp_path, 1, 1), public_url="https://news.example.org")
+    async def fetch(app) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://news.example.org") as client:
+            return await client.get("/subscribe")
+
+    with open_store(settings) as store:
+        response = asyncio.run(fetch(create_app(settings, store=store)))
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-lx_csrf=") and "Secure" in cookie and "Path=/" in cookie and "HttpOnly" in cookie
+    assert response.headers["strict-transport-security"].startswith("max-age=")

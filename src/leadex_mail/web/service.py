@@ -190,44 +190,74 @@ class Mailer:
 
     Transports are used from one thread each (``delivery/transport.py``), and
     the web app sends from a thread pool, hence the lock. The transport is
-    made on first use so the app starts even when SMTP is down.
+    made for each mail and closed after it: confirmations are rare, and an
+    idle SMTP connection would only be dropped by the server meanwhile.
+
+    At most one confirmation per subscriber per ``resend_after``: the form
+    cannot be used to flood someone's inbox from many addresses.
     """
 
-    def __init__(self, settings: Settings, transport: Transport | None = None, *, factory: Callable[[Settings], Transport] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: Transport | None = None,
+        *,
+        factory: Callable[[Settings], Transport] | None = None,
+        resend_after: timedelta = timedelta(minutes=10),
+    ) -> None:
         self.settings = settings
-        self._transport = transport
+        self._given = transport
         self._factory = factory
         self._lock = threading.Lock()
+        self._last_sent: dict[int, datetime] = {}
+        self.resend_after = resend_after
 
-    def _get(self) -> Transport:
-        if self._transport is None:
-            factory = self._factory
-            if factory is None:
-                from leadex_mail.delivery.transports import make_transport as factory
-            self._transport = factory(self.settings)
-        return self._transport
+    def _transport(self) -> Transport:
+        if self._given is not None:
+            return self._given
+        factory = self._factory
+        if factory is None:
+            from leadex_mail.delivery.transports import make_transport as factory
+        return factory(self.settings)
+
+    def _too_soon(self, subscriber_id: int, now: datetime) -> bool:
+        """True when this subscriber got a confirmation within ``resend_after`` (else note ``now``)."""
+        last = self._last_sent.get(subscriber_id)
+        if last is not None and now - last < self.resend_after:
+            return True
+        if len(self._last_sent) > 10_000:  # forget the stale ones so the table stays small
+            self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < self.resend_after}
+        self._last_sent[subscriber_id] = now
+        return False
 
     def send_confirmation(self, subscriber: Subscriber, now: datetime) -> bool:
-        """Build and send the confirmation mail; False (and a log line) when it failed."""
+        """Build and send the confirmation mail; False (and a log line) when not sent."""
         from leadex_mail.delivery.message import build_transactional, sender_address
 
         to, subject, text = confirmation_mail(self.settings, subscriber, now)
-        try:
-            brand = _brand(self.settings)
-            data = build_transactional(self.settings, brand, to=to, subject=subject, text=text, now=now)
-            with self._lock:
-                self._get().send(sender_address(self.settings, brand), [to], data)
-        except LeadexError as err:
-            log.error("confirmation mail to subscriber %s not sent: %s", subscriber.id, err)
-            return False
+        with self._lock:
+            if self._too_soon(int(subscriber.id or 0), now):
+                log.info("confirmation to subscriber %s not repeated within %s", subscriber.id, self.resend_after)
+                return False
+            try:
+                brand = _brand(self.settings)
+                data = build_transactional(self.settings, brand, to=to, subject=subject, text=text, now=now)
+                transport = self._transport()
+                try:
+                    transport.send(sender_address(self.settings, brand), [to], data)
+                finally:
+                    if transport is not self._given:
+                        transport.close()
+            except LeadexError as err:
+                log.error("confirmation mail to subscriber %s not sent: %s", subscriber.id, err)
+                return False
         return True
 
     def close(self) -> None:
-        """Close the transport if one was opened."""
+        """Close a transport that was handed in (the app's own are closed after each mail)."""
         with self._lock:
-            if self._transport is not None:
-                self._transport.close()
-                self._transport = None
+            if self._given is not None:
+                self._given.close()
 
 
 def _brand(settings: Settings) -> Any:
