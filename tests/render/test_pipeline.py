@@ -96,3 +96,16 @@ def test_adding_a_language_is_adding_a_catalog(issue, settings):
     assert rendered.language == "hr" and '<html lang="hr"' in rendered.html
     for word in ("VIŠE OVDJE", "Postavke", "Odjava", "Pogledaj u pregledniku", "travanj 2026."):
         assert word in rendered.html and word in rendered.text
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_text_part_is_wrapped_underlined_and_lists_links(editions, lang):
+    text = editions[lang].text
+    lines = text.splitlines()
+    long = [line for line in lines if len(line) > 78 and "://" not in line and "[[LX:" not in line]
+    assert long == []
+    underlined = [i for i in range(1, len(lines)) if lines[i] and set(lines[i]) <= {"-", "="} and len(lines[i]) == len(lines[i - 1])]
+    assert len(underlined) >= 8
+    refs = set(re.findall(r"\[(\d+)\](?! http)", text))
+    listed = set(re.findall(r"^\[(\d+)\] https?://", text, re.MULTILINE))
+    assert refs and refs == listed
