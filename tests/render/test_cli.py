@@ -102,3 +102,15 @@ def test_check_flags_brand_colours_below_aa(issue, settings):
     problems = [p for p in check_issue(pale, settings) if "WCAG AA" in p.message]
     assert problems and problems[0].file.endswith("brand.yaml")
     assert "body text on the white panel" in problems[0].message
+
+
+def test_render_with_images_url_links_images_and_writes_the_files_to_publish(cli, tmp_path, monkeypatch):
+    runner, _, _ = cli
+    monkeypatch.setenv("LEADEX_IMAGES_URL", "https://cdn.example.org/news")
+    assert runner.invoke(main, ["render", SLUG, "--lang", "en", "--out", "pub"]).exit_code == 0
+    html = (tmp_path / "pub" / "en.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img[^>]* src="([^"]+)"', html)
+    prefix = f"https://cdn.example.org/news/{SLUG}/"
+    assert sources and all(src.startswith(prefix) for src in sources)
+    published = {p.name for p in (tmp_path / "pub" / "images").iterdir()}
+    assert {src.removeprefix(prefix) for src in sources} == published
