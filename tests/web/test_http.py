@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -233,8 +234,9 @@ def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://news.example.org") as client:
             return await client.get("/subscribe")
 
-    with open_store(settings) as store:
-        response = asyncio.run(fetch(create_app(settings, store=store)))
+    with open_store(settings) as store, ThreadPoolExecutor(1) as pool:
+        # A thread of its own: Playwright's sync API may hold this thread's event loop.
+        response = pool.submit(asyncio.run, fetch(create_app(settings, store=store))).result()
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-lx_csrf=") and "Secure" in cookie and "Path=/" in cookie and "HttpOnly" in cookie
     assert response.headers["strict-transport-security"].startswith("max-age=")
