@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,15 +29,21 @@ class IssueCopy:
         """The issue's slug, as given on the command line."""
         return self.folder.name
 
-    def edit(self, language: str, old: str, new: str) -> None:
+    def edit(self, language: str, old: str, new: str, *, atomic: bool = False) -> None:
         """Replace ``old`` (which must be there) by ``new`` in an edition file, as an editor's save."""
-        self.edit_file(self.folder / f"{language}.yaml", old, new)
+        self.edit_file(self.folder / f"{language}.yaml", old, new, atomic=atomic)
 
-    def edit_file(self, path: Path, old: str, new: str) -> None:
-        """Replace the first ``old`` (which must be there) by ``new`` in ``path``."""
+    def edit_file(self, path: Path, old: str, new: str, *, atomic: bool = False) -> None:
+        """Replace the first ``old`` (which must be there) by ``new`` in ``path``.
+
+        ``atomic`` saves as many editors do: write a new file, rename it over the old one.
+        """
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {path.name}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        target = path.with_name(path.name + ".saving") if atomic else path
+        target.write_text(text.replace(old, new, 1), encoding="utf-8")
+        if atomic:
+            os.replace(target, path)
 
     def line_of(self, language: str, start: str) -> int:
         """1-based number of the first line of an edition file that starts with ``start``."""

@@ -78,6 +78,6 @@ def test_a_save_shows_without_reload_a_broken_save_shows_problems_then_recovers(
     expect(page.locator("#desktop")).to_have_count(0)
     assert_accessible(page)
 
-    issue_copy.edit("sl", "number: first #", "number:")
+    issue_copy.edit("sl", "number: first #", "number:", atomic=True)
     expect(page.locator("pre#text")).to_contain_text("Urejeno v živo – ", timeout=LIVE)
     expect(page.locator("#problems")).to_have_count(0)

@@ -69,7 +69,7 @@ def test_broken_content_answers_409_for_the_frames(live_preview, issue_copy):
 
 def test_a_brand_file_save_reloads_too(live_preview, issue_copy):
     brand = issue_copy.settings.newsletters_dir / "brand.yaml"
-    issue_copy.edit_file(brand, 'contact_address: "', 'contact_address: "Nova ulica 1 · ')
+    issue_copy.edit_file(brand, 'contact_address: "', 'contact_address: "Nova ulica 1 · ', atomic=True)
     with httpx.Client(base_url=live_preview.url, timeout=20) as client:
         assert _next_version(client, 1) == 2
         assert "Nova ulica 1 · " in client.get("/email/en").text
