@@ -18,7 +18,9 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.argument("issue")
 @click.option("--lang", "language", default=None, help="Only this edition (default: every edition).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder to write to (default: out/<slug>/).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder to write to (default: out/<slug>/)."
+)
 def render(issue: str, language: str | None, out_dir: Path | None) -> None:
     """Write <lang>.html, <lang>.txt and a preview <lang>.eml for each edition of ISSUE.
 
@@ -34,7 +36,8 @@ def render(issue: str, language: str | None, out_dir: Path | None) -> None:
         for path in (written.html, written.text, written.eml):
             click.echo(f"{path}  {path.stat().st_size / 1024:.1f} KB")
         if written.images:
-            click.echo(f"{written.images[0].parent}/  {len(written.images)} images, {sum(p.stat().st_size for p in written.images) / 1024:.1f} KB")
+            size = sum(p.stat().st_size for p in written.images) / 1024
+            click.echo(f"{written.images[0].parent}/  {len(written.images)} images, {size:.1f} KB")
 
 
 @click.command()
@@ -42,7 +45,7 @@ def render(issue: str, language: str | None, out_dir: Path | None) -> None:
 def check(issue: str) -> None:
     """Validate and lint ISSUE; exit 0 when clean, 1 when there are problems."""
     from leadex_mail.content.loader import load_issue
-    from leadex_mail.render.check import check_issue
+    from leadex_mail.render.check import check_issue, summary
 
     settings = get_settings()
     problems = check_issue(load_issue(issue, settings), settings)
@@ -51,6 +54,5 @@ def check(issue: str) -> None:
     if not problems:
         click.echo(f"{issue}: no problems found")
         return
-    errors = sum(1 for p in problems if p.severity == "error")
-    click.echo(f"{issue}: {len(problems)} problem{'s' if len(problems) != 1 else ''} ({errors} error{'s' if errors != 1 else ''}, {len(problems) - errors} warning{'s' if len(problems) - errors != 1 else ''})")
+    click.echo(f"{issue}: {summary(problems)}")
     click.get_current_context().exit(1)

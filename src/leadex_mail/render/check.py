@@ -66,3 +66,14 @@ def _contrast_problems(issue: Issue) -> list[Problem]:
 def _warning(file: str, message: str, hint: str) -> Problem:
     """A warning about a whole file (rendering knows no line numbers)."""
     return Problem(file, None, None, "", message, hint, "warning")
+
+
+def summary(problems: list[Problem]) -> str:
+    """'3 problems (1 error, 2 warnings)' for the end of ``check``'s report."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    return f"{_count(len(problems), 'problem')} ({_count(errors, 'error')}, {_count(warnings, 'warning')})"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

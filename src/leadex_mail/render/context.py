@@ -15,8 +15,8 @@ from typing import Any
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
-from leadex_mail.content.model import Edition, Image, Interview, Issue, Link
 from leadex_mail.config import Settings
+from leadex_mail.content.model import Edition, Image, Interview, Issue, Link
 from leadex_mail.render import i18n, markdown, styles
 from leadex_mail.render.images import BODY_WIDTH, ProcessedImage, process_image
 from leadex_mail.render.palette import Palette, palette

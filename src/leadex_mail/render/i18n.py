@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -27,7 +27,7 @@ def available_languages() -> list[str]:
     return sorted(p.stem for p in CATALOG_DIR.glob("*.toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_catalog(language: str) -> dict[str, str]:
     """The strings of one catalog file as written (no fallback); {} when absent."""
     path = CATALOG_DIR / f"{language}.toml"
@@ -40,7 +40,7 @@ def raw_catalog(language: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.get("strings", {}).items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(language: str) -> dict[str, str]:
     """The strings for ``language``: its own catalog over the English one."""
     base = language.split("-")[0]
@@ -55,7 +55,7 @@ def missing_keys(language: str) -> set[str]:
     return set(raw_catalog(FALLBACK)) - set(raw_catalog(language))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(language: str) -> Locale:
     try:
         return Locale.parse(language.replace("-", "_"))

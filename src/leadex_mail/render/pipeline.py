@@ -20,9 +20,10 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import jinja2
 import mjml
