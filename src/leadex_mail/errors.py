@@ -16,6 +16,7 @@ context. Only the CLI and web layers turn these into messages for people.
     ├── DeliveryError
     │   ├── TransportError           a transport could not deliver
     │   │   ├── TemporaryFailure     4xx, dropped connection: retry later
+    │   │   │   └── ServerFailure    the server or session failed, not this recipient
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
     │   └── CampaignError            campaign state (paused, unknown, ...)
     └── TokenError                   forged, tampered or expired token
@@ -133,6 +134,13 @@ class TransportError(DeliveryError):
 
 class TemporaryFailure(TransportError):
     """Worth retrying later: 4xx replies, timeouts, dropped connections."""
+
+
+class ServerFailure(TemporaryFailure):
+    """The server or the session failed, not this recipient (connect, TLS, login, drops).
+
+    Campaigns count consecutive ServerFailures to decide when to pause.
+    """
 
 
 class PermanentFailure(TransportError):
