@@ -112,9 +112,12 @@ async def watch_and_refresh(state: LiveState, folders: list[Path], files: list[P
     if not roots:
         log.warning("nothing to watch: live reload is off")
         return
-    async for changes in awatch(*roots, watch_filter=SourceFilter(folders, files), stop_event=stop, debounce=400, step=50):
-        log.info("changed: %s", ", ".join(sorted({Path(p).name for _, p in changes})))
-        try:
-            await state.refresh()
-        except Exception:  # a bug below must not end live reload for the session
-            log.exception("rebuilding the preview failed")
+    try:
+        async for changes in awatch(*roots, watch_filter=SourceFilter(folders, files), stop_event=stop, debounce=400, step=50):
+            log.info("changed: %s", ", ".join(sorted({Path(p).name for _, p in changes})))
+            try:
+                await state.refresh()
+            except Exception:  # a bug below must not end live reload for the session
+                log.exception("rebuilding the preview failed")
+    except OSError as exc:  # e.g. a watched folder was removed: keep serving what was last built
+        log.warning("live reload stopped: %s", exc)
