@@ -32,11 +32,9 @@ from typing import NoReturn
 
 from leadex_mail.config import Settings
 from leadex_mail.delivery.transport import SendResult, Transport
-from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
+from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure
 
-
-class ServerFailure(TemporaryFailure):
-    """The server or the session failed, not this recipient: worth retrying, and counted for pausing."""
+__all__ = ["OutboxTransport", "ServerFailure", "SmtpTransport", "make_transport"]
 
 
 def make_transport(settings: Settings, *, outbox_subdir: str | None = None) -> Transport:
