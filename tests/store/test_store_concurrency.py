@@ -53,3 +53,31 @@ def test_reads_and_writes_during_an_import(store, settings, tmp_path):
         with store.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+
+
+FIRST_USE = textwrap.dedent(
+    """
+    import os, sys, time
+    from leadex_mail.config import Settings
+    from leadex_mail.store.db import open_store, migration_status
+    from leadex_mail.store.suppression import suppression_key
+    print("ready", flush=True)
+    while not os.path.exists(sys.argv[2]):  # start together, so the first uses really race
+        time.sleep(0.002)
+    store = open_store(Settings(database_url=sys.argv[1]))
+    print(migration_status(store).current, suppression_key(store).hex())
+    """
+)
+
+
+def test_first_use_by_several_processes_at_once(tmp_path, sqlite_only):
+    # Each process finds an empty file and migrates; the write lock makes one do it, the others wait and see it done.
+    url, go = f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", FIRST_USE, url, str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    go.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
+    lines = {out.strip() for out, _ in results}
+    assert len(lines) == 1 and lines.pop().startswith("0001 ")  # one schema, one suppression key
