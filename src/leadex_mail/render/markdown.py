@@ -154,7 +154,7 @@ def _glue_refs(words: list[str]) -> list[str]:
     """Keep a link mark ``[n]`` on the line of the word it belongs to."""
     out: list[str] = []
     for word in words:
-        if out and _REF.fullmatch(word):
+        if out and word[0] == "[" and _REF.fullmatch(word):
             out[-1] += " " + word
         else:
             out.append(word)
