@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
@@ -77,18 +77,20 @@ def email_of(i: int) -> str:
 
 def add_people(store: Store, n: int, *, list_name: str = "newsletter", languages: tuple[str, ...] = ("sl", "en"), start: int = 0) -> list[int]:
     """Insert ``n`` active subscribers on ``list_name`` (created if needed); return their ids."""
+    s, sub, lists = Subscriber.__table__, Subscription.__table__, MailingList.__table__
     with store.begin() as conn:
-        list_id = conn.execute(select(MailingList.__table__.c.id).where(MailingList.__table__.c.name == list_name)).scalar()
+        list_id = conn.execute(select(lists.c.id).where(lists.c.name == list_name)).scalar()
         if list_id is None:
-            list_id = conn.execute(insert(MailingList.__table__).values(name=list_name, title=list_name, description="")).inserted_primary_key[0]
+            list_id = conn.execute(insert(lists).values(name=list_name, title=list_name, description="")).inserted_primary_key[0]
+        before = conn.execute(select(func.coalesce(func.max(s.c.id), 0))).scalar()
         rows = [
             dict(email=email_of(i), name=f"Oseba Čžš {i}", language=languages[i % len(languages)], status="active", attributes={})
             for i in range(start, start + n)
         ]
-        conn.execute(insert(Subscriber.__table__), rows)
-        ids = list(conn.execute(select(Subscriber.__table__.c.id).where(Subscriber.__table__.c.email.in_([r["email"] for r in rows]))).scalars())
-        conn.execute(insert(Subscription.__table__), [dict(subscriber_id=i, list_id=list_id, status="active") for i in ids])
-    return sorted(ids)
+        conn.execute(insert(s), rows)
+        ids = list(conn.execute(select(s.c.id).where(s.c.id > before).order_by(s.c.id)).scalars())
+        conn.execute(insert(sub), [dict(subscriber_id=i, list_id=list_id, status="active") for i in ids])
+    return ids
 
 
 @pytest.fixture

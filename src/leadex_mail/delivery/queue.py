@@ -4,13 +4,8 @@ One ``Campaign`` per (issue, list); one ``Delivery`` per eligible subscriber,
 guarded by UNIQUE(campaign_id, subscriber_id), so queueing twice is harmless.
 A delivery moves ``queued -> sending -> sent | retry_wait | failed | skipped``.
 
-Claims: a worker moves due rows to ``sending`` with a lease (owner + expiry)
-in one short write transaction. The UPDATE repeats the "still due" condition
-and RETURNs the rows it changed, so two processes can never both claim a row
-(SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL re-checks the
-WHERE clause of a row another transaction updated). A row found ``sending``
-with an expired lease belonged to a process that died mid-send: it is
-claimed again and marked ``uncertain`` (the server may already have it).
+Claiming rows under leases and recording outcomes live in ``leases.py``
+(re-exported here: ``queue.claim``, ``queue.mark_sent``, ...).
 
 Everything here is portable SQLAlchemy Core; the only dialect-specific piece
 is ``INSERT ... ON CONFLICT DO NOTHING``, for SQLite and PostgreSQL.
@@ -19,73 +14,35 @@ is ``INSERT ... ON CONFLICT DO NOTHING``, for SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select as orm_select
 
+from leadex_mail.delivery.leases import (  # noqa: F401 (re-exported: the queue's API in one place)
+    Claimed,
+    Recorder,
+    claim,
+    expire_dead_leases,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+    mark_skipped,
+    new_owner,
+    release,
+    writing,
+)
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
+from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, utcnow
 
 _D = Delivery.__table__
 _C = Campaign.__table__
 _CHUNK = 5_000  # rows per INSERT statement: large enough to amortise, small enough for SQLite's variable limit
 _ACTIVE = ("queued", "sending", "retry_wait")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """One delivery claimed by a worker, with what is needed to send it.
-
-    ``eligible`` is the subscriber's status re-read in the claim transaction:
-    False when they unsubscribed, bounced, complained or were erased since
-    queueing; such a delivery is skipped, never sent.
-    """
-
-    delivery_id: int
-    subscriber_id: int | None
-    language: str
-    attempts: int
-    uncertain: bool
-    email: str | None
-    name: str | None
-    eligible: bool
-
-
-_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-@contextmanager
-def _writing(store: Store) -> Iterator[Connection]:
-    """A write transaction, serialised among this process's threads.
-
-    SQLite lets one writer in at a time; threads of one process that collide
-    fall into SQLite's busy handler, which sleeps in steps of milliseconds.
-    Queueing them on a Python lock first hands the database over at once.
-    """
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(id(store.engine), threading.Lock())
-    with lock, store.begin() as conn:
-        yield conn
-
-
-def new_owner(worker: int = 0) -> str:
-    """The lease owner name of one worker thread: ``host:pid:random/worker``.
-
-    Host and pid let a restarted process on the same host see that an owner
-    died; the random part tells apart processes that reused a pid.
-    """
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}/{worker}"
 
 
 # --- campaigns -------------------------------------------------------------
@@ -133,7 +90,7 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
     """
     list_id = _list_id(store, list_name)
     now = now or utcnow()
-    with _writing(store) as conn:
+    with writing(store) as conn:
         row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id)).first()
         if row is None:
             values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
@@ -171,7 +128,7 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
 
 def set_status(store: Store, campaign_id: int, status: str, reason: str | None = None, *, now: datetime | None = None) -> None:
     """Set a campaign's status (running, paused with a reason, done)."""
-    with _writing(store) as conn:
+    with writing(store) as conn:
         conn.execute(update(_C).where(_C.c.id == campaign_id).values(status=status, paused_reason=reason, updated_at=now or utcnow()))
 
 
@@ -207,7 +164,7 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
     """
     mapping = language_for or {}
     added = 0
-    with _writing(store) as conn:
+    with writing(store) as conn:
         stmt = _insert_ignoring_duplicates(conn, campaign.id)  # type: ignore[arg-type]
         chunk: list[dict] = []
         for subscriber_id, language in eligible:
@@ -220,192 +177,10 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
     return added
 
 
-# --- claiming --------------------------------------------------------------------
-
-
-def _due(now: datetime):  # noqa: ANN202 (a SQL expression)
-    """The condition for a row that may be claimed now (repeated in the UPDATE)."""
-    return or_(
-        _D.c.state == "queued",
-        and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= now),
-        and_(_D.c.state == "sending", _D.c.lease_expires_at < now),
-    )
-
-
-def _candidates(conn: Connection, campaign_id: int, n: int, now: datetime, language: str | None) -> list[int]:
-    """Ids of up to ``n`` due rows: crashed sends first, then due retries, then queued.
-
-    Three index range scans on (campaign_id, state, next_attempt_at) instead of
-    one OR, so a claim stays cheap with 100 000 queued rows.
-    """
-    found: list[int] = []
-    conditions = [
-        and_(_D.c.state == "sending", _D.c.lease_expires_at < now),
-        and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= now),
-        _D.c.state == "queued",
-    ]
-    for condition in conditions:
-        if len(found) >= n:
-            break
-        query = select(_D.c.id).where(_D.c.campaign_id == campaign_id, condition).limit(n - len(found))
-        if language:
-            query = query.where(_D.c.language == language)
-        found.extend(conn.execute(query).scalars())
-    return found
-
-
-def claim(store: Store, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
-    """Atomically move up to ``n`` due deliveries to ``sending`` under ``owner``'s lease.
-
-    Rows whose earlier lease expired come back with ``uncertain=True``. The
-    subscriber's current status is re-read in the same transaction.
-    """
-    with _writing(store) as conn:
-        ids = _candidates(conn, campaign_id, n, now, language)
-        if not ids:
-            return []
-        stmt = (
-            update(_D)
-            .where(_D.c.id.in_(ids), _due(now))
-            .values(
-                state="sending",
-                lease_owner=owner,
-                lease_expires_at=now + lease,
-                uncertain=case((_D.c.state == "sending", True), else_=_D.c.uncertain),
-                updated_at=now,
-            )
-            .returning(_D.c.id, _D.c.subscriber_id, _D.c.language, _D.c.attempts, _D.c.uncertain)
-        )
-        rows = conn.execute(stmt).all()
-        people = _recipients(conn, campaign_id, [r.subscriber_id for r in rows if r.subscriber_id is not None])
-    out = []
-    for r in rows:
-        email, name, eligible = people.get(r.subscriber_id, (None, None, False))
-        out.append(Claimed(r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), email, name, eligible))
-    out.sort(key=lambda c: c.delivery_id)
-    return out
-
-
-def _recipients(conn: Connection, campaign_id: int, subscriber_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool]]:
-    """subscriber_id -> (email, name, still eligible) for the campaign's list."""
-    if not subscriber_ids:
-        return {}
-    s, sub = Subscriber.__table__, Subscription.__table__
-    list_id = select(_C.c.list_id).where(_C.c.id == campaign_id).scalar_subquery()
-    query = (
-        select(s.c.id, s.c.email, s.c.name, s.c.status, sub.c.status.label("sub_status"))
-        .select_from(s.outerjoin(sub, and_(sub.c.subscriber_id == s.c.id, sub.c.list_id == list_id)))
-        .where(s.c.id.in_(subscriber_ids))
-    )
-    return {r.id: (r.email, r.name, r.status == "active" and r.sub_status == "active") for r in conn.execute(query)}
-
-
-def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
-    """Take back rows leased by dead processes of this host; return how many rows.
-
-    Without this, a send restarted right after ``kill -9`` would wait for
-    the dead process's leases to run out (``send_lease_seconds``). An owner
-    is one worker thread, which claims a batch only when done with the
-    previous one and sends it in id order, committing each outcome before the
-    next message: so of a dead owner's rows still ``sending`` only the lowest
-    id can have reached the server. That one is expired (the next claim marks
-    it uncertain); the others go straight back to the queue, never attempted.
-    Owners on other hosts are left to expire on their own (then all their
-    rows come back uncertain).
-    """
-    host = socket.gethostname()
-    with store.begin(write=False) as conn:
-        owners = conn.execute(
-            select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_expires_at >= now).distinct()
-        ).scalars().all()
-    dead = [o for o in owners if o and _is_dead_local(o, host)]
-    taken = 0
-    for owner in dead:
-        with _writing(store) as conn:
-            mine = and_(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_owner == owner)
-            ids = sorted(conn.execute(select(_D.c.id).where(mine)).scalars())
-            if not ids:
-                continue
-            conn.execute(update(_D).where(mine, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1)))
-            if len(ids) > 1:
-                conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", lease_owner=None, lease_expires_at=None, updated_at=now))
-            taken += len(ids)
-    return taken
-
-
-def _is_dead_local(owner: str, host: str) -> bool:
-    parts = owner.split("/", 1)[0].split(":")
-    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            # A killed process that nobody reaped yet is a zombie ("Z"): dead too.
-            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-
-
-def release(store: Store, owner: str, delivery_ids: Sequence[int], now: datetime) -> None:
-    """Give claimed but unattempted deliveries back to the queue (on stop or pause)."""
-    if not delivery_ids:
-        return
-    with _writing(store) as conn:
-        conn.execute(
-            update(_D)
-            .where(_D.c.id.in_(list(delivery_ids)), _D.c.lease_owner == owner, _D.c.state == "sending")
-            .values(state="queued", lease_owner=None, lease_expires_at=None, updated_at=now)
-        )
-
-
-# --- recording outcomes -----------------------------------------------------------
-
-
-def _finish(store: Store, delivery_id: int, owner: str | None, values: dict) -> None:
-    """One short transaction per outcome: durable before the next message goes out."""
-    where = [_D.c.id == delivery_id]
-    if owner is not None:
-        where.append(_D.c.lease_owner == owner)
-    with _writing(store) as conn:
-        conn.execute(update(_D).where(*where).values(lease_owner=None, lease_expires_at=None, **values))
-
-
-def mark_sent(store: Store, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
-    """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""
-    _finish(store, delivery_id, None, dict(state="sent", attempts=_D.c.attempts + 1, last_reply=reply, message_id=message_id, error_kind=None, sent_at=now, updated_at=now))
-
-
-def mark_retry(store: Store, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime) -> None:
-    """Record a temporary failure; the delivery is due again at ``next_at``."""
-    _finish(store, delivery_id, owner, dict(state="retry_wait", attempts=_D.c.attempts + 1, next_attempt_at=next_at, last_reply=reply, error_kind="temporary", updated_at=now))
-
-
-def mark_failed(store: Store, delivery_id: int, owner: str, *, kind: str, reply: str, now: datetime, attempted: bool = True) -> None:
-    """Record a final failure: ``kind`` is temporary (attempts used up) or permanent."""
-    attempts = _D.c.attempts + 1 if attempted else _D.c.attempts
-    _finish(store, delivery_id, owner, dict(state="failed", attempts=attempts, last_reply=reply, error_kind=kind, updated_at=now))
-
-
-def mark_skipped(store: Store, delivery_ids: Sequence[int], owner: str, *, now: datetime) -> None:
-    """Never send: the subscriber was unsubscribed, bounced, complained or erased since queueing."""
-    if not delivery_ids:
-        return
-    with _writing(store) as conn:
-        conn.execute(
-            update(_D)
-            .where(_D.c.id.in_(list(delivery_ids)), _D.c.lease_owner == owner)
-            .values(state="skipped", error_kind="suppressed", last_reply="not sent: the address is no longer subscribed", lease_owner=None, lease_expires_at=None, updated_at=now)
-        )
-
-
 def requeue_failed_temporary(store: Store, campaign: Campaign, *, now: datetime | None = None) -> int:
     """Put deliveries that failed temporarily back in the queue (``retry``); return how many."""
     now = now or utcnow()
-    with _writing(store) as conn:
+    with writing(store) as conn:
         result = conn.execute(
             update(_D)
             .where(_D.c.campaign_id == campaign.id, _D.c.state == "failed", _D.c.error_kind == "temporary")

@@ -37,7 +37,7 @@ from leadex_mail.store.models import Campaign
 from leadex_mail.store.subscribers import mark_bounced
 
 TransportFactory = Callable[..., Transport]
-_BATCH = 20  # deliveries per claim: one short transaction amortised over 20 sends
+_BATCH = 50  # deliveries per claim: one short transaction amortised over 50 sends
 
 
 @dataclass(frozen=True)
@@ -158,18 +158,19 @@ class CampaignRun:
         """One thread: claim a batch under ``owner``, send it in id order, repeat."""
         transport: Transport | None = None
         held: list[queue.Claimed] = []
+        rec = queue.Recorder(self.store)
         try:
             while not self.stop.is_set():
                 n = self._take_quota()
                 if n == 0:
                     return
-                held = queue.claim(self.store, self.campaign_id, owner, n, self.now(), self.lease, language=self.language)
+                held = rec.claim(self.campaign_id, owner, n, self.now(), self.lease, language=self.language)
                 self._give_back(n - len(held))
                 if not held:
                     if self._wait_for_more(owner):
                         continue
                     return
-                held = self._skip_ineligible(held, owner)
+                held = self._skip_ineligible(rec, held, owner)
                 while held and not self.stop.is_set():
                     if transport is None:
                         transport = self.transport_factory(self.settings, outbox_subdir=self.subdir)
@@ -177,12 +178,13 @@ class CampaignRun:
                     # Popped first: if recording fails after the server took the
                     # message, the row stays "sending" under our lease and comes
                     # back uncertain, instead of being released as never tried.
-                    self._send_one(transport, held.pop(0), owner)
+                    self._send_one(rec, transport, held.pop(0), owner)
         except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
             self.error = exc
             self.stop.set()
         finally:
-            queue.release(self.store, owner, [c.delivery_id for c in held], self.now())
+            rec.release(owner, [c.delivery_id for c in held], self.now())
+            rec.close()
             self._give_back(len(held))
             if transport is not None:
                 transport.close()
@@ -198,10 +200,10 @@ class CampaignRun:
             return True
         return False  # rows under another live process's lease are that process's to finish
 
-    def _skip_ineligible(self, claimed: list[queue.Claimed], owner: str) -> list[queue.Claimed]:
+    def _skip_ineligible(self, rec: queue.Recorder, claimed: list[queue.Claimed], owner: str) -> list[queue.Claimed]:
         gone = [c for c in claimed if not c.eligible]
         if gone:
-            queue.mark_skipped(self.store, [c.delivery_id for c in gone], owner, now=self.now())
+            rec.skipped([c.delivery_id for c in gone], owner, now=self.now())
             with self.lock:
                 self.skipped += len(gone)
             self._report()
@@ -213,33 +215,33 @@ class CampaignRun:
         digest = hashlib.sha256(self.settings.signing_key() + seed).hexdigest()[:16]
         return f"<lx.{self.campaign_id}.{delivery_id}.{digest}@{template.domain}>"
 
-    def _send_one(self, transport: Transport, c: queue.Claimed, owner: str) -> None:
+    def _send_one(self, rec: queue.Recorder, transport: Transport, c: queue.Claimed, owner: str) -> None:
         template = self.templates[c.language]
         msg = template.for_recipient(Recipient(c.subscriber_id, c.email, c.name), message_id=self.message_id(c.delivery_id, template))  # type: ignore[arg-type]
         try:
             result = transport.send(msg.envelope_from, [msg.recipient], msg.data)
             _raise_refused(result, msg.recipient)
         except TemporaryFailure as exc:
-            self._temporary(c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
+            self._temporary(rec, c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
         except PermanentFailure as exc:
-            self._permanent(c, owner, _reply(exc))
+            self._permanent(rec, c, owner, _reply(exc))
         else:
-            queue.mark_sent(self.store, c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
+            rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
             with self.lock:
                 self.sent += 1
                 self.consecutive = 0
         self._report()
 
-    def _temporary(self, c: queue.Claimed, owner: str, reply: str, *, server: bool) -> None:
+    def _temporary(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str, *, server: bool) -> None:
         attempt = c.attempts + 1
         now = self.now()
         if attempt >= self.settings.send_max_attempts:
-            queue.mark_failed(self.store, c.delivery_id, owner, kind="temporary", reply=reply, now=now)
+            rec.failed(c.delivery_id, owner, kind="temporary", reply=reply, now=now)
             with self.lock:
                 self.failed += 1
         else:
             next_at = now + timedelta(seconds=backoff_delay(attempt, self.settings.send_backoff_seconds, self.rng))
-            queue.mark_retry(self.store, c.delivery_id, owner, next_at=next_at, reply=reply, now=now)
+            rec.retry(c.delivery_id, owner, next_at=next_at, reply=reply, now=now)
             with self.lock:
                 self.retrying += 1
         if server:
@@ -248,8 +250,8 @@ class CampaignRun:
             with self.lock:
                 self.consecutive = 0  # the server answered about this recipient: it works
 
-    def _permanent(self, c: queue.Claimed, owner: str, reply: str) -> None:
-        queue.mark_failed(self.store, c.delivery_id, owner, kind="permanent", reply=reply, now=self.now())
+    def _permanent(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+        rec.failed(c.delivery_id, owner, kind="permanent", reply=reply, now=self.now())
         if c.subscriber_id is not None:
             mark_bounced(self.store, c.subscriber_id, reply=reply, hard=True)
         with self.lock:

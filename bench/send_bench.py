@@ -1,0 +1,179 @@
+"""Benchmark of the campaign engine against a fast local sink (not a test).
+
+Measured in one run, on loopback, against ``bench/sinks.py`` running in its
+own process (so it does not share the sender's GIL):
+
+1. baseline: a raw smtplib loop sending pre-built messages of issue No. 1 over
+   the same number of connections (reconnecting every 100 messages, as the
+   engine's transport does by default);
+2. engine: ``send_campaign`` to N recipients — rendering, templates,
+   personalisation, message bytes, the SMTP transport and one durable
+   delivery record per message (committed before the next message);
+3. queueing 100 000 deliveries (``queue_deliveries``);
+4. peak RSS of a ``leadex-mail send`` process whose campaign has 100 000
+   deliveries queued (it sends ``--rss-send`` of them).
+
+    python bench/send_bench.py [--recipients 10000] [--concurrency 2]
+
+Prints msg/s of baseline and engine and their ratio (target >= 0.7), the
+queueing time (target <= 3 s) and the peak RSS (target <= 200 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import resource
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "campaign"))  # add_people: bulk test subscribers
+
+from conftest import ISSUE, add_people, make_settings  # noqa: E402
+
+from leadex_mail.content.loader import load_issue  # noqa: E402
+from leadex_mail.delivery import queue  # noqa: E402
+from leadex_mail.delivery.message import Recipient, build_template  # noqa: E402
+from leadex_mail.delivery.runner import send_campaign  # noqa: E402
+from leadex_mail.render.pipeline import render_edition  # noqa: E402
+from leadex_mail.store.db import open_store  # noqa: E402
+
+PER_CONNECTION = 100
+
+
+def start_sink() -> tuple[subprocess.Popen, int]:
+    """The fast sink in its own process; returns it and its port."""
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "sinks.py")], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    return proc, int(line.split()[1])
+
+
+def sink_total(port: int) -> int:
+    """Messages the sink accepted so far (its XCOUNT command)."""
+    with smtplib.SMTP("127.0.0.1", port) as conn:
+        code, text = conn.docmd("XCOUNT")
+    return int(text)
+
+
+def prebuilt_messages(settings, issue, n: int = 50) -> list[tuple[str, bytes]]:
+    """``n`` finished messages of issue No. 1 (both editions), built before the clock starts."""
+    templates = [build_template(render_edition(issue, lang, settings), settings, issue.brand, campaign_id=1) for lang in ("sl", "en")]
+    out = []
+    for i in range(n):
+        msg = templates[i % 2].for_recipient(Recipient(i + 1, f"baseline{i}@example.org", f"Oseba {i}"))
+        out.append((msg.envelope_from, msg.data))
+    return out
+
+
+def baseline(port: int, messages: list[tuple[str, bytes]], total: int, connections: int) -> float:
+    """msg/s of a raw smtplib loop over ``connections`` parallel connections."""
+
+    def worker(count: int, offset: int) -> None:
+        conn = smtplib.SMTP("127.0.0.1", port)
+        cycle = itertools.cycle(messages)
+        for i in range(count):
+            if i and i % PER_CONNECTION == 0:
+                conn.quit()
+                conn = smtplib.SMTP("127.0.0.1", port)
+            sender, data = next(cycle)
+            conn.sendmail(sender, [f"r{offset + i}@example.org"], data)
+        conn.quit()
+
+    share = total // connections
+    threads = [threading.Thread(target=worker, args=(share, k * share)) for k in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return share * connections / (time.perf_counter() - started)
+
+
+def engine(tmp: Path, port: int, recipients: int, connections: int) -> tuple[float, float, int]:
+    """(msg/s of the whole send_campaign call, msg/s of its sending phase, message size)."""
+    settings = make_settings(tmp, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="bench-key", send_concurrency=connections)
+    store = open_store(settings)
+    add_people(store, recipients)
+    issue = load_issue(ISSUE, settings)
+    size = len(prebuilt_messages(settings, issue, 1)[0][1])
+    started = time.perf_counter()
+    report = send_campaign(store, issue, settings, list_name="newsletter")
+    whole = time.perf_counter() - started
+    assert report.counts["sent"] == recipients, report.counts
+    store.close()
+    return recipients / whole, report.sent_now / report.elapsed, size
+
+
+def queueing(tmp: Path, n: int) -> float:
+    """Seconds to queue ``n`` deliveries for a new campaign (subscribers already in the store)."""
+    settings = make_settings(tmp)
+    store = open_store(settings)
+    ids = add_people(store, n)
+    campaign = queue.open_campaign(store, ISSUE, "newsletter", {"sl": "x"}, "S")
+    started = time.perf_counter()
+    added = queue.queue_deliveries(store, campaign, ((i, "sl") for i in ids))
+    took = time.perf_counter() - started
+    assert added == n
+    store.close()
+    return took
+
+
+def peak_rss(tmp: Path, port: int, queued: int, send: int) -> float:
+    """Peak RSS (MB) of a ``send`` process with ``queued`` deliveries queued, sending ``send`` of them."""
+    settings = make_settings(tmp)
+    store = open_store(settings)
+    add_people(store, queued)
+    store.close()
+    env = {
+        **os.environ,
+        "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
+        "LEADEX_IMAGES_URL": "https://images.example.org", "LEADEX_SMTP_HOST": "127.0.0.1", "LEADEX_SMTP_PORT": str(port),
+        "LEADEX_SMTP_SECURITY": "none", "LEADEX_SECRET_KEY": "bench-key",
+    }
+    cmd = [sys.executable, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--limit", str(send)]
+    subprocess.run(cmd, cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    """Run every measurement and print the table."""
+    parser = argparse.ArgumentParser(description="campaign engine benchmark")
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--queue", type=int, default=100_000)
+    parser.add_argument("--rss-send", type=int, default=5_000)
+    args = parser.parse_args()
+    sink, port = start_sink()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            for sub in ("engine", "queue", "rss"):
+                (tmp / sub).mkdir()
+            settings = make_settings(tmp / "engine", images_url="https://images.example.org")
+            issue = load_issue(ISSUE, settings)
+            base = baseline(port, prebuilt_messages(settings, issue), args.recipients, args.concurrency)
+            whole, sending, size = engine(tmp / "engine", port, args.recipients, args.concurrency)
+            queue_s = queueing(tmp / "queue", args.queue)
+            rss = peak_rss(tmp / "rss", port, args.queue, args.rss_send)
+        accepted = sink_total(port)
+    finally:
+        sink.terminate()
+        sink.wait()
+    print(f"send benchmark: {args.recipients} recipients, issue No. 1 ({size / 1024:.0f} KB messages), {args.concurrency} connections, fast sink on loopback")
+    print(f"  baseline (raw smtplib, pre-built messages) {base:8.0f} msg/s")
+    print(f"  engine, whole send_campaign call           {whole:8.0f} msg/s   ratio {whole / base:.2f} (target >= 0.7)")
+    print(f"  engine, sending phase only                 {sending:8.0f} msg/s   ratio {sending / base:.2f}")
+    print(f"  queueing {args.queue} deliveries                {queue_s:8.2f} s       (target <= 3 s)")
+    print(f"  peak RSS, send with {args.queue} queued ({args.rss_send} sent)  {rss:6.0f} MB      (target <= 200 MB)")
+    print(f"  sink accepted {accepted} messages in all")
+
+
+if __name__ == "__main__":
+    main()
