@@ -53,3 +53,18 @@ def test_month_year(lang, expected):
 )
 def test_date_ranges(lang, start, end, expected):
     assert i18n.date_range(start, end, lang) == expected
+
+
+def test_an_edited_catalog_is_read_again(tmp_path, monkeypatch):
+    """`preview` re-renders when a catalog changes; the new string must show."""
+    import os
+
+    folder = tmp_path / "catalogs"
+    folder.mkdir()
+    (folder / "en.toml").write_text('[strings]\nunsubscribe = "Unsubscribe"\n', encoding="utf-8")
+    (folder / "xx.toml").write_text('[strings]\nunsubscribe = "Old"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOG_DIR", folder)
+    assert i18n.catalog("xx")["unsubscribe"] == "Old"
+    (folder / "xx.toml").write_text('[strings]\nunsubscribe = "New"\n', encoding="utf-8")
+    os.utime(folder / "xx.toml", ns=(1, 1))
+    assert i18n.catalog("xx")["unsubscribe"] == "New"

@@ -74,14 +74,16 @@ class RenderHelpers:
     images: dict[str, ProcessedImage] = field(default_factory=dict)
     links: markdown.LinkCollector = field(default_factory=markdown.LinkCollector)
     colors: Palette = field(init=False)
+    strings: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colors = palette(self.issue.brand)
+        self.strings = i18n.catalog(self.edition.language)
 
     # -- strings and dates -------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
         """The catalog string ``key`` in the edition's language, formatted with ``values``."""
-        text = i18n.catalog(self.edition.language)[key]
+        text = self.strings[key]
         return text.format(**values) if values else text
 
     def month_year(self) -> str:

@@ -27,11 +27,23 @@ def available_languages() -> list[str]:
     return sorted(p.stem for p in CATALOG_DIR.glob("*.toml"))
 
 
-@cache
+def _stamp(language: str) -> int:
+    try:
+        return (CATALOG_DIR / f"{language}.toml").stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def raw_catalog(language: str) -> dict[str, str]:
     """The strings of one catalog file as written (no fallback); {} when absent."""
+    return _read(language, _stamp(language))
+
+
+@lru_cache(maxsize=64)
+def _read(language: str, stamp: int) -> dict[str, str]:
+    """One catalog file, cached by its modification time: `preview` sees edits at once."""
     path = CATALOG_DIR / f"{language}.toml"
-    if not path.is_file():
+    if not stamp:
         return {}
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -40,10 +52,14 @@ def raw_catalog(language: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.get("strings", {}).items()}
 
 
-@cache
 def catalog(language: str) -> dict[str, str]:
     """The strings for ``language``: its own catalog over the English one."""
     base = language.split("-")[0]
+    return _merged(language, base, _stamp(FALLBACK), _stamp(base), _stamp(language))
+
+
+@lru_cache(maxsize=64)
+def _merged(language: str, base: str, *stamps: int) -> dict[str, str]:
     merged = dict(raw_catalog(FALLBACK))
     merged.update(raw_catalog(base))
     merged.update(raw_catalog(language))
