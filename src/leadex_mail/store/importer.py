@@ -337,7 +337,7 @@ def _write(conn: Connection, new: list[dict[str, Any]], changes: list[dict[str, 
     file_json = _json(source)
     # The new rows are those above the old maximum id (filtered by address, in
     # case another writer's rows are interleaved on databases that allow it).
-    for sub_id, email in conn.execute(select(_SUB.c.id, _SUB.c.email).where(_SUB.c.id > before)):
+    for sub_id, email in conn.execute(select(_SUB.c.id, _SUB.c.email).where(_SUB.c.id > before)).all():
         line = lines.get(email)
         if line is not None:
             join.append(sub_id)
