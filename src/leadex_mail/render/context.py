@@ -22,6 +22,7 @@ from leadex_mail.render.images import BODY_WIDTH, ProcessedImage, process_image
 from leadex_mail.render.palette import Palette, palette
 from leadex_mail.render.result import PLACEHOLDERS
 
+PREHEADER_FILLER = 40  # repetitions; ~0.7 KB, enough for the longest preview lines
 _CLOSING = (",", ".", ";", ":", "!", "?", ")")
 
 
@@ -104,6 +105,10 @@ class RenderHelpers:
         return funding.get(self.edition.language) or funding.get("en") or next(iter(funding.values()), "")
 
     # -- HTML --------------------------------------------------------------
+    def preheader_filler(self) -> Markup:
+        """Invisible characters to pad the inbox preview line after the preheader."""
+        return Markup("&#847;&zwnj;&nbsp;" * PREHEADER_FILLER)
+
     def styled(self, html: str) -> Markup:
         """Rich-text HTML with the content stylesheet inlined (links, paragraphs, lists)."""
         return Markup(styles.inline(html, self.colors))
