@@ -118,7 +118,8 @@ def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys
 
 def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, store, people) -> None:
     people(RECIPIENTS)
-    server = faulty_server(FaultPolicy(), delay=0.002)
+    # Slow enough (~4 s for one process) that the second starts while the first still sends.
+    server = faulty_server(FaultPolicy(), delay=0.05)
     try:
         procs = [send_process(tmp_path, settings, server) for _ in range(2)]
         outputs = [p.communicate(timeout=180)[0] for p in procs]
@@ -131,3 +132,6 @@ def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, stor
     assert not any(r.uncertain for r in rows.values())
     sent_by = [int(o.split("Sent ")[1].split(" ")[0]) if "Sent " in o else 0 for o in outputs]
     assert sum(sent_by) == RECIPIENTS and min(sent_by) > 0, outputs  # both really worked on it
+    from leadex_mail.delivery import queue
+
+    assert queue.find_campaign(store, ISSUE).status == "done"

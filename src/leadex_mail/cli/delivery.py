@@ -106,7 +106,9 @@ def _print_report(report: CampaignReport, command: str) -> None:
         click.echo(f"Paused: {report.paused_reason}")
         click.echo(f"To continue once the server is fine: {command} --resume")
     elif report.status == "running":
-        click.echo(f"Not finished (limit, language or retries pending). To continue: {command} --resume")
+        if report.counts.get("sending"):
+            click.echo(f"{report.counts['sending']} deliveries are being sent by another send process right now.")
+        click.echo(f"Not finished. To continue: {command} --resume")
     if report.counts.get("failed"):
         click.echo(f"To try temporary failures again: leadex-mail retry {report.issue_slug} --list {report.list_name}")
 

@@ -126,6 +126,20 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
     return campaign
 
 
+def settle_status(store: Store, campaign_id: int, paused_reason: str | None, *, now: datetime) -> str:
+    """Set and return the status a run leaves: paused (with the reason), done, or running.
+
+    Counted and written in one write transaction, so when two processes end
+    at once the last to write sees the other's final rows: a campaign is
+    never left "running" with everything sent.
+    """
+    with writing(store) as conn:
+        left = conn.execute(select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign_id, _D.c.state.in_(_ACTIVE))).scalar_one()
+        status = "paused" if paused_reason else ("done" if left == 0 else "running")
+        conn.execute(update(_C).where(_C.c.id == campaign_id).values(status=status, paused_reason=paused_reason, updated_at=now))
+    return status
+
+
 def set_status(store: Store, campaign_id: int, status: str, reason: str | None = None, *, now: datetime | None = None) -> None:
     """Set a campaign's status (running, paused with a reason, done)."""
     with writing(store) as conn:

@@ -197,9 +197,8 @@ def send_campaign(
         transport_factory=transport_factory, subdir=subdir, sleep=sleep, now=now, rng=rng or random.Random(), progress=progress,
     )
     outcome = run.execute()
+    status = queue.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
     counts = queue.state_counts(store, campaign.id)  # type: ignore[arg-type]
-    status = "paused" if outcome.paused_reason else ("done" if queue.unfinished(counts) == 0 else "running")
-    queue.set_status(store, campaign.id, status, outcome.paused_reason, now=now())  # type: ignore[arg-type]
     return CampaignReport(
         campaign.id, issue.slug, list_name, status, counts,
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
