@@ -24,7 +24,9 @@ def test_html_keeps_what_mail_clients_need(editions, lang):
     assert re.search(r"<title>[^<]+</title>", html)
     assert "<!--[if mso | IE]>" in html  # Outlook conditional comments survive inlining
     assert "@media only screen and (min-width:480px)" in html
-    assert re.search(r'<div style="display:none;[^"]*">[^<]+</div>', html), "hidden preheader"
+    hidden = re.search(r'<div style="display:none;[^"]*">([^<]+)</div>', html)
+    assert hidden and hidden.group(1).startswith(editions[lang].preheader[:40]), "hidden preheader"
+    assert hidden.group(1).count("&zwnj;") >= 20, "filler after the preheader"
     tables = re.findall(r"<table[^>]*>", html)
     assert tables and all('role="presentation"' in t for t in tables)
 
