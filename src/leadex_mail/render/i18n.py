@@ -20,6 +20,11 @@ from leadex_mail.errors import RenderError
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 FALLBACK = "en"
+# CLDR skeletons every locale defines directly (datetime and interval
+# formats): asking for one it lacks ("yMMMMd") makes Babel search for the
+# nearest, which costs far more than the formatting, for the same output.
+MONTH_YEAR = "yMMMM"
+DAY = "yMMMd"
 
 
 def available_languages() -> list[str]:
@@ -83,7 +88,7 @@ def _locale(language: str) -> Locale:
 @lru_cache(maxsize=1024)
 def month_year(date: dt.date, language: str) -> str:
     """Month and year as the locale writes them standing alone: 'april 2026', 'April 2026'."""
-    return format_skeleton("yMMMM", date, locale=_locale(language))
+    return format_skeleton(MONTH_YEAR, date, locale=_locale(language))
 
 
 @lru_cache(maxsize=1024)  # Babel's skeleton matching costs ~1 ms a call; the same dates recur
@@ -91,5 +96,5 @@ def date_range(start: dt.date, end: dt.date | None, language: str) -> str:
     """A day or a range of days: '19.–21. maj 2025', 'May 19 – 21, 2025'."""
     locale = _locale(language)
     if end is None or end == start:
-        return format_skeleton("yMMMMd", start, locale=locale)
-    return format_interval(start, end, "yMMMMd", locale=locale)
+        return format_skeleton(DAY, start, locale=locale)
+    return format_interval(start, end, DAY, locale=locale)
