@@ -1,4 +1,4 @@
-"""The preview's mechanics that need no rendering: CID rewriting, watching, events, binding."""
+"""The preview's mechanics that need no rendering: CID rewriting, watching, events."""
 
 from __future__ import annotations
 
@@ -40,22 +40,24 @@ def test_sample_values_cover_every_placeholder():
     assert values["unsubscribe_url"] == "#preview"
 
 
+def _mkdirs(root, *names):
+    """Create the folders ``names`` under ``root``; return their paths."""
+    paths = [root / name for name in names]
+    for path in paths:
+        path.mkdir(parents=True)
+    return paths
+
+
 def test_watch_roots_merge_nested_folders_and_use_file_parents(tmp_path):
     news = tmp_path / "newsletters"
-    issue = news / "2026-04"
-    templates = tmp_path / "templates"
-    for d in (issue, templates):
-        d.mkdir(parents=True)
+    issue, templates = _mkdirs(tmp_path, "newsletters/2026-04", "templates")
     roots = watch_roots([issue, templates, tmp_path / "missing"], [news / "brand.yaml"])
     assert sorted(roots) == sorted([news.resolve(), templates.resolve()])
 
 
 def test_source_filter_keeps_issue_brand_and_templates_only(tmp_path):
     news = tmp_path / "newsletters"
-    issue = news / "2026-04"
-    other = news / "2026-05"
-    for d in (issue, other):
-        d.mkdir(parents=True)
+    issue, other = _mkdirs(news, "2026-04", "2026-05")
     keep = SourceFilter([issue], [news / "brand.yaml"])
     assert keep(Change.modified, str(issue / "sl.yaml"))
     assert keep(Change.added, str(issue / "images" / "a.jpg"))
