@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from web_helpers import Clock, Site, site_settings
+from web.web_helpers import Clock, Site, site_settings
 
 from leadex_mail.store.db import open_store
 from leadex_mail.web.app import create_app

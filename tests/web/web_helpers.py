@@ -1,7 +1,7 @@
 """Helpers of the web tests: the running site, its clock, forms and links in mail.
 
-Imported by name (``from web_helpers import ...``): pytest puts this folder on
-``sys.path`` because it has no ``__init__.py``.
+Imported as ``web.web_helpers``: ``tests/web`` is a package, so pytest puts
+``tests/`` on ``sys.path`` (as for ``python -m pytest`` and plain ``pytest``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import sys
 import time
 
 from click.testing import CliRunner
-from web_helpers import REPO, SECRET, http
+from web.web_helpers import REPO, SECRET, http
 
 from leadex_mail.cli import main
 from leadex_mail.content.loader import load_issue

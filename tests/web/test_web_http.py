@@ -13,7 +13,7 @@ from leadex_mail import links
 from leadex_mail.errors import NotFound
 from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import add_subscriber, forget, get_subscriber, get_subscriber_by_id
-from web_helpers import http, csrf_from, link_in, sign_up
+from web.web_helpers import http, csrf_from, link_in, sign_up
 
 PAGES = ["/subscribe", "/subscribe?lang=en", "/archive/", "/unsubscribe", "/no-such-page", "/healthz", "/static/web.css"]
 
@@ -224,7 +224,7 @@ def test_visitor_address_comes_from_the_trusted_local_proxy(site) -> None:
 def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
     from dataclasses import replace
 
-    from web_helpers import site_settings
+    from web.web_helpers import site_settings
 
     from leadex_mail.store.db import open_store
     from leadex_mail.web.app import create_app

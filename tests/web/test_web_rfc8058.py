@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from web_helpers import http
+from web.web_helpers import http
 
 from leadex_mail import links
 from leadex_mail.store.models import Event

@@ -10,7 +10,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
-from web_helpers import link_in
+from web.web_helpers import link_in
 
 from leadex_mail import links
 from leadex_mail.content.loader import load_issue

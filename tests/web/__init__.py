@@ -1,0 +1,1 @@
+"""Tests of the subscriber-facing web app (a package, so its modules never shadow other areas' ``conftest``)."""
