@@ -240,3 +240,20 @@ def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-lx_csrf=") and "Secure" in cookie and "Path=/" in cookie and "HttpOnly" in cookie
     assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_unsubscribed_person_can_come_back_by_confirming_again(site) -> None:
+    sub = add_subscriber(site.store, "back@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
+    http().post(links.unsubscribe_url(site.settings, int(sub.id), 0), data={"List-Unsubscribe": "One-Click"})
+    assert get_subscriber(site.store, "back@example.org").status == "unsubscribed"
+    with site.client() as client:
+        sign_up(client, "back@example.org", language="en")
+    [mail] = site.mails_to("back@example.org")
+    assert mail.message()["Subject"] == "Confirm your subscription to the LeadEx newsletter"
+    assert get_subscriber(site.store, "back@example.org").status == "unsubscribed"  # not before confirming
+    url = link_in(mail, "confirm")
+    with site.client() as browser:
+        page = browser.get(url)
+        browser.post(url, data={"csrf": csrf_from(page.text)})
+    back = get_subscriber(site.store, "back@example.org")
+    assert (back.status, back.language) == ("active", "en")

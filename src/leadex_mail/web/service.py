@@ -173,9 +173,9 @@ def request_signup(store: Store, settings: Settings, form: SignupForm, offered: 
         return None
 
 
-def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime) -> tuple[str, str, str]:
-    """``(to, subject, text)`` of the double opt-in mail; no newsletter content in it."""
-    cat = catalog(subscriber.language)
+def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime, language: str | None = None) -> tuple[str, str, str]:
+    """``(to, subject, text)`` of the double opt-in mail in ``language``; no newsletter content in it."""
+    cat = catalog(language or subscriber.language)
     expires = now + timedelta(days=settings.confirm_expiry_days)
     url = links.confirm_url(settings, int(subscriber.id or 0), expires)
     days = settings.confirm_expiry_days
@@ -230,11 +230,11 @@ class Mailer:
         self._last_sent[subscriber_id] = now
         return False
 
-    def send_confirmation(self, subscriber: Subscriber, now: datetime) -> bool:
-        """Build and send the confirmation mail; False (and a log line) when not sent."""
+    def send_confirmation(self, subscriber: Subscriber, now: datetime, language: str | None = None) -> bool:
+        """Build and send the confirmation mail (in the language asked for on the form); False when not sent."""
         from leadex_mail.delivery.message import build_transactional, sender_address
 
-        to, subject, text = confirmation_mail(self.settings, subscriber, now)
+        to, subject, text = confirmation_mail(self.settings, subscriber, now, language)
         with self._lock:
             if self._too_soon(int(subscriber.id or 0), now):
                 log.info("confirmation to subscriber %s not repeated within %s", subscriber.id, self.resend_after)

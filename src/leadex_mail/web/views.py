@@ -211,7 +211,8 @@ async def subscribe_submit(request: Request) -> Response:
     response = _message(request, lang, "check_inbox_title", "check_inbox_text", values={"days": web.settings.confirm_expiry_days})
     if subscriber is not None:
         # Sent after the answer, so the answer takes as long for a known address as for a new one.
-        response.background = BackgroundTask(web.mailer.send_confirmation, subscriber, web.clock())
+        # The form's language: an address that unsubscribed earlier keeps its old one until it confirms.
+        response.background = BackgroundTask(web.mailer.send_confirmation, subscriber, web.clock(), form.language or lang)
     return response
 
 
