@@ -11,6 +11,7 @@ go to the driver's ``executemany`` directly.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, bindparam, insert
@@ -40,16 +41,21 @@ def bulk_insert(
     procs = {name: None if name in encoded else _processor(table, name, conn) for name in columns}
     fixed = {name: _apply(procs[name], value) for name, value in constants.items()}
     names = list(compiled.positiontup or []) if compiled.positional else columns
-    # One getter per parameter, in the driver's order: a constant, a plain
-    # value, or a value through its column's processor (e.g. JSON).
-    getters = [_getter(name, fixed, procs[name]) for name in names]
-    for start in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows[start : start + CHUNK_ROWS]
+    if compiled.positional and names == columns and not any(procs[name] for name in per_row):
+        # The common case (SQLite, values ready): C-level itemgetter plus the constants.
+        pick = itemgetter(*per_row)
+        tail = tuple(fixed[name] for name in constants)
+        make: Callable[[Mapping[str, Any]], Any] = (lambda row: (pick(row),) + tail) if len(per_row) == 1 else (lambda row: pick(row) + tail)
+    else:
+        # One getter per parameter, in the driver's order: a constant, a plain
+        # value, or a value through its column's processor (e.g. JSON).
+        getters = [_getter(name, fixed, procs[name]) for name in names]
         if compiled.positional:
-            batch: list[Any] = [tuple([get(row) for get in getters]) for row in chunk]
+            make = lambda row: tuple([get(row) for get in getters])  # noqa: E731
         else:
-            batch = [{name: get(row) for name, get in zip(names, getters)} for row in chunk]
-        conn.exec_driver_sql(compiled.string, batch)
+            make = lambda row: {name: get(row) for name, get in zip(names, getters)}  # noqa: E731
+    for start in range(0, len(rows), CHUNK_ROWS):
+        conn.exec_driver_sql(compiled.string, [make(row) for row in rows[start : start + CHUNK_ROWS]])
 
 
 def _getter(name: str, fixed: dict[str, Any], proc: Callable[[Any], Any] | None) -> Callable[[Mapping[str, Any]], Any]:
