@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
+from conftest import email_of
+
 from leadex_mail.delivery import queue
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.models import Delivery, Subscriber
@@ -163,3 +165,34 @@ def test_concurrent_claims_from_threads_are_disjoint(store, people) -> None:
         t.join()
     claimed = [d for v in got.values() for d in v]
     assert len(claimed) == 300 and len(set(claimed)) == 300
+
+
+def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> None:
+    from leadex_mail.store.lists import create_list, get_list
+    from leadex_mail.store.subscribers import add_subscriber, eligible_subscribers, forget, mark_bounced, unsubscribe
+
+    ids = people(12, start=200)
+    create_list(store, "partners")
+    add_subscriber(store, "pending@example.org", language="en", lists=("newsletter",), status="pending")
+    add_subscriber(store, "other-list@example.org", language="en", lists=("partners",))
+    add_subscriber(store, "german@example.org", language="de", lists=("newsletter",))
+    unsubscribe(store, ids[0], source="web")
+    unsubscribe(store, ids[1], source="web", list_id=get_list(store, "newsletter").id)
+    mark_bounced(store, ids[2], reply="550 5.1.1 unknown", hard=True)
+    forget(store, email_of(203))
+    campaign = queue.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
+    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 9
+    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 0  # resuming adds nothing
+    rows = deliveries(store, campaign.id)
+    expected = {r.id: r.language for r in eligible_subscribers(store, "newsletter")}
+    assert set(rows) == set(expected)
+    german = next(r.id for r in eligible_subscribers(store, "newsletter") if r.language == "de")
+    assert rows[german].language == "sl"  # no German edition: the default one
+    assert all(rows[sid].language == lang for sid, lang in expected.items() if lang != "de")
+    # The plan's count agrees, and shrinks as deliveries finish.
+    list_id = get_list(store, "newsletter").id
+    assert sum(queue.todo_by_language(store, list_id, campaign.id).values()) == 9
+    batch = queue.claim(store, campaign.id, "w", 2, T0, LEASE)
+    for c in batch:
+        queue.mark_sent(store, c.delivery_id, reply="250", message_id="<m@x>", now=T0)
+    assert queue.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, case, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select as orm_select
 
@@ -37,7 +37,8 @@ from leadex_mail.delivery.leases import (  # noqa: F401 (re-exported: the queue'
 )
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, utcnow
+from leadex_mail.store.lists import get_list
+from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
 
 _D = Delivery.__table__
 _C = Campaign.__table__
@@ -46,14 +47,6 @@ _ACTIVE = ("queued", "sending", "retry_wait")
 
 
 # --- campaigns -------------------------------------------------------------
-
-
-def _list_id(store: Store, list_name: str) -> int:
-    with store.begin(write=False) as conn:
-        row = conn.execute(select(MailingList.__table__.c.id).where(MailingList.__table__.c.name == list_name)).first()
-    if row is None:
-        raise NotFound(f"there is no list {list_name!r}", hint=f"create it with `leadex-mail lists create {list_name}` or check `leadex-mail lists list`")
-    return int(row[0])
 
 
 def find_campaign(store: Store, issue_slug: str, list_name: str | None = None) -> Campaign:
@@ -88,7 +81,7 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
     changed is refused once any of its deliveries was sent: recipients would
     get different versions of one campaign.
     """
-    list_id = _list_id(store, list_name)
+    list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
     now = now or utcnow()
     with writing(store) as conn:
         row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id)).first()
@@ -149,37 +142,83 @@ def set_status(store: Store, campaign_id: int, status: str, reason: str | None =
 # --- queueing ------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(conn: Connection, campaign_id: int):  # noqa: ANN202 (dialect-specific Insert)
-    """``INSERT ... ON CONFLICT DO NOTHING`` of queued rows; each row supplies only subscriber_id and language.
-
-    The constant columns are part of the statement, and the timestamps are the
-    database's own clock (``CURRENT_TIMESTAMP``), so no per-row value needs
-    converting: converting datetimes was most of the cost of queueing 100 000.
-    """
+def _dialect_insert(conn: Connection):  # noqa: ANN202 (dialect-specific Insert)
+    """The INSERT construct that knows ``ON CONFLICT DO NOTHING`` (SQLite, PostgreSQL)."""
     name = conn.dialect.name
     if name == "sqlite":
-        base = sqlite.insert(_D)
-    elif name == "postgresql":
-        base = postgresql.insert(_D)
-    else:
-        raise CampaignError(f"queueing is not implemented for the {name} database", hint="use SQLite or PostgreSQL")
-    stamp = func.current_timestamp()
-    return base.values(campaign_id=campaign_id, state="queued", attempts=0, uncertain=False, created_at=stamp, updated_at=stamp).on_conflict_do_nothing(
-        index_elements=["campaign_id", "subscriber_id"]
+        return sqlite.insert(_D)
+    if name == "postgresql":
+        return postgresql.insert(_D)
+    raise CampaignError(f"queueing is not implemented for the {name} database", hint="use SQLite or PostgreSQL")
+
+
+_QUEUED = {"state": "queued", "attempts": 0, "uncertain": False}
+_CONFLICT = ["campaign_id", "subscriber_id"]
+
+
+def eligible_select(list_id: int) -> Select:
+    """(subscriber id, language) of everyone who may be mailed on the list, as SQL.
+
+    The store's rule (``store.queries.eligible_subscribers``): active, with an
+    active subscription to the list. Suppressed addresses need no check here:
+    the store never keeps a suppressed address active. A test compares both.
+    """
+    s, sub = Subscriber.__table__, Subscription.__table__
+    return (
+        select(s.c.id, s.c.language)
+        .join(sub, sub.c.subscriber_id == s.c.id)
+        .where(sub.c.list_id == list_id, sub.c.status == "active", s.c.status == "active")
     )
+
+
+def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], default_language: str) -> int:
+    """Queue one delivery per eligible subscriber of the campaign's list in one statement; return how many were new.
+
+    Each gets their own language's edition when the issue has it, else
+    ``default_language``. ``INSERT ... SELECT`` keeps 100 000 rows inside the
+    database (no Python objects per row), and the unique key makes repeating
+    it on every resume harmless.
+    """
+    eligible = eligible_select(campaign.list_id).subquery()
+    edition = case((eligible.c.language.in_(sorted(editions)), eligible.c.language), else_=literal(default_language))
+    stamp = func.current_timestamp()
+    rows = select(literal(campaign.id), eligible.c.id, edition, literal("queued"), literal(0), literal(False), stamp, stamp).where(true())
+    columns = ["campaign_id", "subscriber_id", "language", "state", "attempts", "uncertain", "created_at", "updated_at"]
+    with writing(store) as conn:
+        stmt = _dialect_insert(conn).from_select(columns, rows).on_conflict_do_nothing(index_elements=_CONFLICT)
+        return conn.execute(stmt).rowcount
+
+
+def todo_by_language(store: Store, list_id: int, campaign_id: int | None) -> dict[str, int]:
+    """Eligible subscribers (by their own language) whose delivery of the campaign is not over.
+
+    Counted in the database, for the confirmation prompt: no list of 100 000
+    people is loaded just to say how many there are.
+    """
+    eligible = eligible_select(list_id).subquery()
+    done = (
+        select(_D.c.subscriber_id)
+        .where(_D.c.campaign_id == (campaign_id or 0), _D.c.state.in_(("sent", "failed", "skipped")), _D.c.subscriber_id.is_not(None))
+        .scalar_subquery()
+    )
+    query = select(eligible.c.language, func.count()).where(eligible.c.id.not_in(done)).group_by(eligible.c.language)
+    with store.begin(write=False) as conn:
+        return {language: n for language, n in conn.execute(query)}
 
 
 def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[int, str]], language_for: Mapping[str, str] | None = None) -> int:
     """Queue one delivery per ``(subscriber_id, language)``; return how many were new.
 
-    ``language_for`` maps a subscriber's language to the edition they get
-    (missing: the language as is). Already queued subscribers are left alone
-    (the unique key), so this is safe to repeat on every resume.
+    The explicit-list form of ``queue_eligible``: ``language_for`` maps a
+    subscriber's language to the edition they get (missing: as is). Rows
+    carry only subscriber_id and language; the constant columns and the
+    database's own clock are part of the statement.
     """
     mapping = language_for or {}
     added = 0
     with writing(store) as conn:
-        stmt = _insert_ignoring_duplicates(conn, campaign.id)  # type: ignore[arg-type]
+        stamp = func.current_timestamp()
+        stmt = _dialect_insert(conn).values(campaign_id=campaign.id, created_at=stamp, updated_at=stamp, **_QUEUED).on_conflict_do_nothing(index_elements=_CONFLICT)
         chunk: list[dict] = []
         for subscriber_id, language in eligible:
             chunk.append({"subscriber_id": subscriber_id, "language": mapping.get(language, language)})

@@ -28,6 +28,7 @@ from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign, utcnow
+from leadex_mail.store.lists import get_list
 from leadex_mail.store.subscribers import eligible_subscribers
 
 
@@ -113,21 +114,19 @@ def plan_campaign(
 ) -> CampaignPlan:
     """Say what ``send_campaign`` would do, without writing anything."""
     _check_language(issue, language)
-    eligible = _eligible(store, issue, list_name, language)
-    per_language: dict[str, int] = {}
-    already, status = 0, None
+    list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
+    already, status, campaign_id = 0, None, None
     try:
         campaign = queue.find_campaign(store, issue.slug, list_name)
-    except NotFound:
-        campaign = None
-    done_ids: set[int] = set()
-    if campaign is not None:
-        status = campaign.status
-        done_ids = queue.finished_subscribers(store, campaign.id)  # type: ignore[arg-type]
+        status, campaign_id = campaign.status, campaign.id
         already = queue.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
-    for sid, edition, _email, _name in eligible:
-        if sid not in done_ids:
-            per_language[edition] = per_language.get(edition, 0) + 1
+    except NotFound:
+        pass
+    per_language: dict[str, int] = {}
+    for own, n in queue.todo_by_language(store, list_id, campaign_id).items():
+        edition = edition_language(issue, own)
+        if language is None or edition == language:
+            per_language[edition] = per_language.get(edition, 0) + n
     return CampaignPlan(
         issue.slug, list_name, dict(sorted(per_language.items())), already,
         describe_transport(settings, outbox_subdir(issue.slug, list_name)),
@@ -174,19 +173,17 @@ def send_campaign(
     workers = concurrency or settings.send_concurrency
     if workers < 1:
         raise CampaignError("concurrency must be at least 1", hint="e.g. --concurrency 2")
-    # Everyone is queued; ``language`` only narrows what this run sends, so the
-    # campaign stays "running" until the other editions went out too.
-    eligible = _eligible(store, issue, list_name, None)
     rendered = {lang: render_edition(issue, lang, settings) for lang in sorted(issue.editions)}
     hashes = {lang: r.content_hash for lang, r in rendered.items()}
     if dry_run:
-        chosen = [e for e in eligible if language is None or e[1] == language]
-        return _dry_run(store, issue, settings, list_name, rendered, chosen, limit)
+        return _dry_run(store, issue, settings, list_name, rendered, _eligible(store, issue, list_name, language), limit)
     if resume:
         queue.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
     default = rendered[issue.default_language]
     campaign = queue.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now())
-    queue.queue_deliveries(store, campaign, ((sid, lang) for sid, lang, _e, _n in eligible))
+    # Everyone is queued; ``language`` only narrows what this run sends, so the
+    # campaign stays "running" until the other editions went out too.
+    queue.queue_eligible(store, campaign, issue.editions, issue.default_language)
     if campaign.status == "paused":
         queue.set_status(store, campaign.id, "running", now=now())  # type: ignore[arg-type]
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign.id) for lang, r in rendered.items()}  # type: ignore[arg-type]
