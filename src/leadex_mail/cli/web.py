@@ -23,14 +23,19 @@ def register(main: click.Group) -> None:
     default=None,
     help="Proxies whose X-Forwarded-For/-Proto are trusted (default: 127.0.0.1, or $FORWARDED_ALLOW_IPS).",
 )
-@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request (the proxy usually does).")
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log every request (its URLs carry personal link tokens; the proxy usually logs anyway).")
 def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, access_log: bool) -> None:
     """Serve the subscriber pages: subscribe, confirm, unsubscribe (RFC 8058), preferences, archive.
 
     Links in mail point at the public URL (LEADEX_PUBLIC_URL); put a
     reverse proxy with HTTPS in front and let it forward to this address.
     """
+    import logging
+
     from leadex_mail.web.server import serve as run
+
+    # Sign-ups not recorded and confirmation mails not sent are logged, not shown to visitors.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     def ready(url: str) -> None:
         click.echo(f"leadex-mail web on {url}  (public URL: {settings.public_url or 'not set'}; Ctrl-C to stop)")
