@@ -66,9 +66,11 @@ def test_serve_command_listens_and_stops(tmp_path) -> None:
         [sys.executable, "-m", "leadex_mail", "serve", "--port", "0"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        line = proc.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+", line)
-        assert url, line
+        seen = [proc.stdout.readline() for _ in range(1)]
+        while not re.search(r"http://127\.0\.0\.1:\d+", seen[-1]) and seen[-1] and len(seen) < 50:
+            seen.append(proc.stdout.readline())
+        url = re.search(r"http://127\.0\.0\.1:\d+", seen[-1])
+        assert url, seen
         with http() as client:
             for _ in range(100):
                 try:

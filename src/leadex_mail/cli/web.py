@@ -35,7 +35,8 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, a
     from leadex_mail.web.server import serve as run
 
     # Sign-ups not recorded and confirmation mails not sent are logged, not shown to visitors.
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("leadex_mail.web").setLevel(logging.INFO)
 
     def ready(url: str) -> None:
         click.echo(f"leadex-mail web on {url}  (public URL: {settings.public_url or 'not set'}; Ctrl-C to stop)")
