@@ -257,3 +257,18 @@ def test_unsubscribed_person_can_come_back_by_confirming_again(site) -> None:
         browser.post(url, data={"csrf": csrf_from(page.text)})
     back = get_subscriber(site.store, "back@example.org")
     assert (back.status, back.language) == ("active", "en")
+
+
+def test_personal_pages_refuse_forged_links_and_unknown_campaigns(site) -> None:
+    sub = add_subscriber(site.store, "links@example.org", lists=("newsletter",), status="active", source="cli")
+    key_of_another_site = b"another-site-key"
+    from leadex_mail.tokens import sign
+
+    with http() as client:
+        for purpose in ("preferences", "view", "confirm", "unsubscribe"):
+            forged = sign(purpose, {"s": int(sub.id), "c": 1, "l": "sl"}, key_of_another_site)
+            assert client.get(f"{site.url}/{purpose}/{forged}").status_code == 400, purpose
+        unknown_campaign = links.view_url(site.settings, int(sub.id), 999, "sl")
+        assert client.get(unknown_campaign).status_code == 404
+        swapped = links.preferences_url(site.settings, int(sub.id)).replace("/preferences/", "/view/")
+        assert client.get(swapped).status_code == 400  # a token is only good for its own purpose
