@@ -52,8 +52,6 @@ class Progress:
     elapsed: float
 
 
-
-
 def backoff_delay(attempt: int, base: float, rng: random.Random) -> float:
     """Seconds before retry number ``attempt`` (1, 2, ...): exponential, with jitter.
 
@@ -62,8 +60,6 @@ def backoff_delay(attempt: int, base: float, rng: random.Random) -> float:
     """
     delay = base * (2 ** max(0, attempt - 1))
     return delay / 2 + rng.random() * delay / 2
-
-
 
 
 @dataclass(frozen=True)
@@ -118,6 +114,8 @@ class CampaignRun:
         queue.expire_dead_leases(self.store, self.campaign_id, self.now())
         left = queue.unfinished(queue.state_counts(self.store, self.campaign_id))
         self.total = min(left, self.quota) if self.quota is not None else left
+        # A small campaign is still spread over every connection.
+        self.batch = max(1, min(self.batch, -(-self.total // self.workers)))
         threads = [threading.Thread(target=self._worker, args=(f"{self.owner_prefix}/{i}",), name=f"send-{i}", daemon=True) for i in range(self.workers)]
         for t in threads:
             t.start()
