@@ -4,8 +4,10 @@
     render_issue(issue, settings)             -> {language: RenderedEdition}
     check_issue(issue, settings)              -> [Problem]   (lint + render checks)
 
-Jinja2 templates (``templates/email``) -> MJML -> mjml-python -> HTML ->
-targeted CSS inlining (css-inline); the text part has its own template.
+Jinja2 templates (``templates/email``) -> MJML -> mjml-python -> HTML, with
+the rich-text fragments styled by css-inline before MJML (targeted inlining:
+MJML's own styles, media queries and Outlook comments are never re-parsed).
+The text part has its own template.
 """
 
 from __future__ import annotations

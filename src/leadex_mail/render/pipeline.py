@@ -1,4 +1,4 @@
-"""Compile an edition: Jinja2 -> MJML -> HTML -> targeted CSS inlining, plus the text part.
+"""Compile an edition: Jinja2 -> MJML -> HTML (rich text styled by css-inline first), plus the text part.
 
 An edition is compiled once per content: the result is cached in memory by
 its ``content_hash`` (edition + brand + templates + settings that change
