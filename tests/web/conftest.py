@@ -5,15 +5,15 @@ a SQLite store in tmp_path, confirmation mail through SMTP to the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from web.web_helpers import Clock, Site, site_settings
 
 from leadex_mail.store.db import open_store
 from leadex_mail.web.app import create_app
 from leadex_mail.web.server import bind, make_server
+from web.web_helpers import Clock, Site, site_settings
 
 
 @pytest.fixture

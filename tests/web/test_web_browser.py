@@ -10,12 +10,12 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
-from web.web_helpers import link_in
 
 from leadex_mail import links
 from leadex_mail.content.loader import load_issue
 from leadex_mail.delivery.runner import send_campaign
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber
+from web.web_helpers import link_in
 
 pytestmark = pytest.mark.browser
 

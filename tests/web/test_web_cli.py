@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 
+import httpx
 from click.testing import CliRunner
-from web.web_helpers import REPO, SECRET, http
 
 from leadex_mail.cli import main
 from leadex_mail.content.loader import load_issue
 from leadex_mail.delivery.runner import send_campaign
 from leadex_mail.store.subscribers import add_subscriber
+from web.web_helpers import REPO, SECRET, http
 
 ISSUE = "2026-04-leadex-01"
 
@@ -76,7 +77,7 @@ def test_serve_command_listens_and_stops(tmp_path) -> None:
                 try:
                     response = client.get(url.group(0) + "/healthz")
                     break
-                except Exception:
+                except httpx.TransportError:  # not listening yet
                     time.sleep(0.1)
             assert response.status_code == 200 and response.text == "ok"
             assert client.get(url.group(0) + "/subscribe").status_code == 200

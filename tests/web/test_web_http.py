@@ -12,8 +12,13 @@ from sqlmodel import select
 from leadex_mail import links
 from leadex_mail.errors import NotFound
 from leadex_mail.store.models import Event
-from leadex_mail.store.subscribers import add_subscriber, forget, get_subscriber, get_subscriber_by_id
-from web.web_helpers import http, csrf_from, link_in, sign_up
+from leadex_mail.store.subscribers import (
+    add_subscriber,
+    forget,
+    get_subscriber,
+    get_subscriber_by_id,
+)
+from web.web_helpers import csrf_from, http, link_in, sign_up
 
 PAGES = ["/subscribe", "/subscribe?lang=en", "/archive/", "/unsubscribe", "/no-such-page", "/healthz", "/static/web.css"]
 
@@ -57,7 +62,6 @@ def _answer(response: httpx.Response) -> tuple[int, str, dict[str, str]]:
 def test_same_answer_for_new_known_and_erased_addresses(site) -> None:
     add_subscriber(site.store, "known@example.org", lists=("newsletter",), status="active", source="cli")
     add_subscriber(site.store, "erased@example.org", lists=("newsletter",), status="active", source="cli")
-    from leadex_mail.store.subscribers import forget
 
     forget(site.store, "erased@example.org")
     answers = []
@@ -224,10 +228,9 @@ def test_visitor_address_comes_from_the_trusted_local_proxy(site) -> None:
 def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
     from dataclasses import replace
 
-    from web.web_helpers import site_settings
-
     from leadex_mail.store.db import open_store
     from leadex_mail.web.app import create_app
+    from web.web_helpers import site_settings
 
     settings = replace(site_settings(tmp_path, 1, 1), public_url="https://news.example.org")
     async def fetch(app) -> httpx.Response:

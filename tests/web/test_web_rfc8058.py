@@ -11,12 +11,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from web.web_helpers import http
-
 from leadex_mail import links
 from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber_by_id
 from leadex_mail.tokens import sign
+from web.web_helpers import http
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 

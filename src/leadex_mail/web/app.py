@@ -10,10 +10,10 @@ framing; request bodies over 64 KB get 413. Handlers live in ``views.py``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,7 +31,11 @@ from leadex_mail.web import views
 from leadex_mail.web.archive import Archive
 from leadex_mail.web.i18n import negotiate
 from leadex_mail.web.pages import render_page, static_dir
-from leadex_mail.web.security import MAX_BODY_BYTES, RateLimiter, SecurityHeadersMiddleware
+from leadex_mail.web.security import (
+    MAX_BODY_BYTES,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+)
 from leadex_mail.web.service import Mailer
 
 Clock = Callable[[], datetime]
@@ -42,7 +46,7 @@ SUBSCRIBE_LIMIT = (20, 3600.0)
 
 def utcnow() -> datetime:
     """The current time, UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass

@@ -12,10 +12,10 @@ a personal link), an explicit ``?lang=`` choice, the browser's
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Mapping
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 FALLBACK = "en"
@@ -37,13 +37,13 @@ class Catalog:
         return text.format(**values) if values else text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(language: str) -> dict[str, str]:
     path = CATALOG_DIR / f"{language}.toml"
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def languages() -> tuple[str, ...]:
     """Codes of every language with a catalog, sorted."""
     return tuple(sorted(p.stem for p in CATALOG_DIR.glob("*.toml")))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

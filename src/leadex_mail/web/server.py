@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import uvicorn
 from starlette.applications import Starlette

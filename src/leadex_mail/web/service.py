@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ContextManager
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, exists, select
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 _SQLITE_WRITES = threading.Lock()
 
 # Before any real expiry: a signature check that ignores the expiry.
-_EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_NAME = 200
 
 
@@ -90,7 +91,7 @@ class PreferencesView:
     lists: list[ListChoice] = field(default_factory=list)
 
 
-def writing(store: Store) -> ContextManager[object]:
+def writing(store: Store) -> AbstractContextManager[object]:
     """Hold this while the web writes to a SQLite store (no-op for other databases)."""
     return _SQLITE_WRITES if store.is_sqlite else nullcontext()
 

@@ -16,8 +16,14 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 
 from leadex_mail import links
 from leadex_mail.errors import ContentError, NotFound
@@ -26,7 +32,13 @@ from leadex_mail.web import service
 from leadex_mail.web.archive import WebEdition, campaign_slug
 from leadex_mail.web.i18n import catalog, negotiate
 from leadex_mail.web.pages import language_choices, render_page
-from leadex_mail.web.security import CSRF_FIELD, EDITION_CSP, csrf_token, csrf_valid, new_nonce
+from leadex_mail.web.security import (
+    CSRF_FIELD,
+    EDITION_CSP,
+    csrf_token,
+    csrf_valid,
+    new_nonce,
+)
 from leadex_mail.web.service import ExpiredLink, InvalidLink, SignupForm, Visitor
 
 if TYPE_CHECKING:
@@ -115,9 +127,7 @@ async def _form(request: Request) -> FormData:
             body = (await request.body()).decode("utf-8", "replace")
             return FormData(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS))
         return await request.form(max_files=0, max_fields=MAX_FIELDS)
-    except HTTPException:
-        raise
-    except Exception:
+    except (MultiPartException, ValueError):  # malformed multipart, too many fields
         raise HTTPException(400) from None
 
 
