@@ -118,3 +118,13 @@ def test_button_on_the_page_unsubscribes_too(site) -> None:
     assert _status(site, sid) == "unsubscribed"
     [event] = _events(site, sid, "unsubscribed")
     assert event.source == "web"
+
+
+def test_uploads_and_oversized_forms_are_refused(site) -> None:
+    sid = _active(site, "upload@example.org")
+    url = links.unsubscribe_url(site.settings, sid, 7)
+    assert _post(url, files={"List-Unsubscribe": (None, "One-Click"), "x": ("a.txt", b"hello")}).status_code == 400
+    assert _post(url, data={f"f{n}": "1" for n in range(60)}).status_code == 400
+    assert _status(site, sid) == "active"
+    # A body that is no form at all is still a POST to a genuine link: it unsubscribes, never crashes.
+    assert _post(url, content=b"--nope\r\n", headers={"content-type": "multipart/form-data; boundary=nope"}).status_code in (200, 400)
