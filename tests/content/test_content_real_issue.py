@@ -22,7 +22,8 @@ from leadex_mail.content.walk import images
 REPO = Path(__file__).resolve().parents[2]
 NEWSLETTERS = REPO / "newsletters"
 SLUG = "2026-04-leadex-01"
-SEED = Path("/work/shared/seeds/000_9b44aa4c8f9bdfd0.txt")
+# A copy of ../shared/seeds/000_9b44aa4c8f9bdfd0.txt: CI clones may sit anywhere.
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_000_leadex_novice_1.txt"
 PROJECT_PAGE = "https://www.interregeurope.eu/leadex"
 
 

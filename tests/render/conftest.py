@@ -16,7 +16,8 @@ from leadex_mail.render.images import clear_memory_cache
 REPO = Path(__file__).resolve().parents[2]
 SLUG = "2026-04-leadex-01"
 GOLDEN = Path(__file__).parent / "golden"
-SEED = next(Path("/work/shared/seeds").glob("000_*.txt"), None) or next((REPO / "tests" / "render").glob("seed_000.txt"))
+# A copy of ../shared/seeds/000_9b44aa4c8f9bdfd0.txt: CI clones may sit anywhere.
+SEED = REPO / "tests" / "fixtures" / "seed_000_leadex_novice_1.txt"
 
 
 @pytest.fixture(autouse=True)

@@ -111,3 +111,14 @@ def test_text_part_is_wrapped_underlined_and_lists_links(editions, lang):
     refs = set(re.findall(r"\[(\d+)\](?! http)", text))
     listed = set(re.findall(r"^\[(\d+)\] https?://", text, re.MULTILINE))
     assert refs and refs == listed
+
+
+
+def test_an_event_without_a_date_shows_no_date(issue, settings):
+    """The seed gives no date for the forum item: the text part shows none (and none is invented)."""
+    rendered = render_edition(issue, "sl", settings)
+    lines = rendered.text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("12. medregionalni forum"))
+    assert lines[at - 1].strip() == "", lines[at - 3 : at + 1]
+    dated = next(i for i, line in enumerate(lines) if line.startswith("6. mednarodna konferenca"))
+    assert lines[dated - 1] == "23. apr. 2026"

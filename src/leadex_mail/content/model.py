@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Markdown = Annotated[str, Field(description="Markdown text: **bold**, *italic*, [links](https://...), lists. No HTML.")]
 Url = Annotated[
@@ -113,12 +113,20 @@ class GoodPracticesSection(_Strict):
 class EventItem(_Strict):
     """One dated event."""
 
-    title: str
-    date: dt.date = Field(description="First day, YYYY-MM-DD.")
-    end_date: dt.date | None = Field(None, description="Last day for events of several days.")
+    title: str | None = Field(None, description="A short heading for the event; omit when the text says it all.")
+    date: dt.date | None = Field(None, description="First day, YYYY-MM-DD. Omit when the source gives no date: never guess one.")
+    end_date: dt.date | None = Field(None, description="Last day for events of several days (needs date).")
     body: Markdown
     more: Link | None = None
     image: Image | None = None
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> "EventItem":
+        if self.end_date is not None and self.date is None:
+            raise ValueError("an end_date needs a date (the first day) too")
+        if self.end_date is not None and self.date is not None and self.end_date < self.date:
+            raise ValueError(f"the event ends ({self.end_date}) before it starts ({self.date})")
+        return self
 
 
 class EventsSection(_Strict):

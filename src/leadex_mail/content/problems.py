@@ -123,6 +123,8 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         return smap.problem(path, f"{name!r} must be a whole number (got {_show(value)})")
     if kind in ("bool_type", "bool_parsing"):
         return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})")
+    if kind == "value_error":  # a model's own rule (e.g. an event's days); its words are already plain
+        return smap.problem(path, str(ctx.get("error", error["msg"])))
     return smap.problem(path, f"{name!r}: {error['msg']}")
 
 
