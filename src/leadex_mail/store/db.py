@@ -93,6 +93,19 @@ class Store:
         with self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def refresh_statistics(self, tables: tuple[str, ...]) -> None:
+        """Update the query planner's statistics after a bulk change (PostgreSQL).
+
+        Without it, PostgreSQL plans the first queries after a 100 000-row
+        import as if the tables were empty (a nested loop of sequential
+        scans: minutes instead of 0.1 s) until autovacuum catches up.
+        SQLite plans well from its indexes alone, so nothing is done there.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self._writer.begin() as conn:
+            conn.execute(text("ANALYZE " + ", ".join(conn.dialect.identifier_preparer.quote(t) for t in tables)))
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -137,9 +137,11 @@ def import_csv(
             if dry_run:
                 raise _DryRun
     except _DryRun:
-        pass
+        return report
     except SQLAlchemyError as exc:
         raise ImportFailed(f"the import failed and wrote nothing: {getattr(exc, 'orig', exc)}", hint="fix the cause and run it again") from None
+    if report.imported + report.updated:
+        store.refresh_statistics(("subscriber", "subscription", "event"))
     return report
 
 
