@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner, Result
 
 from leadex_mail.cli import main
-
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store, open_store
 

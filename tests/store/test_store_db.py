@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -47,23 +47,22 @@ def test_connection_settings_on_every_connection(store, sqlite_only):
 def test_session_commits_and_rolls_back(store):
     with store.session() as s:
         s.add(Subscriber(email="a@example.org"))
-    with pytest.raises(RuntimeError):
-        with store.session() as s:
-            s.add(Subscriber(email="b@example.org"))
-            s.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.session() as s:
+        s.add(Subscriber(email="b@example.org"))
+        s.flush()
+        raise RuntimeError("boom")
     with store.session(write=False) as s:
         assert [x.email for x in s.exec(select(Subscriber))] == ["a@example.org"]
 
 
 def test_times_come_back_utc_aware(store):
-    local = datetime(2026, 4, 1, 12, 0, tzinfo=timezone.utc).astimezone()
+    local = datetime(2026, 4, 1, 12, 0, tzinfo=UTC).astimezone()
     with store.session() as s:
         s.add(Subscriber(email="a@example.org", confirmed_at=local))
     with store.session() as s:
         sub = s.exec(select(Subscriber)).one()
-    assert sub.confirmed_at == local and sub.confirmed_at.tzinfo == timezone.utc
-    assert sub.created_at.tzinfo == timezone.utc
+    assert sub.confirmed_at == local and sub.confirmed_at.tzinfo == UTC
+    assert sub.created_at.tzinfo == UTC
 
 
 def test_suppression_key_is_random_per_store(tmp_path, sqlite_only):
@@ -106,7 +105,7 @@ def test_upgrade_from_first_release_keeps_data(tmp_path, sqlite_only):
     with store.session() as s:
         ana = s.exec(select(Subscriber)).one()
     assert (ana.email, ana.name, ana.attributes, ana.status) == ("ana@example.org", "Ana Novak", {"country": "SI"}, "active")
-    assert ana.created_at == datetime(2026, 4, 1, 10, 0, tzinfo=timezone.utc)
+    assert ana.created_at == datetime(2026, 4, 1, 10, 0, tzinfo=UTC)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM event WHERE kind='confirmed' AND subscriber_id=1")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM subscription")).scalar() == 1

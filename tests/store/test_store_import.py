@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import random
-import string
 import sqlite3
+import string
 
 import pytest
 
 from leadex_mail.errors import ImportFailed, NotFound
 from leadex_mail.store import importer, lists, subscribers
-from leadex_mail.store.validation import AddressNormaliser, InvalidValue, normalise_email
+from leadex_mail.store.validation import (
+    AddressNormaliser,
+    InvalidValue,
+    normalise_email,
+)
 
 
 def _csv(tmp_path, text, name="people.csv"):

@@ -31,7 +31,7 @@ def test_report_is_exact_and_dry_run_writes_nothing(csv_file, store, cli):
     expected = _expected(csv_file)
     dry = cli("subscribers", "import", str(csv_file), "--dry-run")
     if dry.exit_code == 0:
-        body, _, tail = expected.rpartition("exit 0\n")
+        body, _, _exit = expected.rpartition("exit 0\n")
         assert dry.output == body + "dry run: nothing was written\n"
     else:
         assert f"{dry.output}exit {dry.exit_code}\n" == expected

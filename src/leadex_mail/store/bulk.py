@@ -11,8 +11,9 @@ go to the driver's ``executemany`` directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
 
@@ -51,9 +52,9 @@ def bulk_insert(
         # value, or a value through its column's processor (e.g. JSON).
         getters = [_getter(name, fixed, procs[name]) for name in names]
         if compiled.positional:
-            make = lambda row: tuple([get(row) for get in getters])  # noqa: E731
+            make = lambda row: tuple([get(row) for get in getters])
         else:
-            make = lambda row: {name: get(row) for name, get in zip(names, getters)}  # noqa: E731
+            make = lambda row: {name: get(row) for name, get in zip(names, getters)}
     for start in range(0, len(rows), CHUNK_ROWS):
         conn.exec_driver_sql(compiled.string, [make(row) for row in rows[start : start + CHUNK_ROWS]])
 

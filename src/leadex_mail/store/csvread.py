@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from leadex_mail.errors import ImportFailed
 

@@ -16,10 +16,11 @@ in between.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 from alembic import command
 from alembic.config import Config
@@ -110,7 +111,7 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,13 +233,12 @@ def upgrade(store: Store) -> tuple[str, ...]:
     the others wait, then find nothing left to do.
     """
     script = _script()
-    with _wrap_db_errors(store), store._writer.connect() as conn:
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
-            pending = _pending(script, _current_revision(conn))
-            if pending:
-                command.upgrade(_alembic_config(conn), "head")
+    with _wrap_db_errors(store), store._writer.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+        pending = _pending(script, _current_revision(conn))
+        if pending:
+            command.upgrade(_alembic_config(conn), "head")
     return pending
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
@@ -25,7 +26,16 @@ from sqlmodel import Session
 from leadex_mail.errors import NotFound
 from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
-from leadex_mail.store.models import Campaign, Delivery, Event, MailingList, Subscriber, Subscription, TestSend, utcnow
+from leadex_mail.store.models import (
+    Campaign,
+    Delivery,
+    Event,
+    MailingList,
+    Subscriber,
+    Subscription,
+    TestSend,
+    utcnow,
+)
 from leadex_mail.store.suppression import suppress, suppression_key
 from leadex_mail.store.validation import normalise_email
 

@@ -28,9 +28,29 @@ from leadex_mail.errors import ImportFailed
 from leadex_mail.store.bulk import bulk_insert
 from leadex_mail.store.csvread import MAIN_FIELDS, Table, read_table
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import BLOCKING_STATUSES, Event, MailingList, Subscriber, Subscription, Suppression, utcnow
-from leadex_mail.store.suppression import address_hash, suppressed_hashes, suppression_key
-from leadex_mail.store.validation import MAX_FIELD, AddressNormaliser, InvalidValue, clean_attributes, clean_language, clean_text, has_control
+from leadex_mail.store.models import (
+    BLOCKING_STATUSES,
+    Event,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+    utcnow,
+)
+from leadex_mail.store.suppression import (
+    address_hash,
+    suppressed_hashes,
+    suppression_key,
+)
+from leadex_mail.store.validation import (
+    MAX_FIELD,
+    AddressNormaliser,
+    InvalidValue,
+    clean_attributes,
+    clean_language,
+    clean_text,
+    has_control,
+)
 
 CHUNK = 500  # keys per IN (...) query; well under every database's parameter limit
 SLICE = 5000  # rows compared and written together

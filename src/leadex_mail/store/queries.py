@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from leadex_mail.errors import NotFound
 from leadex_mail.store.db import Store
 from leadex_mail.store.lists import ListInfo, list_infos
-from leadex_mail.store.models import Event, MailingList, Subscriber, Subscription, Suppression
+from leadex_mail.store.models import (
+    Event,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 from leadex_mail.store.validation import clean_language
 
 _SUB = Subscriber.__table__.c  # type: ignore[attr-defined]

@@ -29,10 +29,22 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
 from leadex_mail.store.gdpr import export_subscribers, forget, purge_pending  # noqa: F401  (re-exported)
 from leadex_mail.store.lists import find_list
-from leadex_mail.store.models import BLOCKING_STATUSES, Event, MailingList, Subscriber, Subscription, utcnow
+from leadex_mail.store.models import (
+    BLOCKING_STATUSES,
+    Event,
+    MailingList,
+    Subscriber,
+    Subscription,
+    utcnow,
+)
 from leadex_mail.store.queries import eligible_subscribers, list_subscribers, stats  # noqa: F401  (re-exported)
 from leadex_mail.store.suppression import suppress, suppression_key, suppression_reason
-from leadex_mail.store.validation import clean_attributes, clean_language, clean_text, normalise_email  # noqa: F401
+from leadex_mail.store.validation import (
+    clean_attributes,
+    clean_language,
+    clean_text,
+    normalise_email,
+)
 
 _SUPPRESSED_HINT = "only the person's own new confirmation (the subscribe form) can re-activate an address"
 

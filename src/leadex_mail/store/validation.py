@@ -10,7 +10,8 @@ should look at it.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 

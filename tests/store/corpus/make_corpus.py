@@ -20,9 +20,9 @@ FILES: dict[str, tuple[str, str]] = {
     ),
     "cp1250_semicolon.csv": (
         "cp1250",
-        "E-pošta;Ime in priimek;Organizacija;Država\r\n"
+        ("E-pošta;Ime in priimek;Organizacija;Država\r\n"
         "mojca@example.org;Mojca Košir;Občina Šentjur;Slovenija\r\n"
-        "jure@example.org;Jure Žnidaršič;Zavod Čebela;Slovenija\r\n",
+        "jure@example.org;Jure Žnidaršič;Zavod Čebela;Slovenija\r\n"),
     ),
     "quoted_newlines.csv": (
         "utf-8",
@@ -38,7 +38,7 @@ FILES: dict[str, tuple[str, str]] = {
     ),
     "invalid_and_duplicates.csv": (
         "utf-8",
-        "email,name,language\n"
+        ("email,name,language\n"
         "ana@example.org,Ana,sl\n"
         "not-an-address,Nobody,sl\n"
         "two@@example.org,Two,sl\n"
@@ -48,24 +48,24 @@ FILES: dict[str, tuple[str, str]] = {
         ",No Address,sl\n"
         "žiga@example.org,Žiga,sl\n"
         "bor@example.org,Bor,klingon-language\n"
-        "info@xn--bcher-kva.example.org,,\n",
+        "info@xn--bcher-kva.example.org,,\n"),
     ),
     "long_fields.csv": (
         "utf-8",
-        "email,name,organisation\n"
+        ("email,name,organisation\n"
         f"long.name@example.org,{'N' * 10000},Org\n"
         f"long.org@example.org,Long Org,{'O' * 10000}\n"
-        "ok@example.org,Ok,Org\n",
+        "ok@example.org,Ok,Org\n"),
     ),
     "crlf_injection.csv": (
         "utf-8",
-        'email,name,organisation\n'
+        ('email,name,organisation\n'
         '"victim@example.org","Ana\r\nBcc: everyone@example.com","Org"\n'
         '"tab@example.org","Tab\tName","Org"\n'
         '"nul@example.org","Nul\x00Name","Org"\n'
         '"sep@example.org","Line\u2028Separator","Org"\n'
         '"org@example.org","Fine Name","Org\r\nX-Injected: yes"\n'
-        '"fine@example.org","Fine Name","Org"\n',
+        '"fine@example.org","Fine Name","Org"\n'),
     ),
     "tab_separated.csv": (
         "utf-8",
