@@ -27,8 +27,8 @@ from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory,
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import Campaign, utcnow
 from leadex_mail.store.lists import get_list
+from leadex_mail.store.models import Campaign, utcnow
 from leadex_mail.store.subscribers import eligible_subscribers
 
 
