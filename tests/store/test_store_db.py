@@ -133,3 +133,20 @@ def test_not_a_database_is_a_store_error(tmp_path, sqlite_only):
 def test_missing_folder_is_a_store_error(tmp_path, sqlite_only):
     with pytest.raises(StoreError, match="does not exist"):
         db.open_store(Settings(database_url=f"sqlite:///{tmp_path / 'nope' / 'x.db'}"))
+
+
+def test_database_failures_become_store_errors(store, settings, sqlite_only):
+    # A real lock held by another connection, with a short timeout so the test stays quick.
+    path = settings.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 50")
+        with pytest.raises(StoreError, match="locked") as err:
+            with store.session() as s:
+                s.add(Subscriber(email="a@example.org"))
+        assert "30 s" in (err.value.hint or "")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

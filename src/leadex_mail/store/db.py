@@ -28,7 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from leadex_mail.config import Settings
@@ -68,7 +68,7 @@ class Store:
         usable after the block (no expiry on commit).
         """
         bind = self._writer if write else self.engine
-        with Session(bind, expire_on_commit=False) as session:
+        with _operational_errors(self), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -80,7 +80,7 @@ class Store:
     def begin(self, *, write: bool = True) -> Iterator[Connection]:
         """A Core connection in one transaction, for bulk statements (import)."""
         bind = self._writer if write else self.engine
-        with bind.begin() as conn:
+        with _operational_errors(self), bind.begin() as conn:
             yield conn
 
     def checkpoint(self) -> None:
@@ -116,6 +116,23 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _operational_errors(store: Store) -> Iterator[None]:
+    """Turn the database's own failures (locked past the timeout, disk full, file gone) into StoreError.
+
+    Constraint violations (IntegrityError) pass through: callers turn those
+    into their own messages.
+    """
+    try:
+        yield
+    except OperationalError as exc:
+        where = store.engine.url.render_as_string(hide_password=True)
+        raise StoreError(
+            f"the subscriber store {where} failed: {exc.orig}",
+            hint="if it says 'locked', another process held it for over 30 s; try again",
+        ) from exc
 
 
 @dataclass(frozen=True)
