@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "campaign"))  # add_people: bulk test subscribers
 
-from conftest import ISSUE, add_people, make_settings  # noqa: E402
+from campaign_helpers import ISSUE, add_people, make_settings  # noqa: E402
 
 from leadex_mail.content.loader import load_issue  # noqa: E402
 from leadex_mail.delivery import queue  # noqa: E402

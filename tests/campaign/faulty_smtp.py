@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+import campaign_helpers  # noqa: F401 (puts bench/ on sys.path, where sinks.py lives)
 from sinks import DROP, Policy, Session, SinkServer
 
 FAULTS = ("451-rcpt", "421-rcpt", "drop-mid-data", "451-end-of-data")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ISSUE, REPO, email_of
+from campaign_helpers import ISSUE, REPO, email_of
 from faulty_smtp import FaultPolicy, faulty_server
 
 from leadex_mail.cli import main

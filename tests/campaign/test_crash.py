@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from conftest import ISSUE, REPO, email_of
+from campaign_helpers import ISSUE, REPO, add_people, email_of, make_settings
 from faulty_smtp import FaultPolicy, faulty_server
 from sqlalchemy import select
 
@@ -89,8 +89,6 @@ def run_trial(tmp_path, settings, store, rng: random.Random) -> dict[str, int]:
 
 def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys) -> None:
     import shutil
-
-    from conftest import add_people, make_settings
 
     from leadex_mail.store.db import open_store
 

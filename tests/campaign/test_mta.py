@@ -17,7 +17,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from conftest import email_of, make_settings
+from campaign_helpers import email_of, make_settings
 
 from leadex_mail.delivery.runner import send_campaign
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from conftest import email_of
+from campaign_helpers import email_of
 
 from leadex_mail.delivery import queue
 from leadex_mail.errors import CampaignError, NotFound

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
 import pytest
-from conftest import email_of, make_settings
+from campaign_helpers import email_of, make_settings
 from faulty_smtp import FaultPolicy, faulty_server
 from sqlalchemy import select
 
