@@ -95,6 +95,7 @@ def test_confirm_get_changes_nothing_and_post_records_consent(site) -> None:
     with site.client(headers={"user-agent": "ConsentTest/1.0"}) as browser:
         page = browser.get(url)
         assert page.status_code == 200 and "Potrdi prijavo" in page.text
+        assert "Strinjam se" in page.text and "2026-04" in page.text  # the consent confirmed is shown
         assert get_subscriber(site.store, "confirm@example.org").status == "pending"
         done = browser.post(url, data={"csrf": csrf_from(page.text)})
     assert done.status_code == 200 and "Prijava je potrjena" in done.text

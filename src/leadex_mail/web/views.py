@@ -236,7 +236,8 @@ async def confirm_page(request: Request) -> Response:
     if subscriber is None:
         return _link_error(request, ExpiredLink("gone"), lang)
     token, cookie = _csrf(request)
-    page = render_page("confirm.html.j2", subscriber.language, title_key="confirm_title", csrf=token)
+    consent = _web(request).settings.consent_version
+    page = render_page("confirm.html.j2", subscriber.language, title_key="confirm_title", csrf=token, consent_version=consent)
     return _html(request, page, cookie=cookie)
 
 
