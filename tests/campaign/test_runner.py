@@ -158,10 +158,11 @@ def test_never_sends_to_someone_who_unsubscribed_after_queueing(tmp_path, store,
 class FakeTime:
     """Wall clock and monotonic clock that move only when the runner sleeps."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_sleep=None) -> None:
         self.wall = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
         self.mono = 0.0
         self.sleeps: list[float] = []
+        self.on_sleep = on_sleep
 
     def now(self) -> datetime:
         return self.wall
@@ -173,6 +174,8 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.mono += seconds
         self.wall += timedelta(seconds=seconds)
+        if self.on_sleep:
+            self.on_sleep(len(self.sleeps))
 
 
 def test_retries_back_off_exponentially_on_an_injected_clock(tmp_path, store, people, issue) -> None:
@@ -220,3 +223,21 @@ def test_rate_limit_is_honoured_on_an_injected_clock(tmp_path, store, people, is
     assert again.sent_now == 5
     assert fake2.sleeps[0] == pytest.approx(18.0)  # (5 + 1) / (20/60 per s)
     assert sum(fake2.sleeps) == pytest.approx(18.0 + 4 * 3.0)
+
+
+def test_unsubscribe_between_claim_and_send_is_honoured(tmp_path, store, people, issue) -> None:
+    """At a slow rate a claimed batch waits; whoever unsubscribes meanwhile is skipped."""
+    ids = people(5)
+    server = faulty_server(FaultPolicy())
+    settings = smtp_settings(tmp_path, server, send_concurrency=1)
+    # While the rate limiter makes the 2nd message wait (the batch of 5 is already claimed),
+    # person 3 unsubscribes.
+    fake = FakeTime(on_sleep=lambda n: n == 1 and unsubscribe(store, ids[3], source="one-click"))
+    try:
+        report = send_campaign(store, issue, settings, list_name="newsletter", rate="60/min", now=fake.now, clock=fake.clock, sleep=fake.sleep)
+    finally:
+        server.stop()
+    rows = rows_by_email(store, report.campaign_id)
+    assert (rows[email_of(3)].state, rows[email_of(3)].error_kind) == ("skipped", "suppressed")
+    assert server.counts[email_of(3)] == 0 and server.total == 4
+    assert report.counts["sent"] == 4 and report.skipped_now == 1

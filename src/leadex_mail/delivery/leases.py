@@ -201,13 +201,26 @@ class Recorder:
                 return []
             rows = self.conn.execute(_CLAIM, {"p_ids": ids, "p_now": now, "p_owner": owner, "p_until": now + lease}).all()
             wanted = [r.subscriber_id for r in rows if r.subscriber_id is not None]
-            people = {p.id: p for p in self.conn.execute(_RECIPIENTS, {"p_campaign": campaign_id, "p_ids": wanted})} if wanted else {}
+            people = self._people(campaign_id, wanted)
         out = []
         for r in rows:
             p = people.get(r.subscriber_id)
             eligible = p is not None and p.status == "active" and p.sub_status == "active"
             out.append(Claimed(r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible))
         return sorted(out, key=lambda c: c.delivery_id)
+
+    def _people(self, campaign_id: int, subscriber_ids: list[int]) -> dict[int, Any]:
+        if not subscriber_ids:
+            return {}
+        return {p.id: p for p in self.conn.execute(_RECIPIENTS, {"p_campaign": campaign_id, "p_ids": subscriber_ids})}
+
+    def still_eligible(self, campaign_id: int, subscriber_id: int | None) -> bool:
+        """Re-read one subscriber's status right before sending (a claim can be seconds old)."""
+        if subscriber_id is None:
+            return False
+        with self.store.begin(write=False) as conn:  # a plain read: never waits for a writer
+            p = conn.execute(_RECIPIENTS, {"p_campaign": campaign_id, "p_ids": [subscriber_id]}).first()
+        return p is not None and p.status == "active" and p.sub_status == "active"
 
     def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
         """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""

@@ -191,7 +191,7 @@ def send_campaign(
     subdir = outbox_subdir(issue.slug, list_name)
     run = CampaignRun(
         store, settings, campaign, templates, limiter=limiter, language=language, limit=limit, workers=workers,
-        transport_factory=transport_factory, subdir=subdir, sleep=sleep, now=now, rng=rng or random.Random(), progress=progress,
+        transport_factory=transport_factory, subdir=subdir, clock=clock, sleep=sleep, now=now, rng=rng or random.Random(), progress=progress,
     )
     outcome = run.execute()
     status = queue.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]

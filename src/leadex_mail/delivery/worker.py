@@ -17,6 +17,7 @@ jitter, hard bounces, pausing after consecutive server failures.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import threading
@@ -38,6 +39,9 @@ from leadex_mail.store.subscribers import mark_bounced
 
 TransportFactory = Callable[..., Transport]
 _BATCH = 50  # deliveries per claim: one short transaction amortised over 50 sends
+# Eligibility is read with each claim; a message sent longer than this after
+# its claim (slow rate, slow server) is checked again just before it goes out.
+_RECHECK_AFTER = 1.0
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,14 @@ class CampaignRun:
     def __init__(
         self, store: Store, settings: Settings, campaign: Campaign, templates: Mapping[str, MessageTemplate], *,
         limiter: RateLimiter, language: str | None, limit: int | None, workers: int,
-        transport_factory: TransportFactory, subdir: str, sleep: Callable[[float], None],
+        transport_factory: TransportFactory, subdir: str, clock: Callable[[], float], sleep: Callable[[float], None],
         now: Callable[[], datetime], rng: random.Random, progress: Callable[[Progress], None] | None,
     ) -> None:
         self.store, self.settings, self.campaign, self.templates = store, settings, campaign, templates
         self.campaign_id: int = campaign.id  # type: ignore[assignment]
         self.limiter, self.language, self.workers = limiter, language, workers
-        self.transport_factory, self.subdir, self.sleep, self.now, self.rng = transport_factory, subdir, sleep, now, rng
+        self.transport_factory, self.subdir, self.rng = transport_factory, subdir, rng
+        self.clock, self.sleep, self.now = clock, sleep, now
         self.progress = progress
         self.owner_prefix = queue.new_owner().split("/")[0]
         self.lease = timedelta(seconds=settings.send_lease_seconds)
@@ -169,10 +174,14 @@ class CampaignRun:
                         continue
                     return
                 held = self._skip_ineligible(rec, held, owner)
+                claimed_at = self.clock()
                 while held and not self.stop.is_set():
                     if transport is None:
                         transport = self.transport_factory(self.settings, outbox_subdir=self.subdir)
                     self.limiter.acquire()
+                    if self.clock() - claimed_at > _RECHECK_AFTER and not self._recheck(rec, held[0], owner):
+                        held.pop(0)
+                        continue
                     # Popped first: if recording fails after the server took the
                     # message, the row stays "sending" under our lease and comes
                     # back uncertain, instead of being released as never tried.
@@ -206,6 +215,13 @@ class CampaignRun:
                 self.skipped += len(gone)
             self._report()
         return [c for c in claimed if c.eligible]
+
+    def _recheck(self, rec: queue.Recorder, c: queue.Claimed, owner: str) -> bool:
+        """The claim is old (slow rate, slow server): ask the store again before sending."""
+        if rec.still_eligible(self.campaign_id, c.subscriber_id):
+            return True
+        self._skip_ineligible(rec, [dataclasses.replace(c, eligible=False)], owner)
+        return False
 
     def message_id(self, delivery_id: int, template: MessageTemplate) -> str:
         """A Message-ID stable across retries and crash resends of one delivery."""
