@@ -143,9 +143,8 @@ def test_database_failures_become_store_errors(store, settings, sqlite_only):
     try:
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA busy_timeout = 50")
-        with pytest.raises(StoreError, match="locked") as err:
-            with store.session() as s:
-                s.add(Subscriber(email="a@example.org"))
+        with pytest.raises(StoreError, match="locked") as err, store.session() as s:
+            s.add(Subscriber(email="a@example.org"))
         assert "30 s" in (err.value.hint or "")
     finally:
         holder.execute("ROLLBACK")

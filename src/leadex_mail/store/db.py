@@ -16,6 +16,8 @@ in between.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +30,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session
 
 from leadex_mail.config import Settings
@@ -158,12 +165,31 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA secure_delete = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         # NORMAL is durable across a killed process in WAL mode; only an OS
         # crash may lose the last commits, never corrupt the file.
         cur.execute("PRAGMA synchronous = NORMAL")
     finally:
         cur.close()
+
+
+def _set_wal(cur: Any) -> None:
+    """Switch to WAL, retrying while other processes do the same to a brand-new file.
+
+    Converting needs an exclusive lock; when two processes convert at once,
+    SQLite refuses one at once (deadlock avoidance) instead of waiting, so
+    the busy timeout does not cover it. Once the file is in WAL mode this
+    is a no-op that never conflicts.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
@@ -278,10 +304,26 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     """
     store = Store(make_engine(settings.database_url))
     if migrate:
-        status = migration_status(store)
-        if not status.up_to_date:
-            upgrade(store)
+        _migrate(store)
     return store
+
+
+def _migrate(store: Store, attempts: int = 5) -> None:
+    """Bring the schema up to date, retrying when first users of a new file collide.
+
+    Checking and upgrading are idempotent, so a "locked" answer that SQLite
+    gives without waiting (lock upgrades it refuses to avoid deadlock) is
+    simply tried again.
+    """
+    for attempt in range(attempts):
+        try:
+            if not migration_status(store).up_to_date:
+                upgrade(store)
+            return
+        except StoreError as err:
+            if "locked" not in err.message or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def ping(store: Store) -> None:
