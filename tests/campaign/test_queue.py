@@ -196,3 +196,21 @@ def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> No
     for c in batch:
         queue.mark_sent(store, c.delivery_id, reply="250", message_id="<m@x>", now=T0)
     assert queue.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}
+
+
+def test_sqlite_fast_path_stores_what_sqlalchemy_would(store, campaign) -> None:
+    """Recorder.sent writes SQL by hand on SQLite: the stored text must equal the generic path's."""
+    from sqlalchemy import text
+
+    moment = datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=timezone.utc)
+    a, b = queue.claim(store, campaign.id, "w", 2, T0, LEASE)
+    with queue.Recorder(store) as rec:
+        assert rec._fast_sent
+        rec.sent(a.delivery_id, reply="250 fast", message_id="<a@x>", now=moment)
+        rec._fast_sent = False
+        rec.sent(b.delivery_id, reply="250 generic", message_id="<b@x>", now=moment)
+    with store.begin(write=False) as conn:
+        raw = dict(conn.execute(text("SELECT id, sent_at || '|' || updated_at || '|' || state || attempts FROM delivery WHERE id IN (:a, :b)"), {"a": a.delivery_id, "b": b.delivery_id}).all())
+    assert raw[a.delivery_id] == raw[b.delivery_id]
+    rows = {r.id: r for r in deliveries(store, campaign.id).values()}
+    assert rows[a.delivery_id].sent_at == moment and rows[a.delivery_id].lease_owner is None

