@@ -116,3 +116,21 @@ def test_documented_example_config_loads(tmp_path):
     assert s.test_recipients == ("editor@example.org",) and s.dkim_selector == "leadex"
     for name in _NAMES:
         assert f"`{name}`" in doc or name.startswith(("from_", "reply_to", "dkim_", "web_")), f"{name} undocumented"
+
+
+def test_every_registered_command_is_in_the_lazy_map():
+    """The root group imports command modules lazily; its map must name every command."""
+    import importlib
+
+    import click
+
+    from leadex_mail.cli import COMMANDS
+
+    for module_name in set(COMMANDS.values()):
+        group = click.Group()
+        importlib.import_module(f"leadex_mail.cli.{module_name}").register(group)
+        assert group.commands, module_name
+        for name in group.commands:
+            assert COMMANDS.get(name) == module_name, f"{name} (from cli/{module_name}.py) missing in COMMANDS"
+    result = CliRunner().invoke(main, ["--help"])
+    assert all(name in result.output for name in COMMANDS)

@@ -149,3 +149,8 @@ def test_database_failures_become_store_errors(store, settings, sqlite_only):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_head_from_file_names_is_alembics_head():
+    """The fast "up to date?" check reads file names; it must agree with alembic."""
+    assert db.head_revision() == db._script().get_current_head()
