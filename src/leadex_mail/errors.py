@@ -12,6 +12,7 @@ context. Only the CLI and web layers turn these into messages for people.
     ├── StoreError                   subscriber store
     │   ├── NotFound
     │   ├── Suppressed               address erased/unsubscribed/bounced
+    │   ├── InvalidValue             an address, name or language the store refuses
     │   └── ImportFailed             a CSV import that wrote nothing
     ├── DeliveryError
     │   ├── TransportError           a transport could not deliver
@@ -111,6 +112,18 @@ class NotFound(StoreError):
 
 class Suppressed(StoreError):
     """The address is suppressed (erased, unsubscribed, bounced, complained)."""
+
+
+class InvalidValue(StoreError):
+    """A value (address, name, attribute, language) the store refuses.
+
+    ``reason`` says what is wrong without repeating the value (for reports
+    that show the value beside it).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason or message
 
 
 class ImportFailed(StoreError):

@@ -15,7 +15,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from leadex_mail.errors import StoreError
+from leadex_mail.errors import InvalidValue, StoreError  # noqa: F401  (InvalidValue re-exported)
 
 MAX_FIELD = 1000
 MAX_ATTRIBUTE_NAME = 100
@@ -24,18 +24,6 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 # and paragraph separators U+2028/U+2029: all break or smuggle mail headers.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-
-
-class InvalidValue(StoreError):
-    """A value (address, name, attribute, language) the store refuses.
-
-    ``reason`` says what is wrong without repeating the value (for reports
-    that show the value beside it).
-    """
-
-    def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason or message
 
 
 def normalise_email(raw: str, *, allow_smtputf8: bool = False) -> str:
