@@ -18,7 +18,7 @@ from leadex_mail.errors import IssueNotFound
 from leadex_mail.preview.app import create_app
 from leadex_mail.preview.build import Preview
 from leadex_mail.preview.live import LiveState
-from leadex_mail.web.server import WebServer, bind
+from leadex_mail.serving import WebServer, bind
 
 HOST = "127.0.0.1"
 
