@@ -193,3 +193,40 @@ def test_outbox_failure_is_temporary_with_a_hint(tmp_path):
     with pytest.raises(TemporaryFailure) as err:
         OutboxTransport(blocker / "sub").send("a@example.org", ["b@example.org"], MESSAGE)
     assert "outbox" in err.value.message and "LEADEX_OUTBOX_DIR" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Subject: x\r\n\r\n.leading dot\r\nmiddle\r\n..two\r\n.\r\nend",
+        b".first line\r\n\r\nbody\r\n",
+        b"Subject: bare\n\n.dot after bare LF\r\n.and CRLF\r\n",
+        b"Subject: lone CR\r\n\r\na\rb\r\n.x\r\n",
+        b"",
+    ],
+)
+def test_dot_stuffing_matches_smtplib(data):
+    """The fast dot-stuffing gives byte for byte what smtplib's DATA would send."""
+    import smtplib as _smtplib
+
+    from leadex_mail.delivery.transports import dot_stuff
+
+    expected = _smtplib._quote_periods(data)
+    if expected[-2:] != b"\r\n":
+        expected += b"\r\n"
+    assert dot_stuff(data) == expected
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server):
+    """Through a real server: the receiver un-stuffs what we stuffed."""
+    from leadex_mail.config import load_settings
+    from leadex_mail.delivery.transports import SmtpTransport
+
+    settings = load_settings(environ={"LEADEX_SMTP_HOST": "127.0.0.1", "LEADEX_SMTP_PORT": str(smtp_server.port), "LEADEX_SMTP_SECURITY": "none"})
+    body = b"Subject: dots\r\n\r\n.one\r\n..two\r\nplain\r\n"
+    transport = SmtpTransport(settings)
+    try:
+        transport.send("a@example.org", ["b@example.org"], body)
+    finally:
+        transport.close()
+    assert smtp_server.to("b@example.org")[0].data.replace(b"\r\n", b"\n") == body.replace(b"\r\n", b"\n")
