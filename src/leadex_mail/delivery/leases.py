@@ -180,6 +180,7 @@ class Recorder:
         # here), with the column type's own processor for the timestamp.
         self._fast_sent = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
         self._stamp = _D.c.sent_at.type.bind_processor(dialect) or (lambda v: v)
+        self._raw = self.conn.connection.dbapi_connection if self._fast_sent else None
 
     def __enter__(self) -> Recorder:
         return self
@@ -238,8 +239,19 @@ class Recorder:
             self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
             return
         stamp = self._stamp(now)
-        with self.lock, self.conn.begin():
-            self.conn.exec_driver_sql(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
+        # Straight on the driver's connection (isolation_level None: we say
+        # BEGIN/COMMIT): SQLAlchemy's transaction bookkeeping was most of the
+        # 0.45 ms this cost per message. This connection is this worker's
+        # alone and never inside a SQLAlchemy transaction between calls.
+        raw = self._raw
+        with self.lock:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                raw.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
 
     def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime) -> None:
         """Record a temporary failure; the delivery is due again at ``next_at``."""
