@@ -90,6 +90,14 @@ def _build_first_release(path) -> None:
         conn.execute(text(
             "INSERT INTO event (subscriber_id, kind, at, source, consent_version, detail) VALUES (1, 'confirmed', '2026-04-01 10:00:00', 'web', '2026-04', '{}')"
         ))
+        conn.execute(text(
+            "INSERT INTO campaign (id, issue_slug, list_id, content_hash, subject, status, created_at, updated_at)"
+            " VALUES (1, '2026-04-leadex-01', 1, '{}', 'LeadEx novice št. 1', 'done', '2026-04-02 09:00:00', '2026-04-02 09:05:00')"
+        ))
+        conn.execute(text(
+            "INSERT INTO delivery (id, campaign_id, subscriber_id, language, state, attempts, uncertain, last_reply, message_id, created_at, updated_at, sent_at)"
+            " VALUES (1, 1, 1, 'sl', 'sent', 1, 0, '250 2.0.0 Ok', '<1@example.org>', '2026-04-02 09:00:00', '2026-04-02 09:01:00', '2026-04-02 09:01:00')"
+        ))
     store.close()
 
 
@@ -109,6 +117,9 @@ def test_upgrade_from_first_release_keeps_data(tmp_path, sqlite_only):
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM event WHERE kind='confirmed' AND subscriber_id=1")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM subscription")).scalar() == 1
+        assert conn.execute(text("SELECT state, last_reply FROM delivery WHERE id = 1")).one() == ("sent", "250 2.0.0 Ok")
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("delivery")}
+        assert "ix_delivery_sent_at" in indexes  # added by 0002
     # Upgrading again is a no-op.
     assert db.upgrade(store) == ()
 

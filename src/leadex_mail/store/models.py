@@ -203,6 +203,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_state_next", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_delivery_sent_at", "sent_at"),  # rate seeding counts recent sends (migration 0002)
         _in("state", DELIVERY_STATES, "ck_delivery_state"),
         _in("error_kind", ERROR_KINDS, "ck_delivery_error_kind"),
     )
