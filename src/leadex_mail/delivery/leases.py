@@ -170,10 +170,10 @@ class Recorder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = write_lock(store)
-        # ``leadex_write``: the store opens this connection's transactions with
-        # BEGIN IMMEDIATE on SQLite (store/db.py), so a claim that reads and
-        # then writes waits for the lock instead of failing half-way.
-        self.conn = store.engine.execution_options(leadex_write=True).connect()
+        # A write connection: on SQLite its transactions begin with BEGIN
+        # IMMEDIATE, so a claim that reads and then writes waits for the lock
+        # instead of failing half-way.
+        self.conn = store.connect(write=True)
         dialect = self.conn.dialect
         # The hottest statement, once per message: on SQLite it skips the
         # statement-cache lookup and parameter machinery (0.42 -> 0.18 ms

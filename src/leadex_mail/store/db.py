@@ -114,6 +114,14 @@ class Store:
         with self._writer.begin() as conn:
             conn.execute(text("ANALYZE " + ", ".join(conn.dialect.identifier_preparer.quote(t) for t in tables)))
 
+    def connect(self, *, write: bool = True) -> Connection:
+        """A Core connection of the caller's own (long-lived, e.g. one per sending worker).
+
+        With ``write`` its transactions take SQLite's write lock when they
+        begin; the caller closes it.
+        """
+        return (self._writer if write else self.engine).connect()
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
