@@ -191,7 +191,7 @@ def retry_command(issue: str, list_name: str | None) -> None:
         click.echo(f"Send them with: leadex-mail send {issue} --list {name} --resume")
 
 
-@click.command("demo")
+@click.command("demo", short_help="Send issue No. 1 to example subscribers through the outbox.")
 def demo_command() -> None:
     """Send issue No. 1 to a few example subscribers through the outbox (nothing leaves the machine)."""
     from leadex_mail.delivery.demo import DEMO_ISSUE, run_demo
