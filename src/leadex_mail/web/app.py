@@ -36,7 +36,7 @@ from leadex_mail.web.security import (
     RateLimiter,
     SecurityHeadersMiddleware,
 )
-from leadex_mail.web.service import Mailer
+from leadex_mail.web.service import Mailer, UnsubscribeWriter
 
 Clock = Callable[[], datetime]
 # Sign-ups per IP address: generous enough for an office or a conference
@@ -59,6 +59,7 @@ class WebContext:
     limiter: RateLimiter
     archive: Archive
     clock: Clock
+    unsubscriber: UnsubscribeWriter
 
     @property
     def https(self) -> bool:
@@ -94,11 +95,16 @@ def create_app(
         limiter=RateLimiter(subscribe_limit[0], subscribe_limit[1], now),
         archive=Archive(store, settings),
         clock=now,
+        unsubscriber=UnsubscribeWriter(store),
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        web.unsubscriber.start()
+        try:
+            yield
+        finally:
+            await web.unsubscriber.stop()  # queued unsubscribes are committed before the store closes
         web.mailer.close()
         if owns_store:
             web.store.close()

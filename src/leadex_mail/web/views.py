@@ -9,6 +9,7 @@ no CSRF, 2xx, no redirect.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -288,19 +289,14 @@ async def unsubscribe_submit(request: Request) -> Response:
     data = await _form(request)
     one_click = data.get(ONE_CLICK[0]) == ONE_CLICK[1]
     token = request.path_params["token"]
+    source = "one-click" if one_click else "web"
+    find = partial(service.unsubscribe_request, web.store, web.settings, token, source=source, visitor=_visitor(request), now=web.clock())
     try:
-        if web.store.is_sqlite and service.nothing_to_unsubscribe(web.store, web.settings, token, web.clock()):
-            # The common repeat: one local read (~0.4 ms) answered in the loop, no thread hop.
-            return await _unsubscribed(request, one_click, token)
-        await run_in_threadpool(
-            service.unsubscribe_link,
-            web.store,
-            web.settings,
-            token,
-            source="one-click" if one_click else "web",
-            visitor=_visitor(request),
-            now=web.clock(),
-        )
+        # SQLite: the token check and one local read (~0.1 ms) run in the loop, no thread hop.
+        wanted = find() if web.store.is_sqlite else await run_in_threadpool(find)
+        if wanted is not None:
+            # Group commit: answered only once the batch holding it has committed.
+            await web.unsubscriber.submit(wanted)
     except (InvalidLink, ExpiredLink):
         if one_click:
             return PlainTextResponse("invalid unsubscribe link\n", status_code=400)
