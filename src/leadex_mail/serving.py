@@ -36,6 +36,10 @@ def bind(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise WebServerError(f"port {port} on {host} is already in use", hint=hint) from None
         raise WebServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint=hint) from None
+    # Listen at once: a client told the URL (a browser, a test) may connect
+    # before uvicorn's loop starts; it then waits in the backlog instead of
+    # being refused. uvicorn's own listen() later is harmless.
+    sock.listen(2048)
     return sock
 
 
