@@ -432,7 +432,7 @@ def _sqlite_binds(store: Store) -> tuple[list[Any], Any]:
 
 
 def _marks(chunk: list[int]) -> str:
-    return ", ".join("?" * len(chunk))
+    return ", ".join("?" * len(chunk))  # qmark placeholders: the SQLite driver's style
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:

@@ -299,18 +299,6 @@ def subscriber_for(store: Store, settings: Settings, purpose: str, token: str, n
         return None
 
 
-def unsubscribe_link(store: Store, settings: Settings, token: str, *, source: str, visitor: Visitor, now: datetime) -> bool:
-    """Unsubscribe the person an unsubscribe link names from everything; idempotent.
-
-    True when this call changed something. An erased subscriber counts as
-    already unsubscribed (their suppression outlives them).
-    """
-    payload = read_token("unsubscribe", token, settings, now)
-    if _nothing_left(store, payload["s"]):
-        return False  # the common repeat (providers retry, people click twice): a read, no write lock
-    return unsubscribe_everything(store, payload["s"], source=source, visitor=visitor)
-
-
 def unsubscribe_request(store: Store, settings: Settings, token: str, *, source: str, visitor: Visitor, now: datetime) -> UnsubscribeRequest | None:
     """What an unsubscribe link asks for, to hand to ``UnsubscribeWriter``; None when nothing is left to do.
 
@@ -397,7 +385,7 @@ class UnsubscribeWriter:
             results = self._write_now(items)
             if results is None:  # another writer is at it: wait for it on the writer thread, not in the loop
                 results = await asyncio.get_running_loop().run_in_executor(self._thread, self._write, items)
-        except Exception as err:  # every request of the batch learns of it
+        except Exception as err:  # noqa: BLE001 - whatever failed, every request of the batch must learn of it
             log.error("unsubscribe batch of %d not committed: %s", len(batch), err)
             for _, future in batch:
                 if not future.done():
@@ -432,11 +420,6 @@ def unsubscribe_everything(store: Store, subscriber_id: int, *, source: str, vis
     """Unsubscribe from every list (idempotent); True when something changed."""
     with writing(store):
         return store_subscribers.unsubscribe(store, subscriber_id, source=source, ip=visitor.ip, user_agent=visitor.user_agent)
-
-
-def nothing_to_unsubscribe(store: Store, settings: Settings, token: str, now: datetime) -> bool:
-    """True when the person an unsubscribe link names is already fully unsubscribed (or gone)."""
-    return _nothing_left(store, read_token("unsubscribe", token, settings, now)["s"])
 
 
 def _nothing_left(store: Store, subscriber_id: int) -> bool:
