@@ -96,12 +96,22 @@ def test_forgotten_address_is_refused_everywhere(store, jana, cli, tmp_path):
     assert "imported: 0" in result.output
     add = cli("subscribers", "add", ADDRESS)
     assert add.exit_code == 1 and "suppressed (erased)" in add.output
-    assert subscribers.request_subscription(
-        store, ADDRESS, name=None, language="sl", lists=(), consent_version="v", source="web", ip=None, user_agent=None
-    ) is None
     assert subscribers.is_suppressed(store, ADDRESS)
     with pytest.raises(NotFound):
         subscribers.get_subscriber(store, ADDRESS)
+
+
+def test_only_the_persons_own_confirmed_sign_up_brings_an_erased_address_back(store, jana, cli):
+    cli("subscribers", "forget", ADDRESS, "--yes")
+    again = subscribers.request_subscription(
+        store, ADDRESS, name=None, language="sl", lists=("news",), consent_version="v", source="web", ip=None, user_agent=None
+    )
+    assert again is not None and again.status == "pending"
+    assert subscribers.is_suppressed(store, ADDRESS)  # a request alone lifts nothing
+    assert ADDRESS not in [r.email for r in subscribers.eligible_subscribers(store, "news")]
+    subscribers.confirm_subscription(store, int(again.id), ip="192.0.2.1", user_agent="test", consent_version="v")
+    assert not subscribers.is_suppressed(store, ADDRESS)
+    assert ADDRESS in [r.email for r in subscribers.eligible_subscribers(store, "news")]
 
 
 def test_forget_without_confirmation_does_nothing(store, jana, cli):

@@ -124,11 +124,17 @@ def test_hard_bounce_suppresses_soft_does_not(store, news):
     subscribers.mark_bounced(store, b.id, reply="452 try later", hard=False)
     assert subscribers.is_suppressed(store, "ana@example.org") and not subscribers.is_suppressed(store, "bor@example.org")
     assert [r.email for r in subscribers.eligible_subscribers(store, "news")] == ["bor@example.org"]
-    assert subscribers.request_subscription(
-        store, "ana@example.org", name=None, language="sl", lists=["news"], consent_version="v", source="web", ip=None, user_agent=None
-    ) is None
-    with pytest.raises(Suppressed):
+    with pytest.raises(Suppressed):  # an old confirmation link does not undo a bounce
         subscribers.confirm_subscription(store, a.id, ip=None, user_agent=None, consent_version="v")
+    # The person's own new sign-up, confirmed, is the one way back (e.g. the mailbox was fixed).
+    again = subscribers.request_subscription(
+        store, "ana@example.org", name=None, language="sl", lists=["news"], consent_version="v", source="web", ip=None, user_agent=None
+    )
+    assert again is not None and again.status == "bounced"  # nothing changes until confirmed
+    assert [r.email for r in subscribers.eligible_subscribers(store, "news")] == ["bor@example.org"]
+    subscribers.confirm_subscription(store, a.id, ip=None, user_agent=None, consent_version="v")
+    assert not subscribers.is_suppressed(store, "ana@example.org")
+    assert sorted(r.email for r in subscribers.eligible_subscribers(store, "news")) == ["ana@example.org", "bor@example.org"]
 
 
 def test_set_preferences(store, news):

@@ -42,7 +42,7 @@ from leadex_mail.store.models import (
     utcnow,
 )
 from leadex_mail.store.queries import eligible_subscribers, list_subscribers, stats  # noqa: F401  (re-exported)
-from leadex_mail.store.suppression import suppress, suppression_key, suppression_reason
+from leadex_mail.store.suppression import suppress, suppression_key, suppression_reason, unsuppress
 from leadex_mail.store.validation import (
     clean_attributes,
     clean_language,
@@ -163,6 +163,10 @@ def add_subscriber(
     return sub
 
 
+# Statuses a person's own confirmed sign-up may turn active again.
+_CONFIRMABLE = ("pending", "unsubscribed", "bounced", "complained")
+
+
 def request_subscription(
     store: Store,
     email: str,
@@ -179,20 +183,19 @@ def request_subscription(
     """Record a sign-up request (double opt-in, step one).
 
     A new address becomes a *pending* subscriber on the lists; a pending one
-    is refreshed. An unsubscribed one keeps its status and remembers the
-    request until it is confirmed. Returns None for an address that is
-    suppressed or already active, so callers answer the same either way.
+    is refreshed. An unsubscribed, bounced or complained one keeps its status
+    and remembers the request until it is confirmed; an erased (suppressed)
+    address starts again as pending — the person's own confirmation is the
+    one way back. Returns None for an address already active, so callers
+    answer the same either way.
     """
     address = normalise_email(email, allow_smtputf8=allow_smtputf8)
     request = {"pending": True, "name": clean_text(name, "the name"), "language": clean_language(language), "lists": sorted(set(lists))}
-    key = suppression_key(store)
     with store.session() as session:
         for list_name in request["lists"]:
             find_list(session, list_name)  # unknown lists are an error of the caller
-        if suppression_reason(session, key, address):
-            return None
         sub = find_subscriber(session, address)
-        if sub is not None and sub.status not in ("pending", "unsubscribed"):
+        if sub is not None and sub.status not in _CONFIRMABLE:
             return None
         now = utcnow()
         if sub is None:
@@ -222,21 +225,26 @@ def confirm_subscription(
 ) -> Subscriber:
     """Double opt-in, step two: the person confirmed; make them active.
 
-    Pending and unsubscribed subscribers become active on the lists they
-    asked for; confirming twice changes nothing. Bounced or complained
-    addresses raise ``Suppressed``.
+    Pending, unsubscribed, bounced and complained subscribers become active
+    on the lists they asked for, and a suppression of the address is lifted:
+    this confirmation, from the address itself, is the only path that may do
+    that. Confirming twice changes nothing.
     """
+    key = suppression_key(store)  # before the write session: it may read the store itself
     with store.session() as session:
         sub = session.get(Subscriber, subscriber_id)
         if sub is None:
             raise NotFound(f"no subscriber with id {subscriber_id}", hint="the sign-up may have expired and been purged; subscribe again")
         if sub.status == "active":
             return sub
-        if sub.status not in ("pending", "unsubscribed"):
+        if sub.status not in _CONFIRMABLE:
             raise Suppressed(f"subscriber {subscriber_id} is {sub.status} and cannot be confirmed")
         request = _pending_request(session, subscriber_id)
+        if sub.status in ("bounced", "complained") and not request:
+            raise Suppressed(f"subscriber {subscriber_id} is {sub.status}; only a new sign-up can be confirmed")
         now = utcnow()
-        if sub.status == "unsubscribed" and request:
+        unsuppress(session, key, sub.email)
+        if sub.status != "pending" and request:
             sub.name = request.get("name") or sub.name
             sub.language = request.get("language") or sub.language
         sub.status, sub.confirmed_at, sub.unsubscribed_at, sub.updated_at = "active", now, None, now

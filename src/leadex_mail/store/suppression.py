@@ -61,3 +61,12 @@ def suppress(session: Session, key: bytes, email: str, reason: str) -> None:
     digest = address_hash(key, email)
     if session.get(Suppression, digest) is None:
         session.add(Suppression(address_hash=digest, reason=reason, created_at=utcnow()))
+
+
+def unsuppress(session: Session, key: bytes, email: str) -> bool:
+    """Lift the suppression of ``email``: only for the person's own new, confirmed sign-up."""
+    row = session.get(Suppression, address_hash(key, email))
+    if row is None:
+        return False
+    session.delete(row)
+    return True
