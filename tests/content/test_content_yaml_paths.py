@@ -34,3 +34,30 @@ def test_duplicate_keys_go_to_ruamel():
 def test_the_real_issue_takes_the_fast_path():
     text = (REPO / "newsletters" / "2026-04-leadex-01" / "sl.yaml").read_text(encoding="utf-8")
     assert yamlsource._parse_fast(text, "f") is not None
+
+
+TRICKY = ["yes", "No", "on", "OFF", "true", "True", "FALSE", "null", "~", "", "12", "-3", "+4", "010", "0", "1.5", ".5", "1.", "1e3",
+          "1.5e-3", "0x1F", "0o17", "1_000", "1:30", ".inf", "-.inf", ".nan", "2026-04-01", "2026-04-31", "1.2.3", "12a", "Let's Cooperate!",
+          "'quoted'", '"12"', "!!str 12", "[a, b]", "{x: 1}"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_scalars_are_typed_as_yaml_1_2_like_ruamel(value):
+    """libyaml alone types by YAML 1.1 (`yes` -> True); the fast path must agree with ruamel or step aside."""
+    text = f"label: {value}\nlist:\n  - {value}\n{value or 'empty'}: key\n"
+    try:
+        slow = yamlsource._parse_ruamel(text, "f")
+    except yamlsource.YamlSyntaxProblem:
+        assert yamlsource._parse_fast(text, "f") is None
+        return
+    fast = yamlsource._parse_fast(text, "f")
+    if fast is not None:
+        assert fast[0] == slow[0] and type(fast[0]["label"]) is type(slow[0]["label"]) or (
+            isinstance(slow[0]["label"], int | float) and fast[0]["label"] == slow[0]["label"]
+        )
+        assert fast[1].styles == slow[1].styles
+
+
+def test_yes_and_no_stay_text():
+    fast = yamlsource._parse_fast("label: Yes\nalt: no\n", "f")
+    assert fast is not None and fast[0] == {"label": "Yes", "alt": "no"}

@@ -8,6 +8,7 @@ error, missing image, lint warning) can name the line it comes from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -128,29 +129,59 @@ def _parse(text: str, display: str) -> tuple[Any, SourceMap]:
 
 
 def _parse_fast(text: str, display: str) -> tuple[Any, SourceMap] | None:
-    """libyaml's node tree copied into plain data with positions; None when ruamel should look."""
-    if not getattr(pyyaml, "__with_libyaml__", False):
+    """libyaml's node tree copied into plain data with positions; None when ruamel should look.
+
+    libyaml only composes nodes here: plain scalars are typed by YAML 1.2's
+    core rules, as ruamel (the reference) types them — `yes`, `no`, `on` stay
+    text. Anything ambiguous (tags, merge keys, hex, `1_000`, `.inf`) goes to
+    ruamel, so both paths always agree (tests/content/test_content_yaml_paths.py).
+    """
+    if not getattr(pyyaml, "__with_libyaml__", False) or _TAG_OR_MERGE.search(text):
         return None
     try:
         node = pyyaml.compose(text, Loader=pyyaml.CSafeLoader)
     except pyyaml.YAMLError:
         return None
+    if node is None:
+        return None  # an empty file: ruamel's path reports it the usual way
     smap = SourceMap(display)
     smap.values[()] = (1, 1)
     smap.lines = text.splitlines()
-    if node is None:
-        return None  # an empty file: ruamel's path reports it the usual way
     try:
         return _plain_node(node, (), smap), smap
-    except _Duplicate:
+    except _Ambiguous:
         return None
 
 
-class _Duplicate(Exception):
-    """Internal: a mapping repeats a key; ruamel reports it with its position."""
+class _Ambiguous(Exception):
+    """Internal: something the fast path leaves to ruamel (a duplicate key, an unusual scalar)."""
 
 
-_SCALARS = pyyaml.constructor.SafeConstructor()
+_TAG_OR_MERGE = re.compile(r"(?:^|\s)!|<<\s*:")
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")  # after _INT
+_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # kept as text: pydantic parses and locates bad dates
+_NUMBERISH = re.compile(r"[-+.0-9][0-9a-fA-FxXoO_:.+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)")
+_CONSTANTS: dict[str, Any] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+}
+
+
+def _scalar(value: str) -> Any:
+    """A plain scalar by YAML 1.2's core schema; ``_Ambiguous`` for the rare forms ruamel should judge."""
+    if value in _CONSTANTS:
+        return _CONSTANTS[value]
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if _DATE.match(value):
+        return value
+    if _NUMBERISH.fullmatch(value):
+        raise _Ambiguous(value)
+    return value
 
 
 def _plain_node(node: Any, path: FieldPath, smap: SourceMap) -> Any:
@@ -158,9 +189,9 @@ def _plain_node(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, pyyaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = str(_plain_node(key_node, (), SourceMap("")))
-            if key in out:
-                raise _Duplicate(key)
+            if not isinstance(key_node, pyyaml.ScalarNode) or key_node.value in out or not isinstance(_scalar(key_node.value), str):
+                raise _Ambiguous("complex, typed or duplicate key")
+            key = key_node.value
             child = (*path, key)
             smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             smap.values[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
@@ -175,11 +206,11 @@ def _plain_node(node: Any, path: FieldPath, smap: SourceMap) -> Any:
             smap.values[child] = smap.keys[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
             items.append(_plain_node(item, child, smap))
         return items
-    tag = node.tag.rsplit(":", 1)[-1]
-    if tag == "str" or tag == "timestamp":  # dates stay text: pydantic parses and locates bad ones
-        smap.styles[path] = {None: "plain", "": "plain", "|": "literal", ">": "folded"}.get(node.style, "quoted")
-        return node.value
-    return _SCALARS.construct_object(node)
+    style = {None: "plain", "": "plain", "|": "literal", ">": "folded"}.get(node.style, "quoted")
+    value = _scalar(node.value) if style == "plain" else node.value
+    if isinstance(value, str):
+        smap.styles[path] = style
+    return value
 
 
 def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
