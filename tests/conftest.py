@@ -57,16 +57,28 @@ class SmtpSink:
     host: str
     port: int
     messages: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
+            self.lock.notify_all()
         return "250 2.0.0 OK: queued"
 
     def to(self, address: str) -> list[Received]:
         """Messages addressed to ``address``."""
         with self.lock:
+            return [m for m in self.messages if address in m.rcpt_tos]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[Received]:
+        """Block until ``count`` messages reached ``address``; woken by each arrival, not by polling.
+
+        ``timeout`` only bounds a test that would otherwise hang: reaching it is a failure.
+        """
+        with self.lock:
+            if not self.lock.wait_for(lambda: len([m for m in self.messages if address in m.rcpt_tos]) >= count, timeout):
+                got = len([m for m in self.messages if address in m.rcpt_tos])
+                raise AssertionError(f"{count} message(s) to {address} expected, got {got}")
             return [m for m in self.messages if address in m.rcpt_tos]
 
 

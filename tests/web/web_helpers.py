@@ -7,7 +7,6 @@ Imported as ``web.web_helpers``: ``tests/web`` is a package, so pytest puts
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,15 +48,9 @@ class Site:
         """An HTTP client for the site that never follows redirects."""
         return http(base_url=self.url, **kwargs)
 
-    def mails_to(self, address: str, count: int = 1, timeout: float = 10.0) -> list:
-        """Wait (bounded) until ``count`` messages reached ``address`` at the SMTP server."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.smtp.to(address)  # type: ignore[attr-defined]
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"{count} message(s) to {address} expected, got {len(self.smtp.to(address))}")  # type: ignore[attr-defined]
+    def mails_to(self, address: str, count: int = 1, timeout: float = 30.0) -> list:
+        """Wait until ``count`` messages reached ``address`` at the SMTP server (woken by each arrival)."""
+        return self.smtp.wait_for(address, count, timeout)  # type: ignore[attr-defined]
 
 
 def http(**kwargs: object) -> httpx.Client:
