@@ -97,6 +97,21 @@ def smtp_server() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server on loopback for the whole session (Debian's ``postgresql``)."""
+    from pgcluster import PgCluster
+
+    try:
+        cluster = PgCluster.start()
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):

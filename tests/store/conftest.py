@@ -1,18 +1,17 @@
-"""Fixtures for the store tests: a fresh SQLite store file per test.
+"""Fixtures for the store tests: a fresh store per test, on SQLite and on PostgreSQL.
 
-Migrating a new database costs a few hundred milliseconds, so one migrated
-template is made per session and copied for each test (it is still a real
-file that ``open_store`` opens and checks).
-
-Set ``LEADEX_TEST_PG_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:55432/leadex``)
-to run the same tests against PostgreSQL by hand; the schema ``public`` of
-that database is dropped before each test. Tests that inspect SQLite files
-use the ``sqlite_only`` fixture and are skipped then. CI does not set it.
+Every test that uses ``settings`` (or ``store``/``cli``) runs twice: on a
+real SQLite file and on a database of its own in the throwaway PostgreSQL
+server the session starts (``pg_cluster`` in ``tests/conftest.py``).
+Migrating a new database costs a few hundred milliseconds, so each backend
+keeps one migrated template and copies it per test (a file copy for SQLite,
+``CREATE DATABASE … TEMPLATE`` for PostgreSQL); ``open_store`` still opens
+and checks the copy. Tests that inspect SQLite's own files or pragmas take
+the ``sqlite_only`` fixture, which skips them on PostgreSQL with the reason.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,43 +34,41 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-PG_URL = os.environ.get("LEADEX_TEST_PG_URL")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test's store lives in."""
+    return request.param
 
 
 @pytest.fixture
-def sqlite_only() -> None:
-    """Skip a test that inspects SQLite files when running against PostgreSQL."""
-    if PG_URL:
-        pytest.skip("inspects the SQLite file")
+def sqlite_only(request: pytest.FixtureRequest) -> None:
+    """Skip, with its reason, a test that inspects SQLite's own files or settings, on PostgreSQL.
+
+    A test taking this fixture may say why in a ``sqlite_only_reason`` marker.
+    """
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgresql":
+        marker = request.node.get_closest_marker("sqlite_only_reason")
+        pytest.skip(marker.args[0] if marker else "inspects the SQLite file itself")
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings whose database is a file in the test's temp dir (or the PostgreSQL test database)."""
-    if PG_URL:
-        _empty_postgres(PG_URL)
-        return Settings(database_url=PG_URL)
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings naming the test's own database, still empty: a file in its temp dir, or a new PostgreSQL database."""
+    if backend == "postgresql":
+        return Settings(database_url=request.getfixturevalue("pg_cluster").new_database(migrated=False))
     return Settings(database_url=f"sqlite:///{tmp_path / 'subscribers.db'}")
 
 
 @pytest.fixture
-def store(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
-    """An open, migrated store on a real SQLite file (or a freshly emptied PostgreSQL database)."""
-    if not PG_URL:
-        shutil.copyfile(request.getfixturevalue("template_db"), tmp_path / "subscribers.db")
+def store(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An open store in the test's own database, made a copy of the migrated template first."""
+    if backend == "postgresql":
+        request.getfixturevalue("pg_cluster").reset_to_template(settings.database_url)
+    else:
+        shutil.copyfile(request.getfixturevalue("template_db"), settings.database_url.removeprefix("sqlite:///"))
     st = open_store(settings)
     yield st
     st.close()
-
-
-def _empty_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from leadex_mail.store.models import Meta, Subscriber
 FIRST_RELEASED = "0001"
 
 
-def test_created_on_first_use_with_every_table(settings, tmp_path, sqlite_only):
-    assert not (tmp_path / "subscribers.db").exists()
+def test_created_on_first_use_with_every_table(settings, tmp_path, backend):
+    if backend == "sqlite":
+        assert not (tmp_path / "subscribers.db").exists()
     store = db.open_store(settings)
     names = set(inspect(store.engine).get_table_names())
     assert {"subscriber", "mailing_list", "subscription", "event", "suppression", "meta", "campaign", "delivery", "test_send", "alembic_version"} <= names
@@ -35,6 +36,7 @@ def test_models_match_migrations(store):
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
+@pytest.mark.sqlite_only_reason("SQLite's pragmas; PostgreSQL has no per-connection equivalents to check")
 def test_connection_settings_on_every_connection(store, sqlite_only):
     with store.engine.connect() as a, store.engine.connect() as b:
         for conn in (a, b):
@@ -146,6 +148,7 @@ def test_missing_folder_is_a_store_error(tmp_path, sqlite_only):
         db.open_store(Settings(database_url=f"sqlite:///{tmp_path / 'nope' / 'x.db'}"))
 
 
+@pytest.mark.sqlite_only_reason("holds SQLite's file lock with the sqlite3 module")
 def test_database_failures_become_store_errors(store, settings, sqlite_only):
     # A real lock held by another connection, with a short timeout so the test stays quick.
     path = settings.database_url.removeprefix("sqlite:///")

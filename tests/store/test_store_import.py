@@ -90,6 +90,7 @@ def test_undecodable_file_is_fatal(store, tmp_path):
         importer.import_csv(store, path)
 
 
+@pytest.mark.sqlite_only_reason("injects the failure through a SQLite file lock")
 def test_database_error_midway_writes_nothing(store, news, tmp_path, settings, monkeypatch, sqlite_only):
     # A real failure inside the transaction after the first slices were written.
     monkeypatch.setattr(importer, "SLICE", 2)

@@ -86,14 +86,16 @@ def test_repeating_the_batch_changes_nothing(store, news):
     assert unsubscribe_many(store, []) == []
 
 
-def test_same_outcome_as_unsubscribe_one_by_one(store, news, tmp_path):
+def test_same_outcome_as_unsubscribe_one_by_one(store, news, tmp_path, backend, request):
     """Two stores in the same states: one unsubscribed item by item, one in a batch."""
     from leadex_mail.config import Settings
     from leadex_mail.store.db import open_store
 
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("needs a second database")
-    twin = open_store(Settings(database_url=f"sqlite:///{tmp_path / 'twin.db'}"))
+    if backend == "postgresql":
+        twin_url = request.getfixturevalue("pg_cluster").new_database()
+    else:
+        twin_url = f"sqlite:///{tmp_path / 'twin.db'}"
+    twin = open_store(Settings(database_url=twin_url))
     try:
         lists.create_list(twin, "news")
         ids, twin_ids = _people(store), _people(twin)
@@ -132,6 +134,7 @@ def _rows(store) -> dict[str, list[tuple]]:
         }
 
 
+@pytest.mark.sqlite_only_reason("compares the SQLite-only DB-API fast path with the generic path")
 def test_fast_path_writes_the_same_rows_as_the_generic_path(store, news, tmp_path, monkeypatch, sqlite_only):
     """Byte for byte: the DB-API statements store what SQLAlchemy's would (timestamps, JSON, NULLs)."""
     from datetime import UTC, datetime
@@ -160,6 +163,7 @@ def test_fast_path_writes_the_same_rows_as_the_generic_path(store, news, tmp_pat
         twin.close()
 
 
+@pytest.mark.sqlite_only_reason("holds SQLite's write lock with the sqlite3 module")
 def test_not_waiting_when_another_writer_holds_sqlite(store, news, sqlite_only, path):
     """``wait=False`` gives up at once on a held write lock (nothing written); waiting works after."""
     import sqlite3
