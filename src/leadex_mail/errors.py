@@ -7,7 +7,8 @@ context. Only the CLI and web layers turn these into messages for people.
     LeadexError                      (message + optional hint)
     ├── ConfigError                  leadex-mail.toml / LEADEX_* / flags
     ├── ContentError                 issue files; carries every Problem found
-    │   └── IssueNotFound
+    │   ├── IssueNotFound
+    │   └── IssueNotReady            `send` refuses: error-level findings of `check`
     ├── RenderError                  templates, MJML, images
     ├── StoreError                   subscriber store
     │   ├── NotFound
@@ -96,6 +97,10 @@ class ContentError(LeadexError):
 
 class IssueNotFound(ContentError):
     """No issue folder (or edition) where one was named."""
+
+
+class IssueNotReady(ContentError):
+    """The issue loads but has error-level findings (``#`` links, draft text, ...): not to be sent as it is."""
 
 
 class RenderError(LeadexError):

@@ -1,4 +1,4 @@
-"""lint_issue: each warning, located at the line it is about."""
+"""lint_issue: each finding, located at the line it is about, with the severity `send` acts on."""
 
 from __future__ import annotations
 
@@ -66,20 +66,32 @@ def test_each_warning_is_located(tmp_path):
     folder = make_issue(tmp_path, subject="x" * 79)
     issue = load_issue(folder, Settings(newsletters_dir=tmp_path))
     # Sizes of random noise vary by a KB from run to run.
-    got = sorted((Path(p.file).name, p.line, p.path, re.sub(r"\d+ KB", "N KB", p.message.split(";")[0].split(" (")[0])) for p in lint_issue(issue))
+    got = sorted((Path(p.file).name, p.line, p.path, p.severity, re.sub(r"\d+ KB", "N KB", p.message.split(";")[0].split(" (")[0])) for p in lint_issue(issue))
     assert got == [
-        ("en.yaml", 7, "sections", "the en edition has no 'partners' section"),
-        ("en.yaml", 11, "sections[0].image.src", "image 'images/big.png' is N KB"),
-        ("sl.yaml", 1, "preheader", "the edition has no preheader"),
-        ("sl.yaml", 3, "subject", "the subject is 79 characters long"),
-        ("sl.yaml", 10, "sections[0].image.src", "image 'images/big.png' is N KB"),
-        ("sl.yaml", 11, "sections[0].image.alt", "the image has no alt text"),
-        ("sl.yaml", 12, "sections[0].body", "a link in the text has no real address"),
-        ("sl.yaml", 14, "sections[0].more.url", "the link address is a placeholder '#'"),
+        ("en.yaml", 7, "sections", "warning", "the en edition has no 'partners' section"),
+        ("en.yaml", 11, "sections[0].image.src", "warning", "image 'images/big.png' is N KB"),
+        ("sl.yaml", 1, "preheader", "warning", "the edition has no preheader"),
+        ("sl.yaml", 3, "subject", "warning", "the subject is 79 characters long"),
+        ("sl.yaml", 10, "sections[0].image.src", "warning", "image 'images/big.png' is N KB"),
+        ("sl.yaml", 11, "sections[0].image.alt", "error", "the image has no alt text"),
+        ("sl.yaml", 12, "sections[0].body", "error", "a link in the text has no real address"),
+        ("sl.yaml", 14, "sections[0].more.url", "error", "the link address is a placeholder '#'"),
     ]
-    assert all(p.severity == "warning" and p.hint for p in lint_issue(issue))
+    assert all(p.hint for p in lint_issue(issue))
 
 
 def test_subject_of_78_characters_is_fine(tmp_path):
     issue = load_issue(make_issue(tmp_path, subject="x" * 78), Settings(newsletters_dir=tmp_path))
     assert not [p for p in lint_issue(issue) if p.path == "subject"]
+
+
+def test_editions_that_disagree_on_number_or_date_are_errors(tmp_path):
+    folder = make_issue(tmp_path)
+    en = folder / "en.yaml"
+    en.write_text(en.read_text(encoding="utf-8").replace("number: 1", "number: 2").replace("date: 2026-04-01", "date: 2026-05-01"), encoding="utf-8")
+    issue = load_issue(folder, Settings(newsletters_dir=tmp_path))
+    got = [(Path(p.file).name, p.line, p.path, p.severity, p.message) for p in lint_issue(issue) if p.path in ("number", "date")]
+    assert got == [
+        ("en.yaml", 5, "number", "error", "the en edition is No. 2, the sl edition No. 1"),
+        ("en.yaml", 6, "date", "error", "the en edition is dated 2026-05-01, the sl edition 2026-04-01"),
+    ]

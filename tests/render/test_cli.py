@@ -75,8 +75,9 @@ def test_check_lists_problems_and_exits_1(cli):
     path.write_text(path.read_text(encoding="utf-8").replace("https://www.interregeurope.eu/leadex", '"#"', 1), encoding="utf-8")
     result = runner.invoke(main, ["check", SLUG])
     assert result.exit_code == 1
-    assert re.search(r"en\.yaml:\d+:\d+: warning: .*'#'", result.output), result.output
-    assert re.search(rf"{SLUG}: 1 problem \(0 errors, 1 warning\)", result.output)
+    # A placeholder link is an error: `send` refuses it (tests/campaign/test_send_check.py).
+    assert re.search(r"en\.yaml:\d+:\d+: error: .*'#'", result.output), result.output
+    assert re.search(rf"{SLUG}: 1 problem \(1 error, 0 warnings\)", result.output)
 
 
 def test_check_invalid_content_lists_every_error(cli):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from leadex_mail.cli._common import get_settings
+
+if TYPE_CHECKING:
+    from leadex_mail.content.scaffold import NewEdition
 
 
 def register(main: click.Group) -> None:
@@ -19,16 +23,39 @@ def register(main: click.Group) -> None:
 @click.argument("slug")
 @click.option("--lang", "language", default="sl", show_default=True, help="Language of the edition to create.")
 def new(slug: str, language: str) -> None:
-    """Create the issue SLUG with one example of every section type.
+    """Create the issue SLUG, or another language edition of it.
 
-    Writes newsletters/SLUG/LANG.yaml and an images/ folder. Refuses to
-    overwrite; with --lang it adds another language to an existing issue.
+    A new issue gets one example of every section type in
+    newsletters/SLUG/LANG.yaml and an images/ folder; its number and date
+    come from SLUG (2026-09-leadex-02 is No. 2 of September 2026), else
+    from the latest issue (its number + 1) and today. With --lang on an
+    existing issue, the new edition copies the default edition's sections,
+    pictures, links and dates, its texts marked for translation. Every text
+    still to write is marked ✎; `send` refuses the issue while one is left.
+    Never overwrites a file.
     """
     from leadex_mail.content.scaffold import new_issue
 
-    path = new_issue(slug, get_settings(), language)
-    click.echo(f"Created {path}")
+    made = new_issue(slug, get_settings(), language)
+    click.echo(f"Created {made.path}")
+    if made.translated_from:
+        click.echo(f"  a copy of the {made.translated_from} edition (No. {made.number}, {made.date}): translate every text marked ✎ and delete the mark")
+    else:
+        click.echo(f"  No. {made.number} ({_number_from(made)}), dated {made.date} ({_date_from(made)})")
+        click.echo("  replace every text marked ✎ and images/example.png")
     click.echo(f"Next: edit it, then run `leadex-mail check {slug}` and `leadex-mail preview {slug}`.")
+
+
+def _number_from(made: NewEdition) -> str:
+    previous = made.previous
+    latest = f"the latest issue, {previous.slug}, is No. {previous.number}" if previous else "no earlier issue"
+    if made.number_from == "slug":
+        return f"from the name; {latest}"
+    return latest if made.number_from == "previous" else "the first issue"
+
+
+def _date_from(made: NewEdition) -> str:
+    return "from the name" if made.date_from == "slug" else "today; the name does not start with YYYY-MM, correct `date:` if needed"
 
 
 @click.command()

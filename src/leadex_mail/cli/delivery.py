@@ -16,6 +16,8 @@ from leadex_mail.cli._common import get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
+    from leadex_mail.errors import Problem
+    from leadex_mail.render.check import Readiness
 
 
 def register(main: click.Group) -> None:
@@ -79,6 +81,25 @@ def _print_plan(plan: CampaignPlan) -> None:
     click.echo(f"  rate: {plan.rate}; {plan.concurrency} connection{'s' if plan.concurrency != 1 else ''}")
 
 
+def _print_readiness(readiness: Readiness) -> None:
+    """What `check` found that did not stop the send, shown before the confirmation."""
+    if readiness.errors:
+        click.echo(f"  check: {_plural(len(readiness.errors), 'error')}, sending anyway (--force):")
+        _print_problems(readiness.errors)
+    if readiness.warnings:
+        click.echo(f"  check: {_plural(len(readiness.warnings), 'warning')}:")
+        _print_problems(readiness.warnings)
+
+
+def _print_problems(problems: tuple[Problem, ...]) -> None:
+    for problem in problems:
+        click.echo("    " + problem.format().replace("\n", "\n    "))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _counts_line(counts: dict[str, int]) -> str:
     shown = [f"{state} {n}" for state, n in counts.items() if n and state != "uncertain"]
     if counts.get("uncertain"):
@@ -123,10 +144,16 @@ def _print_report(report: CampaignReport, command: str) -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel SMTP connections (default: send_concurrency).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
-def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool) -> None:
-    """Send ISSUE to a list, once per subscriber; the same command again resumes it."""
+@click.option("--force", is_flag=True, help="Send even though `check` finds errors (placeholder links, draft text, ...).")
+def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool, force: bool) -> None:
+    """Send ISSUE to a list, once per subscriber; the same command again resumes it.
+
+    Runs the checks of `leadex-mail check` first and refuses an issue with
+    errors unless --force; warnings are listed before the confirmation.
+    """
     from leadex_mail.content.loader import load_issue
     from leadex_mail.delivery.runner import campaign_list, plan_campaign, send_campaign
+    from leadex_mail.render.check import ready_to_send
     from leadex_mail.store.db import open_store
 
     if not list_name and not resume:
@@ -134,9 +161,11 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
     settings = get_settings()
     store = open_store(settings)
     loaded = load_issue(issue, settings)
+    readiness = ready_to_send(loaded, settings, force=force)
     list_name = campaign_list(store, loaded.slug, list_name)
     plan = plan_campaign(store, loaded, settings, list_name=list_name, language=language, rate=rate, concurrency=concurrency)
     _print_plan(plan)
+    _print_readiness(readiness)
     if not dry_run and plan.total and not yes:
         click.confirm(f"Send {plan.total if limit is None else min(plan.total, limit)} messages now?", abort=True)
     bar = ProgressBar()

@@ -1,10 +1,14 @@
-"""Warnings about a valid issue: things that load fine but should not be sent as they are.
+"""Findings about a valid issue: things that load fine but should not be sent as they are.
 
-``lint_issue`` finds unfinished links (``#`` or empty), images without alt
-text or too heavy for mail, a missing preheader, a subject longer than mail
+``lint_issue`` reports two severities. Errors are what ``send`` refuses
+(unless ``--force``): unfinished links (``#`` or empty), images without alt
+text, text or pictures left from the ``new`` scaffold or still marked for
+translation (``scaffold.draft_problems``), and editions that disagree on the
+issue's number or date. Warnings are worth a look but do not stop a send:
+images too heavy for mail, a missing preheader, a subject longer than mail
 apps show, and editions that lack a section the default edition has. Each
-warning names file and line (from the loader's source maps). The render
-layer adds its own (HTML size) for the ``check`` command.
+finding names file and line (from the loader's source maps). The render
+layer adds its own (HTML size, contrast) for the ``check`` command.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pydantic import BaseModel
 from leadex_mail.content.checks import UNFINISHED_URLS, markdown_tokens
 from leadex_mail.content.loader import image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
+from leadex_mail.content.scaffold import draft_problems
 from leadex_mail.content.walk import images, leaves
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import Problem
@@ -26,14 +31,16 @@ MAX_IMAGE_BYTES = 200 * 1024
 
 
 def lint_issue(issue: Issue) -> list[Problem]:
-    """Every warning for ``issue``: each edition in turn, then the brand."""
+    """Every finding for ``issue`` (errors and warnings): each edition in turn, then the brand."""
     locations = issue_locations(issue)
     problems: list[Problem] = []
     default = issue.edition()
     for language, edition in issue.editions.items():
         smap = locations.edition(language)
         problems.extend(_lint_edition(issue, edition, smap))
+        problems.extend(draft_problems(edition, smap))
         if language != issue.default_language:
+            problems.extend(_disagreements(edition, default, smap))
             problems.extend(_missing_sections(edition, default, smap))
     if locations.brand is not None:
         problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
@@ -53,35 +60,47 @@ def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Probl
 
 def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: SourceMap) -> list[Problem]:
     data = model.model_dump()
-    problems = list(_link_warnings(data, cls, smap))
+    problems = list(_link_findings(data, cls, smap))
     for path, image in images(data, cls):
-        problems.extend(_image_warnings(issue, image, path, smap))
+        problems.extend(_image_findings(issue, image, path, smap))
     return problems
 
 
-def _link_warnings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) -> Iterator[Problem]:
+def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) -> Iterator[Problem]:
     hint = "put the real address (https://...) in place of '#'"
     for leaf in leaves(data, cls):
         if leaf.kind == "url" and leaf.value in UNFINISHED_URLS:
-            yield _warn(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
+            yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
         elif leaf.kind == "markdown" and isinstance(leaf.value, str):
             for token in markdown_tokens(leaf.value):
                 href = token.attrs.get("href", "") if token.type == "link_open" else None
                 if href in UNFINISHED_URLS:
                     message = f"a link in the text has no real address ({href!r})"
-                    yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint, severity="warning")
+                    yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint)
 
 
-def _image_warnings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
+def _image_findings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
     problems = []
     if not image.get("alt") and not image.get("decorative"):
-        problems.append(_warn(smap, (*path, "alt"), "the image has no alt text", "describe what it shows in `alt:`, or mark it `decorative: true`"))
+        problems.append(_error(smap, (*path, "alt"), "the image has no alt text", "describe what it shows in `alt:`, or mark it `decorative: true`"))
     file = image_path(issue, Image(**image))
     if file is not None and file.is_file() and file.stat().st_size > MAX_IMAGE_BYTES:
         size_kb = file.stat().st_size // 1024
         problems.append(
             _warn(smap, (*path, "src"), f"image {image['src']!r} is {size_kb} KB (over {MAX_IMAGE_BYTES // 1024} KB)", "resize it to at most 1200 px wide and save as JPEG quality ~80")
         )
+    return problems
+
+
+def _disagreements(edition: Edition, default: Edition, smap: SourceMap) -> list[Problem]:
+    """Errors where ``edition`` gives another number or date than the default edition (one issue has one of each)."""
+    problems = []
+    if edition.number != default.number:
+        message = f"the {edition.language} edition is No. {edition.number}, the {default.language} edition No. {default.number}"
+        problems.append(_error(smap, ("number",), message, f"every edition of one issue has the same number: write `number: {default.number}` (or correct the {default.language} edition)"))
+    if edition.date != default.date:
+        message = f"the {edition.language} edition is dated {edition.date}, the {default.language} edition {default.date}"
+        problems.append(_error(smap, ("date",), message, f"every edition of one issue has the same date: write `date: {default.date}` (or correct the {default.language} edition)"))
     return problems
 
 
@@ -96,3 +115,8 @@ def _missing_sections(edition: Edition, default: Edition, smap: SourceMap) -> li
 
 def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None) -> Problem:
     return smap.problem(path, message, hint, severity="warning")
+
+
+def _error(smap: SourceMap, path: tuple, message: str, hint: str | None) -> Problem:
+    """A finding ``send`` refuses (see the module docstring); the issue still loads, previews and test-sends."""
+    return smap.problem(path, message, hint, severity="error")
