@@ -75,7 +75,9 @@ def test_a_save_shows_without_reload_a_broken_save_shows_problems_then_recovers(
     problems = page.locator("#problems")
     expect(problems).to_contain_text(f"sl.yaml:{line}:", timeout=LIVE)
     expect(problems).to_contain_text("number")
-    expect(page.locator("#desktop")).to_have_count(0)
+    # The last version that rendered stays on show under the problems (issue 9: preview keeps serving).
+    expect(page.locator("#status")).to_contain_text("showing the last version that worked")
+    expect(page.frame_locator("#desktop").locator("body")).to_contain_text("Urejeno v živo – ")
     assert_accessible(page)
 
     issue_copy.edit("sl", "number: first #", "number:", atomic=True)

@@ -58,13 +58,31 @@ def test_page_frames_images_and_events(live_preview, issue_copy):
         assert re.search(rf"<code>[^<]*sl\.yaml:{line}:\d+</code> warning: the subject is \d+ characters long", page.text)
 
 
-def test_broken_content_answers_409_for_the_frames(live_preview, issue_copy):
+def test_a_broken_save_keeps_the_last_good_frames_under_the_problems(live_preview, issue_copy):
+    good = httpx.get(live_preview.url + "/email/sl", timeout=20).text
     issue_copy.edit("sl", "sections:", "sections: [")
     with httpx.Client(base_url=live_preview.url, timeout=20) as client:
         assert _next_version(client, 1) == 2
         page = client.get("/")
         assert 'id="problems"' in page.text and "sl.yaml:" in page.text
-        assert client.get("/email/sl").status_code == 409
+        assert "showing the last version that worked" in page.text
+        frame = client.get("/email/sl")
+        assert frame.status_code == 200 and frame.text == good
+
+
+def test_content_broken_from_the_start_answers_409_for_the_frames(issue_copy):
+    from leadex_mail.preview.server import make_server
+
+    issue_copy.edit("sl", "sections:", "sections: [")
+    server = make_server(issue_copy.slug, issue_copy.settings, port=0, watch=False)
+    thread = server.start_in_thread()
+    try:
+        page = httpx.get(server.url + "/", timeout=20)
+        assert 'id="problems"' in page.text and "The issue cannot be shown" in page.text
+        assert httpx.get(server.url + "/email/sl", timeout=20).status_code == 409
+    finally:
+        server.should_exit = True
+        thread.join(15)
 
 
 def test_a_brand_file_save_reloads_too(live_preview, issue_copy):

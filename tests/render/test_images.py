@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zlib
 
 import pytest
 from PIL import Image as PILImage
@@ -80,3 +82,33 @@ def test_missing_and_broken_files_are_render_errors(tmp_path):
     broken.write_bytes(b"not an image")
     with pytest.raises(RenderError, match="cannot be read"):
         images.process_image(broken)
+
+
+def make_png(width: int, height: int) -> bytes:
+    """A black 1-bit PNG of any size, compressed row slice by row slice (never held as pixels)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = 1 + (width + 7) // 8
+    per = max(1, 1_000_000 // row)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(bytes(row * min(per, height - y))) for y in range(0, height, per)) + packer.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_bomb_that_appears_after_loading_is_a_render_error_naming_the_limit(tmp_path):
+    # The loader refuses bombs with a location; a file swapped in after loading is still refused by the render layer.
+    (tmp_path / "bomb.png").write_bytes(make_png(20_000, 20_000))
+    with pytest.raises(RenderError, match=r"bomb\.png is 400 megapixels; the limit is 50 megapixels"):
+        images.process_image(tmp_path / "bomb.png")
+    (tmp_path / "strip.png").write_bytes(make_png(16_000_000, 1))
+    with pytest.raises(RenderError, match=r"strip\.png is 16000000 x 1 pixels; a side may be at most 20000 pixels"):
+        images.process_image(tmp_path / "strip.png")
+
+
+def test_a_very_wide_strip_within_the_limits_keeps_a_height(tmp_path):
+    # 20 000 x 1 resized to 1200 wide rounded its height to 0 (a Pillow ValueError) before.
+    PILImage.new("1", (20_000, 1)).save(tmp_path / "line.png")
+    out = images.process_image(tmp_path / "line.png")
+    assert (out.width, out.height) == (1200, 1)

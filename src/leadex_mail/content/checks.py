@@ -8,7 +8,9 @@ addresses, and image files that exist inside the issue folder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,11 @@ from leadex_mail.errors import Problem
 PLACEHOLDER_MARK = "[[LX:"
 URL_SCHEMES = ("https://", "http://", "mailto:")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+PICTURE_FORMATS = ("PNG", "JPEG", "GIF")
+# What a picture may be before its pixels are decoded: a 50-megapixel phone
+# photo (~200 MB decoded) is fine, 400 megapixels from 48 KB of PNG is not.
+MAX_PICTURE_PIXELS = 50_000_000
+MAX_PICTURE_SIDE = 20_000
 # '#' and '' are allowed to load (a draft) but `check` flags them (lint.py).
 UNFINISHED_URLS = ("#", "")
 
@@ -112,4 +119,44 @@ def _image_problem(src: str, base: Path, smap: SourceMap, path: tuple) -> Proble
         return smap.problem(path, f"image {src!r} is outside the folder {base}", "copy the picture into the images/ folder")
     if not target.is_file():
         return smap.problem(path, f"image file {src!r} does not exist", f"put the file at {base / src} or correct the name")
+    trouble = picture_trouble(target)
+    return smap.problem(path, f"image {src!r} {trouble[0]}", trouble[1]) if trouble else None
+
+
+def picture_trouble(file: Path) -> tuple[str, str] | None:
+    """``(what is wrong, hint)`` when the picture cannot safely be decoded; None when it can.
+
+    Reads only the file's header (Pillow's ``open`` decodes no pixels), so a
+    decompression bomb -- 48 KB of PNG that inflates to 400 megapixels, or a
+    16 000 000 x 1 strip -- is refused before any memory is spent on it.
+    Remembered per file version: ``preview`` loads the same files on every save.
+    """
+    try:
+        stat = file.stat()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}", "check the file"
+    return _trouble(str(file), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _trouble(file: str, mtime_ns: int, size: int) -> tuple[str, str] | None:
+    from PIL import Image as PILImage  # imported on use: content without pictures never pays for Pillow
+
+    resize = "resize it to at most 1200 px wide (email shows pictures at most 600 px wide) and save it again"
+    try:
+        with PILImage.open(file) as img:
+            width, height = img.size
+            kind = img.format
+    except PILImage.DecompressionBombError as exc:  # over twice Pillow's own limit: it refuses even the header
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else f"over {2 * (PILImage.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} megapixels"
+        return f"is {size}; the limit is {MAX_PICTURE_PIXELS // 1_000_000} megapixels", resize
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's words for a file that is not a picture
+        return f"cannot be read: {exc}", "save it again as JPEG or PNG"
+    if kind not in PICTURE_FORMATS:
+        return f"is a {kind} file, not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it"
+    if max(width, height) > MAX_PICTURE_SIDE:
+        return f"is {width} x {height} pixels; a side may be at most {MAX_PICTURE_SIDE} pixels", resize
+    if width * height > MAX_PICTURE_PIXELS:
+        return f"is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); the limit is {MAX_PICTURE_PIXELS // 1_000_000} megapixels", resize
     return None

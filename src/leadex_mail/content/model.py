@@ -13,9 +13,11 @@ render; it has no I/O.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+import re
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Markdown = Annotated[str, Field(description="Markdown text: **bold**, *italic*, [links](https://...), lists. No HTML.")]
 Url = Annotated[
@@ -24,8 +26,47 @@ Url = Annotated[
 ]
 
 
+# Control characters are invisible in an editor and break what they reach: MJML
+# refuses them, headers must never carry them. Tab and line feed are text;
+# everything else of Unicode's Cc (C0, DEL, C1) and lone surrogates is refused.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Values that become header fields must also be one line (RFC 5322: a line break ends a header).
+_HEADER_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
+HEADER_FIELDS = frozenset({"subject", "from_name", "from_address", "reply_to", "name"})
+_C0_NAMES = "NUL SOH STX ETX EOT ENQ ACK BEL BS TAB LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US".split()
+
+
+def control_name(char: str) -> str:
+    """``"ESC (U+001B)"``: how a person can find an invisible character."""
+    code = ord(char)
+    name = _C0_NAMES[code] if code < 32 else "DEL" if code == 0x7F else "broken character" if 0xD800 <= code <= 0xDFFF else "control character"
+    return f"{name} (U+{code:04X})"
+
+
+def refuse_control(value: str, *, header: bool = False) -> str:
+    """``value`` unchanged, or ``PydanticCustomError`` ``control_character``/``line_break`` naming the first offender."""
+    found = _CONTROL.search(value)
+    if found:
+        raise PydanticCustomError("control_character", "contains the invisible control character {char}", {"char": control_name(found.group()), "needle": found.group()})
+    found = _HEADER_BREAK.search(value) if header else None
+    if found:
+        raise PydanticCustomError("line_break", "must be one line: it becomes a mail header", {"char": control_name(found.group()), "needle": found.group()})
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: Any) -> Any:
+        # Every text field of every model, so no field can be forgotten (templates, headers, file names).
+        if isinstance(value, str):
+            return refuse_control(value, header=info.field_name in HEADER_FIELDS and cls.__name__ in ("Edition", "Brand"))
+        return value  # containers of text type their items with ``Text`` (errors then name the item)
+
+
+Text = Annotated[str, AfterValidator(refuse_control)]
 
 
 class Image(_Strict):
@@ -195,7 +236,7 @@ class Brand(_Strict):
     from_address: str = "newsletter@example.org"
     reply_to: str | None = None
     contact_address: str = Field("", description="Postal or contact address shown in the footer.")
-    funding: dict[str, str] = Field(default_factory=dict, description="Funding statement per language code.")
+    funding: dict[str, Text] = Field(default_factory=dict, description="Funding statement per language code.")
     funding_logo: Image | None = None
     website: Url | None = None
     social: list[Link] = Field(default_factory=list)

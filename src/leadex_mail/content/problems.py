@@ -123,9 +123,32 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         return smap.problem(path, f"{name!r} must be a whole number (got {_show(value)})")
     if kind in ("bool_type", "bool_parsing"):
         return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})")
+    if kind == "string_unicode":  # pydantic's own refusal of a lone surrogate ("\ud800" written in quotes)
+        return smap.problem(path, f"{name!r} contains a broken character (half of a surrogate pair)", "remove the \\u escape that writes half a character, and type the character itself")
+    if kind in ("control_character", "line_break"):
+        return _control_problem(kind, name, ctx, value, path, smap)
     if kind == "value_error":  # a model's own rule (e.g. an event's days); its words are already plain
         return smap.problem(path, str(ctx.get("error", error["msg"])))
     return smap.problem(path, f"{name!r}: {error['msg']}")
+
+
+def _control_problem(kind: str, name: str, ctx: dict[str, Any], value: Any, path: FieldPath, smap: SourceMap) -> Problem:
+    """An invisible character, pointed at as exactly as the value's style allows (see ``SourceMap.locate_in``)."""
+    char = ctx.get("char", "a control character")
+    if kind == "line_break":
+        message = f"{name!r} must be one line, but it contains {_line_break_words(char)}"
+        hint = "write it on one line: it becomes a mail header, which a line break would end"
+    else:
+        message = f"{name!r} contains the invisible control character {char}"
+        hint = "delete it and retype the words around it (it often comes with text copied from another program); control characters break the email"
+    needle = ctx.get("needle")
+    if isinstance(value, str) and isinstance(needle, str):
+        return smap.problem_in(path, value, needle, message, hint)
+    return smap.problem(path, message, hint)
+
+
+def _line_break_words(char: str) -> str:
+    return "a tab " + char[3:] if char.startswith("TAB") else f"a line break {char.split(' ', 1)[-1]}" if char.startswith(("LF", "CR")) else char
 
 
 def _not_a_mapping(path: FieldPath, value: Any, smap: SourceMap, root: type[BaseModel], data: Any) -> Problem:

@@ -4,11 +4,21 @@ Pydantic validates plain data and reports errors by field path; people need
 ``file:line:column``. ``load_yaml`` returns both the plain data and a
 ``SourceMap`` from field path to position, so every later problem (pydantic
 error, missing image, lint warning) can name the line it comes from.
+
+Hostile or broken files get a located problem in bounded time and memory,
+never a crash: a file over ``MAX_FILE_BYTES`` is refused before any parser
+sees it; every parser (libyaml, ruamel) first streams the file's *events*
+(iterative, no recursion) and stops at the first anchor or alias (refused:
+"billion laughs" expansion, self-referencing lists) or at a nesting deeper
+than ``MAX_DEPTH`` (the recursive composers would overflow the stack); only
+then does it build nodes. See docs/decisions.md ("Hostile issue files").
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,9 +31,16 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
+from leadex_mail.content.model import control_name
 from leadex_mail.errors import Problem
 
 FieldPath = tuple[str | int, ...]
+
+# An edition of issue No. 1 is 10 KB; 25 times that is still a plausible issue,
+# and keeps ruamel's pure-Python parse of a broken file well under a second.
+MAX_FILE_BYTES = 256 * 1024
+# Issue files nest 6 levels (file > sections > section > interviews > interview > image).
+MAX_DEPTH = 32
 
 
 def format_path(path: FieldPath) -> str:
@@ -104,7 +121,12 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     file is not valid YAML or cannot be read.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # never more: the size is checked before anything parses
+            size = max(len(raw), os.fstat(fh.fileno()).st_size)
+        if size > MAX_FILE_BYTES:
+            raise YamlSyntaxProblem(_too_big(display, size))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8")) from None
     except OSError as exc:
@@ -122,10 +144,30 @@ def _parse(text: str, display: str) -> tuple[Any, SourceMap]:
     again by ruamel, whose messages we explain. The result is shared, so
     callers must not modify it (nothing does: pydantic copies).
     """
+    unprintable = _UNPRINTABLE.search(text)
+    if unprintable:  # YAML refuses them too, but with an offset instead of a line
+        raise YamlSyntaxProblem(_unprintable_problem(text, unprintable.start(), display))
     fast = _parse_fast(text, display)
     if fast is not None:
         return fast
     return _parse_ruamel(text, display)
+
+
+# Characters YAML 1.2 does not allow in a file (its c-printable set, plus TAB/LF/CR).
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _unprintable_problem(text: str, index: int, display: str) -> Problem:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Problem(
+        display,
+        line,
+        column,
+        "",
+        f"the file contains the invisible control character {control_name(text[index])}",
+        "delete it and retype the words around it (it often comes with text copied from another program)",
+    )
 
 
 def _parse_fast(text: str, display: str) -> tuple[Any, SourceMap] | None:
@@ -139,6 +181,8 @@ def _parse_fast(text: str, display: str) -> tuple[Any, SourceMap] | None:
     if not getattr(pyyaml, "__with_libyaml__", False) or _TAG_OR_MERGE.search(text):
         return None
     try:
+        if guard_events(pyyaml.parse(text, Loader=pyyaml.CSafeLoader), display) is not None:
+            return None  # refused: ruamel's path says so, with the same words
         node = pyyaml.compose(text, Loader=pyyaml.CSafeLoader)
     except pyyaml.YAMLError:
         return None
@@ -220,6 +264,9 @@ def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
     yaml.Constructor = _Constructor
     yaml.preserve_quotes = True  # so that SourceMap knows which values were quoted
     try:
+        refused = guard_events(YAML(typ="rt").parse(text), display)
+        if refused is not None:
+            raise YamlSyntaxProblem(refused)
         node = yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlSyntaxProblem(_syntax_problem(exc, display)) from None
@@ -228,6 +275,69 @@ def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
     smap.values[()] = (1, 1)
     smap.lines = text.splitlines()
     return _plain(node, (), smap), smap
+
+
+def guard_events(events: Iterable[Any], display: str) -> Problem | None:
+    """The first anchor, alias or too-deep nesting in a YAML event stream, as a located ``Problem``; None when safe.
+
+    ``events`` is libyaml's or ruamel's parse (both name their classes alike
+    and mark 0-based positions). Reading stops at the first offence, so a
+    30 000-bracket file costs no more than 33 brackets. A syntax error
+    raised while reading is left to the caller (its parser explains it).
+    """
+    depth = 0
+    for event in events:
+        kind = type(event).__name__
+        if kind == "AliasEvent" or getattr(event, "anchor", None) is not None:
+            return _anchor_problem(event, display, alias=kind == "AliasEvent")
+        if kind in ("MappingStartEvent", "SequenceStartEvent"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _depth_problem(event, display)
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            depth -= 1
+    return None
+
+
+def _mark(event: Any) -> tuple[int | None, int | None]:
+    mark = getattr(event, "start_mark", None)
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+
+
+def _anchor_problem(event: Any, display: str, *, alias: bool) -> Problem:
+    line, col = _mark(event)
+    name = f"*{event.anchor}" if alias else f"&{event.anchor}"
+    return Problem(
+        display,
+        line,
+        col,
+        "",
+        f"YAML anchors and aliases are not allowed in issue files ({name})",
+        "write the value out in full where it is needed: issue files never need them, and a few can make a small file expand to gigabytes",
+    )
+
+
+def _depth_problem(event: Any, display: str) -> Problem:
+    line, col = _mark(event)
+    return Problem(
+        display,
+        line,
+        col,
+        "",
+        f"lists and groups of fields are nested more than {MAX_DEPTH} levels deep here",
+        "an edition needs about 6 levels (sections, items, fields); look for a [ or { that is never closed, or indentation that keeps growing",
+    )
+
+
+def _too_big(display: str, size: int) -> Problem:
+    return Problem(
+        display,
+        None,
+        None,
+        "",
+        f"the file is {size / 1024:.0f} KB; an issue file may be at most {MAX_FILE_BYTES // 1024} KB",
+        "issue files hold text only (pictures go in images/); is this the right file? A very long issue is better split in two",
+    )
 
 
 class _Constructor(RoundTripConstructor):

@@ -4,11 +4,13 @@
 and fills personal placeholders with sample values. It never raises for bad
 content: a preview server must survive a bad save, so a failure becomes a
 ``Preview`` whose ``problems`` say what is wrong and where, and the next
-good save recovers.
+good save recovers. Meanwhile ``keep_last_good`` keeps the editions of the
+last save that rendered on show, beside the problems.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -66,6 +68,11 @@ class Preview:
     def ok(self) -> bool:
         """True when every edition rendered (check warnings may still exist)."""
         return self.error is None
+
+    @property
+    def stale(self) -> bool:
+        """True when the files as saved fail and the editions shown are the last ones that rendered."""
+        return self.error is not None and bool(self.editions)
 
     def pick_language(self, wanted: str | None) -> str:
         """``wanted`` if there is such an edition, else the default edition's language."""
@@ -145,6 +152,24 @@ def build_preview(issue_ref: str, settings: Settings) -> Preview:
         images=images,
         problems=problems,
         issue_folder=folder,
+    )
+
+
+def keep_last_good(fresh: Preview, previous: Preview) -> Preview:
+    """``fresh``, or when it failed, its problems over ``previous``'s editions (the last that rendered).
+
+    An officer who saves a half-typed line, or a file that attacks the
+    parser, still sees the issue as it last worked, with what is wrong above it.
+    """
+    if fresh.ok or not previous.editions or fresh.issue_folder != previous.issue_folder:
+        return fresh
+    return dataclasses.replace(
+        fresh,
+        slug=previous.slug,
+        languages=previous.languages,
+        default_language=previous.default_language,
+        editions=previous.editions,
+        images=previous.images,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 from watchfiles import Change, DefaultFilter, awatch
 
-from leadex_mail.preview.build import Preview
+from leadex_mail.preview.build import Preview, keep_last_good
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,11 @@ class LiveState:
     _listeners: set[asyncio.Queue[int | None]] = field(default_factory=set)
 
     async def refresh(self) -> int:
-        """Rebuild in a worker thread (rendering is CPU-bound), publish, return the new version."""
-        self.preview = await anyio.to_thread.run_sync(self.rebuild)
+        """Rebuild in a worker thread (rendering is CPU-bound), publish, return the new version.
+
+        A failed rebuild keeps the last editions that rendered on show (``keep_last_good``).
+        """
+        self.preview = keep_last_good(await anyio.to_thread.run_sync(self.rebuild), self.preview)
         self.version += 1
         self._publish(self.version)
         return self.version

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from leadex_mail.content.checks import picture_trouble
 from leadex_mail.errors import RenderError
 
 MAX_WIDTH = 1200
@@ -87,6 +88,9 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
     from PIL import Image as PILImage  # imported here: a render from the disk cache never needs Pillow
     from PIL import UnidentifiedImageError
 
+    trouble = picture_trouble(path)  # the loader refused it already; the file may have changed since
+    if trouble:
+        raise RenderError(f"image {path} {trouble[0]}", hint=trouble[1])
     try:
         with PILImage.open(io.BytesIO(source)) as img:
             fmt = img.format or "PNG"
@@ -94,7 +98,7 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
                 return source, fmt if fmt in _MIME else "PNG"
             resized = img.width > max_width
             if resized:
-                height = round(img.height * max_width / img.width)
+                height = max(1, round(img.height * max_width / img.width))
                 img = img.resize((max_width, height), PILImage.Resampling.LANCZOS)
             out = io.BytesIO()
             if fmt == "JPEG":
@@ -102,7 +106,7 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
             else:
                 fmt = "PNG"
                 img.save(out, "PNG", optimize=True)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, PILImage.DecompressionBombError) as exc:
         raise RenderError(f"image {path} cannot be read: {exc}", hint="save it as JPEG or PNG") from None
     data = out.getvalue()
     if not resized and len(data) >= len(source) and fmt in {"JPEG", "PNG"}:
