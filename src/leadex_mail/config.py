@@ -77,6 +77,8 @@ class Settings:
     smtputf8: bool = False
     consent_version: str = "2026-04"
     confirm_expiry_days: int = 7
+    confirm_max_attempts: int = 10  # tries per confirmation mail before it is marked failed
+    confirm_backoff_seconds: float = 60.0  # first retry delay; doubles each time, at most an hour
     pending_purge_days: int = 30
     # web
     web_host: str = "127.0.0.1"
@@ -247,7 +249,7 @@ def _suggest(name: str) -> str:
 def _validate(s: Settings) -> None:
     if s.effective_transport == "smtp" and not s.smtp_host:
         raise ConfigError("transport is 'smtp' but no SMTP host is configured", hint="set LEADEX_SMTP_HOST or [smtp] host")
-    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days"):
+    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts"):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
     if s.public_url and not s.public_url.startswith(("https://", "http://")):

@@ -6,14 +6,15 @@ a SQLite store in tmp_path, confirmation mail through SMTP to the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from leadex_mail.store.db import open_store
-from leadex_mail.web.app import create_app
-from leadex_mail.web.server import bind, make_server
-from web.web_helpers import Clock, Site, site_settings
+from leadex_mail.store.lists import create_list
+from web.web_helpers import Clock, Site, serve_site, site_settings
 
 
 @pytest.fixture
@@ -23,22 +24,19 @@ def subscribe_limit() -> tuple[int, float]:
 
 
 @pytest.fixture
-def site(tmp_path: Path, smtp_server, subscribe_limit) -> Iterator[Site]:
-    """The app served by uvicorn on 127.0.0.1, one per test."""
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    settings = site_settings(tmp_path, port, smtp_server.port)
-    store = open_store(settings)
-    from leadex_mail.store.lists import create_list
+def site_overrides() -> dict[str, Any]:
+    """Settings a test module changes from ``site_settings`` (e.g. ``smtp_timeout``)."""
+    return {}
 
+
+@pytest.fixture
+def site(tmp_path: Path, smtp_server, subscribe_limit, site_overrides) -> Iterator[Site]:
+    """The app served by uvicorn on 127.0.0.1, one per test."""
+    settings = replace(site_settings(tmp_path, 0, smtp_server.port), **site_overrides)
+    store = open_store(settings)
     create_list(store, "newsletter", title="LeadEx novice")
-    clock = Clock()
-    app = create_app(settings, store=store, clock=clock, subscribe_limit=subscribe_limit)
-    server = make_server(settings, app=app, sock=sock)
-    thread = server.start_in_thread()
     try:
-        yield Site(f"http://127.0.0.1:{port}", settings, store, clock, smtp_server)
+        with serve_site(settings, store, Clock(), smtp_server, subscribe_limit=subscribe_limit) as running:
+            yield running
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()

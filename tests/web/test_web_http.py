@@ -12,6 +12,7 @@ from sqlmodel import select
 from leadex_mail import links
 from leadex_mail.errors import NotFound
 from leadex_mail.store.models import Event
+from leadex_mail.store.outgoing import queue_summary
 from leadex_mail.store.subscribers import (
     add_subscriber,
     forget,
@@ -71,12 +72,14 @@ def test_same_answer_for_new_known_and_erased_addresses(site) -> None:
     assert answers[0][0] == 200
     assert answers[0] == answers[1] == answers[2]
     # A new address and an erased one (whose person may sign up again) are each
-    # sent one confirmation, in the background after the answer; an active
-    # subscriber is sent nothing, and no background send is scheduled for her.
+    # sent one confirmation by the app's sender, after the answer; an active
+    # subscriber is sent nothing: no confirmation is queued for her.
     for address in ("new@example.org", "erased@example.org"):
         (mail,) = site.mails_to(address)
         assert "/confirm/" in link_in(mail, "confirm")
+    site.idle()
     assert site.smtp.to("known@example.org") == []
+    assert queue_summary(site.store).counts == {"sent": 2}
     assert get_subscriber(site.store, "known@example.org").status == "active"
     assert get_subscriber(site.store, "erased@example.org").status == "pending"
 
@@ -154,6 +157,7 @@ def test_honeypot_gets_the_same_answer_and_no_mail(site) -> None:
         bot = sign_up(client, "bot@example.org", website="http://spam.example.com")
     assert _answer(human) == _answer(bot)
     site.mails_to("human@example.org")
+    site.idle()
     assert site.smtp.to("bot@example.org") == []
     with pytest.raises(NotFound):
         get_subscriber(site.store, "bot@example.org")
@@ -217,9 +221,13 @@ def test_confirmation_is_not_resent_within_ten_minutes(site) -> None:
         first, second = sign_up(client, "twice@example.org"), sign_up(client, "twice@example.org")
         assert _answer(first) == _answer(second)
         site.mails_to("twice@example.org")
+        site.idle()
+        assert len(site.smtp.to("twice@example.org")) == 1
         site.clock.advance(minutes=11)
         sign_up(client, "twice@example.org")
     assert len(site.mails_to("twice@example.org", count=2)) == 2
+    site.idle()
+    assert len(site.smtp.to("twice@example.org")) == 2
 
 
 def test_visitor_address_comes_from_the_trusted_local_proxy(site) -> None:

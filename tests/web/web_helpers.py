@@ -6,10 +6,17 @@ Imported as ``web.web_helpers``: ``tests/web`` is a package, so pytest puts
 
 from __future__ import annotations
 
+import asyncio
 import re
-from dataclasses import dataclass
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from email import message_from_bytes, policy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -43,6 +50,7 @@ class Site:
     store: Store
     clock: Clock
     smtp: object
+    sender: object = None
 
     def client(self, **kwargs: object) -> httpx.Client:
         """An HTTP client for the site that never follows redirects."""
@@ -51,6 +59,34 @@ class Site:
     def mails_to(self, address: str, count: int = 1, timeout: float = 30.0) -> list:
         """Wait until ``count`` messages reached ``address`` at the SMTP server (woken by each arrival)."""
         return self.smtp.wait_for(address, count, timeout)  # type: ignore[attr-defined]
+
+    def idle(self, timeout: float = 30.0) -> None:
+        """Wait until the app's confirmation sender has nothing left to send now (woken by its passes, not polled)."""
+        assert self.sender.wait_idle(timeout), "the confirmation sender did not become idle"  # type: ignore[attr-defined]
+
+
+@contextmanager
+def serve_site(settings: Settings, store: Store, clock: Clock, smtp: object, *, subscribe_limit: tuple[int, float] = (50, 3600.0)) -> Iterator[Site]:
+    """Serve the app over ``store`` with uvicorn on a free loopback port until the block ends.
+
+    Links point at the port actually bound (``public_url``). Leaving the
+    block stops the server as ``serve`` does (the lifespan stops the
+    confirmation sender); the store stays open.
+    """
+    from leadex_mail.web.app import create_app
+    from leadex_mail.web.server import bind, make_server
+
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = replace(settings, public_url=url)
+    app = create_app(settings, store=store, clock=clock, subscribe_limit=subscribe_limit)
+    server = make_server(settings, app=app, sock=sock)
+    thread = server.start_in_thread()
+    try:
+        yield Site(url, settings, store, clock, smtp, app.state.web.sender)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def http(**kwargs: object) -> httpx.Client:
@@ -105,3 +141,96 @@ def sign_up(client: httpx.Client, email: str, **fields: str) -> httpx.Response:
     data = {"csrf": csrf_from(form.text), "email": email, "name": "", "language": "sl", "lists": "newsletter", "consent": "2026-04", "website": ""}
     data.update(fields)
     return client.post("/subscribe", data=data)
+
+
+# -- relays that misbehave on purpose --------------------------------------------------
+
+
+def unused_port() -> socket.socket:
+    """A socket bound to a loopback port but not listening: connecting there is refused (a relay that is down).
+
+    Keep it open while the port must stay refused; close it to free the port.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@dataclass
+class Message:
+    """One message as the relay accepted it."""
+
+    rcpt_tos: list[str]
+    data: bytes
+
+    def message(self) -> Any:
+        """The message parsed back with the standard library."""
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class HeldRelay:
+    """An aiosmtpd handler that holds each message at the end of DATA while ``gate`` is closed."""
+
+    host: str
+    port: int
+    gate: threading.Event = field(default_factory=threading.Event)
+    refuse: str | None = None  # a reply to every RCPT TO instead of accepting (e.g. a 550)
+    holding: int = 0  # messages that reached the end of DATA (held or not)
+    messages: list[Message] = field(default_factory=list)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's hook name)
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        with self.lock:
+            self.holding += 1
+            self.lock.notify_all()
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait)
+        with self.lock:
+            self.messages.append(Message(list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
+            self.lock.notify_all()
+        return "250 2.0.0 OK: queued"
+
+    def wait_holding(self, count: int, timeout: float = 30.0) -> None:
+        """Block until ``count`` messages are (or were) at the end of DATA; the timeout only ends a hung test."""
+        with self.lock:
+            assert self.lock.wait_for(lambda: self.holding >= count, timeout), f"{count} message(s) never reached the relay"
+
+    def to(self, address: str) -> list[Message]:
+        """Messages accepted for ``address``."""
+        with self.lock:
+            return [m for m in self.messages if address in m.rcpt_tos]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[Message]:
+        """Block until ``count`` messages were accepted for ``address`` (``Site.mails_to``)."""
+        with self.lock:
+            assert self.lock.wait_for(lambda: len([m for m in self.messages if address in m.rcpt_tos]) >= count, timeout), address
+            return [m for m in self.messages if address in m.rcpt_tos]
+
+
+@contextmanager
+def held_relay(*, held: bool = True, refuse: str | None = None) -> Iterator[HeldRelay]:
+    """A ``HeldRelay`` served by aiosmtpd on a free loopback port; its gate opens when the block ends.
+
+    ``held=False`` opens the gate at once (a relay that works); ``refuse`` is its answer to every RCPT.
+    """
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    relay = HeldRelay("127.0.0.1", port, refuse=refuse)
+    if not held:
+        relay.gate.set()
+    controller = Controller(relay, hostname=relay.host, port=relay.port)
+    controller.start()
+    try:
+        yield relay
+    finally:
+        relay.gate.set()
+        controller.stop()

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "demo": "delivery",
     "serve": "web",
     "archive": "web",
+    "confirmations": "web",
     "config": "config_cmd",
 }
 

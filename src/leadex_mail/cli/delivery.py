@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when
     from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
     from leadex_mail.errors import Problem
     from leadex_mail.render.check import Readiness
+    from leadex_mail.store.db import Store
 
 
 def register(main: click.Group) -> None:
@@ -199,11 +200,23 @@ def status_command(issue: str | None) -> None:
     from leadex_mail.delivery.runner import campaign_status
     from leadex_mail.store.db import open_store
 
-    summaries = campaign_status(open_store(get_settings()), issue)
+    store = open_store(get_settings())
+    summaries = campaign_status(store, issue)
     if not summaries:
         click.echo("No campaigns yet. Send one with `leadex-mail send ISSUE --list NAME`.")
     for s in summaries:
         _print_summary(s)
+    _print_confirmations(store)
+
+
+def _print_confirmations(store: Store) -> None:
+    """One line when sign-up confirmation mails wait or failed (details: ``leadex-mail confirmations``)."""
+    from leadex_mail.cli.web import confirmation_counts
+    from leadex_mail.store.outgoing import queue_summary
+
+    summary = queue_summary(store, limit=0)
+    if summary.unsent or summary.counts.get("failed"):
+        click.echo(f"Confirmation mails (sign-ups): {confirmation_counts(summary)}; details: leadex-mail confirmations")
 
 
 @click.command("retry")

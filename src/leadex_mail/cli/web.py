@@ -1,4 +1,4 @@
-"""CLI commands for the web layer: ``serve`` and ``archive build``."""
+"""CLI commands for the web layer: ``serve``, ``archive build`` and ``confirmations``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def register(main: click.Group) -> None:
     """Add this module's commands to the root group."""
     main.add_command(serve)
     main.add_command(archive)
+    main.add_command(confirmations)
 
 
 @click.command()
@@ -63,3 +64,37 @@ def archive_build(outdir: Path) -> None:
     pages = [p for p in written if p.suffix == ".html"]
     click.echo(f"wrote {len(pages)} pages and {len(written) - len(pages)} other files to {outdir}")
     click.echo(f"open {outdir / 'index.html'}")
+
+
+_SHOWN_STATES = (("queued", "queued"), ("waiting", "waiting to retry"), ("sending", "being sent"), ("sent", "sent"), ("failed", "failed"), ("skipped", "skipped"))
+
+
+def confirmation_counts(summary: object) -> str:
+    """``2 queued, 1 waiting to retry, ...`` for the states present in a ``QueueSummary``."""
+    counts = summary.counts  # type: ignore[attr-defined]
+    return ", ".join(f"{counts[key]} {label}" for key, label in _SHOWN_STATES if counts.get(key))
+
+
+@click.command()
+@click.option("--retry", is_flag=True, help="Queue the failed ones again first (after fixing the relay or the sender address).")
+def confirmations(retry: bool) -> None:
+    """Show the sign-up confirmation mails `serve` sends: counts, retries and failures with the server's reply."""
+    from datetime import UTC, datetime
+
+    from leadex_mail.store import outgoing
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        if retry:
+            n = outgoing.retry_failed(store, datetime.now(UTC))
+            click.echo(f"Queued {n} failed confirmation mail{'' if n == 1 else 's'} again; a running `leadex-mail serve` sends {'it' if n == 1 else 'them'} within a minute.")
+        summary = outgoing.queue_summary(store)
+    if not summary.counts:
+        click.echo("No confirmation mails yet: one is queued for each sign-up on `leadex-mail serve`.")
+        return
+    click.echo(f"Confirmation mails: {confirmation_counts(summary)}")
+    for entry in summary.attention:
+        when = f"  next try {entry.next_attempt_at:%Y-%m-%d %H:%M} UTC" if entry.next_attempt_at else ""
+        click.echo(f"  {entry.state}: {entry.email or '(erased)'}  attempts {entry.attempts}{when}  {entry.last_reply or ''}")
+    if summary.counts.get("failed"):
+        click.echo("Queue the failed ones again with: leadex-mail confirmations --retry")

@@ -34,6 +34,8 @@ EVENT_KINDS = ("subscribed", "confirmed", "unsubscribed", "bounced", "complained
 CAMPAIGN_STATUSES = ("running", "paused", "done")
 DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped")
 ERROR_KINDS = ("temporary", "permanent", "suppressed")
+OUTGOING_KINDS = ("confirmation",)
+OUTGOING_STATES = ("queued", "sending", "sent", "failed", "skipped")
 # Statuses an import or a list add may never turn back into "active":
 # only the person's own new confirmation does that.
 BLOCKING_STATUSES = ("unsubscribed", "bounced", "complained")
@@ -239,3 +241,38 @@ class TestSend(SQLModel, table=True):
     message_id: str | None = Field(default=None, sa_column=Column(String(400), nullable=True))
     reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     at: datetime = _ts()
+
+
+class OutgoingMail(SQLModel, table=True):
+    """One transactional mail (a sign-up confirmation) waiting for, or done by, the web app's sender.
+
+    Queued in the transaction that records the sign-up; sent by a background
+    sender that claims it (``sending`` under a lease, like deliveries), so
+    several ``serve`` processes never send one row twice. It holds no
+    address or link: both are made from the subscriber row when it is sent,
+    and the row goes with the subscriber (erasure, purge).
+    ``next_attempt_at`` is when a ``queued`` row is due (its creation, or
+    the retry time after a temporary failure).
+    """
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (
+        Index("ix_outgoing_mail_state_due", "state", "next_attempt_at"),
+        Index("ix_outgoing_mail_subscriber", "subscriber_id", "kind", "created_at"),
+        _in("kind", OUTGOING_KINDS, "ck_outgoing_mail_kind"),
+        _in("state", OUTGOING_STATES, "ck_outgoing_mail_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="confirmation", sa_column=Column(String(16), nullable=False))
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", nullable=False)
+    language: str = Field(sa_column=Column(String(16), nullable=False))
+    state: str = Field(default="queued", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = _ts()
+    lease_owner: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    lease_expires_at: datetime | None = _ts(nullable=True)
+    last_reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)

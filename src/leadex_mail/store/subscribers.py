@@ -41,6 +41,7 @@ from leadex_mail.store.models import (
     Subscription,
     utcnow,
 )
+from leadex_mail.store.outgoing import ConfirmationRequest, queue_confirmation
 from leadex_mail.store.queries import eligible_subscribers, list_subscribers, stats  # noqa: F401  (re-exported)
 from leadex_mail.store.suppression import suppress, suppression_key, suppression_reason, unsuppress
 from leadex_mail.store.validation import (
@@ -179,6 +180,7 @@ def request_subscription(
     ip: str | None,
     user_agent: str | None,
     allow_smtputf8: bool = False,
+    confirmation: ConfirmationRequest | None = None,
 ) -> Subscriber | None:
     """Record a sign-up request (double opt-in, step one).
 
@@ -187,7 +189,9 @@ def request_subscription(
     and remembers the request until it is confirmed; an erased (suppressed)
     address starts again as pending — the person's own confirmation is the
     one way back. Returns None for an address already active, so callers
-    answer the same either way.
+    answer the same either way. With ``confirmation``, the confirmation
+    mail is queued in the same transaction (``outgoing.queue_confirmation``:
+    at most one per ``resend_after``).
     """
     address = normalise_email(email, allow_smtputf8=allow_smtputf8)
     request = {"pending": True, "name": clean_text(name, "the name"), "language": clean_language(language), "lists": sorted(set(lists))}
@@ -207,6 +211,8 @@ def request_subscription(
         session.add(sub)
         session.flush()
         record_event(session, "subscribed", sub.id, source=source, ip=ip, user_agent=user_agent, consent_version=consent_version, detail=request)
+        if confirmation is not None:
+            queue_confirmation(session, int(sub.id or 0), confirmation)
     return sub
 
 

@@ -1,15 +1,19 @@
 """The subscriber-facing web app: ``create_app(settings)`` builds it, uvicorn runs it.
 
     app = create_app(settings)             # real store and transport from settings
-    app = create_app(settings, store=s, transport=t, clock=lambda: fixed_now)
+    app = create_app(settings, store=s, transport_factory=f, clock=lambda: fixed_now)
 
 Pages work without JavaScript and are served with a strict CSP (no scripts
 at all), ``nosniff``, ``no-referrer`` (URLs carry personal tokens) and no
 framing; request bodies over 64 KB get 413. Handlers live in ``views.py``.
+Confirmation mails are queued with the sign-up and sent by a background
+``ConfirmationSender`` (``confirmations.py``) that the lifespan starts and
+stops, never from a request's thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,7 +40,8 @@ from leadex_mail.web.security import (
     RateLimiter,
     SecurityHeadersMiddleware,
 )
-from leadex_mail.web.service import Mailer, UnsubscribeWriter
+from leadex_mail.web.confirmations import ConfirmationSender, TransportFactory
+from leadex_mail.web.service import UnsubscribeWriter
 
 Clock = Callable[[], datetime]
 # Sign-ups per IP address: generous enough for an office or a conference
@@ -55,7 +60,7 @@ class WebContext:
 
     settings: Settings
     store: Store
-    mailer: Mailer
+    sender: ConfirmationSender
     limiter: RateLimiter
     archive: Archive
     clock: Clock
@@ -72,14 +77,17 @@ def create_app(
     *,
     store: Store | None = None,
     transport: Transport | None = None,
+    transport_factory: TransportFactory | None = None,
     clock: Clock | None = None,
     subscribe_limit: tuple[int, float] = SUBSCRIBE_LIMIT,
 ) -> Starlette:
     """Build the web app over ``store`` (opened from settings when None).
 
-    ``transport`` sends the confirmation mails (made from settings on first
-    use when None); ``clock`` gives the current UTC time for link expiry and
-    the rate limit, so tests move time instead of sleeping.
+    Confirmation mails go through ``transport_factory(settings)`` (default:
+    the configured transport), or through ``transport`` when one is given;
+    ``clock`` gives the current UTC time for link expiry, the rate limit and
+    retry times, so tests move time instead of sleeping. The running app's
+    sender is ``app.state.web.sender`` (tests wait on its ``wait_idle``).
     """
     settings.signing_key()  # fail at start, not on the first visitor, when no key is set
     owns_store = store is None
@@ -91,7 +99,7 @@ def create_app(
     web = WebContext(
         settings=settings,
         store=store,
-        mailer=Mailer(settings, transport),
+        sender=ConfirmationSender(store, settings, transport_factory=_factory(transport, transport_factory), clock=now),
         limiter=RateLimiter(subscribe_limit[0], subscribe_limit[1], now),
         archive=Archive(store, settings),
         clock=now,
@@ -101,11 +109,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         web.unsubscriber.start()
+        web.sender.start()  # sends what is queued already (e.g. before a restart)
         try:
             yield
         finally:
             await web.unsubscriber.stop()  # queued unsubscribes are committed before the store closes
-        web.mailer.close()
+            await asyncio.to_thread(web.sender.stop)  # the mail in hand may finish; the rest stays queued
         if owns_store:
             web.store.close()
 
@@ -120,6 +129,13 @@ def create_app(
     )
     app.state.web = web
     return app
+
+
+def _factory(transport: Transport | None, factory: TransportFactory | None) -> TransportFactory | None:
+    """The sender's transport factory: a given transport (the sender closes it after each pass), else ``factory``."""
+    if transport is None:
+        return factory
+    return lambda _settings: transport
 
 
 def _routes() -> list[Route | Mount]:

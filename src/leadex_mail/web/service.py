@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -25,12 +24,12 @@ from sqlalchemy import bindparam, exists, select
 
 from leadex_mail import links
 from leadex_mail.config import Settings
-from leadex_mail.delivery.transport import Transport
-from leadex_mail.errors import LeadexError, NotFound, StoreError, Suppressed, TokenError
+from leadex_mail.errors import NotFound, StoreError, Suppressed, TokenError
 from leadex_mail.store import lists as store_lists
 from leadex_mail.store import subscribers as store_subscribers
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Subscriber, Subscription
+from leadex_mail.store.outgoing import ConfirmationRequest
 from leadex_mail.store.subscribers import UnsubscribeRequest
 from leadex_mail.tokens import verify
 from leadex_mail.web.i18n import catalog, languages
@@ -146,12 +145,18 @@ def validate_signup(form: SignupForm, offered: list[ListChoice]) -> dict[str, st
     return errors
 
 
-def request_signup(store: Store, settings: Settings, form: SignupForm, offered: list[ListChoice], visitor: Visitor) -> Subscriber | None:
-    """Record a sign-up as pending; the subscriber to send a confirmation to, or None.
+def request_signup(
+    store: Store, settings: Settings, form: SignupForm, offered: list[ListChoice], visitor: Visitor, *, now: datetime, page_language: str
+) -> Subscriber | None:
+    """Record a sign-up as pending and queue its confirmation mail, in one transaction.
 
-    None when the honeypot was filled (a bot) or the store declines without
-    saying why (already active, suppressed): the caller answers the same way
-    in every case so the page reveals nothing about the address.
+    The mail goes out later, from the app's ``ConfirmationSender``; it is
+    written in the form's language (else ``page_language``): an address that
+    unsubscribed earlier keeps its old language until it confirms. Returns
+    the pending subscriber, or None when the honeypot was filled (a bot) or
+    the store declines without saying why (already active, suppressed):
+    the caller answers the same way in every case, so the page reveals
+    nothing about the address.
     """
     if form.honeypot.strip():
         log.info("sign-up ignored: honeypot field filled (ip %s)", visitor.ip)
@@ -170,6 +175,7 @@ def request_signup(store: Store, settings: Settings, form: SignupForm, offered: 
                 source="web",
                 ip=visitor.ip,
                 user_agent=visitor.user_agent,
+                confirmation=ConfirmationRequest(form.language if form.language in languages() else page_language, now),
             )
     except StoreError as err:
         # Refusals must look like success from outside; the operator sees the log.
@@ -189,82 +195,7 @@ def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime,
     return subscriber.email, cat.t("mail_confirm_subject"), text + "\n"
 
 
-class Mailer:
-    """Sends confirmation mail through one transport, one message at a time.
-
-    Transports are used from one thread each (``delivery/transport.py``), and
-    the web app sends from a thread pool, hence the lock. The transport is
-    made for each mail and closed after it: confirmations are rare, and an
-    idle SMTP connection would only be dropped by the server meanwhile.
-
-    At most one confirmation per subscriber per ``resend_after``: the form
-    cannot be used to flood someone's inbox from many addresses.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        transport: Transport | None = None,
-        *,
-        factory: Callable[[Settings], Transport] | None = None,
-        resend_after: timedelta = timedelta(minutes=10),
-    ) -> None:
-        self.settings = settings
-        self._given = transport
-        self._factory = factory
-        self._lock = threading.Lock()
-        self._last_sent: dict[int, datetime] = {}
-        self.resend_after = resend_after
-
-    def _transport(self) -> Transport:
-        if self._given is not None:
-            return self._given
-        factory = self._factory
-        if factory is None:
-            from leadex_mail.delivery.transports import make_transport as factory
-        return factory(self.settings)
-
-    def _too_soon(self, subscriber_id: int, now: datetime) -> bool:
-        """True when this subscriber got a confirmation within ``resend_after`` (else note ``now``)."""
-        last = self._last_sent.get(subscriber_id)
-        if last is not None and now - last < self.resend_after:
-            return True
-        if len(self._last_sent) > 10_000:  # forget the stale ones so the table stays small
-            self._last_sent = {k: v for k, v in self._last_sent.items() if now - v < self.resend_after}
-        self._last_sent[subscriber_id] = now
-        return False
-
-    def send_confirmation(self, subscriber: Subscriber, now: datetime, language: str | None = None) -> bool:
-        """Build and send the confirmation mail (in the language asked for on the form); False when not sent."""
-        from leadex_mail.delivery.message import build_transactional, sender_address
-
-        to, subject, text = confirmation_mail(self.settings, subscriber, now, language)
-        with self._lock:
-            if self._too_soon(int(subscriber.id or 0), now):
-                log.info("confirmation to subscriber %s not repeated within %s", subscriber.id, self.resend_after)
-                return False
-            try:
-                brand = _brand(self.settings)
-                data = build_transactional(self.settings, brand, to=to, subject=subject, text=text, now=now)
-                transport = self._transport()
-                try:
-                    transport.send(sender_address(self.settings, brand), [to], data)
-                finally:
-                    if transport is not self._given:
-                        transport.close()
-            except LeadexError as err:
-                log.error("confirmation mail to subscriber %s not sent: %s", subscriber.id, err)
-                return False
-        return True
-
-    def close(self) -> None:
-        """Close a transport that was handed in (the app's own are closed after each mail)."""
-        with self._lock:
-            if self._given is not None:
-                self._given.close()
-
-
-def _brand(settings: Settings) -> Any:
+def sender_brand(settings: Settings) -> Any:
     """The brand (sender identity); the model's defaults when no brand file exists."""
     from leadex_mail.content.loader import brand_file, load_brand
     from leadex_mail.content.model import Brand

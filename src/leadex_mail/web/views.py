@@ -13,7 +13,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -218,13 +217,11 @@ async def subscribe_submit(request: Request) -> Response:
     errors = service.validate_signup(form, offered)
     if errors:
         return _subscribe_page(request, lang, form, offered, errors, status=400)
-    subscriber = await run_in_threadpool(service.request_signup, web.store, web.settings, form, offered, visitor)
-    response = _message(request, lang, "check_inbox_title", "check_inbox_text", values={"days": web.settings.confirm_expiry_days})
-    if subscriber is not None:
-        # Sent after the answer, so the answer takes as long for a known address as for a new one.
-        # The form's language: an address that unsubscribed earlier keeps its old one until it confirms.
-        response.background = BackgroundTask(web.mailer.send_confirmation, subscriber, web.clock(), form.language or lang)
-    return response
+    # The confirmation mail is only queued here, with the sign-up; the app's sender sends it
+    # later, so no address takes longer to answer than another and a slow relay holds no thread.
+    await run_in_threadpool(partial(service.request_signup, now=web.clock(), page_language=lang), web.store, web.settings, form, offered, visitor)
+    web.sender.wake()  # for every sign-up, queued or not: nothing to tell apart
+    return _message(request, lang, "check_inbox_title", "check_inbox_text", values={"days": web.settings.confirm_expiry_days})
 
 
 async def confirm_page(request: Request) -> Response:
