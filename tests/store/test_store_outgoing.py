@@ -27,15 +27,17 @@ def _counts(store) -> dict[str, int]:
 def test_a_sign_up_queues_one_confirmation_at_most_every_ten_minutes(store) -> None:
     create_list(store, "newsletter")
     sub = _sign_up(store, "ana@example.org", language="en")
-    _sign_up(store, "ana@example.org", T0 + timedelta(minutes=1))  # still unsent: nothing more
-    assert _counts(store) == {"queued": 1}
+    _sign_up(store, "ana@example.org", T0 + timedelta(minutes=1))  # still unsent: nothing more to send
+    assert _counts(store) == {"queued": 1, "skipped": 1}
     mail = outgoing.claim(store, "p1", T0, LEASE)
     assert (mail.subscriber_id, mail.language, mail.attempts, mail.reclaimed) == (sub.id, "en", 0, False)
     outgoing.mark_sent(store, mail.id, reply="250 ok", now=T0)
     _sign_up(store, "ana@example.org", T0 + timedelta(minutes=9, seconds=59))  # sent, but within ten minutes
-    assert _counts(store) == {"sent": 1}
-    _sign_up(store, "ana@example.org", T0 + timedelta(minutes=10, seconds=1))
-    assert _counts(store) == {"sent": 1, "queued": 1}
+    assert _counts(store) == {"sent": 1, "skipped": 2}
+    _sign_up(store, "ana@example.org", T0 + timedelta(minutes=10, seconds=1))  # the skipped ones do not count
+    assert _counts(store) == {"sent": 1, "skipped": 2, "queued": 1}
+    assert outgoing.claim(store, "p1", T0 + timedelta(minutes=11), LEASE).attempts == 0  # a skipped row is never claimed
+    assert outgoing.claim(store, "p1", T0 + timedelta(minutes=11), LEASE) is None
 
 
 def test_an_unsent_confirmation_blocks_another_however_old(store) -> None:
@@ -44,7 +46,7 @@ def test_an_unsent_confirmation_blocks_another_however_old(store) -> None:
     mail = outgoing.claim(store, "p1", T0, LEASE)
     outgoing.mark_retry(store, mail.id, "p1", next_at=T0 + timedelta(hours=1), reply="421 busy", now=T0)
     _sign_up(store, "slow@example.org", T0 + timedelta(minutes=30))
-    assert _counts(store) == {"waiting": 1}
+    assert _counts(store) == {"waiting": 1, "skipped": 1}
 
 
 def test_a_row_is_claimed_by_one_owner_and_due_again_only_when_its_lease_ends(store) -> None:

@@ -16,6 +16,8 @@ States::
        |                 |------> skipped   (nothing to confirm any more)
        +--- retry -------+                  (temporary failure: due again later)
 
+    skipped                 a sign-up repeated within ``resend_after``: written, never sent
+
 Rows carry no address and no link: both are made from the subscriber row at
 send time, and the rows are deleted with the subscriber (erasure, purge).
 Callers in a multi-threaded process serialise their writes themselves (the
@@ -39,6 +41,7 @@ _S = Subscriber.__table__
 # confirmation: the form cannot be used to flood someone's inbox.
 RESEND_AFTER = timedelta(minutes=10)
 _UNSENT = ("queued", "sending")
+THROTTLED = f"not sent: a confirmation was sent or queued less than {RESEND_AFTER.seconds // 60} minutes before"
 
 
 @dataclass(frozen=True)
@@ -97,32 +100,36 @@ class QueueSummary:
 def queue_confirmation(session: Session, subscriber_id: int, request: ConfirmationRequest) -> bool:
     """Queue a confirmation for ``subscriber_id`` in the caller's transaction; False when throttled.
 
-    Nothing is queued while an earlier confirmation of the subscriber is
-    still unsent (it will carry a fresh link anyway), or when one was queued
-    less than ``request.resend_after`` before ``request.at``.
+    No confirmation goes out while an earlier one of the subscriber is still
+    unsent (it will carry a fresh link anyway), nor when one was queued less
+    than ``request.resend_after`` before ``request.at``. A throttled request
+    is still written, as ``skipped``: the same statements run either way, so
+    the sign-up takes as long whether or not a mail went out recently (the
+    answer must not tell), and the operator sees the repeated requests.
     """
     earlier = session.execute(
         select(_O.c.id)
         .where(
             _O.c.subscriber_id == subscriber_id,
             _O.c.kind == "confirmation",
+            _O.c.state != "skipped",
             or_(_O.c.state.in_(_UNSENT), _O.c.created_at > request.at - request.resend_after),
         )
         .limit(1)
     ).first()
-    if earlier is not None:
-        return False
     session.add(
         OutgoingMail(
             kind="confirmation",
             subscriber_id=subscriber_id,
             language=request.language,
+            state="queued" if earlier is None else "skipped",
+            last_reply=None if earlier is None else THROTTLED,
             next_attempt_at=request.at,
             created_at=request.at,
             updated_at=request.at,
         )
     )
-    return True
+    return earlier is None
 
 
 def _due(now: datetime):  # noqa: ANN202 (a SQL expression)
