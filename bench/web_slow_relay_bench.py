@@ -73,7 +73,7 @@ def prepare(folder: Path) -> None:
     env = {**_env(folder, 25), "LEADEX_TRANSPORT": "outbox"}
     settings = load_settings(environ=env)
     with open_store(settings) as store:
-        create_list(store, "newsletter", title="LeadEx novice")
+        create_list(store, "newsletter", title="LeadEx novice", public=True)  # its issues are in the archive measured
         for n in range(3):
             add_subscriber(store, f"reader{n}@example.org", lists=("newsletter",), status="active", source="cli")
         send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter")

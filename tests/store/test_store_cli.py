@@ -8,7 +8,7 @@ from leadex_mail.store import lists, subscribers
 
 
 def test_add_list_show_unsubscribe(store, cli):
-    assert cli("lists", "create", "news", "--title", "LeadEx novice").output == "created list news\n"
+    assert cli("lists", "create", "news", "--title", "LeadEx novice").output.startswith("created list news: private")
     out = cli("subscribers", "add", "Ana@Example.org", "--name", "Ana Novak", "--lang", "en", "--list", "news").output
     assert out == "ana@example.org: active, language en on news\n"
     assert subscribers.get_subscriber(store, "ana@example.org").name == "Ana Novak"
@@ -62,7 +62,7 @@ def test_purge_pending(store, cli):
 def test_lists_commands(store, cli):
     cli("lists", "create", "news", "--title", "LeadEx novice", "--description", "Monthly")
     subscribers.add_subscriber(store, "a@example.org", lists=["news"])
-    assert cli("lists", "list").output == "news\t1 active\t0 unsubscribed\tLeadEx novice\n"
+    assert cli("lists", "list").output == "news\tprivate\t1 active\t0 unsubscribed\tLeadEx novice\n"
     shown = cli("lists", "show", "news").output
     assert "title:        LeadEx novice" in shown and "active:       1" in shown
     dup = cli("lists", "create", "news")

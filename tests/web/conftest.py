@@ -34,7 +34,7 @@ def site(tmp_path: Path, smtp_server, subscribe_limit, site_overrides) -> Iterat
     """The app served by uvicorn on 127.0.0.1, one per test."""
     settings = replace(site_settings(tmp_path, 0, smtp_server.port), **site_overrides)
     store = open_store(settings)
-    create_list(store, "newsletter", title="LeadEx novice")
+    create_list(store, "newsletter", title="LeadEx novice", public=True)
     try:
         with serve_site(settings, store, Clock(), smtp_server, subscribe_limit=subscribe_limit) as running:
             yield running

@@ -80,7 +80,7 @@ def test_subscribe_confirm_receive_unsubscribe(site, page: Page) -> None:
 def test_preferences_page_in_the_browser(site, page: Page) -> None:
     from leadex_mail.store.lists import create_list
 
-    create_list(site.store, "events", title="Dogodki in delavnice")
+    create_list(site.store, "events", title="Dogodki in delavnice", public=True)
     sub = add_subscriber(site.store, "prefs@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
     page.goto(links.preferences_url(site.settings, int(sub.id)))
     expect(heading(page)).to_have_text("Nastavitve prejemanja")

@@ -30,7 +30,7 @@ def store_and_settings(tmp_path: Path) -> tuple[Store, Settings]:
     """A store with the list ``newsletter``; settings whose relay is filled in per test."""
     settings = site_settings(tmp_path, 0, 1)
     store = open_store(settings)
-    create_list(store, "newsletter", title="LeadEx novice")
+    create_list(store, "newsletter", title="LeadEx novice", public=True)
     yield store, settings
     store.close()
 

@@ -191,7 +191,7 @@ def test_rate_limit_per_ip_with_the_clock(site) -> None:
 def test_preferences_change_language_and_lists(site) -> None:
     from leadex_mail.store.lists import create_list
 
-    create_list(site.store, "events", title="Dogodki")
+    create_list(site.store, "events", title="Dogodki", public=True)
     sub = add_subscriber(site.store, "choose@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
     url = links.preferences_url(site.settings, int(sub.id))
     with site.client() as browser:

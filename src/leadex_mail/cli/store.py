@@ -175,27 +175,58 @@ def purge_pending_command(days: int | None) -> None:
 
 @click.group("lists")
 def lists_group() -> None:
-    """Create, show and delete mailing lists."""
+    """Create, change, show and delete mailing lists (public or private)."""
+
+
+def _visibility(public: bool) -> str:
+    return "public (on the sign-up form; its issues in the public archive)" if public else "private (not on the sign-up form; its issues not in the public archive)"
 
 
 @lists_group.command("create")
 @click.argument("name")
 @click.option("--title", help="Display name, e.g. 'LeadEx novice'.")
 @click.option("--description", help="One line about the list.")
-def lists_create(name: str, title: str | None, description: str | None) -> None:
-    """Create the list NAME (a slug such as news-sl)."""
+@click.option(
+    "--public/--private",
+    default=False,
+    show_default=True,
+    help="Public lists are offered on the sign-up form and their issues shown in the public archive; private ones (internal, tests, partners) never.",
+)
+def lists_create(name: str, title: str | None, description: str | None, public: bool) -> None:
+    """Create the list NAME (a slug such as news-sl); private unless --public."""
     with _store() as store:
-        item = lists.create_list(store, name, title=title, description=description)
-    click.echo(f"created list {item.name}")
+        item = lists.create_list(store, name, title=title, description=description, public=public)
+    click.echo(f"created list {item.name}: {_visibility(item.public)}")
+    if not item.public:
+        click.echo(f"to offer it on the sign-up form: leadex-mail lists update {item.name} --public", err=True)
+
+
+@lists_group.command("update")
+@click.argument("name")
+@click.option("--public/--private", default=None, help="Offer it on the sign-up form and show its issues in the public archive, or stop.")
+@click.option("--title", help="New display name.")
+@click.option("--description", help="New one-line description.")
+def lists_update(name: str, public: bool | None, title: str | None, description: str | None) -> None:
+    """Change the list NAME: public or private, title, description."""
+    if public is None and title is None and description is None:
+        raise click.UsageError("say what to change: --public or --private, --title, --description")
+    with _store() as store:
+        change = lists.update_list(store, name, public=public, title=title, description=description)
+    click.echo(f"list {change.list.name}: {_visibility(change.list.public)}")
+    if change.now_public:
+        click.echo(f"now in the public archive: {', '.join(change.now_public)}")
+    if change.now_hidden:
+        click.echo(f"no longer in the public archive: {', '.join(change.now_hidden)}")
 
 
 @lists_group.command("list")
 def lists_list() -> None:
-    """All lists with their subscriber counts."""
+    """All lists with their visibility and subscriber counts."""
     with _store() as store:
         infos = lists.list_infos(store)
     for info in infos:
-        click.echo(f"{info.list.name}\t{info.active} active\t{info.unsubscribed} unsubscribed\t{info.list.title}")
+        visibility = "public" if info.list.public else "private"
+        click.echo(f"{info.list.name}\t{visibility}\t{info.active} active\t{info.unsubscribed} unsubscribed\t{info.list.title}")
     if not infos:
         click.echo("no lists yet; create one with `leadex-mail lists create NAME`", err=True)
 
@@ -209,6 +240,7 @@ def lists_show(name: str) -> None:
     click.echo(f"name:         {info.list.name}")
     click.echo(f"title:        {info.list.title or '-'}")
     click.echo(f"description:  {info.list.description or '-'}")
+    click.echo(f"visibility:   {_visibility(info.list.public)}")
     click.echo(f"created:      {_when(info.list.created_at)}")
     click.echo(f"active:       {info.active}")
     click.echo(f"unsubscribed: {info.unsubscribed}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from leadex_mail.cli._common import get_settings
+from leadex_mail.config import Settings
 
 
 def register(main: click.Group) -> None:
@@ -43,18 +44,30 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, a
         click.echo(f"leadex-mail web on {url}  (public URL: {settings.public_url or 'not set'}; Ctrl-C to stop)")
 
     settings = get_settings()
+    _warn_without_public_lists(settings)
     run(settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, on_ready=ready)
+
+
+def _warn_without_public_lists(settings: Settings) -> None:
+    """Say so when the sign-up form would offer no list (new lists are private)."""
+    from leadex_mail.store.db import open_store
+    from leadex_mail.store.lists import list_lists
+
+    with open_store(settings) as store:
+        if list_lists(store, public=True):
+            return
+    click.echo("warning: no list is public, so the sign-up form offers none; make one public: leadex-mail lists update NAME --public", err=True)
 
 
 @click.group()
 def archive() -> None:
-    """The public archive of sent issues."""
+    """The public archive of the issues sent to public lists."""
 
 
 @archive.command("build")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 def archive_build(outdir: Path) -> None:
-    """Write the archive (index and every sent edition's web version) as a static site in OUTDIR."""
+    """Write the archive (index and the web version of every edition sent to a public list) as a static site in OUTDIR."""
     from leadex_mail.store.db import open_store
     from leadex_mail.web.archive import build_static_archive
 

@@ -1,8 +1,8 @@
 """``leadex-mail demo``: the whole job on embedded defaults, nothing leaving the machine.
 
 Creates (or opens) ``subscribers.db`` in the working directory, adds a few
-example.org subscribers in Slovenian and English to the list ``newsletter``
-when they are missing, and sends issue No. 1 to them through the outbox
+example.org subscribers in Slovenian and English to the public list
+``newsletter`` when they are missing, and sends issue No. 1 to them through the outbox
 transport, whatever transport is configured: the demo never reaches an SMTP
 server. Running it again finds the campaign done and sends nothing.
 """
@@ -61,7 +61,7 @@ def _ensure_subscribers(store, list_name: str) -> tuple[str, ...]:  # noqa: ANN0
     try:
         get_list(store, list_name)
     except NotFound:
-        create_list(store, list_name, title="LeadEx novice")
+        create_list(store, list_name, title="LeadEx novice", public=True)  # the newsletter itself: on the sign-up form and in the archive
     added = []
     for email, name, language in DEMO_SUBSCRIBERS:
         try:

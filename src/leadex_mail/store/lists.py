@@ -1,4 +1,10 @@
-"""Mailing lists: create, look up, list with counts, delete."""
+"""Mailing lists: create, change, look up, list with counts, delete.
+
+A list is *public* (offered on the sign-up form, its issues shown in the
+public archive) or *private* (internal, tests, partners: never offered,
+never shown). New lists are private unless created public: showing
+something publicly should be a decision, not an accident.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from leadex_mail.errors import NotFound, StoreError
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import Campaign, MailingList, Subscription, utcnow
+from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscription, utcnow
 from leadex_mail.store.validation import clean_list_name, clean_text
 
 
@@ -23,14 +30,29 @@ class ListInfo:
     unsubscribed: int
 
 
-def create_list(store: Store, name: str, *, title: str | None = None, description: str | None = None) -> MailingList:
-    """Create the list ``name`` (a slug); StoreError if it exists."""
+@dataclass(frozen=True)
+class ListChange:
+    """A list after ``update_list``, and what its change of visibility did to the public archive.
+
+    ``now_public``: issues the archive shows from now on (sent to this list,
+    and to no other public one); ``now_hidden``: issues it no longer shows.
+    Slugs, sorted.
+    """
+
+    list: MailingList
+    now_public: tuple[str, ...] = ()
+    now_hidden: tuple[str, ...] = ()
+
+
+def create_list(store: Store, name: str, *, title: str | None = None, description: str | None = None, public: bool = False) -> MailingList:
+    """Create the list ``name`` (a slug), private unless ``public``; StoreError if it exists."""
     slug = clean_list_name(name)
     item = MailingList(
         name=slug,
         title=clean_text(title, "the title") or "",
         description=(description or "").strip(),
         created_at=utcnow(),
+        public=public,
     )
     try:
         with store.session() as session:
@@ -54,10 +76,53 @@ def get_list(store: Store, name: str) -> MailingList:
         return find_list(session, name)
 
 
-def list_lists(store: Store) -> list[MailingList]:
-    """Every list, by name."""
+def update_list(store: Store, name: str, *, public: bool | None = None, title: str | None = None, description: str | None = None) -> ListChange:
+    """Change what is given (None leaves it) of the list ``name``; NotFound otherwise."""
+    with store.session() as session:
+        item = find_list(session, name)
+        before = _public_issues(session)
+        if public is not None:
+            item.public = public
+        if title is not None:
+            item.title = clean_text(title, "the title") or ""
+        if description is not None:
+            item.description = description.strip()
+        session.add(item)
+        session.flush()
+        after = _public_issues(session)
+    return ListChange(item, tuple(sorted(after - before)), tuple(sorted(before - after)))
+
+
+def public_issues(store: Store) -> list[str]:
+    """Slugs of the issues the public may see: sent (at least one delivery) to a public list; oldest campaign first.
+
+    A campaign to a private list never makes an issue public, whatever else it sent.
+    """
     with store.session(write=False) as session:
-        return list(session.exec(select(MailingList).order_by(MailingList.name)))
+        rows = session.exec(_public_campaigns().order_by(Campaign.created_at)).all()
+    return list(dict.fromkeys(rows))
+
+
+def _public_issues(session: Session) -> set[str]:
+    return set(session.exec(_public_campaigns()).all())
+
+
+def _public_campaigns() -> SelectOfScalar[str]:
+    sent = select(Delivery.campaign_id).where(Delivery.state == "sent")
+    return (
+        select(Campaign.issue_slug)
+        .join(MailingList, col(MailingList.id) == col(Campaign.list_id))
+        .where(col(MailingList.public), col(Campaign.id).in_(sent))
+    )
+
+
+def list_lists(store: Store, *, public: bool | None = None) -> list[MailingList]:
+    """Every list (only the public or the private ones when ``public`` says so), by name."""
+    query = select(MailingList).order_by(MailingList.name)
+    if public is not None:
+        query = query.where(col(MailingList.public) == public)
+    with store.session(write=False) as session:
+        return list(session.exec(query))
 
 
 def list_infos(store: Store) -> list[ListInfo]:

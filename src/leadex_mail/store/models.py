@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -109,7 +111,12 @@ class Subscriber(SQLModel, table=True):
 
 
 class MailingList(SQLModel, table=True):
-    """A named list people subscribe to (``name`` is a slug)."""
+    """A named list people subscribe to (``name`` is a slug).
+
+    ``public`` lists are offered on the sign-up form and their issues shown
+    in the public archive; private ones (internal, tests, partners) never
+    are. Private unless said otherwise (migration 0004).
+    """
 
     __tablename__ = "mailing_list"
     __table_args__ = (UniqueConstraint("name", name="uq_mailing_list_name"),)
@@ -119,6 +126,7 @@ class MailingList(SQLModel, table=True):
     title: str = Field(default="", sa_column=Column(String(1000), nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = _ts()
+    public: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Subscription(SQLModel, table=True):

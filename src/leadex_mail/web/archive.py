@@ -1,16 +1,20 @@
 """The public archive: sent issues per language and each edition's web version.
 
-Only issues that went out (a campaign with at least one sent delivery) are
-listed or served, so drafts in ``newsletters/`` stay private. A web version
-is the rendered email with the per-recipient placeholders filled with
-neutral values: no name, links to the general "how to unsubscribe" page and
-to the archive itself. It is the "view in browser" target too.
+Only issues that went out to a *public* list (a campaign with at least one
+sent delivery) are listed or served, so drafts in ``newsletters/`` and
+issues sent only to private lists (internal, tests, partners) stay private.
+A web version is the rendered email with the per-recipient placeholders
+filled with neutral values: no name, links to the general "how to
+unsubscribe" page and to the archive itself. It is the "view in browser"
+target too; for an issue that is not public, that page carries its
+pictures inside it (``data:`` URLs), so no public address serves them.
 
 ``build_static_archive`` writes the same pages as a static site.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import threading
@@ -29,6 +33,7 @@ from leadex_mail.errors import ContentError, NotFound
 from leadex_mail.render.i18n import month_year
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
+from leadex_mail.store.lists import public_issues
 from leadex_mail.store.models import Campaign, Delivery
 from leadex_mail.web.i18n import catalog
 from leadex_mail.web.pages import render_page, static_dir
@@ -75,26 +80,13 @@ class WebEdition:
     images: dict[str, WebImage]
 
 
-def sent_slugs(store: Store) -> list[str]:
-    """Slugs of issues with at least one sent delivery, oldest campaign first."""
-    with store.session(write=False) as session:
-        rows = session.exec(
-            select(Campaign.issue_slug, Campaign.created_at)
-            .where(Campaign.id.in_(select(Delivery.campaign_id).where(Delivery.state == "sent")))  # type: ignore[union-attr]
-            .order_by(Campaign.created_at)
-        ).all()
-    seen: dict[str, None] = {}
-    for slug, _ in rows:
-        seen.setdefault(slug, None)
-    return list(seen)
-
-
 def campaign_slug(store: Store, campaign_id: int) -> str:
-    """The issue a campaign sent (``NotFound`` when there is no such campaign)."""
+    """The issue a campaign sent; ``NotFound`` when there is no such campaign or it sent nothing yet."""
     with store.session(write=False) as session:
         campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
+        sent = session.exec(select(Delivery.id).where(Delivery.campaign_id == campaign_id, Delivery.state == "sent").limit(1)).first()
+    if campaign is None or sent is None:
+        raise NotFound(f"no sent campaign {campaign_id}")
     return campaign.issue_slug
 
 
@@ -116,9 +108,9 @@ class Archive:
         self._lock = threading.Lock()
 
     def issues(self) -> list[Issue]:
-        """Every sent issue whose files still load (newest first)."""
+        """Every public issue whose files still load (newest first)."""
         found: list[Issue] = []
-        for slug in sent_slugs(self.store):
+        for slug in public_issues(self.store):
             try:
                 found.append(self.issue(slug))
             except ContentError:
@@ -150,12 +142,28 @@ class Archive:
         issue = self.issue(slug)
         return wanted if wanted in issue.editions else issue.default_language
 
-    def is_sent(self, slug: str) -> bool:
-        """True when ``slug`` went out to someone (only those are public)."""
-        return slug in sent_slugs(self.store)
+    def is_public(self, slug: str) -> bool:
+        """True when ``slug`` went out to a public list (only those are in the archive)."""
+        return slug in public_issues(self.store)
 
-    def edition(self, slug: str, language: str, image_prefix: str) -> WebEdition:
-        """The web version of ``slug`` in ``language``; ``NotFound`` when the issue has no such edition."""
+    def campaign_edition(self, campaign_id: int, language: str, public_images: Callable[[str, str], str]) -> WebEdition:
+        """The "view in browser" page of a campaign, in ``language`` when the issue has it.
+
+        A public issue's pictures are served where the archive serves them
+        (``public_images(slug, language)`` is the prefix); an issue sent only
+        to private lists carries them inside the page. ``NotFound`` when the
+        campaign does not exist or has sent nothing.
+        """
+        slug = campaign_slug(self.store, campaign_id)
+        language = self.language_of(slug, language)
+        return self.edition(slug, language, public_images(slug, language) if self.is_public(slug) else None)
+
+    def edition(self, slug: str, language: str, image_prefix: str | None) -> WebEdition:
+        """The web version of ``slug`` in ``language``; ``NotFound`` when the issue has no such edition.
+
+        Pictures are served at ``image_prefix + name``; with None they are
+        put inside the page as ``data:`` URLs (and ``images`` is empty).
+        """
         key = (slug, language, image_prefix)
         with self._lock:
             if key in self._cache:
@@ -172,11 +180,14 @@ class Archive:
         return made
 
 
-def _web_edition(issue: Issue, language: str, settings: Settings, image_prefix: str) -> WebEdition:
+def _web_edition(issue: Issue, language: str, settings: Settings, image_prefix: str | None) -> WebEdition:
     rendered = render_edition(issue, language, settings)
     html, _ = rendered.personalise(neutral_values(settings, issue.slug, language))
     images: dict[str, WebImage] = {}
     for image in rendered.inline_images:
+        if image_prefix is None:
+            html = html.replace(f"cid:{image.cid}", f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode('ascii')}")
+            continue
         name = _SAFE.sub("-", image.cid) + Path(image.filename).suffix.lower()
         images[name] = WebImage(name, image.mime_type, image.data)
         html = html.replace(f"cid:{image.cid}", f"{image_prefix}{name}")

@@ -118,8 +118,12 @@ def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> d
 
 
 def offered_lists(store: Store) -> list[ListChoice]:
-    """Every list people may choose on the subscribe form; ticked when it is the only one."""
-    found = store_lists.list_lists(store)
+    """The public lists, which people may choose on the subscribe form; ticked when it is the only one.
+
+    Private lists (internal, tests, partners) are never offered, and a
+    sign-up naming one is not put on it (``request_signup`` keeps only these).
+    """
+    found = store_lists.list_lists(store, public=True)
     only = len(found) == 1
     return [ListChoice(item.name, item.title or item.name, checked=only) for item in found]
 
@@ -394,10 +398,15 @@ _STATUS_QUERY = select(
 
 
 def preferences_view(store: Store, subscriber: Subscriber) -> PreferencesView:
-    """The subscriber's language and every list, ticked where their subscription is active."""
+    """The subscriber's language and the lists they may choose, ticked where their subscription is active.
+
+    They may choose every public list, and leave a private one they are on;
+    they never see (nor join) another private list.
+    """
     sid = int(subscriber.id or 0)
     active = {name for name, status in store_subscribers.subscriber_lists(store, sid) if status == "active"}
-    choices = [ListChoice(item.name, item.title or item.name, checked=item.name in active) for item in store_lists.list_lists(store)]
+    shown = [item for item in store_lists.list_lists(store) if item.public or item.name in active]
+    choices = [ListChoice(item.name, item.title or item.name, checked=item.name in active) for item in shown]
     return PreferencesView(sid, subscriber.language, subscriber.status == "active", choices)
 
 

@@ -29,7 +29,7 @@ from leadex_mail import links
 from leadex_mail.errors import ContentError, NotFound
 from leadex_mail.store.models import Subscriber
 from leadex_mail.web import service
-from leadex_mail.web.archive import WebEdition, campaign_slug
+from leadex_mail.web.archive import WebEdition
 from leadex_mail.web.i18n import catalog, negotiate
 from leadex_mail.web.pages import language_choices, render_page
 from leadex_mail.web.security import (
@@ -385,12 +385,17 @@ async def archive_index(request: Request) -> Response:
     return HTMLResponse(page, headers={"cache-control": "no-cache"})
 
 
+def _archive_images(slug: str, lang: str) -> str:
+    """Where the archive serves the pictures of an edition (``archive_image``)."""
+    return f"/archive/{slug}/{lang}/images/"
+
+
 async def _edition(request: Request, slug: str, lang: str) -> WebEdition:
     web = _web(request)
-    if not await run_in_threadpool(web.archive.is_sent, slug):
+    if not await run_in_threadpool(web.archive.is_public, slug):
         raise HTTPException(404)
     try:
-        return await run_in_threadpool(web.archive.edition, slug, lang, f"/archive/{slug}/{lang}/images/")
+        return await run_in_threadpool(web.archive.edition, slug, lang, _archive_images(slug, lang))
     except (NotFound, ContentError):  # no such edition, or its files were removed since
         raise HTTPException(404) from None
 
@@ -416,12 +421,10 @@ async def view_edition(request: Request) -> Response:
     lang = _public_language(request)
     try:
         payload = service.read_token("view", request.path_params["token"], web.settings, web.clock())
-        slug = await run_in_threadpool(campaign_slug, web.store, int(payload.get("c", 0)))
-        edition_lang = await run_in_threadpool(web.archive.language_of, slug, str(payload.get("l", "")))
+        edition = await run_in_threadpool(web.archive.campaign_edition, int(payload.get("c", 0)), str(payload.get("l", "")), _archive_images)
     except (InvalidLink, ExpiredLink) as err:
         return _link_error(request, err, lang)
     except (NotFound, ContentError):
         raise HTTPException(404) from None
-    edition = await _edition(request, slug, edition_lang)
     headers = {"content-security-policy": EDITION_CSP, "x-robots-tag": "noindex", **NO_STORE}
     return HTMLResponse(edition.html, headers=headers)
