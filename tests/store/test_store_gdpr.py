@@ -121,14 +121,14 @@ def test_forget_without_confirmation_does_nothing(store, jana, cli):
     assert subscribers.get_subscriber(store, ADDRESS).name == NAME
 
 
-def test_forget_unknown_address_still_suppresses(store):
+def test_forget_unknown_address_still_suppresses(store, tmp_path):
     done = gdpr.forget(store, "never@example.org")
     assert not done.subscriber_found and subscribers.is_suppressed(store, "never@example.org")
-    report = importer.import_csv(store, _one(store, "never@example.org"))
+    report = importer.import_csv(store, _one(tmp_path, "never@example.org"))
     assert report.imported == 0 and len(report.rejected) == 1
 
 
-def _one(store, address):
-    path = Path(str(store.engine.url.database)).with_name("one.csv")
+def _one(folder: Path, address: str) -> Path:
+    path = folder / "one.csv"
     path.write_text(f"email\n{address}\n", encoding="utf-8")
     return path
