@@ -103,3 +103,11 @@ def test_rate_limit_forgets_idle_keys() -> None:
     clock.now += timedelta(seconds=30)
     limiter.hit("late")
     assert list(limiter._hits) == ["late"]
+
+
+def test_confirmation_retries_wait_twice_as_long_each_time_up_to_an_hour() -> None:
+    from leadex_mail.web.confirmations import retry_delay
+
+    waits = [retry_delay(timedelta(seconds=60), attempt) for attempt in range(1, 11)]
+    assert [w.total_seconds() / 60 for w in waits] == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+    assert sum(waits[:9], timedelta()) == timedelta(minutes=243)  # ten attempts span about four hours (docs/configuration.md)

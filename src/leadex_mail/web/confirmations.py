@@ -125,7 +125,11 @@ class ConfirmationSender:
             return
         thread.join(timeout)
         if thread.is_alive():
-            log.warning("confirmation sender: a mail is still with the relay; if it does not go out it is sent again after %s", self.lease)
+            log.warning(
+                "confirmation sender stopped with a mail still at the relay; if it did not go out, it is sent again"
+                " %d minutes after it was claimed (its lease)",
+                round(self.lease.total_seconds() / 60),
+            )
 
     def wake(self) -> None:
         """Something was queued: look at the queue now."""
