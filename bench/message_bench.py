@@ -32,6 +32,7 @@ from leadex_mail.content.loader import load_issue
 from leadex_mail.delivery.message import Recipient, build_template
 from leadex_mail.render import render_edition
 from leadex_mail.render.result import RenderedEdition
+from leadex_mail.store.models import new_link_nonce
 
 REPO = Path(__file__).resolve().parents[1]
 ISSUE = "2026-04-leadex-01"
@@ -52,9 +53,9 @@ def fresh_message(rendered: RenderedEdition, settings: Settings, r: Recipient) -
     """The baseline: what most tools do per recipient (personalise, build an EmailMessage, serialise)."""
     values = {
         "name": r.name or "",
-        "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, 1),
-        "preferences_url": links.preferences_url(settings, r.subscriber_id),
-        "view_url": links.view_url(settings, r.subscriber_id, 1, rendered.language),
+        "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, 1, nonce=r.link_nonce),
+        "preferences_url": links.preferences_url(settings, r.subscriber_id, nonce=r.link_nonce),
+        "view_url": links.view_url(settings, r.subscriber_id, 1, rendered.language, nonce=r.link_nonce),
     }
     html, text = rendered.personalise(values)
     msg = EmailMessage(policy=policy.SMTP)
@@ -107,7 +108,7 @@ def bench_edition(settings: Settings, n: int, *, dkim_too: bool) -> None:
     """Measure one configuration of the edition and print its lines."""
     issue = load_issue(ISSUE, settings)
     rendered = render_edition(issue, "sl", settings)
-    people = [Recipient(i + 1, f"oseba{i}@example.org", "Žiga Čeh" if i % 2 else "Ana Novak") for i in range(n)]
+    people = [Recipient(i + 1, f"oseba{i}@example.org", "Žiga Čeh" if i % 2 else "Ana Novak", link_nonce=new_link_nonce()) for i in range(n)]
     template = build_template(rendered, settings, issue.brand, campaign_id=1)
     size = len(template.for_recipient(people[0]).data)
 

@@ -43,6 +43,7 @@ from leadex_mail.delivery.message import Recipient, build_template  # noqa: E402
 from leadex_mail.delivery.runner import send_campaign  # noqa: E402
 from leadex_mail.render.pipeline import render_edition  # noqa: E402
 from leadex_mail.store.db import open_store  # noqa: E402
+from leadex_mail.store.models import new_link_nonce  # noqa: E402
 
 PER_CONNECTION = 100
 
@@ -66,7 +67,7 @@ def prebuilt_messages(settings, issue, n: int = 50) -> list[tuple[str, bytes]]:
     templates = [build_template(render_edition(issue, lang, settings), settings, issue.brand, campaign_id=1) for lang in ("sl", "en")]
     out = []
     for i in range(n):
-        msg = templates[i % 2].for_recipient(Recipient(i + 1, f"baseline{i}@example.org", f"Oseba {i}"))
+        msg = templates[i % 2].for_recipient(Recipient(i + 1, f"baseline{i}@example.org", f"Oseba {i}", link_nonce=new_link_nonce()))
         out.append((msg.envelope_from, msg.data))
     return out
 

@@ -67,7 +67,7 @@ def prepare(folder: Path, count: int) -> list[str]:
         create_list(store, "newsletter", title="Bench")
         for n in range(count):
             sub = add_subscriber(store, f"bench{n}@example.org", lists=("newsletter",), status="active", source="cli")
-            paths.append(urlsplit(links.unsubscribe_url(settings, int(sub.id or 0), 1)).path)
+            paths.append(urlsplit(links.unsubscribe_url(settings, int(sub.id or 0), 1, nonce=sub.link_nonce)).path)
     return paths
 
 

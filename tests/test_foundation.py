@@ -70,6 +70,31 @@ def test_tokens_expire():
         verify("confirm", token, key, now=now + timedelta(days=8))
 
 
+def test_tokens_verify_with_any_of_several_keys():
+    """Key rotation: the current key and the previous ones verify; the first one given is not special."""
+    current, previous = b"new-key", b"old-key"
+    old_token = sign("unsubscribe", {"s": 1, "c": 2}, previous)
+    assert verify("unsubscribe", old_token, (current, previous)) == {"s": 1, "c": 2}
+    assert verify("unsubscribe", sign("unsubscribe", {"s": 3}, current), [current, previous]) == {"s": 3}
+    with pytest.raises(TokenError):
+        verify("unsubscribe", old_token, (current,))
+    with pytest.raises(TokenError):
+        verify("unsubscribe", old_token, ())
+
+
+def test_previous_secret_keys_come_from_the_environment_only(tmp_path):
+    s = load_settings(environ={"LEADEX_SECRET_KEY": "new", "LEADEX_PREVIOUS_SECRET_KEYS": " old-1 , old-2,,new "})
+    assert s.previous_secret_keys == ("old-1", "old-2", "new")
+    assert s.verification_keys() == (b"new", b"old-1", b"old-2")  # signing key first, no duplicates
+    assert s.masked()["previous_secret_keys"] == ("********", "env LEADEX_PREVIOUS_SECRET_KEYS")
+    assert load_settings(environ={}).verification_keys() == (load_settings(environ={}).signing_key(),)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('previous_secret_keys = ["old-1"]\n')
+    with pytest.raises(ConfigError, match="secret") as exc:
+        load_settings(cfg, environ={})
+    assert "LEADEX_PREVIOUS_SECRET_KEYS" in (exc.value.hint or "")
+
+
 def test_smtp_without_secret_key_is_a_config_error():
     s = load_settings(environ={"LEADEX_SMTP_HOST": "127.0.0.1"})
     with pytest.raises(ConfigError, match="secret key"):
@@ -79,9 +104,10 @@ def test_smtp_without_secret_key_is_a_config_error():
 def test_config_show_masks_secrets_and_names_sources(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LEADEX_SECRET_KEY", "s3cret-value")
+    monkeypatch.setenv("LEADEX_PREVIOUS_SECRET_KEYS", "old-s3cret,older-s3cret")
     result = CliRunner().invoke(main, ["config", "show"])
     assert result.exit_code == 0, result.output
-    assert "s3cret-value" not in result.output
+    assert "s3cret" not in result.output
     assert "********" in result.output and "env LEADEX_SECRET_KEY" in result.output
 
 

@@ -3,7 +3,7 @@
 Sources, later ones winning: built-in defaults, the file ``leadex-mail.toml``
 (or the one named by ``--config`` / ``LEADEX_CONFIG``), the environment
 (``LEADEX_*``), then command-line flags. Secrets (``smtp_password``,
-``secret_key``) are read from the environment only.
+``secret_key``, ``previous_secret_keys``) are read from the environment only.
 
 A TOML table flattens into the setting names: ``[smtp] host = "..."`` is the
 setting ``smtp_host``, overridden by ``LEADEX_SMTP_HOST``.
@@ -20,7 +20,7 @@ from typing import Any, Literal, Mapping, get_args, get_type_hints
 
 from leadex_mail.errors import ConfigError
 
-SECRETS = frozenset({"smtp_password", "secret_key"})
+SECRETS = frozenset({"smtp_password", "secret_key", "previous_secret_keys"})
 CONFIG_FILE = "leadex-mail.toml"
 ENV_PREFIX = "LEADEX_"
 # Used only with the outbox transport, where nothing leaves the machine.
@@ -73,6 +73,7 @@ class Settings:
     test_recipients: tuple[str, ...] = ()
     # secrets: environment only
     secret_key: str | None = None
+    previous_secret_keys: tuple[str, ...] = ()  # verify links only (key rotation), never sign
     # subscribers
     smtputf8: bool = False
     consent_version: str = "2026-04"
@@ -115,6 +116,17 @@ class Settings:
             "no secret key is configured for signing unsubscribe and view links",
             hint="set LEADEX_SECRET_KEY in the environment (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
         )
+
+    def verification_keys(self) -> tuple[bytes, ...]:
+        """The keys a link's signature may be made with: ``signing_key()`` first, then ``previous_secret_keys``.
+
+        After a key change, links in mail already sent were signed with an
+        older key; listing it in ``LEADEX_PREVIOUS_SECRET_KEYS`` keeps them
+        working while every new link is signed with the current key.
+        """
+        current = self.signing_key()
+        older = (key.encode() for key in self.previous_secret_keys)
+        return (current, *dict.fromkeys(key for key in older if key != current))
 
     def masked(self) -> dict[str, tuple[Any, str]]:
         """Every setting as ``name -> (value, source)``, secrets masked."""

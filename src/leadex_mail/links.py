@@ -1,7 +1,10 @@
 """The public URLs in every mail and web page, built in one place.
 
-Per-recipient links carry signed tokens (ids, never the address). The web
-app serves these paths; the delivery layer puts them in messages.
+Per-recipient links carry signed tokens (ids, never the address): the
+subscriber id ``s`` and the row's random ``link_nonce`` as ``n``, so a link
+made for one row never acts on another that has (or gets) the same id
+(``store/identity.py``). The web app serves these paths; the delivery layer
+puts them in messages.
 
     /unsubscribe/<token>   GET: a page with one button; POST: unsubscribe
                            (also the RFC 8058 one-click endpoint)
@@ -26,27 +29,27 @@ def base_url(settings: Settings) -> str:
     return (settings.public_url or LOCAL_PUBLIC_URL).rstrip("/")
 
 
-def unsubscribe_url(settings: Settings, subscriber_id: int, campaign_id: int) -> str:
-    """One-click unsubscribe link; ``campaign_id`` 0 for mail outside campaigns."""
-    token = sign("unsubscribe", {"s": subscriber_id, "c": campaign_id}, settings.signing_key())
+def unsubscribe_url(settings: Settings, subscriber_id: int, campaign_id: int, *, nonce: str) -> str:
+    """One-click unsubscribe link; ``campaign_id`` 0 for mail outside campaigns, ``nonce`` the row's ``link_nonce``."""
+    token = sign("unsubscribe", {"s": subscriber_id, "c": campaign_id, "n": nonce}, settings.signing_key())
     return f"{base_url(settings)}/unsubscribe/{token}"
 
 
-def preferences_url(settings: Settings, subscriber_id: int) -> str:
+def preferences_url(settings: Settings, subscriber_id: int, *, nonce: str) -> str:
     """Link to the subscriber's preferences (language, lists)."""
-    token = sign("preferences", {"s": subscriber_id}, settings.signing_key())
+    token = sign("preferences", {"s": subscriber_id, "n": nonce}, settings.signing_key())
     return f"{base_url(settings)}/preferences/{token}"
 
 
-def view_url(settings: Settings, subscriber_id: int, campaign_id: int, language: str) -> str:
+def view_url(settings: Settings, subscriber_id: int, campaign_id: int, language: str, *, nonce: str) -> str:
     """"View in browser" link for one recipient of one campaign."""
-    token = sign("view", {"s": subscriber_id, "c": campaign_id, "l": language}, settings.signing_key())
+    token = sign("view", {"s": subscriber_id, "c": campaign_id, "l": language, "n": nonce}, settings.signing_key())
     return f"{base_url(settings)}/view/{token}"
 
 
-def confirm_url(settings: Settings, subscriber_id: int, expires_at: datetime) -> str:
+def confirm_url(settings: Settings, subscriber_id: int, expires_at: datetime, *, nonce: str) -> str:
     """Double opt-in confirmation link, valid until ``expires_at``."""
-    token = sign("confirm", {"s": subscriber_id}, settings.signing_key(), expires_at=expires_at)
+    token = sign("confirm", {"s": subscriber_id, "n": nonce}, settings.signing_key(), expires_at=expires_at)
     return f"{base_url(settings)}/confirm/{token}"
 
 

@@ -4,8 +4,16 @@ A token carries a small JSON payload (ids, never an address), the purpose it
 was made for, and optionally an expiry; an HMAC-SHA256 over purpose and
 payload makes it tamper-proof. Tokens are URL-safe and need no storage.
 
-    token = sign("unsubscribe", {"s": 42, "c": 7}, key)
-    verify("unsubscribe", token, key)  # -> {"s": 42, "c": 7}
+    token = sign("unsubscribe", {"s": 42, "c": 7, "n": "q3Zx…"}, key)
+    verify("unsubscribe", token, key)  # -> {"s": 42, "c": 7, "n": "q3Zx…"}
+
+Key rotation: ``sign`` uses one key; ``verify`` accepts a sequence of keys
+(the current one first, then retired ones), so links in mail already sent
+keep working after the key changes (``Settings.verification_keys``).
+
+What a token is *about* (which subscriber row) is the caller's business:
+personal links carry the row's random ``link_nonce`` as ``"n"``, which the
+web app compares with the row (``store/identity.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,14 +53,19 @@ def sign(purpose: str, payload: dict[str, Any], key: bytes, *, expires_at: datet
     return f"{body}.{_b64(_mac(purpose, body, key))}"
 
 
-def verify(purpose: str, token: str, key: bytes, *, now: datetime | None = None) -> dict[str, Any]:
-    """Return the payload of a valid token; raise ``TokenError`` otherwise."""
+def verify(purpose: str, token: str, key: bytes | Sequence[bytes], *, now: datetime | None = None) -> dict[str, Any]:
+    """Return the payload of a valid token; raise ``TokenError`` otherwise.
+
+    ``key`` is one key or several (current first, then retired ones): a
+    signature made with any of them is valid.
+    """
+    keys = (key,) if isinstance(key, bytes) else tuple(key)
     try:
         body, sig = token.split(".", 1)
         given = _unb64(sig)
     except (ValueError, TypeError):
         raise TokenError("this link is not valid", hint="copy the whole link from the email") from None
-    if not hmac.compare_digest(given, _mac(purpose, body, key)):
+    if not any(hmac.compare_digest(given, _mac(purpose, body, k)) for k in keys):
         raise TokenError("this link is not valid", hint="copy the whole link from the email")
     try:
         data = json.loads(_unb64(body))

@@ -16,7 +16,7 @@ from leadex_mail.delivery import queue
 from leadex_mail.delivery.runner import backoff_delay, plan_campaign, send_campaign
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.models import Delivery, Subscriber
-from leadex_mail.store.subscribers import unsubscribe
+from leadex_mail.store.subscribers import get_subscriber_by_id, unsubscribe
 
 
 def smtp_settings(tmp_path, server, **overrides):
@@ -48,7 +48,8 @@ def test_outbox_send_then_second_run_sends_nothing(store, settings, people, issu
     assert sl["Subject"] == issue.editions["sl"].subject
     assert by_to[email_of(1)]["Subject"] == issue.editions["en"].subject
     token = sl["List-Unsubscribe"].split("/unsubscribe/")[1].split(">")[0]
-    assert tokens.verify("unsubscribe", token, settings.signing_key()) == {"s": ids[0], "c": report.campaign_id}
+    nonce = get_subscriber_by_id(store, ids[0]).link_nonce
+    assert tokens.verify("unsubscribe", token, settings.signing_key()) == {"s": ids[0], "c": report.campaign_id, "n": nonce}
     assert sl["Message-ID"] == rows_by_email(store, report.campaign_id)[email_of(0)].message_id
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import dkim
 import nacl.signing
 import pytest
-from delivery_helpers import make_edition, make_settings, parse
+from delivery_helpers import NONCE, make_edition, make_settings, parse
 
 from leadex_mail.content.model import Brand
 from leadex_mail.delivery import dkim as lx_dkim
@@ -50,7 +50,7 @@ def dns_for(record: bytes, domain: str = "leadex.example.org"):
 def signed_message(key_path: Path, **changes) -> bytes:
     settings = make_settings(dkim_key_path=key_path, dkim_selector=SELECTOR, unsubscribe_mailto="odjava@example.org", **changes)
     template = build_template(make_edition(images=True), settings, Brand(from_name="LeadEx – Žiga", reply_to="info@example.org"), campaign_id=4)
-    return template.for_recipient(Recipient(8, "ziga@example.org", "Žiga Čeh")).data
+    return template.for_recipient(Recipient(8, "ziga@example.org", "Žiga Čeh", link_nonce=NONCE)).data
 
 
 def signature_tags(data: bytes) -> dict[str, str]:
@@ -134,7 +134,7 @@ def test_signature_survives_the_trip_through_a_real_smtp_server(ed25519_key, smt
     path, record = ed25519_key
     out = build_template(
         make_edition(), smtp_settings(smtp_server.port, dkim_key_path=path, dkim_selector=SELECTOR), Brand(), campaign_id=2
-    ).for_recipient(Recipient(3, "ana@example.org", "Ana"))
+    ).for_recipient(Recipient(3, "ana@example.org", "Ana", link_nonce=NONCE))
     transport = make_transport(smtp_settings(smtp_server.port))
     transport.send(out.envelope_from, [out.recipient], out.data)
     transport.close()

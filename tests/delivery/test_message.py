@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import pytest
-from delivery_helpers import SECRET, make_edition, make_settings, parse
+from delivery_helpers import NONCE, SECRET, make_edition, make_settings, parse
 
 from leadex_mail import links, tokens
 from leadex_mail.config import Settings
@@ -31,9 +31,9 @@ def expected_values(settings: Settings, r: Recipient, campaign_id: int, language
     """What personalise() gets for this recipient: the same links the template signs."""
     return {
         "name": r.name or "",
-        "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, campaign_id),
-        "preferences_url": links.preferences_url(settings, r.subscriber_id),
-        "view_url": links.view_url(settings, r.subscriber_id, campaign_id, language),
+        "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, campaign_id, nonce=r.link_nonce),
+        "preferences_url": links.preferences_url(settings, r.subscriber_id, nonce=r.link_nonce),
+        "view_url": links.view_url(settings, r.subscriber_id, campaign_id, language, nonce=r.link_nonce),
     }
 
 
@@ -56,7 +56,7 @@ def assert_wire_format(data: bytes) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_both_parts_decode_to_personalise_exactly(edition, settings, brand, name):
     template = build_template(edition, settings, brand, campaign_id=7)
-    r = Recipient(42, "ziga@example.org", name or None)
+    r = Recipient(42, "ziga@example.org", name or None, link_nonce=NONCE)
     msg = parse(template.for_recipient(r).data)
     html, text = edition.personalise(expected_values(settings, r, 7))
     assert body_text(msg.get_body(("plain",))) == text
@@ -75,7 +75,7 @@ def test_random_values_at_every_column_stay_valid_qp(settings, brand):
         body = "\n".join(chunks) + "é" * rng.randrange(0, 90)
         edition = RenderedEdition("s", "sl", "Subj", "", body, body, "h")
         name = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 120)))
-        r = Recipient(rng.randrange(1, 10**6), "a@example.org", name)
+        r = Recipient(rng.randrange(1, 10**6), "a@example.org", name, link_nonce=NONCE)
         data = build_template(edition, settings, brand, campaign_id=3).for_recipient(r).data
         assert_wire_format(data)
         html, text = edition.personalise(expected_values(settings, r, 3))
@@ -87,7 +87,7 @@ def test_random_values_at_every_column_stay_valid_qp(settings, brand):
 def test_headers(edition, settings, brand):
     settings = make_settings(unsubscribe_mailto="odjava@example.org", list_id="list.leadex.example.org")
     now = datetime(2026, 4, 21, 8, 30, tzinfo=UTC)
-    out = build_template(edition, settings, brand, campaign_id=7).for_recipient(Recipient(42, "ziga@example.org", "Žiga Čeh"), now=now)
+    out = build_template(edition, settings, brand, campaign_id=7).for_recipient(Recipient(42, "ziga@example.org", "Žiga Čeh", link_nonce=NONCE), now=now)
     assert_wire_format(out.data)
     msg = parse(out.data)
     assert str(msg["From"]) == "LeadEx – Žiga <novice@leadex.example.org>"
@@ -101,27 +101,27 @@ def test_headers(edition, settings, brand):
     assert re.fullmatch(r"<[0-9]{14}\.[0-9a-f]{16}@leadex\.example\.org>", out.message_id)
     assert msg["MIME-Version"] == "1.0"
     assert msg["List-Id"] == "<list.leadex.example.org>"
-    assert msg["List-Unsubscribe"] == f"<{links.unsubscribe_url(settings, 42, 7)}>, <mailto:odjava@example.org?subject=unsubscribe>"
+    assert msg["List-Unsubscribe"] == f"<{links.unsubscribe_url(settings, 42, 7, nonce=NONCE)}>, <mailto:odjava@example.org?subject=unsubscribe>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert (out.envelope_from, out.recipient) == ("novice@leadex.example.org", "ziga@example.org")
 
 
-def test_links_carry_valid_tokens_with_ids_never_the_address(edition, settings, brand):
-    out = build_template(edition, settings, brand, campaign_id=9).for_recipient(Recipient(5, "mojca@example.org", "Mojca"))
+def test_links_carry_valid_tokens_with_ids_and_the_rows_nonce_never_the_address(edition, settings, brand):
+    out = build_template(edition, settings, brand, campaign_id=9).for_recipient(Recipient(5, "mojca@example.org", "Mojca", link_nonce=NONCE))
     msg = parse(out.data)
     url = msg["List-Unsubscribe"].strip("<>")
     assert url.startswith("https://news.example.org/unsubscribe/")
-    assert tokens.verify("unsubscribe", url.rsplit("/", 1)[1], SECRET.encode()) == {"s": 5, "c": 9}
+    assert tokens.verify("unsubscribe", url.rsplit("/", 1)[1], SECRET.encode()) == {"s": 5, "c": 9, "n": NONCE}
     text = body_text(msg.get_body(("plain",)))
     view = re.search(r"https://news\.example\.org/view/(\S+)", text).group(1)
     prefs = re.search(r"https://news\.example\.org/preferences/(\S+)", text).group(1)
-    assert tokens.verify("view", view, SECRET.encode()) == {"s": 5, "c": 9, "l": "sl"}
-    assert tokens.verify("preferences", prefs, SECRET.encode()) == {"s": 5}
+    assert tokens.verify("view", view, SECRET.encode()) == {"s": 5, "c": 9, "l": "sl", "n": NONCE}
+    assert tokens.verify("preferences", prefs, SECRET.encode()) == {"s": 5, "n": NONCE}
     assert b"mojca@example.org" not in out.data.split(b"\r\n\r\n", 1)[1]
 
 
 def test_defaults_list_id_from_sender_domain_and_no_mailto(edition, settings):
-    msg = parse(build_template(edition, settings, Brand(), campaign_id=1).for_recipient(Recipient(1, "a@example.org", None)).data)
+    msg = parse(build_template(edition, settings, Brand(), campaign_id=1).for_recipient(Recipient(1, "a@example.org", None, link_nonce=NONCE)).data)
     assert msg["List-Id"] == "LeadEx <leadex.leadex.example.org>"
     assert msg["List-Unsubscribe"].count("<") == 1
     assert msg["Reply-To"] is None
@@ -130,7 +130,7 @@ def test_defaults_list_id_from_sender_domain_and_no_mailto(edition, settings):
 
 def test_test_prefix_and_unique_or_reused_message_ids(edition, settings, brand):
     template = build_template(edition, settings, brand, campaign_id=1, test=True)
-    r = Recipient(1, "a@example.org", "A")
+    r = Recipient(1, "a@example.org", "A", link_nonce=NONCE)
     first, second = template.for_recipient(r), template.for_recipient(r)
     assert parse(first.data)["Subject"].startswith("[TEST] LeadEx novice")
     assert first.message_id != second.message_id
@@ -139,10 +139,10 @@ def test_test_prefix_and_unique_or_reused_message_ids(edition, settings, brand):
 
 
 def test_structure_without_and_with_inline_images(settings, brand):
-    plain = parse(build_template(make_edition(), settings, brand, campaign_id=1).for_recipient(Recipient(1, "a@example.org")).data)
+    plain = parse(build_template(make_edition(), settings, brand, campaign_id=1).for_recipient(Recipient(1, "a@example.org", link_nonce=NONCE)).data)
     assert [p.get_content_type() for p in plain.walk()] == ["multipart/alternative", "text/plain", "text/html"]
     edition = make_edition(images=True)
-    data = build_template(edition, settings, brand, campaign_id=1).for_recipient(Recipient(1, "a@example.org")).data
+    data = build_template(edition, settings, brand, campaign_id=1).for_recipient(Recipient(1, "a@example.org", link_nonce=NONCE)).data
     assert_wire_format(data)
     msg = parse(data)
     types = [p.get_content_type() for p in msg.walk()]
@@ -202,7 +202,7 @@ def test_the_real_issue_round_trips_in_both_languages(images_url, brand):
     issue = load_issue("2026-04-leadex-01", settings)
     for language in ("sl", "en"):
         rendered = render_edition(issue, language, settings)
-        r = Recipient(77, "ziga@example.org", "Žiga Čeh")
+        r = Recipient(77, "ziga@example.org", "Žiga Čeh", link_nonce=NONCE)
         data = build_template(rendered, settings, issue.brand, campaign_id=5).for_recipient(r).data
         assert_wire_format(data)
         msg = parse(data)

@@ -55,7 +55,7 @@ def test_send_test_sends_real_test_messages_and_logs_them(env, smtp_server):
     assert msg["Subject"].startswith("[TEST] ")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = msg["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
-    assert tokens.verify("unsubscribe", token, SECRET.encode()) == {"s": 0, "c": 0}  # no subscriber behind a test
+    assert tokens.verify("unsubscribe", token, SECRET.encode()) == {"s": 0, "c": 0, "n": ""}  # no subscriber row behind a test
     assert "[[LX:" not in msg.get_body(("html",)).get_content()
     rows, deliveries = logged(env)
     assert [(r.issue_slug, r.language, r.recipient) for r in rows] == [(ISSUE, "en", "ziga@example.org"), (ISSUE, "en", "ana@example.org")]

@@ -82,7 +82,7 @@ def test_preferences_page_in_the_browser(site, page: Page) -> None:
 
     create_list(site.store, "events", title="Dogodki in delavnice", public=True)
     sub = add_subscriber(site.store, "prefs@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
-    page.goto(links.preferences_url(site.settings, int(sub.id)))
+    page.goto(links.preferences_url(site.settings, int(sub.id), nonce=sub.link_nonce))
     expect(heading(page)).to_have_text("Nastavitve prejemanja")
     assert_accessible(page)
     page.get_by_label("Jezik novic").select_option("en")

@@ -143,7 +143,7 @@ def test_csrf_is_required_on_subscribe_confirm_and_preferences(site) -> None:
         get_subscriber(site.store, "csrf@example.org")
 
     sub = add_subscriber(site.store, "prefs@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
-    prefs = links.preferences_url(site.settings, int(sub.id))
+    prefs = links.preferences_url(site.settings, int(sub.id), nonce=sub.link_nonce)
     assert http().post(prefs, data={"action": "save", "language": "en"}).status_code == 403
     assert http().post(prefs, data={"action": "unsubscribe"}).status_code == 403
     assert get_subscriber_by_id(site.store, int(sub.id)).language == "sl"
@@ -193,7 +193,7 @@ def test_preferences_change_language_and_lists(site) -> None:
 
     create_list(site.store, "events", title="Dogodki", public=True)
     sub = add_subscriber(site.store, "choose@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
-    url = links.preferences_url(site.settings, int(sub.id))
+    url = links.preferences_url(site.settings, int(sub.id), nonce=sub.link_nonce)
     with site.client() as browser:
         page = browser.get(url)
         assert page.status_code == 200 and '<html lang="sl">' in page.text
@@ -208,7 +208,7 @@ def test_preferences_change_language_and_lists(site) -> None:
 
 def test_preferences_unsubscribe_from_everything(site) -> None:
     sub = add_subscriber(site.store, "leave@example.org", language="en", lists=("newsletter",), status="active", source="cli")
-    url = links.preferences_url(site.settings, int(sub.id))
+    url = links.preferences_url(site.settings, int(sub.id), nonce=sub.link_nonce)
     with site.client() as browser:
         page = browser.get(url)
         done = browser.post(url, data={"csrf": csrf_from(page.text), "action": "unsubscribe"})
@@ -262,7 +262,7 @@ def test_https_public_url_gives_secure_host_cookies_and_hsts(tmp_path) -> None:
 
 def test_unsubscribed_person_can_come_back_by_confirming_again(site) -> None:
     sub = add_subscriber(site.store, "back@example.org", language="sl", lists=("newsletter",), status="active", source="cli")
-    http().post(links.unsubscribe_url(site.settings, int(sub.id), 0), data={"List-Unsubscribe": "One-Click"})
+    http().post(links.unsubscribe_url(site.settings, int(sub.id), 0, nonce=sub.link_nonce), data={"List-Unsubscribe": "One-Click"})
     assert get_subscriber(site.store, "back@example.org").status == "unsubscribed"
     with site.client() as client:
         sign_up(client, "back@example.org", language="en")
@@ -286,7 +286,7 @@ def test_personal_pages_refuse_forged_links_and_unknown_campaigns(site) -> None:
         for purpose in ("preferences", "view", "confirm", "unsubscribe"):
             forged = sign(purpose, {"s": int(sub.id), "c": 1, "l": "sl"}, key_of_another_site)
             assert client.get(f"{site.url}/{purpose}/{forged}").status_code == 400, purpose
-        unknown_campaign = links.view_url(site.settings, int(sub.id), 999, "sl")
+        unknown_campaign = links.view_url(site.settings, int(sub.id), 999, "sl", nonce=sub.link_nonce)
         assert client.get(unknown_campaign).status_code == 404
-        swapped = links.preferences_url(site.settings, int(sub.id)).replace("/preferences/", "/view/")
+        swapped = links.preferences_url(site.settings, int(sub.id), nonce=sub.link_nonce).replace("/preferences/", "/view/")
         assert client.get(swapped).status_code == 400  # a token is only good for its own purpose

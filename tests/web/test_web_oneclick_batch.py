@@ -21,7 +21,7 @@ from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import UnsubscribeRequest, add_subscriber, get_subscriber_by_id
 from leadex_mail.tokens import sign
 from leadex_mail.web.service import UnsubscribeWriter
-from web.web_helpers import http
+from web.web_helpers import http, nonce_of
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -56,7 +56,7 @@ def _post_all(urls: list[str], data: dict[str, str] | None = ONE_CLICK, workers:
 
 def test_concurrent_first_time_one_clicks_each_commit_exactly_once(site) -> None:
     ids = _subscribers(site, 200, "batch")
-    urls = [links.unsubscribe_url(site.settings, sid, 7) for sid in ids]
+    urls = [links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid)) for sid in ids]
     answers = _post_all(urls)
     assert [r.status_code for r in answers] == [200] * 200
     assert all(r.text == "unsubscribed\n" and "set-cookie" not in r.headers and "location" not in r.headers for r in answers)
@@ -70,7 +70,7 @@ def test_concurrent_first_time_one_clicks_each_commit_exactly_once(site) -> None
 
 def test_forged_tokens_refused_amid_a_burst(site) -> None:
     ids = _subscribers(site, 40, "mixed")
-    good = [links.unsubscribe_url(site.settings, sid, 7) for sid in ids]
+    good = [links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid)) for sid in ids]
     # Signed with another key, and a genuine one tampered with.
     forged = [f"{site.url}/unsubscribe/{sign('unsubscribe', {'s': sid, 'c': 7}, b'x' * 32)}" for sid in ids[:10]]
     tampered = [url[:-2] + ("AA" if not url.endswith("AA") else "BB") for url in good[10:20]]
@@ -82,7 +82,7 @@ def test_forged_tokens_refused_amid_a_burst(site) -> None:
 
 def test_page_button_and_one_click_share_batches(site) -> None:
     ids = _subscribers(site, 30, "button")
-    urls = [links.unsubscribe_url(site.settings, sid, 7) for sid in ids]
+    urls = [links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid)) for sid in ids]
     answers = _post_all(urls, buttons=frozenset(urls[:15]))
     pages, robots = answers[:15], answers[15:]
     assert {r.status_code for r in pages + robots} == {200}
@@ -96,7 +96,7 @@ def test_page_button_and_one_click_share_batches(site) -> None:
 def test_answer_waits_for_the_commit_and_the_loop_stays_free(site) -> None:
     """Another process holds SQLite's write lock: no 200 before the commit, other pages still answer."""
     [sid] = _subscribers(site, 1, "held")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     other = sqlite3.connect(site.store.engine.url.database, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")

@@ -15,7 +15,7 @@ from leadex_mail import links
 from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber_by_id
 from leadex_mail.tokens import sign
-from web.web_helpers import http
+from web.web_helpers import http, nonce_of
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -42,7 +42,7 @@ def _post(url: str, **kwargs) -> httpx.Response:
 
 def test_get_shows_a_button_and_changes_nothing(site) -> None:
     sid = _active(site, "scanner@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     for _ in range(3):
         with http() as client:
             page = client.get(url)
@@ -56,7 +56,7 @@ def test_get_shows_a_button_and_changes_nothing(site) -> None:
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 def test_one_click_post_unsubscribes_without_cookies(site, encoding: str) -> None:
     sid = _active(site, f"oneclick-{encoding}@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     if encoding == "urlencoded":
         response = _post(url, data=ONE_CLICK)
         assert response.request.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -75,7 +75,7 @@ def test_one_click_post_unsubscribes_without_cookies(site, encoding: str) -> Non
 
 def test_repeated_one_click_is_harmless(site) -> None:
     sid = _active(site, "twice@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     answers = [_post(url, data=ONE_CLICK) for _ in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 200]
     assert _status(site, sid) == "unsubscribed"
@@ -84,7 +84,7 @@ def test_repeated_one_click_is_harmless(site) -> None:
 
 def test_forged_and_tampered_tokens_are_refused(site) -> None:
     sid = _active(site, "victim@example.org")
-    genuine = links.unsubscribe_url(site.settings, sid, 7)
+    genuine = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     base, token = genuine.rsplit("/", 1)
     body, sig = token.split(".")
     other = sign("unsubscribe", {"s": sid, "c": 7}, b"not-our-key")
@@ -103,7 +103,7 @@ def test_erased_subscriber_gets_a_harmless_2xx(site) -> None:
     from leadex_mail.store.subscribers import forget
 
     sid = _active(site, "gone@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     forget(site.store, "gone@example.org")
     assert _post(url, data=ONE_CLICK).status_code == 200
     assert http().get(url).status_code == 200
@@ -111,7 +111,7 @@ def test_erased_subscriber_gets_a_harmless_2xx(site) -> None:
 
 def test_button_on_the_page_unsubscribes_too(site) -> None:
     sid = _active(site, "button@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     response = _post(url, data={"action": "unsubscribe"})
     assert response.status_code == 200
     assert "Odjavljeni ste" in response.text
@@ -122,7 +122,7 @@ def test_button_on_the_page_unsubscribes_too(site) -> None:
 
 def test_uploads_and_oversized_forms_are_refused(site) -> None:
     sid = _active(site, "upload@example.org")
-    url = links.unsubscribe_url(site.settings, sid, 7)
+    url = links.unsubscribe_url(site.settings, sid, 7, nonce=nonce_of(site, sid))
     assert _post(url, files={"List-Unsubscribe": (None, "One-Click"), "x": ("a.txt", b"hello")}).status_code == 400
     assert _post(url, data={f"f{n}": "1" for n in range(60)}).status_code == 400
     assert _status(site, sid) == "active"

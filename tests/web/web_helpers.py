@@ -89,6 +89,13 @@ def serve_site(settings: Settings, store: Store, clock: Clock, smtp: object, *, 
         thread.join(timeout=30)
 
 
+def nonce_of(site: Site, subscriber_id: int) -> str:
+    """The ``link_nonce`` of a subscriber row: what their personal links are bound to."""
+    from leadex_mail.store.subscribers import get_subscriber_by_id
+
+    return get_subscriber_by_id(site.store, subscriber_id).link_nonce
+
+
 def http(**kwargs: object) -> httpx.Client:
     """A fresh HTTP client (own cookie jar) that never follows redirects.
 
@@ -98,8 +105,8 @@ def http(**kwargs: object) -> httpx.Client:
     return httpx.Client(follow_redirects=False, timeout=10, verify=False, **kwargs)  # type: ignore[arg-type]
 
 
-def site_settings(tmp_path: Path, port: int, smtp_port: int) -> Settings:
-    """Settings of a test site: its own store, SMTP on loopback, links to the site itself."""
+def site_settings(tmp_path: Path, port: int, smtp_port: int, **env: str) -> Settings:
+    """Settings of a test site: its own store, SMTP on loopback, links to the site itself; ``env`` adds or replaces ``LEADEX_*`` values."""
     return load_settings(
         environ={
             "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
@@ -111,6 +118,7 @@ def site_settings(tmp_path: Path, port: int, smtp_port: int) -> Settings:
             "LEADEX_SMTP_SECURITY": "none",
             "LEADEX_SECRET_KEY": SECRET,
             "LEADEX_OUTBOX_DIR": str(tmp_path / "outbox"),
+            **env,
         }
     )
 

@@ -76,6 +76,7 @@ class Claimed:
     email: str | None
     name: str | None
     eligible: bool
+    link_nonce: str | None = None  # the subscriber row's, for the signed links (None: erased)
 
 
 def new_owner(worker: int = 0) -> str:
@@ -135,7 +136,7 @@ _CLAIM = (
 )
 _S, _SUB = Subscriber.__table__, Subscription.__table__
 _RECIPIENTS = (
-    select(_S.c.id, _S.c.email, _S.c.name, _S.c.status, _SUB.c.status.label("sub_status"))
+    select(_S.c.id, _S.c.email, _S.c.name, _S.c.status, _SUB.c.status.label("sub_status"), _S.c.link_nonce)
     .select_from(
         _S.outerjoin(_SUB, and_(_SUB.c.subscriber_id == _S.c.id, _SUB.c.list_id == select(_C.c.list_id).where(_C.c.id == bindparam("p_campaign")).scalar_subquery()))
     )
@@ -217,7 +218,7 @@ class Recorder:
         for r in rows:
             p = people.get(r.subscriber_id)
             eligible = p is not None and p.status == "active" and p.sub_status == "active"
-            out.append(Claimed(r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible))
+            out.append(Claimed(r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible, p and p.link_nonce))
         return sorted(out, key=lambda c: c.delivery_id)
 
     def _people(self, campaign_id: int, subscriber_ids: list[int]) -> dict[int, Any]:

@@ -57,11 +57,16 @@ Signer = Callable[[bytes], bytes]
 
 @dataclass(frozen=True)
 class Recipient:
-    """Who one message is for: the subscriber's id (for signed links), address and name."""
+    """Who one message is for: the subscriber's id and ``link_nonce`` (for signed links), address and name.
+
+    ``link_nonce`` is the subscriber row's (read with the claim, no extra
+    query): it binds every link in the message to that row.
+    """
 
     subscriber_id: int
     email: str
     name: str | None = None
+    link_nonce: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -103,13 +108,13 @@ class MessageTemplate:
         retry (receivers then see a resend as the same message). DKIM signing,
         when configured, happens here because every recipient's body differs.
         """
-        s, sid, cid = self.settings, recipient.subscriber_id, self.campaign_id
-        unsubscribe = links.unsubscribe_url(s, sid, cid)
+        s, sid, cid, nonce = self.settings, recipient.subscriber_id, self.campaign_id, recipient.link_nonce
+        unsubscribe = links.unsubscribe_url(s, sid, cid, nonce=nonce)
         values = {
             "name": recipient.name or "",
             "unsubscribe_url": unsubscribe,
-            "preferences_url": links.preferences_url(s, sid),
-            "view_url": links.view_url(s, sid, cid, self.language),
+            "preferences_url": links.preferences_url(s, sid, nonce=nonce),
+            "view_url": links.view_url(s, sid, cid, self.language, nonce=nonce),
         }
         return self.fill(
             to=format_address(recipient.name, recipient.email),

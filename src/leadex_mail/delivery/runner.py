@@ -92,13 +92,13 @@ def outbox_subdir(issue_slug: str, list_name: str) -> str:
     return f"{issue_slug}-{list_name}"
 
 
-def _eligible(store: Store, issue: Issue, list_name: str, language: str | None) -> list[tuple[int, str, str, str | None]]:
-    """(subscriber_id, edition language, email, name) for everyone who may get this issue."""
+def _eligible(store: Store, issue: Issue, list_name: str, language: str | None) -> list[tuple[int, str, str, str | None, str]]:
+    """(subscriber_id, edition language, email, name, link_nonce) for everyone who may get this issue."""
     out = []
     for sub in eligible_subscribers(store, list_name):
         edition = edition_language(issue, sub.language)
         if language is None or edition == language:
-            out.append((sub.id, edition, sub.email, sub.name))
+            out.append((sub.id, edition, sub.email, sub.name, sub.link_nonce))
     return out
 
 
@@ -216,8 +216,8 @@ def _dry_run(store: Store, issue: Issue, settings: Settings, list_name: str, ren
     started = time.monotonic()
     counts: dict[str, int] = {}
     todo = [e for e in eligible if e[0] not in finished][:limit]
-    for sid, lang, email, name in todo:
-        templates[lang].for_recipient(Recipient(sid, email, name))
+    for sid, lang, email, name, nonce in todo:
+        templates[lang].for_recipient(Recipient(sid, email, name, link_nonce=nonce))
         counts[lang] = counts.get(lang, 0) + 1
     return CampaignReport(campaign_id or None, issue.slug, list_name, "dry-run", counts, built=len(todo), elapsed=time.monotonic() - started)
 

@@ -231,7 +231,8 @@ class CampaignRun:
 
     def _send_one(self, rec: queue.Recorder, transport: Transport, c: queue.Claimed, owner: str) -> None:
         template = self.templates[c.language]
-        msg = template.for_recipient(Recipient(c.subscriber_id, c.email, c.name), message_id=self.message_id(c.delivery_id, template))  # type: ignore[arg-type]
+        recipient = Recipient(c.subscriber_id, c.email, c.name, link_nonce=c.link_nonce)  # type: ignore[arg-type]
+        msg = template.for_recipient(recipient, message_id=self.message_id(c.delivery_id, template))
         try:
             result = transport.send(msg.envelope_from, [msg.recipient], msg.data)
             _raise_refused(result, msg.recipient)

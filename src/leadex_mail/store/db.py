@@ -308,7 +308,7 @@ def upgrade(store: Store) -> tuple[str, ...]:
     the others wait, then find nothing left to do.
     """
     script = _script()
-    with _wrap_db_errors(store), store._writer.connect() as conn, conn.begin():
+    with _wrap_db_errors(store), store._writer.connect() as conn, _foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
         pending = _pending(script, _current_revision(conn))
@@ -316,7 +316,42 @@ def upgrade(store: Store) -> tuple[str, ...]:
             from alembic import command
 
             command.upgrade(_alembic_config(conn), "head")
+            _check_foreign_keys(conn)
     return pending
+
+
+@contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite: foreign keys off on this connection while migrating (a no-op elsewhere).
+
+    Batch migrations rebuild a table by copying it and dropping the old one;
+    with foreign keys on, that DROP deletes every row first and so cascades
+    to the rows referring to it (all subscriptions of ``subscriber``). The
+    pragma has no effect inside a transaction, so it is set before BEGIN,
+    on the driver's connection (SQLAlchemy would open a transaction for it).
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """SQLite: refuse to commit a migration that left a reference dangling."""
+    if conn.dialect.name != "sqlite":
+        return
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise StoreError(
+            f"a migration left {len(broken)} broken reference(s), first: {tuple(broken[0])}; nothing was changed",
+            hint="report this as a bug of leadex-mail, with `leadex-mail db status`",
+        )
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from leadex_mail.store.models import (
     Subscriber,
     Subscription,
     Suppression,
+    new_link_nonce,
     utcnow,
 )
 from leadex_mail.store.suppression import (
@@ -352,6 +353,7 @@ def _write(conn: Connection, new: list[dict[str, Any]], changes: list[dict[str, 
     lines = {values["email"]: values.pop("_line") for values in new}
     for values in new:
         values["attributes"] = _json(values["attributes"])
+        values["link_nonce"] = new_link_nonce()  # the Column default is not applied by bulk_insert
     stamps = {"created_at": now, "updated_at": now}
     before = conn.execute(select(func.max(_SUB.c.id))).scalar() or 0
     bulk_insert(conn, _SUB, new, {"status": "active", "confirmed_at": None, "unsubscribed_at": None, **stamps}, encoded={"attributes"})

@@ -7,10 +7,17 @@ SQLite share one schema and a new value is a small migration.
 
 The schema itself is created and changed only by the Alembic migrations in
 ``migrations/``; these classes must stay in step with them (a test compares).
+
+Ids of the tables whose ids leave the store (subscriber and campaign in
+signed links, delivery in Message-IDs) are never reused: SQLite
+``AUTOINCREMENT`` (``sqlite_autoincrement``), a sequence on PostgreSQL.
+Without it SQLite hands the id of a deleted last row to the next one, and an
+erased person's links would point at whoever came next (migration 0005).
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,9 +50,24 @@ OUTGOING_STATES = ("queued", "sending", "sent", "failed", "skipped")
 BLOCKING_STATUSES = ("unsubscribed", "bounced", "complained")
 
 
+# Ids never reused on SQLite (see the module docstring).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+LINK_NONCE_LENGTH = 16  # column size; new values are 11 characters
+
+
 def utcnow() -> datetime:
     """The current time, UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+def new_link_nonce() -> str:
+    """A random value naming one subscriber row for good (64 bits, URL-safe text).
+
+    Made when the row is inserted and carried, signed, in every personal
+    link as ``"n"``: a link whose value differs from the row's was made for
+    another row (an erased person, a re-created store) and acts on nobody.
+    """
+    return secrets.token_urlsafe(8)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -96,6 +118,7 @@ class Subscriber(SQLModel, table=True):
         UniqueConstraint("email", name="uq_subscriber_email"),
         _in("status", SUBSCRIBER_STATUSES, "ck_subscriber_status"),
         Index("ix_subscriber_status_created", "status", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -104,6 +127,8 @@ class Subscriber(SQLModel, table=True):
     language: str = Field(default="sl", sa_column=Column(String(16), nullable=False, index=True))
     status: str = Field(default="active", sa_column=Column(String(16), nullable=False))
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Set for every insert, ORM or Core (the Column default); bulk inserts pass it themselves.
+    link_nonce: str = Field(default_factory=new_link_nonce, sa_column=Column(String(LINK_NONCE_LENGTH), nullable=False, default=new_link_nonce))
     created_at: datetime = _ts()
     confirmed_at: datetime | None = _ts(nullable=True)
     unsubscribed_at: datetime | None = _ts(nullable=True)
@@ -193,6 +218,7 @@ class Campaign(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("issue_slug", "list_id", name="uq_campaign_issue_list"),
         _in("status", CAMPAIGN_STATUSES, "ck_campaign_status"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -216,6 +242,7 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_sent_at", "sent_at"),  # rate seeding counts recent sends (migration 0002)
         _in("state", DELIVERY_STATES, "ck_delivery_state"),
         _in("error_kind", ERROR_KINDS, "ck_delivery_error_kind"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)

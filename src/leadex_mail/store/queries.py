@@ -31,6 +31,7 @@ class Recipient(NamedTuple):
     email: str
     name: str | None
     language: str
+    link_nonce: str  # binds the signed links in their message to this row
 
 
 def _list_id(store: Store, list_name: str) -> int:
@@ -50,7 +51,7 @@ def eligible_subscribers(store: Store, list_name: str, language: str | None = No
     """
     list_id = _list_id(store, list_name)
     query = (
-        select(_SUB.id, _SUB.email, _SUB.name, _SUB.language)
+        select(_SUB.id, _SUB.email, _SUB.name, _SUB.language, _SUB.link_nonce)
         .join(Subscription.__table__, _SUBSCRIPTION.subscriber_id == _SUB.id)  # type: ignore[attr-defined]
         .where(_SUBSCRIPTION.list_id == list_id, _SUBSCRIPTION.status == "active", _SUB.status == "active")
         .order_by(_SUB.id)

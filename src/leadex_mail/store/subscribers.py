@@ -18,6 +18,7 @@ Erasure, exports and purging live in ``gdpr.py``; listing and counting in
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -227,19 +228,28 @@ def _pending_request(session: Session, subscriber_id: int) -> dict[str, Any]:
 
 
 def confirm_subscription(
-    store: Store, subscriber_id: int, *, ip: str | None, user_agent: str | None, consent_version: str | None, source: str = "web"
+    store: Store,
+    subscriber_id: int,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    consent_version: str | None,
+    source: str = "web",
+    link_nonce: str | None = None,
 ) -> Subscriber:
     """Double opt-in, step two: the person confirmed; make them active.
 
     Pending, unsubscribed, bounced and complained subscribers become active
     on the lists they asked for, and a suppression of the address is lifted:
     this confirmation, from the address itself, is the only path that may do
-    that. Confirming twice changes nothing.
+    that. Confirming twice changes nothing. ``link_nonce`` (from the
+    confirmation link) must be the row's, checked in the same transaction:
+    a link made for another row confirms nobody (NotFound).
     """
     key = suppression_key(store)  # before the write session: it may read the store itself
     with store.session() as session:
         sub = session.get(Subscriber, subscriber_id)
-        if sub is None:
+        if sub is None or (link_nonce is not None and not hmac.compare_digest(link_nonce.encode(), sub.link_nonce.encode())):
             raise NotFound(f"no subscriber with id {subscriber_id}", hint="the sign-up may have expired and been purged; subscribe again")
         if sub.status == "active":
             return sub

@@ -6,7 +6,9 @@ visitor (IP, user agent) explicitly, so it is tested without a server.
 
 Personal links carry signed tokens (``tokens.py``); ``read_token`` tells a
 forged or tampered link (``InvalidLink``) from an expired one
-(``ExpiredLink``) so the page can say which.
+(``ExpiredLink``) so the page can say which. A genuine link made for a row
+that is gone, or for another row with the same id (``store/identity.py``),
+gets the answers an erased person's link gets: nothing happens.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import bindparam, exists, select
 from leadex_mail import links
 from leadex_mail.config import Settings
 from leadex_mail.errors import NotFound, StoreError, Suppressed, TokenError
+from leadex_mail.store import identity
 from leadex_mail.store import lists as store_lists
 from leadex_mail.store import subscribers as store_subscribers
 from leadex_mail.store.db import Store
@@ -99,8 +102,12 @@ def writing(store: Store) -> AbstractContextManager[object]:
 
 
 def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> dict[str, Any]:
-    """The payload of a personal link; ``InvalidLink`` or ``ExpiredLink`` otherwise."""
-    key = settings.signing_key()
+    """The payload of a personal link; ``InvalidLink`` or ``ExpiredLink`` otherwise.
+
+    Signed with the current key or one of ``previous_secret_keys``. Says
+    nothing about whether the row it names is still the one it was made for.
+    """
+    key = settings.verification_keys()
     try:
         verify(purpose, token, key, now=_EPOCH)
     except TokenError:
@@ -191,7 +198,7 @@ def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime,
     """``(to, subject, text)`` of the double opt-in mail in ``language``; no newsletter content in it."""
     cat = catalog(language or subscriber.language)
     expires = now + timedelta(days=settings.confirm_expiry_days)
-    url = links.confirm_url(settings, int(subscriber.id or 0), expires)
+    url = links.confirm_url(settings, int(subscriber.id or 0), expires, nonce=subscriber.link_nonce)
     days = settings.confirm_expiry_days
     text = "\n\n".join(
         [cat.t("mail_confirm_greeting"), cat.t("mail_confirm_body", days=days), url, cat.t("mail_confirm_ignore")]
@@ -210,15 +217,23 @@ def sender_brand(settings: Settings) -> Any:
 
 
 def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visitor, now: datetime) -> Subscriber:
-    """Activate the subscriber of a confirmation link and record their consent."""
+    """Activate the subscriber of a confirmation link and record their consent.
+
+    Only the row the link was made for: the nonce is checked in the
+    confirming transaction, and a link without one (sent before migration
+    0005) confirms nobody (``store/identity.py``).
+    """
     payload = read_token("confirm", token, settings, now)
+    nonce = payload.get("n")
     try:
+        if not isinstance(nonce, str):
+            raise NotFound("a confirmation link bound to no row")
         with writing(store):
             return store_subscribers.confirm_subscription(
-                store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version
+                store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version, link_nonce=nonce
             )
     except (NotFound, Suppressed):
-        # Purged as an old pending sign-up, erased, or bounced since: the link is dead.
+        # Purged as an old pending sign-up, erased, bounced since, or made for another row: the link is dead.
         raise ExpiredLink("this link has expired", hint="subscribe again for a new link") from None
 
 
@@ -226,21 +241,30 @@ def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visito
 
 
 def subscriber_for(store: Store, settings: Settings, purpose: str, token: str, now: datetime) -> Subscriber | None:
-    """The subscriber a personal link names; None when they no longer exist (erased)."""
-    payload = read_token(purpose, token, settings, now)
-    try:
-        return store_subscribers.get_subscriber_by_id(store, payload["s"])
-    except NotFound:
-        return None
+    """The subscriber a personal link was made for; None when that row is gone (erased) or is another one."""
+    return identity.linked_subscriber(store, purpose, read_token(purpose, token, settings, now))
+
+
+def view_target(store: Store, settings: Settings, token: str, now: datetime) -> tuple[int, str]:
+    """``(campaign id, language)`` of a "view in browser" link; NotFound when its row is gone or another one."""
+    payload = read_token("view", token, settings, now)
+    if identity.linked_subscriber(store, "view", payload) is None:
+        raise NotFound("no subscriber for this link")
+    campaign, language = payload.get("c"), payload.get("l")
+    if not isinstance(campaign, int) or not isinstance(language, str):
+        raise InvalidLink("this link is not valid")
+    return campaign, language
 
 
 def unsubscribe_request(store: Store, settings: Settings, token: str, *, source: str, visitor: Visitor, now: datetime) -> UnsubscribeRequest | None:
     """What an unsubscribe link asks for, to hand to ``UnsubscribeWriter``; None when nothing is left to do.
 
-    Forged or tampered links raise ``InvalidLink`` here, before anything is queued.
+    Forged or tampered links raise ``InvalidLink`` here, before anything is
+    queued. A genuine link for a row that is gone or is another one gets
+    None, as an erased person's does: the caller answers 2xx and nothing happens.
     """
     payload = read_token("unsubscribe", token, settings, now)
-    if _nothing_left(store, payload["s"]):
+    if _nothing_left(store, payload):
         return None
     return UnsubscribeRequest(payload["s"], source, visitor.ip, visitor.user_agent)
 
@@ -357,14 +381,15 @@ def unsubscribe_everything(store: Store, subscriber_id: int, *, source: str, vis
         return store_subscribers.unsubscribe(store, subscriber_id, source=source, ip=visitor.ip, user_agent=visitor.user_agent)
 
 
-def _nothing_left(store: Store, subscriber_id: int) -> bool:
-    """True when the subscriber is gone, or neither they nor any of their subscriptions is active.
+def _nothing_left(store: Store, payload: dict[str, Any]) -> bool:
+    """True when the link's row is gone or not the one it was made for, or nothing of it is active.
 
     A read in its own snapshot, never waiting for the write lock (WAL). On
     SQLite it runs the prepared query straight on a pooled DB-API
     connection: 0.05 ms instead of 0.4 ms through SQLAlchemy's execution
     layer, which is most of the one-click endpoint's cost.
     """
+    subscriber_id = payload["s"]
     if store.is_sqlite:
         sql, names, fixed = _sqlite_status_sql(store)
         raw = store.engine.raw_connection()
@@ -378,7 +403,9 @@ def _nothing_left(store: Store, subscriber_id: int) -> bool:
     else:
         with store.engine.connect() as conn:
             row = conn.execute(_STATUS_QUERY, {"sid": subscriber_id}).first()
-    return row is None or (row[0] not in ("active", "pending") and not row[1])
+    if row is None or not identity.link_is_for(store, "unsubscribe", payload, row[2]):
+        return True
+    return row[0] not in ("active", "pending") and not row[1]
 
 
 def _sqlite_status_sql(store: Store) -> tuple[str, tuple[str, ...], dict[str, Any]]:
@@ -394,6 +421,7 @@ _STATUS_SQL: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
 _STATUS_QUERY = select(
     Subscriber.status,
     exists().where(Subscription.subscriber_id == Subscriber.id, Subscription.status == "active"),
+    Subscriber.link_nonce,
 ).where(Subscriber.id == bindparam("sid"))
 
 

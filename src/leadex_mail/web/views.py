@@ -251,7 +251,7 @@ async def confirm_submit(request: Request) -> Response:
         subscriber = await run_in_threadpool(service.confirm_signup, web.store, web.settings, token, _visitor(request), web.clock())
     except (InvalidLink, ExpiredLink) as err:
         return _link_error(request, err, lang)
-    prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0)))
+    prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0), nonce=subscriber.link_nonce))
     lang = subscriber.language
     return _message(request, lang, "confirmed_title", "confirmed_text", links_=((prefs, catalog(lang).t("preferences_link")),))
 
@@ -270,7 +270,7 @@ async def unsubscribe_page(request: Request) -> Response:
     prefs = None
     if subscriber is not None:
         lang = subscriber.language
-        prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0)))
+        prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0), nonce=subscriber.link_nonce))
     page = render_page("unsubscribe.html.j2", lang, title_key="unsubscribe_title", preferences_href=prefs)
     return _html(request, page)
 
@@ -420,8 +420,8 @@ async def view_edition(request: Request) -> Response:
     web = _web(request)
     lang = _public_language(request)
     try:
-        payload = service.read_token("view", request.path_params["token"], web.settings, web.clock())
-        edition = await run_in_threadpool(web.archive.campaign_edition, int(payload.get("c", 0)), str(payload.get("l", "")), _archive_images)
+        campaign, language = await run_in_threadpool(service.view_target, web.store, web.settings, request.path_params["token"], web.clock())
+        edition = await run_in_threadpool(web.archive.campaign_edition, campaign, language, _archive_images)
     except (InvalidLink, ExpiredLink) as err:
         return _link_error(request, err, lang)
     except (NotFound, ContentError):
