@@ -49,7 +49,7 @@ def _store_at_0004(path) -> None:
     with store.engine.begin() as conn:
         command.upgrade(db._alembic_config(conn), BEFORE)
     with store.engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO mailing_list (id, name, title, description, created_at) VALUES (1, 'newsletter', 'LeadEx novice', '', '{T0}')"))
+        conn.execute(text(f"INSERT INTO mailing_list (id, name, title, description, public, created_at) VALUES (1, 'newsletter', 'LeadEx novice', '', 1, '{T0}')"))
         for sid, email, status in ((1, "ana", "active"), (2, "bor", "active"), (3, "dora", "pending"), (4, "cene", "active")):
             conn.execute(text(
                 "INSERT INTO subscriber (id, email, name, language, status, attributes, created_at, updated_at)"
