@@ -43,15 +43,17 @@ def test_preferences_show_a_private_list_only_to_its_members(site) -> None:
     member = add_subscriber(site.store, "partner@example.org", lists=("newsletter", "partners"), status="active", source="cli")
     other = add_subscriber(site.store, "reader@example.org", lists=("newsletter",), status="active", source="cli")
     with site.client() as browser:
-        page = browser.get(links.preferences_url(site.settings, int(other.id)))
+        url = links.preferences_url(site.settings, int(other.id), nonce=other.link_nonce)
+        page = browser.get(url)
         assert CHECKBOX.findall(page.text) == ["newsletter"]
         # Naming the private list in the form does not join it.
-        browser.post(links.preferences_url(site.settings, int(other.id)), data={"csrf": csrf_from(page.text), "action": "save", "language": "sl", "lists": ["newsletter", "partners"]})
+        browser.post(url, data={"csrf": csrf_from(page.text), "action": "save", "language": "sl", "lists": ["newsletter", "partners"]})
     assert subscriber_lists(site.store, int(other.id)) == [("newsletter", "active")]
     with site.client() as browser:
-        page = browser.get(links.preferences_url(site.settings, int(member.id)))
+        url = links.preferences_url(site.settings, int(member.id), nonce=member.link_nonce)
+        page = browser.get(url)
         assert CHECKBOX.findall(page.text) == ["newsletter", "partners"]  # a member may leave it
-        browser.post(links.preferences_url(site.settings, int(member.id)), data={"csrf": csrf_from(page.text), "action": "save", "language": "sl", "lists": ["newsletter"]})
+        browser.post(url, data={"csrf": csrf_from(page.text), "action": "save", "language": "sl", "lists": ["newsletter"]})
     assert subscriber_lists(site.store, int(member.id)) == [("newsletter", "active"), ("partners", "unsubscribed")]
 
 
