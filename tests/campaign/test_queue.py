@@ -214,3 +214,24 @@ def test_sqlite_fast_path_stores_what_sqlalchemy_would(store, campaign) -> None:
     assert raw[a.delivery_id] == raw[b.delivery_id]
     rows = {r.id: r for r in deliveries(store, campaign.id).values()}
     assert rows[a.delivery_id].sent_at == moment and rows[a.delivery_id].lease_owner is None
+
+
+def test_regional_language_tags_get_their_languages_edition(store, people) -> None:
+    # RFC 4647 lookup: en-GB (as imports now store it) gets the en edition, not the default.
+    from leadex_mail.delivery.runner import edition_language
+    from leadex_mail.store.subscribers import add_subscriber, get_subscriber
+
+    people(1, start=300)  # creates the list
+    for email, language in (("gb@example.org", "en-GB"), ("us@example.org", "en-US"), ("me@example.org", "sr-Latn-ME"), ("sl@example.org", "sl")):
+        add_subscriber(store, email, language=language, lists=("newsletter",))
+    campaign = queue.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
+    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 5
+    rows = deliveries(store, campaign.id)
+    got = {email: rows[get_subscriber(store, email).id].language for email in ("gb@example.org", "us@example.org", "me@example.org", "sl@example.org")}
+    assert got == {"gb@example.org": "en", "us@example.org": "en", "me@example.org": "sl", "sl@example.org": "sl"}
+
+    class _Issue:
+        editions = {"sl": None, "en": None}
+        default_language = "sl"
+
+    assert [edition_language(_Issue(), lang) for lang in ("en-GB", "EN", "de", "sl")] == ["en", "en", "sl", "sl"]  # type: ignore[arg-type]

@@ -78,8 +78,8 @@ def cli(settings: Settings) -> Callable[..., Result]:
     The result's ``output`` holds stdout and stderr as a terminal shows them.
     """
 
-    def run(*args: str, input: str | None = None) -> Result:
-        env = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_CONFIG": None}
-        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        environment = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_CONFIG": None, **(env or {})}
+        return CliRunner().invoke(main, list(args), env=environment, input=input, catch_exceptions=False)
 
     return run

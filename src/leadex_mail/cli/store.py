@@ -105,14 +105,25 @@ def unsubscribe_command(email: str, list_name: str | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--list", "list_name", help="Put everyone imported on this list.")
 @click.option("--lang", "language", help="Language of rows that have none.")
-@click.option("--dry-run", is_flag=True, help="Show the report; write nothing.")
-def import_command(file: Path, list_name: str | None, language: str | None, dry_run: bool) -> None:
-    """Import subscribers from a CSV file (UTF-8 or Windows-1250; , or ;)."""
+@click.option("--encoding", help="The file's encoding (e.g. windows-1252) when detection cannot tell.")
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
+def import_command(file: Path, list_name: str | None, language: str | None, encoding: str | None, dry_run: bool) -> None:
+    """Import subscribers from a CSV or Excel text export (docs/import.md).
+
+    The encoding (UTF-8, UTF-16, Windows-1250/1251/1252/1257), the delimiter
+    (comma, semicolon, tab, or Excel's sep= line) and the columns (in
+    English, Slovenian, Croatian, Spanish, Estonian, Polish, Danish or
+    Montenegrin) are recognised; the report says how the file was read.
+    """
+    from leadex_mail.content.loader import edition_languages
+    from leadex_mail.store.importreport import Editions
+
     settings = get_settings()
+    editions = Editions(frozenset(edition_languages(settings)), settings.default_language)
     with db.open_store(settings) as store:
         report = importer.import_csv(
-            store, file, list_name=list_name, language=language, dry_run=dry_run,
-            allow_smtputf8=settings.smtputf8, default_language=settings.default_language,
+            store, file, list_name=list_name, language=language, dry_run=dry_run, encoding=encoding,
+            allow_smtputf8=settings.smtputf8, default_language=settings.default_language, editions=editions,
         )
     click.echo(report.format())
 

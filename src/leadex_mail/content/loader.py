@@ -135,6 +135,11 @@ def issue_slugs(settings: Settings) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and _edition_files_or_empty(p))
 
 
+def edition_languages(settings: Settings) -> set[str]:
+    """The languages any issue under ``newsletters_dir`` has an edition file for (no file is parsed)."""
+    return {lang for slug in issue_slugs(settings) for lang in _edition_files_or_empty(settings.newsletters_dir / slug) if LANGUAGE_RE.match(lang)}
+
+
 def _find_folder(ref: str | Path, settings: Settings) -> Path:
     path = Path(ref)
     if path.is_dir():

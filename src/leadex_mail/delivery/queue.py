@@ -37,6 +37,7 @@ from leadex_mail.delivery.leases import (  # noqa: F401 (re-exported: the queue'
 )
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
+from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
 
@@ -174,17 +175,20 @@ def eligible_select(list_id: int) -> Select:
 def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], default_language: str) -> int:
     """Queue one delivery per eligible subscriber of the campaign's list in one statement; return how many were new.
 
-    Each gets their own language's edition when the issue has it, else
-    ``default_language``. ``INSERT ... SELECT`` keeps 100 000 rows inside the
-    database (no Python objects per row), and the unique key makes repeating
-    it on every resume harmless.
+    Each gets their own language's edition when the issue has it (RFC 4647
+    lookup: ``en-GB`` gets ``en``), else ``default_language``. ``INSERT ...
+    SELECT`` keeps 100 000 rows inside the database (no Python objects per
+    row), and the unique key makes repeating it on every resume harmless.
     """
     eligible = eligible_select(campaign.list_id).subquery()
-    edition = case((eligible.c.language.in_(sorted(editions)), eligible.c.language), else_=literal(default_language))
     stamp = func.current_timestamp()
-    rows = select(literal(campaign.id), eligible.c.id, edition, literal("queued"), literal(0), literal(False), stamp, stamp).where(true())
     columns = ["campaign_id", "subscriber_id", "language", "state", "attempts", "uncertain", "created_at", "updated_at"]
     with writing(store) as conn:
+        # The few distinct languages are mapped here, so the statement is a plain CASE on any database.
+        own = [lang for (lang,) in conn.execute(select(eligible.c.language).distinct())]
+        mapping = {lang: edition_for(lang, editions, default_language) for lang in own}
+        edition = case(mapping, value=eligible.c.language, else_=literal(default_language)) if mapping else literal(default_language)
+        rows = select(literal(campaign.id), eligible.c.id, edition, literal("queued"), literal(0), literal(False), stamp, stamp).where(true())
         stmt = _dialect_insert(conn).from_select(columns, rows).on_conflict_do_nothing(index_elements=_CONFLICT)
         return conn.execute(stmt).rowcount
 

@@ -27,6 +27,7 @@ from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory,
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
+from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import Campaign, utcnow
 from leadex_mail.store.subscribers import eligible_subscribers
@@ -76,8 +77,8 @@ class CampaignReport:
 
 
 def edition_language(issue: Issue, language: str) -> str:
-    """The edition a subscriber of ``language`` gets: theirs, else the issue's default."""
-    return language if language in issue.editions else issue.default_language
+    """The edition a subscriber of ``language`` gets: theirs (RFC 4647 lookup: ``en-GB`` gets ``en``), else the issue's default."""
+    return edition_for(language, issue.editions, issue.default_language)
 
 
 def describe_transport(settings: Settings, subdir: str) -> str:

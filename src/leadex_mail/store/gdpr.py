@@ -40,6 +40,9 @@ from leadex_mail.store.suppression import suppress, suppression_key
 from leadex_mail.store.validation import normalise_email
 
 EXPORT_FORMATS = ("json", "csv")
+# A cell starting with one of these is a formula to Excel, LibreOffice and
+# Google Sheets (OWASP "CSV Injection"; NUL from ASVS 5.0 1.2.10).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 CSV_COLUMNS = ("email", "name", "language", "status", "created_at", "confirmed_at", "unsubscribed_at", "lists", "attributes", "events", "deliveries")
 
 
@@ -161,8 +164,21 @@ def _record(sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[An
     }
 
 
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet shows it as text: a leading ``'`` when it would start a formula (OWASP CSV Injection).
+
+    The quote is what Excel itself puts before text that looks like a
+    formula; the spreadsheet hides it, other readers see it.
+    """
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> None:
-    """Write export records as JSON (one document) or CSV (nested parts as JSON cells)."""
+    """Write export records as JSON (one document) or CSV (nested parts as JSON cells).
+
+    CSV cells that a spreadsheet would run as a formula get a leading
+    ``'`` (``spreadsheet_safe``); JSON is exact.
+    """
     if fmt == "json":
         json.dump(list(records), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -174,7 +190,7 @@ def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> No
         row["lists"] = ";".join(f"{item['name']}:{item['status']}" for item in rec["lists"])
         for nested in ("attributes", "events", "deliveries"):
             row[nested] = json.dumps(rec[nested], ensure_ascii=False)
-        writer.writerow([row[c] if row[c] is not None else "" for c in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe(str(row[c])) if row[c] is not None else "" for c in CSV_COLUMNS])
 
 
 def export_text(store: Store, fmt: str, email: str | None = None) -> str:

@@ -1,10 +1,13 @@
 """Checking and normalising what goes into the store: addresses, names, attributes.
 
-Everything here is pure (no database). Names and attribute values end up in
-mail headers ("To: Ana Novak <ana@example.org>"), so control characters and
-line breaks are refused outright rather than cleaned: a CR/LF in a name is
-a header-injection attempt or a broken export, and either way a person
-should look at it.
+Everything here is pure (no database). Names end up in mail headers ("To:
+Ana Novak <ana@example.org>"), so control characters and line breaks in a
+name are refused outright rather than cleaned: a CR/LF in a name is a
+header-injection attempt or a broken export, and either way a person should
+look at it. An attribute value from an import is different: a multi-line
+note from a spreadsheet cell is harmless once its lines are joined into one
+(``one_line``), so the import joins them and says so; other control
+characters are refused there too.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from leadex_mail.errors import InvalidValue, StoreError  # noqa: F401  (InvalidValue re-exported)
+from leadex_mail.store.languages import normalise_language
 
 MAX_FIELD = 1000
 MAX_ATTRIBUTE_NAME = 100
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 # Unicode category Cc (C0 and C1 controls, incl. CR, LF, TAB) plus the line
 # and paragraph separators U+2028/U+2029: all break or smuggle mail headers.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Line breaks a spreadsheet cell may hold (Unicode's "mandatory break" set), and tabs.
+_BREAKS = re.compile("[ \t]*(?:\r\n|[\n\r\x0b\x0c\x85\u2028\u2029])[ \t\r\n\x0b\x0c\x85\u2028\u2029]*")
+LINE_JOINER = " / "
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -113,13 +119,25 @@ def _first_control(text: str) -> str | None:
 
 
 def clean_language(value: str | None, default: str = "sl") -> str:
-    """A language tag such as ``sl`` or ``en``, lower-cased; ``default`` when empty."""
-    text = (value or "").strip().lower().replace("_", "-")
+    """A BCP 47 language tag in its canonical form (``EN-gb`` -> ``en-GB``); ``default`` when empty.
+
+    InvalidValue when it is not a tag of a language CLDR knows (``xx``); see
+    ``languages.normalise_language``.
+    """
+    text = (value or "").strip()
     if not text:
         return default
-    if not _LANGUAGE.match(text):
-        raise InvalidValue(f"language {value!r} is not a language code", hint="use a code such as sl or en")
-    return text
+    return normalise_language(text)
+
+
+def one_line(value: str) -> tuple[str, bool]:
+    """``(value with its lines joined by " / " and tabs made spaces, whether it changed)``.
+
+    For attribute values of an import (a multi-line note). Other control
+    characters stay, for ``clean_text`` to refuse.
+    """
+    joined = _BREAKS.sub(LINE_JOINER, value.strip()).replace("\t", " ")
+    return joined, joined != value.strip()
 
 
 def clean_attributes(values: Mapping[str, Any] | None) -> dict[str, str]:

@@ -1,9 +1,15 @@
-"""Writes the bad-input CSV corpus (run once; the files are committed).
+"""Writes the CSV corpus (run once; the files are committed).
 
     python tests/store/corpus/make_corpus.py
 
-Each file exercises one way real spreadsheets go wrong; its expected import
-report is the ``.expected`` file beside it, checked by test_import_corpus.py.
+Each file exercises one way real spreadsheets go wrong, or is shaped like
+what Excel writes in a partner's country: "CSV" in the Windows code page of
+its language with the list separator ";" and CRLF lines, "CSV UTF-8" with a
+BOM, "Unicode text" as UTF-16LE with a BOM and tabs, a ``sep=`` first line,
+headers in the partner's language. Its expected import report is the
+``.expected`` file beside it; ``STORED`` below is what the store must hold
+after importing it (email -> name, language). Both are checked by
+test_store_import_corpus.py.
 """
 
 from __future__ import annotations
@@ -75,6 +81,140 @@ FILES: dict[str, tuple[str, str]] = {
         "utf-8",
         "email,name\nana@example.org,Ana,surplus\nbor@example.org,Bor,,\n",
     ),
+    # --- Excel exports from the partners' countries -------------------------
+    "excel_es_cp1252.csv": (  # Murcia: Spanish Windows, "CSV (delimitado por comas)"
+        "cp1252",
+        ("Correo electrónico;Nombre;Apellidos;Idioma;Organización;País\r\n"
+        "maria.munoz@example.es;María José;Muñoz Núñez;es;Consejería de Educación;España\r\n"
+        "inaki@example.es;Iñaki;Ibáñez Peña;ES;Región de Murcia;España\r\n"
+        "joan@example.es;Joan;Sáez i Güell;ca;\"Fundació Bofill; Barcelona\";España\r\n"
+        "ana.lopez@example.com;Ana;López;EN-gb;EARLALL;Bélgica\r\n"),
+    ),
+    "excel_et_cp1257.csv": (  # HAKA: Estonian Windows
+        "cp1257",
+        ("E-post;Eesnimi;Perekonnanimi;Keel;Asutus\r\n"
+        "tonu.pold@example.ee;Tõnu;Põld;et;Haridus- ja Noorteamet\r\n"
+        "mari-liis@example.ee;Mari-Liis;Šmidt;ET;Tallinna Ülikool\r\n"
+        "ulle@example.ee;Ülle;Mägi-Žukova;et-EE;Tartu Ülikool\r\n"),
+    ),
+    "excel_pl_cp1250.csv": (  # Podkarpackie: Polish Windows
+        "cp1250",
+        ("Adres e-mail;Imię;Nazwisko;Język;Instytucja\r\n"
+        "lukasz@example.pl;Łukasz;Wiśniewski;pl;Urząd Marszałkowski Województwa Podkarpackiego\r\n"
+        "agnieszka@example.pl;Agnieszka;Żółkiewska-Kęs;PL;Politechnika Rzeszowska\r\n"),
+    ),
+    "excel_hr_cp1250.csv": (  # Varaždin: Croatian Windows; only č and ć tell 1250 from 1252 here
+        "cp1250",
+        ("E-pošta;Ime;Prezime;Jezik;Ustanova\r\n"
+        "ivana@example.hr;Ivana;Kovačević;hr;Varaždinska županija\r\n"
+        "marko@example.hr;Marko;Babić;HR;Grad Varaždin\r\n"),
+    ),
+    "excel_sl_priimek_cp1250.csv": (  # Slovenian Windows: Ime + Priimek, a multi-line note, an unknown column
+        "cp1250",
+        ("E-pošta;Ime;Priimek;Jezik;Opombe\r\n"
+        "mojca@example.si;Mojca;Košir;sl;\"Srečali na konferenci\nZanima jo študijski obisk\"\r\n"
+        "jure@example.si;Jure;Žnidaršič;SL;\r\n"),
+    ),
+    "excel_cnr_cp1251_sep.csv": (  # Montenegro, Cyrillic Windows, with Excel's sep= line
+        "cp1251",
+        ("sep=;\r\n"
+        "Е-пошта;Име;Презиме;Језик\r\n"
+        "milos@example.me;Милош;Вукотић;cnr\r\n"
+        "jovana@example.me;Јована;Ђукановић;sr-cyrl-me\r\n"),
+    ),
+    "excel_da_cp1252_sep_comma.csv": (  # Central Denmark, saved with a sep=, line and commas
+        "cp1252",
+        ("sep=,\r\n"
+        "E-mail,Fornavn,Efternavn,Sprog,Organisation\r\n"
+        "soren@example.dk,Søren,Kjærsgaard,da,Region Midtjylland\r\n"
+        "aase@example.dk,Åse,Østergaard,DA,\"Aarhus Kommune, Børn og Unge\"\r\n"),
+    ),
+    "excel_unicode_text_utf16.csv": (  # Excel's "Unicode text": UTF-16LE with a BOM, tab-separated
+        "utf-16",
+        ("Email address\tFirst name\tLast name\tLanguage\r\n"
+        "tonu.pold@example.ee\tTõnu\tPõld\tet\r\n"
+        "maria.munoz@example.es\tMaría José\tMuñoz Núñez\tes\r\n"
+        "lukasz@example.pl\tŁukasz\tWiśniewski\tpl\r\n"
+        "ivana@example.hr\tĐurđa\tKovačević\thr\r\n"
+        "milos@example.me\tМилош\tВукотић\tcnr\r\n"
+        "soren@example.dk\tSøren\tKjærsgaard\tda\r\n"),
+    ),
+    "excel_utf8_bom_sep.csv": (  # "CSV UTF-8" with a BOM, then a sep= line (quoted, as some tools write it)
+        "utf-8-sig",
+        ('"sep=;"\r\n'
+        "E-pošta;Ime in priimek;Jezik\r\n"
+        "spela@example.si;Špela Žagar;sl\r\n"),
+    ),
+    "ambiguous_cp1257.csv": (  # Estonian letters, English headers, no language column: 1250 or 1257?
+        "cp1257",
+        ("email;name\r\n"
+        "tonu.pold@example.ee;Tõnu Põld\r\n"
+        "mari@example.ee;Mari Õun\r\n"),
+    ),
+    "languages.csv": (
+        "utf-8",
+        ("email,name,language\n"
+        "a@example.org,A,EN-gb\n"
+        "b@example.org,B,SL\n"
+        "c@example.org,C,en_us\n"
+        "d@example.org,D,slv\n"
+        "e@example.org,E,xx\n"
+        "f@example.org,F,de\n"),
+    ),
+}
+
+# What the store holds after importing each file: email -> (name, language).
+STORED: dict[str, dict[str, tuple[str | None, str]]] = {
+    "excel_es_cp1252.csv": {
+        "maria.munoz@example.es": ("María José Muñoz Núñez", "es"),
+        "inaki@example.es": ("Iñaki Ibáñez Peña", "es"),
+        "joan@example.es": ("Joan Sáez i Güell", "ca"),
+        "ana.lopez@example.com": ("Ana López", "en-GB"),
+    },
+    "excel_et_cp1257.csv": {
+        "tonu.pold@example.ee": ("Tõnu Põld", "et"),
+        "mari-liis@example.ee": ("Mari-Liis Šmidt", "et"),
+        "ulle@example.ee": ("Ülle Mägi-Žukova", "et-EE"),
+    },
+    "excel_pl_cp1250.csv": {
+        "lukasz@example.pl": ("Łukasz Wiśniewski", "pl"),
+        "agnieszka@example.pl": ("Agnieszka Żółkiewska-Kęs", "pl"),
+    },
+    "excel_hr_cp1250.csv": {
+        "ivana@example.hr": ("Ivana Kovačević", "hr"),
+        "marko@example.hr": ("Marko Babić", "hr"),
+    },
+    "excel_sl_priimek_cp1250.csv": {
+        "mojca@example.si": ("Mojca Košir", "sl"),
+        "jure@example.si": ("Jure Žnidaršič", "sl"),
+    },
+    "excel_cnr_cp1251_sep.csv": {
+        "milos@example.me": ("Милош Вукотић", "cnr"),
+        "jovana@example.me": ("Јована Ђукановић", "sr-Cyrl-ME"),
+    },
+    "excel_da_cp1252_sep_comma.csv": {
+        "soren@example.dk": ("Søren Kjærsgaard", "da"),
+        "aase@example.dk": ("Åse Østergaard", "da"),
+    },
+    "excel_unicode_text_utf16.csv": {
+        "tonu.pold@example.ee": ("Tõnu Põld", "et"),
+        "maria.munoz@example.es": ("María José Muñoz Núñez", "es"),
+        "lukasz@example.pl": ("Łukasz Wiśniewski", "pl"),
+        "ivana@example.hr": ("Đurđa Kovačević", "hr"),
+        "milos@example.me": ("Милош Вукотић", "cnr"),
+        "soren@example.dk": ("Søren Kjærsgaard", "da"),
+    },
+    "excel_utf8_bom_sep.csv": {
+        "spela@example.si": ("Špela Žagar", "sl"),
+    },
+    "ambiguous_cp1257.csv": {},
+    "languages.csv": {
+        "a@example.org": ("A", "en-GB"),
+        "b@example.org": ("B", "sl"),
+        "c@example.org": ("C", "en-US"),
+        "d@example.org": ("D", "sl"),
+        "f@example.org": ("F", "de"),
+    },
 }
 
 

@@ -1,0 +1,161 @@
+"""The records of an import file as validated rows (no database): the first half of an import.
+
+Per record: the address normalised, the name (the name column, or first
+and last names joined) refusing control characters, the language as a
+BCP 47 tag CLDR knows, list names from a lists column, attributes with
+multi-line values joined into one line (reported as a change), and an
+``attributes`` JSON cell merged in. Duplicates are merged (later non-empty
+values win) and reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from leadex_mail.store.csvread import Table, compose_name
+from leadex_mail.store.headers import CORE_FIELDS
+from leadex_mail.store.importreport import ImportReport, Rejection
+from leadex_mail.store.validation import (
+    MAX_FIELD,
+    AddressNormaliser,
+    InvalidValue,
+    clean_attributes,
+    clean_language,
+    clean_list_name,
+    clean_text,
+    has_control,
+    one_line,
+)
+
+_LIST_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+@dataclass(slots=True)
+class Row:
+    """One subscriber as the file says it: validated, ready to compare with the store."""
+
+    line: int
+    email: str
+    name: str | None
+    language: str | None
+    attributes: dict[str, str]
+    lists: tuple[str, ...] = ()  # list names from the file's lists column
+    notes: list[str] = field(default_factory=list)  # what was changed on the way in
+
+
+def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser) -> dict[str, Row]:
+    """Validate every record; merge duplicates (later non-empty values win); fill the report's row counts."""
+    rows: dict[str, Row] = {}
+    reader = RowReader(table, normalise)
+    for line, cells in table.records():
+        report.rows += 1
+        try:
+            row = reader.row(line, cells)
+        except InvalidValue as exc:
+            report.rejected.append(Rejection(line, reader.raw_email(cells), exc.reason))
+            continue
+        first = rows.get(row.email)
+        if first is None:
+            rows[row.email] = row
+            continue
+        report.merged.append((line, first.line))
+        first.name = row.name or first.name
+        first.language = row.language or first.language
+        first.attributes.update(row.attributes)
+        first.lists = tuple(dict.fromkeys(first.lists + row.lists))
+        first.notes += [f"(line {line}) {note}" for note in row.notes]
+    return rows
+
+
+@lru_cache(maxsize=1024)
+def _language(value: str) -> str:
+    return clean_language(value)
+
+
+class RowReader:
+    """Turns records into validated rows; column roles are worked out once per file."""
+
+    def __init__(self, table: Table, normalise: AddressNormaliser) -> None:
+        self.headers = [h.strip() for h in table.headers]
+        self.fields = table.fields
+        self.width = len(table.fields)
+        self.normalise = normalise
+        self.email_at = table.fields.index("email")
+        self.language_at = table.fields.index("language") if "language" in table.fields else None
+        self.lists_at = table.fields.index("lists") if "lists" in table.fields else None
+        self.json_at = table.fields.index("attributes") if "attributes" in table.fields else None
+        self.name_parts = [i for i, f in enumerate(table.fields) if f in ("name", "first_name", "last_name")]
+        # Attribute names are validated once, like any value (they become keys in mail merges).
+        names = clean_attributes({f: "x" for f in table.fields if f not in CORE_FIELDS})
+        self.attrs = [(i, f) for i, f in enumerate(table.fields) if f in names]
+
+    def raw_email(self, cells: list[str]) -> str:
+        """The email cell as written (for a rejection line)."""
+        return cells[self.email_at].strip() if self.email_at < len(cells) else ""
+
+    def row(self, line: int, cells: list[str]) -> Row:
+        """One record as a validated row, or InvalidValue with the reason."""
+        if max(map(len, cells)) > MAX_FIELD:
+            at = next(i for i, c in enumerate(cells) if len(c) > MAX_FIELD)
+            header = self.headers[at] if at < self.width else f"column {at + 1}"
+            raise InvalidValue(f"column {header!r} is longer than {MAX_FIELD} characters ({len(cells[at])})")
+        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
+            raise InvalidValue(f"the row has {len(cells)} cells but the header has {self.width}")
+        cells = cells + [""] * (self.width - len(cells))
+        email = cells[self.email_at]
+        if not email.strip():
+            raise InvalidValue("no address")
+        address = self.normalise(email)
+        name = compose_name(self.fields, cells) if self.name_parts else ""
+        notes: list[str] = []
+        attributes = {f: v for i, f in self.attrs if (v := cells[i].strip())}
+        if has_control("".join(cells)):
+            # Rare: a name refuses them (mail headers); an attribute's line breaks are joined.
+            clean_text(name, "the name")
+            attributes = self._one_line(attributes, notes)
+        language = cells[self.language_at].strip() if self.language_at is not None else ""
+        if self.json_at is not None and cells[self.json_at].strip():
+            attributes = {**self._json(cells[self.json_at], notes), **attributes}
+        return Row(
+            line=line,
+            email=address,
+            name=name or None,
+            language=_language(language) if language else None,
+            attributes=attributes,
+            lists=self._lists(cells[self.lists_at]) if self.lists_at is not None else (),
+            notes=notes,
+        )
+
+    @staticmethod
+    def _one_line(attributes: dict[str, str], notes: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in attributes.items():
+            joined, changed = one_line(value)
+            if changed:
+                notes.append(f"attribute {key!r}: line breaks joined into one line")
+            out[key] = joined
+        return clean_attributes(out)  # still refuses other control characters, naming the attribute
+
+    @staticmethod
+    def _json(cell: str, notes: list[str]) -> dict[str, str]:
+        try:
+            value = json.loads(cell)
+        except ValueError:
+            raise InvalidValue("the attributes cell is not JSON", reason="the attributes cell is not a JSON object") from None
+        if not isinstance(value, dict):
+            raise InvalidValue("the attributes cell is not a JSON object")
+        texts = {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items() if v not in (None, "")}
+        return RowReader._one_line(texts, notes)
+
+    @staticmethod
+    def _lists(cell: str) -> tuple[str, ...]:
+        """List names of a lists cell: ``news; events`` or, as ``subscribers export`` writes, ``news:active;old:unsubscribed``."""
+        names: list[str] = []
+        for entry in _LIST_SEPARATORS.split(cell.strip()):
+            list_name, _, status = entry.partition(":")
+            if list_name and status in ("", "active"):
+                names.append(clean_list_name(list_name.lower()))
+        return tuple(dict.fromkeys(names))
