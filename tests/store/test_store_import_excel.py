@@ -281,3 +281,18 @@ def test_csv_export_neutralises_spreadsheet_formulas(store, cli, tmp_path):
 def test_every_owasp_formula_start_is_quoted(cell):
     assert gdpr.spreadsheet_safe(cell) == "'" + cell
     assert gdpr.spreadsheet_safe("Ana " + cell) == "Ana " + cell
+
+
+def test_docs_list_every_header_name_and_show_a_real_report():
+    from leadex_mail.store.headers import SYNONYMS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    sections = docs.split("### Header names per language", 1)[1].split("\n**")[1:]
+    titles = {"en": "English", "sl": "Slovenian", "hr": "Croatian", "es": "Spanish", "et": "Estonian", "pl": "Polish", "da": "Danish", "cnr": "Montenegrin"}
+    by_language = {lang: next(s for s in sections if s.startswith(title)) for lang, title in titles.items()}
+    for by in SYNONYMS.values():
+        for lang, words in by.items():
+            for word in words:
+                assert f"`{word}`" in by_language[lang], (lang, word)
+    report = (CORPUS / "excel_sl_priimek_cp1250.expected").read_text(encoding="utf-8").rsplit("exit 0", 1)[0]
+    assert f"```\n{report}```" in docs

@@ -133,7 +133,11 @@ def import_command(file: Path, list_name: str | None, language: str | None, enco
 @click.option("--format", "fmt", type=click.Choice(gdpr.EXPORT_FORMATS), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
 def export_command(email: str | None, fmt: str, output: Path | None) -> None:
-    """Export everything stored about EMAIL, or about everyone (GDPR Art. 15/20)."""
+    """Export everything stored about EMAIL, or about everyone (GDPR Art. 15/20).
+
+    In CSV, a cell starting with = + - @ (or a tab, CR, LF) gets a leading '
+    so spreadsheets show it as text instead of running it (OWASP CSV injection).
+    """
     with _store() as store:
         text = gdpr.export_text(store, fmt, email)
     if output:

@@ -138,11 +138,13 @@ class _Lists:
             )
         self.target = self.ids[target.strip()] if target else None
         self.names = {i: n for n, i in self.ids.items()}
+        self._target_only = [self.target] if self.target is not None else []
 
     def of(self, row: Row) -> list[int]:
-        """The list ids a row goes on."""
-        ids = [self.target] if self.target is not None else []
-        return ids + [self.ids[name] for name in row.lists if self.ids[name] != self.target]
+        """The list ids a row goes on (not to be changed: shared between rows)."""
+        if not row.lists:
+            return self._target_only
+        return self._target_only + [self.ids[name] for name in row.lists if self.ids[name] != self.target]
 
 
 def _existing(conn: Connection, emails: list[str], list_ids: Collection[int]) -> tuple[dict[str, Any], dict[tuple[int, int], str]]:
@@ -231,7 +233,8 @@ def _apply_slice(
 def _taken(report: ImportReport, row: Row, language: str) -> None:
     """Count a row taken in (imported, updated or unchanged) by language, with what changed on the way."""
     report.languages[language] += 1
-    report.changed.extend(Rejection(row.line, row.email, note) for note in row.notes)
+    if row.notes:
+        report.changed.extend(Rejection(row.line, row.email, note) for note in row.notes)
 
 
 def _new_values(row: Row, fallback: str, lists: list[int]) -> dict[str, Any]:
