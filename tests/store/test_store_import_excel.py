@@ -174,9 +174,10 @@ def test_spanish_two_surnames_join_in_order(store, tmp_path):
 
 
 def test_unknown_columns_are_kept_as_attributes_and_reported(store, cli, tmp_path):
-    path = _write(tmp_path, "E-pošta;Ime in priimek;Kraj;Telefon\r\nana@example.si;Ana Novak;Celje;+386 1 234\r\n", "utf-8")
+    path = _write(tmp_path, "E-pošta;Ime in priimek;Kraj;Telefon;\r\nana@example.si;Ana Novak;Celje;+386 1 234;\r\n", "utf-8")
     result = cli("subscribers", "import", str(path))
     assert "'Kraj' -> attribute (not a known column: kept under its own name)" in result.output
+    assert "column 5 (no header) -> ignored" in result.output
     assert "'Telefon' -> attribute (not a known column" in result.output
     assert subscribers.get_subscriber(store, "ana@example.si").attributes == {"Kraj": "Celje", "Telefon": "+386 1 234"}
 

@@ -109,14 +109,15 @@ def assign_fields(headers: list[str]) -> tuple[list[str], list[str]]:
         field = known[0] if known else clean_header(header)
         if field == "full_name":
             field = "name"
-        if known is None:
-            unknown.append(field)
+        if known is None and field:
+            unknown.append(field)  # (a column with no header is ignored)
         elif field in fields and field != "last_name":
             field = clean_header(header)  # a second e-mail or name column is kept as an attribute, not merged
         fields.append(field)
     if "last_name" in fields and "first_name" not in fields and "name" in fields:
         at = fields.index("name")
-        if recognise(headers[at]) and recognise(headers[at])[0] == "name":  # type: ignore[index]
+        said = recognise(headers[at])
+        if said is not None and said[0] == "name":
             fields[at] = "first_name"  # "Name" beside "Surname" is the first name
     return fields, unknown
 

@@ -88,7 +88,10 @@ class ImportReport:
         parts: list[str] = []
         names = [h.strip() for h in self.headers]
         joined = [n for n, f in zip(names, self.fields) if f in ("first_name", "last_name")]
-        for header, role in zip(names, self.fields):
+        for number, (header, role) in enumerate(zip(names, self.fields), start=1):
+            if not role:
+                parts.append(f"column {number} (no header) -> ignored")
+                continue
             if role in ("first_name", "last_name") and len(joined) > 1:
                 if header == joined[0]:
                     parts.append(f"{' + '.join(repr(j) for j in joined)} -> name")
