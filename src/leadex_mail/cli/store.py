@@ -101,6 +101,18 @@ def unsubscribe_command(email: str, list_name: str | None) -> None:
     click.echo(f"{sub.email}: {'unsubscribed' if changed else 'was already unsubscribed'}{f' from {list_name}' if list_name else ''}")
 
 
+@subscribers_group.command("reactivate")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why the bounce was wrong (kept in the event log).")
+def reactivate_command(email: str, reason: str) -> None:
+    """Lift EMAIL's bounce suppression when it was wrong (never an erasure, unsubscribe or complaint)."""
+    from leadex_mail.store.reactivation import reactivate_bounced
+
+    with _store() as store:
+        sub = reactivate_bounced(store, email, reason=reason)
+    click.echo(f"{sub.email}: active again; the bounce suppression is lifted and the reason logged")
+
+
 @subscribers_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--list", "list_name", help="Put everyone imported on this list.")

@@ -39,10 +39,13 @@ from sqlmodel import Field, SQLModel
 
 SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 SUBSCRIPTION_STATUSES = ("active", "unsubscribed")
-EVENT_KINDS = ("subscribed", "confirmed", "unsubscribed", "bounced", "complained", "erased", "imported", "preferences")
+EVENT_KINDS = ("subscribed", "confirmed", "unsubscribed", "bounced", "complained", "erased", "imported", "preferences", "reactivated")
 CAMPAIGN_STATUSES = ("running", "paused", "done")
 DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped")
-ERROR_KINDS = ("temporary", "permanent", "suppressed")
+# permanent: the address does not exist (hard bounce); rejected: refused for the
+# sender's or the message's sake; soft: mailbox full/unavailable; uncertain:
+# held unsent after a lost reply (send_uncertain = "hold"). See delivery/replies.py.
+ERROR_KINDS = ("temporary", "permanent", "suppressed", "rejected", "soft", "uncertain")
 OUTGOING_KINDS = ("confirmation",)
 OUTGOING_STATES = ("queued", "sending", "sent", "failed", "skipped")
 # Statuses an import or a list add may never turn back into "active":
