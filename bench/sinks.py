@@ -26,6 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 DROP = "__drop__"  # a policy's answer meaning: close the connection without a reply
+# At the end of DATA: keep the message (count it), then close without a reply,
+# as a server does whose reply is lost: the client cannot know it arrived.
+ACCEPT_THEN_DROP = "__accept_then_drop__"
 _TERMINATOR = b"\r\n.\r\n"
 
 
@@ -244,6 +247,9 @@ class SinkServer:
             return False
         override = self.policy.on_data_end(session, data)
         if override == DROP:
+            return False
+        if override == ACCEPT_THEN_DROP:
+            self._accept(session, data)
             return False
         if self.delay:
             time.sleep(self.delay)

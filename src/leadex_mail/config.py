@@ -28,6 +28,7 @@ DEV_SECRET_KEY = "leadex-dev-insecure-key-outbox-only"
 
 Transport = Literal["outbox", "smtp"]
 Security = Literal["starttls", "tls", "none"]
+UncertainPolicy = Literal["resend", "hold"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Settings:
     send_backoff_seconds: float = 60.0
     send_pause_after_failures: int = 10
     send_lease_seconds: int = 300
+    send_uncertain: UncertainPolicy = "resend"  # no reply after the whole message went out: resend (marked uncertain) or hold
     test_recipients: tuple[str, ...] = ()
     # secrets: environment only
     secret_key: str | None = None

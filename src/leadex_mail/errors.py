@@ -19,8 +19,10 @@ context. Only the CLI and web layers turn these into messages for people.
     │   ├── TransportError           a transport could not deliver
     │   │   ├── TemporaryFailure     4xx, dropped connection: retry later
     │   │   │   └── ServerFailure    the server or session failed, not this recipient
+    │   │   │       └── UncertainDelivery  no reply after the whole message went out
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
-    │   └── CampaignError            campaign state (paused, unknown, ...)
+    │   ├── CampaignError            campaign state (paused, unknown, ...)
+    │   └── SendStopped              an error ended a send whose campaign exists (wraps it)
     └── TokenError                   forged, tampered or expired token
 """
 
@@ -161,12 +163,34 @@ class ServerFailure(TemporaryFailure):
     """
 
 
+class UncertainDelivery(ServerFailure):
+    """The message went out whole but no reply came (dropped, timed out): it may have arrived.
+
+    RFC 5321 leaves the outcome unknown. Campaigns re-send such a delivery
+    marked *uncertain*, or hold it (``send_uncertain = "hold"``).
+    """
+
+
 class PermanentFailure(TransportError):
-    """Not worth retrying for this recipient: 5xx replies."""
+    """Not worth retrying for this recipient now: 5xx replies (``delivery.replies`` says which kind)."""
 
 
 class CampaignError(DeliveryError):
     """A campaign cannot proceed (unknown, paused, inconsistent)."""
+
+
+class SendStopped(DeliveryError):
+    """An error (``cause``: e.g. a StoreError for a full disk) ended a send after its campaign began.
+
+    Says the cause's message and hint, exits with its code; ``campaign_id``
+    tells the face that the campaign exists, so it can print how to resume.
+    """
+
+    def __init__(self, cause: LeadexError, *, campaign_id: int) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.cause = cause
+        self.campaign_id = campaign_id
+        self.exit_code = cause.exit_code
 
 
 class TokenError(LeadexError):

@@ -55,3 +55,13 @@ def add_people(store: Store, n: int, *, list_name: str = "newsletter", languages
         ids = list(conn.execute(select(s.c.id).where(s.c.id > before).order_by(s.c.id)).scalars())
         conn.execute(insert(sub), [dict(subscriber_id=i, list_id=list_id, status="active") for i in ids])
     return ids
+
+
+def smtp_env(server: object) -> dict[str, str]:
+    """The environment that points ``leadex-mail`` at a loopback SMTP server (``host``, ``port`` attributes)."""
+    return {
+        "LEADEX_SMTP_HOST": server.host,  # type: ignore[attr-defined]
+        "LEADEX_SMTP_PORT": str(server.port),  # type: ignore[attr-defined]
+        "LEADEX_SMTP_SECURITY": "none",
+        "LEADEX_SECRET_KEY": "k" * 32,
+    }

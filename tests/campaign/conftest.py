@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from campaign_helpers import ISSUE, add_people, make_settings
+from campaign_helpers import ISSUE, REPO, add_people, make_settings
+from click.testing import CliRunner, Result
 
+from leadex_mail.cli import main
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.store.db import Store, open_store
@@ -54,3 +56,21 @@ def issue() -> Issue:
 def people(store: Store) -> Callable[..., list[int]]:
     """``people(n, ...)`` adds n subscribers to the store."""
     return lambda n, **kw: add_people(store, n, **kw)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Callable[..., Result]:
+    """Run the CLI in ``tmp_path`` against the test's store, outbox and the repo's issues."""
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "LEADEX_DATABASE_URL": settings.database_url,
+        "LEADEX_OUTBOX_DIR": str(settings.outbox_dir),
+        "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
+        "LEADEX_IMAGES_URL": "https://images.example.org",
+        "LEADEX_SEND_BACKOFF_SECONDS": "0.01",
+    }
+
+    def run(*args: str, input: str | None = None, **extra_env: str) -> Result:
+        return CliRunner().invoke(main, list(args), env={**env, **extra_env}, input=input, catch_exceptions=False)
+
+    return run

@@ -14,9 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import campaign_helpers  # noqa: F401 (puts bench/ on sys.path, where sinks.py lives)
-from sinks import DROP, Policy, Session, SinkServer
+from sinks import ACCEPT_THEN_DROP, DROP, Policy, Session, SinkServer
 
-FAULTS = ("451-rcpt", "421-rcpt", "drop-mid-data", "451-end-of-data")
+# "drop-after-data": the server keeps the message and the connection dies
+# before its reply: the client must treat it as maybe delivered (uncertain).
+FAULTS = ("451-rcpt", "421-rcpt", "drop-after-data", "451-end-of-data")
 
 
 @dataclass
@@ -25,7 +27,8 @@ class FaultPolicy(Policy):
 
     ``reject`` get 550 at RCPT (permanent); ``always_busy`` get 451 forever
     (they end failed after the last attempt); ``down`` answers 421 to every
-    MAIL (a server in trouble: the campaign must pause).
+    MAIL (a server in trouble: the campaign must pause); ``rejection`` is the
+    answer to every RCPT (a relay refusing the sender).
     """
 
     seed: int = 1
@@ -37,6 +40,8 @@ class FaultPolicy(Policy):
     faults: tuple[str, ...] = FAULTS  # the kinds to choose from
     attempts: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
+    faulted: dict[str, list[str]] = field(default_factory=dict)  # recipient -> faults it got, in order
+    rejection: str | None = None  # answer every RCPT with this (e.g. "550 5.7.1 Relaying denied")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fault_for(self, rcpt: str, attempt: int) -> str | None:
@@ -52,6 +57,8 @@ class FaultPolicy(Policy):
         return "421 4.3.2 Service not available, closing channel" if self.down else None
 
     def on_rcpt(self, session: Session, rcpt: str) -> str | None:
+        if self.rejection:
+            return self.rejection
         if rcpt in self.reject:
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % rcpt
         if rcpt in self.always_busy:
@@ -62,18 +69,18 @@ class FaultPolicy(Policy):
             session.fault = fault
             if fault:
                 self.injected[fault] += 1
+                self.faulted.setdefault(rcpt, []).append(fault)
         if fault == "451-rcpt":
             return "451 4.3.0 Temporary lookup failure"
         if fault == "421-rcpt":
             return "421 4.7.0 Too busy, closing connection"
         return None
 
-    def mid_data(self, session: Session) -> str | None:
-        return DROP if session.fault == "drop-mid-data" else None
-
     def on_data_end(self, session: Session, data: bytes) -> str | None:
         if session.fault == "451-end-of-data":
             return "451 4.3.0 Queue write error, try again"
+        if session.fault == "drop-after-data":
+            return ACCEPT_THEN_DROP
         return None
 
 

@@ -126,7 +126,7 @@ def test_outcomes_are_recorded(store, campaign) -> None:
     assert counts["sent"] == 1 and counts["failed"] == 2 and counts["skipped"] == 1 and counts["sending"] == 0 and counts["queued"] == 6
     reasons = {f.reply for f in queue.failures(store, campaign.id)}
     assert "550 5.1.1 no such user" in reasons and "451 4.3.0 later" in reasons
-    assert queue.requeue_failed_temporary(store, campaign) == 1
+    assert queue.requeue_failed(store, campaign) == 1
     assert deliveries(store, campaign.id)[c.subscriber_id].state == "queued"
     assert queue.sent_since(store, T0 - timedelta(minutes=1)) == 1
 

@@ -79,6 +79,9 @@ class FaultySink:
     on_rcpt: Callable[[int, int, str], str | None] = lambda s, n, a: None
     on_data: Callable[[int, int, str], str | None] = lambda s, n, a: None
     delay: float = 0.0
+    # Hold the answer at "rcpt" or "data" (after the whole message arrived) until ``hold`` is set.
+    hold_at: str | None = None
+    hold: threading.Event = field(default_factory=threading.Event)
     received: list[tuple[int, str, bytes]] = field(default_factory=list)
     sessions: dict[int, int] = field(default_factory=dict)  # id(server) -> session number
     per_session: dict[int, int] = field(default_factory=dict)
@@ -103,7 +106,12 @@ class FaultySink:
         envelope.mail_from = address
         return "250 OK"
 
+    async def _held(self, stage: str) -> None:
+        if self.hold_at == stage:
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait)
+
     async def handle_RCPT(self, server, session, envelope, address, options):
+        await self._held("rcpt")
         s, n = self._who(server)
         reply = self._answer(server, self.on_rcpt(s, n, address))
         if reply:
@@ -112,6 +120,7 @@ class FaultySink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await self._held("data")
         s, n = self._who(server)
         if self.delay:
             await asyncio.sleep(self.delay)

@@ -88,6 +88,18 @@ def test_a_refused_address_is_reported_and_the_others_still_go(env, faulty):
     assert rows[0].reply == "550 5.1.1 No such user"
 
 
+def test_a_refusal_says_what_it_means(env, faulty):
+    refusals = {"relay@example.org": "550 5.7.1 Relaying denied", "nobody@example.org": "550 5.1.1 No such user"}
+    _sink, port = faulty(on_rcpt=lambda s, n, a: refusals.get(a))
+    result = CliRunner().invoke(main, ["send-test", ISSUE, "--to", "relay@example.org", "--to", "nobody@example.org"], env=smtp_env(env, port))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    relay = lines.index("FAILED  relay@example.org  [sl]  550 5.7.1 Relaying denied")
+    assert lines[relay + 1].startswith("        hint: the relay refuses to pass mail on for this sender or login")
+    nobody = lines.index("FAILED  nobody@example.org  [sl]  550 5.1.1 No such user")
+    assert lines[nobody + 1] == "        hint: the address does not exist at the receiving server (a hard bounce: campaigns stop mailing it)"
+
+
 def test_unknown_language_names_the_editions(env):
     result = CliRunner().invoke(main, ["send-test", ISSUE, "--to", "a@example.org", "--lang", "de"], env=env)
     assert result.exit_code != 0

@@ -15,7 +15,7 @@ from leadex_mail.delivery.transports import (
     is_loopback,
     make_transport,
 )
-from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure
+from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure, UncertainDelivery
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
 
@@ -103,23 +103,65 @@ def test_dropped_connection_before_the_message_is_retried_on_a_new_one(faulty):
     assert transport.connections == 2 and len(sink.received) == 1
 
 
-def test_connection_dropped_before_the_data_reply_is_temporary_and_not_resent(faulty):
+def test_connection_dropped_after_the_message_before_its_reply_is_uncertain_and_not_resent(faulty):
     sink, port = faulty(on_data=lambda s, n, a: "drop" if s == 1 else None)
     transport = SmtpTransport(smtp_settings(port))
-    with pytest.raises(ServerFailure) as err:
+    with pytest.raises(UncertainDelivery) as err:
         transport.send("a@example.org", ["b@example.org"], MESSAGE)
-    assert isinstance(err.value, TemporaryFailure) and "dropped" in err.value.message
-    assert transport.connections == 1 and sink.received == []
+    assert isinstance(err.value, ServerFailure)  # campaigns count it toward pausing, like other server failures
+    assert "may have been delivered" in err.value.message and "connection was lost" in err.value.reply
+    assert transport.connections == 1 and sink.received == []  # not re-sent on a new connection
     assert transport.send("a@example.org", ["b@example.org"], MESSAGE).reply.startswith("250")  # goes on afterwards
     assert transport.connections == 2
 
 
-def test_timeout_is_a_temporary_server_failure(faulty):
-    _sink, port = faulty(delay=1.0)
+def test_no_reply_in_time_after_the_message_is_uncertain(faulty):
+    sink, port = faulty(hold_at="data")  # the whole message arrives; the answer never comes in time
     transport = SmtpTransport(smtp_settings(port, smtp_timeout=0.3))
-    with pytest.raises(ServerFailure) as err:
-        transport.send("a@example.org", ["b@example.org"], MESSAGE)
+    try:
+        with pytest.raises(UncertainDelivery) as err:
+            transport.send("a@example.org", ["b@example.org"], MESSAGE)
+    finally:
+        sink.hold.set()
+    assert err.value.reply == "no reply after the end of the message (no answer within 0.3 s)"
+    assert transport.connections == 1
+
+
+def test_timeout_before_the_message_went_out_is_a_plain_server_failure(faulty):
+    sink, port = faulty(hold_at="rcpt")
+    transport = SmtpTransport(smtp_settings(port, smtp_timeout=0.3))
+    try:
+        with pytest.raises(ServerFailure) as err:
+            transport.send("a@example.org", ["b@example.org"], MESSAGE)
+    finally:
+        sink.hold.set()
+    assert not isinstance(err.value, UncertainDelivery)
     assert err.value.reply == "timeout" and "0.3 s" in err.value.message
+
+
+def test_smtp_refusals_are_classified_by_enhanced_code(faulty):
+    replies = {
+        "relay@example.org": "550 5.7.1 Relaying denied",
+        "full@example.org": "552 5.2.2 Mailbox full",
+        "big@example.org": "552 5.3.4 Message size exceeds fixed limit",
+        "later@example.org": "450 4.2.0 Greylisted",
+    }
+    _sink, port = faulty(on_rcpt=lambda s, n, a: replies.get(a))
+    transport = SmtpTransport(smtp_settings(port))
+    for address in ("relay@example.org", "full@example.org", "big@example.org"):
+        with pytest.raises(PermanentFailure) as err:
+            transport.send("a@example.org", [address], MESSAGE)
+        assert err.value.reply == replies[address] and err.value.hint  # the hint says what to do
+    assert "relay" in transport_hint(transport, "relay@example.org", PermanentFailure)
+    with pytest.raises(TemporaryFailure):
+        transport.send("a@example.org", ["later@example.org"], MESSAGE)
+    transport.close()
+
+
+def transport_hint(transport, address, error) -> str:
+    with pytest.raises(error) as err:
+        transport.send("a@example.org", [address], MESSAGE)
+    return err.value.hint or ""
 
 
 def test_connection_refused_is_wrapped_with_host_and_port():

@@ -6,19 +6,30 @@ progress bar to stderr (so ``send ... > log`` keeps a clean log).
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import echo_error, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
     from leadex_mail.errors import Problem
     from leadex_mail.render.check import Readiness
     from leadex_mail.store.db import Store
+
+# Exit codes of ``send`` (documented in its help, hence in docs/cli.md).
+EXIT_ALL_SENT = 0
+EXIT_FAILURES = 3  # the run ended; some deliveries failed
+EXIT_PAUSED = 4
+EXIT_INTERRUPTED = 128  # + the signal's number, as shells report it (130 Ctrl-C, 143 SIGTERM)
 
 
 def register(main: click.Group) -> None:
@@ -65,6 +76,7 @@ class ProgressBar:
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
 
 
 def _print_plan(plan: CampaignPlan) -> None:
@@ -104,7 +116,7 @@ def _plural(n: int, word: str) -> str:
 def _counts_line(counts: dict[str, int]) -> str:
     shown = [f"{state} {n}" for state, n in counts.items() if n and state != "uncertain"]
     if counts.get("uncertain"):
-        shown.append(f"(uncertain {counts['uncertain']}: may have been sent twice after a crash)")
+        shown.append(f"(uncertain {counts['uncertain']}: the reply was lost or the send stopped mid-message; may have received it twice)")
     return ", ".join(shown) or "no deliveries"
 
 
@@ -124,7 +136,10 @@ def _print_report(report: CampaignReport, command: str) -> None:
         click.echo(f"  ... see `leadex-mail status {report.issue_slug}` for all")
     if report.outbox is not None and report.sent_now:
         click.echo(f"Messages are in {report.outbox}/")
-    if report.status == "paused":
+    if report.interrupted and report.status != "done":
+        click.echo("Interrupted: the messages being sent were finished and recorded; the rest wait in the queue.")
+        click.echo(f"To continue: {command} --resume")
+    elif report.status == "paused":
         click.echo(f"Paused: {report.paused_reason}")
         click.echo(f"To continue once the server is fine: {command} --resume")
     elif report.status == "running":
@@ -132,7 +147,47 @@ def _print_report(report: CampaignReport, command: str) -> None:
             click.echo(f"{report.counts['sending']} deliveries are being sent by another send process right now.")
         click.echo(f"Not finished. To continue: {command} --resume")
     if report.counts.get("failed"):
-        click.echo(f"To try temporary failures again: leadex-mail retry {report.issue_slug} --list {report.list_name}")
+        click.echo(f"To try temporary failures, full mailboxes and refusals again: leadex-mail retry {report.issue_slug} --list {report.list_name}")
+
+
+def send_exit_code(report: CampaignReport, signals: list[int]) -> int:
+    """0 only when every delivery of the run was sent (or skipped); see the ``send`` help."""
+    if report.interrupted and report.status != "done":
+        return EXIT_INTERRUPTED + (signals[0] if signals else signal.SIGINT)
+    if report.status == "paused":
+        return EXIT_PAUSED
+    if report.failed_now:
+        return EXIT_FAILURES
+    return EXIT_ALL_SENT
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
+    """While inside, SIGINT (Ctrl-C) and SIGTERM set ``stop`` instead of killing; yields the signals received.
+
+    The send then finishes the messages in hand and gives the rest back, so
+    no delivery is left "sending". Only the main thread can install handlers;
+    elsewhere (an embedding program) this does nothing.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if not received:
+            # os.write, not click.echo: a handler may run in the middle of the
+            # main thread's own buffered write, which must not be re-entered.
+            os.write(2, b"\nStopping: finishing the messages being sent; the rest stay in the queue.\n")
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @click.command("send")
@@ -151,9 +206,24 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
 
     Runs the checks of `leadex-mail check` first and refuses an issue with
     errors unless --force; warnings are listed before the confirmation.
+
+    Ctrl-C or SIGTERM stops it cleanly: the messages being sent are finished
+    and recorded, the rest wait in the queue, and the command to continue is
+    printed.
+
+    \b
+    Exit codes:
+      0    every delivery of this run was sent (or skipped: the person left meanwhile)
+      1    an error stopped it (the message says what, and how to continue),
+           or `check` found errors in the issue
+      2    bad usage or configuration
+      3    the run ended, but some deliveries failed (`leadex-mail status ISSUE` lists them)
+      4    the campaign paused itself (server failures, or the same refusal many times in a row)
+      130  interrupted by Ctrl-C (143: by SIGTERM)
     """
     from leadex_mail.content.loader import load_issue
     from leadex_mail.delivery.runner import campaign_list, plan_campaign, send_campaign
+    from leadex_mail.errors import SendStopped
     from leadex_mail.render.check import ready_to_send
     from leadex_mail.store.db import open_store
 
@@ -169,15 +239,26 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
     _print_readiness(readiness)
     if not dry_run and plan.total and not yes:
         click.confirm(f"Send {plan.total if limit is None else min(plan.total, limit)} messages now?", abort=True)
+    command = f"leadex-mail send {loaded.slug} --list {list_name}" + (f" --lang {language}" if language else "")
     bar = ProgressBar()
+    stop = threading.Event()
     try:
-        report = send_campaign(store, loaded, settings, list_name=list_name, language=language, limit=limit, dry_run=dry_run, resume=resume, rate=rate, concurrency=concurrency, progress=bar)
+        with stop_on_signals(stop) as received:
+            report = send_campaign(
+                store, loaded, settings, list_name=list_name, language=language, limit=limit, dry_run=dry_run, resume=resume,
+                rate=rate, concurrency=concurrency, progress=bar, stop=stop,
+            )
+    except SendStopped as err:
+        bar.close()
+        echo_error(err)
+        click.echo(f"Each delivery is recorded as it goes: once that is fixed, continue with: {command} --resume", err=True)
+        sys.stdout.flush()
+        click.get_current_context().exit(err.exit_code)
     finally:
         bar.close()
-    _print_report(report, f"leadex-mail send {loaded.slug} --list {list_name}" + (f" --lang {language}" if language else ""))
-    if report.status == "paused":
-        sys.stdout.flush()
-        click.get_current_context().exit(1)
+    _print_report(report, command)
+    sys.stdout.flush()
+    click.get_current_context().exit(send_exit_code(report, received))
 
 
 def _print_summary(s: CampaignSummary) -> None:
@@ -191,6 +272,10 @@ def _print_summary(s: CampaignSummary) -> None:
     for f in s.failures:
         kind = f" ({f.error_kind})" if f.error_kind else ""
         click.echo(f"  {f.state}{kind}: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
+    for f in s.uncertain:
+        click.echo(f"  sent, possibly twice: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
+    if any(f.error_kind == "uncertain" for f in s.failures):
+        click.echo(f"  held (uncertain): not sent again; to send them anyway: leadex-mail retry {c.issue_slug} --list {s.list_name} --uncertain")
 
 
 @click.command("status")
@@ -222,13 +307,18 @@ def _print_confirmations(store: Store) -> None:
 @click.command("retry")
 @click.argument("issue")
 @click.option("--list", "list_name", metavar="NAME", help="The campaign's list (when the issue went to several).")
-def retry_command(issue: str, list_name: str | None) -> None:
-    """Re-queue ISSUE's deliveries that failed temporarily, then send them with `send --resume`."""
+@click.option("--uncertain", is_flag=True, help="Also re-send deliveries held after a lost reply (send_uncertain = hold).")
+def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
+    """Re-queue ISSUE's failed deliveries that may succeed now, then send them with `send --resume`.
+
+    Temporary failures, full mailboxes and refusals (policy, content, size)
+    are re-queued; addresses that do not exist (hard bounces) never are.
+    """
     from leadex_mail.delivery.runner import retry_campaign
     from leadex_mail.store.db import open_store
 
-    name, n = retry_campaign(open_store(get_settings()), issue, list_name)
-    click.echo(f"Re-queued {n} temporarily failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
+    name, n = retry_campaign(open_store(get_settings()), issue, list_name, uncertain=uncertain)
+    click.echo(f"Re-queued {n} failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
     if n:
         click.echo(f"Send them with: leadex-mail send {issue} --list {name} --resume")
 

@@ -27,6 +27,8 @@ def send_test_command(issue: str, to: tuple[str, ...], language: str | None) -> 
     results = send_test(settings, issue, to, language)
     for r in results:
         click.echo(f"{'sent  ' if r.ok else 'FAILED'}  {r.recipient}  [{r.language}]  {r.reply}")
+        if r.hint:
+            click.echo(f"        hint: {r.hint}")
     failed = sum(1 for r in results if not r.ok)
     click.echo(f"{len(results) - failed} sent, {failed} failed via {settings.effective_transport}")
     if failed:

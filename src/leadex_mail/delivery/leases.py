@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import Connection, and_, bindparam, case, or_, select, update
+from sqlalchemy import Boolean, Connection, and_, bindparam, case, or_, select, update
 from sqlalchemy.sql import Executable
 
 from leadex_mail.store.db import Store
@@ -77,6 +77,7 @@ class Claimed:
     name: str | None
     eligible: bool
     link_nonce: str | None = None  # the subscriber row's, for the signed links (None: erased)
+    reclaimed: bool = False  # taken over from a send that stopped mid-message (crash): it may have arrived
 
 
 def new_owner(worker: int = 0) -> str:
@@ -150,12 +151,15 @@ _SENT_SQLITE = (  # _SENT, written out for the SQLite fast path in Recorder.sent
     "UPDATE delivery SET state = 'sent', attempts = attempts + 1, last_reply = ?, message_id = ?, error_kind = NULL,"
     " sent_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"
 )
+# Once uncertain, always uncertain: the flag says the person may have the message twice.
+_UNCERTAIN = or_(_D.c.uncertain, bindparam("p_uncertain", type_=Boolean()))
 _RETRY = update(_D).where(_ID, _MINE).values(
     state="retry_wait", attempts=_D.c.attempts + 1, next_attempt_at=bindparam("p_next", type_=UTCDateTime()),
-    last_reply=bindparam("p_reply"), error_kind="temporary", updated_at=_NOW, **_FREE,
+    last_reply=bindparam("p_reply"), error_kind="temporary", uncertain=_UNCERTAIN, updated_at=_NOW, **_FREE,
 )
 _FAILED = update(_D).where(_ID, _MINE).values(
-    state="failed", attempts=_D.c.attempts + 1, last_reply=bindparam("p_reply"), error_kind=bindparam("p_kind"), updated_at=_NOW, **_FREE,
+    state="failed", attempts=_D.c.attempts + 1, last_reply=bindparam("p_reply"), error_kind=bindparam("p_kind"),
+    uncertain=_UNCERTAIN, updated_at=_NOW, **_FREE,
 )
 _SKIPPED = update(_D).where(_IDS, _MINE).values(state="skipped", error_kind="suppressed", last_reply=SKIPPED_REPLY, updated_at=_NOW, **_FREE)
 _RELEASE = update(_D).where(_IDS, _MINE, _D.c.state == "sending").values(state="queued", updated_at=_NOW, **_FREE)
@@ -174,7 +178,8 @@ class Recorder:
         # A write connection: on SQLite its transactions begin with BEGIN
         # IMMEDIATE, so a claim that reads and then writes waits for the lock
         # instead of failing half-way.
-        self.conn = store.connect(write=True)
+        with store.errors():
+            self.conn = store.connect(write=True)
         dialect = self.conn.dialect
         # The hottest statement, once per message: on SQLite it skips the
         # statement-cache lookup and parameter machinery (0.42 -> 0.18 ms
@@ -194,8 +199,10 @@ class Recorder:
         self.conn.close()
 
     def _write(self, stmt: Executable, params: dict[str, Any]) -> int:
-        with self.lock, self.conn.begin():
-            return self.conn.execute(stmt, params).rowcount
+        with self.store.errors():
+            self.store.check_file()
+            with self.lock, self.conn.begin():
+                return self.conn.execute(stmt, params).rowcount
 
     def claim(self, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
         """Atomically move up to ``n`` due deliveries to ``sending`` under ``owner``'s lease.
@@ -204,21 +211,30 @@ class Recorder:
         subscriber's current status is re-read in the same transaction.
         """
         params: dict[str, Any] = {"p_campaign": campaign_id, "p_now": now, "p_lang": language}
-        with self.lock, self.conn.begin():
-            ids: list[int] = []
-            for kind in range(len(_KINDS)):
-                if len(ids) < n:
-                    ids.extend(self.conn.execute(_candidates(kind, language is not None), {**params, "p_n": n - len(ids)}).scalars())
-            if not ids:
-                return []
-            rows = self.conn.execute(_CLAIM, {"p_ids": ids, "p_now": now, "p_owner": owner, "p_until": now + lease}).all()
-            wanted = [r.subscriber_id for r in rows if r.subscriber_id is not None]
-            people = self._people(campaign_id, wanted)
+        with self.store.errors():
+            self.store.check_file()
+            with self.lock, self.conn.begin():
+                ids: list[int] = []
+                reclaimed: set[int] = set()
+                for kind in range(len(_KINDS)):
+                    if len(ids) < n:
+                        found = list(self.conn.execute(_candidates(kind, language is not None), {**params, "p_n": n - len(ids)}).scalars())
+                        ids.extend(found)
+                        if kind == 0:  # "sending" under an expired lease
+                            reclaimed.update(found)
+                if not ids:
+                    return []
+                rows = self.conn.execute(_CLAIM, {"p_ids": ids, "p_now": now, "p_owner": owner, "p_until": now + lease}).all()
+                wanted = [r.subscriber_id for r in rows if r.subscriber_id is not None]
+                people = self._people(campaign_id, wanted)
         out = []
         for r in rows:
             p = people.get(r.subscriber_id)
             eligible = p is not None and p.status == "active" and p.sub_status == "active"
-            out.append(Claimed(r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible, p and p.link_nonce))
+            out.append(Claimed(
+                r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible,
+                p and p.link_nonce, reclaimed=r.id in reclaimed,
+            ))
         return sorted(out, key=lambda c: c.delivery_id)
 
     def _people(self, campaign_id: int, subscriber_ids: list[int]) -> dict[int, Any]:
@@ -245,22 +261,29 @@ class Recorder:
         # 0.45 ms this cost per message. This connection is this worker's
         # alone and never inside a SQLAlchemy transaction between calls.
         raw = self._raw
-        with self.lock:
+        # The driver's own errors (locked past the timeout, disk full) become
+        # StoreError here, as everywhere else; SQLAlchemy is not there to wrap them.
+        with self.store.errors(), self.lock:
+            self.store.check_file()
             raw.execute("BEGIN IMMEDIATE")
             try:
                 raw.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
+                raw.execute("COMMIT")
             except BaseException:
-                raw.execute("ROLLBACK")
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
                 raise
-            raw.execute("COMMIT")
 
-    def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime) -> None:
-        """Record a temporary failure; the delivery is due again at ``next_at``."""
-        self._write(_RETRY, {"p_id": delivery_id, "p_owner": owner, "p_next": next_at, "p_reply": reply, "p_now": now})
+    def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime, uncertain: bool = False) -> None:
+        """Record a temporary failure; the delivery is due again at ``next_at``.
 
-    def failed(self, delivery_id: int, owner: str, *, kind: str, reply: str, now: datetime) -> None:
-        """Record a final failure: ``kind`` is temporary (attempts used up) or permanent."""
-        self._write(_FAILED, {"p_id": delivery_id, "p_owner": owner, "p_kind": kind, "p_reply": reply, "p_now": now})
+        ``uncertain``: the attempt may have arrived (no reply after the whole message went out).
+        """
+        self._write(_RETRY, {"p_id": delivery_id, "p_owner": owner, "p_next": next_at, "p_reply": reply, "p_now": now, "p_uncertain": uncertain})
+
+    def failed(self, delivery_id: int, owner: str, *, kind: str, reply: str, now: datetime, uncertain: bool = False) -> None:
+        """Record a final failure; ``kind`` is one of ``models.ERROR_KINDS`` (temporary, permanent, rejected, soft, uncertain)."""
+        self._write(_FAILED, {"p_id": delivery_id, "p_owner": owner, "p_kind": kind, "p_reply": reply, "p_now": now, "p_uncertain": uncertain})
 
     def skipped(self, delivery_ids: Sequence[int], owner: str, *, now: datetime) -> None:
         """Never send: the subscriber was unsubscribed, bounced, complained or erased since queueing."""

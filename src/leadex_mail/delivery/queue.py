@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Collection, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
-from sqlalchemy import Connection, Select, case, func, insert, literal, select, true, update
+from sqlalchemy import Connection, Select, and_, case, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select as orm_select
 
@@ -234,18 +234,37 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
     return added
 
 
-def requeue_failed_temporary(store: Store, campaign: Campaign, *, now: datetime | None = None) -> int:
-    """Put deliveries that failed temporarily back in the queue (``retry``); return how many."""
+# Failures worth another try later (``retry``): not hard bounces, not held uncertain ones (``retry --uncertain``).
+RETRYABLE_KINDS = ("temporary", "soft", "rejected")
+
+
+def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] = RETRYABLE_KINDS, now: datetime | None = None) -> int:
+    """Put deliveries that failed with one of ``kinds`` back in the queue (``retry``); return how many.
+
+    They keep their ``uncertain`` flag: someone who may have it already still may.
+    """
     now = now or utcnow()
     with writing(store) as conn:
         result = conn.execute(
             update(_D)
-            .where(_D.c.campaign_id == campaign.id, _D.c.state == "failed", _D.c.error_kind == "temporary")
+            .where(_D.c.campaign_id == campaign.id, _D.c.state == "failed", _D.c.error_kind.in_(sorted(kinds)))
             .values(state="queued", attempts=0, next_attempt_at=None, error_kind=None, updated_at=now)
         )
         if result.rowcount:
             conn.execute(update(_C).where(_C.c.id == campaign.id).values(status="running", paused_reason=None, updated_at=now))
     return result.rowcount
+
+
+def requeue_rejected(store: Store, campaign_id: int, delivery_ids: Collection[int], *, now: datetime | None = None) -> int:
+    """Put rejected deliveries back in the queue (the run of identical rejections that paused the campaign)."""
+    if not delivery_ids:
+        return 0
+    with writing(store) as conn:
+        return conn.execute(
+            update(_D)
+            .where(_D.c.campaign_id == campaign_id, _D.c.id.in_(sorted(delivery_ids)), _D.c.state == "failed", _D.c.error_kind == "rejected")
+            .values(state="queued", error_kind=None, next_attempt_at=None, updated_at=now or utcnow())
+        ).rowcount
 
 
 # --- reading ------------------------------------------------------------------------
@@ -305,15 +324,25 @@ class Failure:
     error_kind: str | None
     attempts: int
     reply: str | None
+    uncertain: bool = False  # may have arrived already (a lost reply, a crash)
 
 
 def failures(store: Store, campaign_id: int, limit: int = 50) -> list[Failure]:
     """Failed, skipped and waiting deliveries with their reasons (erased people have no address)."""
+    return _deliveries(store, campaign_id, _D.c.state.in_(("failed", "skipped", "retry_wait")), limit)
+
+
+def uncertain_sent(store: Store, campaign_id: int, limit: int = 50) -> list[Failure]:
+    """Sent deliveries marked uncertain: these people may have received the issue twice."""
+    return _deliveries(store, campaign_id, and_(_D.c.state == "sent", _D.c.uncertain.is_(True)), limit)
+
+
+def _deliveries(store: Store, campaign_id: int, condition: Any, limit: int) -> list[Failure]:
     s = Subscriber.__table__
     query = (
-        select(s.c.email, _D.c.language, _D.c.state, _D.c.error_kind, _D.c.attempts, _D.c.last_reply)
+        select(s.c.email, _D.c.language, _D.c.state, _D.c.error_kind, _D.c.attempts, _D.c.last_reply, _D.c.uncertain)
         .select_from(_D.outerjoin(s, s.c.id == _D.c.subscriber_id))
-        .where(_D.c.campaign_id == campaign_id, _D.c.state.in_(("failed", "skipped", "retry_wait")))
+        .where(_D.c.campaign_id == campaign_id, condition)
         .order_by(_D.c.id)
         .limit(limit)
     )

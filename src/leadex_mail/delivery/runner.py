@@ -11,6 +11,7 @@ send would do, for the confirmation prompt; ``campaign_status`` and
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from leadex_mail.delivery.message import Recipient, build_template
 from leadex_mail.delivery.ratelimit import RateLimiter, parse_rates
 from leadex_mail.delivery.transports import make_transport
 from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
-from leadex_mail.errors import CampaignError, NotFound
+from leadex_mail.errors import CampaignError, LeadexError, NotFound, SendStopped
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
@@ -67,6 +68,7 @@ class CampaignReport:
     built: int = 0  # dry run: messages built
     elapsed: float = 0.0
     paused_reason: str | None = None
+    interrupted: bool = False  # stopped on request (Ctrl-C, SIGTERM); the rest is back in the queue
     failures: list[queue.Failure] = field(default_factory=list)
     outbox: Path | None = None
 
@@ -158,18 +160,30 @@ def send_campaign(
     concurrency: int | None = None,
     transport_factory: TransportFactory = make_transport,
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] | None = None,
     now: Callable[[], datetime] = utcnow,
     rng: random.Random | None = None,
     progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> CampaignReport:
     """Send ``issue`` to ``list_name`` (or resume it); return what happened.
 
     ``resume`` refuses to start a new campaign. ``dry_run`` builds every
     message and writes and sends nothing. ``clock``/``sleep`` drive the rate
-    limiter and waits for retries, ``now`` the stored times: tests inject them.
+    limiter and waits for retries, ``now`` the stored times: tests inject them
+    (the default sleep ends early when ``stop`` is set).
+
+    ``stop``: set it (e.g. from a SIGINT/SIGTERM handler) to end the run
+    early: the messages in hand are finished and recorded, the rest given
+    back; the report says ``interrupted``.
+
+    Raises ``SendStopped`` (wrapping e.g. a ``StoreError``: disk full,
+    database locked or gone) when an error ends a run whose campaign exists,
+    so the caller can say how to resume.
     """
     _check_language(issue, language)
+    stop = stop or threading.Event()
+    sleep = sleep or stop.wait
     limiter = RateLimiter(parse_rates(rate or settings.send_rate), clock=clock, sleep=sleep)
     workers = concurrency or settings.send_concurrency
     if workers < 1:
@@ -182,6 +196,20 @@ def send_campaign(
         queue.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
     default = rendered[issue.default_language]
     campaign = queue.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now())
+    try:
+        return _run(store, issue, settings, campaign, rendered, list_name=list_name, language=language, limit=limit, workers=workers,
+                    limiter=limiter, transport_factory=transport_factory, clock=clock, sleep=sleep, now=now, rng=rng, progress=progress, stop=stop)
+    except LeadexError as err:
+        raise SendStopped(err, campaign_id=campaign.id) from err  # type: ignore[arg-type]
+
+
+def _run(
+    store: Store, issue: Issue, settings: Settings, campaign: Campaign, rendered: Mapping, *, list_name: str, language: str | None,
+    limit: int | None, workers: int, limiter: RateLimiter, transport_factory: TransportFactory, clock: Callable[[], float],
+    sleep: Callable[[float], object], now: Callable[[], datetime], rng: random.Random | None, progress: Callable[[Progress], None] | None,
+    stop: threading.Event,
+) -> CampaignReport:
+    """Queue, send and settle one run of an open campaign (``send_campaign``'s second half)."""
     # Everyone is queued; ``language`` only narrows what this run sends, so the
     # campaign stays "running" until the other editions went out too.
     queue.queue_eligible(store, campaign, issue.editions, issue.default_language)
@@ -192,15 +220,18 @@ def send_campaign(
     subdir = outbox_subdir(issue.slug, list_name)
     run = CampaignRun(
         store, settings, campaign, templates, limiter=limiter, language=language, limit=limit, workers=workers,
-        transport_factory=transport_factory, subdir=subdir, clock=clock, sleep=sleep, now=now, rng=rng or random.Random(), progress=progress,
+        transport_factory=transport_factory, subdir=subdir, clock=clock, sleep=sleep, now=now, rng=rng or random.Random(),  # type: ignore[arg-type]
+        progress=progress, stop=stop,
     )
     outcome = run.execute()
+    if outcome.requeue:
+        queue.requeue_rejected(store, campaign.id, outcome.requeue, now=now())  # type: ignore[arg-type]
     status = queue.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
     counts = queue.state_counts(store, campaign.id)  # type: ignore[arg-type]
     return CampaignReport(
         campaign.id, issue.slug, list_name, status, counts,
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
-        paused_reason=outcome.paused_reason, failures=queue.failures(store, campaign.id),  # type: ignore[arg-type]
+        paused_reason=outcome.paused_reason, interrupted=outcome.interrupted, failures=queue.failures(store, campaign.id),  # type: ignore[arg-type]
         outbox=settings.outbox_dir / subdir if settings.effective_transport == "outbox" else None,
     )
 
@@ -240,6 +271,7 @@ class CampaignSummary:
     counts: dict[str, int]
     rate: float  # average messages per second between the first and the last sent
     failures: list[queue.Failure]
+    uncertain: list[queue.Failure] = field(default_factory=list)  # sent, but possibly twice
 
     @property
     def total(self) -> int:
@@ -255,15 +287,25 @@ def campaign_status(store: Store, issue_slug: str | None = None, *, failures: in
         first, last = queue.sent_window(store, campaign.id)  # type: ignore[arg-type]
         span = (last - first).total_seconds() if first and last else 0.0
         rate = (counts["sent"] - 1) / span if span > 0 else 0.0
-        out.append(CampaignSummary(campaign, list_name, counts, rate, queue.failures(store, campaign.id, limit=failures)))  # type: ignore[arg-type]
+        out.append(CampaignSummary(
+            campaign, list_name, counts, rate, queue.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+            queue.uncertain_sent(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+        ))
     if issue_slug and not out:
         raise NotFound(f"issue {issue_slug!r} has not been sent", hint="`leadex-mail status` lists every campaign")
     return out
 
 
-def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None) -> tuple[str, int]:
-    """Re-queue the campaign's temporarily failed deliveries; return (list name, how many)."""
+def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None, *, uncertain: bool = False) -> tuple[str, int]:
+    """Re-queue the campaign's deliveries that may succeed another time; return (list name, how many).
+
+    Those are temporary failures, soft bounces (mailbox full) and rejections
+    (policy, content, size: about the sender or the message), never hard
+    bounces. ``uncertain`` also re-queues deliveries held unsent after a
+    lost reply (``send_uncertain = "hold"``); they stay marked uncertain.
+    """
     name = campaign_list(store, issue_slug, list_name)
     campaign = queue.find_campaign(store, issue_slug, name)
-    return name, queue.requeue_failed_temporary(store, campaign)
+    kinds = queue.RETRYABLE_KINDS + (("uncertain",) if uncertain else ())
+    return name, queue.requeue_failed(store, campaign, kinds=kinds)
 

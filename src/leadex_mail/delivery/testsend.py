@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient, build_template
+from leadex_mail.delivery.replies import classify
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.errors import DeliveryError, IssueNotFound, TransportError
 
@@ -36,6 +37,7 @@ class TestSendResult:
     message_id: str
     reply: str
     ok: bool
+    hint: str | None = None  # what the refusal means and what to do (``delivery.replies``)
 
 
 def test_recipients(settings: Settings, given: Sequence[str]) -> list[str]:
@@ -108,9 +110,10 @@ def _send_one(transport: Transport, template: MessageTemplate, address: str, lan
     try:
         result = transport.send(message.envelope_from, [message.recipient], message.data)
     except TransportError as exc:
-        return TestSendResult(address, language, message.message_id, exc.reply or exc.message, ok=False)
+        reply = exc.reply or exc.message
+        return TestSendResult(address, language, message.message_id, reply, ok=False, hint=exc.hint or classify(reply).hint)
     reply = result.refused.get(address, result.reply)
-    return TestSendResult(address, language, message.message_id, reply, ok=result.ok)
+    return TestSendResult(address, language, message.message_id, reply, ok=result.ok, hint=None if result.ok else classify(reply).hint)
 
 
 def _log(store: Store, slug: str, result: TestSendResult) -> None:

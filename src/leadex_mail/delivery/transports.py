@@ -5,14 +5,20 @@
 the server's reply (or the file written) and raises ``TemporaryFailure`` or
 ``PermanentFailure``; each instance is used from one thread.
 
-SMTP classification (what the campaign runner does with it):
+SMTP classification (what the campaign runner does with it); the meaning of
+each reply comes from ``delivery.replies.classify`` (RFC 3463):
 
     2xx                                  sent; reply kept
     4xx, timeout, dropped connection     TemporaryFailure  -> retry later
-    5xx to RCPT or to the message        PermanentFailure  -> failed, bounce policy
+    5xx to RCPT or to the message        PermanentFailure  -> failed; the runner
+                                         asks ``classify`` whether it is a hard
+                                         bounce, a soft one or a rejection
     connect/TLS/login errors, a refused  ServerFailure (a TemporaryFailure): the
     sender, a dropped session            server, not this recipient; the runner
                                          pauses after several in a row
+    no reply after the message's final   UncertainDelivery (a ServerFailure): the
+    "." (dropped, timed out)             server may have it (RFC 5321 4.1.1.4
+                                         leaves it unknown); never re-sent here
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from leadex_mail.config import Settings
+from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
-from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure
+from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
 
-__all__ = ["OutboxTransport", "ServerFailure", "SmtpTransport", "make_transport"]
+__all__ = ["OutboxTransport", "ServerFailure", "SmtpTransport", "UncertainDelivery", "make_transport"]
 
 
 def make_transport(settings: Settings, *, outbox_subdir: str | None = None) -> Transport:
@@ -161,10 +168,8 @@ class SmtpTransport:
             self.close()
         try:
             return self._attempt(sender, recipients, data)
-        except _SessionEnded as ended:
+        except _SessionEnded:
             self.close()
-            if not ended.retry:
-                raise ServerFailure(f"{self.where}: {ended.detail}", reply=ended.reply) from None
         try:
             return self._attempt(sender, recipients, data)
         except _SessionEnded as ended:
@@ -185,23 +190,29 @@ class SmtpTransport:
 
     def _attempt(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
         conn = self._connection()
-        handed_over = False
         try:
             self._envelope(conn, sender, recipients)
             refused = self._recipients(conn, recipients)
-            handed_over = True
             code, resp = _data(conn, data)
+        except _NoReply as lost:
+            # The whole message and its final "." went out; the reply did not
+            # come back. The server may have queued it: say so, never resend here.
+            self.close()
+            raise UncertainDelivery(
+                f"{self.where}: {lost.detail} after the whole message was sent, before the server answered; it may have been delivered",
+                reply=f"no reply after the end of the message ({lost.detail})",
+            ) from None
         except smtplib.SMTPDataError as exc:  # the DATA command itself was refused
             self._fail(conn, exc.smtp_code, exc.smtp_error, "DATA")
         except smtplib.SMTPServerDisconnected as exc:
             if "timed out" in str(exc):  # smtplib reports a read timeout as a disconnect
                 self._timed_out()
-            # Dropped after the message went out: it may have arrived, so no retry here.
-            raise _SessionEnded(f"connection dropped: {exc or 'no reply'}", retry=not handed_over) from None
+            # Before the final "." was written: the server cannot have taken the message.
+            raise _SessionEnded(f"connection dropped: {exc or 'no reply'}") from None
         except TimeoutError:
             self._timed_out()
         except (OSError, smtplib.SMTPException) as exc:
-            raise _SessionEnded(f"{type(exc).__name__}: {exc}", retry=not handed_over) from None
+            raise _SessionEnded(f"{type(exc).__name__}: {exc}") from None
         self._sent_on_connection += 1
         reply = _reply(code, resp)
         if code == 250:
@@ -224,7 +235,6 @@ class SmtpTransport:
 
     def _recipients(self, conn: smtplib.SMTP, recipients: Sequence[str]) -> dict[str, str]:
         refused: dict[str, str] = {}
-        codes: list[int] = []
         for rcpt in recipients:
             code, resp = conn.rcpt(rcpt)
             if code in (250, 251):
@@ -232,13 +242,13 @@ class SmtpTransport:
             if code == 421 or _too_many(code, resp):
                 self._fail(conn, code, resp, "RCPT TO")
             refused[rcpt] = _reply(code, resp)
-            codes.append(code)
         if len(refused) == len(recipients):
             self._reset(conn)
-            # One 4xx among them makes it worth trying again later.
-            cls = TemporaryFailure if any(c // 100 == 4 for c in codes) else PermanentFailure
+            verdicts = [classify(reply) for reply in refused.values()]
+            # One temporary refusal among them makes it worth trying again later.
+            cls = TemporaryFailure if any(v.temporary for v in verdicts) else PermanentFailure
             summary = "; ".join(f"{r}: {reply}" for r, reply in refused.items())
-            raise cls(f"{self.where} refused {summary}", reply=next(iter(refused.values())))
+            raise cls(f"{self.where} refused {summary}", reply=next(iter(refused.values())), hint=verdicts[0].hint)
         return refused
 
     def _fail(self, conn: smtplib.SMTP, code: int, resp: bytes, stage: str, *, sender_stage: bool = False) -> NoReturn:
@@ -254,9 +264,10 @@ class SmtpTransport:
                 reply=reply,
                 hint="check from_address: the server must allow sending as it (for this login)",
             )
-        if code // 100 == 5:
-            raise PermanentFailure(f"{self.where} refused the message at {stage}: {reply}", reply=reply)
-        raise TemporaryFailure(f"{self.where} deferred the message at {stage}: {reply}", reply=reply)
+        verdict = classify(reply)
+        if verdict.kind in (Kind.TEMPORARY, Kind.ACCEPTED):  # a 2xx other than 250 here is a broken server: try later
+            raise TemporaryFailure(f"{self.where} deferred the message at {stage}: {reply}", reply=reply)
+        raise PermanentFailure(f"{self.where} refused the message at {stage}: {reply}", reply=reply, hint=verdict.hint)
 
     def _reset(self, conn: smtplib.SMTP) -> None:
         try:
@@ -340,17 +351,27 @@ def _data(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
     if code != 354:
         raise smtplib.SMTPDataError(code, repl)
     conn.send(dot_stuff(data) + b".\r\n")
-    return conn.getreply()
+    try:
+        return conn.getreply()
+    except smtplib.SMTPServerDisconnected as exc:  # smtplib's form of EOF, reset and read timeout here
+        raise _NoReply(f"no answer within {conn.timeout:g} s" if "timed out" in str(exc) else "the connection was lost") from None
+
+
+class _NoReply(Exception):
+    """Internal: the message and its final "." were written, and no reply came back."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class _SessionEnded(Exception):
-    """Internal: the session is over; ``retry`` when the message surely was not handed over."""
+    """Internal: the session is over before the message was handed over: worth one try on a new one."""
 
-    def __init__(self, detail: str, *, reply: str | None = None, retry: bool = True) -> None:
+    def __init__(self, detail: str, *, reply: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.reply = reply or detail
-        self.retry = retry
 
 
 def _too_many(code: int, resp: bytes) -> bool:

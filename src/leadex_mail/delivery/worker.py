@@ -12,7 +12,18 @@ resend after a crash carries the Message-ID of the first attempt (receivers
 that deduplicate by Message-ID show it once).
 
 Policy lives here, not in the transport: retries with exponential backoff and
-jitter, hard bounces, pausing after consecutive server failures.
+jitter; what a refusal means for the person (``replies.classify``: only a
+hard bounce suppresses the address; a soft bounce or a rejection leaves them
+alone); pausing after consecutive server failures, or after the same
+rejection for many recipients in a row (then it is about the sender, and
+those deliveries go back to the queue); and what to do with a message whose
+reply was lost after it went out whole (``send_uncertain``: re-send it marked
+uncertain, or hold it unsent and uncertain).
+
+Stopping (Ctrl-C, SIGTERM): the caller sets the ``stop`` event; each worker
+finishes and records the message in hand, gives back what it claimed and
+ends. The main thread waits on per-worker events, not ``Thread.join()``,
+which on Python 3.11 may return early after a KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -30,9 +42,9 @@ from leadex_mail.config import Settings
 from leadex_mail.delivery import queue
 from leadex_mail.delivery.message import MessageTemplate, Recipient
 from leadex_mail.delivery.ratelimit import RateLimiter
+from leadex_mail.delivery.replies import Classification, Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
-from leadex_mail.delivery.transports import ServerFailure
-from leadex_mail.errors import PermanentFailure, TemporaryFailure
+from leadex_mail.errors import PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign
 from leadex_mail.store.subscribers import mark_bounced
@@ -42,6 +54,7 @@ _BATCH = 50  # deliveries per claim: one short transaction amortised over 50 sen
 # Eligibility is read with each claim; a message sent longer than this after
 # its claim (slow rate, slow server) is checked again just before it goes out.
 _RECHECK_AFTER = 1.0
+RECLAIMED_REPLY = "not sent again: an earlier send stopped while handing it over (it may have arrived); send_uncertain = hold"
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,12 @@ class RunOutcome:
     """What one run's workers did."""
 
     sent: int
-    failed: int
+    failed: int  # failed for good in this run (those put back in the queue are not counted)
     skipped: int
     elapsed: float
     paused_reason: str | None
+    interrupted: bool = False  # stopped on request (Ctrl-C, SIGTERM) before the work was done
+    requeue: tuple[int, ...] = ()  # rejected deliveries to put back in the queue (the pause was about the sender)
 
 
 class CampaignRun:
@@ -85,6 +100,7 @@ class CampaignRun:
         limiter: RateLimiter, language: str | None, limit: int | None, workers: int,
         transport_factory: TransportFactory, subdir: str, clock: Callable[[], float], sleep: Callable[[float], None],
         now: Callable[[], datetime], rng: random.Random, progress: Callable[[Progress], None] | None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store, self.settings, self.campaign, self.templates = store, settings, campaign, templates
         self.campaign_id: int = campaign.id  # type: ignore[assignment]
@@ -96,10 +112,18 @@ class CampaignRun:
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.batch = self._batch_size(workers)
         self.quota = limit  # messages this run may still claim (None: no limit)
-        self.stop = threading.Event()
-        self.lock = threading.Lock()  # counters, quota, consecutive failures
+        self.requested = stop or threading.Event()  # the caller's request to stop (signals)
+        self.stop = threading.Event()  # our own: a pause or an error
+        self.wake = threading.Event()  # a worker ended
+        self.lock = threading.Lock()  # counters, quota, consecutive failures, streaks
         self.sent = self.failed = self.skipped = self.retrying = self.consecutive = 0
         self.paused_reason: str | None = None
+        # The current run of identical rejections (delivery ids), and once it
+        # paused the campaign, the deliveries to put back in the queue.
+        self.streak_key: str | None = None
+        self.streak: list[int] = []
+        self.pause_key: str | None = None
+        self.requeue: list[int] = []
         self.error: BaseException | None = None
         self.started = time.monotonic()
         self.total = 0
@@ -115,27 +139,64 @@ class CampaignRun:
     # --- orchestration ---------------------------------------------------------
 
     def execute(self) -> RunOutcome:
-        """Run the workers to the end (or a pause, or Ctrl-C) and say what they did."""
+        """Run the workers to the end (or a pause, a stop request, Ctrl-C) and say what they did.
+
+        Raises the first error a worker met (e.g. ``StoreError``: disk full,
+        database locked or gone) after every worker has ended and given back
+        what it could. A KeyboardInterrupt (no handler turned Ctrl-C into a
+        stop request) stops the workers the same way, then propagates.
+        """
         queue.expire_dead_leases(self.store, self.campaign_id, self.now())
         left = queue.unfinished(queue.state_counts(self.store, self.campaign_id))
         self.total = min(left, self.quota) if self.quota is not None else left
         # A small campaign is still spread over every connection.
         self.batch = max(1, min(self.batch, -(-self.total // self.workers)))
-        threads = [threading.Thread(target=self._worker, args=(f"{self.owner_prefix}/{i}",), name=f"send-{i}", daemon=True) for i in range(self.workers)]
-        for t in threads:
-            t.start()
+        done = [threading.Event() for _ in range(self.workers)]
+        # Workers start with SIGINT/SIGTERM blocked, a mask they keep (threads
+        # inherit it): the kernel then delivers those signals to the main
+        # thread, whose wait they interrupt. Python runs handlers only there;
+        # a signal handed to a worker would sit unseen. One that arrives while
+        # they start waits until the main thread is ready for it, below.
+        mask = _block_stop_signals()
         try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.2)
+            try:
+                for i in range(self.workers):
+                    threading.Thread(target=self._worker, args=(f"{self.owner_prefix}/{i}", done[i]), name=f"send-{i}", daemon=True).start()
+            finally:
+                _restore_signals(mask)
+            self._wait(done)
         except KeyboardInterrupt:
-            self.stop.set()  # workers finish the message in hand and give back the rest
-            for t in threads:
-                t.join()
+            self.requested.set()  # workers finish the message in hand and give back the rest
+            self._wait(done, interruptible=False)
             raise
         if self.error is not None:
             raise self.error
-        return RunOutcome(self.sent, self.failed, self.skipped, time.monotonic() - self.started, self.paused_reason)
+        requeue = tuple(self.requeue)
+        return RunOutcome(
+            self.sent, self.failed - len(requeue), self.skipped, time.monotonic() - self.started, self.paused_reason,
+            interrupted=self.requested.is_set(), requeue=requeue,
+        )
+
+    def _wait(self, done: list[threading.Event], *, interruptible: bool = True) -> None:
+        """Block until every worker has ended (each sets its event, then ``wake``)."""
+        while not all(d.is_set() for d in done):
+            try:
+                self.wake.wait(1.0)  # the timeout only bounds a wake-up the main thread did not get
+                self.wake.clear()
+            except KeyboardInterrupt:
+                if interruptible:
+                    raise
+                # Already stopping: the messages in hand are being finished.
+
+    def _stopping(self) -> bool:
+        return self.stop.is_set() or self.requested.is_set()
+
+    def _keep_error(self, exc: BaseException) -> None:
+        """Remember the first error of any worker and stop them all."""
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+        self.stop.set()
 
     def _take_quota(self) -> int:
         with self.lock:
@@ -157,13 +218,14 @@ class CampaignRun:
 
     # --- one worker ---------------------------------------------------------------
 
-    def _worker(self, owner: str) -> None:
+    def _worker(self, owner: str, done: threading.Event) -> None:
         """One thread: claim a batch under ``owner``, send it in id order, repeat."""
         transport: Transport | None = None
         held: list[queue.Claimed] = []
-        rec = queue.Recorder(self.store)
+        rec: queue.Recorder | None = None
         try:
-            while not self.stop.is_set():
+            rec = queue.Recorder(self.store)
+            while not self._stopping():
                 n = self._take_quota()
                 if n == 0:
                     return
@@ -175,10 +237,15 @@ class CampaignRun:
                     return
                 held = self._skip_ineligible(rec, held, owner)
                 claimed_at = self.clock()
-                while held and not self.stop.is_set():
+                while held and not self._stopping():
+                    if held[0].reclaimed and self.settings.send_uncertain == "hold":
+                        self._hold(rec, held.pop(0), owner, RECLAIMED_REPLY)
+                        continue
                     if transport is None:
                         transport = self.transport_factory(self.settings, outbox_subdir=self.subdir)
                     self.limiter.acquire()
+                    if self._stopping():
+                        break
                     if self.clock() - claimed_at > _RECHECK_AFTER and not self._recheck(rec, held[0], owner):
                         held.pop(0)
                         continue
@@ -187,14 +254,26 @@ class CampaignRun:
                     # back uncertain, instead of being released as never tried.
                     self._send_one(rec, transport, held.pop(0), owner)
         except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
-            self.error = exc
-            self.stop.set()
+            self._keep_error(exc)
         finally:
-            rec.release(owner, [c.delivery_id for c in held], self.now())
-            rec.close()
-            self._give_back(len(held))
-            if transport is not None:
-                transport.close()
+            self._finish(rec, owner, held, transport)
+            done.set()
+            self.wake.set()
+
+    def _finish(self, rec: queue.Recorder | None, owner: str, held: list[queue.Claimed], transport: Transport | None) -> None:
+        """Give back what was claimed but not attempted, close connections; errors are kept, never raised in a thread."""
+        try:
+            if rec is not None:
+                rec.release(owner, [c.delivery_id for c in held], self.now())
+        except BaseException as exc:  # noqa: BLE001 (the store may be what failed: the rows come back after the lease)
+            self._keep_error(exc)
+        self._give_back(len(held))
+        for resource in (rec, transport):
+            try:
+                if resource is not None:
+                    resource.close()
+            except BaseException as exc:  # noqa: BLE001
+                self._keep_error(exc)
 
     def _wait_for_more(self, owner: str) -> bool:
         """Nothing claimable now: wait for the next due retry, or say we are done."""
@@ -236,6 +315,8 @@ class CampaignRun:
         try:
             result = transport.send(msg.envelope_from, [msg.recipient], msg.data)
             _raise_refused(result, msg.recipient)
+        except UncertainDelivery as exc:
+            self._uncertain(rec, c, owner, _reply(exc))
         except TemporaryFailure as exc:
             self._temporary(rec, c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
         except PermanentFailure as exc:
@@ -244,34 +325,88 @@ class CampaignRun:
             rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
             with self.lock:
                 self.sent += 1
-                self.consecutive = 0
+                self._answered()
         self._report()
 
-    def _temporary(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str, *, server: bool) -> None:
+    def _answered(self) -> None:
+        """The server answered about one recipient (call under ``lock``): the failure and rejection runs end."""
+        self.consecutive = 0
+        self.streak_key, self.streak = None, []
+
+    def _temporary(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str, *, server: bool, uncertain: bool = False) -> None:
         attempt = c.attempts + 1
         now = self.now()
         if attempt >= self.settings.send_max_attempts:
-            rec.failed(c.delivery_id, owner, kind="temporary", reply=reply, now=now)
+            rec.failed(c.delivery_id, owner, kind="temporary", reply=reply, now=now, uncertain=uncertain)
             with self.lock:
                 self.failed += 1
         else:
             next_at = now + timedelta(seconds=backoff_delay(attempt, self.settings.send_backoff_seconds, self.rng))
-            rec.retry(c.delivery_id, owner, next_at=next_at, reply=reply, now=now)
+            rec.retry(c.delivery_id, owner, next_at=next_at, reply=reply, now=now, uncertain=uncertain)
             with self.lock:
                 self.retrying += 1
         if server:
             self._count_server_failure(reply)
         else:
             with self.lock:
-                self.consecutive = 0  # the server answered about this recipient: it works
+                self._answered()
 
-    def _permanent(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
-        rec.failed(c.delivery_id, owner, kind="permanent", reply=reply, now=self.now())
-        if c.subscriber_id is not None:
-            mark_bounced(self.store, c.subscriber_id, reply=reply, hard=True)
+    def _uncertain(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+        """No reply after the whole message went out: it may have arrived (RFC 5321 leaves it open).
+
+        ``send_uncertain = "resend"`` (the default, as MTAs do: a missing
+        issue is worse than a second copy with the same Message-ID) retries it
+        marked uncertain; ``"hold"`` leaves it unsent and uncertain.
+        """
+        if self.settings.send_uncertain == "hold":
+            self._hold(rec, c, owner, reply)
+            self._count_server_failure(reply)
+        else:
+            self._temporary(rec, c, owner, reply, server=True, uncertain=True)
+
+    def _hold(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+        rec.failed(c.delivery_id, owner, kind="uncertain", reply=reply, now=self.now(), uncertain=True)
         with self.lock:
             self.failed += 1
-            self.consecutive = 0
+        self._report()
+
+    def _permanent(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+        """A refusal for good, by what it means (RFC 3463): hard bounce, soft bounce or rejection."""
+        verdict = classify(reply)
+        kind = {Kind.HARD_BOUNCE: "permanent", Kind.SOFT_BOUNCE: "soft"}.get(verdict.kind, "rejected")
+        rec.failed(c.delivery_id, owner, kind=kind, reply=reply, now=self.now())
+        if c.subscriber_id is not None and kind != "rejected":
+            # Only a hard bounce suppresses; a soft one is logged and the person kept.
+            mark_bounced(self.store, c.subscriber_id, reply=reply, hard=verdict.suppresses)
+        with self.lock:
+            self.failed += 1
+            if kind == "rejected":
+                self.consecutive = 0
+                self._count_rejection(c.delivery_id, verdict, reply)
+            else:
+                self._answered()
+
+    def _count_rejection(self, delivery_id: int, verdict: Classification, reply: str) -> None:
+        """Pause after the same rejection for ``send_pause_after_failures`` recipients in a row (call under ``lock``).
+
+        Refusing many people in a row the same way (``550 5.7.1 Relaying
+        denied``, a blocklist) is about the sender, not them: the deliveries
+        of that run go back to the queue, to be sent on resume once it is fixed.
+        """
+        if self.pause_key is not None:
+            if verdict.key == self.pause_key:  # in flight when the pause came: goes back too
+                self.requeue.append(delivery_id)
+            return
+        if verdict.key != self.streak_key:
+            self.streak_key, self.streak = verdict.key, []
+        self.streak.append(delivery_id)
+        if len(self.streak) >= self.settings.send_pause_after_failures and self.paused_reason is None:
+            self.pause_key, self.requeue = verdict.key, list(self.streak)
+            self.paused_reason = (
+                f"the server refused {len(self.streak)} recipients in a row the same way: {reply}"
+                f" (hint: {verdict.hint}); nobody was suppressed, and these deliveries are back in the queue"
+            )
+            self.stop.set()
 
     def _count_server_failure(self, reply: str) -> None:
         """Pause after ``send_pause_after_failures`` server/connection failures in a row."""
@@ -293,6 +428,22 @@ def _raise_refused(result: SendResult, recipient: str) -> None:
     if not result.refused:
         return
     reply = result.refused.get(recipient) or next(iter(result.refused.values()))
-    if reply.strip().startswith("5"):
-        raise PermanentFailure(f"{recipient} refused", reply=reply)
-    raise TemporaryFailure(f"{recipient} refused for now", reply=reply)
+    if classify(reply).temporary:
+        raise TemporaryFailure(f"{recipient} refused for now", reply=reply)
+    raise PermanentFailure(f"{recipient} refused", reply=reply)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _block_stop_signals() -> set[signal.Signals] | None:
+    """Block SIGINT/SIGTERM in the calling thread; return the previous mask (None where there are no masks)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _restore_signals(mask: set[signal.Signals] | None) -> None:
+    """Put back the mask ``_block_stop_signals`` returned (a pending signal is delivered now)."""
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

@@ -16,6 +16,8 @@ in between.
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -28,8 +30,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select, t
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DBAPIError,
+    IntegrityError,
     NoSuchModuleError,
-    OperationalError,
+    ProgrammingError,
     SQLAlchemyError,
 )
 from sqlmodel import Session
@@ -57,6 +61,8 @@ class Store:
         self._writer = engine.execution_options(leadex_write=True)
         # Values read once per open store (e.g. the suppression key).
         self.cache: dict[str, Any] = {}
+        # (device, inode) of the SQLite file as opened: see ``check_file``.
+        self._file_id: tuple[int, int] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,7 +81,7 @@ class Store:
         usable after the block (no expiry on commit).
         """
         bind = self._writer if write else self.engine
-        with _operational_errors(self), Session(bind, expire_on_commit=False) as session:
+        with self.errors(), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -87,8 +93,59 @@ class Store:
     def begin(self, *, write: bool = True) -> Iterator[Connection]:
         """A Core connection in one transaction, for bulk statements (import)."""
         bind = self._writer if write else self.engine
-        with _operational_errors(self), bind.begin() as conn:
+        with self.errors(), bind.begin() as conn:
             yield conn
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn the database's own failures into one ``StoreError`` saying what and what to do.
+
+        Locked past the busy timeout, disk full, file gone or unreadable, a
+        PostgreSQL server gone: from SQLAlchemy or straight from the sqlite3
+        driver (the hot paths that bypass SQLAlchemy use this too).
+        Constraint violations and programming errors pass through: callers
+        turn the first into their own messages, the second are bugs.
+        """
+        try:
+            yield
+        except (IntegrityError, ProgrammingError, sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except DBAPIError as exc:
+            raise self._failed(exc.orig) from exc
+        except sqlite3.DatabaseError as exc:
+            raise self._failed(exc) from exc
+
+    def _failed(self, cause: BaseException) -> StoreError:
+        where = self.engine.url.render_as_string(hide_password=True)
+        text = str(cause).strip() or type(cause).__name__
+        return StoreError(f"the subscriber store {where} failed: {text}", hint=_hint_for(text, where))
+
+    def check_file(self) -> None:
+        """SQLite: raise ``StoreError`` if the database file was deleted or replaced since first checked.
+
+        An open SQLite connection goes on reading and writing a deleted file
+        without a word; a send would record its deliveries where nobody can
+        see them, and the next run would mail everyone again. Costs one
+        ``stat`` (microseconds). Does nothing on other databases.
+        """
+        path = self.engine.url.database if self.is_sqlite else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise StoreError(
+                f"the subscriber store {path} is gone: {exc.strerror or exc}",
+                hint="it was deleted, moved or its disk unmounted while in use; restore it (or its backup) before going on",
+            ) from None
+        current = (st.st_dev, st.st_ino)
+        if self._file_id is None:
+            self._file_id = current
+        elif current != self._file_id:
+            raise StoreError(
+                f"the subscriber store {path} was replaced by another file while in use",
+                hint="put the original file back, or start again on the new one",
+            )
 
     def checkpoint(self) -> None:
         """Fold SQLite's write-ahead log into the database file and empty it.
@@ -133,21 +190,16 @@ class Store:
         self.close()
 
 
-@contextmanager
-def _operational_errors(store: Store) -> Iterator[None]:
-    """Turn the database's own failures (locked past the timeout, disk full, file gone) into StoreError.
-
-    Constraint violations (IntegrityError) pass through: callers turn those
-    into their own messages.
-    """
-    try:
-        yield
-    except OperationalError as exc:
-        where = store.engine.url.render_as_string(hide_password=True)
-        raise StoreError(
-            f"the subscriber store {where} failed: {exc.orig}",
-            hint="if it says 'locked', another process held it for over 30 s; try again",
-        ) from exc
+def _hint_for(text: str, where: str) -> str:
+    """What to do about a database failure, read from the driver's words."""
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s; try again when it is done"
+    if "full" in lowered or "no space" in lowered or "too large" in lowered or "i/o" in lowered:
+        return "the disk holding it is full or failing: free some space (or move the store) and try again"
+    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
+        return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
+    return f"check that the database ({where}) is reachable and not damaged"
 
 
 @dataclass(frozen=True)
@@ -209,8 +261,11 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url`` with leadex-mail's connection settings applied."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"database_url {url!r} is not a database URL: {exc}", hint="e.g. sqlite:///subscribers.db or postgresql+psycopg://user@host/db") from None
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise StoreError(
+            f"database_url {_mask_password(url)!r} is not a database URL: {_mask_password(str(exc))}",
+            hint="e.g. sqlite:///subscribers.db or postgresql+psycopg://user@host:5432/db (the port is a number)",
+        ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         # Python's own timeout is the busy handler's limit too; threads (the
@@ -228,6 +283,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
     return engine
+
+
+def _mask_password(text: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` (for messages)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def _ensure_parent_dir(database: str | None) -> None:
@@ -374,6 +434,7 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     store = Store(make_engine(settings.database_url))
     if migrate:
         _migrate(store)
+        store.check_file()  # remembers which file this is
     return store
 
 
