@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import campaign_helpers  # noqa: F401 (puts bench/ on sys.path, where sinks.py lives)
-from sinks import ACCEPT_THEN_DROP, DROP, Policy, Session, SinkServer
+from sinks import ACCEPT_THEN_DROP, Policy, Session, SinkServer
 
 # "drop-after-data": the server keeps the message and the connection dies
 # before its reply: the client must treat it as maybe delivered (uncertain).

@@ -16,21 +16,21 @@ A, T, H, S, R = Kind.ACCEPTED, Kind.TEMPORARY, Kind.HARD_BOUNCE, Kind.SOFT_BOUNC
 REPLIES: list[tuple[str, str, Kind, str]] = [
     # --- Gmail ---
     ("gmail", "250 2.0.0 OK  1712345678 a1-20020a05600c000100b0041234567si123456wmq.1 - gsmtp", A, "accepted"),
-    ("gmail", "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email "
-     "address for typos or\n550-5.1.1 unnecessary spaces. Learn more at\n550 5.1.1  https://support.google.com/mail/?p=NoSuchUser a1si1107418wrz.59 - gsmtp", H, "mailbox"),
-    ("gmail", "552-5.2.2 The email account that you tried to reach is over quota. Please direct\n552-5.2.2 the recipient to\n"
-     "552 5.2.2  https://support.google.com/mail/?p=OverQuotaPerm d9si1234567pls.12 - gsmtp", S, "mailbox-full"),
+    ("gmail", ("550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email "
+     "address for typos or\n550-5.1.1 unnecessary spaces. Learn more at\n550 5.1.1  https://support.google.com/mail/?p=NoSuchUser a1si1107418wrz.59 - gsmtp"), H, "mailbox"),
+    ("gmail", ("552-5.2.2 The email account that you tried to reach is over quota. Please direct\n552-5.2.2 the recipient to\n"
+     "552 5.2.2  https://support.google.com/mail/?p=OverQuotaPerm d9si1234567pls.12 - gsmtp"), S, "mailbox-full"),
     ("gmail", "452-4.2.2 The email account that you tried to reach is over quota. Please direct\n452 4.2.2 the recipient to ... - gsmtp", T, "temporary"),
     ("gmail", "550-5.2.1 The email account that you tried to reach is disabled. Learn more at\n550 5.2.1  https://support.google.com/mail/?p=DisabledUser - gsmtp",
      S, "mailbox-unavailable"),
-    ("gmail", "550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to\n550-5.7.1 send email directly to our servers. Please use "
-     "the SMTP relay at your\n550-5.7.1 service provider instead. Learn more at\n550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError - gsmtp", R, "policy"),
-    ("gmail", "550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n550-5.7.26 Gmail requires all senders to authenticate "
-     "with either SPF or DKIM.\n550 5.7.26  Authentication results: dkim = did not pass - gsmtp", R, "authentication"),
-    ("gmail", "550 5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, "
-     "this message has been blocked. - gsmtp", R, "content"),
-    ("gmail", "552-5.3.4 Your message exceeded Google's message size limits. Please visit\n552-5.3.4 https://support.google.com/mail/?p=MaxSizeError "
-     "to view our size\n552 5.3.4 guidelines. - gsmtp", R, "size"),
+    ("gmail", ("550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to\n550-5.7.1 send email directly to our servers. Please use "
+     "the SMTP relay at your\n550-5.7.1 service provider instead. Learn more at\n550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError - gsmtp"), R, "policy"),
+    ("gmail", ("550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n550-5.7.26 Gmail requires all senders to authenticate "
+     "with either SPF or DKIM.\n550 5.7.26  Authentication results: dkim = did not pass - gsmtp"), R, "authentication"),
+    ("gmail", ("550 5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, "
+     "this message has been blocked. - gsmtp"), R, "content"),
+    ("gmail", ("552-5.3.4 Your message exceeded Google's message size limits. Please visit\n552-5.3.4 https://support.google.com/mail/?p=MaxSizeError "
+     "to view our size\n552 5.3.4 guidelines. - gsmtp"), R, "size"),
     ("gmail", "530-5.7.0 Authentication Required. Learn more at\n530 5.7.0  https://support.google.com/mail/?p=WantAuthError - gsmtp", R, "authentication"),
     ("gmail", "535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials - gsmtp", R, "authentication"),
     ("gmail", "421-4.7.0 [203.0.113.5] Our system has detected an unusual rate of\n421-4.7.0 unsolicited mail originating from your IP address. - gsmtp", T, "temporary"),
@@ -40,8 +40,8 @@ REPLIES: list[tuple[str, str, Kind, str]] = [
     ("m365", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", H, "mailbox"),
     ("m365", "550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM0PR01MB1234]", R, "routing"),
     ("m365", "550 5.7.606 Access denied, banned sending IP [203.0.113.5]. To request removal from this list please visit https://sender.office.com/", R, "blocklist"),
-    ("m365", "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part "
-     "of their network is on our block list (S3150).", R, "blocklist"),
+    ("m365", ("550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part "
+     "of their network is on our block list (S3150)."), R, "blocklist"),
     ("m365", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", S, "mailbox-full"),
     ("m365", "550 5.7.509 Access denied, sending domain example.org does not pass DMARC verification and has a DMARC policy of reject.", R, "authentication"),
     ("m365", "451 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77714)", T, "temporary"),
@@ -51,8 +51,8 @@ REPLIES: list[tuple[str, str, Kind, str]] = [
     ("yahoo", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0] - mta1234.mail.gq1.yahoo.com", H, "mailbox"),
     ("yahoo", "552 1 Requested mail action aborted, mailbox not found", H, "mailbox"),
     ("yahoo", "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints", T, "temporary"),
-    ("yahoo", "553 5.7.1 [BL21] Connections will not be accepted from 203.0.113.5, because the ip is in Spamhaus's list; "
-     "see https://postmaster.yahooinc.com/error-codes", R, "blocklist"),
+    ("yahoo", ("553 5.7.1 [BL21] Connections will not be accepted from 203.0.113.5, because the ip is in Spamhaus's list; "
+     "see https://postmaster.yahooinc.com/error-codes"), R, "blocklist"),
     ("yahoo", "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes", R, "policy"),
     # --- Postfix ---
     ("postfix", "550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in local recipient table", H, "mailbox"),
@@ -78,8 +78,8 @@ REPLIES: list[tuple[str, str, Kind, str]] = [
     ("sendmail", "550 5.0.0 <person@example.org>... User unknown", H, "mailbox"),
     # --- blocklists, gateways, others ---
     ("spamcop", "550 5.7.1 Mail from 203.0.113.5 refused - see https://www.spamcop.net/bl.shtml?203.0.113.5", R, "blocklist"),
-    ("barracuda", "554 Service unavailable; Client host [203.0.113.5] blocked using Barracuda Reputation, "
-     "http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", R, "blocklist"),
+    ("barracuda", ("554 Service unavailable; Client host [203.0.113.5] blocked using Barracuda Reputation, "
+     "http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5"), R, "blocklist"),
     ("mimecast", "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550", H, "mailbox"),
     ("mimecast", "550 Administrative prohibition - envelope blocked - https://community.mimecast.com/docs/DOC-1369#550", R, "refused"),
     ("gmx", "550 Requested action not taken: mailbox unavailable", R, "refused"),

@@ -240,6 +240,7 @@ class CampaignRun:
                 while held and not self._stopping():
                     if held[0].reclaimed and self.settings.send_uncertain == "hold":
                         self._hold(rec, held.pop(0), owner, RECLAIMED_REPLY)
+                        self._report()
                         continue
                     if transport is None:
                         transport = self.transport_factory(self.settings, outbox_subdir=self.subdir)
@@ -368,7 +369,6 @@ class CampaignRun:
         rec.failed(c.delivery_id, owner, kind="uncertain", reply=reply, now=self.now(), uncertain=True)
         with self.lock:
             self.failed += 1
-        self._report()
 
     def _permanent(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
         """A refusal for good, by what it means (RFC 3463): hard bounce, soft bounce or rejection."""
