@@ -127,6 +127,18 @@ def test_a_refused_recipient_fails_at_once_with_the_servers_words(store_and_sett
     assert get_subscriber(store, "nobody@example.org").status == "pending"  # the sign-up itself is kept
 
 
+def test_a_relay_refusing_the_sender_is_retried_not_failed(store_and_settings) -> None:
+    """``550 5.7.1 Relaying denied`` is about the relay's configuration, not the person: keep the mail, retry later."""
+    store, settings = store_and_settings
+    with held_relay(held=False, refuse="550 5.7.1 Relaying denied") as relay, serve_site(_relay(settings, relay.port), store, Clock(), relay) as site:
+        with site.client() as client:
+            sign_up(client, "patient@example.org")
+        site.idle()
+    [entry] = queue_summary(store).attention
+    assert (entry.state, entry.attempts) == ("waiting", 1)
+    assert "Relaying denied" in entry.last_reply
+
+
 def test_two_senders_on_one_store_never_send_a_confirmation_twice(store_and_settings) -> None:
     """Two ``serve`` processes: each claims rows atomically; both are inside the relay at once."""
     _, settings = store_and_settings

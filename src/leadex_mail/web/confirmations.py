@@ -18,7 +18,12 @@ row, so its link is current. Outcomes:
 
     accepted                         sent
     nothing to confirm (confirmed)   skipped
-    PermanentFailure (5xx)           failed, with the server's reply
+    PermanentFailure (5xx) for the   failed, with the server's reply
+    address (``replies.classify``:
+    hard or soft bounce)
+    a refusal about the sender or    retried like a ServerFailure: the relay
+    the message (5.7.x relay,        or the configuration is the operator's
+    blocklist, content, size)        to fix, not the person's
     TemporaryFailure (4xx, ...)      retried after confirm_backoff_seconds,
                                      doubling, at most an hour; failed after
                                      confirm_max_attempts
@@ -40,6 +45,7 @@ from typing import Any
 
 from leadex_mail.config import Settings
 from leadex_mail.delivery.leases import new_owner
+from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.errors import LeadexError, NotFound, PermanentFailure, ServerFailure, TemporaryFailure
 from leadex_mail.store import outgoing
@@ -214,6 +220,9 @@ class ConfirmationSender:
             transport = transport or self._factory(self.settings)
             reply = self._deliver(transport, subscriber, claimed, now)
         except PermanentFailure as err:
+            if classify(err.reply or "").kind is Kind.REJECTED:
+                self._retry(claimed, _reply(err), now, pause=True)
+                return transport
             self._failed(claimed, _reply(err), now)
             return transport
         except ServerFailure as err:
