@@ -18,11 +18,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from campaign_helpers import ISSUE, REPO, email_of, smtp_env
+from campaign_helpers import ISSUE, REPO, add_people, email_of, smtp_env
 from faulty_smtp import faulty_server
 from sqlalchemy import Engine, event, select
 from test_interrupt import WAIT, HoldAtEndOfData, Output
 
+from leadex_mail.config import Settings
 from leadex_mail.delivery import queue
 from leadex_mail.delivery.runner import send_campaign
 from leadex_mail.store import db
@@ -158,6 +159,33 @@ def test_database_deleted_mid_send_is_one_clear_error(tmp_path, settings, store,
         server.stop()
     assert_one_clear_error(1, text, "subscriber store", "restore it")
     assert "is gone" in text or "was replaced" in text
+
+
+def test_postgresql_server_gone_mid_send_is_one_clear_error(cli, pg_cluster, issue) -> None:
+    """The PostgreSQL server dies (SIGKILL) while a message is on the wire: one error, the resume command."""
+    url = pg_cluster.new_database()
+    store = db.open_store(Settings(database_url=url))
+    add_people(store, 10)
+    store.close()
+    policy = HoldAtEndOfData()
+    server = faulty_server(policy)
+
+    def kill_the_server_while_a_message_is_in_hand() -> None:
+        policy.wait_in_hand(1)
+        pg_cluster.kill()
+        policy.release.set()
+
+    helper = threading.Thread(target=kill_the_server_while_a_message_is_in_hand, daemon=True)
+    helper.start()
+    try:
+        result = cli("send", ISSUE, "--list", "newsletter", "--yes", "--concurrency", "1", LEADEX_DATABASE_URL=url, **smtp_env(server))
+    finally:
+        policy.release.set()
+        helper.join(WAIT)
+        pg_cluster.restart()
+        server.stop()
+    assert_one_clear_error(result.exit_code, result.output, "the subscriber store postgresql+psycopg://", "hint: the database server")
+    assert server.total == 1
 
 
 @pytest.mark.parametrize(

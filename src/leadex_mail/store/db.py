@@ -197,7 +197,9 @@ def _hint_for(text: str, where: str) -> str:
         return f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s; try again when it is done"
     if "full" in lowered or "no space" in lowered or "too large" in lowered or "i/o" in lowered:
         return "the disk holding it is full or failing: free some space (or move the store) and try again"
-    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
+    if any(w in lowered for w in ("connection", "server closed", "terminat", "could not connect", "no route")):
+        return f"the database server ({where}) went away or cannot be reached: check that it is running, then try again"
+    if "unable to open" or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
         return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
     return f"check that the database ({where}) is reachable and not damaged"
 
