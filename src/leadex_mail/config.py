@@ -20,7 +20,7 @@ from typing import Any, Literal, Mapping, get_args, get_type_hints
 
 from leadex_mail.errors import ConfigError
 
-SECRETS = frozenset({"smtp_password", "secret_key", "previous_secret_keys"})
+SECRETS = frozenset({"smtp_password", "secret_key", "previous_secret_keys", "imap_password"})
 CONFIG_FILE = "leadex-mail.toml"
 ENV_PREFIX = "LEADEX_"
 # Used only with the outbox transport, where nothing leaves the machine.
@@ -86,6 +86,16 @@ class Settings:
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # bounce mailbox (bounces import / fetch): soft bounces suppress after N within M days
+    bounce_soft_limit: int = 3
+    bounce_soft_days: int = 30
+    imap_host: str | None = None
+    imap_port: int = 993  # IMAP over TLS (RFC 8314); there is no plain-text mode
+    imap_user: str | None = None
+    imap_password: str | None = None  # secret: LEADEX_IMAP_PASSWORD only
+    imap_mailbox: str = "INBOX"
+    imap_processed_folder: str = "leadex-processed"
+    imap_ca_file: Path | None = None  # a CA bundle to trust instead of the system's (a private CA)
     # where each value came from: "default", a file path, "env LEADEX_X" or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -263,7 +273,7 @@ def _suggest(name: str) -> str:
 def _validate(s: Settings) -> None:
     if s.effective_transport == "smtp" and not s.smtp_host:
         raise ConfigError("transport is 'smtp' but no SMTP host is configured", hint="set LEADEX_SMTP_HOST or [smtp] host")
-    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts"):
+    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts", "bounce_soft_limit", "bounce_soft_days"):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
     if s.public_url and not s.public_url.startswith(("https://", "http://")):

@@ -23,7 +23,8 @@ context. Only the CLI and web layers turn these into messages for people.
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
     │   ├── CampaignError            campaign state (paused, unknown, ...)
     │   └── SendStopped              an error ended a send whose campaign exists (wraps it)
-    └── TokenError                   forged, tampered or expired token
+    ├── TokenError                   forged, tampered or expired token
+    └── MailboxError                 a bounce mailbox (file, mbox, Maildir, IMAP) cannot be read
 """
 
 from __future__ import annotations
@@ -195,3 +196,7 @@ class SendStopped(DeliveryError):
 
 class TokenError(LeadexError):
     """A signed token is forged, tampered with, for another purpose, or expired."""
+
+
+class MailboxError(LeadexError):
+    """A bounce mailbox cannot be read: a missing or unreadable file, mbox or Maildir, or an IMAP failure."""

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "archive": "web",
     "confirmations": "web",
     "config": "config_cmd",
+    "bounces": "bounces",
 }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    LargeBinary,
     Column,
     DateTime,
     Index,
@@ -48,6 +49,9 @@ DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped
 ERROR_KINDS = ("temporary", "permanent", "suppressed", "rejected", "soft", "uncertain")
 OUTGOING_KINDS = ("confirmation",)
 OUTGOING_STATES = ("queued", "sending", "sent", "failed", "skipped")
+# Bounce mailbox (issue 10): what a processed message was, and what was done about it.
+REPORT_KINDS = ("bounce", "delay", "complaint", "autoreply", "unrecognised")
+REPORT_ACTIONS = ("suppressed", "soft", "unsubscribed", "rejected", "ignored", "unmatched", "kept")
 # Statuses an import or a list add may never turn back into "active":
 # only the person's own new confirmation does that.
 BLOCKING_STATUSES = ("unsubscribed", "bounced", "complained")
@@ -314,3 +318,37 @@ class OutgoingMail(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class BounceReport(SQLModel, table=True):
+    """One message read from the bounce mailbox (a DSN, a complaint, an auto-reply, ...) and its outcome.
+
+    ``content_hash`` (SHA-256 of the bytes) and ``message_id`` make reading
+    idempotent. ``evidence`` holds what the report said (status, server's
+    words, reporting MTA, match); ``raw`` the message itself when it was not
+    understood or not matched, kept for a person to read (never dropped).
+    """
+
+    __tablename__ = "bounce_report"
+    __table_args__ = (
+        UniqueConstraint("content_hash", name="uq_bounce_report_content_hash"),
+        _in("kind", REPORT_KINDS, "ck_bounce_report_kind"),
+        _in("action", REPORT_ACTIONS, "ck_bounce_report_action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    message_id: str | None = Field(default=None, sa_column=Column(String(998), nullable=True, index=True))
+    received_at: datetime = _ts()
+    source: str = Field(sa_column=Column(String(1000), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    format: str = Field(sa_column=Column(String(32), nullable=False))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    category: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    match: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", ondelete="SET NULL", nullable=True, index=True)
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id", ondelete="SET NULL", nullable=True, index=True)
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True, index=True)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -1,0 +1,160 @@
+"""Reading the bounce mailbox over IMAP with implicit TLS (RFC 8314, port 993).
+
+The credentials come from the settings: ``imap_user`` and, from the
+environment only, ``LEADEX_IMAP_PASSWORD``. A processed message is moved to
+``imap_processed_folder`` (created when missing) only after its outcome is
+committed to the store, with ``UID MOVE`` (RFC 6851) where offered, else
+``UID COPY`` + ``\\Deleted`` + expunge. A crash between the two leaves the
+message in place; the next fetch finds it already recorded (same bytes),
+changes nothing and moves it.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import ssl
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Self
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import MailboxError
+
+_FETCH_CHUNK = 50
+_LITERAL = re.compile(rb"\{(\d+)\}$")
+
+
+class ImapMailbox:
+    """One IMAP session on the bounce mailbox: ``messages()`` then ``processed(uid)`` per message."""
+
+    def __init__(self, settings: Settings, *, timeout: float = 60.0) -> None:
+        if not settings.imap_host or not settings.imap_user:
+            raise MailboxError(
+                "no IMAP mailbox is configured for `bounces fetch`",
+                hint="set imap_host and imap_user ([imap] host/user in leadex-mail.toml) and LEADEX_IMAP_PASSWORD in the environment",
+            )
+        if not settings.imap_password:
+            raise MailboxError("LEADEX_IMAP_PASSWORD is not set", hint="the IMAP password is a secret: set it in the environment, never in the file")
+        self.settings = settings
+        self.where = f"{settings.imap_host}:{settings.imap_port}"
+        self.timeout = timeout
+        self.conn: imaplib.IMAP4_SSL | None = None
+        self._can_move = False
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Connect with TLS (certificate and host name checked), log in, create the processed folder, select the mailbox."""
+        s = self.settings
+        try:
+            context = ssl.create_default_context(cafile=str(s.imap_ca_file) if s.imap_ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailboxError(f"imap_ca_file {s.imap_ca_file}: cannot be read as certificates: {exc}", hint="give a PEM file of CA certificates") from None
+        with self._errors("connect"):
+            self.conn = imaplib.IMAP4_SSL(s.imap_host, s.imap_port, ssl_context=context, timeout=self.timeout)  # type: ignore[arg-type]
+        with self._errors("log in", hint="check imap_user and LEADEX_IMAP_PASSWORD"):
+            self.conn.login(s.imap_user, s.imap_password)  # type: ignore[arg-type]
+        self._can_move = "MOVE" in self.conn.capabilities
+        with self._errors(f"create folder {s.imap_processed_folder!r}"):
+            folder = _quote(s.imap_processed_folder)
+            typ, found = self.conn.list('""', folder)
+            if typ != "OK" or not found or found[0] is None:
+                self._check(self.conn.create(folder), f"create folder {s.imap_processed_folder!r}")
+        with self._errors(f"open mailbox {s.imap_mailbox!r}"):
+            self._check(self.conn.select(_quote(s.imap_mailbox)), f"open mailbox {s.imap_mailbox!r}")
+
+    def messages(self) -> Iterator[tuple[bytes, bytes]]:
+        """``(uid, raw bytes)`` of every message in the mailbox now, oldest UID first (fetched without setting \\Seen)."""
+        conn = self._conn()
+        with self._errors("search the mailbox"):
+            typ, data = conn.uid("SEARCH", None, "ALL")  # type: ignore[arg-type]
+            self._check((typ, data), "search the mailbox")
+        uids = (data[0] or b"").split()
+        for start in range(0, len(uids), _FETCH_CHUNK):
+            chunk = uids[start : start + _FETCH_CHUNK]
+            with self._errors("fetch messages"):
+                typ, data = conn.uid("FETCH", b",".join(chunk).decode(), "(UID BODY.PEEK[])")
+                self._check((typ, data), "fetch messages")
+            yield from _fetched(data)
+
+    def processed(self, uid: bytes) -> None:
+        """Move message ``uid`` to the processed folder (after its outcome is committed)."""
+        conn = self._conn()
+        folder = _quote(self.settings.imap_processed_folder)
+        with self._errors(f"move a message to {self.settings.imap_processed_folder!r}"):
+            if self._can_move:
+                self._check(conn.uid("MOVE", uid.decode(), folder), "move a message")
+                return
+            self._check(conn.uid("COPY", uid.decode(), folder), "copy a message")
+            self._check(conn.uid("STORE", uid.decode(), "+FLAGS.SILENT", r"(\Deleted)"), "flag a message deleted")
+            if "UIDPLUS" in conn.capabilities:
+                self._check(conn.uid("EXPUNGE", uid.decode()), "expunge a message")
+            else:
+                self._check(conn.expunge(), "expunge")
+
+    def close(self) -> None:
+        """Log out (errors on the way out are ignored: the work is committed)."""
+        if self.conn is None:
+            return
+        try:
+            self.conn.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+        self.conn = None
+
+    def _conn(self) -> imaplib.IMAP4_SSL:
+        if self.conn is None:
+            self.open()
+        return self.conn  # type: ignore[return-value]
+
+    def _check(self, result: tuple[str, list[object]], what: str) -> None:
+        if result[0] != "OK":
+            words = b" ".join(x for x in result[1] if isinstance(x, bytes)).decode("utf-8", "replace")
+            raise MailboxError(f"IMAP server {self.where} refused to {what}: {words or result[0]}")
+
+    def _errors(self, what: str, *, hint: str | None = None) -> _Wrap:
+        return _Wrap(self.where, what, hint)
+
+
+class _Wrap:
+    """Turns imaplib, TLS and socket errors into MailboxError with the server and the step."""
+
+    def __init__(self, where: str, what: str, hint: str | None) -> None:
+        self.where, self.what, self.hint = where, what, hint
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        if exc is None or isinstance(exc, MailboxError):
+            return False
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            raise MailboxError(
+                f"IMAP server {self.where}: its TLS certificate is not trusted: {exc.verify_message}",
+                hint="for a private CA, set imap_ca_file to its certificate (PEM)",
+            ) from None
+        if isinstance(exc, (imaplib.IMAP4.error, ssl.SSLError, OSError, EOFError)):
+            raise MailboxError(f"IMAP server {self.where}: cannot {self.what}: {exc}", hint=self.hint or "check imap_host, imap_port (993) and the network") from None
+        return False
+
+
+def _quote(name: str) -> str:
+    """A mailbox name as an IMAP quoted string (RFC 3501)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _fetched(data: list[object]) -> Iterator[tuple[bytes, bytes]]:
+    """``(uid, body)`` pairs from imaplib's FETCH answer (tuples of envelope line and literal)."""
+    for item in data:
+        if not isinstance(item, tuple) or len(item) < 2:
+            continue
+        head, body = item[0], item[1]
+        found = re.search(rb"UID (\d+)", head)
+        if found and isinstance(body, bytes):
+            yield found.group(1), body

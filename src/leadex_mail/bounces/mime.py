@@ -1,0 +1,146 @@
+"""MIME helpers shared by the report parsers: field blocks, returned headers, text.
+
+Messages are parsed with the standard library's ``compat32`` policy
+(``email.message_from_bytes``): it is several times faster than
+``policy.default`` on large mailboxes, never raises on malformed MIME, and
+is what ``flufl.bounce`` expects.
+"""
+
+from __future__ import annotations
+
+import re
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import HeaderParser
+from email.utils import getaddresses
+
+_HEADER_PARSER = HeaderParser()
+_WS = re.compile(r"\s+")
+
+
+def header_text(value: object) -> str:
+    """A header's value as text: RFC 2047 words decoded, folding undone; "" for None.
+
+    Never raises: an undecodable encoded word is kept as written.
+    """
+    if value is None:
+        return ""
+    raw = str(value)
+    if "=?" in raw:
+        try:
+            raw = str(make_header(decode_header(raw)))
+        except (ValueError, LookupError, UnicodeError):
+            pass
+    return _WS.sub(" ", raw).strip()
+
+
+def field_blocks(part: Message) -> list[Message]:
+    """The field blocks of a ``message/delivery-status`` or ``message/feedback-report`` part.
+
+    The standard library parses ``message/delivery-status`` into one
+    ``Message`` per block and other ``message/*`` types into one message; a
+    ``message/global-delivery-status`` (RFC 6533) or a damaged part arrives
+    as text, which is split on blank lines here.
+    """
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, Message)]
+    text = part.get_payload(decode=True) or b""
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    blocks = re.split(r"\r?\n\s*\r?\n", decoded.strip())
+    return [_HEADER_PARSER.parsestr(block) for block in blocks if block.strip()]
+
+
+def returned_headers(report: Message) -> Message | None:
+    """The headers of the returned (original) message inside a report, or None.
+
+    Looks for ``text/rfc822-headers``, ``message/rfc822``,
+    ``message/global`` and ``message/global-headers`` parts (RFC 3462,
+    RFC 6532/6533), in that order of appearance.
+    """
+    for part in report.walk():
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                return inner[0]
+            return _parse_text_headers(part)
+        if ctype in ("text/rfc822-headers", "message/global-headers"):
+            return _parse_text_headers(part)
+    return None
+
+
+def _parse_text_headers(part: Message) -> Message | None:
+    data = part.get_payload(decode=True)
+    if not data:
+        return None
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    return _HEADER_PARSER.parsestr(text.lstrip())
+
+
+def leaf_text(msg: Message, *, limit: int = 200_000) -> str:
+    """The decoded ``text/plain`` leaves of ``msg``, outside returned messages, joined (at most ``limit`` characters)."""
+    chunks: list[str] = []
+    for part in _leaves_outside_returned(msg):
+        if part.get_content_type() != "text/plain":
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            chunks.append(data.decode(charset, "replace"))
+        except LookupError:
+            chunks.append(data.decode("utf-8", "replace"))
+    return "\n".join(chunks)[:limit]
+
+
+def _leaves_outside_returned(msg: Message) -> list[Message]:
+    if msg.is_multipart():
+        if msg.get_content_type() in ("message/rfc822", "message/global"):
+            return []
+        out: list[Message] = []
+        for sub in msg.get_payload():  # type: ignore[union-attr]
+            if isinstance(sub, Message):
+                out.extend(_leaves_outside_returned(sub))
+        return out
+    return [msg]
+
+
+def strip_type(value: str | None) -> str | None:
+    """``"rfc822; a@example.org"`` -> ``"a@example.org"`` (RFC 3464 typed fields); None stays None."""
+    if not value:
+        return None
+    text = header_text(value)
+    if ";" in text:
+        text = text.split(";", 1)[1]
+    return text.strip().strip("<>").strip() or None
+
+
+def address_of(value: str | None) -> str | None:
+    """The bare, lower-cased address in a header value (``"A <a@x>"`` -> ``"a@x"``), or None."""
+    if not value:
+        return None
+    pairs = getaddresses([header_text(value)])
+    for _name, addr in pairs:
+        if "@" in addr:
+            return addr.strip().lower()
+    return None
+
+
+def all_addresses(values: list[str]) -> tuple[str, ...]:
+    """Every bare, lower-cased address in the given header values, in order, once each."""
+    seen: dict[str, None] = {}
+    for _name, addr in getaddresses([header_text(v) for v in values]):
+        if "@" in addr:
+            seen.setdefault(addr.strip().lower(), None)
+    return tuple(seen)
+
+
+def message_id_of(value: object) -> str | None:
+    """A Message-ID as ``<...>`` (whitespace and comments dropped), or None."""
+    text = header_text(value)
+    found = re.search(r"<[^<>\s]+>", text)
+    if found:
+        return found.group(0)
+    return f"<{text}>" if text and " " not in text else None

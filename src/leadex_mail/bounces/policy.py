@@ -1,0 +1,45 @@
+"""What a matched report does: the bounce and complaint policy.
+
+    complaint (ARF abuse/fraud)       unsubscribe from every list, suppress: never undone by an import
+    hard bounce (5.1.x)               suppress at once
+    soft bounce (5.2.2, 4.x.x given   recorded; suppress when it is the ``soft_limit``-th soft
+      up, mailbox unavailable)        failure of the subscriber's deliveries within ``soft_days``
+    rejection (5.7.x, 5.3.x, ...)     recorded on the delivery; the subscriber is left alone
+    delay, auto-reply                 ignored (kept in the report table)
+
+Whether a failure is hard, soft or a rejection is the shared reply
+classifier's verdict (``classification.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadex_mail.errors import ConfigError
+
+# Order of severity, for a report naming several recipients.
+SEVERITY = ("ignored", "kept", "unmatched", "rejected", "soft", "suppressed", "unsubscribed")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configurable part: ``soft_limit`` soft bounces within ``soft_days`` days suppress."""
+
+    soft_limit: int = 3
+    soft_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.soft_limit < 1 or self.soft_days < 1:
+            raise ConfigError(
+                f"bounce_soft_limit and bounce_soft_days must be at least 1 (got {self.soft_limit} and {self.soft_days})",
+                hint="e.g. bounce_soft_limit = 3 and bounce_soft_days = 30: three soft bounces within 30 days suppress",
+            )
+
+    def soft_suppresses(self, soft_failures: int) -> bool:
+        """True when ``soft_failures`` (the current one included) reach the limit."""
+        return soft_failures >= self.soft_limit
+
+
+def worst(actions: list[str]) -> str:
+    """The most severe of several per-recipient actions (what the report row shows)."""
+    return max(actions, key=SEVERITY.index) if actions else "ignored"

@@ -1,0 +1,131 @@
+"""CLI commands of the bounce mailbox: ``bounces import``, ``fetch``, ``report``, ``status``, ``show``.
+
+Thin: each command opens the store, calls one core function of
+``leadex_mail.bounces`` and prints the result.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from leadex_mail.cli._common import get_settings
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    main.add_command(bounces_group)
+
+
+@click.group("bounces")
+def bounces_group() -> None:
+    """Read bounces and complaints from the bounce mailbox, act on them, report."""
+
+
+def _printer(verbose: bool):  # type: ignore[no-untyped-def]
+    def show(outcome) -> None:  # type: ignore[no-untyped-def]
+        if verbose or outcome.action in ("kept", "unmatched"):
+            extra = " ".join(p for p in (outcome.status, outcome.category, f"match {outcome.match}" if outcome.match else None) if p)
+            click.echo(f"{outcome.action:<12} {outcome.kind:<12} {outcome.format:<18} {outcome.source}  {extra}".rstrip())
+
+    return show
+
+
+def _totals(summary) -> None:  # type: ignore[no-untyped-def]
+    n = len(summary.outcomes)
+    parts = ", ".join(f"{count} {action}" for action, count in sorted(summary.actions.items()))
+    click.echo(f"{n} message{'s' if n != 1 else ''} read" + (f": {parts}" if parts else ""))
+    if summary.actions.get("kept") or summary.actions.get("unmatched"):
+        click.echo("Messages not understood or not matched are kept: `leadex-mail bounces status` lists them.")
+
+
+@bounces_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="One line per message (otherwise only kept and unmatched ones).")
+def import_command(paths: tuple[Path, ...], verbose: bool) -> None:
+    """Read bounces and complaints from .eml files, mbox files and Maildir folders.
+
+    Each message is processed once (by content and Message-ID): reading
+    the same mailbox again changes nothing.
+    """
+    from leadex_mail.bounces.service import import_paths
+    from leadex_mail.store.db import open_store
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        summary = import_paths(store, settings, list(paths), on_outcome=_printer(verbose))
+    _totals(summary)
+
+
+@bounces_group.command("fetch")
+@click.option("-v", "--verbose", is_flag=True, help="One line per message (otherwise only kept and unmatched ones).")
+def fetch_command(verbose: bool) -> None:
+    """Read the IMAP bounce mailbox (TLS) and move each processed message to imap_processed_folder."""
+    from leadex_mail.bounces.service import fetch_imap
+    from leadex_mail.store.db import open_store
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        summary = fetch_imap(store, settings, on_outcome=_printer(verbose))
+    _totals(summary)
+
+
+@bounces_group.command("report")
+@click.argument("issue", required=False)
+def report_command(issue: str | None) -> None:
+    """Bounces and complaints per campaign (of ISSUE) and type, complaint rate, suppressed addresses."""
+    from leadex_mail.bounces.reporting import COMPLAINT_LIMIT, overview
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        view = overview(store, issue)
+    if not view.campaigns:
+        click.echo("No campaigns yet.")
+    for c in view.campaigns:
+        n = c.counts
+        flag = f"  ABOVE the {COMPLAINT_LIMIT:.1%} limit" if c.over_limit else f"  (limit {COMPLAINT_LIMIT:.1%})"
+        click.echo(f"{c.issue_slug} -> {c.list_name} (campaign {c.campaign_id}): {c.sent} accepted by the relay")
+        click.echo(f"  bounces: {n['hard']} hard, {n['soft']} soft, {n['rejected']} rejected (policy/content)")
+        click.echo(f"  complaints: {n['complaint']}, rate {c.complaint_rate:.2%}{flag}")
+    click.echo(f"Suppressed or unsubscribed by reports: {len(view.suppressed)}")
+    for s in view.suppressed:
+        who = s.email or "(erased)"
+        click.echo(f"  {s.at:%Y-%m-%d %H:%M}  {who}  {s.status or '-'}  {s.why}  [{s.issue_slug or '-'}, report {s.report_id}]")
+    if any(c.over_limit for c in view.campaigns):
+        sys.stdout.flush()
+        click.get_current_context().exit(3)
+
+
+@bounces_group.command("status")
+def status_command() -> None:
+    """What the bounce mailbox brought so far, and the messages kept for a person to read."""
+    from leadex_mail.bounces.reporting import overview
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        view = overview(store)
+    total = sum(view.actions.values())
+    click.echo(f"{total} message{'s' if total != 1 else ''} processed" + (f", the last at {view.last_at:%Y-%m-%d %H:%M} UTC" if view.last_at else ""))
+    for action, count in sorted(view.actions.items()):
+        click.echo(f"  {action:<13} {count}")
+    for c in view.campaigns:
+        n = c.counts
+        click.echo(f"{c.issue_slug} -> {c.list_name}: {n['hard']} hard, {n['soft']} soft, {n['rejected']} rejected, {n['complaint']} complaints ({c.complaint_rate:.2%})")
+    click.echo(f"Kept for a person to read: {len(view.kept)}" + (" (show one with `leadex-mail bounces show ID`)" if view.kept else ""))
+    for k in view.kept:
+        click.echo(f"  {k.report_id:>6}  {k.at:%Y-%m-%d %H:%M}  {k.action:<9}  {k.subject[:60]!r}  {k.reason}  ({k.source})")
+
+
+@bounces_group.command("show")
+@click.argument("report_id", type=int)
+def show_command(report_id: int) -> None:
+    """Print a kept message (REPORT_ID from `bounces status`) as it arrived."""
+    from leadex_mail.bounces.reporting import raw_message
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        raw = raw_message(store, report_id)
+    sys.stdout.buffer.write(raw)
+    sys.stdout.flush()

@@ -1,0 +1,36 @@
+"""Fixtures for the bounce tests: a store on SQLite and on PostgreSQL, seeded for the corpus.
+
+Helpers live in ``bounce_helpers.py`` (importable by name, unlike a conftest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leadex_mail.config import Settings
+from leadex_mail.store.db import Store, open_store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test's store lives in."""
+    return request.param
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings naming the test's own, migrated database (a SQLite file, or a new PostgreSQL database)."""
+    if backend == "postgresql":
+        return Settings(database_url=request.getfixturevalue("pg_cluster").new_database(migrated=True))
+    return Settings(database_url=f"sqlite:///{tmp_path / 'subscribers.db'}")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """The open store of ``settings``."""
+    st = open_store(settings)
+    yield st
+    st.close()
