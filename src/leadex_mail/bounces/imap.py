@@ -59,7 +59,7 @@ class ImapMailbox:
         with self._errors("connect"):
             self.conn = imaplib.IMAP4_SSL(s.imap_host, s.imap_port, ssl_context=context, timeout=self.timeout)  # type: ignore[arg-type]
         with self._errors("log in", hint="check imap_user and LEADEX_IMAP_PASSWORD"):
-            self.conn.login(s.imap_user, s.imap_password)  # type: ignore[arg-type]
+            self._login(s.imap_user, s.imap_password)  # type: ignore[arg-type]
         self._can_move = "MOVE" in self.conn.capabilities
         with self._errors(f"create folder {s.imap_processed_folder!r}"):
             folder = _quote(s.imap_processed_folder)
@@ -68,6 +68,21 @@ class ImapMailbox:
                 self._check(self.conn.create(folder), f"create folder {s.imap_processed_folder!r}")
         with self._errors(f"open mailbox {s.imap_mailbox!r}"):
             self._check(self.conn.select(_quote(s.imap_mailbox)), f"open mailbox {s.imap_mailbox!r}")
+
+    def _login(self, user: str, password: str) -> None:
+        """AUTHENTICATE PLAIN (RFC 4616: UTF-8, so any password) where offered, else LOGIN (ASCII only)."""
+        conn = self.conn
+        assert conn is not None
+        if "AUTH=PLAIN" in conn.capabilities:
+            secret = f"\0{user}\0{password}".encode()
+            conn.authenticate("PLAIN", lambda _challenge: secret)
+            return
+        if not (user + password).isascii():
+            raise MailboxError(
+                f"IMAP server {self.where} offers only LOGIN, which cannot carry a non-ASCII user name or password",
+                hint="use an ASCII password for the bounce mailbox, or a server that offers AUTH=PLAIN",
+            )
+        conn.login(user, password)
 
     def messages(self) -> Iterator[tuple[bytes, bytes]]:
         """``(uid, raw bytes)`` of every message in the mailbox now, oldest UID first (fetched without setting \\Seen)."""

@@ -1,0 +1,113 @@
+"""``bounces fetch`` against a real IMAP server: Dovecot on loopback, TLS with a test CA.
+
+Processed messages are moved to the processed folder; a second fetch
+processes nothing; a message already recorded (e.g. imported from a file
+before) is recognised as a duplicate and still moved; TLS and login
+failures are clear errors, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import imaplib
+import ssl
+
+import pytest
+from bounce_helpers import CORPUS, seed
+from click.testing import CliRunner
+from dovecot import DOVECOT, start_dovecot
+
+from leadex_mail.bounces.service import fetch_imap, import_paths
+from leadex_mail.cli import main
+from leadex_mail.errors import MailboxError
+from leadex_mail.store.models import Subscriber
+
+FILES = ["03_postfix_user_unknown.eml", "16_arf_yahoo_complaint.eml", "18_autoreply_rfc3834.eml", "22_human_reply.eml", "15_qmail_no_mailbox.eml"]
+
+
+@pytest.fixture(scope="module")
+def imap_server():
+    if not DOVECOT.exists():
+        pytest.fail("Dovecot is not installed: run `sh .ci/setup` (apt-get install dovecot-imapd)")
+    server = start_dovecot()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(imap_server):
+    """An IMAP session of the test's own (the server's mailboxes emptied first)."""
+    conn = imaplib.IMAP4_SSL("127.0.0.1", imap_server.port, ssl_context=ssl.create_default_context(cafile=str(imap_server.ca_file)))
+    conn.authenticate("PLAIN", lambda _: f"\0{imap_server.user}\0{imap_server.password}".encode())
+    for folder in ("INBOX", "leadex-processed"):
+        if conn.select(folder)[0] == "OK":
+            conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)") if int(conn.select(folder)[1][0]) else None
+            conn.expunge()
+    yield conn
+    conn.logout()
+
+
+def _count(conn: imaplib.IMAP4_SSL, folder: str) -> int:
+    typ, data = conn.select(folder, readonly=True)
+    return int(data[0]) if typ == "OK" else 0
+
+
+def _imap_settings(settings, server, **over):
+    values = {"imap_host": "127.0.0.1", "imap_port": server.port, "imap_user": server.user, "imap_password": server.password, "imap_ca_file": server.ca_file}
+    return dataclasses.replace(settings, **{**values, **over})
+
+
+def _append(conn: imaplib.IMAP4_SSL, names: list[str]) -> None:
+    for name in names:
+        assert conn.append("INBOX", None, None, (CORPUS / name).read_bytes().replace(b"\n", b"\r\n"))[0] == "OK"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_fetch_processes_moves_and_never_twice(store, settings, imap_server, mailbox) -> None:
+    seed(store)
+    _append(mailbox, FILES)
+    imap = _imap_settings(settings, imap_server)
+    first = fetch_imap(store, imap)
+    assert sorted(first.actions.items()) == [("ignored", 1), ("kept", 1), ("suppressed", 2), ("unsubscribed", 1)]
+    assert _count(mailbox, "INBOX") == 0 and _count(mailbox, "leadex-processed") == len(FILES)
+    with store.session(write=False) as session:
+        assert session.get(Subscriber, 3).status == "bounced" and session.get(Subscriber, 16).status == "complained"
+    second = fetch_imap(store, imap)
+    assert second.outcomes == []
+    assert _count(mailbox, "leadex-processed") == len(FILES)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_message_already_recorded_is_moved_without_acting_again(store, settings, imap_server, mailbox) -> None:
+    seed(store)
+    import_paths(store, settings, [CORPUS / "07_exim_user_unknown.eml"])  # e.g. a run that crashed before moving it
+    _append(mailbox, ["07_exim_user_unknown.eml"])
+    result = fetch_imap(store, _imap_settings(settings, imap_server))
+    assert result.actions == {"duplicate": 1}
+    assert _count(mailbox, "INBOX") == 0 and _count(mailbox, "leadex-processed") == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_fetch_command_through_the_cli(settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
+    _append(mailbox, ["22_human_reply.eml"])
+    env = {
+        "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_IMAP_HOST": "127.0.0.1", "LEADEX_IMAP_PORT": str(imap_server.port),
+        "LEADEX_IMAP_USER": imap_server.user, "LEADEX_IMAP_PASSWORD": imap_server.password, "LEADEX_IMAP_CA_FILE": str(imap_server.ca_file),
+    }
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["bounces", "fetch"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 message read: 1 kept" in result.output
+    status = CliRunner().invoke(main, ["bounces", "status"], env=env)
+    assert "Kept for a person to read: 1" in status.output and "Re: LeadEx novice 1" in status.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_untrusted_certificate_and_wrong_password_are_clear_errors(store, settings, imap_server, mailbox) -> None:
+    _append(mailbox, ["22_human_reply.eml"])
+    with pytest.raises(MailboxError, match="TLS certificate is not trusted") as err:
+        fetch_imap(store, _imap_settings(settings, imap_server, imap_ca_file=None))
+    assert "imap_ca_file" in (err.value.hint or "")
+    with pytest.raises(MailboxError, match="cannot log in"):
+        fetch_imap(store, _imap_settings(settings, imap_server, imap_password="wrong"))
+    assert _count(mailbox, "INBOX") == 1  # nothing was processed or moved
