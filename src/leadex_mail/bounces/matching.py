@@ -19,8 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import Connection, select
 
 from leadex_mail.bounces.model import Finding, Report
 from leadex_mail.store.models import Campaign, Delivery, Subscriber
@@ -45,27 +44,27 @@ class Match:
     method: str
 
 
-def match_finding(session: Session, report: Report, finding: Finding | None, *, verp: VerpLookup | None = None) -> Match | None:
+def match_finding(conn: Connection, report: Report, finding: Finding | None, *, verp: VerpLookup | None = None) -> Match | None:
     """The delivery ``finding`` of ``report`` is about, or None (see the module's order)."""
     if verp is not None:
         for address in _verp_candidates(report):
             delivery_id = verp(address)
             if delivery_id is not None:
-                found = _by_id(session, delivery_id, "verp")
+                found = _by_id(conn, delivery_id, "verp")
                 if found is not None:
                     return found
     if report.envelope_id:
-        found = _by_local_part(session, report.envelope_id.strip(), "envid")
+        found = _by_local_part(conn, report.envelope_id.strip(), "envid")
         if found is not None:
             return found
     if report.original_message_id:
         local = _MSGID.match(report.original_message_id)
         if local:
-            found = _by_local_part(session, local.group(1), "message-id", full=report.original_message_id)
+            found = _by_local_part(conn, local.group(1), "message-id", full=report.original_message_id)
             if found is not None:
                 return found
     if finding is not None and finding.recipient:
-        return _by_recipient(session, report, finding.recipient)
+        return _by_recipient(conn, report, finding.recipient)
     return None
 
 
@@ -76,18 +75,18 @@ def _verp_candidates(report: Report) -> list[str]:
     return [a for a in found if "+" in a.split("@", 1)[0]]
 
 
-def _by_id(session: Session, delivery_id: int, method: str) -> Match | None:
-    row = session.execute(select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.id == delivery_id)).first()
+def _by_id(conn: Connection, delivery_id: int, method: str) -> Match | None:
+    row = conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.id == delivery_id)).first()
     return Match(row[0], row[1], row[2], method) if row else None
 
 
-def _by_local_part(session: Session, local: str, method: str, *, full: str | None = None) -> Match | None:
+def _by_local_part(conn: Connection, local: str, method: str, *, full: str | None = None) -> Match | None:
     """The delivery whose stored Message-ID has this local part (``lx.C.D.DIGEST``), all of it checked."""
     parsed = _LOCAL.match(local)
     if not parsed:
         return None
     campaign_id, delivery_id = int(parsed.group(1)), int(parsed.group(2))
-    row = session.execute(select(_D.id, _D.campaign_id, _D.subscriber_id, _D.message_id).where(_D.id == delivery_id)).first()
+    row = conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id, _D.message_id).where(_D.id == delivery_id)).first()
     if row is None or row[1] != campaign_id or not row[3]:
         return None
     stored = str(row[3])
@@ -98,20 +97,20 @@ def _by_local_part(session: Session, local: str, method: str, *, full: str | Non
     return Match(row[0], row[1], row[2], method) if ok else None
 
 
-def _by_recipient(session: Session, report: Report, address: str) -> Match | None:
+def _by_recipient(conn: Connection, report: Report, address: str) -> Match | None:
     """The subscriber with this address and their latest sent delivery (in the named campaign, if any)."""
-    sub_id = session.execute(select(_S.id).where(_S.email == address.strip().lower())).scalar()
+    sub_id = conn.execute(select(_S.id).where(_S.email == address.strip().lower())).scalar()
     if sub_id is None:
         return None
     query = select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.subscriber_id == sub_id, _D.sent_at.is_not(None))
-    campaign_id = _named_campaign(session, report)
+    campaign_id = _named_campaign(conn, report)
     if campaign_id is not None:
         query = query.where(_D.campaign_id == campaign_id)
-    row = session.execute(query.order_by(_D.sent_at.desc(), _D.id.desc()).limit(1)).first()
+    row = conn.execute(query.order_by(_D.sent_at.desc(), _D.id.desc()).limit(1)).first()
     return Match(row[0], row[1], row[2], "recipient") if row else None
 
 
-def _named_campaign(session: Session, report: Report) -> int | None:
+def _named_campaign(conn: Connection, report: Report) -> int | None:
     """The campaign a report names without proving a delivery: its Message-ID's campaign number, or its subject."""
     if report.original_message_id:
         local = _MSGID.match(report.original_message_id)
@@ -119,6 +118,6 @@ def _named_campaign(session: Session, report: Report) -> int | None:
             return int(_LOCAL.match(local.group(1)).group(1))  # type: ignore[union-attr]
     if report.original_subject:
         subject = report.original_subject.removeprefix("[TEST] ").strip()
-        found = session.execute(select(_C.id).where(_C.subject == subject).order_by(_C.id.desc()).limit(1)).scalar()
+        found = conn.execute(select(_C.id).where(_C.subject == subject).order_by(_C.id.desc()).limit(1)).scalar()
         return int(found) if found is not None else None
     return None

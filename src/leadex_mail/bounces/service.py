@@ -8,14 +8,14 @@ or same Message-ID) is reported as a duplicate and changes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from leadex_mail.bounces.classification import classify_finding
 from leadex_mail.bounces.imap import ImapMailbox
@@ -28,10 +28,12 @@ from leadex_mail.config import Settings
 from leadex_mail.errors import StoreError
 from leadex_mail.store import bounces as store_bounces
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import BounceReport, utcnow
+from leadex_mail.store.models import utcnow
 from leadex_mail.store.suppression import suppression_key
 
 _DELIVERY_KIND = {"hard": "permanent", "soft": "soft", "rejected": "rejected"}
+# Messages per transaction: commits dominate small reports' cost; a crash redoes at most this many.
+BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -87,29 +89,13 @@ def process_message(
     now: datetime | None = None,
     verp: VerpLookup | None = None,
 ) -> Outcome:
-    """Parse, match and act on one message; record it. Never raises for the message's content.
+    """Parse, match and act on one message; record it (its own transaction). Never raises for the message's content.
 
-    ``source`` says where it came from (a file path, ``imap:INBOX``);
+    ``source`` says where it came from (a file path, ``imap:INBOX/17``);
     ``now`` is injected for the soft-bounce window. Store failures raise
     ``StoreError`` (nothing of this message is then written).
     """
-    now = now or utcnow()
-    digest = content_hash(raw)
-    report = parse_message(raw)
-    key = suppression_key(store)
-    try:
-        with store.session() as session:
-            earlier = store_bounces.already_processed(session, digest, report.message_id)
-            if earlier is not None:
-                return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
-            return _apply(session, key, report, raw, digest, source, policy, now, verp)
-    except IntegrityError as exc:
-        # Another process recorded the same message between our check and insert.
-        with store.session(write=False) as session:
-            earlier = store_bounces.already_processed(session, digest, report.message_id)
-        if earlier is None:
-            raise StoreError(f"recording the report {source} failed: {exc.orig}", hint="the store may be damaged or older than this leadex-mail") from exc
-        return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
+    return _batch(store, [(raw, source)], policy, lambda: now or utcnow(), verp)[0]
 
 
 def process_many(
@@ -120,15 +106,54 @@ def process_many(
     now: Callable[[], datetime] = utcnow,
     verp: VerpLookup | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    batch: int = BATCH,
 ) -> ImportSummary:
-    """``process_message`` for each ``(raw, source)``; ``on_outcome`` is called after each one is committed."""
+    """``process_message`` for each ``(raw, source)``, ``batch`` messages a transaction.
+
+    ``on_outcome`` is called for each message once its batch is committed.
+    A crash loses at most the uncommitted batch, which the next run
+    processes again (nothing of it was written).
+    """
     summary = ImportSummary()
-    for raw, source in messages:
-        outcome = process_message(store, raw, source, policy=policy, now=now(), verp=verp)
-        summary.add(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+    for chunk in _chunks(messages, batch):
+        for outcome in _batch(store, chunk, policy, now, verp):
+            summary.add(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
     return summary
+
+
+def _chunks(messages: Iterable[tuple[bytes, str]], size: int) -> Iterator[list[tuple[bytes, str]]]:
+    chunk: list[tuple[bytes, str]] = []
+    for item in messages:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Callable[[], datetime], verp: VerpLookup | None) -> list[Outcome]:
+    """One transaction for ``chunk``; on a concurrent duplicate insert, again one message a transaction."""
+    key = suppression_key(store)
+    parsed = [(raw, source, content_hash(raw), parse_message(raw)) for raw, source in chunk]
+    try:
+        with store.begin() as conn:
+            return [_one(conn, key, item, policy, now(), verp) for item in parsed]
+    except IntegrityError as exc:
+        if len(parsed) > 1:
+            # Another process recorded one of these between our check and insert: redo them one by one.
+            return [o for raw, source in chunk for o in _batch(store, [(raw, source)], policy, now, verp)]
+        raise StoreError(f"recording the report {chunk[0][1]} failed: {exc.orig}", hint="another import may be running; run this one again") from exc
+
+
+def _one(conn: Connection, key: bytes, item: tuple[bytes, str, str, Report], policy: Policy, now: datetime, verp: VerpLookup | None) -> Outcome:
+    raw, source, digest, report = item
+    earlier = store_bounces.already_processed(conn, digest, report.message_id)
+    if earlier is not None:
+        return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
+    return _apply(conn, key, report, raw, digest, source, policy, now, verp)
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -183,75 +208,90 @@ def fetch_imap(
 
 
 def _apply(
-    session: Session, key: bytes, report: Report, raw: bytes, digest: str, source: str, policy: Policy, now: datetime, verp: VerpLookup | None
+    conn: Connection, key: bytes, report: Report, raw: bytes, digest: str, source: str, policy: Policy, now: datetime, verp: VerpLookup | None
 ) -> Outcome:
-    row = BounceReport(
-        content_hash=digest,
-        message_id=(report.message_id or "")[:998] or None,
-        received_at=now,
-        source=source[:1000],
-        kind=report.kind.value,
-        format=report.format[:32],
-        action="ignored",
-        evidence=_report_evidence(report),
-    )
+    row: dict[str, Any] = {
+        "content_hash": digest,
+        "message_id": (report.message_id or "")[:998] or None,
+        "received_at": now,
+        "source": source[:1000],
+        "kind": report.kind.value,
+        "format": report.format[:32],
+        "action": "ignored",
+        "evidence": _report_evidence(report),
+    }
     if report.kind is ReportKind.UNRECOGNISED:
-        row.action, row.raw = "kept", raw
-        store_bounces.add_report(session, row)
-        return _outcome(row)
-    findings = list(report.findings) or [None]
-    matches = [(f, match_finding(session, report, f, verp=verp)) for f in findings]
-    first = next(((f, m) for f, m in matches if m is not None), None)
+        return _recorded(conn, {**row, "action": "kept", "raw": raw})
+    matches = [(f, match_finding(conn, report, f, verp=verp)) for f in (list(report.findings) or [None])]
+    first = next((m for _f, m in matches if m is not None), None)
     if first is not None:
-        row.match, row.campaign_id, row.delivery_id, row.subscriber_id = first[1].method, first[1].campaign_id, first[1].delivery_id, first[1].subscriber_id
+        row.update(match=first.method, campaign_id=first.campaign_id, delivery_id=first.delivery_id, subscriber_id=first.subscriber_id)
     if report.kind in (ReportKind.AUTOREPLY, ReportKind.DELAY):
-        store_bounces.add_report(session, row)
-        return _outcome(row)
+        return _recorded(conn, row)
     if first is None:
-        row.action, row.raw = "unmatched", raw
-        store_bounces.add_report(session, row)
-        return _outcome(row)
-    store_bounces.add_report(session, row)  # the id goes into the events' evidence
+        return _recorded(conn, {**row, "action": "unmatched", "raw": raw})
+    events: list[dict[str, Any]] = []
     actions: list[str] = []
     for finding, match in matches:
         if match is None:
             continue
         if report.kind is ReportKind.COMPLAINT:
-            actions.append(_complaint(session, key, row, report, match, now))
+            actions.append(_complaint(conn, key, report, match, now, events))
         else:
-            actions.append(_bounce(session, key, row, report, finding, match, policy, now))
-    row.action = worst(actions)
-    session.add(row)
+            actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events))
+    row["action"] = worst(actions)
+    row["id"] = store_bounces.add_report(conn, row)
+    for event in events:
+        event["detail"] = {"report": row["id"], **event["detail"]}  # the report's row is the evidence's anchor
+    store_bounces.add_events(conn, events)
     return _outcome(row)
 
 
-def _complaint(session: Session, key: bytes, row: BounceReport, report: Report, match: Match, now: datetime) -> str:
-    evidence = _event_evidence(row, report, None, match)
-    if match.subscriber_id is not None:
-        store_bounces.complain(session, key, match.subscriber_id, evidence=evidence, now=now)
+def _recorded(conn: Connection, row: dict[str, Any]) -> Outcome:
+    row["id"] = store_bounces.add_report(conn, row)
+    return _outcome(row)
+
+
+def _complaint(conn: Connection, key: bytes, report: Report, match: Match, now: datetime, events: list[dict[str, Any]]) -> str:
+    if match.subscriber_id is not None and store_bounces.complain(conn, key, match.subscriber_id, now=now):
+        events.append(_event("complained", match.subscriber_id, _event_evidence(report, None, match), now))
     return "unsubscribed"
 
 
 def _bounce(
-    session: Session, key: bytes, row: BounceReport, report: Report, finding: Finding | None, match: Match, policy: Policy, now: datetime
+    conn: Connection,
+    key: bytes,
+    row: dict[str, Any],
+    report: Report,
+    finding: Finding | None,
+    match: Match,
+    policy: Policy,
+    now: datetime,
+    events: list[dict[str, Any]],
 ) -> str:
     verdict = classify_finding(finding or Finding(recipient=None))
-    row.status = row.status or verdict.classification.status
-    row.category = row.category or verdict.classification.category
-    store_bounces.fail_delivery(session, match.delivery_id, error_kind=_DELIVERY_KIND[verdict.effect], reply=verdict.reply, now=now)
-    evidence = {**_event_evidence(row, report, finding, match), "effect": verdict.effect, "category": verdict.classification.category}
-    row.evidence = {**row.evidence, "effect": verdict.effect}
+    row["status"] = row.get("status") or verdict.classification.status
+    row["category"] = row.get("category") or verdict.classification.category
+    store_bounces.fail_delivery(conn, match.delivery_id, error_kind=_DELIVERY_KIND[verdict.effect], reply=verdict.reply, now=now)
+    evidence = {**_event_evidence(report, finding, match), "effect": verdict.effect, "category": verdict.classification.category}
+    row["evidence"] = {**row["evidence"], "effect": verdict.effect}
     if verdict.effect == "rejected" or match.subscriber_id is None:
         return "rejected" if verdict.effect == "rejected" else _DELIVERY_ACTION[verdict.effect]
     if verdict.effect == "soft":
-        count = store_bounces.soft_failures_since(session, match.subscriber_id, now - timedelta(days=policy.soft_days))
+        count = store_bounces.soft_failures_since(conn, match.subscriber_id, now - timedelta(days=policy.soft_days))
         evidence["soft_failures"] = f"{count} in {policy.soft_days} days (limit {policy.soft_limit})"
-        row.evidence = {**row.evidence, "soft_failures": count}
+        row["evidence"] = {**row["evidence"], "soft_failures": count}
         if not policy.soft_suppresses(count):
-            store_bounces.note_bounce(session, match.subscriber_id, evidence=evidence)
+            if store_bounces.subscriber_exists(conn, match.subscriber_id):
+                events.append(_event("bounced", match.subscriber_id, {**evidence, "hard": False}, now))
             return "soft"
-    store_bounces.suppress_bounced(session, key, match.subscriber_id, evidence=evidence, now=now)
+    if store_bounces.suppress_bounced(conn, key, match.subscriber_id, now=now):
+        events.append(_event("bounced", match.subscriber_id, {**evidence, "hard": True}, now))
     return "suppressed"
+
+
+def _event(kind: str, subscriber_id: int, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"kind": kind, "subscriber_id": subscriber_id, "detail": detail, "at": now}
 
 
 _DELIVERY_ACTION = {"hard": "suppressed", "soft": "soft"}
@@ -273,9 +313,9 @@ def _report_evidence(report: Report) -> dict[str, Any]:
     return evidence
 
 
-def _event_evidence(row: BounceReport, report: Report, finding: Finding | None, match: Match) -> dict[str, Any]:
-    """The evidence written into the subscriber's event log."""
-    evidence: dict[str, Any] = {"report": row.id, "report_message_id": report.message_id, "format": report.format, "match": match.method}
+def _event_evidence(report: Report, finding: Finding | None, match: Match) -> dict[str, Any]:
+    """The evidence written into the subscriber's event log (the report's id is added once it has one)."""
+    evidence: dict[str, Any] = {"report_message_id": report.message_id, "format": report.format, "match": match.method}
     evidence.update({"campaign": match.campaign_id, "delivery": match.delivery_id})
     if finding is not None:
         evidence.update({k: v for k, v in (("status", finding.status), ("diagnostic", (finding.diagnostic or "")[:500]), ("remote_mta", finding.remote_mta)) if v})
@@ -287,5 +327,5 @@ def _event_evidence(row: BounceReport, report: Report, finding: Finding | None, 
     return evidence
 
 
-def _outcome(row: BounceReport) -> Outcome:
-    return Outcome(row.id or 0, row.kind, row.action, row.format, row.source, row.match, row.status, row.category)
+def _outcome(row: dict[str, Any]) -> Outcome:
+    return Outcome(row["id"], row["kind"], row["action"], row["format"], row["source"], row.get("match"), row.get("status"), row.get("category"))

@@ -1,9 +1,12 @@
 """The store side of bounce processing: processed reports, and the changes a report makes.
 
-Every function takes the caller's ``Session`` so that one report — its row,
-the delivery's new state, the subscriber's status, the suppression and the
-event — is written in one transaction: a crash leaves the report either
-fully processed or not at all (and then it is processed on the next run).
+Every function takes the caller's Core ``Connection`` inside its
+transaction, so that a report — its row, the delivery's new state, the
+subscriber's status, the suppression and the event — is written together
+with the others of its batch: a crash leaves them either processed or not
+at all (and then they are processed on the next run). Core statements,
+not ORM sessions: importing 10 000 reports is dominated by per-statement
+overhead.
 """
 
 from __future__ import annotations
@@ -11,97 +14,118 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import Connection, bindparam, func, insert, literal, or_, select, update
 
-from leadex_mail.store.events import record_event
-from leadex_mail.store.models import BounceReport, Delivery, Subscriber, Subscription
-from leadex_mail.store.suppression import suppress
+from leadex_mail.store.models import BounceReport, Delivery, Event, Subscriber, Subscription, Suppression
+from leadex_mail.store.suppression import address_hash
 
 _R = BounceReport.__table__.c  # type: ignore[attr-defined]
 _D = Delivery.__table__.c  # type: ignore[attr-defined]
+_S = Subscriber.__table__.c  # type: ignore[attr-defined]
+_SUP = Suppression.__table__.c  # type: ignore[attr-defined]
 EVENT_SOURCE = "bounce-mail"
 # Subscriber statuses a bounce turns into "bounced" (an unsubscribe or a complaint says more).
 _BOUNCEABLE = ("active", "pending")
 
 
-def already_processed(session: Session, content_hash: str, message_id: str | None) -> int | None:
+# Statements built once with bind parameters: at 10 000 reports, building and
+# cache-keying a statement per call costs more than running it.
+_SEEN_HASH = select(_R.id).where(_R.content_hash == bindparam("h")).limit(1)
+_SEEN_BOTH = select(_R.id).where(or_(_R.content_hash == bindparam("h"), _R.message_id == bindparam("m"))).limit(1)
+_INSERT_REPORT = insert(BounceReport.__table__)  # type: ignore[attr-defined]
+_FAIL = (
+    update(Delivery.__table__)  # type: ignore[attr-defined]
+    .where(_D.id == bindparam("d_id"))
+    .values(state="failed", error_kind=bindparam("d_kind"), last_reply=bindparam("d_reply"), updated_at=bindparam("d_now"))
+)
+_SOFT = select(func.count()).where(_D.subscriber_id == bindparam("s_id"), _D.error_kind == "soft", _D.updated_at >= bindparam("since"))
+_SUBSCRIBER = select(_S.email, _S.status).where(_S.id == bindparam("s_id"))
+_BOUNCED = update(Subscriber.__table__).where(_S.id == bindparam("s_id")).values(status="bounced", updated_at=bindparam("s_now"))  # type: ignore[attr-defined]
+_SUPPRESSED = select(_SUP.address_hash).where(_SUP.address_hash == bindparam("a_hash"))
+_SUPPRESS = insert(Suppression.__table__)  # type: ignore[attr-defined]
+_EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
+
+
+def already_processed(conn: Connection, content_hash: str, message_id: str | None) -> int | None:
     """The id of the report already recorded with these bytes or this Message-ID, or None."""
-    condition = _R.content_hash == content_hash
     if message_id:
-        condition = or_(condition, _R.message_id == message_id)
-    found = session.execute(select(_R.id).where(condition).limit(1)).scalar()
+        found = conn.execute(_SEEN_BOTH, {"h": content_hash, "m": message_id}).scalar()
+    else:
+        found = conn.execute(_SEEN_HASH, {"h": content_hash}).scalar()
     return int(found) if found is not None else None
 
 
-def add_report(session: Session, row: BounceReport) -> BounceReport:
-    """Insert ``row`` and give it its id (flushed, not committed)."""
-    session.add(row)
-    session.flush()
-    return row
+def add_report(conn: Connection, values: dict[str, Any]) -> int:
+    """Insert a ``bounce_report`` row from ``values`` (its columns); return its id."""
+    return int(conn.execute(_INSERT_REPORT, values).inserted_primary_key[0])
 
 
-def fail_delivery(session: Session, delivery_id: int, *, error_kind: str, reply: str, now: datetime) -> None:
+def add_events(conn: Connection, events: list[dict[str, Any]]) -> None:
+    """Append events (``kind``, ``subscriber_id``, ``detail``, ``at``) from bounce mail to the event log."""
+    if events:
+        conn.execute(_EVENTS, [{**e, "source": EVENT_SOURCE} for e in events])
+
+
+def fail_delivery(conn: Connection, delivery_id: int, *, error_kind: str, reply: str, now: datetime) -> None:
     """Record a failure reported after the relay accepted the message (``sent_at`` is kept)."""
-    session.execute(
-        update(Delivery).where(_D.id == delivery_id).values(state="failed", error_kind=error_kind, last_reply=reply[:2000], updated_at=now)
-    )
+    conn.execute(_FAIL, {"d_id": delivery_id, "d_kind": error_kind, "d_reply": reply[:2000], "d_now": now})
 
 
-def soft_failures_since(session: Session, subscriber_id: int, since: datetime) -> int:
+def soft_failures_since(conn: Connection, subscriber_id: int, since: datetime) -> int:
     """How many of the subscriber's deliveries failed soft (mailbox full, 4.x.x given up) since ``since``.
 
     Counted per delivery, from the session's replies and from bounce mail
     alike, so two reports about one message count once.
     """
-    query = select(func.count()).select_from(Delivery.__table__).where(  # type: ignore[attr-defined]
-        _D.subscriber_id == subscriber_id, _D.error_kind == "soft", _D.updated_at >= since
-    )
-    return int(session.execute(query).scalar() or 0)
+    return int(conn.execute(_SOFT, {"s_id": subscriber_id, "since": since}).scalar() or 0)
 
 
-def suppress_bounced(session: Session, key: bytes, subscriber_id: int, *, evidence: dict[str, Any], now: datetime) -> bool:
-    """A bounce that suppresses: status ``bounced`` (unless already blocked harder), the suppression hash, an event.
+def subscriber_exists(conn: Connection, subscriber_id: int) -> bool:
+    """True while the subscriber's row exists (not erased)."""
+    return _subscriber(conn, subscriber_id) is not None
+
+
+def _subscriber(conn: Connection, subscriber_id: int) -> tuple[str, str] | None:
+    row = conn.execute(_SUBSCRIBER, {"s_id": subscriber_id}).first()
+    return (row[0], row[1]) if row else None
+
+
+def _suppress(conn: Connection, key: bytes, email: str, reason: str, now: datetime) -> None:
+    digest = address_hash(key, email)
+    if conn.execute(_SUPPRESSED, {"a_hash": digest}).first() is None:
+        conn.execute(_SUPPRESS, {"address_hash": digest, "reason": reason, "created_at": now})
+
+
+def suppress_bounced(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> bool:
+    """A bounce that suppresses: status ``bounced`` (unless already blocked harder) and the suppression hash.
 
     Returns False when the subscriber no longer exists (erased: the hash
-    is already suppressed).
+    is already suppressed). The caller appends the event (``add_events``).
     """
-    sub = session.get(Subscriber, subscriber_id)
+    sub = _subscriber(conn, subscriber_id)
     if sub is None:
         return False
-    if sub.status in _BOUNCEABLE:
-        sub.status, sub.updated_at = "bounced", now
-        session.add(sub)
-    suppress(session, key, sub.email, "bounced")
-    record_event(session, "bounced", subscriber_id, source=EVENT_SOURCE, detail={**evidence, "hard": True})
+    if sub[1] in _BOUNCEABLE:
+        conn.execute(_BOUNCED, {"s_id": subscriber_id, "s_now": now})
+    _suppress(conn, key, sub[0], "bounced", now)
     return True
 
 
-def note_bounce(session: Session, subscriber_id: int, *, evidence: dict[str, Any]) -> bool:
-    """A bounce that does not suppress (soft, below the limit): only the event."""
-    if session.get(Subscriber, subscriber_id) is None:
-        return False
-    record_event(session, "bounced", subscriber_id, source=EVENT_SOURCE, detail={**evidence, "hard": False})
-    return True
-
-
-def complain(session: Session, key: bytes, subscriber_id: int, *, evidence: dict[str, Any], now: datetime) -> bool:
-    """A complaint: unsubscribed from every list at once, status ``complained``, suppressed, one event.
+def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> bool:
+    """A complaint: unsubscribed from every list at once, status ``complained``, suppressed (the caller appends the event).
 
     Nothing but the person's own new confirmed sign-up undoes it (imports
     and ``subscribers add`` refuse a complained address).
     """
-    sub = session.get(Subscriber, subscriber_id)
+    sub = _subscriber(conn, subscriber_id)
     if sub is None:
         return False
-    session.execute(
-        update(Subscription).where(Subscription.subscriber_id == subscriber_id, Subscription.status != "unsubscribed").values(  # type: ignore[arg-type]
-            status="unsubscribed", updated_at=now
+    sc = Subscription.__table__.c  # type: ignore[attr-defined]
+    conn.execute(update(Subscription.__table__).where(sc.subscriber_id == subscriber_id, sc.status != "unsubscribed").values(status="unsubscribed", updated_at=now))  # type: ignore[attr-defined]
+    conn.execute(
+        update(Subscriber.__table__).where(_S.id == subscriber_id).values(  # type: ignore[attr-defined]
+            status="complained", updated_at=now, unsubscribed_at=func.coalesce(_S.unsubscribed_at, literal(now, type_=_S.unsubscribed_at.type))
         )
     )
-    sub.status, sub.updated_at = "complained", now
-    sub.unsubscribed_at = sub.unsubscribed_at or now
-    session.add(sub)
-    suppress(session, key, sub.email, "complained")
-    record_event(session, "complained", subscriber_id, source=EVENT_SOURCE, detail=evidence)
+    _suppress(conn, key, sub[0], "complained", now)
     return True
