@@ -83,3 +83,15 @@ def test_a_complaint_is_never_undone_by_an_import(store, settings, tmp_path, mon
     bounce = (CORPUS / "03_postfix_user_unknown.eml").read_bytes().replace(message_id(1, 3).encode(), message_id(1, 16).encode())
     assert process_message(store, bounce, "y", policy=Policy()).action == "suppressed"
     assert _status(store, 16) == "complained"
+
+
+def test_erasure_removes_what_reports_said_about_the_person(store) -> None:
+    from leadex_mail.store.gdpr import forget
+    from leadex_mail.store.models import BounceReport
+
+    seed(store)
+    outcome = process_message(store, (CORPUS / "03_postfix_user_unknown.eml").read_bytes(), "x", policy=Policy())
+    forget(store, address(3))
+    with store.session(write=False) as session:
+        row = session.get(BounceReport, outcome.report_id)
+        assert row.subscriber_id is None and row.evidence == {} and row.raw is None

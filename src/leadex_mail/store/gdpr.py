@@ -28,6 +28,7 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
 from leadex_mail.store.models import (
     Campaign,
+    BounceReport,
     Delivery,
     Event,
     MailingList,
@@ -65,6 +66,8 @@ def _anonymise(session: Session, subscriber_ids: list[int]) -> tuple[int, int]:
     deliveries = session.execute(
         update(Delivery).where(Delivery.subscriber_id.in_(subscriber_ids)).values(last_reply=None)  # type: ignore[union-attr]
     ).rowcount  # type: ignore[attr-defined]
+    # Bounce reports quote the address in the server's words and the kept bytes.
+    session.execute(update(BounceReport).where(BounceReport.subscriber_id.in_(subscriber_ids)).values(evidence={}, raw=None))  # type: ignore[union-attr]
     return events, deliveries
 
 
