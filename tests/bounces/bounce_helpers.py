@@ -25,7 +25,7 @@ DOMAIN = "news.example.org"
 DOMAINS = {1: "example.com", 2: "example.com", 3: "example.net", 4: "example.com", 5: "example.org", 6: "example.net", 7: "example.com",
            8: "example.org", 9: "example.com", 10: "example.net", 11: "example.com", 12: "example.org", 13: "example.org",
            14: "yahoo.example", 15: "example.com", 16: "yahoo.example", 17: "example.com", 18: "example.com", 19: "example.net",
-           20: "example.org", 21: "example.com", 22: "example.com", 24: "example.com"}
+           20: "example.org", 21: "example.com", 22: "example.com", 24: "example.com", 25: "example.org"}
 
 
 def corpus_files() -> list[Path]:

@@ -43,6 +43,7 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, int | None, str | None, str
     "22": ("unrecognised", "unknown", "kept", None, None, "active", None),
     "23": ("bounce", "rfc3464", "unmatched", None, None, None, None),
     "24": ("unrecognised", "arf", "kept", None, None, "active", None),
+    "25": ("bounce", "rfc3464", "suppressed", "message-id", 25, "bounced", "permanent"),
 }
 
 

@@ -63,6 +63,12 @@ def _format(msg: Message, text: str) -> str:
     return "other"
 
 
+def reply_near(text: str, address: str) -> str | None:
+    """The server's reply that the bounce's ``text`` gives for ``address`` (from its code on), or None."""
+    finding = _finding(text, address, "failed")
+    return finding.diagnostic if finding.status or (finding.diagnostic and _CODE.match(finding.diagnostic)) else None
+
+
 def _finding(text: str, address: str, action: str) -> Finding:
     """The reply that follows ``address`` in the bounce's text (up to the next blank line pair or 800 characters)."""
     window = ""

@@ -23,6 +23,7 @@ from leadex_mail.bounces.mime import (
     address_of,
     field_blocks,
     header_text,
+    leaf_text,
     message_id_of,
     returned_headers,
     strip_type,
@@ -68,6 +69,8 @@ def parse_dsn(msg: Message, status_part: Message, *, format: str = "rfc3464", **
         # Some generators leave out the per-message block: the first block is a recipient.
         per_recipient = blocks
     findings = tuple(_finding(block) for block in per_recipient if block.get("Final-Recipient") or block.get("Original-Recipient"))
+    if any(f.diagnostic is None and f.recipient for f in findings):
+        findings = _with_notification_words(msg, findings)
     returned = returned_headers(msg)
     actions = {f.action for f in findings}
     if not findings:
@@ -92,6 +95,16 @@ def parse_dsn(msg: Message, status_part: Message, *, format: str = "rfc3464", **
         reason=reason,
         **common,  # type: ignore[arg-type]
     )
+
+
+def _with_notification_words(msg: Message, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """Findings without a ``Diagnostic-Code`` (OpenSMTPD writes only ``Status: 5.0.0``) get the server's words from the notification text."""
+    from dataclasses import replace
+
+    from leadex_mail.bounces.legacy import reply_near
+
+    text = leaf_text(msg)
+    return tuple(replace(f, diagnostic=reply_near(text, f.recipient)) if f.diagnostic is None and f.recipient else f for f in findings)
 
 
 def _finding(block: Message) -> Finding:
