@@ -86,6 +86,9 @@ class Settings:
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # return path: the envelope sender bounces go to (None: from_address); VERP: bounces+<token>@domain per delivery
+    bounce_address: str | None = None
+    verp: bool = False
     # bounce mailbox (bounces import / fetch): soft bounces suppress after N within M days
     bounce_soft_limit: int = 3
     bounce_soft_days: int = 30
@@ -278,5 +281,12 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
     if s.public_url and not s.public_url.startswith(("https://", "http://")):
         raise ConfigError(f"public_url must start with https:// (got {s.public_url!r})")
+    if s.bounce_address is not None and (s.bounce_address.count("@") != 1 or "+" in s.bounce_address or not s.bounce_address.split("@")[0]):
+        raise ConfigError(
+            f"bounce_address must be a plain address local@domain without '+' (got {s.bounce_address!r})",
+            hint="e.g. bounces@news.example.org; with verp = true each message goes out from bounces+<token>@news.example.org",
+        )
+    if s.verp and not s.bounce_address:
+        raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
     if bool(s.dkim_key_path) != bool(s.dkim_selector):
         raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")

@@ -25,7 +25,19 @@ DOMAIN = "news.example.org"
 DOMAINS = {1: "example.com", 2: "example.com", 3: "example.net", 4: "example.com", 5: "example.org", 6: "example.net", 7: "example.com",
            8: "example.org", 9: "example.com", 10: "example.net", 11: "example.com", 12: "example.org", 13: "example.org",
            14: "yahoo.example", 15: "example.com", 16: "yahoo.example", 17: "example.com", 18: "example.com", 19: "example.net",
-           20: "example.org", 21: "example.com", 22: "example.com", 24: "example.com", 25: "example.org"}
+           20: "example.org", 21: "example.com", 22: "example.com", 24: "example.com", 25: "example.org",
+           26: "example.org"}
+
+
+# The return path the corpus's VERP report (26) was sent from: bounces+<token signed with this key>@news.example.org.
+VERP_ENV = {"LEADEX_BOUNCE_ADDRESS": "bounces@news.example.org", "LEADEX_VERP": "true", "LEADEX_SECRET_KEY": "corpus-verp-key"}
+
+
+def corpus_settings(settings):  # type: ignore[no-untyped-def]
+    """``settings`` with the corpus's return path (bounce address, VERP, the key its token was signed with)."""
+    import dataclasses
+
+    return dataclasses.replace(settings, bounce_address="bounces@news.example.org", verp=True, secret_key="corpus-verp-key")
 
 
 def corpus_files() -> list[Path]:

@@ -8,7 +8,7 @@ the deliveries the reports name, acted on, and recorded.
 from __future__ import annotations
 
 import pytest
-from bounce_helpers import CORPUS, address, corpus_files, seed
+from bounce_helpers import CORPUS, address, corpus_files, corpus_settings, seed
 from sqlmodel import select
 
 from leadex_mail.bounces.parse import parse_message
@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[str, str, str, str | None, int | None, str | None, str
     "23": ("bounce", "rfc3464", "unmatched", None, None, None, None),
     "24": ("unrecognised", "arf", "kept", None, None, "active", None),
     "25": ("bounce", "rfc3464", "suppressed", "message-id", 25, "bounced", "permanent"),
+    "26": ("bounce", "rfc3464", "suppressed", "verp", 26, "bounced", "permanent"),
 }
 
 
@@ -62,7 +63,7 @@ def test_each_report_is_read_as_expected(path) -> None:
 
 def test_corpus_import_matches_and_acts(store, settings) -> None:
     seed(store)
-    summary = import_paths(store, settings, [CORPUS])
+    summary = import_paths(store, corpus_settings(settings), [CORPUS])
     by_file = {o.source.rsplit("/", 1)[1][:2]: o for o in summary.outcomes}
     with store.session(write=False) as session:
         for prefix, (kind, fmt, action, match, delivery, status, error_kind) in EXPECTED.items():
@@ -86,7 +87,7 @@ def test_corpus_import_matches_and_acts(store, settings) -> None:
 
 def test_every_action_is_an_event_with_the_reports_evidence(store, settings) -> None:
     seed(store)
-    import_paths(store, settings, [CORPUS])
+    import_paths(store, corpus_settings(settings), [CORPUS])
     with store.session(write=False) as session:
         events = {e.subscriber_id: e for e in session.exec(select(Event).where(Event.source == "bounce-mail")).all()}
         hard = events[3]
@@ -115,10 +116,10 @@ def test_a_complaint_unsubscribes_from_every_list(store, settings) -> None:
 
 def test_processing_twice_changes_nothing(store, settings) -> None:
     seed(store)
-    first = import_paths(store, settings, [CORPUS])
+    first = import_paths(store, corpus_settings(settings), [CORPUS])
     with store.session(write=False) as session:
         before = (len(session.exec(select(Event)).all()), len(session.exec(select(BounceReport)).all()))
-    again = import_paths(store, settings, [CORPUS])
+    again = import_paths(store, corpus_settings(settings), [CORPUS])
     assert again.actions == {"duplicate": len(first.outcomes)}
     with store.session(write=False) as session:
         after = (len(session.exec(select(Event)).all()), len(session.exec(select(BounceReport)).all()))
@@ -132,3 +133,10 @@ def test_same_message_id_with_other_bytes_is_a_duplicate(store, settings) -> Non
     policy = Policy()
     assert process_message(store, raw, "a", policy=policy).action == "suppressed"
     assert process_message(store, b"X-Spam-Score: 0.1\n" + raw, "b", policy=policy).action == "duplicate"
+
+
+def test_without_verp_the_forwarded_recipient_matches_nothing(store, settings) -> None:
+    # Report 26's returned Message-ID was rewritten and its recipient is a forward target: only the VERP token names the delivery.
+    seed(store)
+    [outcome] = import_paths(store, settings, [CORPUS / "26_postfix_verp.eml"]).outcomes
+    assert outcome.action == "unmatched"

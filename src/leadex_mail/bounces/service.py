@@ -29,6 +29,7 @@ from leadex_mail.errors import StoreError
 from leadex_mail.store import bounces as store_bounces
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
+from leadex_mail.verp import verp_delivery
 from leadex_mail.store.suppression import suppression_key
 
 _DELIVERY_KIND = {"hard": "permanent", "soft": "soft", "rejected": "rejected"}
@@ -179,8 +180,14 @@ def import_paths(
 
 
 def verp_lookup(settings: Settings) -> VerpLookup | None:
-    """The VERP token check for ``settings`` (None until a VERP return path is configured)."""
-    return None
+    """The VERP token check for ``settings``: address -> delivery id (None when no bounce address is set)."""
+    if not settings.bounce_address:
+        return None
+    bounce_address = settings.bounce_address
+    keys = [settings.signing_key()]
+    # Tokens signed before a key rotation still name their delivery.
+    keys += [k.encode() for k in getattr(settings, "previous_secret_keys", ())]
+    return lambda address: verp_delivery(address, bounce_address, keys)
 
 
 def fetch_imap(
