@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,8 @@ class Settings:
     smtp_timeout: float = 30.0
     smtp_max_per_connection: int = 100
     smtp_allow_insecure: bool = False  # security "none" beyond loopback
+    smtp_helo_name: str | None = None  # EHLO name; None: the machine's host name
+    smtp_dsn: bool = True  # request NOTIFY=FAILURE and ENVID (RFC 3461) where the relay offers DSN
     # sender identity (None: taken from the brand file)
     from_name: str | None = None
     from_address: str | None = None
@@ -286,6 +289,8 @@ def _validate(s: Settings) -> None:
             f"bounce_address must be a plain address local@domain without '+' (got {s.bounce_address!r})",
             hint="e.g. bounces@news.example.org; with verp = true each message goes out from bounces+<token>@news.example.org",
         )
+    if s.smtp_helo_name is not None and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]", s.smtp_helo_name):
+        raise ConfigError(f"smtp_helo_name must be a host name or an address literal (got {s.smtp_helo_name!r})", hint="e.g. mail.news.example.org, or [192.0.2.1]")
     if s.verp and not s.bounce_address:
         raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
     if bool(s.dkim_key_path) != bool(s.dkim_selector):

@@ -31,3 +31,19 @@ def test_forged_altered_and_foreign_addresses_match_nothing() -> None:
 def test_a_token_signed_before_a_key_rotation_still_matches() -> None:
     address = verp_address(BOUNCES, 9, OLD)
     assert verp_delivery(address, BOUNCES, [KEY, OLD]) == 9
+
+
+def test_return_path_settings_are_checked() -> None:
+    import pytest
+
+    from leadex_mail.config import load_settings
+    from leadex_mail.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a bounce_address"):
+        load_settings(environ={"LEADEX_VERP": "true"})
+    with pytest.raises(ConfigError, match="without '\\+'"):
+        load_settings(environ={"LEADEX_BOUNCE_ADDRESS": "bounces+x@news.example.org"})
+    with pytest.raises(ConfigError, match="smtp_helo_name"):
+        load_settings(environ={"LEADEX_SMTP_HELO_NAME": "mail.example.org\r\nMAIL FROM:<x@y>"})
+    ok = load_settings(environ={"LEADEX_BOUNCE_ADDRESS": BOUNCES, "LEADEX_VERP": "1", "LEADEX_SMTP_HELO_NAME": "mail.news.example.org"})
+    assert (ok.bounce_address, ok.verp, ok.smtp_helo_name, ok.smtp_dsn) == (BOUNCES, True, "mail.news.example.org", True)

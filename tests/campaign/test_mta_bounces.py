@@ -30,6 +30,7 @@ from leadex_mail.store.models import Delivery, MailingList, Subscriber, Subscrip
 
 SMTPD = Path("/usr/sbin/smtpd")
 SENDER = "novice@news.example.org"
+BOUNCES = "bounces@news.example.org"  # the return path; with VERP each message goes out from bounces+<token>@
 UNKNOWN = {2, 5, 7}  # people the recipients' server does not know
 pytestmark = [pytest.mark.mta, pytest.mark.slow]
 
@@ -69,7 +70,7 @@ def relay_and_mx():
     known = [email_of(i) for i in range(10) if i not in UNKNOWN]
     (base / "mx-rcpts").write_text("".join(f"{a}\n" for a in known))
     (base / "mx-users").write_text("".join(f"{a} nobody\n" for a in known))
-    (base / "box-users").write_text(f"{SENDER} nobody\n")
+    (base / "box-users").write_text(f"{BOUNCES} nobody\n")
     port, mx_port = _free_port(), _free_port()
     conf = base / "smtpd.conf"
     conf.write_text(
@@ -78,7 +79,7 @@ def relay_and_mx():
         f"table boxusers file:{base / 'box-users'}\n"
         f"listen on 127.0.0.1 port {port}\n"
         f"listen on 127.0.0.1 port {mx_port} tag MX\n"
-        f'action "box" maildir "{maildirs}/%{{rcpt.user}}" virtual <boxusers>\n'
+        f'action "box" maildir "{maildirs}/bounces" virtual <boxusers>\n'
         f'action "mx" maildir "{maildirs}/%{{rcpt.user}}" virtual <mxusers>\n'
         f'action "out" relay host smtp://127.0.0.1:{mx_port}\n'
         'match tag MX from any for domain "example.org" rcpt-to <mxrcpts> action "mx"\n'
@@ -123,19 +124,25 @@ def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(
     ids = people(10)
     settings = make_settings(
         tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="mta-bounce-test", from_address=SENDER,
+        bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org",
     )
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)
     assert report.status == "done" and report.counts["sent"] == 10, report.failures
-    bounce_box = maildirs / "novice"
+    bounce_box = maildirs / "bounces"
     dsns = _wait_for(len(UNKNOWN), bounce_box, log, what="DSNs")
     for i in set(range(10)) - UNKNOWN:
-        _wait_for(1, maildirs / email_of(i).split("@")[0], log, what=f"mail for {email_of(i)}")
+        [delivered] = _wait_for(1, maildirs / email_of(i).split("@")[0], log, what=f"mail for {email_of(i)}")
+        text = delivered.read_text(errors="replace")
+        assert "Return-Path: <bounces+" in text and "from mail.news.example.org" in text  # VERP return path, configured EHLO name
+    for dsn in dsns:
+        assert "\nTo: bounces+" in dsn.read_text(errors="replace")  # each DSN came back to its message's VERP address
 
-    env = {"LEADEX_DATABASE_URL": settings.database_url}
+    env = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_BOUNCE_ADDRESS": BOUNCES, "LEADEX_VERP": "true", "LEADEX_SECRET_KEY": "mta-bounce-test"}
     monkeypatch.chdir(tmp_path)
     imported = CliRunner().invoke(main, ["bounces", "import", "-v", str(bounce_box)], env=env)
     assert imported.exit_code == 0, imported.output
     assert f"{len(dsns)} messages read: {len(UNKNOWN)} suppressed" in imported.output, imported.output
+    assert imported.output.count("match verp") == len(UNKNOWN), imported.output
     with store.session(write=False) as session:
         status = dict(session.execute(select(Subscriber.email, Subscriber.status)).all())
     assert {a for a, st in status.items() if st == "bounced"} == {email_of(i) for i in UNKNOWN}

@@ -95,6 +95,14 @@ class MessageTemplate:
     pieces: list[Piece]
     signer: Signer | None = field(default=None, repr=False)
 
+    def return_path(self, delivery_id: int | None = None) -> str:
+        """The envelope sender for one delivery: ``bounce_address+<token>`` with VERP, else the template's."""
+        if self.settings.verp and self.settings.bounce_address and delivery_id is not None:
+            from leadex_mail.verp import verp_address
+
+            return verp_address(self.settings.bounce_address, delivery_id, self.settings.signing_key())
+        return self.envelope_from
+
     def for_recipient(
         self,
         recipient: Recipient,
@@ -184,7 +192,7 @@ def build_template(
         from leadex_mail.delivery.dkim import make_signer
 
         signer = make_signer(settings, default_domain=domain)
-    return MessageTemplate(rendered.slug, rendered.language, campaign_id, settings, sender, domain, pieces, signer)
+    return MessageTemplate(rendered.slug, rendered.language, campaign_id, settings, return_path(settings, brand), domain, pieces, signer)
 
 
 def build_preview(rendered: RenderedEdition, settings: Settings, brand: Brand) -> bytes:
@@ -246,8 +254,23 @@ def build_transactional(
 
 
 def sender_address(settings: Settings, brand: Brand) -> str:
-    """The From (and envelope) address: settings first, else the brand's."""
+    """The From address: settings first, else the brand's."""
     return settings.from_address or brand.from_address
+
+
+def return_path(settings: Settings, brand: Brand, delivery_id: int | None = None) -> str:
+    """The envelope sender (RFC 5321 MAIL FROM), where bounces go.
+
+    ``bounce_address`` when set, else the From address; with ``verp`` and a
+    ``delivery_id``, ``local+<signed token>@domain`` naming that delivery.
+    """
+    if settings.bounce_address is None:
+        return sender_address(settings, brand)
+    if settings.verp and delivery_id is not None:
+        from leadex_mail.verp import verp_address
+
+        return verp_address(settings.bounce_address, delivery_id, settings.signing_key())
+    return settings.bounce_address
 
 
 def new_message_id(domain: str) -> str:

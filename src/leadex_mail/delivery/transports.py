@@ -152,6 +152,8 @@ class SmtpTransport:
         self.password = settings.smtp_password
         self.timeout = settings.smtp_timeout
         self.max_per_connection = settings.smtp_max_per_connection
+        self.helo_name = settings.smtp_helo_name
+        self.request_dsn = settings.smtp_dsn
         self.ssl_context = ssl_context or ssl.create_default_context()
         self._conn: smtplib.SMTP | None = None
         self._sent_on_connection = 0
@@ -191,8 +193,9 @@ class SmtpTransport:
     def _attempt(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
         conn = self._connection()
         try:
-            self._envelope(conn, sender, recipients)
-            refused = self._recipients(conn, recipients)
+            dsn = self.request_dsn and conn.has_extn("dsn")
+            self._envelope(conn, sender, recipients, envid=_envid(data) if dsn else None)
+            refused = self._recipients(conn, recipients, notify=dsn)
             code, resp = _data(conn, data)
         except _NoReply as lost:
             # The whole message and its final "." went out; the reply did not
@@ -223,8 +226,11 @@ class SmtpTransport:
         self.close()
         raise ServerFailure(f"{self.where}: no answer within {self.timeout:g} s", reply="timeout")
 
-    def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: Sequence[str]) -> None:
+    def _envelope(self, conn: smtplib.SMTP, sender: str, recipients: Sequence[str], *, envid: str | None = None) -> None:
         options = []
+        if envid:
+            # RFC 3461: return only the headers, and our id for the message (returned as Original-Envelope-Id).
+            options += ["RET=HDRS", f"ENVID={_xtext(envid)}"]
         if not sender.isascii() or not all(r.isascii() for r in recipients):
             if not conn.has_extn("smtputf8"):
                 raise PermanentFailure(f"{self.where} does not accept internationalised addresses (no SMTPUTF8)", reply="no SMTPUTF8")
@@ -233,10 +239,10 @@ class SmtpTransport:
         if code != 250:
             self._fail(conn, code, resp, "MAIL FROM", sender_stage=True)
 
-    def _recipients(self, conn: smtplib.SMTP, recipients: Sequence[str]) -> dict[str, str]:
+    def _recipients(self, conn: smtplib.SMTP, recipients: Sequence[str], *, notify: bool = False) -> dict[str, str]:
         refused: dict[str, str] = {}
         for rcpt in recipients:
-            code, resp = conn.rcpt(rcpt)
+            code, resp = conn.rcpt(rcpt, ["NOTIFY=FAILURE"] if notify else [])
             if code in (250, 251):
                 continue
             if code == 421 or _too_many(code, resp):
@@ -309,7 +315,8 @@ class SmtpTransport:
 
     def _open(self) -> smtplib.SMTP:
         """Open, secure and log in a session (errors are classified by ``_connect``)."""
-        local = socket.gethostname()  # getfqdn() may wait on a reverse DNS lookup
+        # The configured name, else the machine's (getfqdn() may wait on a reverse DNS lookup).
+        local = self.helo_name or socket.gethostname()
         if self.security == "tls":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, local_hostname=local, timeout=self.timeout, context=self.ssl_context)
         else:
@@ -382,3 +389,23 @@ def _too_many(code: int, resp: bytes) -> bool:
 def _reply(code: int, resp: bytes | str) -> str:
     text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
     return f"{code} {' '.join(text.split())}"
+
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^<>@\s]+)@", re.IGNORECASE | re.MULTILINE)
+
+
+def _envid(data: bytes) -> str | None:
+    """The DSN envelope id of a message: its Message-ID's local part (``lx.C.D.DIGEST`` for campaign mail).
+
+    Read from the header block, so every transport keeps the one ``send``
+    signature; a bounce returning it names the delivery, and the digest
+    makes it unguessable.
+    """
+    head = data[: data.find(b"\r\n\r\n") if b"\r\n\r\n" in data else 16384]
+    found = _MESSAGE_ID.search(head)
+    return found.group(1).decode("ascii", "replace") if found else None
+
+
+def _xtext(value: str) -> str:
+    """RFC 3461 xtext: printable ASCII except '+' and '=' as is, the rest as +HH."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else f"+{ord(c):02X}" for c in value)

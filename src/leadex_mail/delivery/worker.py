@@ -314,7 +314,7 @@ class CampaignRun:
         recipient = Recipient(c.subscriber_id, c.email, c.name, link_nonce=c.link_nonce)  # type: ignore[arg-type]
         msg = template.for_recipient(recipient, message_id=self.message_id(c.delivery_id, template))
         try:
-            result = transport.send(msg.envelope_from, [msg.recipient], msg.data)
+            result = transport.send(template.return_path(c.delivery_id), [msg.recipient], msg.data)
             _raise_refused(result, msg.recipient)
         except UncertainDelivery as exc:
             self._uncertain(rec, c, owner, _reply(exc))
