@@ -40,8 +40,9 @@ def mailbox(imap_server):
     conn = imaplib.IMAP4_SSL("127.0.0.1", imap_server.port, ssl_context=ssl.create_default_context(cafile=str(imap_server.ca_file)))
     conn.authenticate("PLAIN", lambda _: f"\0{imap_server.user}\0{imap_server.password}".encode())
     for folder in ("INBOX", "leadex-processed"):
-        if conn.select(folder)[0] == "OK":
-            conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)") if int(conn.select(folder)[1][0]) else None
+        typ, count = conn.select(folder)
+        if typ == "OK" and int(count[0]):
+            conn.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
             conn.expunge()
     yield conn
     conn.logout()

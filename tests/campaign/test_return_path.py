@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 
 import pytest
-from campaign_helpers import email_of, make_settings
+from campaign_helpers import make_settings
 
 
 from leadex_mail.delivery.runner import send_campaign
