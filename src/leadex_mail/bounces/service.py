@@ -184,9 +184,7 @@ def verp_lookup(settings: Settings) -> VerpLookup | None:
     if not settings.bounce_address:
         return None
     bounce_address = settings.bounce_address
-    keys = [settings.signing_key()]
-    # Tokens signed before a key rotation still name their delivery.
-    keys += [k.encode() for k in getattr(settings, "previous_secret_keys", ())]
+    keys = settings.verification_keys()  # tokens signed before a key rotation still name their delivery
     return lambda address: verp_delivery(address, bounce_address, keys)
 
 

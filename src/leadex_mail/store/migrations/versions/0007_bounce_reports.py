@@ -5,8 +5,8 @@ SHA-256 of its bytes and indexed by its Message-ID, so a message is never
 processed twice. ``raw`` keeps messages that were not understood or not
 matched, for a person to read.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
