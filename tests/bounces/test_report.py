@@ -55,3 +55,9 @@ def test_unknown_issue_and_missing_path_are_clear_errors(store, settings, tmp_pa
     assert result.exit_code == 1 and "has not been sent to any list" in result.output and "Traceback" not in result.output
     result = _run(settings, tmp_path, monkeypatch, "bounces", "import", str(tmp_path / "missing.mbox"))
     assert result.exit_code == 1 and "no such file or folder" in result.output
+
+
+def test_fetch_without_a_configured_mailbox_is_a_clear_error(store, settings, tmp_path, monkeypatch) -> None:
+    result = _run(settings, tmp_path, monkeypatch, "bounces", "fetch")
+    assert result.exit_code == 1 and "no IMAP mailbox is configured" in result.output and "LEADEX_IMAP_PASSWORD" in result.output
+    assert "Traceback" not in result.output
