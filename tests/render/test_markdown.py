@@ -58,3 +58,57 @@ def test_wrap_hanging_indent_for_list_items():
 def test_more_link_joins_last_paragraph():
     assert append_inline("<p>a</p>\n<p>b</p>", "<a>x</a>") == "<p>a</p>\n<p>b <a>x</a></p>"
     assert append_inline("<ul><li>a</li></ul>", "<a>x</a>") == "<ul><li>a</li></ul><p><a>x</a></p>"
+
+
+# -- numbered and nested lists (issue 9 item 3) ---------------------------------------
+
+STEPS = "Kako se prijavite:\n\n1. Izpolnite obrazec.\n2. Potrdite e-pošto.\n   - preverite tudi mapo z neželeno pošto\n   - povezava velja 7 dni\n3. Izberite jezik."
+
+
+def test_a_numbered_list_is_an_ol_with_its_nesting():
+    # Before: flattened into one paragraph "1. Izpolnite obrazec. 2. Potrdite ...".
+    html = to_html(STEPS)
+    assert html.startswith("<p>Kako se prijavite:</p>\n<ol>\n<li>Izpolnite obrazec.</li>\n<li>Potrdite e-pošto.\n<ul>")
+    assert html.count("<ol>") == 1 and html.count("<ul>") == 1 and html.count("<li>") == 5
+    assert "<li>Izberite jezik.</li>\n</ol>" in html
+
+
+def test_a_numbered_list_is_numbered_lines_in_the_text_part():
+    assert to_text(STEPS, LinkCollector()) == (
+        "Kako se prijavite:\n\n"
+        "1. Izpolnite obrazec.\n"
+        "2. Potrdite e-pošto.\n"
+        "   - preverite tudi mapo z neželeno pošto\n"
+        "   - povezava velja 7 dni\n"
+        "3. Izberite jezik."
+    )
+
+
+def test_nested_bullets_keep_every_bullet_and_their_depth_in_the_text_part():
+    # Before: "- x\n- y\n- z\n\nw": the nesting and the last item's bullet were lost.
+    assert to_text("- x\n  - y\n    - z\n- w", LinkCollector()) == "- x\n  - y\n    - z\n- w"
+    html = to_html("- x\n  - y\n    - z\n- w")
+    assert html.count("<ul>") == 3 and html.index("<li>w</li>") > html.rindex("</ul>\n</li>")
+
+
+def test_a_list_starting_elsewhere_keeps_its_numbers():
+    html = to_html("1. a\n2. b\n\nMed njima.\n\n3. c\n4. d")
+    assert html.count("<ol>") == 1  # 3. after a paragraph is not item 1 of a list: escaped
+    assert to_html("Uvod\n\n1. a\n2. b\n3. c").count("<li>") == 3
+
+
+def test_dates_opening_paragraphs_are_still_not_lists():
+    for text in ("15. oktobra je bila konferenca.", "1. januarja smo začeli.\n\n2. februarja smo končali.", "1. 4. 2026 je dan"):
+        html = to_html(text)
+        assert "<ol>" not in html and html.startswith("<p>1") or html.startswith("<p>15"), html
+    assert to_text("1. januarja smo začeli.\n\n2. februarja smo končali.", LinkCollector()) == "1. januarja smo začeli.\n\n2. februarja smo končali."
+
+
+def test_numbered_items_hang_under_their_text_and_dates_do_not():
+    item = "1. " + "beseda " * 25
+    lines = wrap(item + "\n2. kratko").splitlines()
+    assert lines[0].startswith("1. ") and lines[1].startswith("   beseda") and lines[-1] == "2. kratko"
+    date = wrap("15. " + "oktobra " * 20).splitlines()
+    assert not date[1].startswith(" ")
+    nested = wrap("- a\n  - " + "gnezdo " * 20).splitlines()
+    assert nested[1].startswith("  - gnezdo") and nested[2].startswith("    gnezdo")

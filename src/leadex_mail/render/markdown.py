@@ -18,13 +18,17 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 ALLOWED_TAGS = {"p", "a", "strong", "em", "b", "i", "ul", "ol", "li", "br", "h3", "h4"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 WIDTH = 78
 # "15. oktobra je ..." opens a paragraph in Slovenian and Croatian; CommonMark
-# would read it as an ordered list starting at 15. Numbered lists are rare in
-# a newsletter, dates at the start of a sentence are not: the number is escaped.
-_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s)", re.MULTILINE)
+# would read it as an ordered list starting at 15. A numbered list is kept only
+# where a writer clearly made one: an item 1 and, on the next line at the same
+# indent (or after its own indented lines), an item 2; then 3, 4, ... continue
+# it. Any other "N." opening a line is escaped: "1. januarja ...", an empty
+# line, "2. februarja ..." stay two paragraphs.
+_ORDERED = re.compile(r"^( *)(\d{1,9})([.)])(?=[ \t]|$)")
+_BULLET = re.compile(r"^( *)[-*+](?=[ \t]|$)")
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +38,59 @@ def _parser() -> MarkdownIt:
 
 
 def _parse_source(text: str) -> str:
-    return _ORDERED.sub(r"\1\\\2", text)
+    """``text`` with the number of every line-opening "N." that is not a list item escaped ("15\\.")."""
+    lines = text.split("\n")
+    keep = _list_markers(lines)
+    for index, line in enumerate(lines):
+        found = _ORDERED.match(line)
+        if found and index not in keep:
+            lines[index] = f"{found[1]}{found[2]}\\{found[3]}{line[found.end():]}"
+    return "\n".join(lines)
+
+
+def _list_markers(lines: list[str]) -> set[int]:
+    """Indexes of the lines whose "N." is a numbered-list item (see ``_ORDERED``'s comment)."""
+    keep: set[int] = set()
+    expected: dict[int, tuple[int, str]] = {}  # indent -> (next number, delimiter) of an open list
+    for index, line in enumerate(lines):
+        found = _ORDERED.match(line)
+        if found is None:
+            _close_lists(expected, line, lines[index - 1] if index else "")
+            continue
+        indent, number, delim = len(found[1]), int(found[2]), found[3]
+        for deeper in [i for i in expected if i > indent]:
+            del expected[deeper]
+        if expected.get(indent) == (number, delim) or (number == 1 and _item_two_follows(lines, index + 1, indent, delim)):
+            keep.add(index)
+            expected[indent] = (number + 1, delim)
+        else:
+            expected.pop(indent, None)
+    return keep
+
+
+def _close_lists(expected: dict[int, tuple[int, str]], line: str, previous: str) -> None:
+    """Forget open lists that ``line`` ends: a bullet at their indent or less, or text after a blank line."""
+    if not line.strip():
+        return
+    indent = len(line) - len(line.lstrip(" "))
+    if _BULLET.match(line) or not previous.strip():
+        for open_indent in [i for i in expected if i >= indent]:
+            del expected[open_indent]
+
+
+def _item_two_follows(lines: list[str], start: int, indent: int, delim: str) -> bool:
+    """True when the next item at ``indent``, before the list could have ended, is numbered 2."""
+    previous = lines[start - 1]
+    for line in lines[start:]:
+        found = _ORDERED.match(line)
+        if found and len(found[1]) == indent:
+            return int(found[2]) == 2 and found[3] == delim and bool(previous.strip())
+        stripped = line.strip()
+        line_indent = len(line) - len(line.lstrip(" "))
+        if stripped and line_indent <= indent and (_BULLET.match(line) or not previous.strip()):
+            return False  # a bullet, or text (item 2 included) after a blank line: "1." opened a paragraph
+        previous = line
+    return False
 
 
 @lru_cache(maxsize=2048)
@@ -95,8 +151,10 @@ class LinkCollector:
 def to_text(text: str, links: LinkCollector) -> str:
     """Markdown to plain text: emphasis as plain words, links as ``label [n]``.
 
-    Blocks (paragraphs, list items) are separated by blank lines; list items
-    start with "- ". Wrapping is the template's job (see ``wrap``).
+    Blocks (paragraphs, list items) are separated by blank lines; the items
+    of a list follow each other line by line, "- " for bullets and "1. " for
+    numbered items, nested lists indented under their item's text. Wrapping
+    is the template's job (see ``wrap``).
     """
     return "".join(part if kind == "text" else " " + links.ref(part) for kind, part in _text_segments(text))
 
@@ -105,17 +163,25 @@ def to_text(text: str, links: LinkCollector) -> str:
 def _text_segments(text: str) -> tuple[tuple[str, str], ...]:
     """The text part of ``text`` as ("text", words) and ("link", url) pieces, parsed once."""
     segments: list[tuple[str, str]] = []
-    prefix = previous = ""
+    lists: list[str] = []  # the marker width of each open list, outermost first (as spaces)
+    marker: str | None = None  # the marker of a list item whose first line is still to come
+    in_list_before = False
     for token in _parser().parse(_parse_source(text)):
         if token.type in {"bullet_list_open", "ordered_list_open"}:
-            prefix = "- "
+            lists.append("")
         elif token.type in {"bullet_list_close", "ordered_list_close"}:
-            prefix = ""
+            lists.pop()
+            in_list_before = in_list_before and bool(lists)  # a list's end is a block's end
+        elif token.type == "list_item_open":
+            marker = f"{token.info}{token.markup} " if token.info else "- "
+            lists[-1] = " " * len(marker)
         elif token.type == "inline":
             if segments:  # list items stay on consecutive lines, blocks get a blank line
-                segments.append(("text", "\n" if prefix and previous else "\n\n"))
-            previous = prefix
-            segments.append(("text", prefix))
+                segments.append(("text", "\n" if lists and in_list_before else "\n\n"))
+            in_list_before = bool(lists)
+            indent = "".join(lists[:-1]) if marker is not None else "".join(lists)
+            segments.append(("text", indent + (marker or "")))
+            marker = None
             segments.extend(_inline_segments(token.children or []))
     return tuple(segments)
 
@@ -142,9 +208,17 @@ def wrap(text: str, width: int = WIDTH, indent: str = "") -> str:
     """Wrap each paragraph of ``text`` at ``width`` columns; URLs and long words never break.
 
     Hard line breaks inside a paragraph are kept; list items keep a hanging
-    indent. (A greedy wrap on spaces: textwrap does the same, ten times slower.)
+    indent. A line opening with "15. " is a numbered item only in a block of
+    several lines (``to_text`` keeps a list's items together, and a numbered
+    list has at least two): alone it is a paragraph opening with a date.
+    (A greedy wrap on spaces: textwrap does the same, ten times slower.)
     """
-    return "\n\n".join("\n".join(_wrap_line(line, width, indent) for line in para.split("\n")) for para in text.split("\n\n"))
+    return "\n\n".join(_wrap_block(para.split("\n"), width, indent) for para in text.split("\n\n"))
+
+
+def _wrap_block(lines: list[str], width: int, indent: str) -> str:
+    numbered = len(lines) > 1
+    return "\n".join(_wrap_line(line, width, indent, numbered) for line in lines)
 
 
 _REF = re.compile(r"\[\d+\][.,;:!?)]*")
@@ -161,10 +235,17 @@ def _glue_refs(words: list[str]) -> list[str]:
     return out
 
 
-def _wrap_line(line: str, width: int, indent: str) -> str:
-    hanging = indent + ("  " if line.startswith("- ") else "")
+_ITEM = re.compile(r"( *)(- |\d{1,9}[.)] )?")
+
+
+def _wrap_line(line: str, width: int, indent: str, numbered: bool = False) -> str:
+    # A list item's lines hang under its text; a nested item keeps its indent.
+    lead, mark = _ITEM.match(line).groups()  # type: ignore[union-attr]  # the pattern always matches
+    if mark and mark[0].isdigit() and not numbered:
+        mark = None
+    hanging = indent + " " * (len(lead) + len(mark or ""))
     lines: list[str] = []
-    current = indent
+    current = indent + lead
     empty = True
     for word in _glue_refs(line.split()):
         if empty:
