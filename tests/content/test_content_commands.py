@@ -72,7 +72,7 @@ def test_schema_command_prints_the_committed_schemas(tmp_path):
     assert brand.output == (NEWSLETTERS / "brand.schema.json").read_text(encoding="utf-8")
     parsed = json.loads(edition.output)
     assert parsed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert parsed["properties"]["date"]["description"].startswith("Publication date, YYYY-MM-DD")
+    assert parsed["properties"]["date"]["description"].startswith("Publication month (2026-06) or day (2026-06-01)")
 
 
 def test_schema_out_writes_a_file(tmp_path):

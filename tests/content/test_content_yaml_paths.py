@@ -37,7 +37,7 @@ def test_the_real_issue_takes_the_fast_path():
 
 
 TRICKY = ["yes", "No", "on", "OFF", "true", "True", "FALSE", "null", "~", "", "12", "-3", "+4", "010", "0", "1.5", ".5", "1.", "1e3",
-          "1.5e-3", "0x1F", "0o17", "1_000", "1:30", ".inf", "-.inf", ".nan", "2026-04-01", "2026-04-31", "1.2.3", "12a", "Let's Cooperate!",
+          "1.5e-3", "0x1F", "0o17", "1_000", "1:30", ".inf", "-.inf", ".nan", "2026-04-01", "2026-04-31", "2026-03", "2026-3", "1.2.3", "12a", "Let's Cooperate!",
           "'quoted'", '"12"', "!!str 12", "[a, b]", "{x: 1}"]
 
 
@@ -61,3 +61,8 @@ def test_scalars_are_typed_as_yaml_1_2_like_ruamel(value):
 def test_yes_and_no_stay_text():
     fast = yamlsource._parse_fast("label: Yes\nalt: no\n", "f")
     assert fast is not None and fast[0] == {"label": "Yes", "alt": "no"}
+
+
+def test_a_month_date_takes_the_fast_path_as_text():
+    fast = yamlsource._parse_fast("date: 2026-06\nyear: 2025\n", "f")
+    assert fast is not None and fast[0] == {"date": "2026-06", "year": 2025}

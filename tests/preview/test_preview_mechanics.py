@@ -65,6 +65,9 @@ def test_source_filter_keeps_issue_brand_and_templates_only(tmp_path):
     assert not keep(Change.modified, str(other / "sl.yaml"))
     assert not keep(Change.modified, str(news / "notes.txt"))
     assert not keep(Change.modified, str(issue / ".sl.yaml.swp"))
+    # Another brand file an edition may name, beside brand.yaml (issue 9), even one made later.
+    assert keep(Change.added, str(news / "brand-haka.yaml"))
+    assert not keep(Change.modified, str(news / "schema.json"))
 
 
 def _preview(slug: str = "x") -> Preview:

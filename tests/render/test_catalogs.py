@@ -68,3 +68,33 @@ def test_an_edited_catalog_is_read_again(tmp_path, monkeypatch):
     (folder / "xx.toml").write_text('[strings]\nunsubscribe = "New"\n', encoding="utf-8")
     os.utime(folder / "xx.toml", ns=(1, 1))
     assert i18n.catalog("xx")["unsubscribe"] == "New"
+
+
+# Dates as precise as written (issue 9 item 3): year, month, day and ranges of each, per locale.
+T = "\u2009"  # CLDR puts thin spaces around the interval dash in en and hr
+WRITTEN = [
+    ("2025", None, {"sl": "2025", "en": "2025", "hr": "2025."}),
+    ("2025", "2026", {"sl": "2025–2026", "en": f"2025{T}–{T}2026", "hr": f"2025.{T}–{T}2026."}),
+    ("2026-03", None, {"sl": "marec 2026", "en": "March 2026", "hr": "ožujak 2026."}),
+    ("2026-03", "2026-05", {"sl": "marec–maj 2026", "en": f"March{T}–{T}May 2026", "hr": f"ožujak{T}–{T}svibanj 2026."}),
+    ("2026-03-09", None, {"sl": "9. mar. 2026", "en": "Mar 9, 2026", "hr": "9. ožu 2026."}),
+    ("2026-03-09", "2026-03-11", {"sl": "9.–11. mar. 2026", "en": f"Mar 9{T}–{T}11, 2026", "hr": f"09.{T}–{T}11. ožu 2026."}),
+]
+
+
+@pytest.mark.parametrize("lang", ["sl", "en", "hr"])
+@pytest.mark.parametrize(("start", "end", "expected"), WRITTEN, ids=[f"{s}..{e}" for s, e, _ in WRITTEN])
+def test_written_dates_per_locale(start, end, expected, lang):
+    from leadex_mail.content.dates import WrittenDate
+
+    first = WrittenDate.parse(start)
+    last = WrittenDate.parse(end) if end else None
+    assert i18n.date_range(first, last, lang) == expected[lang]
+
+
+def test_equal_dates_of_different_precision_are_not_confused_by_the_cache():
+    from leadex_mail.content.dates import WrittenDate
+
+    assert i18n.date_range(WrittenDate.parse("2026-03"), None, "en") == "March 2026"
+    assert i18n.date_range(WrittenDate.parse("2026-03-01"), None, "en") == "Mar 1, 2026"
+    assert i18n.date_range(WrittenDate.parse("2026"), None, "en") == "2026"

@@ -32,6 +32,7 @@ from leadex_mail.content.yamlsource import SourceMap, YamlSyntaxProblem, load_ya
 from leadex_mail.errors import ContentError, IssueNotFound, Problem
 
 BRAND_FILE = "brand.yaml"
+BRAND_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$")  # a file name beside brand.yaml, no folders
 EDITION_SUFFIXES = (".yaml", ".yml")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 M = TypeVar("M", bound=BaseModel)
@@ -64,17 +65,23 @@ def load_issue(ref: str | Path, settings: Settings) -> Issue:
     """
     folder = _find_folder(ref, settings)
     files = _edition_files(folder)
-    problems: list[Problem] = []
-    brand_path = brand_file(settings, folder)
-    brand, brand_map = _load_brand_file(brand_path, problems)
-    locations = IssueLocations(folder, brand=brand_map, brand_file=brand_path)
+    edition_problems: list[Problem] = []
+    locations = IssueLocations(folder)
     editions: dict[str, Edition] = {}
+    named: dict[str, Any] = {}  # language -> the `brand:` its file names (raw: even a file that fails validation)
     for language, path in files.items():
-        edition, smap = _load_model(path, Edition, folder, problems)
+        edition, smap, data = _load_model(path, Edition, folder, edition_problems)
         locations.files[language] = path
         locations.editions[language] = smap
+        if isinstance(data, dict) and isinstance(data.get("brand"), str):
+            named[language] = data["brand"]
         if edition is not None:
             editions[language] = edition
+    problems: list[Problem] = []  # the brand's problems first, as before editions could name one
+    brand_path = _issue_brand_file(settings, folder, named, locations, edition_problems)
+    brand, brand_map = _load_brand_file(brand_path, problems)
+    locations.brand, locations.brand_file = brand_map, brand_path
+    problems.extend(edition_problems)
     if problems:
         raise ContentError(_summary(folder.name, problems), _ordered(problems))
     default = settings.default_language if settings.default_language in editions else next(iter(editions))
@@ -90,7 +97,7 @@ def load_brand(settings: Settings) -> Brand:
     Image ``src`` values stay as written: relative to the brand file's folder.
     """
     problems: list[Problem] = []
-    brand, _ = _load_brand_file(settings.newsletters_dir / BRAND_FILE, problems)
+    brand, _ = _load_brand_file(settings.newsletters_dir / BRAND_FILE, problems)  # the default brand, never a named one
     if problems:
         raise ContentError(_summary(BRAND_FILE, problems), _ordered(problems))
     return brand
@@ -166,25 +173,55 @@ def _edition_files(folder: Path) -> dict[str, Path]:
     return files
 
 
+def _issue_brand_file(settings: Settings, folder: Path, named: dict[str, Any], locations: IssueLocations, problems: list[Problem]) -> Path:
+    """The brand file the editions name (``brand: brand-haka.yaml``), else the shared ``brand.yaml``.
+
+    A named file is looked for where ``brand.yaml`` is (beside the issue
+    folder, then in ``newsletters_dir``). Editions that name different
+    brands, or a file that is not there, are located problems.
+    """
+    default = brand_file(settings, folder)
+    if not named:
+        return default
+    # The default edition's choice is the reference the others are compared with.
+    first_language = settings.default_language if settings.default_language in named else next(iter(named))
+    name = named[first_language]
+    for language, other in named.items():
+        if other != name:
+            hint = f"every edition of one issue uses the same brand: write `brand: {name}` (or change the {first_language} edition)"
+            problems.append(locations.edition(language).problem(("brand",), f"the {language} edition names the brand {other!r}, the {first_language} edition {name!r}", hint))
+    unnamed = [language for language in locations.files if language not in named]
+    for language in unnamed:
+        hint = f"add `brand: {name}` to it too, or remove it from the {first_language} edition"
+        problems.append(locations.edition(language).problem((), f"the {first_language} edition names the brand {name!r}, the {language} edition none", hint))
+    candidates = [folder.parent / name, settings.newsletters_dir / name]
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None and BRAND_NAME_RE.match(name):  # a malformed name is reported by the model's pattern
+        others = sorted(p.name for p in default.parent.glob("*.y*ml") if p.is_file())
+        hint = f"brand files are kept beside brand.yaml in {default.parent}" + (f": {', '.join(others)}" if others else "")
+        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} does not exist", hint))
+    return found or default
+
+
 def _load_brand_file(path: Path, problems: list[Problem]) -> tuple[Brand, SourceMap | None]:
     if not path.is_file():
         return Brand(), None
-    brand, smap = _load_model(path, Brand, path.parent, problems)
+    brand, smap, _ = _load_model(path, Brand, path.parent, problems)
     return (brand or Brand()), smap
 
 
-def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem]) -> tuple[M | None, SourceMap]:
-    """Parse, validate and check one file; append its problems; the model when it validated."""
+def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem]) -> tuple[M | None, SourceMap, Any]:
+    """Parse, validate and check one file; append its problems; the model when it validated, and the raw data."""
     display = str(path)
     try:
         data, smap = load_yaml(path, display)
     except YamlSyntaxProblem as exc:
         problems.append(exc.problem)
-        return None, SourceMap(display)
+        return None, SourceMap(display), None
     if not isinstance(data, dict):
         what = "empty" if data is None else "not a set of fields (key: value)"
         problems.append(Problem(display, 1, 1, "", f"the file is {what}", "start with `language:`, `title:`, `subject:` ... (see `leadex-mail new`)" if model is Edition else None))
-        return None, smap
+        return None, smap, data
     value = None
     try:
         value = model.model_validate(data)
@@ -193,7 +230,7 @@ def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem])
     problems.extend(check_data(data, model, smap, base))
     if model is Edition and data.get("language") != path.stem:
         problems.append(_language_problem(path, data.get("language"), smap))
-    return value, smap
+    return value, smap, data
 
 
 def _language_problem(path: Path, said: Any, smap: SourceMap) -> Problem:

@@ -12,12 +12,13 @@ render; it has no I/O.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from leadex_mail.content.dates import WrittenDate
 
 Markdown = Annotated[str, Field(description="Markdown text: **bold**, *italic*, [links](https://...), lists. No HTML.")]
 Url = Annotated[
@@ -142,12 +143,12 @@ class StudyVisitSection(_Strict):
 
 
 class GoodPracticesSection(_Strict):
-    """Good practices: a heading, a short text and a button."""
+    """Good practices: a heading, a button and, when there is something to say, a short text."""
 
     type: Literal["good_practices"]
     heading: str
     image: Image | None = None
-    body: Markdown
+    body: Markdown | None = Field(None, description="Optional: a heading and a button are enough.")
     button: Link
 
 
@@ -155,8 +156,10 @@ class EventItem(_Strict):
     """One dated event."""
 
     title: str | None = Field(None, description="A short heading for the event; omit when the text says it all.")
-    date: dt.date | None = Field(None, description="First day, YYYY-MM-DD. Omit when the source gives no date: never guess one.")
-    end_date: dt.date | None = Field(None, description="Last day for events of several days (needs date).")
+    date: WrittenDate | None = Field(
+        None, description="When: a day (2026-03-09), a month (2026-03) or a year (2025), as precise as known. Omit when the source gives no date: never guess one."
+    )
+    end_date: WrittenDate | None = Field(None, description="The last day (or month, or year) of an event that lasts longer; written like date.")
     body: Markdown
     more: Link | None = None
     image: Image | None = None
@@ -165,8 +168,11 @@ class EventItem(_Strict):
     def _days_in_order(self) -> "EventItem":
         if self.end_date is not None and self.date is None:
             raise ValueError("an end_date needs a date (the first day) too")
-        if self.end_date is not None and self.date is not None and self.end_date < self.date:
-            raise ValueError(f"the event ends ({self.end_date}) before it starts ({self.date})")
+        if self.end_date is not None and self.date is not None:
+            if self.end_date.precision != self.date.precision:
+                raise ValueError(f"date ({self.date}) and end_date ({self.end_date}) must be written alike: two days, two months or two years")
+            if self.end_date < self.date:
+                raise ValueError(f"the event ends ({self.end_date}) before it starts ({self.date})")
         return self
 
 
@@ -219,8 +225,20 @@ class Edition(_Strict):
     subject: str = Field(description="The email subject line (at most 78 characters recommended).")
     preheader: str = Field("", description="The preview line mail apps show after the subject.")
     number: int = Field(ge=1, description="The issue number.")
-    date: dt.date = Field(description="Publication date, YYYY-MM-DD; the header shows month and year.")
+    date: WrittenDate = Field(description="Publication month (2026-06) or day (2026-06-01); the header shows month and year.")
+    brand: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$",
+        description="Another brand file than brand.yaml for this issue (e.g. a partner's own newsletter): its file name, kept beside brand.yaml.",
+    )
     sections: list[Section] = Field(min_length=1)
+
+    @field_validator("date")
+    @classmethod
+    def _dated_by_month_at_least(cls, value: WrittenDate) -> WrittenDate:
+        if value.precision == "year":
+            raise PydanticCustomError("date_parsing", "not a date", {"error": "an issue is dated by its month at least"})
+        return value
 
 
 class Brand(_Strict):

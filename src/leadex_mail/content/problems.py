@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from leadex_mail.content.dates import FORMS_HINT
 from leadex_mail.content.model import SECTION_TYPES
 from leadex_mail.content.walk import child_type, resolve
 from leadex_mail.content.yamlsource import FieldPath, SourceMap
@@ -102,7 +103,8 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         return smap.problem(path, "this section has no `type:`", f"start it with `- type: ` and one of: {', '.join(SECTION_TYPES)}")
     if kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, datetime_*
         reason = f" ({ctx['error']})" if "error" in ctx else ""
-        return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", "dates are written YYYY-MM-DD, e.g. 2026-04-01")
+        hint = "write the issue's month (2026-06) or day (2026-06-01)" if path == ("date",) else f"{FORMS_HINT}; for several days, the first as date and the last as end_date"
+        return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", hint)
     if kind == "string_pattern_mismatch":
         return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name))
     if kind == "literal_error":
@@ -175,6 +177,8 @@ def _pattern_hint(name: str) -> str | None:
         return "use a lower-case language code such as sl or en"
     if name.endswith("color"):
         return "colours are written #rrggbb, e.g. #0b4f8a"
+    if name == "brand":
+        return "write the file name of a brand file kept beside brand.yaml, e.g. brand-haka.yaml"
     return None
 
 

@@ -204,7 +204,7 @@ class _Ambiguous(Exception):
 _TAG_OR_MERGE = re.compile(r"(?:^|\s)!|<<\s*:")
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")  # after _INT
-_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # kept as text: pydantic parses and locates bad dates
+_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}(?:-[0-9]{1,2})?")  # kept as text: pydantic parses and locates bad dates
 _NUMBERISH = re.compile(r"[-+.0-9][0-9a-fA-FxXoO_:.+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)")
 _CONSTANTS: dict[str, Any] = {
     **dict.fromkeys(("true", "True", "TRUE"), True),

@@ -80,18 +80,26 @@ def _reload_event(version: int) -> str:
 
 
 class SourceFilter(DefaultFilter):
-    """Only the files that change what the preview shows; editor droppings ignored."""
+    """Only the files that change what the preview shows; editor droppings ignored.
+
+    ``files`` are brand files; any YAML file beside one counts too, since an
+    edition may name another brand file (``brand: brand-haka.yaml``) there,
+    even one created after the preview started.
+    """
 
     def __init__(self, folders: Iterable[Path], files: Iterable[Path]) -> None:
         super().__init__()
         self.folders = tuple(p.resolve() for p in folders)
         self.files = frozenset(p.resolve() for p in files)
+        self.brand_dirs = frozenset(p.parent for p in self.files)
 
     def __call__(self, change: Change, path: str) -> bool:
         if not super().__call__(change, path):
             return False
         p = Path(path).resolve()
-        return p in self.files or any(p.is_relative_to(folder) for folder in self.folders)
+        if p in self.files or (p.parent in self.brand_dirs and p.suffix in (".yaml", ".yml")):
+            return True
+        return any(p.is_relative_to(folder) for folder in self.folders)
 
 
 def watch_roots(folders: Iterable[Path], files: Iterable[Path]) -> list[Path]:

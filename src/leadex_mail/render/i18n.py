@@ -25,6 +25,9 @@ FALLBACK = "en"
 # nearest, which costs far more than the formatting, for the same output.
 MONTH_YEAR = "yMMMM"
 DAY = "yMMMd"
+YEAR = "y"
+# How each precision of a written date (content.dates) is shown.
+SKELETONS = {"day": DAY, "month": MONTH_YEAR, "year": YEAR}
 
 
 def available_languages() -> list[str]:
@@ -91,10 +94,26 @@ def month_year(date: dt.date, language: str) -> str:
     return format_skeleton(MONTH_YEAR, date, locale=_locale(language))
 
 
-@lru_cache(maxsize=1024)  # Babel's skeleton matching costs ~1 ms a call; the same dates recur
 def date_range(start: dt.date, end: dt.date | None, language: str) -> str:
-    """A day or a range of days: '19.–21. maj 2025', 'May 19 – 21, 2025'."""
+    """A date or a range as precise as written (``content.dates.WrittenDate``; a plain date is a day).
+
+    Days: '9.–11. mar. 2026', 'Mar 9 – 11, 2026'; months: 'marec–maj 2026',
+    'March 2026'; years: '2025', '2025–2026'. Both ends share a precision
+    (the model checks it).
+    """
+    precision = getattr(start, "precision", "day")
+    # The precision is part of the cache key: 2026-03 and 2026-03-01 are equal dates.
+    return _date_range(dt.date(start.year, start.month, start.day), precision, _plain(end), language)
+
+
+def _plain(day: dt.date | None) -> dt.date | None:
+    return None if day is None else dt.date(day.year, day.month, day.day)
+
+
+@lru_cache(maxsize=1024)  # Babel's skeleton matching costs ~1 ms a call; the same dates recur
+def _date_range(start: dt.date, precision: str, end: dt.date | None, language: str) -> str:
     locale = _locale(language)
+    skeleton = SKELETONS[precision]
     if end is None or end == start:
-        return format_skeleton(DAY, start, locale=locale)
-    return format_interval(start, end, DAY, locale=locale)
+        return format_skeleton(skeleton, start, locale=locale)
+    return format_interval(start, end, skeleton, locale=locale)
