@@ -115,3 +115,23 @@ def test_render_with_images_url_links_images_and_writes_the_files_to_publish(cli
     assert sources and all(src.startswith(prefix) for src in sources)
     published = {p.name for p in (tmp_path / "pub" / "images").iterdir()}
     assert {src.removeprefix(prefix) for src in sources} == published
+
+
+def test_rendered_files_have_working_links_not_placeholders(cli, tmp_path):
+    # Issue 9: the .html and .txt kept [[LX:VIEW_URL]], [[LX:UNSUBSCRIBE_URL]] and [[LX:PREFERENCES_URL]].
+    runner, _, _ = cli
+    result = runner.invoke(main, ["render", SLUG])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / SLUG
+    for lang, unsubscribe in (("sl", "Odjava"), ("en", "Unsubscribe")):
+        page = out / f"{lang}-links.html"
+        assert f"{lang}-links.html" in result.output
+        html, text = (out / f"{lang}.html").read_text(encoding="utf-8"), (out / f"{lang}.txt").read_text(encoding="utf-8")
+        eml = message_from_bytes((out / f"{lang}.eml").read_bytes(), policy=policy.default)
+        assert "[[LX:" not in html + text + eml.get_body(("plain",)).get_content() + eml.get_body(("html",)).get_content()
+        assert set(re.findall(rf'href="({lang}-links\.html#\w+)"', html)) == {f"{lang}-links.html#{a}" for a in ("view", "unsubscribe", "preferences")}
+        assert f"{unsubscribe}: {page.resolve().as_uri()}#unsubscribe" in text
+        links = page.read_text(encoding="utf-8")
+        for anchor in ("view", "unsubscribe", "preferences"):
+            assert f'id="{anchor}"' in links
+        assert f'<html lang="{lang}">' in links and f"/archive/{SLUG}/{lang}" in links and f'href="{lang}.html"' in links

@@ -24,7 +24,9 @@ def register(main: click.Group) -> None:
 def render(issue: str, language: str | None, out_dir: Path | None) -> None:
     """Write <lang>.html, <lang>.txt and a preview <lang>.eml for each edition of ISSUE.
 
-    The .html file opens in a browser: its images are in images/ beside it.
+    The .html file opens in a browser: its images are in images/ beside it,
+    and its view, unsubscribe and preferences links lead to <lang>-links.html,
+    which says what they do in the sent newsletter.
     """
     from leadex_mail.content.loader import load_issue
     from leadex_mail.render.output import write_editions
@@ -33,7 +35,7 @@ def render(issue: str, language: str | None, out_dir: Path | None) -> None:
     loaded = load_issue(issue, settings)
     target = out_dir or Path("out") / loaded.slug
     for written in write_editions(loaded, settings, target, language):
-        for path in (written.html, written.text, written.eml):
+        for path in (written.html, written.text, written.eml, written.links):
             click.echo(f"{path}  {path.stat().st_size / 1024:.1f} KB")
         if written.images:
             size = sum(p.stat().st_size for p in written.images) / 1024

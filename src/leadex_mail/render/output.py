@@ -7,6 +7,14 @@ written to ``images/``. With ``images_url`` set, the HTML keeps the absolute
 URLs and ``images/`` holds exactly the files to publish under
 ``{images_url}/{slug}/``. ``<lang>.eml`` is the complete preview message,
 with its images embedded.
+
+The per-recipient links (view in browser, unsubscribe, preferences) belong
+to nobody in a rendered copy. In ``<lang>.html`` and ``<lang>.txt`` they lead
+to ``<lang>-links.html``, written beside them, which says in the edition's
+language what each does in the sent newsletter (and where the issue will be
+on the web); the text file names it by its ``file://`` address, since a
+relative path means nothing in a text editor. The ``.eml`` keeps web
+addresses, which ``serve`` answers with a page saying it was a preview.
 """
 
 from __future__ import annotations
@@ -31,11 +39,21 @@ class WrittenEdition:
     text: Path
     eml: Path
     images: tuple[Path, ...]
+    links: Path | None = None  # <lang>-links.html: where the copy's personal links lead
 
 
-def browser_html(rendered: RenderedEdition) -> str:
-    """The edition's HTML with ``cid:`` references turned into ``images/<file>`` paths."""
-    html = rendered.html
+LINKS_PAGE = "{language}-links.html"
+LINKS_TEMPLATE = "links.html.j2"
+
+
+def local_link_values(page: str) -> dict[str, str]:
+    """Placeholder values that send every per-recipient link to the explanatory ``page`` (relative or absolute)."""
+    return {"name": "", "view_url": f"{page}#view", "unsubscribe_url": f"{page}#unsubscribe", "preferences_url": f"{page}#preferences"}
+
+
+def browser_html(rendered: RenderedEdition, html: str | None = None) -> str:
+    """The edition's HTML (or ``html``, a personalised copy of it) with ``cid:`` references turned into ``images/<file>`` paths."""
+    html = rendered.html if html is None else html
     for image in rendered.inline_images:
         html = html.replace(f"cid:{image.cid}", f"images/{image.filename}")
     return html
@@ -47,12 +65,27 @@ def write_edition(issue: Issue, language: str, settings: Settings, out_dir: Path
 
     rendered = render_edition(issue, language, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path, text_path = rendered.write(out_dir)
-    html_path.write_text(browser_html(rendered), encoding="utf-8")
+    page = out_dir / LINKS_PAGE.format(language=rendered.language)
+    html_path, text_path = out_dir / f"{rendered.language}.html", out_dir / f"{rendered.language}.txt"
+    html_path.write_text(browser_html(rendered, rendered.personalise(local_link_values(page.name))[0]), encoding="utf-8")
+    text_path.write_text(rendered.personalise(local_link_values(page.resolve().as_uri()))[1], encoding="utf-8")
+    page.write_text(links_page(issue, rendered.language, settings, back=html_path.name), encoding="utf-8")
     eml_path = out_dir / f"{rendered.language}.eml"
     eml_path.write_bytes(build_preview(rendered, settings, issue.brand))
     images = _write_images(issue, rendered, settings, out_dir / "images")
-    return WrittenEdition(rendered.language, html_path, text_path, eml_path, images)
+    return WrittenEdition(rendered.language, html_path, text_path, eml_path, images, page)
+
+
+def links_page(issue: Issue, language: str, settings: Settings, *, back: str) -> str:
+    """The page a rendered copy's personal links lead to, in the edition's language; ``back`` links to the copy."""
+    from leadex_mail import links
+    from leadex_mail.render.context import RenderHelpers
+    from leadex_mail.render.pipeline import environment, templates_dir, templates_version
+
+    edition = issue.edition(language)
+    context = RenderHelpers(issue, edition, settings).context()
+    template = environment(templates_dir(), templates_version()).get_template(LINKS_TEMPLATE)
+    return template.render(**context, archive_url=links.archive_url(settings, issue.slug, edition.language), back=back)
 
 
 def _write_images(issue: Issue, rendered: RenderedEdition, settings: Settings, folder: Path) -> tuple[Path, ...]:

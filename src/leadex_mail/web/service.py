@@ -240,6 +240,28 @@ def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visito
 # -- unsubscribe and preferences ---------------------------------------------------
 
 
+# The token ``build_preview`` (render's .eml) puts where a recipient's own would be.
+PREVIEW_TOKEN = "preview"
+
+
+def link_for_nobody(purpose: str, token: str, settings: Settings, now: datetime) -> str | None:
+    """``"test"`` for a link of a ``send-test`` message, ``"preview"`` for one of render's .eml; else None.
+
+    Neither names a subscriber (test sends carry subscriber id 0), so the
+    pages say what the link was instead of acting on it. Forged links are None
+    here and refused by the usual checks.
+    """
+    from leadex_mail.delivery.testsend import TEST_SUBSCRIBER_ID
+
+    if token == PREVIEW_TOKEN:
+        return "preview"
+    try:
+        payload = read_token(purpose, token, settings, now)
+    except (InvalidLink, ExpiredLink):
+        return None
+    return "test" if payload.get("s") == TEST_SUBSCRIBER_ID else None
+
+
 def subscriber_for(store: Store, settings: Settings, purpose: str, token: str, now: datetime) -> Subscriber | None:
     """The subscriber a personal link was made for; None when that row is gone (erased) or is another one."""
     return identity.linked_subscriber(store, purpose, read_token(purpose, token, settings, now))

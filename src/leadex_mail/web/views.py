@@ -136,6 +136,16 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
+def _for_nobody(request: Request, purpose: str, *, one_click: bool = False) -> Response | None:
+    """The answer to a link from a test message or a preview file: a page that says so; None for real links."""
+    kind = service.link_for_nobody(purpose, request.path_params["token"], _web(request).settings, _web(request).clock())
+    if kind is None:
+        return None
+    if one_click:
+        return PlainTextResponse(f"{kind} message: nothing to unsubscribe\n", headers=NO_STORE)
+    return _message(request, _public_language(request), f"{kind}_link_title", f"{kind}_link_text")
+
+
 async def _subscriber(request: Request, purpose: str, token: str) -> Subscriber | None:
     web = _web(request)
     return await run_in_threadpool(service.subscriber_for, web.store, web.settings, purpose, token, web.clock())
@@ -261,6 +271,8 @@ async def confirm_submit(request: Request) -> Response:
 
 async def unsubscribe_page(request: Request) -> Response:
     """GET /unsubscribe/<token>: one button; link scanners may fetch this freely."""
+    if nobody := _for_nobody(request, "unsubscribe"):
+        return nobody
     web = _web(request)
     lang = _public_language(request)
     try:
@@ -294,7 +306,11 @@ async def unsubscribe_submit(request: Request) -> Response:
         if wanted is not None:
             # Group commit: answered only once the batch holding it has committed.
             await web.unsubscriber.submit(wanted)
+        elif nobody := _for_nobody(request, "unsubscribe", one_click=one_click):  # off the hot path: nothing to do anyway
+            return nobody
     except (InvalidLink, ExpiredLink):
+        if nobody := _for_nobody(request, "unsubscribe", one_click=one_click):  # render's .eml: /unsubscribe/preview
+            return nobody
         if one_click:
             return PlainTextResponse("invalid unsubscribe link\n", status_code=400)
         return _link_error(request, InvalidLink("invalid"), _public_language(request))
@@ -331,6 +347,8 @@ def _preferences_page(request: Request, view: service.PreferencesView, *, notice
 
 async def preferences_page(request: Request) -> Response:
     """GET /preferences/<token>: language and lists, and unsubscribe from everything."""
+    if nobody := _for_nobody(request, "preferences"):
+        return nobody
     web = _web(request)
     lang = _public_language(request)
     try:
@@ -345,6 +363,8 @@ async def preferences_page(request: Request) -> Response:
 
 async def preferences_submit(request: Request) -> Response:
     """POST /preferences/<token>: save, or unsubscribe from everything (CSRF-protected)."""
+    if nobody := _for_nobody(request, "preferences"):
+        return nobody
     web = _web(request)
     lang = _public_language(request)
     data = await _form(request)
@@ -417,6 +437,8 @@ async def archive_image(request: Request) -> Response:
 
 async def view_edition(request: Request) -> Response:
     """GET /view/<token>: "view in browser" — the campaign's edition in the recipient's language."""
+    if nobody := _for_nobody(request, "view"):
+        return nobody
     web = _web(request)
     lang = _public_language(request)
     try:
