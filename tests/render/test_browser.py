@@ -70,3 +70,61 @@ def test_axe_would_catch_a_missing_alt(page, html_files):
     page.evaluate("document.images[0].removeAttribute('alt')")
     results = Axe().run(page, options={"runOnly": {"type": "rule", "values": ["image-alt"]}})
     assert [v["id"] for v in results.response["violations"]] == ["image-alt"]
+
+
+# -- dark mode and the rendered copy's own links (issue 9 item 3) ------------------------
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+BG = "el => getComputedStyle(el).backgroundColor"
+
+
+@pytest.fixture
+def dark_page(browser):
+    """A page whose browser prefers a dark colour scheme (as a phone in dark mode)."""
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["sl", "en"])
+def test_axe_finds_no_violations_in_dark_mode(dark_page, html_files, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    _open(dark_page, html_files[lang], 600)
+    # The dark styles really apply: a dark page and dark panels, light text on them.
+    assert dark_page.eval_on_selector("body", BG) == "rgb(16, 20, 24)"
+    assert dark_page.eval_on_selector(".lx-panel", BG) == "rgb(27, 33, 40)"
+    assert dark_page.eval_on_selector(".lx-panel div", "el => getComputedStyle(el).color") == "rgb(230, 234, 238)"
+    results = Axe().run(dark_page, options=WCAG)
+    assert [(v["id"], len(v["nodes"]), v["help"]) for v in results.response["violations"]] == []
+
+
+def test_axe_in_dark_mode_would_catch_dark_text_on_the_dark_panel(dark_page, html_files):
+    """The dark-mode check is live: a dark rule that leaves text dark is reported."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    _open(dark_page, html_files["en"], 600)
+    dark_page.add_style_tag(content="@media (prefers-color-scheme: dark) { .lx-panel div { color: #333333 !important; } }")
+    results = Axe().run(dark_page, options={"runOnly": {"type": "rule", "values": ["color-contrast"]}})
+    assert [v["id"] for v in results.response["violations"]] == ["color-contrast"]
+
+
+def test_the_copys_personal_links_lead_to_a_page_that_explains_them(page, html_files):
+    # Before: href="[[LX:UNSUBSCRIBE_URL]]", a dead link in the rendered file.
+    _open(page, html_files["sl"], 600)
+    hrefs = page.eval_on_selector_all("a", "els => els.map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if "[[LX:" in h]
+    page.get_by_role("link", name="Odjava").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/sl-links.html#unsubscribe")
+    assert page.locator("#unsubscribe").inner_text() == "Odjava"
+    assert "en klik ga odjavi" in page.locator("main").inner_text()
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert Axe().run(page, options=WCAG).response["violations"] == []
+    page.get_by_role("link", name="Nazaj na novice").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/sl.html")

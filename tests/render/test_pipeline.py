@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from leadex_mail.content.model import Link
+from leadex_mail.content.model import SECTION_TYPES, Link
 from leadex_mail.render import render_edition, render_issue
 from leadex_mail.render.result import PLACEHOLDERS
 
@@ -24,8 +24,12 @@ def test_html_keeps_what_mail_clients_need(editions, lang):
     assert re.search(r"<title>[^<]+</title>", html)
     assert "<!--[if mso | IE]>" in html  # Outlook conditional comments survive inlining
     assert "@media only screen and (min-width:480px)" in html
-    hidden = re.search(r'<div style="display:none;[^"]*">([^<]+)</div>', html)
-    assert hidden and hidden.group(1).startswith(editions[lang].preheader[:40]), "hidden preheader"
+    hidden = re.search(r'<div class="lx-preheader" style="(display:none;[^"]*)">([^<]+)</div>', html)
+    assert hidden and hidden.group(2).startswith(editions[lang].preheader[:40]), "hidden preheader"
+    # Hidden without a colour of its own: white on the light page is SpamAssassin's HTML_FONT_LOW_CONTRAST (issue 9).
+    assert "color" not in hidden.group(1)
+    assert '<meta name="color-scheme" content="light dark"' in html and "@media (prefers-color-scheme: dark)" in html
+    hidden = re.search(r'<div class="lx-preheader" style="[^"]*">([^<]+)</div>', html)
     assert hidden.group(1).count("&zwnj;") >= 20, "filler after the preheader"
     tables = re.findall(r"<table[^>]*>", html)
     assert tables and all('role="presentation"' in t for t in tables)
@@ -122,3 +126,31 @@ def test_an_event_without_a_date_shows_no_date(issue, settings):
     assert lines[at - 1].strip() == "", lines[at - 3 : at + 1]
     dated = next(i for i, line in enumerate(lines) if line.startswith("6. mednarodna konferenca"))
     assert lines[dated - 1] == "23. apr. 2026"
+
+
+@pytest.mark.parametrize("left_out", SECTION_TYPES)
+def test_any_section_type_may_be_left_out(issue, settings, left_out):
+    # Issue 9: a second issue leaves out whole section types; each edition still renders and checks.
+    from leadex_mail.content.lint import lint_issue
+
+    sl = issue.editions["sl"]
+    kept = [s for s in sl.sections if s.type != left_out]
+    assert len(kept) < len(sl.sections)
+    edition = sl.model_copy(update={"sections": kept})
+    shorter = issue.model_copy(update={"editions": {"sl": edition}})
+    rendered = render_edition(shorter, "sl", settings)
+    assert rendered.html and rendered.text.startswith("Poglej v brskalniku")
+    gone = [s for s in sl.sections if s.type == left_out]
+    for section in gone:
+        words = section.buttons[0].label if left_out == "project" else getattr(section, "heading", None)
+        if words:  # the masthead's title is also the edition's title, shown elsewhere
+            assert words not in rendered.text
+    assert [p for p in lint_issue(shorter) if p.severity == "error"] == []
+
+
+def test_an_edition_of_one_section_renders(issue, settings):
+    sl = issue.editions["sl"]
+    story = next(s for s in sl.sections if s.type == "story")
+    lone = issue.model_copy(update={"editions": {"sl": sl.model_copy(update={"sections": [story]})}})
+    rendered = render_edition(lone, "sl", settings)
+    assert story.heading in rendered.text and "Odjava" in rendered.text

@@ -19,7 +19,7 @@ from leadex_mail.config import Settings
 from leadex_mail.content.model import Edition, Image, Interview, Issue, Link
 from leadex_mail.render import i18n, markdown, styles
 from leadex_mail.render.images import BODY_WIDTH, ProcessedImage, process_image
-from leadex_mail.render.palette import Palette, palette
+from leadex_mail.render.palette import DarkPalette, Palette, dark_palette, palette
 from leadex_mail.render.result import PLACEHOLDERS
 
 PREHEADER_FILLER = 40  # repetitions; ~0.7 KB, enough for the longest preview lines
@@ -75,10 +75,12 @@ class RenderHelpers:
     images: dict[str, ProcessedImage] = field(default_factory=dict)
     links: markdown.LinkCollector = field(default_factory=markdown.LinkCollector)
     colors: Palette = field(init=False)
+    dark: DarkPalette = field(init=False)
     strings: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.colors = palette(self.issue.brand)
+        self.dark = dark_palette(self.issue.brand)
         self.strings = i18n.catalog(self.edition.language)
 
     # -- strings and dates -------------------------------------------------
@@ -178,6 +180,7 @@ class RenderHelpers:
             "brand": self.issue.brand,
             "lang": self.edition.language,
             "colors": self.colors,
+            "dark": self.dark,
             "ph": PLACEHOLDERS,
             "h": self,
         }

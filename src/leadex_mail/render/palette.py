@@ -5,6 +5,13 @@ the primary colour, muted footer text, ...). They are derived here so that
 every pair the template draws meets WCAG AA (4.5:1 for body text), whatever
 the brand: when a brand colour would fail as text, the text colour is used.
 ``contrast_pairs`` lists every pair drawn; ``check`` reports those that fail.
+
+Dark mode (``prefers-color-scheme: dark``, which Apple Mail, Outlook for
+Mac/iOS and browsers honour once the message declares ``color-scheme``):
+``DarkPalette`` puts light text on dark panels, lightening the brand colour
+for links and headings until it reaches AA on them. The masthead, buttons
+and spotlight label keep their brand colours, whose pairs are checked in
+light mode already. ``dark_contrast_pairs`` lists the pairs it draws.
 """
 
 from __future__ import annotations
@@ -77,6 +84,63 @@ def palette(brand: Brand) -> Palette:
     )
 
 
+DARK_BACKGROUND = "#101418"
+DARK_PANEL = "#1b2128"
+DARK_TEXT = "#e6eaee"
+DARK_MUTED = "#aeb8c2"
+
+
+@dataclass(frozen=True)
+class DarkPalette:
+    """The colours that change in dark mode (the rest keep their light-mode values)."""
+
+    background: str
+    panel: str
+    text: str
+    link: str
+    muted: str
+    footer_link: str
+
+
+def _mix(color: str, other: str, share: float) -> str:
+    """``color`` moved ``share`` (0..1) of the way to ``other``, as ``#rrggbb``."""
+    a = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(other[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b, strict=True))
+
+
+def lighten_until(color: str, bg: str, minimum: float = AA_TEXT) -> str:
+    """``color`` mixed with white in 5 % steps until it reaches ``minimum`` contrast on ``bg`` (white at worst)."""
+    for step in range(21):
+        candidate = _mix(color, WHITE, step / 20)
+        if contrast_ratio(candidate, bg) >= minimum:
+            return candidate
+    return WHITE
+
+
+def dark_palette(brand: Brand) -> DarkPalette:
+    """Dark-mode colours for ``brand``: light text on dark panels, brand hues kept where they are readable."""
+    return DarkPalette(
+        background=DARK_BACKGROUND,
+        panel=DARK_PANEL,
+        text=DARK_TEXT,
+        link=lighten_until(brand.primary_color, DARK_PANEL),
+        muted=DARK_MUTED,
+        footer_link=lighten_until(brand.primary_color, DARK_BACKGROUND),
+    )
+
+
+def dark_contrast_pairs(d: DarkPalette) -> list[tuple[str, str, str]]:
+    """``(what, foreground, background)`` for every text dark mode recolours."""
+    return [
+        ("dark mode: body text on the panel", d.text, d.panel),
+        ("dark mode: links and headings on the panel", d.link, d.panel),
+        ("dark mode: dates and notes on the panel", d.muted, d.panel),
+        ("dark mode: footer text on the background", d.muted, d.background),
+        ("dark mode: footer links on the background", d.footer_link, d.background),
+    ]
+
+
 def contrast_pairs(p: Palette) -> list[tuple[str, str, str]]:
     """``(what, foreground, background)`` for every text the template draws."""
     return [
@@ -86,6 +150,7 @@ def contrast_pairs(p: Palette) -> list[tuple[str, str, str]]:
         ("spotlight label on the accent colour", p.on_accent, p.accent),
         ("footer text on the background", p.muted, p.background),
         ("footer links on the background", p.footer_link, p.background),
+        ("dates and notes on the white panel", p.muted, p.panel),
     ]
 
 
