@@ -8,7 +8,8 @@ context. Only the CLI and web layers turn these into messages for people.
     ├── ConfigError                  leadex-mail.toml / LEADEX_* / flags
     ├── ContentError                 issue files; carries every Problem found
     │   ├── IssueNotFound
-    │   └── IssueNotReady            `send` refuses: error-level findings of `check`
+    │   ├── IssueNotReady            `send` refuses: error-level findings of `check`
+    │   └── EditConflict             the studio's copy of a file is older than the file on disk
     ├── RenderError                  templates, MJML, images
     ├── StoreError                   subscriber store
     │   ├── NotFound
@@ -104,6 +105,10 @@ class IssueNotFound(ContentError):
 
 class IssueNotReady(ContentError):
     """The issue loads but has error-level findings (``#`` links, draft text, ...): not to be sent as it is."""
+
+
+class EditConflict(ContentError):
+    """A file changed on disk since the studio opened it: saving would overwrite someone's work."""
 
 
 class RenderError(LeadexError):

@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "confirmations": "web",
     "config": "config_cmd",
     "bounces": "bounces",
+    "studio": "studio",
+    "users": "studio",
 }
 
 

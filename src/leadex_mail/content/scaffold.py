@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leadex_mail.config import Settings
-from leadex_mail.content.model import Edition, Issue
+from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
 from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
 from leadex_mail.content.yamlsource import SourceMap
@@ -166,6 +166,29 @@ sections:
         organisation: {organisation}
 """
 
+# ``new --start blank``: the fields every edition has and a header; sections are added as needed.
+BLANK_TEMPLATE = """\
+# yaml-language-server: $schema=../{schema}
+language: {language}
+title: {title}
+subject: {subject}
+preheader: {preheader}
+number: {number}
+date: {date}
+
+sections:
+  - type: masthead
+"""
+
+PREVIOUS_HEADER = """\
+# yaml-language-server: $schema=../{schema}
+# Started from {source} by `leadex-mail new`: the same sections, pictures and links.
+# Write every text marked {mark} anew and delete the mark; `send` refuses the issue
+# while any mark is left. Every field is described in docs/format.md.
+"""
+
+STARTS = ("example", "blank", "previous")
+
 TRANSLATION_HEADER = """\
 # yaml-language-server: $schema=../{schema}
 # The {language} edition, started from {source} by `leadex-mail new`: the same sections
@@ -207,16 +230,22 @@ class NewEdition:
     translated_from: str | None = None
 
 
-def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.date | None = None) -> NewEdition:
+def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.date | None = None, start: str = "example") -> NewEdition:
     """Create ``<newsletters_dir>/<slug>/<language>.yaml`` (and ``images/``); say what was written.
 
     An issue that already has an edition gets the new language as a
-    translation of its default edition; otherwise the example scaffold is
-    written, numbered and dated by ``derive_number_and_date``. Overwriting a
-    file is refused. Raises ``ContentError`` for a bad slug or language, an
-    existing file, a slug with an impossible date, or (for a translation) a
-    default edition that does not load.
+    translation of its default edition; otherwise a new issue is written,
+    numbered and dated by ``derive_number_and_date``, starting as ``start``
+    says: ``example`` (one example of every section type), ``blank`` (the
+    edition's fields and a header; sections are added as needed) or
+    ``previous`` (the latest issue's sections, pictures and links, its texts
+    marked to write anew). Overwriting a file is refused. Raises
+    ``ContentError`` for a bad slug, language or start, an existing file, a
+    slug with an impossible date, no previous issue to start from, or (for
+    a translation) a default edition that does not load.
     """
+    if start not in STARTS:
+        raise ContentError(f"unknown start {start!r}", hint=f"start from one of: {', '.join(STARTS)}")
     _check_names(slug, language)
     folder = settings.newsletters_dir / slug
     target = folder / f"{language}.yaml"
@@ -230,14 +259,53 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
         _ensure_schema(settings)
         return made
     number, number_from, date, date_from, previous = derive_number_and_date(slug, settings, today or dt.date.today())
+    if start == "previous" and previous is None:
+        raise ContentError("there is no earlier issue to start from", hint="start from the example or a blank issue instead")
     (folder / "images").mkdir(parents=True, exist_ok=True)
     _ensure_schema(settings)
-    _example_image(folder / EXAMPLE_IMAGE)
     words = WORDS.get(language, WORDS["en"])
     fields = {key: _marked(value.format(number=number)) if key in PLACEHOLDER_WORDS else value.format(number=number) for key, value in words.items()}
-    text = TEMPLATE.format(schema=SCHEMA_FILE, slug=slug, language=language, number=number, date=date.isoformat(), image=EXAMPLE_IMAGE, mark=DRAFT_MARK, **fields)
+    if start == "previous":
+        assert previous is not None
+        text = _from_previous(previous, settings, folder, language, number, date)
+    elif start == "blank":
+        text = BLANK_TEMPLATE.format(schema=SCHEMA_FILE, language=language, number=number, date=date.isoformat(), **fields)
+    else:
+        _example_image(folder / EXAMPLE_IMAGE)
+        text = TEMPLATE.format(schema=SCHEMA_FILE, slug=slug, language=language, number=number, date=date.isoformat(), image=EXAMPLE_IMAGE, mark=DRAFT_MARK, **fields)
     target.write_text(text, encoding="utf-8")
     return NewEdition(target, number, date, number_from, date_from, previous)
+
+
+def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: Path, language: str, number: int, date: dt.date) -> str:
+    """The text of a new issue's edition with the sections of ``previous``'s default edition, texts marked to write anew.
+
+    The pictures it shows are copied into the new issue's ``images/`` (so it
+    previews at once; replace them as the texts are written).
+    """
+    import shutil
+
+    from leadex_mail.content.loader import image_path, issue_edition_path, load_issue
+    from leadex_mail.content.yamlsource import load_yaml
+
+    issue = load_issue(previous.slug, settings)
+    source = issue_edition_path(issue, issue.default_language)
+    data, smap = load_yaml(source, str(source))
+    copied = _for_translation(data, Edition, smap, ())
+    for path, image in images(copied, Edition):
+        src = image.get("src")
+        if not isinstance(src, str) or src.startswith(("https://", "http://")) or not src.startswith("images/"):
+            continue
+        file = image_path(issue, Image(src=src, alt=""))
+        if file is not None and file.is_file():
+            (target_folder / "images").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(file, target_folder / src)
+    copied.update({"language": language, "number": number, "date": date})
+    for key in ("title", "subject"):  # the new number's own words, as `new` writes them
+        if isinstance(copied.get(key), str):
+            copied[key] = WORDS.get(language, WORDS["en"])[key].format(number=number)
+    header = PREVIOUS_HEADER.format(schema=SCHEMA_FILE, source=previous.slug, mark=DRAFT_MARK)
+    return header + _dump_edition(copied)
 
 
 def derive_number_and_date(slug: str, settings: Settings, today: dt.date) -> tuple[int, str, dt.date, str, PreviousIssue | None]:
@@ -381,6 +449,12 @@ def _styled(value: Any, style: str | None, key: Any) -> Any:
 
 
 def _translation_text(data: dict[str, Any], issue: Issue, language: str, source_name: str) -> str:
+    header = TRANSLATION_HEADER.format(schema=SCHEMA_FILE, language=language, source=source_name, mark=DRAFT_MARK)
+    return header + _dump_edition(data)
+
+
+def _dump_edition(data: dict[str, Any]) -> str:
+    """An edition's data as YAML the way ``new`` writes it (block text, blank lines between sections)."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
@@ -390,9 +464,7 @@ def _translation_text(data: dict[str, Any], issue: Issue, language: str, source_
     out = StringIO()
     yaml.dump(data, out)
     # Blank lines around the sections, as `new` writes them: easier to find one's place.
-    body = re.sub(r"\n(  - type: )", r"\n\n\1", out.getvalue()).replace("\nsections:\n\n", "\n\nsections:\n")
-    header = TRANSLATION_HEADER.format(schema=SCHEMA_FILE, language=language, source=source_name, mark=DRAFT_MARK)
-    return header + body
+    return re.sub(r"\n(  - type: )", r"\n\n\1", out.getvalue()).replace("\nsections:\n\n", "\n\nsections:\n")
 
 
 def _has_editions(folder: Path) -> bool:

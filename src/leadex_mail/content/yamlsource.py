@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -114,12 +116,37 @@ class SourceMap:
         return line + 1 + row, indent + offset + 1
 
 
+# Texts that stand in for files while a block runs (``unsaved_texts``): the studio
+# checks and previews an edition as it would be saved, through the same loader.
+_UNSAVED: ContextVar[Mapping[Path, str]] = ContextVar("leadex_unsaved_texts", default={})
+
+
+@contextmanager
+def unsaved_texts(texts: Mapping[Path, str]) -> Iterator[None]:
+    """Within the block (this thread or task), ``load_yaml`` reads ``texts[path]`` instead of the file at ``path``.
+
+    Keys are resolved paths. The texts get every check a file gets (size,
+    anchors, depth, syntax), so what is previewed is what saving would load.
+    """
+    token = _UNSAVED.set({Path(p).resolve(): t for p, t in texts.items()})
+    try:
+        yield
+    finally:
+        _UNSAVED.reset(token)
+
+
 def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
-    """Parse ``path`` into plain data and its ``SourceMap``.
+    """Parse ``path`` (or its unsaved text, see ``unsaved_texts``) into plain data and its ``SourceMap``.
 
     Raises ``YamlSyntaxProblem`` (carrying a located ``Problem``) when the
     file is not valid YAML or cannot be read.
     """
+    unsaved = _UNSAVED.get()
+    if unsaved and path.resolve() in unsaved:
+        text = unsaved[path.resolve()]
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise YamlSyntaxProblem(_too_big(display, len(text.encode("utf-8"))))
+        return _parse(text, display)
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)  # never more: the size is checked before anything parses

@@ -352,3 +352,49 @@ class BounceReport(SQLModel, table=True):
     subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True, index=True)
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+STUDIO_ROLES = ("editor", "sender")
+
+
+class StudioUser(SQLModel, table=True):
+    """An account of the studio, needed when it is served beyond 127.0.0.1 (``leadex-mail users add``).
+
+    ``password_hash`` is an Argon2id hash in PHC form (``$argon2id$v=19$...``);
+    the password itself is never stored. Editors draft, preview and test-send;
+    senders also send to lists and manage subscribers.
+    """
+
+    __tablename__ = "studio_user"
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_studio_user_name"),
+        _in("role", STUDIO_ROLES, "ck_studio_user_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(200), nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what from the studio: sends to lists, test sends, subscriber changes and erasures, sign-ins.
+
+    ``actor`` is the account name (or ``local:<os user>`` for the single-user
+    studio on 127.0.0.1). No address is written here: a subscriber is named
+    by ``subscriber_id`` (set to NULL when the person is erased), so the
+    log never keeps what an erasure removed.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(sa_column=Column(String(200), nullable=False))
+    action: str = Field(sa_column=Column(String(32), nullable=False))
+    target: str = Field(default="", sa_column=Column(String(400), nullable=False))
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,111 @@
+"""CLI commands of the studio: ``studio`` (serve it) and ``users`` (its accounts)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import webbrowser
+
+import click
+
+from leadex_mail.cli._common import get_settings
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    main.add_command(studio_command)
+    main.add_command(users_group)
+
+
+@click.command("studio")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; anything but loopback requires accounts.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True, help="Port; 0 picks a free one.")
+@click.option("--no-open", is_flag=True, help="Do not open a browser; only print the address.")
+@click.option("--require-login", is_flag=True, help="Require accounts on 127.0.0.1 too (a computer several people use).")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS", help="Proxies whose X-Forwarded-* headers are trusted (beyond loopback).")
+def studio_command(host: str, port: int, no_open: bool, require_login: bool, forwarded_allow_ips: str | None) -> None:
+    """Write, check, preview, test and send issues in the browser.
+
+    Served on 127.0.0.1 it is for whoever sits at this computer, like
+    `preview`. On any other address it requires accounts (`leadex-mail users
+    add`) and must be put behind HTTPS. The issue files stay the truth:
+    the studio writes the same YAML the other commands read.
+    """
+    from leadex_mail.studio.server import serve
+
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+    def ready(url: str, accounts: bool) -> None:
+        click.echo(f"LeadEx studio: {url}  ({'sign-in required' if accounts else 'for this computer only'}; Ctrl-C to stop)")
+        if not no_open:
+            webbrowser.open(url)
+
+    try:
+        serve(get_settings(), host=host, port=port, require_login=require_login, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready)
+    except KeyboardInterrupt:
+        click.echo("Studio stopped.")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts of the studio (needed when it is served beyond 127.0.0.1)."""
+
+
+def _password(prompt_twice: bool = True) -> str:
+    if not sys.stdin.isatty():  # scripts pipe the password in: one line
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=prompt_twice)
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "sender"]), required=True, help="editor: write, preview, test-send; sender: also send to lists and manage subscribers.")
+def users_add(name: str, role: str) -> None:
+    """Create the account NAME; the password is asked for (or read from standard input)."""
+    from leadex_mail.store.accounts import add_user
+    from leadex_mail.store.db import open_store
+
+    password = _password()
+    with open_store(get_settings()) as store:
+        add_user(store, name, role, password)
+    click.echo(f"account {name} created ({role})")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """Every account with its role."""
+    from leadex_mail.store.accounts import list_users
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        users = list_users(store)
+    for user in users:
+        click.echo(f"{user.name}\t{user.role}\tcreated {user.created_at:%Y-%m-%d}")
+    if not users:
+        click.echo("no accounts yet; create one with `leadex-mail users add NAME --role sender`", err=True)
+
+
+@users_group.command("password")
+@click.argument("name")
+def users_password(name: str) -> None:
+    """Give the account NAME a new password."""
+    from leadex_mail.store.accounts import set_password
+    from leadex_mail.store.db import open_store
+
+    password = _password()
+    with open_store(get_settings()) as store:
+        set_password(store, name, password)
+    click.echo(f"password of {name} changed")
+
+
+@users_group.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Delete the account NAME."""
+    from leadex_mail.store.accounts import remove_user
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        remove_user(store, name)
+    click.echo(f"account {name} removed")

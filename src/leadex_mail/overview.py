@@ -1,0 +1,186 @@
+"""Where each issue stands: draft, problems, checked, test sent, scheduled, sending or sent.
+
+    for row in issue_overview(settings, store):
+        row.slug, row.state, row.editions[0].complete
+
+Read from the same places the CLI reads: the issue files (``check``'s
+findings), the store's test sends and campaigns. One function for the
+studio's issue list (and any other face that wants it).
+
+States, first that applies:
+
+- ``sent`` / ``sending`` / ``paused``: a campaign exists (done / running / paused);
+- ``scheduled``: a send is scheduled (``scheduled_sends``; none until scheduling exists);
+- ``test sent``: checked, and a test went out after the files last changed;
+- ``checked``: ``check`` finds no error (warnings may remain);
+- ``draft``: text is still marked ✎ (or left from the example);
+- ``problems``: any other error, or files that do not load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from leadex_mail.config import Settings
+from leadex_mail.content.model import Edition, Issue
+from leadex_mail.errors import ContentError, LeadexError, Problem
+
+STATES = ("draft", "problems", "checked", "test sent", "scheduled", "sending", "paused", "sent")
+
+
+@dataclass(frozen=True)
+class EditionState:
+    """One language edition: how much of its text is written (not marked ✎), and its errors."""
+
+    language: str
+    texts: int
+    marked: int
+    errors: int
+
+    @property
+    def complete(self) -> int:
+        """Percent of its texts written (100 when none is marked)."""
+        return 100 if not self.texts else round(100 * (self.texts - self.marked) / self.texts)
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """One issue as the issue list shows it."""
+
+    slug: str
+    title: str
+    number: int | None
+    date: str
+    state: str
+    default_language: str = ""
+    editions: tuple[EditionState, ...] = ()
+    errors: int = 0
+    warnings: int = 0
+    campaigns: tuple[tuple[str, str], ...] = ()  # (list name, status)
+    problem: str | None = None  # why the files do not load
+    changed: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """What the store knows of an issue: campaigns and the last test send."""
+
+    campaigns: tuple[tuple[str, str], ...] = ()
+    last_test: dt.datetime | None = None
+
+
+def scheduled_sends(settings: Settings) -> set[str]:
+    """Slugs with a scheduled send. Scheduling does not exist yet: the hook for it (issue 11)."""
+    return set()
+
+
+def issue_overview(settings: Settings, records: Callable[[str], SentRecord] | None = None) -> list[IssueState]:
+    """Every issue under ``newsletters_dir``, newest first, with its state.
+
+    ``records(slug)`` says what the store knows (``store_records`` gives one
+    over a store); without it, no issue counts as test-sent or sent.
+    """
+    from leadex_mail.content.loader import issue_slugs
+
+    found = [_one(slug, settings, (records or _nothing)(slug)) for slug in issue_slugs(settings)]
+    return sorted(found, key=lambda s: (s.date, s.number or 0, s.slug), reverse=True)
+
+
+def _nothing(slug: str) -> SentRecord:
+    return SentRecord()
+
+
+def store_records(store: object) -> Callable[[str], SentRecord]:
+    """``records`` for ``issue_overview`` read from ``store`` (campaigns and test sends, one query each)."""
+    from leadex_mail.delivery import queue
+    from leadex_mail.store.models import TestSend
+
+    campaigns: dict[str, list[tuple[str, str]]] = {}
+    for campaign, list_name in queue.list_campaigns(store):  # type: ignore[arg-type]
+        campaigns.setdefault(campaign.issue_slug, []).append((list_name, campaign.status))
+    with store.session(write=False) as session:  # type: ignore[attr-defined]
+        tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())
+    return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug))
+
+
+def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
+    from leadex_mail.content.loader import issue_locations, load_issue
+    from leadex_mail.render.check import check_issue
+
+    folder = settings.newsletters_dir / slug
+    changed = _last_change(folder)
+    try:
+        issue = load_issue(slug, settings)
+        problems = check_issue(issue, settings)
+    except ContentError as err:
+        state = _sent_state(record) or "problems"
+        return IssueState(slug, slug, None, "", state, errors=len(err.problems) or 1, campaigns=record.campaigns, problem=err.message, changed=changed)
+    except LeadexError as err:
+        return IssueState(slug, slug, None, "", _sent_state(record) or "problems", errors=1, campaigns=record.campaigns, problem=err.message, changed=changed)
+    locations = issue_locations(issue)
+    editions = tuple(_edition_state(issue, lang, problems, locations.files.get(lang)) for lang in _ordered(issue))
+    errors = sum(1 for p in problems if p.severity == "error")
+    default = issue.edition()
+    return IssueState(
+        slug,
+        default.title,
+        default.number,
+        str(default.date),
+        _state(slug, settings, problems, record, changed, drafted=any(e.marked for e in editions)),
+        issue.default_language,
+        editions,
+        errors,
+        len(problems) - errors,
+        record.campaigns,
+        changed=changed,
+    )
+
+
+def _state(slug: str, settings: Settings, problems: list[Problem], record: SentRecord, changed: dt.datetime | None, *, drafted: bool) -> str:
+    sent = _sent_state(record)
+    if sent:
+        return sent
+    if slug in scheduled_sends(settings):
+        return "scheduled"
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        tested = record.last_test is not None and (changed is None or record.last_test >= changed)
+        return "test sent" if tested else "checked"
+    return "draft" if drafted else "problems"
+
+
+def _sent_state(record: SentRecord) -> str | None:
+    statuses = {status for _, status in record.campaigns}
+    if "running" in statuses:
+        return "sending"
+    if "paused" in statuses:
+        return "paused"
+    return "sent" if statuses else None
+
+
+def _edition_state(issue: Issue, language: str, problems: list[Problem], file: Path | None) -> EditionState:
+    from leadex_mail.content.scaffold import DRAFT_MARK
+    from leadex_mail.content.walk import leaves
+
+    texts = marked = 0
+    for leaf in leaves(issue.editions[language].model_dump(), Edition):
+        if isinstance(leaf.value, str) and leaf.kind != "url" and leaf.path[-1] not in ("type", "style", "language", "src", "date", "end_date"):
+            texts += 1
+            marked += DRAFT_MARK in leaf.value
+    errors = sum(1 for p in problems if p.severity == "error" and file is not None and Path(p.file) == file)
+    return EditionState(language, texts, marked, errors)
+
+
+def _ordered(issue: Issue) -> list[str]:
+    return sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang))
+
+
+def _last_change(folder: Path) -> dt.datetime | None:
+    """When the issue's files (editions, pictures) last changed."""
+    stamps = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+    return dt.datetime.fromtimestamp(max(stamps), dt.UTC) if stamps else None

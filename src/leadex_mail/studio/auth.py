@@ -1,0 +1,158 @@
+"""Who is using the studio and what they may do: sessions, CSRF tokens, roles, sign-in limits.
+
+Two modes (``Access``):
+
+- **single-user** (the default on 127.0.0.1, like ``preview``): whoever can
+  reach the loopback port is the officer at this computer; every page works
+  and the audit log names them ``local:<os user>``.
+- **accounts** (required on any other address, or asked for with
+  ``--require-login``): every page but the sign-in page needs an account
+  (``leadex-mail users add``).
+
+Either way every request carries a session cookie (``HttpOnly``,
+``SameSite=Strict``, and ``Secure`` in accounts mode) naming a server-side
+session, and every POST must carry that session's CSRF token (form field
+``csrf`` or header ``X-CSRF-Token``): a web page elsewhere can neither read
+the token nor make the browser send the cookie. Signing in replaces the
+session and its id (no session fixation); sessions end after
+``IDLE_MINUTES`` without a request. Failed sign-ins are limited per address
+and per account name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from leadex_mail.web.security import RateLimiter
+
+COOKIE = "leadex_studio"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+IDLE_MINUTES = 8 * 60
+# Failed sign-ins per client address and per account name within the window.
+LOGIN_LIMIT = (5, 15 * 60.0)
+
+# What each role may do. Editors draft, preview and test-send; senders also
+# send to lists and manage subscribers (the issue's "who may do what").
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "editor": frozenset({"edit", "test_send", "reports"}),
+    "sender": frozenset({"edit", "test_send", "reports", "send", "subscribers"}),
+}
+
+
+def local_actor() -> str:
+    """How the audit log names the officer of a single-user studio."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a container)
+        return "local"
+
+
+@dataclass
+class StudioSession:
+    """One browser's session: who signed in (None before), their role, the CSRF token, the page language."""
+
+    id: str
+    csrf: str
+    user: str | None = None
+    role: str | None = None
+    ui_language: str | None = None
+    seen: datetime | None = None
+    flash: list[str] = field(default_factory=list)
+
+    def may(self, permission: str) -> bool:
+        """True when this session's role allows ``permission``."""
+        return self.role is not None and permission in PERMISSIONS.get(self.role, frozenset())
+
+
+class Sessions:
+    """The server's sessions, in memory (a restart signs everyone out). Thread-safe."""
+
+    def __init__(self, clock: Callable[[], datetime], *, single_user: str | None) -> None:
+        self.clock = clock
+        self.single_user = single_user
+        self._by_id: dict[str, StudioSession] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sid: str | None) -> StudioSession | None:
+        """The live session ``sid`` (seen now), or None when unknown or idle too long."""
+        if not sid:
+            return None
+        now = self.clock()
+        with self._lock:
+            found = self._by_id.get(sid)
+            if found is None:
+                return None
+            if found.seen is not None and now - found.seen > timedelta(minutes=IDLE_MINUTES):
+                del self._by_id[sid]
+                return None
+            found.seen = now
+            return found
+
+    def new(self) -> StudioSession:
+        """A fresh session: the local officer's in single-user mode, else nobody's until sign-in."""
+        session = StudioSession(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), seen=self.clock())
+        if self.single_user:
+            session.user, session.role = self.single_user, "sender"
+        with self._lock:
+            self._by_id[session.id] = session
+        return session
+
+    def sign_in(self, old: StudioSession, user: str, role: str) -> StudioSession:
+        """Replace ``old`` with a new session (new id, new CSRF token) for ``user`` (no session fixation)."""
+        fresh = StudioSession(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), user=user, role=role, ui_language=old.ui_language, seen=self.clock())
+        with self._lock:
+            self._by_id.pop(old.id, None)
+            self._by_id[fresh.id] = fresh
+        return fresh
+
+    def sign_out(self, session: StudioSession) -> None:
+        """End ``session``."""
+        with self._lock:
+            self._by_id.pop(session.id, None)
+
+    def end_for(self, user: str) -> None:
+        """End every session of ``user`` (account removed)."""
+        with self._lock:
+            for sid in [sid for sid, s in self._by_id.items() if s.user == user]:
+                del self._by_id[sid]
+
+
+def csrf_ok(session: StudioSession, sent: str | None) -> bool:
+    """True when ``sent`` is this session's CSRF token (compared in constant time)."""
+    return bool(sent) and secrets.compare_digest(str(sent), session.csrf)
+
+
+@dataclass
+class Access:
+    """How the studio is served: single-user on loopback, or with accounts (``secure`` cookies)."""
+
+    accounts: bool
+    secure_cookies: bool
+    sessions: Sessions
+    login_limiter: RateLimiter
+
+    @classmethod
+    def make(cls, *, accounts: bool, clock: Callable[[], datetime]) -> Access:
+        """Sessions and limits for the mode."""
+        return cls(
+            accounts=accounts,
+            secure_cookies=accounts,
+            sessions=Sessions(clock, single_user=None if accounts else local_actor()),
+            login_limiter=RateLimiter(LOGIN_LIMIT[0], LOGIN_LIMIT[1], clock),
+        )
+
+    def cookie(self, session: StudioSession) -> str:
+        """The ``Set-Cookie`` value for ``session``."""
+        flags = "; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if self.secure_cookies else "")
+        return f"{COOKIE}={session.id}{flags}"
+
+    def expired_cookie(self) -> str:
+        """A ``Set-Cookie`` value that removes the cookie."""
+        flags = "; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + ("; Secure" if self.secure_cookies else "")
+        return f"{COOKIE}={flags}"

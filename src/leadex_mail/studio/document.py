@@ -1,0 +1,542 @@
+"""One edition file opened for editing: ruamel's round trip, so untouched lines stay as written.
+
+    doc = EditionDoc.open(Path("newsletters/2026-09-leadex-02/sl.yaml"))
+    doc.set(("sections", 1, "heading"), "Uvodni sestanek", spec)
+    doc.move_item(("sections",), 1, 3)
+    doc.save()                      # EditConflict if the file changed on disk meanwhile
+
+The file is parsed once with ruamel's round-trip loader (comments, key
+order, quoting and block styles are kept) after the same guards the loader
+applies (size, anchors, nesting). Changes are made on that tree; ``text()``
+writes it back with the indentation the file itself uses, so a file that
+nobody edited comes back byte for byte and an edit changes only its lines.
+
+Comments that stand *between* items of a list belong, in ruamel's tree, to
+the last value of the item above. Moving, adding or deleting an item would
+leave such a comment (and the blank line before a section) in the wrong
+place, so list changes carry each item's leading comment and blank lines
+with it (``_leads``). Dates are kept as the text written and written back
+plain, so a bad date (2026-04-31) opens and is reported by the loader.
+
+Saving is atomic (a temporary file renamed over the old one) and refused
+with ``EditConflict`` when the file on disk is no longer the one opened:
+the studio never silently overwrites someone else's change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from leadex_mail.content.yamlsource import MAX_FILE_BYTES, guard_events
+from leadex_mail.errors import ContentError, EditConflict, Problem
+from leadex_mail.studio.formschema import FieldPath, Spec
+
+# A Markdown value this long (or with a line break) is written as a block
+# (``body: |-``), as docs/format.md tells people to write long text.
+BLOCK_FROM = 60
+
+
+class WrittenPlain(str):
+    """A scalar written without quotes that YAML would type (a date): kept as its text, written back plain."""
+
+
+class _Constructor(RoundTripConstructor):
+    pass
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: WrittenPlain(loader.construct_scalar(node)))
+
+
+class _Representer(RoundTripRepresenter):
+    pass
+
+
+_Representer.add_representer(WrittenPlain, lambda r, data: r.represent_scalar("tag:yaml.org,2002:timestamp", str(data)))
+
+
+def file_stamp(data: bytes) -> str:
+    """The version of a file's contents: sha256 hex of its bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_stamp(path: Path) -> str | None:
+    """The stamp of the file at ``path`` now; None when it is gone."""
+    try:
+        return file_stamp(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+@dataclass
+class EditionDoc:
+    """An edition file's round-trip tree, the stamp of the file it came from, and how to write it back."""
+
+    path: Path
+    stamp: str
+    root: CommentedMap
+    indent: tuple[int, int, int]  # mapping, sequence, offset (ruamel's names)
+    original: str
+    changed: bool = False
+    _text: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, path: Path) -> EditionDoc:
+        """Read and parse ``path``; ``ContentError`` (one located problem) when it cannot be edited as a form."""
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ContentError(f"cannot read {path}: {exc.strerror}", [Problem(str(path), None, None, "", f"cannot read the file: {exc.strerror}")]) from None
+        return cls.from_text(path, raw)
+
+    @classmethod
+    def from_text(cls, path: Path, raw: bytes) -> EditionDoc:
+        """Parse ``raw`` (the file's bytes) as the file at ``path``."""
+        display = str(path)
+        if len(raw) > MAX_FILE_BYTES:
+            raise _unusable(display, f"the file is {len(raw) // 1024} KB; an issue file may be at most {MAX_FILE_BYTES // 1024} KB")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _unusable(display, "the file is not UTF-8 text") from None
+        try:
+            refused = guard_events(YAML(typ="rt").parse(text), display)
+            if refused is not None:
+                raise ContentError(refused.message, [refused])
+            _, _, offset = load_yaml_guess_indent(text)
+            mapping_indent = _mapping_indent(text)
+            root = _yaml(mapping_indent, offset or 0).load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            problem = Problem(display, line, col, "", f"not valid YAML: {exc.problem or exc.context}", "correct the file in a text editor, or ask whoever changed it")
+            raise ContentError(problem.message, [problem]) from None
+        except (YAMLError, ValueError, TypeError) as exc:
+            raise _unusable(display, f"not valid YAML: {exc}") from None
+        if not isinstance(root, CommentedMap):
+            raise _unusable(display, "the file is not a set of fields (key: value)")
+        indent = _indent_of(mapping_indent, offset or 0)
+        return cls(path, file_stamp(raw), root, indent, text)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def data(self) -> Any:
+        """The edition as plain dicts, lists and scalars (for the form)."""
+        return _plain(self.root)
+
+    def get(self, path: FieldPath) -> Any:
+        """The round-trip value at ``path`` (None when absent)."""
+        node: Any = self.root
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def text(self) -> str:
+        """The file as it would be saved now."""
+        if self._text is None:
+            self._text = self.original if not self.changed else _dump(self.root, self.indent)
+        return self._text
+
+    # -- changing --------------------------------------------------------------------------
+
+    def set(self, path: FieldPath, value: Any, spec: Spec, parent: Spec | None = None) -> None:
+        """Write ``value`` at ``path`` (``None``: remove the field), in the style its old value was written.
+
+        ``parent`` (the spec of the object holding the field) gives the
+        order a new field is put in. Missing groups on the way are created.
+        """
+        *head, key = path
+        container = self._container(tuple(head), create=value is not None, parent=parent)
+        if container is None:
+            return
+        if isinstance(container, CommentedSeq):
+            if isinstance(key, int) and 0 <= key < len(container) and value is not None:
+                container[key] = _styled(container[key], value, spec)
+                self._touch()
+            return
+        if value is None or (spec.kind == "boolean" and not spec.required and value == (spec.default or False)):
+            if key in container:
+                _delete_key(container, str(key))
+                self._touch()
+            return
+        new = _styled(container.get(key), value, spec)
+        if key in container:
+            if _same(container[key], new):
+                return
+            own, lead = _parts((container, key))
+            container[key] = new
+            _write((container, key), own or "\n", lead)
+        else:
+            order = [f.name for f in parent.fields] if parent else []
+            container.insert(_position(container, str(key), order), key, new)
+        self._touch()
+
+    def add_item(self, path: FieldPath, index: int, value: Any) -> None:
+        """Insert ``value`` (plain data) as item ``index`` of the list at ``path``."""
+        seq = self.get(path)
+        if not isinstance(seq, CommentedSeq) or not 0 <= index <= len(seq):
+            raise ContentError(f"there is no list at {path}")
+        leads, trail = _leads(seq)
+        seq.insert(index, _to_yaml(value))
+        leads.insert(index, "")
+        self._relead(seq, leads, trail)
+
+    def remove_item(self, path: FieldPath, index: int) -> None:
+        """Delete item ``index`` of the list at ``path``, with the comment lines that lead into it."""
+        seq = self.get(path)
+        if not isinstance(seq, CommentedSeq) or not 0 <= index < len(seq):
+            raise ContentError(f"there is no item {index} at {path}")
+        leads, trail = _leads(seq)
+        del seq[index]
+        del leads[index]
+        self._relead(seq, leads, trail)
+
+    def move_item(self, path: FieldPath, index: int, to: int) -> None:
+        """Move item ``index`` of the list at ``path`` to position ``to``, its leading comment with it."""
+        seq = self.get(path)
+        if not isinstance(seq, CommentedSeq) or not (0 <= index < len(seq) and 0 <= to < len(seq)):
+            raise ContentError(f"cannot move item {index} to {to} at {path}")
+        if index == to:
+            return
+        leads, trail = _leads(seq)
+        item, lead = seq[index], leads[index]
+        del seq[index]
+        del leads[index]
+        seq.insert(to, item)
+        leads.insert(to, lead)
+        self._relead(seq, leads, trail)
+
+    def _relead(self, seq: CommentedSeq, leads: list[str], trail: str) -> None:
+        """Write each item's leading lines back after a change; spaced-out lists stay spaced out."""
+        blank = _usual_lead(leads)
+        fixed = [""] + [lead or blank for lead in leads[1:]]
+        _set_leads(seq, fixed, trail)
+        self._touch()
+
+    def _container(self, path: FieldPath, *, create: bool, parent: Spec | None) -> CommentedMap | CommentedSeq | None:
+        node: Any = self.root
+        for depth, part in enumerate(path):
+            child = self.get(path[: depth + 1])
+            if child is None:
+                if not create or not isinstance(node, CommentedMap):
+                    return None
+                child = CommentedMap()
+                node.insert(len(node), part, child)
+            node = child
+        return node if isinstance(node, (CommentedMap, CommentedSeq)) else None
+
+    def _touch(self) -> None:
+        self.changed = True
+        self._text = None
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def disk_stamp(self) -> str | None:
+        """The stamp of the file on disk now (None when it was deleted)."""
+        return read_stamp(self.path)
+
+    def save(self) -> str:
+        """Write the file atomically; the new stamp. ``EditConflict`` when the file on disk changed since it was opened."""
+        now = self.disk_stamp()
+        if now != self.stamp:
+            what = "was deleted" if now is None else "was changed by another program or person"
+            raise EditConflict(
+                f"{self.path.name} {what} since you opened it; your changes were not saved",
+                [Problem(str(self.path), None, None, "", f"the file {what} since it was opened")],
+                hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first",
+            )
+        data = self.text().encode("utf-8")
+        _atomic_write(self.path, data)
+        self.stamp = file_stamp(data)
+        self.original = self.text()
+        self.changed = False
+        return self.stamp
+
+
+def _unusable(display: str, message: str) -> ContentError:
+    return ContentError(message, [Problem(display, None, None, "", message, "correct the file in a text editor, or ask whoever changed it")])
+
+
+def _mapping_indent(text: str) -> int:
+    """How far the file indents a group of fields under its key (the most common step; 2 when none)."""
+    steps: dict[int, int] = {}
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for above, below in zip(lines, lines[1:]):
+        if not above.rstrip().endswith(":") or below.lstrip().startswith("- "):
+            continue
+        step = (len(below) - len(below.lstrip(" "))) - (len(above) - len(above.lstrip(" ").lstrip("- ")))
+        if step > 0:
+            steps[step] = steps.get(step, 0) + 1
+    return max(steps, key=lambda s: steps[s]) if steps else 2
+
+
+def _indent_of(mapping: int, offset: int) -> tuple[int, int, int]:
+    # ruamel's guess: block sequences indented by ``offset`` within ``mapping``.
+    return (mapping, max(mapping, offset + 2), offset)
+
+
+def _yaml(mapping: int = 2, offset: int = 2) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.Representer = _Representer
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line: an officer edits a paragraph as one line
+    yaml.allow_unicode = True
+    m, s, o = _indent_of(mapping, offset)
+    yaml.indent(mapping=m, sequence=s, offset=o)
+    return yaml
+
+
+def _dump(root: CommentedMap, indent: tuple[int, int, int]) -> str:
+    yaml = _yaml(indent[0], indent[2])
+    out = io.StringIO()
+    yaml.dump(root, out)
+    return out.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    return node
+
+
+def _to_yaml(value: Any) -> Any:
+    """Plain data as round-trip nodes (new items are written in block style)."""
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for key, item in value.items():
+            out[key] = _to_yaml(item)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq(_to_yaml(v) for v in value)
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    return type(old) is type(new) and old == new
+
+
+def _styled(old: Any, new: Any, spec: Spec) -> Any:
+    """``new`` written the way ``old`` was (block, quotes, plain); a new long Markdown text as a block."""
+    if isinstance(new, dict | list):
+        return _to_yaml(new)
+    if spec.kind == "date" and isinstance(new, str) and not isinstance(new, WrittenPlain):
+        import re
+
+        return WrittenPlain(new) if re.fullmatch(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", new) else new
+    if not isinstance(new, str):
+        if hasattr(new, "isoformat") and not isinstance(new, int):
+            return WrittenPlain(new.isoformat())
+        return new
+    if "\n" in new or isinstance(old, LiteralScalarString):
+        return LiteralScalarString(new)
+    if isinstance(old, (DoubleQuotedScalarString, SingleQuotedScalarString)):
+        return type(old)(new)
+    if old is None and spec.kind == "markdown" and len(new) > BLOCK_FROM:
+        return LiteralScalarString(new)
+    return new
+
+
+def _position(node: CommentedMap, key: str, order: list[str]) -> int:
+    """Where a new ``key`` goes: before the first present key that the format lists after it."""
+    if key not in order:
+        return len(node)
+    later = set(order[order.index(key) + 1 :])
+    for index, present in enumerate(node):
+        if present in later:
+            return index
+    return len(node)
+
+
+# -- comments between items --------------------------------------------------------------------
+#
+# ruamel keeps what follows a value up to the next token -- the rest of its
+# line, then any blank and comment lines -- on the *last* value before it.
+# For the items of a list that text is: end of item i's last line, then
+# item i+1's "lead" (the blank line and comments above it). ``_leads``
+# splits those, ``_set_leads`` writes them back after a change.
+
+
+def _last_slot(node: Any) -> tuple[Any, Any] | None:
+    """``(container, key)`` of the deepest last value of ``node``, where ruamel keeps what follows it."""
+    while True:
+        if isinstance(node, CommentedMap) and len(node):
+            key = list(node)[-1]
+            value = node[key]
+            if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+                node = value
+                continue
+            return node, key
+        if isinstance(node, CommentedSeq) and len(node):
+            index = len(node) - 1
+            value = node[index]
+            if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+                node = value
+                continue
+            return node, index
+        return None
+
+
+def _token(slot: tuple[Any, Any]) -> CommentToken | None:
+    container, key = slot
+    entry = container.ca.items.get(key)
+    position = 0 if isinstance(container, CommentedSeq) else 2
+    if entry and len(entry) > position and isinstance(entry[position], CommentToken):
+        return entry[position]
+    return None
+
+
+def _split(value: str) -> tuple[str, str]:
+    """A trailing comment's text as (the rest of its own line, the lines below it)."""
+    cut = value.find("\n")
+    return (value, "") if cut < 0 else (value[: cut + 1], value[cut + 1 :])
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, (LiteralScalarString, FoldedScalarString))
+
+
+def _parts(slot: tuple[Any, Any]) -> tuple[str, str]:
+    """``(own, lead)`` of a value: the end of its own line, and the blank/comment lines after it.
+
+    A block scalar (``|-``) ends its own lines, so all that follows it is lead.
+    """
+    container, key = slot
+    token = _token(slot)
+    if _is_block(container[key]):
+        return "", token.value if token else ""
+    return _split(token.value) if token else ("\n", "")
+
+
+def _write(slot: tuple[Any, Any], own: str, lead: str) -> None:
+    container, key = slot
+    token = _token(slot)
+    if not lead and own in ("", "\n"):  # nothing but the end of the line: no comment needed
+        if token is not None:
+            _drop_token(container, key)
+        return
+    if _is_block(container[key]):
+        own = ""
+    if token is not None:
+        token.value = own + lead
+        return
+    position = 0 if isinstance(container, CommentedSeq) else 2
+    entry = container.ca.items.setdefault(key, [None, None, None, None])
+    while len(entry) <= position:
+        entry.append(None)
+    entry[position] = CommentToken(own + lead, _Mark(), None)
+
+
+def _leads(seq: CommentedSeq) -> tuple[list[str], str]:
+    """``(leads, trail)``: what stands above each item (blank lines, comments) and what follows the last.
+
+    The first item's lead is always "": what stands above it belongs to the
+    list (ruamel keeps it on the list) and never moves.
+    """
+    leads = [""]
+    for index in range(1, len(seq)):
+        leads.append(_after(seq[index - 1]))
+    return leads, _after(seq[-1]) if len(seq) else ""
+
+
+def _after(item: Any) -> str:
+    slot = _last_slot(item)
+    return _parts(slot)[1] if slot else ""
+
+
+def _set_leads(seq: CommentedSeq, leads: list[str], trail: str) -> None:
+    """Write ``leads`` (one per item) and ``trail`` back onto the items' last values."""
+    slots = [_last_slot(item) for item in seq]
+    owns = [_parts(slot)[0] if slot else "\n" for slot in slots]
+    for index, slot in enumerate(slots):
+        if slot is not None:
+            _write(slot, owns[index], leads[index + 1] if index + 1 < len(seq) else trail)
+
+
+def _drop_token(container: Any, key: Any) -> None:
+    position = 0 if isinstance(container, CommentedSeq) else 2
+    entry = container.ca.items.get(key)
+    if entry:
+        entry[position] = None
+        if not any(entry):
+            del container.ca.items[key]
+
+
+class _Mark:
+    """A start mark for a comment made here (ruamel reads only its column)."""
+
+    line = 0
+    column = 0
+
+
+def _usual_lead(leads: list[str]) -> str:
+    """The blank lines most items of the list have above them ("\\n" when sections are spaced out)."""
+    blanks = [lead for lead in leads[1:] if not lead.strip()]
+    if not blanks:
+        return ""
+    return max(set(blanks), key=blanks.count)
+
+
+def _delete_key(node: CommentedMap, key: str) -> None:
+    """Remove ``key`` but keep the comment lines that lead into the next key."""
+    keys = list(node)
+    index = keys.index(key)
+    slot = _slot_of(node, key)
+    lead = _parts(slot)[1] if slot else ""
+    del node[key]
+    if lead and index > 0:
+        prev = _slot_of(node, keys[index - 1])
+        if prev:
+            _write(prev, _parts(prev)[0], _parts(prev)[1] + lead)
+
+
+def _slot_of(node: CommentedMap, key: str) -> tuple[Any, Any] | None:
+    value = node[key]
+    return _last_slot(value) if isinstance(value, (CommentedMap, CommentedSeq)) and len(value) else (node, key)

@@ -1,0 +1,268 @@
+"""The studio's forms, read from the issue format's JSON Schema.
+
+``edition_form()`` turns ``content.schema.edition_schema()`` (what
+``leadex-mail schema`` prints) into a tree of ``Spec``: one per field, with
+the kind of control it needs. Nothing here names a section type or a field
+of the format, so a field added to the format shows up in the studio
+without a change here (its label falls back to the schema's title and
+description until the catalogs name it).
+
+Kinds: ``text`` (one line), ``multiline`` (text whose line breaks are
+kept), ``markdown`` (rich text), ``url``, ``date``, ``integer``,
+``boolean``, ``choice`` (an enum), ``object`` (a group of fields), ``list``
+(of objects) and ``sections`` (a list of objects told apart by ``type``).
+Markdown and address fields are told apart from plain text by the content
+layer's own reading of the model (``content.walk.field_kinds``), the same
+one ``check`` uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from leadex_mail.content.model import Edition
+from leadex_mail.content.schema import edition_schema
+from leadex_mail.content.walk import field_kinds
+
+FieldPath = tuple[str | int, ...]
+# Text fields whose line breaks the templates keep (a project's tagline): a
+# text area rather than one line. The schema has no word for it.
+MULTILINE_FIELDS = frozenset({"tagline"})
+# A date as the format writes it: a day, or (once the format allows) a month or a year.
+_DATE_PATTERN = re.compile(r"^\^\\d\{4\}")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One field of the form: what control it needs and what it may hold.
+
+    ``name`` is the field's key (``""`` for list items); ``type_name`` the
+    schema's name of an object (``Image``, ``StorySection``); ``variants``
+    the object of each section ``type``; ``tag`` the constant ``type`` of a
+    section object.
+    """
+
+    kind: str
+    name: str = ""
+    required: bool = False
+    title: str = ""
+    description: str = ""
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    fields: tuple[Spec, ...] = ()
+    item: Spec | None = None
+    variants: dict[str, Spec] = field(default_factory=dict)
+    type_name: str = ""
+    tag: str | None = None
+    min_items: int = 0
+    minimum: int | None = None
+    owner: str = ""  # the type name of the object holding the field (``MastheadSection``)
+
+    def child(self, key: str | int) -> Spec | None:
+        """The spec of field ``key`` (an object) or of any item (a list); None when unknown."""
+        if self.kind == "object":
+            return next((f for f in self.fields if f.name == key), None)
+        if self.kind in ("list", "sections"):
+            return self.item
+        return None
+
+    @property
+    def editable_fields(self) -> tuple[Spec, ...]:
+        """The fields a person fills in (a section's constant ``type`` is not one)."""
+        return tuple(f for f in self.fields if f.tag is None)
+
+
+@cache
+def edition_form() -> Spec:
+    """The form of one edition file, from the format's schema (built once)."""
+    schema = edition_schema()
+    return _build(schema, schema, "", True, _kinds(Edition), "Edition")
+
+
+def section_types() -> tuple[str, ...]:
+    """The section types in the schema's order."""
+    sections = edition_form().child("sections")
+    return tuple(sections.variants) if sections else ()
+
+
+def spec_at(path: FieldPath, data: Any = None) -> Spec | None:
+    """The spec of the value at ``path`` of an edition, or None when the format has no such field.
+
+    ``data`` (the edition's plain data) tells which section type a section is.
+    """
+    spec: Spec | None = edition_form()
+    node = data
+    for part in path:
+        if spec is None:
+            return None
+        if spec.kind == "sections":
+            tag = node[part].get("type") if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) and isinstance(node[part], dict) else None
+            spec = spec.variants.get(tag) if isinstance(tag, str) else None
+        else:
+            spec = spec.child(part)
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+    return spec
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
+
+
+def empty_value(spec: Spec) -> Any:
+    """What a newly added field, item or section holds: its required fields, empty."""
+    if spec.kind == "object":
+        out: dict[str, Any] = {}
+        for f in spec.fields:
+            if f.tag is not None:
+                out[f.name] = f.tag
+            elif f.required:
+                out[f.name] = empty_value(f)
+        return out
+    if spec.kind in ("list", "sections"):
+        return [empty_value(spec.item) for _ in range(spec.min_items)] if spec.item and spec.kind == "list" else []
+    if spec.kind == "integer":
+        return spec.minimum or 1
+    if spec.kind == "boolean":
+        return False
+    if spec.kind == "choice":
+        return spec.default if spec.default is not None else spec.choices[0]
+    return ""
+
+
+def coerce(spec: Spec, raw: Any) -> Any:
+    """A posted value as the type the file holds; ``None`` means "leave the field out".
+
+    Text keeps what was typed (the loader validates it and says what is
+    wrong), but an empty optional field is removed rather than written empty,
+    as a person would. Whole numbers and years are written as numbers, a
+    full date as a date, so the YAML reads as a person writes it.
+    """
+    if spec.kind == "boolean":
+        return bool(raw) and str(raw).lower() not in ("0", "false", "off", "")
+    text = "" if raw is None else str(raw)
+    if spec.kind not in ("markdown", "multiline"):
+        text = text.replace("\r\n", "\n")
+    else:
+        text = text.replace("\r\n", "\n").rstrip("\n")
+    if not text.strip() and not spec.required:
+        return None
+    if spec.kind == "integer":
+        stripped = text.strip()
+        return int(stripped) if re.fullmatch(r"[0-9]{1,9}", stripped) else text
+    if spec.kind == "date":
+        return date_value(text.strip())
+    return text
+
+
+def date_value(text: str) -> Any:
+    """``2026-04-01`` -> a date, ``2025`` -> 2025, anything else as typed (the loader judges it)."""
+    if re.fullmatch(r"[0-9]{4}", text):
+        return int(text)
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return text
+    return text
+
+
+# -- building -------------------------------------------------------------------------------
+
+
+def _kinds(model: type[BaseModel]) -> dict[str, str]:
+    return field_kinds(model)
+
+
+@cache
+def _models() -> dict[str, type[BaseModel]]:
+    """Every model the edition is made of, by class name (the schema's ``$defs`` names)."""
+    found: dict[str, type[BaseModel]] = {}
+
+    def visit(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp.__name__ in found:
+                return
+            found[tp.__name__] = tp
+            for info in tp.model_fields.values():
+                visit(info.annotation)
+            return
+        for arg in typing.get_args(tp):
+            visit(arg)
+
+    visit(Edition)
+    return found
+
+
+def _resolve(node: dict[str, Any], root: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref.rsplit("/", 1)[-1]
+        return root["$defs"][name], name
+    return node, ""
+
+
+def _build(node: dict[str, Any], root: dict[str, Any], name: str, required: bool, kinds: dict[str, str], type_name: str = "") -> Spec:
+    node, ref_name = _resolve(node, root)
+    type_name = ref_name or type_name
+    meta = {"name": name, "required": required, "title": node.get("title", ""), "description": node.get("description", "")}
+    options = [o for o in node.get("anyOf", []) if o.get("type") != "null"]
+    if options and len(options) < len(node.get("anyOf", [])):
+        # Optional: the value or nothing. Keep the outer description (pydantic puts it there).
+        inner = _build(options[0] if len(options) == 1 else {"anyOf": options}, root, name, False, kinds, type_name)
+        return _with(inner, required=False, title=meta["title"] or inner.title, description=meta["description"] or inner.description, default=node.get("default"))
+    if "oneOf" in node and "discriminator" in node:
+        raise ValueError("a tagged union outside a list is not expected in the format")
+    if node.get("type") == "object" or "properties" in node:
+        model = _models().get(type_name)
+        own_kinds = field_kinds(model) if model else {}
+        needed = set(node.get("required", []))
+        fields = tuple(_with(_build(sub, root, key, key in needed, own_kinds), owner=type_name) for key, sub in node.get("properties", {}).items())
+        return Spec("object", fields=fields, type_name=type_name, default=node.get("default"), **meta)
+    if node.get("type") == "array":
+        items = node.get("items", {})
+        min_items = int(node.get("minItems", 0))
+        if "oneOf" in items and "discriminator" in items:
+            variants = {}
+            for option in items["oneOf"]:
+                spec = _build(option, root, "", True, kinds)
+                tag = next((f.tag for f in spec.fields if f.tag is not None), None)
+                if tag:
+                    variants[tag] = spec
+            return Spec("sections", variants=variants, min_items=min_items, **meta)
+        return Spec("list", item=_build(items, root, "", True, kinds), min_items=min_items, **meta)
+    if "const" in node:
+        return Spec("text", tag=str(node["const"]), **meta)
+    if "enum" in node:
+        return Spec("choice", choices=tuple(str(v) for v in node["enum"]), default=node.get("default"), **meta)
+    if node.get("type") == "integer":
+        return Spec("integer", minimum=node.get("minimum"), default=node.get("default"), **meta)
+    if node.get("type") == "boolean":
+        return Spec("boolean", default=node.get("default", False), **meta)
+    if _is_date(node):
+        return Spec("date", **meta)
+    kind = kinds.get(name, "text")
+    if kind == "text" and name in MULTILINE_FIELDS:
+        kind = "multiline"
+    return Spec(kind if kind in ("markdown", "url", "multiline") else "text", default=node.get("default"), **meta)
+
+
+def _is_date(node: dict[str, Any]) -> bool:
+    if node.get("format") == "date":
+        return True
+    forms = node.get("anyOf") or [node]
+    return any(isinstance(f.get("pattern"), str) and _DATE_PATTERN.match(f["pattern"]) for f in forms)
+
+
+def _with(spec: Spec, **changes: Any) -> Spec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)

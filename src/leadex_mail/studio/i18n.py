@@ -1,0 +1,100 @@
+"""The studio's words in the officer's language: labels, help and messages.
+
+Strings live in ``studio/catalogs/<lang>.toml`` (``[ui]`` for the pages,
+``[fields]`` for a field's label, ``[help]`` for the line under it,
+``[sections]`` for section types, ``[choices]`` for the values of a
+choice). A field the catalogs do not name yet -- one the format gained --
+shows the schema's own title and description, so a format change never
+breaks a page (a test keeps the catalogs complete for the format as it is).
+
+The page language is the officer's choice (``?ui=``, kept in the session),
+else the browser's ``Accept-Language``, else ``settings.default_language``,
+else English.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from leadex_mail.studio.formschema import Spec
+from leadex_mail.web.i18n import parse_accept_language
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+FALLBACK = "en"
+
+
+@cache
+def _load(language: str) -> dict[str, dict[str, str]]:
+    return tomllib.loads((CATALOG_DIR / f"{language}.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def languages() -> tuple[str, ...]:
+    """Codes of the languages the studio speaks, sorted."""
+    return tuple(sorted(p.stem for p in CATALOG_DIR.glob("*.toml")))
+
+
+@dataclass(frozen=True)
+class Words:
+    """The studio's strings in one language, English where a string is missing."""
+
+    language: str
+
+    def _get(self, table: str, key: str) -> str | None:
+        for lang in (self.language, FALLBACK):
+            found = _load(lang).get(table, {}).get(key)
+            if found is not None:
+                return found
+        return None
+
+    def t(self, key: str, **values: Any) -> str:
+        """The page string ``key``, formatted with ``values``; ``KeyError`` when no catalog has it."""
+        text = self._get("ui", key)
+        if text is None:
+            raise KeyError(f"no studio string {key!r}")
+        return text.format(**values) if values else text
+
+    def label(self, spec: Spec) -> str:
+        """A field's label: the catalog's (``Type.field`` first, then ``field``), else the schema's title."""
+        return self._get("fields", f"{spec.owner}.{spec.name}") or self._get("fields", spec.name) or spec.title or spec.name
+
+    def help(self, spec: Spec) -> str:
+        """The line under a field: the catalog's, else the schema's description (may be empty)."""
+        return self._get("help", f"{spec.owner}.{spec.name}") or self._get("help", spec.name) or spec.description or ""
+
+    def section(self, tag: str) -> str:
+        """The name of a section type ("Novica" for ``story``)."""
+        return self._get("sections", tag) or tag.replace("_", " ")
+
+    def item(self, spec: Spec) -> str:
+        """What one item of a list is called ("Dogodek" for an events item)."""
+        return self._get("items", spec.type_name) or spec.type_name or self.t("item")
+
+    def choice(self, spec: Spec, value: str) -> str:
+        """The words for one value of a choice (``style: spotlight``)."""
+        return self._get("choices", f"{spec.name}.{value}") or value
+
+
+def words(language: str) -> Words:
+    """The studio's strings in ``language`` (English when it has none)."""
+    return Words(language if language in languages() else FALLBACK)
+
+
+def negotiate(chosen: str | None, accept_language: str | None, default: str) -> str:
+    """The page language: the officer's choice, the browser's, the configured default, English."""
+    available = languages()
+    if chosen in available:
+        return chosen  # type: ignore[return-value]
+    for code in parse_accept_language(accept_language or ""):
+        if code in available:
+            return code
+    return default if default in available else FALLBACK
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language, for switches ("Slovenščina")."""
+    return words(code).t("language_name") if code in languages() else code

@@ -1,0 +1,104 @@
+"""Pictures dropped or picked in the studio, stored in the issue's ``images/`` as render wants them.
+
+``store_picture`` checks the file's header before decoding anything (the
+loader's ``picture_trouble``: decompression bombs, absurd sizes, formats
+mail cannot show), then resizes it to at most ``MAX_WIDTH`` pixels wide and
+compresses it the way ``render`` does (JPEG quality 82, progressive; PNG
+optimised), so what is stored is what will be sent. A WebP, TIFF or BMP
+picture is converted (PNG when it has transparency, else JPEG); HEIC and
+others Pillow cannot read get a clear error. The name is made safe and
+unique (``images/kick-off-murcia.jpg``, ``images/kick-off-murcia-2.jpg``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from leadex_mail.content.checks import picture_trouble
+from leadex_mail.errors import ContentError
+from leadex_mail.render.images import JPEG_QUALITY, MAX_WIDTH
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+KEPT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
+
+
+def safe_name(name: str) -> str:
+    """A file name stem of ASCII letters, digits and dashes ("Uvodni sestanek (1)" -> "uvodni-sestanek-1")."""
+    stem = Path(name).stem
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_stem.lower()).strip("-")
+    return cleaned[:60] or "picture"
+
+
+def store_picture(folder: Path, name: str, data: bytes) -> str:
+    """Save ``data`` (a picture file named ``name``) under ``folder/images``; the ``src`` to write, e.g. ``images/x.jpg``.
+
+    Raises ``ContentError`` (with a hint) for a file that is too big, not a
+    picture, or one mail cannot carry safely.
+    """
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ContentError(f"the file is {len(data) // (1024 * 1024)} MB; pictures may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", hint="save a smaller copy (1200 pixels wide is plenty)")
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".bin") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        trouble = _header_trouble(Path(tmp.name))
+        if trouble:
+            raise ContentError(f"{name} {trouble[0]}", hint=trouble[1])
+    try:
+        with PILImage.open(io.BytesIO(data)) as img:
+            img.load()
+            out, ext = _fit(img)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ContentError(f"{name} cannot be read as a picture ({exc})", hint="save it as JPEG or PNG and try again") from None
+    images = folder / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    target = _unique(images, safe_name(name), ext)
+    target.write_bytes(out)
+    return f"images/{target.name}"
+
+
+def _header_trouble(path: Path) -> tuple[str, str] | None:
+    """The loader's header check, except that formats we convert are welcome here."""
+    trouble = picture_trouble(path)
+    if trouble and "not PNG, JPEG or GIF" in trouble[0]:
+        return None
+    return trouble
+
+
+def _fit(img: object) -> tuple[bytes, str]:
+    from PIL import Image as PILImage
+
+    assert isinstance(img, PILImage.Image)
+    fmt = img.format or ""
+    if fmt == "GIF" and getattr(img, "is_animated", False):
+        raise ContentError("animated pictures are not supported", hint="save one frame as PNG or JPEG")
+    picture = img
+    if picture.width > MAX_WIDTH:
+        height = max(1, round(picture.height * MAX_WIDTH / picture.width))
+        picture = picture.resize((MAX_WIDTH, height), PILImage.Resampling.LANCZOS)
+    out = io.BytesIO()
+    alpha = picture.mode in ("RGBA", "LA", "P") and ("transparency" in picture.info or picture.mode != "P")
+    if fmt == "PNG" or (fmt not in KEPT and alpha):
+        picture.save(out, "PNG", optimize=True)
+        return out.getvalue(), "png"
+    if fmt == "GIF":
+        picture.save(out, "GIF", optimize=True)
+        return out.getvalue(), "gif"
+    picture.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True)
+    return out.getvalue(), "jpg"
+
+
+def _unique(folder: Path, stem: str, ext: str) -> Path:
+    candidate = folder / f"{stem}.{ext}"
+    number = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{number}.{ext}"
+        number += 1
+    return candidate

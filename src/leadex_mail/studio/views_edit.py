@@ -1,0 +1,376 @@
+"""Editing an edition: the form, field changes, sections and items, saving, the live preview.
+
+    GET  /issues/{slug}/{lang}            the form beside the preview
+    POST /issues/{slug}/{lang}/field      one field changed (JSON: path, value | doc)
+    POST /issues/{slug}/{lang}/items      add, remove, move an item or section
+    POST /issues/{slug}/{lang}/group      add or remove an optional group (picture, link)
+    POST /issues/{slug}/{lang}/image      a picture dropped or picked for an image field
+    POST /issues/{slug}/{lang}/save       write the file (refused if it changed on disk)
+    POST /issues/{slug}/{lang}/reload     forget unsaved changes, read the file again
+    GET  /issues/{slug}/events            Server-Sent Events: preview, disk, saved
+    GET  /issues/{slug}/{lang}/preview    the email as previewed (``?view=dark`` in dark mode)
+    GET  /issues/{slug}/{lang}/text       the text part
+    GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``)
+    GET  /issues/{slug}/files/images/{name}  the issue's pictures (thumbnails in the form)
+    GET  /img/{cid}                       pictures the preview's HTML refers to
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from leadex_mail.content.loader import LANGUAGE_RE
+from leadex_mail.content.scaffold import SLUG_RE
+from leadex_mail.errors import ContentError, EditConflict, LeadexError
+from leadex_mail.studio import pictures, richtext
+from leadex_mail.studio.formschema import coerce, edition_form, empty_value, section_types, spec_at
+from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, form_data, page, redirect
+from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
+
+_DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
+
+
+def routes() -> list[Route]:
+    """This module's routes."""
+    return [
+        Route("/issues/{slug}/events", page(events), methods=["GET"]),
+        Route("/issues/{slug}/files/images/{name}", page(issue_picture), methods=["GET"]),
+        Route("/img/{cid:path}", page(inline_picture), methods=["GET"]),
+        Route("/issues/{slug}/{lang}", page(editor), methods=["GET"]),
+        Route("/issues/{slug}/{lang}/preview", page(preview_html), methods=["GET"]),
+        Route("/issues/{slug}/{lang}/text", page(preview_text), methods=["GET"]),
+        Route("/issues/{slug}/{lang}/markdown", page(markdown_source), methods=["GET"]),
+        Route("/issues/{slug}/{lang}/field", action(change_field), methods=["POST"]),
+        Route("/issues/{slug}/{lang}/items", action(change_items), methods=["POST"]),
+        Route("/issues/{slug}/{lang}/group", action(change_group), methods=["POST"]),
+        Route("/issues/{slug}/{lang}/image", action(upload_picture), methods=["POST"]),
+        Route("/issues/{slug}/{lang}/save", action(save), methods=["POST"]),
+        Route("/issues/{slug}/{lang}/reload", action(reload), methods=["POST"]),
+    ]
+
+
+def _names(ctx: Ctx, *, lang: bool = True) -> tuple[str, str]:
+    slug = ctx.request.path_params["slug"]
+    language = ctx.request.path_params.get("lang", "") if lang else ""
+    if not SLUG_RE.match(slug) or (lang and not LANGUAGE_RE.match(language)):
+        raise _NotFound()
+    return slug, language
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _session(ctx: Ctx, slug: str) -> IssueSession:
+    if not (ctx.studio.settings.newsletters_dir / slug).is_dir():
+        raise _NotFound()
+    return ctx.studio.workspace.issue(ctx.owner, slug)
+
+
+def _missing(ctx: Ctx) -> Response:
+    return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
+
+
+def _editions(session: IssueSession) -> list[str]:
+    from leadex_mail.content.loader import EDITION_SUFFIXES
+
+    return sorted(p.stem for p in session.folder.iterdir() if p.suffix in EDITION_SUFFIXES and LANGUAGE_RE.match(p.stem))
+
+
+async def editor(ctx: Ctx) -> Response:
+    """The edition's form beside its live preview."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    if not session.path(lang).exists():
+        return _missing(ctx)
+    try:
+        doc = await session.open(lang)
+    except ContentError as err:
+        return ctx.render("unusable.html.j2", status=409, slug=slug, lang=lang, error=err, editions=_editions(session))
+    return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()))
+
+
+def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: str | None = None, announce: str | None = None) -> dict[str, Any]:
+    return {
+        "slug": session.slug,
+        "edition": lang,
+        "editions": _editions(session),
+        "form": edition_form(),
+        "data": data,
+        "types": section_types(),
+        "dirty": lang in session.dirty(),
+        "conflict": session.conflicts.get(lang),
+        "focus": focus,
+        "announce": announce,
+        "markdown_html": _markdown_html,
+        "nav": "issues",
+    }
+
+
+def _markdown_html(text: Any) -> str:
+    """The HTML a rich-text editor starts from: the Markdown as the email renders it."""
+    from leadex_mail.render.markdown import to_html
+
+    return to_html(str(text or ""))
+
+
+async def change_field(ctx: Ctx) -> Response:
+    """One field changed: write it into the draft, then the preview rebuilds."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+        body = json.loads(await ctx.request.body())
+        path = parse_path(str(body["path"]))
+    except (_NotFound, ValueError, KeyError, TypeError):
+        return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
+    doc = session.drafts.get(lang) or await session.open(lang)
+    spec = spec_at(path, doc.root)
+    parent = spec_at(path[:-1], doc.root)
+    if spec is None or spec.kind in ("object", "list", "sections") or spec.tag is not None:
+        return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
+    try:
+        value = richtext.to_markdown(body["doc"]) if "doc" in body and spec.kind == "markdown" else coerce(spec, body.get("value"))
+    except richtext.RichTextError as err:
+        return JSONResponse({"error": err.message}, status_code=400)
+    await session.change(lang, lambda d: d.set(path, value, spec, parent))
+    return JSONResponse({"ok": True, "dirty": session.dirty()}, headers=NO_STORE)
+
+
+async def markdown_source(ctx: Ctx) -> Response:
+    """A rich-text field's Markdown as the draft holds it, and its HTML (for the source toggle)."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return JSONResponse({"error": ctx.t("bad_request")}, status_code=404)
+    doc = session.drafts.get(lang) or await session.open(lang)
+    value = doc.get(parse_path(ctx.request.query_params.get("path", "")))
+    text = str(value) if isinstance(value, str) else ""
+    return JSONResponse({"value": text, "html": _markdown_html(text)}, headers=NO_STORE)
+
+
+async def change_items(ctx: Ctx) -> Response:
+    """Add, remove or move an item of a list (a section, an event, a partner ...)."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    form = await form_data(ctx)
+    op, path = form.get("op", ""), parse_path(form.get("list", ""))
+    doc = session.drafts.get(lang) or await session.open(lang)
+    spec = spec_at(path, doc.root)
+    items = doc.get(path)
+    if spec is None or spec.kind not in ("list", "sections"):
+        return _bad(ctx)
+    size = len(items) if items is not None else 0
+    try:
+        index = int(form.get("index", "-1"))
+    except ValueError:
+        return _bad(ctx)
+    focus, announce = None, None
+    if op == "add":
+        kind = form.get("type", "")
+        item_spec = spec.variants.get(kind) if spec.kind == "sections" else spec.item
+        if item_spec is None:
+            return _bad(ctx)
+        at = size if not 0 <= index <= size else index
+        if items is None:
+            parent = spec_at(path[:-1], doc.root)
+            await session.change(lang, lambda d: d.set(path, [], spec, parent))
+        await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)))
+        focus, announce = f"item-{dotted((*path, at))}", ctx.t("announce_added", position=at + 1, count=size + 1)
+    elif op in ("up", "down") and 0 <= index < size:
+        to = index - 1 if op == "up" else index + 1
+        if 0 <= to < size:
+            await session.change(lang, lambda d: d.move_item(path, index, to))
+            index = to
+        edge = (op == "up" and index == 0) or (op == "down" and index == size - 1)
+        focus = f"{'down' if op == 'up' and edge else 'up' if edge else op}-{dotted((*path, index))}"
+        announce = ctx.t("announce_moved", position=index + 1, count=size)
+    elif op == "remove" and 0 <= index < size:
+        if spec.min_items and size <= spec.min_items:
+            return _bad(ctx, "need_one_item")
+        await session.change(lang, lambda d: d.remove_item(path, index))
+        focus = f"add-{dotted(path)}"
+        announce = ctx.t("announce_removed", count=size - 1)
+    else:
+        return _bad(ctx)
+    return await _fields_or_back(ctx, session, lang, focus, announce)
+
+
+async def change_group(ctx: Ctx) -> Response:
+    """Add or remove an optional group of fields (a picture, a 'more' link)."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    form = await form_data(ctx)
+    path = parse_path(form.get("path", ""))
+    doc = session.drafts.get(lang) or await session.open(lang)
+    spec, parent = spec_at(path, doc.root), spec_at(path[:-1], doc.root)
+    if spec is None or spec.kind != "object" or not path:
+        return _bad(ctx)
+    if form.get("op") == "add":
+        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent))
+        focus = f"f-{dotted(path)}-first"
+    elif form.get("op") == "remove" and not spec.required:
+        await session.change(lang, lambda d: d.set(path, None, spec, parent))
+        focus = f"group-{dotted(path)}"
+    else:
+        return _bad(ctx)
+    return await _fields_or_back(ctx, session, lang, focus, None)
+
+
+def _bad(ctx: Ctx, key: str = "bad_request") -> Response:
+    return ctx.render("message.html.j2", status=400, title=ctx.t("refused_title"), message=ctx.t(key))
+
+
+async def _fields_or_back(ctx: Ctx, session: IssueSession, lang: str, focus: str | None, announce: str | None) -> Response:
+    if not ctx.request.headers.get("hx-request"):
+        return redirect(f"/issues/{session.slug}/{lang}")
+    doc = session.drafts[lang]
+    return ctx.render("_fields.html.j2", **_form_context(ctx, session, lang, doc.data(), focus, announce))
+
+
+async def upload_picture(ctx: Ctx) -> Response:
+    """Store a dropped or picked picture in the issue's images/ (resized like render does) and point the field at it."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return JSONResponse({"error": ctx.t("bad_request")}, status_code=404)
+    form = await ctx.request.form(max_part_size=MAX_PART_BYTES)
+    upload, path = form.get("file"), parse_path(str(form.get("path", "")))
+    doc = session.drafts.get(lang) or await session.open(lang)
+    spec = spec_at(path, doc.root)
+    if spec is None or spec.type_name != "Image" or upload is None or isinstance(upload, str):
+        return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
+    data = await upload.read(pictures.MAX_UPLOAD_BYTES + 1)
+    try:
+        src = await _store_picture(session, upload.filename or "picture", data)
+    except LeadexError as err:
+        return JSONResponse({"error": err.message, "hint": err.hint}, status_code=422)
+    parent = spec_at(path[:-1], doc.root)
+    if doc.get(path) is None:
+        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent))
+    await session.change(lang, lambda d: d.set((*path, "src"), src, spec.child("src"), spec))  # type: ignore[arg-type]
+    return JSONResponse({"src": src, "thumb": f"/issues/{slug}/files/{src}"}, headers=NO_STORE)
+
+
+async def _store_picture(session: IssueSession, name: str, data: bytes) -> str:
+    import anyio
+
+    return await anyio.to_thread.run_sync(pictures.store_picture, session.folder, name, data)
+
+
+async def save(ctx: Ctx) -> Response:
+    """Write the edition's file; 409 with what happened when it changed on disk since it was opened."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    form = await form_data(ctx) if "form" in ctx.request.headers.get("content-type", "") else {}
+    languages = [lang] + [code for code in form.get("also", "").split(",") if LANGUAGE_RE.match(code) and code != lang]
+    try:
+        for code in languages:
+            if code in session.drafts and session.drafts[code].changed:
+                await session.save(code)
+    except EditConflict as err:
+        if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
+            return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
+        return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint}")
+    if "json" in ctx.request.headers.get("accept", ""):
+        return JSONResponse({"saved": True, "dirty": session.dirty()}, headers=NO_STORE)
+    return redirect(f"/issues/{slug}/{lang}")
+
+
+async def reload(ctx: Ctx) -> Response:
+    """Forget the unsaved changes of this edition and read its file again."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+        await session.open(lang, fresh=True)
+    except _NotFound:
+        return _missing(ctx)
+    except ContentError:
+        pass  # the editor page explains what is wrong with the file
+    return redirect(f"/issues/{slug}/{lang}")
+
+
+async def events(ctx: Ctx) -> Response:
+    """Server-Sent Events of the issue: ``preview`` after each rebuild, ``disk`` and ``saved``."""
+    try:
+        slug, _ = _names(ctx, lang=False)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    if session.preview is None:
+        await session.refresh()
+    headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+    return StreamingResponse(session.events(ctx.studio.workspace.closed), media_type="text/event-stream", headers=headers)
+
+
+async def preview_html(ctx: Ctx) -> Response:
+    """The edition's email as the preview shows it (sample name, links that go nowhere)."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    preview = await session.built()
+    edition = preview.editions.get(lang)
+    headers = {**NO_STORE, "content-security-policy": PREVIEW_CSP, "x-frame-options": "SAMEORIGIN"}
+    if edition is None:
+        body = f'<!doctype html><html lang="{ctx.words.language}"><title>{ctx.t("preview_none")}</title><p>{ctx.t("preview_none")}</p></html>'
+        return Response(body, media_type="text/html", headers=headers)
+    html = edition.html
+    if ctx.request.query_params.get("view") == "dark":
+        # Show the email's dark-mode styles unconditionally, as a mail app in dark mode applies them.
+        html = _DARK_MEDIA.sub("@media all", html).replace('content="light dark"', 'content="dark"')
+    return Response(html, media_type="text/html", headers=headers)
+
+
+async def preview_text(ctx: Ctx) -> Response:
+    """The edition's text part as the preview shows it."""
+    try:
+        slug, lang = _names(ctx)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    preview = await session.built()
+    edition = preview.editions.get(lang)
+    return PlainTextResponse(edition.text if edition else ctx.t("preview_none"), headers=NO_STORE)
+
+
+async def issue_picture(ctx: Ctx) -> Response:
+    """A picture of the issue's images/ folder (for the form's thumbnails)."""
+    try:
+        slug, _ = _names(ctx, lang=False)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    name = ctx.request.path_params["name"]
+    folder = (session.folder / "images").resolve()
+    file = (folder / name).resolve()
+    if not file.is_relative_to(folder) or not file.is_file() or file.suffix.lower() not in (".png", ".jpg", ".jpeg", ".gif"):
+        return _missing(ctx)
+    return FileResponse(file, headers=NO_STORE)
+
+
+async def inline_picture(ctx: Ctx) -> Response:
+    """A picture the preview's HTML names by ``cid`` (mail attaches them; a browser needs a URL)."""
+    found = ctx.studio.workspace.image(ctx.owner, ctx.request.path_params["cid"])
+    if found is None:
+        return PlainTextResponse("no such picture", status_code=404)
+    return Response(found.data, media_type=found.mime_type, headers=NO_STORE)

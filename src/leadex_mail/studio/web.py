@@ -1,0 +1,215 @@
+"""The studio's request plumbing: who asks (session), may they (role, CSRF), and rendering pages.
+
+Every route is wrapped by ``page`` (GET) or ``action`` (POST): the wrapper
+finds or starts the session, sends a visitor without an account to the
+sign-in page (accounts mode), refuses what the role does not allow, and for
+a POST refuses a request without this session's CSRF token or from another
+origin -- before the handler runs, so no handler can forget it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+import leadex_mail
+from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, StudioSession, csrf_ok
+from leadex_mail.studio.i18n import Words, language_name, languages, negotiate, words
+
+if TYPE_CHECKING:
+    from leadex_mail.studio.app import Studio
+
+# Studio pages: scripts and styles only from the package, nothing inline, no
+# framing by others; the previews are framed by the studio itself.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+# The email as previewed: its own inline styles and pictures, no scripts, framed only by the studio.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; font-src https:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+NO_STORE = {"cache-control": "no-store"}
+MAX_PART_BYTES = 30 * 1024 * 1024  # a phone photo or a large CSV; spooled to disk by the parser
+
+
+def templates_dir() -> Path:
+    """``templates/studio``: inside the installed package, else in the source tree."""
+    packaged = Path(leadex_mail.__file__).parent / "_templates" / "studio"
+    if packaged.is_dir():
+        return packaged
+    return Path(leadex_mail.__file__).resolve().parents[2] / "templates" / "studio"
+
+
+def static_dir() -> Path:
+    """The studio's static files: its CSS and scripts and the vendored libraries (no CDN)."""
+    return templates_dir() / "static"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The studio's Jinja2 environment: autoescaped, strict."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
+    env.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+@dataclass
+class Ctx:
+    """One request as a handler sees it."""
+
+    request: Request
+    studio: Studio
+    session: StudioSession
+    words: Words
+    new_cookie: bool = False
+
+    @property
+    def owner(self) -> str:
+        """Whose drafts these are."""
+        return self.session.user or "anonymous"
+
+    def t(self, key: str, **values: Any) -> str:
+        """A page string in the officer's language."""
+        return self.words.t(key, **values)
+
+    def render(self, template: str, *, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+        """A page of the studio, with what every page needs (words, user, CSRF token, navigation)."""
+        values: dict[str, Any] = {
+            "t": self.words.t,
+            "w": self.words,
+            "lang": self.words.language,
+            "session": self.session,
+            "csrf": self.session.csrf,
+            "csrf_field": CSRF_FIELD,
+            "accounts": self.studio.access.accounts,
+            "ui_languages": [(code, language_name(code)) for code in languages()],
+            "path": self.request.url.path,
+            "nav": None,
+        }
+        values.update(context)
+        body = environment().get_template(template).render(values)
+        return HTMLResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+    def now(self) -> datetime:
+        """The studio's clock."""
+        return self.studio.clock()
+
+
+Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+def _session(request: Request) -> tuple[StudioSession, bool]:
+    studio: Studio = request.app.state.studio
+    found = studio.access.sessions.get(request.cookies.get(COOKIE))
+    if found is not None:
+        return found, False
+    return studio.access.sessions.new(), True
+
+
+def _ctx(request: Request) -> Ctx:
+    studio: Studio = request.app.state.studio
+    session, new = _session(request)
+    chosen = request.query_params.get("ui")
+    if chosen in languages():
+        session.ui_language = chosen
+    language = negotiate(session.ui_language, request.headers.get("accept-language"), studio.settings.default_language)
+    return Ctx(request, studio, session, words(language), new_cookie=new)
+
+
+def _finish(ctx: Ctx, response: Response) -> Response:
+    if ctx.new_cookie:
+        response.headers.append("set-cookie", ctx.studio.access.cookie(ctx.session))
+    return response
+
+
+def _refuse(ctx: Ctx, status: int, key: str) -> Response:
+    message = ctx.t(key)
+    if _wants_json(ctx.request):
+        return JSONResponse({"error": message}, status_code=status, headers=NO_STORE)
+    return ctx.render("message.html.j2", status=status, title=ctx.t("refused_title"), message=message)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "") or request.headers.get("content-type", "").startswith("application/json")
+
+
+def _signed_out(ctx: Ctx) -> Response:
+    if _wants_json(ctx.request) or ctx.request.headers.get("hx-request"):
+        return JSONResponse({"error": ctx.t("sign_in_needed")}, status_code=401, headers=NO_STORE)
+    target = ctx.request.url.path + (f"?{ctx.request.url.query}" if ctx.request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def page(handler: Handler, permission: str | None = "edit", *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """A GET route: session, sign-in (unless ``public``), ``permission``."""
+
+    async def endpoint(request: Request) -> Response:
+        ctx = _ctx(request)
+        if not public and ctx.session.user is None:
+            return _finish(ctx, _signed_out(ctx))
+        if not public and permission and not ctx.session.may(permission):
+            return _finish(ctx, _refuse(ctx, 403, "refused_role"))
+        return _finish(ctx, await handler(ctx))
+
+    return endpoint
+
+
+def action(handler: Handler, permission: str | None = "edit", *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """A POST route: everything ``page`` checks, then same origin and this session's CSRF token."""
+
+    async def endpoint(request: Request) -> Response:
+        ctx = _ctx(request)
+        if not _same_origin(request):
+            return _finish(ctx, _refuse(ctx, 403, "refused_origin"))
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None and request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form(max_part_size=MAX_PART_BYTES)  # parsed once: the handler gets the same
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+        if ctx.new_cookie or not csrf_ok(ctx.session, sent):
+            return _finish(ctx, _refuse(ctx, 403, "refused_csrf"))
+        if not public and ctx.session.user is None:
+            return _finish(ctx, _signed_out(ctx))
+        if not public and permission and not ctx.session.may(permission):
+            return _finish(ctx, _refuse(ctx, 403, "refused_role"))
+        return _finish(ctx, await handler(ctx))
+
+    return endpoint
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another site (Origin or Sec-Fetch-Site)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+async def form_data(ctx: Ctx) -> dict[str, str]:
+    """The posted form's text fields (the last value of each name)."""
+    form = await ctx.request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def redirect(url: str) -> Response:
+    """See other: after a POST, the page to show."""
+    return RedirectResponse(url, status_code=303)

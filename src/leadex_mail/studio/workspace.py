@@ -1,0 +1,308 @@
+"""What each officer has open: edition drafts, the live preview built from them, the pages listening.
+
+    ws = Workspace(settings)
+    issue = ws.issue("local", "2026-09-leadex-02")     # an IssueSession
+    draft = await issue.open("sl")                    # the file, parsed once
+    await issue.change("sl", lambda doc: doc.set(...)) # then the preview rebuilds
+    await issue.save("sl")                            # EditConflict if the file changed on disk
+
+A draft is the edition file's round-trip tree (``document.EditionDoc``)
+with the officer's unsaved changes. The preview is built by the same code
+as ``leadex-mail preview`` (``preview.build.build_preview``), reading each
+draft's text in place of its file (``content.yamlsource.unsaved_texts``):
+what the studio shows and checks is exactly what saving would give the CLI.
+
+Rebuilds run in a worker thread and are coalesced: while one runs, further
+changes ask for one more, built from the newest text, so typing never
+queues stale work. Every page of the issue listens on Server-Sent Events
+(``events``): ``preview`` after each rebuild, ``disk`` when a file that is
+open changed on disk, ``saved`` after a save.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from leadex_mail.config import Settings
+from leadex_mail.content.yamlsource import unsaved_texts
+from leadex_mail.errors import EditConflict, Problem
+from leadex_mail.preview.build import Preview, build_preview, keep_last_good
+from leadex_mail.studio.document import EditionDoc, read_stamp
+
+KEEPALIVE_SECONDS = 5.0
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(text: str) -> tuple[str | int, ...]:
+    """``"sections[3].items[0].url"`` or ``"sections.3.items.0.url"`` -> ``("sections", 3, "items", 0, "url")``."""
+    parts: list[str | int] = []
+    for name, index in _PATH_PART.findall(text):
+        if index:
+            parts.append(int(index))
+        elif name.isdigit():
+            parts.append(int(name))
+        else:
+            parts.append(name)
+    return tuple(parts)
+
+
+def dotted(path: tuple[str | int, ...]) -> str:
+    """``("sections", 3, "url")`` -> ``"sections.3.url"``: the name of a form control."""
+    return ".".join(str(p) for p in path)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A check result placed where the officer sees it: an edition's field, or the issue as a whole."""
+
+    language: str | None  # None: the brand or the whole issue
+    path: str  # dotted; "" when it concerns the whole file
+    severity: str
+    message: str
+    hint: str | None
+    location: str  # file:line:col, for those who look at the files too
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape the pages read (see ``studio.js``)."""
+        return {"language": self.language, "path": self.path, "severity": self.severity, "message": self.message, "hint": self.hint, "location": self.location}
+
+
+def place(problem: Problem, folder: Path | None) -> FieldProblem:
+    """Which edition and field a ``Problem`` concerns, from its file and field path."""
+    file = Path(problem.file)
+    language = file.stem if folder is not None and file.parent.resolve() == folder.resolve() and file.suffix in (".yaml", ".yml") else None
+    return FieldProblem(language, dotted(parse_path(problem.path)), problem.severity, problem.message, problem.hint, problem.location())
+
+
+@dataclass
+class IssueSession:
+    """One officer's open editions of one issue, its current preview and the pages listening to it."""
+
+    owner: str
+    slug: str
+    settings: Settings
+    drafts: dict[str, EditionDoc] = field(default_factory=dict)
+    conflicts: dict[str, str] = field(default_factory=dict)  # language -> "changed" | "deleted"
+    preview: Preview | None = None
+    version: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the drafts' trees (changed and written in worker threads)
+    _listeners: set[asyncio.Queue[tuple[str, str] | None]] = field(default_factory=set)
+    _wanted: int = 0
+    _built: int = 0
+    _task: asyncio.Task[None] | None = None
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def folder(self) -> Path:
+        """The issue folder."""
+        return self.settings.newsletters_dir / self.slug
+
+    def path(self, language: str) -> Path:
+        """The edition file of ``language`` (``<folder>/<lang>.yaml``, or ``.yml`` when that is what exists)."""
+        for suffix in (".yaml", ".yml"):
+            candidate = self.folder / f"{language}{suffix}"
+            if candidate.exists():
+                return candidate
+        return self.folder / f"{language}.yaml"
+
+    # -- drafts ----------------------------------------------------------------------------
+
+    async def open(self, language: str, *, fresh: bool = False) -> EditionDoc:
+        """The draft of ``language``: kept if it has unsaved changes (unless ``fresh``), else read from the file."""
+        current = self.drafts.get(language)
+        if current is not None and not fresh and (current.changed or current.stamp == read_stamp(current.path)):
+            return current
+        doc = await anyio.to_thread.run_sync(EditionDoc.open, self.path(language))
+        with self.lock:
+            self.drafts[language] = doc
+            self.conflicts.pop(language, None)
+        await self.refresh()
+        return doc
+
+    async def change(self, language: str, edit: Callable[[EditionDoc], Any]) -> Any:
+        """Apply ``edit`` to the draft of ``language`` (in a worker thread), then rebuild the preview."""
+        doc = self.drafts.get(language) or await self.open(language)
+
+        def run() -> Any:
+            with self.lock:
+                return edit(doc)
+
+        result = await anyio.to_thread.run_sync(run)
+        await self.refresh()
+        return result
+
+    async def save(self, language: str) -> str:
+        """Write the draft of ``language`` to its file; ``EditConflict`` when the file changed on disk."""
+        doc = self.drafts.get(language)
+        if doc is None:
+            raise EditConflict(f"the {language} edition is not open", hint="open it again")
+
+        def run() -> str:
+            with self.lock:
+                return doc.save()
+
+        stamp = await anyio.to_thread.run_sync(run)
+        self.conflicts.pop(language, None)
+        self.publish("saved", json.dumps({"language": language}))
+        return stamp
+
+    def dirty(self) -> list[str]:
+        """Languages with unsaved changes."""
+        return sorted(lang for lang, doc in self.drafts.items() if doc.changed)
+
+    async def disk_changed(self, paths: set[Path]) -> None:
+        """Called for files changed on disk: mark open drafts whose file is no longer theirs; rebuild."""
+        touched = False
+        for language, doc in list(self.drafts.items()):
+            if doc.path.resolve() not in paths:
+                continue
+            touched = True
+            now = read_stamp(doc.path)
+            if now == doc.stamp:
+                continue
+            if not doc.changed and now is not None:
+                # Nothing unsaved here: show the new version (nothing can be lost).
+                await self.open(language, fresh=True)
+                self.publish("disk", json.dumps({"language": language, "state": "reloaded"}))
+                continue
+            self.conflicts[language] = "deleted" if now is None else "changed"
+            self.publish("disk", json.dumps({"language": language, "state": self.conflicts[language]}))
+        if touched or any(p.is_relative_to(self.folder.resolve()) for p in paths):
+            await self.refresh()
+
+    # -- preview ---------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Ask for a rebuild of the preview; returns at once (the pages hear of it on ``events``)."""
+        self._wanted += 1
+        self._idle.clear()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._rebuild())
+
+    async def built(self) -> Preview:
+        """The preview once every change asked for so far is in it."""
+        if self.preview is None and (self._task is None or self._task.done()):
+            await self.refresh()
+        await self._idle.wait()
+        assert self.preview is not None
+        return self.preview
+
+    async def _rebuild(self) -> None:
+        while self._built < self._wanted:
+            target = self._wanted
+            fresh = await anyio.to_thread.run_sync(self._build)
+            self.preview = fresh if self.preview is None else keep_last_good(fresh, self.preview)
+            self.version += 1
+            self._built = target
+            self.publish("preview", json.dumps(self.summary()))
+        self._idle.set()
+
+    def _build(self) -> Preview:
+        with self.lock:  # a consistent set of texts; rendering runs outside the lock
+            texts = {doc.path: doc.text() for doc in self.drafts.values() if doc.changed}
+        with unsaved_texts(texts):
+            return build_preview(str(self.folder), self.settings)
+
+    def problems(self) -> list[FieldProblem]:
+        """The current check results (or load errors), placed at editions and fields."""
+        if self.preview is None:
+            return []
+        return [place(p, self.preview.issue_folder) for p in self.preview.problems]
+
+    def summary(self) -> dict[str, Any]:
+        """What a ``preview`` event carries: the version, whether it rendered, and every problem placed."""
+        preview = self.preview
+        return {
+            "version": self.version,
+            "ok": bool(preview and preview.ok),
+            "stale": bool(preview and preview.stale),
+            "error": preview.error.message if preview and preview.error else None,
+            "problems": [p.as_json() for p in self.problems()],
+            "dirty": self.dirty(),
+        }
+
+    # -- events ----------------------------------------------------------------------------
+
+    def publish(self, kind: str, data: str) -> None:
+        """Send one event to every page of this issue (call on the event loop's thread)."""
+        for queue in list(self._listeners):
+            queue.put_nowait((kind, data))
+
+    def close(self) -> None:
+        """End every event stream (server shutting down)."""
+        for queue in list(self._listeners):
+            queue.put_nowait(None)
+
+    async def events(self, closed: asyncio.Event) -> AsyncIterator[str]:
+        """Server-Sent Events for one page: the current preview state at once, then each event as it happens."""
+        queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            yield "retry: 1000\n\n"
+            if self.preview is not None:
+                yield _event("preview", json.dumps(self.summary()))
+            for language, state in self.conflicts.items():
+                yield _event("disk", json.dumps({"language": language, "state": state}))
+            while not closed.is_set():
+                try:
+                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if item is None:
+                    break
+                yield _event(*item)
+        finally:
+            self._listeners.discard(queue)
+
+
+def _event(kind: str, data: str) -> str:
+    return f"event: {kind}\ndata: {data}\n\n"
+
+
+class Workspace:
+    """Every officer's open issues, by owner and slug."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions: dict[tuple[str, str], IssueSession] = {}
+        self.closed = asyncio.Event()
+
+    def issue(self, owner: str, slug: str) -> IssueSession:
+        """The session of ``owner`` on issue ``slug`` (made on first use)."""
+        key = (owner, slug)
+        if key not in self.sessions:
+            self.sessions[key] = IssueSession(owner, slug, self.settings)
+        return self.sessions[key]
+
+    def sessions_of(self, slug: str) -> list[IssueSession]:
+        """Every officer's session on ``slug``."""
+        return [s for (_, sl), s in self.sessions.items() if sl == slug]
+
+    def image(self, owner: str, cid: str) -> Any:
+        """An inline picture of one of ``owner``'s previews (``cid:`` parts cannot be shown by a browser)."""
+        for (who, _), session in self.sessions.items():
+            if who == owner and session.preview is not None and cid in session.preview.images:
+                return session.preview.images[cid]
+        return None
+
+    async def files_changed(self, paths: set[Path]) -> None:
+        """Tell every session about files changed on disk (from the watcher)."""
+        resolved = {p.resolve() for p in paths}
+        for session in list(self.sessions.values()):
+            await session.disk_changed(resolved)
+
+    def close(self) -> None:
+        """End every event stream."""
+        self.closed.set()
+        for session in self.sessions.values():
+            session.close()

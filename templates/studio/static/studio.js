@@ -1,0 +1,298 @@
+// The studio's editor page: every change goes to the server at once, the preview and the
+// check results come back over Server-Sent Events. No framework; htmx swaps the form after
+// a section is added, moved or removed. Served from the package (no CDN, works offline).
+"use strict";
+
+(function () {
+  const main = document.getElementById("main");
+  const csrf = document.body.dataset.csrf;
+
+  function post(url, body, extra) {
+    const headers = Object.assign({ "X-CSRF-Token": csrf, Accept: "application/json" }, extra || {});
+    if (typeof body === "string") headers["Content-Type"] = "application/json";
+    return fetch(url, { method: "POST", headers, body, credentials: "same-origin" });
+  }
+
+  // -- tabs (WAI-ARIA tabs pattern: arrows move, Home/End jump) --------------------------
+  function setUpTabs(list, onShow) {
+    const tabs = Array.from(list.querySelectorAll('[role="tab"]'));
+    function show(tab, focus) {
+      for (const other of tabs) {
+        const selected = other === tab;
+        other.setAttribute("aria-selected", String(selected));
+        other.tabIndex = selected ? 0 : -1;
+        document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
+      }
+      if (focus) tab.focus();
+      if (onShow) onShow(tab);
+    }
+    list.addEventListener("click", (e) => { const tab = e.target.closest('[role="tab"]'); if (tab) show(tab, false); });
+    list.addEventListener("keydown", (e) => {
+      const index = tabs.indexOf(document.activeElement);
+      if (index < 0) return;
+      const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
+      if (!(e.key in moves)) return;
+      e.preventDefault();
+      show(tabs[(moves[e.key] + tabs.length) % tabs.length], true);
+    });
+  }
+  window.StudioTabs = setUpTabs;
+
+  if (!main || !main.classList.contains("editor-page")) return;
+
+  const edition = main.dataset.edition;
+  const fieldUrl = `/issues/${main.dataset.slug}/${edition}/field`;
+  const statusBox = document.getElementById("save-status");
+  let version = 0;
+  let lastSummary = null;
+  let dirty = statusBox && statusBox.textContent.trim() === statusBox.dataset.dirty;
+
+  function setStatus(kind) {
+    if (!statusBox) return;
+    statusBox.textContent = statusBox.dataset[kind];
+    dirty = kind === "dirty";
+  }
+
+  // -- sending changes: in order, one at a time, the newest value of each field ---------
+  const queue = new Map();
+  let sending = false;
+  function send(path, payload) {
+    queue.delete(path);
+    queue.set(path, payload);
+    setStatus("dirty");
+    flush();
+  }
+  window.StudioSend = send;
+  async function flush() {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.size) {
+        const [path, payload] = queue.entries().next().value;
+        queue.delete(path);
+        const response = await post(fieldUrl, JSON.stringify(Object.assign({ path }, payload)));
+        if (!response.ok) {
+          const body = await response.json().catch(() => ({}));
+          showFieldError(path, body.error || response.statusText);
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+  function showFieldError(path, message) {
+    const box = document.querySelector(`[data-problems-for="${CSS.escape(path)}"]`);
+    if (box) box.textContent = message;
+  }
+
+  function valueOf(el) {
+    return el.type === "checkbox" ? el.checked : el.value;
+  }
+  document.addEventListener("input", (e) => {
+    const el = e.target;
+    if (!el.dataset || !el.dataset.path || el.closest(".richtext.enhanced:not(.show-source)") && el.classList.contains("source")) return;
+    if (el.type === "file") return;
+    send(el.dataset.path, { value: valueOf(el) });
+  });
+  document.addEventListener("change", (e) => {
+    const el = e.target;
+    if (el.dataset && el.dataset.path && (el.type === "checkbox" || el.tagName === "SELECT")) send(el.dataset.path, { value: valueOf(el) });
+  });
+
+  // -- saving --------------------------------------------------------------------------
+  const saveButton = document.getElementById("save");
+  async function save() {
+    await waitForQueue();
+    setStatus("saving");
+    const response = await post(saveButton.dataset.save, null);
+    if (response.status === 409) {
+      const body = await response.json();
+      showConflict(body.error + ". " + (body.hint || ""));
+      setStatus("dirty");
+      return;
+    }
+    setStatus(response.ok ? "saved" : "dirty");
+  }
+  function waitForQueue() {
+    return new Promise((resolve) => {
+      const check = () => (queue.size || sending ? setTimeout(check, 20) : resolve());
+      check();
+    });
+  }
+  window.StudioSettled = waitForQueue;
+  if (saveButton) saveButton.addEventListener("click", save);
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }
+  });
+  window.addEventListener("beforeunload", (e) => { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
+
+  // -- conflicts with the file on disk --------------------------------------------------
+  const conflict = document.getElementById("conflict");
+  function showConflict(text) {
+    document.getElementById("conflict-text").textContent = text;
+    conflict.hidden = false;
+  }
+
+  // -- check results at their fields -----------------------------------------------------
+  function fieldBox(path) {
+    let parts = path ? path.split(".") : [];
+    for (;;) {
+      const box = document.querySelector(`[data-problems-for="${CSS.escape(parts.join("."))}"]`);
+      if (box || !parts.length) return box;
+      parts = parts.slice(0, -1);
+    }
+  }
+  function placeProblems(summary) {
+    for (const box of document.querySelectorAll("[data-problems-for]")) box.replaceChildren();
+    for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute("aria-invalid");
+    const list = document.getElementById("check-list");
+    const section = document.getElementById("check-summary");
+    list.replaceChildren();
+    let errors = 0, warnings = 0;
+    for (const p of summary.problems) {
+      if (p.severity === "error") errors += 1; else warnings += 1;
+      const mine = p.language === edition;
+      const item = document.createElement("li");
+      item.className = p.severity;
+      if (mine) {
+        const box = fieldBox(p.path);
+        const note = document.createElement("p");
+        note.className = p.severity;
+        note.textContent = `${p.message}${p.hint ? " — " + p.hint : ""}`;
+        if (box) box.appendChild(note);
+        const control = document.querySelector(`[data-path="${CSS.escape(p.path)}"]`);
+        if (control && p.severity === "error") control.setAttribute("aria-invalid", "true");
+        const link = document.createElement("a");
+        link.href = "#" + (control ? control.id : "fields");
+        link.textContent = p.message;
+        link.addEventListener("click", (e) => { e.preventDefault(); focusField(p.path, control); });
+        item.appendChild(link);
+      } else {
+        item.textContent = `${p.location}: ${p.message}`;
+      }
+      list.appendChild(item);
+    }
+    const counts = document.getElementById("check-counts");
+    counts.textContent = errors + warnings
+      ? section.dataset.counts.replace("{errors}", errors).replace("{warnings}", warnings)
+      : section.dataset.none;
+  }
+  function focusField(path, control) {
+    const rich = document.querySelector(`.richtext[data-path="${CSS.escape(path)}"] .ProseMirror`);
+    const target = rich && !rich.closest(".show-source") ? rich : control;
+    if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
+  }
+
+  // -- the preview -------------------------------------------------------------------------
+  function visiblePanel() {
+    return Array.from(document.querySelectorAll(".preview-pane [role=tabpanel]")).find((p) => !p.hidden);
+  }
+  function refreshPanel(panel) {
+    if (!panel || !version) return;
+    const frame = panel.querySelector("iframe");
+    if (frame) {
+      const url = frame.dataset.src + (frame.dataset.src.includes("?") ? "&" : "?") + "v=" + version;
+      if (frame.dataset.shown === String(version)) return;
+      let scroll = 0;
+      try { scroll = frame.contentWindow.scrollY || 0; } catch (err) { scroll = 0; }
+      frame.addEventListener("load", () => {
+        try { frame.contentWindow.scrollTo(0, scroll); } catch (err) { /* nothing to restore */ }
+        frame.dataset.shown = String(version);
+        main.dataset.previewVersion = String(version);
+      }, { once: true });
+      frame.src = url;
+      return;
+    }
+    const pre = panel.querySelector("pre[data-src]");
+    if (pre && pre.dataset.shown !== String(version)) {
+      const wanted = version;
+      fetch(pre.dataset.src + "?v=" + wanted, { credentials: "same-origin" }).then((r) => r.text()).then((text) => {
+        pre.textContent = text;
+        pre.dataset.shown = String(wanted);
+        main.dataset.previewVersion = String(wanted);
+      });
+    }
+  }
+  const tablist = document.querySelector(".preview-pane [role=tablist]");
+  if (tablist) setUpTabs(tablist, () => refreshPanel(visiblePanel()));
+
+  function onPreview(summary) {
+    version = summary.version;
+    lastSummary = summary;
+    main.dataset.version = String(version);
+    const state = document.getElementById("preview-state");
+    state.textContent = summary.ok ? state.dataset.ok : summary.stale ? state.dataset.stale : state.dataset.failed + " " + (summary.error || "");
+    placeProblems(summary);
+    refreshPanel(visiblePanel());
+    if (!summary.dirty.includes(edition) && !queue.size && !sending && dirty && statusBox.textContent === statusBox.dataset.dirty) {
+      // another page of this issue saved it
+      setStatus("clean");
+    }
+  }
+
+  const events = new EventSource(main.dataset.events);
+  events.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
+  events.addEventListener("disk", (e) => {
+    const info = JSON.parse(e.data);
+    if (info.language !== edition) return;
+    if (info.state === "reloaded") { dirty = false; location.reload(); return; }
+    showConflict(conflict.dataset[info.state]);
+  });
+  events.addEventListener("saved", (e) => {
+    const info = JSON.parse(e.data);
+    if (info.language === edition && !queue.size && !sending) setStatus("saved");
+  });
+
+  // -- after htmx swapped the form (a section added, moved, removed) ------------------------
+  document.body.addEventListener("htmx:afterSwap", (e) => {
+    const fields = document.getElementById("fields");
+    if (!fields || !fields.contains(e.detail.elt) && e.detail.elt !== fields) return;
+    if (window.StudioRichText) window.StudioRichText.init(fields);
+    if (lastSummary) placeProblems(lastSummary);
+    setStatus("dirty");
+    const announce = document.getElementById("announce");
+    if (fields.dataset.announce) announce.textContent = fields.dataset.announce;
+    const target = fields.dataset.focus && document.getElementById(fields.dataset.focus);
+    if (target) target.focus();
+  });
+  document.body.addEventListener("htmx:beforeRequest", (e) => {
+    // Structure changes go after the field changes typed before them.
+    if (queue.size || sending) { e.preventDefault(); waitForQueue().then(() => htmx.trigger(e.detail.elt, "click")); }
+  });
+
+  // -- pictures: drop or pick --------------------------------------------------------------
+  async function upload(path, file, zone) {
+    const status = zone.querySelector(".upload-status");
+    status.textContent = "…";
+    const body = new FormData();
+    body.append("path", path);
+    body.append("file", file);
+    const response = await post(`/issues/${main.dataset.slug}/${edition}/image`, body);
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      status.textContent = `${answer.error || response.statusText}${answer.hint ? " — " + answer.hint : ""}`;
+      return;
+    }
+    status.textContent = answer.src;
+    const src = document.querySelector(`[data-path="${CSS.escape(path + ".src")}"]`);
+    if (src) src.value = answer.src;
+    const group = zone.closest(".picture");
+    let thumb = group.querySelector("img.thumb");
+    if (!thumb) { thumb = document.createElement("img"); thumb.className = "thumb"; thumb.alt = ""; zone.before(thumb); }
+    thumb.src = answer.thumb + "?t=" + Date.now();
+    setStatus("dirty");
+  }
+  document.addEventListener("change", (e) => {
+    const input = e.target;
+    if (input.type === "file" && input.dataset.uploadFor && input.files.length) upload(input.dataset.uploadFor, input.files[0], input.closest(".dropzone"));
+  });
+  document.addEventListener("dragover", (e) => { const zone = e.target.closest && e.target.closest(".dropzone"); if (zone) { e.preventDefault(); zone.classList.add("over"); } });
+  document.addEventListener("dragleave", (e) => { const zone = e.target.closest && e.target.closest(".dropzone"); if (zone) zone.classList.remove("over"); });
+  document.addEventListener("drop", (e) => {
+    const zone = e.target.closest && e.target.closest(".dropzone");
+    if (!zone) return;
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer.files.length) upload(zone.dataset.upload, e.dataTransfer.files[0], zone);
+  });
+})();
