@@ -118,7 +118,7 @@ class SourceMap:
 
 # Texts that stand in for files while a block runs (``unsaved_texts``): the studio
 # checks and previews an edition as it would be saved, through the same loader.
-_UNSAVED: ContextVar[Mapping[Path, str]] = ContextVar("leadex_unsaved_texts", default={})
+_UNSAVED: ContextVar[Mapping[Path, str] | None] = ContextVar("leadex_unsaved_texts", default=None)
 
 
 @contextmanager

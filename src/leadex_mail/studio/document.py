@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -40,16 +41,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
-    FoldedScalarString,
     LiteralScalarString,
     SingleQuotedScalarString,
 )
-from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES, guard_events
 from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.studio.formschema import FieldPath, Spec
+from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
 
 # A Markdown value this long (or with a line break) is written as a block
 # (``body: |-``), as docs/format.md tells people to write long text.
@@ -147,9 +147,7 @@ class EditionDoc:
         """The round-trip value at ``path`` (None when absent)."""
         node: Any = self.root
         for part in path:
-            if isinstance(node, CommentedMap) and part in node:
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            if isinstance(node, CommentedMap) and part in node or isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 node = node[part]
             else:
                 return None
@@ -180,16 +178,17 @@ class EditionDoc:
             return
         if value is None or (spec.kind == "boolean" and not spec.required and value == (spec.default or False)):
             if key in container:
-                _delete_key(container, str(key))
+                delete_key(container, str(key))
                 self._touch()
             return
         new = _styled(container.get(key), value, spec)
         if key in container:
             if _same(container[key], new):
                 return
-            own, lead = _parts((container, key))
+            own, lead = parts((container, key))
+            keep_comment_gap(token_of((container, key)), container[key], new)
             container[key] = new
-            _write((container, key), own or "\n", lead)
+            write((container, key), own or "\n", lead)
         else:
             order = [f.name for f in parent.fields] if parent else []
             container.insert(_position(container, str(key), order), key, new)
@@ -200,7 +199,7 @@ class EditionDoc:
         seq = self.get(path)
         if not isinstance(seq, CommentedSeq) or not 0 <= index <= len(seq):
             raise ContentError(f"there is no list at {path}")
-        leads, trail = _leads(seq)
+        leads, trail = leads_of(seq)
         seq.insert(index, _to_yaml(value))
         leads.insert(index, "")
         self._relead(seq, leads, trail)
@@ -210,7 +209,7 @@ class EditionDoc:
         seq = self.get(path)
         if not isinstance(seq, CommentedSeq) or not 0 <= index < len(seq):
             raise ContentError(f"there is no item {index} at {path}")
-        leads, trail = _leads(seq)
+        leads, trail = leads_of(seq)
         del seq[index]
         del leads[index]
         self._relead(seq, leads, trail)
@@ -222,7 +221,7 @@ class EditionDoc:
             raise ContentError(f"cannot move item {index} to {to} at {path}")
         if index == to:
             return
-        leads, trail = _leads(seq)
+        leads, trail = leads_of(seq)
         item, lead = seq[index], leads[index]
         del seq[index]
         del leads[index]
@@ -232,9 +231,9 @@ class EditionDoc:
 
     def _relead(self, seq: CommentedSeq, leads: list[str], trail: str) -> None:
         """Write each item's leading lines back after a change; spaced-out lists stay spaced out."""
-        blank = _usual_lead(leads)
+        blank = usual_lead(leads)
         fixed = [""] + [lead or blank for lead in leads[1:]]
-        _set_leads(seq, fixed, trail)
+        set_leads(seq, fixed, trail)
         self._touch()
 
     def _container(self, path: FieldPath, *, create: bool, parent: Spec | None) -> CommentedMap | CommentedSeq | None:
@@ -270,7 +269,7 @@ class EditionDoc:
                 hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first",
             )
         data = self.text().encode("utf-8")
-        _atomic_write(self.path, data)
+        _atomicwrite(self.path, data)
         self.stamp = file_stamp(data)
         self.original = self.text()
         self.changed = False
@@ -285,7 +284,7 @@ def _mapping_indent(text: str) -> int:
     """How far the file indents a group of fields under its key (the most common step; 2 when none)."""
     steps: dict[int, int] = {}
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for above, below in zip(lines, lines[1:]):
+    for above, below in itertools.pairwise(lines):
         if not above.rstrip().endswith(":") or below.lstrip().startswith("- "):
             continue
         step = (len(below) - len(below.lstrip(" "))) - (len(above) - len(above.lstrip(" ").lstrip("- ")))
@@ -318,7 +317,7 @@ def _dump(root: CommentedMap, indent: tuple[int, int, int]) -> str:
     return out.getvalue()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomicwrite(path: Path, data: bytes) -> None:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -375,6 +374,8 @@ def _styled(old: Any, new: Any, spec: Spec) -> Any:
         if hasattr(new, "isoformat") and not isinstance(new, int):
             return WrittenPlain(new.isoformat())
         return new
+    if old == "" and not isinstance(old, (LiteralScalarString, DoubleQuotedScalarString, SingleQuotedScalarString)):
+        old = None  # an empty plain value has no style of its own yet
     if "\n" in new or isinstance(old, LiteralScalarString):
         return LiteralScalarString(new)
     if isinstance(old, (DoubleQuotedScalarString, SingleQuotedScalarString)):
@@ -393,150 +394,3 @@ def _position(node: CommentedMap, key: str, order: list[str]) -> int:
         if present in later:
             return index
     return len(node)
-
-
-# -- comments between items --------------------------------------------------------------------
-#
-# ruamel keeps what follows a value up to the next token -- the rest of its
-# line, then any blank and comment lines -- on the *last* value before it.
-# For the items of a list that text is: end of item i's last line, then
-# item i+1's "lead" (the blank line and comments above it). ``_leads``
-# splits those, ``_set_leads`` writes them back after a change.
-
-
-def _last_slot(node: Any) -> tuple[Any, Any] | None:
-    """``(container, key)`` of the deepest last value of ``node``, where ruamel keeps what follows it."""
-    while True:
-        if isinstance(node, CommentedMap) and len(node):
-            key = list(node)[-1]
-            value = node[key]
-            if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
-                node = value
-                continue
-            return node, key
-        if isinstance(node, CommentedSeq) and len(node):
-            index = len(node) - 1
-            value = node[index]
-            if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
-                node = value
-                continue
-            return node, index
-        return None
-
-
-def _token(slot: tuple[Any, Any]) -> CommentToken | None:
-    container, key = slot
-    entry = container.ca.items.get(key)
-    position = 0 if isinstance(container, CommentedSeq) else 2
-    if entry and len(entry) > position and isinstance(entry[position], CommentToken):
-        return entry[position]
-    return None
-
-
-def _split(value: str) -> tuple[str, str]:
-    """A trailing comment's text as (the rest of its own line, the lines below it)."""
-    cut = value.find("\n")
-    return (value, "") if cut < 0 else (value[: cut + 1], value[cut + 1 :])
-
-
-def _is_block(value: Any) -> bool:
-    return isinstance(value, (LiteralScalarString, FoldedScalarString))
-
-
-def _parts(slot: tuple[Any, Any]) -> tuple[str, str]:
-    """``(own, lead)`` of a value: the end of its own line, and the blank/comment lines after it.
-
-    A block scalar (``|-``) ends its own lines, so all that follows it is lead.
-    """
-    container, key = slot
-    token = _token(slot)
-    if _is_block(container[key]):
-        return "", token.value if token else ""
-    return _split(token.value) if token else ("\n", "")
-
-
-def _write(slot: tuple[Any, Any], own: str, lead: str) -> None:
-    container, key = slot
-    token = _token(slot)
-    if not lead and own in ("", "\n"):  # nothing but the end of the line: no comment needed
-        if token is not None:
-            _drop_token(container, key)
-        return
-    if _is_block(container[key]):
-        own = ""
-    if token is not None:
-        token.value = own + lead
-        return
-    position = 0 if isinstance(container, CommentedSeq) else 2
-    entry = container.ca.items.setdefault(key, [None, None, None, None])
-    while len(entry) <= position:
-        entry.append(None)
-    entry[position] = CommentToken(own + lead, _Mark(), None)
-
-
-def _leads(seq: CommentedSeq) -> tuple[list[str], str]:
-    """``(leads, trail)``: what stands above each item (blank lines, comments) and what follows the last.
-
-    The first item's lead is always "": what stands above it belongs to the
-    list (ruamel keeps it on the list) and never moves.
-    """
-    leads = [""]
-    for index in range(1, len(seq)):
-        leads.append(_after(seq[index - 1]))
-    return leads, _after(seq[-1]) if len(seq) else ""
-
-
-def _after(item: Any) -> str:
-    slot = _last_slot(item)
-    return _parts(slot)[1] if slot else ""
-
-
-def _set_leads(seq: CommentedSeq, leads: list[str], trail: str) -> None:
-    """Write ``leads`` (one per item) and ``trail`` back onto the items' last values."""
-    slots = [_last_slot(item) for item in seq]
-    owns = [_parts(slot)[0] if slot else "\n" for slot in slots]
-    for index, slot in enumerate(slots):
-        if slot is not None:
-            _write(slot, owns[index], leads[index + 1] if index + 1 < len(seq) else trail)
-
-
-def _drop_token(container: Any, key: Any) -> None:
-    position = 0 if isinstance(container, CommentedSeq) else 2
-    entry = container.ca.items.get(key)
-    if entry:
-        entry[position] = None
-        if not any(entry):
-            del container.ca.items[key]
-
-
-class _Mark:
-    """A start mark for a comment made here (ruamel reads only its column)."""
-
-    line = 0
-    column = 0
-
-
-def _usual_lead(leads: list[str]) -> str:
-    """The blank lines most items of the list have above them ("\\n" when sections are spaced out)."""
-    blanks = [lead for lead in leads[1:] if not lead.strip()]
-    if not blanks:
-        return ""
-    return max(set(blanks), key=blanks.count)
-
-
-def _delete_key(node: CommentedMap, key: str) -> None:
-    """Remove ``key`` but keep the comment lines that lead into the next key."""
-    keys = list(node)
-    index = keys.index(key)
-    slot = _slot_of(node, key)
-    lead = _parts(slot)[1] if slot else ""
-    del node[key]
-    if lead and index > 0:
-        prev = _slot_of(node, keys[index - 1])
-        if prev:
-            _write(prev, _parts(prev)[0], _parts(prev)[1] + lead)
-
-
-def _slot_of(node: CommentedMap, key: str) -> tuple[Any, Any] | None:
-    value = node[key]
-    return _last_slot(value) if isinstance(value, (CommentedMap, CommentedSeq)) and len(value) else (node, key)

@@ -29,18 +29,43 @@
       strong: {
         parseDOM: [
           { tag: "strong" },
-          { tag: "b", getAttrs: (dom) => dom.style.fontWeight !== "normal" && null },
-          { style: "font-weight", getAttrs: (value) => /^(bold(er)?|[5-9]\d{2,})$/.test(value) && null },
+          { tag: "b" },
         ],
         toDOM: () => ["strong", 0],
       },
       em: {
-        parseDOM: [{ tag: "i" }, { tag: "em" }, { style: "font-style=italic" }],
+        parseDOM: [{ tag: "i" }, { tag: "em" }],
         toDOM: () => ["em", 0],
       },
     },
   });
   const parser = PM.DOMParser.fromSchema(schema);
+
+  // Pasted HTML marks bold and italics with styles as often as with tags (Google Docs:
+  // <span style="font-weight:700">). The page's CSP keeps style attributes from applying,
+  // so ProseMirror's style rules cannot see them: turn them into tags first.
+  function stylesToTags(html) {
+    const doc = new window.DOMParser().parseFromString(html, "text/html");
+    for (const el of Array.from(doc.body.querySelectorAll("[style]"))) {
+      const style = (el.getAttribute("style") || "").toLowerCase();
+      const bold = /font-weight\s*:\s*(bold|bolder|[6-9]00)/.test(style);
+      const italic = /font-style\s*:\s*italic/.test(style);
+      const notBold = /font-weight\s*:\s*(normal|[1-4]00)/.test(style);
+      for (const [wanted, tag] of [[bold, "strong"], [italic, "em"]]) {
+        if (!wanted) continue;
+        const wrapper = doc.createElement(tag);
+        while (el.firstChild) wrapper.appendChild(el.firstChild);
+        el.appendChild(wrapper);
+      }
+      if (notBold && el.tagName === "B") {
+        const span = doc.createElement("span");
+        while (el.firstChild) span.appendChild(el.firstChild);
+        el.replaceWith(span);
+      }
+      el.removeAttribute("style");
+    }
+    return doc.body.innerHTML;
+  }
 
   function docFromHTML(html) {
     const holder = document.createElement("div");
@@ -109,6 +134,7 @@
         "aria-describedby": box.dataset.describedby,
         class: "rt-editor",
       },
+      transformPastedHTML: stylesToTags,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
         updateButtons();

@@ -1,0 +1,137 @@
+"""Helpers of the studio tests: the studio served for real, its files, waiting on its events.
+
+Imported as ``studio.studio_helpers`` (``tests/studio`` is a package).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from leadex_mail.config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+ISSUE = "2026-04-leadex-01"
+WCAG = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+LIVE = 20_000  # ms: how long a test waits for a change to reach the page before failing (never a sleep)
+_AXE = Axe()
+
+
+class Clock:
+    """The studio's notion of now; moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 9, 10, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class RunningStudio:
+    """A studio served by uvicorn on a free loopback port, over its own folder and store."""
+
+    url: str
+    settings: Settings
+    root: Path
+    server: Any
+    clock: Clock
+    store: Any = None
+    smtp: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def newsletters(self) -> Path:
+        return self.settings.newsletters_dir
+
+    def file(self, slug: str, lang: str) -> Path:
+        return self.newsletters / slug / f"{lang}.yaml"
+
+    def client(self) -> httpx.Client:
+        """An HTTP client with its own cookies that never follows redirects."""
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30, verify=False)
+
+
+def studio_settings(root: Path, smtp_port: int | None = None, **env: str) -> Settings:
+    values = {
+        "LEADEX_DATABASE_URL": f"sqlite:///{root / 'subscribers.db'}",
+        "LEADEX_NEWSLETTERS_DIR": str(root / "newsletters"),
+        "LEADEX_OUTBOX_DIR": str(root / "outbox"),
+        "LEADEX_DEFAULT_LANGUAGE": "sl",
+    }
+    if smtp_port is not None:
+        values.update(
+            {
+                "LEADEX_TRANSPORT": "smtp",
+                "LEADEX_SMTP_HOST": "127.0.0.1",
+                "LEADEX_SMTP_PORT": str(smtp_port),
+                "LEADEX_SMTP_SECURITY": "none",
+                "LEADEX_SECRET_KEY": "studio-test-secret-key-0123456789",
+                "LEADEX_PUBLIC_URL": "https://news.example.org",
+            }
+        )
+    values.update(env)
+    return load_settings(environ=values)
+
+
+def copy_newsletters(root: Path, *slugs: str) -> Path:
+    """``root/newsletters`` with the brand and the named issues of the repository."""
+    target = root / "newsletters"
+    target.mkdir(parents=True, exist_ok=True)
+    source = REPO / "newsletters"
+    for name in ("brand.yaml", "schema.json", "brand.schema.json"):
+        shutil.copy2(source / name, target / name)
+    shutil.copytree(source / "brand-images", target / "brand-images")
+    for slug in slugs:
+        shutil.copytree(source / slug, target / slug)
+    return target
+
+
+@contextmanager
+def serve_studio(settings: Settings, *, accounts: bool = False, store: Any = None, clock: Clock | None = None, root: Path) -> Iterator[RunningStudio]:
+    """The studio app under uvicorn on 127.0.0.1 until the block ends."""
+    from leadex_mail.studio.server import make_server
+
+    clock = clock or Clock()
+    server = make_server(settings, port=0, require_login=accounts, store=store, clock=clock)
+    thread = server.start_in_thread()
+    try:
+        yield RunningStudio(server.url, settings, root, server, clock, store)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe-core WCAG 2.0/2.1 A or AA violation on the page (the email frames included)."""
+    results = _AXE.run(page)
+    bad = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"] if WCAG & set(v["tags"])]
+    assert not bad, f"{page.url}: {bad}"
+
+
+def wait_preview(page: Page, *, after: int = 0) -> int:
+    """Wait until the page shows a preview newer than version ``after``; its version."""
+    page.wait_for_function(f"() => Number(document.getElementById('main').dataset.previewVersion || 0) > {after}", timeout=LIVE)
+    return int(page.locator("#main").get_attribute("data-preview-version") or 0)
+
+
+def editor_field(page: Page, path: str):
+    """The control of the field at ``path`` (``sections.1.heading``)."""
+    return page.locator(f'[data-path="{path}"]:not(.source)')
+
+
+def rich_editor(page: Page, path: str):
+    """The rich-text editor of the Markdown field at ``path``."""
+    return page.locator(f'.richtext[data-path="{path}"] .rt-editor')

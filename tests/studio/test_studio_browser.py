@@ -1,0 +1,177 @@
+"""The editor in Chromium: typing reaches the preview and the check, saving keeps the file's
+comments, changes made on disk are never overwritten, sections move with the keyboard alone,
+and every page passes axe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, editor_field, rich_editor, wait_preview
+from studio.test_document import HAND_WRITTEN, changed_lines
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def hand_issue(studio: RunningStudio) -> Path:
+    folder = studio.newsletters / "2026-09-leadex-02"
+    folder.mkdir()
+    (folder / "sl.yaml").write_text(HAND_WRITTEN, encoding="utf-8")
+    return folder / "sl.yaml"
+
+
+def open_editor(page: Page, studio: RunningStudio, slug: str = ISSUE, lang: str = "sl") -> None:
+    page.goto(f"{studio.url}/issues/{slug}/{lang}")
+    wait_preview(page)
+
+
+def test_typing_reaches_the_preview_and_saving_keeps_the_hand_written_comments(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio, "2026-09-leadex-02")
+    heading = editor_field(page, "sections.1.heading")
+    heading.fill("Prvi dan v Murcii")
+    expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("Prvi dan v Murcii", timeout=LIVE)
+    expect(page.locator("#save-status")).to_have_text("Unsaved changes")
+    assert hand_issue.read_text(encoding="utf-8") == HAND_WRITTEN  # nothing written before saving
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    assert changed_lines(HAND_WRITTEN, hand_issue.read_text(encoding="utf-8")) == ["-    heading: Prvi dan", "+    heading: Prvi dan v Murcii"]
+
+
+def test_a_change_on_disk_while_open_is_shown_and_never_overwritten(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio, "2026-09-leadex-02")
+    editor_field(page, "title").fill("Moja sprememba")
+    expect(page.locator("#save-status")).to_have_text("Unsaved changes")
+    theirs = HAND_WRITTEN.replace("heading: Dogodki", "heading: Dogodki jeseni (kolega)")
+    hand_issue.write_text(theirs, encoding="utf-8")
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("changed on disk by another program or person", timeout=LIVE)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(banner).to_contain_text("your changes were not saved", timeout=LIVE)
+    assert hand_issue.read_text(encoding="utf-8") == theirs
+    page.get_by_role("button", name="Reload from disk").click()
+    expect(editor_field(page, "sections.2.heading")).to_have_value("Dogodki jeseni (kolega)")
+    expect(editor_field(page, "title")).to_have_value("LeadEx novice št. 2")
+
+
+def test_an_unedited_file_changed_on_disk_is_simply_shown_anew(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio, "2026-09-leadex-02")
+    hand_issue.write_text(HAND_WRITTEN.replace("heading: Prvi dan", "heading: Prvi dan (kolega)"), encoding="utf-8")
+    expect(editor_field(page, "sections.1.heading")).to_have_value("Prvi dan (kolega)", timeout=LIVE)
+
+
+def test_check_results_appear_at_the_field_they_concern(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio)
+    expect(page.locator("#check-counts")).to_have_text("No problems found.", timeout=LIVE)
+    url = editor_field(page, "sections.1.more.url")
+    url.fill("#")
+    box = page.locator('[data-problems-for="sections.1.more.url"]')
+    expect(box).to_contain_text("the link address is a placeholder '#'", timeout=LIVE)
+    expect(url).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#check-counts")).to_contain_text("1 errors")
+    assert_accessible(page)
+    page.locator("#check-list a").first.click()
+    expect(url).to_be_focused()
+    url.fill("https://www.interregeurope.eu/leadex/murcia")
+    expect(box).to_be_empty(timeout=LIVE)
+    expect(page.locator("#check-counts")).to_have_text("No problems found.")
+    editor_field(page, "sections.1.image.alt").fill("")
+    expect(page.locator('[data-problems-for="sections.1.image.alt"]')).to_contain_text("no alt text", timeout=LIVE)
+
+
+def test_sections_are_reordered_with_the_keyboard_alone(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio)
+    first = page.locator("#down-sections\\.0")
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#down-sections\\.1")).to_be_focused(timeout=LIVE)  # focus follows the section
+    expect(page.locator("#announce")).to_have_text("Moved to position 2 of 9.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#down-sections\\.2")).to_be_focused(timeout=LIVE)
+    expect(page.locator("#item-sections\\.2-title")).to_contain_text("3. Header")
+    page.keyboard.press("Shift+Tab")  # to "Move up"
+    expect(page.locator("#up-sections\\.2")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator("#up-sections\\.1")).to_be_focused(timeout=LIVE)
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    text = studio.file(ISSUE, "sl").read_text(encoding="utf-8")
+    assert text.index("  - type: story") < text.index("  - type: masthead") < text.index("  - type: project")
+    assert "\n\n  - type: masthead\n    title: LeadEx novice št. 1\n\n  - type: project" in text
+
+
+def test_rich_text_keeps_only_what_the_format_allows_when_pasting(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio)
+    editor = rich_editor(page, "sections.5.body")
+    editor.click()
+    page.keyboard.press("Control+a")
+    word_html = (
+        '<html><body><h1 style="color:red">Naslov iz Worda</h1><p class=MsoNormal><b>Krepko</b> in <i>ležeče</i> in '
+        '<span style="font-weight:bold">tudi krepko</span>, <a href="https://example.org/x">povezava</a>, '
+        '<a href="javascript:alert(1)">zlobno</a><img src="https://example.org/p.png"><o:p></o:p></p>'
+        "<table><tr><td>celica</td></tr></table><ul><li>ena</li><li>dve</li></ul></body></html>"
+    )
+    editor.evaluate(
+        """(el, html) => {
+            const data = new DataTransfer();
+            data.setData('text/html', html);
+            data.setData('text/plain', 'plain');
+            el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        }""",
+        word_html,
+    )
+    expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("tudi krepko", timeout=LIVE)
+    source = page.request.get(f"{studio.url}/issues/{ISSUE}/sl/markdown?path=sections.5.body").json()["value"]
+    assert source == "Naslov iz Worda\n\n**Krepko** in *ležeče* in **tudi krepko**, [povezava](https://example.org/x), zlobno\n\ncelica\n\n- ena\n- dve"
+    box = page.locator('.richtext[data-path="sections.5.body"]')
+    box.get_by_role("button", name="Markdown").click()
+    expect(box.locator("textarea")).to_have_value(source)
+    expect(box.locator("textarea")).to_be_focused()
+
+
+def test_the_toolbar_makes_bold_and_links_and_the_source_toggle_round_trips(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    open_editor(page, studio)
+    box = page.locator('.richtext[data-path="sections.5.body"]')
+    editor = rich_editor(page, "sections.5.body")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Dobre prakse ")
+    page.keyboard.press("Control+b")
+    page.keyboard.type("regij")
+    page.keyboard.press("Control+b")
+    page.keyboard.type(" in ")
+    box.get_by_role("button", name="Link", exact=True).click()
+    box.get_by_label("Link address").fill("https://example.org/prakse")
+    page.keyboard.press("Enter")
+    expect(box.get_by_role("button", name="Bold")).to_have_attribute("aria-pressed", "false")
+    expect(page.frame_locator("#panel-desktop iframe").locator("a[href='https://example.org/prakse']")).to_have_count(1, timeout=LIVE)
+    box.get_by_role("button", name="Markdown").click()
+    source = box.locator("textarea")
+    expect(source).to_have_value("Dobre prakse **regij** in [https://example.org/prakse](https://example.org/prakse)")
+    source.fill("Zapisano v **Markdownu**.")
+    expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("Zapisano v Markdownu.", timeout=LIVE)
+    box.get_by_role("button", name="Markdown").click()
+    expect(editor.locator("strong")).to_have_text("Markdownu")
+
+
+def test_the_pages_pass_axe_in_every_view(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    page.goto(studio.url + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Issues")
+    assert_accessible(page)
+    open_editor(page, studio)
+    for tab in ("Desktop (600 px)", "Phone (375 px)", "Dark mode", "Text part"):
+        page.get_by_role("tab", name=tab).click()
+        assert_accessible(page)
+    page.goto(studio.url + "/?ui=sl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Številke")
+    assert_accessible(page)
