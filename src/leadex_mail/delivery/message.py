@@ -27,24 +27,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy as _policy
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from leadex_mail import links
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
+from leadex_mail.delivery.headers import (
+    HeaderValueError,
+    check_header_value,
+    folded_value,
+    format_address,
+    header_line,
+    list_unsubscribe,
+    phrase,
+    unstructured,
+)
 from leadex_mail.errors import DeliveryError
 from leadex_mail.render.result import PLACEHOLDERS, InlineImage, RenderedEdition
 
 CRLF = b"\r\n"
-_SMTP = _policy.SMTP  # CRLF line endings, 78-column folding, RFC 2047 for non-ASCII
+_SMTP = _policy.SMTP  # CRLF line endings (bodies of one-off messages)
 _MAX_LINE = 76  # RFC 2045 limit for an encoded line, "=" of a soft break included
-# A printable-ASCII word needing no quoting in a display name (RFC 5322 atext).
-_ATEXT = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
-# Characters allowed unencoded in an RFC 2047 Q-encoded word inside a phrase.
-_Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
-_Q_TABLE = [chr(b) if b in _Q_SAFE else ("_" if b == 0x20 else f"={b:02X}") for b in range(256)]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(m) for m in PLACEHOLDERS.values()))
 _KEY_BY_MARKER = {marker: key for key, marker in PLACEHOLDERS.items()}
@@ -149,10 +153,10 @@ class MessageTemplate:
         """
         msgid = message_id or new_message_id(self.domain)
         headers = {
-            "To": _header_line("To", to),
-            "Date": _header_line("Date", format_datetime(now or datetime.now(UTC))),
-            "Message-ID": _header_line("Message-ID", msgid),
-            "List-Unsubscribe": _list_unsubscribe(unsubscribe_url, self.settings.unsubscribe_mailto),
+            "To": header_line("To", to),
+            "Date": header_line("Date", format_datetime(now or datetime.now(UTC))),
+            "Message-ID": header_line("Message-ID", msgid),
+            "List-Unsubscribe": list_unsubscribe(unsubscribe_url, self.settings.unsubscribe_mailto),
         }
         filled: dict[Slot, bytes] = {("header", name): line for name, line in headers.items()}
         for key, value in values.items():
@@ -235,12 +239,14 @@ def build_transactional(
     """
     sender = sender_address(settings, brand)
     msg = EmailMessage(policy=_SMTP)
-    msg["From"] = Address(settings.from_name or brand.from_name, addr_spec=sender)
-    msg["To"] = _clean(to)
+    # set_raw with values folded here: the standard library's folder would
+    # re-encode them, with the lost-space fault this project avoids (headers.py).
+    msg.set_raw("From", folded_value("From", _sender(settings, brand, sender)))
+    msg.set_raw("To", folded_value("To", _address_value("to", _clean(to))))
     reply_to = settings.reply_to or brand.reply_to
     if reply_to:
-        msg["Reply-To"] = reply_to
-    msg["Subject"] = _clean(subject)
+        msg.set_raw("Reply-To", folded_value("Reply-To", _address_value("reply_to", reply_to)))
+    msg.set_raw("Subject", folded_value("Subject", unstructured(_clean(subject))))
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = new_message_id(_domain_of(sender))
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: a machine answered a request
@@ -278,83 +284,57 @@ def new_message_id(domain: str) -> str:
     return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{domain}>"
 
 
-def format_address(name: str | None, email: str) -> str:
-    """``Name <addr>`` ready for a header: quoted or RFC 2047-encoded as needed.
+def _sender(settings: Settings, brand: Brand, sender: str) -> str:
+    """The From value: the configured (else the brand's) name and the sender address."""
+    return format_address(_checked("from_name", settings.from_name or brand.from_name), _checked("from_address", sender))
 
-    Fast (no ``email`` machinery) because it runs once per recipient; encoded
-    words are separated by single spaces where the header may be folded.
+
+def _address_value(what: str, text: str) -> str:
+    """One address as written in settings or the brand (``a@b`` or ``Name <a@b>``), encoded for a header.
+
+    The name is everything before the last ``<``, quotes removed, so
+    ``Novak, Ana <a@b>`` keeps its comma (it is one address, not a list).
     """
-    name = _clean(name or "").strip()
-    if not name:
-        return f"<{email}>"
-    if name.isascii():
-        if _ATEXT.fullmatch(name) and "=?" not in name:
-            return f"{name} <{email}>"
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{quoted}" <{email}>'
-    return " ".join(_encoded_words(name)) + f" <{email}>"
+    text = _checked(what, text).strip()
+    name, address = "", text
+    if text.endswith(">") and "<" in text:
+        name, _, address = text[:-1].rpartition("<")
+        name = name.strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    if "@" not in address or re.search(r"[\s<>]", address):
+        raise DeliveryError(f"{what} {text!r} is not an address", hint="write it as news@example.org or Name <news@example.org>")
+    return format_address(name, address.strip()) if name else address.strip()
 
 
-def _encoded_words(text: str, limit: int = 72) -> list[str]:
-    """RFC 2047 Q-encoded words of at most ``limit`` chars (fits after "To: "), never splitting a character."""
-    room = limit - len("=?utf-8?q??=")
-    whole = "".join(map(_Q_TABLE.__getitem__, text.encode("utf-8")))
-    if len(whole) <= room:  # the usual case: one word
-        return [f"=?utf-8?q?{whole}?="]
-    words: list[str] = []
-    current = ""
-    for char in text:
-        enc = "".join(map(_Q_TABLE.__getitem__, char.encode("utf-8")))
-        if len(current) + len(enc) > room:
-            words.append(f"=?utf-8?q?{current}?=")
-            current = ""
-        current += enc
-    words.append(f"=?utf-8?q?{current}?=")
-    return words
+def _checked(what: str, value: str) -> str:
+    """``value`` when it may reach a header; ``DeliveryError`` for a control character.
 
-
-def _header_line(name: str, value: str) -> bytes:
-    """``Name: value`` CRLF, folded at spaces to stay within 78 columns where possible."""
-    tokens = value.split(" ")
-    lines, line = [], f"{name}:"
-    for token in tokens:
-        if len(line) + 1 + len(token) > 78 and line != f"{name}:":
-            lines.append(line)
-            line = ""
-        line += " " + token
-    lines.append(line)
-    return "\r\n".join(lines).encode("utf-8") + CRLF
-
-
-def _list_unsubscribe(url: str, mailto: str | None) -> bytes:
-    """The RFC 2369 header: the HTTPS link, then a mailto when configured."""
-    value = f"<{url}>"
-    if mailto:
-        target = mailto if mailto.startswith("mailto:") else f"mailto:{mailto}?subject=unsubscribe"
-        value += f", <{target}>"
-    return _header_line("List-Unsubscribe", value)
-
-
-def _fold(name: str, value: str | Address) -> bytes:
-    """A static header folded and encoded by the standard library (once per edition)."""
-    return _SMTP.header_factory(name, value).fold(policy=_SMTP).encode("ascii")
+    Settings and brand files are checked when loaded (with file and line);
+    this guards values that were built in code.
+    """
+    try:
+        return check_header_value(what, value)
+    except HeaderValueError as exc:
+        raise DeliveryError(str(exc), hint=f"remove line breaks and control characters from {what}") from None
 
 
 def _static_headers(
     settings: Settings, brand: Brand, sender: str, subject: str, rendered: RenderedEdition, campaign_id: int
 ) -> list[Piece]:
     """Every header of the message, static ones pre-encoded, per-recipient ones as slots."""
-    from_name = settings.from_name or brand.from_name
-    pieces: list[Piece] = [_fold("From", Address(_clean(from_name), addr_spec=sender)), ("header", "To")]
+    if settings.unsubscribe_mailto:
+        _checked("unsubscribe_mailto", settings.unsubscribe_mailto)
+    pieces: list[Piece] = [header_line("From", _sender(settings, brand, sender)), ("header", "To")]
     reply_to = settings.reply_to or brand.reply_to
     if reply_to:
-        pieces.append(_fold("Reply-To", reply_to))
+        pieces.append(header_line("Reply-To", _address_value("reply_to", reply_to)))
     pieces += [
-        _fold("Subject", _clean(subject)),
+        header_line("Subject", unstructured(_clean(subject))),
         ("header", "Date"),
         ("header", "Message-ID"),
         b"MIME-Version: 1.0\r\n",
-        _fold("List-Id", list_id(settings, brand, sender)),
+        header_line("List-Id", list_id(settings, brand, sender)),
         ("header", "List-Unsubscribe"),
         b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
         f"Feedback-ID: {_ascii_name(rendered.slug)}:{rendered.language}:c{campaign_id}:leadex\r\n".encode("ascii"),
@@ -365,10 +345,10 @@ def _static_headers(
 def list_id(settings: Settings, brand: Brand, sender: str) -> str:
     """The List-Id value: configured, else ``Brand <brand.from-domain>`` (RFC 2919)."""
     if settings.list_id:
-        return settings.list_id if "<" in settings.list_id else f"<{settings.list_id}>"
+        value = " ".join(_checked("list_id", settings.list_id).split())
+        return value if "<" in value else f"<{value}>"
     label = re.sub(r"[^a-z0-9-]+", "-", brand.name.lower()).strip("-") or "newsletter"
-    phrase = brand.name if _ATEXT.fullmatch(brand.name) else ""
-    return f"{phrase} <{label}.{_domain_of(sender)}>".strip()
+    return f"{phrase(_clean(brand.name))} <{label}.{_domain_of(sender)}>".strip()
 
 
 def _domain_of(address: str) -> str:
@@ -378,7 +358,7 @@ def _domain_of(address: str) -> str:
 
 
 def _clean(text: str) -> str:
-    """Control characters (CR/LF above all) never reach a header."""
+    """Control characters (CR/LF above all) never reach a header (the officer's text: checked when loaded)."""
     return _CONTROL.sub(" ", text)
 
 
