@@ -3,7 +3,13 @@
 Sources, later ones winning: built-in defaults, the file ``leadex-mail.toml``
 (or the one named by ``--config`` / ``LEADEX_CONFIG``), the environment
 (``LEADEX_*``), then command-line flags. Secrets (``smtp_password``,
-``secret_key``, ``previous_secret_keys``) are read from the environment only.
+``secret_key``, ``previous_secret_keys``, and the password inside
+``database_url``) are read from the environment only.
+
+Every text setting is refused when it holds a control character (CR, LF,
+TAB, NUL, DEL, C1, U+2028/U+2029): most of them end up in mail headers or
+SMTP commands, where a line break adds headers of its own (``reply_to =
+"r@x\r\nBcc: ..."``). Errors name the file and line, or the variable.
 
 A TOML table flattens into the setting names: ``[smtp] host = "..."`` is the
 setting ``smtp_host``, overridden by ``LEADEX_SMTP_HOST``.
@@ -26,6 +32,9 @@ CONFIG_FILE = "leadex-mail.toml"
 ENV_PREFIX = "LEADEX_"
 # Used only with the outbox transport, where nothing leaves the machine.
 DEV_SECRET_KEY = "leadex-dev-insecure-key-outbox-only"
+# Unicode Cc (C0, DEL, C1) and the line/paragraph separators: they break or
+# smuggle mail headers and SMTP commands. The same class store/validation.py refuses.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 Transport = Literal["outbox", "smtp"]
 Security = Literal["starttls", "tls", "none"]
@@ -102,6 +111,9 @@ class Settings:
     imap_mailbox: str = "INBOX"
     imap_processed_folder: str = "leadex-processed"
     imap_ca_file: Path | None = None  # a CA bundle to trust instead of the system's (a private CA)
+    # tests and trials on one machine only: SMTP sends and `serve` accept an
+    # http:// or loopback public_url (see preflight.py)
+    allow_insecure_links: bool = False
     # where each value came from: "default", a file path, "env LEADEX_X" or "flag"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -155,8 +167,44 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRETS and value:
                 value = "********"
+            elif f.name == "database_url":
+                value = redact_url(value)
             out[f.name] = (value, self.sources.get(f.name, "default"))
         return out
+
+
+def _userinfo(url: str) -> tuple[str, str, str | None] | None:
+    """``(text up to the user name, host and the rest, password)`` of a URL with ``user:password@``.
+
+    Lenient on purpose (it also masks URLs that are not valid): the
+    user-info is what stands between ``//`` and the last ``@`` before the
+    next ``/``, ``?`` or ``#``.
+    """
+    start = url.find("//") + 2 if "//" in url else 0
+    end = len(url)
+    for mark in "/?#":
+        found = url.find(mark, start)
+        if found != -1:
+            end = min(end, found)
+    at = url.rfind("@", start, end)
+    if at == -1 or ":" not in url[start:at]:
+        return None
+    user, password = url[start:at].split(":", 1)
+    return url[:start] + user, url[at + 1 :], password or None
+
+
+def url_password(url: str) -> str | None:
+    """The password written in ``url`` (``scheme://user:password@host/...``), if any."""
+    parts = _userinfo(url)
+    return parts[2] if parts else None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its user-info replaced by ``***`` (for display and errors)."""
+    parts = _userinfo(url)
+    if parts is None or parts[2] is None:
+        return url
+    return f"{parts[0]}:***@{parts[1]}"
 
 
 _HINTS = get_type_hints(Settings)
@@ -235,25 +283,12 @@ def load_settings(
     if explicit and not path.is_file():
         raise ConfigError(f"configuration file {path} does not exist", hint="check the --config path or LEADEX_CONFIG")
     if path.is_file():
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}", hint="see docs/configuration.md for the format") from None
-        for name, raw in _flatten(table).items():
-            if name not in _NAMES:
-                raise ConfigError(f"{path}: unknown setting {name!r}", hint=_suggest(name))
-            if name in SECRETS:
-                raise ConfigError(
-                    f"{path}: {name!r} is a secret and may not be written in a file",
-                    hint=f"remove it from the file and set {ENV_PREFIX}{name.upper()} in the environment",
-                )
-            values[name] = _coerce(name, raw, str(path))
-            sources[name] = str(path)
+        _read_file(path, values, sources)
 
     for name in _NAMES:
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in env:
-            values[name] = _coerce(name, env[key], f"environment {key}")
+            values[name] = _checked(name, env[key], f"environment {key}")
             sources[name] = f"env {key}"
 
     for name, raw in (overrides or {}).items():
@@ -261,12 +296,79 @@ def load_settings(
             continue
         if name not in _NAMES:
             raise ConfigError(f"unknown setting {name!r}")
-        values[name] = _coerce(name, raw, "command line")
+        values[name] = _checked(name, raw, "command line")
         sources[name] = "flag"
 
     settings = Settings(**values, sources=sources)
     _validate(settings)
     return settings
+
+
+def _read_file(path: Path, values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Read ``path`` (TOML) into ``values``; errors name the file and the setting's line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        table = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", hint="see docs/configuration.md for the format") from None
+    lines = _setting_lines(text)
+    for name, raw in _flatten(table).items():
+        where = f"{path}:{lines[name]}" if name in lines else str(path)
+        if name not in _NAMES:
+            raise ConfigError(f"{where}: unknown setting {name!r}", hint=_suggest(name))
+        if name in SECRETS:
+            raise ConfigError(
+                f"{where}: {name!r} is a secret and may not be written in a file",
+                hint=f"remove it from the file and set {ENV_PREFIX}{name.upper()} in the environment",
+            )
+        if name == "database_url" and isinstance(raw, str) and url_password(raw):
+            raise ConfigError(
+                f"{where}: database_url holds a password ({redact_url(raw)}); passwords may not be written in a file",
+                hint="leave the password out of the file and set PGPASSWORD (or ~/.pgpass), "
+                "or set the whole URL in LEADEX_DATABASE_URL",
+            )
+        values[name] = _checked(name, raw, where)
+        sources[name] = str(path)
+
+
+def _setting_lines(text: str) -> dict[str, int]:
+    """The line where each setting of a TOML text is written (tomllib keeps no positions).
+
+    Follows ``[table]`` headers and dotted keys the way ``_flatten`` names
+    settings; a line it cannot read is skipped (tomllib has already accepted the text).
+    """
+    found: dict[str, int] = {}
+    prefix = ""
+    key_re = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+    for number, line in enumerate(text.splitlines(), 1):
+        table = re.match(rf"\s*\[\s*({key_re}(?:\s*\.\s*{key_re})*)\s*\]\s*(#.*)?$", line)
+        if table:
+            prefix = _dotted(table.group(1)) + "_"
+            continue
+        assignment = re.match(rf"\s*({key_re}(?:\s*\.\s*{key_re})*)\s*=", line)
+        if assignment:
+            found.setdefault(prefix + _dotted(assignment.group(1)), number)
+    return found
+
+
+def _dotted(key: str) -> str:
+    """``smtp.host`` or ``"smtp".host`` as the flattened setting name ``smtp_host``."""
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)', key)
+    return "_".join(next(p for p in part if p) for part in parts).replace("-", "_")
+
+
+def _checked(name: str, raw: Any, origin: str) -> Any:
+    """``_coerce`` plus the refusal of control characters in every text setting but the secrets."""
+    value = _coerce(name, raw, origin)
+    if name not in SECRETS:
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str) and (bad := _CONTROL.search(text)):
+                raise ConfigError(
+                    f"{origin}: setting {name!r} contains a control character (U+{ord(bad.group()):04X}, e.g. a line break)",
+                    hint="write the value on one line without control characters: in a mail header a line break "
+                    "would start a header of its own (such as Bcc:)",
+                )
+    return value
 
 
 def _suggest(name: str) -> str:
@@ -282,8 +384,17 @@ def _validate(s: Settings) -> None:
     for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts", "bounce_soft_limit", "bounce_soft_days"):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
-    if s.public_url and not s.public_url.startswith(("https://", "http://")):
-        raise ConfigError(f"public_url must start with https:// (got {s.public_url!r})")
+    for name in ("public_url", "images_url"):
+        url = getattr(s, name)
+        if url and not re.fullmatch(r"https?://[^\s/?#]+(/\S*)?", url):
+            raise ConfigError(
+                f"{_where(s, name)}: {name} must be a whole address starting with https:// and without spaces (got {url!r})",
+                hint=f"e.g. {name} = \"https://news.example.org\"",
+            )
+    for name in ("unsubscribe_mailto", "from_address"):
+        value = getattr(s, name)
+        if value and re.search(r"\s", value):
+            raise ConfigError(f"{_where(s, name)}: {name} may not contain spaces (got {value!r})", hint="write just the address, e.g. news@example.org")
     if s.bounce_address is not None and (s.bounce_address.count("@") != 1 or "+" in s.bounce_address or not s.bounce_address.split("@")[0]):
         raise ConfigError(
             f"bounce_address must be a plain address local@domain without '+' (got {s.bounce_address!r})",
@@ -295,3 +406,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
     if bool(s.dkim_key_path) != bool(s.dkim_selector):
         raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")
+
+
+def _where(s: Settings, name: str) -> str:
+    """Where a setting came from, for an error about its value."""
+    source = s.sources.get(name, "default")
+    return f"setting {name!r} from {source}"
