@@ -64,4 +64,5 @@ def smtp_env(server: object) -> dict[str, str]:
         "LEADEX_SMTP_PORT": str(server.port),  # type: ignore[attr-defined]
         "LEADEX_SMTP_SECURITY": "none",
         "LEADEX_SECRET_KEY": "k" * 32,
+        "LEADEX_PUBLIC_URL": "https://news.example.org",  # pre-flight: an SMTP send needs an https public URL
     }

@@ -37,7 +37,8 @@ def send_process(tmp_path, settings, server, *extra: str) -> subprocess.Popen:
         "LEADEX_SMTP_HOST": server.host,
         "LEADEX_SMTP_PORT": str(server.port),
         "LEADEX_SMTP_SECURITY": "none",
-        "LEADEX_SECRET_KEY": "crash-test-key",
+        "LEADEX_SECRET_KEY": "crash-test-secret-key-0123456789abcdef",
+        "LEADEX_PUBLIC_URL": "https://news.example.org",
     }
     cmd = [sys.executable, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--concurrency", str(CONCURRENCY), *extra]
     return subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

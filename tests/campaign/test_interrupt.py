@@ -23,6 +23,8 @@ from sinks import Policy, Session
 from leadex_mail.delivery import queue
 from leadex_mail.delivery.runner import send_campaign
 
+KEY = "campaign-test-secret-key-0123456789abcdef"  # pre-flight: >= 32 characters for SMTP
+
 RECIPIENTS = 20
 WAIT = 120.0  # only bounds a test that would otherwise hang; reaching it is a failure
 
@@ -130,7 +132,10 @@ def test_keyboard_interrupt_without_a_handler_stops_the_same_way(tmp_path, store
             return None
 
     server = faulty_server(InterruptOnFirst())
-    settings = make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="s")
+    settings = make_settings(
+        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        secret_key=KEY, public_url="https://news.example.org",
+    )
     try:
         with pytest.raises(KeyboardInterrupt):
             send_campaign(store, issue, settings, list_name="newsletter")

@@ -31,6 +31,7 @@ from leadex_mail.store.models import Delivery, MailingList, Subscriber, Subscrip
 SMTPD = Path("/usr/sbin/smtpd")
 SENDER = "novice@news.example.org"
 BOUNCES = "bounces@news.example.org"  # the return path; with VERP each message goes out from bounces+<token>@
+KEY = "mta-bounce-test-secret-key-0123456789"  # pre-flight: >= 32 characters for SMTP
 UNKNOWN = {2, 5, 7}  # people the recipients' server does not know
 pytestmark = [pytest.mark.mta, pytest.mark.slow]
 
@@ -139,8 +140,8 @@ def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(
     port, maildirs, log = relay_and_mx
     ids = people(10)
     settings = make_settings(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="mta-bounce-test", from_address=SENDER,
-        bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org",
+        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key=KEY, public_url="https://news.example.org",
+        from_address=SENDER, bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org",
     )
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)
     assert report.status == "done" and report.counts["sent"] == 10, report.failures
@@ -153,7 +154,7 @@ def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(
     for dsn in dsns:
         assert "\nTo: bounces+" in dsn.read_text(errors="replace")  # each DSN came back to its message's VERP address
 
-    env = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_BOUNCE_ADDRESS": BOUNCES, "LEADEX_VERP": "true", "LEADEX_SECRET_KEY": "mta-bounce-test"}
+    env = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_BOUNCE_ADDRESS": BOUNCES, "LEADEX_VERP": "true", "LEADEX_SECRET_KEY": KEY}
     monkeypatch.chdir(tmp_path)
     imported = CliRunner().invoke(main, ["bounces", "import", "-v", str(bounce_box)], env=env)
     assert imported.exit_code == 0, imported.output

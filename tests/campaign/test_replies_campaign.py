@@ -29,6 +29,8 @@ from leadex_mail.delivery.worker import RECLAIMED_REPLY
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import Delivery, Event, Subscriber, Subscription, Suppression, utcnow
 
+KEY = "campaign-test-secret-key-0123456789abcdef"  # pre-flight: >= 32 characters for SMTP
+
 
 class Relay:
     """An aiosmtpd handler: answers every RCPT with ``refusal`` while it is set, else keeps each message."""
@@ -112,7 +114,10 @@ def test_each_refusal_kind_does_what_it_means(tmp_path, store, people, issue) ->
         email_of(9): "550 No Such User Here",
     }
     server = faulty_server(RcptAnswers(answers))
-    settings = make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="s", send_pause_after_failures=3)
+    settings = make_settings(
+        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        secret_key=KEY, public_url="https://news.example.org", send_pause_after_failures=3,
+    )
     try:
         report = send_campaign(store, issue, settings, list_name="newsletter")
     finally:
@@ -214,7 +219,10 @@ def test_lost_reply_is_held_unsent_with_send_uncertain_hold(cli, store, people) 
 def test_delivery_of_a_crashed_send_follows_send_uncertain(tmp_path, store, people, issue, policy) -> None:
     people(4)
     server = faulty_server(FaultPolicy())
-    settings = make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="s", send_uncertain=policy)
+    settings = make_settings(
+        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        secret_key=KEY, public_url="https://news.example.org", send_uncertain=policy,
+    )
     try:
         first = send_campaign(store, issue, settings, list_name="newsletter", limit=0)  # opened and queued, nothing sent
         # Another host's send took one delivery and died mid-message: its lease has run out.

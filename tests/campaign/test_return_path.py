@@ -83,7 +83,8 @@ def dsn_server():
 
 
 def _settings(tmp_path, port, **over):
-    values = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="return-path-test", from_address="novice@news.example.org",
+    values = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="return-path-test-secret-key-0123456789",
+                  public_url="https://news.example.org", from_address="novice@news.example.org",
                   bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org")
     values.update(over)
     return make_settings(tmp_path, **values)

@@ -20,7 +20,7 @@ from leadex_mail.store.subscribers import get_subscriber_by_id, unsubscribe
 
 
 def smtp_settings(tmp_path, server, **overrides):
-    return make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="test-secret", **overrides)
+    return make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="runner-test-secret-key-0123456789abcdef", public_url="https://news.example.org", **overrides)
 
 
 def rows_by_email(store, campaign_id):

@@ -14,7 +14,7 @@ from leadex_mail.config import Settings
 from leadex_mail.render.result import PLACEHOLDERS as P
 from leadex_mail.render.result import InlineImage, RenderedEdition
 
-SECRET = "test-secret-key-for-delivery"
+SECRET = "test-secret-key-for-delivery-0123456789"
 NONCE = "Zm9vYmFyYmF6"  # a subscriber row's link_nonce, as the claim reads it
 LONG_URL = "https://www.interregeurope.eu/leadex/" + "news/2026/04/kick-off-meeting-in-murcia-" * 4 + "?a=1&b=2"
 

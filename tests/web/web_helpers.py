@@ -24,7 +24,7 @@ from leadex_mail.config import Settings, load_settings
 from leadex_mail.store.db import Store
 
 REPO = Path(__file__).resolve().parents[2]
-SECRET = "web-test-secret-key-0123456789"
+SECRET = "web-test-secret-key-0123456789abcdef"
 
 
 class Clock:
@@ -112,6 +112,8 @@ def site_settings(tmp_path: Path, port: int, smtp_port: int, **env: str) -> Sett
             "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
             "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
             "LEADEX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            # the tests follow the links in mail to this loopback site: a test-only setting (preflight.py)
+            "LEADEX_ALLOW_INSECURE_LINKS": "true",
             "LEADEX_TRANSPORT": "smtp",
             "LEADEX_SMTP_HOST": "127.0.0.1",
             "LEADEX_SMTP_PORT": str(smtp_port),

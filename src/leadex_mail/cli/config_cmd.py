@@ -14,12 +14,18 @@ def config_group() -> None:
 
 @config_group.command("show")
 def show() -> None:
-    """Print every setting (secrets masked) and its source."""
+    """Print every setting's effective value (secrets masked), its source, and whether sending and serving are ready."""
+    from leadex_mail.effective import effective_settings, readiness
+
     settings = get_settings()
-    click.echo(f"{'transport (effective)':28} {settings.effective_transport}")
-    for name, (value, source) in settings.masked().items():
-        shown = "" if value is None else (", ".join(value) if isinstance(value, tuple) else value)
-        click.echo(f"{name:28} {str(shown):40} [{source}]")
+    for line in effective_settings(settings):
+        click.echo(f"{line.name:28} {line.value:40} [{line.source}]")
+    click.echo("")
+    for action, findings in readiness(settings):
+        click.echo(f"{action + ':':28} {'refused' if findings else 'ready'}")
+        for finding in findings:
+            click.echo(f"  {finding.setting}: {finding.problem}")
+            click.echo(f"    hint: {finding.hint}")
 
 
 def register(main: click.Group) -> None:

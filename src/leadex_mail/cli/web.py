@@ -31,6 +31,8 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, a
 
     Links in mail point at the public URL (LEADEX_PUBLIC_URL); put a
     reverse proxy with HTTPS in front and let it forward to this address.
+    Serving others (beyond loopback, with a public URL, or mailing over SMTP)
+    needs an https:// public URL and LEADEX_SECRET_KEY; it refuses otherwise.
     """
     import logging
 

@@ -26,6 +26,7 @@ from leadex_mail.delivery.ratelimit import RateLimiter, parse_rates
 from leadex_mail.delivery.transports import make_transport
 from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
 from leadex_mail.errors import CampaignError, LeadexError, NotFound, SendStopped
+from leadex_mail.preflight import check_sending
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
@@ -115,7 +116,12 @@ def plan_campaign(
     rate: str | None = None,
     concurrency: int | None = None,
 ) -> CampaignPlan:
-    """Say what ``send_campaign`` would do, without writing anything."""
+    """Say what ``send_campaign`` would do, without writing anything.
+
+    Raises ``ConfigError`` as ``send_campaign`` would when the settings may
+    not send over SMTP (``preflight.check_sending``).
+    """
+    check_sending(settings)
     _check_language(issue, language)
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
     already, status, campaign_id = 0, None, None
@@ -179,8 +185,11 @@ def send_campaign(
 
     Raises ``SendStopped`` (wrapping e.g. a ``StoreError``: disk full,
     database locked or gone) when an error ends a run whose campaign exists,
-    so the caller can say how to resume.
+    so the caller can say how to resume. Raises ``ConfigError`` before
+    anything is written when the settings may not send over SMTP (no https
+    public URL, no real secret key: ``preflight``).
     """
+    check_sending(settings)
     _check_language(issue, language)
     stop = stop or threading.Event()
     sleep = sleep or stop.wait

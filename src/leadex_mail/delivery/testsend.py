@@ -18,6 +18,7 @@ from leadex_mail.delivery.message import MessageTemplate, Recipient, build_templ
 from leadex_mail.delivery.replies import classify
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.errors import DeliveryError, IssueNotFound, TransportError
+from leadex_mail.preflight import check_sending
 
 if TYPE_CHECKING:
     from leadex_mail.store.db import Store
@@ -70,8 +71,10 @@ def send_test(
     """Render ``issue_ref`` in ``language`` and send a ``[TEST]`` message to each address.
 
     A failure for one address is reported in its result and does not stop
-    the others. Every attempt is logged as a ``TestSend`` row.
+    the others. Every attempt is logged as a ``TestSend`` row. Raises
+    ``ConfigError`` first when the settings may not send over SMTP (``preflight``).
     """
+    check_sending(settings, "send-test")
     from leadex_mail.content.loader import load_issue
     from leadex_mail.delivery.transports import make_transport
     from leadex_mail.render import render_edition

@@ -64,7 +64,12 @@ def serve(
     The access log is off by default: its lines carry the personal tokens of
     unsubscribe and preferences links, and the reverse proxy keeps a log
     anyway (measured: on or off makes no difference to the one-click rate).
+    Raises ``ConfigError`` before listening when the app would serve others
+    (or mail them) without an https public URL and a real secret key (``preflight``).
     """
+    from leadex_mail.preflight import check_serving
+
+    check_serving(settings, host or settings.web_host)
     server = make_server(
         settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, log_level="info"
     )
