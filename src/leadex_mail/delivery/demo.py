@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import leadex_mail
-from leadex_mail.config import Settings
+from leadex_mail.config import Settings, redact_url
 from leadex_mail.content.loader import load_issue
 from leadex_mail.delivery import queue
 from leadex_mail.delivery.runner import CampaignReport, Progress, send_campaign
@@ -87,4 +87,4 @@ def run_demo(settings: Settings, *, progress: Callable[[Progress], None] | None 
     finally:
         store.close()
     already = before is not None and before["sent"] > 0 and report.sent_now == 0
-    return DemoReport(settings.database_url, added, report, already)
+    return DemoReport(redact_url(settings.database_url), added, report, already)

@@ -40,6 +40,7 @@ from leadex_mail.config import Settings
 from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
 from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
+from leadex_mail.private_files import open_private, private_dir
 
 __all__ = ["OutboxTransport", "ServerFailure", "SmtpTransport", "UncertainDelivery", "make_transport"]
 
@@ -64,7 +65,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 
 class OutboxTransport:
-    """Writes each message as ``<dir>/<timestamp>-<n>-<recipient>.eml``, atomically.
+    """Writes each message as ``<dir>/<timestamp>-<n>-<recipient>.eml``, atomically, mode 0600.
 
     The bytes go to a temporary file in the same folder (its name never ends
     in ``.eml``) and are then linked into place in one step, so a reader of
@@ -79,7 +80,7 @@ class OutboxTransport:
     def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
         """Write ``data`` to a new ``.eml`` file; the reply is its path."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_dir(self.folder)  # personal data: 0700 folders, 0600 files
             path = self._write(recipients, data)
         except OSError as exc:
             raise TemporaryFailure(
@@ -92,7 +93,7 @@ class OutboxTransport:
         who = _UNSAFE.sub("_", recipients[0] if recipients else "nobody")[:64]
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         tmp = self.folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{stamp}"
-        with open(tmp, "wb") as fh:
+        with os.fdopen(open_private(tmp), "wb") as fh:
             fh.write(data)
         try:
             while True:

@@ -3,7 +3,9 @@
 ``open_store(settings)`` is the one way in. It builds an engine for
 ``settings.database_url`` (SQLite ``subscribers.db`` by default, any
 SQLAlchemy URL otherwise), brings the schema to the newest migration if it
-is behind, and returns a ``Store``.
+is behind, and returns a ``Store``. A new SQLite file is created readable by
+its owner only (0600, ``private_files``); the URL's password never appears
+in an error.
 
 SQLite is tuned for several processes at once (an import running while a
 send reads): WAL so readers never wait for the writer, a 30 s busy timeout,
@@ -38,8 +40,9 @@ from sqlalchemy.exc import (
 )
 from sqlmodel import Session
 
-from leadex_mail.config import Settings
+from leadex_mail.config import Settings, redact_url
 from leadex_mail.errors import StoreError
+from leadex_mail.private_files import create_private_file
 
 if TYPE_CHECKING:  # alembic costs ~0.6 s to import: only when a migration is due
     from alembic.config import Config
@@ -265,7 +268,7 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(
-            f"database_url {_mask_password(url)!r} is not a database URL: {_mask_password(str(exc))}",
+            f"database_url {redact_url(url)!r} is not a database URL: {_mask_password(str(exc))}",
             hint="e.g. sqlite:///subscribers.db or postgresql+psycopg://user@host:5432/db (the port is a number)",
         ) from None
     kwargs: dict[str, Any] = {}
@@ -273,7 +276,7 @@ def make_engine(url: str) -> Engine:
         # Python's own timeout is the busy handler's limit too; threads (the
         # web server, the send engine) may share pooled connections.
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        _ensure_parent_dir(parsed.database)
+        _create_private_database(parsed.database)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
@@ -292,12 +295,21 @@ def _mask_password(text: str) -> str:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
-def _ensure_parent_dir(database: str | None) -> None:
+def _create_private_database(database: str | None) -> None:
+    """Create a new SQLite store file as 0600 before SQLite does (it would use 0644).
+
+    SQLite accepts the empty file as a new database and gives its ``-wal``
+    and ``-shm`` files the same mode, so none of them is readable by others.
+    """
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    parent = Path(database).expanduser().parent
-    if not parent.is_dir():
-        raise StoreError(f"cannot create the store {database}: folder {parent} does not exist", hint="create the folder or change database_url")
+    path = Path(database).expanduser()
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot create the store {database}: folder {path.parent} does not exist", hint="create the folder or change database_url")
+    try:
+        create_private_file(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store {database}: {exc.strerror or exc}", hint="check that the folder is writable") from None
 
 
 def _alembic_config(conn: Connection | None = None) -> Config:
