@@ -85,6 +85,9 @@ class Settings:
     send_lease_seconds: int = 300
     send_uncertain: UncertainPolicy = "resend"  # no reply after the whole message went out: resend (marked uncertain) or hold
     test_recipients: tuple[str, ...] = ()
+    # pre-send checks (`check --deep`, `send`)
+    send_deep_check: bool = True  # `send` runs the deep checks first; --deep/--no-deep override
+    chromium_path: Path | None = None  # None: `chromium` on PATH, else /usr/bin/chromium
     # secrets: environment only
     secret_key: str | None = None
     previous_secret_keys: tuple[str, ...] = ()  # verify links only (key rotation), never sign

@@ -22,7 +22,7 @@ from leadex_mail.cli._common import echo_error, get_settings
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
     from leadex_mail.errors import Problem
-    from leadex_mail.render.check import Readiness
+    from leadex_mail.gates.readiness import Readiness
     from leadex_mail.store.db import Store
 
 # Exit codes of ``send`` (documented in its help, hence in docs/cli.md).
@@ -102,6 +102,8 @@ def _print_readiness(readiness: Readiness) -> None:
     if readiness.warnings:
         click.echo(f"  check: {_plural(len(readiness.warnings), 'warning')}:")
         _print_problems(readiness.warnings)
+    for notice in readiness.notices:
+        click.echo(f"  check: note: {notice}")
 
 
 def _print_problems(problems: tuple[Problem, ...]) -> None:
@@ -201,11 +203,13 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
 @click.option("--force", is_flag=True, help="Send even though `check` finds errors (placeholder links, draft text, ...).")
-def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool, force: bool) -> None:
+@click.option("--deep/--no-deep", default=None, help="Run the checks of `check --deep` first (default: the send_deep_check setting, on).")
+def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool, force: bool, deep: bool | None) -> None:
     """Send ISSUE to a list, once per subscriber; the same command again resumes it.
 
-    Runs the checks of `leadex-mail check` first and refuses an issue with
-    errors unless --force; warnings are listed before the confirmation.
+    Runs the checks of `leadex-mail check --deep` first (--no-deep: those of
+    `check` only) and refuses an issue with errors unless --force; warnings
+    are listed before the confirmation.
 
     Ctrl-C or SIGTERM stops it cleanly: the messages being sent are finished
     and recorded, the rest wait in the queue, and the command to continue is
@@ -215,7 +219,7 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
     Exit codes:
       0    every delivery of this run was sent (or skipped: the person left meanwhile)
       1    an error stopped it (the message says what, and how to continue),
-           or `check` found errors in the issue
+           or `check --deep` found errors in the issue
       2    bad usage or configuration
       3    the run ended, but some deliveries failed (`leadex-mail status ISSUE` lists them)
       4    the campaign paused itself (server failures, or the same refusal many times in a row)
@@ -224,7 +228,7 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
     from leadex_mail.content.loader import load_issue
     from leadex_mail.delivery.runner import campaign_list, plan_campaign, send_campaign
     from leadex_mail.errors import SendStopped
-    from leadex_mail.render.check import ready_to_send
+    from leadex_mail.gates.readiness import ready_to_send
     from leadex_mail.store.db import open_store
 
     if not list_name and not resume:
@@ -232,7 +236,7 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
     settings = get_settings()
     store = open_store(settings)
     loaded = load_issue(issue, settings)
-    readiness = ready_to_send(loaded, settings, force=force)
+    readiness = ready_to_send(loaded, settings, force=force, deep=deep)
     list_name = campaign_list(store, loaded.slug, list_name)
     plan = plan_campaign(store, loaded, settings, list_name=list_name, language=language, rate=rate, concurrency=concurrency)
     _print_plan(plan)

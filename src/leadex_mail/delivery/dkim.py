@@ -194,6 +194,22 @@ def load_key(path: Path) -> _Key:
     )
 
 
+def dns_record(path: Path) -> bytes:
+    """The DNS TXT record (``v=DKIM1; k=…; p=…``) that publishes the public half of the key at ``path``.
+
+    What ``check --deep`` verifies a signature against, offline (RFC 6376
+    3.6.1; ``k=ed25519`` per RFC 8463). Raises ``ConfigError`` like ``load_key``.
+    """
+    key = load_key(path)
+    if isinstance(key, _Ed25519Key):
+        return b"v=DKIM1; k=ed25519; p=" + key.public_base64().encode("ascii")
+    from cryptography.hazmat.primitives import serialization
+
+    private = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+
+
 def _ed25519_seed(data: bytes) -> bytes | None:
     """The 32-byte seed of an ed25519 key file, or None when it is not one."""
     text = data.strip()

@@ -4,17 +4,16 @@ Rendering adds: HTML over 90 KB per edition (Gmail clips messages at about
 102 KB and hides the rest, unsubscribe link included), brand colours whose
 text pairs miss WCAG AA contrast, and any edition that fails to render.
 
-``ready_to_send`` is the one place that decides whether an issue may go to
-a list: the same findings as ``check``; any error-level one refuses it.
+``gates.readiness.ready_to_send`` is the one place that decides whether an
+issue may go to a list: these findings plus those of ``check --deep`` (which
+needs delivery's message building, so it lives above delivery, in ``gates``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
-from leadex_mail.errors import IssueNotReady, Problem, RenderError
+from leadex_mail.errors import Problem, RenderError
 from leadex_mail.render.palette import AA_TEXT, failing_pairs, palette
 from leadex_mail.render.pipeline import render_edition
 
@@ -31,38 +30,6 @@ def check_issue(issue: Issue, settings: Settings) -> list[Problem]:
         problems.extend(_edition_problems(issue, language, settings))
     problems.extend(_contrast_problems(issue))
     return problems
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """What ``check`` found in an issue that is about to be sent.
-
-    ``errors`` are what ``send`` refuses (non-empty only when the send was
-    forced); ``warnings`` are shown before the confirmation.
-    """
-
-    slug: str
-    errors: tuple[Problem, ...]
-    warnings: tuple[Problem, ...]
-
-
-def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False) -> Readiness:
-    """Run every check of ``check`` on ``issue``; refuse it when any finding is an error.
-
-    Raises ``IssueNotReady`` carrying every finding (errors and warnings,
-    each with file:line and a hint) unless ``force``. Test sends do not
-    call this: sending a draft to oneself is what they are for.
-    """
-    problems = check_issue(issue, settings)
-    errors = tuple(p for p in problems if p.severity == "error")
-    warnings = tuple(p for p in problems if p.severity != "error")
-    if errors and not force:
-        raise IssueNotReady(
-            f"{issue.slug} is not ready to send: {summary(problems)}",
-            problems,
-            hint=f"correct the errors above (`leadex-mail check {issue.slug}` lists them again); a test send still works; to send anyway, add --force",
-        )
-    return Readiness(issue.slug, errors, warnings)
 
 
 def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[Problem]:

@@ -1,0 +1,184 @@
+"""Headless Chromium showing a message's HTML as a mail program would: in a frame of a given width.
+
+Debian's ``chromium`` is driven through Playwright with ``executable_path``
+(never a downloaded browser) and the flags below. Headless Chromium's window
+is at least ~500 px wide, so a message is shown inside an ``<iframe>`` of
+the width under test (375 px: a phone; 600 px: the message's own width), in
+a host page on a made-up ``.invalid`` origin. The message's pictures are
+answered from its own MIME parts (``cid:``) or from the local render
+(``images_url``); every other request is refused, so a check never reaches
+the network. Each view gets its own origin and so its own renderer process:
+views of different editions and colour schemes work in parallel on two cores.
+
+Raises ``DeepCheckUnavailable`` (a ``ConfigError``) when Playwright or
+Chromium is missing, with what to install.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import ConfigError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser as PwBrowser
+    from playwright.sync_api import Frame, Page, Playwright, Route
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+)
+HOST_WIDTH = 640  # the host page: wide enough for the 600 px view
+_REFERENCE = re.compile(r"""(?P<open>["'(])(?P<url>cid:[^"')\s>]+|https?://[^"')\s>]+)""")
+_views = itertools.count(1)
+
+
+class DeepCheckUnavailable(ConfigError):
+    """The browser checks cannot run here: Playwright or Chromium is not installed."""
+
+
+def chromium_path(settings: Settings) -> Path:
+    """The Chromium to drive: ``chromium_path`` if set, else ``chromium`` on PATH, else Debian's /usr/bin/chromium."""
+    if settings.chromium_path:
+        return Path(settings.chromium_path)
+    found = shutil.which("chromium")
+    return Path(found) if found else Path("/usr/bin/chromium")
+
+
+@dataclass
+class Browser:
+    """One headless Chromium for a whole deep check (starting it costs seconds): use as a context manager."""
+
+    settings: Settings
+    _playwright: Playwright | None = field(default=None, repr=False)
+    _browser: PwBrowser | None = field(default=None, repr=False)
+
+    def __enter__(self) -> Browser:
+        try:
+            from playwright.sync_api import Error, sync_playwright
+        except ImportError:
+            raise DeepCheckUnavailable(
+                "the browser checks need Playwright, which is not installed",
+                hint="pip install 'leadex-mail[deep]' (and Debian's chromium: apt-get install chromium)",
+            ) from None
+        executable = chromium_path(self.settings)
+        if not executable.exists():
+            raise DeepCheckUnavailable(
+                f"Chromium not found at {executable}",
+                hint="apt-get install chromium, or set chromium_path (LEADEX_CHROMIUM_PATH) to its executable",
+            )
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS), headless=True)
+        except Error as exc:
+            self._playwright.stop()
+            raise DeepCheckUnavailable(f"Chromium at {executable} did not start: {str(exc).splitlines()[0]}", hint="check that it runs: chromium --headless --version") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+
+    def show(self, html: str, resources: Mapping[str, tuple[str, bytes]], *, width: int, scheme: str = "light") -> MessageView:
+        """Load ``html`` in a ``width`` px frame with ``prefers-color-scheme: scheme``; close the view after use."""
+        assert self._browser is not None, "use Browser as a context manager"
+        origin = f"https://lx-view-{next(_views)}.invalid"
+        context = self._browser.new_context(viewport={"width": HOST_WIDTH, "height": 900}, color_scheme=scheme)  # type: ignore[arg-type]
+        view = MessageView(context.new_page(), origin, width, scheme)
+        body, served = _serve_locally(html, resources)
+        context.route("**/*", lambda route: view._answer(route, body, served))
+        view.page.goto(f"{origin}/", wait_until="load")
+        view.set_width(width)
+        return view
+
+
+@dataclass
+class MessageView:
+    """A message shown in a frame of ``width`` px; ``frame`` is the message's own document."""
+
+    page: Page
+    origin: str
+    width: int
+    scheme: str
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self) -> Frame:
+        """The message's document (the iframe)."""
+        return self.page.main_frame.child_frames[0]
+
+    def set_width(self, width: int) -> None:
+        """Give the frame ``width`` px and the message's full height (so nothing scrolls inside it)."""
+        self.width = width
+        self.page.evaluate(
+            """(w) => { const f = document.getElementById("message"); f.style.width = w + "px";
+                 f.style.height = f.contentDocument.documentElement.scrollHeight + "px"; }""",
+            width,
+        )
+
+    def screenshot(self, path: Path) -> Path:
+        """A PNG of the whole message as shown (full height)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.locator("#message").screenshot(path=str(path), animations="disabled")
+        return path
+
+    def evaluate(self, script: str, arg: Any = None) -> Any:
+        """Run ``script`` in the message's document."""
+        return self.frame.evaluate(script, arg)
+
+    def close(self) -> None:
+        """Free the view's page and process."""
+        self.page.context.close()
+
+    def _answer(self, route: Route, body: str, served: dict[str, tuple[str, bytes]]) -> None:
+        url = route.request.url
+        path = url[len(self.origin) :] if url.startswith(self.origin) else None
+        if path == "/":
+            route.fulfill(body=_host_page(self.width), content_type="text/html; charset=utf-8")
+        elif path == "/message":
+            route.fulfill(body=body, content_type="text/html; charset=utf-8")
+        elif path in served:
+            mime, data = served[path]
+            route.fulfill(body=data, content_type=mime)
+        else:
+            self.refused.append(url)
+            route.abort("blockedbyclient")
+
+
+def _host_page(width: int) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>message</title>'
+        "<style>html,body{margin:0;padding:0}iframe{display:block;border:0;height:900px}</style></head>"
+        f'<body><iframe id="message" title="message" style="width:{width}px" src="/message"></iframe></body></html>'
+    )
+
+
+def _serve_locally(html: str, resources: Mapping[str, tuple[str, bytes]]) -> tuple[str, dict[str, tuple[str, bytes]]]:
+    """``html`` with each known picture reference pointed at ``/r/<n>`` on the view's origin, and what to answer there."""
+    served: dict[str, tuple[str, bytes]] = {}
+    paths: dict[str, str] = {}
+
+    def local(match: re.Match[str]) -> str:
+        url = match["url"]
+        if url not in resources:
+            return match.group()
+        if url not in paths:
+            paths[url] = f"/r/{len(paths)}"
+            served[paths[url]] = resources[url]
+        return match["open"] + paths[url]
+
+    return _REFERENCE.sub(local, html), served

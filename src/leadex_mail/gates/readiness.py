@@ -1,0 +1,77 @@
+"""``ready_to_send``: the one place that decides whether an issue may go to a list.
+
+It runs what ``check`` runs (``render.check.check_issue``: lint, render,
+size, brand contrast) and, unless turned off, what ``check --deep`` runs on
+the sample message (``gates.deep``). Any error-level finding refuses the
+issue unless ``force``. It lives here, above delivery, because the deep
+checks need delivery's message building; ``render.check`` keeps the plain
+checks, which need only the files and the render.
+
+Deep checks by default: ``send`` is the last moment to catch a message
+that fails contrast in dark mode, scores as spam or will be clipped, and an
+officer who skipped ``check --deep`` is exactly who needs it. It costs
+seconds (a browser and SpamAssassin start) once per ``send``, nothing
+against a campaign. ``send --no-deep`` or ``send_deep_check = false`` turn
+it off; on a machine without Chromium or SpamAssassin the parts that cannot
+run are skipped with a notice rather than blocking a send the plain checks
+allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadex_mail.config import Settings
+from leadex_mail.content.model import Issue
+from leadex_mail.errors import IssueNotReady, Problem
+from leadex_mail.render.check import check_issue, summary
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the checks found in an issue that is about to be sent.
+
+    ``errors`` are what ``send`` refuses (non-empty only when the send was
+    forced); ``warnings`` are shown before the confirmation; ``notices``
+    say what could not be checked (SpamAssassin missing, ...) or is left
+    to others (DKIM signing by the relay).
+    """
+
+    slug: str
+    errors: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    notices: tuple[str, ...] = ()
+
+
+def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep: bool | None = None) -> Readiness:
+    """Run the checks of ``check`` (and of ``check --deep`` unless ``deep`` is False) on ``issue``; refuse it on any error.
+
+    ``deep`` None follows ``settings.send_deep_check``. Raises
+    ``IssueNotReady`` carrying every finding (errors and warnings, each with
+    its file and a hint) unless ``force``. Test sends do not call this:
+    sending a draft to oneself is what they are for.
+    """
+    deep = settings.send_deep_check if deep is None else deep
+    problems = check_issue(issue, settings)
+    notices: list[str] = []
+    if deep:
+        from leadex_mail.gates.deep import deep_check
+
+        report = deep_check(issue, settings, require_browser=False)
+        problems += report.problems()
+        notices += [_notice(n.message, n.hint) for n in report.notices]
+        notices += [_notice(f"{e.language}: {f.message}", f.hint) for e in report.editions for f in e.findings if f.severity == "notice"]
+    errors = tuple(p for p in problems if p.severity == "error")
+    warnings = tuple(p for p in problems if p.severity != "error")
+    if errors and not force:
+        again = f"leadex-mail check {issue.slug}" + (" --deep" if deep else "")
+        raise IssueNotReady(
+            f"{issue.slug} is not ready to send: {summary(problems)}",
+            problems,
+            hint=f"correct the errors above (`{again}` lists them again); a test send still works; to send anyway, add --force",
+        )
+    return Readiness(issue.slug, errors, warnings, tuple(dict.fromkeys(notices)))
+
+
+def _notice(message: str, hint: str | None) -> str:
+    return f"{message} ({hint})" if hint else message
