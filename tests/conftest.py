@@ -96,6 +96,16 @@ def smtp_server() -> Iterator[SmtpSink]:
         controller.stop()
 
 
+@pytest.fixture(autouse=True)
+def _send_without_deep_checks(monkeypatch):
+    """`send` runs the deep checks by default (a browser and SpamAssassin: seconds a send).
+
+    The campaign engine's tests call `send` dozens of times and are not
+    about them; tests/gates turns them on where it tests them.
+    """
+    monkeypatch.setenv("LEADEX_SEND_DEEP_CHECK", "false")
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL server on loopback for the whole session (Debian's ``postgresql``)."""

@@ -20,8 +20,9 @@ def register(main: click.Group) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port on 127.0.0.1; 0 picks a free one.")
 @click.option("--lang", "language", default=None, help="Edition to show first (default: the issue's default language).")
 @click.option("--no-open", is_flag=True, help="Do not open a browser; only print the URL.")
-def preview(issue: str, port: int, language: str | None, no_open: bool) -> None:
-    """Serve ISSUE on 127.0.0.1 with live reload: desktop and mobile views, text part, checks.
+@click.option("--deep", is_flag=True, help="Also run `check --deep` after every save and show its results (a browser and SpamAssassin each time).")
+def preview(issue: str, port: int, language: str | None, no_open: bool, deep: bool) -> None:
+    """Serve ISSUE on 127.0.0.1 with live reload: desktop, mobile and dark views, text part, checks.
 
     ISSUE is a folder under the newsletters directory (its slug) or a path.
     Saving any of the issue's files, brand.yaml or a template reloads the page.
@@ -38,6 +39,6 @@ def preview(issue: str, port: int, language: str | None, no_open: bool) -> None:
             webbrowser.open(url)
 
     try:
-        serve(issue, get_settings(), port=port, language=language, on_ready=ready)
+        serve(issue, get_settings(), port=port, language=language, on_ready=ready, deep=deep)
     except KeyboardInterrupt:  # Ctrl-C is how a preview ends, not a failure
         click.echo("Preview stopped.")

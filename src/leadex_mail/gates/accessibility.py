@@ -43,6 +43,7 @@ HINTS = {
     "document-title": "the template puts the subject in <title>",
 }
 _TAGS = re.compile(r"<[^>]+>")
+EXAMPLES = 3  # elements named per finding
 
 
 @cache
@@ -86,7 +87,7 @@ def violation_counts(results: dict[str, dict[str, Any]]) -> dict[str, int]:
 
 def _finding(kind: str, rule: dict[str, Any], views: list[str]) -> Finding:
     nodes = rule["nodes"]
-    example = _describe(rule["id"], nodes[0]) if nodes else ""
+    example = "; ".join(_describe(rule["id"], node) for node in nodes[:EXAMPLES])
     count = f"{len(nodes)} element{'s' if len(nodes) != 1 else ''}"
     if kind == "violations":
         message = f"{rule['help']} ({rule['id']}, {rule.get('impact') or 'no'} impact): {count}, e.g. {example}"

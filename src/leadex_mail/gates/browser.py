@@ -57,6 +57,27 @@ def chromium_path(settings: Settings) -> Path:
     return Path(found) if found else Path("/usr/bin/chromium")
 
 
+def ensure_available(settings: Settings) -> Path:
+    """The Chromium executable, after checking that it and Playwright are installed (cheap: nothing starts).
+
+    Raises ``DeepCheckUnavailable`` saying what to install.
+    """
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        raise DeepCheckUnavailable(
+            "the browser checks need Playwright, which is not installed",
+            hint="pip install 'leadex-mail[deep]' (and Debian's chromium: apt-get install chromium)",
+        ) from None
+    executable = chromium_path(settings)
+    if not executable.exists():
+        raise DeepCheckUnavailable(
+            f"Chromium not found at {executable}",
+            hint="apt-get install chromium, or set chromium_path (LEADEX_CHROMIUM_PATH) to its executable",
+        )
+    return executable
+
+
 @dataclass
 class Browser:
     """One headless Chromium for a whole deep check (starting it costs seconds): use as a context manager."""
@@ -66,19 +87,9 @@ class Browser:
     _browser: PwBrowser | None = field(default=None, repr=False)
 
     def __enter__(self) -> Browser:
-        try:
-            from playwright.sync_api import Error, sync_playwright
-        except ImportError:
-            raise DeepCheckUnavailable(
-                "the browser checks need Playwright, which is not installed",
-                hint="pip install 'leadex-mail[deep]' (and Debian's chromium: apt-get install chromium)",
-            ) from None
-        executable = chromium_path(self.settings)
-        if not executable.exists():
-            raise DeepCheckUnavailable(
-                f"Chromium not found at {executable}",
-                hint="apt-get install chromium, or set chromium_path (LEADEX_CHROMIUM_PATH) to its executable",
-            )
+        executable = ensure_available(self.settings)
+        from playwright.sync_api import Error, sync_playwright
+
         self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS), headless=True)
@@ -126,6 +137,7 @@ class MessageView:
         self.width = width
         self.page.evaluate(
             """(w) => { const f = document.getElementById("message"); f.style.width = w + "px";
+                 f.style.height = "1px";  // else the height it had bounds the document's from below
                  f.style.height = f.contentDocument.documentElement.scrollHeight + "px"; }""",
             width,
         )

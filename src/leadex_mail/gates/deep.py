@@ -20,7 +20,7 @@ from leadex_mail.content.loader import issue_edition_path
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import RenderError
 from leadex_mail.gates import accessibility, conformance, markup, spam
-from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, MessageView
+from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, MessageView, ensure_available
 from leadex_mail.gates.findings import DeepReport, EditionReport, Finding, SpamResult
 from leadex_mail.gates.sample import SampleMessage, build_sample, sample_recipient
 from leadex_mail.render import i18n
@@ -45,6 +45,8 @@ def deep_check(
     browser checks are skipped with a notice (``send``'s safety net).
     """
     started = time.monotonic()
+    if browser is None and require_browser:
+        ensure_available(settings)  # before anything else starts: a missing browser is the answer
     report = DeepReport(issue.slug, sample_recipient=sample_recipient())
     samples: list[SampleMessage] = []
     for language in languages or sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang)):
@@ -57,7 +59,7 @@ def deep_check(
         scores = {s.language: spam.start(pool, s.data) for s in samples}  # first: the slowest, and needs no browser
         with _browser_or_none(browser, settings, require_browser, report) as shown:
             for sample in samples:
-                report.editions.append(_check_edition(sample, settings, shown, scores[sample.language]))
+                report.editions.append(check_edition(sample, settings, shown, scores[sample.language]))
     report.seconds = time.monotonic() - started
     return report
 
@@ -81,7 +83,10 @@ def _browser_or_none(browser: Browser | None, settings: Settings, required: bool
         own.__exit__(None, None, None)
 
 
-def _check_edition(sample: SampleMessage, settings: Settings, browser: Browser | None, score: Future[tuple[SpamResult | None, list[Finding]]]) -> EditionReport:
+def check_edition(
+    sample: SampleMessage, settings: Settings, browser: Browser | None = None, score: Future[tuple[SpamResult | None, list[Finding]]] | None = None
+) -> EditionReport:
+    """Every gate on one sample message: the browser's only with ``browser``, SpamAssassin's only with ``score`` (its future)."""
     started = time.monotonic()
     edition = EditionReport(sample.language, sample.file, findings=list(sample.findings))
     edition.findings += conformance.check_conformance(sample, settings)
@@ -97,8 +102,9 @@ def _check_edition(sample: SampleMessage, settings: Settings, browser: Browser |
             if refused:
                 edition.findings.append(_refused_notice(refused))
     edition.seconds = time.monotonic() - started
-    edition.spam, found = score.result()
-    edition.findings += found
+    if score is not None:
+        edition.spam, found = score.result()
+        edition.findings += found
     return edition
 
 

@@ -3,6 +3,8 @@
     GET /                 the page: language switch, desktop + mobile views,
                           text part, check results (or the problems)
     GET /email/<lang>     one edition's HTML with sample values, for the iframes
+                          (``?scheme=dark``: its dark-mode rules applied)
+    GET /deep             the deep check's results (``preview --deep``), for the page to poll
     GET /img/<cid>        inline (CID) images, which a browser cannot resolve
     GET /events           Server-Sent Events: ``reload`` after every rebuild
 """
@@ -14,6 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,6 +33,7 @@ from starlette.routing import Route
 from leadex_mail.config import Settings
 from leadex_mail.content.loader import BRAND_FILE
 from leadex_mail.preview.build import Preview, build_preview
+from leadex_mail.preview.deep import DeepRunner, DeepStatus, force_dark
 from leadex_mail.preview.live import LiveState, watch_and_refresh
 from leadex_mail.render.i18n import CATALOG_DIR
 from leadex_mail.render.pipeline import templates_dir as email_templates_dir
@@ -61,19 +65,38 @@ def _page_env() -> jinja2.Environment:
     )
 
 
-def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Starlette:
+def create_app(issue_ref: str, settings: Settings, *, watch: bool = True, deep: bool = False) -> Starlette:
     """The preview app for one issue, built once now and again on every save.
 
     ``watch=False`` turns live reload off (the page still works, statically).
+    ``deep`` runs ``check --deep`` in the background after every save that
+    renders (a browser and SpamAssassin each time) and shows its results.
     """
-    state = LiveState(build_preview(issue_ref, settings), rebuild=lambda: build_preview(issue_ref, settings))
+    runner = DeepRunner(issue_ref, settings) if deep else None
+
+    def rebuild() -> Preview:
+        preview = build_preview(issue_ref, settings)
+        if runner is not None and preview.ok:
+            runner.request()
+        return preview
+
+    state = LiveState(rebuild(), rebuild=rebuild)
     env = _page_env()
+
+    def deep_status() -> DeepStatus:
+        return runner.status if runner is not None else DeepStatus("off")
 
     async def page(request: Request) -> Response:
         preview = state.preview
         lang = preview.pick_language(request.query_params.get("lang"))
         template = env.get_template("page.html")
-        body = template.render(preview=preview, lang=lang, edition=preview.editions.get(lang), version=state.version)
+        body = template.render(preview=preview, lang=lang, edition=preview.editions.get(lang), version=state.version, deep=deep_status())
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def deep_results(request: Request) -> Response:
+        preview = state.preview
+        lang = preview.pick_language(request.query_params.get("lang"))
+        body = env.get_template("deep.html").render(preview=preview, lang=lang, deep=deep_status())
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
     async def email(request: Request) -> Response:
@@ -82,7 +105,8 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Sta
         if edition is None:
             reason = "the issue has errors; see the preview page" if not preview.ok else "no such edition"
             return PlainTextResponse(reason, status_code=409 if not preview.ok else 404)
-        return HTMLResponse(edition.html, headers={"Cache-Control": "no-store"})
+        html = force_dark(edition.html) if request.query_params.get("scheme") == "dark" else edition.html
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def image(request: Request) -> Response:
         img = state.preview.images.get(request.path_params["cid"])
@@ -108,6 +132,8 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Sta
             stop.set()
             if task is not None:
                 await task
+            if runner is not None:
+                await anyio.to_thread.run_sync(runner.close)
 
     app = Starlette(
         routes=[
@@ -115,9 +141,11 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True) -> Sta
             Route("/email/{lang}", email),
             Route("/img/{cid:path}", image),
             Route("/events", events),
+            Route("/deep", deep_results),
         ],
         lifespan=lifespan,
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=ALLOWED_HOSTS)],
     )
     app.state.live = state
+    app.state.deep = runner
     return app

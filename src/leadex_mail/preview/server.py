@@ -14,7 +14,7 @@ from collections.abc import Callable
 import uvicorn
 
 from leadex_mail.config import Settings
-from leadex_mail.errors import IssueNotFound
+from leadex_mail.errors import IssueNotFound, LeadexError
 from leadex_mail.preview.app import create_app
 from leadex_mail.preview.build import Preview
 from leadex_mail.preview.live import LiveState
@@ -41,7 +41,7 @@ class PreviewServer(WebServer):
 
 
 def make_server(
-    issue_ref: str, settings: Settings, *, port: int = 0, language: str | None = None, watch: bool = True
+    issue_ref: str, settings: Settings, *, port: int = 0, language: str | None = None, watch: bool = True, deep: bool = False
 ) -> PreviewServer:
     """Build the app for ``issue_ref`` and a server bound to 127.0.0.1:``port``.
 
@@ -49,10 +49,15 @@ def make_server(
     ``language`` edition in an issue that loads; any other content problem
     is shown on the page, so it can be fixed while watching.
     """
-    app = create_app(issue_ref, settings, watch=watch)
+    app = create_app(issue_ref, settings, watch=watch, deep=deep)
     live: LiveState = app.state.live
-    _refuse_missing(live.preview, language)
-    sock = bind(HOST, port)
+    try:
+        _refuse_missing(live.preview, language)
+        sock = bind(HOST, port)
+    except LeadexError:
+        if app.state.deep is not None:  # the deep check's worker started with the app
+            app.state.deep.close()
+        raise
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3)
     return PreviewServer(config, live, sock)
 
@@ -75,12 +80,14 @@ def serve(
     port: int = 0,
     language: str | None = None,
     on_ready: Callable[[str], None] = lambda url: None,
+    deep: bool = False,
 ) -> None:
     """Serve the live preview of ``issue_ref`` until interrupted.
 
     ``on_ready`` receives the page's URL (with ``?lang=`` when ``language``
     is given) before serving starts, e.g. to print it and open a browser.
+    ``deep`` runs ``check --deep`` after every save and shows its results.
     """
-    server = make_server(issue_ref, settings, port=port, language=language)
+    server = make_server(issue_ref, settings, port=port, language=language, deep=deep)
     on_ready(f"{server.url}/" + (f"?lang={language}" if language else ""))
     server.serve_forever()

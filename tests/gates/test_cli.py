@@ -1,0 +1,80 @@
+"""The gates through the CLI: `check --deep` errors, `render --screenshots`, and `send` refusing on a deep finding."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageStat
+
+from leadex_mail.cli import main
+
+from .conftest import CHROMIUM, PUBLIC_URL, SLUG, edit
+
+
+@pytest.fixture
+def cli(tmp_path, newsletters, monkeypatch, tmp_path_factory):
+    """``cli(*args, **env)``: the CLI in tmp_path on a copy of the newsletters, outbox transport, https links."""
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "LEADEX_NEWSLETTERS_DIR": str(newsletters),
+        "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}",
+        "LEADEX_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "LEADEX_PUBLIC_URL": PUBLIC_URL,
+        "LEADEX_CHROMIUM_PATH": str(CHROMIUM),
+        "LEADEX_CONFIG": "",
+    }
+    return lambda *args, input=None, **more: CliRunner().invoke(main, list(args), env={**env, **more}, input=input)
+
+
+def test_check_deep_without_chromium_is_a_clear_error(cli, tmp_path):
+    result = cli("check", SLUG, "--deep", LEADEX_CHROMIUM_PATH=str(tmp_path / "nowhere" / "chromium"))
+    assert result.exit_code == 2, result.output
+    assert f"error: Chromium not found at {tmp_path / 'nowhere' / 'chromium'}" in result.stderr
+    assert "hint: apt-get install chromium, or set chromium_path (LEADEX_CHROMIUM_PATH)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_json_without_deep(cli):
+    result = cli("check", SLUG, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"issue": SLUG, "clean": True, "errors": 0, "warnings": 0, "problems": [], "deep": None}
+
+
+@pytest.mark.browser
+def test_render_screenshots_three_per_edition_beside_the_html(cli, tmp_path):
+    result = cli("render", SLUG, "--screenshots", "--out", "shots")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "shots"
+    for lang in ("sl", "en"):
+        assert (out / f"{lang}.html").is_file()
+        shots = {name: Image.open(out / f"{lang}-{name}.png") for name in ("375", "600", "375-dark")}
+        assert {name: im.width for name, im in shots.items()} == {"375": 375, "600": 600, "375-dark": 375}
+        # Full height: the phone's single column is longer than the desktop's two.
+        assert shots["375"].height > shots["600"].height > 2000
+        assert shots["375-dark"].height == shots["375"].height
+        light, dark = (ImageStat.Stat(shots[n].convert("L")).mean[0] for n in ("375", "375-dark"))
+        assert dark < light - 40, (light, dark)  # the dark-mode rules applied: mostly dark
+        assert f"{lang}-375-dark.png" in result.output
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_send_refuses_on_a_deep_error_unless_no_deep(cli, newsletters, tmp_path):
+    """A button that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default."""
+    edit(newsletters, "en", "label: Watch the project video", "label: here")
+    assert cli("check", SLUG).exit_code == 0
+    assert cli("lists", "create", "newsletter").exit_code == 0
+    assert cli("subscribers", "add", "ana@example.org", "--lang", "en", "--list", "newsletter").exit_code == 0
+
+    refused = cli("send", SLUG, "--list", "newsletter", "--yes", LEADEX_SEND_DEEP_CHECK="true")
+    assert refused.exit_code == 1, refused.output
+    assert "en.yaml: error: markup (here): the link 'here' (to https://www.interregeurope.eu/leadex) says nothing about where it leads" in refused.stderr
+    assert f"error: {SLUG} is not ready to send: 1 problem (1 error, 0 warnings)" in refused.stderr
+    assert f"`leadex-mail check {SLUG} --deep` lists them again" in refused.stderr
+    assert not (tmp_path / "outbox").exists()
+
+    sent = cli("send", SLUG, "--list", "newsletter", "--yes", "--no-deep", LEADEX_SEND_DEEP_CHECK="true")
+    assert sent.exit_code == 0, sent.output + sent.stderr
+    assert "Campaign done: sent 1" in sent.output
