@@ -60,7 +60,7 @@ def naive(issue, settings) -> None:
         for sample in samples:
             for width, scheme in VIEWS:
                 view = browser.show(sample.html, sample.resources, width=width, scheme=scheme)
-                Axe().run(view.frame, options={"runOnly": {"type": "tag", "values": list(WCAG_TAGS)}})
+                view.call(lambda: Axe().run(view.frame, options={"runOnly": {"type": "tag", "values": list(WCAG_TAGS)}}))
                 view.close()
     for sample in samples:
         spamassassin(sample.data)

@@ -7,7 +7,7 @@ the width under test (375 px: a phone; 600 px: the message's own width), in
 a host page on a made-up ``.invalid`` origin. The message's pictures are
 answered from its own MIME parts (``cid:``) or from the local render
 (``images_url``); every other request is refused, so a check never reaches
-the network. Each view gets its own origin and so its own renderer process:
+the network. Playwright runs in a thread of its own (see ``Browser``). Each view gets its own origin and so its own renderer process:
 views of different editions and colour schemes work in parallel on two cores.
 
 Raises ``DeepCheckUnavailable`` (a ``ConfigError``) when Playwright or
@@ -19,10 +19,11 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import ConfigError
@@ -43,6 +44,7 @@ CHROMIUM_ARGS = (
 HOST_WIDTH = 640  # the host page: wide enough for the 600 px view
 _REFERENCE = re.compile(r"""(?P<open>["'(])(?P<url>cid:[^"')\s>]+|https?://[^"')\s>]+)""")
 _views = itertools.count(1)
+T = TypeVar("T")
 
 
 class DeepCheckUnavailable(ConfigError):
@@ -78,16 +80,52 @@ def ensure_available(settings: Settings) -> Path:
     return executable
 
 
-@dataclass
 class Browser:
-    """One headless Chromium for a whole deep check (starting it costs seconds): use as a context manager."""
+    """One headless Chromium for a whole deep check (starting it costs seconds): use as a context manager.
 
-    settings: Settings
-    _playwright: Playwright | None = field(default=None, repr=False)
-    _browser: PwBrowser | None = field(default=None, repr=False)
+    Playwright's synchronous API belongs to the thread that starts it and
+    refuses a second instance in a thread that already has one (a test's
+    browser, a caller's own). So the browser lives in a thread of its own
+    and every call is handed to it: a ``Browser`` works from any thread,
+    beside any other Playwright in the process.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._thread: ThreadPoolExecutor | None = None
+        self._playwright: Playwright | None = None
+        self._browser: PwBrowser | None = None
 
     def __enter__(self) -> Browser:
         executable = ensure_available(self.settings)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        try:
+            self.call(self._start, executable)
+        except BaseException:
+            self._thread.shutdown()
+            self._thread = None
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is None:
+            return
+        try:
+            self.call(self._stop)
+        finally:
+            self._thread.shutdown()
+            self._thread = None
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the browser's thread and return its result (exceptions pass through)."""
+        assert self._thread is not None, "use Browser as a context manager"
+        return self._thread.submit(fn, *args).result()
+
+    def show(self, html: str, resources: Mapping[str, tuple[str, bytes]], *, width: int, scheme: str = "light") -> MessageView:
+        """Load ``html`` in a ``width`` px frame with ``prefers-color-scheme: scheme``; close the view after use."""
+        return self.call(self._show, html, resources, width, scheme)
+
+    def _start(self, executable: Path) -> None:
         from playwright.sync_api import Error, sync_playwright
 
         self._playwright = sync_playwright().start()
@@ -96,31 +134,30 @@ class Browser:
         except Error as exc:
             self._playwright.stop()
             raise DeepCheckUnavailable(f"Chromium at {executable} did not start: {str(exc).splitlines()[0]}", hint="check that it runs: chromium --headless --version") from None
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _stop(self) -> None:
         if self._browser is not None:
             self._browser.close()
         if self._playwright is not None:
             self._playwright.stop()
 
-    def show(self, html: str, resources: Mapping[str, tuple[str, bytes]], *, width: int, scheme: str = "light") -> MessageView:
-        """Load ``html`` in a ``width`` px frame with ``prefers-color-scheme: scheme``; close the view after use."""
-        assert self._browser is not None, "use Browser as a context manager"
+    def _show(self, html: str, resources: Mapping[str, tuple[str, bytes]], width: int, scheme: str) -> MessageView:
+        assert self._browser is not None
         origin = f"https://lx-view-{next(_views)}.invalid"
         context = self._browser.new_context(viewport={"width": HOST_WIDTH, "height": 900}, color_scheme=scheme)  # type: ignore[arg-type]
-        view = MessageView(context.new_page(), origin, width, scheme)
+        view = MessageView(self, context.new_page(), origin, width, scheme)
         body, served = _serve_locally(html, resources)
         context.route("**/*", lambda route: view._answer(route, body, served))
         view.page.goto(f"{origin}/", wait_until="load")
-        view.set_width(width)
+        view._set_width(width)
         return view
 
 
 @dataclass
 class MessageView:
-    """A message shown in a frame of ``width`` px; ``frame`` is the message's own document."""
+    """A message shown in a frame of ``width`` px. Every method runs on the browser's thread."""
 
+    browser: Browser
     page: Page
     origin: str
     width: int
@@ -129,11 +166,32 @@ class MessageView:
 
     @property
     def frame(self) -> Frame:
-        """The message's document (the iframe)."""
+        """The message's document (the iframe); use it only inside ``call``."""
         return self.page.main_frame.child_frames[0]
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the browser's thread (for Playwright calls on ``page`` or ``frame``)."""
+        return self.browser.call(fn, *args)
 
     def set_width(self, width: int) -> None:
         """Give the frame ``width`` px and the message's full height (so nothing scrolls inside it)."""
+        self.call(self._set_width, width)
+
+    def screenshot(self, path: Path) -> Path:
+        """A PNG of the whole message as shown (full height)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.call(lambda: self.page.locator("#message").screenshot(path=str(path), animations="disabled"))
+        return path
+
+    def evaluate(self, script: str, arg: Any = None) -> Any:
+        """Run ``script`` in the message's document."""
+        return self.call(lambda: self.frame.evaluate(script, arg))
+
+    def close(self) -> None:
+        """Free the view's page and process."""
+        self.call(self.page.context.close)
+
+    def _set_width(self, width: int) -> None:
         self.width = width
         self.page.evaluate(
             """(w) => { const f = document.getElementById("message"); f.style.width = w + "px";
@@ -141,20 +199,6 @@ class MessageView:
                  f.style.height = f.contentDocument.documentElement.scrollHeight + "px"; }""",
             width,
         )
-
-    def screenshot(self, path: Path) -> Path:
-        """A PNG of the whole message as shown (full height)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.page.locator("#message").screenshot(path=str(path), animations="disabled")
-        return path
-
-    def evaluate(self, script: str, arg: Any = None) -> Any:
-        """Run ``script`` in the message's document."""
-        return self.frame.evaluate(script, arg)
-
-    def close(self) -> None:
-        """Free the view's page and process."""
-        self.page.context.close()
 
     def _answer(self, route: Route, body: str, served: dict[str, tuple[str, bytes]]) -> None:
         url = route.request.url
