@@ -18,7 +18,7 @@ import pytest
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.gates import conformance
-from leadex_mail.gates.deep import check_edition
+from leadex_mail.gates.deep import add_browser_findings, check_edition
 from leadex_mail.gates.sample import build_sample, from_bytes
 from leadex_mail.render import render_edition
 
@@ -51,7 +51,9 @@ def planted(issue, settings, deep_browser):
     html = html[: body.end()] + LOW_CONTRAST + DARK_TRAP + html[body.end() :]
     html = html.replace("</head>", DARK_RULE + "</head>", 1)
     sample = build_sample(issue, "sl", settings, rendered=dataclasses.replace(rendered, html=html))
-    return check_edition(sample, settings, deep_browser)
+    report = check_edition(sample, settings)
+    add_browser_findings(deep_browser, [sample], [report])
+    return report
 
 
 @pytest.mark.browser

@@ -8,7 +8,8 @@ program's page, with no ``<main>``, no banner and no blocks repeated across
 pages (``region``, ``landmark-*``, ``page-has-heading-one``, ``bypass``).
 
 Each view (375 or 600 px, light or dark) is checked on its own: media
-queries change colours, sizes and what is displayed. Every violation is an
+queries change colours, sizes and what is displayed. A page is loaded once
+and switched between the views (frame width, emulated colour scheme). Every violation is an
 error; a result axe could not decide ("needs review", e.g. text over a
 picture) is a notice. One finding per rule and element set, naming every
 view it occurs in.
@@ -22,7 +23,7 @@ from functools import cache
 from typing import Any
 
 from leadex_mail.gates.browser import MessageView
-from leadex_mail.gates.findings import Finding, view_name
+from leadex_mail.gates.findings import Finding
 
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa")
 OFF_FOR_EMAIL_PREFIXES = ("landmark-",)
@@ -54,8 +55,8 @@ def axe_script() -> str:
     return Axe().axe_script
 
 
-def run_axe(views: Sequence[MessageView]) -> dict[str, dict[str, Any]]:
-    """axe's results (``violations``, ``incomplete``) for each view, by view name; the views run in parallel.
+def run_axe(views: Sequence[MessageView]) -> list[dict[str, Any]]:
+    """axe's results (``violations``, ``incomplete``) for each view, in order; the views run in parallel.
 
     Each view's run is started before any is awaited: every view has its
     own renderer process, so two cores check two views at once.
@@ -65,7 +66,7 @@ def run_axe(views: Sequence[MessageView]) -> dict[str, dict[str, Any]]:
         if not view.evaluate("() => typeof axe !== 'undefined'"):
             view.evaluate(axe_script())
         view.evaluate(_START, options)
-    return {view_name(v.width, v.scheme): v.evaluate("() => window.__lxAxe") for v in views}
+    return [v.evaluate("() => window.__lxAxe") for v in views]
 
 
 def axe_findings(results: dict[str, dict[str, Any]]) -> list[Finding]:

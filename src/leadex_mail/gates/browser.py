@@ -177,6 +177,12 @@ class MessageView:
         """Give the frame ``width`` px and the message's full height (so nothing scrolls inside it)."""
         self.call(self._set_width, width)
 
+    def set_scheme(self, scheme: str) -> None:
+        """Emulate ``prefers-color-scheme: scheme`` (light or dark); the message restyles without loading again."""
+        self.scheme = scheme
+        self.call(lambda: self.page.emulate_media(color_scheme=scheme))  # type: ignore[arg-type]
+        self.set_width(self.width)  # the height may change with the styles
+
     def screenshot(self, path: Path) -> Path:
         """A PNG of the whole message as shown (full height)."""
         path.parent.mkdir(parents=True, exist_ok=True)

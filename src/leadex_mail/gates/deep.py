@@ -3,9 +3,10 @@
 Per edition, on the exact bytes ``send`` would send (``sample``):
 conformance and size (``conformance``), what axe cannot see (``markup``),
 axe at 375 and 600 px in light and dark (``accessibility``) and SpamAssassin
-(``spam``). SpamAssassin runs in the background (it is Perl loading its
-rules: seconds) while the browser works; the browser is started once for
-the whole issue, or passed in by a caller that checks several issues.
+(``spam``). One SpamAssassin process scores every edition in the background
+(it is Perl loading its rules: seconds) while the browser works; the
+browser is started once for the whole issue, or passed in by a caller that
+checks several issues, and shows the editions side by side.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from leadex_mail.config import Settings
 from leadex_mail.content.loader import issue_edition_path
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import RenderError
 from leadex_mail.gates import accessibility, conformance, markup, spam
-from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, MessageView, ensure_available
-from leadex_mail.gates.findings import DeepReport, EditionReport, Finding, SpamResult
+from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, ensure_available
+from leadex_mail.gates.findings import DeepReport, EditionReport, Finding, view_name
 from leadex_mail.gates.sample import SampleMessage, build_sample, sample_recipient
 from leadex_mail.render import i18n
 
-WIDTHS = (375, 600)
-SCHEMES = ("light", "dark")
+# The order the views are visited in: one change (scheme or width) at a time.
+VIEWS = ((375, "light"), (375, "dark"), (600, "dark"), (600, "light"))
 
 
 def deep_check(
@@ -55,11 +56,16 @@ def deep_check(
         except RenderError as err:
             file = str(issue_edition_path(issue, language))
             report.notices.append(Finding("setup", "notice", f"the {language} edition was not checked: it does not render ({err.message})", err.hint, "render", file))
-    with ThreadPoolExecutor(max_workers=max(1, len(samples))) as pool:
-        scores = {s.language: spam.start(pool, s.data) for s in samples}  # first: the slowest, and needs no browser
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scores = spam.start(pool, [s.data for s in samples])  # first: the slowest, and needs no browser
+        reports = [check_edition(sample, settings) for sample in samples]
         with _browser_or_none(browser, settings, require_browser, report) as shown:
-            for sample in samples:
-                report.editions.append(check_edition(sample, settings, shown, scores[sample.language]))
+            if shown is not None:
+                add_browser_findings(shown, samples, reports)
+        for edition, (result, found) in zip(reports, scores.result(), strict=True):
+            edition.spam = result
+            edition.findings += found
+    report.editions = reports
     report.seconds = time.monotonic() - started
     return report
 
@@ -83,10 +89,8 @@ def _browser_or_none(browser: Browser | None, settings: Settings, required: bool
         own.__exit__(None, None, None)
 
 
-def check_edition(
-    sample: SampleMessage, settings: Settings, browser: Browser | None = None, score: Future[tuple[SpamResult | None, list[Finding]]] | None = None
-) -> EditionReport:
-    """Every gate on one sample message: the browser's only with ``browser``, SpamAssassin's only with ``score`` (its future)."""
+def check_edition(sample: SampleMessage, settings: Settings) -> EditionReport:
+    """The gates that need neither a browser nor SpamAssassin: conformance, size, markup (milliseconds)."""
     started = time.monotonic()
     edition = EditionReport(sample.language, sample.file, findings=list(sample.findings))
     edition.findings += conformance.check_conformance(sample, settings)
@@ -95,31 +99,37 @@ def check_edition(
     if sample.html is not None:
         labels = tuple(i18n.catalog(lang).get("more_here", "") for lang in i18n.available_languages())
         edition.findings += markup.check_markup(sample.html, sample.language, image_size=markup.image_sizes(sample.resources), more_labels=labels)
-        if browser is not None:
-            results, refused = browser_results(browser, sample)
-            edition.axe = accessibility.violation_counts(results)
-            edition.findings += accessibility.axe_findings(results)
-            if refused:
-                edition.findings.append(_refused_notice(refused))
     edition.seconds = time.monotonic() - started
-    if score is not None:
-        edition.spam, found = score.result()
-        edition.findings += found
     return edition
 
 
-def browser_results(browser: Browser, sample: SampleMessage) -> tuple[dict[str, dict], list[str]]:
-    """axe's results for the four views of ``sample`` (light and dark side by side, then each width), and the refused URLs."""
-    assert sample.html is not None
-    views: list[MessageView] = [browser.show(sample.html, sample.resources, width=WIDTHS[0], scheme=s) for s in SCHEMES]
+def add_browser_findings(browser: Browser, samples: Sequence[SampleMessage], reports: Sequence[EditionReport]) -> None:
+    """axe in the four views of each sample, the editions side by side; adds counts, findings and time to ``reports``.
+
+    One page per edition, each in its own renderer process (two cores check
+    two editions at once), switched through the views instead of loaded
+    again: loading a page costs more than an axe run.
+    """
+    started = time.monotonic()
+    shown = [(s, r) for s, r in zip(samples, reports, strict=True) if s.html is not None]
+    views = [browser.show(s.html or "", s.resources, width=VIEWS[0][0], scheme=VIEWS[0][1]) for s, _ in shown]
     try:
-        results: dict[str, dict] = {}
-        for width in WIDTHS:
+        results: list[dict[str, dict]] = [{} for _ in views]
+        for width, scheme in VIEWS:
             for view in views:
+                if view.scheme != scheme:
+                    view.set_scheme(scheme)
                 if view.width != width:
                     view.set_width(width)
-            results.update(accessibility.run_axe(views))
-        return results, sorted({url for v in views for url in v.refused})
+            for found, result in zip(results, accessibility.run_axe(views), strict=True):
+                found[view_name(width, scheme)] = result
+        elapsed = time.monotonic() - started
+        for (_, edition), view, result in zip(shown, views, results, strict=True):
+            edition.axe = accessibility.violation_counts(result)
+            edition.findings += accessibility.axe_findings(result)
+            if view.refused:
+                edition.findings.append(_refused_notice(sorted(set(view.refused))))
+            edition.seconds += elapsed
     finally:
         for view in views:
             view.close()

@@ -32,13 +32,14 @@ def write_screenshots(issue: Issue, settings: Settings, out_dir: Path, languages
     written = []
     for language in languages:
         sample = build_sample(issue, language, settings)
-        for scheme in ("light", "dark"):
-            shots = [(suffix, width) for suffix, width, s in SHOTS if s == scheme]
-            view = browser.show(sample.html or "", sample.resources, width=shots[0][1], scheme=scheme)
-            try:
-                for suffix, width in shots:  # one page per scheme, resized: no second load
+        view = browser.show(sample.html or "", sample.resources, width=SHOTS[0][1], scheme=SHOTS[0][2])
+        try:
+            for suffix, width, scheme in SHOTS:  # one page, switched between the views: no second load
+                if view.scheme != scheme:
+                    view.set_scheme(scheme)
+                if view.width != width:
                     view.set_width(width)
-                    written.append(view.screenshot(out_dir / f"{language}-{suffix}.png"))
-            finally:
-                view.close()
+                written.append(view.screenshot(out_dir / f"{language}-{suffix}.png"))
+        finally:
+            view.close()
     return written

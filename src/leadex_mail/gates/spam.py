@@ -12,8 +12,9 @@ default) an error (the message would be filed as spam); above 0.0 a
 warning, with each test that added points. SpamAssassin not installed is a
 notice: the score is not measured.
 
-The run takes seconds (Perl loads thousands of rules), so ``start`` returns
-a future and the caller does other work meanwhile.
+The run takes seconds (Perl loads thousands of rules), so one process
+scores every edition and ``start`` returns a future: the caller does other
+work meanwhile.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future
+from pathlib import Path
 
 from leadex_mail.gates.findings import Finding, SpamResult
 
 TIMEOUT_SECONDS = 120
+_CHECKER = re.compile(r"^X-Spam-Checker-Version:", re.MULTILINE)
 _STATUS = re.compile(r"^X-Spam-Status: (?:Yes|No), score=(-?[\d.]+) required=(-?[\d.]+)", re.MULTILINE)
 _DETAILS = "Content analysis details:"
 _RULE_LINE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z0-9_]+)\s+(.*)$")
@@ -48,27 +52,45 @@ def spamassassin() -> str | None:
     return shutil.which("spamassassin")
 
 
-def start(executor: Executor, data: bytes) -> Future[tuple[SpamResult | None, list[Finding]]]:
-    """Score ``data`` in the background; the future gives ``(result, findings)``."""
-    return executor.submit(score, data)
+def start(executor: Executor, messages: Sequence[bytes]) -> Future[list[tuple[SpamResult | None, list[Finding]]]]:
+    """Score ``messages`` in the background; the future gives ``(result, findings)`` for each, in order."""
+    return executor.submit(score_all, messages)
 
 
 def score(data: bytes) -> tuple[SpamResult | None, list[Finding]]:
     """Run SpamAssassin's local tests on ``data``: the result (None when it could not run) and its findings."""
+    return score_all([data])[0]
+
+
+def score_all(messages: Sequence[bytes]) -> list[tuple[SpamResult | None, list[Finding]]]:
+    """Score every message with one SpamAssassin process (loading the rules is most of its cost)."""
     exe = spamassassin()
-    if exe is None:
-        return None, [NOT_INSTALLED]
+    if exe is None or not messages:  # (with no file named, spamassassin would read standard input)
+        return [(None, [NOT_INSTALLED]) for _ in messages]
     with tempfile.TemporaryDirectory(prefix="lx-spamassassin-") as home:
+        files = []
+        for n, data in enumerate(messages):
+            path = Path(home) / f"message-{n}.eml"
+            path.write_bytes(data)
+            files.append(str(path))
         env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         try:
-            run = subprocess.run([exe, "-L", "-t"], input=data, capture_output=True, env=env, timeout=TIMEOUT_SECONDS, check=False)
+            run = subprocess.run([exe, "-L", "-t", *files], capture_output=True, env=env, timeout=TIMEOUT_SECONDS, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, [Finding("spam", "notice", f"SpamAssassin did not run: {exc}", None, "spamassassin")]
-    result = parse_report(run.stdout.decode("utf-8", "replace"))
-    if result is None:
+            return [(None, [Finding("spam", "notice", f"SpamAssassin did not run: {exc}", None, "spamassassin")]) for _ in messages]
+    reports = _split(run.stdout.decode("utf-8", "replace"))
+    results = [parse_report(r) for r in reports] if len(reports) == len(messages) else [None] * len(messages)
+    if any(r is None for r in results):
         tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no report"]
-        return None, [Finding("spam", "notice", f"SpamAssassin gave no score (exit {run.returncode}): {tail[0]}", None, "spamassassin")]
-    return result, findings(result)
+        failed = Finding("spam", "notice", f"SpamAssassin gave no score (exit {run.returncode}): {tail[0]}", None, "spamassassin")
+        return [(r, findings(r)) if r is not None else (None, [failed]) for r in results]
+    return [(r, findings(r)) for r in results if r is not None]
+
+
+def _split(output: str) -> list[str]:
+    """One chunk per message of ``spamassassin -t``'s output (each starts with its X-Spam-Checker-Version header)."""
+    starts = [m.start() for m in _CHECKER.finditer(output)]
+    return [output[a:b] for a, b in zip(starts, [*starts[1:], len(output)], strict=True)]
 
 
 def parse_report(output: str) -> SpamResult | None:
