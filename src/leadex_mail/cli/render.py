@@ -105,9 +105,11 @@ def _print_check(issue: str, problems: list[Problem], report: DeepReport | None)
     for problem in problems:
         click.echo(problem.format())
     if report is not None:
-        for notice in [*report.notices, *(f for e in report.editions for f in e.findings if f.severity == "notice")]:
+        notices = [(n.where or report.slug, n) for n in report.notices]
+        notices += [(e.file, f) for e in report.editions for f in e.findings if f.severity == "notice"]
+        for where, notice in notices:
             hint = f"\n    hint: {notice.hint}" if notice.hint else ""
-            click.echo(f"{notice.where or report.slug}: notice: {notice.check}: {notice.message}{hint}")
+            click.echo(f"{where}: notice: {notice.check}: {notice.message}{hint}")
         click.echo("")
         click.echo(f"Deep check of the message `send` builds, for {report.sample_recipient}:")
         for line in deep_table(report):

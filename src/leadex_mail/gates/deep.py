@@ -22,6 +22,7 @@ from leadex_mail.content.model import Issue
 from leadex_mail.errors import RenderError
 from leadex_mail.gates import accessibility, conformance, markup, spam
 from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, ensure_available
+from leadex_mail.gates.findings import VIEWS as TABLE_VIEWS
 from leadex_mail.gates.findings import DeepReport, EditionReport, Finding, view_name
 from leadex_mail.gates.sample import SampleMessage, build_sample, sample_recipient
 from leadex_mail.render import i18n
@@ -125,7 +126,8 @@ def add_browser_findings(browser: Browser, samples: Sequence[SampleMessage], rep
                 found[view_name(width, scheme)] = result
         elapsed = time.monotonic() - started
         for (_, edition), view, result in zip(shown, views, results, strict=True):
-            edition.axe = accessibility.violation_counts(result)
+            counts = accessibility.violation_counts(result)
+            edition.axe = {name: counts[name] for name in (view_name(w, s) for w, s in TABLE_VIEWS) if name in counts}  # the table's order
             edition.findings += accessibility.axe_findings(result)
             if view.refused:
                 edition.findings.append(_refused_notice(sorted(set(view.refused))))
