@@ -6,6 +6,7 @@ context. Only the CLI and web layers turn these into messages for people.
 
     LeadexError                      (message + optional hint)
     ├── ConfigError                  leadex-mail.toml / LEADEX_* / flags
+    │   └── DeepCheckUnavailable     `check --deep` cannot run: Chromium or Playwright missing or failing
     ├── ContentError                 issue files; carries every Problem found
     │   ├── IssueNotFound
     │   ├── IssueNotReady            `send` refuses: error-level findings of `check`
@@ -55,6 +56,10 @@ class ConfigError(LeadexError):
     """Configuration is missing, malformed or inconsistent."""
 
     exit_code = 2
+
+
+class DeepCheckUnavailable(ConfigError):
+    """The browser checks cannot run here: Playwright or Chromium is missing, or Chromium failed."""
 
 
 @dataclass(frozen=True)

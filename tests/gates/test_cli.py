@@ -36,6 +36,17 @@ def test_check_deep_without_chromium_is_a_clear_error(cli, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_a_chromium_that_does_not_start_is_a_clear_error_not_a_traceback(cli, tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'this is not a browser' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result = cli("check", SLUG, "--deep", LEADEX_CHROMIUM_PATH=str(fake))
+    assert result.exit_code == 2, result.output
+    assert f"error: Chromium at {fake} did not start: " in result.stderr
+    assert "hint: check that it runs: chromium --headless --version" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_check_json_without_deep(cli):
     result = cli("check", SLUG, "--json")
     assert result.exit_code == 0, result.output

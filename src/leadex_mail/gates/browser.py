@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from leadex_mail.config import Settings
-from leadex_mail.errors import ConfigError
+from leadex_mail.errors import DeepCheckUnavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser as PwBrowser
@@ -45,10 +45,6 @@ HOST_WIDTH = 640  # the host page: wide enough for the 600 px view
 _REFERENCE = re.compile(r"""(?P<open>["'(])(?P<url>cid:[^"')\s>]+|https?://[^"')\s>]+)""")
 _views = itertools.count(1)
 T = TypeVar("T")
-
-
-class DeepCheckUnavailable(ConfigError):
-    """The browser checks cannot run here: Playwright or Chromium is not installed."""
 
 
 def chromium_path(settings: Settings) -> Path:
@@ -117,9 +113,19 @@ class Browser:
             self._thread = None
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the browser's thread and return its result (exceptions pass through)."""
+        """Run ``fn(*args)`` on the browser's thread and return its result.
+
+        Playwright's errors (Chromium crashed, a page that never loads)
+        become ``DeepCheckUnavailable``; other exceptions pass through.
+        """
         assert self._thread is not None, "use Browser as a context manager"
-        return self._thread.submit(fn, *args).result()
+        try:
+            return self._thread.submit(fn, *args).result()
+        except Exception as exc:
+            if not type(exc).__module__.startswith("playwright"):
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise DeepCheckUnavailable(f"Chromium failed during the check: {first}", hint="run the check again; if it persists, check that `chromium --headless` runs") from None
 
     def show(self, html: str, resources: Mapping[str, tuple[str, bytes]], *, width: int, scheme: str = "light") -> MessageView:
         """Load ``html`` in a ``width`` px frame with ``prefers-color-scheme: scheme``; close the view after use."""

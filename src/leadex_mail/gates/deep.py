@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from leadex_mail.config import Settings
 from leadex_mail.content.loader import issue_edition_path
 from leadex_mail.content.model import Issue
-from leadex_mail.errors import RenderError
+from leadex_mail.errors import DeepCheckUnavailable, RenderError
 from leadex_mail.gates import accessibility, conformance, markup, spam
-from leadex_mail.gates.browser import Browser, DeepCheckUnavailable, ensure_available
+from leadex_mail.gates.browser import Browser, ensure_available
 from leadex_mail.gates.findings import VIEWS as TABLE_VIEWS
 from leadex_mail.gates.findings import DeepReport, EditionReport, Finding, view_name
 from leadex_mail.gates.sample import SampleMessage, build_sample, sample_recipient
@@ -62,7 +62,12 @@ def deep_check(
         reports = [check_edition(sample, settings) for sample in samples]
         with _browser_or_none(browser, settings, require_browser, report) as shown:
             if shown is not None:
-                add_browser_findings(shown, samples, reports)
+                try:
+                    add_browser_findings(shown, samples, reports)
+                except DeepCheckUnavailable as err:
+                    if require_browser:
+                        raise
+                    report.notices.append(Finding("accessibility", "notice", f"not checked in a browser: {err.message}", err.hint, "chromium"))
         for edition, (result, found) in zip(reports, scores.result(), strict=True):
             edition.spam = result
             edition.findings += found

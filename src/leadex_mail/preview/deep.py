@@ -113,7 +113,8 @@ class DeepRunner:
                 browser.__exit__(None, None, None)
 
     def _start_browser(self) -> Browser | None:
-        from leadex_mail.gates.browser import Browser, DeepCheckUnavailable
+        from leadex_mail.errors import DeepCheckUnavailable
+        from leadex_mail.gates.browser import Browser
 
         try:
             return Browser(self.settings).__enter__()
