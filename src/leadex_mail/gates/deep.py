@@ -50,30 +50,39 @@ def deep_check(
     if browser is None and require_browser:
         ensure_available(settings)  # before anything else starts: a missing browser is the answer
     report = DeepReport(issue.slug, sample_recipient=sample_recipient())
-    samples: list[SampleMessage] = []
+    samples = _samples(issue, settings, languages, report)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scores = spam.start(pool, [s.data for s in samples])  # first: the slowest, and needs no browser
+        report.editions = [check_edition(sample, settings) for sample in samples]
+        with _browser_or_none(browser, settings, require_browser, report) as shown:
+            if shown is not None:
+                _browser_checks(shown, samples, report, require_browser)
+        for edition, (result, found) in zip(report.editions, scores.result(), strict=True):
+            edition.spam = result
+            edition.findings += found
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _samples(issue: Issue, settings: Settings, languages: Sequence[str] | None, report: DeepReport) -> list[SampleMessage]:
+    """The sample message of each edition (default first); one that does not render is a notice (``check`` reports why)."""
+    samples = []
     for language in languages or sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang)):
         try:
             samples.append(build_sample(issue, language, settings))
         except RenderError as err:
             file = str(issue_edition_path(issue, language))
             report.notices.append(Finding("setup", "notice", f"the {language} edition was not checked: it does not render ({err.message})", err.hint, "render", file))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scores = spam.start(pool, [s.data for s in samples])  # first: the slowest, and needs no browser
-        reports = [check_edition(sample, settings) for sample in samples]
-        with _browser_or_none(browser, settings, require_browser, report) as shown:
-            if shown is not None:
-                try:
-                    add_browser_findings(shown, samples, reports)
-                except DeepCheckUnavailable as err:
-                    if require_browser:
-                        raise
-                    report.notices.append(Finding("accessibility", "notice", f"not checked in a browser: {err.message}", err.hint, "chromium"))
-        for edition, (result, found) in zip(reports, scores.result(), strict=True):
-            edition.spam = result
-            edition.findings += found
-    report.editions = reports
-    report.seconds = time.monotonic() - started
-    return report
+    return samples
+
+
+def _browser_checks(browser: Browser, samples: list[SampleMessage], report: DeepReport, required: bool) -> None:
+    try:
+        add_browser_findings(browser, samples, report.editions)
+    except DeepCheckUnavailable as err:  # Chromium failed midway
+        if required:
+            raise
+        report.notices.append(Finding("accessibility", "notice", f"not checked in a browser: {err.message}", err.hint, "chromium"))
 
 
 @contextlib.contextmanager
