@@ -41,4 +41,7 @@ def preview(issue: str, port: int, language: str | None, no_open: bool, deep: bo
     try:
         serve(issue, get_settings(), port=port, language=language, on_ready=ready, deep=deep)
     except KeyboardInterrupt:  # Ctrl-C is how a preview ends, not a failure
-        click.echo("Preview stopped.")
+        pass
+    # Reached whether uvicorn re-raised the Ctrl-C it caught or simply
+    # returned after it (which one depends on where the signal landed).
+    click.echo("Preview stopped.")
