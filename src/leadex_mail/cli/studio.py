@@ -42,8 +42,10 @@ def studio_command(host: str, port: int, no_open: bool, require_login: bool, for
 
     try:
         serve(get_settings(), host=host, port=port, require_login=require_login, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready)
-    except KeyboardInterrupt:
-        click.echo("Studio stopped.")
+    except KeyboardInterrupt:  # Ctrl-C is how the studio ends, not a failure
+        pass
+    # Reached whether uvicorn re-raised the Ctrl-C it caught or returned after it.
+    click.echo("Studio stopped.")
 
 
 @click.group("users")
