@@ -47,6 +47,7 @@ def _env(folder: Path) -> dict[str, str]:
         "LEADEX_DATABASE_URL": f"sqlite:///{folder / 'subscribers.db'}",
         "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
         "LEADEX_SECRET_KEY": SECRET,
+        "LEADEX_PUBLIC_URL": "https://news.example.org",  # pre-flight: a public serve needs its https address
         "LEADEX_TRANSPORT": "outbox",
         "LEADEX_OUTBOX_DIR": str(folder / "outbox"),
     }

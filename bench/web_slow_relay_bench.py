@@ -53,6 +53,7 @@ def _env(folder: Path, smtp_port: int) -> dict[str, str]:
         "LEADEX_DATABASE_URL": f"sqlite:///{folder / 'subscribers.db'}",
         "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
         "LEADEX_SECRET_KEY": SECRET,
+        "LEADEX_PUBLIC_URL": "https://news.example.org",  # pre-flight: a public serve needs its https address
         "LEADEX_TRANSPORT": "smtp",
         "LEADEX_SMTP_HOST": "127.0.0.1",
         "LEADEX_SMTP_PORT": str(smtp_port),
