@@ -136,10 +136,14 @@ def test_keyboard_interrupt_without_a_handler_stops_the_same_way(tmp_path, store
         tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
         secret_key=KEY, public_url="https://news.example.org",
     )
+    # Python's default Ctrl-C handling, whatever this process inherited: a shell
+    # starts background jobs with SIGINT ignored, and Python then keeps it ignored.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             send_campaign(store, issue, settings, list_name="newsletter")
     finally:
+        signal.signal(signal.SIGINT, inherited)
         server.stop()
     counts = queue.state_counts(store, queue.find_campaign(store, ISSUE).id)
     assert counts["sending"] == 0 and counts["sent"] == server.total and counts["queued"] == RECIPIENTS - server.total
