@@ -98,6 +98,9 @@ class Settings:
     confirm_max_attempts: int = 10  # tries per confirmation mail before it is marked failed
     confirm_backoff_seconds: float = 60.0  # first retry delay; doubles each time, at most an hour
     pending_purge_days: int = 30
+    # retention (`leadex-mail maintenance`, docs/privacy.md)
+    unsubscribed_retention_days: int = 365  # unsubscribed/bounced/complained: then erased, suppression hash kept
+    delivery_retention_days: int = 365  # after a campaign is done: its deliveries anonymised, counts kept
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -384,7 +387,10 @@ def _suggest(name: str) -> str:
 def _validate(s: Settings) -> None:
     if s.effective_transport == "smtp" and not s.smtp_host:
         raise ConfigError("transport is 'smtp' but no SMTP host is configured", hint="set LEADEX_SMTP_HOST or [smtp] host")
-    for name in ("send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts", "bounce_soft_limit", "bounce_soft_days"):
+    for name in (
+        "send_concurrency", "send_max_attempts", "smtp_max_per_connection", "confirm_expiry_days", "confirm_max_attempts",
+        "bounce_soft_limit", "bounce_soft_days", "pending_purge_days", "unsubscribed_retention_days", "delivery_retention_days",
+    ):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
     for name in ("public_url", "images_url"):

@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "bounces": "bounces",
     "studio": "studio",
     "users": "studio",
+    "maintenance": "maintenance",
 }
 
 

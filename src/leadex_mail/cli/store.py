@@ -87,7 +87,7 @@ def show_command(email: str) -> None:
     click.echo("lists:        " + (", ".join(f"{n} ({st})" for n, st in memberships) or "-"))
     click.echo("events:")
     for e in events:
-        extra = " ".join(f"{k}={v}" for k, v in (("ip", e.ip), ("consent", e.consent_version), ("agent", e.user_agent)) if v)
+        extra = " ".join(f"{k}={v}" for k, v in (("ip", e.ip), ("consent", e.consent_version), ("notice", e.notice_version), ("agent", e.user_agent)) if v)
         click.echo(f"  {_when(e.at)}  {e.kind:<12} {e.source:<10} {extra}".rstrip())
 
 

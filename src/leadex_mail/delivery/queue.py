@@ -91,9 +91,22 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
             campaign_id = conn.execute(insert(_C).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         else:
             campaign_id = row.id
+            refuse_anonymised(row)
             merged = _check_content(conn, row, content_hash)
             conn.execute(update(_C).where(_C.c.id == campaign_id).values(content_hash=json.dumps(merged, sort_keys=True), updated_at=now))
     return get_campaign(store, campaign_id)
+
+
+def refuse_anonymised(campaign: object) -> None:
+    """Refuse to resume a campaign whose deliveries retention anonymised: nobody can tell who already got it."""
+    when = getattr(campaign, "anonymised_at", None)
+    if when is not None:
+        slug = getattr(campaign, "issue_slug", "")
+        raise CampaignError(
+            f"issue {slug!r} was sent to this list long ago and its delivery records were anonymised on {when:%Y-%m-%d}"
+            " (delivery_retention_days): resuming it would send it again to everyone",
+            hint="publish what is new as a new issue (a new folder/slug)",
+        )
 
 
 def _check_content(conn: Connection, row, content_hash: Mapping[str, str]) -> dict[str, str]:  # noqa: ANN001 (a Row)
@@ -243,6 +256,7 @@ def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] =
 
     They keep their ``uncertain`` flag: someone who may have it already still may.
     """
+    refuse_anonymised(campaign)
     now = now or utcnow()
     with writing(store) as conn:
         result = conn.execute(

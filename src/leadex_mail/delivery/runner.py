@@ -127,6 +127,7 @@ def plan_campaign(
     already, status, campaign_id = 0, None, None
     try:
         campaign = queue.find_campaign(store, issue.slug, list_name)
+        queue.refuse_anonymised(campaign)
         status, campaign_id = campaign.status, campaign.id
         already = queue.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
     except NotFound:

@@ -18,6 +18,7 @@ def record_event(
     ip: str | None = None,
     user_agent: str | None = None,
     consent_version: str | None = None,
+    notice_version: str | None = None,
     detail: dict[str, Any] | None = None,
     list_id: int | None = None,
 ) -> Event:
@@ -30,6 +31,7 @@ def record_event(
         ip=ip,
         user_agent=(user_agent or None) and user_agent[:1000],
         consent_version=consent_version,
+        notice_version=notice_version,
         detail=detail or {},
         list_id=list_id,
     )

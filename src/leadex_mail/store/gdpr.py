@@ -8,11 +8,15 @@ personal: anonymous events and deliveries (kinds, times, states), the
 suppression hash (so the address is never mailed or imported again) and an
 ``erased`` event with no subject. On SQLite the deleted bytes are zeroed
 (``secure_delete``) and the write-ahead log is checkpointed and emptied.
+The same erasure (``erase``) serves the self-service link
+(``forget_subscriber``, by row and nonce) and retention
+(``store/maintenance.py``).
 """
 
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import json
 from collections.abc import Iterable
@@ -80,23 +84,54 @@ def forget(store: Store, email: str, *, source: str = "cli") -> Erasure:
     address = normalise_email(email, allow_smtputf8=True)
     key = suppression_key(store)
     with store.session() as session:
-        suppress(session, key, address, "erased")
         sub = session.execute(select(Subscriber).where(Subscriber.email == address)).scalars().first()  # type: ignore[arg-type]
-        events = deliveries = 0
-        if sub is not None:
-            events, deliveries = _anonymise(session, [sub.id])
-            session.delete(sub)
-        sends = session.execute(
-            delete(TestSend).where(func.lower(TestSend.recipient).contains(address, autoescape=True))  # type: ignore[attr-defined]
-        ).rowcount  # type: ignore[attr-defined]
-        record_event(session, "erased", None, source=source)
+        done = erase(session, key, address, sub, source=source)
     store.checkpoint()
+    return done
+
+
+def forget_subscriber(store: Store, subscriber_id: int, link_nonce: str, *, source: str = "web") -> Erasure | None:
+    """``forget`` for the subscriber row ``subscriber_id``, only if it is still the row with ``link_nonce``.
+
+    The self-service erasure link's way in: it names a row, not an address,
+    and is checked against the row inside the erasing transaction (a row
+    erased meanwhile, or another one, is never erased by it). None when
+    there is no such row any more.
+    """
+    key = suppression_key(store)
+    with store.session() as session:
+        sub = session.get(Subscriber, subscriber_id)
+        if sub is None or not hmac.compare_digest(sub.link_nonce.encode(), link_nonce.encode()):
+            return None
+        done = erase(session, key, sub.email, sub, source=source)
+    store.checkpoint()
+    return done
+
+
+def erase(session: Session, key: bytes, address: str, sub: Subscriber | None, *, source: str) -> Erasure:
+    """Erase one person in the caller's transaction, as ``forget`` does; the caller checkpoints after commit.
+
+    Suppresses the (normalised) ``address`` (a first reason such as
+    ``bounced`` is kept), strips their events and deliveries of personal
+    data, deletes the subscriber row ``sub`` (subscriptions and queued mails
+    go with it) and the test sends to the address, and appends an
+    ``erased`` event that names nobody.
+    """
+    suppress(session, key, address, "erased")
+    events = deliveries = 0
+    if sub is not None:
+        events, deliveries = _anonymise(session, [sub.id])  # type: ignore[list-item]
+        session.delete(sub)
+    sends = session.execute(
+        delete(TestSend).where(func.lower(TestSend.recipient).contains(address, autoescape=True))  # type: ignore[attr-defined]
+    ).rowcount  # type: ignore[attr-defined]
+    record_event(session, "erased", None, source=source)
     return Erasure(address, sub is not None, events, deliveries, sends)
 
 
-def purge_pending(store: Store, older_than: timedelta) -> int:
-    """Delete sign-ups never confirmed and untouched for ``older_than``; return how many."""
-    cutoff = utcnow() - older_than
+def purge_pending(store: Store, older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Delete sign-ups never confirmed and untouched for ``older_than`` before ``now``; return how many."""
+    cutoff = (now or utcnow()) - older_than
     with store.session() as session:
         ids = list(
             session.execute(select(Subscriber.id).where(Subscriber.status == "pending", Subscriber.updated_at < cutoff)).scalars()  # type: ignore[arg-type]
@@ -132,7 +167,8 @@ def export_subscribers(store: Store, email: str | None = None) -> list[dict[str,
         lists = _grouped(session, select(Subscription.subscriber_id, MailingList.name, Subscription.status, Subscription.created_at)
                          .join(MailingList, MailingList.id == Subscription.list_id), Subscription.subscriber_id, ids)  # type: ignore[arg-type]
         events = _grouped(session, select(Event.subscriber_id, Event.kind, Event.at, Event.source, Event.ip, Event.user_agent,
-                                          Event.consent_version, Event.detail).order_by(Event.id), Event.subscriber_id, ids)  # type: ignore[arg-type]
+                                          Event.consent_version, Event.notice_version, Event.detail).order_by(Event.id),
+                          Event.subscriber_id, ids)  # type: ignore[arg-type]
         sent = _grouped(session, select(Delivery.subscriber_id, Campaign.issue_slug, Delivery.language, Delivery.state, Delivery.sent_at)
                         .join(Campaign, Campaign.id == Delivery.campaign_id), Delivery.subscriber_id, ids)  # type: ignore[arg-type]
     return [_record(s, lists.get(s.id, []), events.get(s.id, []), sent.get(s.id, [])) for s in subs]
@@ -160,8 +196,8 @@ def _record(sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[An
         "unsubscribed_at": _iso(sub.unsubscribed_at),
         "lists": [{"name": n, "status": st, "since": _iso(at)} for n, st, at in lists],
         "events": [
-            {"kind": k, "at": _iso(at), "source": src, "ip": ip, "user_agent": ua, "consent_version": cv, "detail": d}
-            for k, at, src, ip, ua, cv, d in events
+            {"kind": k, "at": _iso(at), "source": src, "ip": ip, "user_agent": ua, "consent_version": cv, "notice_version": nv, "detail": d}
+            for k, at, src, ip, ua, cv, nv, d in events
         ],
         "deliveries": [{"issue": slug, "language": lang, "state": st, "sent_at": _iso(at)} for slug, lang, st, at in sent],
     }

@@ -47,7 +47,7 @@ DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped
 # sender's or the message's sake; soft: mailbox full/unavailable; uncertain:
 # held unsent after a lost reply (send_uncertain = "hold"). See delivery/replies.py.
 ERROR_KINDS = ("temporary", "permanent", "suppressed", "rejected", "soft", "uncertain")
-OUTGOING_KINDS = ("confirmation",)
+OUTGOING_KINDS = ("confirmation", "data_export", "erasure")
 OUTGOING_STATES = ("queued", "sending", "sent", "failed", "skipped")
 # Bounce mailbox (issue 10): what a processed message was, and what was done about it.
 REPORT_KINDS = ("bounce", "delay", "complaint", "autoreply", "unrecognised")
@@ -195,6 +195,8 @@ class Event(SQLModel, table=True):
     ip: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     user_agent: str | None = Field(default=None, sa_column=Column(String(1000), nullable=True))
     consent_version: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # The privacy notice's version shown with the consent (migration 0009); None for older events and imports.
+    notice_version: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     list_id: int | None = Field(default=None, foreign_key="mailing_list.id", ondelete="SET NULL", nullable=True)
 
@@ -237,6 +239,8 @@ class Campaign(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # When retention anonymised its deliveries (``store/maintenance.py``): it can never be resumed after.
+    anonymised_at: datetime | None = _ts(nullable=True)
 
 
 class Delivery(SQLModel, table=True):
@@ -398,3 +402,19 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", sa_column=Column(String(400), nullable=False))
     subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL", nullable=True)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PrivacyNotice(SQLModel, table=True):
+    """One version of the privacy notice at ``/privacy``, kept as consent evidence (migration 0009).
+
+    ``version`` is what consent events record as ``notice_version``;
+    ``content`` holds everything the notice said in that version (its facts
+    and its text in every language), so what a person was shown can be
+    reproduced years later. Rows are never changed or deleted.
+    """
+
+    __tablename__ = "privacy_notice"
+
+    version: str = Field(sa_column=Column(String(64), primary_key=True))
+    first_shown_at: datetime = _ts()
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

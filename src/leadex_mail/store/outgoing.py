@@ -1,8 +1,11 @@
-"""The outgoing-mail queue: sign-up confirmations, durable, claimed under leases.
+"""The outgoing-mail queue: sign-up confirmations and privacy mails, durable, claimed under leases.
 
-A confirmation is queued (``queue_confirmation``) inside the transaction
-that records the sign-up, so a pending sign-up never exists without its
-mail, nor a mail without its sign-up. The web app's background sender then
+Kinds: ``confirmation`` (double opt-in), ``data_export`` (the person's data,
+asked for on the preferences page) and ``erasure`` (the link that confirms a
+"delete my data" request). A confirmation is queued (``queue_confirmation``)
+inside the transaction that records the sign-up, so a pending sign-up never
+exists without its mail, nor a mail without its sign-up; the privacy mails
+are queued by ``request_mail``. The web app's background sender then
 takes rows one at a time (``claim``): the claiming UPDATE repeats the
 "still due" condition, so two ``serve`` processes can never both claim a
 row (SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL re-checks
@@ -40,8 +43,17 @@ _S = Subscriber.__table__
 # Minutes within which a second sign-up of one subscriber queues no second
 # confirmation: the form cannot be used to flood someone's inbox.
 RESEND_AFTER = timedelta(minutes=10)
+# The same for the privacy mails: a forwarded preferences link must not turn
+# into a way of flooding its owner with exports (each carries all their data).
+RESEND_PRIVACY = {"data_export": timedelta(hours=1), "erasure": timedelta(minutes=10)}
 _UNSENT = ("queued", "sending")
 THROTTLED = f"not sent: a confirmation was sent or queued less than {RESEND_AFTER.seconds // 60} minutes before"
+
+
+def throttled(kind: str, window: timedelta) -> str:
+    """The reason written on a throttled (``skipped``) request."""
+    what = "a confirmation" if kind == "confirmation" else f"a {kind.replace('_', ' ')} mail"
+    return f"not sent: {what} was sent or queued less than {int(window.total_seconds() // 60)} minutes before"
 
 
 @dataclass(frozen=True)
@@ -107,11 +119,16 @@ def queue_confirmation(session: Session, subscriber_id: int, request: Confirmati
     the sign-up takes as long whether or not a mail went out recently (the
     answer must not tell), and the operator sees the repeated requests.
     """
+    return queue_mail(session, "confirmation", subscriber_id, request)
+
+
+def queue_mail(session: Session, kind: str, subscriber_id: int, request: ConfirmationRequest) -> bool:
+    """Queue a mail of ``kind`` (see ``queue_confirmation``, whose throttle it shares per kind); False when throttled."""
     earlier = session.execute(
         select(_O.c.id)
         .where(
             _O.c.subscriber_id == subscriber_id,
-            _O.c.kind == "confirmation",
+            _O.c.kind == kind,
             _O.c.state != "skipped",
             or_(_O.c.state.in_(_UNSENT), _O.c.created_at > request.at - request.resend_after),
         )
@@ -119,17 +136,28 @@ def queue_confirmation(session: Session, subscriber_id: int, request: Confirmati
     ).first()
     session.add(
         OutgoingMail(
-            kind="confirmation",
+            kind=kind,
             subscriber_id=subscriber_id,
             language=request.language,
             state="queued" if earlier is None else "skipped",
-            last_reply=None if earlier is None else THROTTLED,
+            last_reply=None if earlier is None else (THROTTLED if kind == "confirmation" else throttled(kind, request.resend_after)),
             next_attempt_at=request.at,
             created_at=request.at,
             updated_at=request.at,
         )
     )
     return earlier is None
+
+
+def request_mail(store: Store, kind: str, subscriber_id: int, *, language: str, at: datetime) -> bool:
+    """Queue a privacy mail (``data_export`` or ``erasure``) in its own transaction; False when throttled.
+
+    At most one per subscriber and kind within ``RESEND_PRIVACY[kind]``;
+    a throttled request is written as ``skipped`` (see ``queue_confirmation``).
+    """
+    request = ConfirmationRequest(language, at, RESEND_PRIVACY[kind])
+    with store.session() as session:
+        return queue_mail(session, kind, subscriber_id, request)
 
 
 def _due(now: datetime):  # noqa: ANN202 (a SQL expression)

@@ -182,6 +182,7 @@ def request_subscription(
     user_agent: str | None,
     allow_smtputf8: bool = False,
     confirmation: ConfirmationRequest | None = None,
+    notice_version: str | None = None,
 ) -> Subscriber | None:
     """Record a sign-up request (double opt-in, step one).
 
@@ -192,7 +193,8 @@ def request_subscription(
     one way back. Returns None for an address already active, so callers
     answer the same either way. With ``confirmation``, the confirmation
     mail is queued in the same transaction (``outgoing.queue_confirmation``:
-    at most one per ``resend_after``).
+    at most one per ``resend_after``). ``notice_version`` is the privacy
+    notice shown with the form, recorded beside ``consent_version``.
     """
     address = normalise_email(email, allow_smtputf8=allow_smtputf8)
     request = {"pending": True, "name": clean_text(name, "the name"), "language": clean_language(language), "lists": sorted(set(lists))}
@@ -211,7 +213,10 @@ def request_subscription(
         sub.updated_at = now
         session.add(sub)
         session.flush()
-        record_event(session, "subscribed", sub.id, source=source, ip=ip, user_agent=user_agent, consent_version=consent_version, detail=request)
+        record_event(
+            session, "subscribed", sub.id, source=source, ip=ip, user_agent=user_agent,
+            consent_version=consent_version, notice_version=notice_version, detail=request,
+        )
         if confirmation is not None:
             queue_confirmation(session, int(sub.id or 0), confirmation)
     return sub
@@ -236,6 +241,7 @@ def confirm_subscription(
     consent_version: str | None,
     source: str = "web",
     link_nonce: str | None = None,
+    notice_version: str | None = None,
 ) -> Subscriber:
     """Double opt-in, step two: the person confirmed; make them active.
 
@@ -244,7 +250,8 @@ def confirm_subscription(
     this confirmation, from the address itself, is the only path that may do
     that. Confirming twice changes nothing. ``link_nonce`` (from the
     confirmation link) must be the row's, checked in the same transaction:
-    a link made for another row confirms nobody (NotFound).
+    a link made for another row confirms nobody (NotFound). The consent and
+    privacy notice versions shown are recorded with the confirmation.
     """
     key = suppression_key(store)  # before the write session: it may read the store itself
     with store.session() as session:
@@ -265,8 +272,9 @@ def confirm_subscription(
             sub.language = request.get("language") or sub.language
         sub.status, sub.confirmed_at, sub.unsubscribed_at, sub.updated_at = "active", now, None, now
         session.add(sub)
-        record_event(session, "confirmed", sub.id, source=source, ip=ip, user_agent=user_agent, consent_version=consent_version)
-        _subscribe_lists(session, sub, request.get("lists", ()), source=source, consent_version=consent_version)
+        evidence = {"consent_version": consent_version, "notice_version": notice_version}
+        record_event(session, "confirmed", sub.id, source=source, ip=ip, user_agent=user_agent, **evidence)
+        _subscribe_lists(session, sub, request.get("lists", ()), source=source, **evidence)
     return sub
 
 

@@ -1,0 +1,76 @@
+"""CLI command ``maintenance``: apply the retention settings (``store/maintenance.py``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from leadex_mail.cli._common import get_settings
+
+if TYPE_CHECKING:  # the store layer is imported only when the command runs
+    from leadex_mail.store.maintenance import MaintenanceReport
+
+
+def register(main: click.Group) -> None:
+    """Add this module's command to the root group."""
+    main.add_command(maintenance)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted, erased and anonymised; change nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing when there was nothing to do (for cron, which mails any output).")
+def maintenance(dry_run: bool, quiet: bool) -> None:
+    """Apply the retention settings: delete old unconfirmed sign-ups, erase people who left, anonymise old deliveries.
+
+    Erasure is the same as `subscribers forget` (the suppression hash stays,
+    so nobody who left is imported again); anonymised campaigns keep their
+    counts. Active subscribers are never touched. Safe to run from cron
+    (e.g. daily: `17 3 * * * leadex-mail maintenance --quiet`) while `serve`
+    and `send` run. Periods: pending_purge_days, unsubscribed_retention_days,
+    delivery_retention_days (docs/privacy.md).
+    """
+    from leadex_mail.store.db import open_store
+    from leadex_mail.store.maintenance import RetentionPolicy, run_maintenance
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        report = run_maintenance(store, RetentionPolicy.from_settings(settings), now=datetime.now(UTC), dry_run=dry_run)
+    if quiet and not report.changed_anything and not report.open_campaigns:
+        return
+    for line in report_lines(report):
+        click.echo(line)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def report_lines(r: MaintenanceReport) -> list[str]:
+    """The maintenance report as the operator reads it."""
+    p = r.policy
+    did = "would be " if r.dry_run else ""
+    lines = [f"leadex-mail maintenance{' (dry run: nothing changed)' if r.dry_run else ''}, as of {r.now:%Y-%m-%d %H:%M} UTC"]
+    lines.append(f"unconfirmed sign-ups older than {p.pending_days} days: {_n(r.pending_deleted, 'sign-up')} {did}deleted")
+    erased = r.people_erased
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(r.erased.items()))
+    line = f"people who left (unsubscribed, bounced, complained) over {p.inactive_days} days ago: {_n(erased, 'person', 'people')} {did}erased"
+    if erased:
+        line += f" ({detail}); their addresses stay only as suppression hashes, so no import adds them again"
+    lines.append(line)
+    campaigns = r.campaigns
+    line = f"delivery records of campaigns done over {p.delivery_days} days ago: {_n(r.deliveries_anonymised, 'record')} {did}anonymised"
+    lines.append(line + (f" in {_n(len(campaigns), 'campaign')}; counts kept:" if campaigns else ""))
+    for c in campaigns:
+        counts = ", ".join(f"{n} {state}" for state, n in c.counts.items())
+        lines.append(f"  {c.issue_slug} to {c.list_name} (done {c.finished_at:%Y-%m-%d}): {counts}")
+    for o in r.open_campaigns:
+        lines.append(
+            f"  kept: {o.issue_slug} to {o.list_name} is {o.status} since {o.since:%Y-%m-%d}; its records are anonymised once it is done"
+            f" (`leadex-mail send {o.issue_slug} --list {o.list_name} --resume` finishes it)"
+        )
+    lines.append(f"finished confirmation and privacy mails older than {p.delivery_days} days: {_n(r.queue_mails_deleted, 'record')} {did}deleted")
+    lines.append(f"test sends older than {p.delivery_days} days: {_n(r.test_sends_deleted, 'record')} {did}deleted")
+    lines.append("active subscribers were not touched")
+    return lines
