@@ -56,6 +56,7 @@ def fresh_message(rendered: RenderedEdition, settings: Settings, r: Recipient) -
         "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, 1, nonce=r.link_nonce),
         "preferences_url": links.preferences_url(settings, r.subscriber_id, nonce=r.link_nonce),
         "view_url": links.view_url(settings, r.subscriber_id, 1, rendered.language, nonce=r.link_nonce),
+        "privacy_url": links.privacy_url(settings, rendered.language),
     }
     html, text = rendered.personalise(values)
     msg = EmailMessage(policy=policy.SMTP)

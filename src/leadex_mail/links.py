@@ -11,6 +11,8 @@ puts them in messages.
     /preferences/<token>   language and lists
     /confirm/<token>       double opt-in confirmation (expires)
     /view/<token>          "view in browser": the campaign's web version
+    /erase/<token>         confirms a "delete my data" request (mailed; expires)
+    /privacy?lang=<lang>   the privacy notice, no personal data
     /archive/, /archive/<slug>/<lang>   public archive, no personal data
 """
 
@@ -56,3 +58,17 @@ def confirm_url(settings: Settings, subscriber_id: int, expires_at: datetime, *,
 def archive_url(settings: Settings, slug: str, language: str) -> str:
     """Public web version of an issue edition."""
     return f"{base_url(settings)}/archive/{slug}/{language}"
+
+
+def erase_url(settings: Settings, subscriber_id: int, expires_at: datetime, *, nonce: str, language: str) -> str:
+    """The mailed link that confirms a "delete my data" request, valid until ``expires_at``.
+
+    ``language`` is the mail's: the page after the erasure speaks it, when no row is left to ask.
+    """
+    token = sign("erase", {"s": subscriber_id, "n": nonce, "l": language}, settings.signing_key(), expires_at=expires_at)
+    return f"{base_url(settings)}/erase/{token}"
+
+
+def privacy_url(settings: Settings, language: str | None = None) -> str:
+    """The privacy notice, in ``language`` when given (the page falls back to the visitor's)."""
+    return f"{base_url(settings)}/privacy" + (f"?lang={language}" if language else "")

@@ -34,6 +34,7 @@ def expected_values(settings: Settings, r: Recipient, campaign_id: int, language
         "unsubscribe_url": links.unsubscribe_url(settings, r.subscriber_id, campaign_id, nonce=r.link_nonce),
         "preferences_url": links.preferences_url(settings, r.subscriber_id, nonce=r.link_nonce),
         "view_url": links.view_url(settings, r.subscriber_id, campaign_id, language, nonce=r.link_nonce),
+        "privacy_url": links.privacy_url(settings, language),
     }
 
 

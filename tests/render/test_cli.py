@@ -135,3 +135,21 @@ def test_rendered_files_have_working_links_not_placeholders(cli, tmp_path):
         for anchor in ("view", "unsubscribe", "preferences"):
             assert f'id="{anchor}"' in links
         assert f'<html lang="{lang}">' in links and f"/archive/{SLUG}/{lang}" in links and f'href="{lang}.html"' in links
+
+
+def test_check_warns_while_the_privacy_notice_cannot_name_the_controller(cli):
+    """Issue 14: the notice every footer links to needs the controller, its address and e-mail, and the authority."""
+    runner, folder, _ = cli
+    brand = folder / "brand.yaml"
+    lines = brand.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.lstrip().startswith(("controller:", "email:", "authority:"))]
+    brand.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    privacy_line = kept.index("privacy:") + 1
+    result = runner.invoke(main, ["check", SLUG])
+    assert result.exit_code == 1, result.output
+    for field, what in (("controller", "who keeps subscribers' data"), ("email", "where people write"), ("authority", "supervisory authority")):
+        # A missing field has no line of its own: the warning points at `privacy:`.
+        pattern = rf"brand\.yaml:{privacy_line}:\d+: warning: the privacy notice does not say [^\n]*{what}[^\n]*\(privacy\.{field}\)"
+        assert re.search(pattern, result.output), result.output
+    assert "privacy.address" not in result.output  # the address is there
+    assert re.search(rf"{SLUG}: 3 problems \(0 errors, 3 warnings\)", result.output), result.output

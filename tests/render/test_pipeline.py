@@ -45,7 +45,7 @@ def test_every_image_has_alt(editions, lang):
 @pytest.mark.parametrize("lang", ["sl", "en"])
 def test_placeholders_survive_and_personalise(editions, lang):
     rendered = editions[lang]
-    for key in ("unsubscribe_url", "view_url", "preferences_url"):
+    for key in ("unsubscribe_url", "view_url", "preferences_url", "privacy_url"):
         assert f'href="{PLACEHOLDERS[key]}"' in rendered.html
     assert PLACEHOLDERS["unsubscribe_url"] in rendered.text
     html, text = rendered.personalise({"unsubscribe_url": "https://example.org/u/T?a=1&b=2", "view_url": "https://example.org/v"})

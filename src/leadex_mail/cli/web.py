@@ -47,6 +47,7 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str | None, a
 
     settings = get_settings()
     _warn_without_public_lists(settings)
+    _warn_incomplete_notice(settings)
     run(settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, on_ready=ready)
 
 
@@ -59,6 +60,19 @@ def _warn_without_public_lists(settings: Settings) -> None:
         if list_lists(store, public=True):
             return
     click.echo("warning: no list is public, so the sign-up form offers none; make one public: leadex-mail lists update NAME --public", err=True)
+
+
+def _warn_incomplete_notice(settings: Settings) -> None:
+    """Say so when the privacy notice at /privacy cannot name the controller (brand file, `privacy:`)."""
+    from leadex_mail.content.lint import PRIVACY_FIELDS
+    from leadex_mail.web.notice import build_notice
+    from leadex_mail.web.service import sender_brand
+
+    missing = build_notice(settings, sender_brand(settings)).facts.missing
+    if missing:
+        fields = ", ".join(f"privacy.{name}" for name in missing)
+        what = "; ".join(PRIVACY_FIELDS[name][0] for name in missing)
+        click.echo(f"warning: the privacy notice at /privacy does not say {what}: fill in {fields} in the brand file", err=True)
 
 
 @click.group()
@@ -93,7 +107,7 @@ def confirmation_counts(summary: object) -> str:
 @click.command()
 @click.option("--retry", is_flag=True, help="Queue the failed ones again first (after fixing the relay or the sender address).")
 def confirmations(retry: bool) -> None:
-    """Show the sign-up confirmation mails `serve` sends: counts, retries and failures with the server's reply."""
+    """Show the mails `serve` sends (sign-up confirmations, data exports, erasure links): counts, retries and failures."""
     from datetime import UTC, datetime
 
     from leadex_mail.store import outgoing
@@ -110,6 +124,7 @@ def confirmations(retry: bool) -> None:
     click.echo(f"Confirmation mails: {confirmation_counts(summary)}")
     for entry in summary.attention:
         when = f"  next try {entry.next_attempt_at:%Y-%m-%d %H:%M} UTC" if entry.next_attempt_at else ""
-        click.echo(f"  {entry.state}: {entry.email or '(erased)'}  attempts {entry.attempts}{when}  {entry.last_reply or ''}")
+        kind = "" if entry.kind == "confirmation" else f" ({entry.kind.replace('_', ' ')})"
+        click.echo(f"  {entry.state}{kind}: {entry.email or '(erased)'}  attempts {entry.attempts}{when}  {entry.last_reply or ''}")
     if summary.counts.get("failed"):
         click.echo("Queue the failed ones again with: leadex-mail confirmations --retry")

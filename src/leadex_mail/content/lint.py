@@ -18,13 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from leadex_mail.config import Settings
 from leadex_mail.content.checks import UNFINISHED_URLS, markdown_tokens
-from leadex_mail.content.loader import image_path, issue_locations
+from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_problems
 from leadex_mail.content.walk import images, leaves
 from leadex_mail.content.yamlsource import SourceMap
-from leadex_mail.errors import Problem
+from leadex_mail.errors import ContentError, Problem
 
 MAX_SUBJECT = 78  # RFC 5322's line length; mail apps cut subjects about here
 MAX_IMAGE_BYTES = 200 * 1024
@@ -45,6 +46,38 @@ def lint_issue(issue: Issue) -> list[Problem]:
     if locations.brand is not None:
         problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
     return problems
+
+
+# The controller fields the privacy notice at /privacy cannot do without (GDPR Art. 13(1)(a), 13(2)(d)).
+PRIVACY_FIELDS = {
+    "controller": ("who keeps subscribers' data (the controller)", "controller: Občina Primer, Urad za evropske projekte"),
+    "address": ("the controller's postal address", "address: Trg 1, 1000 Ljubljana, Slovenija"),
+    "email": ("where people write about their data", "email: privacy@example.org"),
+    "authority": ("which supervisory authority people may complain to", "authority: Informacijski pooblaščenec (www.ip-rs.si)"),
+}
+
+
+def privacy_findings(settings: Settings) -> list[Problem]:
+    """Warnings for each controller field of the default brand's ``privacy`` left empty.
+
+    The default brand file's, whatever brand an issue names: that is the one
+    ``serve`` builds the notice at /privacy from, which every footer links to
+    (it says "not stated yet" there). ``check`` reports them; ``lint_issue``
+    does not (they are about the site, not the issue). A brand file that does
+    not load is reported by loading, not here.
+    """
+    try:
+        brand, smap = default_brand_located(settings)
+    except ContentError:
+        return []
+    return [
+        # key=True: a missing field has no line of its own; its parent key's line is the place to add it
+        smap.problem(
+            ("privacy", name), f"the privacy notice does not say {what}", f"in the brand file, under `privacy:`, write `{example}`", severity="warning", key=True
+        )
+        for name, (what, example) in PRIVACY_FIELDS.items()
+        if not getattr(brand.privacy, name).strip()
+    ]
 
 
 def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Problem]:

@@ -103,6 +103,19 @@ def load_brand(settings: Settings) -> Brand:
     return brand
 
 
+def default_brand_located(settings: Settings) -> tuple[Brand, SourceMap]:
+    """The default brand (the one ``serve`` uses: sender, privacy notice) and where its fields stand.
+
+    ``ContentError`` when the file is invalid; defaults (and an empty map) when there is none.
+    """
+    path = settings.newsletters_dir / BRAND_FILE
+    problems: list[Problem] = []
+    brand, smap = _load_brand_file(path, problems)
+    if problems:
+        raise ContentError(_summary(BRAND_FILE, problems), _ordered(problems))
+    return brand, smap or SourceMap(str(path))
+
+
 def issue_edition_path(issue: Issue, lang: str) -> Path:
     """The YAML file the ``lang`` edition of ``issue`` was loaded from."""
     found = _LOCATIONS.get(id(issue))

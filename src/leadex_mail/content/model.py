@@ -241,6 +241,24 @@ class Edition(_Strict):
         return value
 
 
+class Privacy(_Strict):
+    """Who keeps subscribers' data, and where they can complain: the privacy notice at /privacy (GDPR Art. 13).
+
+    Names and addresses are the same in every language. ``check`` warns
+    while ``controller``, ``address``, ``email`` or ``authority`` is empty.
+    """
+
+    controller: str = Field("", description="The organisation that decides what is done with subscribers' data (the controller): its legal name.")
+    address: str = Field("", description="The controller's postal address.")
+    email: str = Field("", description="Where people write about their data: an address someone reads.")
+    dpo: str = Field("", description="The data-protection officer's name and contact, if the controller has one (public bodies must).")
+    authority: str = Field("", description="The supervisory authority people may complain to, e.g. 'Informacijski pooblaščenec (www.ip-rs.si)'.")
+    authority_url: Url | None = Field(None, description="The authority's website.")
+    processors: list[Text] = Field(
+        default_factory=list, description="Who else handles the data for you besides the mail relay (e.g. the web host), one line each."
+    )
+
+
 class Brand(_Strict):
     """What every issue shares: identity, colours, funding statement, footer."""
 
@@ -258,6 +276,7 @@ class Brand(_Strict):
     funding_logo: Image | None = None
     website: Url | None = None
     social: list[Link] = Field(default_factory=list)
+    privacy: Privacy = Field(default_factory=Privacy, description="Who keeps subscribers' data: shown in the privacy notice at /privacy.")
 
 
 class Issue(BaseModel):

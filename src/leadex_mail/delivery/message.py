@@ -127,6 +127,7 @@ class MessageTemplate:
             "unsubscribe_url": unsubscribe,
             "preferences_url": links.preferences_url(s, sid, nonce=nonce),
             "view_url": links.view_url(s, sid, cid, self.language, nonce=nonce),
+            "privacy_url": links.privacy_url(s, self.language),
         }
         return self.fill(
             to=format_address(recipient.name, recipient.email),
@@ -214,6 +215,7 @@ def build_preview(rendered: RenderedEdition, settings: Settings, brand: Brand) -
         "view_url": links.archive_url(settings, rendered.slug, rendered.language),
         "unsubscribe_url": f"{base}/unsubscribe/preview",
         "preferences_url": f"{base}/preferences/preview",
+        "privacy_url": links.privacy_url(settings, rendered.language),
     }
     return template.fill(
         to=format_address("Preview", "preview@example.org"),
@@ -232,10 +234,13 @@ def build_transactional(
     text: str,
     html: str | None = None,
     now: datetime | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
     """A one-off message (e.g. the double opt-in confirmation): no list headers.
 
     ``to`` is an address, optionally with a display name (``Name <a@b>``).
+    ``attachments`` are ``(filename, "type/subtype", data)``, attached after
+    the text (``multipart/mixed``, base64), e.g. a subscriber's data export.
     """
     sender = sender_address(settings, brand)
     msg = EmailMessage(policy=_SMTP)
@@ -253,6 +258,9 @@ def build_transactional(
     msg.set_content(text, charset="utf-8", cte="quoted-printable")
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for filename, mime_type, data in attachments:
+        maintype, subtype = mime_type.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes(policy=_SMTP)
 
 

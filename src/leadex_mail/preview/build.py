@@ -83,7 +83,7 @@ class Preview:
 
 def sample_values() -> dict[str, str]:
     """Per-recipient values for the preview: a sample name, links that go nowhere."""
-    return {"name": SAMPLE_NAME, "unsubscribe_url": SAMPLE_URL, "preferences_url": SAMPLE_URL, "view_url": SAMPLE_URL}
+    return {"name": SAMPLE_NAME, "unsubscribe_url": SAMPLE_URL, "preferences_url": SAMPLE_URL, "view_url": SAMPLE_URL, "privacy_url": SAMPLE_URL}
 
 
 def rewrite_cids(html: str, route: str = IMAGE_ROUTE) -> str:

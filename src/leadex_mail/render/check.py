@@ -3,6 +3,8 @@
 Rendering adds: HTML over 90 KB per edition (Gmail clips messages at about
 102 KB and hides the rest, unsubscribe link included), brand colours whose
 text pairs miss WCAG AA contrast, and any edition that fails to render.
+The brand file's missing controller fields (the privacy notice every
+footer links to cannot name who keeps the data) are warnings too.
 
 ``gates.readiness.ready_to_send`` is the one place that decides whether an
 issue may go to a list: these findings plus those of ``check --deep`` (which
@@ -23,12 +25,13 @@ MAX_HTML_BYTES = 90 * 1024
 def check_issue(issue: Issue, settings: Settings) -> list[Problem]:
     """Every problem worth a look before sending ``issue``: lint, size, contrast, render errors."""
     # Imported here: `import leadex_mail.render` stays light for the delivery and web layers.
-    from leadex_mail.content.lint import lint_issue
+    from leadex_mail.content.lint import lint_issue, privacy_findings
 
     problems = list(lint_issue(issue))
     for language in issue.editions:
         problems.extend(_edition_problems(issue, language, settings))
     problems.extend(_contrast_problems(issue))
+    problems.extend(privacy_findings(settings))  # the default brand's controller, for the privacy notice at /privacy
     return problems
 
 

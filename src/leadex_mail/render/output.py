@@ -46,9 +46,13 @@ LINKS_PAGE = "{language}-links.html"
 LINKS_TEMPLATE = "links.html.j2"
 
 
-def local_link_values(page: str) -> dict[str, str]:
-    """Placeholder values that send every per-recipient link to the explanatory ``page`` (relative or absolute)."""
-    return {"name": "", "view_url": f"{page}#view", "unsubscribe_url": f"{page}#unsubscribe", "preferences_url": f"{page}#preferences"}
+def local_link_values(page: str, privacy_url: str = "") -> dict[str, str]:
+    """Placeholder values that send every per-recipient link to the explanatory ``page`` (relative or absolute).
+
+    ``privacy_url`` (the same for everyone, so not personal) stays the real notice.
+    """
+    values = {"name": "", "view_url": f"{page}#view", "unsubscribe_url": f"{page}#unsubscribe", "preferences_url": f"{page}#preferences"}
+    return {**values, "privacy_url": privacy_url}
 
 
 def browser_html(rendered: RenderedEdition, html: str | None = None) -> str:
@@ -61,14 +65,16 @@ def browser_html(rendered: RenderedEdition, html: str | None = None) -> str:
 
 def write_edition(issue: Issue, language: str, settings: Settings, out_dir: Path) -> WrittenEdition:
     """Render one edition and write ``<lang>.html``, ``<lang>.txt``, ``<lang>.eml`` and ``images/``."""
+    from leadex_mail import links
     from leadex_mail.delivery.message import build_preview
 
     rendered = render_edition(issue, language, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / LINKS_PAGE.format(language=rendered.language)
     html_path, text_path = out_dir / f"{rendered.language}.html", out_dir / f"{rendered.language}.txt"
-    html_path.write_text(browser_html(rendered, rendered.personalise(local_link_values(page.name))[0]), encoding="utf-8")
-    text_path.write_text(rendered.personalise(local_link_values(page.resolve().as_uri()))[1], encoding="utf-8")
+    privacy = links.privacy_url(settings, rendered.language)
+    html_path.write_text(browser_html(rendered, rendered.personalise(local_link_values(page.name, privacy))[0]), encoding="utf-8")
+    text_path.write_text(rendered.personalise(local_link_values(page.resolve().as_uri(), privacy))[1], encoding="utf-8")
     page.write_text(links_page(issue, rendered.language, settings, back=html_path.name), encoding="utf-8")
     eml_path = out_dir / f"{rendered.language}.eml"
     eml_path.write_bytes(build_preview(rendered, settings, issue.brand))

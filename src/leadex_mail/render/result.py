@@ -21,6 +21,8 @@ PLACEHOLDERS: dict[str, str] = {
     "unsubscribe_url": "[[LX:UNSUBSCRIBE_URL]]",
     "preferences_url": "[[LX:PREFERENCES_URL]]",
     "view_url": "[[LX:VIEW_URL]]",
+    # Not personal, but it follows public_url, which the render cache does not key on.
+    "privacy_url": "[[LX:PRIVACY_URL]]",
 }
 
 

@@ -5,10 +5,12 @@
 
 Pages work without JavaScript and are served with a strict CSP (no scripts
 at all), ``nosniff``, ``no-referrer`` (URLs carry personal tokens) and no
-framing; request bodies over 64 KB get 413. Handlers live in ``views.py``.
-Confirmation mails are queued with the sign-up and sent by a background
-``ConfirmationSender`` (``confirmations.py``) that the lifespan starts and
-stops, never from a request's thread.
+framing; request bodies over 64 KB get 413. Handlers live in ``views.py``
+and, for the privacy notice and self-service access and erasure,
+``views_privacy.py``. Confirmation mails (and the privacy mails) are queued
+and sent by a background ``ConfirmationSender`` (``confirmations.py``) that
+the lifespan starts and stops, never from a request's thread. The privacy
+notice is built once, at start, from the settings and the brand file.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from starlette.staticfiles import StaticFiles
 from leadex_mail.config import Settings
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.store.db import Store
-from leadex_mail.web import views
+from leadex_mail.store.notices import record_notice
+from leadex_mail.web import views, views_privacy
 from leadex_mail.web.archive import Archive
 from leadex_mail.web.i18n import negotiate
 from leadex_mail.web.pages import render_page, static_dir
@@ -41,7 +44,9 @@ from leadex_mail.web.security import (
     SecurityHeadersMiddleware,
 )
 from leadex_mail.web.confirmations import ConfirmationSender, TransportFactory
-from leadex_mail.web.service import UnsubscribeWriter
+from leadex_mail.web.notice import PrivacyNotice, build_notice
+from leadex_mail.web.service import UnsubscribeWriter, sender_brand
+from leadex_mail.web.views_privacy import DATA_REQUEST_LIMIT
 
 Clock = Callable[[], datetime]
 # Sign-ups per IP address: generous enough for an office or a conference
@@ -65,6 +70,8 @@ class WebContext:
     archive: Archive
     clock: Clock
     unsubscriber: UnsubscribeWriter
+    notice: PrivacyNotice
+    data_limiter: RateLimiter
 
     @property
     def https(self) -> bool:
@@ -90,12 +97,14 @@ def create_app(
     sender is ``app.state.web.sender`` (tests wait on its ``wait_idle``).
     """
     settings.signing_key()  # fail at start, not on the first visitor, when no key is set
+    notice = build_notice(settings, sender_brand(settings))  # a broken brand file stops the start, with its problems
     owns_store = store is None
     if store is None:
         from leadex_mail.store.db import open_store
 
         store = open_store(settings)
     now = clock or utcnow
+    record_notice(store, notice.version, notice.content(), now())  # what this version says, kept as consent evidence
     web = WebContext(
         settings=settings,
         store=store,
@@ -104,6 +113,8 @@ def create_app(
         archive=Archive(store, settings),
         clock=now,
         unsubscriber=UnsubscribeWriter(store),
+        notice=notice,
+        data_limiter=RateLimiter(DATA_REQUEST_LIMIT[0], DATA_REQUEST_LIMIT[1], now),
     )
 
     @asynccontextmanager
@@ -157,6 +168,9 @@ def _routes() -> list[Route | Mount]:
         Route("/archive/{slug}/{lang}/", views.archive_edition, methods=["GET"]),
         Route("/archive/{slug}/{lang}/images/{name}", views.archive_image, methods=["GET"]),
         Route("/view/{token}", views.view_edition, methods=["GET"]),
+        Route("/privacy", views_privacy.privacy_page, methods=["GET"]),
+        Route("/erase/{token}", views_privacy.erase_page, methods=["GET"]),
+        Route("/erase/{token}", views_privacy.erase_submit, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(static_dir())), name="static"),
     ]
 

@@ -93,7 +93,13 @@ def campaign_slug(store: Store, campaign_id: int) -> str:
 def neutral_values(settings: Settings, slug: str, language: str) -> dict[str, str]:
     """Placeholder values for a public page: nothing personal, links that still help."""
     manage = f"{links.base_url(settings)}/unsubscribe"
-    return {"name": "", "unsubscribe_url": manage, "preferences_url": manage, "view_url": links.archive_url(settings, slug, language)}
+    return {
+        "name": "",
+        "unsubscribe_url": manage,
+        "preferences_url": manage,
+        "view_url": links.archive_url(settings, slug, language),
+        "privacy_url": links.privacy_url(settings, language),
+    }
 
 
 class Archive:

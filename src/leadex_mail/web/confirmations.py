@@ -1,7 +1,9 @@
-"""The web app's background sender of sign-up confirmation mails.
+"""The web app's background sender of sign-up confirmation mails (and of the privacy mails).
 
 The subscribe form only *queues* a confirmation, in the transaction that
-records the sign-up (``store/outgoing.py``). This sender, one thread started
+records the sign-up (``store/outgoing.py``); the preferences page queues
+"send me my data" and "delete my data" mails the same way
+(``selfservice.py``). This sender, one thread started
 and stopped with the app's lifespan, sends what is queued, so a slow or
 unreachable relay never holds a request thread: the sign-up answer, the
 archive and every other page stay as fast as without mail.
@@ -17,7 +19,8 @@ processes never send one twice) and built at send time from the subscriber
 row, so its link is current. Outcomes:
 
     accepted                         sent
-    nothing to confirm (confirmed)   skipped
+    nothing to confirm (confirmed),  skipped
+    or the subscriber erased
     PermanentFailure (5xx) for the   failed, with the server's reply
     address (``replies.classify``:
     hard or soft bounce)
@@ -52,6 +55,7 @@ from leadex_mail.store import outgoing
 from leadex_mail.store import subscribers as store_subscribers
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Subscriber
+from leadex_mail.web.selfservice import Mail, erasure_mail, export_mail
 from leadex_mail.web.service import confirmation_mail, sender_brand, writing
 
 log = logging.getLogger(__name__)
@@ -210,12 +214,16 @@ class ConfirmationSender:
         """Send one claimed mail and record the outcome; return the transport to reuse (None: closed)."""
         now = self.clock()
         if claimed.reclaimed:
-            log.warning("confirmation mail %d was being sent by a process that stopped; sending it again (it may arrive twice)", claimed.id)
+            log.warning(
+                "%s mail %d was being sent by a process that stopped; sending it again (it may arrive twice)", _label(claimed.kind), claimed.id
+            )
         subscriber = self._subscriber(claimed.subscriber_id)
-        if subscriber is None or subscriber.status == "active":
+        skip = _nothing_to_send(claimed.kind, subscriber)
+        if skip is not None:
             with writing(self.store):
-                outgoing.mark_skipped(self.store, claimed.id, self.owner, reason="not sent: nothing left to confirm", now=now)
+                outgoing.mark_skipped(self.store, claimed.id, self.owner, reason=skip, now=now)
             return transport
+        assert subscriber is not None
         try:
             transport = transport or self._factory(self.settings)
             reply = self._deliver(transport, subscriber, claimed, now)
@@ -233,12 +241,12 @@ class ConfirmationSender:
         except LeadexError as err:  # the brand file, the configuration: the operator's to fix
             self._retry(claimed, f"{err.message}" + (f" ({err.hint})" if err.hint else ""), now, pause=True)
         except Exception as err:  # noqa: BLE001 - a bug must not stop the sender nor lose the mail
-            log.exception("confirmation mail %d: unexpected error", claimed.id)
+            log.exception("%s mail %d: unexpected error", _label(claimed.kind), claimed.id)
             self._retry(claimed, f"{type(err).__name__}: {err}", now, pause=True)
         else:
             with writing(self.store):
                 outgoing.mark_sent(self.store, claimed.id, reply=reply, now=self.clock())
-            log.info("confirmation mail %d to subscriber %d sent: %s", claimed.id, claimed.subscriber_id, reply)
+            log.info("%s mail %d to subscriber %d sent: %s", _label(claimed.kind), claimed.id, claimed.subscriber_id, reply)
             return transport
         if transport is not None:
             transport.close()  # a failed session is not reused
@@ -254,9 +262,19 @@ class ConfirmationSender:
         from leadex_mail.delivery.message import build_transactional, sender_address
 
         brand: Any = sender_brand(self.settings)
+        mail = self._compose(subscriber, claimed, now)
+        files = [(a.filename, a.mime_type, a.data) for a in mail.attachments]
+        data = build_transactional(self.settings, brand, to=mail.to, subject=mail.subject, text=mail.text, now=now, attachments=files)
+        return transport.send(sender_address(self.settings, brand), [mail.to], data).reply
+
+    def _compose(self, subscriber: Subscriber, claimed: outgoing.Claimed, now: datetime) -> Mail:
+        """The mail of ``claimed``'s kind, made now from the rows as they are (fresh links, current data)."""
+        if claimed.kind == "data_export":
+            return export_mail(self.store, self.settings, subscriber, now, claimed.language)
+        if claimed.kind == "erasure":
+            return erasure_mail(self.settings, subscriber, now, claimed.language)
         to, subject, text = confirmation_mail(self.settings, subscriber, now, claimed.language)
-        data = build_transactional(self.settings, brand, to=to, subject=subject, text=text, now=now)
-        return transport.send(sender_address(self.settings, brand), [to], data).reply
+        return Mail(to, subject, text)
 
     def _retry(self, claimed: outgoing.Claimed, reply: str, now: datetime, *, pause: bool) -> None:
         attempt = claimed.attempts + 1
@@ -269,17 +287,31 @@ class ConfirmationSender:
         if pause:
             self._paused_until = next_at
         log.warning(
-            "confirmation mail %d to subscriber %d not sent (attempt %d of %d): %s; next try at %s UTC",
-            claimed.id, claimed.subscriber_id, attempt, self.max_attempts, reply, f"{next_at:%Y-%m-%d %H:%M:%S}",
+            "%s mail %d to subscriber %d not sent (attempt %d of %d): %s; next try at %s UTC",
+            _label(claimed.kind), claimed.id, claimed.subscriber_id, attempt, self.max_attempts, reply, f"{next_at:%Y-%m-%d %H:%M:%S}",
         )
 
     def _failed(self, claimed: outgoing.Claimed, reply: str, now: datetime) -> None:
         with writing(self.store):
             outgoing.mark_failed(self.store, claimed.id, self.owner, reply=reply, now=now)
         log.error(
-            "confirmation mail %d to subscriber %d failed: %s; `leadex-mail confirmations --retry` queues it again",
-            claimed.id, claimed.subscriber_id, reply,
+            "%s mail %d to subscriber %d failed: %s; `leadex-mail confirmations --retry` queues it again",
+            _label(claimed.kind), claimed.id, claimed.subscriber_id, reply,
         )
+
+
+def _label(kind: str) -> str:
+    """How the log names a mail of ``kind`` (ids only in the log, never an address or the mail's content)."""
+    return {"data_export": "data export", "erasure": "erasure link"}.get(kind, kind)
+
+
+def _nothing_to_send(kind: str, subscriber: Subscriber | None) -> str | None:
+    """Why a claimed mail is not sent any more (None: send it)."""
+    if kind == "confirmation" and (subscriber is None or subscriber.status == "active"):
+        return "not sent: nothing left to confirm"
+    if subscriber is None:
+        return "not sent: the subscriber was erased meanwhile"
+    return None
 
 
 def _default_factory(settings: Settings) -> Transport:

@@ -157,7 +157,15 @@ def validate_signup(form: SignupForm, offered: list[ListChoice]) -> dict[str, st
 
 
 def request_signup(
-    store: Store, settings: Settings, form: SignupForm, offered: list[ListChoice], visitor: Visitor, *, now: datetime, page_language: str
+    store: Store,
+    settings: Settings,
+    form: SignupForm,
+    offered: list[ListChoice],
+    visitor: Visitor,
+    *,
+    now: datetime,
+    page_language: str,
+    notice_version: str | None = None,
 ) -> Subscriber | None:
     """Record a sign-up as pending and queue its confirmation mail, in one transaction.
 
@@ -187,6 +195,7 @@ def request_signup(
                 ip=visitor.ip,
                 user_agent=visitor.user_agent,
                 confirmation=ConfirmationRequest(form.language if form.language in languages() else page_language, now),
+                notice_version=notice_version,
             )
     except StoreError as err:
         # Refusals must look like success from outside; the operator sees the log.
@@ -200,8 +209,9 @@ def confirmation_mail(settings: Settings, subscriber: Subscriber, now: datetime,
     expires = now + timedelta(days=settings.confirm_expiry_days)
     url = links.confirm_url(settings, int(subscriber.id or 0), expires, nonce=subscriber.link_nonce)
     days = settings.confirm_expiry_days
+    privacy = cat.t("mail_privacy", url=links.privacy_url(settings, cat.language))
     text = "\n\n".join(
-        [cat.t("mail_confirm_greeting"), cat.t("mail_confirm_body", days=days), url, cat.t("mail_confirm_ignore")]
+        [cat.t("mail_confirm_greeting"), cat.t("mail_confirm_body", days=days), url, cat.t("mail_confirm_ignore"), privacy]
     )
     return subscriber.email, cat.t("mail_confirm_subject"), text + "\n"
 
@@ -216,7 +226,7 @@ def sender_brand(settings: Settings) -> Any:
     return load_brand(settings)
 
 
-def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visitor, now: datetime) -> Subscriber:
+def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visitor, now: datetime, *, notice_version: str | None = None) -> Subscriber:
     """Activate the subscriber of a confirmation link and record their consent.
 
     Only the row the link was made for: the nonce is checked in the
@@ -230,7 +240,8 @@ def confirm_signup(store: Store, settings: Settings, token: str, visitor: Visito
             raise NotFound("a confirmation link bound to no row")
         with writing(store):
             return store_subscribers.confirm_subscription(
-                store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version, link_nonce=nonce
+                store, payload["s"], ip=visitor.ip, user_agent=visitor.user_agent, consent_version=settings.consent_version, link_nonce=nonce,
+                notice_version=notice_version,
             )
     except (NotFound, Suppressed):
         # Purged as an old pending sign-up, erased, bounced since, or made for another row: the link is dead.

@@ -188,6 +188,7 @@ def _subscribe_page(request: Request, lang: str, form: SignupForm, offered: list
         lists=offered,
         languages=language_choices(),
         consent_version=_web(request).settings.consent_version,
+        notice_version=_web(request).notice.version,
         csrf=token,
     )
     return _html(request, page, status=status, cookie=cookie)
@@ -229,7 +230,8 @@ async def subscribe_submit(request: Request) -> Response:
         return _subscribe_page(request, lang, form, offered, errors, status=400)
     # The confirmation mail is only queued here, with the sign-up; the app's sender sends it
     # later, so no address takes longer to answer than another and a slow relay holds no thread.
-    await run_in_threadpool(partial(service.request_signup, now=web.clock(), page_language=lang), web.store, web.settings, form, offered, visitor)
+    signup = partial(service.request_signup, now=web.clock(), page_language=lang, notice_version=web.notice.version)
+    await run_in_threadpool(signup, web.store, web.settings, form, offered, visitor)
     web.sender.wake()  # for every sign-up, queued or not: nothing to tell apart
     return _message(request, lang, "check_inbox_title", "check_inbox_text", values={"days": web.settings.confirm_expiry_days})
 
@@ -244,8 +246,11 @@ async def confirm_page(request: Request) -> Response:
     if subscriber is None:
         return _link_error(request, ExpiredLink("gone"), lang)
     token, cookie = _csrf(request)
-    consent = _web(request).settings.consent_version
-    page = render_page("confirm.html.j2", subscriber.language, title_key="confirm_title", csrf=token, consent_version=consent)
+    web = _web(request)
+    page = render_page(
+        "confirm.html.j2", subscriber.language, title_key="confirm_title", csrf=token,
+        consent_version=web.settings.consent_version, notice_version=web.notice.version,
+    )
     return _html(request, page, cookie=cookie)
 
 
@@ -258,7 +263,8 @@ async def confirm_submit(request: Request) -> Response:
         return _message(request, lang, "confirm_title", "error_csrf", status=403)
     token = request.path_params["token"]
     try:
-        subscriber = await run_in_threadpool(service.confirm_signup, web.store, web.settings, token, _visitor(request), web.clock())
+        confirm = partial(service.confirm_signup, notice_version=web.notice.version)
+        subscriber = await run_in_threadpool(confirm, web.store, web.settings, token, _visitor(request), web.clock())
     except (InvalidLink, ExpiredLink) as err:
         return _link_error(request, err, lang)
     prefs = _path(links.preferences_url(web.settings, int(subscriber.id or 0), nonce=subscriber.link_nonce))
@@ -377,6 +383,10 @@ async def preferences_submit(request: Request) -> Response:
     if not csrf_valid(str(data.get(CSRF_FIELD, "")), request.cookies.get(_cookie_name(request)), web.settings.signing_key()):
         view = await run_in_threadpool(service.preferences_view, web.store, subscriber)
         return _preferences_page(request, view, errors={"csrf": "error_csrf"}, status=403)
+    if data.get("action") in ("export", "erase"):
+        from leadex_mail.web.views_privacy import data_request  # imported here: it builds on this module's helpers
+
+        return await data_request(request, subscriber, str(data.get("action")))
     if data.get("action") == "unsubscribe":
         await run_in_threadpool(service.unsubscribe_everything, web.store, int(subscriber.id or 0), source="web", visitor=_visitor(request))
         again = (("/subscribe", catalog(subscriber.language).t("subscribe_again")),)
