@@ -154,3 +154,15 @@ def test_an_edition_of_one_section_renders(issue, settings):
     lone = issue.model_copy(update={"editions": {"sl": sl.model_copy(update={"sections": [story]})}})
     rendered = render_edition(lone, "sl", settings)
     assert story.heading in rendered.text and "Odjava" in rendered.text
+
+
+def test_the_privacy_block_is_not_part_of_the_content(issue, settings):
+    """Correcting the controller's contact mid-campaign changes no mail: `send --resume` must not refuse the issue as changed."""
+    from leadex_mail.render.pipeline import content_hash
+
+    privacy = issue.brand.privacy.model_copy(update={"dpo": "Someone Else, dpo2@example.org"})
+    edited = issue.model_copy(update={"brand": issue.brand.model_copy(update={"privacy": privacy})})
+    renamed = issue.model_copy(update={"brand": issue.brand.model_copy(update={"name": "LeadEx 2"})})
+    base = content_hash(issue, issue.edition("sl"), settings)
+    assert content_hash(edited, edited.edition("sl"), settings) == base
+    assert content_hash(renamed, renamed.edition("sl"), settings) != base  # the test can fail: the brand does count

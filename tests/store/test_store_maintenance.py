@@ -191,6 +191,7 @@ def test_the_cli_says_what_it_did(store, cli) -> None:
     left = person(store, "left.cli@example.org", "unsubscribed", now - timedelta(days=400))
     active = person(store, "active.cli@example.org", "active", now - timedelta(days=800))
     campaign(store, "2025-01-leadex-00", "done", now - timedelta(days=500), [active, left])
+    campaign(store, "2025-02-leadex-xx", "paused", now - timedelta(days=500), [active])
     dry = cli("maintenance", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing changed" in dry.output and "1 person would be erased" in dry.output
@@ -201,11 +202,12 @@ def test_the_cli_says_what_it_did(store, cli) -> None:
     assert "over 365 days ago: 1 person erased (1 unsubscribed); their addresses stay only as suppression hashes" in out
     assert "delivery records of campaigns done over 365 days ago: 2 records anonymised in 1 campaign; counts kept:" in out
     assert "  2025-01-leadex-00 to news (done " in out and "): 1 sent, 1 failed\n" in out
+    assert "  kept: 2025-02-leadex-xx to news is paused since " in out
     assert "active subscribers were not touched" in out
     assert subscribers.get_subscriber(store, "active.cli@example.org").status == "active"
     with pytest.raises(NotFound):
         subscribers.get_subscriber(store, "left.cli@example.org")
-    assert cli("maintenance", "--quiet").output == ""  # cron mails nothing when there is nothing to do
+    assert cli("maintenance", "--quiet").output == ""  # cron mails nothing when nothing was done (the paused one was said)
 
 
 def test_retention_settings_are_validated() -> None:

@@ -149,7 +149,8 @@ def _content_hash(issue: Issue, edition: Edition, settings: Settings, version: s
     payload = {
         "slug": issue.slug,
         "edition": edition.model_dump(mode="json"),
-        "brand": issue.brand.model_dump(mode="json"),
+        # The privacy block is not rendered (footers link to /privacy): editing it mid-campaign changes no mail.
+        "brand": issue.brand.model_dump(mode="json", exclude={"privacy"}),
         "templates": version,
         "images_url": settings.images_url,
     }
