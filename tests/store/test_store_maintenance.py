@@ -16,7 +16,7 @@ from leadex_mail.delivery import queue
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store import gdpr, lists, notices, outgoing, subscribers
 from leadex_mail.store.maintenance import RetentionPolicy, run_maintenance
-from leadex_mail.store.models import Campaign, Delivery, Event, OutgoingMail, Subscriber, Subscription, TestSend
+from leadex_mail.store.models import BounceReport, Campaign, Delivery, Event, OutgoingMail, Subscriber, Subscription, TestSend
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 POLICY = RetentionPolicy(pending_days=30, inactive_days=365, delivery_days=180)
@@ -87,6 +87,10 @@ def old_store(store):
                            created_at=days_ago(200), updated_at=days_ago(200)))  # never sent: not "finished", kept
         s.add(TestSend(issue_slug="x", language="sl", recipient="editor@example.org", at=days_ago(181)))
         s.add(TestSend(issue_slug="x", language="sl", recipient="editor2@example.org", at=days_ago(179)))
+        for n, age in enumerate((181, 179)):  # a soft bounce of the active subscriber, quoting the address
+            s.add(BounceReport(content_hash=f"{n:064d}", received_at=days_ago(age), source="imap", kind="bounce", format="dsn", action="soft",
+                               status="4.2.2", campaign_id=ids["done_old"], subscriber_id=ids["active_old"], raw=b"To: active.old@example.org",
+                               evidence={"effect": "soft", "format": "dsn", "subject": "Undelivered", "findings": [{"recipient": "active.old@example.org"}]}))
     return ids
 
 
@@ -134,6 +138,14 @@ def test_retention_erases_and_anonymises_exactly_what_the_settings_say(store, ol
         assert sorted(m.state for m in s.exec(select(OutgoingMail)).scalars()) == ["queued", "skipped"]
         assert [t.recipient for t in s.exec(select(TestSend)).scalars()] == ["editor2@example.org"]
 
+    # Bounce reports over 180 days: nothing about whom; what classifies them stays (per-campaign counts).
+    assert report.reports_anonymised == 1
+    with store.session(write=False) as s:
+        reports = {r.content_hash[-1]: r for r in s.exec(select(BounceReport)).scalars()}
+    assert (reports["0"].subscriber_id, reports["0"].raw, reports["0"].evidence) == (None, None, {"effect": "soft", "format": "dsn"})
+    assert reports["0"].kind == "bounce" and reports["0"].action == "soft" and reports["0"].campaign_id == ids["done_old"]
+    assert reports["1"].subscriber_id == ids["active_old"] and reports["1"].raw and "findings" in reports["1"].evidence
+
     # Idempotent: a second run (cron) does nothing more.
     again = run_maintenance(store, POLICY, now=NOW)
     assert not again.changed_anything and again.open_campaigns
@@ -145,9 +157,9 @@ def test_dry_run_counts_the_same_and_changes_nothing(store, old_store) -> None:
     assert _emails(store) == before
     assert [c.anonymised_at for c in _campaigns(store)] == [None, None, None]
     real = run_maintenance(store, POLICY, now=NOW)
-    assert (dry.pending_deleted, dry.erased, dry.deliveries_anonymised, dry.queue_mails_deleted, dry.test_sends_deleted) == (
-        real.pending_deleted, real.erased, real.deliveries_anonymised, real.queue_mails_deleted, real.test_sends_deleted,
-    )
+    counted = ("pending_deleted", "erased", "deliveries_anonymised", "queue_mails_deleted", "test_sends_deleted", "reports_anonymised")
+    assert [getattr(dry, name) for name in counted] == [getattr(real, name) for name in counted]
+    assert real.reports_anonymised == 1
 
 
 def _campaigns(store) -> list[Campaign]:
@@ -203,6 +215,7 @@ def test_the_cli_says_what_it_did(store, cli) -> None:
     assert "delivery records of campaigns done over 365 days ago: 2 records anonymised in 1 campaign; counts kept:" in out
     assert "  2025-01-leadex-00 to news (done " in out and "): 1 sent, 1 failed\n" in out
     assert "  kept: 2025-02-leadex-xx to news is paused since " in out
+    assert "bounce and complaint reports older than 365 days: 0 reports anonymised" in out
     assert "active subscribers were not touched" in out
     assert subscribers.get_subscriber(store, "active.cli@example.org").status == "active"
     with pytest.raises(NotFound):

@@ -90,6 +90,23 @@ def _version(site) -> str:
     return version
 
 
+def test_the_bounce_mailbox_is_named_when_there_is_one(site) -> None:
+    from dataclasses import replace
+
+    from leadex_mail.web.notice import build_notice
+    from leadex_mail.web.service import sender_brand
+
+    brand = sender_brand(site.settings)
+    assert build_notice(site.settings, brand).facts.bounce_mailbox == ""
+    assert "mail servers send their reports" not in http().get(site.url + "/privacy?lang=en").text
+    notice = build_notice(replace(site.settings, imap_host="imap.example.org"), brand)
+    assert notice.facts.bounce_mailbox == "imap.example.org" and notice.version != build_notice(site.settings, brand).version
+    from leadex_mail.web.pages import render_page
+
+    page = render_page("privacy.html.j2", "en", title_key="privacy_title", facts=notice.facts, version=notice.version)
+    assert "The mailbox on imap.example.org, where mail servers send their reports" in page
+
+
 def test_the_version_changes_with_what_the_notice_says(site, tmp_path) -> None:
     from dataclasses import replace
 

@@ -17,6 +17,9 @@ finished queue mails        sent/failed/skipped confirmation and   deleted
                             privacy mails older than               
                             ``delivery_days``
 test sends                  older than ``delivery_days``           deleted (they hold staff addresses)
+bounce/complaint reports    received over ``delivery_days`` ago    anonymised: no subscriber, kept message
+                                                                   or evidence beyond the effect, feedback
+                                                                   type and format (per-campaign counts stay)
 ==========================  ====================================  =========================================
 
 Active subscribers are never touched: not their row, consent evidence or
@@ -50,6 +53,7 @@ from leadex_mail.store.gdpr import erase, purge_pending
 from leadex_mail.store.models import (
     BLOCKING_STATUSES,
     DELIVERY_STATES,
+    BounceReport,
     Campaign,
     Delivery,
     MailingList,
@@ -65,6 +69,9 @@ _D = Delivery.__table__  # type: ignore[attr-defined]
 _O = OutgoingMail.__table__  # type: ignore[attr-defined]
 _T = TestSend.__table__  # type: ignore[attr-defined]
 _L = MailingList.__table__  # type: ignore[attr-defined]
+_R = BounceReport.__table__  # type: ignore[attr-defined]
+# What a bounce report keeps after retention: how it was classified, nothing about whom.
+_REPORT_KEEP = frozenset({"effect", "feedback_type", "format", "category"})
 _CHUNK = 200  # people erased per transaction: short enough that `serve` never waits long
 _FINISHED_MAIL = ("sent", "failed", "skipped")
 
@@ -121,6 +128,7 @@ class MaintenanceReport:
     open_campaigns: list[OpenCampaign] = field(default_factory=list)
     queue_mails_deleted: int = 0
     test_sends_deleted: int = 0
+    reports_anonymised: int = 0
 
     @property
     def people_erased(self) -> int:
@@ -135,7 +143,9 @@ class MaintenanceReport:
     @property
     def changed_anything(self) -> bool:
         """True when a row was (or would be) deleted, erased or anonymised."""
-        return bool(self.pending_deleted or self.people_erased or self.campaigns or self.queue_mails_deleted or self.test_sends_deleted)
+        return bool(
+            self.pending_deleted or self.people_erased or self.campaigns or self.queue_mails_deleted or self.test_sends_deleted or self.reports_anonymised
+        )
 
 
 def run_maintenance(store: Store, policy: RetentionPolicy, *, now: datetime, dry_run: bool = False) -> MaintenanceReport:
@@ -159,9 +169,10 @@ def run_maintenance(store: Store, policy: RetentionPolicy, *, now: datetime, dry
             _anonymise_campaign(store, campaign_id, delivery_cutoff, now)
     mails = _old_rows(store, _O, and_(_O.c.state.in_(_FINISHED_MAIL), _O.c.updated_at < delivery_cutoff), dry_run)
     sends = _old_rows(store, _T, _T.c.at < delivery_cutoff, dry_run)
-    if not dry_run and (erased or sends):
+    reports = _anonymise_reports(store, delivery_cutoff, dry_run)
+    if not dry_run and (erased or sends or reports):
         store.checkpoint()
-    return MaintenanceReport(now, policy, dry_run, pending, erased, [c for _, c in campaigns], still_open, mails, sends)
+    return MaintenanceReport(now, policy, dry_run, pending, erased, [c for _, c in campaigns], still_open, mails, sends, reports)
 
 
 def _count(store: Store, query: object) -> int:
@@ -237,6 +248,24 @@ def _anonymise_campaign(store: Store, campaign_id: int, cutoff: datetime, now: d
                 .where(_D.c.campaign_id == campaign_id)
                 .values(subscriber_id=None, last_reply=None, message_id=None, lease_owner=None, lease_expires_at=None)
             )
+
+
+def _anonymise_reports(store: Store, cutoff: datetime, dry_run: bool) -> int:
+    """Strip bounce and complaint reports received before ``cutoff`` of the person and the message; count them.
+
+    Kept: kind, action, status, category, campaign and delivery (the per-campaign
+    bounce report), and of the evidence only what classifies it. A report is
+    anonymised once (``raw`` or ``subscriber_id`` still set, or more evidence).
+    """
+    old = _R.c.received_at < cutoff
+    with store.begin(write=not dry_run) as conn:
+        rows = conn.execute(select(_R.c.id, _R.c.evidence, _R.c.raw.is_not(None), _R.c.subscriber_id).where(old)).all()
+        todo = [(rid, ev or {}) for rid, ev, has_raw, sid in rows if has_raw or sid is not None or set(ev or {}) - _REPORT_KEEP]
+        if not dry_run:
+            for rid, evidence in todo:
+                kept = {k: v for k, v in evidence.items() if k in _REPORT_KEEP}
+                conn.execute(update(_R).where(_R.c.id == rid).values(subscriber_id=None, raw=None, evidence=kept))
+    return len(todo)
 
 
 def _old_rows(store: Store, table: object, condition: object, dry_run: bool) -> int:

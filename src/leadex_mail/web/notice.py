@@ -41,6 +41,7 @@ class NoticeFacts:
     authority: str
     authority_url: str
     relay: str  # the SMTP host mail goes through; "" with the outbox transport (nothing leaves the machine)
+    bounce_mailbox: str  # the IMAP host bounce reports are read from ("" when none is configured)
     processors: tuple[str, ...]
     pending_days: int
     confirm_days: int
@@ -78,6 +79,7 @@ def build_notice(settings: Settings, brand: Brand) -> PrivacyNotice:
         authority=p.authority.strip(),
         authority_url=(p.authority_url or "").strip(),
         relay=relay,
+        bounce_mailbox=settings.imap_host or "",
         processors=tuple(line.strip() for line in p.processors if line.strip()),
         pending_days=settings.pending_purge_days,
         confirm_days=settings.confirm_expiry_days,

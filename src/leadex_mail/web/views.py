@@ -368,7 +368,7 @@ async def preferences_page(request: Request) -> Response:
 
 
 async def preferences_submit(request: Request) -> Response:
-    """POST /preferences/<token>: save, or unsubscribe from everything (CSRF-protected)."""
+    """POST /preferences/<token>: save, unsubscribe from everything, or ask for one's data or its erasure (CSRF-protected)."""
     if nobody := _for_nobody(request, "preferences"):
         return nobody
     web = _web(request)
