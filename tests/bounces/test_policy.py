@@ -94,4 +94,6 @@ def test_erasure_removes_what_reports_said_about_the_person(store) -> None:
     forget(store, address(3))
     with store.session(write=False) as session:
         row = session.get(BounceReport, outcome.report_id)
-        assert row.subscriber_id is None and row.evidence == {} and row.raw is None
+        # How it was classified stays (the campaign's bounce counts); nothing about whom, nor the server's words.
+        assert row.subscriber_id is None and row.raw is None
+        assert row.evidence == {"effect": "hard", "format": row.evidence["format"], "removed": "erasure"}

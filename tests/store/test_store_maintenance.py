@@ -142,7 +142,7 @@ def test_retention_erases_and_anonymises_exactly_what_the_settings_say(store, ol
     assert report.reports_anonymised == 1
     with store.session(write=False) as s:
         reports = {r.content_hash[-1]: r for r in s.exec(select(BounceReport)).scalars()}
-    assert (reports["0"].subscriber_id, reports["0"].raw, reports["0"].evidence) == (None, None, {"effect": "soft", "format": "dsn"})
+    assert (reports["0"].subscriber_id, reports["0"].raw, reports["0"].evidence) == (None, None, {"effect": "soft", "format": "dsn", "removed": "retention"})
     assert reports["0"].kind == "bounce" and reports["0"].action == "soft" and reports["0"].campaign_id == ids["done_old"]
     assert reports["1"].subscriber_id == ids["active_old"] and reports["1"].raw and "findings" in reports["1"].evidence
 

@@ -25,7 +25,7 @@ from leadex_mail.delivery.runner import send_campaign
 from leadex_mail.errors import NotFound
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber
 from web.test_web_browser import assert_accessible, heading
-from web.web_helpers import link_in
+from web.web_helpers import as_when_composed, link_in
 
 pytestmark = pytest.mark.browser
 
@@ -117,7 +117,7 @@ def test_send_me_my_data_reaches_the_mailbox_and_not_the_page(site, page: Page) 
     message = mail.message()
     [attachment] = list(message.iter_attachments())
     exported = attachment.get_content().decode("utf-8")
-    assert exported == _cli(site, "subscribers", "export", OWNER)
+    assert as_when_composed(exported, _cli(site, "subscribers", "export", OWNER))  # the CLI's export, as it was then
     assert json.loads(exported)[0]["name"] == NAME
     assert f"Naslov: {OWNER}" in message.get_body(("plain",)).get_content()
 

@@ -7,6 +7,7 @@ Imported as ``web.web_helpers``: ``tests/web`` is a package, so pytest puts
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import threading
@@ -244,3 +245,11 @@ def held_relay(*, held: bool = True, refuse: str | None = None) -> Iterator[Held
     finally:
         relay.gate.set()
         controller.stop()
+
+
+def as_when_composed(attached: str, now: str) -> bool:
+    """True when ``attached`` is byte for byte the CLI's export ``now``, but for this very mail, still being sent then."""
+    records = json.loads(now)
+    records[0]["mails"][-1] |= {"state": "sending", "sent_at": None, "attempts": 0, "server_reply": None}
+    assert records[0]["mails"][-1]["kind"] == "data_export"
+    return attached == json.dumps(records, ensure_ascii=False, indent=2) + "\n"

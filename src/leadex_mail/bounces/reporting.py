@@ -156,7 +156,9 @@ def _why(kind: str, status: str | None, evidence: dict[str, object]) -> str:
 
 
 def _kept(conn: object) -> list[Kept]:
-    query = select(_R.id, _R.received_at, _R.action, _R.source, _R.evidence).where(_R.action.in_(("kept", "unmatched"))).order_by(_R.received_at, _R.id)
+    # A message removed since (erasure of a person it named, retention) has nothing left to read.
+    kept = _R.action.in_(("kept", "unmatched")) & _R.raw.is_not(None)
+    query = select(_R.id, _R.received_at, _R.action, _R.source, _R.evidence).where(kept).order_by(_R.received_at, _R.id)
     out: list[Kept] = []
     for rid, at, action, source, evidence in conn.execute(query).all():  # type: ignore[attr-defined]
         evidence = evidence or {}
@@ -168,9 +170,13 @@ def _kept(conn: object) -> list[Kept]:
 def raw_message(store: Store, report_id: int) -> bytes:
     """The kept bytes of report ``report_id`` (NotFound when there is no such report or nothing was kept)."""
     with store.begin(write=False) as conn:
-        row = conn.execute(select(_R.raw).where(_R.id == report_id)).first()
+        row = conn.execute(select(_R.raw, _R.evidence).where(_R.id == report_id)).first()
     if row is None:
         raise NotFound(f"there is no bounce report {report_id}", hint="`leadex-mail bounces status` lists the kept messages")
+    removed = (row[1] or {}).get("removed")
+    if row[0] is None and removed:
+        why = "it named a person whose data was erased" if removed == "erasure" else "it was older than delivery_retention_days"
+        raise NotFound(f"bounce report {report_id}: its message was removed ({why}); only how it was classified is kept")
     if row[0] is None:
         raise NotFound(f"bounce report {report_id} was understood and matched; its message was not kept", hint="`leadex-mail subscribers show EMAIL` shows its evidence")
     return bytes(row[0])

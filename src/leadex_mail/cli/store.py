@@ -176,7 +176,7 @@ def forget_command(email: str, yes: bool) -> None:
     what = "subscriber deleted" if done.subscriber_found else "no subscriber with that address"
     click.echo(
         f"{done.address}: {what}; {done.events_anonymised} events and {done.deliveries_anonymised} deliveries anonymised; "
-        f"{done.test_sends_deleted} test sends deleted; address suppressed"
+        f"{done.test_sends_deleted} test sends deleted; {done.reports_scrubbed} bounce reports about or naming it cleaned; address suppressed"
     )
 
 

@@ -1,12 +1,15 @@
 """The data subject's rights: access and portability (export), erasure, and purging.
 
 ``forget`` (GDPR Art. 17) deletes the person's data everywhere it can be:
-the subscriber row (and with it the subscriptions), their name, replies, IP
-and user agent in the event log, server replies in delivery rows (they may
-quote the address), and the test sends to that address. What stays is not
-personal: anonymous events and deliveries (kinds, times, states), the
-suppression hash (so the address is never mailed or imported again) and an
-``erased`` event with no subject. On SQLite the deleted bytes are zeroed
+the subscriber row (and with it the subscriptions and the confirmation and
+privacy mails queued or sent to them), their name, replies, IP and user
+agent in the event log, server replies in delivery rows (they may quote the
+address), every bounce or complaint report about them or naming the address
+(matched to them or not: the kept message and the evidence; ``scrub.py``),
+and the test sends to that address. What stays is not personal: anonymous
+events and deliveries (kinds, times, states), how each report was
+classified, the suppression hash (so the address is never mailed or
+imported again) and an ``erased`` event with no subject. On SQLite the deleted bytes are zeroed
 (``secure_delete``) and the write-ahead log is checkpointed and emptied.
 The same erasure (``erase``) serves the self-service link
 (``forget_subscriber``, by row and nonce) and retention
@@ -32,15 +35,16 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
 from leadex_mail.store.models import (
     Campaign,
-    BounceReport,
     Delivery,
     Event,
     MailingList,
+    OutgoingMail,
     Subscriber,
     Subscription,
     TestSend,
     utcnow,
 )
+from leadex_mail.store.scrub import scrub_reports
 from leadex_mail.store.suppression import suppress, suppression_key
 from leadex_mail.store.validation import normalise_email
 
@@ -48,7 +52,9 @@ EXPORT_FORMATS = ("json", "csv")
 # A cell starting with one of these is a formula to Excel, LibreOffice and
 # Google Sheets (OWASP "CSV Injection"; NUL from ASVS 5.0 1.2.10).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
-CSV_COLUMNS = ("email", "name", "language", "status", "created_at", "confirmed_at", "unsubscribed_at", "lists", "attributes", "events", "deliveries")
+CSV_COLUMNS = (
+    "email", "name", "language", "status", "created_at", "confirmed_at", "unsubscribed_at", "lists", "attributes", "events", "deliveries", "mails",
+)
 
 
 @dataclass(frozen=True)
@@ -60,18 +66,22 @@ class Erasure:
     events_anonymised: int
     deliveries_anonymised: int
     test_sends_deleted: int
+    reports_scrubbed: int = 0  # bounce/complaint reports about or naming the person (``store/scrub.py``)
 
 
 def _anonymise(session: Session, subscriber_ids: list[int]) -> tuple[int, int]:
-    """Strip personal data from the events and deliveries of these subscribers."""
+    """Strip personal data from the events and deliveries of these subscribers.
+
+    Their bounce reports are the caller's to scrub (``scrub.scrub_reports``,
+    with the addresses: reports quote them without being linked), before
+    the rows are deleted (deleting unlinks the reports).
+    """
     events = session.execute(
         update(Event).where(Event.subscriber_id.in_(subscriber_ids)).values(ip=None, user_agent=None, detail={})  # type: ignore[union-attr]
     ).rowcount  # type: ignore[attr-defined]
     deliveries = session.execute(
         update(Delivery).where(Delivery.subscriber_id.in_(subscriber_ids)).values(last_reply=None)  # type: ignore[union-attr]
     ).rowcount  # type: ignore[attr-defined]
-    # Bounce reports quote the address in the server's words and the kept bytes.
-    session.execute(update(BounceReport).where(BounceReport.subscriber_id.in_(subscriber_ids)).values(evidence={}, raw=None))  # type: ignore[union-attr]
     return events, deliveries
 
 
@@ -108,37 +118,48 @@ def forget_subscriber(store: Store, subscriber_id: int, link_nonce: str, *, sour
     return done
 
 
-def erase(session: Session, key: bytes, address: str, sub: Subscriber | None, *, source: str) -> Erasure:
+def erase(session: Session, key: bytes, address: str, sub: Subscriber | None, *, source: str, reports: bool = True) -> Erasure:
     """Erase one person in the caller's transaction, as ``forget`` does; the caller checkpoints after commit.
 
     Suppresses the (normalised) ``address`` (a first reason such as
     ``bounced`` is kept), strips their events and deliveries of personal
-    data, deletes the subscriber row ``sub`` (subscriptions and queued mails
-    go with it) and the test sends to the address, and appends an
-    ``erased`` event that names nobody.
+    data, strips every bounce or complaint report about them or naming the
+    address, matched or not (``scrub.scrub_reports``: only how it was
+    classified stays), deletes the subscriber row ``sub`` (subscriptions
+    and queued or sent confirmation and privacy mails go with it) and the
+    test sends to the address, and appends an ``erased`` event that names
+    nobody. ``reports=False`` leaves the reports to a caller that erases
+    many people at once and scrubs the reports once for all of them.
     """
     suppress(session, key, address, "erased")
-    events = deliveries = 0
+    events = deliveries = scrubbed = 0
+    ids = [int(sub.id or 0)] if sub is not None else []
     if sub is not None:
-        events, deliveries = _anonymise(session, [sub.id])  # type: ignore[list-item]
+        events, deliveries = _anonymise(session, ids)
+    if reports:
+        scrubbed = scrub_reports(session, [address], ids)  # before the row goes: deleting it unlinks its reports
+    if sub is not None:
         session.delete(sub)
     sends = session.execute(
         delete(TestSend).where(func.lower(TestSend.recipient).contains(address, autoescape=True))  # type: ignore[attr-defined]
     ).rowcount  # type: ignore[attr-defined]
     record_event(session, "erased", None, source=source)
-    return Erasure(address, sub is not None, events, deliveries, sends)
+    return Erasure(address, sub is not None, events, deliveries, sends, scrubbed)
 
 
 def purge_pending(store: Store, older_than: timedelta, *, now: datetime | None = None) -> int:
     """Delete sign-ups never confirmed and untouched for ``older_than`` before ``now``; return how many."""
     cutoff = (now or utcnow()) - older_than
     with store.session() as session:
-        ids = list(
-            session.execute(select(Subscriber.id).where(Subscriber.status == "pending", Subscriber.updated_at < cutoff)).scalars()  # type: ignore[arg-type]
-        )
-        for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Subscriber.id, Subscriber.email).where(Subscriber.status == "pending", Subscriber.updated_at < cutoff)  # type: ignore[arg-type]
+        ).all()
+        ids = [int(sid) for sid, _ in rows]
+        for start in range(0, len(rows), 500):
             chunk = ids[start : start + 500]
             _anonymise(session, chunk)
+            # A confirmation mail that bounced is no delivery: its report names the address, linked to nobody.
+            scrub_reports(session, [address for _, address in rows[start : start + 500]], chunk)
             session.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))  # type: ignore[union-attr]
     if ids:
         store.checkpoint()
@@ -150,7 +171,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def export_subscribers(store: Store, email: str | None = None) -> list[dict[str, Any]]:
-    """Everything stored about one address (or everyone): profile, lists, events, deliveries.
+    """Everything stored about one address (or everyone): profile, lists, events, deliveries, mails from ``serve``.
 
     Shaped for GDPR Art. 15 (access) and 20 (portability); NotFound when
     ``email`` is given and unknown.
@@ -171,7 +192,10 @@ def export_subscribers(store: Store, email: str | None = None) -> list[dict[str,
                           Event.subscriber_id, ids)  # type: ignore[arg-type]
         sent = _grouped(session, select(Delivery.subscriber_id, Campaign.issue_slug, Delivery.language, Delivery.state, Delivery.sent_at)
                         .join(Campaign, Campaign.id == Delivery.campaign_id), Delivery.subscriber_id, ids)  # type: ignore[arg-type]
-    return [_record(s, lists.get(s.id, []), events.get(s.id, []), sent.get(s.id, [])) for s in subs]
+        mails = _grouped(session, select(OutgoingMail.subscriber_id, OutgoingMail.kind, OutgoingMail.state, OutgoingMail.created_at,
+                                         OutgoingMail.sent_at, OutgoingMail.attempts, OutgoingMail.last_reply).order_by(OutgoingMail.id),
+                         OutgoingMail.subscriber_id, ids)  # type: ignore[arg-type]
+    return [_record(s, lists.get(s.id, []), events.get(s.id, []), sent.get(s.id, []), mails.get(s.id, [])) for s in subs]
 
 
 def _grouped(session: Session, query: Any, column: Any, ids: list[int] | None) -> dict[int, list[tuple[Any, ...]]]:
@@ -184,7 +208,10 @@ def _grouped(session: Session, query: Any, column: Any, ids: list[int] | None) -
     return out
 
 
-def _record(sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[Any, ...]], sent: list[tuple[Any, ...]]) -> dict[str, Any]:
+def _record(
+    sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[Any, ...]], sent: list[tuple[Any, ...]], mails: list[tuple[Any, ...]]
+) -> dict[str, Any]:
+    """One person's export record; ``mails`` are the confirmation and privacy mails ``serve`` sent or queued for them."""
     return {
         "email": sub.email,
         "name": sub.name,
@@ -200,6 +227,10 @@ def _record(sub: Subscriber, lists: list[tuple[Any, ...]], events: list[tuple[An
             for k, at, src, ip, ua, cv, nv, d in events
         ],
         "deliveries": [{"issue": slug, "language": lang, "state": st, "sent_at": _iso(at)} for slug, lang, st, at in sent],
+        "mails": [
+            {"kind": kind, "state": st, "queued_at": _iso(at), "sent_at": _iso(sent_at), "attempts": n, "server_reply": reply}
+            for kind, st, at, sent_at, n, reply in mails
+        ],
     }
 
 
@@ -227,7 +258,7 @@ def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> No
     for rec in records:
         row = dict(rec)
         row["lists"] = ";".join(f"{item['name']}:{item['status']}" for item in rec["lists"])
-        for nested in ("attributes", "events", "deliveries"):
+        for nested in ("attributes", "events", "deliveries", "mails"):
             row[nested] = json.dumps(rec[nested], ensure_ascii=False)
         writer.writerow([spreadsheet_safe(str(row[c])) if row[c] is not None else "" for c in CSV_COLUMNS])
 

@@ -61,6 +61,7 @@ from leadex_mail.store.models import (
     Subscriber,
     TestSend,
 )
+from leadex_mail.store.scrub import REPORT_KEEP, keep_classification, scrub_reports
 from leadex_mail.store.suppression import suppression_key
 
 _S = Subscriber.__table__  # type: ignore[attr-defined]
@@ -70,8 +71,6 @@ _O = OutgoingMail.__table__  # type: ignore[attr-defined]
 _T = TestSend.__table__  # type: ignore[attr-defined]
 _L = MailingList.__table__  # type: ignore[attr-defined]
 _R = BounceReport.__table__  # type: ignore[attr-defined]
-# What a bounce report keeps after retention: how it was classified, nothing about whom.
-_REPORT_KEEP = frozenset({"effect", "feedback_type", "format", "category"})
 _CHUNK = 200  # people erased per transaction: short enough that `serve` never waits long
 _FINISHED_MAIL = ("sent", "failed", "skipped")
 
@@ -204,9 +203,12 @@ def _erase_inactive(store: Store, cutoff: datetime) -> dict[str, int]:
         with store.session() as session:
             # Re-read under the write lock (row locks on PostgreSQL): whoever signed up again meanwhile stays.
             query = select(Subscriber).where(_S.c.id.in_(chunk), _left_before(cutoff)).with_for_update()
-            for sub in session.execute(query).scalars():
+            people = list(session.execute(query).scalars())
+            # The reports about or naming them, read once for the chunk, before their rows go (that unlinks them).
+            scrub_reports(session, [sub.email for sub in people], [int(sub.id or 0) for sub in people])
+            for sub in people:
                 status = sub.status
-                erase(session, key, sub.email, sub, source="maintenance")
+                erase(session, key, sub.email, sub, source="maintenance", reports=False)
                 erased[status] = erased.get(status, 0) + 1
     return erased
 
@@ -260,10 +262,10 @@ def _anonymise_reports(store: Store, cutoff: datetime, dry_run: bool) -> int:
     old = _R.c.received_at < cutoff
     with store.begin(write=not dry_run) as conn:
         rows = conn.execute(select(_R.c.id, _R.c.evidence, _R.c.raw.is_not(None), _R.c.subscriber_id).where(old)).all()
-        todo = [(rid, ev or {}) for rid, ev, has_raw, sid in rows if has_raw or sid is not None or set(ev or {}) - _REPORT_KEEP]
+        todo = [(rid, ev or {}) for rid, ev, has_raw, sid in rows if has_raw or sid is not None or set(ev or {}) - REPORT_KEEP]
         if not dry_run:
             for rid, evidence in todo:
-                kept = {k: v for k, v in evidence.items() if k in _REPORT_KEEP}
+                kept = keep_classification(evidence, "retention")
                 conn.execute(update(_R).where(_R.c.id == rid).values(subscriber_id=None, raw=None, evidence=kept))
     return len(todo)
 

@@ -154,6 +154,8 @@ def summary(record: dict[str, Any], cat: Catalog) -> str:
     lines += [f"{cat.t('mail_export_events')} ({len(events)}):", *events]
     sent = [f"  - {d['issue']} ({d['language']}): {d['state']}{', ' + _when(d['sent_at']) if d['sent_at'] else ''}" for d in record["deliveries"]]
     lines += [f"{cat.t('mail_export_deliveries')} ({len(sent)}):", *sent]
+    mails = [f"  - {_when(m['queued_at'])}: {m['kind'].replace('_', ' ')}, {m['state']}" for m in record["mails"]]
+    lines += [f"{cat.t('mail_export_mails')} ({len(mails)}):", *mails]
     return "\n".join(lines)
 
 
