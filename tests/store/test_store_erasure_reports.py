@@ -182,3 +182,24 @@ def test_the_mails_serve_sent_are_exported_and_erased(store, cli) -> None:
     gdpr.forget(store, ADDRESS)
     with store.session(write=False) as s:
         assert s.execute(select(OutgoingMail)).scalars().all() == []
+
+
+def test_maintenance_counts_the_same_reports_in_a_dry_run_and_a_real_one(store) -> None:
+    lists.create_list(store, "news")
+    left = subscribers.add_subscriber(store, ADDRESS, lists=["news"])
+    subscribers.mark_bounced(store, int(left.id), reply="550 5.1.1 user unknown")
+    now = datetime.now(UTC) + timedelta(days=400)
+    with store.session() as s:  # an old report about her (retention's), and a newer one naming her (the erasure's)
+        s.add(BounceReport(content_hash="1" * 64, received_at=now - timedelta(days=200), source="imap", kind="bounce", format="rfc3464",
+                           action="suppressed", subscriber_id=left.id, evidence={"effect": "hard", "format": "rfc3464", "subject": "Undelivered"}))
+    newer = process_message(store, _dsn(ADDRESS, 1), "imap:INBOX/2", policy=Policy(), now=now - timedelta(days=10)).report_id
+    policy = RetentionPolicy(pending_days=30, inactive_days=365, delivery_days=180)
+
+    dry = run_maintenance(store, policy, now=now, dry_run=True)
+    real = run_maintenance(store, policy, now=now)
+
+    assert (dry.people_erased, dry.reports_anonymised, dry.reports_stripped) == (1, 1, 1)
+    assert (real.people_erased, real.reports_anonymised, real.reports_stripped) == (1, 1, 1)
+    assert _report(store, newer).raw is None
+    again = run_maintenance(store, policy, now=now)
+    assert (again.reports_anonymised, again.reports_stripped, again.changed_anything) == (0, 0, False)

@@ -73,5 +73,6 @@ def report_lines(r: MaintenanceReport) -> list[str]:
     lines.append(f"finished confirmation and privacy mails older than {p.delivery_days} days: {_n(r.queue_mails_deleted, 'record')} {did}deleted")
     lines.append(f"test sends older than {p.delivery_days} days: {_n(r.test_sends_deleted, 'record')} {did}deleted")
     lines.append(f"bounce and complaint reports older than {p.delivery_days} days: {_n(r.reports_anonymised, 'report')} {did}anonymised")
+    lines.append(f"newer bounce and complaint reports about or naming the people deleted or erased: {_n(r.reports_stripped, 'report')} {did}stripped")
     lines.append("active subscribers were not touched")
     return lines

@@ -149,7 +149,13 @@ def erase(session: Session, key: bytes, address: str, sub: Subscriber | None, *,
 
 def purge_pending(store: Store, older_than: timedelta, *, now: datetime | None = None) -> int:
     """Delete sign-ups never confirmed and untouched for ``older_than`` before ``now``; return how many."""
+    return purge_unconfirmed(store, older_than, now=now)[0]
+
+
+def purge_unconfirmed(store: Store, older_than: timedelta, *, now: datetime | None = None) -> tuple[int, int]:
+    """``purge_pending``, also saying how many bounce reports naming those people were stripped: ``(sign-ups, reports)``."""
     cutoff = (now or utcnow()) - older_than
+    scrubbed = 0
     with store.session() as session:
         rows = session.execute(
             select(Subscriber.id, Subscriber.email).where(Subscriber.status == "pending", Subscriber.updated_at < cutoff)  # type: ignore[arg-type]
@@ -159,11 +165,11 @@ def purge_pending(store: Store, older_than: timedelta, *, now: datetime | None =
             chunk = ids[start : start + 500]
             _anonymise(session, chunk)
             # A confirmation mail that bounced is no delivery: its report names the address, linked to nobody.
-            scrub_reports(session, [address for _, address in rows[start : start + 500]], chunk)
+            scrubbed += scrub_reports(session, [address for _, address in rows[start : start + 500]], chunk)
             session.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))  # type: ignore[union-attr]
     if ids:
         store.checkpoint()
-    return len(ids)
+    return len(ids), scrubbed
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -22,6 +22,10 @@ bounce/complaint reports    received over ``delivery_days`` ago    anonymised: n
                                                                    type and format (per-campaign counts stay)
 ==========================  ====================================  =========================================
 
+Deleting and erasing people also strips the newer reports about them or
+naming their address (a bounced confirmation mail is matched to nobody:
+``store/scrub.py``); those are counted apart (``reports_stripped``).
+
 Active subscribers are never touched: not their row, consent evidence or
 lists (their deliveries in old finished campaigns are anonymised like
 everyone's). "Untouched" is the row's ``updated_at``: someone who left and
@@ -49,7 +53,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store
-from leadex_mail.store.gdpr import erase, purge_pending
+from leadex_mail.store.gdpr import erase, purge_unconfirmed
 from leadex_mail.store.models import (
     BLOCKING_STATUSES,
     DELIVERY_STATES,
@@ -128,6 +132,7 @@ class MaintenanceReport:
     queue_mails_deleted: int = 0
     test_sends_deleted: int = 0
     reports_anonymised: int = 0
+    reports_stripped: int = 0  # newer reports naming the people deleted or erased (``store/scrub.py``)
 
     @property
     def people_erased(self) -> int:
@@ -143,7 +148,8 @@ class MaintenanceReport:
     def changed_anything(self) -> bool:
         """True when a row was (or would be) deleted, erased or anonymised."""
         return bool(
-            self.pending_deleted or self.people_erased or self.campaigns or self.queue_mails_deleted or self.test_sends_deleted or self.reports_anonymised
+            self.pending_deleted or self.people_erased or self.campaigns or self.queue_mails_deleted or self.test_sends_deleted
+            or self.reports_anonymised or self.reports_stripped
         )
 
 
@@ -156,27 +162,45 @@ def run_maintenance(store: Store, policy: RetentionPolicy, *, now: datetime, dry
     pending_cutoff = now - timedelta(days=policy.pending_days)
     inactive_cutoff = now - timedelta(days=policy.inactive_days)
     delivery_cutoff = now - timedelta(days=policy.delivery_days)
+    # Old reports first: each is counted once, as retention's, in a dry run and a real one alike;
+    # the erasures below then strip the newer reports that name the people they erase.
+    reports = _anonymise_reports(store, delivery_cutoff, dry_run)
     if dry_run:
-        pending = _count(store, select(func.count()).select_from(_S).where(_S.c.status == "pending", _S.c.updated_at < pending_cutoff))
+        pending = _count(store, select(func.count()).select_from(_S).where(_pending_before(pending_cutoff)))
         erased = _inactive_by_status(store, inactive_cutoff)
+        stripped = _naming_count(store, or_(_pending_before(pending_cutoff), _left_before(inactive_cutoff)), since=delivery_cutoff)
     else:
-        pending = purge_pending(store, timedelta(days=policy.pending_days), now=now)
-        erased = _erase_inactive(store, inactive_cutoff)
+        pending, stripped = purge_unconfirmed(store, timedelta(days=policy.pending_days), now=now)
+        erased, stripped_left = _erase_inactive(store, inactive_cutoff)
+        stripped += stripped_left
     campaigns, still_open = _old_campaigns(store, delivery_cutoff)
     if not dry_run:
         for campaign_id, _ in campaigns:
             _anonymise_campaign(store, campaign_id, delivery_cutoff, now)
     mails = _old_rows(store, _O, and_(_O.c.state.in_(_FINISHED_MAIL), _O.c.updated_at < delivery_cutoff), dry_run)
     sends = _old_rows(store, _T, _T.c.at < delivery_cutoff, dry_run)
-    reports = _anonymise_reports(store, delivery_cutoff, dry_run)
     if not dry_run and (erased or sends or reports):
         store.checkpoint()
-    return MaintenanceReport(now, policy, dry_run, pending, erased, [c for _, c in campaigns], still_open, mails, sends, reports)
+    return MaintenanceReport(
+        now, policy, dry_run, pending, erased, [c for _, c in campaigns], still_open, mails, sends, reports, reports_stripped=stripped
+    )
 
 
 def _count(store: Store, query: object) -> int:
     with store.begin(write=False) as conn:
         return int(conn.execute(query).scalar_one())  # type: ignore[call-overload]
+
+
+def _pending_before(cutoff: datetime):  # noqa: ANN202 (a SQL expression)
+    """Sign-ups never confirmed and untouched since ``cutoff`` (``gdpr.purge_pending``'s condition)."""
+    return and_(_S.c.status == "pending", _S.c.updated_at < cutoff)
+
+
+def _naming_count(store: Store, people: object, *, since: datetime) -> int:
+    """How many reports received since ``since`` the erasure of ``people`` (a condition on subscribers) would strip."""
+    with store.session(write=False) as session:
+        rows = session.execute(select(_S.c.id, _S.c.email).where(people)).all()  # type: ignore[arg-type]
+        return scrub_reports(session, [email for _, email in rows], [int(sid) for sid, _ in rows], apply=False, received_since=since)
 
 
 def _left_before(cutoff: datetime):  # noqa: ANN202 (a SQL expression)
@@ -190,14 +214,15 @@ def _inactive_by_status(store: Store, cutoff: datetime) -> dict[str, int]:
         return {status: n for status, n in rows}
 
 
-def _erase_inactive(store: Store, cutoff: datetime) -> dict[str, int]:
-    """Erase, as ``forget`` does, everyone who left before ``cutoff``; count them by status."""
+def _erase_inactive(store: Store, cutoff: datetime) -> tuple[dict[str, int], int]:
+    """Erase, as ``forget`` does, everyone who left before ``cutoff``; count them by status, and the reports stripped."""
     with store.begin(write=False) as conn:
         ids = list(conn.execute(select(_S.c.id).where(_left_before(cutoff)).order_by(_S.c.id)).scalars())
     if not ids:
-        return {}
+        return {}, 0
     key = suppression_key(store)
     erased: dict[str, int] = {}
+    stripped = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         with store.session() as session:
@@ -205,12 +230,12 @@ def _erase_inactive(store: Store, cutoff: datetime) -> dict[str, int]:
             query = select(Subscriber).where(_S.c.id.in_(chunk), _left_before(cutoff)).with_for_update()
             people = list(session.execute(query).scalars())
             # The reports about or naming them, read once for the chunk, before their rows go (that unlinks them).
-            scrub_reports(session, [sub.email for sub in people], [int(sub.id or 0) for sub in people])
+            stripped += scrub_reports(session, [sub.email for sub in people], [int(sub.id or 0) for sub in people])
             for sub in people:
                 status = sub.status
                 erase(session, key, sub.email, sub, source="maintenance", reports=False)
                 erased[status] = erased.get(status, 0) + 1
-    return erased
+    return erased, stripped
 
 
 def _old_campaigns(store: Store, cutoff: datetime) -> tuple[list[tuple[int, CampaignCounts]], list[OpenCampaign]]:

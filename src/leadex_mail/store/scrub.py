@@ -29,6 +29,7 @@ import email
 import json
 import re
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
@@ -112,29 +113,40 @@ def keep_classification(evidence: dict[str, Any] | None, why: str) -> dict[str, 
     return {**kept, "removed": why}
 
 
-def scrub_reports(session: Session, addresses: Collection[str], subscriber_ids: Collection[int] = (), *, why: str = "erasure") -> int:
+def scrub_reports(
+    session: Session,
+    addresses: Collection[str],
+    subscriber_ids: Collection[int] = (),
+    *,
+    why: str = "erasure",
+    apply: bool = True,
+    received_since: datetime | None = None,
+) -> int:
     """In the caller's transaction, strip every report about ``subscriber_ids`` or naming one of ``addresses``; return how many.
 
     ``addresses`` are stored (normalised) forms. A report matched to someone
-    else keeps that link; one about these subscribers loses it.
+    else keeps that link; one about these subscribers loses it. With
+    ``apply=False`` only count (a dry run); ``received_since`` looks only at
+    reports received then or later.
     """
+    if not addresses and not subscriber_ids:
+        return 0
     pattern = naming(addresses)
     ids = set(subscriber_ids)
     todo: list[tuple[int, dict[str, Any]]] = []
     last = 0
     while True:
-        rows = session.execute(
-            select(_R.c.id, _R.c.subscriber_id, _R.c.evidence, _R.c.raw, _R.c.message_id, _R.c.source)
-            .where(_R.c.id > last)
-            .order_by(_R.c.id)
-            .limit(_READ_CHUNK)
-        ).all()
+        query = select(_R.c.id, _R.c.subscriber_id, _R.c.evidence, _R.c.raw, _R.c.message_id, _R.c.source).where(_R.c.id > last)
+        if received_since is not None:
+            query = query.where(_R.c.received_at >= received_since)
+        rows = session.execute(query.order_by(_R.c.id).limit(_READ_CHUNK)).all()
         if not rows:
             break
         last = rows[-1].id
         todo.extend((row.id, _scrubbed(row, pattern, ids, why)) for row in rows if row.subscriber_id in ids or _names(row, pattern))
-    for report_id, values in todo:
-        session.execute(update(_R).where(_R.c.id == report_id).values(**values))
+    if apply:
+        for report_id, values in todo:
+            session.execute(update(_R).where(_R.c.id == report_id).values(**values))
     return len(todo)
 
 
