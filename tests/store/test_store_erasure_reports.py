@@ -203,3 +203,22 @@ def test_maintenance_counts_the_same_reports_in_a_dry_run_and_a_real_one(store) 
     assert _report(store, newer).raw is None
     again = run_maintenance(store, policy, now=now)
     assert (again.reports_anonymised, again.reports_stripped, again.changed_anything) == (0, 0, False)
+
+
+def test_a_report_arriving_after_the_erasure_is_stored_stripped(store) -> None:
+    # A late bounce of her last newsletter, and a bounced message to someone erased who never subscribed:
+    # the next read of the bounce mailbox must not bring the address back.
+    seed(store)
+    gdpr.forget(store, address(3))
+    gdpr.forget(store, "late.person@example.org")
+    late = process_message(store, (CORPUS / "03_postfix_user_unknown.eml").read_bytes(), "imap:INBOX/8", policy=Policy())
+    unmatched = _import(store, _dsn("Late.Person@Example.org", 9))
+    stranger = _import(store, _dsn("stranger@example.com", 10))  # erased by nobody: kept for a person to read
+
+    assert late.action == "suppressed" and _report(store, unmatched).action == "unmatched"
+    for report_id, who in ((late.report_id, address(3)), (unmatched, "late.person@example.org")):
+        row = _report(store, report_id)
+        assert row.raw is None and row.evidence["removed"] == "erasure" and set(row.evidence) <= {"format", "effect", "category", "removed"}
+        assert who not in json.dumps(row.evidence) + (row.message_id or "") + row.source
+    assert _report(store, stranger).raw is not None
+    assert overview(store).campaigns[0].counts["hard"] == 1  # still counted

@@ -8,6 +8,7 @@ or same Message-ID) is reported as a duplicate and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from leadex_mail.errors import StoreError
 from leadex_mail.store import bounces as store_bounces
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
+from leadex_mail.store.scrub import keep_classification, message_text, names_erased
 from leadex_mail.verp import verp_delivery
 from leadex_mail.store.suppression import suppression_key
 
@@ -226,15 +228,15 @@ def _apply(
         "evidence": _report_evidence(report),
     }
     if report.kind is ReportKind.UNRECOGNISED:
-        return _recorded(conn, {**row, "action": "kept", "raw": raw})
+        return _recorded(conn, key, {**row, "action": "kept", "raw": raw})
     matches = [(f, match_finding(conn, report, f, verp=verp)) for f in (list(report.findings) or [None])]
     first = next((m for _f, m in matches if m is not None), None)
     if first is not None:
         row.update(match=first.method, campaign_id=first.campaign_id, delivery_id=first.delivery_id, subscriber_id=first.subscriber_id)
     if report.kind in (ReportKind.AUTOREPLY, ReportKind.DELAY):
-        return _recorded(conn, row)
+        return _recorded(conn, key, row)
     if first is None:
-        return _recorded(conn, {**row, "action": "unmatched", "raw": raw})
+        return _recorded(conn, key, {**row, "action": "unmatched", "raw": raw})
     events: list[dict[str, Any]] = []
     actions: list[str] = []
     for finding, match in matches:
@@ -245,16 +247,33 @@ def _apply(
         else:
             actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events))
     row["action"] = worst(actions)
-    row["id"] = store_bounces.add_report(conn, row)
+    row["id"] = _add_report(conn, key, row)
     for event in events:
         event["detail"] = {"report": row["id"], **event["detail"]}  # the report's row is the evidence's anchor
     store_bounces.add_events(conn, events)
     return _outcome(row)
 
 
-def _recorded(conn: Connection, row: dict[str, Any]) -> Outcome:
-    row["id"] = store_bounces.add_report(conn, row)
+def _recorded(conn: Connection, key: bytes, row: dict[str, Any]) -> Outcome:
+    row["id"] = _add_report(conn, key, row)
     return _outcome(row)
+
+
+def _add_report(conn: Connection, key: bytes, row: dict[str, Any]) -> int:
+    """Insert the report ``row``; stripped as erasure leaves one when what it would keep names someone erased.
+
+    A late bounce or a complaint about an erased person must not bring the
+    address back (``scrub.names_erased``). Only what would be stored is
+    read: the evidence, and the message itself when it is kept (messages
+    not understood or not matched), so the usual report costs a small regex
+    and at most one lookup of keyed hashes.
+    """
+    text = json.dumps(row.get("evidence") or {}, ensure_ascii=False)
+    if row.get("raw") is not None:
+        text += "\n" + message_text(row["raw"])
+    if names_erased(conn, key, text):
+        row = {**row, "raw": None, "evidence": keep_classification(row.get("evidence"), "erasure")}
+    return store_bounces.add_report(conn, row)
 
 
 def _complaint(conn: Connection, key: bytes, report: Report, match: Match, now: datetime, events: list[dict[str, Any]]) -> str:

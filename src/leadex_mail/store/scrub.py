@@ -15,6 +15,11 @@ also look for the address itself, in every form a message may carry it:
 - in any letter case, and with an internationalised domain written either
   as stored (``xn--``, IDNA) or in Unicode.
 
+A report that arrives after the erasure (a late bounce, a complaint) is
+checked the same way before it is stored (``names_erased``, by the keyed
+hashes of the suppression list): it is recorded stripped, so the next
+message from the bounce mailbox cannot undo the erasure.
+
 A report that names someone keeps how it was classified (``REPORT_KEEP``:
 the per-campaign counts of ``bounces report`` stay right) and loses
 everything else: the message, the evidence, and a Message-ID or source that
@@ -34,12 +39,14 @@ from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlmodel import Session
 
-from leadex_mail.store.models import BounceReport
+from leadex_mail.store.models import BounceReport, Subscriber
+from leadex_mail.store.suppression import address_hash, suppressed_hashes
 
 _R = BounceReport.__table__  # type: ignore[attr-defined]
+_S = Subscriber.__table__  # type: ignore[attr-defined]
 # What a report keeps once it no longer may say whom it was about: how it was classified.
 # ``removed`` says why the rest is gone (``erasure`` or ``retention``).
 REPORT_KEEP = frozenset({"effect", "feedback_type", "format", "category", "removed"})
@@ -105,6 +112,44 @@ def _body(part: Message) -> str:
         return payload.decode(charset, "replace")
     except LookupError:  # an unknown charset name
         return payload.decode("utf-8", "replace")
+
+
+# An address as it stands in text (RFC 5322 dot-atom local part, any letters): a candidate to look up.
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_ATEXT_EDGE = "!#$%&'*+/=?^`{|}~.-"
+
+
+def addresses_in(text: str) -> set[str]:
+    """Every address-like string in ``text``, lower-cased, with the domain as stored (IDNA); quotes and dots around it also without."""
+    found: set[str] = set()
+    for match in _ADDRESS.findall(text.lower()):
+        for candidate in {match, match.lstrip(_ATEXT_EDGE)}:
+            local, _, domain = candidate.rpartition("@")
+            try:
+                domain = domain.encode("idna").decode("ascii")
+            except UnicodeError:  # not a valid domain name: no stored address has it
+                continue
+            found.add(f"{local}@{domain}")
+    return found
+
+
+def names_erased(conn: Connection, key: bytes, text: str) -> bool:
+    """True when ``text`` names an erased address: suppressed, and no subscriber row has it any more.
+
+    What a report arriving after an erasure (a late bounce, a complaint)
+    is checked with before it is stored: the erasure must not be undone by
+    the next message from the bounce mailbox. Only keyed hashes are
+    compared; the erased address itself is nowhere to compare with.
+    """
+    candidates = addresses_in(text)
+    if not candidates:
+        return False
+    hashed = {address_hash(key, a): a for a in candidates}
+    suppressed = [hashed[h] for h in suppressed_hashes(conn, list(hashed))]
+    if not suppressed:
+        return False
+    live = set(conn.execute(select(_S.c.email).where(_S.c.email.in_(suppressed))).scalars())
+    return any(a not in live for a in suppressed)
 
 
 def keep_classification(evidence: dict[str, Any] | None, why: str) -> dict[str, Any]:
