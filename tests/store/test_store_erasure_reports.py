@@ -72,6 +72,7 @@ def _naming_jana(store) -> dict[str, int]:
         "base64 body": _import(store, _note(2, body=base64.encodebytes(body), cte="base64")),
         "quoted-printable, soft line break inside": _import(store, _note(3, body=b"Please remove me: jana.kovac@exa=\nmple.org", cte="quoted-printable")),
         "RFC 2047 header": _import(store, _note(4, headers=f"Reply-To: {encoded}\n")),
+        "quoted in a sentence": _import(store, _note(8, body=f"Do not write to '{ADDRESS}' again, and rcpt={ADDRESS}".encode())),
     }
 
 

@@ -51,9 +51,10 @@ _S = Subscriber.__table__  # type: ignore[attr-defined]
 # ``removed`` says why the rest is gone (``erasure`` or ``retention``).
 REPORT_KEEP = frozenset({"effect", "feedback_type", "format", "category", "removed"})
 _READ_CHUNK = 500  # reports read per round: bounded memory on a mailbox of years
-# Characters that may stand right before or after an address inside a longer one (RFC 5322 atext,
-# dots): "xana@example.org" and "ana@example.org.uk" are other addresses, not this one.
-_BEFORE = r"(?<![\w!#$%&'*+/=?^`{|}~.-])"
+# Characters that make an address part of a longer one: "xana@example.org", "x.ana@", "x+ana@" and
+# "ana@example.org.uk" are other addresses. Other atext ("'", "=") stands around addresses in text
+# ("to='ana@…'"), so it counts as a boundary: erasure would rather strip a report too many.
+_BEFORE = r"(?<![\w.+-])"
 _AFTER = r"(?![\w-]|\.[\w-])"
 
 
