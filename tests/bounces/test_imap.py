@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import imaplib
 import ssl
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bounce_helpers import CORPUS, seed
@@ -112,3 +113,34 @@ def test_untrusted_certificate_and_wrong_password_are_clear_errors(store, settin
     with pytest.raises(MailboxError, match="cannot log in"):
         fetch_imap(store, _imap_settings(settings, imap_server, imap_password="wrong"))
     assert _count(mailbox, "INBOX") == 1  # nothing was processed or moved
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_maintenance_deletes_the_processed_copies_after_the_retention(settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
+    # `bounces fetch` keeps every message it read in the processed folder: bounces and complaints, addresses in them.
+    now = datetime.now(UTC)
+    mailbox.create('"leadex-processed"')  # NO when it exists already: either way it is there
+    for folder, name, age in (("leadex-processed", "03_postfix_user_unknown.eml", 400), ("leadex-processed", "16_arf_yahoo_complaint.eml", 10),
+                              ("INBOX", "22_human_reply.eml", 400)):  # the inbox's message is not processed yet: never touched
+        raw = (CORPUS / name).read_bytes().replace(b"\n", b"\r\n")
+        assert mailbox.append(folder, None, imaplib.Time2Internaldate(now - timedelta(days=age)), raw)[0] == "OK"
+    env = {
+        "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_IMAP_HOST": "127.0.0.1", "LEADEX_IMAP_PORT": str(imap_server.port),
+        "LEADEX_IMAP_USER": imap_server.user, "LEADEX_IMAP_PASSWORD": imap_server.password, "LEADEX_IMAP_CA_FILE": str(imap_server.ca_file),
+    }
+    monkeypatch.chdir(tmp_path)
+    line = "bounce mailbox 127.0.0.1/leadex-processed: 1 message older than 365 days {}deleted"
+
+    dry = CliRunner().invoke(main, ["maintenance", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert line.format("would be ") in dry.output and _count(mailbox, "leadex-processed") == 2
+    done = CliRunner().invoke(main, ["maintenance"], env=env)
+    assert done.exit_code == 0, done.output
+    assert line.format("") in done.output
+    assert _count(mailbox, "leadex-processed") == 1 and _count(mailbox, "INBOX") == 1
+    assert CliRunner().invoke(main, ["maintenance", "--quiet"], env=env).output == ""  # cron: nothing more to do
+
+    # A mailbox that refuses: the store's part is done and said, then a clear error and a non-zero exit.
+    refused = CliRunner().invoke(main, ["maintenance"], env={**env, "LEADEX_IMAP_PASSWORD": "wrong"})
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "active subscribers were not touched" in refused.output and "error: IMAP server 127.0.0.1:" in refused.output

@@ -15,6 +15,7 @@ import imaplib
 import re
 import ssl
 from collections.abc import Iterator
+from datetime import date
 from types import TracebackType
 from typing import Self
 
@@ -113,6 +114,31 @@ class ImapMailbox:
             else:
                 self._check(conn.expunge(), "expunge")
 
+    def expire_processed(self, before: date, *, dry_run: bool = False) -> int:
+        """Delete the processed folder's messages that arrived before ``before``; return how many (``dry_run``: only count).
+
+        Arrival is the INTERNALDATE (``SEARCH BEFORE``, RFC 3501), which a
+        move or copy keeps: retention of the bounce mailbox's copies, run by
+        ``maintenance``. The inbox itself is never touched (its messages
+        are not processed yet).
+        """
+        conn = self._conn()
+        name = self.settings.imap_processed_folder
+        with self._errors(f"open folder {name!r}"):
+            self._check(conn.select(_quote(name), readonly=dry_run), f"open folder {name!r}")
+        with self._errors(f"search folder {name!r}"):
+            typ, data = conn.uid("SEARCH", None, "BEFORE", _imap_date(before))  # type: ignore[arg-type]
+            self._check((typ, data), f"search folder {name!r}")
+        uids = b",".join((data[0] or b"").split()).decode()
+        if uids and not dry_run:
+            with self._errors(f"delete old messages from {name!r}"):
+                self._check(conn.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)"), "flag old messages deleted")
+                if "UIDPLUS" in conn.capabilities:
+                    self._check(conn.uid("EXPUNGE", uids), "expunge old messages")
+                else:  # the folder holds only processed messages: expunging all flagged ones is what we want
+                    self._check(conn.expunge(), "expunge")
+        return len(uids.split(",")) if uids else 0
+
     def close(self) -> None:
         """Log out (errors on the way out are ignored: the work is committed)."""
         if self.conn is None:
@@ -157,6 +183,14 @@ class _Wrap:
         if isinstance(exc, (imaplib.IMAP4.error, ssl.SSLError, OSError, EOFError)):
             raise MailboxError(f"IMAP server {self.where}: cannot {self.what}: {exc}", hint=self.hint or "check imap_host, imap_port (993) and the network") from None
         return False
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _imap_date(day: date) -> str:
+    """``day`` as RFC 3501 ``date`` (``1-Dec-2026``), whatever the locale's month names."""
+    return f"{day.day}-{_MONTHS[day.month - 1]}-{day.year}"
 
 
 def _quote(name: str) -> str:

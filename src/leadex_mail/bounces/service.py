@@ -214,6 +214,16 @@ def fetch_imap(
     return summary
 
 
+def expire_processed(settings: Settings, before: datetime, *, dry_run: bool = False) -> int:
+    """Delete (``dry_run``: count) the messages of the IMAP processed folder that arrived before ``before``'s day.
+
+    Retention of the bounce mailbox's copies (``maintenance``); raises
+    MailboxError for connection, TLS, login and folder failures.
+    """
+    with ImapMailbox(settings) as box:
+        return box.expire_processed(before.date(), dry_run=dry_run)
+
+
 def _apply(
     conn: Connection, key: bytes, report: Report, raw: bytes, digest: str, source: str, policy: Policy, now: datetime, verp: VerpLookup | None
 ) -> Outcome:

@@ -10,6 +10,7 @@ import click
 from leadex_mail.cli._common import get_settings
 
 if TYPE_CHECKING:  # the store layer is imported only when the command runs
+    from leadex_mail.retention import RetentionRun
     from leadex_mail.store.maintenance import MaintenanceReport
 
 
@@ -26,29 +27,32 @@ def maintenance(dry_run: bool, quiet: bool) -> None:
 
     Erasure is the same as `subscribers forget` (the suppression hash stays,
     so nobody who left is imported again); anonymised campaigns keep their
-    counts. Active subscribers are never touched. Safe to run from cron
+    counts. With a bounce mailbox (imap_host), the messages `bounces fetch`
+    moved to its processed folder are deleted after delivery_retention_days.
+    Active subscribers are never touched. Safe to run from cron
     (e.g. daily: `17 3 * * * leadex-mail maintenance --quiet`) while `serve`
     and `send` run. Periods: pending_purge_days, unsubscribed_retention_days,
     delivery_retention_days (docs/privacy.md).
     """
+    from leadex_mail.retention import run_retention
     from leadex_mail.store.db import open_store
-    from leadex_mail.store.maintenance import RetentionPolicy, run_maintenance
 
     settings = get_settings()
     with open_store(settings) as store:
-        report = run_maintenance(store, RetentionPolicy.from_settings(settings), now=datetime.now(UTC), dry_run=dry_run)
-    if quiet and not report.changed_anything:  # a campaign kept open is said on the runs that do something
-        return
-    for line in report_lines(report):
-        click.echo(line)
+        run = run_retention(store, settings, now=datetime.now(UTC), dry_run=dry_run)
+    if not quiet or run.changed_anything:  # a campaign kept open is said on the runs that do something
+        for line in report_lines(run.report, run):
+            click.echo(line)
+    if run.mailbox_error is not None:  # after the store's lines: that part is done, and cron mails both
+        raise run.mailbox_error
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
-def report_lines(r: MaintenanceReport) -> list[str]:
-    """The maintenance report as the operator reads it."""
+def report_lines(r: MaintenanceReport, run: RetentionRun | None = None) -> list[str]:
+    """The maintenance report as the operator reads it (with the bounce mailbox's line when ``run`` has one)."""
     p = r.policy
     did = "would be " if r.dry_run else ""
     lines = [f"leadex-mail maintenance{' (dry run: nothing changed)' if r.dry_run else ''}, as of {r.now:%Y-%m-%d %H:%M} UTC"]
@@ -74,5 +78,7 @@ def report_lines(r: MaintenanceReport) -> list[str]:
     lines.append(f"test sends older than {p.delivery_days} days: {_n(r.test_sends_deleted, 'record')} {did}deleted")
     lines.append(f"bounce and complaint reports older than {p.delivery_days} days: {_n(r.reports_anonymised, 'report')} {did}anonymised")
     lines.append(f"newer bounce and complaint reports about or naming the people deleted or erased: {_n(r.reports_stripped, 'report')} {did}stripped")
+    if run is not None and run.mailbox is not None and run.mailbox_error is None:
+        lines.append(f"bounce mailbox {run.mailbox}: {_n(run.mailbox_deleted, 'message')} older than {p.delivery_days} days {did}deleted")
     lines.append("active subscribers were not touched")
     return lines
