@@ -137,3 +137,61 @@ def test_user_unknown_words_never_suppress_when_a_policy_code_says_otherwise() -
     assert not classify("550 5.7.1 <x@example.org>: Recipient address rejected: user unknown").suppresses
     # A sender-side 5.1.x is about our address, not the recipient's.
     assert not classify("553 5.1.7 The sender address <x> is not a valid RFC-5321 address").suppresses
+
+
+# Finding i8-a8 #1: a refusal of *our* side (the sender address, the HELO name, the client host,
+# the connection) suppressed the whole list when its code or words looked like a mailbox failure.
+OUR_SIDE: list[tuple[str, str]] = [
+    # Postfix reject_unlisted_sender, answered at RCPT (smtpd_delay_reject=yes, the default)
+    ("550 5.1.0 <newsletter@example.org>: Sender address rejected: User unknown in virtual mailbox table", "sender"),
+    ("550 5.1.0 <newsletter@example.org>: Sender address rejected: User unknown in local recipient table", "sender"),
+    # Postfix reject_unverified_sender
+    ("550 5.1.1 <newsletter@example.org>: Sender address rejected: undeliverable address: host example.org said: 550 User unknown", "sender"),
+    ("450 4.1.1 <newsletter@example.org>: Sender address rejected: unverified address", "temporary"),
+    ("554 5.1.0 Sender denied", "sender"),
+    ("550 The sender's domain does not exist", "sender"),
+    ("550 From: address does not exist", "sender"),
+    ("550 5.1.1 Envelope from address does not exist", "sender"),
+    ("550 5.2.2 Sender mailbox full", "sender"),
+    ("550 HELO host does not exist", "client"),
+    ("550 5.1.1 <localhost>: Helo command rejected: Host not found", "client"),
+    ("550 Reverse DNS lookup failed: host does not exist", "client"),
+    ("550 5.1.1 <unknown[203.0.113.5]>: Client host rejected: cannot find your hostname, user unknown", "client"),
+    ("550 5.1.0 Connection refused: no such user as the connecting host", "client"),
+]
+
+
+@pytest.mark.parametrize(("reply", "category"), OUR_SIDE)
+def test_a_refusal_naming_our_side_never_bounces_anyone(reply: str, category: str) -> None:
+    got = classify(reply)
+    assert not got.suppresses and got.kind is not Kind.SOFT_BOUNCE, got
+    assert got.category == category, got
+    if category != "temporary":
+        assert got.kind is Kind.REJECTED and got.hint, got
+
+
+@pytest.mark.parametrize("status", ["", "5.0.0 ", "5.1.0 ", "5.1.1 ", "5.1.2 ", "5.1.6 ", "5.1.10 ", "5.2.1 ", "5.2.2 "])
+@pytest.mark.parametrize("blame", [
+    "Sender address rejected:", "sender verify failed:", "The sender's", "From: address", "MAIL FROM", "Envelope sender",
+    "HELO", "EHLO name", "Client host rejected:", "reverse DNS:", "rDNS", "PTR record", "your IP address", "connection",
+])
+@pytest.mark.parametrize("words", ["user unknown", "does not exist", "no such user", "mailbox not found", "mailbox full", "undeliverable address"])
+def test_the_whole_kind_mailbox_words_about_our_side_never_suppress(status: str, blame: str, words: str) -> None:
+    """Every mailbox-level code and phrase, combined with words blaming the sender, HELO, client host or connection."""
+    got = classify(f"550 {status}<newsletter@example.org>: {blame} {words}")
+    assert got.kind is Kind.REJECTED and got.category in ("sender", "client"), got
+
+
+@pytest.mark.parametrize("reply", ["550 does not exist", "550 5.0.0 Host does not exist", "550 That domain does not exist here"])
+def test_does_not_exist_alone_is_no_evidence_about_the_mailbox(reply: str) -> None:
+    assert not classify(reply).suppresses
+
+
+@pytest.mark.parametrize("reply", [
+    "550 The email account that you tried to reach does not exist",
+    "550 Address does not exist",
+    "550 Recipient does not exist here",
+    "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address",
+])
+def test_a_named_mailbox_that_does_not_exist_still_bounces(reply: str) -> None:
+    assert classify(reply).suppresses

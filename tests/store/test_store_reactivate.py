@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from leadex_mail.store import gdpr, lists, subscribers
-from leadex_mail.store.models import Event
+from leadex_mail.store.models import Campaign, Delivery, Event
 
 
 def bounced(store, email: str) -> int:
@@ -73,6 +73,65 @@ def test_reactivate_needs_a_reason_and_a_known_address(store, cli):
     unknown = cli("subscribers", "reactivate", "nobody@example.org", "--reason", "x")
     assert unknown.exit_code == 1 and "no subscriber nobody@example.org" in unknown.output
     assert subscribers.get_subscriber(store, "ana@example.org").status == "bounced"
+
+
+WAVE = "550 5.1.0 <newsletter@example.org>: Sender address rejected: User unknown in virtual mailbox table"
+
+
+def _campaign_with_bounces(store, issue: str, list_name: str, bounces: dict[str, str]) -> int:
+    """A campaign of ``issue`` to ``list_name`` whose deliveries to ``bounces`` hard-bounced with the given replies."""
+    with store.session() as session:
+        campaign = Campaign(issue_slug=issue, list_id=lists.get_list(store, list_name).id, status="done")
+        session.add(campaign)
+        session.flush()
+        for email, reply in bounces.items():
+            sub = subscribers.find_subscriber(session, email)
+            session.add(Delivery(campaign_id=campaign.id, subscriber_id=sub.id, state="failed", error_kind="permanent", last_reply=reply))
+    for email, reply in bounces.items():
+        subscribers.mark_bounced(store, subscribers.get_subscriber(store, email).id, reply=reply, hard=True)
+    return campaign.id
+
+
+def test_a_wrong_wave_of_bounces_is_lifted_by_campaign(store, cli):
+    """Finding i8/a8 #1: a misread refusal of the sender bounced a whole list; one command takes it back."""
+    lists.create_list(store, "news")
+    everyone = [f"p{i}@example.org" for i in range(6)]
+    for email in everyone + ["real@example.org", "other@example.org"]:
+        subscribers.add_subscriber(store, email, lists=["news"])
+    subscribers.mark_complained(store, subscribers.get_subscriber(store, "p5@example.org").id)  # the person's own act, first
+    wave = {email: WAVE for email in everyone}
+    _campaign_with_bounces(store, "2026-04-leadex-01", "news", {**wave, "real@example.org": "550 5.1.1 <real@example.org>: User unknown"})
+    _campaign_with_bounces(store, "2026-05-leadex-02", "news", {"other@example.org": WAVE})
+
+    dry = cli("subscribers", "reactivate", "--campaign", "2026-04-leadex-01", "--reply", "sender address  REJECTED", "--reason", "misread", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "p0@example.org: would be active again" in dry.output and "5 would be reactivated (dry run: nothing changed); 1 kept" in dry.output
+    assert "p5@example.org: kept suppressed (complained" in dry.output
+    assert subscribers.get_subscriber(store, "p0@example.org").status == "bounced"  # nothing changed
+
+    result = cli("subscribers", "reactivate", "--campaign", "2026-04-leadex-01", "--reply", "Sender address rejected", "--reason", "relay refused the sender")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "5 reactivated; their bounce suppressions are lifted and the reason logged; 1 kept"
+    for email in everyone[:5]:
+        assert subscribers.get_subscriber(store, email).status == "active" and not subscribers.is_suppressed(store, email)
+        kind, source, detail = events(store, subscribers.get_subscriber(store, email).id)[-1]
+        assert (kind, source, detail) == ("reactivated", "cli", {"reason": "relay refused the sender", "was": "bounced", "campaign": "2026-04-leadex-01"})
+    assert subscribers.is_suppressed(store, "p5@example.org")  # complained: never lifted
+    assert subscribers.get_subscriber(store, "real@example.org").status == "bounced"  # another reply: not part of the wave
+    assert subscribers.get_subscriber(store, "other@example.org").status == "bounced"  # another issue
+
+    everything = cli("subscribers", "reactivate", "--campaign", "2026-04-leadex-01", "--reason", "all of it")
+    assert everything.exit_code == 0 and "real@example.org: active again" in everything.output
+
+
+def test_reactivate_by_campaign_says_what_is_wrong(store, cli):
+    lists.create_list(store, "news")
+    neither = cli("subscribers", "reactivate", "--reason", "x")
+    assert neither.exit_code == 2 and "give either EMAIL or --campaign ISSUE" in neither.output
+    both = cli("subscribers", "reactivate", "a@example.org", "--campaign", "2026-04-leadex-01", "--reason", "x")
+    assert both.exit_code == 2
+    missing = cli("subscribers", "reactivate", "--campaign", "2030-01-nothing", "--reason", "x")
+    assert missing.exit_code == 1 and "no campaign of 2030-01-nothing" in missing.output
 
 
 def test_the_migration_keeps_delivery_ids_never_reused(tmp_path, sqlite_only):

@@ -127,16 +127,23 @@ def test_a_refused_recipient_fails_at_once_with_the_servers_words(store_and_sett
     assert get_subscriber(store, "nobody@example.org").status == "pending"  # the sign-up itself is kept
 
 
-def test_a_relay_refusing_the_sender_is_retried_not_failed(store_and_settings) -> None:
-    """``550 5.7.1 Relaying denied`` is about the relay's configuration, not the person: keep the mail, retry later."""
+@pytest.mark.parametrize("refusal", [
+    "550 5.7.1 Relaying denied",
+    # Postfix reject_unlisted_sender at RCPT: a 5.1.x about the sender, not the person (finding i8/a8 #1)
+    "550 5.1.0 <newsletter@example.org>: Sender address rejected: User unknown in virtual mailbox table",
+    "550 HELO host does not exist",
+])
+def test_a_relay_refusing_the_sender_is_retried_not_failed(store_and_settings, refusal: str) -> None:
+    """A refusal about the relay's configuration or the sender, not the person: keep the mail, retry later."""
     store, settings = store_and_settings
-    with held_relay(held=False, refuse="550 5.7.1 Relaying denied") as relay, serve_site(_relay(settings, relay.port), store, Clock(), relay) as site:
+    with held_relay(held=False, refuse=refusal) as relay, serve_site(_relay(settings, relay.port), store, Clock(), relay) as site:
         with site.client() as client:
             sign_up(client, "patient@example.org")
+            sign_up(client, "second@example.org")
         site.idle()
-    [entry] = queue_summary(store).attention
-    assert (entry.state, entry.attempts) == ("waiting", 1)
-    assert "Relaying denied" in entry.last_reply
+    entries = queue_summary(store).attention
+    assert [(e.state, e.attempts) for e in entries] == [("waiting", 1)]  # the sender paused after the first refusal
+    assert refusal[4:] in entries[0].last_reply
 
 
 def test_two_senders_on_one_store_never_send_a_confirmation_twice(store_and_settings) -> None:

@@ -104,15 +104,40 @@ def unsubscribe_command(email: str, list_name: str | None) -> None:
 
 
 @subscribers_group.command("reactivate")
-@click.argument("email")
+@click.argument("email", required=False)
 @click.option("--reason", required=True, help="Why the bounce was wrong (kept in the event log).")
-def reactivate_command(email: str, reason: str) -> None:
-    """Lift EMAIL's bounce suppression when it was wrong (never an erasure, unsubscribe or complaint)."""
-    from leadex_mail.store.reactivation import reactivate_bounced
+@click.option("--campaign", "issue", metavar="ISSUE", help="Instead of EMAIL: every hard bounce of this issue's campaign (a wrong wave).")
+@click.option("--list", "list_name", help="With --campaign: only its campaign to this list.")
+@click.option("--reply", "reply_contains", metavar="WORDS", help="With --campaign: only bounces whose server reply holds these words.")
+@click.option("--dry-run", is_flag=True, help="With --campaign: list who would be reactivated; change nothing.")
+def reactivate_command(
+    email: str | None, reason: str, issue: str | None, list_name: str | None, reply_contains: str | None, dry_run: bool,
+) -> None:
+    """Lift EMAIL's bounce suppression when it was wrong (never an erasure, unsubscribe or complaint).
 
+    With --campaign ISSUE instead of EMAIL, lift every hard bounce recorded
+    against that issue's deliveries in one go (e.g. a relay whose refusal of
+    the sender was taken for "no such mailbox"); --reply narrows it to the
+    bounces whose server reply holds some words, --dry-run shows who first.
+    """
+    from leadex_mail.store.reactivation import reactivate_bounced, reactivate_campaign_bounces
+
+    if (email is None) == (issue is None):
+        raise click.UsageError("give either EMAIL or --campaign ISSUE")
+    if email is not None and (list_name or reply_contains or dry_run):
+        raise click.UsageError("--list, --reply and --dry-run go with --campaign ISSUE")
     with _store() as store:
-        sub = reactivate_bounced(store, email, reason=reason)
-    click.echo(f"{sub.email}: active again; the bounce suppression is lifted and the reason logged")
+        if email is not None:
+            sub = reactivate_bounced(store, email, reason=reason)
+            click.echo(f"{sub.email}: active again; the bounce suppression is lifted and the reason logged")
+            return
+        wave = reactivate_campaign_bounces(store, issue, reason=reason, list_name=list_name, reply_contains=reply_contains, dry_run=dry_run)
+    for address in wave.reactivated:
+        click.echo(f"{address}: {'would be active again' if dry_run else 'active again'}")
+    for address, why in wave.kept:
+        click.echo(f"{address}: kept suppressed ({why})")
+    done = "would be reactivated (dry run: nothing changed)" if dry_run else "reactivated; their bounce suppressions are lifted and the reason logged"
+    click.echo(f"{len(wave.reactivated)} {done}" + (f"; {len(wave.kept)} kept" if wave.kept else ""))
 
 
 @subscribers_group.command("import")

@@ -17,6 +17,12 @@ reply has one, and the RFC 5321 basic code (``550``) for permanence:
     5.1.7/5.1.8, 5.2.3              content, size, routing, protocol, SMTPUTF8: about
                                                  the sender or the message, not the person
 
+A bounce whose words name our side -- the sender address ("Sender address
+rejected", Postfix's reject_unlisted_sender at RCPT with 5.1.0), the HELO
+name, the client host or its reverse DNS, the connection -- is REJECTED
+(``sender`` / ``client``) whatever its code: only evidence about the
+recipient's own mailbox suppresses anyone.
+
 Replies without an enhanced code (or with the catch-all ``x.0.0``) are read
 by their words, from a table of phrases real servers use ("User unknown",
 "No such user here", "mailbox full", "blocked using zen.spamhaus.org", ...);
@@ -75,7 +81,8 @@ _SIZE = r"too (big|large)|size (exceed|limit)|exceed\w* .{0,30}size|message size
 _UNKNOWN = (
     r"user unknown|unknown (user|recipient|mailbox|address)|no such (user|mailbox|recipient|account|address|person)|"
     r"(mailbox|recipient|user|account|address) (not found|unknown|does ?n[o']t exist|not exist)|"
-    r"(address|account|mailbox|user) does ?n[o']t exist|does not exist|invalid (recipient|mailbox|address|user)|"
+    # "The email account that you tried to reach does not exist": what does not exist must be named.
+    r"\b(address|account|mailbox|user|recipient)\b[\w\s']{0,40}\bdoes ?n[o']t exist|invalid (recipient|mailbox|address|user)|"
     r"do(es)?n[o']t have an? [\w.-]+ account|no mailbox (here|by that name)|recipient not found|not a valid (mailbox|recipient)"
 )
 _FULL = r"over ?quota|quota exceeded|exceeded (its|the|their)? ?quota|mailbox (is )?full|insufficient (system )?storage|exceeded storage|out of storage"
@@ -90,6 +97,18 @@ _BY_TEXT: tuple[tuple[str, Kind, str], ...] = (
     (_AUTH, Kind.REJECTED, "authentication"),
     (_CONTENT, Kind.REJECTED, "content"),
 )
+# Words that blame our side of the conversation, not the recipient's mailbox:
+# the sender address (Postfix reject_unlisted_sender / reject_unverified_sender
+# answer at RCPT with 5.1.0 or 5.1.1 and "Sender address rejected"), the HELO
+# name, the client host (its IP, reverse DNS) or the connection. A reply
+# naming them is never a hard or soft bounce, whatever its code says:
+# suppressing people needs evidence about *their* mailbox.
+_OUR_SENDER = r"\bsender'?s?\b|\bfrom:|\b(mail|envelope|header) from\b|\bfrom (address|domain)\b|\breturn[- ]path\b|\boriginator\b"
+_OUR_CLIENT = (
+    r"\b(he|eh)lo\b|\bclient\b|reverse (dns|lookup|address|hostname)|\brdns\b|\bptr\b|\bfcrdns\b|"
+    r"\byour (ip|host|server|system|network)\b|\bip address\b|\bconnections?\b|\bconnecting (host|ip|server)\b"
+)
+
 # Words that refine a 5.7.x policy rejection.
 _POLICY_TEXT = ("relay", "blocklist", "authentication", "content")
 
@@ -101,6 +120,10 @@ _HINTS: dict[str, str] = {
     "mailbox-full": "the mailbox is full; the address is kept, and `leadex-mail retry` tries again later",
     "mailbox-unavailable": "the mailbox is disabled or unavailable for now; the address is kept",
     "sender": "the server refused the sender address: check from_address and that its domain exists and may be used with this login",
+    "client": (
+        "the server refused the sending machine itself (its HELO name, reverse DNS, IP address or connection), not the recipients:"
+        " nobody was suppressed; ask the relay's provider, or fix the sending host's name and DNS"
+    ),
     "relay": "the relay refuses to pass mail on for this sender or login: check smtp_user and LEADEX_SMTP_PASSWORD, and that from_address is allowed on this relay",
     "blocklist": "the sending server's IP address is on a blocklist: look it up (e.g. at check.spamhaus.org) and ask the mail provider to send through a clean relay",
     "authentication": "the message or the login failed authentication: check the SMTP login, and SPF, DKIM (dkim_key_path) and DMARC of the From domain",
@@ -182,8 +205,25 @@ def parse_reply(reply: str) -> tuple[int | None, str | None, str]:
 
 
 def classify(reply: str) -> Classification:
-    """What ``reply`` means (see the module's table). Never raises; unknown forms are REJECTED/refused."""
-    code, status, text = parse_reply(reply or "")
+    """What ``reply`` means (see the module's table). Never raises; unknown forms are REJECTED/refused.
+
+    A bounce (hard or soft), or a refusal the table could not name, whose
+    words name the sender, the HELO name, the client host or the connection
+    is a REJECTED of category ``sender`` or ``client`` instead: it is about
+    us, not the recipient's mailbox.
+    """
+    verdict = _classify(reply or "")
+    if verdict.kind in (Kind.HARD_BOUNCE, Kind.SOFT_BOUNCE) or verdict.category == "refused":
+        lowered = verdict.text.lower()
+        for pattern, category in ((_OUR_SENDER, "sender"), (_OUR_CLIENT, "client")):
+            if re.search(pattern, lowered):
+                return Classification(Kind.REJECTED, category, verdict.code, verdict.status, verdict.text)
+    return verdict
+
+
+def _classify(reply: str) -> Classification:
+    """The table's verdict, by enhanced status code first, then by words, then by basic code."""
+    code, status, text = parse_reply(reply)
     lowered = text.lower()
     klass = str(code)[0] if code is not None else (status[0] if status else None)
     if klass == "2":

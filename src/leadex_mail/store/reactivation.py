@@ -6,14 +6,24 @@ again), the operator may make the subscriber active again, and the event log
 keeps who did it and why. Only a bounce: an erasure (GDPR Art. 17), an
 unsubscribe or a spam complaint is the person's own act, and only the
 person's own new, confirmed sign-up undoes it.
+
+A wrong *wave* of bounces (a relay that refused everyone with a reply that
+was misread as "no such mailbox") is lifted in one go by campaign:
+``reactivate_campaign_bounces`` takes back the hard bounces recorded against
+one issue's deliveries (optionally only those whose reply holds some words),
+with the same rules for each person.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
 from leadex_mail.errors import InvalidValue, NotFound, StoreError, Suppressed
 from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
-from leadex_mail.store.models import Subscriber, utcnow
+from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscriber, utcnow
 from leadex_mail.store.subscribers import find_subscriber
 from leadex_mail.store.suppression import suppression_key, suppression_reason, unsuppress
 from leadex_mail.store.validation import normalise_email
@@ -30,9 +40,7 @@ def reactivate_bounced(store: Store, email: str, *, reason: str, source: str = "
     ``Suppressed`` (erased, unsubscribed or complained: never lifted here)
     and ``StoreError`` (not bounced: nothing to lift).
     """
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidValue("a reason is required to lift a bounce", hint='say why, e.g. --reason "relay refused everyone on 2026-05-02 (5.7.1)"')
+    reason = _reason(reason)
     address = normalise_email(email, allow_smtputf8=True)
     key = suppression_key(store)  # before the write session: it may read the store itself
     with store.session() as session:
@@ -42,15 +50,94 @@ def reactivate_bounced(store: Store, email: str, *, reason: str, source: str = "
             raise Suppressed(f"{address} was erased at the person's request (GDPR Art. 17) and cannot be reactivated", hint=_PERSONS_OWN)
         if sub is None:
             raise NotFound(f"no subscriber {address}", hint="`leadex-mail subscribers list --status bounced` lists the bounced ones")
-        # A complaint or an unsubscribe, now or recorded first on the suppression list, is the person's own.
-        own = {"unsubscribed": "unsubscribed", "complained": "complained (marked the newsletter as spam)"}
-        decision = own.get(sub.status) or own.get(why or "")
-        if decision:
-            raise Suppressed(f"{address} {decision}: that is the person's decision, not a bounce, and the operator never lifts it", hint=_PERSONS_OWN)
+        refusal = _persons_own(sub, why)
+        if refusal:
+            raise Suppressed(f"{address} {refusal}", hint=_PERSONS_OWN)
         if sub.status != "bounced":
             raise StoreError(f"{address} is {sub.status}, not bounced: there is no bounce to lift")
-        unsuppress(session, key, address)
-        sub.status, sub.updated_at = "active", utcnow()
-        session.add(sub)
-        record_event(session, "reactivated", sub.id, source=source, detail={"reason": reason, "was": "bounced"})
+        _lift(session, key, sub, reason, source)
     return sub
+
+
+@dataclass(frozen=True)
+class WaveReactivation:
+    """What ``reactivate_campaign_bounces`` did (or, with ``dry_run``, would do).
+
+    ``reactivated``: addresses made active again, in delivery order;
+    ``kept``: (address, why it stays suppressed) for bounced recipients of the
+    campaign whose suppression is the person's own decision.
+    """
+
+    reactivated: list[str] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+
+def reactivate_campaign_bounces(
+    store: Store, issue_slug: str, *, reason: str, list_name: str | None = None, reply_contains: str | None = None,
+    dry_run: bool = False, source: str = "cli",
+) -> WaveReactivation:
+    """Lift every hard bounce recorded against ``issue_slug``'s deliveries, in one transaction.
+
+    Candidates: deliveries of the issue's campaigns (only to ``list_name``
+    when given) that failed as a hard bounce (``error_kind = "permanent"``:
+    from the SMTP session or from bounce mail) of subscribers who are still
+    ``bounced``; with ``reply_contains``, only those whose recorded reply
+    holds those words (case-insensitive). Each gets a ``reactivated`` event
+    with ``reason``; an unsubscribe or complaint recorded first is kept.
+    Raises ``InvalidValue`` (no reason) and ``NotFound`` (no campaign of that
+    issue, or of that issue to that list).
+    """
+    reason = _reason(reason)
+    key = suppression_key(store)
+    words = " ".join((reply_contains or "").split()).lower()
+    result = WaveReactivation()
+    with store.session(write=not dry_run) as session:
+        campaigns = select(Campaign.id).where(Campaign.issue_slug == issue_slug)
+        if list_name is not None:
+            campaigns = campaigns.join(MailingList, MailingList.id == Campaign.list_id).where(MailingList.name == list_name)
+        ids = list(session.exec(campaigns).all())
+        if not ids:
+            target = f"{issue_slug} to the list {list_name!r}" if list_name else issue_slug
+            raise NotFound(f"no campaign of {target}", hint="`leadex-mail status` lists the campaigns")
+        query = (
+            select(Subscriber, Delivery.last_reply)
+            .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            .where(Delivery.campaign_id.in_(ids), Delivery.error_kind == "permanent", Subscriber.status == "bounced")  # type: ignore[attr-defined]
+            .order_by(Delivery.id)
+        )
+        seen: set[int] = set()
+        for sub, reply in session.exec(query).all():
+            if sub.id in seen or (words and words not in " ".join((reply or "").split()).lower()):
+                continue
+            seen.add(sub.id)  # type: ignore[arg-type]
+            refusal = _persons_own(sub, suppression_reason(session, key, sub.email))
+            if refusal:
+                result.kept.append((sub.email, refusal))
+                continue
+            result.reactivated.append(sub.email)
+            if not dry_run:
+                _lift(session, key, sub, reason, source, campaign=issue_slug)
+    return result
+
+
+def _reason(reason: str | None) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidValue("a reason is required to lift a bounce", hint='say why, e.g. --reason "relay refused everyone on 2026-05-02 (5.7.1)"')
+    return reason
+
+
+def _persons_own(sub: Subscriber, why: str | None) -> str | None:
+    """Why the subscriber's suppression is the person's own decision (never lifted here), or None."""
+    # A complaint or an unsubscribe, now or recorded first on the suppression list, is the person's own.
+    own = {"unsubscribed": "unsubscribed", "complained": "complained (marked the newsletter as spam)"}
+    decision = own.get(sub.status) or own.get(why or "")
+    return f"{decision}: that is the person's decision, not a bounce, and the operator never lifts it" if decision else None
+
+
+def _lift(session: Session, key: bytes, sub: Subscriber, reason: str, source: str, *, campaign: str | None = None) -> None:
+    unsuppress(session, key, sub.email)
+    sub.status, sub.updated_at = "active", utcnow()
+    session.add(sub)
+    detail = {"reason": reason, "was": "bounced"} | ({"campaign": campaign} if campaign else {})
+    record_event(session, "reactivated", sub.id, source=source, detail=detail)
