@@ -41,6 +41,11 @@ HOSTILE = [
     "control_preheader_nul",
     "control_raw_in_file",
     "subject_line_break",
+    # After issue 9 (a9 findings 1 and 14): tags and merge keys crashed the node walk with a traceback.
+    "tag_python_object",
+    "tag_int_not_a_number",
+    "merge_key_inline",
+    "merge_key_in_section",
 ]
 HEAD = """language: sl
 title: LeadEx novice
@@ -112,7 +117,7 @@ def test_corpus_case_under_limits(name, tmp_path):
     assert_refused(run_limited(["check", "issue"], tmp_path), expected)
 
 
-@pytest.mark.parametrize("name", ["alias_billion_laughs", "nesting_2000", "control_subject_esc"])
+@pytest.mark.parametrize("name", ["alias_billion_laughs", "nesting_2000", "control_subject_esc", "tag_python_object", "merge_key_in_section"])
 def test_render_refuses_the_same_way_and_writes_nothing(name, tmp_path):
     shutil.copytree(CORPUS / name / "issue", tmp_path / "issue")
     expected = (CORPUS / name / "expected.txt").read_text(encoding="utf-8")

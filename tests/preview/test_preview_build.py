@@ -48,3 +48,18 @@ def test_a_missing_issue_is_reported_not_raised(issue_copy):
     preview = build_preview("no-such-issue", issue_copy.settings)
     assert not preview.ok
     assert "no-such-issue" in preview.error.message
+
+
+def test_any_exception_while_building_becomes_the_error_shown(issue_copy, monkeypatch):
+    # a9 finding 2, the kind: whatever a layer below raises (here a fault injected into rendering)
+    # is what the page shows; before, it went to the terminal and the page kept the old verdict.
+    import leadex_mail.render.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise KeyError("subject")
+
+    monkeypatch.setattr(pipeline, "render_edition", broken)
+    preview = build_preview(issue_copy.slug, issue_copy.settings)
+    assert not preview.ok and not preview.editions
+    assert [p.message for p in preview.problems] == ["the files as saved could not be shown: KeyError: 'subject'"]
+

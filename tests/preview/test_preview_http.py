@@ -99,3 +99,21 @@ def test_only_loopback_host_names_are_answered(live_preview):
         assert client.get("/", headers={"Host": "attacker.example.com"}).status_code == 400
         assert client.get("/email/sl", headers={"Host": "attacker.example.com"}).status_code == 400
         assert client.get("/", headers={"Host": "localhost"}).status_code == 200
+
+
+
+
+def test_a_save_the_loader_crashed_on_shows_its_error_over_the_last_good_version(live_preview, issue_copy):
+    # a9 finding 2: a YAML tag raised TypeError in the rebuild; the page kept "No problems found".
+    # A second bad save must replace the first one's error, never leave it on show.
+    path = issue_copy.folder / "sl.yaml"
+    path.write_text('language: sl\ntitle: !!python/object/apply:os.system ["true"]\nsections: []\n', encoding="utf-8")
+    with httpx.Client(base_url=live_preview.url, timeout=20) as client:
+        assert _next_version(client, 1) == 2
+        page = client.get("/").text
+        assert "showing the last version that worked" in page and "No problems found" not in page
+        assert re.search(r"sl\.yaml:2:8</code> error: YAML tags are not allowed in issue files", page), page
+        path.write_text("language: sl\ntitle: x\n<<: {subject: s}\nsections: []\n", encoding="utf-8")
+        assert _next_version(client, 2) == 3
+        page = client.get("/").text
+        assert "YAML merge keys (&lt;&lt;) are not allowed" in page and "YAML tags" not in page

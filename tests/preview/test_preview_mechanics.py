@@ -132,3 +132,18 @@ def test_templates_catalogs_and_both_brand_files_are_watched(tmp_path):
     folders, files = watched_sources(preview, settings)
     assert folders == [issue, templates_dir(), CATALOG_DIR]
     assert files == sorted([tmp_path / "elsewhere" / "brand.yaml", tmp_path / "newsletters" / "brand.yaml"])
+
+
+def test_a_rebuild_that_raises_replaces_the_verdict_on_show():
+    def rebuild() -> Preview:
+        raise TypeError("cannot unpack non-iterable NoneType object")
+
+    async def scenario() -> Preview:
+        state = LiveState(_preview("first"), rebuild=rebuild)
+        assert await state.refresh() == 2
+        return state.preview
+
+    with ThreadPoolExecutor(1) as pool:
+        shown = pool.submit(asyncio.run, scenario()).result()
+    assert not shown.ok and shown.stale and shown.slug == "first"
+    assert shown.problems[0].message == "the files as saved could not be shown: TypeError: cannot unpack non-iterable NoneType object"

@@ -207,9 +207,15 @@ def _issue_brand_file(settings: Settings, folder: Path, named: dict[str, Any], l
     for language in unnamed:
         hint = f"add `brand: {name}` to it too, or remove it from the {first_language} edition"
         problems.append(locations.edition(language).problem((), f"the {first_language} edition names the brand {name!r}, the {language} edition none", hint))
+    if not isinstance(name, str) or not BRAND_NAME_RE.match(name):
+        return default  # never opened: the model's pattern reports the value (a path could read any file on disk)
     candidates = [folder.parent / name, settings.newsletters_dir / name]
     found = next((path for path in candidates if path.is_file()), None)
-    if found is None and BRAND_NAME_RE.match(name):  # a malformed name is reported by the model's pattern
+    if found is not None and found.resolve().parent != found.parent.resolve():
+        hint = f"put the brand file itself (not a link to a file elsewhere) beside brand.yaml in {found.parent}"
+        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} is a link to a file outside {found.parent}", hint))
+        return default
+    if found is None:
         others = sorted(p.name for p in default.parent.glob("*.y*ml") if p.is_file())
         hint = f"brand files are kept beside brand.yaml in {default.parent}" + (f": {', '.join(others)}" if others else "")
         problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} does not exist", hint))

@@ -9,15 +9,18 @@ Hostile or broken files get a located problem in bounded time and memory,
 never a crash: a file over ``MAX_FILE_BYTES`` is refused before any parser
 sees it; every parser (libyaml, ruamel) first streams the file's *events*
 (iterative, no recursion) and stops at the first anchor or alias (refused:
-"billion laughs" expansion, self-referencing lists) or at a nesting deeper
-than ``MAX_DEPTH`` (the recursive composers would overflow the stack); only
-then does it build nodes. See docs/decisions.md ("Hostile issue files").
+"billion laughs" expansion, self-referencing lists), tag, merge key, list
+used as a key or ``%`` directive (refused: the format uses none of them, and
+each makes the parsers build something the node walk cannot locate), or at
+a nesting deeper than ``MAX_DEPTH`` (the recursive composers would overflow
+the stack); only then does it build nodes. See docs/decisions.md ("Hostile issue files").
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -148,9 +151,7 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
             raise YamlSyntaxProblem(_too_big(display, len(text.encode("utf-8"))))
         return _parse(text, display)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)  # never more: the size is checked before anything parses
-            size = max(len(raw), os.fstat(fh.fileno()).st_size)
+        raw, size = _read_regular(path, display)
         if size > MAX_FILE_BYTES:
             raise YamlSyntaxProblem(_too_big(display, size))
         text = raw.decode("utf-8")
@@ -159,6 +160,24 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     except OSError as exc:
         raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}")) from None
     return _parse(text, display)
+
+
+def _read_regular(path: Path, display: str) -> tuple[bytes, int]:
+    """At most ``MAX_FILE_BYTES + 1`` bytes of ``path`` and its size; ``YamlSyntaxProblem`` unless it is a regular file.
+
+    Opened without blocking and checked with ``fstat`` before a byte is read:
+    a FIFO, a device (or a link to one, e.g. /dev/zero) or a folder named
+    ``sl.yaml`` would otherwise hang or flood every command that lists issues.
+    Raises ``OSError`` when the file cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, device or socket)"
+            raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is {what}", "an issue file is a text file; remove this one or replace it with the real file"))
+        raw = fh.read(MAX_FILE_BYTES + 1)  # never more: the size is checked before anything parses
+        return raw, max(len(raw), info.st_size)
 
 
 @lru_cache(maxsize=64)
@@ -295,35 +314,75 @@ def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
         if refused is not None:
             raise YamlSyntaxProblem(refused)
         node = yaml.load(text)
+    except YamlSyntaxProblem:
+        raise
     except MarkedYAMLError as exc:
         raise YamlSyntaxProblem(_syntax_problem(exc, display)) from None
-    except (YAMLError, ValueError, TypeError) as exc:  # unmarked errors are rare; still never a traceback
-        raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}")) from None
+    except Exception as exc:  # unmarked errors are rare (the guard refuses what causes them); still never a traceback
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}", "check the line the error names, or undo the last change")) from None
     smap.values[()] = (1, 1)
     smap.lines = text.splitlines()
-    return _plain(node, (), smap), smap
+    try:
+        return _plain(node, (), smap), smap
+    except _Unlocatable as exc:
+        line, col = smap.locate(exc.path)
+        hint = "write plain fields, lists and text, as in the other issue files (see docs/format.md)"
+        raise YamlSyntaxProblem(Problem(display, line, col, format_path(exc.path), "a YAML construct issue files do not use", hint)) from None
 
 
 def guard_events(events: Iterable[Any], display: str) -> Problem | None:
-    """The first anchor, alias or too-deep nesting in a YAML event stream, as a located ``Problem``; None when safe.
+    """The first construct issue files do not use, in a YAML event stream, as a located ``Problem``; None when safe.
 
-    ``events`` is libyaml's or ruamel's parse (both name their classes alike
-    and mark 0-based positions). Reading stops at the first offence, so a
-    30 000-bracket file costs no more than 33 brackets. A syntax error
-    raised while reading is left to the caller (its parser explains it).
+    Refused: anchors and aliases ("billion laughs" expansion, self-reference),
+    nesting deeper than ``MAX_DEPTH``, tags of any kind (``!foo``, ``!!str``,
+    ``!!python/...``: they make the parsers build objects, or fail, where the
+    node walk expects text), merge keys (``<<``), keys that are lists or
+    groups, and ``%`` directives. ``events`` is libyaml's or ruamel's parse
+    (both name their classes alike and mark 0-based positions). Reading
+    stops at the first offence, so a 30 000-bracket file costs no more than
+    33 brackets. A syntax error raised while reading is left to the caller
+    (its parser explains it).
     """
-    depth = 0
+    open_nodes: list[list[int]] = []  # per open collection: [1 for a mapping else 0, nodes seen in it]
     for event in events:
         kind = type(event).__name__
         if kind == "AliasEvent" or getattr(event, "anchor", None) is not None:
             return _anchor_problem(event, display, alias=kind == "AliasEvent")
-        if kind in ("MappingStartEvent", "SequenceStartEvent"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return _depth_problem(event, display)
-        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-            depth -= 1
+        if kind == "DocumentStartEvent" and (getattr(event, "version", None) or getattr(event, "tags", None)):
+            return _refused(event, display, "YAML directives (lines starting with %) are not allowed in issue files", "delete the line that starts with %")
+        if kind in ("ScalarEvent", "MappingStartEvent", "SequenceStartEvent"):
+            refused = _refused_node(event, kind, display, is_key=bool(open_nodes) and open_nodes[-1][0] == 1 and open_nodes[-1][1] % 2 == 0)
+            if refused is not None:
+                return refused
+            if open_nodes:
+                open_nodes[-1][1] += 1
+            if kind != "ScalarEvent":
+                open_nodes.append([1 if kind == "MappingStartEvent" else 0, 0])
+                if len(open_nodes) > MAX_DEPTH:
+                    return _depth_problem(event, display)
+        elif kind in ("MappingEndEvent", "SequenceEndEvent") and open_nodes:
+            open_nodes.pop()
     return None
+
+
+def _refused_node(event: Any, kind: str, display: str, *, is_key: bool) -> Problem | None:
+    """A tag, a merge key or a list/group used as a key; None for a node issue files may hold."""
+    tag = getattr(event, "tag", None)
+    if tag is not None:
+        written = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
+        hint = "delete the tag (the word starting with !) before the value; if the text itself starts with !, put it in quotes"
+        return _refused(event, display, f"YAML tags are not allowed in issue files ({written})", hint)
+    if is_key and kind != "ScalarEvent":
+        return _refused(event, display, "a list or group of fields cannot stand where a field name goes", "field names are single words followed by a colon, e.g. `title:`")
+    if is_key and event.value == "<<" and event.style in (None, ""):
+        hint = "write the fields out in full where they are needed: issue files never need merge keys"
+        return _refused(event, display, "YAML merge keys (<<) are not allowed in issue files", hint)
+    return None
+
+
+def _refused(event: Any, display: str, message: str, hint: str) -> Problem:
+    line, col = _mark(event)
+    return Problem(display, line, col, "", message, hint)
 
 
 def _mark(event: Any) -> tuple[int | None, int | None]:
@@ -419,8 +478,8 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
         out: dict[Any, Any] = {}
         for key in node:
             child = (*path, str(key))
-            kline, kcol = node.lc.key(key)
-            vline, vcol = node.lc.value(key)
+            kline, kcol = _position(node.lc.key(key), path)
+            vline, vcol = _position(node.lc.value(key), path)
             smap.keys[child] = (kline + 1, kcol + 1)
             smap.values[child] = (vline + 1, vcol + 1)
             if isinstance(node[key], CommentedSeq):
@@ -434,7 +493,7 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
         items = []
         for index, item in enumerate(node):
             child = (*path, index)
-            line, col = node.lc.item(index)
+            line, col = _position(node.lc.item(index), path)
             smap.values[child] = (line + 1, col + 1)
             smap.keys[child] = (line + 1, col + 1)
             items.append(_plain(item, child, smap))
@@ -449,6 +508,21 @@ def _plain(node: Any, path: FieldPath, smap: SourceMap) -> Any:
     if isinstance(node, float):
         return float(node)
     return node
+
+
+class _Unlocatable(Exception):
+    """Internal: a node whose position ruamel did not record (a construct the guard should have refused)."""
+
+    def __init__(self, path: FieldPath) -> None:
+        super().__init__(format_path(path))
+        self.path = path
+
+
+def _position(mark: Any, parent: FieldPath) -> tuple[int, int]:
+    """ruamel's ``(line, col)`` for a key or item; ``_Unlocatable`` (pointing at ``parent``) when it has none."""
+    if not isinstance(mark, (tuple, list)) or len(mark) < 2 or not all(isinstance(v, int) for v in mark[:2]):
+        raise _Unlocatable(parent)
+    return mark[0], mark[1]
 
 
 def _style(node: str) -> str:

@@ -125,7 +125,9 @@ def build_preview(issue_ref: str, settings: Settings) -> Preview:
     """Load, render and check the issue; return what the preview page shows.
 
     Bad content never raises: it comes back as ``Preview.error`` plus the
-    problems (file:line:col and a hint) so the page can show them.
+    problems (file:line:col and a hint) so the page can show them. Neither
+    does a fault below that escaped as another exception: it becomes the
+    error shown, so the page never keeps an older verdict.
     """
     # Imported here so the preview's mechanics load even while a layer below is broken.
     from leadex_mail.content.loader import load_issue
@@ -141,6 +143,9 @@ def build_preview(issue_ref: str, settings: Settings) -> Preview:
         problems = tuple(check_issue(issue, settings))
     except LeadexError as err:
         return _failed(issue_ref, slug, folder, err)
+    except Exception as exc:  # a fault below (a parser, Pillow, MJML) must still reach the page, not only the terminal
+        log.exception("building the preview of %s failed", issue_ref)
+        return _failed(issue_ref, slug, folder, _unexpected(exc))
     editions = {r.language: preview_edition(r) for r in rendered}
     images = {img.cid: img for r in rendered for img in r.inline_images}
     return Preview(
@@ -176,6 +181,18 @@ def keep_last_good(fresh: Preview, previous: Preview) -> Preview:
 def _ordered_languages(editions: Mapping[str, object], default: str) -> list[str]:
     """The default edition first, then the others alphabetically (stable links)."""
     return sorted(editions, key=lambda lang: (lang != default, lang))
+
+
+def failed_preview(previous: Preview, exc: Exception) -> Preview:
+    """The preview of a rebuild that raised ``exc`` (for callers whose rebuild is not ``build_preview``)."""
+    failed = _failed(previous.issue_ref, previous.slug, previous.issue_folder or Path(previous.issue_ref), _unexpected(exc))
+    return dataclasses.replace(failed, issue_folder=previous.issue_folder)  # the same issue: keep_last_good keeps its editions
+
+
+def _unexpected(exc: Exception) -> LeadexError:
+    """An exception no layer turned into a located problem, as the error the page shows (the terminal has the traceback)."""
+    hint = "undo the last change and save again; if the files look right, report this message (the terminal shows the details)"
+    return LeadexError(f"the files as saved could not be shown: {type(exc).__name__}: {exc}", hint=hint)
 
 
 def _failed(issue_ref: str, slug: str, folder: Path, err: LeadexError) -> Preview:

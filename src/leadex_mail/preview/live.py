@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 from watchfiles import Change, DefaultFilter, awatch
 
-from leadex_mail.preview.build import Preview, keep_last_good
+from leadex_mail.preview.build import Preview, failed_preview, keep_last_good
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,12 @@ class LiveState:
 
         A failed rebuild keeps the last editions that rendered on show (``keep_last_good``).
         """
-        self.preview = keep_last_good(await anyio.to_thread.run_sync(self.rebuild), self.preview)
+        try:
+            fresh = await anyio.to_thread.run_sync(self.rebuild)
+        except Exception as exc:  # a rebuild that raises must still replace the verdict on show
+            log.exception("rebuilding the preview failed")
+            fresh = failed_preview(self.preview, exc)
+        self.preview = keep_last_good(fresh, self.preview)
         self.version += 1
         self._publish(self.version)
         return self.version
