@@ -38,9 +38,9 @@ sys.path.insert(0, str(REPO / "tests" / "campaign"))  # add_people: bulk test su
 from campaign_helpers import ISSUE, add_people, make_settings  # noqa: E402
 
 from leadex_mail.content.loader import load_issue  # noqa: E402
-from leadex_mail.delivery import queue  # noqa: E402
+from leadex_mail.store import campaigns  # noqa: E402
 from leadex_mail.delivery.message import Recipient, build_template  # noqa: E402
-from leadex_mail.delivery.runner import send_campaign  # noqa: E402
+from leadex_mail.campaign.runner import send_campaign  # noqa: E402
 from leadex_mail.render.pipeline import render_edition  # noqa: E402
 from leadex_mail.store.db import open_store  # noqa: E402
 from leadex_mail.store.models import new_link_nonce  # noqa: E402
@@ -117,13 +117,13 @@ def queueing(tmp: Path, n: int) -> tuple[float, float]:
     settings = make_settings(tmp)
     store = open_store(settings)
     ids = add_people(store, n)
-    first = queue.open_campaign(store, ISSUE, "newsletter", {"sl": "x"}, "S")
+    first = campaigns.open_campaign(store, ISSUE, "newsletter", {"sl": "x"}, "S")
     started = time.perf_counter()
-    assert queue.queue_eligible(store, first, {"sl", "en"}, "sl") == n
+    assert campaigns.queue_eligible(store, first, {"sl", "en"}, "sl") == n
     in_sql = time.perf_counter() - started
-    second = queue.open_campaign(store, "another-issue", "newsletter", {"sl": "x"}, "S")
+    second = campaigns.open_campaign(store, "another-issue", "newsletter", {"sl": "x"}, "S")
     started = time.perf_counter()
-    assert queue.queue_deliveries(store, second, ((i, "sl") for i in ids)) == n
+    assert campaigns.queue_deliveries(store, second, ((i, "sl") for i in ids)) == n
     listed = time.perf_counter() - started
     store.close()
     return in_sql, listed

@@ -66,7 +66,7 @@ def prepare(folder: Path) -> None:
     """A store with the list ``newsletter`` and issue No. 1 sent to it (through the outbox), so the archive shows it."""
     from leadex_mail.config import load_settings
     from leadex_mail.content.loader import load_issue
-    from leadex_mail.delivery.runner import send_campaign
+    from leadex_mail.campaign.runner import send_campaign
     from leadex_mail.store.db import open_store
     from leadex_mail.store.lists import create_list
     from leadex_mail.store.subscribers import add_subscriber

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from faulty_smtp import FaultPolicy, faulty_server
 
 from leadex_mail.cli import main
-from leadex_mail.delivery import queue
+from leadex_mail.store import campaigns
 from leadex_mail.store.subscribers import get_subscriber
 
 
@@ -19,7 +19,7 @@ def test_send_shows_the_plan_and_asks_first(cli, store, people) -> None:
     assert result.exit_code == 1 and "Aborted" in result.output
     assert "en: 3 recipients" in result.output and "sl: 3 recipients" in result.output and "transport: outbox" in result.output
     assert "Send 6 messages now?" in result.output
-    assert queue.list_campaigns(store) == []  # declining writes nothing
+    assert campaigns.list_campaigns(store) == []  # declining writes nothing
     result = cli("send", ISSUE, "--list", "newsletter", input="y\n")
     assert result.exit_code == 0, result.output
     assert "Sent 6 in" in result.output and "Campaign done: sent 6" in result.output
@@ -31,7 +31,7 @@ def test_dry_run_builds_all_and_sends_none(cli, store, people) -> None:
     result = cli("send", ISSUE, "--list", "newsletter", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "Dry run: built 5 messages (en 2, sl 3)" in result.output
-    assert queue.list_campaigns(store) == []
+    assert campaigns.list_campaigns(store) == []
 
 
 def test_send_needs_a_list_unless_resuming(cli, store, people) -> None:
@@ -62,7 +62,7 @@ def test_status_and_retry_after_failures(cli, store, people) -> None:
         retry = cli("retry", ISSUE)
         assert retry.exit_code == 0 and "Re-queued 1 failed delivery" in retry.output  # not the hard bounce
         assert f"leadex-mail send {ISSUE} --list newsletter --resume" in retry.output
-        assert queue.state_counts(store, queue.find_campaign(store, ISSUE).id)["queued"] == 1
+        assert campaigns.state_counts(store, campaigns.find_campaign(store, ISSUE).id)["queued"] == 1
 
         fault.always_busy = frozenset()
         again = cli("send", ISSUE, "--resume", "--yes", **smtp_env(server))
@@ -70,7 +70,7 @@ def test_status_and_retry_after_failures(cli, store, people) -> None:
         assert "Sent 1 in" in again.output
     finally:
         server.stop()
-    counts = queue.state_counts(store, queue.find_campaign(store, ISSUE).id)
+    counts = campaigns.state_counts(store, campaigns.find_campaign(store, ISSUE).id)
     assert (counts["sent"], counts["failed"]) == (7, 1)
     assert server.counts[email_of(5)] == 1 and server.counts[email_of(2)] == 0
 

@@ -131,6 +131,6 @@ def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, stor
     assert not any(r.uncertain for r in rows.values())
     sent_by = [int(o.split("Sent ")[1].split(" ")[0]) if "Sent " in o else 0 for o in outputs]
     assert sum(sent_by) == RECIPIENTS and min(sent_by) > 0, outputs  # both really worked on it
-    from leadex_mail.delivery import queue
+    from leadex_mail.store import campaigns
 
-    assert queue.find_campaign(store, ISSUE).status == "done"
+    assert campaigns.find_campaign(store, ISSUE).status == "done"

@@ -20,8 +20,8 @@ from campaign_helpers import ISSUE, REPO, email_of, smtp_env
 from faulty_smtp import faulty_server
 from sinks import Policy, Session
 
-from leadex_mail.delivery import queue
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.store import campaigns
+from leadex_mail.campaign.runner import send_campaign
 
 KEY = "campaign-test-secret-key-0123456789abcdef"  # pre-flight: >= 32 characters for SMTP
 
@@ -99,8 +99,8 @@ def test_signal_finishes_the_messages_in_hand_and_gives_back_the_rest(tmp_path, 
         policy.release.set()  # ...and only now do the two messages in hand get their "250"
         assert proc.wait(WAIT) == 128 + signum, out.text()
         text = out.text()
-        campaign = queue.find_campaign(store, ISSUE)
-        counts = queue.state_counts(store, campaign.id)
+        campaign = campaigns.find_campaign(store, ISSUE)
+        counts = campaigns.state_counts(store, campaign.id)
         assert server.total == 2 and (counts["sent"], counts["sending"], counts["queued"]) == (2, 0, RECIPIENTS - 2), text
         assert counts["uncertain"] == 0  # nothing was cut off mid-message
         assert f"To continue: leadex-mail send {ISSUE} --list newsletter --resume" in text
@@ -145,6 +145,6 @@ def test_keyboard_interrupt_without_a_handler_stops_the_same_way(tmp_path, store
     finally:
         signal.signal(signal.SIGINT, inherited)
         server.stop()
-    counts = queue.state_counts(store, queue.find_campaign(store, ISSUE).id)
+    counts = campaigns.state_counts(store, campaigns.find_campaign(store, ISSUE).id)
     assert counts["sending"] == 0 and counts["sent"] == server.total and counts["queued"] == RECIPIENTS - server.total
     assert 1 <= server.total < RECIPIENTS

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from campaign_helpers import email_of, make_settings
 
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 
 SMTPD = Path("/usr/sbin/smtpd")
 pytestmark = [pytest.mark.mta, pytest.mark.slow]

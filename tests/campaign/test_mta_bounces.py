@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from leadex_mail.cli import main
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.store.models import Delivery, MailingList, Subscriber, Subscription
 
 SMTPD = Path("/usr/sbin/smtpd")

@@ -6,19 +6,18 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from campaign_helpers import email_of
 from sqlalchemy import select, update
 
-from campaign_helpers import email_of
-
-from leadex_mail.delivery import queue
 from leadex_mail.errors import CampaignError, NotFound
+from leadex_mail.store import campaigns, deliveries
 from leadex_mail.store.models import Delivery, Subscriber
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
 LEASE = timedelta(minutes=5)
 
 
-def deliveries(store, campaign_id):
+def rows_of(store, campaign_id):
     with store.begin(write=False) as conn:
         return {r.subscriber_id: r for r in conn.execute(select(Delivery.__table__).where(Delivery.__table__.c.campaign_id == campaign_id))}
 
@@ -26,61 +25,61 @@ def deliveries(store, campaign_id):
 @pytest.fixture
 def campaign(store, people):
     ids = people(10)
-    c = queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject", now=T0)
-    queue.queue_deliveries(store, c, [(i, "sl" if i % 2 else "en") for i in ids])
+    c = campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject", now=T0)
+    campaigns.queue_deliveries(store, c, [(i, "sl" if i % 2 else "en") for i in ids])
     return c
 
 
 def test_open_campaign_is_unique_per_issue_and_list(store, campaign, people) -> None:
-    again = queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject")
+    again = campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1", "en": "h2"}, "Subject")
     assert again.id == campaign.id
     people(1, list_name="partners", start=100)
-    other = queue.open_campaign(store, "2026-04-leadex-01", "partners", {"sl": "h1"}, "Subject")
+    other = campaigns.open_campaign(store, "2026-04-leadex-01", "partners", {"sl": "h1"}, "Subject")
     assert other.id != campaign.id
     with pytest.raises(CampaignError, match="several lists"):
-        queue.find_campaign(store, "2026-04-leadex-01")
-    assert queue.find_campaign(store, "2026-04-leadex-01", "partners").id == other.id
+        campaigns.find_campaign(store, "2026-04-leadex-01")
+    assert campaigns.find_campaign(store, "2026-04-leadex-01", "partners").id == other.id
     with pytest.raises(NotFound) as err:
-        queue.open_campaign(store, "2026-04-leadex-01", "nosuchlist", {}, "S")
+        campaigns.open_campaign(store, "2026-04-leadex-01", "nosuchlist", {}, "S")
     assert "lists create nosuchlist" in (err.value.hint or "")
 
 
 def test_queueing_twice_adds_nothing(store, campaign, people) -> None:
-    rows = deliveries(store, campaign.id)
+    rows = rows_of(store, campaign.id)
     assert len(rows) == 10 and {r.state for r in rows.values()} == {"queued"}
-    added = queue.queue_deliveries(store, campaign, [(sid, "sl") for sid in rows])
-    assert added == 0 and len(deliveries(store, campaign.id)) == 10
+    added = campaigns.queue_deliveries(store, campaign, [(sid, "sl") for sid in rows])
+    assert added == 0 and len(rows_of(store, campaign.id)) == 10
     new = people(2, start=50)
-    assert queue.queue_deliveries(store, campaign, [(sid, "sl") for sid in [*rows, *new]]) == 2
+    assert campaigns.queue_deliveries(store, campaign, [(sid, "sl") for sid in [*rows, *new]]) == 2
 
 
 def test_content_change_refused_only_after_something_was_sent(store, campaign) -> None:
     # Nothing sent yet: the new hash is simply taken.
-    queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2"}, "Subject")
-    batch = queue.claim(store, campaign.id, "w", 1, T0, LEASE, language="sl")
-    queue.mark_sent(store, batch[0].delivery_id, reply="250 ok", message_id="<m@x>", now=T0)
+    campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2"}, "Subject")
+    batch = deliveries.claim(store, campaign.id, "w", 1, T0, LEASE, language="sl")
+    deliveries.mark_sent(store, batch[0].delivery_id, reply="250 ok", message_id="<m@x>", now=T0)
     with pytest.raises(CampaignError) as err:
-        queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-changed-again", "en": "h2"}, "Subject")
+        campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-changed-again", "en": "h2"}, "Subject")
     assert "sl edition" in err.value.message and "new issue" in (err.value.hint or "")
     # The other language's edition may still change: none of it went out.
-    queue.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2-edited"}, "Subject")
+    campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h1-edited", "en": "h2-edited"}, "Subject")
 
 
 def test_claim_leases_rows_and_never_hands_one_out_twice(store, campaign) -> None:
-    first = queue.claim(store, campaign.id, "a", 4, T0, LEASE)
-    second = queue.claim(store, campaign.id, "b", 100, T0, LEASE)
+    first = deliveries.claim(store, campaign.id, "a", 4, T0, LEASE)
+    second = deliveries.claim(store, campaign.id, "b", 100, T0, LEASE)
     assert len(first) == 4 and len(second) == 6
     assert not {c.delivery_id for c in first} & {c.delivery_id for c in second}
-    assert queue.claim(store, campaign.id, "c", 100, T0, LEASE) == []
-    rows = deliveries(store, campaign.id)
+    assert deliveries.claim(store, campaign.id, "c", 100, T0, LEASE) == []
+    rows = rows_of(store, campaign.id)
     assert {r.state for r in rows.values()} == {"sending"}
     assert all(c.email and c.eligible and not c.uncertain for c in first + second)
 
 
 def test_expired_lease_is_reclaimed_as_uncertain(store, campaign) -> None:
-    lost = queue.claim(store, campaign.id, "dead", 3, T0, LEASE)
-    assert queue.claim(store, campaign.id, "x", 100, T0 + LEASE - timedelta(seconds=1), LEASE)  # the other 7
-    again = queue.claim(store, campaign.id, "alive", 100, T0 + LEASE + timedelta(seconds=1), LEASE)
+    lost = deliveries.claim(store, campaign.id, "dead", 3, T0, LEASE)
+    assert deliveries.claim(store, campaign.id, "x", 100, T0 + LEASE - timedelta(seconds=1), LEASE)  # the other 7
+    again = deliveries.claim(store, campaign.id, "alive", 100, T0 + LEASE + timedelta(seconds=1), LEASE)
     assert sorted(c.delivery_id for c in again) == sorted(c.delivery_id for c in lost)
     assert all(c.uncertain for c in again)
 
@@ -90,10 +89,10 @@ def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
 
     dead_owner = f"{socket.gethostname()}:999999999:abcd/0"  # no such pid
     remote_owner = "another-host:1:abcd/0"
-    lost = queue.claim(store, campaign.id, dead_owner, 3, T0, LEASE)
-    queue.claim(store, campaign.id, remote_owner, 2, T0, LEASE)
-    assert queue.expire_dead_leases(store, campaign.id, T0) == 3
-    again = queue.claim(store, campaign.id, "me", 100, T0, LEASE)
+    lost = deliveries.claim(store, campaign.id, dead_owner, 3, T0, LEASE)
+    deliveries.claim(store, campaign.id, remote_owner, 2, T0, LEASE)
+    assert deliveries.expire_dead_leases(store, campaign.id, T0) == 3
+    again = deliveries.claim(store, campaign.id, "me", 100, T0, LEASE)
     # The remote host's 2 stay leased. Of the dead worker's 3, only the first
     # (the one it may have been sending) comes back uncertain.
     assert len(again) == 8
@@ -101,61 +100,61 @@ def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
 
 
 def test_retry_wait_is_due_only_at_its_time(store, campaign) -> None:
-    [c] = queue.claim(store, campaign.id, "w", 1, T0, LEASE)
-    queue.mark_retry(store, c.delivery_id, "w", next_at=T0 + timedelta(minutes=1), reply="451 later", now=T0)
-    queue.claim(store, campaign.id, "w", 100, T0, LEASE)  # the other 9
-    assert queue.claim(store, campaign.id, "w", 1, T0 + timedelta(seconds=59), LEASE) == []
-    left = queue.pending(store, campaign.id, "w")
+    [c] = deliveries.claim(store, campaign.id, "w", 1, T0, LEASE)
+    deliveries.mark_retry(store, c.delivery_id, "w", next_at=T0 + timedelta(minutes=1), reply="451 later", now=T0)
+    deliveries.claim(store, campaign.id, "w", 100, T0, LEASE)  # the other 9
+    assert deliveries.claim(store, campaign.id, "w", 1, T0 + timedelta(seconds=59), LEASE) == []
+    left = campaigns.pending(store, campaign.id, "w")
     assert left.waiting_retries == 1 and left.next_due == T0 + timedelta(minutes=1)
-    [again] = queue.claim(store, campaign.id, "w", 1, T0 + timedelta(minutes=1), LEASE)
+    [again] = deliveries.claim(store, campaign.id, "w", 1, T0 + timedelta(minutes=1), LEASE)
     assert again.delivery_id == c.delivery_id and again.attempts == 1 and not again.uncertain
 
 
 def test_outcomes_are_recorded(store, campaign) -> None:
-    a, b, c, d = queue.claim(store, campaign.id, "w", 4, T0, LEASE)
-    queue.mark_sent(store, a.delivery_id, reply="250 2.0.0 Ok", message_id="<a@x>", now=T0)
-    queue.mark_failed(store, b.delivery_id, "w", kind="permanent", reply="550 5.1.1 no such user", now=T0)
-    queue.mark_failed(store, c.delivery_id, "w", kind="temporary", reply="451 4.3.0 later", now=T0)
-    queue.mark_skipped(store, [d.delivery_id], "w", now=T0)
-    rows = {r.id: r for r in deliveries(store, campaign.id).values()}
+    a, b, c, d = deliveries.claim(store, campaign.id, "w", 4, T0, LEASE)
+    deliveries.mark_sent(store, a.delivery_id, reply="250 2.0.0 Ok", message_id="<a@x>", now=T0)
+    deliveries.mark_failed(store, b.delivery_id, "w", kind="permanent", reply="550 5.1.1 no such user", now=T0)
+    deliveries.mark_failed(store, c.delivery_id, "w", kind="temporary", reply="451 4.3.0 later", now=T0)
+    deliveries.mark_skipped(store, [d.delivery_id], "w", now=T0)
+    rows = {r.id: r for r in rows_of(store, campaign.id).values()}
     assert (rows[a.delivery_id].state, rows[a.delivery_id].attempts, rows[a.delivery_id].message_id) == ("sent", 1, "<a@x>")
     assert rows[a.delivery_id].sent_at == T0 and rows[a.delivery_id].lease_owner is None
     assert (rows[b.delivery_id].state, rows[b.delivery_id].error_kind) == ("failed", "permanent")
     assert (rows[d.delivery_id].state, rows[d.delivery_id].error_kind) == ("skipped", "suppressed")
-    counts = queue.state_counts(store, campaign.id)
+    counts = campaigns.state_counts(store, campaign.id)
     assert counts["sent"] == 1 and counts["failed"] == 2 and counts["skipped"] == 1 and counts["sending"] == 0 and counts["queued"] == 6
-    reasons = {f.reply for f in queue.failures(store, campaign.id)}
+    reasons = {f.reply for f in campaigns.failures(store, campaign.id)}
     assert "550 5.1.1 no such user" in reasons and "451 4.3.0 later" in reasons
-    assert queue.requeue_failed(store, campaign) == 1
-    assert deliveries(store, campaign.id)[c.subscriber_id].state == "queued"
-    assert queue.sent_since(store, T0 - timedelta(minutes=1)) == 1
+    assert campaigns.requeue_failed(store, campaign) == 1
+    assert rows_of(store, campaign.id)[c.subscriber_id].state == "queued"
+    assert campaigns.sent_since(store, T0 - timedelta(minutes=1)) == 1
 
 
 def test_release_gives_unattempted_rows_back(store, campaign) -> None:
-    batch = queue.claim(store, campaign.id, "w", 5, T0, LEASE)
-    queue.release(store, "someone-else", [c.delivery_id for c in batch], T0)  # not theirs: no effect
-    assert queue.state_counts(store, campaign.id)["sending"] == 5
-    queue.release(store, "w", [c.delivery_id for c in batch], T0)
-    assert queue.state_counts(store, campaign.id)["queued"] == 10
+    batch = deliveries.claim(store, campaign.id, "w", 5, T0, LEASE)
+    deliveries.release(store, "someone-else", [c.delivery_id for c in batch], T0)  # not theirs: no effect
+    assert campaigns.state_counts(store, campaign.id)["sending"] == 5
+    deliveries.release(store, "w", [c.delivery_id for c in batch], T0)
+    assert campaigns.state_counts(store, campaign.id)["queued"] == 10
 
 
 def test_claim_rereads_subscriber_status(store, campaign) -> None:
     with store.begin() as conn:
         victims = list(conn.execute(select(Subscriber.__table__.c.id).limit(3)).scalars())
         conn.execute(update(Subscriber.__table__).where(Subscriber.__table__.c.id.in_(victims)).values(status="unsubscribed"))
-    batch = queue.claim(store, campaign.id, "w", 100, T0, LEASE)
+    batch = deliveries.claim(store, campaign.id, "w", 100, T0, LEASE)
     assert {c.subscriber_id for c in batch if not c.eligible} == set(victims)
 
 
 def test_concurrent_claims_from_threads_are_disjoint(store, people) -> None:
     ids = people(300, start=1000)
-    c = queue.open_campaign(store, "x", "newsletter", {"sl": "h"}, "S")
-    queue.queue_deliveries(store, c, [(i, "sl") for i in ids])
+    c = campaigns.open_campaign(store, "x", "newsletter", {"sl": "h"}, "S")
+    campaigns.queue_deliveries(store, c, [(i, "sl") for i in ids])
     got: dict[str, list[int]] = {}
 
     def worker(name: str) -> None:
         mine = got.setdefault(name, [])
-        while batch := queue.claim(store, c.id, name, 7, T0, LEASE):
+        while batch := deliveries.claim(store, c.id, name, 7, T0, LEASE):
             mine.extend(b.delivery_id for b in batch)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
@@ -180,10 +179,10 @@ def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> No
     unsubscribe(store, ids[1], source="web", list_id=get_list(store, "newsletter").id)
     mark_bounced(store, ids[2], reply="550 5.1.1 unknown", hard=True)
     forget(store, email_of(203))
-    campaign = queue.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
-    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 9
-    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 0  # resuming adds nothing
-    rows = deliveries(store, campaign.id)
+    campaign = campaigns.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
+    assert campaigns.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 9
+    assert campaigns.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 0  # resuming adds nothing
+    rows = rows_of(store, campaign.id)
     expected = {r.id: r.language for r in eligible_subscribers(store, "newsletter")}
     assert set(rows) == set(expected)
     german = next(r.id for r in eligible_subscribers(store, "newsletter") if r.language == "de")
@@ -191,42 +190,41 @@ def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> No
     assert all(rows[sid].language == lang for sid, lang in expected.items() if lang != "de")
     # The plan's count agrees, and shrinks as deliveries finish.
     list_id = get_list(store, "newsletter").id
-    assert sum(queue.todo_by_language(store, list_id, campaign.id).values()) == 9
-    batch = queue.claim(store, campaign.id, "w", 2, T0, LEASE)
+    assert sum(campaigns.todo_by_language(store, list_id, campaign.id).values()) == 9
+    batch = deliveries.claim(store, campaign.id, "w", 2, T0, LEASE)
     for c in batch:
-        queue.mark_sent(store, c.delivery_id, reply="250", message_id="<m@x>", now=T0)
-    assert queue.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}
+        deliveries.mark_sent(store, c.delivery_id, reply="250", message_id="<m@x>", now=T0)
+    assert campaigns.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}
 
 
 def test_sqlite_fast_path_stores_what_sqlalchemy_would(store, campaign) -> None:
-    """Recorder.sent writes SQL by hand on SQLite: the stored text must equal the generic path's."""
+    """SqliteDeliveries.sent writes SQL by hand on SQLite: the stored text must equal the generic path's."""
     from sqlalchemy import text
 
     moment = datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=timezone.utc)
-    a, b = queue.claim(store, campaign.id, "w", 2, T0, LEASE)
-    with queue.Recorder(store) as rec:
-        assert rec._fast_sent
-        rec.sent(a.delivery_id, reply="250 fast", message_id="<a@x>", now=moment)
-        rec._fast_sent = False
-        rec.sent(b.delivery_id, reply="250 generic", message_id="<b@x>", now=moment)
+    a, b = deliveries.claim(store, campaign.id, "w", 2, T0, LEASE)
+    with deliveries.open_deliveries(store) as fast, deliveries.Deliveries(store) as generic:
+        assert isinstance(fast, deliveries.SqliteDeliveries)
+        fast.sent(a.delivery_id, reply="250 fast", message_id="<a@x>", now=moment)
+        generic.sent(b.delivery_id, reply="250 generic", message_id="<b@x>", now=moment)
     with store.begin(write=False) as conn:
         raw = dict(conn.execute(text("SELECT id, sent_at || '|' || updated_at || '|' || state || attempts FROM delivery WHERE id IN (:a, :b)"), {"a": a.delivery_id, "b": b.delivery_id}).all())
     assert raw[a.delivery_id] == raw[b.delivery_id]
-    rows = {r.id: r for r in deliveries(store, campaign.id).values()}
+    rows = {r.id: r for r in rows_of(store, campaign.id).values()}
     assert rows[a.delivery_id].sent_at == moment and rows[a.delivery_id].lease_owner is None
 
 
 def test_regional_language_tags_get_their_languages_edition(store, people) -> None:
     # RFC 4647 lookup: en-GB (as imports now store it) gets the en edition, not the default.
-    from leadex_mail.delivery.runner import edition_language
+    from leadex_mail.campaign.runner import edition_language
     from leadex_mail.store.subscribers import add_subscriber, get_subscriber
 
     people(1, start=300)  # creates the list
     for email, language in (("gb@example.org", "en-GB"), ("us@example.org", "en-US"), ("me@example.org", "sr-Latn-ME"), ("sl@example.org", "sl")):
         add_subscriber(store, email, language=language, lists=("newsletter",))
-    campaign = queue.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
-    assert queue.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 5
-    rows = deliveries(store, campaign.id)
+    campaign = campaigns.open_campaign(store, "x", "newsletter", {"sl": "h", "en": "h"}, "S")
+    assert campaigns.queue_eligible(store, campaign, {"sl", "en"}, "sl") == 5
+    rows = rows_of(store, campaign.id)
     got = {email: rows[get_subscriber(store, email).id].language for email in ("gb@example.org", "us@example.org", "me@example.org", "sl@example.org")}
     assert got == {"gb@example.org": "en", "us@example.org": "en", "me@example.org": "sl", "sl@example.org": "sl"}
 

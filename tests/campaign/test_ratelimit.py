@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from leadex_mail.delivery.ratelimit import Rate, RateLimiter, parse_rates
-from leadex_mail.delivery.runner import backoff_delay
+from leadex_mail.campaign.ratelimit import Rate, Throttle, parse_rates
+from leadex_mail.campaign.runner import backoff_delay
 from leadex_mail.errors import ConfigError
 
 
@@ -26,7 +26,7 @@ class FakeClock:
         self.t += seconds
 
 
-def send_times(limiter: RateLimiter, clock: FakeClock, n: int) -> list[float]:
+def send_times(limiter: Throttle, clock: FakeClock, n: int) -> list[float]:
     """When each of ``n`` messages would go out."""
     out = []
     for _ in range(n):
@@ -48,7 +48,7 @@ def test_parse_rates() -> None:
 
 def test_per_minute_limit_spreads_messages_evenly() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(parse_rates("30/min"), clock=clock, sleep=clock.sleep)
+    limiter = Throttle(parse_rates("30/min"), clock=clock, sleep=clock.sleep)
     times = send_times(limiter, clock, 61)
     # One token of burst, then one message every 2 s: 61 messages take 120 s.
     assert times[-1] - times[0] == pytest.approx(120.0)
@@ -61,7 +61,7 @@ def test_per_minute_limit_spreads_messages_evenly() -> None:
 
 def test_fast_rate_allows_a_one_second_burst() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(parse_rates("600/min"), clock=clock, sleep=clock.sleep)
+    limiter = Throttle(parse_rates("600/min"), clock=clock, sleep=clock.sleep)
     times = send_times(limiter, clock, 30)
     assert times[9] == times[0]  # capacity: 10 tokens (one second's worth)
     assert times[10] > times[0]
@@ -70,7 +70,7 @@ def test_fast_rate_allows_a_one_second_burst() -> None:
 
 def test_hour_and_minute_limits_together_the_stricter_wins() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(parse_rates("60/min,360/h"), clock=clock, sleep=clock.sleep)
+    limiter = Throttle(parse_rates("60/min,360/h"), clock=clock, sleep=clock.sleep)
     times = send_times(limiter, clock, 11)
     assert times[-1] - times[0] == pytest.approx(100.0)  # 360/h = one per 10 s
 
@@ -78,12 +78,12 @@ def test_hour_and_minute_limits_together_the_stricter_wins() -> None:
 def test_restart_is_seeded_from_recent_sends() -> None:
     """A restarted process does not get a fresh burst when the window's quota is used up."""
     clock = FakeClock()
-    fresh = RateLimiter(parse_rates("120/min"), clock=clock, sleep=clock.sleep)
+    fresh = Throttle(parse_rates("120/min"), clock=clock, sleep=clock.sleep)
     fresh.seed(lambda window: 0)
     assert send_times(fresh, clock, 2)[1] == clock.t and not clock.sleeps  # 2-token burst, no wait
 
     clock2 = FakeClock()
-    restarted = RateLimiter(parse_rates("120/min"), clock=clock2, sleep=clock2.sleep)
+    restarted = Throttle(parse_rates("120/min"), clock=clock2, sleep=clock2.sleep)
     restarted.seed(lambda window: 125)  # already 125 sent in the last minute (over the limit)
     first = send_times(restarted, clock2, 1)[0]
     assert first - 1000.0 == pytest.approx(3.0)  # 5 over + this one, at 2/s
@@ -91,7 +91,7 @@ def test_restart_is_seeded_from_recent_sends() -> None:
 
 def test_limiter_without_rates_never_waits() -> None:
     clock = FakeClock()
-    limiter = RateLimiter((), clock=clock, sleep=clock.sleep)
+    limiter = Throttle((), clock=clock, sleep=clock.sleep)
     send_times(limiter, clock, 1000)
     assert clock.sleeps == [] and limiter.describe() == "unlimited"
 

@@ -23,9 +23,9 @@ from faulty_smtp import FaultPolicy, faulty_server
 from sinks import ACCEPT_THEN_DROP, Policy, Session
 from sqlalchemy import func, insert, select
 
-from leadex_mail.delivery import queue
-from leadex_mail.delivery.runner import retry_campaign, send_campaign
-from leadex_mail.delivery.worker import RECLAIMED_REPLY
+from leadex_mail.store import campaigns, deliveries
+from leadex_mail.campaign.runner import retry_campaign, send_campaign
+from leadex_mail.campaign.workers import RECLAIMED_REPLY
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import Delivery, Event, Subscriber, Subscription, Suppression, utcnow
 
@@ -84,12 +84,12 @@ def test_relay_denied_for_everyone_pauses_and_suppresses_nobody(cli, store, peop
     assert "Paused: the server refused 5 recipients in a row the same way: 550 5.7.1 Relaying denied" in result.output
     assert "smtp_user" in result.output and "nobody was suppressed" in result.output  # the hint, in plain words
     assert f"To continue once the server is fine: leadex-mail send {ISSUE} --list newsletter --resume" in result.output
-    campaign = queue.find_campaign(store, ISSUE)
+    campaign = campaigns.find_campaign(store, ISSUE)
     assert campaign.status == "paused" and "Relaying denied" in campaign.paused_reason
     # Nobody bounced, nobody suppressed, and every delivery waits for the fix (none "failed", none "sending").
     assert count(store, Subscriber, Subscriber.status == "active") == 30
     assert count(store, Suppression) == 0 and count(store, Event, Event.kind == "bounced") == 0
-    counts = queue.state_counts(store, campaign.id)
+    counts = campaigns.state_counts(store, campaign.id)
     assert (counts["queued"], counts["failed"], counts["sending"], counts["sent"]) == (30, 0, 0, 0)
     assert "paused: the server refused 5 recipients" in cli("status", ISSUE).output
 
@@ -97,7 +97,7 @@ def test_relay_denied_for_everyone_pauses_and_suppresses_nobody(cli, store, peop
     again = cli("send", ISSUE, "--list", "newsletter", "--resume", "--yes", **smtp_env(relay))
     assert again.exit_code == 0, again.output
     assert dict(relay.received) == {email_of(i): 1 for i in range(30)}
-    assert queue.find_campaign(store, ISSUE).status == "done"
+    assert campaigns.find_campaign(store, ISSUE).status == "done"
 
 
 def test_each_refusal_kind_does_what_it_means(tmp_path, store, people, issue) -> None:
@@ -183,7 +183,7 @@ def test_lost_reply_is_resent_and_marked_uncertain_by_default(cli, store, people
         server.stop()
     assert result.exit_code == 0, result.output  # every delivery of the run was sent
     assert server.counts[email_of(2)] == 2 and all(server.counts[email_of(i)] == 1 for i in (0, 1, 3, 4, 5))
-    got = rows(store, queue.find_campaign(store, ISSUE).id)
+    got = rows(store, campaigns.find_campaign(store, ISSUE).id)
     assert got[email_of(2)].state == "sent" and got[email_of(2)].uncertain
     assert not any(r.uncertain for e, r in got.items() if e != email_of(2))
     assert "(uncertain 1:" in result.output and "may have received it twice" in result.output
@@ -197,7 +197,7 @@ def test_lost_reply_is_held_unsent_with_send_uncertain_hold(cli, store, people) 
         result = cli("send", ISSUE, "--list", "newsletter", "--yes", LEADEX_SEND_UNCERTAIN="hold", **smtp_env(server))
         assert result.exit_code == 3, result.output  # not every delivery was sent
         assert server.counts[email_of(2)] == 1  # the server has it once; we did not send it again
-        campaign = queue.find_campaign(store, ISSUE)
+        campaign = campaigns.find_campaign(store, ISSUE)
         row = rows(store, campaign.id)[email_of(2)]
         assert (row.state, row.error_kind, row.uncertain) == ("failed", "uncertain", True)
         assert row.last_reply.startswith("no reply after the end of the message")
@@ -226,7 +226,7 @@ def test_delivery_of_a_crashed_send_follows_send_uncertain(tmp_path, store, peop
     try:
         first = send_campaign(store, issue, settings, list_name="newsletter", limit=0)  # opened and queued, nothing sent
         # Another host's send took one delivery and died mid-message: its lease has run out.
-        [c] = queue.claim(store, first.campaign_id, "elsewhere:1:dead/0", 1, utcnow() - timedelta(hours=1), timedelta(seconds=1))
+        [c] = deliveries.claim(store, first.campaign_id, "elsewhere:1:dead/0", 1, utcnow() - timedelta(hours=1), timedelta(seconds=1))
         report = send_campaign(store, issue, settings, list_name="newsletter", resume=True)
     finally:
         server.stop()

@@ -15,7 +15,7 @@ import pytest
 from campaign_helpers import make_settings
 
 
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.verp import verp_address, verp_delivery
 
 BOUNCES = "bounces@news.example.org"

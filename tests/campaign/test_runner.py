@@ -12,8 +12,8 @@ from faulty_smtp import FaultPolicy, faulty_server
 from sqlalchemy import select
 
 from leadex_mail import tokens
-from leadex_mail.delivery import queue
-from leadex_mail.delivery.runner import backoff_delay, plan_campaign, send_campaign
+from leadex_mail.store import campaigns
+from leadex_mail.campaign.runner import backoff_delay, plan_campaign, send_campaign
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.models import Delivery, Subscriber
 from leadex_mail.store.subscribers import get_subscriber_by_id, unsubscribe
@@ -67,7 +67,7 @@ def test_dry_run_builds_every_message_and_writes_nothing(store, settings, people
     people(7)
     report = send_campaign(store, issue, settings, list_name="newsletter", dry_run=True)
     assert report.status == "dry-run" and report.built == 7 and report.counts == {"sl": 4, "en": 3}
-    assert queue.list_campaigns(store) == [] and not settings.outbox_dir.exists()
+    assert campaigns.list_campaigns(store) == [] and not settings.outbox_dir.exists()
 
 
 def test_resume_and_language_checks(store, settings, people, issue) -> None:
@@ -131,7 +131,7 @@ def test_campaign_pauses_when_the_server_is_down_and_resumes(tmp_path, store, pe
         report = send_campaign(store, issue, settings, list_name="newsletter")
         assert report.status == "paused" and "5 connection or server failures in a row" in report.paused_reason
         assert "421 4.3.2" in report.paused_reason and server.total == 0
-        assert queue.find_campaign(store, issue.slug).status == "paused"
+        assert campaigns.find_campaign(store, issue.slug).status == "paused"
         assert report.counts["retry_wait"] == 5 and report.counts["queued"] == 25 and report.counts["sending"] == 0
         fault.down = False
         report = send_campaign(store, issue, settings, list_name="newsletter", resume=True)

@@ -17,7 +17,7 @@ from campaign_helpers import ISSUE, REPO
 from click.testing import CliRunner
 
 from leadex_mail.cli import main
-from leadex_mail.delivery import queue
+from leadex_mail.store import campaigns
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_send_refuses_an_issue_with_errors(fault, cli, store, people, newsletter
     assert "hint: correct the errors above" in result.stderr and "--force" in result.stderr
     assert "Traceback" not in result.output
     # Nothing happened: no campaign, no delivery, no message.
-    assert queue.list_campaigns(store) == [] and not settings.outbox_dir.exists()
+    assert campaigns.list_campaigns(store) == [] and not settings.outbox_dir.exists()
     # A dry run says the same.
     assert cli("send", ISSUE, "--list", "newsletter", "--dry-run").exit_code == 1
 
@@ -100,7 +100,7 @@ def test_the_confirmation_lists_the_warnings(cli, store, people, newsletters):
     assert "  check: 1 warning:\n" in result.output and warning, result.output
     warning = warning.group(0)
     assert result.output.index(warning) < result.output.index("Send 2 messages now?")
-    assert queue.list_campaigns(store) == []
+    assert campaigns.list_campaigns(store) == []
     sent = cli("send", ISSUE, "--list", "newsletter", input="y\n")
     assert sent.exit_code == 0 and "Campaign done: sent 2" in sent.output
 

@@ -24,8 +24,8 @@ from sqlalchemy import Engine, event, select
 from test_interrupt import WAIT, HoldAtEndOfData, Output
 
 from leadex_mail.config import Settings
-from leadex_mail.delivery import queue
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.store import campaigns
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.store import db
 from leadex_mail.store.models import Delivery, Subscriber
 
@@ -207,4 +207,4 @@ def test_a_good_sqlite_url_still_works(cli, store, people) -> None:
     people(2)
     result = cli("send", ISSUE, "--list", "newsletter", "--yes")
     assert result.exit_code == 0, result.output
-    assert queue.find_campaign(store, ISSUE).status == "done"
+    assert campaigns.find_campaign(store, ISSUE).status == "done"

@@ -129,7 +129,7 @@ def test_bad_keys_are_config_errors_with_hints(tmp_path, content, words):
 def test_signature_survives_the_trip_through_a_real_smtp_server(ed25519_key, smtp_server):
     from delivery_helpers import smtp_settings
 
-    from leadex_mail.delivery.transports import make_transport
+    from leadex_mail.delivery.transport import make_transport
 
     path, record = ed25519_key
     out = build_template(

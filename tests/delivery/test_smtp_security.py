@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from delivery_helpers import free_port, make_settings
 
-from leadex_mail.delivery.transports import ServerFailure, SmtpTransport
+from leadex_mail.delivery.smtp import ServerFailure, SmtpTransport
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: tls\r\n\r\nhello\r\n"
 

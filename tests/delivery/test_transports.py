@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 from delivery_helpers import free_port, make_settings, parse, smtp_settings
 
-from leadex_mail.delivery.transports import (
-    OutboxTransport,
-    ServerFailure,
-    SmtpTransport,
-    is_loopback,
-    make_transport,
-)
+from leadex_mail.delivery.outbox import OutboxTransport
+from leadex_mail.delivery.smtp import ServerFailure, SmtpTransport, is_loopback
+from leadex_mail.delivery.transport import make_transport
 from leadex_mail.errors import ConfigError, PermanentFailure, TemporaryFailure, UncertainDelivery
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbody\r\n"
@@ -251,7 +247,7 @@ def test_dot_stuffing_matches_smtplib(data):
     """The fast dot-stuffing gives byte for byte what smtplib's DATA would send."""
     import smtplib as _smtplib
 
-    from leadex_mail.delivery.transports import dot_stuff
+    from leadex_mail.delivery.smtp import dot_stuff
 
     expected = _smtplib._quote_periods(data)
     if expected[-2:] != b"\r\n":
@@ -262,7 +258,7 @@ def test_dot_stuffing_matches_smtplib(data):
 def test_lines_starting_with_a_dot_arrive_intact(smtp_server):
     """Through a real server: the receiver un-stuffs what we stuffed."""
     from leadex_mail.config import load_settings
-    from leadex_mail.delivery.transports import SmtpTransport
+    from leadex_mail.delivery.smtp import SmtpTransport
 
     settings = load_settings(environ={"LEADEX_SMTP_HOST": "127.0.0.1", "LEADEX_SMTP_PORT": str(smtp_server.port), "LEADEX_SMTP_SECURITY": "none"})
     body = b"Subject: dots\r\n\r\n.one\r\n..two\r\nplain\r\n"

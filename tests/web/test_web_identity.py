@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import forget, get_subscriber, get_subscriber_by_id, subscriber_lists
 from web.web_helpers import csrf_from, http, link_in, sign_up

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from leadex_mail import links
 from leadex_mail.cli import main
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber, subscriber_lists
 from web.web_helpers import SECRET, csrf_from, http, link_in, sign_up

@@ -20,7 +20,7 @@ import click
 from leadex_mail.cli._common import echo_error, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
-    from leadex_mail.delivery.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
+    from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
     from leadex_mail.errors import Problem
     from leadex_mail.gates.readiness import Readiness
     from leadex_mail.store.db import Store
@@ -226,7 +226,7 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
       130  interrupted by Ctrl-C (143: by SIGTERM)
     """
     from leadex_mail.content.loader import load_issue
-    from leadex_mail.delivery.runner import campaign_list, plan_campaign, send_campaign
+    from leadex_mail.campaign.runner import campaign_list, plan_campaign, send_campaign
     from leadex_mail.errors import SendStopped
     from leadex_mail.gates.readiness import ready_to_send
     from leadex_mail.store.db import open_store
@@ -286,7 +286,7 @@ def _print_summary(s: CampaignSummary) -> None:
 @click.argument("issue", required=False)
 def status_command(issue: str | None) -> None:
     """Show campaigns (of ISSUE) with counts per state, rate and failures with reasons."""
-    from leadex_mail.delivery.runner import campaign_status
+    from leadex_mail.campaign.runner import campaign_status
     from leadex_mail.store.db import open_store
 
     store = open_store(get_settings())
@@ -318,7 +318,7 @@ def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
     Temporary failures, full mailboxes and refusals (policy, content, size)
     are re-queued; addresses that do not exist (hard bounces) never are.
     """
-    from leadex_mail.delivery.runner import retry_campaign
+    from leadex_mail.campaign.runner import retry_campaign
     from leadex_mail.store.db import open_store
 
     name, n = retry_campaign(open_store(get_settings()), issue, list_name, uncertain=uncertain)
@@ -330,7 +330,7 @@ def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
 @click.command("demo", short_help="Send issue No. 1 to example subscribers through the outbox.")
 def demo_command() -> None:
     """Send issue No. 1 to a few example subscribers through the outbox (nothing leaves the machine)."""
-    from leadex_mail.delivery.demo import DEMO_ISSUE, run_demo
+    from leadex_mail.campaign.demo import DEMO_ISSUE, run_demo
 
     bar = ProgressBar()
     try:

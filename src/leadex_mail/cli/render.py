@@ -40,15 +40,20 @@ def render(issue: str, language: str | None, out_dir: Path | None, screenshots: 
     edition's message as subscribers see it: on a phone (375 px), at its own
     width (600 px) and on a phone in dark mode.
     """
+    from functools import partial
+
     from leadex_mail.content.loader import load_issue
+    from leadex_mail.delivery.message import build_preview
     from leadex_mail.render.output import write_editions
 
     settings = get_settings()
     loaded = load_issue(issue, settings)
     target = out_dir or Path("out") / loaded.slug
-    written = write_editions(loaded, settings, target, language)
+    # The .eml is assembled by delivery, a layer above render.
+    message = partial(build_preview, settings=settings, brand=loaded.brand)
+    written = write_editions(loaded, settings, target, language, message=message)
     for edition in written:
-        for path in (edition.html, edition.text, edition.eml, edition.links):
+        for path in filter(None, (edition.html, edition.text, edition.eml, edition.links)):
             _echo_file(path)
         if edition.images:
             size = sum(p.stat().st_size for p in edition.images) / 1024

@@ -76,7 +76,7 @@ def send_test(
     """
     check_sending(settings, "send-test")
     from leadex_mail.content.loader import load_issue
-    from leadex_mail.delivery.transports import make_transport
+    from leadex_mail.delivery.transport import make_transport
     from leadex_mail.render import render_edition
     from leadex_mail.store.db import open_store
 

@@ -1,14 +1,18 @@
 """The one small interface every transport implements.
 
 The campaign runner and ``send-test`` receive a ``Transport`` (built by
-``leadex_mail.delivery.transports.make_transport(settings)``); they never
-reach for SMTP or the file system themselves.
+``make_transport(settings)``: ``smtp.SmtpTransport`` or
+``outbox.OutboxTransport``); they never reach for SMTP or the file system
+themselves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from leadex_mail.config import Settings
 
 
 @dataclass(frozen=True)
@@ -46,3 +50,20 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release connections or files; safe to call twice."""
         ...
+
+
+def make_transport(settings: Settings, *, outbox_subdir: str | None = None) -> Transport:
+    """The transport the configuration asks for (outbox unless SMTP is configured).
+
+    ``outbox_subdir`` (e.g. the campaign's name) is the outbox's sub-folder;
+    SMTP ignores it. Raises ``ConfigError`` for an unsafe or incomplete SMTP
+    setup. Each transport's module is imported only when it is used.
+    """
+    if settings.effective_transport == "smtp":
+        from leadex_mail.delivery.smtp import SmtpTransport
+
+        return SmtpTransport(settings)
+    from leadex_mail.delivery.outbox import OutboxTransport
+
+    folder = settings.outbox_dir / outbox_subdir if outbox_subdir else settings.outbox_dir
+    return OutboxTransport(folder)

@@ -6,7 +6,8 @@ replaced by relative ``images/<file>`` paths and the processed images are
 written to ``images/``. With ``images_url`` set, the HTML keeps the absolute
 URLs and ``images/`` holds exactly the files to publish under
 ``{images_url}/{slug}/``. ``<lang>.eml`` is the complete preview message,
-with its images embedded.
+with its images embedded: built one layer up (``delivery.message.build_preview``)
+and passed in as ``message``, so render never imports delivery.
 
 The per-recipient links (view in browser, unsubscribe, preferences) belong
 to nobody in a rendered copy. In ``<lang>.html`` and ``<lang>.txt`` they lead
@@ -20,6 +21,7 @@ addresses, which ``serve`` answers with a page saying it was a preview.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,7 @@ class WrittenEdition:
     language: str
     html: Path
     text: Path
-    eml: Path
+    eml: Path | None  # None when no message builder was given
     images: tuple[Path, ...]
     links: Path | None = None  # <lang>-links.html: where the copy's personal links lead
 
@@ -63,10 +65,15 @@ def browser_html(rendered: RenderedEdition, html: str | None = None) -> str:
     return html
 
 
-def write_edition(issue: Issue, language: str, settings: Settings, out_dir: Path) -> WrittenEdition:
-    """Render one edition and write ``<lang>.html``, ``<lang>.txt``, ``<lang>.eml`` and ``images/``."""
+def write_edition(
+    issue: Issue, language: str, settings: Settings, out_dir: Path, *, message: Callable[[RenderedEdition], bytes] | None = None
+) -> WrittenEdition:
+    """Render one edition and write ``<lang>.html``, ``<lang>.txt``, ``images/`` and, with ``message``, ``<lang>.eml``.
+
+    ``message`` turns the rendered edition into a complete RFC 5322 message
+    (``delivery.message.build_preview``).
+    """
     from leadex_mail import links
-    from leadex_mail.delivery.message import build_preview
 
     rendered = render_edition(issue, language, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,8 +83,10 @@ def write_edition(issue: Issue, language: str, settings: Settings, out_dir: Path
     html_path.write_text(browser_html(rendered, rendered.personalise(local_link_values(page.name, privacy))[0]), encoding="utf-8")
     text_path.write_text(rendered.personalise(local_link_values(page.resolve().as_uri(), privacy))[1], encoding="utf-8")
     page.write_text(links_page(issue, rendered.language, settings, back=html_path.name), encoding="utf-8")
-    eml_path = out_dir / f"{rendered.language}.eml"
-    eml_path.write_bytes(build_preview(rendered, settings, issue.brand))
+    eml_path = None
+    if message is not None:
+        eml_path = out_dir / f"{rendered.language}.eml"
+        eml_path.write_bytes(message(rendered))
     images = _write_images(issue, rendered, settings, out_dir / "images")
     return WrittenEdition(rendered.language, html_path, text_path, eml_path, images, page)
 
@@ -115,12 +124,14 @@ def _published_images(issue: Issue, language: str, settings: Settings) -> dict[s
     return {image.filename: image.data for image in embedded.inline_images}
 
 
-def write_editions(issue: Issue, settings: Settings, out_dir: Path, language: str | None = None) -> list[WrittenEdition]:
-    """Write every edition of ``issue`` (or only ``language``'s) into ``out_dir``."""
+def write_editions(
+    issue: Issue, settings: Settings, out_dir: Path, language: str | None = None, *, message: Callable[[RenderedEdition], bytes] | None = None
+) -> list[WrittenEdition]:
+    """Write every edition of ``issue`` (or only ``language``'s) into ``out_dir`` (``message``: see ``write_edition``)."""
     if language and language not in issue.editions:
         raise IssueNotFound(
             f"issue {issue.slug} has no {language!r} edition",
             hint=f"its editions are: {', '.join(sorted(issue.editions))}",
         )
     languages = [language] if language else list(issue.editions)
-    return [write_edition(issue, lang, settings, out_dir) for lang in languages]
+    return [write_edition(issue, lang, settings, out_dir, message=message) for lang in languages]

@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -52,6 +53,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 # An arbitrary constant naming the PostgreSQL advisory lock taken while migrating.
 _PG_MIGRATION_LOCK = 0x1EAD_E8
+# One lock per SQLite database (by URL) for every Store of this process: see ``Store.write_lock``.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
 
 
 class Store:
@@ -66,6 +70,15 @@ class Store:
         self.cache: dict[str, Any] = {}
         # (device, inode) of the SQLite file as opened: see ``check_file``.
         self._file_id: tuple[int, int] | None = None
+        # SQLite lets one writer in at a time; threads of one process that
+        # collide fall into SQLite's busy handler, which sleeps in steps of
+        # 1, 2, 5 ... 100 ms. Queueing them on a Python lock first hands the
+        # database over at once. Shared by every Store of the same file in
+        # this process (the web app and a send may open their own).
+        self.write_lock: threading.Lock | None = None
+        if self.is_sqlite:
+            with _WRITE_LOCKS_GUARD:
+                self.write_lock = _WRITE_LOCKS.setdefault(str(engine.url), threading.Lock())
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,6 +110,19 @@ class Store:
         """A Core connection in one transaction, for bulk statements (import)."""
         bind = self._writer if write else self.engine
         with self.errors(), bind.begin() as conn:
+            yield conn
+
+    def serialised(self) -> AbstractContextManager[object]:
+        """Hold this process's SQLite write lock (``write_lock``) for a write transaction; nothing on PostgreSQL.
+
+        PostgreSQL locks rows, not the database: its writers need no queue.
+        """
+        return self.write_lock if self.write_lock is not None else nullcontext()
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction on a pooled connection, queued behind this process's other SQLite writers."""
+        with self.serialised(), self.begin() as conn:
             yield conn
 
     @contextmanager

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from leadex_mail.errors import NotFound
+from leadex_mail.store import driver
 from leadex_mail.store.db import Store
 from leadex_mail.store.lists import ListInfo, list_infos
 from leadex_mail.store.models import (
@@ -24,7 +25,7 @@ _SUBSCRIPTION = Subscription.__table__.c  # type: ignore[attr-defined]
 _LIST = MailingList.__table__.c  # type: ignore[attr-defined]
 
 
-class Recipient(NamedTuple):
+class EligibleSubscriber(NamedTuple):
     """What sending needs of one subscriber (cheap to load by the 100 000)."""
 
     id: int
@@ -42,7 +43,7 @@ def _list_id(store: Store, list_name: str) -> int:
     return int(found)
 
 
-def eligible_subscribers(store: Store, list_name: str, language: str | None = None) -> list[Recipient]:
+def eligible_subscribers(store: Store, list_name: str, language: str | None = None) -> list[EligibleSubscriber]:
     """Who may be mailed on ``list_name`` now: active, subscribed to the list, not suppressed.
 
     Suppressed addresses need no hash check here: every path that suppresses
@@ -60,7 +61,7 @@ def eligible_subscribers(store: Store, list_name: str, language: str | None = No
         query = query.where(_SUB.language == clean_language(language))
     with store.begin(write=False) as conn:
         # .all() fetches in one driver call; iterating the result fetches row by row (~2x slower)
-        return list(map(Recipient._make, conn.execute(query).all()))
+        return list(map(EligibleSubscriber._make, conn.execute(query).all()))
 
 
 class SubscriberRow(NamedTuple):
@@ -111,3 +112,30 @@ def stats(store: Store) -> Stats:
         suppressed = conn.execute(select(func.count()).select_from(Suppression.__table__)).scalar() or 0  # type: ignore[attr-defined]
         events = conn.execute(select(func.count()).select_from(Event.__table__)).scalar() or 0  # type: ignore[attr-defined]
     return Stats(sum(by_status.values()), by_status, by_language, list_infos(store), suppressed, events)
+
+
+class LinkTarget(NamedTuple):
+    """What a personal link's check needs of the row it names."""
+
+    status: str  # the subscriber's status
+    subscribed: bool  # an active subscription to some list
+    link_nonce: str | None
+
+
+_LINK_TARGET = select(
+    Subscriber.status,
+    exists().where(Subscription.subscriber_id == Subscriber.id, Subscription.status == "active"),
+    Subscriber.link_nonce,
+).where(Subscriber.id == bindparam("sid"))
+
+
+def link_target(store: Store, subscriber_id: int) -> LinkTarget | None:
+    """The status of the row a personal link names (None: no such row), in a read of its own.
+
+    The one-click unsubscribe asks this on every request: on SQLite it runs
+    on the driver's connection (``driver.read_first``: 0.05 ms instead of
+    0.4 ms through SQLAlchemy's execution layer).
+    """
+    row = driver.read_first(store, _LINK_TARGET, {"sid": subscriber_id})
+    return None if row is None else LinkTarget(row[0], bool(row[1]), row[2])
+

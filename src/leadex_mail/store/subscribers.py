@@ -19,7 +19,6 @@ Erasure, exports and purging live in ``gdpr.py``; listing and counting in
 from __future__ import annotations
 
 import hmac
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +28,10 @@ from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from leadex_mail.errors import NotFound, StoreError, Suppressed
-from leadex_mail.store.db import BUSY_TIMEOUT_MS, Store
+from leadex_mail.errors import NotFound, Suppressed
+from leadex_mail.store import driver
+from leadex_mail.store.db import Store
+from leadex_mail.store.driver import StoreBusy  # noqa: F401 (re-exported: callers that ask not to wait catch it)
 from leadex_mail.store.events import record_event
 from leadex_mail.store.gdpr import export_subscribers, forget, purge_pending  # noqa: F401  (re-exported)
 from leadex_mail.store.lists import find_list
@@ -320,10 +321,6 @@ _SUB_TABLE = Subscriber.__table__  # type: ignore[attr-defined]
 _SUBSCRIPTION_TABLE = Subscription.__table__  # type: ignore[attr-defined]
 
 
-class StoreBusy(StoreError):
-    """Another writer holds the store, and the caller asked not to wait."""
-
-
 def unsubscribe_many(store: Store, requests: Sequence[UnsubscribeRequest], *, wait: bool = True) -> list[bool]:
     """Unsubscribe many people from everything in ONE transaction (the web's group commit).
 
@@ -410,14 +407,12 @@ _SQL_INSERT_EVENT = f"INSERT INTO event ({', '.join(_EVENT_COLUMNS)}) VALUES ({'
 
 
 def _sqlite_unsubscribe(store: Store, first: dict[int, int], requests: Sequence[UnsubscribeRequest], now: datetime, *, wait: bool) -> list[int]:
-    """``unsubscribe_many``'s transaction on SQLite's own connection; the ids changed."""
+    """``unsubscribe_many``'s transaction on SQLite's own connection (``driver``); the ids changed."""
     fixed, at = _sqlite_binds(store)
     stamp = at(now)
     raw = store.engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        _sqlite_begin(cursor, wait)
-        try:
+        with driver.sqlite_transaction(store, raw, wait=wait) as cursor:
             changed: list[int] = []
             for chunk in _chunks(sorted(first)):
                 changed.extend(row[0] for row in cursor.execute(_SQL_SELECT.format(_marks(chunk)), chunk))
@@ -426,30 +421,9 @@ def _sqlite_unsubscribe(store: Store, first: dict[int, int], requests: Sequence[
                 cursor.execute(_SQL_END_SUBSCRIBERS.format(_marks(chunk)), [stamp, stamp, *chunk])
             rows = [(*_event_row(sid, requests[first[sid]]).values(), stamp, *fixed) for sid in _in_order(changed, first)]
             cursor.executemany(_SQL_INSERT_EVENT, rows)
-            cursor.execute("COMMIT")
-        except BaseException:
-            if raw.driver_connection.in_transaction:  # type: ignore[union-attr]
-                cursor.execute("ROLLBACK")
-            raise
         return changed
-    except sqlite3.Error as exc:
-        raise StoreError(f"the subscriber store failed: {exc}", hint="if it says 'locked', another process held it for over 30 s; try again") from exc
     finally:
         raw.close()
-
-
-def _sqlite_begin(cursor: Any, wait: bool) -> None:
-    """BEGIN IMMEDIATE; with ``wait=False`` raise ``StoreBusy`` at once when another writer holds the lock."""
-    if wait:
-        cursor.execute("BEGIN IMMEDIATE")
-        return
-    cursor.execute("PRAGMA busy_timeout = 0")
-    try:
-        cursor.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise StoreBusy(f"the subscriber store is busy: {exc}") from exc
-    finally:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _sqlite_binds(store: Store) -> tuple[list[Any], Any]:

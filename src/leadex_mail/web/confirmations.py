@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadex_mail.config import Settings
-from leadex_mail.delivery.leases import new_owner
+from leadex_mail.store.deliveries import new_owner
 from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import Transport
 from leadex_mail.errors import LeadexError, NotFound, PermanentFailure, ServerFailure, TemporaryFailure
@@ -315,7 +315,7 @@ def _nothing_to_send(kind: str, subscriber: Subscriber | None) -> str | None:
 
 
 def _default_factory(settings: Settings) -> Transport:
-    from leadex_mail.delivery.transports import make_transport
+    from leadex_mail.delivery.transport import make_transport
 
     return make_transport(settings)
 

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlalchemy import bindparam, exists, select
 
 from leadex_mail import links
 from leadex_mail.config import Settings
@@ -31,18 +28,14 @@ from leadex_mail.store import identity
 from leadex_mail.store import lists as store_lists
 from leadex_mail.store import subscribers as store_subscribers
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import Subscriber, Subscription
+from leadex_mail.store.models import Subscriber
 from leadex_mail.store.outgoing import ConfirmationRequest
+from leadex_mail.store.queries import link_target
 from leadex_mail.store.subscribers import UnsubscribeRequest
 from leadex_mail.tokens import verify
 from leadex_mail.web.i18n import catalog, languages
 
 log = logging.getLogger(__name__)
-
-# One SQLite writer at a time per process. Threads that meet SQLite's write
-# lock sleep in its busy handler (1, 2, 5 ... 100 ms steps); waiting on a
-# Python lock wakes at once, which keeps the one-click p99 low under load.
-_SQLITE_WRITES = threading.Lock()
 
 # Before any real expiry: a signature check that ignores the expiry.
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
@@ -97,8 +90,13 @@ class PreferencesView:
 
 
 def writing(store: Store) -> AbstractContextManager[object]:
-    """Hold this while the web writes to a SQLite store (no-op for other databases)."""
-    return _SQLITE_WRITES if store.is_sqlite else nullcontext()
+    """Hold this while the web writes: the store's own queue of SQLite writers (``Store.serialised``; no-op elsewhere).
+
+    Threads that meet SQLite's write lock sleep in its busy handler (1, 2,
+    5 ... 100 ms steps); waiting on a Python lock wakes at once, which keeps
+    the one-click p99 low under load.
+    """
+    return store.serialised()
 
 
 def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -394,14 +392,15 @@ class UnsubscribeWriter:
         waits for the GIL behind the loop at every step (measured: 2-3x
         the latency), so the loop does it itself, but never waits for a lock.
         """
-        if not self.store.is_sqlite or not _SQLITE_WRITES.acquire(blocking=False):
+        lock = self.store.write_lock
+        if lock is None or not lock.acquire(blocking=False):
             return None
         try:
             return store_subscribers.unsubscribe_many(self.store, requests, wait=False)
         except store_subscribers.StoreBusy:
             return None
         finally:
-            _SQLITE_WRITES.release()
+            lock.release()
 
     def _write(self, requests: list[UnsubscribeRequest]) -> list[bool]:
         with writing(self.store):
@@ -417,45 +416,13 @@ def unsubscribe_everything(store: Store, subscriber_id: int, *, source: str, vis
 def _nothing_left(store: Store, payload: dict[str, Any]) -> bool:
     """True when the link's row is gone or not the one it was made for, or nothing of it is active.
 
-    A read in its own snapshot, never waiting for the write lock (WAL). On
-    SQLite it runs the prepared query straight on a pooled DB-API
-    connection: 0.05 ms instead of 0.4 ms through SQLAlchemy's execution
-    layer, which is most of the one-click endpoint's cost.
+    A read in its own snapshot, never waiting for the write lock (WAL); the
+    store answers it on its fast path (``queries.link_target``).
     """
-    subscriber_id = payload["s"]
-    if store.is_sqlite:
-        sql, names, fixed = _sqlite_status_sql(store)
-        raw = store.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(sql, tuple(subscriber_id if name == "sid" else fixed[name] for name in names))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            raw.close()
-    else:
-        with store.engine.connect() as conn:
-            row = conn.execute(_STATUS_QUERY, {"sid": subscriber_id}).first()
-    if row is None or not identity.link_is_for(store, "unsubscribe", payload, row[2]):
+    row = link_target(store, payload["s"])
+    if row is None or not identity.link_is_for(store, "unsubscribe", payload, row.link_nonce):
         return True
-    return row[0] not in ("active", "pending") and not row[1]
-
-
-def _sqlite_status_sql(store: Store) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """``_STATUS_QUERY`` compiled once for SQLite: SQL, parameter order, fixed values."""
-    global _STATUS_SQL
-    if _STATUS_SQL is None:
-        compiled = _STATUS_QUERY.compile(dialect=store.engine.dialect)
-        _STATUS_SQL = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
-    return _STATUS_SQL
-
-
-_STATUS_SQL: tuple[str, tuple[str, ...], dict[str, Any]] | None = None
-_STATUS_QUERY = select(
-    Subscriber.status,
-    exists().where(Subscription.subscriber_id == Subscriber.id, Subscription.status == "active"),
-    Subscriber.link_nonce,
-).where(Subscriber.id == bindparam("sid"))
+    return row.status not in ("active", "pending") and not row.subscribed
 
 
 def preferences_view(store: Store, subscriber: Subscriber) -> PreferencesView:

@@ -2,8 +2,8 @@
 
 ``send_campaign`` renders each edition once, builds one ``MessageTemplate``
 per edition, opens (or resumes) the campaign and queues one delivery per
-eligible subscriber (``queue.py``), then hands over to the worker threads
-(``worker.py``) and reports per-state counts. ``plan_campaign`` says what a
+eligible subscriber (``store.campaigns``), then hands over to the worker
+threads (``workers.py``) and reports per-state counts. ``plan_campaign`` says what a
 send would do, for the confirmation prompt; ``campaign_status`` and
 ``retry_campaign`` serve the ``status`` and ``retry`` commands.
 """
@@ -18,16 +18,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Mapping
 
+from leadex_mail.campaign.ratelimit import Throttle, parse_rates
+from leadex_mail.campaign.workers import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
-from leadex_mail.delivery import queue
 from leadex_mail.delivery.message import Recipient, build_template
-from leadex_mail.delivery.ratelimit import RateLimiter, parse_rates
-from leadex_mail.delivery.transports import make_transport
-from leadex_mail.delivery.worker import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
+from leadex_mail.delivery.transport import make_transport
 from leadex_mail.errors import CampaignError, LeadexError, NotFound, SendStopped
 from leadex_mail.preflight import check_sending
 from leadex_mail.render.pipeline import render_edition
+from leadex_mail.store import campaigns
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
@@ -70,7 +70,7 @@ class CampaignReport:
     elapsed: float = 0.0
     paused_reason: str | None = None
     interrupted: bool = False  # stopped on request (Ctrl-C, SIGTERM); the rest is back in the queue
-    failures: list[queue.Failure] = field(default_factory=list)
+    failures: list[campaigns.Failure] = field(default_factory=list)
     outbox: Path | None = None
 
     @property
@@ -126,21 +126,21 @@ def plan_campaign(
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
     already, status, campaign_id = 0, None, None
     try:
-        campaign = queue.find_campaign(store, issue.slug, list_name)
-        queue.refuse_anonymised(campaign)
+        campaign = campaigns.find_campaign(store, issue.slug, list_name)
+        campaigns.refuse_anonymised(campaign)
         status, campaign_id = campaign.status, campaign.id
-        already = queue.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
+        already = campaigns.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
     except NotFound:
         pass
     per_language: dict[str, int] = {}
-    for own, n in queue.todo_by_language(store, list_id, campaign_id).items():
+    for own, n in campaigns.todo_by_language(store, list_id, campaign_id).items():
         edition = edition_language(issue, own)
         if language is None or edition == language:
             per_language[edition] = per_language.get(edition, 0) + n
     return CampaignPlan(
         issue.slug, list_name, dict(sorted(per_language.items())), already,
         describe_transport(settings, outbox_subdir(issue.slug, list_name)),
-        RateLimiter(parse_rates(rate or settings.send_rate)).describe(),
+        Throttle(parse_rates(rate or settings.send_rate)).describe(),
         concurrency or settings.send_concurrency, status,
     )
 
@@ -194,7 +194,7 @@ def send_campaign(
     _check_language(issue, language)
     stop = stop or threading.Event()
     sleep = sleep or stop.wait
-    limiter = RateLimiter(parse_rates(rate or settings.send_rate), clock=clock, sleep=sleep)
+    limiter = Throttle(parse_rates(rate or settings.send_rate), clock=clock, sleep=sleep)
     workers = concurrency or settings.send_concurrency
     if workers < 1:
         raise CampaignError("concurrency must be at least 1", hint="e.g. --concurrency 2")
@@ -203,9 +203,9 @@ def send_campaign(
     if dry_run:
         return _dry_run(store, issue, settings, list_name, rendered, _eligible(store, issue, list_name, language), limit)
     if resume:
-        queue.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
+        campaigns.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
     default = rendered[issue.default_language]
-    campaign = queue.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now())
+    campaign = campaigns.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now())
     try:
         return _run(store, issue, settings, campaign, rendered, list_name=list_name, language=language, limit=limit, workers=workers,
                     limiter=limiter, transport_factory=transport_factory, clock=clock, sleep=sleep, now=now, rng=rng, progress=progress, stop=stop)
@@ -215,18 +215,18 @@ def send_campaign(
 
 def _run(
     store: Store, issue: Issue, settings: Settings, campaign: Campaign, rendered: Mapping, *, list_name: str, language: str | None,
-    limit: int | None, workers: int, limiter: RateLimiter, transport_factory: TransportFactory, clock: Callable[[], float],
+    limit: int | None, workers: int, limiter: Throttle, transport_factory: TransportFactory, clock: Callable[[], float],
     sleep: Callable[[float], object], now: Callable[[], datetime], rng: random.Random | None, progress: Callable[[Progress], None] | None,
     stop: threading.Event,
 ) -> CampaignReport:
     """Queue, send and settle one run of an open campaign (``send_campaign``'s second half)."""
     # Everyone is queued; ``language`` only narrows what this run sends, so the
     # campaign stays "running" until the other editions went out too.
-    queue.queue_eligible(store, campaign, issue.editions, issue.default_language)
+    campaigns.queue_eligible(store, campaign, issue.editions, issue.default_language)
     if campaign.status == "paused":
-        queue.set_status(store, campaign.id, "running", now=now())  # type: ignore[arg-type]
+        campaigns.set_status(store, campaign.id, "running", now=now())  # type: ignore[arg-type]
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign.id) for lang, r in rendered.items()}  # type: ignore[arg-type]
-    limiter.seed(lambda window: queue.sent_since(store, now() - timedelta(seconds=window)))
+    limiter.seed(lambda window: campaigns.sent_since(store, now() - timedelta(seconds=window)))
     subdir = outbox_subdir(issue.slug, list_name)
     run = CampaignRun(
         store, settings, campaign, templates, limiter=limiter, language=language, limit=limit, workers=workers,
@@ -235,13 +235,13 @@ def _run(
     )
     outcome = run.execute()
     if outcome.requeue:
-        queue.requeue_rejected(store, campaign.id, outcome.requeue, now=now())  # type: ignore[arg-type]
-    status = queue.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
-    counts = queue.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        campaigns.requeue_rejected(store, campaign.id, outcome.requeue, now=now())  # type: ignore[arg-type]
+    status = campaigns.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
+    counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
     return CampaignReport(
         campaign.id, issue.slug, list_name, status, counts,
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
-        paused_reason=outcome.paused_reason, interrupted=outcome.interrupted, failures=queue.failures(store, campaign.id),  # type: ignore[arg-type]
+        paused_reason=outcome.paused_reason, interrupted=outcome.interrupted, failures=campaigns.failures(store, campaign.id),  # type: ignore[arg-type]
         outbox=settings.outbox_dir / subdir if settings.effective_transport == "outbox" else None,
     )
 
@@ -250,8 +250,8 @@ def _dry_run(store: Store, issue: Issue, settings: Settings, list_name: str, ren
     """Build every message that would go out now; write nothing, send nothing."""
     campaign_id, finished = 0, set()
     try:
-        campaign_id = queue.find_campaign(store, issue.slug, list_name).id or 0
-        finished = queue.finished_subscribers(store, campaign_id)
+        campaign_id = campaigns.find_campaign(store, issue.slug, list_name).id or 0
+        finished = campaigns.finished_subscribers(store, campaign_id)
     except NotFound:
         pass
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign_id) for lang, r in rendered.items()}
@@ -268,8 +268,8 @@ def campaign_list(store: Store, issue_slug: str, list_name: str | None) -> str:
     """The list an existing campaign of ``issue_slug`` went to (for ``--resume`` without ``--list``)."""
     if list_name:
         return list_name
-    campaign = queue.find_campaign(store, issue_slug)
-    return next(name for c, name in queue.list_campaigns(store, issue_slug) if c.id == campaign.id)
+    campaign = campaigns.find_campaign(store, issue_slug)
+    return next(name for c, name in campaigns.list_campaigns(store, issue_slug) if c.id == campaign.id)
 
 
 @dataclass(frozen=True)
@@ -280,8 +280,8 @@ class CampaignSummary:
     list_name: str
     counts: dict[str, int]
     rate: float  # average messages per second between the first and the last sent
-    failures: list[queue.Failure]
-    uncertain: list[queue.Failure] = field(default_factory=list)  # sent, but possibly twice
+    failures: list[campaigns.Failure]
+    uncertain: list[campaigns.Failure] = field(default_factory=list)  # sent, but possibly twice
 
     @property
     def total(self) -> int:
@@ -292,14 +292,14 @@ class CampaignSummary:
 def campaign_status(store: Store, issue_slug: str | None = None, *, failures: int = 20) -> list[CampaignSummary]:
     """Every campaign (of one issue), newest first, with counts, rate and failures."""
     out = []
-    for campaign, list_name in queue.list_campaigns(store, issue_slug):
-        counts = queue.state_counts(store, campaign.id)  # type: ignore[arg-type]
-        first, last = queue.sent_window(store, campaign.id)  # type: ignore[arg-type]
+    for campaign, list_name in campaigns.list_campaigns(store, issue_slug):
+        counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        first, last = campaigns.sent_window(store, campaign.id)  # type: ignore[arg-type]
         span = (last - first).total_seconds() if first and last else 0.0
         rate = (counts["sent"] - 1) / span if span > 0 else 0.0
         out.append(CampaignSummary(
-            campaign, list_name, counts, rate, queue.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
-            queue.uncertain_sent(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+            campaign, list_name, counts, rate, campaigns.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+            campaigns.uncertain_sent(store, campaign.id, limit=failures),  # type: ignore[arg-type]
         ))
     if issue_slug and not out:
         raise NotFound(f"issue {issue_slug!r} has not been sent", hint="`leadex-mail status` lists every campaign")
@@ -315,7 +315,7 @@ def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None, 
     lost reply (``send_uncertain = "hold"``); they stay marked uncertain.
     """
     name = campaign_list(store, issue_slug, list_name)
-    campaign = queue.find_campaign(store, issue_slug, name)
-    kinds = queue.RETRYABLE_KINDS + (("uncertain",) if uncertain else ())
-    return name, queue.requeue_failed(store, campaign, kinds=kinds)
+    campaign = campaigns.find_campaign(store, issue_slug, name)
+    kinds = campaigns.RETRYABLE_KINDS + (("uncertain",) if uncertain else ())
+    return name, campaigns.requeue_failed(store, campaign, kinds=kinds)
 

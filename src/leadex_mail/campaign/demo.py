@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 import leadex_mail
+from leadex_mail.campaign.runner import CampaignReport, Progress, send_campaign
 from leadex_mail.config import Settings, redact_url
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery import queue
-from leadex_mail.delivery.runner import CampaignReport, Progress, send_campaign
 from leadex_mail.errors import NotFound
+from leadex_mail.store import campaigns
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list, get_list
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber
@@ -80,7 +80,7 @@ def run_demo(settings: Settings, *, progress: Callable[[Progress], None] | None 
         added = _ensure_subscribers(store, DEMO_LIST)
         issue = load_issue(DEMO_ISSUE, settings)
         try:
-            before = queue.state_counts(store, queue.find_campaign(store, DEMO_ISSUE, DEMO_LIST).id)  # type: ignore[arg-type]
+            before = campaigns.state_counts(store, campaigns.find_campaign(store, DEMO_ISSUE, DEMO_LIST).id)  # type: ignore[arg-type]
         except NotFound:
             before = None
         report = send_campaign(store, issue, settings, list_name=DEMO_LIST, progress=progress)

@@ -1,8 +1,7 @@
-"""The transports: an outbox folder of ``.eml`` files, and SMTP.
+"""The SMTP transport: one reused connection per instance (``smtplib``), replies classified.
 
-``make_transport(settings)`` picks one from the configuration. Both follow
-``delivery.transport.Transport``: ``send`` returns a ``SendResult`` holding
-the server's reply (or the file written) and raises ``TemporaryFailure`` or
+Follows ``delivery.transport.Transport``: ``send`` returns a ``SendResult``
+holding the server's reply and raises ``TemporaryFailure`` or
 ``PermanentFailure``; each instance is used from one thread.
 
 SMTP classification (what the campaign runner does with it); the meaning of
@@ -26,98 +25,19 @@ from __future__ import annotations
 import base64
 import hmac
 import ipaddress
-import itertools
-import os
 import re
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import NoReturn
 
 from leadex_mail.config import Settings
 from leadex_mail.delivery.replies import Kind, classify
-from leadex_mail.delivery.transport import SendResult, Transport
+from leadex_mail.delivery.transport import SendResult
 from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
-from leadex_mail.private_files import open_private, private_dir
 
-__all__ = ["OutboxTransport", "ServerFailure", "SmtpTransport", "UncertainDelivery", "make_transport"]
-
-
-def make_transport(settings: Settings, *, outbox_subdir: str | None = None) -> Transport:
-    """The transport the configuration asks for (outbox unless SMTP is configured).
-
-    ``outbox_subdir`` (e.g. the campaign's name) is the outbox's sub-folder;
-    SMTP ignores it. Raises ``ConfigError`` for an unsafe or incomplete SMTP setup.
-    """
-    if settings.effective_transport == "smtp":
-        return SmtpTransport(settings)
-    folder = settings.outbox_dir / outbox_subdir if outbox_subdir else settings.outbox_dir
-    return OutboxTransport(folder)
-
-
-# -- outbox ---------------------------------------------------------------------
-
-_COUNTER = itertools.count(1)  # process-wide, so parallel outboxes never pick one name
-_COUNTER_LOCK = threading.Lock()
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
-
-
-class OutboxTransport:
-    """Writes each message as ``<dir>/<timestamp>-<n>-<recipient>.eml``, atomically, mode 0600.
-
-    The bytes go to a temporary file in the same folder (its name never ends
-    in ``.eml``) and are then linked into place in one step, so a reader of
-    the folder never sees a partial message and no file is overwritten.
-    """
-
-    name = "outbox"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
-        """Write ``data`` to a new ``.eml`` file; the reply is its path."""
-        try:
-            private_dir(self.folder)  # personal data: 0700 folders, 0600 files
-            path = self._write(recipients, data)
-        except OSError as exc:
-            raise TemporaryFailure(
-                f"could not write to the outbox {self.folder}: {exc.strerror or exc}",
-                hint="check that the outbox folder (LEADEX_OUTBOX_DIR) is writable and the disk not full",
-            ) from None
-        return SendResult(reply=str(path), refused={})
-
-    def _write(self, recipients: Sequence[str], data: bytes) -> Path:
-        who = _UNSAFE.sub("_", recipients[0] if recipients else "nobody")[:64]
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        tmp = self.folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{stamp}"
-        with os.fdopen(open_private(tmp), "wb") as fh:
-            fh.write(data)
-        try:
-            while True:
-                with _COUNTER_LOCK:
-                    n = next(_COUNTER)
-                path = self.folder / f"{stamp}-{os.getpid()}.{n}-{who}.eml"
-                try:
-                    os.link(tmp, path)  # atomic and never replaces another message
-                    return path
-                except FileExistsError:
-                    continue
-                except OSError:  # a file system without hard links
-                    os.replace(tmp, path)
-                    return path
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-# -- SMTP -----------------------------------------------------------------------
+__all__ = ["ServerFailure", "SmtpTransport", "UncertainDelivery", "dot_stuff", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:

@@ -64,7 +64,7 @@ def parse_rates(text: str | None) -> tuple[Rate, ...]:
 
 
 class Bucket:
-    """One token bucket. Not thread-safe on its own; ``RateLimiter`` locks around it.
+    """One token bucket. Not thread-safe on its own; ``Throttle`` locks around it.
 
     Tokens may go negative: a reservation taken now is paid for by waiting
     until the bucket has refilled to zero, which keeps waiting threads fair
@@ -89,7 +89,7 @@ class Bucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate.per_second
 
 
-class RateLimiter:
+class Throttle:
     """Every configured limit at once; ``acquire()`` blocks until all allow one more message."""
 
     def __init__(

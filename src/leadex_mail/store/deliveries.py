@@ -1,4 +1,4 @@
-"""Claiming deliveries under leases, and recording each outcome durably.
+"""The delivery side of the campaign store: claiming under leases, recording each outcome durably.
 
 A worker moves due rows to ``sending`` with a lease (owner + expiry) in one
 short write transaction. The UPDATE repeats the "still due" condition and
@@ -9,10 +9,13 @@ with an expired lease belonged to a process that died mid-send: it is
 claimed again and marked ``uncertain`` (the server may already have it).
 
 Every outcome is its own transaction, committed before the worker sends its
-next message. That is the hot path of sending, so a ``Recorder`` keeps one
-connection per worker and executes statements built once, with bound
-parameters: building and caching a fresh UPDATE per message cost ~2 ms here,
-executing a prepared one ~0.2 ms.
+next message. That is the hot path of sending, so each worker holds a
+``Deliveries`` (``open_deliveries(store)``): one connection of its own and
+statements built once, with bound parameters (building and caching a fresh
+UPDATE per message cost ~2 ms here, executing a prepared one ~0.2 ms). What
+must differ per database lives in its subclass: ``SqliteDeliveries`` records
+"sent" on the driver's connection (``driver``) and queues this process's
+writers on ``Store.write_lock``.
 """
 
 from __future__ import annotations
@@ -20,44 +23,21 @@ from __future__ import annotations
 import functools
 import os
 import socket
-import threading
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from sqlalchemy import Boolean, Connection, and_, bindparam, case, or_, select, update
+from sqlalchemy import Boolean, and_, bindparam, case, or_, select, update
 from sqlalchemy.sql import Executable
 
+from leadex_mail.store import driver
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign, Delivery, Subscriber, Subscription, UTCDateTime
 
 _D = Delivery.__table__
 _C = Campaign.__table__
 SKIPPED_REPLY = "not sent: the address is no longer subscribed"
-
-_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def write_lock(store: Store) -> threading.Lock:
-    """The lock serialising this process's write transactions on ``store``.
-
-    SQLite lets one writer in at a time; threads of one process that collide
-    fall into SQLite's busy handler, which sleeps in steps of milliseconds.
-    Queueing them on a Python lock first hands the database over at once.
-    """
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(id(store.engine), threading.Lock())
-
-
-@contextmanager
-def writing(store: Store) -> Iterator[Connection]:
-    """A write transaction on a pooled connection, serialised among this process's threads."""
-    with write_lock(store), store.begin() as conn:
-        yield conn
-
 
 @dataclass(frozen=True)
 class Claimed:
@@ -147,7 +127,7 @@ _SENT = update(_D).where(_ID).values(
     state="sent", attempts=_D.c.attempts + 1, last_reply=bindparam("p_reply"), message_id=bindparam("p_mid"),
     error_kind=None, sent_at=_NOW, updated_at=_NOW, **_FREE,
 )
-_SENT_SQLITE = (  # _SENT, written out for the SQLite fast path in Recorder.sent
+_SENT_SQLITE = (  # _SENT, written out for the SQLite fast path in SqliteDeliveries.sent
     "UPDATE delivery SET state = 'sent', attempts = attempts + 1, last_reply = ?, message_id = ?, error_kind = NULL,"
     " sent_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?"
 )
@@ -165,30 +145,29 @@ _SKIPPED = update(_D).where(_IDS, _MINE).values(state="skipped", error_kind="sup
 _RELEASE = update(_D).where(_IDS, _MINE, _D.c.state == "sending").values(state="queued", updated_at=_NOW, **_FREE)
 
 
-class Recorder:
+def open_deliveries(store: Store) -> Deliveries:
+    """One worker's ``Deliveries`` on ``store``, of the kind its database needs; the caller closes it."""
+    return SqliteDeliveries(store) if store.is_sqlite else Deliveries(store)
+
+
+class Deliveries:
     """One worker's connection to the store: claims and outcomes, one short transaction each.
 
-    Not shared between threads; every write also takes the process-wide
-    ``write_lock`` so this process's workers queue in Python, not in SQLite.
+    Portable SQLAlchemy Core; not shared between threads. Every write also
+    holds ``Store.serialised()``, so on SQLite this process's workers queue in
+    Python, not in SQLite's busy handler.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.lock = write_lock(store)
+        self.lock = store.serialised()
         # A write connection: on SQLite its transactions begin with BEGIN
         # IMMEDIATE, so a claim that reads and then writes waits for the lock
         # instead of failing half-way.
         with store.errors():
             self.conn = store.connect(write=True)
-        dialect = self.conn.dialect
-        # The hottest statement, once per message: on SQLite it skips the
-        # statement-cache lookup and parameter machinery (0.42 -> 0.18 ms
-        # here), with the column type's own processor for the timestamp.
-        self._fast_sent = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
-        self._stamp = _D.c.sent_at.type.bind_processor(dialect) or (lambda v: v)
-        self._raw = self.conn.connection.dbapi_connection if self._fast_sent else None
 
-    def __enter__(self) -> Recorder:
+    def __enter__(self) -> Deliveries:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -252,27 +231,7 @@ class Recorder:
 
     def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
         """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""
-        if not self._fast_sent:
-            self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
-            return
-        stamp = self._stamp(now)
-        # Straight on the driver's connection (isolation_level None: we say
-        # BEGIN/COMMIT): SQLAlchemy's transaction bookkeeping was most of the
-        # 0.45 ms this cost per message. This connection is this worker's
-        # alone and never inside a SQLAlchemy transaction between calls.
-        raw = self._raw
-        # The driver's own errors (locked past the timeout, disk full) become
-        # StoreError here, as everywhere else; SQLAlchemy is not there to wrap them.
-        with self.store.errors(), self.lock:
-            self.store.check_file()
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                raw.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
-                raw.execute("COMMIT")
-            except BaseException:
-                if raw.in_transaction:
-                    raw.execute("ROLLBACK")
-                raise
+        self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
 
     def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime, uncertain: bool = False) -> None:
         """Record a temporary failure; the delivery is due again at ``next_at``.
@@ -296,39 +255,61 @@ class Recorder:
             self._write(_RELEASE, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now})
 
 
+class SqliteDeliveries(Deliveries):
+    """``Deliveries`` on SQLite: "sent", once per message, recorded on the driver's connection.
+
+    It skips SQLAlchemy's statement-cache lookup, parameter machinery and
+    transaction bookkeeping (0.45 -> 0.18 ms per message here), with the
+    column type's own processor for the timestamp.
+    """
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self._stamp = driver.bind_processor(store, _D, "sent_at")
+        # This connection is this worker's alone and never inside a SQLAlchemy
+        # transaction between calls (isolation_level None: we say BEGIN/COMMIT).
+        self._raw = self.conn.connection.dbapi_connection
+
+    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
+        """Record an accepted message (see ``Deliveries.sent``)."""
+        stamp = self._stamp(now)
+        with self.lock, driver.sqlite_transaction(self.store, self._raw) as cursor:
+            cursor.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
+
+
 def claim(store: Store, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
-    """``Recorder.claim`` on a connection of its own (for callers outside the workers)."""
-    with Recorder(store) as r:
+    """``Deliveries.claim`` on a connection of its own (for callers outside the workers)."""
+    with open_deliveries(store) as r:
         return r.claim(campaign_id, owner, n, now, lease, language=language)
 
 
 def mark_sent(store: Store, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
-    """``Recorder.sent`` on a connection of its own."""
-    with Recorder(store) as r:
+    """``Deliveries.sent`` on a connection of its own."""
+    with open_deliveries(store) as r:
         r.sent(delivery_id, reply=reply, message_id=message_id, now=now)
 
 
 def mark_retry(store: Store, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime) -> None:
-    """``Recorder.retry`` on a connection of its own."""
-    with Recorder(store) as r:
+    """``Deliveries.retry`` on a connection of its own."""
+    with open_deliveries(store) as r:
         r.retry(delivery_id, owner, next_at=next_at, reply=reply, now=now)
 
 
 def mark_failed(store: Store, delivery_id: int, owner: str, *, kind: str, reply: str, now: datetime) -> None:
-    """``Recorder.failed`` on a connection of its own."""
-    with Recorder(store) as r:
+    """``Deliveries.failed`` on a connection of its own."""
+    with open_deliveries(store) as r:
         r.failed(delivery_id, owner, kind=kind, reply=reply, now=now)
 
 
 def mark_skipped(store: Store, delivery_ids: Sequence[int], owner: str, *, now: datetime) -> None:
-    """``Recorder.skipped`` on a connection of its own."""
-    with Recorder(store) as r:
+    """``Deliveries.skipped`` on a connection of its own."""
+    with open_deliveries(store) as r:
         r.skipped(delivery_ids, owner, now=now)
 
 
 def release(store: Store, owner: str, delivery_ids: Sequence[int], now: datetime) -> None:
-    """``Recorder.release`` on a connection of its own."""
-    with Recorder(store) as r:
+    """``Deliveries.release`` on a connection of its own."""
+    with open_deliveries(store) as r:
         r.release(owner, delivery_ids, now)
 
 
@@ -357,7 +338,7 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
     for owner in owners:
         if not owner or not _is_dead_local(owner, host):
             continue
-        with writing(store) as conn:
+        with store.writing() as conn:
             mine = and_(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_owner == owner)
             ids = sorted(conn.execute(select(_D.c.id).where(mine)).scalars())
             if not ids:

@@ -38,13 +38,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
+from leadex_mail.campaign.ratelimit import Throttle
 from leadex_mail.config import Settings
-from leadex_mail.delivery import queue
 from leadex_mail.delivery.message import MessageTemplate, Recipient
-from leadex_mail.delivery.ratelimit import RateLimiter
 from leadex_mail.delivery.replies import Classification, Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
 from leadex_mail.errors import PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
+from leadex_mail.store import campaigns, deliveries
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign
 from leadex_mail.store.subscribers import mark_bounced
@@ -97,7 +97,7 @@ class CampaignRun:
 
     def __init__(
         self, store: Store, settings: Settings, campaign: Campaign, templates: Mapping[str, MessageTemplate], *,
-        limiter: RateLimiter, language: str | None, limit: int | None, workers: int,
+        limiter: Throttle, language: str | None, limit: int | None, workers: int,
         transport_factory: TransportFactory, subdir: str, clock: Callable[[], float], sleep: Callable[[float], None],
         now: Callable[[], datetime], rng: random.Random, progress: Callable[[Progress], None] | None,
         stop: threading.Event | None = None,
@@ -108,7 +108,7 @@ class CampaignRun:
         self.transport_factory, self.subdir, self.rng = transport_factory, subdir, rng
         self.clock, self.sleep, self.now = clock, sleep, now
         self.progress = progress
-        self.owner_prefix = queue.new_owner().split("/")[0]
+        self.owner_prefix = deliveries.new_owner().split("/")[0]
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.batch = self._batch_size(workers)
         self.quota = limit  # messages this run may still claim (None: no limit)
@@ -119,7 +119,7 @@ class CampaignRun:
         self.sent = self.failed = self.skipped = self.retrying = self.consecutive = 0
         self.paused_reason: str | None = None
         # The current run of identical rejections (delivery ids), and once it
-        # paused the campaign, the deliveries to put back in the queue.
+        # paused the campaign, the deliveries to put back in the campaigns.
         self.streak_key: str | None = None
         self.streak: list[int] = []
         self.pause_key: str | None = None
@@ -146,8 +146,8 @@ class CampaignRun:
         what it could. A KeyboardInterrupt (no handler turned Ctrl-C into a
         stop request) stops the workers the same way, then propagates.
         """
-        queue.expire_dead_leases(self.store, self.campaign_id, self.now())
-        left = queue.unfinished(queue.state_counts(self.store, self.campaign_id))
+        deliveries.expire_dead_leases(self.store, self.campaign_id, self.now())
+        left = campaigns.unfinished(campaigns.state_counts(self.store, self.campaign_id))
         self.total = min(left, self.quota) if self.quota is not None else left
         # A small campaign is still spread over every connection.
         self.batch = max(1, min(self.batch, -(-self.total // self.workers)))
@@ -221,10 +221,10 @@ class CampaignRun:
     def _worker(self, owner: str, done: threading.Event) -> None:
         """One thread: claim a batch under ``owner``, send it in id order, repeat."""
         transport: Transport | None = None
-        held: list[queue.Claimed] = []
-        rec: queue.Recorder | None = None
+        held: list[deliveries.Claimed] = []
+        rec: deliveries.Deliveries | None = None
         try:
-            rec = queue.Recorder(self.store)
+            rec = deliveries.open_deliveries(self.store)
             while not self._stopping():
                 n = self._take_quota()
                 if n == 0:
@@ -261,7 +261,7 @@ class CampaignRun:
             done.set()
             self.wake.set()
 
-    def _finish(self, rec: queue.Recorder | None, owner: str, held: list[queue.Claimed], transport: Transport | None) -> None:
+    def _finish(self, rec: deliveries.Deliveries | None, owner: str, held: list[deliveries.Claimed], transport: Transport | None) -> None:
         """Give back what was claimed but not attempted, close connections; errors are kept, never raised in a thread."""
         try:
             if rec is not None:
@@ -278,16 +278,16 @@ class CampaignRun:
 
     def _wait_for_more(self, owner: str) -> bool:
         """Nothing claimable now: wait for the next due retry, or say we are done."""
-        left = queue.pending(self.store, self.campaign_id, owner, language=self.language)
+        left = campaigns.pending(self.store, self.campaign_id, owner, language=self.language)
         if left.waiting_retries and left.next_due is not None:
             wait = (left.next_due - self.now()).total_seconds()
             self.sleep(min(max(wait, 0.01), 5.0))
             return True
-        if left.held_elsewhere and queue.expire_dead_leases(self.store, self.campaign_id, self.now()):
+        if left.held_elsewhere and deliveries.expire_dead_leases(self.store, self.campaign_id, self.now()):
             return True
         return False  # rows under another live process's lease are that process's to finish
 
-    def _skip_ineligible(self, rec: queue.Recorder, claimed: list[queue.Claimed], owner: str) -> list[queue.Claimed]:
+    def _skip_ineligible(self, rec: deliveries.Deliveries, claimed: list[deliveries.Claimed], owner: str) -> list[deliveries.Claimed]:
         gone = [c for c in claimed if not c.eligible]
         if gone:
             rec.skipped([c.delivery_id for c in gone], owner, now=self.now())
@@ -296,7 +296,7 @@ class CampaignRun:
             self._report()
         return [c for c in claimed if c.eligible]
 
-    def _recheck(self, rec: queue.Recorder, c: queue.Claimed, owner: str) -> bool:
+    def _recheck(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str) -> bool:
         """The claim is old (slow rate, slow server): ask the store again before sending."""
         if rec.still_eligible(self.campaign_id, c.subscriber_id):
             return True
@@ -309,7 +309,7 @@ class CampaignRun:
         digest = hashlib.sha256(self.settings.signing_key() + seed).hexdigest()[:16]
         return f"<lx.{self.campaign_id}.{delivery_id}.{digest}@{template.domain}>"
 
-    def _send_one(self, rec: queue.Recorder, transport: Transport, c: queue.Claimed, owner: str) -> None:
+    def _send_one(self, rec: deliveries.Deliveries, transport: Transport, c: deliveries.Claimed, owner: str) -> None:
         template = self.templates[c.language]
         recipient = Recipient(c.subscriber_id, c.email, c.name, link_nonce=c.link_nonce)  # type: ignore[arg-type]
         msg = template.for_recipient(recipient, message_id=self.message_id(c.delivery_id, template))
@@ -334,7 +334,7 @@ class CampaignRun:
         self.consecutive = 0
         self.streak_key, self.streak = None, []
 
-    def _temporary(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str, *, server: bool, uncertain: bool = False) -> None:
+    def _temporary(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str, *, server: bool, uncertain: bool = False) -> None:
         attempt = c.attempts + 1
         now = self.now()
         if attempt >= self.settings.send_max_attempts:
@@ -352,7 +352,7 @@ class CampaignRun:
             with self.lock:
                 self._answered()
 
-    def _uncertain(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+    def _uncertain(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str) -> None:
         """No reply after the whole message went out: it may have arrived (RFC 5321 leaves it open).
 
         ``send_uncertain = "resend"`` (the default, as MTAs do: a missing
@@ -365,12 +365,12 @@ class CampaignRun:
         else:
             self._temporary(rec, c, owner, reply, server=True, uncertain=True)
 
-    def _hold(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+    def _hold(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str) -> None:
         rec.failed(c.delivery_id, owner, kind="uncertain", reply=reply, now=self.now(), uncertain=True)
         with self.lock:
             self.failed += 1
 
-    def _permanent(self, rec: queue.Recorder, c: queue.Claimed, owner: str, reply: str) -> None:
+    def _permanent(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str) -> None:
         """A refusal for good, by what it means (RFC 3463): hard bounce, soft bounce or rejection."""
         verdict = classify(reply)
         kind = {Kind.HARD_BOUNCE: "permanent", Kind.SOFT_BOUNCE: "soft"}.get(verdict.kind, "rejected")

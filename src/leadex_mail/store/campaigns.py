@@ -1,11 +1,12 @@
-"""Campaign and delivery persistence: the queue the campaign runner works from.
+"""The campaign side of the campaign store: campaigns, queueing deliveries, counts and reports.
 
 One ``Campaign`` per (issue, list); one ``Delivery`` per eligible subscriber,
 guarded by UNIQUE(campaign_id, subscriber_id), so queueing twice is harmless.
 A delivery moves ``queued -> sending -> sent | retry_wait | failed | skipped``.
 
-Claiming rows under leases and recording outcomes live in ``leases.py``
-(re-exported here: ``queue.claim``, ``queue.mark_sent``, ...).
+Claiming rows under leases and recording outcomes live in ``deliveries.py``.
+The campaign engine (``leadex_mail.campaign``) reaches the database only
+through these two modules.
 
 Everything here is portable SQLAlchemy Core; the only dialect-specific piece
 is ``INSERT ... ON CONFLICT DO NOTHING``, for SQLite and PostgreSQL.
@@ -22,19 +23,6 @@ from sqlalchemy import Connection, Select, and_, case, func, insert, literal, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select as orm_select
 
-from leadex_mail.delivery.leases import (  # noqa: F401 (re-exported: the queue's API in one place)
-    Claimed,
-    Recorder,
-    claim,
-    expire_dead_leases,
-    mark_failed,
-    mark_retry,
-    mark_sent,
-    mark_skipped,
-    new_owner,
-    release,
-    writing,
-)
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
@@ -84,7 +72,7 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
     """
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
     now = now or utcnow()
-    with writing(store) as conn:
+    with store.writing() as conn:
         row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id)).first()
         if row is None:
             values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
@@ -140,7 +128,7 @@ def settle_status(store: Store, campaign_id: int, paused_reason: str | None, *, 
     at once the last to write sees the other's final rows: a campaign is
     never left "running" with everything sent.
     """
-    with writing(store) as conn:
+    with store.writing() as conn:
         left = conn.execute(select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign_id, _D.c.state.in_(_ACTIVE))).scalar_one()
         status = "paused" if paused_reason else ("done" if left == 0 else "running")
         conn.execute(update(_C).where(_C.c.id == campaign_id).values(status=status, paused_reason=paused_reason, updated_at=now))
@@ -149,7 +137,7 @@ def settle_status(store: Store, campaign_id: int, paused_reason: str | None, *, 
 
 def set_status(store: Store, campaign_id: int, status: str, reason: str | None = None, *, now: datetime | None = None) -> None:
     """Set a campaign's status (running, paused with a reason, done)."""
-    with writing(store) as conn:
+    with store.writing() as conn:
         conn.execute(update(_C).where(_C.c.id == campaign_id).values(status=status, paused_reason=reason, updated_at=now or utcnow()))
 
 
@@ -196,7 +184,7 @@ def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], 
     eligible = eligible_select(campaign.list_id).subquery()
     stamp = func.current_timestamp()
     columns = ["campaign_id", "subscriber_id", "language", "state", "attempts", "uncertain", "created_at", "updated_at"]
-    with writing(store) as conn:
+    with store.writing() as conn:
         # The few distinct languages are mapped here, so the statement is a plain CASE on any database.
         own = [lang for (lang,) in conn.execute(select(eligible.c.language).distinct())]
         mapping = {lang: edition_for(lang, editions, default_language) for lang in own}
@@ -233,7 +221,7 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
     """
     mapping = language_for or {}
     added = 0
-    with writing(store) as conn:
+    with store.writing() as conn:
         stamp = func.current_timestamp()
         stmt = _dialect_insert(conn).values(campaign_id=campaign.id, created_at=stamp, updated_at=stamp, **_QUEUED).on_conflict_do_nothing(index_elements=_CONFLICT)
         chunk: list[dict] = []
@@ -258,7 +246,7 @@ def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] =
     """
     refuse_anonymised(campaign)
     now = now or utcnow()
-    with writing(store) as conn:
+    with store.writing() as conn:
         result = conn.execute(
             update(_D)
             .where(_D.c.campaign_id == campaign.id, _D.c.state == "failed", _D.c.error_kind.in_(sorted(kinds)))
@@ -273,7 +261,7 @@ def requeue_rejected(store: Store, campaign_id: int, delivery_ids: Collection[in
     """Put rejected deliveries back in the queue (the run of identical rejections that paused the campaign)."""
     if not delivery_ids:
         return 0
-    with writing(store) as conn:
+    with store.writing() as conn:
         return conn.execute(
             update(_D)
             .where(_D.c.campaign_id == campaign_id, _D.c.id.in_(sorted(delivery_ids)), _D.c.state == "failed", _D.c.error_kind == "rejected")
