@@ -121,6 +121,28 @@ def pg_cluster():
         cluster.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database a test's store lives in: every test that uses it runs on SQLite and on PostgreSQL.
+
+    The store, campaign and bounce suites build their ``settings``/``store``
+    fixtures on it; a PostgreSQL database comes from ``pg_cluster``.
+    """
+    return request.param
+
+
+@pytest.fixture
+def sqlite_only(request: pytest.FixtureRequest) -> None:
+    """Skip, with its reason, a test that is about SQLite itself, on PostgreSQL.
+
+    A test taking this fixture says why in a ``sqlite_only_reason`` marker
+    (default: it inspects the SQLite file itself).
+    """
+    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgresql":
+        marker = request.node.get_closest_marker("sqlite_only_reason")
+        pytest.skip(marker.args[0] if marker else "inspects the SQLite file itself")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""

@@ -97,11 +97,11 @@ def _nothing(slug: str) -> SentRecord:
 
 def store_records(store: object) -> Callable[[str], SentRecord]:
     """``records`` for ``issue_overview`` read from ``store`` (campaigns and test sends, one query each)."""
-    from leadex_mail.delivery import queue
+    from leadex_mail.store.campaigns import list_campaigns
     from leadex_mail.store.models import TestSend
 
     campaigns: dict[str, list[tuple[str, str]]] = {}
-    for campaign, list_name in queue.list_campaigns(store):  # type: ignore[arg-type]
+    for campaign, list_name in list_campaigns(store):  # type: ignore[arg-type]
         campaigns.setdefault(campaign.issue_slug, []).append((list_name, campaign.status))
     with store.session(write=False) as session:  # type: ignore[attr-defined]
         tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())

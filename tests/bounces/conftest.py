@@ -14,12 +14,6 @@ from leadex_mail.config import Settings
 from leadex_mail.store.db import Store, open_store
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """The database the test's store lives in."""
-    return request.param
-
-
 @pytest.fixture
 def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
     """Settings naming the test's own, migrated database (a SQLite file, or a new PostgreSQL database)."""

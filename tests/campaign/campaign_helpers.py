@@ -20,10 +20,11 @@ sys.path.insert(0, str(REPO / "bench"))  # the fast sink (bench/sinks.py) is sha
 ISSUE = "2026-04-leadex-01"
 
 
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings on a store file and outbox in ``tmp_path``, the repo's newsletters, fast retries."""
+def make_settings(tmp_path: Path, *, store: Store | None = None, **overrides: object) -> Settings:
+    """Settings on a store file and outbox in ``tmp_path`` (or on ``store``'s database), the repo's newsletters, fast retries."""
+    url = store.engine.url.render_as_string(hide_password=False) if store is not None else f"sqlite:///{tmp_path / 'subscribers.db'}"
     values: dict[str, object] = dict(
-        database_url=f"sqlite:///{tmp_path / 'subscribers.db'}",
+        database_url=url,
         newsletters_dir=REPO / "newsletters",
         outbox_dir=tmp_path / "outbox",
         images_url="https://images.example.org",

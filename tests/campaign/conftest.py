@@ -1,5 +1,10 @@
 """Fixtures for the campaign engine: a store with people, the real issue, SMTP sinks.
 
+Every test that uses ``settings`` (or ``store``, ``people``, ``cli``) runs on
+a real SQLite file and on a database of its own in the session's throwaway
+PostgreSQL server (``backend`` and ``pg_cluster`` in ``tests/conftest.py``).
+A test about SQLite itself takes ``sqlite_only`` and says why.
+
 Helpers live in ``campaign_helpers.py`` (importable by name from tests and
 the benchmark, unlike a conftest).
 """
@@ -21,8 +26,10 @@ from leadex_mail.store.db import Store, open_store
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Outbox transport, store and outbox under ``tmp_path``."""
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Outbox transport and outbox under ``tmp_path``; the store a SQLite file there or a new, migrated PostgreSQL database."""
+    if backend == "postgresql":
+        return make_settings(tmp_path, database_url=request.getfixturevalue("pg_cluster").new_database(migrated=True))
     return make_settings(tmp_path)
 
 
@@ -35,10 +42,10 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(settings: Settings, migrated_db: Path) -> Iterator[Store]:
-    """A migrated store on a real SQLite file of its own."""
-    target = Path(settings.database_url.removeprefix("sqlite:///"))
-    shutil.copyfile(migrated_db, target)
+def store(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A migrated store of the test's own (a copy of a migrated template: file or ``CREATE DATABASE … TEMPLATE``)."""
+    if backend == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_db"), Path(settings.database_url.removeprefix("sqlite:///")))
     st = open_store(settings)
     yield st
     st.close()

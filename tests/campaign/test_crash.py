@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -88,17 +89,22 @@ def run_trial(tmp_path, settings, store, rng: random.Random) -> dict[str, int]:
     return {"kills": kills, "lost": len(lost), "duplicates": sum(duplicates.values()), "uncertain": sum(r.uncertain for r in rows.values())}
 
 
-def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys) -> None:
+def test_sigkill_then_resume_loses_nothing(tmp_path_factory, backend, request, capsys) -> None:
     import shutil
 
     from leadex_mail.store.db import open_store
 
     rng = random.Random(20260401)
     table = []
-    for trial in range(1, TRIALS + 1):
+    # PostgreSQL: fewer trials (each kill is as real; the SQLite runs cover more timings).
+    trials = TRIALS if backend == "sqlite" else 2
+    for trial in range(1, trials + 1):
         tmp = tmp_path_factory.mktemp(f"crash{trial}")
-        settings = make_settings(tmp)
-        shutil.copyfile(migrated_db, tmp / "subscribers.db")
+        if backend == "postgresql":
+            settings = make_settings(tmp, database_url=request.getfixturevalue("pg_cluster").new_database())
+        else:
+            settings = make_settings(tmp)
+            shutil.copyfile(request.getfixturevalue("migrated_db"), tmp / "subscribers.db")
         store = open_store(settings)
         try:
             add_people(store, RECIPIENTS)
@@ -106,7 +112,7 @@ def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys
         finally:
             store.close()
     lines = [
-        f"crash test: {TRIALS} trials x {RECIPIENTS} recipients, concurrency {CONCURRENCY}, SIGKILL then the same command",
+        f"crash test ({backend}): {trials} trials x {RECIPIENTS} recipients, concurrency {CONCURRENCY}, SIGKILL then the same command",
         "trial  kills  lost  duplicates  marked uncertain",
         *(f"{i:>5}  {r['kills']:>5}  {r['lost']:>4}  {r['duplicates']:>10}  {r['uncertain']:>16}" for i, r in enumerate(table, 1)),
         f"total  {sum(r['kills'] for r in table):>5}  {sum(r['lost'] for r in table):>4}  {sum(r['duplicates'] for r in table):>10}  {sum(r['uncertain'] for r in table):>16}",
@@ -115,10 +121,33 @@ def test_sigkill_then_resume_loses_nothing(tmp_path_factory, migrated_db, capsys
         print("\n" + "\n".join(lines))
 
 
+class HoldUntilAllArrive(FaultPolicy):
+    """Keeps the first ``n`` messages' replies back until all ``n`` are on the wire, then answers everything at once.
+
+    With ``n`` above one process's workers, the other process has claimed
+    rows and is sending before any reply comes: both really share the campaign.
+    """
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+        self.held = 0
+        self.all_arrived = threading.Condition()
+
+    def on_data_end(self, session, data):  # noqa: ANN001, ANN201 (the sink's hook)
+        with self.all_arrived:
+            self.held += 1
+            self.all_arrived.notify_all()
+            assert self.all_arrived.wait_for(lambda: self.held >= self.n, 120), f"only {self.held} of {self.n} workers ever sent"
+        return None
+
+
 def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, store, people) -> None:
+    """Two ``send`` processes at once: each claims its own rows (PostgreSQL: SKIP LOCKED), neither quits while rows are queued."""
     people(RECIPIENTS)
-    # Slow enough (~4 s for one process) that the second starts while the first still sends.
-    server = faulty_server(FaultPolicy(), delay=0.05)
+    # 150 rows, claims of 50: three workers of the four get a batch, so at
+    # least one worker of each process has a message in hand.
+    server = faulty_server(HoldUntilAllArrive(CONCURRENCY + 1))
     try:
         procs = [send_process(tmp_path, settings, server) for _ in range(2)]
         outputs = [p.communicate(timeout=180)[0] for p in procs]

@@ -133,7 +133,7 @@ def test_keyboard_interrupt_without_a_handler_stops_the_same_way(tmp_path, store
 
     server = faulty_server(InterruptOnFirst())
     settings = make_settings(
-        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
         secret_key=KEY, public_url="https://news.example.org",
     )
     # Python's default Ctrl-C handling, whatever this process inherited: a shell

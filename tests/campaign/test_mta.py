@@ -87,7 +87,7 @@ def test_150_recipients_through_opensmtpd(tmp_path, store, people, issue, opensm
     port, maildirs, log = opensmtpd
     people(150)
     settings = make_settings(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+        tmp_path, store=store, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
         secret_key="mta-test-secret-key-0123456789abcdef", public_url="https://news.example.org",
         smtp_max_per_connection=1000,  # leave the per-session cap to the server
     )

@@ -140,7 +140,7 @@ def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(
     port, maildirs, log = relay_and_mx
     ids = people(10)
     settings = make_settings(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key=KEY, public_url="https://news.example.org",
+        tmp_path, store=store, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key=KEY, public_url="https://news.example.org",
         from_address=SENDER, bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org",
     )
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)

@@ -104,8 +104,9 @@ def test_retry_wait_is_due_only_at_its_time(store, campaign) -> None:
     deliveries.mark_retry(store, c.delivery_id, "w", next_at=T0 + timedelta(minutes=1), reply="451 later", now=T0)
     deliveries.claim(store, campaign.id, "w", 100, T0, LEASE)  # the other 9
     assert deliveries.claim(store, campaign.id, "w", 1, T0 + timedelta(seconds=59), LEASE) == []
-    left = campaigns.pending(store, campaign.id, "w")
-    assert left.waiting_retries == 1 and left.next_due == T0 + timedelta(minutes=1)
+    left = campaigns.pending(store, campaign.id, "w", now=T0 + timedelta(seconds=59))
+    assert left.waiting_retries == 1 and left.next_due == T0 + timedelta(minutes=1) and left.claimable == 0
+    assert campaigns.pending(store, campaign.id, "w", now=T0 + timedelta(minutes=1)).claimable == 1
     [again] = deliveries.claim(store, campaign.id, "w", 1, T0 + timedelta(minutes=1), LEASE)
     assert again.delivery_id == c.delivery_id and again.attempts == 1 and not again.uncertain
 
@@ -197,7 +198,8 @@ def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> No
     assert campaigns.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}
 
 
-def test_sqlite_fast_path_stores_what_sqlalchemy_would(store, campaign) -> None:
+@pytest.mark.sqlite_only_reason("compares the SQLite-only driver fast path with the generic path")
+def test_sqlite_fast_path_stores_what_sqlalchemy_would(sqlite_only, store, campaign) -> None:
     """SqliteDeliveries.sent writes SQL by hand on SQLite: the stored text must equal the generic path's."""
     from sqlalchemy import text
 

@@ -115,7 +115,7 @@ def test_each_refusal_kind_does_what_it_means(tmp_path, store, people, issue) ->
     }
     server = faulty_server(RcptAnswers(answers))
     settings = make_settings(
-        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
         secret_key=KEY, public_url="https://news.example.org", send_pause_after_failures=3,
     )
     try:
@@ -220,7 +220,7 @@ def test_delivery_of_a_crashed_send_follows_send_uncertain(tmp_path, store, peop
     people(4)
     server = faulty_server(FaultPolicy())
     settings = make_settings(
-        tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+        tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
         secret_key=KEY, public_url="https://news.example.org", send_uncertain=policy,
     )
     try:

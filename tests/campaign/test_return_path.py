@@ -82,18 +82,18 @@ def dsn_server():
         controller.stop()
 
 
-def _settings(tmp_path, port, **over):
+def _settings(tmp_path, port, store, **over):
     values = dict(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="return-path-test-secret-key-0123456789",
                   public_url="https://news.example.org", from_address="novice@news.example.org",
                   bounce_address=BOUNCES, verp=True, smtp_helo_name="mail.news.example.org")
     values.update(over)
-    return make_settings(tmp_path, **values)
+    return make_settings(tmp_path, store=store, **values)
 
 
 def test_verp_return_path_dsn_request_and_helo_name(tmp_path, store, people, issue, dsn_server) -> None:
     sink, port = dsn_server
     people(3)
-    settings = _settings(tmp_path, port)
+    settings = _settings(tmp_path, port, store)
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)
     assert report.counts["sent"] == 3, report.failures
     assert set(sink.ehlo) == {"mail.news.example.org"}
@@ -112,7 +112,7 @@ def test_no_dsn_parameters_where_the_relay_does_not_offer_dsn(tmp_path, store, p
     sink, port = dsn_server
     sink.offer_dsn = False
     people(1)
-    report = send_campaign(store, issue, _settings(tmp_path, port, verp=False), list_name="newsletter", concurrency=1)
+    report = send_campaign(store, issue, _settings(tmp_path, port, store, verp=False), list_name="newsletter", concurrency=1)
     assert report.counts["sent"] == 1, report.failures
     assert [re.match(r"FROM:<([^>]*)>", m, re.I).group(1) for m in sink.mail] == [BOUNCES]  # fixed bounce address, no VERP
     assert "ENVID" not in sink.mail[0] and "NOTIFY" not in sink.rcpt[0]

@@ -19,8 +19,8 @@ from leadex_mail.store.models import Delivery, Subscriber
 from leadex_mail.store.subscribers import get_subscriber_by_id, unsubscribe
 
 
-def smtp_settings(tmp_path, server, **overrides):
-    return make_settings(tmp_path, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="runner-test-secret-key-0123456789abcdef", public_url="https://news.example.org", **overrides)
+def smtp_settings(tmp_path, server, store, **overrides):
+    return make_settings(tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key="runner-test-secret-key-0123456789abcdef", public_url="https://news.example.org", **overrides)
 
 
 def rows_by_email(store, campaign_id):
@@ -88,7 +88,7 @@ def test_fault_injection_end_state_is_exact(tmp_path, store, people, issue) -> N
     busy = {email_of(8)}
     fault = FaultPolicy(seed=42, rate=0.35, reject=frozenset(rejected), always_busy=frozenset(busy))
     server = faulty_server(fault)
-    settings = smtp_settings(tmp_path, server, send_max_attempts=4, send_pause_after_failures=1000, send_concurrency=3)
+    settings = smtp_settings(tmp_path, server, store, send_max_attempts=4, send_pause_after_failures=1000, send_concurrency=3)
     try:
         report = send_campaign(store, issue, settings, list_name="newsletter")
     finally:
@@ -126,7 +126,7 @@ def test_campaign_pauses_when_the_server_is_down_and_resumes(tmp_path, store, pe
     people(30)
     fault = FaultPolicy(down=True)
     server = faulty_server(fault)
-    settings = smtp_settings(tmp_path, server, send_pause_after_failures=5, send_concurrency=1)
+    settings = smtp_settings(tmp_path, server, store, send_pause_after_failures=5, send_concurrency=1)
     try:
         report = send_campaign(store, issue, settings, list_name="newsletter")
         assert report.status == "paused" and "5 connection or server failures in a row" in report.paused_reason
@@ -143,7 +143,7 @@ def test_campaign_pauses_when_the_server_is_down_and_resumes(tmp_path, store, pe
 def test_never_sends_to_someone_who_unsubscribed_after_queueing(tmp_path, store, people, issue) -> None:
     ids = people(20)
     server = faulty_server(FaultPolicy())
-    settings = smtp_settings(tmp_path, server)
+    settings = smtp_settings(tmp_path, server, store)
     try:
         first = send_campaign(store, issue, settings, list_name="newsletter", limit=5)
         assert first.sent_now == 5 and first.counts["queued"] == 15
@@ -188,7 +188,7 @@ def test_retries_back_off_exponentially_on_an_injected_clock(tmp_path, store, pe
     people(1)
     fault = FaultPolicy(rate=1.0, faulty_attempts=3, faults=("451-rcpt",))
     server = faulty_server(fault)
-    settings = smtp_settings(tmp_path, server, send_backoff_seconds=60.0, send_concurrency=1, send_max_attempts=5)
+    settings = smtp_settings(tmp_path, server, store, send_backoff_seconds=60.0, send_concurrency=1, send_max_attempts=5)
     fake = FakeTime()
     try:
         report = send_campaign(store, issue, settings, list_name="newsletter", now=fake.now, clock=fake.clock, sleep=fake.sleep, rng=random.Random(5))
@@ -207,7 +207,7 @@ def test_retries_back_off_exponentially_on_an_injected_clock(tmp_path, store, pe
 def test_rate_limit_is_honoured_on_an_injected_clock(tmp_path, store, people, issue) -> None:
     people(25)
     server = faulty_server(FaultPolicy())
-    settings = smtp_settings(tmp_path, server, send_concurrency=2)
+    settings = smtp_settings(tmp_path, server, store, send_concurrency=2)
     fake = FakeTime()
     try:
         report = send_campaign(store, issue, settings, list_name="newsletter", rate="60/min", now=fake.now, clock=fake.clock, sleep=fake.sleep)
@@ -219,7 +219,7 @@ def test_rate_limit_is_honoured_on_an_injected_clock(tmp_path, store, people, is
     # sent in the last minute: it owes 5 plus its own first message before sending.
     people(5, start=100)
     server = faulty_server(FaultPolicy())
-    settings = smtp_settings(tmp_path, server, send_concurrency=1)
+    settings = smtp_settings(tmp_path, server, store, send_concurrency=1)
     fake2 = FakeTime()
     fake2.wall = fake.wall
     try:
@@ -235,7 +235,7 @@ def test_unsubscribe_between_claim_and_send_is_honoured(tmp_path, store, people,
     """At a slow rate a claimed batch waits; whoever unsubscribes meanwhile is skipped."""
     ids = people(5)
     server = faulty_server(FaultPolicy())
-    settings = smtp_settings(tmp_path, server, send_concurrency=1)
+    settings = smtp_settings(tmp_path, server, store, send_concurrency=1)
     # While the rate limiter makes the 2nd message wait (the batch of 5 is already claimed),
     # person 3 unsubscribes.
     fake = FakeTime(on_sleep=lambda n: n == 1 and unsubscribe(store, ids[3], source="one-click"))

@@ -19,8 +19,8 @@ from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 from campaign_helpers import ISSUE, add_people, email_of, make_settings
 
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery.runner import send_campaign
-from leadex_mail.delivery.transports import ServerFailure, SmtpTransport
+from leadex_mail.campaign.runner import send_campaign
+from leadex_mail.delivery.smtp import ServerFailure, SmtpTransport
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback only
 

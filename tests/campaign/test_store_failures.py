@@ -65,7 +65,8 @@ def assert_one_clear_error(code: int, out: str, *words: str) -> None:
     assert f"continue with: leadex-mail send {ISSUE} --list newsletter --resume" in out, out
 
 
-def test_disk_full_mid_send_is_one_clear_error_and_resuming_loses_nobody(tmp_path, settings, store, people, issue) -> None:
+@pytest.mark.sqlite_only_reason("fills the file system holding the SQLite file; a PostgreSQL server's disk is the operator's")
+def test_disk_full_mid_send_is_one_clear_error_and_resuming_loses_nobody(sqlite_only, tmp_path, settings, store, people, issue) -> None:
     people(RECIPIENTS)
     server = faulty_server(HoldAtEndOfData())
     server.policy.release.set()  # no holding here
@@ -89,7 +90,8 @@ def test_disk_full_mid_send_is_one_clear_error_and_resuming_loses_nobody(tmp_pat
     assert set(server.counts) == set(rows)
 
 
-def test_database_full_is_one_clear_error(cli, settings, store, people, issue) -> None:
+@pytest.mark.sqlite_only_reason("SQLITE_FULL from SQLite's page limit")
+def test_database_full_is_one_clear_error(sqlite_only, cli, settings, store, people, issue) -> None:
     """SQLITE_FULL itself, from SQLite's page limit: every connection of the send may not grow the file by a page."""
     people(RECIPIENTS)
     send_campaign(store, issue, settings, list_name="newsletter", limit=0)
@@ -112,7 +114,8 @@ def test_database_full_is_one_clear_error(cli, settings, store, people, issue) -
     assert_one_clear_error(result.exit_code, result.output, "failed: database or disk is full", "hint: the disk holding it is full")
 
 
-def test_database_locked_past_the_timeout_when_recording_a_sent_message(cli, settings, store, people, monkeypatch) -> None:
+@pytest.mark.sqlite_only_reason("SQLite's database-wide write lock and busy timeout; PostgreSQL locks rows")
+def test_database_locked_past_the_timeout_when_recording_a_sent_message(sqlite_only, cli, settings, store, people, monkeypatch) -> None:
     people(5)
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)  # SQLite's own wait, shortened so the test stays quick
     policy = HoldAtEndOfData()
@@ -139,7 +142,8 @@ def test_database_locked_past_the_timeout_when_recording_a_sent_message(cli, set
     assert server.total == 1
 
 
-def test_database_deleted_mid_send_is_one_clear_error(tmp_path, settings, store, people) -> None:
+@pytest.mark.sqlite_only_reason("deletes the SQLite file; the PostgreSQL counterpart is the server killed mid-send, below")
+def test_database_deleted_mid_send_is_one_clear_error(sqlite_only, tmp_path, settings, store, people) -> None:
     people(RECIPIENTS)
     policy = HoldAtEndOfData()
     server = faulty_server(policy)
@@ -161,6 +165,7 @@ def test_database_deleted_mid_send_is_one_clear_error(tmp_path, settings, store,
     assert "is gone" in text or "was replaced" in text
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_server_gone_mid_send_is_one_clear_error(cli, pg_cluster, issue) -> None:
     """The PostgreSQL server dies (SIGKILL) while a message is on the wire: one error, the resume command."""
     url = pg_cluster.new_database()
@@ -196,6 +201,7 @@ def test_postgresql_server_gone_mid_send_is_one_clear_error(cli, pg_cluster, iss
         ("nonsense", "is not a database URL"),
     ],
 )
+@pytest.mark.parametrize("backend", ["sqlite"])  # the URL given replaces the test's store
 def test_bad_database_url_is_a_clear_error(cli, url, words) -> None:
     result = cli("send", ISSUE, "--list", "newsletter", "--yes", LEADEX_DATABASE_URL=url)
     assert result.exit_code == 1, result.output
@@ -203,7 +209,7 @@ def test_bad_database_url_is_a_clear_error(cli, url, words) -> None:
     assert "s3cret-pw" not in result.output  # a password in the URL is never echoed
 
 
-def test_a_good_sqlite_url_still_works(cli, store, people) -> None:
+def test_a_good_url_still_works(cli, store, people) -> None:
     people(2)
     result = cli("send", ISSUE, "--list", "newsletter", "--yes")
     assert result.exit_code == 0, result.output

@@ -7,7 +7,8 @@ Migrating a new database costs a few hundred milliseconds, so each backend
 keeps one migrated template and copies it per test (a file copy for SQLite,
 ``CREATE DATABASE … TEMPLATE`` for PostgreSQL); ``open_store`` still opens
 and checks the copy. Tests that inspect SQLite's own files or pragmas take
-the ``sqlite_only`` fixture, which skips them on PostgreSQL with the reason.
+the ``sqlite_only`` fixture (``tests/conftest.py``), which skips them on
+PostgreSQL with the reason.
 """
 
 from __future__ import annotations
@@ -32,23 +33,6 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store.checkpoint()
     store.close()
     return path
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest) -> str:
-    """The database the test's store lives in."""
-    return request.param
-
-
-@pytest.fixture
-def sqlite_only(request: pytest.FixtureRequest) -> None:
-    """Skip, with its reason, a test that inspects SQLite's own files or settings, on PostgreSQL.
-
-    A test taking this fixture may say why in a ``sqlite_only_reason`` marker.
-    """
-    if "backend" in request.fixturenames and request.getfixturevalue("backend") == "postgresql":
-        marker = request.node.get_closest_marker("sqlite_only_reason")
-        pytest.skip(marker.args[0] if marker else "inspects the SQLite file itself")
 
 
 @pytest.fixture

@@ -227,7 +227,8 @@ class CampaignRun:
             rec = deliveries.open_deliveries(self.store)
             while not self._stopping():
                 n = self._take_quota()
-                if n == 0:
+                if n == 0 or self._paused_elsewhere():
+                    self._give_back(n)
                     return
                 held = rec.claim(self.campaign_id, owner, n, self.now(), self.lease, language=self.language)
                 self._give_back(n - len(held))
@@ -276,9 +277,26 @@ class CampaignRun:
             except BaseException as exc:  # noqa: BLE001
                 self._keep_error(exc)
 
+    def _paused_elsewhere(self) -> bool:
+        """Another process paused the campaign (e.g. the relay refused it everyone): stop claiming too."""
+        reason = campaigns.paused_reason(self.store, self.campaign_id)
+        if reason is None:
+            return False
+        with self.lock:
+            self.paused_reason = self.paused_reason or reason
+        self.stop.set()
+        return True
+
     def _wait_for_more(self, owner: str) -> bool:
-        """Nothing claimable now: wait for the next due retry, or say we are done."""
-        left = campaigns.pending(self.store, self.campaign_id, owner, language=self.language)
+        """The claim came back empty: claim again, wait for the next due retry, or say we are done.
+
+        Done only when nothing is queued, due or held by a dead owner. Rows
+        another claim held for a moment (PostgreSQL skips locked rows) are
+        claimed again at once.
+        """
+        left = campaigns.pending(self.store, self.campaign_id, owner, now=self.now(), language=self.language)
+        if left.claimable:
+            return True
         if left.waiting_retries and left.next_due is not None:
             wait = (left.next_due - self.now()).total_seconds()
             self.sleep(min(max(wait, 0.01), 5.0))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Collection, Iterable, Mapping
 
-from sqlalchemy import Connection, Select, and_, case, func, insert, literal, select, true, update
+from sqlalchemy import Connection, Select, Table, and_, case, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select as orm_select
 
@@ -66,23 +66,25 @@ def list_campaigns(store: Store, issue_slug: str | None = None) -> list[tuple[Ca
 def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: Mapping[str, str], subject: str, *, now: datetime | None = None) -> Campaign:
     """Create the campaign of (issue, list), or return the existing one to resume it.
 
+    Insert-or-get: ``INSERT … ON CONFLICT DO NOTHING`` on the unique (issue,
+    list) key, then the row read under a lock, so any number of processes
+    starting the same campaign at once all get the one campaign.
+
     ``content_hash`` maps language -> edition hash. Resuming after an edition
     changed is refused once any of its deliveries was sent: recipients would
     get different versions of one campaign.
     """
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
     now = now or utcnow()
+    values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
     with store.writing() as conn:
-        row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id)).first()
-        if row is None:
-            values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
-            campaign_id = conn.execute(insert(_C).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-        else:
-            campaign_id = row.id
+        created = conn.execute(_dialect_insert(conn, _C).values(**values).on_conflict_do_nothing(index_elements=["issue_slug", "list_id"])).rowcount
+        row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id).with_for_update()).one()
+        if not created:
             refuse_anonymised(row)
             merged = _check_content(conn, row, content_hash)
-            conn.execute(update(_C).where(_C.c.id == campaign_id).values(content_hash=json.dumps(merged, sort_keys=True), updated_at=now))
-    return get_campaign(store, campaign_id)
+            conn.execute(update(_C).where(_C.c.id == row.id).values(content_hash=json.dumps(merged, sort_keys=True), updated_at=now))
+    return get_campaign(store, row.id)
 
 
 def refuse_anonymised(campaign: object) -> None:
@@ -124,15 +126,30 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
 def settle_status(store: Store, campaign_id: int, paused_reason: str | None, *, now: datetime) -> str:
     """Set and return the status a run leaves: paused (with the reason), done, or running.
 
-    Counted and written in one write transaction, so when two processes end
-    at once the last to write sees the other's final rows: a campaign is
-    never left "running" with everything sent.
+    The campaign row is locked first, then the unfinished deliveries are
+    counted and the status written, in one transaction. Every run settles
+    after committing its own outcomes, so whichever settles last counts
+    everyone's final rows, under any interleaving: a campaign is never left
+    "running" with everything sent (SQLite's write lock serialises the whole
+    transaction; on PostgreSQL the row lock makes a concurrent settle wait,
+    and its count then sees what the other committed). A pause by another
+    process stands while deliveries are left.
     """
     with store.writing() as conn:
+        current = conn.execute(select(_C.c.status, _C.c.paused_reason).where(_C.c.id == campaign_id).with_for_update()).one()
         left = conn.execute(select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign_id, _D.c.state.in_(_ACTIVE))).scalar_one()
+        if paused_reason is None and current.status == "paused" and left:
+            paused_reason = current.paused_reason
         status = "paused" if paused_reason else ("done" if left == 0 else "running")
         conn.execute(update(_C).where(_C.c.id == campaign_id).values(status=status, paused_reason=paused_reason, updated_at=now))
     return status
+
+
+def paused_reason(store: Store, campaign_id: int) -> str | None:
+    """Why the campaign is paused (None: it is not), as another process may have set it meanwhile."""
+    with store.begin(write=False) as conn:
+        row = conn.execute(select(_C.c.status, _C.c.paused_reason).where(_C.c.id == campaign_id)).one()
+    return (row.paused_reason or "paused") if row.status == "paused" else None
 
 
 def set_status(store: Store, campaign_id: int, status: str, reason: str | None = None, *, now: datetime | None = None) -> None:
@@ -144,13 +161,13 @@ def set_status(store: Store, campaign_id: int, status: str, reason: str | None =
 # --- queueing ------------------------------------------------------------------
 
 
-def _dialect_insert(conn: Connection):  # noqa: ANN202 (dialect-specific Insert)
+def _dialect_insert(conn: Connection, table: Table = _D):  # noqa: ANN202 (dialect-specific Insert)
     """The INSERT construct that knows ``ON CONFLICT DO NOTHING`` (SQLite, PostgreSQL)."""
     name = conn.dialect.name
     if name == "sqlite":
-        return sqlite.insert(_D)
+        return sqlite.insert(table)
     if name == "postgresql":
-        return postgresql.insert(_D)
+        return postgresql.insert(table)
     raise CampaignError(f"queueing is not implemented for the {name} database", hint="use SQLite or PostgreSQL")
 
 
@@ -285,22 +302,32 @@ def state_counts(store: Store, campaign_id: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Pending:
-    """What is left for a runner that found nothing to claim right now."""
+    """What is left for a runner whose claim came back empty."""
 
     waiting_retries: int  # retry_wait rows not yet due
     next_due: datetime | None  # when the earliest of them is due
-    held_elsewhere: int  # sending rows under another owner's lease (another process)
+    held_elsewhere: int  # sending rows under another owner's live lease (another worker or process)
+    claimable: int = 0  # queued, due, or under an expired lease: claimable now (another claim held them a moment)
 
 
-def pending(store: Store, campaign_id: int, owner: str, *, language: str | None = None) -> Pending:
-    """Summarise rows this runner cannot claim now but that are not finished."""
+def pending(store: Store, campaign_id: int, owner: str, *, now: datetime | None = None, language: str | None = None) -> Pending:
+    """Summarise the rows of the campaign that are not finished, as a runner with nothing claimed sees them at ``now``.
+
+    A runner stops only when ``claimable`` is 0 and nothing is held by a dead
+    owner: never because other claims held rows for a moment.
+    """
+    now = now or utcnow()
     conds = [_D.c.campaign_id == campaign_id]
     if language:
         conds.append(_D.c.language == language)
+    state, due, expired = _D.c.state, _D.c.next_attempt_at <= now, _D.c.lease_expires_at < now
+    claimable = or_(state == "queued", and_(state == "retry_wait", due), and_(state == "sending", expired))
+    live_elsewhere = and_(state == "sending", _D.c.lease_owner != owner, or_(_D.c.lease_expires_at.is_(None), ~expired))
     with store.begin(write=False) as conn:
-        waiting, first = conn.execute(select(func.count(), func.min(_D.c.next_attempt_at)).where(*conds, _D.c.state == "retry_wait")).one()
-        held = conn.execute(select(func.count()).select_from(_D).where(*conds, _D.c.state == "sending", _D.c.lease_owner != owner)).scalar_one()
-    return Pending(waiting, first, held)
+        waiting, first = conn.execute(select(func.count(), func.min(_D.c.next_attempt_at)).where(*conds, state == "retry_wait", ~due)).one()
+        held = conn.execute(select(func.count()).select_from(_D).where(*conds, live_elsewhere)).scalar_one()
+        ready = conn.execute(select(func.count()).select_from(_D).where(*conds, claimable)).scalar_one()
+    return Pending(waiting, first, held, ready)
 
 
 def sent_window(store: Store, campaign_id: int) -> tuple[datetime | None, datetime | None]:

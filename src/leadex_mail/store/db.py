@@ -303,6 +303,10 @@ def make_engine(url: str) -> Engine:
         # web server, the send engine) may share pooled connections.
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         _create_private_database(parsed.database)
+    # Every statement keeps its cursor's rowcount: since SQLAlchemy 2.1 an
+    # executemany or INSERT ... SELECT on psycopg otherwise reports -1, and
+    # queueing, retries and erasure say how many rows they changed.
+    kwargs["execution_options"] = {"preserve_rowcount": True}
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

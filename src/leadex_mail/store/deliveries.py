@@ -98,9 +98,14 @@ _KINDS = (
 
 
 @functools.cache
-def _candidates(kind: int, by_language: bool) -> Executable:
+def _candidates(kind: int, by_language: bool, skip_locked: bool = False) -> Executable:
     query = select(_D.c.id).where(_D.c.campaign_id == bindparam("p_campaign"), _KINDS[kind]).limit(bindparam("p_n"))
-    return query.where(_D.c.language == bindparam("p_lang")) if by_language else query
+    if by_language:
+        query = query.where(_D.c.language == bindparam("p_lang"))
+    # PostgreSQL: lock the rows picked, passing over those another claim holds
+    # right now, so concurrent claims never wait for each other nor come back
+    # empty while rows are queued.
+    return query.with_for_update(skip_locked=True) if skip_locked else query
 
 
 _CLAIM = (
@@ -147,7 +152,11 @@ _RELEASE = update(_D).where(_IDS, _MINE, _D.c.state == "sending").values(state="
 
 def open_deliveries(store: Store) -> Deliveries:
     """One worker's ``Deliveries`` on ``store``, of the kind its database needs; the caller closes it."""
-    return SqliteDeliveries(store) if store.is_sqlite else Deliveries(store)
+    if store.is_sqlite:
+        return SqliteDeliveries(store)
+    if store.engine.dialect.name == "postgresql":
+        return PostgresDeliveries(store)
+    return Deliveries(store)
 
 
 class Deliveries:
@@ -157,6 +166,8 @@ class Deliveries:
     holds ``Store.serialised()``, so on SQLite this process's workers queue in
     Python, not in SQLite's busy handler.
     """
+
+    skip_locked = False  # claim with FOR UPDATE SKIP LOCKED (PostgreSQL)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -197,7 +208,8 @@ class Deliveries:
                 reclaimed: set[int] = set()
                 for kind in range(len(_KINDS)):
                     if len(ids) < n:
-                        found = list(self.conn.execute(_candidates(kind, language is not None), {**params, "p_n": n - len(ids)}).scalars())
+                        query = _candidates(kind, language is not None, self.skip_locked)
+                        found = list(self.conn.execute(query, {**params, "p_n": n - len(ids)}).scalars())
                         ids.extend(found)
                         if kind == 0:  # "sending" under an expired lease
                             reclaimed.update(found)
@@ -365,3 +377,16 @@ def _is_dead_local(owner: str, host: str) -> bool:
         return True
     except OSError:
         return False
+
+
+class PostgresDeliveries(Deliveries):
+    """``Deliveries`` on PostgreSQL: a claim passes over the rows other claims hold.
+
+    A claim locks the rows it picks with ``FOR UPDATE SKIP LOCKED`` in a
+    short transaction, so any number of workers in any number of processes
+    claim side by side, none waiting for another nor coming back empty while
+    rows are queued (before, a second process's claim blocked on the first
+    one's locked rows, then found them taken and stopped).
+    """
+
+    skip_locked = True
