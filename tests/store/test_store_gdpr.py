@@ -132,3 +132,39 @@ def _one(folder: Path, address: str) -> Path:
     path = folder / "one.csv"
     path.write_text(f"email\n{address}\n", encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the SQLite file is read raw above
+def test_forget_leaves_no_trace_in_the_postgresql_files(store, jana, cli, pg_cluster):
+    """On PostgreSQL a deleted row stays in its pages as a dead version, and ANALYZE copies values into pg_statistic.
+
+    After ``forget`` no file of the database (tables, indexes, TOAST, the
+    statistics catalogue) holds the person's bytes; the write-ahead log and
+    backups are the operator's retention (docs/decisions.md).
+    """
+    from sqlalchemy import text
+
+    def raw_database_files() -> bytes:
+        with store.engine.connect() as conn:
+            conn.execute(text("CHECKPOINT"))  # the pages reach the files
+            oid = conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar_one()
+        return b"".join(p.read_bytes() for p in (pg_cluster.datadir / "base" / str(oid)).iterdir() if p.is_file())
+
+    with store.engine.connect() as conn:
+        conn.execute(text("ANALYZE"))  # as refresh_statistics does after an import: the address is in the samples
+        conn.commit()
+        sampled = " ".join(str(v) for v in conn.execute(text("SELECT histogram_bounds, most_common_vals FROM pg_stats WHERE tablename = 'subscriber'")).all())
+    assert ADDRESS in sampled
+    before = raw_database_files()
+    assert ADDRESS.encode() in before and NAME.encode() in before and IP.encode() in before  # the check below can fail
+
+    result = cli("subscribers", "forget", ADDRESS, "--yes")
+    assert result.exit_code == 0, result.output
+
+    raw = raw_database_files()
+    for secret in (ADDRESS, NAME, IP, AGENT):
+        assert secret.encode() not in raw, secret
+    assert b"other@example.org" in raw  # only Jana is gone
+    with store.engine.connect() as conn:
+        assert ADDRESS not in " ".join(str(v) for v in conn.execute(text("SELECT histogram_bounds, most_common_vals FROM pg_stats")).all())
+        assert conn.execute(text("SELECT subscriber_id, last_reply, state FROM delivery")).all() == [(None, None, "failed")]

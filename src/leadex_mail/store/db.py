@@ -58,6 +58,11 @@ _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
+# Tables that can hold a person's data (an address, a name, an IP, a server's
+# words quoting the address): what an erasure rewrites on PostgreSQL.
+PERSONAL_TABLES = ("subscriber", "subscription", "event", "delivery", "test_send", "outgoing_mail", "bounce_report")
+
+
 class Store:
     """An open subscriber store: the engine plus transaction helpers."""
 
@@ -177,15 +182,31 @@ class Store:
             )
 
     def checkpoint(self) -> None:
-        """Fold SQLite's write-ahead log into the database file and empty it.
+        """After an erasure (committed): leave the erased bytes in no table or index file of the database.
 
-        Used after an erasure so the erased bytes survive in no WAL frame.
-        Does nothing on other databases.
+        SQLite: ``secure_delete`` already zeroed them in the pages; the
+        write-ahead log is folded into the file and emptied, so they survive
+        in no WAL frame.
+
+        PostgreSQL never overwrites a row in place: a deleted or updated row
+        stays in its table's and indexes' pages as a dead version (a plain
+        VACUUM frees the space but leaves the bytes), and ANALYZE may have
+        copied the value into the planner's statistics. So the tables that
+        hold personal data are rewritten into new files, their indexes
+        rebuilt and their statistics sampled again (``VACUUM (FULL,
+        ANALYZE)``; the old files are emptied at commit). Each table is
+        locked while it is copied (a send waits for it, it does not fail):
+        seconds for a million deliveries. The write-ahead log and backups
+        are the operator's retention (docs/decisions.md). Raises
+        ``StoreError`` when the database fails.
         """
-        if not self.is_sqlite:
-            return
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self.errors():
+            if self.is_sqlite:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif self.engine.dialect.name == "postgresql":
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM runs outside a transaction
+                    conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {', '.join(PERSONAL_TABLES)}")
 
     def refresh_statistics(self, tables: tuple[str, ...]) -> None:
         """Update the query planner's statistics after a bulk change (PostgreSQL).
