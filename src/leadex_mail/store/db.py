@@ -194,11 +194,15 @@ class Store:
         copied the value into the planner's statistics. So the tables that
         hold personal data are rewritten into new files, their indexes
         rebuilt and their statistics sampled again (``VACUUM (FULL,
-        ANALYZE)``; the old files are emptied at commit). Each table is
-        locked while it is copied (a send waits for it, it does not fail):
-        seconds for a million deliveries. The write-ahead log and backups
-        are the operator's retention (docs/decisions.md). Raises
-        ``StoreError`` when the database fails.
+        ANALYZE)``; the old files are emptied at commit), then the
+        statistics catalogue, whose replaced samples are dead rows too. Each
+        table is locked while it is copied (a send waits for it, it does not
+        fail): seconds for a million deliveries. Rewriting ``pg_statistic``
+        needs the database's owner (or a superuser); for another user
+        PostgreSQL skips it with a warning and the old samples stay until
+        autovacuum reuses their space. The write-ahead log and backups are
+        the operator's retention (docs/decisions.md). Raises ``StoreError``
+        when the database fails.
         """
         with self.errors():
             if self.is_sqlite:
@@ -207,6 +211,8 @@ class Store:
             elif self.engine.dialect.name == "postgresql":
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM runs outside a transaction
                     conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {', '.join(PERSONAL_TABLES)}")
+                    # ANALYZE just replaced the samples; the old ones (addresses, IPs) are dead rows of the catalogue.
+                    conn.exec_driver_sql("VACUUM FULL pg_catalog.pg_statistic")
 
     def refresh_statistics(self, tables: tuple[str, ...]) -> None:
         """Update the query planner's statistics after a bulk change (PostgreSQL).
