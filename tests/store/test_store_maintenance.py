@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from leadex_mail.delivery import queue
+from leadex_mail.store import campaigns
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store import gdpr, lists, notices, outgoing, subscribers
 from leadex_mail.store.maintenance import RetentionPolicy, run_maintenance
@@ -101,7 +101,7 @@ def _emails(store) -> set[str]:
 
 def test_retention_erases_and_anonymises_exactly_what_the_settings_say(store, old_store) -> None:
     ids = old_store
-    before = {cid: queue.state_counts(store, cid) for cid in (ids["done_old"], ids["done_new"], ids["paused_old"])}
+    before = {cid: campaigns.state_counts(store, cid) for cid in (ids["done_old"], ids["done_new"], ids["paused_old"])}
     active_events = subscribers.subscriber_events(store, ids["active_old"])
 
     report = run_maintenance(store, POLICY, now=NOW)
@@ -122,7 +122,7 @@ def test_retention_erases_and_anonymises_exactly_what_the_settings_say(store, ol
     # Only the campaign done over 180 days ago is anonymised; its counts stay.
     assert [(c.issue_slug, c.counts) for c in report.campaigns] == [("2026-04-leadex-01", {"sent": 2, "failed": 1})]
     for cid in before:
-        assert queue.state_counts(store, cid) == before[cid]
+        assert campaigns.state_counts(store, cid) == before[cid]
     with store.begin(write=False) as conn:
         old_rows = conn.execute(select(_D.c.subscriber_id, _D.c.last_reply, _D.c.message_id).where(_D.c.campaign_id == ids["done_old"])).all()
         kept_rows = conn.execute(select(_D.c.subscriber_id, _D.c.last_reply).where(_D.c.campaign_id.in_((ids["done_new"], ids["paused_old"])))).all()
@@ -181,11 +181,11 @@ def test_someone_who_came_back_is_not_erased(store, old_store) -> None:
 def test_an_anonymised_campaign_is_never_resumed(store, old_store) -> None:
     run_maintenance(store, POLICY, now=NOW)
     with pytest.raises(CampaignError, match="anonymised"):
-        queue.open_campaign(store, "2026-04-leadex-01", "news", {"sl": "whatever"}, "subject")
+        campaigns.open_campaign(store, "2026-04-leadex-01", "news", {"sl": "whatever"}, "subject")
     [old] = [c for c in _campaigns(store) if c.issue_slug == "2026-04-leadex-01"]
     with pytest.raises(CampaignError, match="anonymised"):
-        queue.requeue_failed(store, old)
-    queue.open_campaign(store, "2026-10-leadex-02", "news", {"sl": "whatever"}, "subject")  # the recent one still resumes
+        campaigns.requeue_failed(store, old)
+    campaigns.open_campaign(store, "2026-10-leadex-02", "news", {"sl": "whatever"}, "subject")  # the recent one still resumes
 
 
 def test_nothing_old_nothing_done(store) -> None:

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from leadex_mail import links
 from leadex_mail.cli import main
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery.runner import send_campaign
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.errors import NotFound
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber
 from web.test_web_browser import assert_accessible, heading
