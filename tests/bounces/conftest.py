@@ -28,3 +28,19 @@ def store(settings: Settings) -> Iterator[Store]:
     st = open_store(settings)
     yield st
     st.close()
+
+
+@pytest.fixture
+def cli(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``cli("bounces", "status")`` runs leadex-mail against this test's store (from ``tmp_path``; ``env`` adds variables)."""
+    from click.testing import CliRunner
+
+    from leadex_mail.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        environment = {"LEADEX_DATABASE_URL": settings.database_url, "LEADEX_CONFIG": None, **(env or {})}
+        return CliRunner().invoke(main, list(args), env=environment, catch_exceptions=False)
+
+    return run

@@ -144,3 +144,16 @@ def test_maintenance_deletes_the_processed_copies_after_the_retention(settings, 
     refused = CliRunner().invoke(main, ["maintenance"], env={**env, "LEADEX_IMAP_PASSWORD": "wrong"})
     assert refused.exit_code != 0 and "Traceback" not in refused.output
     assert "active subscribers were not touched" in refused.output and "error: IMAP server 127.0.0.1:" in refused.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_poisoned_message_is_kept_and_moved_and_the_mailbox_goes_on(store, settings, imap_server, mailbox) -> None:
+    # The tester's case: a broken encoded word (and MIME nested thousands deep) once crashed every fetch on the same message.
+    seed(store)
+    hostile = CORPUS.parent / "fixtures" / "hostile"
+    for raw in ((hostile / "b64_subject.eml").read_bytes(), (hostile / "deep.eml").read_bytes(), (CORPUS / "03_postfix_user_unknown.eml").read_bytes()):
+        assert mailbox.append("INBOX", None, None, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))[0] == "OK"
+    result = fetch_imap(store, _imap_settings(settings, imap_server))
+    assert [o.action for o in result.outcomes] == ["kept", "kept", "suppressed"]
+    assert _count(mailbox, "INBOX") == 0 and _count(mailbox, "leadex-processed") == 3
+    assert fetch_imap(store, _imap_settings(settings, imap_server)).outcomes == []

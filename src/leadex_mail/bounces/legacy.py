@@ -8,10 +8,22 @@ qmail's ``(#5.1.1)``), which the shared reply classifier then judges.
 
 from __future__ import annotations
 
+import logging
 import re
 from email.message import Message
 
 from flufl.bounce import all_failures
+
+try:  # the detectors in flufl.bounce's own order, to run each on its own (see _all_failures)
+    from flufl.bounce._scan import _DETECTORS as _FLUFL_DETECTORS
+except ImportError:  # pragma: no cover - a flufl.bounce without it: all at once, still guarded
+    _FLUFL_DETECTORS = None
+
+# flufl.bounce logs every detector's exception with its traceback (to stderr when
+# nothing else is configured) and then re-raises it: a stranger's message would
+# print tracebacks at the operator. Its failures are handled in _all_failures.
+logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
+logging.getLogger("flufl.bounce").propagate = False
 
 from leadex_mail.bounces.mime import all_addresses, header_text, leaf_text
 from leadex_mail.bounces.model import Finding
@@ -35,7 +47,7 @@ def legacy_findings(msg: Message) -> tuple[str, tuple[Finding, ...], bool]:
     ``temporary_only`` is True when the detectors saw only temporary
     failures (warnings that delivery is still being tried).
     """
-    temporary, permanent = all_failures(msg)
+    temporary, permanent = _all_failures(msg)
     addresses = [a.decode("utf-8", "replace").strip().lower() for a in (permanent or temporary)]
     if not addresses:
         # Exim names the failed recipients in a header even when its text is localised.
@@ -47,6 +59,27 @@ def legacy_findings(msg: Message) -> tuple[str, tuple[Finding, ...], bool]:
     action = "failed" if permanent or not temporary else "delayed"
     findings = tuple(_finding(text, addr, action) for addr in sorted(set(addresses)))
     return _format(msg, text), findings, not permanent and bool(temporary)
+
+
+def _all_failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
+    """``flufl.bounce.all_failures``, each detector guarded: one that trips on a message is skipped, not fatal.
+
+    (``all_failures`` itself stops at the first detector that raises, e.g.
+    Yale's ``IndexError`` on a message without ``From:``.)
+    """
+    if _FLUFL_DETECTORS is None:
+        try:
+            return all_failures(msg)
+        except Exception:  # noqa: BLE001
+            return frozenset(), frozenset()
+    for detector in _FLUFL_DETECTORS:
+        try:
+            temporary, permanent = detector().process(msg)
+        except Exception:  # noqa: BLE001 - a heuristic detector's bug on a stranger's message: try the next
+            continue
+        if temporary or permanent:
+            return frozenset(temporary), frozenset(permanent)
+    return frozenset(), frozenset()
 
 
 def _body(msg: Message) -> str:

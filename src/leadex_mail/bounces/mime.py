@@ -21,15 +21,20 @@ _WS = re.compile(r"\s+")
 def header_text(value: object) -> str:
     """A header's value as text: RFC 2047 words decoded, folding undone; "" for None.
 
-    Never raises: an undecodable encoded word is kept as written.
+    Never raises: an undecodable encoded word (bad base64 or quoted-printable,
+    unknown charset: ``HeaderParseError``, ``LookupError``, ...) is kept as
+    written, and a value that cannot even be turned into text is "".
     """
     if value is None:
         return ""
-    raw = str(value)
+    try:
+        raw = str(value)
+    except Exception:  # noqa: BLE001 - a Header object of undecodable bytes: nothing readable in it
+        return ""
     if "=?" in raw:
         try:
             raw = str(make_header(decode_header(raw)))
-        except (ValueError, LookupError, UnicodeError):
+        except Exception:  # noqa: BLE001 - any header a stranger sends must not stop an import
             pass
     return _WS.sub(" ", raw).strip()
 
@@ -121,7 +126,10 @@ def address_of(value: str | None) -> str | None:
     """The bare, lower-cased address in a header value (``"A <a@x>"`` -> ``"a@x"``), or None."""
     if not value:
         return None
-    pairs = getaddresses([header_text(value)])
+    try:
+        pairs = getaddresses([header_text(value)])
+    except Exception:  # noqa: BLE001 - the RFC 5322 parser on a stranger's header
+        return None
     for _name, addr in pairs:
         if "@" in addr:
             return addr.strip().lower()

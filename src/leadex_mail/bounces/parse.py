@@ -19,6 +19,7 @@ from __future__ import annotations
 import email
 import re
 from email.message import Message
+from email.parser import BytesHeaderParser
 
 from leadex_mail.bounces.autoreply import is_autoreply
 from leadex_mail.bounces.legacy import legacy_findings
@@ -42,17 +43,51 @@ def parse_bytes(raw: bytes) -> Message:
 
 
 def parse_message(raw: bytes | Message) -> Report:
-    """What the message ``raw`` is (see the module's order). Never raises."""
-    msg = parse_bytes(raw) if isinstance(raw, bytes) else raw
-    common = {
-        "message_id": message_id_of(msg.get("Message-ID")),
-        "subject": header_text(msg.get("Subject"))[:500],
-        "bounce_to": all_addresses([v for h in _BOUNCE_TO_HEADERS for v in (msg.get_all(h) or [])]),
-    }
+    """What the message ``raw`` is (see the module's order). Never raises.
+
+    Whatever a message trips on — a broken encoded word, MIME nested
+    thousands deep (``RecursionError``), a third-party detector's bug — it
+    comes back UNRECOGNISED (format ``malformed``) with the reason, and
+    with whatever of its Message-ID and Subject could be read.
+    """
+    try:
+        msg = parse_bytes(raw) if isinstance(raw, bytes) else raw
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on MIME nested thousands deep
+        return _malformed(exc, _common(_headers_only(raw)) if isinstance(raw, bytes) else {})
+    common = _common(msg)
     try:
         return _parse(msg, common)
     except Exception as exc:  # noqa: BLE001 - a damaged message must be kept, whatever the parsers trip on
-        return Report(ReportKind.UNRECOGNISED, "malformed", reason=f"could not be read: {exc.__class__.__name__}: {exc}"[:500], **common)  # type: ignore[arg-type]
+        return _malformed(exc, common)
+
+
+def _malformed(exc: BaseException, common: dict[str, object]) -> Report:
+    return Report(ReportKind.UNRECOGNISED, "malformed", reason=f"could not be read: {exc.__class__.__name__}: {exc}"[:500], **common)  # type: ignore[arg-type]
+
+
+def _headers_only(raw: bytes) -> Message | None:
+    """The top-level header block of a message whose body cannot be parsed (None if even that fails)."""
+    try:
+        return BytesHeaderParser().parsebytes(raw)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _common(msg: Message | None) -> dict[str, object]:
+    """The fields every report row gets; each read on its own, so one bad header spoils only itself."""
+    if msg is None:
+        return {}
+    common: dict[str, object] = {}
+    for name, read in (
+        ("message_id", lambda: message_id_of(msg.get("Message-ID"))),
+        ("subject", lambda: header_text(msg.get("Subject"))[:500]),
+        ("bounce_to", lambda: all_addresses([v for h in _BOUNCE_TO_HEADERS for v in (msg.get_all(h) or [])])),
+    ):
+        try:
+            common[name] = read()
+        except Exception:  # noqa: BLE001 - the field stays at its default ("" / None / ())
+            pass
+    return common
 
 
 def _parse(msg: Message, common: dict[str, object]) -> Report:

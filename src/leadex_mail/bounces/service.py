@@ -64,6 +64,7 @@ class ImportSummary:
     """Totals of one import or fetch run: ``actions`` counts outcomes by action."""
 
     outcomes: list[Outcome] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) of files and folders not read
 
     def add(self, outcome: Outcome) -> None:
         """Count one message's outcome."""
@@ -138,22 +139,62 @@ def _chunks(messages: Iterable[tuple[bytes, str]], size: int) -> Iterator[list[t
 
 
 def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Callable[[], datetime], verp: VerpLookup | None) -> list[Outcome]:
-    """One transaction for ``chunk``; on a concurrent duplicate insert, again one message a transaction."""
+    """One transaction for ``chunk``; if anything fails in it, again one message a transaction.
+
+    No message's content may stop or roll back an import: a message whose
+    processing fails on its own (a value the database refuses, a bug
+    tripped by a stranger's bytes) is recorded as kept, with the reason,
+    and the others of its batch are processed as usual. Only a store that
+    cannot record even that (gone, full, locked) raises ``StoreError``.
+    """
     key = suppression_key(store)
     parsed = [(raw, source, content_hash(raw), parse_message(raw)) for raw, source in chunk]
     try:
         with store.begin() as conn:
             return [_one(conn, key, item, policy, now(), verp) for item in parsed]
-    except IntegrityError as exc:
+    except Exception as exc:  # noqa: BLE001 - sorted out one message at a time below
         if len(parsed) > 1:
-            # Another process recorded one of these between our check and insert: redo them one by one.
+            # Another process recorded one of these meanwhile, or one message trips something: redo them one by one.
             return [o for raw, source in chunk for o in _batch(store, [(raw, source)], policy, now, verp)]
-        raise StoreError(f"recording the report {chunk[0][1]} failed: {exc.orig}", hint="another import may be running; run this one again") from exc
+        return [_kept_after_failure(store, parsed[0], now(), exc)]
+
+
+def _kept_after_failure(store: Store, item: tuple[bytes, str, str, Report], now: datetime, exc: Exception) -> Outcome:
+    """Record a message whose processing failed as kept (``malformed``, with the reason); StoreError if even that fails."""
+    raw, source, digest, report = item
+    if isinstance(exc, IntegrityError):
+        why = f"recording the report {source} failed: {exc.orig}"
+        hint = "another import may be running; run this one again"
+    else:
+        why, hint = f"recording the report {source} failed: {exc}", None
+    row: dict[str, Any] = {
+        "content_hash": digest,
+        "message_id": (report.message_id or "")[:998] or None,
+        "received_at": now,
+        "source": source[:1000],
+        "kind": ReportKind.UNRECOGNISED.value,
+        "format": "malformed",
+        "action": "kept",
+        "evidence": {"subject": report.subject[:300], "format": "malformed", "reason": f"could not be processed: {exc.__class__.__name__}: {exc}"[:500]},
+        "raw": raw,
+    }
+    try:
+        with store.begin() as conn:
+            earlier = store_bounces.already_processed(conn, digest, row["message_id"])
+            if earlier is not None:
+                return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
+            return _recorded(conn, row)
+    except Exception as again:  # noqa: BLE001 - the store itself is failing: say the first failure
+        if isinstance(exc, StoreError):
+            raise exc from again
+        if isinstance(again, StoreError):
+            raise again from exc
+        raise StoreError(why, hint=hint or "check the store, then run this import again: what was recorded stays recorded") from exc
 
 
 def _one(conn: Connection, key: bytes, item: tuple[bytes, str, str, Report], policy: Policy, now: datetime, verp: VerpLookup | None) -> Outcome:
     raw, source, digest, report = item
-    earlier = store_bounces.already_processed(conn, digest, report.message_id)
+    earlier = store_bounces.already_processed(conn, digest, (report.message_id or "")[:998] or None)
     if earlier is not None:
         return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
     return _apply(conn, key, report, raw, digest, source, policy, now, verp)
@@ -171,14 +212,26 @@ def import_paths(
     *,
     now: Callable[[], datetime] = utcnow,
     on_outcome: Callable[[Outcome], None] | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
 ) -> ImportSummary:
     """``bounces import``: every message of the ``.eml`` files, mbox files and Maildir folders in ``paths``.
 
-    Raises MailboxError when a path does not exist (before anything is
-    processed) or cannot be read (what was processed stays recorded).
+    ``on_skip(path, why)`` is told of each file or folder that is not read
+    (also listed in the summary's ``skipped``). Raises MailboxError when a
+    path does not exist (before anything is processed) or cannot be read
+    (what was processed stays recorded).
     """
-    messages = read_paths(paths)
-    return process_many(store, messages, policy=policy_of(settings), now=now, verp=verp_lookup(settings), on_outcome=on_outcome)
+    skipped: list[tuple[str, str]] = []
+
+    def skip(path: str, why: str) -> None:
+        skipped.append((path, why))
+        if on_skip is not None:
+            on_skip(path, why)
+
+    messages = read_paths(paths, on_skip=skip)
+    summary = process_many(store, messages, policy=policy_of(settings), now=now, verp=verp_lookup(settings), on_outcome=on_outcome)
+    summary.skipped = skipped
+    return summary
 
 
 def verp_lookup(settings: Settings) -> VerpLookup | None:

@@ -24,52 +24,93 @@ def bounces_group() -> None:
     """Read bounces and complaints from the bounce mailbox, act on them, report."""
 
 
-def _printer(verbose: bool):  # type: ignore[no-untyped-def]
-    def show(outcome) -> None:  # type: ignore[no-untyped-def]
-        if verbose or outcome.action in ("kept", "unmatched"):
+class _Progress:
+    """What the CLI prints as messages are committed; it also keeps them, to sum up after a Ctrl-C."""
+
+    def __init__(self, verbose: bool) -> None:
+        from leadex_mail.bounces.service import ImportSummary
+
+        self.verbose = verbose
+        self.summary = ImportSummary()
+
+    def outcome(self, outcome) -> None:  # type: ignore[no-untyped-def]
+        self.summary.add(outcome)
+        if self.verbose or outcome.action in ("kept", "unmatched"):
             extra = " ".join(p for p in (outcome.status, outcome.category, f"match {outcome.match}" if outcome.match else None) if p)
             click.echo(f"{outcome.action:<12} {outcome.kind:<12} {outcome.format:<18} {outcome.source}  {extra}".rstrip())
 
-    return show
+    def skipped(self, path: str, why: str) -> None:
+        self.summary.skipped.append((path, why))
+        click.echo(f"skipped      {path}: {why}")
 
 
 def _totals(summary) -> None:  # type: ignore[no-untyped-def]
     n = len(summary.outcomes)
     parts = ", ".join(f"{count} {action}" for action, count in sorted(summary.actions.items()))
     click.echo(f"{n} message{'s' if n != 1 else ''} read" + (f": {parts}" if parts else ""))
+    if summary.skipped:
+        count = len(summary.skipped)
+        click.echo(f"{count} file{'s' if count != 1 else ''} or folder{'s' if count != 1 else ''} skipped (listed above with the reason)")
     if summary.actions.get("kept") or summary.actions.get("unmatched"):
         click.echo("Messages not understood or not matched are kept: `leadex-mail bounces status` lists them.")
+
+
+def _run(progress: _Progress, again: str, work) -> None:  # type: ignore[no-untyped-def]
+    """Run ``work``; on Ctrl-C say what was committed and how to go on, exit 130 (128 + SIGINT)."""
+    try:
+        work()
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        _totals(progress.summary)
+        click.echo(f"interrupted: the {len(progress.summary.outcomes)} message(s) above are recorded; the rest were not processed.", err=True)
+        click.echo(f"hint: run `{again}` again to go on: what is recorded is not processed twice", err=True)
+        sys.stdout.flush()
+        click.get_current_context().exit(130)
+    _totals(progress.summary)
 
 
 @bounces_group.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-v", "--verbose", is_flag=True, help="One line per message (otherwise only kept and unmatched ones).")
 def import_command(paths: tuple[Path, ...], verbose: bool) -> None:
-    """Read bounces and complaints from .eml files, mbox files and Maildir folders.
+    """Read bounces and complaints from .eml files, mbox files (also gzip, bzip2, xz), Maildir and MH folders.
 
     Each message is processed once (by content and Message-ID): reading
-    the same mailbox again changes nothing.
+    the same mailbox again changes nothing. Files in a folder that are not
+    mail are skipped and listed with the reason. Exit 130 after Ctrl-C
+    (what was recorded stays recorded).
     """
     from leadex_mail.bounces.service import import_paths
     from leadex_mail.store.db import open_store
 
     settings = get_settings()
-    with open_store(settings) as store:
-        summary = import_paths(store, settings, list(paths), on_outcome=_printer(verbose))
-    _totals(summary)
+    progress = _Progress(verbose)
+
+    def work() -> None:
+        with open_store(settings) as store:
+            import_paths(store, settings, list(paths), on_outcome=progress.outcome, on_skip=progress.skipped)
+
+    _run(progress, "leadex-mail bounces import " + " ".join(str(p) for p in paths), work)
 
 
 @bounces_group.command("fetch")
 @click.option("-v", "--verbose", is_flag=True, help="One line per message (otherwise only kept and unmatched ones).")
 def fetch_command(verbose: bool) -> None:
-    """Read the IMAP bounce mailbox (TLS) and move each processed message to imap_processed_folder."""
+    """Read the IMAP bounce mailbox (TLS) and move each processed message to imap_processed_folder.
+
+    Exit 130 after Ctrl-C (what was recorded stays recorded).
+    """
     from leadex_mail.bounces.service import fetch_imap
     from leadex_mail.store.db import open_store
 
     settings = get_settings()
-    with open_store(settings) as store:
-        summary = fetch_imap(store, settings, on_outcome=_printer(verbose))
-    _totals(summary)
+    progress = _Progress(verbose)
+
+    def work() -> None:
+        with open_store(settings) as store:
+            fetch_imap(store, settings, on_outcome=progress.outcome)
+
+    _run(progress, "leadex-mail bounces fetch", work)
 
 
 @bounces_group.command("report")

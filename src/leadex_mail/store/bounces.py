@@ -11,6 +11,7 @@ overhead.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -46,10 +47,38 @@ _SUPPRESS = insert(Suppression.__table__)  # type: ignore[attr-defined]
 _EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
 
 
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """``value`` with every text in it fit for any backend: NUL removed, undecodable bytes as U+FFFD.
+
+    PostgreSQL refuses NUL in ``text`` and ``\\u0000`` in JSON, and no
+    driver can encode the lone surrogates the standard library leaves for
+    undecodable 8-bit header bytes. Reports are a stranger's text, so every
+    value written from one goes through here (dicts and lists recursively).
+    """
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        if _REFUSED.search(value) is None:
+            return value
+        try:
+            data = value.encode("utf-8", "surrogateescape")  # the bytes the standard library could not decode
+        except UnicodeEncodeError:
+            data = value.encode("utf-8", "replace")
+        return data.decode("utf-8", "replace").replace("\x00", "")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
+
+
 def already_processed(conn: Connection, content_hash: str, message_id: str | None) -> int | None:
     """The id of the report already recorded with these bytes or this Message-ID, or None."""
     if message_id:
-        found = conn.execute(_SEEN_BOTH, {"h": content_hash, "m": message_id}).scalar()
+        found = conn.execute(_SEEN_BOTH, {"h": content_hash, "m": storable(message_id)}).scalar()
     else:
         found = conn.execute(_SEEN_HASH, {"h": content_hash}).scalar()
     return int(found) if found is not None else None
@@ -57,18 +86,18 @@ def already_processed(conn: Connection, content_hash: str, message_id: str | Non
 
 def add_report(conn: Connection, values: dict[str, Any]) -> int:
     """Insert a ``bounce_report`` row from ``values`` (its columns); return its id."""
-    return int(conn.execute(_INSERT_REPORT, values).inserted_primary_key[0])
+    return int(conn.execute(_INSERT_REPORT, storable(values)).inserted_primary_key[0])
 
 
 def add_events(conn: Connection, events: list[dict[str, Any]]) -> None:
     """Append events (``kind``, ``subscriber_id``, ``detail``, ``at``) from bounce mail to the event log."""
     if events:
-        conn.execute(_EVENTS, [{**e, "source": EVENT_SOURCE} for e in events])
+        conn.execute(_EVENTS, [storable({**e, "source": EVENT_SOURCE}) for e in events])
 
 
 def fail_delivery(conn: Connection, delivery_id: int, *, error_kind: str, reply: str, now: datetime) -> None:
     """Record a failure reported after the relay accepted the message (``sent_at`` is kept)."""
-    conn.execute(_FAIL, {"d_id": delivery_id, "d_kind": error_kind, "d_reply": reply[:2000], "d_now": now})
+    conn.execute(_FAIL, {"d_id": delivery_id, "d_kind": error_kind, "d_reply": storable(reply[:2000]), "d_now": now})
 
 
 def soft_failures_since(conn: Connection, subscriber_id: int, since: datetime) -> int:

@@ -255,7 +255,9 @@ def _hint_for(text: str, where: str) -> str:
         return "the disk holding it is full or failing: free some space (or move the store) and try again"
     if any(w in lowered for w in ("connection", "server closed", "terminat", "could not connect", "no route")):
         return f"the database server ({where}) went away or cannot be reached: check that it is running, then try again"
-    if "unable to open" or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
+    if any(w in lowered for w in ("nul (0x00)", "invalid byte sequence", "character with byte sequence", "unsupported unicode escape", "surrogates not allowed")):
+        return "a value held a character this database cannot store; that is a bug in leadex-mail: please report it with the command you ran"
+    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
         return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
     return f"check that the database ({where}) is reachable and not damaged"
 
