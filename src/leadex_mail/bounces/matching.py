@@ -7,8 +7,16 @@
 3. ``message-id``: the returned message's ``Message-ID``
    (``<lx.{campaign}.{delivery}.{digest}@domain>``), compared whole with the
    one stored on the delivery, so a guessed id matches nothing;
-4. ``recipient``: the reported address's subscriber, and their latest sent
-   delivery (within the campaign the report names, when it names one).
+4. ``recipient``: the reported address's subscriber and their latest sent
+   delivery in the campaign the report's returned headers name (our
+   Message-ID form, or the campaign's subject). This step proves nothing —
+   anyone who can mail the bounce address can write any address into a
+   report — so it is guarded (see docs/bounces.md, "Forged reports"):
+   with VERP on it is not taken at all (a genuine bounce of our mail comes
+   back to a signed ``bounces+<token>`` address); without VERP only a
+   report that returns one of our messages' headers naming a campaign is
+   matched, and ``service`` acts on at most one subscriber so matched per
+   report and records a complaint so matched as liftable by the operator.
 
 A report that matches none is kept as ``unmatched`` with its bytes.
 """
@@ -44,8 +52,14 @@ class Match:
     method: str
 
 
-def match_finding(conn: Connection, report: Report, finding: Finding | None, *, verp: VerpLookup | None = None) -> Match | None:
-    """The delivery ``finding`` of ``report`` is about, or None (see the module's order)."""
+def match_finding(
+    conn: Connection, report: Report, finding: Finding | None, *, verp: VerpLookup | None = None, proof_required: bool = False
+) -> Match | None:
+    """The delivery ``finding`` of ``report`` is about, or None (see the module's order).
+
+    ``proof_required`` (VERP on): only the signed steps (VERP token, ENVID,
+    Message-ID) match; the recipient step is not taken.
+    """
     if verp is not None:
         for address in _verp_candidates(report):
             delivery_id = verp(address)
@@ -63,9 +77,20 @@ def match_finding(conn: Connection, report: Report, finding: Finding | None, *, 
             found = _by_local_part(conn, local.group(1), "message-id", full=report.original_message_id)
             if found is not None:
                 return found
-    if finding is not None and finding.recipient:
+    if finding is not None and finding.recipient and not proof_required:
         return _by_recipient(conn, report, finding.recipient)
     return None
+
+
+def unproven_reason(report: Report, *, proof_required: bool) -> str:
+    """Why a report that names people was matched to no delivery (for the operator reading ``bounces status``)."""
+    if not any(f.recipient for f in report.findings):
+        return "no delivery of ours matches it"
+    if proof_required:
+        return ("not sent back to a signed bounces+ address (VERP is on) and no ENVID or Message-ID of ours in it: "
+                "not acted on, whoever it names (a forged report would look like this)")
+    return ("names the person by address only, and no returned message of ours says which campaign: not acted on "
+            "(a forged report would look like this)")
 
 
 def _verp_candidates(report: Report) -> list[str]:
@@ -98,14 +123,14 @@ def _by_local_part(conn: Connection, local: str, method: str, *, full: str | Non
 
 
 def _by_recipient(conn: Connection, report: Report, address: str) -> Match | None:
-    """The subscriber with this address and their latest sent delivery (in the named campaign, if any)."""
+    """The subscriber with this address and their latest sent delivery in the campaign the report names; None without one."""
+    campaign_id = _named_campaign(conn, report)
+    if campaign_id is None:
+        return None  # an address alone proves nothing about our mail
     sub_id = conn.execute(select(_S.id).where(_S.email == address.strip().lower())).scalar()
     if sub_id is None:
         return None
-    query = select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.subscriber_id == sub_id, _D.sent_at.is_not(None))
-    campaign_id = _named_campaign(conn, report)
-    if campaign_id is not None:
-        query = query.where(_D.campaign_id == campaign_id)
+    query = select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.subscriber_id == sub_id, _D.sent_at.is_not(None), _D.campaign_id == campaign_id)
     row = conn.execute(query.order_by(_D.sent_at.desc(), _D.id.desc()).limit(1)).first()
     return Match(row[0], row[1], row[2], "recipient") if row else None
 

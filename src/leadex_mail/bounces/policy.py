@@ -18,15 +18,23 @@ from dataclasses import dataclass
 from leadex_mail.errors import ConfigError
 
 # Order of severity, for a report naming several recipients.
+# A report matched by address only may act on at most this many subscribers: each
+# message leadex-mail sends has one recipient, so a genuine report about one names one.
+RECIPIENT_ONLY_CAP = 1
 SEVERITY = ("ignored", "kept", "unmatched", "rejected", "soft", "suppressed", "unsubscribed")
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The configurable part: ``soft_limit`` soft bounces within ``soft_days`` days suppress."""
+    """The configurable part: ``soft_limit`` soft bounces within ``soft_days`` days suppress.
+
+    ``proof_required`` (set when VERP is on): only reports matched by a
+    signed value (VERP token, ENVID, Message-ID) are acted on.
+    """
 
     soft_limit: int = 3
     soft_days: int = 30
+    proof_required: bool = False
 
     def __post_init__(self) -> None:
         if self.soft_limit < 1 or self.soft_days < 1:

@@ -5,6 +5,8 @@ given up; suppressed at the limit), ``rejected`` (policy, content,
 blocklist: the subscriber kept), ``complaint`` (ARF abuse/fraud). Each is
 counted once per delivery, from the reports read from the bounce mailbox.
 The complaint rate is complaints over messages the relay accepted
+(complaints matched by address only, which may be forged, are listed apart
+and not counted)
 (deliveries with a ``sent_at``), against the 0.3 % that Gmail and Yahoo
 require senders to stay under.
 """
@@ -21,7 +23,8 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.models import BounceReport, Campaign, Delivery, MailingList, Subscriber
 
 COMPLAINT_LIMIT = 0.003  # 0.3 %: Gmail's and Yahoo's bulk-sender requirement (2024)
-TYPES = ("hard", "soft", "rejected", "complaint")
+# "unverified": a complaint matched to the person by address only (may be forged): listed, not in the rate.
+TYPES = ("hard", "soft", "rejected", "complaint", "unverified")
 
 _R = BounceReport.__table__.c  # type: ignore[attr-defined]
 _D = Delivery.__table__.c  # type: ignore[attr-defined]
@@ -111,7 +114,7 @@ def overview(store: Store, issue_slug: str | None = None) -> Overview:
 def report_type(kind: str, action: str, evidence: dict[str, object]) -> str | None:
     """The type a report row counts as (``hard``, ``soft``, ``rejected``, ``complaint``), or None."""
     if kind == "complaint" and action == "unsubscribed":
-        return "complaint"
+        return "unverified" if evidence.get("verified") is False else "complaint"
     if kind != "bounce" or action not in ("suppressed", "soft", "rejected"):
         return None
     effect = evidence.get("effect")
@@ -145,7 +148,8 @@ def _suppressed(conn: object, issue_slug: str | None) -> list[Suppressed]:
 
 def _why(kind: str, status: str | None, evidence: dict[str, object]) -> str:
     if kind == "complaint":
-        return f"complaint ({evidence.get('feedback_type', 'abuse')}, {evidence.get('user_agent') or evidence.get('reporting_mta') or evidence.get('format')})"
+        unverified = "; matched by address only, may be lifted with `subscribers reactivate`" if evidence.get("verified") is False else ""
+        return f"complaint ({evidence.get('feedback_type', 'abuse')}, {evidence.get('user_agent') or evidence.get('reporting_mta') or evidence.get('format')}{unverified})"
     findings = evidence.get("findings") or [{}]
     diagnostic = str(findings[0].get("diagnostic", "")) if isinstance(findings, list) and findings else ""  # type: ignore[union-attr]
     if evidence.get("effect") == "soft":

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from leadex_mail.bounces.classification import classify_finding
 from leadex_mail.bounces.imap import ImapMailbox
-from leadex_mail.bounces.matching import Match, VerpLookup, match_finding
+from leadex_mail.bounces.matching import Match, VerpLookup, match_finding, unproven_reason
 from leadex_mail.bounces.model import Finding, Report, ReportKind
 from leadex_mail.bounces.parse import parse_message
-from leadex_mail.bounces.policy import Policy, worst
+from leadex_mail.bounces.policy import RECIPIENT_ONLY_CAP, Policy, worst
 from leadex_mail.bounces.readers import read_paths
 from leadex_mail.config import Settings
 from leadex_mail.errors import StoreError
@@ -179,11 +179,12 @@ def _kept_after_failure(store: Store, item: tuple[bytes, str, str, Report], now:
         "raw": raw,
     }
     try:
+        key = suppression_key(store)
         with store.begin() as conn:
             earlier = store_bounces.already_processed(conn, digest, row["message_id"])
             if earlier is not None:
                 return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
-            return _recorded(conn, row)
+            return _recorded(conn, key, row)
     except Exception as again:  # noqa: BLE001 - the store itself is failing: say the first failure
         if isinstance(exc, StoreError):
             raise exc from again
@@ -201,8 +202,8 @@ def _one(conn: Connection, key: bytes, item: tuple[bytes, str, str, Report], pol
 
 
 def policy_of(settings: Settings) -> Policy:
-    """The bounce policy configured in ``settings`` (``bounce_soft_limit`` within ``bounce_soft_days``)."""
-    return Policy(settings.bounce_soft_limit, settings.bounce_soft_days)
+    """The bounce policy configured in ``settings`` (``bounce_soft_limit`` within ``bounce_soft_days``; with ``verp``, proof required)."""
+    return Policy(settings.bounce_soft_limit, settings.bounce_soft_days, proof_required=settings.verp)
 
 
 def import_paths(
@@ -292,21 +293,28 @@ def _apply(
     }
     if report.kind is ReportKind.UNRECOGNISED:
         return _recorded(conn, key, {**row, "action": "kept", "raw": raw})
-    matches = [(f, match_finding(conn, report, f, verp=verp)) for f in (list(report.findings) or [None])]
+    matches = [(f, match_finding(conn, report, f, verp=verp, proof_required=policy.proof_required)) for f in (list(report.findings) or [None])]
+    unproven = {m.subscriber_id for _f, m in matches if m is not None and m.method == "recipient"}
+    reason = None
+    if len(unproven) > RECIPIENT_ONLY_CAP:
+        # One message of ours has one recipient: a report naming several people by address only is not about it.
+        matches = [(f, None if m is not None and m.method == "recipient" else m) for f, m in matches]
+        reason = f"names {len(unproven)} subscribers by address only (a message of ours has one recipient): not acted on"
     first = next((m for _f, m in matches if m is not None), None)
     if first is not None:
         row.update(match=first.method, campaign_id=first.campaign_id, delivery_id=first.delivery_id, subscriber_id=first.subscriber_id)
     if report.kind in (ReportKind.AUTOREPLY, ReportKind.DELAY):
         return _recorded(conn, key, row)
     if first is None:
-        return _recorded(conn, key, {**row, "action": "unmatched", "raw": raw})
+        reason = reason or unproven_reason(report, proof_required=policy.proof_required)
+        return _recorded(conn, key, {**row, "action": "unmatched", "raw": raw, "evidence": {**row["evidence"], "reason": reason}})
     events: list[dict[str, Any]] = []
     actions: list[str] = []
     for finding, match in matches:
         if match is None:
             continue
         if report.kind is ReportKind.COMPLAINT:
-            actions.append(_complaint(conn, key, report, match, now, events))
+            actions.append(_complaint(conn, key, row, report, match, now, events))
         else:
             actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events))
     row["action"] = worst(actions)
@@ -339,9 +347,15 @@ def _add_report(conn: Connection, key: bytes, row: dict[str, Any]) -> int:
     return store_bounces.add_report(conn, row)
 
 
-def _complaint(conn: Connection, key: bytes, report: Report, match: Match, now: datetime, events: list[dict[str, Any]]) -> str:
-    if match.subscriber_id is not None and store_bounces.complain(conn, key, match.subscriber_id, now=now):
-        events.append(_event("complained", match.subscriber_id, _event_evidence(report, None, match), now))
+def _complaint(conn: Connection, key: bytes, row: dict[str, Any], report: Report, match: Match, now: datetime, events: list[dict[str, Any]]) -> str:
+    """A complaint; matched by address only (unverified), it is recorded so that the operator may lift it."""
+    verified = match.method != "recipient"
+    if not verified:
+        row["evidence"] = {**row["evidence"], "verified": False}
+    if match.subscriber_id is not None:
+        done = store_bounces.complain(conn, key, match.subscriber_id, now=now)
+        if done is not None:
+            events.append(_event("complained", match.subscriber_id, {**_event_evidence(report, None, match), "verified": verified, **done}, now))
     return "unsubscribed"
 
 

@@ -130,6 +130,8 @@ def report_command(issue: str | None) -> None:
         click.echo(f"{c.issue_slug} -> {c.list_name} (campaign {c.campaign_id}): {c.sent} accepted by the relay")
         click.echo(f"  bounces: {n['hard']} hard, {n['soft']} soft, {n['rejected']} rejected (policy/content)")
         click.echo(f"  complaints: {n['complaint']}, rate {c.complaint_rate:.2%}{flag}")
+        if n.get("unverified"):
+            click.echo(f"  complaints matched by address only (unverified, not in the rate): {n['unverified']}")
     click.echo(f"Suppressed or unsubscribed by reports: {len(view.suppressed)}")
     for s in view.suppressed:
         who = s.email or "(erased)"

@@ -140,21 +140,26 @@ def suppress_bounced(conn: Connection, key: bytes, subscriber_id: int, *, now: d
     return True
 
 
-def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> bool:
+def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> dict[str, Any] | None:
     """A complaint: unsubscribed from every list at once, status ``complained``, suppressed (the caller appends the event).
 
-    Nothing but the person's own new confirmed sign-up undoes it (imports
-    and ``subscribers add`` refuse a complained address).
+    Returns what it changed, for the event (``{"was": status before,
+    "lists": [[list id, status before], ...]}`` of the subscriptions it ended: what lifting an
+    unverified complaint restores), or None when the subscriber no longer
+    exists. Nothing but the person's own new confirmed sign-up undoes a
+    verified complaint (imports and ``subscribers add`` refuse the address).
     """
     sub = _subscriber(conn, subscriber_id)
     if sub is None:
-        return False
+        return None
     sc = Subscription.__table__.c  # type: ignore[attr-defined]
-    conn.execute(update(Subscription.__table__).where(sc.subscriber_id == subscriber_id, sc.status != "unsubscribed").values(status="unsubscribed", updated_at=now))  # type: ignore[attr-defined]
+    ended = [[int(r[0]), str(r[1])] for r in conn.execute(select(sc.list_id, sc.status).where(sc.subscriber_id == subscriber_id, sc.status != "unsubscribed")).all()]
+    if ended:
+        conn.execute(update(Subscription.__table__).where(sc.subscriber_id == subscriber_id, sc.status != "unsubscribed").values(status="unsubscribed", updated_at=now))  # type: ignore[attr-defined]
     conn.execute(
         update(Subscriber.__table__).where(_S.id == subscriber_id).values(  # type: ignore[attr-defined]
             status="complained", updated_at=now, unsubscribed_at=func.coalesce(_S.unsubscribed_at, literal(now, type_=_S.unsubscribed_at.type))
         )
     )
     _suppress(conn, key, sub[0], "complained", now)
-    return True
+    return {"was": sub[1], "lists": ended}

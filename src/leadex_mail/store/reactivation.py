@@ -12,6 +12,11 @@ was misread as "no such mailbox") is lifted in one go by campaign:
 ``reactivate_campaign_bounces`` takes back the hard bounces recorded against
 one issue's deliveries (optionally only those whose reply holds some words),
 with the same rules for each person.
+
+One exception: a complaint report matched to the person by address only
+(``verified: false`` on every ``complained`` event: nothing in it proved it
+was about our mail, so it may be forged) may be lifted like a bounce; the
+subscriptions it ended come back as they were.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlmodel import Session, select
 from leadex_mail.errors import InvalidValue, NotFound, StoreError, Suppressed
 from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
-from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscriber, utcnow
+from leadex_mail.store.models import Campaign, Delivery, Event, MailingList, Subscriber, Subscription, utcnow
 from leadex_mail.store.subscribers import find_subscriber
 from leadex_mail.store.suppression import suppression_key, suppression_reason, unsuppress
 from leadex_mail.store.validation import normalise_email
@@ -37,7 +42,8 @@ def reactivate_bounced(store: Store, email: str, *, reason: str, source: str = "
     ``reason`` (required, plain words) goes into the ``reactivated`` event.
     Their subscriptions are as they were before the bounce. Raises
     ``InvalidValue`` (no reason), ``NotFound`` (no such address),
-    ``Suppressed`` (erased, unsubscribed or complained: never lifted here)
+    ``Suppressed`` (erased, unsubscribed or complained: never lifted here,
+    but for a complaint matched by address only, which is lifted)
     and ``StoreError`` (not bounced: nothing to lift).
     """
     reason = _reason(reason)
@@ -50,6 +56,18 @@ def reactivate_bounced(store: Store, email: str, *, reason: str, source: str = "
             raise Suppressed(f"{address} was erased at the person's request (GDPR Art. 17) and cannot be reactivated", hint=_PERSONS_OWN)
         if sub is None:
             raise NotFound(f"no subscriber {address}", hint="`leadex-mail subscribers list --status bounced` lists the bounced ones")
+        if sub.status == "complained" and why in (None, "complained"):
+            restore = _unverified_complaint(session, sub.id)  # type: ignore[arg-type]
+            if restore is not None:
+                was, lists = restore
+                unsuppress(session, key, address)
+                _restore_subscriptions(session, sub.id, lists)  # type: ignore[arg-type]
+                sub.status, sub.updated_at = was, utcnow()
+                if was in ("active", "pending"):
+                    sub.unsubscribed_at = None
+                session.add(sub)
+                record_event(session, "reactivated", sub.id, source=source, detail={"reason": reason, "was": "complained (unverified report)"})
+                return sub
         refusal = _persons_own(sub, why)
         if refusal:
             raise Suppressed(f"{address} {refusal}", hint=_PERSONS_OWN)
@@ -141,3 +159,24 @@ def _lift(session: Session, key: bytes, sub: Subscriber, reason: str, source: st
     session.add(sub)
     detail = {"reason": reason, "was": "bounced"} | ({"campaign": campaign} if campaign else {})
     record_event(session, "reactivated", sub.id, source=source, detail=detail)
+
+
+def _unverified_complaint(session: Session, subscriber_id: int) -> tuple[str, list[list[object]]] | None:
+    """``(status before, subscriptions ended)`` when every complaint on record was matched by address only, else None."""
+    events = session.exec(select(Event).where(Event.subscriber_id == subscriber_id, Event.kind == "complained").order_by(Event.id)).all()  # type: ignore[arg-type]
+    if not events or any((e.detail or {}).get("verified") is not False for e in events):
+        return None
+    first = events[0].detail or {}
+    was = str(first.get("was") or "active")
+    if was not in ("active", "pending", "bounced"):
+        return None  # they had unsubscribed before: that stays their decision
+    lists = [pair for e in events for pair in ((e.detail or {}).get("lists") or [])]
+    return was, lists
+
+
+def _restore_subscriptions(session: Session, subscriber_id: int, lists: list[list[object]]) -> None:
+    for list_id, status in lists:
+        row = session.exec(select(Subscription).where(Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id)).first()
+        if row is not None and row.status == "unsubscribed":
+            row.status, row.updated_at = str(status), utcnow()
+            session.add(row)
