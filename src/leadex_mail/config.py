@@ -404,17 +404,102 @@ def _validate(s: Settings) -> None:
         value = getattr(s, name)
         if value and re.search(r"\s", value):
             raise ConfigError(f"{_where(s, name)}: {name} may not contain spaces (got {value!r})", hint="write just the address, e.g. news@example.org")
-    if s.bounce_address is not None and (s.bounce_address.count("@") != 1 or "+" in s.bounce_address or not s.bounce_address.split("@")[0]):
+    if s.bounce_soft_days > MAX_SOFT_DAYS or s.bounce_soft_limit > MAX_SOFT_LIMIT:
         raise ConfigError(
-            f"bounce_address must be a plain address local@domain without '+' (got {s.bounce_address!r})",
-            hint="e.g. bounces@news.example.org; with verp = true each message goes out from bounces+<token>@news.example.org",
+            f"bounce_soft_days may be at most {MAX_SOFT_DAYS} and bounce_soft_limit at most {MAX_SOFT_LIMIT} "
+            f"(got {s.bounce_soft_days} and {s.bounce_soft_limit})",
+            hint="e.g. bounce_soft_limit = 3 and bounce_soft_days = 30: three soft bounces within 30 days suppress",
         )
-    if s.smtp_helo_name is not None and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]", s.smtp_helo_name):
-        raise ConfigError(f"smtp_helo_name must be a host name or an address literal (got {s.smtp_helo_name!r})", hint="e.g. mail.news.example.org, or [192.0.2.1]")
+    if s.bounce_address is not None:
+        _check_bounce_address(s)
+    if s.smtp_helo_name is not None and not (is_host_name(s.smtp_helo_name) or re.fullmatch(r"\[[0-9A-Fa-f:.]+\]", s.smtp_helo_name)):
+        raise ConfigError(
+            f"{_where(s, 'smtp_helo_name')}: smtp_helo_name must be a fully qualified host name or an address literal (got {s.smtp_helo_name!r})",
+            hint="e.g. mail.news.example.org (labels of letters, digits and hyphens, separated by single dots), or [192.0.2.1]",
+        )
+    _check_imap_folders(s)
     if s.verp and not s.bounce_address:
         raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
     if bool(s.dkim_key_path) != bool(s.dkim_selector):
         raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")
+
+
+MAX_SOFT_DAYS = 3650  # ten years: a longer window is a typo, and would overflow date arithmetic
+MAX_SOFT_LIMIT = 1000
+# RFC 5321 4.5.3.1.1: a local part is at most 64 octets. A VERP address adds "+" and a token of up
+# to 16 hex digits, "-" and 16 base32 characters (verp.py): 34 octets.
+VERP_SUFFIX = 34
+_ATEXT_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*/=?^_`{|}~-]+)*")
+
+
+def is_host_name(name: str) -> bool:
+    """True for a fully qualified host name: dot-separated labels of letters, digits and hyphens (RFC 1123), at least two."""
+    labels = name.rstrip(".").split(".")
+    return (
+        len(name) <= 253
+        and len(labels) >= 2
+        and all(re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", label) for label in labels)
+    )
+
+
+def _check_bounce_address(s: Settings) -> None:
+    """bounce_address: a plain dot-atom local part (no '+', no quotes) within 64 octets with VERP's token, a host name domain."""
+    address = s.bounce_address or ""
+    where = _where(s, "bounce_address")
+    example = "e.g. bounces@news.example.org; with verp = true each message goes out from bounces+<token>@news.example.org"
+    if address.count("@") != 1 or "+" in address or not address.split("@")[0]:
+        raise ConfigError(f"{where}: bounce_address must be a plain address local@domain without '+' (got {address!r})", hint=example)
+    local, domain = address.split("@")
+    if not address.isascii() and not s.smtputf8:
+        raise ConfigError(
+            f"{where}: bounce_address {address!r} is not ASCII, and smtputf8 is off: every send would be refused",
+            hint="use an ASCII address for bounces (it is only an envelope sender), or set smtputf8 = true if the relay offers SMTPUTF8",
+        )
+    if local.isascii() and not _ATEXT_LOCAL.fullmatch(local):
+        raise ConfigError(
+            f"{where}: bounce_address's local part {local!r} must be plain (letters, digits and . ! # $ % & ' * / = ? ^ _ ` {{ | }} ~ -; no quotes or spaces)",
+            hint=example,
+        )
+    limit = 64 - (VERP_SUFFIX if s.verp else 0)
+    if len(local.encode("utf-8")) > limit:
+        raise ConfigError(
+            f"{where}: bounce_address's local part is {len(local.encode('utf-8'))} octets; at most {limit}"
+            + (f" with verp = true (it adds '+' and a {VERP_SUFFIX - 1}-character token; RFC 5321 allows 64)" if s.verp else " (RFC 5321)"),
+            hint="use a shorter local part, e.g. bounces@…",
+        )
+    if not is_host_name(domain.encode("idna").decode("ascii") if not domain.isascii() and _idna_ok(domain) else domain):
+        raise ConfigError(f"{where}: bounce_address's domain {domain!r} is not a host name", hint=example)
+
+
+def _idna_ok(domain: str) -> bool:
+    try:
+        domain.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+def _check_imap_folders(s: Settings) -> None:
+    """imap_mailbox and imap_processed_folder: non-empty, no IMAP wildcards, quotes or controls, and not the same folder."""
+    for name in ("imap_mailbox", "imap_processed_folder"):
+        value = getattr(s, name)
+        if not value or not value.strip():
+            raise ConfigError(f"{_where(s, name)}: {name} is empty", hint='e.g. imap_processed_folder = "leadex-processed"')
+        if re.search(r'[*%"\\\x00-\x1f\x7f]', value):
+            raise ConfigError(
+                f"{_where(s, name)}: {name} {value!r} holds a character IMAP folder names cannot (* and % are LIST wildcards; quotes, backslashes, control characters)",
+                hint="use letters, digits, spaces, '-', '_', '.', and '/' for subfolders; non-ASCII letters are fine",
+            )
+
+    def same(a: str, b: str) -> bool:
+        # RFC 3501 5.1: INBOX is case-insensitive, other names are not.
+        return a.upper() == b.upper() if "INBOX" in (a.upper(), b.upper()) else a == b
+
+    if same(s.imap_mailbox.strip(), s.imap_processed_folder.strip()):
+        raise ConfigError(
+            f"imap_processed_folder ({s.imap_processed_folder!r}) is the mailbox fetched ({s.imap_mailbox!r}): every fetch would read its own processed messages again",
+            hint='name another folder, e.g. imap_processed_folder = "leadex-processed"',
+        )
 
 
 def _where(s: Settings, name: str) -> str:

@@ -157,3 +157,26 @@ def test_a_poisoned_message_is_kept_and_moved_and_the_mailbox_goes_on(store, set
     assert [o.action for o in result.outcomes] == ["kept", "kept", "suppressed"]
     assert _count(mailbox, "INBOX") == 0 and _count(mailbox, "leadex-processed") == 3
     assert fetch_imap(store, _imap_settings(settings, imap_server)).outcomes == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_non_ascii_processed_folder_is_named_in_modified_utf7(store, settings, imap_server, mailbox) -> None:
+    # The tester's LEADEX_IMAP_PROCESSED_FOLDER='Obdelano-čšž' raised UnicodeEncodeError.
+    seed(store)
+    _append(mailbox, ["03_postfix_user_unknown.eml"])
+    result = fetch_imap(store, _imap_settings(settings, imap_server, imap_processed_folder="Obdelano-čšž"))
+    assert result.actions == {"suppressed": 1}
+    assert _count(mailbox, "INBOX") == 0 and _count(mailbox, '"Obdelano-&AQ0BYQF+-"') == 1
+    typ, listed = mailbox.list('""', '"Obdelano-&AQ0BYQF+-"')
+    assert typ == "OK" and listed and listed[0] is not None
+    mailbox.delete('"Obdelano-&AQ0BYQF+-"')
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_capabilities_are_read_after_login(settings, imap_server) -> None:
+    # Dovecot announces MOVE and UIDPLUS only once logged in: read before, they were never used.
+    from leadex_mail.bounces.imap import ImapMailbox
+
+    with ImapMailbox(_imap_settings(settings, imap_server)) as box:
+        assert {"MOVE", "UIDPLUS"} <= box.capabilities
+        assert box._can_move

@@ -6,6 +6,7 @@ The clock is injected (``now``), never waited for.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from bounce_helpers import CORPUS, add_campaign, address, message_id, seed
@@ -21,9 +22,13 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SOFT = (CORPUS / "04_postfix_mailbox_full.eml").read_bytes()
 
 
-def _soft_report(delivery_id: int, campaign_id: int, n: int) -> bytes:
-    """The corpus's mailbox-full DSN, about another delivery of person 4 (and a Message-ID of its own)."""
+def _soft_report(delivery_id: int, campaign_id: int, n: int, at: datetime) -> bytes:
+    """The corpus's mailbox-full DSN, about another delivery of person 4 (and a Message-ID of its own), dated ``at``.
+
+    The soft-bounce window is measured from the report's own date (its Arrival-Date), not from when it is imported.
+    """
     raw = SOFT.replace(message_id(1, 4).encode(), message_id(campaign_id, delivery_id).encode())
+    raw = raw.replace(b"Arrival-Date: Wed,  6 May 2026 11:40:00 +0200 (CEST)", f"Arrival-Date: {format_datetime(at)}".encode())
     return raw.replace(b"4Xl0Qz2b1Mz7tRc@smtp", f"4Xl0Qz2b1Mz7tRc.{n}@smtp".encode())
 
 
@@ -38,23 +43,23 @@ def test_soft_bounces_suppress_at_the_limit_within_the_window(store) -> None:
     third = add_campaign(store, 3, "2026-06-leadex-03", [4], first_delivery=200, at=T0)
     policy = Policy(soft_limit=3, soft_days=30)
     # Two soft bounces 40 days apart: the first has left the window when the second comes.
-    assert process_message(store, _soft_report(4, 1, 1), "a", policy=policy, now=T0 - timedelta(days=40)).action == "soft"
-    assert process_message(store, _soft_report(later[4], 2, 2), "b", policy=policy, now=T0).action == "soft"
+    assert process_message(store, _soft_report(4, 1, 1, T0 - timedelta(days=40)), "a", policy=policy, now=T0 - timedelta(days=40)).action == "soft"
+    assert process_message(store, _soft_report(later[4], 2, 2, T0), "b", policy=policy, now=T0).action == "soft"
     assert _status(store, 4) == "active"
     # A second report about the same delivery counts once.
-    assert process_message(store, _soft_report(later[4], 2, 3), "c", policy=policy, now=T0 + timedelta(days=1)).action == "soft"
+    assert process_message(store, _soft_report(later[4], 2, 3, T0 + timedelta(days=1)), "c", policy=policy, now=T0 + timedelta(days=1)).action == "soft"
     assert _status(store, 4) == "active"
     # The third delivery's soft bounce is the third within 30 days only if the first is counted: it is not (40 days old).
-    assert process_message(store, _soft_report(third[4], 3, 4), "d", policy=policy, now=T0 + timedelta(days=2)).action == "soft"
+    assert process_message(store, _soft_report(third[4], 3, 4, T0 + timedelta(days=2)), "d", policy=policy, now=T0 + timedelta(days=2)).action == "soft"
     assert _status(store, 4) == "active"
     # With a window long enough to hold all three, the same history suppresses.
     wide = Policy(soft_limit=3, soft_days=60)
-    assert process_message(store, _soft_report(third[4], 3, 5), "e", policy=wide, now=T0 + timedelta(days=2)).action == "suppressed"
+    assert process_message(store, _soft_report(third[4], 3, 5, T0 + timedelta(days=2)), "e", policy=wide, now=T0 + timedelta(days=2)).action == "suppressed"
     assert _status(store, 4) == "bounced"
 
 
 def test_policy_values_are_checked() -> None:
-    with pytest.raises(ConfigError, match="at least 1"):
+    with pytest.raises(ConfigError, match="must be 1 to"):
         Policy(soft_limit=0)
 
 

@@ -47,9 +47,28 @@ def classify_finding(finding: Finding) -> Verdict:
         effect = "soft"
     elif result.kind is Kind.ACCEPTED:
         effect = "soft"  # a "failed" report with a 2xx word: the relay gave up; count it, never suppress at once
+    elif _about_the_recipients_host(result):
+        effect = "soft"
     else:
         effect = "rejected"
     return Verdict(effect, result, reply)
+
+
+# Routing failures (RFC 3463 5.4.x) that, in a report about one delivery, are about the recipient's domain or
+# mailbox, not about us: Postfix's "5.4.4 Host or domain name not found" (the domain is gone or its DNS is
+# broken), 5.4.1 "No answer from host", and Microsoft 365's "550 5.4.1 Recipient address rejected: Access
+# denied" (Directory-Based Edge Blocking: the address is not in the tenant's directory). They count as soft
+# bounces: suppressed when they repeat within the window, never at once (a DNS outage heals). In an SMTP
+# session the classifier keeps them REJECTED/routing: there our own relay speaks, and a run of identical
+# refusals should pause the campaign (worker._count_rejection) rather than mark everyone.
+_RECIPIENT_ROUTING = re.compile(r"^5\.4\.[147]$")
+_RECIPIENT_ROUTING_WORDS = re.compile(r"host or domain name not found|domain not found|recipient address rejected|no answer from host|name service error", re.I)
+
+
+def _about_the_recipients_host(result: Classification) -> bool:
+    if result.kind is not Kind.REJECTED or result.category != "routing":
+        return False
+    return bool((result.status and _RECIPIENT_ROUTING.match(result.status)) or _RECIPIENT_ROUTING_WORDS.search(result.text or ""))
 
 
 def reply_of(finding: Finding) -> str:

@@ -4,13 +4,18 @@ The credentials come from the settings: ``imap_user`` and, from the
 environment only, ``LEADEX_IMAP_PASSWORD``. A processed message is moved to
 ``imap_processed_folder`` (created when missing) only after its outcome is
 committed to the store, with ``UID MOVE`` (RFC 6851) where offered, else
-``UID COPY`` + ``\\Deleted`` + expunge. A crash between the two leaves the
-message in place; the next fetch finds it already recorded (same bytes),
-changes nothing and moves it.
+``UID COPY`` + ``\\Deleted`` + ``UID EXPUNGE`` (RFC 4315 UIDPLUS) of that one
+message; without UIDPLUS it is left flagged ``\\Deleted`` (a plain EXPUNGE
+would remove what a person marked deleted too) and skipped by later fetches.
+A crash between committing and moving leaves the message in place; the
+next fetch finds it already recorded (same bytes), changes nothing and
+moves it. Capabilities are asked again after login (servers add MOVE and
+UIDPLUS then). Folder names are sent in modified UTF-7 (RFC 3501 5.1.3).
 """
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import re
 import ssl
@@ -42,6 +47,7 @@ class ImapMailbox:
         self.timeout = timeout
         self.conn: imaplib.IMAP4_SSL | None = None
         self._can_move = False
+        self.capabilities: frozenset[str] = frozenset()
 
     def __enter__(self) -> Self:
         self.open()
@@ -61,7 +67,8 @@ class ImapMailbox:
             self.conn = imaplib.IMAP4_SSL(s.imap_host, s.imap_port, ssl_context=context, timeout=self.timeout)  # type: ignore[arg-type]
         with self._errors("log in", hint="check imap_user and LEADEX_IMAP_PASSWORD"):
             self._login(s.imap_user, s.imap_password)  # type: ignore[arg-type]
-        self._can_move = "MOVE" in self.conn.capabilities
+        self.capabilities = self._capabilities_after_login()
+        self._can_move = "MOVE" in self.capabilities
         with self._errors(f"create folder {s.imap_processed_folder!r}"):
             folder = _quote(s.imap_processed_folder)
             typ, found = self.conn.list('""', folder)
@@ -69,6 +76,19 @@ class ImapMailbox:
                 self._check(self.conn.create(folder), f"create folder {s.imap_processed_folder!r}")
         with self._errors(f"open mailbox {s.imap_mailbox!r}"):
             self._check(self.conn.select(_quote(s.imap_mailbox)), f"open mailbox {s.imap_mailbox!r}")
+
+    def _capabilities_after_login(self) -> frozenset[str]:
+        """The server's capabilities asked again once logged in (RFC 3501 6.1.1: they may change; Dovecot adds MOVE, UIDPLUS)."""
+        conn = self.conn
+        assert conn is not None
+        caps = set(conn.capabilities)
+        try:
+            typ, data = conn.capability()
+        except (imaplib.IMAP4.error, OSError):
+            return frozenset(caps)
+        if typ == "OK" and data and isinstance(data[-1], bytes):
+            caps = {c.upper() for c in data[-1].decode("ascii", "replace").split()}
+        return frozenset(caps)
 
     def _login(self, user: str, password: str) -> None:
         """AUTHENTICATE PLAIN (RFC 4616: UTF-8, so any password) where offered, else LOGIN (ASCII only)."""
@@ -89,7 +109,7 @@ class ImapMailbox:
         """``(uid, raw bytes)`` of every message in the mailbox now, oldest UID first (fetched without setting \\Seen)."""
         conn = self._conn()
         with self._errors("search the mailbox"):
-            typ, data = conn.uid("SEARCH", None, "ALL")  # type: ignore[arg-type]
+            typ, data = conn.uid("SEARCH", None, "UNDELETED")  # type: ignore[arg-type]  # copied already where expunge was not possible
             self._check((typ, data), "search the mailbox")
         uids = (data[0] or b"").split()
         for start in range(0, len(uids), _FETCH_CHUNK):
@@ -109,10 +129,10 @@ class ImapMailbox:
                 return
             self._check(conn.uid("COPY", uid.decode(), folder), "copy a message")
             self._check(conn.uid("STORE", uid.decode(), "+FLAGS.SILENT", r"(\Deleted)"), "flag a message deleted")
-            if "UIDPLUS" in conn.capabilities:
+            if "UIDPLUS" in self.capabilities:
                 self._check(conn.uid("EXPUNGE", uid.decode()), "expunge a message")
-            else:
-                self._check(conn.expunge(), "expunge")
+            # Without UIDPLUS the copy stays flagged \Deleted: a plain EXPUNGE would also remove every
+            # other message a person marked deleted in this mailbox. It is skipped on the next fetch.
 
     def expire_processed(self, before: date, *, dry_run: bool = False) -> int:
         """Delete the processed folder's messages that arrived before ``before``; return how many (``dry_run``: only count).
@@ -194,8 +214,35 @@ def _imap_date(day: date) -> str:
 
 
 def _quote(name: str) -> str:
-    """A mailbox name as an IMAP quoted string (RFC 3501)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A mailbox name as an IMAP quoted string (RFC 3501), non-ASCII in modified UTF-7 (RFC 3501 5.1.3)."""
+    encoded = modified_utf7(name)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def modified_utf7(name: str) -> str:
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): ``"Obdelano-čšž"`` -> ``"Obdelano-&AQ0BYQF+-"``.
+
+    Printable ASCII stands for itself (``&`` as ``&-``); runs of other
+    characters are UTF-16BE in base64 with ``,`` for ``/``, unpadded,
+    between ``&`` and ``-``.
+    """
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            data = "".join(run).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode("ascii").rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
 
 
 def _fetched(data: list[object]) -> Iterator[tuple[bytes, bytes]]:

@@ -12,7 +12,8 @@ import re
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
-from email.utils import getaddresses
+from datetime import datetime, timezone
+from email.utils import getaddresses, parsedate_to_datetime
 
 _HEADER_PARSER = HeaderParser()
 _WS = re.compile(r"\s+")
@@ -31,6 +32,8 @@ def header_text(value: object) -> str:
         raw = str(value)
     except Exception:  # noqa: BLE001 - a Header object of undecodable bytes: nothing readable in it
         return ""
+    if not raw.isascii():
+        raw = utf8_text(raw)
     if "=?" in raw:
         try:
             raw = str(make_header(decode_header(raw)))
@@ -43,16 +46,36 @@ def field_blocks(part: Message) -> list[Message]:
     """The field blocks of a ``message/delivery-status`` or ``message/feedback-report`` part.
 
     The standard library parses ``message/delivery-status`` into one
-    ``Message`` per block and other ``message/*`` types into one message; a
-    ``message/global-delivery-status`` (RFC 6533) or a damaged part arrives
-    as text, which is split on blank lines here.
+    ``Message`` per block, but any other ``message/*`` type — RFC 6533's
+    ``message/global-delivery-status``, ``message/feedback-report`` — into
+    *one* message whose headers are the first block and whose body holds
+    the others: that body is split on blank lines here, as is a damaged
+    part that arrives as text.
     """
     payload = part.get_payload()
     if isinstance(payload, list):
-        return [p for p in payload if isinstance(p, Message)]
+        blocks = [p for p in payload if isinstance(p, Message)]
+        if len(blocks) == 1 and part.get_content_type() != "message/delivery-status":
+            rest = blocks[0].get_payload(decode=True)  # bytes: the UTF-8 of RFC 6533 intact
+            if isinstance(rest, bytes) and rest.strip():
+                return [blocks[0], *_split_blocks(rest.decode("utf-8", "replace"))]
+        return blocks
     text = part.get_payload(decode=True) or b""
     decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    blocks = re.split(r"\r?\n\s*\r?\n", decoded.strip())
+    return _split_blocks(decoded)
+
+
+def utf8_text(text: str) -> str:
+    """Text the standard library read as ASCII with ``surrogateescape`` (8-bit header bytes), read again as UTF-8 (RFC 6532)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return text
+
+
+def _split_blocks(text: str) -> list[Message]:
+    text = utf8_text(text) if not text.isascii() else text
+    blocks = re.split(r"\r?\n\s*\r?\n", text.strip())
     return [_HEADER_PARSER.parsestr(block) for block in blocks if block.strip()]
 
 
@@ -102,8 +125,8 @@ def leaf_text(msg: Message, *, limit: int = 200_000) -> str:
 
 def _leaves_outside_returned(msg: Message) -> list[Message]:
     if msg.is_multipart():
-        if msg.get_content_type() in ("message/rfc822", "message/global"):
-            return []
+        if msg.get_content_type() in ("message/rfc822", "message/global", "message/global-delivery-status", "message/feedback-report"):
+            return []  # returned messages, and machine-readable fields the stdlib parsed as a message
         out: list[Message] = []
         for sub in msg.get_payload():  # type: ignore[union-attr]
             if isinstance(sub, Message):
@@ -160,3 +183,17 @@ def message_id_of(value: object) -> str | None:
     if found:
         return found.group(0)
     return f"<{text}>" if text and " " not in text else None
+
+
+def date_of(value: object) -> datetime | None:
+    """An RFC 5322 date (``Date:``, RFC 3464 ``Arrival-Date``) as an aware datetime (UTC when it names no zone), or None."""
+    text = header_text(value)
+    if not text:
+        return None
+    try:
+        found = parsedate_to_datetime(text)
+    except Exception:  # noqa: BLE001 - a stranger's date: unreadable is "not said"
+        return None
+    if found is None:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)

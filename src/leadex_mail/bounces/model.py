@@ -8,6 +8,7 @@ several; leadex-mail sends one recipient per message, so usually one).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 
@@ -53,7 +54,10 @@ class Report:
     brackets kept); ``bounce_to`` the addresses the report was delivered to
     (where a VERP token is read). ``feedback_type`` is RFC 5965's
     (``abuse``, ``fraud``, ...). ``reason`` says why an unrecognised
-    message was not understood.
+    message was not understood. ``reported_at`` is when the failure
+    happened as the report says (RFC 3464 ``Last-Attempt-Date``, else
+    ``Arrival-Date``, else the message's ``Date``; timezone-aware), None
+    when it says nothing readable.
     """
 
     kind: ReportKind
@@ -69,3 +73,4 @@ class Report:
     feedback_type: str | None = None
     reason: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    reported_at: datetime | None = None

@@ -23,7 +23,7 @@ from email.parser import BytesHeaderParser
 
 from leadex_mail.bounces.autoreply import is_autoreply
 from leadex_mail.bounces.legacy import legacy_findings
-from leadex_mail.bounces.mime import all_addresses, header_text, message_id_of
+from leadex_mail.bounces.mime import all_addresses, date_of, header_text, message_id_of
 from leadex_mail.bounces.model import Report, ReportKind
 from leadex_mail.bounces.standard import ARF_TYPE, DSN_TYPES, find_part, parse_arf, parse_dsn
 
@@ -82,6 +82,7 @@ def _common(msg: Message | None) -> dict[str, object]:
         ("message_id", lambda: message_id_of(msg.get("Message-ID"))),
         ("subject", lambda: header_text(msg.get("Subject"))[:500]),
         ("bounce_to", lambda: all_addresses([v for h in _BOUNCE_TO_HEADERS for v in (msg.get_all(h) or [])])),
+        ("reported_at", lambda: date_of(msg.get("Date"))),
     ):
         try:
             common[name] = read()

@@ -37,9 +37,11 @@ class Policy:
     proof_required: bool = False
 
     def __post_init__(self) -> None:
-        if self.soft_limit < 1 or self.soft_days < 1:
+        from leadex_mail.config import MAX_SOFT_DAYS, MAX_SOFT_LIMIT
+
+        if not (1 <= self.soft_limit <= MAX_SOFT_LIMIT and 1 <= self.soft_days <= MAX_SOFT_DAYS):
             raise ConfigError(
-                f"bounce_soft_limit and bounce_soft_days must be at least 1 (got {self.soft_limit} and {self.soft_days})",
+                f"bounce_soft_limit must be 1 to {MAX_SOFT_LIMIT} and bounce_soft_days 1 to {MAX_SOFT_DAYS} (got {self.soft_limit} and {self.soft_days})",
                 hint="e.g. bounce_soft_limit = 3 and bounce_soft_days = 30: three soft bounces within 30 days suppress",
             )
 

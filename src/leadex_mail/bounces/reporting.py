@@ -76,6 +76,7 @@ class Kept:
     source: str
     subject: str
     reason: str
+    dismissed: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,12 @@ class Overview:
     last_at: datetime | None = None
 
 
-def overview(store: Store, issue_slug: str | None = None) -> Overview:
-    """The figures for every campaign, or for the campaigns of ``issue_slug`` (NotFound when it has none)."""
+def overview(store: Store, issue_slug: str | None = None, *, dismissed: bool = False) -> Overview:
+    """The figures for every campaign, or for the campaigns of ``issue_slug`` (NotFound when it has none).
+
+    ``kept`` lists the messages kept for a person, without those marked
+    dealt with (``dismiss``) unless ``dismissed``.
+    """
     with store.begin(write=False) as conn:
         campaigns = conn.execute(
             select(_C.id, _C.issue_slug, _L.name).join(MailingList.__table__, _L.id == _C.list_id).order_by(_C.id)  # type: ignore[attr-defined]
@@ -104,7 +109,7 @@ def overview(store: Store, issue_slug: str | None = None) -> Overview:
             select(_R.id, _R.campaign_id, _R.delivery_id, _R.kind, _R.action, _R.evidence, _R.received_at, _R.subscriber_id).where(_R.campaign_id.in_(ids))
         ).all()
         suppressed = _suppressed(conn, issue_slug)
-        kept = [] if issue_slug else _kept(conn)
+        kept = [] if issue_slug else _kept(conn, dismissed)
         actions = dict(conn.execute(select(_R.action, func.count()).group_by(_R.action)).all())  # type: ignore[arg-type]
         last_at = conn.execute(select(func.max(_R.received_at))).scalar()
     figures = [CampaignFigures(cid, slug, list_name, int(sent.get(cid, 0)), _counts([r for r in rows if r[1] == cid])) for cid, slug, list_name in campaigns]
@@ -159,16 +164,36 @@ def _why(kind: str, status: str | None, evidence: dict[str, object]) -> str:
     return f"{head}: {diagnostic[:160]}" if diagnostic else head
 
 
-def _kept(conn: object) -> list[Kept]:
+def _kept(conn: object, dismissed: bool) -> list[Kept]:
     # A message removed since (erasure of a person it named, retention) has nothing left to read.
     kept = _R.action.in_(("kept", "unmatched")) & _R.raw.is_not(None)
     query = select(_R.id, _R.received_at, _R.action, _R.source, _R.evidence).where(kept).order_by(_R.received_at, _R.id)
     out: list[Kept] = []
     for rid, at, action, source, evidence in conn.execute(query).all():  # type: ignore[attr-defined]
         evidence = evidence or {}
+        if evidence.get("dismissed") and not dismissed:
+            continue
         reason = str(evidence.get("reason") or ("no delivery matches it" if action == "unmatched" else "not understood"))
-        out.append(Kept(rid, at, action, source, str(evidence.get("subject", "")), reason))
+        out.append(Kept(rid, at, action, source, str(evidence.get("subject", "")), reason, bool(evidence.get("dismissed"))))
     return out
+
+
+def dismiss(store: Store, report_ids: list[int] | None, *, note: str = "", now: datetime | None = None) -> list[int]:
+    """Mark kept messages as dealt with, so ``bounces status`` stops listing them; ``None``: every one listed now.
+
+    Raises NotFound for an id that is not a kept or unmatched message.
+    Returns the ids marked (those already marked are left as they were).
+    """
+    from leadex_mail.store.bounces import dismiss_reports
+    from leadex_mail.store.models import utcnow
+
+    with store.begin() as conn:
+        if report_ids is not None:
+            known = {int(r[0]) for r in conn.execute(select(_R.id).where(_R.id.in_(report_ids), _R.action.in_(("kept", "unmatched")))).all()}
+            missing = [i for i in report_ids if i not in known]
+            if missing:
+                raise NotFound(f"no kept message {', '.join(map(str, missing))}", hint="`leadex-mail bounces status` lists the kept messages and their ids")
+        return dismiss_reports(conn, report_ids, at=now or utcnow(), note=" ".join(note.split())[:300])
 
 
 def raw_message(store: Store, report_id: int) -> bytes:

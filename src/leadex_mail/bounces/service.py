@@ -373,13 +373,16 @@ def _bounce(
     verdict = classify_finding(finding or Finding(recipient=None))
     row["status"] = row.get("status") or verdict.classification.status
     row["category"] = row.get("category") or verdict.classification.category
-    store_bounces.fail_delivery(conn, match.delivery_id, error_kind=_DELIVERY_KIND[verdict.effect], reply=verdict.reply, now=now)
+    failed_at = failure_time(report, now)
+    # The delivery's failure is dated when it happened (the report's date), so that importing an old archive
+    # counts its soft bounces in their own windows, not all within the last ``soft_days``.
+    store_bounces.fail_delivery(conn, match.delivery_id, error_kind=_DELIVERY_KIND[verdict.effect], reply=verdict.reply, now=failed_at)
     evidence = {**_event_evidence(report, finding, match), "effect": verdict.effect, "category": verdict.classification.category}
     row["evidence"] = {**row["evidence"], "effect": verdict.effect}
     if verdict.effect == "rejected" or match.subscriber_id is None:
         return "rejected" if verdict.effect == "rejected" else _DELIVERY_ACTION[verdict.effect]
     if verdict.effect == "soft":
-        count = store_bounces.soft_failures_since(conn, match.subscriber_id, now - timedelta(days=policy.soft_days))
+        count = store_bounces.soft_failures_since(conn, match.subscriber_id, failed_at - timedelta(days=policy.soft_days), until=failed_at)
         evidence["soft_failures"] = f"{count} in {policy.soft_days} days (limit {policy.soft_limit})"
         row["evidence"] = {**row["evidence"], "soft_failures": count}
         if not policy.soft_suppresses(count):
@@ -389,6 +392,18 @@ def _bounce(
     if store_bounces.suppress_bounced(conn, key, match.subscriber_id, now=now):
         events.append(_event("bounced", match.subscriber_id, {**evidence, "hard": True}, now))
     return "suppressed"
+
+
+def failure_time(report: Report, now: datetime) -> datetime:
+    """When a reported failure happened: the report's own date (``Report.reported_at``), never after ``now``.
+
+    A report without a readable date, or dated before 2000 (a clock at
+    zero, a forged date), counts as happening ``now``.
+    """
+    when = report.reported_at
+    if when is None or when.year < 2000:
+        return now
+    return min(when, now)
 
 
 def _event(kind: str, subscriber_id: int, detail: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -17,10 +17,13 @@ The returned message (or its headers) gives the original ``Message-ID``.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from email.message import Message
 
 from leadex_mail.bounces.mime import (
     address_of,
+    date_of,
     field_blocks,
     header_text,
     leaf_text,
@@ -73,6 +76,8 @@ def parse_dsn(msg: Message, status_part: Message, *, format: str = "rfc3464", **
         findings = _with_notification_words(msg, findings)
     returned = returned_headers(msg)
     actions = {f.action for f in findings}
+    when = _failure_date(per_message, per_recipient) or common.pop("reported_at", None)
+    common = {**common, "reported_at": when}
     if not findings:
         kind, reason = ReportKind.UNRECOGNISED, "no recipient in the delivery-status part"
     elif "failed" in actions:
@@ -97,6 +102,15 @@ def parse_dsn(msg: Message, status_part: Message, *, format: str = "rfc3464", **
     )
 
 
+def _failure_date(per_message: Message, per_recipient: list[Message]) -> datetime | None:
+    """When the failure happened: a recipient's ``Last-Attempt-Date``, else the ``Arrival-Date`` (RFC 3464 2.3.5, 2.2.5)."""
+    for block in per_recipient:
+        when = date_of(block.get("Last-Attempt-Date"))
+        if when is not None:
+            return when
+    return date_of(per_message.get("Arrival-Date"))
+
+
 def _with_notification_words(msg: Message, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Findings without a ``Diagnostic-Code`` (OpenSMTPD writes only ``Status: 5.0.0``) get the server's words from the notification text."""
     from dataclasses import replace
@@ -110,15 +124,31 @@ def _with_notification_words(msg: Message, findings: tuple[Finding, ...]) -> tup
 def _finding(block: Message) -> Finding:
     final = strip_type(block.get("Final-Recipient"))
     original = strip_type(block.get("Original-Recipient"))
-    status = header_text(block.get("Status")).split(" ", 1)[0] or None
+    status_text = header_text(block.get("Status"))
+    found = _STATUS_CODE.search(status_text)
+    status = found.group(0) if found else (_uncommented(status_text).split(" ", 1)[0] or None)
     return Finding(
         recipient=(final or original or "").lower() or None,
         status=status,
         diagnostic=header_text(block.get("Diagnostic-Code")) or None,
-        action=header_text(block.get("Action")).lower() or None,
+        action=(_uncommented(header_text(block.get("Action"))).lower().split() or [None])[0],
         remote_mta=strip_type(block.get("Remote-MTA")),
         original_recipient=original.lower() if original else None,
     )
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_STATUS_CODE = re.compile(r"(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.])")
+
+
+def _uncommented(value: str) -> str:
+    """A structured field's value without its RFC 5322 comments: ``"failed (permanent)"`` -> ``"failed"`` (RFC 3464 allows them)."""
+    for _ in range(5):  # nested comments, innermost first
+        stripped = _COMMENT.sub(" ", value)
+        if stripped == value:
+            break
+        value = stripped
+    return value.strip()
 
 
 def parse_arf(msg: Message, feedback_part: Message, **common: object) -> Report:

@@ -142,13 +142,14 @@ def report_command(issue: str | None) -> None:
 
 
 @bounces_group.command("status")
-def status_command() -> None:
-    """What the bounce mailbox brought so far, and the messages kept for a person to read."""
+@click.option("--all", "show_all", is_flag=True, help="Also list kept messages marked dealt with (`bounces dismiss`).")
+def status_command(show_all: bool) -> None:
+    """What the bounce mailbox brought so far, and the messages kept for a person to read (until dismissed)."""
     from leadex_mail.bounces.reporting import overview
     from leadex_mail.store.db import open_store
 
     with open_store(get_settings()) as store:
-        view = overview(store)
+        view = overview(store, dismissed=show_all)
     total = sum(view.actions.values())
     click.echo(f"{total} message{'s' if total != 1 else ''} processed" + (f", the last at {view.last_at:%Y-%m-%d %H:%M} UTC" if view.last_at else ""))
     for action, count in sorted(view.actions.items()):
@@ -158,7 +159,26 @@ def status_command() -> None:
         click.echo(f"{c.issue_slug} -> {c.list_name}: {n['hard']} hard, {n['soft']} soft, {n['rejected']} rejected, {n['complaint']} complaints ({c.complaint_rate:.2%})")
     click.echo(f"Kept for a person to read: {len(view.kept)}" + (" (show one with `leadex-mail bounces show ID`)" if view.kept else ""))
     for k in view.kept:
-        click.echo(f"  {k.report_id:>6}  {k.at:%Y-%m-%d %H:%M}  {k.action:<9}  {k.subject[:60]!r}  {k.reason}  ({k.source})")
+        mark = "  [dismissed]" if k.dismissed else ""
+        click.echo(f"  {k.report_id:>6}  {k.at:%Y-%m-%d %H:%M}  {k.action:<9}  {k.subject[:60]!r}  {k.reason}  ({k.source}){mark}")
+    if view.kept and not show_all:
+        click.echo("Dealt with one? `leadex-mail bounces dismiss ID…` stops listing it (`--all-kept` for every one listed).")
+
+
+@bounces_group.command("dismiss")
+@click.argument("report_ids", nargs=-1, type=int)
+@click.option("--all-kept", is_flag=True, help="Every kept message listed now.")
+@click.option("--note", default="", help="Why (kept with the message).")
+def dismiss_command(report_ids: tuple[int, ...], all_kept: bool, note: str) -> None:
+    """Mark kept messages (REPORT_IDS from `bounces status`) as dealt with: no longer listed; their bytes stay."""
+    from leadex_mail.bounces.reporting import dismiss
+    from leadex_mail.store.db import open_store
+
+    if bool(report_ids) == all_kept:
+        raise click.UsageError("give the ids of the kept messages (from `leadex-mail bounces status`), or --all-kept")
+    with open_store(get_settings()) as store:
+        marked = dismiss(store, None if all_kept else list(report_ids), note=note)
+    click.echo(f"{len(marked)} kept message{'s' if len(marked) != 1 else ''} marked dealt with" + (f": {', '.join(map(str, marked))}" if marked else ""))
 
 
 @bounces_group.command("show")

@@ -20,6 +20,16 @@ def show() -> None:
     settings = get_settings()
     for line in effective_settings(settings):
         click.echo(f"{line.name:28} {line.value:40} [{line.source}]")
+    if settings.smtp_helo_name is None:
+        import socket
+
+        from leadex_mail.config import is_host_name
+
+        host = socket.gethostname()
+        if not is_host_name(host):
+            click.echo(f"warning: smtp_helo_name is not set, so EHLO names this machine {host!r}, which is not a fully qualified host name;")
+            click.echo("  many receivers refuse such mail or count it against the sender")
+            click.echo('  hint: set smtp_helo_name to the sending host\'s name in DNS, e.g. smtp_helo_name = "mail.news.example.org"')
     click.echo("")
     for action, findings in readiness(settings):
         click.echo(f"{action + ':':28} {'refused' if findings else 'ready'}")

@@ -88,7 +88,29 @@ def show_command(email: str) -> None:
     click.echo("events:")
     for e in events:
         extra = " ".join(f"{k}={v}" for k, v in (("ip", e.ip), ("consent", e.consent_version), ("notice", e.notice_version), ("agent", e.user_agent)) if v)
-        click.echo(f"  {_when(e.at)}  {e.kind:<12} {e.source:<10} {extra}".rstrip())
+        kind = "soft-bounce" if e.kind == "bounced" and (e.detail or {}).get("hard") is False else e.kind
+        click.echo(f"  {_when(e.at)}  {kind:<12} {e.source:<10} {extra}".rstrip())
+        if e.source == "bounce-mail" and e.detail:
+            click.echo(f"      {_evidence(e.detail)}")
+
+
+def _evidence(detail: dict[str, object]) -> str:
+    """A bounce or complaint event's evidence on one line: what the report said, how it was matched, where it is."""
+    d = detail
+    said = " ".join(str(d[k]) for k in ("status", "feedback_type") if d.get(k))
+    words = str(d.get("diagnostic") or "")
+    parts = [said + (f" {words[:100]!r}" if words else "") if said or words else None]
+    if d.get("soft_failures"):
+        parts.append(f"soft bounces: {d['soft_failures']}")
+    if d.get("reporting_mta") or d.get("user_agent"):
+        parts.append(f"from {d.get('reporting_mta') or d.get('user_agent')}")
+    match = f"matched by {d.get('match')}" + (" (unverified: may be lifted with `subscribers reactivate`)" if d.get("verified") is False else "")
+    parts.append(match)
+    if d.get("campaign"):
+        parts.append(f"campaign {d['campaign']}, delivery {d.get('delivery')}")
+    if d.get("report"):
+        parts.append(f"report {d['report']}")
+    return "; ".join(p for p in parts if p)
 
 
 @subscribers_group.command("unsubscribe")

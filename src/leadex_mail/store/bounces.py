@@ -39,7 +39,9 @@ _FAIL = (
     .where(_D.id == bindparam("d_id"))
     .values(state="failed", error_kind=bindparam("d_kind"), last_reply=bindparam("d_reply"), updated_at=bindparam("d_now"))
 )
-_SOFT = select(func.count()).where(_D.subscriber_id == bindparam("s_id"), _D.error_kind == "soft", _D.updated_at >= bindparam("since"))
+_SOFT = select(func.count()).where(
+    _D.subscriber_id == bindparam("s_id"), _D.error_kind == "soft", _D.updated_at >= bindparam("since"), _D.updated_at <= bindparam("until")
+)
 _SUBSCRIBER = select(_S.email, _S.status).where(_S.id == bindparam("s_id"))
 _BOUNCED = update(Subscriber.__table__).where(_S.id == bindparam("s_id")).values(status="bounced", updated_at=bindparam("s_now"))  # type: ignore[attr-defined]
 _SUPPRESSED = select(_SUP.address_hash).where(_SUP.address_hash == bindparam("a_hash"))
@@ -100,13 +102,14 @@ def fail_delivery(conn: Connection, delivery_id: int, *, error_kind: str, reply:
     conn.execute(_FAIL, {"d_id": delivery_id, "d_kind": error_kind, "d_reply": storable(reply[:2000]), "d_now": now})
 
 
-def soft_failures_since(conn: Connection, subscriber_id: int, since: datetime) -> int:
-    """How many of the subscriber's deliveries failed soft (mailbox full, 4.x.x given up) since ``since``.
+def soft_failures_since(conn: Connection, subscriber_id: int, since: datetime, *, until: datetime) -> int:
+    """How many of the subscriber's deliveries failed soft (mailbox full, 4.x.x given up) from ``since`` to ``until``.
 
     Counted per delivery, from the session's replies and from bounce mail
-    alike, so two reports about one message count once.
+    alike, so two reports about one message count once; a delivery's
+    failure time is its ``updated_at`` (for bounce mail, the report's date).
     """
-    return int(conn.execute(_SOFT, {"s_id": subscriber_id, "since": since}).scalar() or 0)
+    return int(conn.execute(_SOFT, {"s_id": subscriber_id, "since": since, "until": until}).scalar() or 0)
 
 
 def subscriber_exists(conn: Connection, subscriber_id: int) -> bool:
@@ -163,3 +166,22 @@ def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime)
     )
     _suppress(conn, key, sub[0], "complained", now)
     return {"was": sub[1], "lists": ended}
+
+
+def dismiss_reports(conn: Connection, report_ids: list[int] | None, *, at: datetime, note: str) -> list[int]:
+    """Mark kept or unmatched reports as dealt with (``evidence["dismissed"]``); ``None`` means all of them not yet dismissed.
+
+    Returns the ids marked. The bytes stay (``bounces show`` still prints them).
+    """
+    query = select(_R.id, _R.evidence).where(_R.action.in_(("kept", "unmatched")))
+    if report_ids is not None:
+        query = query.where(_R.id.in_(report_ids))
+    marked: list[int] = []
+    for rid, evidence in conn.execute(query).all():
+        evidence = dict(evidence or {})
+        if evidence.get("dismissed"):
+            continue
+        evidence["dismissed"] = {"at": at.isoformat(timespec="seconds"), "note": note}
+        conn.execute(update(BounceReport.__table__).where(_R.id == rid).values(evidence=storable(evidence)))  # type: ignore[attr-defined]
+        marked.append(int(rid))
+    return marked
