@@ -169,8 +169,11 @@ def test_ctrl_c_says_what_was_recorded_and_exits_130(store, settings, tmp_path) 
     os.mkfifo(fifo)
     env = {**os.environ, "LEADEX_DATABASE_URL": settings.database_url}
     env.pop("LEADEX_CONFIG", None)
+    # A suite run as a background job starts with SIGINT ignored, and Python keeps an inherited "ignored":
+    # the child gets the default disposition back, so that Python installs its KeyboardInterrupt handler.
     proc = subprocess.Popen([sys.executable, "-m", "leadex_mail", "bounces", "import", str(first), str(fifo)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     with open(fifo, "wb"):  # returns once the import opened the FIFO: the first file's batch is committed by then
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)

@@ -40,6 +40,8 @@ _LOCAL = re.compile(r"^lx\.(\d{1,18})\.(\d{1,18})\.([0-9a-f]{8,64})$")
 _MSGID = re.compile(r"^<(lx\.\d{1,18}\.\d{1,18}\.[0-9a-f]{8,64})@[^<>@\s]+>$")
 
 VerpLookup = Callable[[str], int | None]
+# A batch's delivery rows read at once: id -> (id, campaign_id, subscriber_id, message_id), None when there is none.
+Rows = dict[int, tuple[int, int, int | None, str | None] | None]
 
 
 @dataclass(frozen=True)
@@ -53,28 +55,37 @@ class Match:
 
 
 def match_finding(
-    conn: Connection, report: Report, finding: Finding | None, *, verp: VerpLookup | None = None, proof_required: bool = False
+    conn: Connection,
+    report: Report,
+    finding: Finding | None,
+    *,
+    verp: VerpLookup | None = None,
+    proof_required: bool = False,
+    deliveries: Rows | None = None,
 ) -> Match | None:
     """The delivery ``finding`` of ``report`` is about, or None (see the module's order).
 
     ``proof_required`` (VERP on): only the signed steps (VERP token, ENVID,
-    Message-ID) match; the recipient step is not taken.
+    Message-ID) match; the recipient step is not taken. ``deliveries`` is
+    a batch's rows read at once (``candidate_deliveries``): ids found there
+    are not asked again.
     """
+    rows = deliveries if deliveries is not None else {}
     if verp is not None:
         for address in _verp_candidates(report):
             delivery_id = verp(address)
             if delivery_id is not None:
-                found = _by_id(conn, delivery_id, "verp")
+                found = _by_id(conn, delivery_id, "verp", rows)
                 if found is not None:
                     return found
     if report.envelope_id:
-        found = _by_local_part(conn, report.envelope_id.strip(), "envid")
+        found = _by_local_part(conn, report.envelope_id.strip(), "envid", rows)
         if found is not None:
             return found
     if report.original_message_id:
         local = _MSGID.match(report.original_message_id)
         if local:
-            found = _by_local_part(conn, local.group(1), "message-id", full=report.original_message_id)
+            found = _by_local_part(conn, local.group(1), "message-id", rows, full=report.original_message_id)
             if found is not None:
                 return found
     if finding is not None and finding.recipient and not proof_required:
@@ -93,6 +104,30 @@ def unproven_reason(report: Report, *, proof_required: bool) -> str:
             "(a forged report would look like this)")
 
 
+def candidate_deliveries(report: Report, verp: VerpLookup | None) -> set[int]:
+    """The delivery ids a report's VERP token, ENVID and returned Message-ID name (to read a batch's rows at once)."""
+    ids: set[int] = set()
+    if verp is not None:
+        for address in _verp_candidates(report):
+            found = verp(address)
+            if found is not None:
+                ids.add(found)
+    for local in (report.envelope_id, _MSGID.match(report.original_message_id).group(1) if report.original_message_id and _MSGID.match(report.original_message_id) else None):
+        parsed = _LOCAL.match(local.strip()) if local else None
+        if parsed:
+            ids.add(int(parsed.group(2)))
+    return {i for i in ids if i < 2**63}
+
+
+def _delivery_row(conn: Connection, delivery_id: int, rows: Rows) -> tuple[int, int, int | None, str | None] | None:
+    if delivery_id in rows:
+        return rows[delivery_id]
+    if delivery_id >= 2**63:
+        return None  # no database integer holds it: no such delivery
+    row = conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id, _D.message_id).where(_D.id == delivery_id)).first()
+    return (row[0], row[1], row[2], row[3]) if row else None
+
+
 def _verp_candidates(report: Report) -> list[str]:
     found = list(report.bounce_to)
     if report.extra.get("original_mail_from"):
@@ -100,18 +135,18 @@ def _verp_candidates(report: Report) -> list[str]:
     return [a for a in found if "+" in a.split("@", 1)[0]]
 
 
-def _by_id(conn: Connection, delivery_id: int, method: str) -> Match | None:
-    row = conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id).where(_D.id == delivery_id)).first()
+def _by_id(conn: Connection, delivery_id: int, method: str, rows: Rows) -> Match | None:
+    row = _delivery_row(conn, delivery_id, rows)
     return Match(row[0], row[1], row[2], method) if row else None
 
 
-def _by_local_part(conn: Connection, local: str, method: str, *, full: str | None = None) -> Match | None:
+def _by_local_part(conn: Connection, local: str, method: str, rows: Rows, *, full: str | None = None) -> Match | None:
     """The delivery whose stored Message-ID has this local part (``lx.C.D.DIGEST``), all of it checked."""
     parsed = _LOCAL.match(local)
     if not parsed:
         return None
     campaign_id, delivery_id = int(parsed.group(1)), int(parsed.group(2))
-    row = conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id, _D.message_id).where(_D.id == delivery_id)).first()
+    row = _delivery_row(conn, delivery_id, rows)
     if row is None or row[1] != campaign_id or not row[3]:
         return None
     stored = str(row[3])

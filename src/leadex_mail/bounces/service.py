@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leadex_mail.bounces.classification import classify_finding
 from leadex_mail.bounces.imap import ImapMailbox
-from leadex_mail.bounces.matching import Match, VerpLookup, match_finding, unproven_reason
+from leadex_mail.bounces.matching import Match, VerpLookup, candidate_deliveries, match_finding, unproven_reason
 from leadex_mail.bounces.model import Finding, Report, ReportKind
 from leadex_mail.bounces.parse import parse_message
 from leadex_mail.bounces.policy import RECIPIENT_ONLY_CAP, Policy, worst
@@ -151,7 +151,11 @@ def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Ca
     parsed = [(raw, source, content_hash(raw), parse_message(raw)) for raw, source in chunk]
     try:
         with store.begin() as conn:
-            return [_one(conn, key, item, policy, now(), verp) for item in parsed]
+            lookups = _lookups(conn, key, parsed, verp)
+            events: list[dict[str, Any]] = []
+            outcomes = [_one(conn, key, item, policy, now(), verp, lookups, events) for item in parsed]
+            store_bounces.add_events(conn, events)  # one statement for the batch's event log entries
+            return outcomes
     except Exception as exc:  # noqa: BLE001 - sorted out one message at a time below
         if len(parsed) > 1:
             # Another process recorded one of these meanwhile, or one message trips something: redo them one by one.
@@ -193,12 +197,33 @@ def _kept_after_failure(store: Store, item: tuple[bytes, str, str, Report], now:
         raise StoreError(why, hint=hint or "check the store, then run this import again: what was recorded stays recorded") from exc
 
 
-def _one(conn: Connection, key: bytes, item: tuple[bytes, str, str, Report], policy: Policy, now: datetime, verp: VerpLookup | None) -> Outcome:
+def _lookups(conn: Connection, key: bytes, parsed: list[tuple[bytes, str, str, Report]], verp: VerpLookup | None) -> store_bounces.Lookups:
+    """Read at once what the batch's messages would ask one by one (seen before? their deliveries, subscribers, suppressions)."""
+    ids: set[int] = set()
+    for _raw, _source, _digest, report in parsed:
+        ids |= candidate_deliveries(report, verp)
+    mids = [store_bounces.storable(r.message_id[:998]) for _raw, _source, _digest, r in parsed if r.message_id]
+    return store_bounces.Lookups.load(conn, key, [digest for _raw, _source, digest, _r in parsed], mids, ids)
+
+
+def _one(
+    conn: Connection,
+    key: bytes,
+    item: tuple[bytes, str, str, Report],
+    policy: Policy,
+    now: datetime,
+    verp: VerpLookup | None,
+    lookups: store_bounces.Lookups,
+    events: list[dict[str, Any]],
+) -> Outcome:
     raw, source, digest, report = item
-    earlier = store_bounces.already_processed(conn, digest, (report.message_id or "")[:998] or None)
+    message_id = (report.message_id or "")[:998] or None
+    earlier = store_bounces.already_processed(conn, digest, message_id, lookups)
     if earlier is not None:
         return Outcome(earlier, report.kind.value, "duplicate", report.format, source)
-    return _apply(conn, key, report, raw, digest, source, policy, now, verp)
+    outcome = _apply(conn, key, report, raw, digest, source, policy, now, verp, lookups, events)
+    lookups.recorded(outcome.report_id, digest, message_id)
+    return outcome
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -279,8 +304,19 @@ def expire_processed(settings: Settings, before: datetime, *, dry_run: bool = Fa
 
 
 def _apply(
-    conn: Connection, key: bytes, report: Report, raw: bytes, digest: str, source: str, policy: Policy, now: datetime, verp: VerpLookup | None
+    conn: Connection,
+    key: bytes,
+    report: Report,
+    raw: bytes,
+    digest: str,
+    source: str,
+    policy: Policy,
+    now: datetime,
+    verp: VerpLookup | None,
+    lookups: store_bounces.Lookups,
+    sink: list[dict[str, Any]],
 ) -> Outcome:
+    """Match and act on one report; its events go to ``sink`` (written once per batch)."""
     row: dict[str, Any] = {
         "content_hash": digest,
         "message_id": (report.message_id or "")[:998] or None,
@@ -293,7 +329,9 @@ def _apply(
     }
     if report.kind is ReportKind.UNRECOGNISED:
         return _recorded(conn, key, {**row, "action": "kept", "raw": raw})
-    matches = [(f, match_finding(conn, report, f, verp=verp, proof_required=policy.proof_required)) for f in (list(report.findings) or [None])]
+    matches = [
+        (f, match_finding(conn, report, f, verp=verp, proof_required=policy.proof_required, deliveries=lookups.deliveries)) for f in (list(report.findings) or [None])
+    ]
     unproven = {m.subscriber_id for _f, m in matches if m is not None and m.method == "recipient"}
     reason = None
     if len(unproven) > RECIPIENT_ONLY_CAP:
@@ -314,14 +352,14 @@ def _apply(
         if match is None:
             continue
         if report.kind is ReportKind.COMPLAINT:
-            actions.append(_complaint(conn, key, row, report, match, now, events))
+            actions.append(_complaint(conn, key, row, report, match, now, events, lookups))
         else:
-            actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events))
+            actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events, lookups))
     row["action"] = worst(actions)
     row["id"] = _add_report(conn, key, row)
     for event in events:
         event["detail"] = {"report": row["id"], **event["detail"]}  # the report's row is the evidence's anchor
-    store_bounces.add_events(conn, events)
+    sink.extend(events)
     return _outcome(row)
 
 
@@ -347,13 +385,15 @@ def _add_report(conn: Connection, key: bytes, row: dict[str, Any]) -> int:
     return store_bounces.add_report(conn, row)
 
 
-def _complaint(conn: Connection, key: bytes, row: dict[str, Any], report: Report, match: Match, now: datetime, events: list[dict[str, Any]]) -> str:
+def _complaint(
+    conn: Connection, key: bytes, row: dict[str, Any], report: Report, match: Match, now: datetime, events: list[dict[str, Any]], lookups: store_bounces.Lookups
+) -> str:
     """A complaint; matched by address only (unverified), it is recorded so that the operator may lift it."""
     verified = match.method != "recipient"
     if not verified:
         row["evidence"] = {**row["evidence"], "verified": False}
     if match.subscriber_id is not None:
-        done = store_bounces.complain(conn, key, match.subscriber_id, now=now)
+        done = store_bounces.complain(conn, key, match.subscriber_id, now=now, lookups=lookups)
         if done is not None:
             events.append(_event("complained", match.subscriber_id, {**_event_evidence(report, None, match), "verified": verified, **done}, now))
     return "unsubscribed"
@@ -369,6 +409,7 @@ def _bounce(
     policy: Policy,
     now: datetime,
     events: list[dict[str, Any]],
+    lookups: store_bounces.Lookups,
 ) -> str:
     verdict = classify_finding(finding or Finding(recipient=None))
     row["status"] = row.get("status") or verdict.classification.status
@@ -386,10 +427,10 @@ def _bounce(
         evidence["soft_failures"] = f"{count} in {policy.soft_days} days (limit {policy.soft_limit})"
         row["evidence"] = {**row["evidence"], "soft_failures": count}
         if not policy.soft_suppresses(count):
-            if store_bounces.subscriber_exists(conn, match.subscriber_id):
+            if store_bounces.subscriber_exists(conn, match.subscriber_id, lookups):
                 events.append(_event("bounced", match.subscriber_id, {**evidence, "hard": False}, now))
             return "soft"
-    if store_bounces.suppress_bounced(conn, key, match.subscriber_id, now=now):
+    if store_bounces.suppress_bounced(conn, key, match.subscriber_id, now=now, lookups=lookups):
         events.append(_event("bounced", match.subscriber_id, {**evidence, "hard": True}, now))
     return "suppressed"
 

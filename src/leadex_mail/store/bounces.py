@@ -12,6 +12,7 @@ overhead.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -77,8 +78,65 @@ def storable(value: Any) -> Any:
     return value
 
 
-def already_processed(conn: Connection, content_hash: str, message_id: str | None) -> int | None:
+@dataclass
+class Lookups:
+    """What a batch's messages would otherwise each ask the database: read once per batch, kept current by its writes.
+
+    ``reports_by_hash``/``reports_by_mid``: reports recorded (before, or
+    earlier in the batch); ``deliveries``: ``id -> (id, campaign_id,
+    subscriber_id, message_id)`` or None for the ids asked that do not
+    exist; ``subscribers``: ``id -> (email, status)`` or None; and which
+    suppression hashes exist among those asked (``suppressed``/``checked``).
+    """
+
+    reports_by_hash: dict[str, int] = field(default_factory=dict)
+    reports_by_mid: dict[str, int] = field(default_factory=dict)
+    deliveries: dict[int, tuple[int, int, int | None, str | None] | None] = field(default_factory=dict)
+    subscribers: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+    suppressed: set[str] = field(default_factory=set)
+    checked: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, conn: Connection, key: bytes, hashes: list[str], message_ids: list[str], delivery_ids: set[int]) -> Lookups:
+        """Four statements for a whole batch: its reports seen before, its deliveries, their subscribers, their suppressions."""
+        found = cls()
+        for rid, digest, mid in conn.execute(select(_R.id, _R.content_hash, _R.message_id).where(or_(_R.content_hash.in_(hashes), _R.message_id.in_(message_ids or [""])))).all():
+            found.reports_by_hash.setdefault(digest, int(rid))
+            if mid:
+                found.reports_by_mid.setdefault(mid, int(rid))
+        found.deliveries = dict.fromkeys(delivery_ids)
+        if delivery_ids:
+            for row in conn.execute(select(_D.id, _D.campaign_id, _D.subscriber_id, _D.message_id).where(_D.id.in_(delivery_ids))).all():
+                found.deliveries[int(row[0])] = (int(row[0]), int(row[1]), row[2], row[3])
+        subscriber_ids = {d[2] for d in found.deliveries.values() if d is not None and d[2] is not None}
+        found.subscribers = dict.fromkeys(subscriber_ids)
+        if subscriber_ids:
+            for sid, email, status in conn.execute(select(_S.id, _S.email, _S.status).where(_S.id.in_(subscriber_ids))).all():
+                found.subscribers[int(sid)] = (email, status)
+        digests = [address_hash(key, sub[0]) for sub in found.subscribers.values() if sub is not None]
+        if digests:
+            found.suppressed = {row[0] for row in conn.execute(select(_SUP.address_hash).where(_SUP.address_hash.in_(digests))).all()}
+        found.checked = set(digests)
+        return found
+
+    def seen(self, content_hash: str, message_id: str | None) -> int | None:
+        """The report recorded with these bytes or this Message-ID, or None."""
+        found = self.reports_by_hash.get(content_hash)
+        if found is None and message_id:
+            found = self.reports_by_mid.get(message_id)
+        return found
+
+    def recorded(self, report_id: int, content_hash: str, message_id: str | None) -> None:
+        """A report was inserted in this batch: later copies of it are duplicates."""
+        self.reports_by_hash.setdefault(content_hash, report_id)
+        if message_id:
+            self.reports_by_mid.setdefault(storable(message_id), report_id)
+
+
+def already_processed(conn: Connection, content_hash: str, message_id: str | None, lookups: Lookups | None = None) -> int | None:
     """The id of the report already recorded with these bytes or this Message-ID, or None."""
+    if lookups is not None:
+        return lookups.seen(content_hash, storable(message_id) if message_id else None)
     if message_id:
         found = conn.execute(_SEEN_BOTH, {"h": content_hash, "m": storable(message_id)}).scalar()
     else:
@@ -112,38 +170,56 @@ def soft_failures_since(conn: Connection, subscriber_id: int, since: datetime, *
     return int(conn.execute(_SOFT, {"s_id": subscriber_id, "since": since, "until": until}).scalar() or 0)
 
 
-def subscriber_exists(conn: Connection, subscriber_id: int) -> bool:
+def subscriber_exists(conn: Connection, subscriber_id: int, lookups: Lookups | None = None) -> bool:
     """True while the subscriber's row exists (not erased)."""
-    return _subscriber(conn, subscriber_id) is not None
+    return _subscriber(conn, subscriber_id, lookups) is not None
 
 
-def _subscriber(conn: Connection, subscriber_id: int) -> tuple[str, str] | None:
+def _subscriber(conn: Connection, subscriber_id: int, lookups: Lookups | None = None) -> tuple[str, str] | None:
+    if lookups is not None and subscriber_id in lookups.subscribers:
+        return lookups.subscribers[subscriber_id]
     row = conn.execute(_SUBSCRIBER, {"s_id": subscriber_id}).first()
-    return (row[0], row[1]) if row else None
+    found = (row[0], row[1]) if row else None
+    if lookups is not None:
+        lookups.subscribers[subscriber_id] = found
+    return found
 
 
-def _suppress(conn: Connection, key: bytes, email: str, reason: str, now: datetime) -> None:
+def _set_status(lookups: Lookups | None, subscriber_id: int, status: str) -> None:
+    if lookups is not None and lookups.subscribers.get(subscriber_id) is not None:
+        lookups.subscribers[subscriber_id] = (lookups.subscribers[subscriber_id][0], status)  # type: ignore[index]
+
+
+def _suppress(conn: Connection, key: bytes, email: str, reason: str, now: datetime, lookups: Lookups | None = None) -> None:
     digest = address_hash(key, email)
-    if conn.execute(_SUPPRESSED, {"a_hash": digest}).first() is None:
+    if lookups is not None and digest in lookups.checked:
+        exists = digest in lookups.suppressed
+    else:
+        exists = conn.execute(_SUPPRESSED, {"a_hash": digest}).first() is not None
+    if not exists:
         conn.execute(_SUPPRESS, {"address_hash": digest, "reason": reason, "created_at": now})
+    if lookups is not None:
+        lookups.checked.add(digest)
+        lookups.suppressed.add(digest)
 
 
-def suppress_bounced(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> bool:
+def suppress_bounced(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime, lookups: Lookups | None = None) -> bool:
     """A bounce that suppresses: status ``bounced`` (unless already blocked harder) and the suppression hash.
 
     Returns False when the subscriber no longer exists (erased: the hash
     is already suppressed). The caller appends the event (``add_events``).
     """
-    sub = _subscriber(conn, subscriber_id)
+    sub = _subscriber(conn, subscriber_id, lookups)
     if sub is None:
         return False
     if sub[1] in _BOUNCEABLE:
         conn.execute(_BOUNCED, {"s_id": subscriber_id, "s_now": now})
-    _suppress(conn, key, sub[0], "bounced", now)
+        _set_status(lookups, subscriber_id, "bounced")
+    _suppress(conn, key, sub[0], "bounced", now, lookups)
     return True
 
 
-def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime) -> dict[str, Any] | None:
+def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime, lookups: Lookups | None = None) -> dict[str, Any] | None:
     """A complaint: unsubscribed from every list at once, status ``complained``, suppressed (the caller appends the event).
 
     Returns what it changed, for the event (``{"was": status before,
@@ -152,7 +228,7 @@ def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime)
     exists. Nothing but the person's own new confirmed sign-up undoes a
     verified complaint (imports and ``subscribers add`` refuse the address).
     """
-    sub = _subscriber(conn, subscriber_id)
+    sub = _subscriber(conn, subscriber_id, lookups)
     if sub is None:
         return None
     sc = Subscription.__table__.c  # type: ignore[attr-defined]
@@ -164,7 +240,8 @@ def complain(conn: Connection, key: bytes, subscriber_id: int, *, now: datetime)
             status="complained", updated_at=now, unsubscribed_at=func.coalesce(_S.unsubscribed_at, literal(now, type_=_S.unsubscribed_at.type))
         )
     )
-    _suppress(conn, key, sub[0], "complained", now)
+    _set_status(lookups, subscriber_id, "complained")
+    _suppress(conn, key, sub[0], "complained", now, lookups)
     return {"was": sub[1], "lists": ended}
 
 
