@@ -153,7 +153,7 @@ class ImapMailbox:
         if uids and not dry_run:
             with self._errors(f"delete old messages from {name!r}"):
                 self._check(conn.uid("STORE", uids, "+FLAGS.SILENT", r"(\Deleted)"), "flag old messages deleted")
-                if "UIDPLUS" in conn.capabilities:
+                if "UIDPLUS" in self.capabilities:  # as the server says once logged in
                     self._check(conn.uid("EXPUNGE", uids), "expunge old messages")
                 else:  # the folder holds only processed messages: expunging all flagged ones is what we want
                     self._check(conn.expunge(), "expunge")
