@@ -155,6 +155,7 @@ def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Ca
             events: list[dict[str, Any]] = []
             outcomes = [_one(conn, key, item, policy, now(), verp, lookups, events) for item in parsed]
             store_bounces.add_events(conn, events)  # one statement for the batch's event log entries
+            lookups.scrub_erased(conn, key)
             return outcomes
     except Exception as exc:  # noqa: BLE001 - sorted out one message at a time below
         if len(parsed) > 1:
@@ -328,7 +329,7 @@ def _apply(
         "evidence": _report_evidence(report),
     }
     if report.kind is ReportKind.UNRECOGNISED:
-        return _recorded(conn, key, {**row, "action": "kept", "raw": raw})
+        return _recorded(conn, key, {**row, "action": "kept", "raw": raw}, lookups)
     matches = [
         (f, match_finding(conn, report, f, verp=verp, proof_required=policy.proof_required, deliveries=lookups.deliveries)) for f in (list(report.findings) or [None])
     ]
@@ -342,10 +343,10 @@ def _apply(
     if first is not None:
         row.update(match=first.method, campaign_id=first.campaign_id, delivery_id=first.delivery_id, subscriber_id=first.subscriber_id)
     if report.kind in (ReportKind.AUTOREPLY, ReportKind.DELAY):
-        return _recorded(conn, key, row)
+        return _recorded(conn, key, row, lookups)
     if first is None:
         reason = reason or unproven_reason(report, proof_required=policy.proof_required)
-        return _recorded(conn, key, {**row, "action": "unmatched", "raw": raw, "evidence": {**row["evidence"], "reason": reason}})
+        return _recorded(conn, key, {**row, "action": "unmatched", "raw": raw, "evidence": {**row["evidence"], "reason": reason}}, lookups)
     events: list[dict[str, Any]] = []
     actions: list[str] = []
     for finding, match in matches:
@@ -356,19 +357,19 @@ def _apply(
         else:
             actions.append(_bounce(conn, key, row, report, finding, match, policy, now, events, lookups))
     row["action"] = worst(actions)
-    row["id"] = _add_report(conn, key, row)
+    row["id"] = _add_report(conn, key, row, lookups)
     for event in events:
         event["detail"] = {"report": row["id"], **event["detail"]}  # the report's row is the evidence's anchor
     sink.extend(events)
     return _outcome(row)
 
 
-def _recorded(conn: Connection, key: bytes, row: dict[str, Any]) -> Outcome:
-    row["id"] = _add_report(conn, key, row)
+def _recorded(conn: Connection, key: bytes, row: dict[str, Any], lookups: store_bounces.Lookups | None = None) -> Outcome:
+    row["id"] = _add_report(conn, key, row, lookups)
     return _outcome(row)
 
 
-def _add_report(conn: Connection, key: bytes, row: dict[str, Any]) -> int:
+def _add_report(conn: Connection, key: bytes, row: dict[str, Any], lookups: store_bounces.Lookups | None = None) -> int:
     """Insert the report ``row``; stripped as erasure leaves one when what it would keep names someone erased.
 
     A late bounce or a complaint about an erased person must not bring the
@@ -380,6 +381,11 @@ def _add_report(conn: Connection, key: bytes, row: dict[str, Any]) -> int:
     text = json.dumps(row.get("evidence") or {}, ensure_ascii=False)
     if row.get("raw") is not None:
         text += "\n" + message_text(row["raw"])
+    if lookups is not None:
+        # Checked for the whole batch at its end (Lookups.scrub_erased), as here one report at a time.
+        report_id = store_bounces.add_report(conn, row)
+        lookups.check_erased_later(report_id, text, row.get("evidence"))
+        return report_id
     if names_erased(conn, key, text):
         row = {**row, "raw": None, "evidence": keep_classification(row.get("evidence"), "erasure")}
     return store_bounces.add_report(conn, row)

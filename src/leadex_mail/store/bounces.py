@@ -95,6 +95,7 @@ class Lookups:
     subscribers: dict[int, tuple[str, str] | None] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
     checked: set[str] = field(default_factory=set)
+    pending: list[tuple[int, str, dict[str, Any] | None]] = field(default_factory=list)  # reports to check for erased addresses
 
     @classmethod
     def load(cls, conn: Connection, key: bytes, hashes: list[str], message_ids: list[str], delivery_ids: set[int]) -> Lookups:
@@ -118,6 +119,38 @@ class Lookups:
             found.suppressed = {row[0] for row in conn.execute(select(_SUP.address_hash).where(_SUP.address_hash.in_(digests))).all()}
         found.checked = set(digests)
         return found
+
+    def check_erased_later(self, report_id: int, text: str, evidence: dict[str, Any] | None) -> None:
+        """Remember a report just inserted, to check at the batch's end whether it names an erased address."""
+        self.pending.append((report_id, text, evidence))
+
+    def scrub_erased(self, conn: Connection, key: bytes) -> list[int]:
+        """``scrub.names_erased`` for every report of the batch at once; those naming an erased address are stripped.
+
+        A report naming someone erased (suppressed, without a subscriber row)
+        keeps only its classification (``scrub.keep_classification``) and
+        loses its bytes, as erasure leaves one. Two statements a batch
+        instead of one or two a report. Returns the ids stripped.
+        """
+        from leadex_mail.store.scrub import addresses_in, keep_classification
+        from leadex_mail.store.suppression import suppressed_hashes
+
+        named = [(rid, {address_hash(key, a): a for a in addresses_in(text)}, evidence) for rid, text, evidence in self.pending]
+        self.pending = []
+        hashes = sorted({h for _rid, hashed, _e in named for h in hashed})
+        suppressed = set(suppressed_hashes(conn, hashes)) if hashes else set()
+        addresses = sorted({hashed[h] for _rid, hashed, _e in named for h in hashed if h in suppressed})
+        if not addresses:
+            return []
+        live = {sub[0] for sub in self.subscribers.values() if sub is not None}
+        asked = [a for a in addresses if a not in live]
+        live |= set(conn.execute(select(_S.email).where(_S.email.in_(asked))).scalars()) if asked else set()
+        stripped = []
+        for rid, hashed, evidence in named:
+            if any(h in suppressed and a not in live for h, a in hashed.items()):
+                conn.execute(update(BounceReport.__table__).where(_R.id == rid).values(raw=None, evidence=storable(keep_classification(evidence, "erasure"))))  # type: ignore[attr-defined]
+                stripped.append(rid)
+        return stripped
 
     def seen(self, content_hash: str, message_id: str | None) -> int | None:
         """The report recorded with these bytes or this Message-ID, or None."""
