@@ -72,8 +72,11 @@ def test_render_screenshots_three_per_edition_beside_the_html(cli, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_send_refuses_on_a_deep_error_unless_no_deep(cli, newsletters, tmp_path):
-    """A button that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default."""
+def test_send_refuses_on_a_deep_error_unless_forced_or_no_deep(cli, newsletters, tmp_path):
+    """A button that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default.
+
+    Same rule as the plain check: --force sends anyway and lists what it overrides; --no-deep runs only `check`'s checks.
+    """
     edit(newsletters, "en", "label: Watch the project video", "label: here")
     assert cli("check", SLUG).exit_code == 0
     assert cli("lists", "create", "newsletter").exit_code == 0
@@ -86,6 +89,12 @@ def test_send_refuses_on_a_deep_error_unless_no_deep(cli, newsletters, tmp_path)
     assert f"`leadex-mail check {SLUG} --deep` lists them again" in refused.stderr
     assert not (tmp_path / "outbox").exists()
 
-    sent = cli("send", SLUG, "--list", "newsletter", "--yes", "--no-deep", LEADEX_SEND_DEEP_CHECK="true")
-    assert sent.exit_code == 0, sent.output + sent.stderr
-    assert "Campaign done: sent 1" in sent.output
+    dry = cli("send", SLUG, "--list", "newsletter", "--dry-run", "--no-deep", LEADEX_SEND_DEEP_CHECK="true")
+    assert dry.exit_code == 0, dry.output + dry.stderr
+    assert "Dry run: built 1 messages" in dry.output and "markup" not in dry.output
+
+    forced = cli("send", SLUG, "--list", "newsletter", "--yes", "--force", LEADEX_SEND_DEEP_CHECK="true")
+    assert forced.exit_code == 0, forced.output + forced.stderr
+    assert "check: 1 error, sending anyway (--force):" in forced.output
+    assert "error: markup (here): the link 'here' (to https://www.interregeurope.eu/leadex) says nothing about where it leads" in forced.output
+    assert "Campaign done: sent 1" in forced.output
