@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from leadex_mail.errors import ImportFailed
 from leadex_mail.store import encoding as enc
-from leadex_mail.store.headers import recognise
+from leadex_mail.store.headers import export_field, recognise
 
 DELIMITERS = ",;\t"
 # Excel's hint line: sep=; (quoted or not) before the header.
@@ -106,10 +106,11 @@ def assign_fields(headers: list[str]) -> tuple[list[str], list[str]]:
     unknown: list[str] = []
     for header in headers:
         known = recognise(header)
-        field = known[0] if known else clean_header(header)
+        exported = None if known else export_field(header)
+        field = known[0] if known else exported or clean_header(header)
         if field == "full_name":
             field = "name"
-        if known is None and field:
+        if known is None and exported is None and field:
             unknown.append(field)  # (a column with no header is ignored)
         elif field in fields and field != "last_name":
             field = clean_header(header)  # a second e-mail or name column is kept as an attribute, not merged

@@ -17,7 +17,12 @@ Fields:
 * ``lists`` — list names to subscribe to, separated by ``;`` or ``,``;
 * ``attributes`` — a JSON object of attributes (as ``subscribers export``
   writes it);
-* ``organisation``, ``country`` — attributes under these names.
+* ``organisation``, ``country`` — attributes under these names;
+* the columns ``subscribers export`` writes besides: ``status`` (honoured:
+  an unsubscribed, bounced, complained or pending person is not put on any
+  list) and ``created_at``, ``confirmed_at``, ``unsubscribed_at``,
+  ``events``, ``deliveries`` (read, never stored as attributes: the store
+  keeps its own record).
 
 Any other column is kept as an attribute under its own header.
 """
@@ -117,8 +122,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "cnr": ("država", "држава"),
     },
 }
-# Fields stored in their own column (or joined into one); the others are attributes.
-CORE_FIELDS = ("email", "name", "full_name", "first_name", "last_name", "language", "lists", "attributes")
+# Columns `subscribers export` writes besides the ones above: the store keeps its
+# own record of them (timestamps, events, deliveries), so reading an export back
+# never stores them as attributes; ``status`` is honoured (see importrows).
+EXPORT_FIELDS = {"status": "status", "createdat": "created_at", "confirmedat": "confirmed_at", "unsubscribedat": "unsubscribed_at", "events": "events", "deliveries": "deliveries"}
+EXPORT_ONLY = ("created_at", "confirmed_at", "unsubscribed_at", "events", "deliveries")
+# Fields stored in their own column (or joined into one), or read and not stored; the others are attributes.
+CORE_FIELDS = ("email", "name", "full_name", "first_name", "last_name", "language", "lists", "attributes", "status", *EXPORT_ONLY)
 
 
 def header_key(header: str) -> str:
@@ -146,3 +156,8 @@ _INDEX = _index()
 def recognise(header: str) -> tuple[str, frozenset[str]] | None:
     """``(field, languages that call it so)`` for a known header, else None."""
     return _INDEX.get(header_key(header))
+
+
+def export_field(header: str) -> str | None:
+    """The field of a column only ``subscribers export`` writes (``status``, ``created_at``, ``events``, ...), else None."""
+    return EXPORT_FIELDS.get(header_key(header))

@@ -14,7 +14,10 @@ An import never re-activates anyone: addresses on the suppression list
 (erased, bounced, complained) and unsubscribed addresses are rejected with
 the reason, and so are people who left every list the row names (``--list``
 and the file's lists column); a list left among others is not re-joined and
-the row says so.
+the row says so. The file itself is believed too: a row whose status
+column (as ``subscribers export`` writes it) says unsubscribed, bounced,
+complained or pending is rejected, and a list its lists column says the
+person left (``news:unsubscribed``) is never joined, not even by ``--list``.
 """
 
 from __future__ import annotations
@@ -61,6 +64,13 @@ _REASONS = {
     "bounced": "bounced and is suppressed; an import never re-activates an address",
     "complained": "complained of spam and is suppressed; an import never re-activates an address",
     "unsubscribed": "unsubscribed; only the person's own confirmation can re-activate an address",
+}
+# A status the file's own status column gives (an export read back).
+_FILE_REASONS = {
+    "unsubscribed": "the file says unsubscribed; an import never re-activates anyone",
+    "bounced": "the file says bounced; an import never re-activates an address",
+    "complained": "the file says complained of spam; an import never re-activates an address",
+    "pending": "the file says pending (the subscription was never confirmed); only the person's confirmation makes it active",
 }
 
 
@@ -141,10 +151,11 @@ class _Lists:
         self._target_only = [self.target] if self.target is not None else []
 
     def of(self, row: Row) -> list[int]:
-        """The list ids a row goes on (not to be changed: shared between rows)."""
+        """The list ids a row goes on (not to be changed: shared between rows); never one the file says the person left."""
+        target = self._target_only if not row.left or self.names.get(self.target or -1) not in row.left else []
         if not row.lists:
-            return self._target_only
-        return self._target_only + [self.ids[name] for name in row.lists if self.ids[name] != self.target]
+            return target
+        return target + [self.ids[name] for name in row.lists if self.ids[name] != self.target]
 
 
 def _existing(conn: Connection, emails: list[str], list_ids: Collection[int]) -> tuple[dict[str, Any], dict[tuple[int, int], str]]:
@@ -206,7 +217,15 @@ def _apply_slice(
         if reason:
             report.rejected.append(Rejection(row.line, row.email, _REASONS.get(reason, f"suppressed ({reason})")))
             continue
+        if row.status in _FILE_REASONS:
+            report.rejected.append(Rejection(row.line, row.email, _FILE_REASONS[row.status]))
+            continue
         wanted = lists.of(row)
+        if row.left and lists.target is not None and lists.target not in wanted:
+            if not wanted:
+                report.rejected.append(Rejection(row.line, row.email, f"the file says the person left the list {lists.names[lists.target]!r}; an import never re-subscribes anyone"))
+                continue
+            row.notes.append(f"the file says the person left the list {lists.names[lists.target]!r}: not subscribed to it")
         if old is None:
             new.append(_new_values(row, fallback, wanted))
             _taken(report, row, row.language or fallback)

@@ -10,7 +10,8 @@ from leadex_mail.store.languages import edition_for, language_name
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _CORE = {"email": "email", "name": "name", "first_name": "first name", "last_name": "last name", "language": "language",
-         "lists": "lists", "attributes": "attributes (JSON)"}
+         "lists": "lists", "attributes": "attributes (JSON)", "status": "status (only active people are put on lists)"}
+_EXPORT_ONLY = ("created_at", "confirmed_at", "unsubscribed_at", "events", "deliveries")
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ class ImportReport:
         parts: list[str] = []
         names = [h.strip() for h in self.headers]
         joined = [n for n, f in zip(names, self.fields) if f in ("first_name", "last_name")]
+        exported = [n for n, f in zip(names, self.fields) if f in _EXPORT_ONLY]
         for number, (header, role) in enumerate(zip(names, self.fields), start=1):
+            if role in _EXPORT_ONLY:
+                if header == exported[0]:
+                    parts.append(f"{', '.join(repr(e) for e in exported)} -> not stored (subscribers export writes them; the store keeps its own)")
+                continue
             if not role:
                 parts.append(f"column {number} (no header) -> ignored")
                 continue

@@ -6,6 +6,12 @@ BCP 47 tag CLDR knows, list names from a lists column, attributes with
 multi-line values joined into one line (reported as a change), and an
 ``attributes`` JSON cell merged in. Duplicates are merged (later non-empty
 values win) and reported.
+
+A file ``subscribers export`` wrote reads back as it was: its ``status``
+column and the lists it says a person left are honoured (the importer
+never puts such a person on a list), its own columns (timestamps, events,
+deliveries) are not stored as attributes, and the ``'`` it put before a
+cell that would start a spreadsheet formula is taken off again.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from leadex_mail.store.csvread import Table, compose_name
-from leadex_mail.store.headers import CORE_FIELDS
+from leadex_mail.store.gdpr import FORMULA_STARTS
+from leadex_mail.store.headers import CORE_FIELDS, EXPORT_ONLY
+from leadex_mail.store.models import SUBSCRIBER_STATUSES
 from leadex_mail.store.importreport import ImportReport, Rejection
 from leadex_mail.store.validation import (
     MAX_FIELD,
@@ -44,6 +52,8 @@ class Row:
     attributes: dict[str, str]
     lists: tuple[str, ...] = ()  # list names from the file's lists column
     notes: list[str] = field(default_factory=list)  # what was changed on the way in
+    status: str | None = None  # a subscriber status from the file's status column (an export's), lower-case
+    left: tuple[str, ...] = ()  # lists the file says the person left (``news:unsubscribed``, as an export writes)
 
 
 def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser) -> dict[str, Row]:
@@ -66,8 +76,15 @@ def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser)
         first.language = row.language or first.language
         first.attributes.update(row.attributes)
         first.lists = tuple(dict.fromkeys(first.lists + row.lists))
+        first.left = tuple(dict.fromkeys(first.left + row.left))
+        first.status = _stricter(first.status, row.status)
         first.notes += [f"(line {line}) {note}" for note in row.notes]
     return rows
+
+
+def _stricter(one: str | None, other: str | None) -> str | None:
+    """Of two statuses for one address, the one that keeps the person off lists (never re-activate by a duplicate)."""
+    return one if one not in (None, "active") else other or one
 
 
 @lru_cache(maxsize=1024)
@@ -87,6 +104,9 @@ class RowReader:
         self.language_at = table.fields.index("language") if "language" in table.fields else None
         self.lists_at = table.fields.index("lists") if "lists" in table.fields else None
         self.json_at = table.fields.index("attributes") if "attributes" in table.fields else None
+        self.status_at = table.fields.index("status") if "status" in table.fields else None
+        # Only a file with the export's own columns had its formula cells quoted by it.
+        self.unquote = any(f in EXPORT_ONLY for f in table.fields)
         roles = [f for f in table.fields if f in ("name", "first_name", "last_name")]
         # The common case, one name column, without composing (100 000 rows).
         self.name_at = table.fields.index("name") if roles == ["name"] else None
@@ -108,6 +128,8 @@ class RowReader:
         if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             raise InvalidValue(f"the row has {len(cells)} cells but the header has {self.width}")
         cells = cells + [""] * (self.width - len(cells))
+        if self.unquote:
+            cells = [c[1:] if c[:1] == "'" and c[1:2] and c[1] in FORMULA_STARTS else c for c in cells]
         email = cells[self.email_at]
         if not email.strip():
             raise InvalidValue("no address")
@@ -125,14 +147,21 @@ class RowReader:
         language = cells[self.language_at].strip() if self.language_at is not None else ""
         if self.json_at is not None and cells[self.json_at].strip():
             attributes = {**self._json(cells[self.json_at], notes), **attributes}
+        status = cells[self.status_at].strip().lower() if self.status_at is not None else ""
+        if status and status not in SUBSCRIBER_STATUSES:
+            attributes = {**attributes, "status": cells[self.status_at].strip()}  # a partner's own "Status" column, not ours
+            status = ""
+        lists, left = self._lists(cells[self.lists_at]) if self.lists_at is not None else ((), ())
         return Row(
             line=line,
             email=address,
             name=name or None,
             language=_language(language) if language else None,
             attributes=attributes,
-            lists=self._lists(cells[self.lists_at]) if self.lists_at is not None else (),
+            lists=lists,
             notes=notes,
+            status=status or None,
+            left=left,
         )
 
     @staticmethod
@@ -157,11 +186,17 @@ class RowReader:
         return RowReader._one_line(texts, notes)
 
     @staticmethod
-    def _lists(cell: str) -> tuple[str, ...]:
-        """List names of a lists cell: ``news; events`` or, as ``subscribers export`` writes, ``news:active;old:unsubscribed``."""
+    def _lists(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``(lists to join, lists left)`` of a lists cell: ``news; events`` or, as ``subscribers export`` writes, ``news:active;old:unsubscribed``."""
         names: list[str] = []
+        left: list[str] = []
         for entry in _LIST_SEPARATORS.split(cell.strip()):
             list_name, _, status = entry.partition(":")
             if list_name and status in ("", "active"):
                 names.append(clean_list_name(list_name.lower()))
-        return tuple(dict.fromkeys(names))
+            elif list_name:
+                try:
+                    left.append(clean_list_name(list_name.lower()))
+                except InvalidValue:
+                    pass  # a list this store cannot have: nobody can be put on it anyway
+        return tuple(dict.fromkeys(names)), tuple(dict.fromkeys(left))
