@@ -26,6 +26,7 @@ context. Only the CLI and web layers turn these into messages for people.
     │   ├── CampaignError            campaign state (paused, unknown, ...)
     │   └── SendStopped              an error ended a send whose campaign exists (wraps it)
     ├── TokenError                   forged, tampered or expired token
+    ├── WriteFailed                  a file could not be written (disk full, size limit, permission); nothing half-written left
     └── MailboxError                 a bounce mailbox (file, mbox, Maildir, IMAP) cannot be read
 """
 
@@ -118,6 +119,10 @@ class EditConflict(ContentError):
 
 class RenderError(LeadexError):
     """Rendering an edition failed (template, MJML, image processing)."""
+
+
+class WriteFailed(LeadexError):
+    """A file could not be written (disk full, file size limit, permission); the target is as it was (files.write_atomic)."""
 
 
 class StoreError(LeadexError):

@@ -49,21 +49,3 @@ def open_private(path: Path) -> int:
     """A new 0600 file at ``path`` opened for writing (a file descriptor); ``FileExistsError`` if one is there."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
 
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` as a new 0600 file at ``path``, replacing any file there in one step.
-
-    The bytes go to a temporary file beside it first, so a reader never
-    sees half an export. Raises ``OSError`` (no such folder, permission, disk full).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)  # a stale temporary file of an earlier crash keeps its mode otherwise
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -11,6 +11,7 @@ import click
 
 from leadex_mail.config import Settings, load_settings
 from leadex_mail.errors import ContentError, LeadexError
+from leadex_mail.files import DISK_FULL, write_failed
 
 
 @dataclass
@@ -60,3 +61,9 @@ class LeadexGroup(click.Group):
             echo_error(err)
             sys.stdout.flush()
             ctx.exit(err.exit_code)
+        except OSError as exc:  # a full disk where no writer wrapped it yet: still words, not a traceback
+            if exc.errno not in DISK_FULL:
+                raise
+            failed = write_failed(exc.filename or "a file", exc)
+            echo_error(failed)
+            ctx.exit(failed.exit_code)

@@ -73,5 +73,7 @@ def schema(brand: bool, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        from leadex_mail.files import write_atomic
+
+        write_atomic(out, text)
         click.echo(f"Wrote {out}")

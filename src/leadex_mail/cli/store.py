@@ -13,8 +13,7 @@ from pathlib import Path
 import click
 
 from leadex_mail.cli._common import get_settings
-from leadex_mail.errors import StoreError
-from leadex_mail.private_files import write_private
+from leadex_mail.files import write_atomic
 from leadex_mail.store import db, gdpr, importer, lists, subscribers
 from leadex_mail.store.models import SUBSCRIBER_STATUSES
 
@@ -202,10 +201,7 @@ def export_command(email: str | None, fmt: str, output: Path | None) -> None:
     with _store() as store:
         text = gdpr.export_text(store, fmt, email)
     if output:
-        try:
-            write_private(output, text.encode("utf-8"))  # personal data: 0600
-        except OSError as exc:
-            raise StoreError(f"cannot write {output}: {exc.strerror or exc}", hint="check the folder exists and is writable") from None
+        write_atomic(output, text, private=True)  # personal data: 0600; WriteFailed names a full disk
         click.echo(f"wrote {output}", err=True)
     else:
         sys.stdout.write(text)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from leadex_mail.content.schema import SCHEMA_FILE, schema_text
 from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import ContentError, LeadexError, Problem
+from leadex_mail.files import make_folder, write_atomic
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -261,7 +262,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     number, number_from, date, date_from, previous = derive_number_and_date(slug, settings, today or dt.date.today())
     if start == "previous" and previous is None:
         raise ContentError("there is no earlier issue to start from", hint="start from the example or a blank issue instead")
-    (folder / "images").mkdir(parents=True, exist_ok=True)
+    make_folder(folder / "images")
     _ensure_schema(settings)
     words = WORDS.get(language, WORDS["en"])
     fields = {key: _marked(value.format(number=number)) if key in PLACEHOLDER_WORDS else value.format(number=number) for key, value in words.items()}
@@ -273,7 +274,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     else:
         _example_image(folder / EXAMPLE_IMAGE)
         text = TEMPLATE.format(schema=SCHEMA_FILE, slug=slug, language=language, number=number, date=date.isoformat(), image=EXAMPLE_IMAGE, mark=DRAFT_MARK, **fields)
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, text)
     return NewEdition(target, number, date, number_from, date_from, previous)
 
 
@@ -283,7 +284,6 @@ def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: P
     The pictures it shows are copied into the new issue's ``images/`` (so it
     previews at once; replace them as the texts are written).
     """
-    import shutil
 
     from leadex_mail.content.loader import image_path, issue_edition_path, load_issue
     from leadex_mail.content.yamlsource import load_yaml
@@ -298,8 +298,8 @@ def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: P
             continue
         file = image_path(issue, Image(src=src, alt=""))
         if file is not None and file.is_file():
-            (target_folder / "images").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, target_folder / src)
+            make_folder((target_folder / src).parent)
+            write_atomic(target_folder / src, file.read_bytes())  # a full disk leaves no half picture
     copied.update({"language": language, "number": number, "date": date})
     for key in ("title", "subject"):  # the new number's own words, as `new` writes them
         if isinstance(copied.get(key), str):
@@ -406,7 +406,7 @@ def _write_translation(folder: Path, target: Path, language: str, settings: Sett
     data, smap = load_yaml(source, str(source))
     translated = _for_translation(data, Edition, smap, ())
     translated["language"] = language
-    target.write_text(_translation_text(translated, issue, language, source.name), encoding="utf-8")
+    write_atomic(target, _translation_text(translated, issue, language, source.name))
     edition = issue.edition()
     return NewEdition(target, edition.number, edition.date, "edition", "edition", translated_from=issue.default_language)
 
@@ -477,8 +477,8 @@ def _ensure_schema(settings: Settings) -> None:
     """The editor line at the top of every edition file points at this file."""
     schema = settings.newsletters_dir / SCHEMA_FILE
     if not schema.exists():
-        schema.parent.mkdir(parents=True, exist_ok=True)
-        schema.write_text(schema_text(), encoding="utf-8")
+        make_folder(schema.parent)
+        write_atomic(schema, schema_text())
 
 
 def _check_names(slug: str, language: str) -> None:
@@ -499,4 +499,6 @@ def _example_image(path: Path) -> None:
         return
     img = Image.new("RGB", (600, 300), (208, 215, 222))
     ImageDraw.Draw(img).text((20, 20), "images/example.png - replace me", fill=(31, 41, 51))
-    img.save(path, "PNG", optimize=True)
+    data = BytesIO()
+    img.save(data, "PNG", optimize=True)
+    write_atomic(path, data.getvalue())

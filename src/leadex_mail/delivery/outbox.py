@@ -53,9 +53,9 @@ class OutboxTransport:
         who = _UNSAFE.sub("_", recipients[0] if recipients else "nobody")[:64]
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         tmp = self.folder / f".tmp-{os.getpid()}-{threading.get_ident()}-{stamp}"
-        with os.fdopen(open_private(tmp), "wb") as fh:
-            fh.write(data)
         try:
+            with os.fdopen(open_private(tmp), "wb") as fh:
+                fh.write(data)  # a full disk raises here (or at close): the finally removes the half file
             while True:
                 with _COUNTER_LOCK:
                     n = next(_COUNTER)

@@ -191,9 +191,11 @@ class MessageView:
 
     def screenshot(self, path: Path) -> Path:
         """A PNG of the whole message as shown (full height)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.call(lambda: self.page.locator("#message").screenshot(path=str(path), animations="disabled"))
-        return path
+        from leadex_mail.files import make_folder, write_atomic
+
+        make_folder(path.parent)
+        png = self.call(lambda: self.page.locator("#message").screenshot(animations="disabled"))
+        return write_atomic(path, png)  # a full disk leaves no half picture
 
     def evaluate(self, script: str, arg: Any = None) -> Any:
         """Run ``script`` in the message's document."""

@@ -150,8 +150,11 @@ def _to_disk(digest: str, max_width: int, fmt: str, data: bytes, width: int, hei
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)  # atomic: a parallel render never reads half a file
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(target)  # atomic: a parallel render never reads half a file
+        finally:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary file
     except OSError:
         pass  # a read-only home only costs speed; the image is still returned
 

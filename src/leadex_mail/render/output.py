@@ -28,6 +28,7 @@ from pathlib import Path
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import IssueNotFound
+from leadex_mail.files import make_folder, write_atomic
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.render.result import RenderedEdition
 
@@ -76,17 +77,18 @@ def write_edition(
     from leadex_mail import links
 
     rendered = render_edition(issue, language, settings)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     page = out_dir / LINKS_PAGE.format(language=rendered.language)
     html_path, text_path = out_dir / f"{rendered.language}.html", out_dir / f"{rendered.language}.txt"
     privacy = links.privacy_url(settings, rendered.language)
-    html_path.write_text(browser_html(rendered, rendered.personalise(local_link_values(page.name, privacy))[0]), encoding="utf-8")
-    text_path.write_text(rendered.personalise(local_link_values(page.resolve().as_uri(), privacy))[1], encoding="utf-8")
-    page.write_text(links_page(issue, rendered.language, settings, back=html_path.name), encoding="utf-8")
+    # Each file replaces the old one in one step: a full disk leaves the last complete copy, never half of one.
+    write_atomic(html_path, browser_html(rendered, rendered.personalise(local_link_values(page.name, privacy))[0]))
+    write_atomic(text_path, rendered.personalise(local_link_values(page.resolve().as_uri(), privacy))[1])
+    write_atomic(page, links_page(issue, rendered.language, settings, back=html_path.name))
     eml_path = None
     if message is not None:
         eml_path = out_dir / f"{rendered.language}.eml"
-        eml_path.write_bytes(message(rendered))
+        write_atomic(eml_path, message(rendered))
     images = _write_images(issue, rendered, settings, out_dir / "images")
     return WrittenEdition(rendered.language, html_path, text_path, eml_path, images, page)
 
@@ -109,12 +111,10 @@ def _write_images(issue: Issue, rendered: RenderedEdition, settings: Settings, f
     else:
         files = _published_images(issue, rendered.language, settings)
     if files:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
     written = []
     for name, data in sorted(files.items()):
-        path = folder / name
-        path.write_bytes(data)
-        written.append(path)
+        written.append(write_atomic(folder / name, data))
     return tuple(written)
 
 

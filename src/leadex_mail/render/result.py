@@ -63,9 +63,7 @@ class RenderedEdition:
 
     def write(self, out_dir: Path) -> tuple[Path, Path]:
         """Write ``<lang>.html`` and ``<lang>.txt`` into ``out_dir``; return both paths."""
-        out_dir.mkdir(parents=True, exist_ok=True)
-        html_path = out_dir / f"{self.language}.html"
-        text_path = out_dir / f"{self.language}.txt"
-        html_path.write_text(self.html, encoding="utf-8")
-        text_path.write_text(self.text, encoding="utf-8")
-        return html_path, text_path
+        from leadex_mail.files import make_folder, write_atomic
+
+        make_folder(out_dir)
+        return write_atomic(out_dir / f"{self.language}.html", self.html), write_atomic(out_dir / f"{self.language}.txt", self.text)
