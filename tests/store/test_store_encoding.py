@@ -153,3 +153,52 @@ def test_language_tags_and_edition_lookup():
     assert edition_for("EN", {"sl", "en"}, "sl") == "en"
     assert edition_for("sr-Latn-ME", {"sl", "en", "sr-Latn"}, "sl") == "sr-Latn"
     assert edition_for("de", {"sl", "en"}, "sl") == "sl"
+
+
+# -- a9 findings 7, 9 and 12: --encoding is checked too; no codec is a traceback ------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "given", "as_given", "detected"),
+    [
+        ("email,name\nzz@example.si,Špela Šuštar\n".encode(), "windows-1252", "'Å\\xa0pela Å\\xa0uÅ¡tar'", "utf-8 (detected): line 2: 'Špela Šuštar'"),
+        ("Correo;Nombre;Apellidos\r\nj@example.es;José;Muñoz Núñez\r\n".encode("cp1252"), "windows-1250", "'José Muńoz Núńez'", "windows-1252 (detected): line 2: 'José Muñoz Núñez'"),
+    ],
+)
+def test_a_given_encoding_that_spells_impossible_names_is_refused_unless_trusted(data, given, as_given, detected):
+    # Before: stored "Å pela Å uÅ¡tar" and "José Muńoz Núńez" silently, although the letters say they cannot be.
+    with pytest.raises(ImportFailed) as err:
+        read_table(data, given, source="people.csv")
+    lines = err.value.message.splitlines()
+    assert lines[0].startswith(f"people.csv: --encoding {given} spells words no language has: ")
+    assert lines[1] == f"  as {given} (--encoding): line 2: {as_given}"
+    assert lines[2] == f"  as {detected}"
+    assert (err.value.hint or "").endswith("if the names above are right after all, run the import again with --trust-encoding")
+    assert read_table(data, given, trust_encoding=True).encoding == encoding.detect(b"", given).encoding
+
+
+def test_a_given_encoding_that_reads_right_is_taken():
+    data = "Correo;Nombre;Apellidos\r\nj@example.es;José;Muñoz Núñez\r\n".encode("cp1252")
+    assert read_table(data, "windows-1252").encoding == "cp1252"
+
+
+@pytest.mark.parametrize("given", ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri"])
+def test_an_encoding_that_is_not_a_text_encoding_is_a_clear_error(given):
+    # Before: LookupError: 'rot-13' is not a text encoding (a traceback).
+    with pytest.raises(ImportFailed) as err:
+        encoding.detect(b"email\na@example.org\n", given)
+    assert err.value.message == f"--encoding {given}: not a text encoding (it turns bytes into other bytes)"
+
+
+@pytest.mark.parametrize("given", ["idna", "punycode", "utf-16", "utf-32"])
+def test_a_text_codec_that_cannot_read_the_file_is_a_clear_error(given):
+    with pytest.raises(ImportFailed) as err:
+        encoding.detect("email\na@example.org\nŠ\n".encode(), given)
+    assert "--encoding" in err.value.message and "is not" in err.value.message
+
+
+def test_utf16_without_a_mark_is_not_read_as_utf8_but_a_stray_nul_is():
+    text = "email\tname\r\nu3@example.si\tUrška Čebašek\r\n"
+    assert encoding.detect(text.encode("utf-16-le")).encoding == "utf-16-le"
+    assert encoding.detect(text.encode("utf-16-be")).encoding == "utf-16-be"
+    assert encoding.detect("email,name\ny@example.si,Y\x00Z\n".encode()).encoding == "utf-8"

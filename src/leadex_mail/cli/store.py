@@ -166,8 +166,9 @@ def reactivate_command(
 @click.option("--list", "list_name", help="Put everyone imported on this list.")
 @click.option("--lang", "language", help="Language of rows that have none.")
 @click.option("--encoding", help="The file's encoding (e.g. windows-1252) when detection cannot tell.")
+@click.option("--trust-encoding", is_flag=True, help="Import with --encoding even where the names read as no language spells them.")
 @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
-def import_command(file: Path, list_name: str | None, language: str | None, encoding: str | None, dry_run: bool) -> None:
+def import_command(file: Path, list_name: str | None, language: str | None, encoding: str | None, trust_encoding: bool, dry_run: bool) -> None:
     """Import subscribers from a CSV or Excel text export (docs/import.md).
 
     The encoding (UTF-8, UTF-16, Windows-1250/1251/1252/1257), the delimiter
@@ -182,7 +183,7 @@ def import_command(file: Path, list_name: str | None, language: str | None, enco
     editions = Editions(frozenset(edition_languages(settings)), settings.default_language)
     with db.open_store(settings) as store:
         report = importer.import_csv(
-            store, file, list_name=list_name, language=language, dry_run=dry_run, encoding=encoding,
+            store, file, list_name=list_name, language=language, dry_run=dry_run, encoding=encoding, trust_encoding=trust_encoding,
             allow_smtputf8=settings.smtputf8, default_language=settings.default_language, editions=editions,
         )
     click.echo(report.format())

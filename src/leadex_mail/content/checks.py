@@ -58,7 +58,7 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
     """
     problems: list[Problem] = []
     for leaf in leaves(data, model):
-        if isinstance(leaf.value, str) and PLACEHOLDER_MARK in leaf.value:
+        if isinstance(leaf.value, str) and (PLACEHOLDER_MARK in leaf.value or (leaf.kind == "markdown" and PLACEHOLDER_MARK in _decoded(leaf.value))):
             problems.append(
                 smap.problem(
                     leaf.path,
@@ -76,6 +76,15 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
         if problem:
             problems.append(problem)
     return problems
+
+
+def _decoded(text: str) -> str:
+    """The words Markdown makes of ``text`` (entities and ``\\`` escapes decoded, emphasis dropped, link titles in).
+
+    A placeholder spelt ``[[LX&#58;NAME]]`` or ``[[L*X*:NAME]]`` is one in the
+    sent mail; this is what the check must look at.
+    """
+    return "".join(t.content + "".join(str(v) for v in (t.attrs or {}).values()) for t in markdown_tokens(text) if t.type in ("text", "code_inline", "link_open"))
 
 
 def _url_ok(url: str) -> bool:

@@ -151,11 +151,20 @@ def judge(text: str) -> enc.Evidence:
     return enc.Evidence(known_headers=sum(1 for k in known if k), languages=frozenset(languages))
 
 
-def read_table(data: bytes, encoding: str | None = None, *, source: str = "the file") -> Table:
-    """Decode and inspect a CSV file; ImportFailed when the encoding is uncertain or it has no email column."""
+def read_table(data: bytes, encoding: str | None = None, *, source: str = "the file", trust_encoding: bool = False) -> Table:
+    """Decode and inspect a CSV file; ImportFailed when the encoding is uncertain or it has no email column.
+
+    A given ``encoding`` in which the file spells words no language has
+    ("Å\xa0pela" for UTF-8 "Špela" read as Windows-1252) is refused with the
+    names as read, unless ``trust_encoding``.
+    """
     decoded = enc.detect(data, encoding, judge=judge)
     if isinstance(decoded, list):
         raise _uncertain(data, decoded, source)
+    if encoding and not trust_encoding:
+        odd = enc.odd_words(decoded.text)
+        if odd:
+            raise _misread(data, decoded, odd, encoding, source)
     text = decoded.text
     if not text.strip():
         raise ImportFailed("the file is empty", hint="export the subscribers with a header row (email, name, ...)")
@@ -194,12 +203,47 @@ def _uncertain(data: bytes, readings: list[enc.Reading], source: str) -> ImportF
     if len(readings) == 1:
         return ImportFailed(
             f"{source}: the file is not UTF-8, and the one Windows code page that reads it gives odd words:\n" + "\n".join(lines),
-            hint=f"if those names are right, run the import again with {options}; else save the sheet as 'CSV UTF-8'",
+            hint=f"if those names are right, run the import again with {options} --trust-encoding; else save the sheet as 'CSV UTF-8'",
         )
     return ImportFailed(
         f"{source}: cannot tell for sure which encoding the file is in; the names read differently in each:\n" + "\n".join(lines),
         hint=f"run the import again with the one whose names read right: {options}; or save the sheet as 'CSV UTF-8'",
     )
+
+
+def _misread(data: bytes, decoded: enc.Decoded, odd: list[tuple[str, str]], encoding: str, source: str) -> ImportFailed:
+    """The refusal of a given ``--encoding`` that spells impossible words: the names as it reads them, and as detection does."""
+    words = ", ".join(f"{word!r} ({why})" for word, why in odd)
+    lines = [f"  as {enc.name(decoded.encoding)} (--encoding): " + _names(decoded.text, decoded.encoding)]
+    try:
+        detected = enc.detect(data, judge=judge)
+    except ImportFailed:
+        detected = None
+    better = ""
+    if isinstance(detected, enc.Decoded) and detected.encoding != decoded.encoding:
+        lines.append(f"  as {enc.name(detected.encoding)} (detected): " + _names(detected.text, detected.encoding))
+        better = f"leave out --encoding (the file reads as {enc.name(detected.encoding)}), or "
+    return ImportFailed(
+        f"{source}: --encoding {encoding} spells words no language has: {words}; the names would be stored as:\n" + "\n".join(lines),
+        hint=f"{better}if the names above are right after all, run the import again with --trust-encoding",
+    )
+
+
+def _names(text: str, codec: str) -> str:
+    """The first few names (or other non-ASCII cells) of a decoded file, for a refusal."""
+    table = _quiet_table(text, codec)
+    shown: list[str] = []
+    if table is not None:
+        try:
+            for line, cells in table.records():
+                cell = compose_name(table.fields, cells) or next((c.strip() for c in cells if not c.isascii()), "")
+                if cell and not cell.isascii():
+                    shown.append(f"line {line}: {cell!r}")
+                if len(shown) >= PREVIEW_ROWS:
+                    break
+        except ImportFailed:
+            pass
+    return "; ".join(shown) or "(no names with accents)"
 
 
 def _quiet_table(text: str, codec: str) -> Table | None:

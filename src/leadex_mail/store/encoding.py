@@ -130,11 +130,15 @@ def detect(data: bytes, encoding: str | None = None, *, judge: Callable[[str], E
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return Decoded(_strict(data, codec), codec)
+    head = data[:HEAD]
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        text = data.decode("utf-8")
+        if head.count(0) * 8 < len(head):  # a stray NUL in a cell; UTF-16/32 text without a mark is a third or more NUL
+            return Decoded(text, "utf-8")
+        return _without_bom(data)  # NULs are valid UTF-8: "e\x00m\x00a\x00i\x00l\x00" must not be read as such
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    if b"\x00" in data[:HEAD]:
+    if b"\x00" in head:
         return _without_bom(data)
     if data[: utf8_error.start].decode("utf-8") != data[: utf8_error.start].decode("latin-1"):
         # Valid multi-byte UTF-8 before the bad byte: two encodings in one file.
@@ -147,28 +151,53 @@ def detect(data: bytes, encoding: str | None = None, *, judge: Callable[[str], E
 
 
 def _given(data: bytes, encoding: str) -> Decoded:
+    hint = "use utf-8, utf-16, windows-1250, windows-1251, windows-1252 or windows-1257"
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        raise ImportFailed(
-            f"--encoding {encoding}: no such encoding",
-            hint="use utf-8, utf-16, windows-1250, windows-1251, windows-1252 or windows-1257",
-        ) from None
+        raise ImportFailed(f"--encoding {encoding}: no such encoding", hint=hint) from None
+    try:
+        _text_codec(codec)
+    except LookupError:
+        raise ImportFailed(f"--encoding {encoding}: not a text encoding (it turns bytes into other bytes)", hint=hint) from None
     if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
     return Decoded(_strict(data, codec, given=True), codec)
 
 
+def _text_codec(codec: str) -> None:
+    """LookupError unless ``codec`` decodes bytes to text: rot13, base64, hex and zlib are codecs, not text encodings."""
+    try:
+        b"a".decode(codec)  # (not b"": Python decodes empty bytes without looking the codec up)
+    except UnicodeError:
+        pass  # a text encoding that needs more than one byte (utf-16)
+
+
 def _strict(data: bytes, codec: str, *, given: bool = False) -> str:
+    how = "given with --encoding" if given else "its byte order mark says"
+    hint = "check --encoding, or save the sheet again as 'CSV UTF-8'" if given else "save the sheet again as 'CSV UTF-8'"
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        how = "given with --encoding" if given else "its byte order mark says"
-        raise ImportFailed(
-            f"line {line}: the file is not {name(codec)} as {how} (byte 0x{data[exc.start]:02X})",
-            hint="check --encoding, or save the sheet again as 'CSV UTF-8'" if given else "save the sheet again as 'CSV UTF-8'",
-        ) from None
+        raise ImportFailed(f"line {line}: the file is not {name(codec)} as {how} (byte 0x{data[exc.start]:02X})", hint=hint) from None
+    except (UnicodeError, ValueError) as exc:  # codecs such as idna or punycode fail without a position
+        raise ImportFailed(f"the file is not {name(codec)} as {how} ({exc})", hint=hint) from None
+
+
+def odd_words(text: str, limit: int = 3) -> list[tuple[str, str]]:
+    """Up to ``limit`` words of ``text`` (its head) no language spells so, with why: a file read in the wrong encoding.
+
+    ``Špela`` read as Windows-1252 is ``Å\xa0pela``; ``Muñoz`` read as 1250 is ``Muńoz``.
+    """
+    found: list[tuple[str, str]] = []
+    for word in dict.fromkeys(re.split(r"[\s,;\"]+", text[:HEAD])):
+        why = None if word.isascii() else letters.implausible(word)
+        if why:
+            found.append((word, why))
+            if len(found) >= limit:
+                break
+    return found
 
 
 def _without_bom(data: bytes) -> Decoded:

@@ -88,6 +88,7 @@ def import_csv(
     allow_smtputf8: bool = False,
     default_language: str = "sl",
     encoding: str | None = None,
+    trust_encoding: bool = False,
     editions: Editions | None = None,
 ) -> ImportReport:
     """Import subscribers from the CSV at ``path``; return the report.
@@ -95,7 +96,8 @@ def import_csv(
     ``language`` is the language of rows that have none (else
     ``default_language``); ``list_name`` puts every imported or updated
     subscriber on that list (besides any lists the file's lists column
-    names). ``encoding`` overrides detection. ``editions`` (the issues'
+    names). ``encoding`` overrides detection (refused when the names read
+    impossibly in it, unless ``trust_encoding``). ``editions`` (the issues'
     edition languages) lets the report say which edition each language gets.
     """
     path = Path(path)
@@ -103,7 +105,7 @@ def import_csv(
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed(f"cannot read {path}: {exc.strerror}", hint="check the file name") from None
-    table = read_table(data, encoding, source=path.name)
+    table = read_table(data, encoding, source=path.name, trust_encoding=trust_encoding)
     report = ImportReport(
         path.name, table.encoding, table.delimiter, detected=table.detected, sep_line=table.sep_line,
         headers=table.headers, fields=table.fields, unknown=table.unknown, editions=editions, dry_run=dry_run,

@@ -39,6 +39,7 @@ from leadex_mail.store.validation import (
 )
 
 _LIST_SEPARATORS = re.compile(r"[;,\s]+")
+_ADDRESS = re.compile(r"[^\s,;\t\"@]+@[^\s,;\t\"@]+\.[^\s,;\t\"@]+")
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class RowReader:
         self.fields = table.fields
         self.width = len(table.fields)
         self.normalise = normalise
+        self.delimiter = table.delimiter
         self.email_at = table.fields.index("email")
         self.language_at = table.fields.index("language") if "language" in table.fields else None
         self.lists_at = table.fields.index("lists") if "lists" in table.fields else None
@@ -128,6 +130,7 @@ class RowReader:
         if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             raise InvalidValue(f"the row has {len(cells)} cells but the header has {self.width}")
         cells = cells + [""] * (self.width - len(cells))
+        self._refuse_runaway_quote(cells)
         if self.unquote:
             cells = [c[1:] if c[:1] == "'" and c[1:2] and c[1] in FORMULA_STARTS else c for c in cells]
         email = cells[self.email_at]
@@ -163,6 +166,19 @@ class RowReader:
             status=status or None,
             left=left,
         )
+
+    def _refuse_runaway_quote(self, cells: list[str]) -> None:
+        """InvalidValue when a cell's quote is never closed and it swallowed the following rows (their addresses named)."""
+        for cell in cells:
+            if "\n" not in cell:
+                continue
+            swallowed = [line for line in cell.split("\n")[1:] if self.delimiter in line and _ADDRESS.search(line)]
+            if swallowed:
+                found = ", ".join(dict.fromkeys(m.group(0) for line in swallowed for m in _ADDRESS.finditer(line)))
+                raise InvalidValue(
+                    f"a quote (\") in this row is never closed, so it runs on over {len(swallowed)} more row(s) of the file: {found} "
+                    "(close the quote and import again)"
+                )
 
     @staticmethod
     def _one_line(attributes: dict[str, str], notes: list[str]) -> dict[str, str]:

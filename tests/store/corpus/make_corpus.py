@@ -176,10 +176,23 @@ FILES: dict[str, tuple[str, str]] = {
         "f2@example.si,'@Ana,sl,active,2026-12-01T05:30:22+00:00,,,,{},[],[]\n"
         "g@example.si,Gal,sl,Member,2026-12-01T05:30:22+00:00,,,,{},[],[]\n",
     ),
+    # a9 finding 12: UTF-16 text without a byte order mark was read as UTF-8 (its NULs are valid
+    # UTF-8), giving a header 'e\x00m\x00a\x00i\x00l\x00' and no email column.
+    "utf16_no_bom.csv": (
+        "utf-16-le",
+        "email\tname\tlanguage\r\nu3@example.si\tUrška Čebašek\tsl\r\nu4@example.si\tŽan Žnidar\tsl\r\n",
+    ),
+    # a9 finding 12: a quote never closed swallowed the next row into the name; the report named
+    # only "a line break", never the address it swallowed.
+    "unclosed_quote.csv": (
+        "utf-8",
+        'email,name\nz@example.si,"Zed\nw@example.si,W\nv@example.si,Vid\n',
+    ),
 }
 
 # What the store holds after importing each file: email -> (name, language).
 STORED: dict[str, dict[str, tuple[str | None, str]]] = {
+    "utf16_no_bom.csv": {"u3@example.si": ("Urška Čebašek", "sl"), "u4@example.si": ("Žan Žnidar", "sl")},
     "export_round_trip.csv": {
         "-x@example.si": ("Minus", "sl"),
         "f1@example.si": ("=1+1", "sl"),
