@@ -112,3 +112,46 @@ def test_numbered_items_hang_under_their_text_and_dates_do_not():
     assert not date[1].startswith(" ")
     nested = wrap("- a\n  - " + "gnezdo " * 20).splitlines()
     assert nested[1].startswith("  - gnezdo") and nested[2].startswith("    gnezdo")
+
+
+LIST_CASES = [  # a9 repro/lists-sl.yaml (H5 is paragraphs in both parts: a lone "1." opening a line is not a list)
+    "Koraki:\n1. prvi\n2. drugi\n3. tretji",
+    "1. prvi\n2. drugi\n   - pod a\n   - pod b\n3. tretji",
+    "1) ena\n2) dve",
+    "1. ena\n2. dve\n\n1. spet ena\n2. spet dve",
+    "- a\n  1. one\n  2. two\n- b",
+    "1. ena\n2. dve\n\n1. spet ena\n2. spet dve\n\n1. in še\n2. enkrat",
+]
+
+
+def _html_numbers(html: str) -> list[int]:
+    """The number a browser shows before each item of every <ol>, in document order."""
+    from html.parser import HTMLParser
+
+    shown: list[int] = []
+    lists: list[int | None] = []
+
+    class Walk(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("ol", "ul"):
+                lists.append(int(dict(attrs).get("start") or 1) if tag == "ol" else None)
+            elif tag == "li" and lists and lists[-1] is not None:
+                shown.append(lists[-1])
+                lists[-1] += 1
+
+        def handle_endtag(self, tag):
+            if tag in ("ol", "ul"):
+                lists.pop()
+
+    Walk().feed(html)
+    return shown
+
+
+def test_both_parts_number_a_list_alike():
+    # a9 finding 13: "1. 2." + blank line + "1. 2." was one <ol> of 1-4 in HTML but "1. 2. 1. 2." in text.
+    import re
+
+    assert to_text(LIST_CASES[3], LinkCollector()) == "1. ena\n2. dve\n3. spet ena\n4. spet dve"
+    for text in LIST_CASES:
+        in_text = [int(n) for n in re.findall(r"^ *(\d+)[.)] ", to_text(text, LinkCollector()), re.M)]
+        assert in_text == _html_numbers(to_html(text)), text

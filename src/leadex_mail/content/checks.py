@@ -32,6 +32,9 @@ PICTURE_FORMATS = ("PNG", "JPEG", "GIF")
 # photo (~200 MB decoded) is fine, 400 megapixels from 48 KB of PNG is not.
 MAX_PICTURE_PIXELS = 50_000_000
 MAX_PICTURE_SIDE = 20_000
+# Lists and quotes within each other: an edition needs 2 or 3; markdown-it itself
+# stops at ~9 list levels and drops the deeper text silently, so the check stops first.
+MAX_MARKDOWN_NESTING = 6
 # '#' and '' are allowed to load (a draft) but `check` flags them (lint.py).
 UNFINISHED_URLS = ("#", "")
 
@@ -87,6 +90,18 @@ def _decoded(text: str) -> str:
     return "".join(t.content + "".join(str(v) for v in (t.attrs or {}).values()) for t in markdown_tokens(text) if t.type in ("text", "code_inline", "link_open"))
 
 
+def _nesting(text: str) -> int:
+    """How deep lists and block quotes nest in ``text`` (1 for a plain list)."""
+    depth = deepest = 0
+    for token in _MD.parse(text):
+        if token.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.type in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
+            depth -= 1
+    return deepest
+
+
 def _url_ok(url: str) -> bool:
     return url in UNFINISHED_URLS or url.startswith(URL_SCHEMES)
 
@@ -102,6 +117,9 @@ def _bad_url(url: str, path: tuple, smap: SourceMap) -> Problem:
 def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]:
     problems = []
     tags: list[str] = []
+    if _nesting(text) > MAX_MARKDOWN_NESTING:  # markdown-it stops at 20 token levels and drops the rest silently
+        hint = "an edition needs 2 or 3 levels; check the indentation of the list items and the > at the start of the lines"
+        problems.append(smap.problem(path, f"lists or quotes are nested more than {MAX_MARKDOWN_NESTING} levels deep: the deeper text would be lost", hint))
     for token in markdown_tokens(text):
         if token.type in ("html_inline", "html_block"):
             tags.append(token.content.strip().splitlines()[0][:40])

@@ -164,16 +164,24 @@ def _text_segments(text: str) -> tuple[tuple[str, str], ...]:
     """The text part of ``text`` as ("text", words) and ("link", url) pieces, parsed once."""
     segments: list[tuple[str, str]] = []
     lists: list[str] = []  # the marker width of each open list, outermost first (as spaces)
+    numbers: list[int | None] = []  # the next number of each open list (None: bullets)
     marker: str | None = None  # the marker of a list item whose first line is still to come
     in_list_before = False
     for token in _parser().parse(_parse_source(text)):
         if token.type in {"bullet_list_open", "ordered_list_open"}:
             lists.append("")
+            numbers.append(int(token.attrs.get("start", 1)) if token.type == "ordered_list_open" else None)
         elif token.type in {"bullet_list_close", "ordered_list_close"}:
             lists.pop()
+            numbers.pop()
             in_list_before = in_list_before and bool(lists)  # a list's end is a block's end
         elif token.type == "list_item_open":
-            marker = f"{token.info}{token.markup} " if token.info else "- "
+            # Numbered as the HTML part's <ol> numbers them (from its start, one by one), never as
+            # written: "1. 2." + blank line + "1. 2." is one list of four in both parts.
+            number = numbers[-1]
+            marker = f"{number}{token.markup} " if number is not None else "- "
+            if number is not None:
+                numbers[-1] = number + 1
             lists[-1] = " " * len(marker)
         elif token.type == "inline":
             if segments:  # list items stay on consecutive lines, blocks get a blank line
