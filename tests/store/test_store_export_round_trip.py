@@ -52,3 +52,11 @@ def test_unsubscribed_people_stay_off_and_formula_cells_come_back_as_written(sto
         assert all(s.status == "active" and s.attributes == {} for s in stored.values())  # no status, events, deliveries as attributes
     finally:
         again.close()
+
+
+def test_every_column_the_export_writes_is_known_to_the_import():
+    # A column added to the export later must not come back as an attribute.
+    from leadex_mail.store.gdpr import CSV_COLUMNS
+    from leadex_mail.store.headers import EXPORT_FIELDS, recognise
+
+    assert all(recognise(column) or column in EXPORT_FIELDS.values() for column in CSV_COLUMNS)

@@ -21,7 +21,7 @@ Fields:
 * the columns ``subscribers export`` writes besides: ``status`` (honoured:
   an unsubscribed, bounced, complained or pending person is not put on any
   list) and ``created_at``, ``confirmed_at``, ``unsubscribed_at``,
-  ``events``, ``deliveries`` (read, never stored as attributes: the store
+  ``events``, ``deliveries``, ``mails`` (read, never stored as attributes: the store
   keeps its own record).
 
 Any other column is kept as an attribute under its own header.
@@ -125,8 +125,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 # Columns `subscribers export` writes besides the ones above: the store keeps its
 # own record of them (timestamps, events, deliveries), so reading an export back
 # never stores them as attributes; ``status`` is honoured (see importrows).
-EXPORT_FIELDS = {"status": "status", "createdat": "created_at", "confirmedat": "confirmed_at", "unsubscribedat": "unsubscribed_at", "events": "events", "deliveries": "deliveries"}
-EXPORT_ONLY = ("created_at", "confirmed_at", "unsubscribed_at", "events", "deliveries")
+# (A test keeps this in step with gdpr.CSV_COLUMNS.)
+EXPORT_ONLY = ("created_at", "confirmed_at", "unsubscribed_at", "events", "deliveries", "mails")
+EXPORT_FIELDS = {"status": "status", **{field.replace("_", ""): field for field in EXPORT_ONLY}}
 # Fields stored in their own column (or joined into one), or read and not stored; the others are attributes.
 CORE_FIELDS = ("email", "name", "full_name", "first_name", "last_name", "language", "lists", "attributes", "status", *EXPORT_ONLY)
 

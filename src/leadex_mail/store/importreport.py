@@ -6,12 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from leadex_mail.store import encoding as enc
+from leadex_mail.store.headers import EXPORT_ONLY
 from leadex_mail.store.languages import edition_for, language_name
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _CORE = {"email": "email", "name": "name", "first_name": "first name", "last_name": "last name", "language": "language",
          "lists": "lists", "attributes": "attributes (JSON)", "status": "status (only active people are put on lists)"}
-_EXPORT_ONLY = ("created_at", "confirmed_at", "unsubscribed_at", "events", "deliveries")
+_EXPORT_ONLY = EXPORT_ONLY
 
 
 @dataclass(frozen=True)
