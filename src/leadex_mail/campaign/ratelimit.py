@@ -11,8 +11,15 @@ Restarts: a new process seeds each bucket from the deliveries actually sent
 in that bucket's window (``Bucket.seed(sent_in_window)``), so killing and
 restarting ``send`` never buys a fresh burst beyond the limit.
 
-Time is injected (``clock`` returns seconds, ``sleep`` waits), so tests run
-without sleeping.
+Several processes, several machines: ``Throttle.share`` keeps the buckets'
+state in the store (``store.sendrate``) instead of in the process, so the
+configured rate holds for every sender of the store together (two senders at
+``--rate 600/min`` send 600 a minute between them, not 1200). Each message
+then takes its token in one short transaction; a sender started later, or
+restarted, finds the bucket where the others left it.
+
+Time is injected (``clock`` returns seconds, ``sleep`` waits; ``wall`` the
+epoch seconds a shared bucket is kept in), so tests run without sleeping.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Callable, Iterable, MutableMapping, Sequence
 
 from leadex_mail.errors import ConfigError
 
@@ -89,6 +97,10 @@ class Bucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate.per_second
 
 
+# ``store.sendrate.locked_buckets`` bound to a store: {key: (tokens, at) or None}, locked, written back on exit.
+SharedBuckets = Callable[[Sequence[str]], AbstractContextManager[MutableMapping[str, "tuple[float, float] | None"]]]
+
+
 class Throttle:
     """Every configured limit at once; ``acquire()`` blocks until all allow one more message."""
 
@@ -104,6 +116,9 @@ class Throttle:
         self._lock = threading.Lock()
         now = clock()
         self.buckets = [Bucket(rate, now) for rate in rates]
+        self._shared: SharedBuckets | None = None
+        self._wall: Callable[[], float] = time.time
+        self._keys: list[str] = []
 
     @property
     def rates(self) -> tuple[Rate, ...]:
@@ -115,16 +130,49 @@ class Throttle:
         for bucket in self.buckets:
             bucket.seed(sent_in_window(bucket.rate.window))
 
+    def share(self, buckets: SharedBuckets, keys: Sequence[str], *, wall: Callable[[], float] = time.time) -> None:
+        """Keep the buckets in the store, one per limit under ``keys``: the limits then hold for every process together.
+
+        A bucket no process used yet starts as ``seed`` left it (from what
+        was sent in its window). ``wall`` gives seconds since the epoch, the
+        one time all senders share.
+        """
+        if len(keys) != len(self.buckets):
+            raise ValueError("one key per limit")
+        self._shared, self._keys, self._wall = buckets, list(keys), wall
+
     def acquire(self) -> float:
-        """Wait (with the injected ``sleep``) until one message may go; return the wait."""
+        """Wait (with the injected ``sleep``) until one message may go; return the wait.
+
+        Shared buckets: raises ``StoreError`` when the store fails.
+        """
         if not self.buckets:
             return 0.0
         with self._lock:
-            now = self._clock()
-            wait = max(bucket.reserve(now) for bucket in self.buckets)
+            if self._shared is None:
+                now = self._clock()
+                wait = max(bucket.reserve(now) for bucket in self.buckets)
+            else:
+                wait = self._reserve_shared()
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def _reserve_shared(self) -> float:
+        """One token from each bucket as the store holds it, in one locked transaction; the longest wait."""
+        now = self._wall()
+        assert self._shared is not None
+        with self._shared(self._keys) as state:
+            waits = []
+            for key, bucket in zip(self._keys, self.buckets):
+                saved = state[key]
+                if saved is not None:
+                    bucket.tokens, bucket.updated = saved
+                else:  # first use anywhere: as seeded, from now
+                    bucket.updated = now
+                waits.append(bucket.reserve(max(now, bucket.updated)))  # another machine's clock a little ahead: no refill
+                state[key] = (bucket.tokens, bucket.updated)
+        return max(waits)
 
     def describe(self) -> str:
         """``"600/min, 20000/h"`` or ``"unlimited"``, for plans and summaries."""

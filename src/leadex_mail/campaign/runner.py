@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Mapping
@@ -27,7 +28,7 @@ from leadex_mail.delivery.transport import make_transport
 from leadex_mail.errors import CampaignError, LeadexError, NotFound, SendStopped
 from leadex_mail.preflight import check_sending
 from leadex_mail.render.pipeline import render_edition
-from leadex_mail.store import campaigns
+from leadex_mail.store import campaigns, sendrate
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
@@ -227,6 +228,8 @@ def _run(
         campaigns.set_status(store, campaign.id, "running", now=now())  # type: ignore[arg-type]
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign.id) for lang, r in rendered.items()}  # type: ignore[arg-type]
     limiter.seed(lambda window: campaigns.sent_since(store, now() - timedelta(seconds=window)))
+    # One rate for every sender of this store, on any machine (store.sendrate).
+    limiter.share(partial(sendrate.locked_buckets, store), [sendrate.bucket_key(r.count, r.window) for r in limiter.rates], wall=lambda: now().timestamp())
     subdir = outbox_subdir(issue.slug, list_name)
     run = CampaignRun(
         store, settings, campaign, templates, limiter=limiter, language=language, limit=limit, workers=workers,

@@ -198,7 +198,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.option("--lang", "language", default=None, help="Send only this edition (everyone is still queued).")
 @click.option("--dry-run", is_flag=True, help="Build every message, send and record nothing.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Send at most N messages in this run.")
-@click.option("--rate", default=None, metavar="N/min|N/h", help="Sending rate limit (default: send_rate setting).")
+@click.option("--rate", default=None, metavar="N/min|N/h", help="Sending rate limit for every sender of the store together (default: send_rate setting).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel SMTP connections (default: send_concurrency).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
