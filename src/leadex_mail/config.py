@@ -88,6 +88,7 @@ class Settings:
     # pre-send checks (`check --deep`, `send`)
     send_deep_check: bool = True  # `send` runs the deep checks first; --deep/--no-deep override
     chromium_path: Path | None = None  # None: `chromium` on PATH, else /usr/bin/chromium
+    timezone: str | None = None  # IANA zone of times typed at the CLI (send --at), e.g. "Europe/Ljubljana"; unset: this machine's
     # secrets: environment only
     secret_key: str | None = None
     previous_secret_keys: tuple[str, ...] = ()  # verify links only (key rotation), never sign
@@ -420,6 +421,8 @@ def _validate(s: Settings) -> None:
     _check_imap_folders(s)
     if s.verp and not s.bounce_address:
         raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
+    if s.timezone is not None:
+        _check_timezone(s)
     if bool(s.dkim_key_path) != bool(s.dkim_selector):
         raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")
 
@@ -500,6 +503,15 @@ def _check_imap_folders(s: Settings) -> None:
             f"imap_processed_folder ({s.imap_processed_folder!r}) is the mailbox fetched ({s.imap_mailbox!r}): every fetch would read its own processed messages again",
             hint='name another folder, e.g. imap_processed_folder = "leadex-processed"',
         )
+
+
+def _check_timezone(s: Settings) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(s.timezone)  # type: ignore[arg-type]
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{_where(s, 'timezone')}: unknown time zone {s.timezone!r}", hint='use an IANA name, e.g. timezone = "Europe/Ljubljana" or "UTC"') from None
 
 
 def _where(s: Settings, name: str) -> str:

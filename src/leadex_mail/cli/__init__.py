@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "status": "delivery",
     "retry": "delivery",
     "demo": "delivery",
+    "unschedule": "schedule",
+    "worker": "schedule",
     "serve": "web",
     "archive": "web",
     "confirmations": "web",

@@ -204,7 +204,11 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
 @click.option("--force", is_flag=True, help="Send even though `check` finds errors (placeholder links, draft text, ...).")
 @click.option("--deep/--no-deep", default=None, help="Run the checks of `check --deep` first (default: the send_deep_check setting, on).")
-def send_command(issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None, yes: bool, resume: bool, force: bool, deep: bool | None) -> None:
+@click.option("--at", "at", default=None, metavar="TIME", help='Schedule instead of sending now: "2026-05-04 09:00" in the timezone setting; a `worker` sends it.')
+def send_command(
+    issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None,
+    yes: bool, resume: bool, force: bool, deep: bool | None, at: str | None,
+) -> None:
     """Send ISSUE to a list, once per subscriber; the same command again resumes it.
 
     Runs the checks of `leadex-mail check --deep` first (--no-deep: those of
@@ -233,6 +237,14 @@ def send_command(issue: str, list_name: str | None, language: str | None, dry_ru
 
     if not list_name and not resume:
         raise click.UsageError("name the list with --list NAME (or continue a campaign with --resume)")
+    if at is not None:
+        if dry_run or resume or limit is not None or rate or concurrency:
+            raise click.UsageError("--at schedules the whole campaign: --dry-run, --resume, --limit, --rate and --concurrency apply to sending now "
+                                   "(a worker sends at the send_rate and send_concurrency settings)")
+        from leadex_mail.cli.schedule import schedule_send
+
+        schedule_send(issue, list_name, at, language, force, deep)  # type: ignore[arg-type]
+        return
     settings = get_settings()
     store = open_store(settings)
     loaded = load_issue(issue, settings)
@@ -289,10 +301,16 @@ def status_command(issue: str | None) -> None:
     from leadex_mail.campaign.runner import campaign_status
     from leadex_mail.store.db import open_store
 
-    store = open_store(get_settings())
-    summaries = campaign_status(store, issue)
-    if not summaries:
+    from leadex_mail.cli.schedule import print_scheduled
+    from leadex_mail.store.schedule import waiting
+
+    settings = get_settings()
+    store = open_store(settings)
+    scheduled = [s for s in waiting(store) if issue in (None, s.issue_slug)]
+    summaries = campaign_status(store, issue) if not (issue and scheduled) else [s for s in campaign_status(store) if s.campaign.issue_slug == issue]
+    if not summaries and not scheduled:
         click.echo("No campaigns yet. Send one with `leadex-mail send ISSUE --list NAME`.")
+    print_scheduled(scheduled, settings)
     for s in summaries:
         _print_summary(s)
     _print_confirmations(store)

@@ -243,6 +243,24 @@ class Campaign(SQLModel, table=True):
     anonymised_at: datetime | None = _ts(nullable=True)
 
 
+class ScheduledSend(SQLModel, table=True):
+    """A campaign to start at ``send_at`` (UTC): ``send ISSUE --list L --at …``; a ``worker`` starts it when due.
+
+    It is started once the campaign of (issue, list) exists; until then
+    ``unschedule`` deletes it.
+    """
+
+    __tablename__ = "scheduled_send"
+    __table_args__ = (UniqueConstraint("issue_slug", "list_id", name="uq_scheduled_send_issue_list"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_slug: str = Field(sa_column=Column(String(200), nullable=False))
+    list_id: int = Field(foreign_key="mailing_list.id", ondelete="CASCADE", nullable=False)
+    language: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    send_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    created_at: datetime = _ts()
+
+
 class Delivery(SQLModel, table=True):
     """One recipient of one campaign, with its state; the unit of resuming."""
 

@@ -1,0 +1,127 @@
+"""CLI of scheduled campaigns: ``send --at`` (its half here), ``unschedule`` and ``worker``.
+
+Thin: parse, call ``campaign.scheduler``, print.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+import click
+
+from leadex_mail.cli._common import echo_error, get_settings
+
+if TYPE_CHECKING:
+    from leadex_mail.campaign.scheduler import WorkerEvent
+    from leadex_mail.config import Settings
+    from leadex_mail.store.schedule import Scheduled
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    for command in (unschedule_command, worker_command):
+        main.add_command(command)
+
+
+def when(value: object, settings: Settings) -> str:
+    """``2026-05-04 09:00 CEST (07:00 UTC)``: a stored UTC time in the zone times are typed in, and in UTC."""
+    from datetime import datetime
+
+    from leadex_mail.campaign.scheduler import as_utc, zone
+
+    assert isinstance(value, datetime)
+    local = value.astimezone(zone(settings))
+    return f"{local:%Y-%m-%d %H:%M %Z} ({as_utc(value):%Y-%m-%d %H:%M} UTC)"
+
+
+def schedule_send(issue: str, list_name: str, at: str, language: str | None, force: bool, deep: bool | None) -> None:
+    """``send ISSUE --list L --at TIME``: check the issue now, store the time; a worker sends it."""
+    from leadex_mail.campaign.scheduler import parse_send_time, schedule_campaign
+    from leadex_mail.cli.delivery import _print_readiness
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.preflight import check_sending
+    from leadex_mail.gates.readiness import ready_to_send
+    from leadex_mail.store.db import open_store
+
+    settings = get_settings()
+    check_sending(settings)  # the worker would refuse these settings later: say it now
+    send_at = parse_send_time(at, settings)
+    loaded = load_issue(issue, settings)
+    _print_readiness(ready_to_send(loaded, settings, force=force, deep=deep))
+    with open_store(settings) as store:
+        done = schedule_campaign(store, loaded, list_name, send_at, language=language)
+    verb = "Moved" if done.replaced else "Scheduled"
+    edition = f" ({language} edition only)" if language else ""
+    click.echo(f"{verb}: {loaded.slug} to {list_name}{edition} at {when(done.send_at, settings)}.")
+    click.echo("A running `leadex-mail worker` sends it then (`leadex-mail status` shows it; cancel with "
+               f"`leadex-mail unschedule {loaded.slug} --list {list_name}`).")
+
+
+def print_scheduled(waiting: list[Scheduled], settings: Settings) -> None:
+    """The scheduled campaigns, for ``status``."""
+    for s in waiting:
+        edition = f" [{s.language}]" if s.language else ""
+        click.echo(f"{s.issue_slug} -> {s.list_name}{edition}: scheduled for {when(s.send_at, settings)}")
+
+
+@click.command("unschedule")
+@click.argument("issue")
+@click.option("--list", "list_name", required=True, metavar="NAME", help="The list it was scheduled for.")
+def unschedule_command(issue: str, list_name: str) -> None:
+    """Cancel the scheduled campaign of ISSUE to a list (before it started)."""
+    from leadex_mail.store.db import open_store
+    from leadex_mail.store.schedule import unschedule
+
+    settings = get_settings()
+    with open_store(settings) as store:
+        gone = unschedule(store, issue, list_name)
+    click.echo(f"Cancelled: {gone.issue_slug} to {gone.list_name}, which was scheduled for {when(gone.send_at, settings)}.")
+
+
+@click.command("worker")
+@click.option("--poll", "poll_seconds", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds between looks for due campaigns.")
+@click.option("--once", is_flag=True, help="One round (start what is due, resume what is unfinished), then exit: for cron.")
+def worker_command(poll_seconds: float, once: bool) -> None:
+    """Send scheduled campaigns when due; run it on any number of machines.
+
+    Each round it starts the scheduled campaigns that are due and resumes
+    scheduled campaigns left unfinished (a worker that crashed or was
+    stopped); campaigns started by hand with `send` are left to
+    `send --resume`, paused ones to the operator. Several workers share one
+    campaign's messages and one rate (send_rate).
+
+    SIGTERM or Ctrl-C stops it cleanly: the messages being sent are finished
+    and recorded, the rest stay queued for the next worker; exit code 0.
+    See docs/worker.md for a systemd unit.
+    """
+    from leadex_mail.campaign.scheduler import run_worker
+    from leadex_mail.cli.delivery import stop_on_signals
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.store.db import open_store
+
+    settings = get_settings()
+    stop = threading.Event()
+    with open_store(settings) as store, stop_on_signals(stop):
+        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started; looking for due campaigns every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
+        sys.stdout.flush()
+        run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once,
+                   on_event=lambda e: _print_event(e))
+    click.echo("Worker stopped." if stop.is_set() else "Worker done.")
+
+
+def _print_event(e: WorkerEvent) -> None:
+    target = f"{e.issue_slug} to {e.list_name}"
+    if e.kind in ("starting", "resuming"):
+        click.echo(f"{e.kind.capitalize()} {target}.")
+    elif e.kind == "failed" and e.error is not None:
+        click.echo(f"Could not send {target}:", err=True)
+        echo_error(e.error)
+    elif e.report is not None:
+        r = e.report
+        line = f"{target}: {r.status}; sent {r.sent_now}, failed {r.failed_now}, skipped {r.skipped_now}."
+        click.echo(line + (f" Paused: {r.paused_reason}" if r.paused_reason else "") + (" Stopped on request." if r.interrupted else ""))
+    sys.stdout.flush()

@@ -1,0 +1,176 @@
+"""Scheduled campaigns and the worker (issue 11 item 5), on SQLite and PostgreSQL.
+
+Times are injected into the worker (``now``); the one process test stops a
+real ``leadex-mail worker`` with SIGTERM while a message is on the wire.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from campaign_helpers import ISSUE, REPO, email_of, make_settings, smtp_env
+from faulty_smtp import faulty_server
+from test_interrupt import WAIT, HoldAtEndOfData, Output
+
+from leadex_mail.campaign.runner import send_campaign
+from leadex_mail.campaign.scheduler import run_worker, schedule_campaign
+from leadex_mail.content.loader import load_issue
+from leadex_mail.store import campaigns, schedule
+from leadex_mail.store.db import open_store
+
+AT = datetime(2030, 5, 4, 7, 0, tzinfo=UTC)  # 09:00 in Ljubljana (summer time)
+
+
+def outbox_files(settings) -> list[Path]:
+    return sorted(Path(settings.outbox_dir).rglob("*.eml"))
+
+
+def worker_once(store, settings, now: datetime, events: list | None = None) -> int:
+    return run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=threading.Event(), once=True, now=lambda: now,
+                      on_event=(events.append if events is not None else lambda e: None))
+
+
+def test_send_at_reads_the_time_in_the_timezone_setting_and_stores_utc(cli, store, people) -> None:
+    people(3)
+    summer = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
+    assert summer.exit_code == 0, summer.output
+    assert "Scheduled: 2026-04-leadex-01 to newsletter at 2030-05-04 09:00 CEST (2030-05-04 07:00 UTC)." in summer.output
+    assert [s.send_at for s in schedule.waiting(store)] == [AT]
+    winter = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-01-10 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
+    assert "Moved: 2026-04-leadex-01 to newsletter at 2030-01-10 09:00 CET (2030-01-10 08:00 UTC)." in winter.output
+    assert [s.send_at for s in schedule.waiting(store)] == [datetime(2030, 1, 10, 8, 0, tzinfo=UTC)]
+    assert campaigns.list_campaigns(store) == []  # nothing started
+
+
+def test_status_shows_it_and_unschedule_cancels_it(cli, store, people) -> None:
+    people(2)
+    cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04T07:00+00:00", LEADEX_TIMEZONE="UTC")
+    shown = cli("status", LEADEX_TIMEZONE="UTC")
+    assert "2026-04-leadex-01 -> newsletter: scheduled for 2030-05-04 07:00 UTC (2030-05-04 07:00 UTC)" in shown.output
+    assert "No campaigns yet" not in shown.output
+    assert "scheduled for" in cli("status", ISSUE).output
+    gone = cli("unschedule", ISSUE, "--list", "newsletter", LEADEX_TIMEZONE="UTC")
+    assert gone.exit_code == 0 and "Cancelled: 2026-04-leadex-01 to newsletter, which was scheduled for 2030-05-04 07:00 UTC" in gone.output
+    assert schedule.waiting(store) == []
+    again = cli("unschedule", ISSUE, "--list", "newsletter")
+    assert again.exit_code == 1 and "nothing is scheduled for 2026-04-leadex-01 to newsletter" in again.output and "Traceback" not in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("--at", "2020-01-01 09:00"), 1, "is not in the future"),
+        (("--at", "next monday"), 1, "cannot read the time 'next monday'"),
+        (("--at", "2030-05-04 09:00", "--limit", "5"), 2, "--at schedules the whole campaign"),
+        (("--at", "2030-05-04 09:00", "--list", "nosuchlist"), 1, "nosuchlist"),
+    ],
+)
+def test_bad_schedules_are_clear_errors(cli, store, people, args, code, words) -> None:
+    people(1)
+    result = cli("send", ISSUE, "--list", "newsletter", *args)
+    assert result.exit_code == code, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert schedule.waiting(store) == []
+
+
+def test_bad_timezone_setting_is_a_clear_error(cli, store) -> None:
+    result = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04 09:00", LEADEX_TIMEZONE="Europe/Atlantis")
+    assert result.exit_code != 0 and "unknown time zone 'Europe/Atlantis'" in result.output and "Traceback" not in result.output
+
+
+def test_the_worker_sends_a_campaign_when_it_is_due_and_not_before(settings, store, people, issue) -> None:
+    people(6)
+    schedule_campaign(store, issue, "newsletter", AT, now=AT - timedelta(days=1))
+    assert worker_once(store, settings, AT - timedelta(seconds=1)) == 0
+    assert campaigns.list_campaigns(store) == [] and outbox_files(settings) == []
+    events: list = []
+    assert worker_once(store, settings, AT, events) == 1
+    assert [e.kind for e in events] == ["starting", "sent"] and events[1].report.status == "done"
+    assert len(outbox_files(settings)) == 6
+    assert schedule.waiting(store) == []  # started: no longer waiting, and not started twice
+    assert worker_once(store, settings, AT + timedelta(hours=1)) == 0
+    assert len(outbox_files(settings)) == 6
+
+
+def test_the_worker_resumes_a_scheduled_campaign_left_unfinished(settings, store, people, issue) -> None:
+    """A worker died after 2 messages (the campaign is open, 4 queued): the next worker sends exactly the rest."""
+    people(6)
+    schedule_campaign(store, issue, "newsletter", AT, now=AT - timedelta(days=1))
+    send_campaign(store, issue, settings, list_name="newsletter", limit=2, now=lambda: AT)  # as the dead worker did
+    events: list = []
+    assert worker_once(store, settings, AT + timedelta(minutes=5), events) == 1
+    assert [e.kind for e in events] == ["resuming", "sent"] and events[1].report.sent_now == 4
+    recipients = sorted(f.name.split("-", 2)[2] for f in outbox_files(settings))
+    assert len(recipients) == 6 and len(set(recipients)) == 6  # each person once
+
+
+def test_the_worker_leaves_campaigns_started_by_hand_alone(settings, store, people, issue) -> None:
+    people(6)
+    send_campaign(store, issue, settings, list_name="newsletter", limit=2)  # `send --limit 2`: the officer looks first
+    assert worker_once(store, settings, AT) == 0
+    assert len(outbox_files(settings)) == 2
+
+
+def test_two_workers_starting_one_campaign_send_each_message_once(settings, store, people, issue) -> None:
+    people(40)
+    schedule_campaign(store, issue, "newsletter", AT, now=AT - timedelta(days=1))
+    stores = [open_store(settings) for _ in range(2)]
+    start = threading.Barrier(2)
+    errors: list = []
+
+    def worker(st) -> None:
+        start.wait()
+        try:
+            worker_once(st, settings, AT)
+        except BaseException as exc:  # noqa: BLE001 (checked below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(st,)) for st in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    for st in stores:
+        st.close()
+    assert errors == []  # before insert-or-get: an IntegrityError on uq_campaign_issue_list
+    assert len(campaigns.list_campaigns(store)) == 1
+    recipients = [f.name.split("-", 2)[2] for f in outbox_files(settings)]
+    assert len(recipients) == 40 and len(set(recipients)) == 40
+    assert campaigns.find_campaign(store, ISSUE).status == "done"
+
+
+def test_sigterm_stops_the_worker_cleanly_and_the_next_one_finishes(tmp_path, settings, store, people, issue) -> None:
+    people(10)
+    schedule_campaign(store, issue, "newsletter", datetime.now(UTC) + timedelta(seconds=1), now=datetime.now(UTC))
+    policy = HoldAtEndOfData()
+    server = faulty_server(policy)
+    env = {**os.environ, "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
+           "LEADEX_IMAGES_URL": "https://images.example.org", "LEADEX_SEND_CONCURRENCY": "2", **smtp_env(server)}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "leadex_mail", "worker", "--poll", "0.2"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out = Output(proc)
+        out.wait_for("started")
+        policy.wait_in_hand(2)  # due within a second: both connections have a message on the wire
+        proc.terminate()
+        out.wait_for("Stopping")
+        policy.release.set()
+        assert proc.wait(WAIT) == 0, out.text()
+        text = out.text()
+        assert "Stopped on request." in text and "Worker stopped." in text and "Traceback" not in text
+        counts = campaigns.state_counts(store, campaigns.find_campaign(store, ISSUE).id)
+        assert counts["sending"] == 0 and counts["sent"] == server.total and counts["uncertain"] == 0
+
+        again = subprocess.run([sys.executable, "-m", "leadex_mail", "worker", "--once"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=WAIT)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "Resuming 2026-04-leadex-01 to newsletter." in again.stdout
+    finally:
+        policy.release.set()
+        server.stop()
+    assert dict(server.counts) == {email_of(i): 1 for i in range(10)}
