@@ -108,7 +108,7 @@ class CampaignRun:
         self.transport_factory, self.subdir, self.rng = transport_factory, subdir, rng
         self.clock, self.sleep, self.now = clock, sleep, now
         self.progress = progress
-        self.owner_prefix = deliveries.new_owner().split("/")[0]
+        self.owner_prefix = deliveries.owner_prefix(store)
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.batch = self._batch_size(workers)
         self.quota = limit  # messages this run may still claim (None: no limit)

@@ -69,6 +69,27 @@ def new_owner(worker: int = 0) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}/{worker}"
 
 
+def owner_prefix(store: Store) -> str:
+    """The lease owner name of this process's workers on ``store`` (``host:pid:random[~server]``; add ``/worker``).
+
+    On PostgreSQL it also names the server's start (``~`` and microseconds
+    since the epoch): "sent" records are committed asynchronously there, and
+    only a restart of the server can lose some. ``expire_dead_leases`` sees
+    from it whether the server restarted since the owner claimed its rows.
+    """
+    prefix = new_owner().split("/")[0]
+    started = server_started(store)
+    return f"{prefix}~{started}" if started is not None else prefix
+
+
+def server_started(store: Store) -> int | None:
+    """When the database server started, in microseconds since the epoch (None: SQLite, no server)."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    with store.begin(write=False) as conn:
+        return int(conn.exec_driver_sql("SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint").scalar_one())
+
+
 # --- statements, built once ----------------------------------------------------
 
 _NOW = bindparam("p_now", type_=UTCDateTime())
@@ -192,7 +213,11 @@ class Deliveries:
         with self.store.errors():
             self.store.check_file()
             with self.lock, self.conn.begin():
+                self._durable()
                 return self.conn.execute(stmt, params).rowcount
+
+    def _durable(self) -> None:
+        """Make the current transaction's commit wait for the disk (where that is not the connection's default)."""
 
     def claim(self, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
         """Atomically move up to ``n`` due deliveries to ``sending`` under ``owner``'s lease.
@@ -204,6 +229,7 @@ class Deliveries:
         with self.store.errors():
             self.store.check_file()
             with self.lock, self.conn.begin():
+                self._durable()
                 ids: list[int] = []
                 reclaimed: set[int] = set()
                 for kind in range(len(_KINDS)):
@@ -340,8 +366,14 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
     it uncertain); the others go straight back to the queue, never attempted.
     Owners on other hosts are left to expire on their own (then all their
     rows come back uncertain).
+
+    On PostgreSQL, "sent" is committed asynchronously: a crash of the server
+    can lose the last of them, so any row of an owner that claimed before
+    the server's current start (``owner_prefix``) may have been sent. All of
+    them are expired then, each to come back uncertain.
     """
     host = socket.gethostname()
+    started = server_started(store)
     with store.begin(write=False) as conn:
         owners = conn.execute(
             select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_expires_at >= now).distinct()
@@ -355,11 +387,21 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
             ids = sorted(conn.execute(select(_D.c.id).where(mine)).scalars())
             if not ids:
                 continue
+            if _before_restart(owner, started):
+                conn.execute(update(_D).where(mine).values(lease_expires_at=now - timedelta(seconds=1)))
+                taken += len(ids)
+                continue
             conn.execute(update(_D).where(mine, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1)))
             if len(ids) > 1:
                 conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", updated_at=now, **_FREE))
             taken += len(ids)
     return taken
+
+
+def _before_restart(owner: str, started: int | None) -> bool:
+    """True when ``owner`` claimed on a server run that has since ended (its asynchronous commits may be lost)."""
+    name = owner.split("/", 1)[0]
+    return started is not None and "~" in name and name.rpartition("~")[2] != str(started)
 
 
 def _is_dead_local(owner: str, host: str) -> bool:
@@ -380,13 +422,47 @@ def _is_dead_local(owner: str, host: str) -> bool:
 
 
 class PostgresDeliveries(Deliveries):
-    """``Deliveries`` on PostgreSQL: a claim passes over the rows other claims hold.
+    """``Deliveries`` on PostgreSQL: claims skip rows other claims hold; "sent" is committed asynchronously.
 
     A claim locks the rows it picks with ``FOR UPDATE SKIP LOCKED`` in a
     short transaction, so any number of workers in any number of processes
     claim side by side, none waiting for another nor coming back empty while
-    rows are queued (before, a second process's claim blocked on the first
-    one's locked rows, then found them taken and stopped).
+    rows are queued.
+
+    "Sent", once per message, is committed with ``synchronous_commit = off``:
+    the server answers before its WAL reaches the disk. The record is
+    visible at once and survives the sender's crash; only a crash of the
+    server itself can lose the last of them (at most ~3 x wal_writer_delay).
+    Such a row is then back where its durable claim left it: "sending"
+    under a lease, so it is taken over as *uncertain* (``expire_dead_leases``
+    treats every row leased before the server's current start that way).
+    Everything else, the claim above all (a lost claim would make a sent
+    message look never tried), is committed synchronously, and a synchronous
+    commit also flushes the asynchronous ones before it.
+    The argument is in docs/decisions.md.
     """
 
     skip_locked = True
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        with store.errors(), self.conn.begin():
+            self.conn.exec_driver_sql("SET synchronous_commit = off")  # this connection's default, until close
+
+    def _durable(self) -> None:
+        self.conn.exec_driver_sql("SET LOCAL synchronous_commit = on")
+
+    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
+        """Record an accepted message, committed asynchronously (see the class)."""
+        with self.store.errors(), self.conn.begin():
+            self.conn.execute(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
+
+    def close(self) -> None:
+        """Put the connection's commit mode back, and return it to the pool."""
+        try:
+            if not self.conn.closed and not self.conn.invalidated:
+                with self.conn.begin():
+                    self.conn.exec_driver_sql("RESET synchronous_commit")
+        except Exception:  # noqa: BLE001 (the server may be gone: the pool discards a broken connection anyway)
+            self.conn.invalidate()
+        super().close()
