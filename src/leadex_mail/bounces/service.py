@@ -30,7 +30,7 @@ from leadex_mail.errors import StoreError
 from leadex_mail.store import bounces as store_bounces
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
-from leadex_mail.store.scrub import keep_classification, message_text, names_erased
+from leadex_mail.store.scrub import any_erasure, keep_classification, message_text, names_erased
 from leadex_mail.verp import verp_delivery
 from leadex_mail.store.suppression import suppression_key
 
@@ -152,6 +152,7 @@ def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Ca
     try:
         with store.begin() as conn:
             lookups = _lookups(conn, key, parsed, verp)
+            lookups.erasures = any_erasure(conn)  # nobody erased yet (the usual import): nothing to decode or look for
             events: list[dict[str, Any]] = []
             outcomes = [_one(conn, key, item, policy, now(), verp, lookups, events) for item in parsed]
             store_bounces.add_events(conn, events)  # one statement for the batch's event log entries
@@ -378,6 +379,8 @@ def _add_report(conn: Connection, key: bytes, row: dict[str, Any], lookups: stor
     not understood or not matched), so the usual report costs a small regex
     and at most one lookup of keyed hashes.
     """
+    if lookups is not None and not lookups.erasures:
+        return store_bounces.add_report(conn, row)
     text = json.dumps(row.get("evidence") or {}, ensure_ascii=False)
     if row.get("raw") is not None:
         text += "\n" + message_text(row["raw"])

@@ -96,6 +96,7 @@ class Lookups:
     suppressed: set[str] = field(default_factory=set)
     checked: set[str] = field(default_factory=set)
     pending: list[tuple[int, str, dict[str, Any] | None]] = field(default_factory=list)  # reports to check for erased addresses
+    erasures: bool = True  # anyone erased yet (``scrub.any_erasure``)? Until then no report can name someone erased
 
     @classmethod
     def load(cls, conn: Connection, key: bytes, hashes: list[str], message_ids: list[str], delivery_ids: set[int]) -> Lookups:

@@ -42,11 +42,12 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlmodel import Session
 
-from leadex_mail.store.models import BounceReport, Subscriber
+from leadex_mail.store.models import BounceReport, Event, Subscriber
 from leadex_mail.store.suppression import address_hash, suppressed_hashes
 
 _R = BounceReport.__table__  # type: ignore[attr-defined]
 _S = Subscriber.__table__  # type: ignore[attr-defined]
+_E = Event.__table__  # type: ignore[attr-defined]
 # What a report keeps once it no longer may say whom it was about: how it was classified.
 # ``removed`` says why the rest is gone (``erasure`` or ``retention``).
 REPORT_KEEP = frozenset({"effect", "feedback_type", "format", "category", "removed"})
@@ -132,6 +133,11 @@ def addresses_in(text: str) -> set[str]:
                 continue
             found.add(f"{local}@{domain}")
     return found
+
+
+def any_erasure(conn: Connection) -> bool:
+    """True once anyone was erased (every erasure leaves an ``erased`` event): only then can a report name someone erased."""
+    return conn.execute(select(_E.c.id).where(_E.c.kind == "erased").limit(1)).first() is not None
 
 
 def names_erased(conn: Connection, key: bytes, text: str) -> bool:
