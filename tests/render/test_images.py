@@ -112,3 +112,36 @@ def test_a_very_wide_strip_within_the_limits_keeps_a_height(tmp_path):
     PILImage.new("1", (20_000, 1)).save(tmp_path / "line.png")
     out = images.process_image(tmp_path / "line.png")
     assert (out.width, out.height) == (1200, 1)
+
+
+def _animation(path, width, height, frames):
+    """An animated GIF of ``frames`` plain frames (small on disk whatever its size)."""
+    shots = [PILImage.new("RGB", (width, height), (20 * n % 256, 90, 160)) for n in range(frames)]
+    shots[0].save(path, "GIF", save_all=True, append_images=shots[1:], duration=[100 + 10 * n for n in range(frames)], loop=0)
+    return path
+
+
+def test_an_animated_gif_is_resized_frame_by_frame_keeping_its_timing(tmp_path):
+    # a9 finding 11: animations were copied unchanged (4000 x 4000 stayed 4000 x 4000).
+    out = images.process_image(_animation(tmp_path / "anim.gif", 2000, 1000, 8), 600)
+    assert (out.width, out.height, out.mime_type) == (1200, 600, "image/gif")
+    with PILImage.open(io.BytesIO(out.data)) as img:
+        assert img.size == (1200, 600) and img.n_frames == 8 and img.info.get("loop") == 0
+        timing = []
+        for n in range(img.n_frames):
+            img.seek(n)
+            timing.append(img.info["duration"])
+    assert timing == [100 + 10 * n for n in range(8)]
+    narrow = images.process_image(_animation(tmp_path / "narrow.gif", 300, 200, 3), 600)
+    assert narrow.data == (tmp_path / "narrow.gif").read_bytes()  # small enough: sent as made
+
+
+def test_an_animation_too_big_in_all_its_frames_is_refused_before_decoding(tmp_path):
+    from leadex_mail.content.checks import picture_trouble
+
+    path = _animation(tmp_path / "long.gif", 2000, 2000, 14)  # 56 megapixels in all, each frame 4
+    what, hint = picture_trouble(path)
+    assert what == "is an animation of 14 frames of 2000 x 2000 pixels (56 megapixels in all); the limit is 50 megapixels in all"
+    assert "still picture" in hint
+    with pytest.raises(RenderError, match="megapixels in all"):
+        images.process_image(path)

@@ -32,6 +32,8 @@ PICTURE_FORMATS = ("PNG", "JPEG", "GIF")
 # photo (~200 MB decoded) is fine, 400 megapixels from 48 KB of PNG is not.
 MAX_PICTURE_PIXELS = 50_000_000
 MAX_PICTURE_SIDE = 20_000
+# An animation's frames all travel in every mail and are each resized: 600 x 400 x 200 frames fit.
+MAX_ANIMATION_PIXELS = 50_000_000
 # Lists and quotes within each other: an edition needs 2 or 3; markdown-it itself
 # stops at ~9 list levels and drops the deeper text silently, so the check stops first.
 MAX_MARKDOWN_NESTING = 6
@@ -174,6 +176,7 @@ def _trouble(file: str, mtime_ns: int, size: int) -> tuple[str, str] | None:
         with PILImage.open(file) as img:
             width, height = img.size
             kind = img.format
+            frames = getattr(img, "n_frames", 1) if kind == "GIF" else 1  # counts frames without decoding them
     except PILImage.DecompressionBombError as exc:  # over twice Pillow's own limit: it refuses even the header
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else f"over {2 * (PILImage.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} megapixels"
@@ -184,6 +187,12 @@ def _trouble(file: str, mtime_ns: int, size: int) -> tuple[str, str] | None:
         return f"is a {kind} file, not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it"
     if max(width, height) > MAX_PICTURE_SIDE:
         return f"is {width} x {height} pixels; a side may be at most {MAX_PICTURE_SIDE} pixels", resize
+    if frames > 1 and width * height * frames > MAX_ANIMATION_PIXELS:
+        all_pixels = width * height * frames / 1e6
+        return (
+            f"is an animation of {frames} frames of {width} x {height} pixels ({all_pixels:.0f} megapixels in all); the limit is {MAX_ANIMATION_PIXELS // 1_000_000} megapixels in all",
+            "make it smaller (at most 1200 px wide) or shorter, or use a still picture: every frame travels in every mail",
+        )
     if width * height > MAX_PICTURE_PIXELS:
         return f"is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); the limit is {MAX_PICTURE_PIXELS // 1_000_000} megapixels", resize
     return None

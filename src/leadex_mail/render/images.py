@@ -20,6 +20,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leadex_mail.content.checks import picture_trouble
 from leadex_mail.errors import RenderError
@@ -27,7 +28,7 @@ from leadex_mail.errors import RenderError
 MAX_WIDTH = 1200
 BODY_WIDTH = 600
 JPEG_QUALITY = 82
-CACHE_VERSION = "1"  # bump when the processing changes, so stale files are not reused
+CACHE_VERSION = "2"  # bump when the processing changes, so stale files are not reused
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 _EXT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
@@ -94,8 +95,10 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
     try:
         with PILImage.open(io.BytesIO(source)) as img:
             fmt = img.format or "PNG"
-            if fmt not in _MIME or getattr(img, "is_animated", False):
-                return source, fmt if fmt in _MIME else "PNG"
+            if fmt not in _MIME:
+                return source, "PNG"
+            if getattr(img, "is_animated", False):
+                return _animation(img, source, max_width), fmt
             resized = img.width > max_width
             if resized:
                 height = max(1, round(img.height * max_width / img.width))
@@ -112,6 +115,29 @@ def _compress(source: bytes, max_width: int, path: Path) -> tuple[bytes, str]:
     if not resized and len(data) >= len(source) and fmt in {"JPEG", "PNG"}:
         return source, fmt  # already small: recompressing would only lose quality
     return data, fmt
+
+
+def _animation(img: Any, source: bytes, max_width: int) -> bytes:
+    """An animated GIF with every frame resized to ``max_width`` (timing, looping and disposal kept); ``source`` when narrow enough.
+
+    The check bounds frames x pixels (``MAX_ANIMATION_PIXELS``, 50
+    megapixels in all), so the resized frames held here take at most
+    200 MB (RGBA), and usually a few MB.
+    """
+    from PIL import Image as PILImage
+    from PIL import ImageSequence
+
+    if img.width <= max_width:
+        return source
+    size = (max_width, max(1, round(img.height * max_width / img.width)))
+    frames = [frame.convert("RGBA").resize(size, PILImage.Resampling.LANCZOS) for frame in ImageSequence.Iterator(img)]
+    durations = []
+    for index in range(len(frames)):
+        img.seek(index)
+        durations.append(img.info.get("duration", 100))
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=durations, loop=img.info.get("loop", 0), disposal=2, optimize=True)
+    return out.getvalue()
 
 
 def _size(data: bytes) -> tuple[int, int]:
