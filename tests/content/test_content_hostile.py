@@ -152,7 +152,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path):
     body = "Besedilo. " * 30_000  # 300 KB of one paragraph
     write_issue(tmp_path, HEAD + f"sections:\n  - type: story\n    heading: Dolgo\n    body: {body}\n")
     expected = (
-        "issue/sl.yaml: error: the file is 293 KB; an issue file may be at most 256 KB\n"
+        "issue/sl.yaml: error: the file is 293 KB; an issue file may be at most 256 KB (262,144 bytes)\n"
         "    hint: issue files hold text only (pictures go in images/); is this the right file? A very long issue is better split in two\n"
     )
     assert_refused(run_limited(["check", "issue"], tmp_path), expected)

@@ -211,7 +211,7 @@ def test_multi_line_note_is_joined_and_reported_names_still_refuse_line_breaks(s
             '"cene@example.org","Cene","bell\x07","Org"\n')
     report = importer.import_csv(store, _write(tmp_path, text, "utf-8"))
     assert subscribers.get_subscriber(store, "ana@example.org").attributes == {"note": "first line / second line / third part", "dept": "Org"}
-    assert [(c.line, c.reason) for c in report.changed] == [(2, "attribute 'note': line breaks joined into one line")]
+    assert [(c.line, c.reason) for c in report.changed] == [(2, "attribute 'note': line breaks joined into one line and tabs made spaces")]
     assert [(r.line, r.reason) for r in report.rejected] == [
         (6, "the name contains a line break or control character (U+000A)"),  # the note above spans lines 2-5
         (8, "attribute 'note' contains a line break or control character (U+0007)"),
@@ -297,3 +297,10 @@ def test_docs_list_every_header_name_and_show_a_real_report():
                 assert f"`{word}`" in by_language[lang], (lang, word)
     report = (CORPUS / "excel_sl_priimek_cp1250.expected").read_text(encoding="utf-8").rsplit("exit 0", 1)[0]
     assert f"```\n{report}```" in docs
+
+
+def test_a_tab_in_an_attribute_is_reported_as_a_tab(store, tmp_path):
+    # a9 finding 14: a tab alone was reported as "line breaks joined into one line".
+    report = importer.import_csv(store, _write(tmp_path, 'email,name,note\nana@example.org,Ana,"one\ttwo"\n', "utf-8"))
+    assert subscribers.get_subscriber(store, "ana@example.org").attributes == {"note": "one two"}
+    assert [(c.line, c.reason) for c in report.changed] == [(2, "attribute 'note': tabs made spaces")]

@@ -421,9 +421,16 @@ def _too_big(display: str, size: int) -> Problem:
         None,
         None,
         "",
-        f"the file is {size / 1024:.0f} KB; an issue file may be at most {MAX_FILE_BYTES // 1024} KB",
+        f"the file is {_size_words(size)}; an issue file may be at most {_size_words(MAX_FILE_BYTES)}",
         "issue files hold text only (pictures go in images/); is this the right file? A very long issue is better split in two",
     )
+
+
+def _size_words(size: int) -> str:
+    """``"293 KB"``; in bytes when kilobytes would round to the limit ("256 KB; at most 256 KB" says nothing)."""
+    if round(size / 1024) == MAX_FILE_BYTES // 1024 and size != MAX_FILE_BYTES:
+        return f"{size:,} bytes"
+    return f"{size / 1024:.0f} KB" if size != MAX_FILE_BYTES else f"{MAX_FILE_BYTES // 1024} KB ({MAX_FILE_BYTES:,} bytes)"
 
 
 class _Constructor(RoundTripConstructor):

@@ -39,6 +39,7 @@ from leadex_mail.store.validation import (
 )
 
 _LIST_SEPARATORS = re.compile(r"[;,\s]+")
+_LINE_BREAKS = re.compile("[ \t]*[\r\n\x0b\x0c\x85\u2028\u2029]+[ \t\r\n\x0b\x0c\x85\u2028\u2029]*")
 _ADDRESS = re.compile(r"[^\s,;\t\"@]+@[^\s,;\t\"@]+\.[^\s,;\t\"@]+")
 
 
@@ -186,7 +187,10 @@ class RowReader:
         for key, value in attributes.items():
             joined, changed = one_line(value)
             if changed:
-                notes.append(f"attribute {key!r}: line breaks joined into one line")
+                rest = _LINE_BREAKS.sub(" ", value.strip())  # what is left once the breaks (and the blanks around them) are gone
+                tabs = " and tabs made spaces" if "\t" in rest else ""
+                what = "line breaks joined into one line" + tabs if rest != value.strip() else "tabs made spaces"
+                notes.append(f"attribute {key!r}: {what}")
             out[key] = joined
         return clean_attributes(out)  # still refuses other control characters, naming the attribute
 
