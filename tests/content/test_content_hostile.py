@@ -201,3 +201,14 @@ def test_pictures_within_the_limits_still_render(tmp_path):
     result = run_limited(["render", "issue", "--out", "out"], case)
     assert result.returncode == 0, result.stderr
     assert (case / "out" / "sl.html").is_file()
+
+
+@pytest.mark.parametrize("body", ["![[" * 60_000, "*a" * 100_000], ids=["brackets", "stars"])
+def test_pathological_markdown_is_refused_unparsed(tmp_path, body):
+    # a9 finding 15: markdown-it took 27 s ("![[" x 60 000) and 17 s / 147 MB ("*a" x 100 000) to parse these.
+    write_issue(tmp_path, HEAD + f'sections:\n  - type: story\n    heading: Dolgo\n    body: "{body}"\n')
+    expected = (
+        f"issue/sl.yaml:10:11: error: the text is {len(body):,} characters long; a text may be at most 20,000 (sections[0].body)\n"
+        "    hint: split it over several sections, or link to the full text on the website\n"
+    )
+    assert_refused(run_limited(["check", "issue"], tmp_path), expected)

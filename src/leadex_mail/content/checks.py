@@ -37,6 +37,9 @@ MAX_ANIMATION_PIXELS = 50_000_000
 # Lists and quotes within each other: an edition needs 2 or 3; markdown-it itself
 # stops at ~9 list levels and drops the deeper text silently, so the check stops first.
 MAX_MARKDOWN_NESTING = 6
+# One Markdown text (a body, a summary): issue No. 1's longest is under 1 000 characters. Longer
+# ones are refused unparsed: markdown-it is quadratic on some inputs ("![[" x 60 000 took 27 s).
+MAX_MARKDOWN_CHARS = 20_000
 # '#' and '' are allowed to load (a draft) but `check` flags them (lint.py).
 UNFINISHED_URLS = ("#", "")
 
@@ -44,10 +47,13 @@ _MD = MarkdownIt("commonmark")
 
 
 def markdown_tokens(text: str) -> Iterator[Token]:
-    """Every token of ``text`` parsed as CommonMark, inline children included."""
-    for token in _MD.parse(text):
-        yield token
-        yield from token.children or ()
+    """Every token of ``text`` parsed as CommonMark, inline children included (parsed once per text)."""
+    return iter(_tokens(text))
+
+
+@lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(t for token in _MD.parse(text) for t in (token, *(token.children or ())))
 
 
 def is_remote(src: str) -> bool:
@@ -63,6 +69,9 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
     """
     problems: list[Problem] = []
     for leaf in leaves(data, model):
+        if leaf.kind == "markdown" and isinstance(leaf.value, str) and len(leaf.value) > MAX_MARKDOWN_CHARS:
+            problems.append(_too_long(leaf.value, leaf.path, smap))
+            continue  # never parsed: some texts of this size take markdown-it minutes (a9 finding 15)
         if isinstance(leaf.value, str) and (PLACEHOLDER_MARK in leaf.value or (leaf.kind == "markdown" and PLACEHOLDER_MARK in _decoded(leaf.value))):
             problems.append(
                 smap.problem(
@@ -92,10 +101,15 @@ def _decoded(text: str) -> str:
     return "".join(t.content + "".join(str(v) for v in (t.attrs or {}).values()) for t in markdown_tokens(text) if t.type in ("text", "code_inline", "link_open"))
 
 
+def _too_long(text: str, path: tuple, smap: SourceMap) -> Problem:
+    hint = "split it over several sections, or link to the full text on the website"
+    return smap.problem(path, f"the text is {len(text):,} characters long; a text may be at most {MAX_MARKDOWN_CHARS:,}", hint)
+
+
 def _nesting(text: str) -> int:
     """How deep lists and block quotes nest in ``text`` (1 for a plain list)."""
     depth = deepest = 0
-    for token in _MD.parse(text):
+    for token in _tokens(text):
         if token.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
             depth += 1
             deepest = max(deepest, depth)
