@@ -208,7 +208,7 @@ def test_pathological_markdown_is_refused_unparsed(tmp_path, body):
     # a9 finding 15: markdown-it took 27 s ("![[" x 60 000) and 17 s / 147 MB ("*a" x 100 000) to parse these.
     write_issue(tmp_path, HEAD + f'sections:\n  - type: story\n    heading: Dolgo\n    body: "{body}"\n')
     expected = (
-        f"issue/sl.yaml:10:11: error: the text is {len(body):,} characters long; a text may be at most 20,000 (sections[0].body)\n"
+        f"issue/sl.yaml:10:11: error: the text is {len(body):,} characters long; a text may be at most 50,000 (sections[0].body)\n"
         "    hint: split it over several sections, or link to the full text on the website\n"
     )
     assert_refused(run_limited(["check", "issue"], tmp_path), expected)
