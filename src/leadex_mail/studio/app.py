@@ -29,8 +29,9 @@ from watchfiles import DefaultFilter, awatch
 
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store
-from leadex_mail.studio import views_edit, views_issues
+from leadex_mail.studio import views_edit, views_issues, views_send
 from leadex_mail.studio.auth import Access
+from leadex_mail.studio.sending import SendJobs
 from leadex_mail.studio.web import PAGE_CSP, static_dir
 from leadex_mail.studio.workspace import Workspace
 from leadex_mail.web.security import SecurityHeadersMiddleware
@@ -54,6 +55,11 @@ class Studio:
     clock: Callable[[], datetime]
     store_factory: Callable[[], Store]
     _store: Store | None = field(default=None, repr=False)
+    jobs: SendJobs = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            self.jobs = SendJobs(self.clock)
 
     @property
     def store(self) -> Store:
@@ -95,6 +101,7 @@ def create_app(
             yield
         finally:
             studio.workspace.close()
+            studio.jobs.close()
             stop.set()
             if task is not None:
                 await task
@@ -122,6 +129,7 @@ def routes() -> list[Route | Mount]:
     """Every route of the studio (each handler wrapped by ``web.page``/``web.action``)."""
     return [
         *views_issues.routes(),
+        *views_send.routes(),  # before the editor's /issues/{slug}/{lang}
         *views_edit.routes(),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=str(static_dir())), name="static"),

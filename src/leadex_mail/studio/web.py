@@ -84,6 +84,11 @@ class Ctx:
         """Whose drafts these are."""
         return self.session.user or "anonymous"
 
+    @property
+    def actor(self) -> str:
+        """Who the audit log says did it: the account, or ``local:<os user>`` on a single-user studio."""
+        return self.session.user or "anonymous"
+
     def t(self, key: str, **values: Any) -> str:
         """A page string in the officer's language."""
         return self.words.t(key, **values)

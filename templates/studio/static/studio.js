@@ -38,6 +38,21 @@
   }
   window.StudioTabs = setUpTabs;
 
+  // -- a send in progress (the job page) -------------------------------------------------
+  if (main && main.dataset.jobEvents) {
+    const bar = document.getElementById("job-bar");
+    const line = document.getElementById("job-line");
+    const stream = new EventSource(main.dataset.jobEvents);
+    stream.addEventListener("progress", (e) => {
+      const s = JSON.parse(e.data);
+      bar.max = s.total || 1;
+      bar.value = s.done;
+      line.textContent = line.dataset.line.replace("{done}", s.done).replace("{total}", s.total).replace("{rate}", s.rate)
+        .replace("{failed}", s.failed).replace("{retrying}", s.retrying);
+    });
+    stream.addEventListener("done", () => { stream.close(); location.reload(); });
+  }
+
   if (!main || !main.classList.contains("editor-page")) return;
 
   const edition = main.dataset.edition;

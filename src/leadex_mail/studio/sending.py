@@ -1,0 +1,175 @@
+"""Sending from the studio: the campaign engine in a background thread, its progress to the pages.
+
+    job = jobs.start(store, issue, settings, list_name="newsletter", actor="maja")
+    async for event in job.events(closed): ...     # progress, then done
+
+The send itself is ``delivery.runner.send_campaign`` -- the CLI's -- run in a
+thread of its own (it has its own workers and rate limiter), so a page
+closing or a second tab changes nothing about it. Its ``progress`` callback
+is called from worker threads; each report is handed to the event loop and
+sent to every page watching the job as a Server-Sent Event. One send per
+issue and list runs at a time (the engine would refuse a second one anyway:
+deliveries are leased).
+
+Scheduling does not exist yet (issue 11): ``schedule_supported`` is the
+hook the send page asks; when it says yes the page offers a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadex_mail.config import Settings
+from leadex_mail.content.model import Issue
+from leadex_mail.errors import LeadexError
+
+KEEPALIVE_SECONDS = 5.0
+
+
+def schedule_supported(settings: Settings) -> bool:
+    """Whether sends can be scheduled for later (not yet: issue 11 adds it)."""
+    return False
+
+
+@dataclass
+class SendJob:
+    """One send of an issue to a list, running or finished, and the pages watching it."""
+
+    id: int
+    slug: str
+    list_name: str
+    actor: str
+    started: datetime
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    retrying: int = 0
+    elapsed: float = 0.0
+    finished: bool = False
+    status: str = "running"
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    hint: str | None = None
+    paused_reason: str | None = None
+    _listeners: set[asyncio.Queue[str | None]] = field(default_factory=set)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def state(self) -> dict[str, Any]:
+        """What a progress event carries."""
+        rate = self.done / self.elapsed if self.elapsed > 0 else 0.0
+        return {
+            "id": self.id, "done": self.done, "total": self.total, "failed": self.failed, "retrying": self.retrying,
+            "rate": round(rate, 1), "finished": self.finished, "status": self.status, "counts": self.counts,
+            "error": self.error, "hint": self.hint, "paused_reason": self.paused_reason,
+        }
+
+    def _publish(self) -> None:
+        data = json.dumps(self.state())
+        for queue in list(self._listeners):
+            queue.put_nowait(data)
+
+    def publish_from_thread(self) -> None:
+        """Tell the pages (called from the sending threads)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._publish)
+
+    async def events(self, closed: asyncio.Event) -> AsyncIterator[str]:
+        """Server-Sent Events: ``progress`` now and after each report, ``done`` at the end."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            yield "retry: 1000\n\n"
+            yield _event("done" if self.finished else "progress", json.dumps(self.state()))
+            while not self.finished and not closed.is_set():
+                try:
+                    data = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if data is None:
+                    break
+                yield _event("done" if json.loads(data)["finished"] else "progress", data)
+        finally:
+            self._listeners.discard(queue)
+
+    def close(self) -> None:
+        """End the pages' streams (server stopping)."""
+        for queue in list(self._listeners):
+            queue.put_nowait(None)
+
+
+def _event(kind: str, data: str) -> str:
+    return f"event: {kind}\ndata: {data}\n\n"
+
+
+class SendJobs:
+    """The studio's sends, by id; at most one running per issue and list."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.jobs: dict[int, SendJob] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def running(self, slug: str, list_name: str) -> SendJob | None:
+        """The send of ``slug`` to ``list_name`` still running, if any."""
+        return next((j for j in self.jobs.values() if j.slug == slug and j.list_name == list_name and not j.finished), None)
+
+    def start(
+        self,
+        store: Any,
+        issue: Issue,
+        settings: Settings,
+        *,
+        list_name: str,
+        actor: str,
+        resume: bool = False,
+        on_finish: Callable[[SendJob], None] | None = None,
+        **options: Any,
+    ) -> SendJob:
+        """Start sending ``issue`` to ``list_name`` in a thread; the job (an already running one is returned)."""
+        from leadex_mail.delivery.runner import send_campaign
+
+        with self._lock:
+            existing = self.running(issue.slug, list_name)
+            if existing is not None:
+                return existing
+            job = SendJob(next(self._ids), issue.slug, list_name, actor, self.clock(), _loop=asyncio.get_running_loop())
+            self.jobs[job.id] = job
+
+        def progress(p: Any) -> None:
+            job.total, job.done, job.failed, job.retrying, job.elapsed = p.total, p.done, p.failed, p.retrying, p.elapsed
+            job.publish_from_thread()
+
+        def run() -> None:
+            try:
+                report = send_campaign(store, issue, settings, list_name=list_name, resume=resume, progress=progress, **options)
+                job.status, job.counts, job.paused_reason = report.status, dict(report.counts), report.paused_reason
+                job.done = max(job.done, report.sent_now)
+            except LeadexError as err:
+                job.status, job.error, job.hint = "error", err.message, err.hint
+            except Exception as err:  # a bug must still end the job visibly, never leave the page waiting
+                job.status, job.error = "error", f"{type(err).__name__}: {err}"
+            finally:
+                job.finished = True
+                if on_finish is not None:
+                    try:
+                        on_finish(job)
+                    except Exception:  # the audit log failing must not hide the send's outcome
+                        pass
+                job.publish_from_thread()
+
+        threading.Thread(target=run, name=f"studio-send-{job.id}", daemon=True).start()
+        return job
+
+    def close(self) -> None:
+        """End every page's stream."""
+        for job in self.jobs.values():
+            job.close()

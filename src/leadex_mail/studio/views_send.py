@@ -1,0 +1,249 @@
+"""Test sends, sends to a list and their status -- the CLI's ``send-test``, ``send``, ``status`` and ``retry``.
+
+    GET  /issues/{slug}/send                 test send, choose a list, the campaigns' status
+    POST /issues/{slug}/send/test            [TEST] messages to the given (or configured) addresses
+    GET  /issues/{slug}/send/review          what ``send`` would show before asking (senders)
+    POST /issues/{slug}/send/start           send to the list, in the background (senders)
+    GET  /issues/{slug}/send/jobs/{id}       live progress, then the outcome
+    GET  /issues/{slug}/send/jobs/{id}/events  Server-Sent Events: progress, done
+    POST /issues/{slug}/send/retry           re-queue temporary failures and send them (senders)
+
+The review is the CLI's confirmation: ``render.check.ready_to_send`` (errors
+refuse the send unless the officer ticks "send anyway", the CLI's
+``--force``) and ``delivery.runner.plan_campaign`` (recipients per language,
+transport, rate, what is already sent). Every send and test send is written
+to the audit log with who did it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import anyio
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from leadex_mail.content.loader import load_issue
+from leadex_mail.content.scaffold import SLUG_RE
+from leadex_mail.errors import ContentError, IssueNotReady, LeadexError, NotFound
+from leadex_mail.store.accounts import record
+from leadex_mail.studio.sending import SendJob, schedule_supported
+from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
+from leadex_mail.studio.workspace import place
+
+MAX_TEST_ADDRESSES = 20
+
+
+def routes() -> list[Route]:
+    """This module's routes."""
+    return [
+        Route("/issues/{slug}/send", page(send_page, "test_send"), methods=["GET"]),
+        Route("/issues/{slug}/send/test", action(test_send, "test_send"), methods=["POST"]),
+        Route("/issues/{slug}/send/review", page(review, "send"), methods=["GET"]),
+        Route("/issues/{slug}/send/start", action(start, "send"), methods=["POST"]),
+        Route("/issues/{slug}/send/retry", action(retry, "send"), methods=["POST"]),
+        Route("/issues/{slug}/send/jobs/{job:int}", page(job_page, "test_send"), methods=["GET"]),
+        Route("/issues/{slug}/send/jobs/{job:int}/events", page(job_events, "test_send"), methods=["GET"]),
+    ]
+
+
+def _slug(ctx: Ctx) -> str | None:
+    slug = ctx.request.path_params["slug"]
+    return slug if SLUG_RE.match(slug) and (ctx.studio.settings.newsletters_dir / slug).is_dir() else None
+
+
+def _missing(ctx: Ctx) -> Response:
+    return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
+
+
+def _unsaved(ctx: Ctx, slug: str) -> list[str]:
+    return ctx.studio.workspace.issue(ctx.owner, slug).dirty()
+
+
+def _campaigns(ctx: Ctx, slug: str) -> list:
+    from leadex_mail.delivery.runner import campaign_status
+
+    try:
+        return campaign_status(ctx.studio.store, slug, failures=50)
+    except NotFound:
+        return []
+
+
+def _lists(ctx: Ctx) -> list:
+    from leadex_mail.store.lists import list_infos
+
+    return list_infos(ctx.studio.store)
+
+
+async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None = None, addresses: str | None = None, status: int = 200) -> Response:
+    """Test send, the lists to send to, and what was sent already."""
+    slug = _slug(ctx)
+    if slug is None:
+        return _missing(ctx)
+    try:
+        issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
+        editions = sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang))
+        title = issue.edition().title
+    except ContentError as err:
+        return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
+    campaigns = await anyio.to_thread.run_sync(_campaigns, ctx, slug)
+    lists = await anyio.to_thread.run_sync(_lists, ctx) if ctx.session.may("send") else []
+    return ctx.render(
+        "send.html.j2",
+        status=status,
+        title=ctx.t("send_title", title=title),
+        slug=slug,
+        issue_title=title,
+        editions=editions,
+        unsaved=_unsaved(ctx, slug),
+        addresses=addresses if addresses is not None else "\n".join(ctx.studio.settings.test_recipients),
+        results=results,
+        error=error,
+        lists=lists,
+        campaigns=campaigns,
+        running=[j for j in ctx.studio.jobs.jobs.values() if j.slug == slug and not j.finished],
+        schedule=schedule_supported(ctx.studio.settings),
+        nav="issues",
+    )
+
+
+async def test_send(ctx: Ctx) -> Response:
+    """[TEST] messages of one edition, through the configured transport, logged as test sends."""
+    from leadex_mail.delivery.testsend import send_test
+
+    slug = _slug(ctx)
+    if slug is None:
+        return _missing(ctx)
+    form = await form_data(ctx)
+    raw = form.get("to", "")
+    to = [a for a in re.split(r"[\s,;]+", raw) if a][:MAX_TEST_ADDRESSES]
+    language = form.get("language") or None
+    if _unsaved(ctx, slug):
+        return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
+    try:
+        results = await anyio.to_thread.run_sync(lambda: send_test(ctx.studio.settings, slug, to, language))
+    except LeadexError as err:
+        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), addresses=raw, status=400)
+    await anyio.to_thread.run_sync(
+        lambda: record(ctx.studio.store, ctx.actor, "send_test", slug, detail={"to": len(results), "language": language, "failed": sum(not r.ok for r in results)})
+    )
+    return await send_page(ctx, results=results, addresses=raw)
+
+
+def _readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
+    """(issue, Readiness) -- or raises IssueNotReady with every finding."""
+    from leadex_mail.render.check import ready_to_send
+
+    issue = load_issue(slug, ctx.studio.settings)
+    return issue, ready_to_send(issue, ctx.studio.settings, force=force)
+
+
+async def review(ctx: Ctx) -> Response:
+    """What the send will do, as ``leadex-mail send`` shows it before asking."""
+    from leadex_mail.delivery.runner import plan_campaign
+
+    slug = _slug(ctx)
+    if slug is None:
+        return _missing(ctx)
+    list_name = ctx.request.query_params.get("list", "")
+    force = ctx.request.query_params.get("force") == "1"
+    if _unsaved(ctx, slug):
+        return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
+    refused: IssueNotReady | None = None
+    try:
+        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, force)
+    except IssueNotReady as err:
+        refused = err
+        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, True)
+    except ContentError as err:
+        return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
+    try:
+        ctx.studio.settings.signing_key()  # no secret key for real sending: say so before, not after
+        plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
+    except LeadexError as err:
+        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+    folder = ctx.studio.settings.newsletters_dir / slug
+    return ctx.render(
+        "review.html.j2",
+        title=ctx.t("review_title", list=list_name),
+        slug=slug,
+        plan=plan,
+        errors=[place(p, folder) for p in readiness.errors],  # type: ignore[attr-defined]
+        warnings=[place(p, folder) for p in readiness.warnings],  # type: ignore[attr-defined]
+        refused=refused is not None,
+        force=force,
+        running=ctx.studio.jobs.running(slug, list_name),
+        nav="issues",
+    )
+
+
+async def start(ctx: Ctx) -> Response:
+    """Send to the list in the background; the progress page follows it."""
+    from leadex_mail.delivery.runner import plan_campaign
+
+    slug = _slug(ctx)
+    if slug is None:
+        return _missing(ctx)
+    form = await form_data(ctx)
+    list_name, force = form.get("list", ""), form.get("force") == "1"
+    if _unsaved(ctx, slug):
+        return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
+    try:
+        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, force)
+        plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
+    except LeadexError as err:
+        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+    store, actor = ctx.studio.store, ctx.actor
+    await anyio.to_thread.run_sync(
+        lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language, "forced": bool(readiness.errors)})  # type: ignore[attr-defined]
+    )
+
+    def finished(job: SendJob) -> None:
+        record(store, actor, "send_finished", f"{slug} -> {list_name}", detail={"status": job.status, "counts": job.counts, "error": job.error})
+
+    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=plan.campaign_status is not None)
+    return redirect(f"/issues/{slug}/send/jobs/{job.id}")
+
+
+async def retry(ctx: Ctx) -> Response:
+    """Re-queue the temporary failures of a campaign and send them again (``retry`` + ``send --resume``)."""
+    from leadex_mail.delivery.runner import retry_campaign
+
+    slug = _slug(ctx)
+    if slug is None:
+        return _missing(ctx)
+    list_name = (await form_data(ctx)).get("list") or None
+    store, actor = ctx.studio.store, ctx.actor
+    try:
+        name, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, list_name))
+        issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
+    except LeadexError as err:
+        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+    if not count:
+        return await send_page(ctx, error=ctx.t("retry_nothing"))
+    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"requeued": count}))
+    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
+    return redirect(f"/issues/{slug}/send/jobs/{job.id}")
+
+
+def _job(ctx: Ctx) -> SendJob | None:
+    job = ctx.studio.jobs.jobs.get(ctx.request.path_params["job"])
+    return job if job is not None and job.slug == ctx.request.path_params["slug"] else None
+
+
+async def job_page(ctx: Ctx) -> Response:
+    """A send's progress while it runs; its outcome and the campaign's status after."""
+    job = _job(ctx)
+    if job is None:
+        return _missing(ctx)
+    campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, job.slug) if c.list_name == job.list_name] if job.finished else []
+    return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, nav="issues")
+
+
+async def job_events(ctx: Ctx) -> Response:
+    """Server-Sent Events of a send: ``progress`` as it goes, ``done`` at the end."""
+    job = _job(ctx)
+    if job is None:
+        return _missing(ctx)
+    headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+    return StreamingResponse(job.events(ctx.studio.workspace.closed), media_type="text/event-stream", headers=headers)
