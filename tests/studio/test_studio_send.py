@@ -88,13 +88,13 @@ class BusyFor:
         self.busy = busy
         self.accepted: list[str] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.busy:
             return "451 4.2.1 Mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.accepted.extend(envelope.rcpt_tos)
         return "250 2.0.0 OK: queued"
 
@@ -117,7 +117,6 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
     import re
 
     from aiosmtpd.controller import Controller
-
     from conftest import free_port
 
     handler = BusyFor({"reader03@example.org"})

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from leadex_mail.content.model import Issue
 from leadex_mail.errors import LeadexError
 
 KEEPALIVE_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 def schedule_supported(settings: Settings) -> bool:
@@ -155,15 +157,16 @@ class SendJobs:
                 job.done = max(job.done, report.sent_now)
             except LeadexError as err:
                 job.status, job.error, job.hint = "error", err.message, err.hint
-            except Exception as err:  # a bug must still end the job visibly, never leave the page waiting
+            except Exception as err:  # noqa: BLE001 (a bug must still end the job visibly, never leave the page waiting)
+                log.exception("the send of %s to %s failed", issue.slug, list_name)
                 job.status, job.error = "error", f"{type(err).__name__}: {err}"
             finally:
                 job.finished = True
                 if on_finish is not None:
                     try:
                         on_finish(job)
-                    except Exception:  # the audit log failing must not hide the send's outcome
-                        pass
+                    except Exception:  # noqa: BLE001 (the audit log failing must not hide the send's outcome)
+                        log.exception("recording the end of the send of %s failed", issue.slug)
                 job.publish_from_thread()
 
         threading.Thread(target=run, name=f"studio-send-{job.id}", daemon=True).start()
