@@ -157,7 +157,7 @@ class SendJobs:
                 job.done = max(job.done, report.sent_now)
             except LeadexError as err:
                 job.status, job.error, job.hint = "error", err.message, err.hint
-            except Exception as err:  # noqa: BLE001 (a bug must still end the job visibly, never leave the page waiting)
+            except Exception as err:
                 log.exception("the send of %s to %s failed", issue.slug, list_name)
                 job.status, job.error = "error", f"{type(err).__name__}: {err}"
             finally:
@@ -165,7 +165,7 @@ class SendJobs:
                 if on_finish is not None:
                     try:
                         on_finish(job)
-                    except Exception:  # noqa: BLE001 (the audit log failing must not hide the send's outcome)
+                    except Exception:
                         log.exception("recording the end of the send of %s failed", issue.slug)
                 job.publish_from_thread()
 
