@@ -175,3 +175,40 @@ def test_the_pages_pass_axe_in_every_view(studio: RunningStudio, studio_page: Pa
     page.goto(studio.url + "/?ui=sl")
     expect(page.get_by_role("heading", level=1)).to_have_text("Številke")
     assert_accessible(page)
+
+
+def test_translations_side_by_side_mark_the_sections_changed_in_the_original(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    page.goto(f"{studio.url}/issues/{ISSUE}/side-by-side?lang=en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("(sl → en)")
+    expect(page.locator("main")).to_contain_text("tracked from the next time this translation is saved")
+    expect(page.locator("#pair-1 .original")).to_contain_text("LeadEx uvodni sestanek - Murcia")
+    heading = editor_field(page, "sections.1.heading")
+    expect(heading).to_have_value("LeadEx kick-off meeting - Murcia")
+    heading.fill("LeadEx kick-off meeting in Murcia")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    assert "heading: LeadEx kick-off meeting in Murcia" in studio.file(ISSUE, "en").read_text(encoding="utf-8")
+    original = studio.file(ISSUE, "sl")
+    original.write_text(original.read_text(encoding="utf-8").replace("heading: Dobre prakse", "heading: Dobre prakse regij"), encoding="utf-8")
+    page.reload()
+    expect(page.locator(".needs-update")).to_have_count(1)
+    expect(page.locator("#pair-5 .needs-update")).to_have_text("needs update")
+    expect(page.locator("#stale-summary")).to_contain_text("1 sections were changed in the original")
+    assert_accessible(page)
+
+
+def test_a_new_language_starts_from_the_default_editions_structure(studio: RunningStudio, studio_page: Page) -> None:
+    page = studio_page
+    page.goto(studio.url + "/")
+    page.get_by_label("Add a language").fill("hr")
+    page.get_by_role("button", name="Add (LeadEx novice št. 1)").click()
+    expect(page).to_have_url(f"{studio.url}/issues/{ISSUE}/hr")
+    wait_preview(page)
+    expect(editor_field(page, "sections.1.heading")).to_have_value("✎ LeadEx uvodni sestanek - Murcia")
+    expect(page.locator('[data-problems-for="sections.1.heading"]')).to_contain_text("still marked ✎", timeout=LIVE)
+    text = studio.file(ISSUE, "hr").read_text(encoding="utf-8")
+    assert text.count("  - type: ") == studio.file(ISSUE, "sl").read_text(encoding="utf-8").count("  - type: ")
+    page.goto(studio.url + "/")
+    expect(page.locator("table.issues")).to_contain_text("hr")
+    expect(page.locator("table.issues")).to_contain_text("0% written")

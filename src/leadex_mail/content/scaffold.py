@@ -407,6 +407,9 @@ def _write_translation(folder: Path, target: Path, language: str, settings: Sett
     translated = _for_translation(data, Edition, smap, ())
     translated["language"] = language
     write_atomic(target, _translation_text(translated, issue, language, source.name))
+    from leadex_mail.content.translations import record_translation
+
+    record_translation(folder, language, issue.default_language)  # what it translates, to mark later changes
     edition = issue.edition()
     return NewEdition(target, edition.number, edition.date, "edition", "edition", translated_from=issue.default_language)
 

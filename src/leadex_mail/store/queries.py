@@ -75,9 +75,15 @@ class SubscriberRow(NamedTuple):
 
 
 def list_subscribers(
-    store: Store, *, list_name: str | None = None, status: str | None = None, language: str | None = None, limit: int | None = None
+    store: Store,
+    *,
+    list_name: str | None = None,
+    status: str | None = None,
+    language: str | None = None,
+    text: str | None = None,
+    limit: int | None = None,
 ) -> list[SubscriberRow]:
-    """Subscribers filtered by list (any subscription status), status and language, by address."""
+    """Subscribers filtered by list (any subscription status), status, language and ``text`` in the address or name, by address."""
     query = select(_SUB.id, _SUB.email, _SUB.name, _SUB.language, _SUB.status).order_by(_SUB.email)
     if list_name:
         list_id = _list_id(store, list_name)
@@ -86,6 +92,9 @@ def list_subscribers(
         query = query.where(_SUB.status == status)
     if language:
         query = query.where(_SUB.language == clean_language(language))
+    if text:
+        pattern = text.lower()
+        query = query.where(func.lower(_SUB.email).contains(pattern, autoescape=True) | func.lower(func.coalesce(_SUB.name, "")).contains(pattern, autoescape=True))
     if limit:
         query = query.limit(limit)
     with store.begin(write=False) as conn:

@@ -25,7 +25,7 @@ import getpass
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from leadex_mail.web.security import RateLimiter
@@ -63,7 +63,7 @@ class StudioSession:
     role: str | None = None
     ui_language: str | None = None
     seen: datetime | None = None
-    flash: list[str] = field(default_factory=list)
+    pending_import: tuple | None = None  # (token, file, options) of the import whose dry run was shown
 
     def may(self, permission: str) -> bool:
         """True when this session's role allows ``permission``."""

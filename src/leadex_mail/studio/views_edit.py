@@ -1,6 +1,7 @@
 """Editing an edition: the form, field changes, sections and items, saving, the live preview.
 
     GET  /issues/{slug}/{lang}            the form beside the preview
+    GET  /issues/{slug}/side-by-side      a translation beside the default edition (``?lang=``)
     POST /issues/{slug}/{lang}/field      one field changed (JSON: path, value | doc)
     POST /issues/{slug}/{lang}/items      add, remove, move an item or section
     POST /issues/{slug}/{lang}/group      add or remove an optional group (picture, link)
@@ -41,6 +42,7 @@ def routes() -> list[Route]:
         Route("/issues/{slug}/events", page(events), methods=["GET"]),
         Route("/issues/{slug}/files/images/{name}", page(issue_picture), methods=["GET"]),
         Route("/img/{cid:path}", page(inline_picture), methods=["GET"]),
+        Route("/issues/{slug}/side-by-side", page(side_by_side), methods=["GET"]),
         Route("/issues/{slug}/{lang}", page(editor), methods=["GET"]),
         Route("/issues/{slug}/{lang}/preview", page(preview_html), methods=["GET"]),
         Route("/issues/{slug}/{lang}/text", page(preview_text), methods=["GET"]),
@@ -98,6 +100,32 @@ async def editor(ctx: Ctx) -> Response:
     return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()))
 
 
+async def side_by_side(ctx: Ctx) -> Response:
+    """The default edition (read) beside a translation (edited), section by section, changes marked."""
+    from leadex_mail.content.translations import stale_sections
+
+    try:
+        slug, _ = _names(ctx, lang=False)
+        session = _session(ctx, slug)
+    except _NotFound:
+        return _missing(ctx)
+    default = session.default_language()
+    others = [code for code in session.languages() if code != default]
+    wanted = ctx.request.query_params.get("lang")
+    lang = wanted if wanted in others else (others[0] if others else None)
+    if lang is None:
+        return redirect(f"/issues/{slug}/{default}")
+    try:
+        source = await session.open(default)
+        doc = await session.open(lang)
+    except ContentError as err:
+        return ctx.render("unusable.html.j2", status=409, slug=slug, lang=lang, error=err, editions=_editions(session))
+    stale = stale_sections(session.folder, lang, default)
+    context = _form_context(ctx, session, lang, doc.data())
+    context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False)
+    return ctx.render("side.html.j2", **context)
+
+
 def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: str | None = None, announce: str | None = None) -> dict[str, Any]:
     return {
         "slug": session.slug,
@@ -111,6 +139,7 @@ def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: 
         "focus": focus,
         "announce": announce,
         "markdown_html": _markdown_html,
+        "structure": True,
         "nav": "issues",
     }
 

@@ -151,9 +151,28 @@ class IssueSession:
                 return doc.save()
 
         stamp = await anyio.to_thread.run_sync(run)
+        default = self.default_language()
+        if language != default:
+            from leadex_mail.content.translations import record_translation
+
+            await anyio.to_thread.run_sync(record_translation, self.folder, language, default)
         self.conflicts.pop(language, None)
         self.publish("saved", json.dumps({"language": language}))
         return stamp
+
+    def languages(self) -> list[str]:
+        """The editions on disk, by language code."""
+        from leadex_mail.content.loader import EDITION_SUFFIXES, LANGUAGE_RE
+
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.iterdir() if p.suffix in EDITION_SUFFIXES and LANGUAGE_RE.match(p.stem))
+
+    def default_language(self) -> str:
+        """The default edition's language, as the loader chooses it (the setting when that edition exists)."""
+        languages = self.languages()
+        wanted = self.settings.default_language
+        return wanted if wanted in languages or not languages else languages[0]
 
     def dirty(self) -> list[str]:
         """Languages with unsaved changes."""

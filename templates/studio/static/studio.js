@@ -236,7 +236,7 @@
     lastSummary = summary;
     main.dataset.version = String(version);
     const state = document.getElementById("preview-state");
-    state.textContent = summary.ok ? state.dataset.ok : summary.stale ? state.dataset.stale : state.dataset.failed + " " + (summary.error || "");
+    if (state) state.textContent = summary.ok ? state.dataset.ok : summary.stale ? state.dataset.stale : state.dataset.failed + " " + (summary.error || "");
     placeProblems(summary);
     refreshPanel(visiblePanel());
     if (!summary.dirty.includes(edition) && !queue.size && !sending && dirty && statusBox.textContent === statusBox.dataset.dirty) {

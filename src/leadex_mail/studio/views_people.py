@@ -1,0 +1,270 @@
+"""Subscribers, lists and reports: the CLI's ``subscribers``, ``lists`` and ``status`` for officers.
+
+    GET  /subscribers                    lists, search, add, import, export
+    POST /subscribers/add                add one person (the officer vouches for consent)
+    POST /lists                          create a list (public or private)
+    GET  /subscribers/{id}               one person: lists, consent and event log
+    POST /subscribers/{id}/unsubscribe   unsubscribe (recorded as done from the studio)
+    GET  /subscribers/{id}/erase         what erasure does; type the address to confirm
+    POST /subscribers/{id}/erase         erase (GDPR Art. 17), suppress the address for good
+    POST /subscribers/import             the CSV's dry-run report, nothing written
+    POST /subscribers/import/confirm     the same file imported for real
+    GET  /subscribers/export             everyone (or one person) as CSV or JSON (Art. 15/20)
+    GET  /reports                        delivery figures per issue, list and language
+    GET  /reports.csv                    the same as CSV
+
+Subscriber pages need the sender role; reports are open to editors too.
+Every change and erasure is in the audit log, naming the subscriber by id
+only (an erasure leaves no address behind there either).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import anyio
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadex_mail.errors import LeadexError, NotFound
+from leadex_mail.store.accounts import record
+from leadex_mail.studio.web import Ctx, action, form_data, page
+
+PAGE_SIZE = 100
+IMPORT_MAX_BYTES = 30 * 1024 * 1024
+
+
+def routes() -> list[Route]:
+    """This module's routes."""
+    return [
+        Route("/subscribers", page(people, "subscribers"), methods=["GET"]),
+        Route("/subscribers/add", action(add, "subscribers"), methods=["POST"]),
+        Route("/lists", action(create_list, "subscribers"), methods=["POST"]),
+        Route("/subscribers/export", page(export, "subscribers"), methods=["GET"]),
+        Route("/subscribers/import", action(import_preview, "subscribers"), methods=["POST"]),
+        Route("/subscribers/import/confirm", action(import_confirm, "subscribers"), methods=["POST"]),
+        Route("/subscribers/{id:int}", page(person, "subscribers"), methods=["GET"]),
+        Route("/subscribers/{id:int}/unsubscribe", action(unsubscribe, "subscribers"), methods=["POST"]),
+        Route("/subscribers/{id:int}/erase", page(erase_page, "subscribers"), methods=["GET"]),
+        Route("/subscribers/{id:int}/erase", action(erase, "subscribers"), methods=["POST"]),
+        Route("/reports", page(reports, "reports"), methods=["GET"]),
+        Route("/reports.csv", page(reports_csv, "reports"), methods=["GET"]),
+    ]
+
+
+def _run(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    return anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+
+
+async def people(ctx: Ctx, *, message: str | None = None, error: str | None = None, report: str | None = None, token: str | None = None, status: int = 200) -> Response:
+    """Lists with their counts, a search, the forms to add, import and export."""
+    from leadex_mail.store.lists import list_infos
+    from leadex_mail.store.models import SUBSCRIBER_STATUSES
+    from leadex_mail.store.queries import list_subscribers
+
+    params = ctx.request.query_params
+    text, list_name, state = params.get("q", "").strip(), params.get("list") or None, params.get("status") or None
+    store = ctx.studio.store
+    infos = await _run(list_infos, store)
+    try:
+        found = await _run(list_subscribers, store, list_name=list_name, status=state if state in SUBSCRIBER_STATUSES else None, text=text or None, limit=PAGE_SIZE + 1)
+    except NotFound:
+        found, error = [], error or ctx.t("no_such_list")
+    return ctx.render(
+        "people.html.j2",
+        status=status,
+        title=ctx.t("people_title"),
+        lists=infos,
+        found=found[:PAGE_SIZE],
+        more=len(found) > PAGE_SIZE,
+        q=text,
+        list_name=list_name or "",
+        state=state or "",
+        statuses=SUBSCRIBER_STATUSES,
+        message=message,
+        error=error,
+        report=report,
+        token=token,
+        default_language=ctx.studio.settings.default_language,
+        nav="subscribers",
+    )
+
+
+async def add(ctx: Ctx) -> Response:
+    """Add one subscriber, active, on the chosen lists."""
+    from leadex_mail.store.subscribers import add_subscriber
+
+    form = await ctx.request.form()
+    email, name = str(form.get("email", "")).strip(), str(form.get("name", "")).strip() or None
+    language = str(form.get("language", "")).strip() or ctx.studio.settings.default_language
+    lists = [str(v) for v in form.getlist("lists")]
+    try:
+        sub = await _run(add_subscriber, ctx.studio.store, email, name=name, language=language, lists=lists, source="studio", allow_smtputf8=ctx.studio.settings.smtputf8)
+    except LeadexError as err:
+        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+    await _run(record, ctx.studio.store, ctx.actor, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": lists, "language": sub.language})
+    return await people(ctx, message=ctx.t("added", email=sub.email))
+
+
+async def create_list(ctx: Ctx) -> Response:
+    """Create a list; private unless ticked public."""
+    from leadex_mail.store.lists import create_list as make
+
+    form = await form_data(ctx)
+    try:
+        item = await _run(make, ctx.studio.store, form.get("name", "").strip(), title=form.get("title") or None, public=form.get("public") == "1")
+    except LeadexError as err:
+        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+    await _run(record, ctx.studio.store, ctx.actor, "list_create", item.name, detail={"public": item.public})
+    return await people(ctx, message=ctx.t("list_created", name=item.name))
+
+
+async def person(ctx: Ctx, *, message: str | None = None) -> Response:
+    """One subscriber: details, lists, the consent and event log."""
+    from leadex_mail.store.subscribers import get_subscriber_by_id, subscriber_events, subscriber_lists
+
+    sid = ctx.request.path_params["id"]
+    try:
+        sub = await _run(get_subscriber_by_id, ctx.studio.store, sid)
+    except NotFound:
+        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("no_such_person"))
+    memberships = await _run(subscriber_lists, ctx.studio.store, sid)
+    events = await _run(subscriber_events, ctx.studio.store, sid)
+    return ctx.render("person.html.j2", title=sub.email, sub=sub, memberships=memberships, events=events, message=message, nav="subscribers")
+
+
+async def unsubscribe(ctx: Ctx) -> Response:
+    """Unsubscribe from everything, recorded as done from the studio."""
+    from leadex_mail.store.subscribers import unsubscribe as stop
+
+    sid = ctx.request.path_params["id"]
+    changed = await _run(stop, ctx.studio.store, sid, source="studio")
+    await _run(record, ctx.studio.store, ctx.actor, "subscriber_unsubscribe", f"subscriber {sid}", subscriber_id=sid, detail={"changed": changed})
+    return await person(ctx, message=ctx.t("unsubscribed_done"))
+
+
+async def erase_page(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Response:
+    """What erasing does, and the confirmation: type the address."""
+    from leadex_mail.store.subscribers import get_subscriber_by_id
+
+    try:
+        sub = await _run(get_subscriber_by_id, ctx.studio.store, ctx.request.path_params["id"])
+    except NotFound:
+        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("no_such_person"))
+    return ctx.render("erase.html.j2", status=status, title=ctx.t("erase_title", email=sub.email), sub=sub, error=error, nav="subscribers")
+
+
+async def erase(ctx: Ctx) -> Response:
+    """Erase everything about the person and suppress the address, once the address was typed to confirm."""
+    from leadex_mail.store.gdpr import forget
+    from leadex_mail.store.subscribers import get_subscriber_by_id
+
+    sid = ctx.request.path_params["id"]
+    try:
+        sub = await _run(get_subscriber_by_id, ctx.studio.store, sid)
+    except NotFound:
+        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("no_such_person"))
+    typed = (await form_data(ctx)).get("confirm", "").strip().lower()
+    if typed != sub.email.lower():
+        return await erase_page(ctx, error=ctx.t("erase_mismatch"), status=400)
+    await _run(record, ctx.studio.store, ctx.actor, "subscriber_erase", f"subscriber {sid}", subscriber_id=sid)
+    done = await _run(forget, ctx.studio.store, sub.email, source="studio")
+    return await people(ctx, message=ctx.t("erased_done", events=done.events_anonymised, deliveries=done.deliveries_anonymised))
+
+
+async def export(ctx: Ctx) -> Response:
+    """Everyone (or ``?email=``) as the CLI's export, downloaded."""
+    from leadex_mail.store.gdpr import EXPORT_FORMATS, export_text
+
+    fmt = ctx.request.query_params.get("format", "csv")
+    email = ctx.request.query_params.get("email") or None
+    if fmt not in EXPORT_FORMATS:
+        fmt = "csv"
+    try:
+        text = await _run(export_text, ctx.studio.store, fmt, email)
+    except LeadexError as err:
+        return await people(ctx, error=err.message, status=404)
+    await _run(record, ctx.studio.store, ctx.actor, "subscriber_export", "one subscriber" if email else "everyone", detail={"format": fmt})
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    name = f"subscribers.{fmt}"
+    return Response(text, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
+
+
+def _imports_dir() -> Path:
+    folder = Path(tempfile.gettempdir()) / f"leadex-studio-imports-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+async def import_preview(ctx: Ctx) -> Response:
+    """Read the uploaded CSV as a dry run: the report of what would be imported; nothing is written."""
+    form = await ctx.request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return await people(ctx, error=ctx.t("import_no_file"), status=400)
+    data = await upload.read(IMPORT_MAX_BYTES + 1)
+    if len(data) > IMPORT_MAX_BYTES:
+        return await people(ctx, error=ctx.t("import_too_big"), status=400)
+    token = secrets.token_urlsafe(16)
+    folder = _imports_dir() / token
+    folder.mkdir(mode=0o700)
+    path = folder / Path(upload.filename).name  # the report names the file as the officer knows it
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data: owner only
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    options = {"list_name": str(form.get("list") or "") or None, "language": str(form.get("language") or "") or None, "encoding": str(form.get("encoding") or "") or None}
+    ctx.session.pending_import = (token, path, options)  # type: ignore[attr-defined]
+    return await _import(ctx, path, options, dry_run=True, token=token)
+
+
+async def import_confirm(ctx: Ctx) -> Response:
+    """Import the file whose dry run was shown (only that one, only by this session)."""
+    pending = getattr(ctx.session, "pending_import", None)
+    token = (await form_data(ctx)).get("token", "")
+    if not pending or not secrets.compare_digest(pending[0], token):
+        return await people(ctx, error=ctx.t("import_expired"), status=409)
+    ctx.session.pending_import = None  # type: ignore[attr-defined]
+    _, path, options = pending
+    try:
+        return await _import(ctx, path, options, dry_run=False, token=None)
+    finally:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
+
+
+async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: str | None) -> Response:
+    from leadex_mail.content.loader import edition_languages
+    from leadex_mail.store.importer import import_csv
+    from leadex_mail.store.importreport import Editions
+
+    settings = ctx.studio.settings
+    editions = Editions(frozenset(edition_languages(settings)), settings.default_language)
+    try:
+        report = await _run(
+            import_csv, ctx.studio.store, path, dry_run=dry_run, allow_smtputf8=settings.smtputf8,
+            default_language=settings.default_language, editions=editions, **options,
+        )
+    except LeadexError as err:
+        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+    if not dry_run:
+        await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
+    return await people(ctx, report=report.format(), token=token, message=None if dry_run else ctx.t("import_done", imported=report.imported, updated=report.updated))
+
+
+async def reports(ctx: Ctx) -> Response:
+    """Delivery figures per issue, list and edition language."""
+    from leadex_mail.reporting import campaign_figures
+
+    rows = await _run(campaign_figures, ctx.studio.store)
+    return ctx.render("reports.html.j2", title=ctx.t("reports_title"), rows=rows, nav="reports")
+
+
+async def reports_csv(ctx: Ctx) -> Response:
+    """The figures as a CSV file for project reporting."""
+    from leadex_mail.reporting import campaign_figures, figures_csv
+
+    rows = await _run(campaign_figures, ctx.studio.store)
+    return Response(figures_csv(rows), media_type="text/csv; charset=utf-8", headers={"content-disposition": 'attachment; filename="delivery-figures.csv"', "cache-control": "no-store"})
