@@ -227,3 +227,17 @@ def test_copying_the_repository_issue_keeps_pictures(tmp_path: Path) -> None:
     shutil.copytree(REPO / "newsletters" / ISSUE, tmp_path / ISSUE)
     doc = EditionDoc.open(tmp_path / ISSUE / "sl.yaml")
     assert doc.data()["sections"][1]["image"]["src"] == "images/kickoff-murcia.jpg"
+
+
+def test_a_list_without_blank_lines_gets_none_and_a_list_of_one_gets_the_usual_spacing(tmp_path: Path) -> None:
+    path = tmp_path / "sl.yaml"
+    tight = "language: sl\ntitle: T\nsubject: S\nnumber: 1\ndate: 2026-01-01\nsections:\n  - type: masthead\n  - type: story\n    heading: H\n    body: B\n"
+    path.write_text(tight, encoding="utf-8")
+    doc = EditionDoc.open(path)
+    doc.add_item(("sections",), 2, {"type": "story", "heading": "N", "body": "B"})
+    assert doc.text() == tight + "  - type: story\n    heading: N\n    body: B\n"  # the writer's tight style, untouched lines unchanged
+    single = "language: sl\ntitle: T\nsubject: S\nnumber: 1\ndate: 2026-01-01\nsections:\n  - type: masthead\n"
+    path.write_text(single, encoding="utf-8")
+    doc = EditionDoc.open(path)
+    doc.add_item(("sections",), 1, {"type": "story", "heading": "N", "body": "B"})
+    assert doc.text() == single + "\n  - type: story\n    heading: N\n    body: B\n"  # as `new` spaces sections

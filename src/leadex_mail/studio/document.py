@@ -60,6 +60,16 @@ class WrittenPlain(str):
     """A scalar written without quotes that YAML would type (a date): kept as its text, written back plain."""
 
 
+class StudioText(str):
+    """A plain value the studio wrote in this session: its style is decided again at each edit."""
+
+
+class StudioBlock(LiteralScalarString):
+    """A block (``|-``) value the studio wrote in this session: its style is decided again at each edit."""
+
+    __slots__ = ()
+
+
 class _Constructor(RoundTripConstructor):
     pass
 
@@ -72,6 +82,8 @@ class _Representer(RoundTripRepresenter):
 
 
 _Representer.add_representer(WrittenPlain, lambda r, data: r.represent_scalar("tag:yaml.org,2002:timestamp", str(data)))
+_Representer.add_representer(StudioText, lambda r, data: r.represent_str(str(data)))
+_Representer.add_representer(StudioBlock, RoundTripRepresenter.represent_literal_scalarstring)
 
 
 def file_stamp(data: bytes) -> str:
@@ -202,7 +214,7 @@ class EditionDoc:
         leads, trail = leads_of(seq)
         seq.insert(index, _to_yaml(value))
         leads.insert(index, "")
-        self._relead(seq, leads, trail)
+        self._relead(seq, leads, trail, fresh={index, 1} if index == 0 else {index})
 
     def remove_item(self, path: FieldPath, index: int) -> None:
         """Delete item ``index`` of the list at ``path``, with the comment lines that lead into it."""
@@ -212,7 +224,7 @@ class EditionDoc:
         leads, trail = leads_of(seq)
         del seq[index]
         del leads[index]
-        self._relead(seq, leads, trail)
+        self._relead(seq, leads, trail, fresh=set())
 
     def move_item(self, path: FieldPath, index: int, to: int) -> None:
         """Move item ``index`` of the list at ``path`` to position ``to``, its leading comment with it."""
@@ -227,12 +239,21 @@ class EditionDoc:
         del leads[index]
         seq.insert(to, item)
         leads.insert(to, lead)
-        self._relead(seq, leads, trail)
+        # The item that was first had no lead of its own, nor has the one that now leaves first place.
+        self._relead(seq, leads, trail, fresh=({to} if index == 0 else set()) | ({1} if to == 0 else set()))
 
-    def _relead(self, seq: CommentedSeq, leads: list[str], trail: str) -> None:
-        """Write each item's leading lines back after a change; spaced-out lists stay spaced out."""
-        blank = usual_lead(leads)
-        fixed = [""] + [lead or blank for lead in leads[1:]]
+    def _relead(self, seq: CommentedSeq, leads: list[str], trail: str, *, fresh: set[int]) -> None:
+        """Write each item's leading lines back after a change.
+
+        Only the ``fresh`` items (added, or no longer first) get new lines
+        above them: the blank line most items of the list have, or -- in a
+        list of one, with nothing to go by -- one blank line between
+        sections, as ``new`` writes them, and none between the items of a
+        section. Every other item keeps exactly what it had.
+        """
+        known = [lead for i, lead in enumerate(leads) if i and i not in fresh]
+        blank = usual_lead([""] + known) if known else ("\n" if seq is self.root.get("sections") else "")
+        fixed = [""] + [blank if i in fresh and not lead else lead for i, lead in enumerate(leads) if i]
         set_leads(seq, fixed, trail)
         self._touch()
 
@@ -374,14 +395,16 @@ def _styled(old: Any, new: Any, spec: Spec) -> Any:
         if hasattr(new, "isoformat") and not isinstance(new, int):
             return WrittenPlain(new.isoformat())
         return new
-    if old == "" and not isinstance(old, (LiteralScalarString, DoubleQuotedScalarString, SingleQuotedScalarString)):
-        old = None  # an empty plain value has no style of its own yet
+    if isinstance(old, (StudioText, StudioBlock)) or (old == "" and type(old) is str):
+        old = None  # written by the studio (or empty): no writer's style to keep, decide again
+    if old is None:
+        # A person writes long text and text with line breaks as a block (docs/format.md).
+        block = "\n" in new or (spec.kind == "markdown" and len(new) > BLOCK_FROM)
+        return StudioBlock(new) if block else StudioText(new)
     if "\n" in new or isinstance(old, LiteralScalarString):
         return LiteralScalarString(new)
     if isinstance(old, (DoubleQuotedScalarString, SingleQuotedScalarString)):
         return type(old)(new)
-    if old is None and spec.kind == "markdown" and len(new) > BLOCK_FROM:
-        return LiteralScalarString(new)
     return new
 
 
