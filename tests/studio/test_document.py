@@ -241,3 +241,39 @@ def test_a_list_without_blank_lines_gets_none_and_a_list_of_one_gets_the_usual_s
     doc = EditionDoc.open(path)
     doc.add_item(("sections",), 1, {"type": "story", "heading": "N", "body": "B"})
     assert doc.text() == single + "\n  - type: story\n    heading: N\n    body: B\n"  # as `new` spaces sections
+
+
+def _loaded(text: str):
+    from leadex_mail.content.yamlsource import YamlSyntaxProblem, _parse
+
+    try:
+        return _parse(text, "x.yaml")[0]
+    except YamlSyntaxProblem as exc:
+        return ("refused", exc.problem.message)
+
+
+def test_the_preview_reads_the_same_data_as_saving_would_write(hand: Path) -> None:
+    # The preview and check read ``preview_text`` (libyaml's emitter, fast), saving writes ``text``
+    # (ruamel's round trip): what the loader makes of them must be the same, or the studio would
+    # show and check something other than what is saved.
+    doc = EditionDoc.open(hand)
+    edits = [
+        (("date",), dt.date(2026, 10, 1)),
+        (("number",), 3),
+        (("sections", 2, "items", 0, "date"), "2026-31-31"),
+        (("sections", 1, "heading"), "yes"),
+        (("sections", 1, "more", "label"), "0755"),
+        (("sections", 1, "body"), "a: b\n\n- x\n- **y** 'q' \"z\" # not a comment\n\n1. one\n   two  \n"),
+        (("title",), "  leading and trailing spaces, a tab\tand: a colon  "),
+        (("sections", 1, "image"), {"src": "images/a.jpg", "alt": "", "decorative": True}),
+    ]
+    for path, value in edits:
+        edit(doc, path, value)
+        assert _loaded(doc.preview_text()) == _loaded(doc.text()), path
+    for path in [*(REPO / "newsletters" / ISSUE).glob("*.yaml"), *sorted((REPO / "tests" / "content" / "corpus").rglob("*.yaml"))]:
+        try:
+            corpus = EditionDoc.open(path)
+        except ContentError:
+            continue
+        corpus._touch()
+        assert _loaded(corpus.preview_text()) == _loaded(corpus.text()), path

@@ -16,11 +16,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import ContentError, LeadexError, Problem
 from leadex_mail.render.result import InlineImage, RenderedEdition
+
+if TYPE_CHECKING:
+    from leadex_mail.content.model import Issue
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +133,22 @@ def build_preview(issue_ref: str, settings: Settings) -> Preview:
     does a fault below that escaped as another exception: it becomes the
     error shown, so the page never keeps an older verdict.
     """
+    preview, issue = render_preview(issue_ref, settings)
+    if issue is None:
+        return preview
+    return checked(preview, issue, settings)
+
+
+def render_preview(issue_ref: str, settings: Settings) -> tuple[Preview, Issue | None]:
+    """Load and render every edition, without the check; the preview and the loaded issue (None when it failed).
+
+    The first half of ``build_preview``, for a face that shows the rendered
+    email at once and the check's findings when ``checked`` has them (the
+    studio, where each key rebuilds the preview). The preview's ``problems``
+    are empty until then; a failure is a ``Preview.error`` as in ``build_preview``.
+    """
     # Imported here so the preview's mechanics load even while a layer below is broken.
     from leadex_mail.content.loader import load_issue
-    from leadex_mail.render.check import check_issue
     from leadex_mail.render.pipeline import render_edition
 
     folder = guess_issue_folder(issue_ref, settings)
@@ -140,24 +157,43 @@ def build_preview(issue_ref: str, settings: Settings) -> Preview:
         issue = load_issue(issue_ref, settings)
         slug, folder = issue.slug, Path(issue.folder).resolve()
         rendered = [render_edition(issue, lang, settings) for lang in _ordered_languages(issue.editions, issue.default_language)]
-        problems = tuple(check_issue(issue, settings))
     except LeadexError as err:
-        return _failed(issue_ref, slug, folder, err)
+        return _failed(issue_ref, slug, folder, err), None
     except Exception as exc:  # a fault below (a parser, Pillow, MJML) must still reach the page, not only the terminal
         log.exception("building the preview of %s failed", issue_ref)
-        return _failed(issue_ref, slug, folder, _unexpected(exc))
+        return _failed(issue_ref, slug, folder, _unexpected(exc)), None
     editions = {r.language: preview_edition(r) for r in rendered}
     images = {img.cid: img for r in rendered for img in r.inline_images}
-    return Preview(
+    preview = Preview(
         issue_ref=issue_ref,
         slug=slug,
         languages=tuple(editions),
         default_language=issue.default_language,
         editions=editions,
         images=images,
-        problems=problems,
         issue_folder=folder,
     )
+    return preview, issue
+
+
+def checked(preview: Preview, issue: Issue, settings: Settings) -> Preview:
+    """``preview`` with the check's findings on ``issue`` (the one it was rendered from) as its problems.
+
+    A check that fails outright (an image gone since the render, a fault
+    below) gives a failed ``Preview``, as ``build_preview`` always has; never
+    an exception.
+    """
+    from leadex_mail.render.check import check_issue
+
+    folder = preview.issue_folder or Path(issue.folder).resolve()
+    try:
+        problems = tuple(check_issue(issue, settings))
+    except LeadexError as err:
+        return _failed(preview.issue_ref, preview.slug, folder, err)
+    except Exception as exc:  # as in ``render_preview``: the page shows it, never keeps an older verdict
+        log.exception("checking the preview of %s failed", preview.issue_ref)
+        return _failed(preview.issue_ref, preview.slug, folder, _unexpected(exc))
+    return dataclasses.replace(preview, problems=problems)
 
 
 def keep_last_good(fresh: Preview, previous: Preview) -> Preview:

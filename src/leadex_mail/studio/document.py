@@ -165,6 +165,23 @@ class EditionDoc:
                 return None
         return node
 
+    def preview_text(self) -> str:
+        """YAML holding the same data as ``text()``, made fast (libyaml's emitter) for the preview and check.
+
+        Same data, so the same findings at the same fields; only the line
+        numbers differ from the saved file's, and the studio places findings
+        by field. ``text()`` (ruamel's round trip, ~15x slower) is for saving.
+        """
+        if not self.changed:
+            return self.original
+        import yaml as pyyaml
+
+        dumper = getattr(pyyaml, "CSafeDumper", pyyaml.SafeDumper)
+        try:
+            return pyyaml.dump(_plain(self.root), Dumper=dumper, allow_unicode=True, sort_keys=False, width=1 << 20)
+        except pyyaml.YAMLError:  # a value of a type libyaml's representer does not know: the saved form is always right
+            return self.text()
+
     def text(self) -> str:
         """The file as it would be saved now."""
         if self._text is None:
@@ -364,6 +381,8 @@ def _plain(node: Any) -> Any:
         return bool(node)
     if isinstance(node, int):
         return int(node)
+    if isinstance(node, float):  # ruamel's ScalarFloat remembers its written form; the data is the number
+        return float(node)
     return node
 
 

@@ -357,7 +357,7 @@ async def preview_html(ctx: Ctx) -> Response:
         session = _session(ctx, slug)
     except _NotFound:
         return _missing(ctx)
-    preview = await session.built()
+    preview = await session.rendered()
     edition = preview.editions.get(lang)
     headers = {**NO_STORE, "content-security-policy": PREVIEW_CSP, "x-frame-options": "SAMEORIGIN"}
     if edition is None:
@@ -377,7 +377,7 @@ async def preview_text(ctx: Ctx) -> Response:
         session = _session(ctx, slug)
     except _NotFound:
         return _missing(ctx)
-    preview = await session.built()
+    preview = await session.rendered()
     edition = preview.editions.get(lang)
     return PlainTextResponse(edition.text if edition else ctx.t("preview_none"), headers=NO_STORE)
 
@@ -402,4 +402,5 @@ async def inline_picture(ctx: Ctx) -> Response:
     found = ctx.studio.workspace.image(ctx.owner, ctx.request.path_params["cid"])
     if found is None:
         return PlainTextResponse("no such picture", status_code=404)
-    return Response(found.data, media_type=found.mime_type, headers=NO_STORE)
+    # A cid names the picture's content (its hash): it never changes, the browser may keep it.
+    return Response(found.data, media_type=found.mime_type, headers={"cache-control": "private, max-age=86400, immutable"})

@@ -7,14 +7,17 @@
     await issue.save("sl")                            # EditConflict if the file changed on disk
 
 A draft is the edition file's round-trip tree (``document.EditionDoc``)
-with the officer's unsaved changes. The preview is built by the same code
-as ``leadex-mail preview`` (``preview.build.build_preview``), reading each
-draft's text in place of its file (``content.yamlsource.unsaved_texts``):
-what the studio shows and checks is exactly what saving would give the CLI.
+with the officer's unsaved changes. The preview is built by the code of
+``leadex-mail preview`` (``preview.build.render_preview`` then ``checked``,
+the two halves of ``build_preview``), reading each draft's data in place of
+its file (``content.yamlsource.unsaved_texts``): what the studio shows and
+checks is what saving would give the CLI.
 
 Rebuilds run in a worker thread and are coalesced: while one runs, further
 changes ask for one more, built from the newest text, so typing never
-queues stale work. Every page of the issue listens on Server-Sent Events
+queues stale work. Each rebuild publishes twice: the rendered preview at
+once (``checking`` true, the last findings still shown), then with the
+check's findings. Every page of the issue listens on Server-Sent Events
 (``events``): ``preview`` after each rebuild, ``disk`` when a file that is
 open changed on disk, ``saved`` after a save.
 """
@@ -22,6 +25,7 @@ open changed on disk, ``saved`` after a save.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import threading
@@ -33,9 +37,10 @@ from typing import Any
 import anyio
 
 from leadex_mail.config import Settings
+from leadex_mail.content.model import Issue
 from leadex_mail.content.yamlsource import unsaved_texts
 from leadex_mail.errors import EditConflict, Problem
-from leadex_mail.preview.build import Preview, build_preview, keep_last_good
+from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.studio.document import EditionDoc, read_stamp
 
 KEEPALIVE_SECONDS = 5.0
@@ -100,6 +105,8 @@ class IssueSession:
     _built: int = 0
     _task: asyncio.Task[None] | None = None
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    _rendered: asyncio.Event = field(default_factory=asyncio.Event)
+    _checking: bool = False
 
     @property
     def folder(self) -> Path:
@@ -204,38 +211,66 @@ class IssueSession:
         """Ask for a rebuild of the preview; returns at once (the pages hear of it on ``events``)."""
         self._wanted += 1
         self._idle.clear()
+        self._rendered.clear()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._rebuild())
 
     async def built(self) -> Preview:
-        """The preview once every change asked for so far is in it."""
+        """The preview once every change asked for so far is in it, checked."""
         if self.preview is None and (self._task is None or self._task.done()):
             await self.refresh()
         await self._idle.wait()
         assert self.preview is not None
         return self.preview
 
+    async def rendered(self) -> Preview:
+        """The preview once every change asked for so far is rendered (its check may still run)."""
+        if self.preview is None and (self._task is None or self._task.done()):
+            await self.refresh()
+        await self._rendered.wait()
+        assert self.preview is not None
+        return self.preview
+
     async def _rebuild(self) -> None:
+        # Two steps, each published: the preview as soon as it renders (what the officer
+        # waits for after a key), then the check's findings (the lint takes about as
+        # long again). A change that came meanwhile is rendered before anything is checked.
         while self._built < self._wanted:
             target = self._wanted
-            fresh = await anyio.to_thread.run_sync(self._build)
-            self.preview = fresh if self.preview is None else keep_last_good(fresh, self.preview)
-            self.version += 1
+            fresh, issue = await anyio.to_thread.run_sync(self._render)
+            self._show(fresh, checking=issue is not None)
             self._built = target
-            self.publish("preview", json.dumps(self.summary()))
+            if self._built < self._wanted:
+                continue
+            self._rendered.set()
+            if issue is not None:
+                self._show(await anyio.to_thread.run_sync(checked, fresh, issue, self.settings), checking=False)
         self._idle.set()
 
-    def _build(self) -> Preview:
+    def _show(self, fresh: Preview, *, checking: bool) -> None:
+        """Make ``fresh`` the current preview (or its problems over the last that rendered) and tell the pages."""
+        if checking and self.preview is not None and self.preview.ok:
+            # Until its check is done, the last findings stay at their fields (no flicker while typing).
+            fresh = dataclasses.replace(fresh, problems=self.preview.problems)
+        self.preview = fresh if self.preview is None else keep_last_good(fresh, self.preview)
+        self.version += 1
+        self._checking = checking
+        self.publish("preview", json.dumps(self.summary()))
+
+    def _render(self) -> tuple[Preview, Issue | None]:
+        """``render_preview`` of the issue with each changed draft in place of its file; the issue when it loaded."""
         with self.lock:  # a consistent set of texts; rendering runs outside the lock
-            texts = {doc.path: doc.text() for doc in self.drafts.values() if doc.changed}
+            texts = {doc.path: doc.preview_text() for doc in self.drafts.values() if doc.changed}
         with unsaved_texts(texts):
-            return build_preview(str(self.folder), self.settings)
+            return render_preview(str(self.folder), self.settings)
 
     def problems(self) -> list[FieldProblem]:
         """The current check results (or load errors), placed at editions and fields."""
         if self.preview is None:
             return []
-        return [place(p, self.preview.issue_folder) for p in self.preview.problems]
+        # An unsaved draft is checked as fast YAML (``EditionDoc.preview_text``), whose lines are not the file's.
+        unsaved = {doc.path.resolve() for doc in self.drafts.values() if doc.changed}
+        return [place(dataclasses.replace(p, line=None, column=None) if p.line and Path(p.file).resolve() in unsaved else p, self.preview.issue_folder) for p in self.preview.problems]
 
     def summary(self) -> dict[str, Any]:
         """What a ``preview`` event carries: the version, whether it rendered, and every problem placed."""
@@ -247,6 +282,7 @@ class IssueSession:
             "error": preview.error.message if preview and preview.error else None,
             "problems": [p.as_json() for p in self.problems()],
             "dirty": self.dirty(),
+            "checking": self._checking,
         }
 
     # -- events ----------------------------------------------------------------------------

@@ -188,9 +188,13 @@
       list.appendChild(item);
     }
     const counts = document.getElementById("check-counts");
-    counts.textContent = errors + warnings
-      ? section.dataset.counts.replace("{errors}", errors).replace("{warnings}", warnings)
-      : section.dataset.none;
+    // While the check of the newest text runs, the last findings stay at their fields, but no count is claimed.
+    counts.textContent = summary.checking
+      ? section.dataset.wait
+      : errors + warnings
+        ? section.dataset.counts.replace("{errors}", errors).replace("{warnings}", warnings)
+        : section.dataset.none;
+    if (!summary.checking) main.dataset.checkedVersion = String(summary.version);
   }
   function focusField(path, control) {
     const rich = document.querySelector(`.richtext[data-path="${CSS.escape(path)}"] .ProseMirror`);

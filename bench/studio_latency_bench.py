@@ -1,0 +1,150 @@
+"""Keystroke-to-preview latency of the studio on issue No. 1, against the warm render time measured in the same run.
+
+    python bench/studio_latency_bench.py [--keys 60] [--renders 40]
+
+Serves the studio (single-user, 127.0.0.1, a free port) over a copy of issue
+No. 1 in a temporary folder, opens its Slovenian edition in Debian's headless
+Chromium (1400 x 1000) and types ``--keys`` characters, one at a time, into the
+heading of the first story. For each key, the page records (``performance.now()``)
+when the key went down and when the desktop preview (600 px, an iframe) had
+loaded an email containing the heading as typed so far: that is the latency an
+officer sees -- the change sent, the draft written back as YAML, loaded and
+rendered exactly as `render` would, the event sent, the preview fetched and
+laid out (the check's findings follow in a second event, not waited for here).
+The next key is typed only once the preview shows the previous one, so each
+key gets its own preview (a fast typist's keys are coalesced into fewer).
+
+Baseline, in this process: the warm render of the same edition
+(``render_edition`` after ``clear_cache``: templates, pictures and catalogs
+cached, the edition compiled again), ``--renders`` times, each with the
+heading changed as typing changes it.
+
+Prints median and p95 of both, their ratio, and the load average.
+Target: keystroke-to-preview p95 <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+ISSUE = "2026-04-leadex-01"
+PATH = "sections.1.heading"
+CHROMIUM = os.environ.get("LEADEX_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+INSTRUMENT = """(path) => {
+  const input = document.querySelector(`[data-path="${path}"]`);
+  const frame = document.querySelector("#panel-desktop iframe");
+  window.__lat = [];
+  input.addEventListener("keydown", () => { window.__t0 = performance.now(); }, true);
+  frame.addEventListener("load", () => {
+    const body = frame.contentDocument && frame.contentDocument.body;
+    if (window.__t0 !== undefined && body && body.textContent.includes(window.__want)) {
+      window.__lat.push(performance.now() - window.__t0);
+      window.__t0 = undefined;
+    }
+  });
+}"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def warm_renders(folder: Path, count: int) -> list[float]:
+    """Milliseconds of ``render_edition`` with the heading changed each time (compiled again, caches warm)."""
+    from leadex_mail.config import load_settings
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.render.pipeline import clear_cache, render_edition
+
+    settings = load_settings(environ={"LEADEX_NEWSLETTERS_DIR": str(folder)})
+    file = folder / ISSUE / "sl.yaml"
+    original = file.read_text(encoding="utf-8")
+    render_edition(load_issue(ISSUE, settings), "sl", settings)  # warm: templates, pictures, catalogs
+    times = []
+    try:
+        for i in range(count):
+            file.write_text(original.replace("heading: LeadEx uvodni sestanek - Murcia", f"heading: LeadEx uvodni sestanek - Murcia {i}", 1), encoding="utf-8")
+            issue = load_issue(ISSUE, settings)
+            clear_cache()
+            started = time.perf_counter()
+            render_edition(issue, "sl", settings)
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        file.write_text(original, encoding="utf-8")
+    return times
+
+
+def keystrokes(folder: Path, keys: int) -> list[float]:
+    """Milliseconds from each key down to the preview showing it, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from leadex_mail.config import load_settings
+    from leadex_mail.studio.server import make_server
+
+    settings = load_settings(environ={"LEADEX_NEWSLETTERS_DIR": str(folder), "LEADEX_DATABASE_URL": f"sqlite:///{folder.parent / 'subscribers.db'}"})
+    server = make_server(settings, port=0, watch=False)
+    thread = server.start_in_thread()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server.url}/issues/{ISSUE}/sl")
+            page.wait_for_function("() => Number(document.getElementById('main').dataset.previewVersion || 0) > 0", timeout=60_000)
+            page.evaluate(INSTRUMENT, PATH)
+            field = page.locator(f'[data-path="{PATH}"]')
+            field.click()
+            field.press("End")
+            text = field.input_value()
+            for i in range(keys):
+                char = "abcdefghijklmnopqrstuvwxyz"[i % 26]
+                text += char
+                page.evaluate("(want) => { window.__want = want; }", text)
+                page.keyboard.press(char)
+                page.wait_for_function(f"() => window.__lat.length >= {i + 1}", timeout=60_000)
+            latencies = page.evaluate("() => window.__lat")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", type=int, default=60)
+    parser.add_argument("--renders", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "newsletters"
+        folder.mkdir()
+        for name in ("brand.yaml", "schema.json", "brand.schema.json"):
+            shutil.copy2(REPO / "newsletters" / name, folder / name)
+        shutil.copytree(REPO / "newsletters" / "brand-images", folder / "brand-images")
+        shutil.copytree(REPO / "newsletters" / ISSUE, folder / ISSUE)
+        before = os.getloadavg()
+        renders = warm_renders(folder, args.renders)
+        latency = keystrokes(folder, args.keys)
+        renders_after = warm_renders(folder, args.renders)
+        after = os.getloadavg()
+    baseline = renders + renders_after
+    print(f"warm render of the sl edition ({len(baseline)} runs): median {statistics.median(baseline):.1f} ms, p95 {percentile(baseline, 95):.1f} ms")
+    print(f"keystroke to preview ({len(latency)} keys):       median {statistics.median(latency):.1f} ms, p95 {percentile(latency, 95):.1f} ms, max {max(latency):.1f} ms")
+    print(f"ratio (keystroke/render):            median {statistics.median(latency) / statistics.median(baseline):.1f}x, p95 {percentile(latency, 95) / percentile(baseline, 95):.1f}x")
+    verdict = "meets" if percentile(latency, 95) <= 300 else "MISSES"
+    print(f"target p95 <= 300 ms: {verdict}")
+    print(f"load average before {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after {after[0]:.2f} {after[1]:.2f} {after[2]:.2f} ({os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
