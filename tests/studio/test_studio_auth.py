@@ -196,3 +196,30 @@ def test_users_are_managed_from_the_command_line(tmp_path: Path, monkeypatch: py
     assert runner.invoke(main, ["users", "remove", "maja"]).exit_code == 0
     gone = runner.invoke(main, ["users", "remove", "maja"])
     assert gone.exit_code == 1 and "no account 'maja'" in gone.output
+
+
+def test_the_audit_log_is_read_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from click.testing import CliRunner
+
+    from leadex_mail.cli import main
+    from leadex_mail.store.accounts import record
+
+    monkeypatch.setenv("LEADEX_DATABASE_URL", f"sqlite:///{tmp_path / 's.db'}")
+    runner = CliRunner()
+    empty = runner.invoke(main, ["users", "audit"])
+    assert empty.exit_code == 0 and "the audit log is empty" in empty.output
+    store = open_store(studio_settings(tmp_path, LEADEX_DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}"))
+    try:
+        record(store, "maja", "send", "2026-09-leadex-02 to newsletter", detail={"recipients": 50}, now=datetime(2026, 9, 30, 8, 0))
+        record(store, "bor", "subscriber_erase", "subscriber 7", detail={"events": 3}, now=datetime(2026, 9, 30, 9, 15))
+    finally:
+        store.close()
+    shown = runner.invoke(main, ["users", "audit"])
+    assert shown.exit_code == 0
+    assert shown.output.splitlines() == [
+        '2026-09-30 09:15:00\tbor\tsubscriber_erase\tsubscriber 7\t{"events": 3}',
+        '2026-09-30 08:00:00\tmaja\tsend\t2026-09-leadex-02 to newsletter\t{"recipients": 50}',
+    ]
+    assert runner.invoke(main, ["users", "audit", "--limit", "1"]).output.count("\n") == 1

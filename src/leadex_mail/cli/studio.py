@@ -111,3 +111,26 @@ def users_remove(name: str) -> None:
     with open_store(get_settings()) as store:
         remove_user(store, name)
     click.echo(f"account {name} removed")
+
+
+@users_group.command("audit")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True, help="How many entries, newest first.")
+def users_audit(limit: int) -> None:
+    """The studio's audit log: who sent what to which list, who changed or erased subscribers, sign-ins.
+
+    One line per entry, newest first: time (UTC), who, what, on what, details.
+    Subscribers are named by their id (an erased person's is gone), never by address.
+    """
+    import json
+
+    from leadex_mail.store.accounts import audit_log
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings()) as store:
+        entries = audit_log(store, limit=limit)
+    for e in entries:
+        who = f"subscriber {e.subscriber_id}" if e.subscriber_id is not None else ""
+        details = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
+        click.echo("\t".join([f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or who, details]).rstrip("\t"))
+    if not entries:
+        click.echo("the audit log is empty: nothing was sent or changed from the studio yet", err=True)
