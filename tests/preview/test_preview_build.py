@@ -63,3 +63,16 @@ def test_any_exception_while_building_becomes_the_error_shown(issue_copy, monkey
     assert not preview.ok and not preview.editions
     assert [p.message for p in preview.problems] == ["the files as saved could not be shown: KeyError: 'subject'"]
 
+
+def test_the_two_halves_give_what_build_preview_gives_and_an_unchanged_edition_is_not_redone(issue_copy):
+    from leadex_mail.preview.build import checked, render_preview
+
+    rendered, issue = render_preview(issue_copy.slug, issue_copy.settings)
+    assert issue is not None and rendered.ok and rendered.problems == ()
+    whole = build_preview(issue_copy.slug, issue_copy.settings)
+    assert checked(rendered, issue, issue_copy.settings) == whole
+    subject = issue.editions["sl"].subject
+    issue_copy.edit("sl", subject, f"{subject} (jesen)")
+    again, _ = render_preview(issue_copy.slug, issue_copy.settings)
+    assert again.editions["en"] is rendered.editions["en"]  # the same render, so the same preview object
+    assert again.editions["sl"] is not rendered.editions["sl"] and f"<title>{subject} (jesen)</title>" in again.editions["sl"].html

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,8 +100,29 @@ def rewrite_cids(html: str, route: str = IMAGE_ROUTE) -> str:
     return _CID_REF.sub(lambda m: f"{m['open']}{route}{quote(unquote(m['cid']), safe='@.-_~')}", html)
 
 
+# The last previews made, by the rendered edition they came from: ``render_edition`` returns the
+# same object while an edition is unchanged, so the studio's rebuild after a key redoes only the
+# edition that changed. Keyed by id() and checked by identity (the object is kept, its id stays its own).
+_PREVIEWS: dict[int, tuple[RenderedEdition, PreviewEdition]] = {}
+_PREVIEWS_KEPT = 16
+_PREVIEWS_LOCK = threading.Lock()
+
+
 def preview_edition(rendered: RenderedEdition) -> PreviewEdition:
     """The preview form of a rendered edition: sample values in, ``cid:`` rewritten."""
+    with _PREVIEWS_LOCK:
+        kept = _PREVIEWS.get(id(rendered))
+    if kept is not None and kept[0] is rendered:
+        return kept[1]
+    preview = _make_preview_edition(rendered)
+    with _PREVIEWS_LOCK:  # the studio and the preview server build from worker threads
+        if len(_PREVIEWS) >= _PREVIEWS_KEPT:
+            del _PREVIEWS[next(iter(_PREVIEWS))]  # the oldest
+        _PREVIEWS[id(rendered)] = (rendered, preview)
+    return preview
+
+
+def _make_preview_edition(rendered: RenderedEdition) -> PreviewEdition:
     html, text = rendered.personalise(sample_values())
     html = rewrite_cids(html)
     return PreviewEdition(

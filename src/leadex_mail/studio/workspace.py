@@ -98,7 +98,8 @@ class IssueSession:
     drafts: dict[str, EditionDoc] = field(default_factory=dict)
     conflicts: dict[str, str] = field(default_factory=dict)  # language -> "changed" | "deleted"
     preview: Preview | None = None
-    version: int = 0
+    version: int = 0  # counts the preview events
+    renders: int = 0  # counts the renders among them (a check's findings are a second event of one render)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the drafts' trees (changed and written in worker threads)
     _listeners: set[asyncio.Queue[tuple[str, str] | None]] = field(default_factory=set)
     _wanted: int = 0
@@ -238,22 +239,26 @@ class IssueSession:
         while self._built < self._wanted:
             target = self._wanted
             fresh, issue = await anyio.to_thread.run_sync(self._render)
-            self._show(fresh, checking=issue is not None)
+            self._show(fresh, checking=issue is not None, rendered=True)
             self._built = target
             if self._built < self._wanted:
                 continue
             self._rendered.set()
             if issue is not None:
-                self._show(await anyio.to_thread.run_sync(checked, fresh, issue, self.settings), checking=False)
+                self._show(await anyio.to_thread.run_sync(checked, fresh, issue, self.settings), checking=False, rendered=False)
         self._idle.set()
 
-    def _show(self, fresh: Preview, *, checking: bool) -> None:
-        """Make ``fresh`` the current preview (or its problems over the last that rendered) and tell the pages."""
+    def _show(self, fresh: Preview, *, checking: bool, rendered: bool) -> None:
+        """Make ``fresh`` the current preview (or its problems over the last that rendered) and tell the pages.
+
+        ``rendered``: ``fresh`` holds newly rendered emails (the pages fetch them); else only new findings.
+        """
         if checking and self.preview is not None and self.preview.ok:
             # Until its check is done, the last findings stay at their fields (no flicker while typing).
             fresh = dataclasses.replace(fresh, problems=self.preview.problems)
         self.preview = fresh if self.preview is None else keep_last_good(fresh, self.preview)
         self.version += 1
+        self.renders += rendered
         self._checking = checking
         self.publish("preview", json.dumps(self.summary()))
 
@@ -277,6 +282,7 @@ class IssueSession:
         preview = self.preview
         return {
             "version": self.version,
+            "rendered": self.renders,
             "ok": bool(preview and preview.ok),
             "stale": bool(preview and preview.stale),
             "error": preview.error.message if preview and preview.error else None,

@@ -59,6 +59,7 @@
   const fieldUrl = `/issues/${main.dataset.slug}/${edition}/field`;
   const statusBox = document.getElementById("save-status");
   let version = 0;
+  let rendered = 0;
   let lastSummary = null;
   let dirty = statusBox && statusBox.textContent.trim() === statusBox.dataset.dirty;
 
@@ -206,29 +207,45 @@
   function visiblePanel() {
     return Array.from(document.querySelectorAll(".preview-pane [role=tabpanel]")).find((p) => !p.hidden);
   }
+  // ``rendered`` counts the renders (a check's findings arrive as a second event of the same render:
+  // the email is not fetched again for them).
+  function shown(el, wanted) {
+    el.dataset.shown = String(wanted);
+    main.dataset.previewVersion = String(Math.max(wanted, Number(main.dataset.previewVersion || 0)));
+  }
   function refreshPanel(panel) {
-    if (!panel || !version) return;
+    if (!panel || !rendered) return;
+    const wanted = rendered;
     const frame = panel.querySelector("iframe");
     if (frame) {
-      const url = frame.dataset.src + (frame.dataset.src.includes("?") ? "&" : "?") + "v=" + version;
-      if (frame.dataset.shown === String(version)) return;
-      let scroll = 0;
-      try { scroll = frame.contentWindow.scrollY || 0; } catch (err) { scroll = 0; }
-      frame.addEventListener("load", () => {
-        try { frame.contentWindow.scrollTo(0, scroll); } catch (err) { /* nothing to restore */ }
-        frame.dataset.shown = String(version);
-        main.dataset.previewVersion = String(version);
-      }, { once: true });
-      frame.src = url;
+      if (Number(frame.dataset.shown || 0) >= wanted || Number(frame.dataset.fetching || 0) >= wanted) return;
+      const url = frame.dataset.src + (frame.dataset.src.includes("?") ? "&" : "?") + "v=" + wanted;
+      if (!frame.dataset.shown) {  // the first time, the frame loads the page
+        frame.dataset.fetching = String(wanted);
+        frame.addEventListener("load", () => shown(frame, wanted), { once: true });
+        frame.src = url;
+        return;
+      }
+      // Then the new email replaces the frame's document in place: no navigation, no reload of
+      // the pictures, the reader's scroll position kept (what makes typing feel live).
+      frame.dataset.fetching = String(wanted);
+      fetch(url, { credentials: "same-origin" }).then((r) => r.text()).then((html) => {
+        if (Number(frame.dataset.shown || 0) >= wanted) return;
+        const doc = frame.contentDocument;
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        const scroll = frame.contentWindow.scrollY || 0;
+        doc.replaceChild(doc.adoptNode(fresh.documentElement), doc.documentElement);
+        frame.contentWindow.scrollTo(0, scroll);
+        shown(frame, wanted);
+      });
       return;
     }
     const pre = panel.querySelector("pre[data-src]");
-    if (pre && pre.dataset.shown !== String(version)) {
-      const wanted = version;
+    if (pre && Number(pre.dataset.shown || 0) < wanted) {
       fetch(pre.dataset.src + "?v=" + wanted, { credentials: "same-origin" }).then((r) => r.text()).then((text) => {
+        if (Number(pre.dataset.shown || 0) >= wanted) return;
         pre.textContent = text;
-        pre.dataset.shown = String(wanted);
-        main.dataset.previewVersion = String(wanted);
+        shown(pre, wanted);
       });
     }
   }
@@ -237,6 +254,7 @@
 
   function onPreview(summary) {
     version = summary.version;
+    rendered = summary.rendered;
     lastSummary = summary;
     main.dataset.version = String(version);
     const state = document.getElementById("preview-state");
