@@ -41,6 +41,25 @@ def test_typing_reaches_the_preview_and_saving_keeps_the_hand_written_comments(s
     assert changed_lines(HAND_WRITTEN, hand_issue.read_text(encoding="utf-8")) == ["-    heading: Prvi dan", "+    heading: Prvi dan v Murcii"]
 
 
+EMAIL_STYLES = """() => Array.from(document.querySelectorAll("[style]")).slice(0, 60).map((el) => {
+  const s = getComputedStyle(el);
+  return [el.tagName, s.color, s.backgroundColor, s.fontSize, s.fontWeight, s.paddingTop].join(" ");
+})"""
+
+
+def test_the_preview_keeps_the_emails_styles_after_each_change(studio: RunningStudio, studio_page: Page) -> None:
+    # A new render replaces the frame's document in place; parsed under the studio page's
+    # policy instead of the frame's, every inline style of the email was dropped.
+    page = studio_page
+    open_editor(page, studio)
+    frame = page.locator("#panel-desktop iframe").element_handle().content_frame()
+    before = frame.evaluate(EMAIL_STYLES)
+    assert len(before) >= 20 and any("rgba(0, 0, 0, 0)" not in line.split(" ", 1)[1] for line in before)
+    editor_field(page, "sections.1.heading").fill("Uvodni sestanek v Murciji (popravek)")
+    expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("(popravek)", timeout=LIVE)
+    assert frame.evaluate(EMAIL_STYLES) == before
+
+
 def test_a_change_on_disk_while_open_is_shown_and_never_overwritten(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:
     page = studio_page
     open_editor(page, studio, "2026-09-leadex-02")

@@ -232,7 +232,9 @@
       fetch(url, { credentials: "same-origin" }).then((r) => r.text()).then((html) => {
         if (Number(frame.dataset.shown || 0) >= wanted) return;
         const doc = frame.contentDocument;
-        const fresh = new DOMParser().parseFromString(html, "text/html");
+        // Parsed by the frame's own DOMParser, so under the frame's policy (the email's inline
+        // styles allowed), not the studio page's (which would drop every style attribute).
+        const fresh = new frame.contentWindow.DOMParser().parseFromString(html, "text/html");
         const scroll = frame.contentWindow.scrollY || 0;
         doc.replaceChild(doc.adoptNode(fresh.documentElement), doc.documentElement);
         frame.contentWindow.scrollTo(0, scroll);
