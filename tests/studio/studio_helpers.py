@@ -70,6 +70,7 @@ def studio_settings(root: Path, smtp_port: int | None = None, **env: str) -> Set
         "LEADEX_NEWSLETTERS_DIR": str(root / "newsletters"),
         "LEADEX_OUTBOX_DIR": str(root / "outbox"),
         "LEADEX_DEFAULT_LANGUAGE": "sl",
+        "LEADEX_SEND_DEEP_CHECK": "false",  # as in every test (tests/conftest.py); one test turns it on
     }
     if smtp_port is not None:
         values.update(

@@ -15,6 +15,7 @@ from leadex_mail.store.subscribers import add_subscriber
 from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
+DEEP_CHECK = 300_000  # ms
 
 
 @pytest.fixture
@@ -79,6 +80,30 @@ def test_a_send_is_refused_while_the_check_finds_errors(sending_studio: RunningS
     expect(page.get_by_role("button", name="Send 50 messages now")).to_have_count(0)
     assert_accessible(page)
     assert not any(r.startswith("reader") for m in studio.smtp.messages for r in m.rcpt_tos)
+
+
+@pytest.mark.slow
+def test_the_review_runs_the_deep_checks_as_send_does(tmp_path: Path, smtp_server, studio_page: Page) -> None:
+    """A button that says only "here" passes `check` but not `check --deep`; the review refuses it like `send`."""
+    copy_newsletters(tmp_path, ISSUE)
+    english = tmp_path / "newsletters" / ISSUE / "en.yaml"
+    english.write_text(english.read_text(encoding="utf-8").replace("label: Watch the project video", "label: here", 1), encoding="utf-8")
+    settings = studio_settings(tmp_path, smtp_server.port, LEADEX_SEND_DEEP_CHECK="true")
+    store = open_store(settings)
+    create_list(store, "newsletter", title="LeadEx novice", public=True)
+    add_subscriber(store, "ana@example.org", language="en", lists=("newsletter",), source="cli")
+    try:
+        with serve_studio(settings, store=store, root=tmp_path) as studio:
+            page = studio_page
+            # The page answers once SpamAssassin and a browser have looked at both editions: seconds,
+            # and a minute or more on a loaded machine. A bound for a hang, not a speed requirement.
+            page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter", timeout=DEEP_CHECK)
+            expect(page.get_by_role("alert")).to_contain_text("The check found 1 errors")
+            expect(page.locator(".problem-list .error")).to_contain_text("the link 'here'")
+            expect(page.get_by_role("button", name="Send 1 messages now")).to_have_count(0)
+    finally:
+        store.close()
+    assert not smtp_server.messages
 
 
 class BusyFor:

@@ -8,7 +8,7 @@
     GET  /issues/{slug}/send/jobs/{id}/events  Server-Sent Events: progress, done
     POST /issues/{slug}/send/retry           re-queue temporary failures and send them (senders)
 
-The review is the CLI's confirmation: ``render.check.ready_to_send`` (errors
+The review is the CLI's confirmation: ``gates.readiness.ready_to_send`` (errors
 refuse the send unless the officer ticks "send anyway", the CLI's
 ``--force``) and ``delivery.runner.plan_campaign`` (recipients per language,
 transport, rate, what is already sent). Every send and test send is written
@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import ContentError, IssueNotReady, LeadexError, NotFound
+from leadex_mail.errors import ContentError, LeadexError, NotFound
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob, schedule_supported
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
@@ -131,8 +131,12 @@ async def test_send(ctx: Ctx) -> Response:
 
 
 def _readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
-    """(issue, Readiness) -- or raises IssueNotReady with every finding."""
-    from leadex_mail.render.check import ready_to_send
+    """(issue, Readiness) -- or raises IssueNotReady with every finding.
+
+    The CLI's ``send`` decides with the same function and the same settings
+    (the checks of ``check --deep`` too, unless ``send_deep_check`` is off).
+    """
+    from leadex_mail.gates.readiness import ready_to_send
 
     issue = load_issue(slug, ctx.studio.settings)
     return issue, ready_to_send(issue, ctx.studio.settings, force=force)
@@ -149,14 +153,13 @@ async def review(ctx: Ctx) -> Response:
     force = ctx.request.query_params.get("force") == "1"
     if _unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
-    refused: IssueNotReady | None = None
     try:
-        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, force)
-    except IssueNotReady as err:
-        refused = err
+        # Every finding, errors included (the page says when they refuse the send): the checks run once.
         issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, True)
     except ContentError as err:
         return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
+    except LeadexError as err:
+        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     try:
         ctx.studio.settings.signing_key()  # no secret key for real sending: say so before, not after
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
@@ -170,7 +173,8 @@ async def review(ctx: Ctx) -> Response:
         plan=plan,
         errors=[place(p, folder) for p in readiness.errors],  # type: ignore[attr-defined]
         warnings=[place(p, folder) for p in readiness.warnings],  # type: ignore[attr-defined]
-        refused=refused is not None,
+        notices=readiness.notices,  # type: ignore[attr-defined]
+        refused=bool(readiness.errors),  # type: ignore[attr-defined]
         force=force,
         running=ctx.studio.jobs.running(slug, list_name),
         nav="issues",
