@@ -76,3 +76,20 @@ def test_the_two_halves_give_what_build_preview_gives_and_an_unchanged_edition_i
     again, _ = render_preview(issue_copy.slug, issue_copy.settings)
     assert again.editions["en"] is rendered.editions["en"]  # the same render, so the same preview object
     assert again.editions["sl"] is not rendered.editions["sl"] and f"<title>{subject} (jesen)</title>" in again.editions["sl"].html
+
+
+def test_any_exception_while_checking_becomes_the_error_shown(issue_copy, monkeypatch):
+    # The same kind for the second half (``checked``), which the studio runs after showing the render.
+    import leadex_mail.render.check as check
+    from leadex_mail.preview.build import checked, render_preview
+
+    rendered, issue = render_preview(issue_copy.slug, issue_copy.settings)
+
+    def broken(*args, **kwargs):
+        raise KeyError("alt")
+
+    monkeypatch.setattr(check, "check_issue", broken)
+    preview = checked(rendered, issue, issue_copy.settings)
+    assert not preview.ok
+    assert [p.message for p in preview.problems] == ["the files as saved could not be shown: KeyError: 'alt'"]
+
