@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.content.loader import load_issue
-from leadex_mail.delivery.runner import send_campaign
 from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list

@@ -3,7 +3,7 @@
     job = jobs.start(store, issue, settings, list_name="newsletter", actor="maja")
     async for event in job.events(closed): ...     # progress, then done
 
-The send itself is ``delivery.runner.send_campaign`` -- the CLI's -- run in a
+The send itself is ``campaign.runner.send_campaign`` -- the CLI's -- run in a
 thread of its own (it has its own workers and rate limiter), so a page
 closing or a second tab changes nothing about it. Its ``progress`` callback
 is called from worker threads; each report is handed to the event loop and
@@ -137,7 +137,7 @@ class SendJobs:
         **options: Any,
     ) -> SendJob:
         """Start sending ``issue`` to ``list_name`` in a thread; the job (an already running one is returned)."""
-        from leadex_mail.delivery.runner import send_campaign
+        from leadex_mail.campaign.runner import send_campaign
 
         with self._lock:
             existing = self.running(issue.slug, list_name)

@@ -10,7 +10,7 @@
 
 The review is the CLI's confirmation: ``gates.readiness.ready_to_send`` (errors
 refuse the send unless the officer ticks "send anyway", the CLI's
-``--force``) and ``delivery.runner.plan_campaign`` (recipients per language,
+``--force``) and ``campaign.runner.plan_campaign`` (recipients per language,
 transport, rate, what is already sent). Every send and test send is written
 to the audit log with who did it.
 """
@@ -61,7 +61,7 @@ def _unsaved(ctx: Ctx, slug: str) -> list[str]:
 
 
 def _campaigns(ctx: Ctx, slug: str) -> list:
-    from leadex_mail.delivery.runner import campaign_status
+    from leadex_mail.campaign.runner import campaign_status
 
     try:
         return campaign_status(ctx.studio.store, slug, failures=50)
@@ -144,7 +144,7 @@ def _readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
 
 async def review(ctx: Ctx) -> Response:
     """What the send will do, as ``leadex-mail send`` shows it before asking."""
-    from leadex_mail.delivery.runner import plan_campaign
+    from leadex_mail.campaign.runner import plan_campaign
 
     slug = _slug(ctx)
     if slug is None:
@@ -183,7 +183,7 @@ async def review(ctx: Ctx) -> Response:
 
 async def start(ctx: Ctx) -> Response:
     """Send to the list in the background; the progress page follows it."""
-    from leadex_mail.delivery.runner import plan_campaign
+    from leadex_mail.campaign.runner import plan_campaign
 
     slug = _slug(ctx)
     if slug is None:
@@ -211,7 +211,7 @@ async def start(ctx: Ctx) -> Response:
 
 async def retry(ctx: Ctx) -> Response:
     """Re-queue the temporary failures of a campaign and send them again (``retry`` + ``send --resume``)."""
-    from leadex_mail.delivery.runner import retry_campaign
+    from leadex_mail.campaign.runner import retry_campaign
 
     slug = _slug(ctx)
     if slug is None:
