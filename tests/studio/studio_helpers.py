@@ -136,3 +136,13 @@ def editor_field(page: Page, path: str):
 def rich_editor(page: Page, path: str):
     """The rich-text editor of the Markdown field at ``path``."""
     return page.locator(f'.richtext[data-path="{path}"] .rt-editor')
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+

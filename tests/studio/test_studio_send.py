@@ -142,7 +142,8 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
     import re
 
     from aiosmtpd.controller import Controller
-    from conftest import free_port
+
+    from studio.studio_helpers import free_port  # not `from conftest`: in the whole suite that name is another folder's conftest
 
     handler = BusyFor({"reader03@example.org"})
     port = free_port()
