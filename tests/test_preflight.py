@@ -102,6 +102,23 @@ def test_published_or_short_secret_key_is_refused_for_smtp(env, smtp_server, key
     assert smtp_server.messages == [] and recorded(env) == (0, 0)
 
 
+@pytest.mark.parametrize(("previous", "words"), [
+    (DEV_SECRET_KEY, ("previous_secret_keys (key 1 of 1) is the published development key",)),
+    ("short", ("previous_secret_keys (key 2 of 2) has 5 characters",)),
+])
+def test_every_previous_key_meets_the_same_rules(env, smtp_server, previous, words):
+    """Tester's finding i8/a8 #2: a previous key only verifies, but what it verifies acts on people just the same."""
+    keys = previous if previous == DEV_SECRET_KEY else f"{'o' * 40},{previous}"
+    more = smtp(smtp_server, LEADEX_SECRET_KEY=KEY, LEADEX_PUBLIC_URL="https://news.example.org", LEADEX_PREVIOUS_SECRET_KEYS=keys)
+    result = run(env, "send", ISSUE, "--list", "newsletter", "--yes", **more)
+    assert_refused(result, "previous_secret_keys", "remove that key from LEADEX_PREVIOUS_SECRET_KEYS", *words)
+    assert smtp_server.messages == [] and recorded(env) == (0, 0)
+    shown = run(env, "config", "show", **more).output
+    assert "ready" not in shown.split("serve on 127.0.0.1:")[1].splitlines()[0], shown
+    code, output = serve(env, **more)
+    assert code == 2 and "previous_secret_keys" in output, output
+
+
 def test_dry_run_over_smtp_says_the_same(env, smtp_server):
     result = run(env, "send", ISSUE, "--list", "newsletter", "--dry-run", **smtp(smtp_server, LEADEX_SECRET_KEY=KEY))
     assert_refused(result, "public_url")

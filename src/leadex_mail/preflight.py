@@ -9,7 +9,8 @@ in browser) that must work for every recipient, wherever they read it:
 - the links must be signed with a key only this operator knows: the
   development key is published in the source, and a short key can be
   guessed offline from any one link, after which anyone can unsubscribe or
-  confirm anyone.
+  confirm anyone. The same holds for every key in ``previous_secret_keys``:
+  they only verify, but a link they accept acts on a person all the same.
 
     check_sending(settings)          ``send`` and ``send-test`` over SMTP
     check_serving(settings, host)    ``serve`` reachable by others, or sending mail
@@ -89,17 +90,40 @@ def link_findings(settings: Settings) -> list[Finding]:
 
 
 def key_findings(settings: Settings) -> list[Finding]:
-    """What is wrong with ``secret_key`` for links that nobody else can forge (empty: nothing)."""
+    """What is wrong with ``secret_key`` and ``previous_secret_keys`` for links nobody else can forge (empty: nothing).
+
+    A previous key still verifies links, so it must be as strong as the
+    current one: a link it accepts acts on a person just the same.
+    """
+    findings: list[Finding] = []
     key = settings.secret_key
     if not key:
         why = "secret_key is not set: links would be signed with the development key, which is published"
-    elif key == DEV_SECRET_KEY:
-        why = "secret_key is the published development key: anyone could forge unsubscribe and confirmation links"
-    elif len(key) < MIN_SECRET_KEY_LENGTH:
-        why = f"secret_key has {len(key)} characters; fewer than {MIN_SECRET_KEY_LENGTH} can be guessed from one link"
     else:
-        return []
-    return [Finding("secret_key", why + " (unsubscribe and confirmation links must act only for the person they were sent to)", KEY_HINT)]
+        why = _weak_key("secret_key", key)
+    if why:
+        findings.append(Finding("secret_key", why + _LINKS_ACT, KEY_HINT))
+    for n, old in enumerate(settings.previous_secret_keys, 1):
+        weak = _weak_key(f"previous_secret_keys (key {n} of {len(settings.previous_secret_keys)})", old)
+        if weak:
+            findings.append(Finding("previous_secret_keys", weak + _LINKS_ACT, PREVIOUS_KEY_HINT))
+    return findings
+
+
+_LINKS_ACT = " (unsubscribe and confirmation links must act only for the person they were sent to)"
+PREVIOUS_KEY_HINT = (
+    "remove that key from LEADEX_PREVIOUS_SECRET_KEYS: links signed with it then stop working, and their recipients "
+    "unsubscribe from a newer mail or through the List-Unsubscribe mailto address (docs/configuration.md, 'Changing the secret key')"
+)
+
+
+def _weak_key(name: str, key: str) -> str | None:
+    """Why ``key`` cannot protect links, or None."""
+    if key == DEV_SECRET_KEY:
+        return f"{name} is the published development key: anyone could forge unsubscribe and confirmation links"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"{name} has {len(key)} characters; fewer than {MIN_SECRET_KEY_LENGTH} can be guessed from one link"
+    return None
 
 
 def sending_findings(settings: Settings) -> list[Finding]:

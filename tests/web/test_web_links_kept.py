@@ -77,9 +77,8 @@ def _store_at_0004(path) -> None:
     store.close()
 
 
-def _old_links(base: str, sid: int) -> dict[str, str]:
+def _old_links(base: str, sid: int, key: bytes = SECRET.encode()) -> dict[str, str]:
     """The links the previous version put in mail: signed ids, no nonce."""
-    key = SECRET.encode()
     expires = datetime.now(UTC) + timedelta(days=7)
     return {
         "unsubscribe": f"{base}/unsubscribe/{sign('unsubscribe', {'s': sid, 'c': 1}, key)}",
@@ -170,3 +169,25 @@ def test_links_signed_with_a_previous_key_keep_working(tmp_path, smtp_server) ->
                 verify("unsubscribe", fresh.rsplit("/", 1)[1], old_key.encode())  # previous keys never sign
             assert client.post(fresh, data=ONE_CLICK).status_code == 200
         assert [get_subscriber_by_id(site.store, sid).status for sid in ids] == ["unsubscribed", "unsubscribed", "active"]
+
+
+def test_legacy_links_signed_only_by_a_previous_key_need_evidence(tmp_path, smtp_server) -> None:
+    """Tester's finding i8/a8 #2: a legacy preferences link names any id up to the upgrade's, so one signed only by a
+    previous key (possibly the published development key an operator kept "for old mail") unsubscribed anyone."""
+    _store_at_0004(tmp_path / "subscribers.db")
+    old_key = "the-key-of-mail-already-sent-0123456789"
+    env = {"LEADEX_SECRET_KEY": "a-brand-new-key-9876543210-abcdefghij", "LEADEX_PREVIOUS_SECRET_KEYS": old_key}
+    with running_site(tmp_path, smtp_server, new_list=False, **env) as site:
+        ana, dora = _old_links(site.url, 1, old_key.encode()), _old_links(site.url, 3, old_key.encode())
+        current = _old_links(site.url, 2, b"a-brand-new-key-9876543210-abcdefghij")
+        with http() as client:
+            # Widest acceptance (any id, no delivery needed): not on a previous key's word.
+            assert client.get(ana["preferences"]).status_code == 400
+            assert client.get(dora["preferences"]).status_code == 400
+            # Where the store proves the campaign went to that row, the old mail's links still work.
+            assert client.get(ana["view"]).status_code == 200
+            assert client.post(dora["unsubscribe"], data=ONE_CLICK).status_code == 200  # Dora never got campaign 1: nobody
+            assert client.post(ana["unsubscribe"], data=ONE_CLICK).status_code == 200
+            # A legacy preferences link signed with the current key is unchanged.
+            assert client.get(current["preferences"]).status_code == 200
+        assert [get_subscriber_by_id(site.store, sid).status for sid in (1, 2, 3)] == ["unsubscribed", "active", "pending"]

@@ -103,7 +103,11 @@ def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> d
     """The payload of a personal link; ``InvalidLink`` or ``ExpiredLink`` otherwise.
 
     Signed with the current key or one of ``previous_secret_keys``. Says
-    nothing about whether the row it names is still the one it was made for.
+    nothing about whether the row it names is still the one it was made for,
+    except that a legacy link (no row nonce ``n``, made before migration
+    0005) signed only by a previous key is taken only where the store can
+    prove it was sent (unsubscribe and view: ``store/identity.py``), never
+    as a preferences link, which would name any id up to the upgrade's.
     """
     key = settings.verification_keys()
     try:
@@ -116,7 +120,21 @@ def read_token(purpose: str, token: str, settings: Settings, now: datetime) -> d
         raise ExpiredLink("this link has expired", hint="subscribe again for a new link") from None
     if not isinstance(payload.get("s"), int):
         raise InvalidLink("this link is not valid")
+    if "n" not in payload and purpose not in _LEGACY_WITH_EVIDENCE and not _signed_with(purpose, token, key[0]):
+        raise InvalidLink("this link is too old to be used", hint="use the link in a newer email, or its unsubscribe link")
     return payload
+
+
+# Legacy links a previous key may still vouch for: the store checks that the campaign went to that person.
+_LEGACY_WITH_EVIDENCE = ("unsubscribe", "view")
+
+
+def _signed_with(purpose: str, token: str, key: bytes) -> bool:
+    try:
+        verify(purpose, token, key, now=_EPOCH)
+    except TokenError:
+        return False
+    return True
 
 
 # -- subscribe ----------------------------------------------------------------
