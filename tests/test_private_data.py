@@ -120,6 +120,38 @@ def test_a_password_in_the_file_is_refused_with_a_hint(tmp_path):
     assert PASSWORD in settings.database_url  # the environment may carry it
 
 
+# Every way a password rides in a database URL (tester's finding i8/a8 #4: the query form was shown and accepted).
+QUERY_FORMS = [
+    f"postgresql+psycopg://leadex@db.example.org:5432/leadex?password={PASSWORD}",
+    f"postgresql+psycopg://leadex@db.example.org:5432/leadex?sslmode=require&password={PASSWORD}&application_name=x",
+    f"postgresql+psycopg://leadex@db.example.org:5432/leadex?sslmode=verify-full&sslpassword={PASSWORD}",
+    f"postgresql+psycopg://leadex@db.example.org:5432/leadex?PASSWORD={PASSWORD}",
+]
+
+
+@pytest.mark.parametrize("url", QUERY_FORMS)
+def test_a_password_in_the_query_is_refused_in_the_file_and_masked(tmp_path, monkeypatch, url):
+    cfg = tmp_path / "leadex-mail.toml"
+    cfg.write_text(f'database_url = "{url}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, environ={})
+    assert "holds a password" in err.value.message and PASSWORD not in err.value.message + (err.value.hint or "")
+    monkeypatch.chdir(tmp_path)
+    cfg.unlink()
+    shown = CliRunner().invoke(main, ["config", "show"], env={"LEADEX_DATABASE_URL": url})
+    assert shown.exit_code == 0 and PASSWORD not in shown.output and "password=***" in shown.output.lower(), shown.output
+
+
+def test_an_unencoded_at_sign_in_the_password_is_refused_and_hidden(tmp_path, monkeypatch):
+    """``u:p@ss@host``: SQLAlchemy would log in as "p" at host "ss@host"; the error showed ``u:***@ss@…``."""
+    monkeypatch.chdir(tmp_path)
+    url = f"postgresql+psycopg://leadex:{PASSWORD}@part@127.0.0.1:1/leadex"
+    result = CliRunner().invoke(main, ["status"], env={"LEADEX_DATABASE_URL": url})
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "more than one '@'" in result.output and "%40" in result.output
+    assert PASSWORD not in result.output and "part" not in result.output
+
+
 def test_config_show_masks_the_database_password(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     url = f"postgresql+psycopg://leadex:{PASSWORD}@db.example.org:5432/leadex"
@@ -133,6 +165,8 @@ def test_config_show_masks_the_database_password(tmp_path, monkeypatch):
     [
         f"postgresql+psycopg://leadex:{PASSWORD}@127.0.0.1:1/leadex",  # nothing listens on port 1
         f"postgresql+psycopg//leadex:{PASSWORD}@127.0.0.1/leadex",  # not a URL
+        f"postgresql+psycopg://leadex@127.0.0.1:1/leadex?password={PASSWORD}",  # the query form
+        f"postgresql+psycopg://leadex@127.0.0.1:notaport/leadex?password={PASSWORD}",
     ],
 )
 def test_errors_never_show_the_database_password(tmp_path, monkeypatch, url):

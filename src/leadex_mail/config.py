@@ -200,18 +200,30 @@ def _userinfo(url: str) -> tuple[str, str, str | None] | None:
     return url[:start] + user, url[at + 1 :], password or None
 
 
+# Query parameters that carry a password (libpq and psycopg accept ``?password=``, ``?sslpassword=``).
+_QUERY_SECRET = re.compile(r"([?&][^=&#]*password[^=&#]*=)([^&#]*)", re.IGNORECASE)
+
+
 def url_password(url: str) -> str | None:
-    """The password written in ``url`` (``scheme://user:password@host/...``), if any."""
+    """The password written in ``url``: in its user-info (``scheme://user:password@host``) or its query (``?password=``)."""
     parts = _userinfo(url)
-    return parts[2] if parts else None
+    if parts and parts[2]:
+        return parts[2]
+    found = _QUERY_SECRET.search(url)
+    return found.group(2) or None if found else None
 
 
 def redact_url(url: str) -> str:
-    """``url`` with the password of its user-info replaced by ``***`` (for display and errors)."""
+    """``url`` with every password replaced by ``***`` (for display and errors).
+
+    The user-info's password up to the *last* ``@`` before the host (an
+    unencoded ``@`` in a password stays hidden), and the value of every
+    query parameter named like a password (``password``, ``sslpassword``).
+    """
     parts = _userinfo(url)
-    if parts is None or parts[2] is None:
-        return url
-    return f"{parts[0]}:***@{parts[1]}"
+    if parts is not None and parts[2] is not None:
+        url = f"{parts[0]}:***@{parts[1]}"
+    return _QUERY_SECRET.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), url)
 
 
 _HINTS = get_type_hints(Settings)
@@ -378,6 +390,19 @@ def _checked(name: str, raw: Any, origin: str) -> Any:
     return value
 
 
+def _check_database_url(s: Settings) -> None:
+    """An unencoded ``@`` in the user-info: SQLAlchemy would take the password's tail for the host."""
+    url = s.database_url
+    start = url.find("//") + 2 if "//" in url else 0
+    end = min([i for i in (url.find(m, start) for m in "/?#") if i != -1] or [len(url)])
+    if url.count("@", start, end) > 1:
+        raise ConfigError(
+            f"{_where(s, 'database_url')}: database_url has more than one '@' before the host ({redact_url(url)}):"
+            " the password would be cut at the first one and the rest taken for the host",
+            hint="percent-encode '@' in the password as %40 (and ':' as %3A, '/' as %2F), or leave the password out and set PGPASSWORD",
+        )
+
+
 def _suggest(name: str) -> str:
     import difflib
 
@@ -394,6 +419,7 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
+    _check_database_url(s)
     for name in ("public_url", "images_url"):
         url = getattr(s, name)
         if url and not re.fullmatch(r"https?://[^\s/?#]+(/\S*)?", url):

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from leadex_mail.cli._common import get_settings
+from leadex_mail.config import redact_url
 from leadex_mail.files import write_atomic
 from leadex_mail.store import db, gdpr, importer, lists, subscribers
 from leadex_mail.store.models import SUBSCRIBER_STATUSES
@@ -344,7 +345,7 @@ def db_status() -> None:
     """Show the schema revision and pending migrations (changes nothing)."""
     with db.open_store(get_settings(), migrate=False) as store:
         status = db.migration_status(store)
-    click.echo(f"database: {store.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"database: {redact_url(store.engine.url.render_as_string(hide_password=False))}")
     click.echo(f"current revision: {status.current or 'none (empty database)'}")
     click.echo(f"newest revision:  {status.head}")
     if status.up_to_date:

@@ -150,7 +150,7 @@ class Store:
             raise self._failed(exc) from exc
 
     def _failed(self, cause: BaseException) -> StoreError:
-        where = self.engine.url.render_as_string(hide_password=True)
+        where = redact_url(self.engine.url.render_as_string(hide_password=False))
         text = str(cause).strip() or type(cause).__name__
         return StoreError(f"the subscriber store {where} failed: {text}", hint=_hint_for(text, where))
 
@@ -350,8 +350,9 @@ def make_engine(url: str) -> Engine:
 
 
 def _mask_password(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` (for messages)."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host``, ``?password=secret`` -> ``?password=***`` (for messages)."""
+    text = re.sub(r"(://[^:/@\s]*:)[^/\s]*@", r"\1***@", text)
+    return re.sub(r"([?&][^=&#\s]*password[^=&#\s]*=)[^&#\s]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def _create_private_database(database: str | None) -> None:
@@ -493,8 +494,11 @@ def _wrap_db_errors(store: Store) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"cannot open the subscriber store {store.engine.url.render_as_string(hide_password=True)}: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}",
-            hint="check database_url (LEADEX_DATABASE_URL) and that the file is a leadex-mail store",
+            f"cannot open the subscriber store {redact_url(store.engine.url.render_as_string(hide_password=False))}:"
+            f" {exc.__class__.__name__}: {_mask_password(str(getattr(exc, 'orig', exc)))}",
+            hint="check database_url (LEADEX_DATABASE_URL) and that the file is a leadex-mail store"
+            if store.is_sqlite
+            else "check database_url (LEADEX_DATABASE_URL), that the database server is running and reachable, and the login",
         ) from None
 
 
