@@ -21,8 +21,14 @@ every decoder drops it (RFC 2047 6.2; CPython issue 92081), so readers see
 
 Python 3.11's ``email.policy.default`` parser reads adjacent encoded words
 *in a display name* with an extra space between them (CPython issue
-128110); RFC-conforming readers and ``email.header.decode_header`` do not.
-Names short enough for one encoded word (nearly all) read the same in both.
+128110), where ``email.header.decode_header`` (as RFC 2047 6.2 says) joins
+them with none: no way of splitting a name over two encoded words reads
+the same in both. So a display name never has two encoded words side by
+side: each run of words that needs encoding is *one* encoded word (B or Q,
+whichever is shorter), alone on its folded line, even when that passes
+RFC 2047's 75 characters (a run longer than 55 UTF-8 bytes or so: rare in
+names; RFC 5322's hard limit of 998 octets per line still holds, and only
+beyond it is a run split). Readers decode such words; see docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -193,14 +199,31 @@ def phrase(name: str) -> str:
     for word in words:
         if len(word) <= _PLAIN_MAX and _ATEXT.fullmatch(word) and "=?" not in word:
             if run:
-                out += encoded_words(" ".join(run), _Q_PHRASE)
+                out += _phrase_words(" ".join(run))
                 run = []
             out.append(word)
         else:
             run.append(word)
     if run:
-        out += encoded_words(" ".join(run), _Q_PHRASE)
+        out += _phrase_words(" ".join(run))
     return " ".join(out)
+
+
+# The longest encoded word a phrase may use: alone on a folded line (" " + word + CRLF) within 998 octets.
+_PHRASE_EW_MAX = 998 - 1
+
+
+def _phrase_words(text: str) -> list[str]:
+    """``text`` (a run of a display name) as one encoded word, never two side by side (see the module docstring).
+
+    Q with the phrase-safe characters or B, whichever is shorter; split
+    (``encoded_words``) only when even one word would pass 998 octets.
+    """
+    data = text.encode("utf-8")
+    q = "=?utf-8?q?" + "".join([_Q_PHRASE[b] for b in data]) + "?="
+    b = "=?utf-8?b?" + base64.b64encode(data).decode("ascii") + "?="
+    word = b if len(b) < len(q) else q
+    return [word] if len(word) <= _PHRASE_EW_MAX else encoded_words(text, _Q_PHRASE)
 
 
 def format_address(name: str | None, email: str) -> str:
