@@ -69,6 +69,11 @@ def assert_refused(result, setting: str, *words: str) -> None:
         assert word in result.output, result.output
 
 
+def smtp_ready(shown: str) -> bool:
+    """What ``config show`` says about sending over SMTP: ready or not (False when it could not show the settings)."""
+    return "send over SMTP:" in shown and shown.split("send over SMTP:", 1)[1].splitlines()[0].strip() == "ready"
+
+
 # -- send ----------------------------------------------------------------------
 
 
@@ -93,6 +98,61 @@ def test_http_or_local_public_url_is_refused_for_smtp(env, smtp_server, public_u
     result = run(env, "send", ISSUE, "--list", "newsletter", "--yes", **smtp(smtp_server, LEADEX_SECRET_KEY=KEY, LEADEX_PUBLIC_URL=public_url))
     assert_refused(result, "public_url", *words)
     assert smtp_server.messages == [] and recorded(env) == (0, 0)
+
+
+@pytest.mark.parametrize(("public_url", "words"), [
+    # Tester's finding i8/a8 #7: loopback in other spellings, and URLs no link can be built on.
+    ("https://127.1", "points at this machine"),
+    ("https://2130706433", "points at this machine"),
+    ("https://0x7f000001", "points at this machine"),
+    ("https://0177.0.0.1", "points at this machine"),
+    ("https://[::ffff:127.0.0.1]", "points at this machine"),
+    ("https://[::1]:8443", "points at this machine"),
+    ("https://news.example.org:99999", "port is not a number from 1 to 65535"),
+    ("https://news.example.org:0", "port is not a number from 1 to 65535"),
+    ("https://user:pw@news.example.org", "user name or password"),
+    ("https://ne<w>s.example.org", "contains '<'"),
+    ('https://news.example.org/"onmouseover=x', "contains '\"'"),
+    ("https://news.example.org/a b", "without spaces"),  # refused when loaded
+    ("https://novice.šola.si", "xn-- form"),
+    ("https://news.example.org/?list=1", "query (?) or fragment (#)"),
+    ("https://news.example.org/#top", "query (?) or fragment (#)"),
+    ("https://-news.example.org", "is not a host name"),
+])
+def test_loopback_spellings_and_malformed_public_urls_are_refused(env, smtp_server, public_url, words):
+    result = run(env, "send", ISSUE, "--list", "newsletter", "--yes", **smtp(smtp_server, LEADEX_SECRET_KEY=KEY, LEADEX_PUBLIC_URL=public_url))
+    assert_refused(result, "public_url", words)
+    assert smtp_server.messages == [] and recorded(env) == (0, 0)
+    assert not smtp_ready(run(env, "config", "show", **smtp(smtp_server, LEADEX_SECRET_KEY=KEY, LEADEX_PUBLIC_URL=public_url)).output)
+
+
+@pytest.mark.parametrize("public_url", ["https://news.example.org", "https://www.example.org/novice/", "https://news.example.org:8443/x", "https://xn--ola-t5a.example"])
+def test_real_public_urls_stay_ready(env, public_url):
+    shown = run(env, "config", "show", LEADEX_SMTP_HOST="smtp.example.org", LEADEX_PUBLIC_URL=public_url, LEADEX_SECRET_KEY=KEY).output
+    assert smtp_ready(shown), shown
+
+
+def test_insecure_links_and_plain_smtp_are_for_this_machine_only(env, smtp_server):
+    """Finding #7: allow_insecure_links with another host, and smtp_security none to a remote relay, showed "ready"."""
+    remote = {"LEADEX_SMTP_HOST": "smtp.example.org", "LEADEX_SMTP_SECURITY": "starttls", "LEADEX_SECRET_KEY": KEY, "LEADEX_ALLOW_INSECURE_LINKS": "1"}
+    for public_url, words in [
+        ("http://news.example.org", "relaxes this only for a public_url on this machine"),
+        ("http://127.0.0.1:8000", "smtp_host smtp.example.org is another machine"),
+    ]:
+        shown = run(env, "config", "show", LEADEX_PUBLIC_URL=public_url, **remote).output
+        assert not smtp_ready(shown) and words in shown, shown
+    plain = run(env, "config", "show", LEADEX_SMTP_HOST="smtp.example.org", LEADEX_SMTP_SECURITY="none",
+                LEADEX_PUBLIC_URL="https://news.example.org", LEADEX_SECRET_KEY=KEY).output  # fmt: skip
+    assert not smtp_ready(plain) and "smtp_security is none" in plain, plain
+    trusted = run(env, "config", "show", LEADEX_SMTP_HOST="smtp.example.org", LEADEX_SMTP_SECURITY="none", LEADEX_SMTP_ALLOW_INSECURE="1",
+                  LEADEX_PUBLIC_URL="https://news.example.org", LEADEX_SECRET_KEY=KEY).output  # fmt: skip
+    assert smtp_ready(trusted), trusted
+    code, output = serve(env, "--host", "0.0.0.0", LEADEX_PUBLIC_URL="http://127.0.0.1:8000", LEADEX_SECRET_KEY=KEY, LEADEX_ALLOW_INSECURE_LINKS="1")
+    assert code == 2 and "allow_insecure_links" in output and "0.0.0.0" in output, output
+    # On one machine (loopback relay and links) it still works, as the tests need.
+    result = run(env, "send", ISSUE, "--list", "newsletter", "--yes",
+                 **smtp(smtp_server, LEADEX_SECRET_KEY=KEY, LEADEX_PUBLIC_URL="http://127.0.0.1:8000", LEADEX_ALLOW_INSECURE_LINKS="1"))  # fmt: skip
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize(("key", "words"), [(DEV_SECRET_KEY, ("development key",)), ("kratek-kljuc", ("12 characters", "32"))])

@@ -39,7 +39,7 @@ def effective_settings(settings: Settings) -> list[Shown]:
 def readiness(settings: Settings) -> list[tuple[str, list[preflight.Finding]]]:
     """(action, what stops it) for ``send`` over SMTP and for ``serve`` as configured; no findings: ready."""
     return [
-        ("send over SMTP", preflight.link_findings(settings) + preflight.key_findings(settings)),
+        ("send over SMTP", preflight.smtp_findings(settings)),
         (f"serve on {settings.web_host}", preflight.serving_findings(settings, settings.web_host)),
     ]
 

@@ -25,6 +25,8 @@ never relaxes the key.
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 import urllib.parse
 from dataclasses import dataclass
 
@@ -45,48 +47,142 @@ class Finding:
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (no DNS lookup); ``0.0.0.0`` listens everywhere: False."""
+    """True for ``localhost`` and loopback addresses in any spelling (no DNS lookup); ``0.0.0.0`` listens everywhere: False.
+
+    Spellings a browser or resolver takes for an IPv4 address count too:
+    ``127.1``, ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, and IPv4
+    inside IPv6 (``::ffff:127.0.0.1``).
+    """
     name = host.strip("[]").lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost") or name == "localhost.localdomain":
         return True
+    address = _ip(name)
+    return address is not None and address.is_loopback
+
+
+def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address ``name`` spells, IPv4-mapped IPv6 as its IPv4 address; None for a host name."""
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
-        return False
+        if not re.fullmatch(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", name):
+            return None
+        try:  # the inet_aton forms: 127.1, 2130706433, 0x7f000001, 0177.0.0.1
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _names_this_machine(host: str) -> bool:
     """True when a URL's host can only mean the machine reading it (loopback, or 0.0.0.0 / ::)."""
+    address = _ip(host.strip("[]").lower().rstrip("."))
+    return is_loopback(host) or (address is not None and address.is_unspecified)
+
+
+# RFC 3986 characters (unreserved, reserved, "%"); anything else breaks a link somewhere
+# (``<>`` end List-Unsubscribe's entries, ``"`` an HTML attribute, spaces the line).
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/@!$&'()*+,;=%]+")
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as the base of every link (None: nothing).
+
+    A whole ``http(s)://host[:port][/path]`` in RFC 3986 characters; no
+    user name or password (they would be in every link sent), no query or
+    fragment (paths are appended to it), a port from 1 to 65535.
+    """
+    bad = next((c for c in url if not _URI_CHARS.fullmatch(c) and c not in "?#[]"), None)
+    if bad is not None:
+        shown = repr(bad) if bad.isprintable() and not bad.isspace() else f"U+{ord(bad):04X}"
+        idn = "; write a non-ASCII host name in its xn-- form" if not bad.isascii() else ""
+        return f"it contains {shown}, which may not stand in a link (RFC 3986){idn}"
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "it is not a whole http(s):// address"
+    if "@" in parts.netloc:
+        return "it holds a user name or password, which every link in every mail would carry"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "it has a query (?) or fragment (#); the links' paths are added after it"
     try:
-        unspecified = ipaddress.ip_address(host.strip("[]")).is_unspecified
+        port = parts.port
     except ValueError:
-        unspecified = False
-    return is_loopback(host) or unspecified
+        return "its port is not a number from 1 to 65535"
+    if port == 0:
+        return "its port is not a number from 1 to 65535"
+    host = (parts.hostname or "").rstrip(".")
+    if "[" in parts.netloc:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return "its [...] part is not an IPv6 address"
+    elif not host or not _HOST_NAME.fullmatch(host):
+        return f"its host {host!r} is not a host name"
+    return None
 
 
 def link_findings(settings: Settings) -> list[Finding]:
-    """What is wrong with ``public_url`` for links that every recipient can use (empty: nothing)."""
-    if settings.allow_insecure_links:
-        return []
+    """What is wrong with ``public_url`` for links that every recipient can use (empty: nothing).
+
+    ``allow_insecure_links`` accepts ``http://`` and loopback only for a
+    public URL on this machine (tests, trials): one naming another host is
+    held to the rules, and a malformed one is refused always.
+    """
     url = settings.public_url
     if not url:
+        if settings.allow_insecure_links:
+            return []
         return [Finding(
             "public_url", "public_url is not set: every link in the mail would point at http://127.0.0.1:8000 (this machine), "
             "so no recipient could unsubscribe with one click",
             "set public_url (LEADEX_PUBLIC_URL) to the https:// address where `leadex-mail serve` is reachable, e.g. https://news.example.org",
         )]
+    problem = url_problem(url)
+    if problem:
+        return [Finding("public_url", f"public_url {url!r} cannot be the base of the links: {problem}", _URL_HINT)]
     parts = urllib.parse.urlsplit(url)
+    local = _names_this_machine(parts.hostname or "")
+    if settings.allow_insecure_links and local:
+        return []
+    relaxed = " (allow_insecure_links relaxes this only for a public_url on this machine)" if settings.allow_insecure_links else ""
     if parts.scheme != "https":
         return [Finding(
-            "public_url", f"public_url {url!r} is not https://: RFC 8058 requires HTTPS for one-click unsubscribe, and mail providers ignore an http:// one",
+            "public_url", f"public_url {url!r} is not https://: RFC 8058 requires HTTPS for one-click unsubscribe, "
+            f"and mail providers ignore an http:// one{relaxed}",
             "serve the subscriber pages over HTTPS (a reverse proxy with a certificate) and set public_url to that https:// address",
         )]
-    if _names_this_machine(parts.hostname or ""):
+    if local:
         return [Finding(
             "public_url", f"public_url {url!r} points at this machine: no recipient could open its links or unsubscribe with one click",
             "set public_url to the public https:// address of the subscriber pages",
         )]
     return []
+
+
+_URL_HINT = "set public_url to the plain https:// address of the subscriber pages, e.g. https://news.example.org or https://www.example.org/novice"
+
+
+def relay_findings(settings: Settings) -> list[Finding]:
+    """What is wrong with the SMTP relay settings for a real send (empty: nothing); what the transport would refuse later."""
+    host = settings.smtp_host or ""
+    if not host or is_loopback(host):
+        return []
+    findings = []
+    if settings.smtp_security == "none" and not settings.smtp_allow_insecure:
+        findings.append(Finding(
+            "smtp_security", f"smtp_security is none: mail and the SMTP login would cross the network to {host} unencrypted",
+            "use smtp_security = starttls or tls; or set smtp_allow_insecure = true if this network is trusted",
+        ))
+    if settings.allow_insecure_links and (not settings.public_url or _names_this_machine(urllib.parse.urlsplit(settings.public_url).hostname or "")):
+        findings.append(Finding(
+            "allow_insecure_links", f"allow_insecure_links is for tests and trials on one machine, but smtp_host {host} is another machine:"
+            " its recipients could not open links to this machine",
+            "unset LEADEX_ALLOW_INSECURE_LINKS and set public_url to the public https:// address of the subscriber pages",
+        ))
+    return findings
 
 
 def key_findings(settings: Settings) -> list[Finding]:
@@ -130,14 +226,25 @@ def sending_findings(settings: Settings) -> list[Finding]:
     """Everything that stops a send over SMTP (empty for the outbox transport)."""
     if settings.effective_transport != "smtp":
         return []
-    return link_findings(settings) + key_findings(settings)
+    return smtp_findings(settings)
+
+
+def smtp_findings(settings: Settings) -> list[Finding]:
+    """Everything that would stop a send over SMTP with these settings, whatever the transport now."""
+    return link_findings(settings) + key_findings(settings) + relay_findings(settings)
 
 
 def serving_findings(settings: Settings, host: str) -> list[Finding]:
     """Everything that stops ``serve`` on ``host`` (empty for a local preview)."""
     if not serves_the_public(settings, host):
         return []
-    return link_findings(settings) + key_findings(settings)
+    findings = link_findings(settings) + key_findings(settings)
+    if settings.allow_insecure_links and not is_loopback(host):
+        findings.append(Finding(
+            "allow_insecure_links", f"allow_insecure_links is for tests and trials on one machine, but serve would listen on {host}",
+            "serve on 127.0.0.1, or unset LEADEX_ALLOW_INSECURE_LINKS and set an https:// public_url",
+        ))
+    return findings
 
 
 def serves_the_public(settings: Settings, host: str) -> bool:
