@@ -95,3 +95,41 @@ def test_editions_that_disagree_on_number_or_date_are_errors(tmp_path):
         ("en.yaml", 5, "number", "error", "the en edition is No. 2, the sl edition No. 1"),
         ("en.yaml", 6, "date", "error", "the en edition is dated 2026-05-01, the sl edition 2026-04-01"),
     ]
+
+
+def _findings_at(tmp_path: Path, path: str, **replace: str) -> list[str]:
+    folder = make_issue(tmp_path)
+    sl = folder / "sl.yaml"
+    text = sl.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    sl.write_text(text, encoding="utf-8")
+    issue = load_issue(folder, Settings(newsletters_dir=tmp_path))
+    return [p.message for p in lint_issue(issue) if p.path == path and p.severity == "error" and Path(p.file).name == "sl.yaml"]
+
+
+# Tester's finding i8/a8 #9: these passed `check` and `send`.
+UNFINISHED_LINKS = ["http://#", "https://", "https://example.com/", "https://www.example.org", "http://localhost:8000/x", "mailto:"]
+FINISHED_LINKS = ["https://www.interregeurope.eu/leadex", "https://haka.example.org/form", "mailto:info@example.org", "https://example.com/leadex/2026"]
+
+
+def test_links_that_lead_nowhere_are_errors(tmp_path):
+    for n, url in enumerate(UNFINISHED_LINKS + FINISHED_LINKS):
+        folder = tmp_path / str(n)
+        in_field = _findings_at(folder, "sections[0].more.url", **{'url: "#"': f'url: "{url}"'})
+        in_text = _findings_at(folder / "t", "sections[0].body", **{"(#)": f"(<{url}>)" if url else "()"})
+        if url in UNFINISHED_LINKS:
+            assert in_field and "is not a real address" in in_field[0], (url, in_field)
+            assert in_text and "has no real address" in in_text[0], (url, in_text)
+        else:
+            assert in_field == [], (url, in_field)
+
+
+UNFINISHED_ALTS = ["\u200b", " \u2060\ufeff ", "image", "Logo", "slika", "logo.png", "big.png", "… ✏", "📷", "---"]
+FINISHED_ALTS = ["LeadEx project logo", "Ana Novak at the kick-off in Murcia", "Udeleženci srečanja v Talinu", "2026"]
+
+
+def test_alt_texts_that_say_nothing_are_errors(tmp_path):
+    for n, alt in enumerate(UNFINISHED_ALTS + FINISHED_ALTS):
+        got = _findings_at(tmp_path / str(n), "sections[0].image.alt", **{'alt: ""': f'alt: "{alt}"'})
+        assert bool(got) == (alt in UNFINISHED_ALTS), (alt, got)

@@ -1,8 +1,8 @@
 """Findings about a valid issue: things that load fine but should not be sent as they are.
 
 ``lint_issue`` reports two severities. Errors are what ``send`` refuses
-(unless ``--force``): unfinished links (``#`` or empty), images without alt
-text, text or pictures left from the ``new`` scaffold or still marked for
+(unless ``--force``): unfinished links (``#``, empty, no host, a bare
+stand-in domain) and images without a useful alt text (``unfinished.py``), text or pictures left from the ``new`` scaffold or still marked for
 translation (``scaffold.draft_problems``), and editions that disagree on the
 issue's number or date. Warnings are worth a look but do not stop a send:
 images too heavy for mail, a missing preheader, a subject longer than mail
@@ -19,10 +19,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from leadex_mail.config import Settings
-from leadex_mail.content.checks import UNFINISHED_URLS, markdown_tokens
+from leadex_mail.content.checks import markdown_tokens
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_problems
+from leadex_mail.content.unfinished import unfinished_alt, unfinished_url
 from leadex_mail.content.walk import images, leaves
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import ContentError, Problem
@@ -100,22 +101,26 @@ def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: Sour
 
 
 def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) -> Iterator[Problem]:
-    hint = "put the real address (https://...) in place of '#'"
+    hint = "put the real address (https://...) of the page in its place"
     for leaf in leaves(data, cls):
-        if leaf.kind == "url" and leaf.value in UNFINISHED_URLS:
-            yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
+        if leaf.kind == "url" and isinstance(leaf.value, str) and (why := unfinished_url(leaf.value)):
+            if leaf.value in ("", "#"):
+                yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
+            else:
+                yield _error(smap, leaf.path, f"the link address {leaf.value!r} is not a real address: {why}", hint)
         elif leaf.kind == "markdown" and isinstance(leaf.value, str):
             for token in markdown_tokens(leaf.value):
                 href = token.attrs.get("href", "") if token.type == "link_open" else None
-                if href in UNFINISHED_URLS:
-                    message = f"a link in the text has no real address ({href!r})"
+                if isinstance(href, str) and (why := unfinished_url(href)):
+                    message = f"a link in the text has no real address ({href!r}" + (")" if href in ("", "#") else f": {why})")
                     yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint)
 
 
 def _image_findings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
     problems = []
-    if not image.get("alt") and not image.get("decorative"):
-        problems.append(_error(smap, (*path, "alt"), "the image has no alt text", "describe what it shows in `alt:`, or mark it `decorative: true`"))
+    why = unfinished_alt(image.get("alt") or "", image.get("src"))
+    if why and not image.get("decorative"):
+        problems.append(_error(smap, (*path, "alt"), why, "describe what it shows in `alt:` (who, what, where), or mark it `decorative: true`"))
     file = image_path(issue, Image(**image))
     if file is not None and file.is_file() and file.stat().st_size > MAX_IMAGE_BYTES:
         size_kb = file.stat().st_size // 1024
