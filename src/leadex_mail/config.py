@@ -391,8 +391,20 @@ def _checked(name: str, raw: Any, origin: str) -> Any:
 
 
 def _check_database_url(s: Settings) -> None:
-    """An unencoded ``@`` in the user-info: SQLAlchemy would take the password's tail for the host."""
+    """A URL that would not open the store meant: an unencoded ``@`` in the password, SQLite in memory or with options."""
     url = s.database_url
+    if url.startswith("sqlite:"):
+        path = url.split(":", 1)[1].removeprefix("///").removeprefix("//")
+        if not path or path.startswith("?") or path.split("?")[0] in ("", ":memory:"):
+            raise ConfigError(
+                f"{_where(s, 'database_url')}: database_url {url!r} names no file: the store would live in memory and be lost on exit",
+                hint="name the file, e.g. sqlite:///subscribers.db (relative) or sqlite:////srv/leadex/subscribers.db (absolute)",
+            )
+        if "?" in url:
+            raise ConfigError(
+                f"{_where(s, 'database_url')}: database_url {url!r} has options (?...); leadex-mail opens SQLite files its own way",
+                hint="leave the options out: sqlite:///subscribers.db (a read-only copy is not a store leadex-mail can use)",
+            )
     start = url.find("//") + 2 if "//" in url else 0
     end = min([i for i in (url.find(m, start) for m in "/?#") if i != -1] or [len(url)])
     if url.count("@", start, end) > 1:
@@ -401,6 +413,49 @@ def _check_database_url(s: Settings) -> None:
             " the password would be cut at the first one and the rest taken for the host",
             hint="percent-encode '@' in the password as %40 (and ':' as %3A, '/' as %2F), or leave the password out and set PGPASSWORD",
         )
+
+
+# RFC 2919: List-Id is "[phrase] <list-label.namespace>", the id a dot-atom with at least one dot.
+_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+"
+_LIST_ID = re.compile(rf"(?:[\x20-\x7e]*[^\s<>\x22][\x20-\x7e]*\s+)?<{_DOT_ATOM}>|{_DOT_ATOM}")
+_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\\\x22?]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_RATE_UNITS = ("s", "sec", "m", "min", "minute", "h", "hour")  # as delivery's rate limiter reads them
+
+
+def _check_header_values(s: Settings) -> None:
+    """``list_id`` and ``unsubscribe_mailto`` go into headers as written: they must have their standard's shape."""
+    if s.list_id and (not _LIST_ID.fullmatch(s.list_id.strip()) or s.list_id.count("<") > 1):
+        raise ConfigError(
+            f"{_where(s, 'list_id')}: list_id {s.list_id!r} is not a List-Id (RFC 2919)",
+            hint='write the list\'s id, e.g. list_id = "novice.leadex.example.org", or a name and the id: "LeadEx <novice.leadex.example.org>"',
+        )
+    mailto = s.unsubscribe_mailto
+    if not mailto:
+        return
+    address, _, query = mailto.removeprefix("mailto:").partition("?")
+    bad_query = query and (
+        not mailto.startswith("mailto:")
+        or re.search(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]", query)
+        or re.search(r"%(0[0-9a-f]|1[0-9a-f]|7f)", query, re.IGNORECASE)  # an encoded CR, LF or other control
+    )
+    if not _ADDRESS.fullmatch(address) or bad_query:
+        raise ConfigError(
+            f"{_where(s, 'unsubscribe_mailto')}: unsubscribe_mailto {mailto!r} is not an address or a mailto: URI (RFC 6068)"
+            " without encoded line breaks",
+            hint='write the address, e.g. unsubscribe_mailto = "odjava@example.org" (the subject "unsubscribe" is added),'
+            ' or a whole URI: "mailto:odjava@example.org?subject=unsubscribe"',
+        )
+
+
+def _check_rate(s: Settings) -> None:
+    """``send_rate`` is read when a send starts; an error then would not say where it was written."""
+    for part in (s.send_rate or "").split(",") if s.send_rate else ():
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*([a-z]+)\s*", part.lower())
+        if not match or match.group(2) not in _RATE_UNITS or int(match.group(1)) < 1:
+            raise ConfigError(
+                f"{_where(s, 'send_rate')}: cannot read the sending rate {part.strip()!r}",
+                hint="write it as N/min or N/h with N at least 1, e.g. 600/min or 600/min,20000/h",
+            )
 
 
 def _suggest(name: str) -> str:
@@ -420,6 +475,8 @@ def _validate(s: Settings) -> None:
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
     _check_database_url(s)
+    _check_header_values(s)
+    _check_rate(s)
     for name in ("public_url", "images_url"):
         url = getattr(s, name)
         if url and not re.fullmatch(r"https?://[^\s/?#]+(/\S*)?", url):

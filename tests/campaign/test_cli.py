@@ -26,6 +26,12 @@ def test_send_shows_the_plan_and_asks_first(cli, store, people) -> None:
     assert len(list(Path(store.engine.url.database).parent.glob("outbox/*/*.eml"))) == 6
 
 
+def test_one_recipient_is_one_message(cli, store, people) -> None:
+    people(1)
+    result = cli("send", ISSUE, "--list", "newsletter", input="n\n")
+    assert "Send 1 message now?" in result.output, result.output  # was "Send 1 messages now?" (finding i8/a8 #11)
+
+
 def test_dry_run_builds_all_and_sends_none(cli, store, people) -> None:
     people(5)
     result = cli("send", ISSUE, "--list", "newsletter", "--dry-run")

@@ -124,6 +124,18 @@ def test_a_wrong_wave_of_bounces_is_lifted_by_campaign(store, cli):
     assert everything.exit_code == 0 and "real@example.org: active again" in everything.output
 
 
+def test_show_gives_the_reason_and_no_control_character_is_stored(store, cli):
+    """Finding i8/a8 #11: `show` omitted the reason; an ESC in it was stored and came out raw in the export."""
+    lists.create_list(store, "news")
+    bounced(store, "ana@example.org")
+    refused = cli("subscribers", "reactivate", "ana@example.org", "--reason", "relay \x1b[31mfixed")
+    assert refused.exit_code == 1 and "control character (U+001B)" in refused.output
+    assert subscribers.get_subscriber(store, "ana@example.org").status == "bounced"
+    assert cli("subscribers", "reactivate", "ana@example.org", "--reason", "the relay refused the sender").exit_code == 0
+    shown = cli("subscribers", "show", "ana@example.org").output
+    assert "reactivated  cli        reason: the relay refused the sender" in shown, shown
+
+
 def test_reactivate_by_campaign_says_what_is_wrong(store, cli):
     lists.create_list(store, "news")
     neither = cli("subscribers", "reactivate", "--reason", "x")

@@ -254,7 +254,8 @@ def send_command(
     _print_plan(plan)
     _print_readiness(readiness)
     if not dry_run and plan.total and not yes:
-        click.confirm(f"Send {plan.total if limit is None else min(plan.total, limit)} messages now?", abort=True)
+        count = plan.total if limit is None else min(plan.total, limit)
+        click.confirm(f"Send {count} message{'' if count == 1 else 's'} now?", abort=True)
     command = f"leadex-mail send {loaded.slug} --list {list_name}" + (f" --lang {language}" if language else "")
     bar = ProgressBar()
     stop = threading.Event()

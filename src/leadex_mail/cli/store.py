@@ -87,11 +87,22 @@ def show_command(email: str) -> None:
     click.echo("lists:        " + (", ".join(f"{n} ({st})" for n, st in memberships) or "-"))
     click.echo("events:")
     for e in events:
-        extra = " ".join(f"{k}={v}" for k, v in (("ip", e.ip), ("consent", e.consent_version), ("notice", e.notice_version), ("agent", e.user_agent)) if v)
+        reason = (e.detail or {}).get("reason") if e.kind == "reactivated" else None
+        pairs = (
+            ("ip", e.ip), ("consent", e.consent_version), ("notice", e.notice_version), ("agent", e.user_agent),
+            ("campaign", (e.detail or {}).get("campaign")),
+        )  # fmt: skip
+        extra = " ".join(f"{k}={_visible(v)}" for k, v in pairs if v and (k != "campaign" or reason))
+        extra += f" reason: {_visible(reason)}" if reason else ""
         kind = "soft-bounce" if e.kind == "bounced" and (e.detail or {}).get("hard") is False else e.kind
-        click.echo(f"  {_when(e.at)}  {kind:<12} {e.source:<10} {extra}".rstrip())
+        click.echo(f"  {_when(e.at)}  {kind:<12} {e.source:<10} {extra.strip()}".rstrip())
         if e.source == "bounce-mail" and e.detail:
             click.echo(f"      {_evidence(e.detail)}")
+
+
+def _visible(value: object) -> str:
+    """Stored text as one line, control characters shown as escapes (never sent to the terminal)."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(value))
 
 
 def _evidence(detail: dict[str, object]) -> str:

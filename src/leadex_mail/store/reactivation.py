@@ -142,6 +142,9 @@ def _reason(reason: str | None) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidValue("a reason is required to lift a bounce", hint='say why, e.g. --reason "relay refused everyone on 2026-05-02 (5.7.1)"')
+    bad = next((c for c in reason if not c.isprintable()), None)
+    if bad is not None:  # an escape sequence would reach every terminal and export that shows the log
+        raise InvalidValue(f"the reason contains an invisible control character (U+{ord(bad):04X})", hint="write the reason in plain words")
     return reason
 
 

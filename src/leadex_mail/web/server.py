@@ -10,6 +10,7 @@ records see the visitor's IP, not the proxy's.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable
 
@@ -70,8 +71,13 @@ def serve(
     from leadex_mail.preflight import check_serving
 
     check_serving(settings, host or settings.web_host)
+    sock = bind(host or settings.web_host, settings.web_port if port is None else port)
+    if not settings.public_url:  # a local preview: the links in its mail must reach this server, on its real port
+        name, real_port = sock.getsockname()[:2]
+        shown = f"[{name}]" if ":" in name else name
+        settings = dataclasses.replace(settings, public_url=f"http://{shown}:{real_port}")
     server = make_server(
-        settings, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, log_level="info"
+        settings, sock=sock, forwarded_allow_ips=forwarded_allow_ips, access_log=access_log, log_level="info"
     )
     if on_ready:
         on_ready(server.url)
