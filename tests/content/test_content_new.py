@@ -43,7 +43,7 @@ def test_new_takes_number_and_date_from_the_slug(newsletters):
     assert (edition.number, edition.date) == (2, dt.date(2026, 9, 1))
     assert edition.title == "LeadEx novice št. 2"
     assert all(item.date == dt.date(2026, 9, 1) for s in edition.sections if s.type == "events" for item in s.items)
-    assert "No. 2 (from the name; the latest issue, 2026-04-leadex-01, is No. 1), dated 2026-09-01 (from the name)" in result.output
+    assert "No. 2 (from the name; the issue before it, 2026-04-leadex-01, is No. 1), dated 2026-09-01 (from the name)" in result.output
 
 
 def test_new_without_number_or_date_in_the_slug_follows_the_latest_issue(newsletters):
@@ -53,6 +53,27 @@ def test_new_without_number_or_date_in_the_slug_follows_the_latest_issue(newslet
     assert (made.number, made.number_from, made.date, made.date_from) == (3, "previous", dt.date(2026, 11, 30), "today")
     assert made.previous is not None and (made.previous.slug, made.previous.number) == ("2026-09-leadex-02", 2)
     assert (load_issue("summer-special", settings).edition().number) == 3
+
+
+def test_a_number_another_issue_has_is_a_warning(newsletters):
+    """Finding i8/a8 #11: `new 2025-01-leadex-01` made a second "No. 1" without a word."""
+    result = run(newsletters, "new", "2025-01-leadex-01")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "warning: No. 1 is also 2026-04-leadex-01 (dated 2026-04-01)" in result.output
+    assert "warning:" not in run(newsletters, "new", "2026-09-leadex-02").output
+
+
+def test_a_dated_slug_is_numbered_after_the_issue_dated_before_it(newsletters):
+    """Finding i8/a8 #11: `new 2026-10-…` after a December issue got a higher number than the later-dated one."""
+    settings = Settings(newsletters_dir=newsletters)
+    assert run(newsletters, "new", "2026-12-leadex-02").exit_code == 0
+    result = run(newsletters, "new", "2026-10-special")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert load_issue("2026-10-special", settings).edition().number == 2  # after April's No. 1, not December's No. 2
+    assert "the issue before it, 2026-04-leadex-01, is No. 1" in result.output
+    assert "warning: No. 2 is also 2026-12-leadex-02 (dated 2026-12-01)" in result.output
+    made = new_issue("2027-02-leadex", settings)
+    assert made.number == 3 and made.previous is not None and made.previous.slug == "2026-12-leadex-02" and made.warnings == ()
 
 
 def test_the_first_issue_is_number_one(tmp_path):

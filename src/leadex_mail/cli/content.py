@@ -43,12 +43,15 @@ def new(slug: str, language: str) -> None:
     else:
         click.echo(f"  No. {made.number} ({_number_from(made)}), dated {made.date} ({_date_from(made)})")
         click.echo("  replace every text marked ✎ and images/example.png")
+    for warning in made.warnings:
+        click.echo(f"warning: {warning}")
     click.echo(f"Next: edit it, then run `leadex-mail check {slug}` and `leadex-mail preview {slug}`.")
 
 
 def _number_from(made: NewEdition) -> str:
     previous = made.previous
-    latest = f"the latest issue, {previous.slug}, is No. {previous.number}" if previous else "no earlier issue"
+    which = "the issue before it" if made.date_from == "slug" else "the latest issue"
+    latest = f"{which}, {previous.slug}, is No. {previous.number}" if previous else "no earlier issue"
     if made.number_from == "slug":
         return f"from the name; {latest}"
     return latest if made.number_from == "previous" else "the first issue"

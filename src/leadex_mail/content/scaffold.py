@@ -229,6 +229,7 @@ class NewEdition:
     date_from: Literal["slug", "today", "edition"]
     previous: PreviousIssue | None = None
     translated_from: str | None = None
+    warnings: tuple[str, ...] = ()  # the number another issue has too, or out of date order
 
 
 def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.date | None = None, start: str = "example") -> NewEdition:
@@ -260,6 +261,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
         _ensure_schema(settings)
         return made
     number, number_from, date, date_from, previous = derive_number_and_date(slug, settings, today or dt.date.today())
+    warnings = numbering_warnings(slug, number, date, settings)
     if start == "previous" and previous is None:
         raise ContentError("there is no earlier issue to start from", hint="start from the example or a blank issue instead")
     make_folder(folder / "images")
@@ -275,7 +277,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
         _example_image(folder / EXAMPLE_IMAGE)
         text = TEMPLATE.format(schema=SCHEMA_FILE, slug=slug, language=language, number=number, date=date.isoformat(), image=EXAMPLE_IMAGE, mark=DRAFT_MARK, **fields)
     write_atomic(target, text)
-    return NewEdition(target, number, date, number_from, date_from, previous)
+    return NewEdition(target, number, date, number_from, date_from, previous, warnings=warnings)
 
 
 def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: Path, language: str, number: int, date: dt.date) -> str:
@@ -313,10 +315,16 @@ def derive_number_and_date(slug: str, settings: Settings, today: dt.date) -> tup
 
     The slug's own date prefix (``YYYY-MM`` -> the 1st of that month, or
     ``YYYY-MM-DD``) and trailing number (``-02``) win, since the officer
-    wrote them; otherwise the number follows the latest issue and the date
-    is ``today``. ``ContentError`` when the slug starts with an impossible date.
+    wrote them. Otherwise the number follows the issue before it: the one
+    dated latest before the slug's date when the slug has one (an issue
+    started late for October comes after September's, not after
+    December's), else the highest-numbered one; the date is ``today``.
+    ``ContentError`` when the slug starts with an impossible date.
     """
-    previous = latest_issue(settings, exclude=slug)
+    issues = all_issues(settings, exclude=slug)
+    slug_date = _slug_date(slug)
+    earlier = [p for p in issues if p.date < slug_date] if slug_date else issues
+    previous = max(earlier, key=lambda p: (p.date, p.number) if slug_date else (p.number, p.date), default=None)
     number_match = _SLUG_NUMBER.search(slug[_slug_date_end(slug) :])
     if number_match and int(number_match["number"]) > 0:
         number, number_from = int(number_match["number"]), "slug"
@@ -324,12 +332,27 @@ def derive_number_and_date(slug: str, settings: Settings, today: dt.date) -> tup
         number, number_from = previous.number + 1, "previous"
     else:
         number, number_from = 1, "first"
-    slug_date = _slug_date(slug)
     return number, number_from, slug_date or today, ("slug" if slug_date else "today"), previous
 
 
+def numbering_warnings(slug: str, number: int, date: dt.date, settings: Settings) -> tuple[str, ...]:
+    """What is odd about numbering ``slug`` No. ``number`` of ``date`` among the other issues: a shared number, out of order."""
+    out = []
+    for other in all_issues(settings, exclude=slug):
+        if other.number == number:
+            out.append(f"No. {number} is also {other.slug} (dated {other.date}): correct `number:` in one of them")
+        elif (other.date > date and other.number < number) or (other.date < date and other.number > number):
+            out.append(f"{other.slug} is No. {other.number}, dated {other.date}: the numbers do not follow the dates")
+    return tuple(out)
+
+
 def latest_issue(settings: Settings, *, exclude: str | None = None) -> PreviousIssue | None:
-    """The issue with the highest number (then latest date) under ``newsletters_dir``; None when there is none.
+    """The issue with the highest number (then latest date) under ``newsletters_dir``; None when there is none."""
+    return max(all_issues(settings, exclude=exclude), key=lambda p: (p.number, p.date), default=None)
+
+
+def all_issues(settings: Settings, *, exclude: str | None = None) -> list[PreviousIssue]:
+    """Every issue under ``newsletters_dir`` with its default edition's number and date.
 
     Issues whose files do not load are passed over: a broken draft should
     not stop the next issue from being started.
@@ -345,7 +368,7 @@ def latest_issue(settings: Settings, *, exclude: str | None = None) -> PreviousI
         except LeadexError:
             continue
         found.append(PreviousIssue(slug, edition.number, edition.date))
-    return max(found, key=lambda p: (p.number, p.date), default=None)
+    return found
 
 
 def draft_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
