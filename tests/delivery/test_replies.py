@@ -128,8 +128,33 @@ def test_parse_reply_reads_multi_line_and_joined_forms() -> None:
 def test_same_rejection_key_ignores_the_address_in_the_words() -> None:
     a = classify("554 5.7.1 <a@example.com>: Relay access denied")
     b = classify("554 5.7.1 <b@example.net>: Relay access denied")
-    assert a.key == b.key == "554 5.7.1 relay"
+    assert a.key == b.key == "rejected relay"
     assert classify("550 5.7.1 Mail from 203.0.113.5 refused - spamcop").key != a.key
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    # Tester's finding i8/a8 #8: one relay refusal in two wordings (and basic codes) never paused.
+    ("554 5.7.1 <x@example.com>: Relay access denied", "550 5.7.1 Unable to relay"),
+    ("550 Relaying denied", "554 5.7.1 <y@example.org>: Relay access denied"),
+    ("554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org", "550 Rejected because 203.0.113.5 is in a black list at zen.spamhaus.org"),
+    ("550 5.1.0 <n@example.org>: Sender address rejected: User unknown", "553 5.1.8 <n@example.org>: Sender address rejected: Domain not found"),
+    ("550 Administrative prohibition (a1b2c3)", "550 Administrative prohibition (d4e5f6)"),
+])  # fmt: skip
+def test_one_cause_in_different_words_is_the_same_rejection(one: str, other: str) -> None:
+    assert classify(one).key == classify(other).key
+
+
+def test_unnamed_refusals_in_different_words_are_different() -> None:
+    assert classify("550 Administrative prohibition").key != classify("550 Unrouteable address").key
+    assert classify("550 5.7.1 Message rejected by policy").key != classify("550 5.7.9 Message rejected by policy").key
+
+
+def test_the_fingerprint_leaves_out_what_differs_per_recipient() -> None:
+    gmail = "550-5.1.1 The email account that you tried to reach does not exist. a1si1107418wrz.{n} - gsmtp"
+    assert classify(gmail.format(n=59)).fingerprint == classify(gmail.format(n=60)).fingerprint
+    a = classify("550 5.1.1 <ana@example.org>: Recipient address rejected: User unknown in local recipient table")
+    b = classify("550 5.1.1 <bor@example.org>: Recipient address rejected: User unknown in local recipient table")
+    assert a.fingerprint == b.fingerprint != classify("550 5.1.1 No such user here").fingerprint
 
 
 def test_user_unknown_words_never_suppress_when_a_policy_code_says_otherwise() -> None:

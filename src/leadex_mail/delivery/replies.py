@@ -137,6 +137,16 @@ _HINTS: dict[str, str] = {
     "refused": "the server refused the message without saying why in a standard way: read its words",
 }
 
+# Categories that name one cause whatever the wording; the rest are told apart by their words too.
+_NAMED_CAUSES = frozenset({"relay", "blocklist", "sender", "client", "authentication", "size", "smtputf8", "content", "mailbox-full", "mailbox"})
+_VARYING = re.compile(r"<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
+
+
+def _shape(text: str) -> str:
+    """``text`` lower-cased, with addresses, bracketed parts and every token holding a digit replaced by ``#``."""
+    return " ".join(_VARYING.sub("#", text.lower()).split())
+
+
 _CODE = re.compile(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)", re.IGNORECASE)
 _STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _LINE_PREFIX = re.compile(r"^\s*[245]\d\d[ -]")
@@ -171,8 +181,21 @@ class Classification:
 
     @property
     def key(self) -> str:
-        """What makes two rejections "the same" (e.g. ``550 5.7.1 relay``), ignoring addresses in the words."""
-        return " ".join(str(p) for p in (self.code, self.status, self.category) if p is not None)
+        """What makes two rejections "the same cause" (for pausing a campaign), whatever their wording.
+
+        A named cause is its category (``relay``: ``554 5.7.1 <x>: Relay
+        access denied`` and ``550 5.7.1 Unable to relay`` are one problem
+        with the relay); an unnamed one (``policy``, ``refused``, ...) is its
+        enhanced code and the shape of its words (``fingerprint``).
+        """
+        if self.category in _NAMED_CAUSES:
+            return f"{self.kind.value} {self.category}"
+        return f"{self.kind.value} {self.category} {self.status or ''} {_shape(self.text)}"
+
+    @property
+    def fingerprint(self) -> str:
+        """The reply with what differs per recipient taken out: addresses, IPs, ids, numbers (for "identical" replies)."""
+        return " ".join(p for p in (self.status, _shape(self.text)) if p)
 
     @property
     def hint(self) -> str | None:
