@@ -103,7 +103,7 @@ def test_signal_finishes_the_messages_in_hand_and_gives_back_the_rest(tmp_path, 
         counts = campaigns.state_counts(store, campaign.id)
         assert server.total == 2 and (counts["sent"], counts["sending"], counts["queued"]) == (2, 0, RECIPIENTS - 2), text
         assert counts["uncertain"] == 0  # nothing was cut off mid-message
-        assert f"To continue: leadex-mail send {ISSUE} --list newsletter --resume" in text
+        assert f"To continue: leadex-mail send {ISSUE} --list newsletter --concurrency 2 --resume" in text
         assert "Traceback" not in text
 
         again = send_process(tmp_path, settings, server, "--resume")

@@ -197,6 +197,9 @@ def test_lost_reply_is_held_unsent_with_send_uncertain_hold(cli, store, people) 
         result = cli("send", ISSUE, "--list", "newsletter", "--yes", LEADEX_SEND_UNCERTAIN="hold", **smtp_env(server))
         assert result.exit_code == 3, result.output  # not every delivery was sent
         assert server.counts[email_of(2)] == 1  # the server has it once; we did not send it again
+        # Held, not re-sent: never "twice"; the way to send it anyway is printed (finding i8/a8 #3).
+        assert "held 1:" in result.output and "may have received it twice" not in result.output
+        assert f"leadex-mail retry {ISSUE} --list newsletter --uncertain" in result.output
         campaign = campaigns.find_campaign(store, ISSUE)
         row = rows(store, campaign.id)[email_of(2)]
         assert (row.state, row.error_kind, row.uncertain) == ("failed", "uncertain", True)

@@ -289,7 +289,7 @@ class CampaignSummary:
     @property
     def total(self) -> int:
         """Deliveries in the campaign (uncertain is a flag, not a state)."""
-        return sum(n for state, n in self.counts.items() if state != "uncertain")
+        return sum(n for state, n in self.counts.items() if state not in ("uncertain", "held"))
 
 
 def campaign_status(store: Store, issue_slug: str | None = None, *, failures: int = 20) -> list[CampaignSummary]:

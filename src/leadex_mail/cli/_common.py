@@ -39,6 +39,21 @@ def get_settings(**overrides: Any) -> Settings:
     return app.settings(**overrides)
 
 
+def command_prefix() -> str:
+    """``leadex-mail`` as it was invoked, with the options every later command needs (``--config PATH``).
+
+    Printed in front of every resume and retry command: run literally, it
+    must reach the same store and settings (a relative ``--config`` made
+    absolute, quoted for the shell).
+    """
+    import shlex
+
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx is not None else None
+    path = getattr(app, "config_path", None)
+    return "leadex-mail" + (f" --config {shlex.quote(str(Path(path).resolve()))}" if path else "")
+
+
 def echo_error(err: LeadexError) -> None:
     """Print a LeadexError the way people should read it, on stderr."""
     if isinstance(err, ContentError) and err.problems:

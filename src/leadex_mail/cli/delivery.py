@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import echo_error, get_settings
+from leadex_mail.cli._common import command_prefix, echo_error, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
@@ -116,13 +116,39 @@ def _plural(n: int, word: str) -> str:
 
 
 def _counts_line(counts: dict[str, int]) -> str:
-    shown = [f"{state} {n}" for state, n in counts.items() if n and state != "uncertain"]
-    if counts.get("uncertain"):
-        shown.append(f"(uncertain {counts['uncertain']}: the reply was lost or the send stopped mid-message; may have received it twice)")
+    shown = [f"{state} {n}" for state, n in counts.items() if n and state not in ("uncertain", "held")]
+    held = counts.get("held", 0)
+    if counts.get("uncertain", 0) > held:
+        shown.append(f"(uncertain {counts['uncertain'] - held}: the reply was lost or the send stopped mid-message; may have received it twice)")
+    if held:
+        shown.append(f"(held {held}: the reply was lost or the send stopped mid-message, and it was not sent again; may have received it once, or not at all)")
     return ", ".join(shown) or "no deliveries"
 
 
+def resume_command(
+    slug: str, list_name: str, *, language: str | None = None, rate: str | None = None, concurrency: int | None = None,
+    force: bool = False, deep: bool | None = None,
+) -> str:
+    """The ``send`` command that continues this one, as it was invoked: ``--config`` and the options that change the send.
+
+    Without ``--resume`` (added where printed). Run literally, it must reach
+    the same store at the same pace with the same checks (finding: the
+    printed command dropped ``--config`` and ``--rate``, and run as printed
+    it said "there is no list" of the default store).
+    """
+    import shlex
+
+    parts = [command_prefix(), "send", shlex.quote(slug), "--list", shlex.quote(list_name)]
+    parts += ["--lang", shlex.quote(language)] if language else []
+    parts += ["--rate", shlex.quote(rate)] if rate else []
+    parts += ["--concurrency", str(concurrency)] if concurrency else []
+    parts += ["--force"] if force else []
+    parts += ["--no-deep"] if deep is False else []
+    return " ".join(parts)
+
+
 def _print_report(report: CampaignReport, command: str) -> None:
+    prefix = command_prefix()
     if report.status == "dry-run":
         per = ", ".join(f"{lang} {n}" for lang, n in sorted(report.counts.items())) or "none"
         click.echo(f"Dry run: built {report.built} messages ({per}) in {report.elapsed:.1f} s; nothing was sent or recorded.")
@@ -148,8 +174,10 @@ def _print_report(report: CampaignReport, command: str) -> None:
         if report.counts.get("sending"):
             click.echo(f"{report.counts['sending']} deliveries are being sent by another send process right now.")
         click.echo(f"Not finished. To continue: {command} --resume")
-    if report.counts.get("failed"):
-        click.echo(f"To try temporary failures, full mailboxes and refusals again: leadex-mail retry {report.issue_slug} --list {report.list_name}")
+    if report.counts.get("failed", 0) > report.counts.get("held", 0):
+        click.echo(f"To try temporary failures, full mailboxes and refusals again: {prefix} retry {report.issue_slug} --list {report.list_name}")
+    if report.counts.get("held"):
+        click.echo(f"To send the held ones anyway: {prefix} retry {report.issue_slug} --list {report.list_name} --uncertain")
 
 
 def send_exit_code(report: CampaignReport, signals: list[int]) -> int:
@@ -256,7 +284,7 @@ def send_command(
     if not dry_run and plan.total and not yes:
         count = plan.total if limit is None else min(plan.total, limit)
         click.confirm(f"Send {count} message{'' if count == 1 else 's'} now?", abort=True)
-    command = f"leadex-mail send {loaded.slug} --list {list_name}" + (f" --lang {language}" if language else "")
+    command = resume_command(loaded.slug, list_name, language=language, rate=rate, concurrency=concurrency, force=force, deep=deep)
     bar = ProgressBar()
     stop = threading.Event()
     try:
@@ -292,7 +320,7 @@ def _print_summary(s: CampaignSummary) -> None:
     for f in s.uncertain:
         click.echo(f"  sent, possibly twice: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
     if any(f.error_kind == "uncertain" for f in s.failures):
-        click.echo(f"  held (uncertain): not sent again; to send them anyway: leadex-mail retry {c.issue_slug} --list {s.list_name} --uncertain")
+        click.echo(f"  held (uncertain): not sent again; to send them anyway: {command_prefix()} retry {c.issue_slug} --list {s.list_name} --uncertain")
 
 
 @click.command("status")
@@ -343,7 +371,7 @@ def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
     name, n = retry_campaign(open_store(get_settings()), issue, list_name, uncertain=uncertain)
     click.echo(f"Re-queued {n} failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
     if n:
-        click.echo(f"Send them with: leadex-mail send {issue} --list {name} --resume")
+        click.echo(f"Send them with: {resume_command(issue, name)} --resume")
 
 
 @click.command("demo", short_help="Send issue No. 1 to example subscribers through the outbox.")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import command_prefix, get_settings
 
 if TYPE_CHECKING:  # the store layer is imported only when the command runs
     from leadex_mail.retention import RetentionRun
@@ -72,7 +72,7 @@ def report_lines(r: MaintenanceReport, run: RetentionRun | None = None) -> list[
     for o in r.open_campaigns:
         lines.append(
             f"  kept: {o.issue_slug} to {o.list_name} is {o.status} since {o.since:%Y-%m-%d}; its records are anonymised once it is done"
-            f" (`leadex-mail send {o.issue_slug} --list {o.list_name} --resume` finishes it)"
+            f" (`{command_prefix()} send {o.issue_slug} --list {o.list_name} --resume` finishes it)"
         )
     lines.append(f"finished confirmation and privacy mails older than {p.delivery_days} days: {_n(r.queue_mails_deleted, 'record')} {did}deleted")
     lines.append(f"test sends older than {p.delivery_days} days: {_n(r.test_sends_deleted, 'record')} {did}deleted")

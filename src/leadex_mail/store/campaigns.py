@@ -290,13 +290,21 @@ def requeue_rejected(store: Store, campaign_id: int, delivery_ids: Collection[in
 
 
 def state_counts(store: Store, campaign_id: int) -> dict[str, int]:
-    """Deliveries per state (every state present, zeros included), plus ``uncertain``."""
+    """Deliveries per state (every state present, zeros included), plus ``uncertain`` and ``held``.
+
+    ``uncertain``: flagged deliveries in any state; ``held``: those of them
+    failed unsent (``send_uncertain = "hold"``): they may have the issue
+    once, or not at all, never twice.
+    """
     counts = dict.fromkeys(DELIVERY_STATES, 0)
+    mine = _D.c.campaign_id == campaign_id
     with store.begin(write=False) as conn:
-        rows = conn.execute(select(_D.c.state, func.count()).where(_D.c.campaign_id == campaign_id).group_by(_D.c.state)).all()
-        uncertain = conn.execute(select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign_id, _D.c.uncertain.is_(True))).scalar_one()
+        rows = conn.execute(select(_D.c.state, func.count()).where(mine).group_by(_D.c.state)).all()
+        uncertain = conn.execute(select(func.count()).select_from(_D).where(mine, _D.c.uncertain.is_(True))).scalar_one()
+        held = conn.execute(select(func.count()).select_from(_D).where(mine, _D.c.state == "failed", _D.c.error_kind == "uncertain")).scalar_one()
     counts.update({state: n for state, n in rows})
     counts["uncertain"] = uncertain
+    counts["held"] = held
     return counts
 
 

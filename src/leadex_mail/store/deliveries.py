@@ -363,9 +363,10 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
     previous one and sends it in id order, committing each outcome before the
     next message: so of a dead owner's rows still ``sending`` only the lowest
     id can have reached the server. That one is expired (the next claim marks
-    it uncertain); the others go straight back to the queue, never attempted.
-    Owners on other hosts are left to expire on their own (then all their
-    rows come back uncertain).
+    it uncertain); the others go straight back to the queue, never attempted,
+    whether the owner's lease is still running or already ran out. Owners on
+    other hosts are left to expire on their own (then all their rows come
+    back uncertain: whether that process is alive cannot be known here).
 
     On PostgreSQL, "sent" is committed asynchronously: a crash of the server
     can lose the last of them, so any row of an owner that claimed before
@@ -375,8 +376,12 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
     host = socket.gethostname()
     started = server_started(store)
     with store.begin(write=False) as conn:
+        # Leases that ran out count too: a dead owner's rows are told apart the
+        # same way however long ago it died (before, a resume after the lease
+        # ended took every one of them back as uncertain, and with
+        # send_uncertain = hold never sent the ones that never left).
         owners = conn.execute(
-            select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_expires_at >= now).distinct()
+            select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending").distinct()
         ).scalars().all()
     taken = 0
     for owner in owners:
@@ -391,10 +396,10 @@ def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
                 conn.execute(update(_D).where(mine).values(lease_expires_at=now - timedelta(seconds=1)))
                 taken += len(ids)
                 continue
-            conn.execute(update(_D).where(mine, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1)))
+            live = _D.c.lease_expires_at >= now  # the lowest one's lease may have run out already: claimable as it is
+            taken += conn.execute(update(_D).where(mine, live, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1))).rowcount
             if len(ids) > 1:
-                conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", updated_at=now, **_FREE))
-            taken += len(ids)
+                taken += conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", updated_at=now, **_FREE)).rowcount
     return taken
 
 
