@@ -100,6 +100,7 @@ def test_exports_are_owner_only_even_over_a_readable_file(env, tmp_path, fmt):
 
 def test_an_export_to_a_missing_folder_is_a_clear_error(env, tmp_path):
     (tmp_path / "data").mkdir()
+    run(env, "lists", "create", "news")  # a store to export from (export never starts one)
     result = CliRunner().invoke(main, ["subscribers", "export", "--output", str(tmp_path / "nope" / "x.json")], env=env)
     assert result.exit_code == 1 and "cannot write" in result.output and "Traceback" not in result.output
 

@@ -82,6 +82,7 @@ class Settings:
     send_max_attempts: int = 5
     send_backoff_seconds: float = 60.0
     send_pause_after_failures: int = 10
+    send_pause_after_bounces: int = 10  # identical hard bounces in a row that pause before anyone is suppressed; 0: never
     send_lease_seconds: int = 300
     send_uncertain: UncertainPolicy = "resend"  # no reply after the whole message went out: resend (marked uncertain) or hold
     test_recipients: tuple[str, ...] = ()
@@ -474,6 +475,8 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
+    if s.send_pause_after_bounces < 0:
+        raise ConfigError(f"{_where(s, 'send_pause_after_bounces')}: send_pause_after_bounces must be 0 (never pause) or more (got {s.send_pause_after_bounces})")
     _check_database_url(s)
     _check_header_values(s)
     _check_rate(s)

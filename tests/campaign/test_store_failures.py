@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -145,11 +146,21 @@ def test_database_locked_past_the_timeout_when_recording_a_sent_message(sqlite_o
 
 
 @pytest.mark.sqlite_only_reason("deletes the SQLite file; the PostgreSQL counterpart is the server killed mid-send, below")
-def test_database_deleted_mid_send_is_one_clear_error(sqlite_only, tmp_path, settings, store, people) -> None:
+@pytest.mark.parametrize("what", ["deleted", "restored over"])
+def test_database_deleted_mid_send_is_one_clear_error(sqlite_only, tmp_path, settings, store, people, what) -> None:
+    """The file removed (``rm subscribers.db*``) or a backup restored over it mid-send (finding i8/a8 #5).
+
+    Reported: ``Campaign done: sent 60``, exit 0, and a fresh empty store in
+    its place (a new connection created it); a restored file would have had
+    the records written to the old one's inode.
+    """
     people(RECIPIENTS)
     policy = HoldAtEndOfData()
     server = faulty_server(policy)
     path = Path(settings.database_url.removeprefix("sqlite:///"))
+    backup = tmp_path / "backup.db"
+    store.checkpoint()
+    shutil.copyfile(path, backup)
     try:
         proc = send_process(tmp_path, settings, server)
         out = Output(proc)
@@ -157,14 +168,21 @@ def test_database_deleted_mid_send_is_one_clear_error(sqlite_only, tmp_path, set
         store.close()
         for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             leftover.unlink(missing_ok=True)
+        if what == "restored over":
+            shutil.copyfile(backup, path)
         policy.release.set()
         assert proc.wait(WAIT) == 1
         text = out.text()
     finally:
         policy.release.set()
         server.stop()
-    assert_one_clear_error(1, text, "subscriber store", "restore it")
-    assert "is gone" in text or "was replaced" in text
+    assert_one_clear_error(1, text, "subscriber store", "restore it" if what == "deleted" else "replaced by another file")
+    assert ("is gone" in text or "there is no subscriber store" in text) if what == "deleted" else "was replaced" in text, text
+    assert path.exists() == (what == "restored over")  # no empty store was made in its place
+    if what == "deleted":
+        status = subprocess.run([sys.executable, "-m", "leadex_mail", "status"], env={**os.environ, "LEADEX_DATABASE_URL": settings.database_url},
+                                capture_output=True, text=True, timeout=WAIT)  # fmt: skip
+        assert status.returncode == 1 and "there is no subscriber store" in status.stderr and not path.exists(), status
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])

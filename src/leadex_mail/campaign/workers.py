@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
+from leadex_mail.campaign.bouncewave import Bounce, BounceWave
 from leadex_mail.campaign.ratelimit import Throttle
 from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient
@@ -124,6 +125,7 @@ class CampaignRun:
         self.streak: list[int] = []
         self.pause_key: str | None = None
         self.requeue: list[int] = []
+        self.wave = BounceWave(settings.send_pause_after_bounces)  # hard bounces wait to be suppressed (bouncewave.py)
         self.error: BaseException | None = None
         self.started = time.monotonic()
         self.total = 0
@@ -169,6 +171,12 @@ class CampaignRun:
             self.requested.set()  # workers finish the message in hand and give back the rest
             self._wait(done, interruptible=False)
             raise
+        with self.lock:
+            self.wave.end()  # the send is over: a run of identical bounces shorter than the limit is taken at its word
+        try:
+            self._suppress_due()
+        except Exception as exc:  # noqa: BLE001 (the store may be what failed; the first error is raised below)
+            self._keep_error(exc)
         if self.error is not None:
             raise self.error
         requeue = tuple(self.requeue)
@@ -345,12 +353,22 @@ class CampaignRun:
             with self.lock:
                 self.sent += 1
                 self._answered()
+        self._suppress_due()
         self._report()
 
     def _answered(self) -> None:
-        """The server answered about one recipient (call under ``lock``): the failure and rejection runs end."""
+        """The server answered about one recipient (call under ``lock``): the failure, rejection and bounce runs end."""
         self.consecutive = 0
         self.streak_key, self.streak = None, []
+        self.wave.end()
+
+    def _suppress_due(self) -> None:
+        """Suppress the hard bounces whose run ended (outside ``lock``: it writes to the store)."""
+        with self.lock:
+            due = self.wave.take_due()
+        for bounce in due:
+            if bounce.subscriber_id is not None:
+                mark_bounced(self.store, bounce.subscriber_id, reply=bounce.reply, hard=True)
 
     def _temporary(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str, *, server: bool, uncertain: bool = False) -> None:
         attempt = c.attempts + 1
@@ -393,16 +411,37 @@ class CampaignRun:
         verdict = classify(reply)
         kind = {Kind.HARD_BOUNCE: "permanent", Kind.SOFT_BOUNCE: "soft"}.get(verdict.kind, "rejected")
         rec.failed(c.delivery_id, owner, kind=kind, reply=reply, now=self.now())
-        if c.subscriber_id is not None and kind != "rejected":
-            # Only a hard bounce suppresses; a soft one is logged and the person kept.
-            mark_bounced(self.store, c.subscriber_id, reply=reply, hard=verdict.suppresses)
+        if c.subscriber_id is not None and kind == "soft":
+            # A soft bounce is logged and the person kept; a hard one suppresses, once its run allows (bouncewave.py).
+            mark_bounced(self.store, c.subscriber_id, reply=reply, hard=False)
         with self.lock:
             self.failed += 1
             if kind == "rejected":
                 self.consecutive = 0
+                self.wave.end()
                 self._count_rejection(c.delivery_id, verdict, reply)
+            elif kind == "permanent":
+                self.consecutive = 0
+                self.streak_key, self.streak = None, []
+                self._count_bounce(c, verdict, reply)
             else:
                 self._answered()
+        self._suppress_due()
+
+    def _count_bounce(self, c: deliveries.Claimed, verdict: Classification, reply: str) -> None:
+        """A hard bounce (call under ``lock``): suppressed later, or part of a wave that pauses the campaign."""
+        back = self.wave.add(verdict, Bounce(c.delivery_id, c.subscriber_id, reply))
+        if back is None:
+            return
+        self.requeue.extend(back)
+        if self.paused_reason is None:
+            self.paused_reason = (
+                f"the server answered {len(back)} recipients in a row with the same \"no such mailbox\" reply: {reply}."
+                " So many at once is more likely about the sender or the relay than about them: nobody was suppressed,"
+                " and these deliveries are back in the queue (if these addresses really do not exist, continue with"
+                " send_pause_after_bounces = 0, e.g. LEADEX_SEND_PAUSE_AFTER_BOUNCES=0)"
+            )
+            self.stop.set()
 
     def _count_rejection(self, delivery_id: int, verdict: Classification, reply: str) -> None:
         """Pause after the same rejection for ``send_pause_after_failures`` recipients in a row (call under ``lock``).

@@ -120,7 +120,7 @@ def report_command(issue: str | None) -> None:
     from leadex_mail.bounces.reporting import COMPLAINT_LIMIT, overview
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         view = overview(store, issue)
     if not view.campaigns:
         click.echo("No campaigns yet.")
@@ -148,7 +148,7 @@ def status_command(show_all: bool) -> None:
     from leadex_mail.bounces.reporting import overview
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         view = overview(store, dismissed=show_all)
     total = sum(view.actions.values())
     click.echo(f"{total} message{'s' if total != 1 else ''} processed" + (f", the last at {view.last_at:%Y-%m-%d %H:%M} UTC" if view.last_at else ""))
@@ -188,7 +188,7 @@ def show_command(report_id: int) -> None:
     from leadex_mail.bounces.reporting import raw_message
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         raw = raw_message(store, report_id)
     sys.stdout.buffer.write(raw)
     sys.stdout.flush()

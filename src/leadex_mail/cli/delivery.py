@@ -274,7 +274,7 @@ def send_command(
         schedule_send(issue, list_name, at, language, force, deep)  # type: ignore[arg-type]
         return
     settings = get_settings()
-    store = open_store(settings)
+    store = open_store(settings, create=False)
     loaded = load_issue(issue, settings)
     readiness = ready_to_send(loaded, settings, force=force, deep=deep)
     list_name = campaign_list(store, loaded.slug, list_name)
@@ -334,7 +334,7 @@ def status_command(issue: str | None) -> None:
     from leadex_mail.store.schedule import waiting
 
     settings = get_settings()
-    store = open_store(settings)
+    store = open_store(settings, create=False)
     scheduled = [s for s in waiting(store) if issue in (None, s.issue_slug)]
     summaries = campaign_status(store, issue) if not (issue and scheduled) else [s for s in campaign_status(store) if s.campaign.issue_slug == issue]
     if not summaries and not scheduled:
@@ -368,7 +368,7 @@ def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
     from leadex_mail.campaign.runner import retry_campaign
     from leadex_mail.store.db import open_store
 
-    name, n = retry_campaign(open_store(get_settings()), issue, list_name, uncertain=uncertain)
+    name, n = retry_campaign(open_store(get_settings(), create=False), issue, list_name, uncertain=uncertain)
     click.echo(f"Re-queued {n} failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
     if n:
         click.echo(f"Send them with: {resume_command(issue, name)} --resume")

@@ -26,7 +26,7 @@ def register(main: click.Group) -> None:
 
 
 def _store() -> db.Store:
-    return db.open_store(get_settings())
+    return db.open_store(get_settings(), create=False)
 
 
 def _when(value: object) -> str:
@@ -256,7 +256,7 @@ def stats_command() -> None:
 def purge_pending_command(days: int | None) -> None:
     """Delete sign-ups that were never confirmed."""
     settings = get_settings()
-    with db.open_store(settings) as store:
+    with db.open_store(settings, create=False) as store:
         n = subscribers.purge_pending(store, timedelta(days=settings.pending_purge_days if days is None else days))
     click.echo(f"purged {n} unconfirmed sign-up{'s' if n != 1 else ''}")
 
@@ -282,7 +282,7 @@ def _visibility(public: bool) -> str:
 )
 def lists_create(name: str, title: str | None, description: str | None, public: bool) -> None:
     """Create the list NAME (a slug such as news-sl); private unless --public."""
-    with _store() as store:
+    with db.open_store(get_settings()) as store:
         item = lists.create_list(store, name, title=title, description=description, public=public)
     click.echo(f"created list {item.name}: {_visibility(item.public)}")
     if not item.public:
@@ -354,7 +354,7 @@ def db_group() -> None:
 @db_group.command("status")
 def db_status() -> None:
     """Show the schema revision and pending migrations (changes nothing)."""
-    with db.open_store(get_settings(), migrate=False) as store:
+    with db.open_store(get_settings(), migrate=False, create=False) as store:
         status = db.migration_status(store)
     click.echo(f"database: {redact_url(store.engine.url.render_as_string(hide_password=False))}")
     click.echo(f"current revision: {status.current or 'none (empty database)'}")
@@ -367,7 +367,7 @@ def db_status() -> None:
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (also done automatically on first use)."""
+    """Apply pending migrations (also done automatically on first use); starts a new store when there is none."""
     with db.open_store(get_settings(), migrate=False) as store:
         applied = db.upgrade(store)
     click.echo("\n".join(f"applied {item}" for item in applied) if applied else "already up to date")

@@ -88,7 +88,7 @@ def archive_build(outdir: Path) -> None:
     from leadex_mail.web.archive import build_static_archive
 
     settings = get_settings()
-    with open_store(settings) as store:
+    with open_store(settings, create=False) as store:
         written = build_static_archive(store, settings, outdir)
     pages = [p for p in written if p.suffix == ".html"]
     click.echo(f"wrote {len(pages)} pages and {len(written) - len(pages)} other files to {outdir}")
@@ -113,7 +113,7 @@ def confirmations(retry: bool) -> None:
     from leadex_mail.store import outgoing
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         if retry:
             n = outgoing.retry_failed(store, datetime.now(UTC))
             click.echo(f"Queued {n} failed confirmation mail{'' if n == 1 else 's'} again; a running `leadex-mail serve` sends {'it' if n == 1 else 'them'} within a minute.")

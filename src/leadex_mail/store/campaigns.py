@@ -275,13 +275,16 @@ def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] =
 
 
 def requeue_rejected(store: Store, campaign_id: int, delivery_ids: Collection[int], *, now: datetime | None = None) -> int:
-    """Put rejected deliveries back in the queue (the run of identical rejections that paused the campaign)."""
+    """Put rejected or bounced deliveries back in the queue (the run of identical rejections or bounces that paused the campaign)."""
     if not delivery_ids:
         return 0
     with store.writing() as conn:
         return conn.execute(
             update(_D)
-            .where(_D.c.campaign_id == campaign_id, _D.c.id.in_(sorted(delivery_ids)), _D.c.state == "failed", _D.c.error_kind == "rejected")
+            .where(
+                _D.c.campaign_id == campaign_id, _D.c.id.in_(sorted(delivery_ids)), _D.c.state == "failed",
+                _D.c.error_kind.in_(("rejected", "permanent")),
+            )
             .values(state="queued", error_kind=None, next_attempt_at=None, updated_at=now or utcnow())
         ).rowcount
 

@@ -23,6 +23,7 @@ import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -317,8 +318,14 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with leadex-mail's connection settings applied."""
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url`` with leadex-mail's connection settings applied.
+
+    SQLite: a missing file is created (0600) only with ``create``, else a
+    ``StoreError`` says there is no store there. Every connection opens the
+    file read-write without creating it (``mode=rw``), so a store deleted
+    while in use is an error, never a new empty file in its place.
+    """
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
@@ -331,7 +338,13 @@ def make_engine(url: str) -> Engine:
         # Python's own timeout is the busy handler's limit too; threads (the
         # web server, the send engine) may share pooled connections.
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        _create_private_database(parsed.database)
+        if create:
+            _create_private_database(parsed.database)
+        else:
+            _existing_database(parsed.database)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            target = "file:" + urllib.parse.quote(str(Path(parsed.database).expanduser().resolve())) + "?mode=rw"
+            kwargs["creator"] = lambda: sqlite3.connect(target, uri=True, **kwargs["connect_args"])
     # Every statement keeps its cursor's rowcount: since SQLAlchemy 2.1 an
     # executemany or INSERT ... SELECT on psycopg otherwise reports -1, and
     # queueing, retries and erasure say how many rows they changed.
@@ -353,6 +366,17 @@ def _mask_password(text: str) -> str:
     """``scheme://user:secret@host`` -> ``scheme://user:***@host``, ``?password=secret`` -> ``?password=***`` (for messages)."""
     text = re.sub(r"(://[^:/@\s]*:)[^/\s]*@", r"\1***@", text)
     return re.sub(r"([?&][^=&#\s]*password[^=&#\s]*=)[^&#\s]*", r"\1***", text, flags=re.IGNORECASE)
+
+
+def _existing_database(database: str | None) -> None:
+    """Raise ``StoreError`` when the SQLite file ``database`` does not exist (a command that only reads or changes it)."""
+    if not database or database == ":memory:" or database.startswith("file:") or Path(database).expanduser().is_file():
+        return
+    raise StoreError(
+        f"there is no subscriber store {database} (in {Path.cwd()})",
+        hint="run the command in the folder that holds the store, or name it with LEADEX_DATABASE_URL or --config;"
+        " a new store is started by `leadex-mail lists create`, `subscribers add` or `subscribers import`",
+    )
 
 
 def _create_private_database(database: str | None) -> None:
@@ -502,13 +526,15 @@ def _wrap_db_errors(store: Store) -> Iterator[None]:
         ) from None
 
 
-def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+def open_store(settings: Settings, *, migrate: bool = True, create: bool = True) -> Store:
     """Open (creating it on first use) the store named by ``settings.database_url``.
 
     With ``migrate`` (the default) the schema is brought up to date first;
     ``migrate=False`` is for ``db status``, which must only look.
+    ``create=False``: a missing SQLite file is a ``StoreError`` (commands
+    that read, or act on what is there, never leave an empty store behind).
     """
-    store = Store(make_engine(settings.database_url))
+    store = Store(make_engine(settings.database_url, create=create))
     if migrate:
         _migrate(store)
         store.check_file()  # remembers which file this is
