@@ -154,6 +154,8 @@ def test_two_processes_on_one_campaign_never_send_twice(tmp_path, settings, stor
     finally:
         server.stop()
     assert all(p.returncode == 0 for p in procs), outputs
+    # The one that ends first says the other finishes, not "To continue: … --resume" (finding i8/a8 #11).
+    assert not any("To continue" in o for o in outputs), outputs
     rows = final_rows(store)
     assert {e: r.state for e, r in rows.items()} == {email_of(i): "sent" for i in range(RECIPIENTS)}
     assert dict(server.counts) == {email_of(i): 1 for i in range(RECIPIENTS)}

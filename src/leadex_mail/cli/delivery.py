@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,8 @@ from leadex_mail.cli._common import command_prefix, echo_error, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
+    from leadex_mail.delivery.replies import Classification
+    from leadex_mail.store import campaigns
     from leadex_mail.errors import Problem
     from leadex_mail.gates.readiness import Readiness
     from leadex_mail.store.db import Store
@@ -160,6 +162,7 @@ def _print_report(report: CampaignReport, command: str) -> None:
     click.echo(f"Campaign {report.status}: {_counts_line(report.counts)}")
     for f in report.failures[:10]:
         click.echo(f"  {f.state:<10} {f.email or '(erased)'}  attempts {f.attempts}  {f.reply or ''}")
+    _print_refusal_hints(report.failures)
     if len(report.failures) > 10:
         click.echo(f"  ... see `leadex-mail status {report.issue_slug}` for all")
     if report.outbox is not None and report.sent_now:
@@ -170,9 +173,12 @@ def _print_report(report: CampaignReport, command: str) -> None:
     elif report.status == "paused":
         click.echo(f"Paused: {report.paused_reason}")
         click.echo(f"To continue once the server is fine: {command} --resume")
+    elif report.status == "running" and report.counts.get("sending"):
+        click.echo(
+            f"Not finished here: another send process is sending {report.counts['sending']} deliveries of this campaign"
+            f" right now and finishes the rest; `{prefix} status {report.issue_slug}` shows how far it got."
+        )
     elif report.status == "running":
-        if report.counts.get("sending"):
-            click.echo(f"{report.counts['sending']} deliveries are being sent by another send process right now.")
         click.echo(f"Not finished. To continue: {command} --resume")
     if report.counts.get("failed", 0) > report.counts.get("held", 0):
         click.echo(f"To try temporary failures, full mailboxes and refusals again: {prefix} retry {report.issue_slug} --list {report.list_name}")
@@ -306,6 +312,24 @@ def send_command(
     click.get_current_context().exit(send_exit_code(report, received))
 
 
+def _refusal(reply: str | None) -> Classification | None:
+    """What a recorded 5xx reply means (``replies.classify``); None for no reply or a temporary one."""
+    from leadex_mail.delivery.replies import Kind, classify
+
+    verdict = classify(reply) if reply else None
+    return verdict if verdict is not None and verdict.kind is Kind.REJECTED else None
+
+
+def _print_refusal_hints(failures: Sequence[campaigns.Failure]) -> None:
+    """One hint per kind of refusal among ``failures`` (a sender refused at MAIL FROM waits as a retry: say why)."""
+    seen: set[str] = set()
+    for f in failures:
+        verdict = _refusal(f.reply)
+        if verdict is not None and verdict.hint and verdict.category not in seen:
+            seen.add(verdict.category)
+            click.echo(f"  hint ({verdict.category}): {verdict.hint}")
+
+
 def _print_summary(s: CampaignSummary) -> None:
     c = s.campaign
     click.echo(f"{c.issue_slug} -> {s.list_name}: {c.status}  (campaign {c.id}, started {c.created_at:%Y-%m-%d %H:%M} UTC)")
@@ -315,8 +339,12 @@ def _print_summary(s: CampaignSummary) -> None:
     if c.paused_reason:
         click.echo(f"  paused: {c.paused_reason}")
     for f in s.failures:
-        kind = f" ({f.error_kind})" if f.error_kind else ""
+        verdict = _refusal(f.reply)
+        # A refusal waiting as a retry (the sender refused at MAIL FROM) is not "temporary": say what it is.
+        label = f"refused: {verdict.category}" if verdict is not None and f.error_kind in (None, "temporary") else f.error_kind
+        kind = f" ({label})" if label else ""
         click.echo(f"  {f.state}{kind}: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
+    _print_refusal_hints(s.failures)
     for f in s.uncertain:
         click.echo(f"  sent, possibly twice: {f.email or '(erased)'}  [{f.language}]  attempts {f.attempts}  {f.reply or ''}")
     if any(f.error_kind == "uncertain" for f in s.failures):
