@@ -3,8 +3,9 @@
 Reported: ``cd /tmp/x && leadex-mail status`` said "No campaigns yet" and
 left a new empty ``subscribers.db``; ``send`` to a list of the store it did
 not find hinted to create the list there. Only the commands that put
-something in (``lists create``, ``subscribers add``/``import``, ``demo``,
-``serve``) start a new store.
+something in (``lists create``, ``subscribers add``/``import``, ``db
+upgrade``, ``demo``, ``serve``, ``bounces import``/``fetch``,
+``maintenance``) start a new store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ READERS = [
     ["status"], ["subscribers", "list"], ["subscribers", "show", "a@example.org"], ["subscribers", "stats"],
     ["subscribers", "export"], ["subscribers", "forget", "a@example.org", "--yes"], ["subscribers", "purge-pending"],
     ["subscribers", "reactivate", "a@example.org", "--reason", "x"], ["lists", "list"], ["lists", "show", "news"],
-    ["db", "status"], ["db", "upgrade"], ["retry", "2026-04-leadex-01"], ["confirmations"], ["bounces", "report"],
+    ["db", "status"], ["retry", "2026-04-leadex-01"], ["confirmations"], ["bounces", "report"],
     ["send", "2026-04-leadex-01", "--list", "news", "--yes"],
 ]  # fmt: skip
 

@@ -214,7 +214,9 @@ class Deliveries:
             self.store.check_file()
             with self.lock, self.conn.begin():
                 self._durable()
-                return self.conn.execute(stmt, params).rowcount
+                count = self.conn.execute(stmt, params).rowcount
+            self.store.check_file()  # committed into the file everyone sees, not one deleted or replaced meanwhile
+            return count
 
     def _durable(self) -> None:
         """Make the current transaction's commit wait for the disk (where that is not the connection's default)."""

@@ -110,6 +110,9 @@ def sqlite_transaction(store: Store, raw: Any, *, wait: bool = True) -> Iterator
                 raise
         finally:
             cursor.close()
+        # Checked again once committed: a file deleted or restored over between
+        # the first check and the commit took this record where nobody sees it.
+        store.check_file()
 
 
 def _in_transaction(raw: Any) -> bool:
