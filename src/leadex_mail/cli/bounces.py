@@ -176,7 +176,7 @@ def dismiss_command(report_ids: tuple[int, ...], all_kept: bool, note: str) -> N
 
     if bool(report_ids) == all_kept:
         raise click.UsageError("give the ids of the kept messages (from `leadex-mail bounces status`), or --all-kept")
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         marked = dismiss(store, None if all_kept else list(report_ids), note=note)
     click.echo(f"{len(marked)} kept message{'s' if len(marked) != 1 else ''} marked dealt with" + (f": {', '.join(map(str, marked))}" if marked else ""))
 
