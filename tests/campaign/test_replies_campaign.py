@@ -200,6 +200,7 @@ def test_lost_reply_is_held_unsent_with_send_uncertain_hold(cli, store, people) 
         # Held, not re-sent: never "twice"; the way to send it anyway is printed (finding i8/a8 #3).
         assert "held 1:" in result.output and "may have received it twice" not in result.output
         assert f"leadex-mail retry {ISSUE} --list newsletter --uncertain" in result.output
+        assert "hint (refused)" not in result.output  # our own note about a lost reply is no server refusal
         campaign = campaigns.find_campaign(store, ISSUE)
         row = rows(store, campaign.id)[email_of(2)]
         assert (row.state, row.error_kind, row.uncertain) == ("failed", "uncertain", True)

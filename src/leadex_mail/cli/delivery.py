@@ -317,7 +317,8 @@ def _refusal(reply: str | None) -> Classification | None:
     from leadex_mail.delivery.replies import Kind, classify
 
     verdict = classify(reply) if reply else None
-    return verdict if verdict is not None and verdict.kind is Kind.REJECTED else None
+    # Only a server's own 5xx words: our notes ("not sent again: …", "timeout") are no refusal.
+    return verdict if verdict is not None and verdict.kind is Kind.REJECTED and verdict.code is not None else None
 
 
 def _print_refusal_hints(failures: Sequence[campaigns.Failure]) -> None:
