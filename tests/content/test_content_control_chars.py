@@ -23,7 +23,6 @@ from leadex_mail.content.yamlsource import format_path, load_yaml
 REPO = Path(__file__).resolve().parents[2]
 EDITION = REPO / "newsletters" / "2026-04-leadex-01" / "sl.yaml"
 BRAND = REPO / "newsletters" / "brand.yaml"
-# U+0085 read "the invisible control character control character" (tester's finding i8/a8 #11).
 CHARACTERS = {"\x1b": "ESC (U+001B)", "\x0c": "FF (U+000C)", "\x00": "NUL (U+0000)", "\x7f": "DEL (U+007F)", "\x85": "NEL (U+0085)", "\ud800": None}
 
 
@@ -85,3 +84,21 @@ def test_line_breaks_stay_allowed_in_text_that_is_not_a_header():
     story["body"] = "First line\n\tsecond line\n\nNext paragraph."
     story["heading"] = "Two\nlines"
     Edition.model_validate(data)
+
+
+def test_every_control_character_has_a_name_said_once():
+    # a9 finding 14: U+0085 was "invisible control character control character (U+0085)".
+    from leadex_mail.content.model import control_name
+
+    assert control_name("\x85") == "NEL (U+0085)"
+    assert control_name("\x81") == "U+0081"
+    assert control_name("\x1b") == "ESC (U+001B)"
+    assert all("control character" not in control_name(chr(code)) for code in range(0x80, 0xA0))
+
+
+def test_a_file_just_over_the_size_limit_says_by_how_much():
+    # a9 finding 14: 262 145 bytes read "the file is 256 KB; an issue file may be at most 256 KB".
+    from leadex_mail.content.yamlsource import MAX_FILE_BYTES, _too_big
+
+    assert _too_big("sl.yaml", MAX_FILE_BYTES + 1).message == "the file is 262,145 bytes; an issue file may be at most 256 KB (262,144 bytes)"
+    assert _too_big("sl.yaml", 300_000).message == "the file is 293 KB; an issue file may be at most 256 KB (262,144 bytes)"
