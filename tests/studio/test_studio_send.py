@@ -162,7 +162,7 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
             started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
             assert started.status_code == 303
             job = started.headers["location"]
-            assert sse_until_done(client, job + "/events")["counts"] == {"queued": 0, "sending": 0, "sent": 4, "retry_wait": 0, "failed": 1, "skipped": 0, "uncertain": 0}
+            assert sse_until_done(client, job + "/events")["counts"] == {"queued": 0, "sending": 0, "sent": 4, "retry_wait": 0, "failed": 1, "skipped": 0, "uncertain": 0, "held": 0}
             page = client.get(job).text
             assert "reader03@example.org" in page and "451 4.2.1 Mailbox busy" in page
             handler.busy.clear()
