@@ -38,7 +38,7 @@ def wait_until_blocked(store, thread: threading.Thread) -> None:
                 return
         assert thread.is_alive(), "the thread ended without waiting for the lock"
         assert time.monotonic() < deadline, "the thread never waited for the held lock"
-        time.sleep(0.005)
+        time.sleep(0.005)  # PostgreSQL has no notification for "a backend now waits on a lock": poll that state, bounded by WAIT
 
 
 class Run(threading.Thread):

@@ -115,6 +115,22 @@ def serve_studio(settings: Settings, *, accounts: bool = False, store: Any = Non
         thread.join(timeout=30)
 
 
+@contextmanager
+def serve_studio_on_store(settings: Settings, smtp_server: Any, *, root: Path, prepare: Any = None) -> Iterator[RunningStudio]:
+    """``serve_studio`` over a store of its own (``prepare(store)`` fills it first) that mails through ``smtp_server``."""
+    from leadex_mail.store.db import open_store
+
+    store = open_store(settings)
+    try:
+        if prepare is not None:
+            prepare(store)
+        with serve_studio(settings, store=store, root=root) as running:
+            running.smtp = smtp_server
+            yield running
+    finally:
+        store.close()
+
+
 def assert_accessible(page: Page) -> None:
     """No axe-core WCAG 2.0/2.1 A or AA violation on the page (the email frames included)."""
     results = _AXE.run(page)

@@ -12,7 +12,7 @@ from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings
 
 pytestmark = pytest.mark.browser
 DEEP_CHECK = 300_000  # ms
@@ -21,17 +21,14 @@ DEEP_CHECK = 300_000  # ms
 @pytest.fixture
 def sending_studio(tmp_path: Path, smtp_server) -> Iterator[RunningStudio]:
     copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path, smtp_server.port)
-    store = open_store(settings)
-    create_list(store, "newsletter", title="LeadEx novice", public=True)
-    for i in range(50):
-        add_subscriber(store, f"reader{i:02d}@example.org", language="en" if i % 5 == 0 else "sl", lists=("newsletter",), source="cli")
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as running:
-            running.smtp = smtp_server
-            yield running
-    finally:
-        store.close()
+
+    def fifty_readers(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", title="LeadEx novice", public=True)
+        for i in range(50):
+            add_subscriber(store, f"reader{i:02d}@example.org", language="en" if i % 5 == 0 else "sl", lists=("newsletter",), source="cli")
+
+    with serve_studio_on_store(studio_settings(tmp_path, smtp_server.port), smtp_server, root=tmp_path, prepare=fifty_readers) as running:
+        yield running
 
 
 def test_test_send_then_send_to_a_list_with_live_progress(sending_studio: RunningStudio, studio_page: Page) -> None:

@@ -20,8 +20,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from leadex_mail.content.loader import load_issue
-from leadex_mail.store.db import open_store
-from studio.studio_helpers import LIVE, RunningStudio, assert_accessible, editor_field, rich_editor, serve_studio, studio_settings, wait_preview
+from studio.studio_helpers import LIVE, RunningStudio, assert_accessible, editor_field, rich_editor, serve_studio_on_store, studio_settings, wait_preview
 
 pytestmark = pytest.mark.browser
 EXPECTED = Path(__file__).parent / "expected"
@@ -32,14 +31,8 @@ BRAND_WARNINGS = 4  # the new brand file's privacy notice: controller, postal ad
 @pytest.fixture
 def empty_studio(tmp_path: Path, smtp_server) -> Iterator[RunningStudio]:
     (tmp_path / "newsletters").mkdir()  # an empty folder: no brand file, no issue
-    settings = studio_settings(tmp_path, smtp_server.port)
-    store = open_store(settings)
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as running:
-            running.smtp = smtp_server
-            yield running
-    finally:
-        store.close()
+    with serve_studio_on_store(studio_settings(tmp_path, smtp_server.port), smtp_server, root=tmp_path) as running:
+        yield running
 
 
 def screenshot(page: Page, name: str) -> None:

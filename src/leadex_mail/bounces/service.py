@@ -165,6 +165,20 @@ def _batch(store: Store, chunk: list[tuple[bytes, str]], policy: Policy, now: Ca
         return [_kept_after_failure(store, parsed[0], now(), exc)]
 
 
+def _report_row(digest: str, report: Report, source: str, now: datetime, kind: str, fmt: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    """The ``bounce_report`` row of a message before any action (``ignored``), its text fields cut to the columns' sizes."""
+    return {
+        "content_hash": digest,
+        "message_id": (report.message_id or "")[:998] or None,
+        "received_at": now,
+        "source": source[:1000],
+        "kind": kind,
+        "format": fmt,
+        "action": "ignored",
+        "evidence": evidence,
+    }
+
+
 def _kept_after_failure(store: Store, item: tuple[bytes, str, str, Report], now: datetime, exc: Exception) -> Outcome:
     """Record a message whose processing failed as kept (``malformed``, with the reason); StoreError if even that fails."""
     raw, source, digest, report = item
@@ -173,17 +187,8 @@ def _kept_after_failure(store: Store, item: tuple[bytes, str, str, Report], now:
         hint = "another import may be running; run this one again"
     else:
         why, hint = f"recording the report {source} failed: {exc}", None
-    row: dict[str, Any] = {
-        "content_hash": digest,
-        "message_id": (report.message_id or "")[:998] or None,
-        "received_at": now,
-        "source": source[:1000],
-        "kind": ReportKind.UNRECOGNISED.value,
-        "format": "malformed",
-        "action": "kept",
-        "evidence": {"subject": report.subject[:300], "format": "malformed", "reason": f"could not be processed: {exc.__class__.__name__}: {exc}"[:500]},
-        "raw": raw,
-    }
+    evidence = {"subject": report.subject[:300], "format": "malformed", "reason": f"could not be processed: {exc.__class__.__name__}: {exc}"[:500]}
+    row = {**_report_row(digest, report, source, now, ReportKind.UNRECOGNISED.value, "malformed", evidence), "action": "kept", "raw": raw}
     try:
         key = suppression_key(store)
         with store.begin() as conn:
@@ -319,16 +324,7 @@ def _apply(
     sink: list[dict[str, Any]],
 ) -> Outcome:
     """Match and act on one report; its events go to ``sink`` (written once per batch)."""
-    row: dict[str, Any] = {
-        "content_hash": digest,
-        "message_id": (report.message_id or "")[:998] or None,
-        "received_at": now,
-        "source": source[:1000],
-        "kind": report.kind.value,
-        "format": report.format[:32],
-        "action": "ignored",
-        "evidence": _report_evidence(report),
-    }
+    row = _report_row(digest, report, source, now, report.kind.value, report.format[:32], _report_evidence(report))
     if report.kind is ReportKind.UNRECOGNISED:
         return _recorded(conn, key, {**row, "action": "kept", "raw": raw}, lookups)
     matches = [

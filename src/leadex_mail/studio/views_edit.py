@@ -74,6 +74,14 @@ def _session(ctx: Ctx, slug: str) -> IssueSession:
     return ctx.studio.workspace.issue(ctx.owner, slug)
 
 
+def _issue_session(ctx: Ctx) -> IssueSession | None:
+    """The session of the issue the path names (no language in it); None when there is no such issue."""
+    try:
+        return _session(ctx, _names(ctx, lang=False)[0])
+    except _NotFound:
+        return None
+
+
 def _missing(ctx: Ctx) -> Response:
     return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
 
@@ -104,22 +112,20 @@ async def side_by_side(ctx: Ctx) -> Response:
     """The default edition (read) beside a translation (edited), section by section, changes marked."""
     from leadex_mail.content.translations import stale_sections
 
-    try:
-        slug, _ = _names(ctx, lang=False)
-        session = _session(ctx, slug)
-    except _NotFound:
+    session = _issue_session(ctx)
+    if session is None:
         return _missing(ctx)
     default = session.default_language()
     others = [code for code in session.languages() if code != default]
     wanted = ctx.request.query_params.get("lang")
     lang = wanted if wanted in others else (others[0] if others else None)
     if lang is None:
-        return redirect(f"/issues/{slug}/{default}")
+        return redirect(f"/issues/{session.slug}/{default}")
     try:
         source = await session.open(default)
         doc = await session.open(lang)
     except ContentError as err:
-        return ctx.render("unusable.html.j2", status=409, slug=slug, lang=lang, error=err, editions=_editions(session))
+        return ctx.render("unusable.html.j2", status=409, slug=session.slug, lang=lang, error=err, editions=_editions(session))
     stale = stale_sections(session.folder, lang, default)
     context = _form_context(ctx, session, lang, doc.data())
     context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False)
@@ -339,10 +345,8 @@ async def reload(ctx: Ctx) -> Response:
 
 async def events(ctx: Ctx) -> Response:
     """Server-Sent Events of the issue: ``preview`` after each rebuild, ``disk`` and ``saved``."""
-    try:
-        slug, _ = _names(ctx, lang=False)
-        session = _session(ctx, slug)
-    except _NotFound:
+    session = _issue_session(ctx)
+    if session is None:
         return _missing(ctx)
     if session.preview is None:
         await session.refresh()
@@ -384,10 +388,8 @@ async def preview_text(ctx: Ctx) -> Response:
 
 async def issue_picture(ctx: Ctx) -> Response:
     """A picture of the issue's images/ folder (for the form's thumbnails)."""
-    try:
-        slug, _ = _names(ctx, lang=False)
-        session = _session(ctx, slug)
-    except _NotFound:
+    session = _issue_session(ctx)
+    if session is None:
         return _missing(ctx)
     name = ctx.request.path_params["name"]
     folder = (session.folder / "images").resolve()
