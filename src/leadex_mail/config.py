@@ -475,6 +475,12 @@ def _validate(s: Settings) -> None:
     ):
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1 (got {getattr(s, name)})")
+    for name in ("confirm_expiry_days", "pending_purge_days", "unsubscribed_retention_days", "delivery_retention_days"):
+        if getattr(s, name) > MAX_DAYS:
+            raise ConfigError(
+                f"{_where(s, name)}: {name} may be at most {MAX_DAYS} days (got {getattr(s, name)})",
+                hint="a period of days, e.g. 365 for a year; a longer one is a typo, and would overflow date arithmetic",
+            )
     if s.send_pause_after_bounces < 0:
         raise ConfigError(f"{_where(s, 'send_pause_after_bounces')}: send_pause_after_bounces must be 0 (never pause) or more (got {s.send_pause_after_bounces})")
     _check_database_url(s)
@@ -513,6 +519,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError("DKIM needs both dkim_key_path and dkim_selector", hint="set both, or neither to send unsigned")
 
 
+MAX_DAYS = 36500  # a hundred years: every period of days a setting gives (retention, expiry)
 MAX_SOFT_DAYS = 3650  # ten years: a longer window is a typo, and would overflow date arithmetic
 MAX_SOFT_LIMIT = 1000
 # RFC 5321 4.5.3.1.1: a local part is at most 64 octets. A VERP address adds "+" and a token of up

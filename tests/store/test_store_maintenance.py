@@ -234,6 +234,17 @@ def test_retention_settings_are_validated() -> None:
     assert RetentionPolicy.from_settings(settings) == RetentionPolicy(30, 730, 90)
 
 
+@pytest.mark.parametrize("name", ["UNSUBSCRIBED_RETENTION_DAYS", "DELIVERY_RETENTION_DAYS", "PENDING_PURGE_DAYS", "CONFIRM_EXPIRY_DAYS"])
+@pytest.mark.parametrize("days", ["99999999999", "3000000"])
+def test_a_period_too_long_for_dates_is_a_setting_error_not_a_traceback(cli, name: str, days: str) -> None:
+    # Tester a14 #1: maintenance raised OverflowError ("date value out of range") while config show said ready.
+    for command in (("maintenance", "--dry-run"), ("config", "show")):
+        result = cli(*command, env={f"LEADEX_{name}": days})
+        assert result.exit_code != 0, result.output
+        assert f"{name.lower()}' from env LEADEX_{name}: {name.lower()} may be at most 36500 days (got {days})" in result.output
+        assert "Traceback" not in result.output
+
+
 def test_forget_subscriber_needs_the_rows_nonce(store) -> None:
     lists.create_list(store, "news")
     sid = person(store, "nonce@example.org", "active", NOW)
