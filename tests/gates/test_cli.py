@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 from click.testing import CliRunner
@@ -45,6 +47,27 @@ def test_a_chromium_that_does_not_start_is_a_clear_error_not_a_traceback(cli, tm
     assert f"error: Chromium at {fake} did not start: " in result.stderr
     assert "hint: check that it runs: chromium --headless --version" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_chromium_that_never_answers_is_a_clear_error_within_the_limit(settings, tmp_path):
+    # Tester a12 #2: a Chromium that hung stopped check --deep (and send) for good, with no output.
+    import dataclasses
+
+    from leadex_mail.errors import DeepCheckUnavailable
+    from leadex_mail.gates.browser import Browser
+
+    fake = tmp_path / "chromium"
+    pid = tmp_path / "pid"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid}\nexec sleep 600\n")
+    fake.chmod(0o755)
+    hung = dataclasses.replace(settings, chromium_path=fake)
+    try:
+        with pytest.raises(DeepCheckUnavailable, match=r"Chromium did not answer within 3 s"):
+            with Browser(hung, answer_within=3):
+                pass
+    finally:
+        if pid.exists():
+            os.kill(int(pid.read_text()), signal.SIGKILL)
 
 
 def test_check_json_without_deep(cli):

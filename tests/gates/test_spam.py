@@ -77,3 +77,15 @@ def test_without_spamassassin_or_chromium_each_is_a_clear_notice(issue, tmp_path
         assert [n.message for n in notices] == ["SpamAssassin is not installed: the spam score was not measured"]
         assert notices[0].hint == "apt-get install spamassassin (Debian), then check again"
         assert edition.sizes is not None  # conformance and size still checked
+
+
+@pytest.mark.parametrize("output", ["echo boom >&2; exit 3", "head -c 100 /dev/urandom; exit 0"], ids=["fails", "garbage"])
+def test_a_spamassassin_that_gives_no_report_is_a_notice_not_a_traceback(tmp_path, monkeypatch, output):
+    # Tester a12 #1: no X-Spam-Checker-Version in the output made _split raise ValueError (zip strict) in check --deep and send.
+    fake = tmp_path / "spamassassin"
+    fake.write_text(f"#!/bin/sh\n{output}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    results = spam.score_all([b"Subject: one\n\nbody\n", b"Subject: two\n\nbody\n"])
+    assert [r for r, _ in results] == [None, None]
+    assert all(f.severity == "notice" and "SpamAssassin gave no score" in f.message for _, found in results for f in found)

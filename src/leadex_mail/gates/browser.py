@@ -20,7 +20,10 @@ import itertools
 import re
 import shutil
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -76,6 +79,10 @@ def ensure_available(settings: Settings) -> Path:
     return executable
 
 
+ANSWER_WITHIN_SECONDS = 120.0  # one start or one page (four views, axe included) takes seconds even under load
+_HUNG_HINT = "run the check again; if it persists, check that `chromium --headless --version` answers (or send with --no-deep)"
+
+
 class Browser:
     """One headless Chromium for a whole deep check (starting it costs seconds): use as a context manager.
 
@@ -86,15 +93,16 @@ class Browser:
     beside any other Playwright in the process.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, answer_within: float = ANSWER_WITHIN_SECONDS) -> None:
         self.settings = settings
-        self._thread: ThreadPoolExecutor | None = None
+        self.answer_within = answer_within
+        self._thread: _BrowserThread | None = None
         self._playwright: Playwright | None = None
         self._browser: PwBrowser | None = None
 
     def __enter__(self) -> Browser:
         executable = ensure_available(self.settings)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._thread = _BrowserThread()
         try:
             self.call(self._start, executable)
         except BaseException:
@@ -107,7 +115,8 @@ class Browser:
         if self._thread is None:
             return
         try:
-            self.call(self._stop)
+            if not self._thread.stuck:
+                self.call(self._stop)
         finally:
             self._thread.shutdown()
             self._thread = None
@@ -115,12 +124,18 @@ class Browser:
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the browser's thread and return its result.
 
-        Playwright's errors (Chromium crashed, a page that never loads)
-        become ``DeepCheckUnavailable``; other exceptions pass through.
+        Playwright's errors (Chromium crashed, a page that never loads) and
+        no answer within ``answer_within`` seconds (a hung Chromium) become
+        ``DeepCheckUnavailable``; other exceptions pass through.
         """
         assert self._thread is not None, "use Browser as a context manager"
+        if self._thread.stuck:
+            raise DeepCheckUnavailable("Chromium stopped answering earlier in this check", hint=_HUNG_HINT)
         try:
-            return self._thread.submit(fn, *args).result()
+            return self._thread.submit(fn, *args).result(timeout=self.answer_within)
+        except FutureTimeout:
+            self._thread.stuck = True  # its thread is left to the browser; it cannot keep the process alive
+            raise DeepCheckUnavailable(f"Chromium did not answer within {self.answer_within:g} s", hint=_HUNG_HINT) from None
         except Exception as exc:
             if not type(exc).__module__.startswith("playwright"):
                 raise
@@ -227,6 +242,41 @@ class MessageView:
         else:
             self.refused.append(url)
             route.abort("blockedbyclient")
+
+
+class _BrowserThread:
+    """One daemon thread that runs the browser's calls in order.
+
+    A daemon, not a ThreadPoolExecutor worker: a Chromium that never answers
+    leaves this thread blocked, and an executor's threads are joined when
+    the interpreter exits, so the command would hang there instead.
+    """
+
+    def __init__(self) -> None:
+        self.stuck = False
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="chromium", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._jobs.put((fn, args, future))
+        return future
+
+    def shutdown(self) -> None:
+        """Let the thread end after its calls; waits for it unless it is stuck."""
+        self._jobs.put(None)
+        if not self.stuck:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, args, future = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    future.set_exception(exc)
 
 
 def _host_page(width: int) -> str:

@@ -89,8 +89,8 @@ def score_all(messages: Sequence[bytes]) -> list[tuple[SpamResult | None, list[F
 
 def _split(output: str) -> list[str]:
     """One chunk per message of ``spamassassin -t``'s output (each starts with its X-Spam-Checker-Version header)."""
-    starts = [m.start() for m in _CHECKER.finditer(output)]
-    return [output[a:b] for a, b in zip(starts, [*starts[1:], len(output)], strict=True)]
+    bounds = [*(m.start() for m in _CHECKER.finditer(output)), len(output)]
+    return [output[a:b] for a, b in zip(bounds, bounds[1:])]  # no header at all: no chunk (the caller says "gave no score")
 
 
 def parse_report(output: str) -> SpamResult | None:
