@@ -10,7 +10,7 @@ studio's issue list (and any other face that wants it).
 States, first that applies:
 
 - ``sent`` / ``sending`` / ``paused``: a campaign exists (done / running / paused);
-- ``scheduled``: a send is scheduled (``scheduled_sends``; none until scheduling exists);
+- ``scheduled``: a send is scheduled and not started (``store.schedule.waiting``);
 - ``test sent``: checked, and a test went out after the files last changed;
 - ``checked``: ``check`` finds no error (warnings may remain);
 - ``draft``: text is still marked ✎ (or left from the example);
@@ -62,21 +62,18 @@ class IssueState:
     errors: int = 0
     warnings: int = 0
     campaigns: tuple[tuple[str, str], ...] = ()  # (list name, status)
+    scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC) not started yet
     problem: str | None = None  # why the files do not load
     changed: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
 class SentRecord:
-    """What the store knows of an issue: campaigns and the last test send."""
+    """What the store knows of an issue: campaigns, the last test send, sends scheduled and not started."""
 
     campaigns: tuple[tuple[str, str], ...] = ()
     last_test: dt.datetime | None = None
-
-
-def scheduled_sends(settings: Settings) -> set[str]:
-    """Slugs with a scheduled send. Scheduling does not exist yet: the hook for it (issue 11)."""
-    return set()
+    scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC)
 
 
 def issue_overview(settings: Settings, records: Callable[[str], SentRecord] | None = None) -> list[IssueState]:
@@ -96,16 +93,20 @@ def _nothing(slug: str) -> SentRecord:
 
 
 def store_records(store: object) -> Callable[[str], SentRecord]:
-    """``records`` for ``issue_overview`` read from ``store`` (campaigns and test sends, one query each)."""
+    """``records`` for ``issue_overview`` read from ``store`` (campaigns, test sends, scheduled sends: one query each)."""
     from leadex_mail.store.campaigns import list_campaigns
     from leadex_mail.store.models import TestSend
+    from leadex_mail.store.schedule import waiting
 
     campaigns: dict[str, list[tuple[str, str]]] = {}
     for campaign, list_name in list_campaigns(store):  # type: ignore[arg-type]
         campaigns.setdefault(campaign.issue_slug, []).append((list_name, campaign.status))
     with store.session(write=False) as session:  # type: ignore[attr-defined]
         tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())
-    return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug))
+    scheduled: dict[str, list[tuple[str, dt.datetime]]] = {}
+    for s in waiting(store):  # type: ignore[arg-type]
+        scheduled.setdefault(s.issue_slug, []).append((s.list_name, s.send_at))
+    return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug), tuple(scheduled.get(slug, ())))
 
 
 def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
@@ -119,9 +120,9 @@ def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
         problems = check_issue(issue, settings)
     except ContentError as err:
         state = _sent_state(record) or "problems"
-        return IssueState(slug, slug, None, "", state, errors=len(err.problems) or 1, campaigns=record.campaigns, problem=err.message, changed=changed)
+        return IssueState(slug, slug, None, "", state, errors=len(err.problems) or 1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message, changed=changed)
     except LeadexError as err:
-        return IssueState(slug, slug, None, "", _sent_state(record) or "problems", errors=1, campaigns=record.campaigns, problem=err.message, changed=changed)
+        return IssueState(slug, slug, None, "", _sent_state(record) or "problems", errors=1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message, changed=changed)
     locations = issue_locations(issue)
     editions = tuple(_edition_state(issue, lang, problems, locations.files.get(lang)) for lang in _ordered(issue))
     errors = sum(1 for p in problems if p.severity == "error")
@@ -131,21 +132,22 @@ def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
         default.title,
         default.number,
         str(default.date),
-        _state(slug, settings, problems, record, changed, drafted=any(e.marked for e in editions)),
+        _state(problems, record, changed, drafted=any(e.marked for e in editions)),
         issue.default_language,
         editions,
         errors,
         len(problems) - errors,
         record.campaigns,
+        record.scheduled,
         changed=changed,
     )
 
 
-def _state(slug: str, settings: Settings, problems: list[Problem], record: SentRecord, changed: dt.datetime | None, *, drafted: bool) -> str:
+def _state(problems: list[Problem], record: SentRecord, changed: dt.datetime | None, *, drafted: bool) -> str:
     sent = _sent_state(record)
     if sent:
         return sent
-    if slug in scheduled_sends(settings):
+    if record.scheduled:
         return "scheduled"
     errors = [p for p in problems if p.severity == "error"]
     if not errors:

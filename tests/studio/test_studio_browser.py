@@ -194,6 +194,9 @@ def test_the_pages_pass_axe_in_every_view(studio: RunningStudio, studio_page: Pa
     page.goto(studio.url + "/?ui=sl")
     expect(page.get_by_role("heading", level=1)).to_have_text("Številke")
     assert_accessible(page)
+    page.goto(studio.url + "/audit")  # the scheduling pages are checked in test_studio_schedule, with a send to schedule
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dnevnik dejanj")
+    assert_accessible(page)
 
 
 def test_translations_side_by_side_mark_the_sections_changed_in_the_original(studio: RunningStudio, studio_page: Page) -> None:

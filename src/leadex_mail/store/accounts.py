@@ -19,7 +19,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from leadex_mail.errors import InvalidValue, NotFound
@@ -125,8 +125,32 @@ def record(
         session.add(AuditEvent(at=now or utcnow(), actor=actor, action=action, target=target, subscriber_id=subscriber_id, detail=dict(detail or {})))
 
 
-def audit_log(store: Store, *, limit: int = 200) -> list[AuditEvent]:
-    """The newest entries of the audit log first."""
+def audit_log(store: Store, *, limit: int = 200, offset: int = 0, actor: str | None = None, action: str | None = None) -> list[AuditEvent]:
+    """The newest entries of the audit log first (only ``actor``'s, only ``action``, when given), from ``offset``."""
+    query = _audit_filter(select(AuditEvent), actor, action)
     with store.session(write=False) as session:
-        rows = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).scalars()  # type: ignore[union-attr]
+        rows = session.exec(query.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)).scalars()  # type: ignore[union-attr]
         return list(rows)
+
+
+def audit_count(store: Store, *, actor: str | None = None, action: str | None = None) -> int:
+    """How many entries ``audit_log`` with these filters has in all (for paging)."""
+    query = _audit_filter(select(func.count()).select_from(AuditEvent), actor, action)
+    with store.session(write=False) as session:
+        return int(session.exec(query).scalar_one())  # type: ignore[call-overload]
+
+
+def audit_names(store: Store) -> tuple[list[str], list[str]]:
+    """(every actor, every action) that occurs in the audit log, sorted: what it can be filtered by."""
+    with store.session(write=False) as session:
+        actors = session.exec(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)).scalars()  # type: ignore[call-overload]
+        actions = session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars()  # type: ignore[call-overload]
+        return list(actors), list(actions)
+
+
+def _audit_filter(query, actor: str | None, action: str | None):  # type: ignore[no-untyped-def]
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return query

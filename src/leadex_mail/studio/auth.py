@@ -38,10 +38,11 @@ IDLE_MINUTES = 8 * 60
 LOGIN_LIMIT = (5, 15 * 60.0)
 
 # What each role may do. Editors draft, preview and test-send; senders also
-# send to lists and manage subscribers (the issue's "who may do what").
+# send to lists (now or scheduled) and manage subscribers (the issue's "who
+# may do what"); they read the audit log, which names what that work touched.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "editor": frozenset({"edit", "test_send", "reports"}),
-    "sender": frozenset({"edit", "test_send", "reports", "send", "subscribers"}),
+    "sender": frozenset({"edit", "test_send", "reports", "send", "subscribers", "audit"}),
 }
 
 

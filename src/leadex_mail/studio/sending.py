@@ -11,8 +11,7 @@ sent to every page watching the job as a Server-Sent Event. One send per
 issue and list runs at a time (the engine would refuse a second one anyway:
 deliveries are leased).
 
-Scheduling does not exist yet (issue 11): ``schedule_supported`` is the
-hook the send page asks; when it says yes the page offers a time.
+Scheduling a send for later is ``views_schedule``'s: a ``worker`` sends it.
 """
 
 from __future__ import annotations
@@ -33,11 +32,6 @@ from leadex_mail.errors import LeadexError
 
 KEEPALIVE_SECONDS = 5.0
 log = logging.getLogger(__name__)
-
-
-def schedule_supported(settings: Settings) -> bool:
-    """Whether sends can be scheduled for later (not yet: issue 11 adds it)."""
-    return False
 
 
 @dataclass

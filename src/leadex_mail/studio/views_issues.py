@@ -18,6 +18,7 @@ from leadex_mail.content.loader import LANGUAGE_RE, load_brand
 from leadex_mail.content.scaffold import SLUG_RE, STARTS, latest_issue, new_issue
 from leadex_mail.errors import ContentError, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
+from leadex_mail.studio.views_schedule import local_time
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -50,6 +51,7 @@ async def issue_list(ctx: Ctx, *, error: str | None = None, values: dict[str, st
         suggestion={**suggestion, **(values or {})},
         starts=STARTS,
         error=error,
+        when=lambda at: local_time(at, ctx.studio.settings),
         nav="issues",
     )
 

@@ -8,6 +8,8 @@
     GET  /issues/{slug}/send/jobs/{id}/events  Server-Sent Events: progress, done
     POST /issues/{slug}/send/retry           re-queue temporary failures and send them (senders)
 
+Scheduling for later is on the review page too (``views_schedule``).
+
 The review is the CLI's confirmation: ``gates.readiness.ready_to_send`` (errors
 refuse the send unless the officer ticks "send anyway", the CLI's
 ``--force``) and ``campaign.runner.plan_campaign`` (recipients per language,
@@ -25,9 +27,9 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import ContentError, LeadexError, NotFound
+from leadex_mail.errors import ContentError, LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
-from leadex_mail.studio.sending import SendJob, schedule_supported
+from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import place
 
@@ -47,16 +49,16 @@ def routes() -> list[Route]:
     ]
 
 
-def _slug(ctx: Ctx) -> str | None:
+def issue_slug(ctx: Ctx) -> str | None:
     slug = ctx.request.path_params["slug"]
     return slug if SLUG_RE.match(slug) and (ctx.studio.settings.newsletters_dir / slug).is_dir() else None
 
 
-def _missing(ctx: Ctx) -> Response:
+def not_found(ctx: Ctx) -> Response:
     return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
 
 
-def _unsaved(ctx: Ctx, slug: str) -> list[str]:
+def unsaved(ctx: Ctx, slug: str) -> list[str]:
     return ctx.studio.workspace.issue(ctx.owner, slug).dirty()
 
 
@@ -69,6 +71,15 @@ def _campaigns(ctx: Ctx, slug: str) -> list:
         return []
 
 
+def _scheduled(ctx: Ctx, slug: str) -> list:
+    from leadex_mail.studio.views_schedule import waiting_for
+
+    try:
+        return waiting_for(ctx, slug)
+    except StoreError:  # no store yet: nothing can be scheduled
+        return []
+
+
 def _lists(ctx: Ctx) -> list:
     from leadex_mail.store.lists import list_infos
 
@@ -77,9 +88,9 @@ def _lists(ctx: Ctx) -> list:
 
 async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None = None, addresses: str | None = None, status: int = 200) -> Response:
     """Test send, the lists to send to, and what was sent already."""
-    slug = _slug(ctx)
+    slug = issue_slug(ctx)
     if slug is None:
-        return _missing(ctx)
+        return not_found(ctx)
     try:
         issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
         editions = sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang))
@@ -88,6 +99,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
     campaigns = await anyio.to_thread.run_sync(_campaigns, ctx, slug)
     lists = await anyio.to_thread.run_sync(_lists, ctx) if ctx.session.may("send") else []
+    scheduled = await anyio.to_thread.run_sync(_scheduled, ctx, slug)
     return ctx.render(
         "send.html.j2",
         status=status,
@@ -95,14 +107,15 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         slug=slug,
         issue_title=title,
         editions=editions,
-        unsaved=_unsaved(ctx, slug),
+        unsaved=unsaved(ctx, slug),
         addresses=addresses if addresses is not None else "\n".join(ctx.studio.settings.test_recipients),
         results=results,
         error=error,
         lists=lists,
         campaigns=campaigns,
         running=[j for j in ctx.studio.jobs.jobs.values() if j.slug == slug and not j.finished],
-        schedule=schedule_supported(ctx.studio.settings),
+        scheduled=scheduled,
+        done=ctx.request.query_params.get("done") if ctx.request.method == "GET" else None,
         nav="issues",
     )
 
@@ -111,14 +124,14 @@ async def test_send(ctx: Ctx) -> Response:
     """[TEST] messages of one edition, through the configured transport, logged as test sends."""
     from leadex_mail.delivery.testsend import send_test
 
-    slug = _slug(ctx)
+    slug = issue_slug(ctx)
     if slug is None:
-        return _missing(ctx)
+        return not_found(ctx)
     form = await form_data(ctx)
     raw = form.get("to", "")
     to = [a for a in re.split(r"[\s,;]+", raw) if a][:MAX_TEST_ADDRESSES]
     language = form.get("language") or None
-    if _unsaved(ctx, slug):
+    if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
     try:
         results = await anyio.to_thread.run_sync(lambda: send_test(ctx.studio.settings, slug, to, language))
@@ -130,7 +143,7 @@ async def test_send(ctx: Ctx) -> Response:
     return await send_page(ctx, results=results, addresses=raw)
 
 
-def _readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
+def check_readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
     """(issue, Readiness) -- or raises IssueNotReady with every finding.
 
     The CLI's ``send`` decides with the same function and the same settings
@@ -143,19 +156,23 @@ def _readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
 
 
 async def review(ctx: Ctx) -> Response:
-    """What the send will do, as ``leadex-mail send`` shows it before asking."""
-    from leadex_mail.campaign.runner import plan_campaign
-
-    slug = _slug(ctx)
+    """What the send will do, as ``leadex-mail send`` shows it before asking; send now or schedule."""
+    slug = issue_slug(ctx)
     if slug is None:
-        return _missing(ctx)
-    list_name = ctx.request.query_params.get("list", "")
-    force = ctx.request.query_params.get("force") == "1"
-    if _unsaved(ctx, slug):
+        return not_found(ctx)
+    return await review_page(ctx, slug, ctx.request.query_params.get("list", ""), ctx.request.query_params.get("force") == "1")
+
+
+async def review_page(ctx: Ctx, slug: str, list_name: str, force: bool, *, schedule_at: str | None = None, schedule_error: str | None = None, status: int = 200) -> Response:
+    """The review of sending ``slug`` to ``list_name`` (``schedule_error``: the schedule form's time refused, shown at its field)."""
+    from leadex_mail.campaign.runner import plan_campaign
+    from leadex_mail.studio.views_schedule import form_context
+
+    if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
     try:
         # Every finding, errors included (the page says when they refuse the send): the checks run once.
-        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, True)
+        issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, True)
     except ContentError as err:
         return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
     except LeadexError as err:
@@ -166,8 +183,10 @@ async def review(ctx: Ctx) -> Response:
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     folder = ctx.studio.settings.newsletters_dir / slug
+    scheduling = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
     return ctx.render(
         "review.html.j2",
+        status=status,
         title=ctx.t("review_title", list=list_name),
         slug=slug,
         plan=plan,
@@ -178,6 +197,7 @@ async def review(ctx: Ctx) -> Response:
         force=force,
         running=ctx.studio.jobs.running(slug, list_name),
         nav="issues",
+        **scheduling,
     )
 
 
@@ -185,15 +205,15 @@ async def start(ctx: Ctx) -> Response:
     """Send to the list in the background; the progress page follows it."""
     from leadex_mail.campaign.runner import plan_campaign
 
-    slug = _slug(ctx)
+    slug = issue_slug(ctx)
     if slug is None:
-        return _missing(ctx)
+        return not_found(ctx)
     form = await form_data(ctx)
     list_name, force = form.get("list", ""), form.get("force") == "1"
-    if _unsaved(ctx, slug):
+    if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
     try:
-        issue, readiness = await anyio.to_thread.run_sync(_readiness, ctx, slug, force)
+        issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, force)
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
@@ -213,9 +233,9 @@ async def retry(ctx: Ctx) -> Response:
     """Re-queue the temporary failures of a campaign and send them again (``retry`` + ``send --resume``)."""
     from leadex_mail.campaign.runner import retry_campaign
 
-    slug = _slug(ctx)
+    slug = issue_slug(ctx)
     if slug is None:
-        return _missing(ctx)
+        return not_found(ctx)
     list_name = (await form_data(ctx)).get("list") or None
     store, actor = ctx.studio.store, ctx.actor
     try:
@@ -239,7 +259,7 @@ async def job_page(ctx: Ctx) -> Response:
     """A send's progress while it runs; its outcome and the campaign's status after."""
     job = _job(ctx)
     if job is None:
-        return _missing(ctx)
+        return not_found(ctx)
     campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, job.slug) if c.list_name == job.list_name] if job.finished else []
     return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, nav="issues")
 
@@ -248,6 +268,6 @@ async def job_events(ctx: Ctx) -> Response:
     """Server-Sent Events of a send: ``progress`` as it goes, ``done`` at the end."""
     job = _job(ctx)
     if job is None:
-        return _missing(ctx)
+        return not_found(ctx)
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(job.events(ctx.studio.workspace.closed), media_type="text/event-stream", headers=headers)

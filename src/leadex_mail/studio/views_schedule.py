@@ -1,0 +1,165 @@
+"""Scheduled sends from the studio -- the CLI's ``send --at`` and ``unschedule``.
+
+    POST /issues/{slug}/send/schedule        schedule the reviewed send for a date and time (senders)
+    GET  /issues/{slug}/send/unschedule      what cancelling does; confirm (senders)
+    POST /issues/{slug}/send/unschedule      cancel it (senders)
+
+The form is on the review page (``views_send.review``): the same
+confirmation as sending now, so the officer sees recipients, transport, rate
+and warnings before choosing a time. Times are typed in the ``timezone``
+setting (this computer's zone when unset) and stored in UTC by
+``campaign.scheduler.schedule_campaign``; the pages name the zone. The studio
+only stores the time: ``leadex-mail worker`` sends it, and the pages say so.
+Every schedule and cancellation is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import anyio
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadex_mail.config import Settings
+from leadex_mail.errors import CampaignError, LeadexError, NotFound
+from leadex_mail.store.accounts import record
+from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
+
+
+def routes() -> list[Route]:
+    """This module's routes."""
+    return [
+        Route("/issues/{slug}/send/schedule", action(schedule, "send"), methods=["POST"]),
+        Route("/issues/{slug}/send/unschedule", page(unschedule_page, "send"), methods=["GET"]),
+        Route("/issues/{slug}/send/unschedule", action(unschedule, "send"), methods=["POST"]),
+    ]
+
+
+def local_time(value: datetime, settings: Settings) -> str:
+    """``2026-09-10 14:00 CEST (12:00 UTC)``: a stored time in the zone times are typed in, and in UTC."""
+    from leadex_mail.campaign.scheduler import as_utc, zone
+
+    local = value.astimezone(zone(settings))
+    utc = as_utc(value)
+    return f"{local:%Y-%m-%d %H:%M %Z} ({utc:%Y-%m-%d %H:%M} UTC)" if local.date() != utc.date() else f"{local:%Y-%m-%d %H:%M %Z} ({utc:%H:%M} UTC)"
+
+
+def zone_label(ctx: Ctx) -> str:
+    """The zone the form reads times in, as the officer is told it."""
+    from leadex_mail.campaign.scheduler import zone
+
+    settings = ctx.studio.settings
+    if settings.timezone:
+        return ctx.t("schedule_zone_setting", zone=settings.timezone)
+    return ctx.t("schedule_zone_machine", zone=ctx.now().astimezone(zone(settings)).strftime("%Z"))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A scheduled send of one issue as the pages show it."""
+
+    list_name: str
+    language: str | None
+    send_at: datetime  # UTC
+    when: str  # local_time(send_at)
+    overdue: bool  # its time passed and no worker started it
+
+
+def waiting_for(ctx: Ctx, slug: str) -> list[Waiting]:
+    """The sends of ``slug`` scheduled and not started, earliest first (blocking: call in a thread)."""
+    from leadex_mail.store.schedule import waiting
+
+    now, settings = ctx.now(), ctx.studio.settings
+    return [Waiting(s.list_name, s.language, s.send_at, local_time(s.send_at, settings), s.send_at <= now) for s in waiting(ctx.studio.store) if s.issue_slug == slug]
+
+
+def form_context(ctx: Ctx, slug: str, list_name: str, *, at: str | None = None, error: str | None = None) -> dict[str, object]:
+    """What the review page's schedule form shows: the zone, a suggested time, the current schedule, an error at the field."""
+    from leadex_mail.campaign.scheduler import zone
+
+    tomorrow = (ctx.now().astimezone(zone(ctx.studio.settings)) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    current = next((w for w in waiting_for(ctx, slug) if w.list_name == list_name), None)
+    return {"schedule_zone": zone_label(ctx), "schedule_at": at if at is not None else f"{tomorrow:%Y-%m-%dT%H:%M}", "schedule_error": error, "schedule_current": current}
+
+
+def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
+    """(the typed time, aware) or (None, what is wrong with it, in the officer's words)."""
+    from leadex_mail.campaign.scheduler import parse_send_time, zone
+
+    try:
+        send_at = parse_send_time(text, ctx.studio.settings) if text.strip() else None
+    except CampaignError:
+        send_at = None
+    if send_at is None:
+        return None, ctx.t("schedule_bad_time")
+    now = ctx.now()
+    if send_at <= now:
+        shown = now.astimezone(zone(ctx.studio.settings))
+        return None, ctx.t("schedule_past", now=f"{shown:%Y-%m-%d %H:%M %Z}")
+    return send_at, None
+
+
+async def schedule(ctx: Ctx) -> Response:
+    """Store the reviewed send for a later time; the send page shows it waiting."""
+    from leadex_mail.campaign.scheduler import schedule_campaign
+    from leadex_mail.preflight import check_sending
+    from leadex_mail.studio import views_send
+
+    slug = views_send.issue_slug(ctx)
+    if slug is None:
+        return views_send.not_found(ctx)
+    form = await form_data(ctx)
+    list_name, at, force = form.get("list", ""), form.get("at", ""), form.get("force") == "1"
+    if views_send.unsaved(ctx, slug):
+        return await views_send.send_page(ctx, error=ctx.t("send_save_first"), status=409)
+    send_at, problem = _send_time(ctx, at)
+    if send_at is None:
+        return await views_send.review_page(ctx, slug, list_name, force, schedule_at=at, schedule_error=problem, status=400)
+    store, settings, actor = ctx.studio.store, ctx.studio.settings, ctx.actor
+    try:
+        issue, readiness = await anyio.to_thread.run_sync(views_send.check_readiness, ctx, slug, force)
+        settings.signing_key()  # as the review: no secret key for real sending, said now
+        await anyio.to_thread.run_sync(check_sending, settings)  # a worker would refuse these settings later: say it now
+        done = await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now()))  # type: ignore[arg-type]
+    except LeadexError as err:
+        return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+    detail = {"send_at": done.send_at.astimezone(UTC).isoformat(), "moved": done.replaced, "forced": bool(readiness.errors)}  # type: ignore[attr-defined]
+    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_schedule", f"{slug} -> {list_name}", detail=detail))
+    return redirect(f"/issues/{slug}/send?done=scheduled")
+
+
+async def unschedule_page(ctx: Ctx) -> Response:
+    """Ask before cancelling: which send, when it was due, what cancelling does."""
+    from leadex_mail.studio import views_send
+
+    slug = views_send.issue_slug(ctx)
+    if slug is None:
+        return views_send.not_found(ctx)
+    list_name = ctx.request.query_params.get("list", "")
+    found = next((w for w in await anyio.to_thread.run_sync(waiting_for, ctx, slug) if w.list_name == list_name), None)
+    if found is None:
+        return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
+    return ctx.render("unschedule.html.j2", title=ctx.t("unschedule_title"), slug=slug, item=found, nav="issues")
+
+
+async def unschedule(ctx: Ctx) -> Response:
+    """Cancel a scheduled send that has not started (``store.schedule.unschedule``)."""
+    from leadex_mail.store.schedule import unschedule as cancel
+    from leadex_mail.studio import views_send
+
+    slug = views_send.issue_slug(ctx)
+    if slug is None:
+        return views_send.not_found(ctx)
+    list_name = (await form_data(ctx)).get("list", "")
+    store, actor = ctx.studio.store, ctx.actor
+    try:
+        gone = await anyio.to_thread.run_sync(lambda: cancel(store, slug, list_name))
+    except NotFound:
+        return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
+    except LeadexError as err:  # started meanwhile: a worker is sending it
+        return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+    detail = {"send_at": gone.send_at.astimezone(UTC).isoformat()}
+    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_unschedule", f"{slug} -> {list_name}", detail=detail))
+    return redirect(f"/issues/{slug}/send?done=unscheduled")
