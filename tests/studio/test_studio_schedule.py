@@ -97,7 +97,7 @@ def test_an_officer_schedules_cancels_and_schedules_again_and_the_worker_sends_a
     page.goto(studio.url + "/")
     row = page.locator("table.issues tbody tr").first
     expect(row).to_contain_text("scheduled")
-    expect(row).to_contain_text(f"scheduled: newsletter, {WHEN}")
+    expect(row).to_contain_text(f"to newsletter at {WHEN}")
 
     assert worker_round(studio, datetime(2026, 9, 10, 11, 59, tzinfo=UTC)) == 0
     assert not studio.smtp.messages
