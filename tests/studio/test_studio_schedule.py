@@ -19,30 +19,27 @@ from leadex_mail.campaign.scheduler import run_worker
 from leadex_mail.content.loader import load_issue
 from leadex_mail.store import schedule
 from leadex_mail.store.accounts import audit_log
-from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, serve_studio_on_store, studio_settings
 from studio.test_studio_auth import EDITOR, SENDER, Browserish, accounts_studio  # noqa: F401 (a fixture)
 
 READERS = [f"reader{i}@example.org" for i in range(3)]
 WHEN = "2026-09-10 14:00 CEST (12:00 UTC)"  # the studio's clock says 09:00 UTC, 11:00 in Ljubljana
 
 
+def readers(store) -> None:
+    create_list(store, "newsletter", title="LeadEx novice", public=True)
+    for address in READERS:
+        add_subscriber(store, address, language="sl", lists=("newsletter",), source="cli")
+
+
 @pytest.fixture
 def scheduling_studio(tmp_path: Path, smtp_server) -> Iterator[RunningStudio]:
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, smtp_server.port, LEADEX_TIMEZONE="Europe/Ljubljana")
-    store = open_store(settings)
-    create_list(store, "newsletter", title="LeadEx novice", public=True)
-    for address in READERS:
-        add_subscriber(store, address, language="sl", lists=("newsletter",), source="cli")
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as running:
-            running.smtp = smtp_server
-            yield running
-    finally:
-        store.close()
+    with serve_studio_on_store(settings, smtp_server, root=tmp_path, prepare=readers) as running:
+        yield running
 
 
 def review(page: Page, studio: RunningStudio) -> None:
