@@ -14,6 +14,11 @@ GIL)::
     python bench/sinks.py --port 2525            # prints "ready <port>"
 
 ``XCOUNT`` (a non-standard command) answers ``250 <messages accepted>``.
+``XSTAT`` answers, in one multi-line 250 reply, ``<accepted> <distinct
+recipients> <first> <last>`` (epoch seconds of the first and last accepted
+message), then ``helo <EHLO name> <messages>`` per client name and ``dup
+<recipient> <times>`` per recipient accepted more than once; ``XRESET``
+forgets everything counted (bench/scale_bench.py uses both).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Session:
     mail_from: str = ""
     rcpts: list[str] = field(default_factory=list)
     fault: str | None = None  # a fault-injecting policy's decision for the current message
+    helo: str = ""  # the client's EHLO name (the scale benchmark gives each sender process its own)
 
 
 class Policy:
@@ -139,6 +145,8 @@ class SinkServer:
         self.counts: Counter[str] = Counter()
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.total = 0
+        self.by_helo: Counter[str] = Counter()
+        self.first_at = self.last_at = 0.0  # epoch seconds of the first and last accepted message
         self.connections = 0
         self.lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", port), backlog=64)
@@ -200,6 +208,7 @@ class SinkServer:
         verb = raw[:4].upper()
         arg = raw.decode("utf-8", "replace")
         if verb == b"EHLO":
+            session.helo = arg[5:].strip()
             conn.sock.sendall(b"250-sink.example.org\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SIZE 100000000\r\n")
         elif verb == b"MAIL":
             return self._mail(conn, session, _address(arg))
@@ -215,9 +224,25 @@ class SinkServer:
             conn.send("250 2.0.0 Ok")
         elif verb == b"XCOU":
             conn.send(f"250 {self.total}")
+        elif verb == b"XSTA":
+            conn.sock.sendall(self._stat().encode() + b"\r\n")
+        elif verb == b"XRES":
+            with self.lock:
+                self.counts.clear()
+                self.by_helo.clear()
+                self.total, self.first_at, self.last_at = 0, 0.0, 0.0
+            conn.send("250 2.0.0 Reset")
         else:
             conn.send("502 5.5.2 Command not recognised")
         return True
+
+    def _stat(self) -> str:
+        """The XSTAT reply (see the module docstring), as CRLF-joined lines."""
+        with self.lock:
+            lines = [f"{self.total} {len(self.counts)} {self.first_at:.6f} {self.last_at:.6f}"]
+            lines += [f"helo {name or '-'} {n}" for name, n in sorted(self.by_helo.items())]
+            lines += [f"dup {rcpt} {n}" for rcpt, n in sorted(self.counts.items()) if n > 1]
+        return "\r\n".join(f"250-{line}" for line in lines[:-1]) + ("\r\n" if len(lines) > 1 else "") + f"250 {lines[-1]}"
 
     def _answer(self, conn: _Conn, override: str | None, ok: str, into: list[str], value: str) -> bool:
         if override == DROP:
@@ -266,6 +291,9 @@ class SinkServer:
             for rcpt in session.rcpts:
                 self.counts[rcpt] += 1
             self.total += 1
+            self.by_helo[session.helo] += 1
+            self.last_at = time.time()
+            self.first_at = self.first_at or self.last_at
             if self.keep:
                 self.messages.append((session.mail_from, list(session.rcpts), data))
         session.messages += 1
