@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import smtplib
@@ -72,6 +73,8 @@ class SinkStat:
     last: float
     by_helo: dict[str, int] = field(default_factory=dict)
     dups: dict[str, int] = field(default_factory=dict)  # recipient -> times accepted (> 1)
+    cpu_ms: float = 0.0  # CPU of the client processes per accepted message (start-up included), set by the caller
+    server_ms: float = 0.0  # PostgreSQL's CPU per accepted message
 
     @property
     def rate(self) -> float:
@@ -124,10 +127,19 @@ def ceiling(port: int, total: int, procs: int, connections: int) -> SinkStat:
         assert w.stdin is not None
         w.stdin.write("go\n")
         w.stdin.flush()
+    cpu = _children_cpu()
     for w in workers:
         if w.wait() != 0:
             raise RuntimeError("a ceiling process failed")
-    return sink_stat(port)
+    stat = sink_stat(port)
+    stat.cpu_ms = (_children_cpu() - cpu) * 1000 / max(1, stat.total)
+    return stat
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children that ended so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- stores -------------------------------------------------------------------------
@@ -182,6 +194,22 @@ class Stores:
             with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
                 return conn.execute(sql).fetchall()
         return self.admin(sql, database=url.rsplit("/", 1)[1])
+
+    def server_cpu(self) -> float:
+        """CPU seconds PostgreSQL's processes used so far (the postmaster, its live children, and those that ended)."""
+        main = int((self.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            if pid == main:  # its own CPU and its children's that ended (backends of closed connections)
+                total += sum(int(f) for f in fields[11:15])
+            elif int(fields[1]) == main:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         """Stop the server and delete its folder."""
@@ -267,9 +295,13 @@ def send_run(stores: Stores, port: int, tmp: Path, kind: str, procs: int, concur
     """N senders on a new campaign to the end; exactly once checked at the sink."""
     url = stores.fresh(kind)
     sink_cmd(port, "XRESET")
+    cpu, server = _children_cpu(), stores.server_cpu()
     senders = Senders(url, port, tmp / f"{kind}-{procs}", procs, concurrency)
     codes = senders.wait()
     stat = sink_stat(port)
+    stat.cpu_ms = (_children_cpu() - cpu) * 1000 / max(1, stat.total)
+    if kind == "postgresql":
+        stat.server_ms = (stores.server_cpu() - server) * 1000 / max(1, stat.total)
     row = Row(f"{'PostgreSQL' if kind == 'postgresql' else 'SQLite'}", procs, stat, os.getloadavg()[0], codes)
     if any(codes) or stat.total != recipients or stat.distinct != recipients:
         tails = "\n".join(senders.tail(k) for k in range(procs))
@@ -412,15 +444,16 @@ def main() -> None:
         rows.append(send_run(stores, port, tmp, "sqlite", 1, c, n))
         one = next((r.stat.rate for r in rows if r.label == "PostgreSQL" and r.procs == 1), None)
         print()
-        print(f"  {'run':<32} {'msg/s':>7} {'x 1 proc':>8} {'x ceiling':>9} {'exactly once':>12}  {'load':>5}  share per process")
+        print(f"  {'run':<32} {'msg/s':>7} {'x 1 proc':>8} {'x ceiling':>9} {'CPU ms/msg':>10} {'PG ms/msg':>9} {'exactly once':>12}  {'load':>5}  share per process")
         for procs, (stat, load) in sorted(ceilings.items()):
-            print(f"  {f'ceiling: raw smtplib, {procs} x {c} conn':<32} {stat.rate:7.0f} {'':>8} {1:9.2f} {'':>12}  {load:5.2f}")
+            print(f"  {f'ceiling: raw smtplib, {procs} x {c} conn':<32} {stat.rate:7.0f} {'':>8} {1:9.2f} {stat.cpu_ms:10.2f} {'':>9} {'':>12}  {load:5.2f}")
         for r in rows:
             ceil = ceilings[r.procs][0].rate
             once = "yes" if r.stat.total == n == r.stat.distinct and not any(r.codes) else f"NO ({r.stat.total}/{r.stat.distinct})"
             vs_one = f"{r.stat.rate / one:8.2f}" if one and r.label == "PostgreSQL" else f"{'':>8}"
-            print(f"  {f'{r.label}, {r.procs} process' + ('es' if r.procs > 1 else ''):<32} {r.stat.rate:7.0f} {vs_one} {r.stat.rate / ceil:9.2f} {once:>12}  {r.load:5.2f}  {r.shares()}")
+            print(f"  {f'{r.label}, {r.procs} process' + ('es' if r.procs > 1 else ''):<32} {r.stat.rate:7.0f} {vs_one} {r.stat.rate / ceil:9.2f} {r.stat.cpu_ms:10.2f} {r.stat.server_ms or float('nan'):9.2f} {once:>12}  {r.load:5.2f}  {r.shares()}")
         print("  targets: PostgreSQL 1 process >= 0.8 x ceiling; N processes >= 0.8*N x 1 process or >= 0.8 x ceiling")
+        print("  CPU ms/msg: the sender (or ceiling) processes' own CPU per message, start-up included; PG ms/msg: PostgreSQL's")
         if not args.no_kill:
             print()
             for result in (kill_sender(stores, port, tmp, c, n), kill_server(stores, port, tmp, c, n)):

@@ -198,22 +198,39 @@ def test_queue_eligible_follows_the_stores_eligibility_rule(store, people) -> No
     assert campaigns.todo_by_language(store, list_id, campaign.id) == {"sl": 3, "en": 3, "de": 1}
 
 
-@pytest.mark.sqlite_only_reason("compares the SQLite-only driver fast path with the generic path")
-def test_sqlite_fast_path_stores_what_sqlalchemy_would(sqlite_only, store, campaign) -> None:
-    """SqliteDeliveries.sent writes SQL by hand on SQLite: the stored text must equal the generic path's."""
+def test_driver_fast_path_stores_what_sqlalchemy_would(store, campaign, backend) -> None:
+    """SqliteDeliveries.sent and PostgresDeliveries.sent bypass SQLAlchemy: the stored values must equal the generic path's."""
     from sqlalchemy import text
 
     moment = datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=timezone.utc)
     a, b = deliveries.claim(store, campaign.id, "w", 2, T0, LEASE)
     with deliveries.open_deliveries(store) as fast, deliveries.Deliveries(store) as generic:
-        assert isinstance(fast, deliveries.SqliteDeliveries)
+        assert isinstance(fast, deliveries.SqliteDeliveries if backend == "sqlite" else deliveries.PostgresDeliveries)
         fast.sent(a.delivery_id, reply="250 fast", message_id="<a@x>", now=moment)
         generic.sent(b.delivery_id, reply="250 generic", message_id="<b@x>", now=moment)
-    with store.begin(write=False) as conn:
-        raw = dict(conn.execute(text("SELECT id, sent_at || '|' || updated_at || '|' || state || attempts FROM delivery WHERE id IN (:a, :b)"), {"a": a.delivery_id, "b": b.delivery_id}).all())
+    as_text = "sent_at || '|' || updated_at" if backend == "sqlite" else "sent_at::text || '|' || updated_at::text"
+    with store.begin(write=False) as conn:  # the stored text, as another connection reads it once committed
+        query = text(f"SELECT id, {as_text} || '|' || state || attempts FROM delivery WHERE id IN (:a, :b)")
+        raw = dict(conn.execute(query, {"a": a.delivery_id, "b": b.delivery_id}).all())
     assert raw[a.delivery_id] == raw[b.delivery_id]
     rows = {r.id: r for r in rows_of(store, campaign.id).values()}
     assert rows[a.delivery_id].sent_at == moment and rows[a.delivery_id].lease_owner is None
+    assert (rows[a.delivery_id].last_reply, rows[a.delivery_id].message_id) == ("250 fast", "<a@x>")
+
+
+def test_a_worker_looks_for_expired_leases_less_often_but_never_misses_one(store, campaign) -> None:
+    """An expired lease is looked for first at most every few seconds; at once when the queue runs short, so none is left behind."""
+    lost = deliveries.claim(store, campaign.id, "dead", 2, T0, LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)  # "dead"'s lease has run out
+    with deliveries.open_deliveries(store) as worker:
+        assert len(worker.claim(campaign.id, "w", 3, later - timedelta(seconds=1), LEASE)) == 3  # looked: none expired yet
+        # A second later the queue fills the claim: the expired rows wait for the next look...
+        assert not any(c.reclaimed for c in worker.claim(campaign.id, "w", 3, later, LEASE))
+        # ...which comes once the other rows run short (2 queued left, 6 wanted).
+        short = worker.claim(campaign.id, "w", 6, later, LEASE)
+        assert sorted(c.delivery_id for c in short if c.reclaimed) == sorted(c.delivery_id for c in lost)
+        assert len(short) == 4 and all(c.uncertain for c in short if c.reclaimed)
+    # A worker that has not looked lately takes them first (test_expired_lease_is_reclaimed_as_uncertain).
 
 
 def test_regional_language_tags_get_their_languages_edition(store, people) -> None:

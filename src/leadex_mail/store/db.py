@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 import urllib.parse
@@ -149,6 +150,10 @@ class Store:
             raise self._failed(exc.orig) from exc
         except sqlite3.DatabaseError as exc:
             raise self._failed(exc) from exc
+        except Exception as exc:
+            if _is_psycopg_failure(exc):  # a fast path on psycopg's own connection (store/driver.py)
+                raise self._failed(exc) from exc
+            raise
 
     def _failed(self, cause: BaseException) -> StoreError:
         where = redact_url(self.engine.url.render_as_string(hide_password=False))
@@ -245,6 +250,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_psycopg_failure(exc: BaseException) -> bool:
+    """True for a psycopg error that ``Store.errors`` reports (not a constraint violation nor a programming error).
+
+    Looked up in ``sys.modules``: psycopg is imported only by a store on PostgreSQL.
+    """
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(exc, psycopg.Error):
+        return False
+    return not isinstance(exc, (psycopg.IntegrityError, psycopg.ProgrammingError))
 
 
 def _hint_for(text: str, where: str) -> str:

@@ -16,7 +16,12 @@ processing, transaction bookkeeping) costs several times SQLite's own work
 - reads one row on a pooled connection (``read_first``), through SQLAlchemy
   on other databases.
 
-The callers (``deliveries.SqliteDeliveries.sent``, ``subscribers.unsubscribe_many``,
+On PostgreSQL, ``postgres_autocommit`` and ``postgres_statement`` give a
+driver connection of the caller's own in autocommit and a statement's SQL
+for it, so that a one-statement write is one round trip (SQLAlchemy's
+transaction adds BEGIN and COMMIT, two more).
+
+The callers (``deliveries.SqliteDeliveries.sent``, ``deliveries.PostgresDeliveries.sent``, ``subscribers.unsubscribe_many``,
 the web's link check) keep a portable path beside each fast one, and tests
 compare the two.
 """
@@ -84,6 +89,35 @@ def read_first(store: Store, stmt: Executable, params: Mapping[str, Any]) -> Any
                 cursor.close()
         finally:
             raw.close()
+
+
+def postgres_statement(store: Store, stmt: Executable) -> tuple[str, dict[str, Any]]:
+    """``stmt``'s SQL for the store's PostgreSQL driver (named ``%(name)s`` parameters) and its fixed values.
+
+    The caller adds the values of the statement's ``bindparam``s to a copy of
+    the dict, converted as the column types would (``bind_processor``).
+    """
+    sql, _, fixed = compiled(store, stmt)
+    return sql, fixed
+
+
+def postgres_autocommit(store: Store, **settings: str) -> Any:
+    """A psycopg connection of the caller's own, out of the pool, in autocommit, with session ``settings``.
+
+    ``settings`` are PostgreSQL parameters (``synchronous_commit="off"``) set
+    for the connection's life; it is never handed to anyone else, so nothing
+    needs resetting: the caller closes it. Raises ``StoreError`` when the
+    server cannot be reached.
+    """
+    with store.errors():
+        pooled = store.engine.raw_connection()
+        conn = pooled.driver_connection
+        pooled.detach()  # closed for good by the caller, never back in the pool with these settings
+        conn.rollback()  # no transaction may be open while switching to autocommit
+        conn.autocommit = True
+        for name, value in settings.items():
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+    return conn
 
 
 @contextmanager
