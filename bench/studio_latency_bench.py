@@ -9,8 +9,9 @@ heading of the first story. For each key, the page records (``performance.now()`
 when the key went down and when the desktop preview (600 px, an iframe) showed
 an email containing the heading as typed so far: that is the latency an
 officer sees -- the change sent, the draft written back as YAML, loaded and
-rendered exactly as `render` would, the event sent, the preview fetched and
-laid out (the check's findings follow in a second event, not waited for here).
+rendered exactly as `render` would, the event sent (it carries the email),
+the email swapped into the frame and laid out (the check's findings follow in
+a second event after a pause in typing, not waited for here).
 The next key is typed only once the preview shows the previous one, so each
 key gets its own preview (a fast typist's keys are coalesced into fewer).
 
@@ -147,7 +148,7 @@ def main() -> None:
     baseline = renders + renders_after
     print(f"warm render of the sl edition ({len(baseline)} runs): median {statistics.median(baseline):.1f} ms, p95 {percentile(baseline, 95):.1f} ms")
     print(f"keystroke to preview ({len(latency)} keys):       median {statistics.median(latency):.1f} ms, p95 {percentile(latency, 95):.1f} ms, max {max(latency):.1f} ms")
-    print(f"  of which key to the render's event: median {statistics.median(events):.1f} ms, p95 {percentile(events, 95):.1f} ms (the rest: fetching and showing the email)")
+    print(f"  of which key to the render's event: median {statistics.median(events):.1f} ms, p95 {percentile(events, 95):.1f} ms (the rest: showing the email)")
     print(f"ratio (keystroke/render):            median {statistics.median(latency) / statistics.median(baseline):.1f}x, p95 {percentile(latency, 95) / percentile(baseline, 95):.1f}x")
     verdict = "meets" if percentile(latency, 95) <= 300 else "MISSES"
     print(f"target p95 <= 300 ms: {verdict}")

@@ -8,7 +8,7 @@
     POST /issues/{slug}/{lang}/image      a picture dropped or picked for an image field
     POST /issues/{slug}/{lang}/save       write the file (refused if it changed on disk)
     POST /issues/{slug}/{lang}/reload     forget unsaved changes, read the file again
-    GET  /issues/{slug}/events            Server-Sent Events: preview, disk, saved
+    GET  /issues/{slug}/events            Server-Sent Events: preview, disk, saved (``?lang=``: with that edition's email)
     GET  /issues/{slug}/{lang}/preview    the email as previewed (``?view=dark`` in dark mode)
     GET  /issues/{slug}/{lang}/text       the text part
     GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``)
@@ -344,14 +344,16 @@ async def reload(ctx: Ctx) -> Response:
 
 
 async def events(ctx: Ctx) -> Response:
-    """Server-Sent Events of the issue: ``preview`` after each rebuild, ``disk`` and ``saved``."""
+    """Server-Sent Events of the issue: ``preview`` after each rebuild (``?lang=``: with that edition's email), ``disk`` and ``saved``."""
     session = _issue_session(ctx)
     if session is None:
         return _missing(ctx)
     if session.preview is None:
         await session.refresh()
+    language = ctx.request.query_params.get("lang")
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-    return StreamingResponse(session.events(ctx.studio.workspace.closed), media_type="text/event-stream", headers=headers)
+    stream = session.events(ctx.studio.workspace.closed, language if language and LANGUAGE_RE.match(language) else None)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
 
 async def preview_html(ctx: Ctx) -> Response:

@@ -17,9 +17,14 @@ Rebuilds run in a worker thread and are coalesced: while one runs, further
 changes ask for one more, built from the newest text, so typing never
 queues stale work. Each rebuild publishes twice: the rendered preview at
 once (``checking`` true, the last findings still shown), then with the
-check's findings. Every page of the issue listens on Server-Sent Events
+check's findings, once typing pauses (``CHECK_PAUSE_SECONDS`` without a
+change): a check costs about as much as the render, and run between two
+keys it would only delay the next key's preview and be replaced at once.
+Every page of the issue listens on Server-Sent Events
 (``events``): ``preview`` after each rebuild, ``disk`` when a file that is
-open changed on disk, ``saved`` after a save.
+open changed on disk, ``saved`` after a save. A page that names its edition
+gets that edition's email in each ``preview`` event of a new render (the HTML
+``GET .../preview`` serves), so the new email shows without a second request.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ from leadex_mail.preview.build import Preview, checked, keep_last_good, render_p
 from leadex_mail.studio.document import EditionDoc, read_stamp
 
 KEEPALIVE_SECONDS = 5.0
+# The check of a render starts once no change came for this long (a pause in typing;
+# keys come every 0.1-0.2 s): the findings of the newest text follow that pause.
+CHECK_PAUSE_SECONDS = 0.25
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -101,12 +109,13 @@ class IssueSession:
     version: int = 0  # counts the preview events
     renders: int = 0  # counts the renders among them (a check's findings are a second event of one render)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the drafts' trees (changed and written in worker threads)
-    _listeners: set[asyncio.Queue[tuple[str, str] | None]] = field(default_factory=set)
+    _listeners: dict[asyncio.Queue[tuple[str, str] | None], str | None] = field(default_factory=dict)  # -> the edition the page shows
     _wanted: int = 0
     _built: int = 0
     _task: asyncio.Task[None] | None = None
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _rendered: asyncio.Event = field(default_factory=asyncio.Event)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)  # set by each ``refresh`` (ends a pause before a check)
     _checking: bool = False
 
     @property
@@ -213,6 +222,7 @@ class IssueSession:
         self._wanted += 1
         self._idle.clear()
         self._rendered.clear()
+        self._changed.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._rebuild())
 
@@ -234,19 +244,29 @@ class IssueSession:
 
     async def _rebuild(self) -> None:
         # Two steps, each published: the preview as soon as it renders (what the officer
-        # waits for after a key), then the check's findings (the lint takes about as
-        # long again). A change that came meanwhile is rendered before anything is checked.
+        # waits for after a key), then the check's findings (the check takes about as
+        # long again) after a pause in typing. A change that came meanwhile is rendered
+        # before anything is checked, and its own check replaces this one's.
         while self._built < self._wanted:
             target = self._wanted
+            self._changed.clear()
             fresh, issue = await anyio.to_thread.run_sync(self._render)
             self._show(fresh, checking=issue is not None, rendered=True)
             self._built = target
             if self._built < self._wanted:
                 continue
             self._rendered.set()
-            if issue is not None:
+            if issue is not None and not await self._changed_within(CHECK_PAUSE_SECONDS):
                 self._show(await anyio.to_thread.run_sync(checked, fresh, issue, self.settings), checking=False, rendered=False)
         self._idle.set()
+
+    async def _changed_within(self, seconds: float) -> bool:
+        """True as soon as a change is asked for (``refresh``) within ``seconds``; False after a quiet ``seconds``."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def _show(self, fresh: Preview, *, checking: bool, rendered: bool) -> None:
         """Make ``fresh`` the current preview (or its problems over the last that rendered) and tell the pages.
@@ -256,11 +276,22 @@ class IssueSession:
         if checking and self.preview is not None and self.preview.ok:
             # Until its check is done, the last findings stay at their fields (no flicker while typing).
             fresh = dataclasses.replace(fresh, problems=self.preview.problems)
-        self.preview = fresh if self.preview is None else keep_last_good(fresh, self.preview)
+        shown = fresh if self.preview is None else keep_last_good(fresh, self.preview)
+        self.preview = shown
         self.version += 1
         self.renders += rendered
         self._checking = checking
-        self.publish("preview", json.dumps(self.summary()))
+        summary = json.dumps(self.summary())
+        if not rendered:
+            self.publish("preview", summary)
+            return
+        with_html: dict[str | None, str] = {}
+        for queue, language in list(self._listeners.items()):
+            if language not in with_html:
+                edition = shown.editions.get(language) if language else None
+                # The summary object with one more member: the email as ``GET .../preview`` serves it.
+                with_html[language] = summary if edition is None else f'{summary[:-1]}, "html": {json.dumps(edition.html)}}}'
+            queue.put_nowait(("preview", with_html[language]))
 
     def _render(self) -> tuple[Preview, Issue | None]:
         """``render_preview`` of the issue with each changed draft in place of its file; the issue when it loaded."""
@@ -303,10 +334,14 @@ class IssueSession:
         for queue in list(self._listeners):
             queue.put_nowait(None)
 
-    async def events(self, closed: asyncio.Event) -> AsyncIterator[str]:
-        """Server-Sent Events for one page: the current preview state at once, then each event as it happens."""
+    async def events(self, closed: asyncio.Event, language: str | None = None) -> AsyncIterator[str]:
+        """Server-Sent Events for one page: the current preview state at once, then each event as it happens.
+
+        ``language``: the edition the page shows; each ``preview`` event of a
+        new render then carries that edition's email as ``html``.
+        """
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
-        self._listeners.add(queue)
+        self._listeners[queue] = language
         try:
             yield "retry: 1000\n\n"
             if self.preview is not None:
@@ -323,7 +358,7 @@ class IssueSession:
                     break
                 yield _event(*item)
         finally:
-            self._listeners.discard(queue)
+            self._listeners.pop(queue, None)
 
 
 def _event(kind: str, data: str) -> str:

@@ -61,6 +61,7 @@
   let version = 0;
   let rendered = 0;
   let lastSummary = null;
+  let latest = null;  // this edition's email of the newest render, as its event brought it: { rendered, html }
   let dirty = statusBox && statusBox.textContent.trim() === statusBox.dataset.dirty;
 
   function setStatus(kind) {
@@ -213,6 +214,17 @@
     el.dataset.shown = String(wanted);
     main.dataset.previewVersion = String(Math.max(wanted, Number(main.dataset.previewVersion || 0)));
   }
+  function swapIn(frame, html, wanted) {
+    if (Number(frame.dataset.shown || 0) >= wanted) return;
+    const doc = frame.contentDocument;
+    // Parsed by the frame's own DOMParser, so under the frame's policy (the email's inline
+    // styles allowed), not the studio page's (which would drop every style attribute).
+    const fresh = new frame.contentWindow.DOMParser().parseFromString(html, "text/html");
+    const scroll = frame.contentWindow.scrollY || 0;
+    doc.replaceChild(doc.adoptNode(fresh.documentElement), doc.documentElement);
+    frame.contentWindow.scrollTo(0, scroll);
+    shown(frame, wanted);
+  }
   function refreshPanel(panel) {
     if (!panel || !rendered) return;
     const wanted = rendered;
@@ -227,19 +239,14 @@
         return;
       }
       // Then the new email replaces the frame's document in place: no navigation, no reload of
-      // the pictures, the reader's scroll position kept (what makes typing feel live).
+      // the pictures, the reader's scroll position kept (what makes typing feel live). The
+      // render's event brought it (the light views); the dark view asks for its own.
+      if (latest && latest.rendered === wanted && !frame.dataset.src.includes("view=")) {
+        swapIn(frame, latest.html, wanted);
+        return;
+      }
       frame.dataset.fetching = String(wanted);
-      fetch(url, { credentials: "same-origin" }).then((r) => r.text()).then((html) => {
-        if (Number(frame.dataset.shown || 0) >= wanted) return;
-        const doc = frame.contentDocument;
-        // Parsed by the frame's own DOMParser, so under the frame's policy (the email's inline
-        // styles allowed), not the studio page's (which would drop every style attribute).
-        const fresh = new frame.contentWindow.DOMParser().parseFromString(html, "text/html");
-        const scroll = frame.contentWindow.scrollY || 0;
-        doc.replaceChild(doc.adoptNode(fresh.documentElement), doc.documentElement);
-        frame.contentWindow.scrollTo(0, scroll);
-        shown(frame, wanted);
-      });
+      fetch(url, { credentials: "same-origin" }).then((r) => r.text()).then((html) => swapIn(frame, html, wanted));
       return;
     }
     const pre = panel.querySelector("pre[data-src]");
@@ -257,6 +264,7 @@
   function onPreview(summary) {
     version = summary.version;
     rendered = summary.rendered;
+    if (typeof summary.html === "string") latest = { rendered: summary.rendered, html: summary.html };
     lastSummary = summary;
     main.dataset.version = String(version);
     const state = document.getElementById("preview-state");
@@ -269,7 +277,7 @@
     }
   }
 
-  const events = new EventSource(main.dataset.events);
+  const events = new EventSource(main.dataset.events + "?lang=" + encodeURIComponent(edition));
   events.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
   events.addEventListener("disk", (e) => {
     const info = JSON.parse(e.data);
