@@ -65,8 +65,14 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
     """All meaning problems in ``data`` (plain, shaped like ``model``); images resolve under ``base``.
 
     Runs on plain data, not on a validated model, so a file with a type
-    error still gets its other problems reported in the same run.
+    error still gets its other problems reported in the same run. The two
+    halves: ``text_problems`` (the data alone) then ``image_problems`` (the files on disk).
     """
+    return text_problems(data, model, smap) + image_problems(data, model, smap, base)
+
+
+def text_problems(data: dict[str, Any], model: type[BaseModel], smap: SourceMap) -> list[Problem]:
+    """The problems ``data`` has by itself: texts, placeholders, link addresses (the same for the same data)."""
     problems: list[Problem] = []
     for leaf in leaves(data, model):
         if leaf.kind == "markdown" and isinstance(leaf.value, str) and len(leaf.value) > MAX_MARKDOWN_CHARS:
@@ -84,9 +90,16 @@ def check_data(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, ba
             problems.extend(_markdown_problems(leaf.value, leaf.path, smap))
         elif leaf.kind == "url" and isinstance(leaf.value, str) and not _url_ok(leaf.value):
             problems.append(_bad_url(leaf.value, leaf.path, smap))
+    return problems
+
+
+def image_problems(data: dict[str, Any], model: type[BaseModel], smap: SourceMap, base: Path) -> list[Problem]:
+    """The problems of the pictures ``data`` names, as the files under ``base`` are now."""
+    problems: list[Problem] = []
+    root = base.resolve()
     for path, image in images(data, model):
         src = image.get("src")
-        problem = _image_problem(src, base, smap, (*path, "src")) if isinstance(src, str) else None
+        problem = _image_problem(src, base, root, smap, (*path, "src")) if isinstance(src, str) else None
         if problem:
             problems.append(problem)
     return problems
@@ -150,7 +163,8 @@ def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]
     return problems
 
 
-def _image_problem(src: str, base: Path, smap: SourceMap, path: tuple) -> Problem | None:
+def _image_problem(src: str, base: Path, root: Path, smap: SourceMap, path: tuple) -> Problem | None:
+    """``root``: ``base`` resolved (once for all the pictures of a file)."""
     if is_remote(src):
         return None
     if not src:
@@ -158,7 +172,7 @@ def _image_problem(src: str, base: Path, smap: SourceMap, path: tuple) -> Proble
     if Path(src).suffix.lower() not in IMAGE_SUFFIXES:
         return smap.problem(path, f"image {src!r} is not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it")
     target = (base / src).resolve()
-    if not target.is_relative_to(base.resolve()):
+    if not target.is_relative_to(root):
         return smap.problem(path, f"image {src!r} is outside the folder {base}", "copy the picture into the images/ folder")
     if not target.is_file():
         return smap.problem(path, f"image file {src!r} does not exist", f"put the file at {base / src} or correct the name")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from leadex_mail.config import Settings
-from leadex_mail.content.checks import check_data, is_remote
+from leadex_mail.content.checks import image_problems, is_remote, text_problems
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.problems import translate
 from leadex_mail.content.yamlsource import SourceMap, YamlSyntaxProblem, load_yaml
@@ -241,15 +243,44 @@ def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem])
         what = "empty" if data is None else "not a set of fields (key: value)"
         problems.append(Problem(display, 1, 1, "", f"the file is {what}", "start with `language:`, `title:`, `subject:` ... (see `leadex-mail new`)" if model is Edition else None))
         return None, smap, data
+    value, found = _validated(data, model, smap)
+    problems.extend(found)
+    problems.extend(image_problems(data, model, smap, base))
+    if model is Edition and data.get("language") != path.stem:
+        problems.append(_language_problem(path, data.get("language"), smap))
+    return value, smap, data
+
+
+# What validating and the text checks made of each parsed file, by the parsed data's identity:
+# ``load_yaml`` gives the same (never modified) object for the same text, so a file unchanged
+# since it was last loaded -- the other editions and the brand, while the studio loads the issue
+# again on every key -- is not validated again, and its frozen model is the same object (render's
+# per-edition caches then know it). Pictures are checked on every load: they change on disk alone.
+_VALIDATED: OrderedDict[tuple[type[BaseModel], int], tuple[Any, Any, tuple[Problem, ...]]] = OrderedDict()
+_VALIDATED_KEPT = 64
+_VALIDATED_LOCK = threading.Lock()
+
+
+def _validated(data: dict[str, Any], model: type[M], smap: SourceMap) -> tuple[M | None, tuple[Problem, ...]]:
+    """``model`` validated from ``data`` (None when invalid) and the problems of validation and ``text_problems``."""
+    key = (model, id(data))
+    with _VALIDATED_LOCK:
+        kept = _VALIDATED.get(key)
+        if kept is not None and kept[0] is data:  # the very object (kept alive here, so its id is its own)
+            _VALIDATED.move_to_end(key)
+            return kept[1], kept[2]
     value = None
+    problems: list[Problem] = []
     try:
         value = model.model_validate(data)
     except ValidationError as exc:
         problems.extend(translate(exc, data, smap, model))
-    problems.extend(check_data(data, model, smap, base))
-    if model is Edition and data.get("language") != path.stem:
-        problems.append(_language_problem(path, data.get("language"), smap))
-    return value, smap, data
+    problems.extend(text_problems(data, model, smap))
+    with _VALIDATED_LOCK:
+        _VALIDATED[key] = (data, value, tuple(problems))
+        while len(_VALIDATED) > _VALIDATED_KEPT:
+            _VALIDATED.popitem(last=False)
+    return value, tuple(problems)
 
 
 def _language_problem(path: Path, said: Any, smap: SourceMap) -> Problem:

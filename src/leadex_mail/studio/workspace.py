@@ -146,14 +146,25 @@ class IssueSession:
         return doc
 
     async def change(self, language: str, edit: Callable[[EditionDoc], Any]) -> Any:
-        """Apply ``edit`` to the draft of ``language`` (in a worker thread), then rebuild the preview."""
+        """Apply ``edit`` to the draft of ``language``, then rebuild the preview.
+
+        An edit changes the tree in memory (tens of microseconds): it runs at once
+        unless a rebuild is reading the drafts, then in a worker thread that waits
+        for it (the event loop never waits on the lock).
+        """
         doc = self.drafts.get(language) or await self.open(language)
 
         def run() -> Any:
             with self.lock:
                 return edit(doc)
 
-        result = await anyio.to_thread.run_sync(run)
+        if self.lock.acquire(blocking=False):
+            try:
+                result = edit(doc)
+            finally:
+                self.lock.release()
+        else:
+            result = await anyio.to_thread.run_sync(run)
         await self.refresh()
         return result
 
