@@ -47,6 +47,9 @@ EMAIL_STYLES = """() => Array.from(document.querySelectorAll("[style]")).slice(0
 })"""
 
 
+FRESH_PARSE = """(html) => new DOMParser().parseFromString(html, "text/html").documentElement.outerHTML"""
+
+
 def test_the_preview_keeps_the_emails_styles_after_each_change(studio: RunningStudio, studio_page: Page) -> None:
     # A new render replaces the frame's document in place; parsed under the studio page's
     # policy instead of the frame's, every inline style of the email was dropped.
@@ -58,6 +61,13 @@ def test_the_preview_keeps_the_emails_styles_after_each_change(studio: RunningSt
     editor_field(page, "sections.1.heading").fill("Uvodni sestanek v Murciji (popravek)")
     expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("(popravek)", timeout=LIVE)
     assert frame.evaluate(EMAIL_STYLES) == before
+    # Only what differs is changed in the shown document (texts, then a link's address here); it must
+    # then be the email as served, parsed anew.
+    editor_field(page, "sections.1.more.url").fill("https://example.org/murcia-2")
+    expect(page.frame_locator("#panel-desktop iframe").locator('a[href="https://example.org/murcia-2"]')).not_to_have_count(0, timeout=LIVE)
+    served = page.evaluate("(url) => fetch(url, { credentials: 'same-origin' }).then((r) => r.text())", f"/issues/{ISSUE}/sl/preview")
+    fresh = frame.evaluate(FRESH_PARSE, served)  # parsed under the frame's own policy, as the page does
+    assert frame.evaluate("() => document.documentElement.outerHTML") == fresh
 
 
 def test_a_change_on_disk_while_open_is_shown_and_never_overwritten(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:

@@ -159,7 +159,11 @@
       parts = parts.slice(0, -1);
     }
   }
+  let placed = null;  // the findings and state last placed (typing re-sends the same ones with each render)
   function placeProblems(summary) {
+    const state = JSON.stringify([summary.checking, summary.problems]);
+    if (summary.checking && state === placed) return;
+    placed = state;
     for (const box of document.querySelectorAll("[data-problems-for]")) box.replaceChildren();
     for (const el of document.querySelectorAll('[aria-invalid="true"]')) el.removeAttribute("aria-invalid");
     const list = document.getElementById("check-list");
@@ -216,14 +220,41 @@
   }
   function swapIn(frame, html, wanted) {
     if (Number(frame.dataset.shown || 0) >= wanted) return;
-    const doc = frame.contentDocument;
     // Parsed by the frame's own DOMParser, so under the frame's policy (the email's inline
     // styles allowed), not the studio page's (which would drop every style attribute).
     const fresh = new frame.contentWindow.DOMParser().parseFromString(html, "text/html");
     const scroll = frame.contentWindow.scrollY || 0;
-    doc.replaceChild(doc.adoptNode(fresh.documentElement), doc.documentElement);
+    morph(frame.contentDocument.documentElement, fresh.documentElement);
     frame.contentWindow.scrollTo(0, scroll);
     shown(frame, wanted);
+  }
+  // Make the shown node ``into`` equal to the freshly parsed ``from``, touching only what differs:
+  // a key changes a few words, and the browser then restyles and lays out those, not the whole
+  // email (half the cost of swapping the document). Equal subtrees are skipped by the browser's
+  // own comparison; nodes of another kind and child lists of another length are replaced whole,
+  // so the result is always the fresh document.
+  function morph(into, from) {
+    if (into.isEqualNode(from)) return;
+    if (into.nodeType !== from.nodeType || into.nodeName !== from.nodeName) {
+      into.replaceWith(into.ownerDocument.adoptNode(from));
+      return;
+    }
+    if (into.nodeType !== Node.ELEMENT_NODE) {
+      if (into.nodeValue !== from.nodeValue) into.nodeValue = from.nodeValue;
+      return;
+    }
+    for (const name of into.getAttributeNames()) if (!from.hasAttribute(name)) into.removeAttribute(name);
+    for (const name of from.getAttributeNames()) {
+      const value = from.getAttribute(name);
+      if (into.getAttribute(name) !== value) into.setAttribute(name, value);
+    }
+    const fresh = Array.from(from.childNodes);
+    const old = into.childNodes;
+    if (old.length !== fresh.length) {
+      into.replaceChildren(...fresh.map((node) => into.ownerDocument.adoptNode(node)));
+      return;
+    }
+    for (let i = 0; i < fresh.length; i += 1) morph(old[i], fresh[i]);
   }
   function refreshPanel(panel) {
     if (!panel || !rendered) return;
@@ -295,6 +326,7 @@
     const fields = document.getElementById("fields");
     if (!fields || !fields.contains(e.detail.elt) && e.detail.elt !== fields) return;
     if (window.StudioRichText) window.StudioRichText.init(fields);
+    placed = null;  // new fields: place the findings again
     if (lastSummary) placeProblems(lastSummary);
     setStatus("dirty");
     const announce = document.getElementById("announce");
