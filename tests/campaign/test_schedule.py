@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from campaign_helpers import ISSUE, REPO, email_of, make_settings, smtp_env
+from campaign_helpers import ISSUE, REPO, add_people, email_of, make_settings, smtp_env
 from faulty_smtp import faulty_server
 from test_interrupt import WAIT, HoldAtEndOfData, Output
 
@@ -174,3 +174,50 @@ def test_sigterm_stops_the_worker_cleanly_and_the_next_one_finishes(tmp_path, se
         policy.release.set()
         server.stop()
     assert dict(server.counts) == {email_of(i): 1 for i in range(10)}
+
+
+class HoldList(HoldAtEndOfData):
+    """Holds the final reply of messages to ``held`` recipients only; everyone else is answered at once."""
+
+    def __init__(self, held: set[str]) -> None:
+        super().__init__()
+        self.held = held
+
+    def on_data_end(self, session, data: bytes) -> str | None:
+        if not self.held.intersection(session.rcpts):
+            return None
+        return super().on_data_end(session, data)
+
+
+def test_a_campaign_held_at_the_relay_does_not_delay_another_due_with_it(tmp_path, store, people, issue) -> None:
+    """Two campaigns due at one time: the first's messages wait at the relay; the second is sent meanwhile, in full."""
+    people(4)  # "newsletter": its messages are held
+    add_people(store, 3, list_name="partners", start=100)
+    policy = HoldList({email_of(i) for i in range(4)})
+    server = faulty_server(policy)
+    settings = make_settings(tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none",
+                             secret_key="k" * 32, public_url="https://news.example.org")
+    schedule_campaign(store, issue, "newsletter", AT, now=AT - timedelta(days=1))
+    schedule_campaign(store, issue, "partners", AT + timedelta(seconds=1), now=AT - timedelta(days=1))
+    partners_sent = threading.Event()
+    events: list = []
+
+    def seen(event) -> None:
+        events.append(event)
+        if event.kind == "sent" and event.list_name == "partners":
+            partners_sent.set()
+
+    worker = threading.Thread(target=run_worker, args=(store, settings, lambda slug: load_issue(slug, settings)), daemon=True,
+                              kwargs=dict(stop=threading.Event(), once=True, now=lambda: AT + timedelta(minutes=1), on_event=seen))
+    try:
+        worker.start()
+        policy.wait_in_hand(2)  # both connections of "newsletter" hold a message at the relay
+        assert partners_sent.wait(WAIT), f"the partners campaign waited for the held one: {[(e.kind, e.list_name) for e in events]}"
+        assert sorted(server.counts) == [email_of(i) for i in range(100, 103)]  # only the partners so far
+    finally:
+        policy.release.set()
+        worker.join(WAIT)
+        server.stop()
+    assert not worker.is_alive()
+    assert dict(server.counts) == {email_of(i): 1 for i in [*range(4), *range(100, 103)]}
+    assert {e.list_name: e.report.status for e in events if e.kind == "sent"} == {"newsletter": "done", "partners": "done"}

@@ -28,6 +28,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from leadex_mail.campaign.runner import CampaignReport, send_campaign
+from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import CampaignError, ConfigError, LeadexError
@@ -83,47 +84,107 @@ def run_worker(
     stop: threading.Event,
     poll_seconds: float = 30.0,
     once: bool = False,
+    max_campaigns: int = 4,
     now: Callable[[], datetime] = utcnow,
     on_event: Callable[[WorkerEvent], None] = lambda e: None,
 ) -> int:
     """Start due scheduled campaigns and resume unfinished ones until ``stop`` is set; return how many runs it made.
 
-    ``load`` reads an issue by slug. ``once``: one round, then return (cron,
-    tests). An error in one campaign (its content, the relay, the store) is
-    reported through ``on_event`` and the worker goes on with the others and
-    tries again next round; a ``ConfigError`` (the settings may not send at
-    all) ends the worker, raised.
+    Campaigns run side by side, each in its own thread, at most
+    ``max_campaigns`` at once (the rest start as others end): one campaign
+    held back by its rate or a slow relay never delays another that is due.
+    ``load`` reads an issue by slug. ``once``: one round, then wait for the
+    campaigns it started and return (cron, tests). An error in one campaign
+    (its content, the relay, the store) is reported through ``on_event`` and
+    the worker goes on with the others and tries again next round; a
+    ``ConfigError`` (the settings may not send at all) sets ``stop`` so the
+    other campaigns stop as on SIGTERM, and is raised once they have.
     """
-    runs = 0
-    while not stop.is_set():
-        runs += _round(store, settings, load, stop=stop, now=now, on_event=on_event)
-        if once:
-            break
-        stop.wait(poll_seconds)
-    return runs
+    pool = _Running(store, settings, load, stop=stop, now=now, on_event=on_event, limit=max_campaigns)
+    try:
+        while not stop.is_set():
+            pool.start_round()
+            if once:
+                break
+            stop.wait(poll_seconds)
+    finally:
+        pool.join()
+    pool.raise_fatal()
+    return pool.runs
 
 
-def _round(store: Store, settings: Settings, load: Callable[[str], Issue], *, stop: threading.Event, now: Callable[[], datetime], on_event: Callable[[WorkerEvent], None]) -> int:
-    work = [("starting", s.issue_slug, s.list_name, s.language) for s in schedule.waiting(store, due_at=now())]
+class _Running:
+    """The campaigns one worker is sending, one thread each, keyed by (issue, list)."""
+
+    def __init__(self, store: Store, settings: Settings, load: Callable[[str], Issue], *, stop: threading.Event,
+                 now: Callable[[], datetime], on_event: Callable[[WorkerEvent], None], limit: int) -> None:
+        self.store, self.settings, self.load, self.stop, self.now, self.on_event = store, settings, load, stop, now, on_event
+        self.slots = threading.BoundedSemaphore(max(1, limit))
+        self.lock = threading.Lock()
+        self.threads: dict[tuple[str, str], threading.Thread] = {}
+        self.runs = 0
+        self.fatal: BaseException | None = None
+
+    def start_round(self) -> None:
+        """Start a thread for each due or unfinished campaign this worker is not already sending."""
+        for kind, slug, list_name, language in _due_work(self.store, self.now()):
+            if self.stop.is_set():
+                return
+            with self.lock:
+                alive = self.threads.get((slug, list_name))
+                if alive is not None and alive.is_alive():
+                    continue
+            if not self.slots.acquire(blocking=False):
+                return  # the limit is reached: the next round starts it
+            thread = threading.Thread(target=self._run, args=(kind, slug, list_name, language), name=f"campaign {slug} to {list_name}", daemon=True)
+            with self.lock:
+                self.threads[(slug, list_name)] = thread
+            start_without_stop_signals(thread)  # SIGTERM reaches the main thread's wait at once
+
+    def _run(self, kind: str, slug: str, list_name: str, language: str | None) -> None:
+        try:
+            self.on_event(WorkerEvent(kind, slug, list_name))
+            report = send_campaign(self.store, self.load(slug), self.settings, list_name=list_name, language=language, now=self.now, stop=self.stop)
+        except LeadexError as err:
+            if not isinstance(err, ConfigError):
+                self.on_event(WorkerEvent("failed", slug, list_name, error=err))
+                return
+            self._halt(err)  # the settings cannot send at all
+            return
+        except Exception as exc:  # noqa: BLE001 (a defect: raised by run_worker, as before campaigns had threads)
+            self._halt(exc)
+            return
+        finally:
+            self.slots.release()
+        with self.lock:
+            self.runs += 1
+        self.on_event(WorkerEvent("sent", slug, list_name, report=report))
+
+    def _halt(self, exc: BaseException) -> None:
+        with self.lock:
+            self.fatal = self.fatal or exc
+        self.stop.set()  # every campaign of this worker stops as on SIGTERM
+
+    def join(self) -> None:
+        """Wait for every campaign thread (a stop makes them finish the messages in hand and end)."""
+        with self.lock:
+            threads = list(self.threads.values())
+        for thread in threads:
+            thread.join()
+
+    def raise_fatal(self) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+
+
+def _due_work(store: Store, now: datetime) -> list[tuple[str, str, str, str | None]]:
+    """(kind, issue, list, language) of each scheduled campaign due at ``now`` and each left unfinished."""
+    work: list[tuple[str, str, str, str | None]] = [("starting", s.issue_slug, s.list_name, s.language) for s in schedule.waiting(store, due_at=now)]
     for s in schedule.waiting(store, started=True):
         campaign = campaigns.find_campaign(store, s.issue_slug, s.list_name)
         if campaign.status == "running" and campaigns.unfinished(campaigns.state_counts(store, campaign.id)):  # type: ignore[arg-type]
             work.append(("resuming", s.issue_slug, s.list_name, s.language))
-    runs = 0
-    for kind, slug, list_name, language in work:
-        if stop.is_set():
-            break
-        on_event(WorkerEvent(kind, slug, list_name))
-        try:
-            report = send_campaign(store, load(slug), settings, list_name=list_name, language=language, now=now, stop=stop)
-        except ConfigError:
-            raise
-        except LeadexError as err:
-            on_event(WorkerEvent("failed", slug, list_name, error=err))
-            continue
-        runs += 1
-        on_event(WorkerEvent("sent", slug, list_name, report=report))
-    return runs
+    return work
 
 
 def as_utc(value: datetime) -> datetime:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from typing import Callable, Mapping
 
 from leadex_mail.campaign.bouncewave import Bounce, BounceWave
 from leadex_mail.campaign.ratelimit import Throttle
+from leadex_mail.campaign.signals import block_stop_signals as _block_stop_signals, restore_signals as _restore_signals
 from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient
 from leadex_mail.delivery.replies import Classification, Kind, classify
@@ -488,19 +488,3 @@ def _raise_refused(result: SendResult, recipient: str) -> None:
     if classify(reply).temporary:
         raise TemporaryFailure(f"{recipient} refused for now", reply=reply)
     raise PermanentFailure(f"{recipient} refused", reply=reply)
-
-
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _block_stop_signals() -> set[signal.Signals] | None:
-    """Block SIGINT/SIGTERM in the calling thread; return the previous mask (None where there are no masks)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-
-
-def _restore_signals(mask: set[signal.Signals] | None) -> None:
-    """Put back the mask ``_block_stop_signals`` returned (a pending signal is delivered now)."""
-    if mask is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

@@ -85,14 +85,18 @@ def unschedule_command(issue: str, list_name: str) -> None:
 @click.command("worker")
 @click.option("--poll", "poll_seconds", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds between looks for due campaigns.")
 @click.option("--once", is_flag=True, help="One round (start what is due, resume what is unfinished), then exit: for cron.")
-def worker_command(poll_seconds: float, once: bool) -> None:
+@click.option("--campaigns", "max_campaigns", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Campaigns this worker sends at once, side by side; more wait for a free place.")
+def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     """Send scheduled campaigns when due; run it on any number of machines.
 
     Each round it starts the scheduled campaigns that are due and resumes
     scheduled campaigns left unfinished (a worker that crashed or was
-    stopped); campaigns started by hand with `send` are left to
-    `send --resume`, paused ones to the operator. Several workers share one
-    campaign's messages and one rate (send_rate).
+    stopped). Campaigns due together are sent side by side (--campaigns),
+    so one held back by its rate or a slow relay does not delay another.
+    Campaigns started by hand with `send` are left to `send --resume`,
+    paused ones to the operator. Several workers share one campaign's
+    messages and one rate (send_rate).
 
     SIGTERM or Ctrl-C stops it cleanly: the messages being sent are finished
     and recorded, the rest stay queued for the next worker; exit code 0.
@@ -108,7 +112,7 @@ def worker_command(poll_seconds: float, once: bool) -> None:
     with open_store(settings) as store, stop_on_signals(stop):
         click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started; looking for due campaigns every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
         sys.stdout.flush()
-        run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once,
+        run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once, max_campaigns=max_campaigns,
                    on_event=lambda e: _print_event(e))
     click.echo("Worker stopped." if stop.is_set() else "Worker done.")
 
