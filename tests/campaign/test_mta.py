@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
+from opensmtpd_lock import one_smtpd_at_a_time
 
 from leadex_mail.campaign.runner import send_campaign
 
@@ -53,6 +54,11 @@ def opensmtpd():
         f'action "local" maildir "{maildirs}/%{{rcpt.user}}" virtual <vusers>\n'
         'match for any action "local"\n'
     )
+    with one_smtpd_at_a_time():
+        yield from _run(conf, port, maildirs, base)
+
+
+def _run(conf: Path, port: int, maildirs: Path, base: Path):  # type: ignore[no-untyped-def]
     log = (base / "smtpd.log").open("w")
     proc = subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
+from opensmtpd_lock import one_smtpd_at_a_time
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
@@ -56,20 +57,9 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None
             time.sleep(0.1)
 
 
-def _start(conf: Path, log, log_path: Path) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    """Start smtpd; while another smtpd on this machine holds its one control socket, wait for it to finish (up to 120 s)."""
-    deadline = time.monotonic() + 120
-    while True:
-        proc = subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            return proc  # running
-        if "control socket already listening" not in log_path.read_text() or time.monotonic() > deadline:
-            return proc  # _wait_listening reports its exit with the log
-        log.seek(0)
-        log.truncate()
-        time.sleep(0.5)
+def _start(conf: Path, log) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    """Start smtpd in the foreground (the caller holds ``one_smtpd_at_a_time``)."""
+    return subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.fixture
@@ -106,20 +96,21 @@ def relay_and_mx():
     )
     log_path = base / "smtpd.log"
     log = log_path.open("w")
-    proc = _start(conf, log, log_path)
-    try:
-        _wait_listening(proc, port, log_path)
-        _wait_listening(proc, mx_port, log_path)
-        yield port, maildirs, log_path
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with one_smtpd_at_a_time():
+        proc = _start(conf, log)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        shutil.rmtree(base, ignore_errors=True)
+            _wait_listening(proc, port, log_path)
+            _wait_listening(proc, mx_port, log_path)
+            yield port, maildirs, log_path
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def _files(folder: Path) -> list[Path]:
