@@ -247,3 +247,32 @@ def test_unsubscribe_between_claim_and_send_is_honoured(tmp_path, store, people,
     assert (rows[email_of(3)].state, rows[email_of(3)].error_kind) == ("skipped", "suppressed")
     assert server.counts[email_of(3)] == 0 and server.total == 4
     assert report.counts["sent"] == 4 and report.skipped_now == 1
+
+
+def test_the_report_says_done_when_another_sender_finished_between_settling_and_counting(store, settings, people, issue, monkeypatch) -> None:
+    """The interleaving forced: this run settles "running" (another sender still holds a row), that sender then
+    finishes it and settles "done", and only then does this run count. Its report must say done, not
+    "Not finished" with everything sent (seen with two `send` processes on PostgreSQL)."""
+    from leadex_mail.campaign import runner
+
+    people(3)
+    real = campaigns.settle_status
+    calls = []
+
+    def settle(store_, campaign_id, reason, *, now):
+        calls.append(campaign_id)
+        if len(calls) > 1:
+            return real(store_, campaign_id, reason, now=now)
+        with store_.begin() as conn:  # the other sender's row, still on the wire
+            last = conn.execute(select(Delivery.id).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id.desc())).scalars().first()
+            conn.execute(Delivery.__table__.update().where(Delivery.id == last).values(state="sending"))
+        mine = real(store_, campaign_id, reason, now=now)
+        with store_.begin() as conn:  # ... which it then finishes, and settles after us
+            conn.execute(Delivery.__table__.update().where(Delivery.id == last).values(state="sent"))
+        assert real(store_, campaign_id, None, now=now) == "done"
+        return mine
+
+    monkeypatch.setattr(runner.campaigns, "settle_status", settle)
+    report = send_campaign(store, issue, settings, list_name="newsletter")
+    assert report.counts["sent"] == 3 and report.status == "done"
+    assert campaigns.find_campaign(store, "2026-04-leadex-01").status == "done"

@@ -241,6 +241,10 @@ def _run(
         campaigns.requeue_rejected(store, campaign.id, outcome.requeue, now=now())  # type: ignore[arg-type]
     status = campaigns.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
     counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
+    if status == "running" and not campaigns.unfinished(counts):
+        # Another sender finished the rest between the two reads and settled
+        # after us: the stored status is right; settle again to report it.
+        status = campaigns.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
     return CampaignReport(
         campaign.id, issue.slug, list_name, status, counts,
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
