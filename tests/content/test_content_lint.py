@@ -133,3 +133,39 @@ def test_alt_texts_that_say_nothing_are_errors(tmp_path):
     for n, alt in enumerate(UNFINISHED_ALTS + FINISHED_ALTS):
         got = _findings_at(tmp_path / str(n), "sections[0].image.alt", **{'alt: ""': f'alt: "{alt}"'})
         assert bool(got) == (alt in UNFINISHED_ALTS), (alt, got)
+
+
+EVENTS = """\
+language: {lang}
+title: T
+subject: T
+preheader: T
+number: 1
+date: 2026-04
+sections:
+  - type: events
+    heading: Dogodki
+    items:
+      - date: {first}
+        end_date: 2026-03-11
+        body: Srečanje.
+      - date: 2026-05
+        body: Obisk.
+"""
+
+
+def test_editions_that_disagree_on_an_events_date_are_errors_naming_both_values(tmp_path):
+    """The tester's case: Event 1's date changed in sl, en left at the old one; any dated field of a section is compared."""
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "sl.yaml").write_text(EVENTS.format(lang="sl", first="2026-03-10"), encoding="utf-8")
+    (folder / "en.yaml").write_text(EVENTS.format(lang="en", first="2026-03-09").replace("end_date: 2026-03-11", "end_date: 2026-03-12").replace("date: 2026-05\n", "date: 2026-05-01\n"), encoding="utf-8")
+    issue = load_issue(folder, Settings(newsletters_dir=tmp_path))
+    got = [(Path(p.file).name, p.line, p.path, p.severity, p.message) for p in lint_issue(issue) if p.severity == "error"]
+    assert got == [
+        ("en.yaml", 11, "sections[0].items[0].date", "error", "section 1 (events), items[0].date: the en edition says 2026-03-09, the sl edition 2026-03-10"),
+        ("en.yaml", 12, "sections[0].items[0].end_date", "error", "section 1 (events), items[0].end_date: the en edition says 2026-03-12, the sl edition 2026-03-11"),
+        ("en.yaml", 14, "sections[0].items[1].date", "error", "section 1 (events), items[1].date: the en edition says 2026-05-01, the sl edition 2026-05"),
+    ]
+    (folder / "en.yaml").write_text(EVENTS.format(lang="en", first="2026-03-10"), encoding="utf-8")
+    assert not [p for p in lint_issue(load_issue(folder, Settings(newsletters_dir=tmp_path))) if p.severity == "error"]

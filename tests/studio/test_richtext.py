@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadex_mail.render.markdown import to_html
-from leadex_mail.studio.richtext import RichTextError, to_markdown
+from leadex_mail.studio.richtext import RichTextError, round_trip_trouble, to_markdown
 
 
 def text(value: str, *marks: object) -> dict:
@@ -70,3 +70,23 @@ def test_a_link_with_an_address_mail_cannot_follow_is_dropped() -> None:
 def test_anything_outside_the_subset_is_refused(bad: object) -> None:
     with pytest.raises(RichTextError):
         to_markdown(bad)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "trouble"),
+    [
+        ("Plain **bold**, *italic* and [a link](https://example.org).\n\n- one\n- two\n  - nested\n\n1. first\n2. second", None),
+        ("line\\\nbreak", None),
+        ("15. oktobra je bil dan.", None),
+        ("> a quote", "quote"),
+        ("# Heading", "heading"),
+        ("![img](https://example.org/a.png)", "picture"),
+        ("`code`", "code"),
+        ("_emphasis_", "underscore"),
+        ("__bold__", "underscore"),
+        ("first line\nsecond line", "soft_break"),
+        ("file_name", "rewrite"),
+    ],
+)
+def test_a_text_the_editor_would_change_is_named_and_one_it_keeps_is_not(markdown: str, trouble: str | None) -> None:
+    assert round_trip_trouble(markdown) == trouble

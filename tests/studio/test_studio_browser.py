@@ -112,6 +112,8 @@ def test_check_results_appear_at_the_field_they_concern(studio: RunningStudio, s
     expect(page.locator("#check-counts")).to_have_text("No problems found.")
     editor_field(page, "sections.1.image.alt").fill("")
     expect(page.locator('[data-problems-for="sections.1.image.alt"]')).to_contain_text("no alt text", timeout=LIVE)
+    editor_field(page, "sections.1.heading").fill("  ")  # a required text emptied: an error at its field (tester's report)
+    expect(page.locator('[data-problems-for="sections.1.heading"]')).to_contain_text("'heading' is required but empty", timeout=LIVE)
 
 
 def test_sections_are_reordered_with_the_keyboard_alone(studio: RunningStudio, studio_page: Page) -> None:
@@ -244,3 +246,37 @@ def test_a_new_language_starts_from_the_default_editions_structure(studio: Runni
     page.goto(studio.url + "/")
     expect(page.locator("table.issues")).to_contain_text("hr")
     expect(page.locator("table.issues")).to_contain_text("0% written")
+
+
+QUOTED = "\n".join(
+    [
+        "    body: |-",
+        "      > Citat iz uvoda.",
+        "",
+        "      Prvi odstavek z _poudarkom_ in __krepkim__,",
+        "      v dveh vrsticah.",
+    ]
+)
+
+
+def test_markdown_the_editor_would_change_opens_as_markdown_and_keeps_every_line(studio: RunningStudio, hand_issue: Path, studio_page: Page) -> None:
+    """The tester's body (a quote, _x_, __x__, a soft line break): typing one word changes only that line, and the rich view is refused."""
+    before = HAND_WRITTEN.replace("    body: |-\n      Prvi odstavek.\n\n      Drugi odstavek z **krepkim**.", QUOTED)
+    hand_issue.write_text(before, encoding="utf-8")
+    page = studio_page
+    open_editor(page, studio, "2026-09-leadex-02")
+    box = page.locator('.richtext[data-path="sections.1.body"]')
+    note = "This text uses formatting the editor cannot show (a quote): edit it as Markdown."
+    expect(box.locator(".rt-note")).to_have_text(note)
+    source = box.locator("textarea")
+    expect(source).to_be_visible()
+    source.press("Control+End")
+    page.keyboard.type(" Beseda.")
+    expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("Beseda.", timeout=LIVE)
+    box.get_by_role("button", name="Markdown").click()  # to the rich view: refused, the text would change
+    expect(box.locator(".rt-note")).to_have_text(note)
+    expect(source).to_be_focused()
+    expect(box.get_by_role("button", name="Bold")).to_be_disabled()
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    assert changed_lines(before, hand_issue.read_text(encoding="utf-8")) == ["-      v dveh vrsticah.", "+      v dveh vrsticah. Beseda."]

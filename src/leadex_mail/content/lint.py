@@ -4,7 +4,7 @@
 (unless ``--force``): unfinished links (``#``, empty, no host, a bare
 stand-in domain) and images without a useful alt text (``unfinished.py``), text or pictures left from the ``new`` scaffold or still marked for
 translation (``scaffold.draft_problems``), and editions that disagree on the
-issue's number or date. Warnings are worth a look but do not stop a send:
+issue's number or date, or on a date a section carries (an event's days). Warnings are worth a look but do not stop a send:
 images too heavy for mail, a missing preheader, a subject longer than mail
 apps show, and editions that lack a section the default edition has. Each
 finding names file and line (from the loader's source maps). The render
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from leadex_mail.config import Settings
 from leadex_mail.content.checks import markdown_tokens
+from leadex_mail.content.dates import WrittenDate
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_problems
@@ -139,7 +140,60 @@ def _disagreements(edition: Edition, default: Edition, smap: SourceMap) -> list[
     if edition.date != default.date:
         message = f"the {edition.language} edition is dated {edition.date}, the {default.language} edition {default.date}"
         problems.append(_error(smap, ("date",), message, f"every edition of one issue has the same date: write `date: {default.date}` (or correct the {default.language} edition)"))
+    problems.extend(_section_date_disagreements(edition, default, smap))
     return problems
+
+
+def _section_date_disagreements(edition: Edition, default: Edition, smap: SourceMap) -> list[Problem]:
+    """Errors where a section's date (an event's ``date``/``end_date``, any ``WrittenDate`` field) differs from the default edition's.
+
+    A translation translates words, never when things happen. The n-th section of a type is paired
+    with the default edition's n-th of that type (a translation may lack a section: ``_missing_sections``).
+    """
+    theirs: dict[str, list[tuple[int, BaseModel]]] = {}
+    for index, section in enumerate(default.sections):
+        theirs.setdefault(section.type, []).append((index, section))
+    seen: dict[str, int] = {}
+    problems = []
+    for index, section in enumerate(edition.sections):
+        nth = seen[section.type] = seen.get(section.type, -1) + 1
+        pair = theirs.get(section.type, [])
+        if nth >= len(pair):
+            continue
+        for path, mine, other in _dates_apart(section, pair[nth][1], ("sections", index)):
+            field = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path[2:]).replace(".[", "[")
+            where = f"section {index + 1} ({section.type}), {field}"
+            message = f"{where}: the {edition.language} edition says {_said(mine)}, the {default.language} edition {_said(other)}"
+            hint = f"every edition gives the same dates: write `{path[-1]}: {other}`" if other is not None else f"remove `{path[-1]}:` as the {default.language} edition has none"
+            problems.append(_error(smap, path, message, f"{hint} (or correct the {default.language} edition)"))
+    return problems
+
+
+def _said(value: WrittenDate | None) -> str:
+    return str(value) if value is not None else "no date"
+
+
+def _dates_apart(mine: Any, other: Any, path: tuple) -> Iterator[tuple[tuple, WrittenDate | None, WrittenDate | None]]:
+    """``(path, mine, other)`` for each dated field under ``mine`` whose value differs in ``other`` (same shape, walked together)."""
+    if isinstance(mine, BaseModel) and type(other) is type(mine):
+        for name, field in type(mine).model_fields.items():
+            a, b = getattr(mine, name), getattr(other, name)
+            if isinstance(a, WrittenDate) or isinstance(b, WrittenDate) or _is_dated(field.annotation):
+                if _as_written(a) != _as_written(b):  # 2026-03 and 2026-03-01 are equal dates but say different things
+                    yield (*path, name), a, b
+            else:
+                yield from _dates_apart(a, b, (*path, name))
+    elif isinstance(mine, list) and isinstance(other, list):
+        for index, (a, b) in enumerate(zip(mine, other)):
+            yield from _dates_apart(a, b, (*path, index))
+
+
+def _as_written(value: Any) -> Any:
+    return (value, value.precision) if isinstance(value, WrittenDate) else value
+
+
+def _is_dated(annotation: Any) -> bool:
+    return annotation is WrittenDate or WrittenDate in getattr(annotation, "__args__", ())
 
 
 def _missing_sections(edition: Edition, default: Edition, smap: SourceMap) -> list[Problem]:

@@ -34,6 +34,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # Values that become header fields must also be one line (RFC 5322: a line break ends a header).
 _HEADER_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
 HEADER_FIELDS = frozenset({"subject", "from_name", "from_address", "reply_to", "name"})
+# Required text fields that may still be empty: alt (a decorative picture; lint judges it), src (checks.py
+# says "the image has no file") and link addresses ('' loads as a draft; lint refuses it for sending).
+MAY_BE_EMPTY = frozenset({"alt", "src", "url"})
 _C0_NAMES = "NUL SOH STX ETX EOT ENQ ACK BEL BS TAB LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US".split()
 
 
@@ -63,7 +66,11 @@ class _Strict(BaseModel):
     def _no_control_characters(cls, value: Any, info: Any) -> Any:
         # Every text field of every model, so no field can be forgotten (templates, headers, file names).
         if isinstance(value, str):
-            return refuse_control(value, header=info.field_name in HEADER_FIELDS and cls.__name__ in ("Edition", "Brand"))
+            value = refuse_control(value, header=info.field_name in HEADER_FIELDS and cls.__name__ in ("Edition", "Brand"))
+            if not value and info.field_name not in MAY_BE_EMPTY and cls.model_fields[info.field_name].is_required():
+                # A required text emptied (the studio saves `heading: ''`) is as missing as no key at all;
+                # whitespace only is empty too (str_strip_whitespace ran first).
+                raise PydanticCustomError("empty_text", "is required and cannot be empty", {})
         return value  # containers of text type their items with ``Text`` (errors then name the item)
 
 

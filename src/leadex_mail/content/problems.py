@@ -129,6 +129,8 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         return smap.problem(path, f"{name!r} contains a broken character (half of a surrogate pair)", "remove the \\u escape that writes half a character, and type the character itself")
     if kind in ("control_character", "line_break"):
         return _control_problem(kind, name, ctx, value, path, smap)
+    if kind == "empty_text":  # a required text left empty or only spaces
+        return smap.problem(path, f"{name!r} is required but empty", f"write the {name} (or remove what holds it)")
     if kind == "event_dates":  # an event's dates: at end_date, the field to change
         return smap.problem((*path, ctx.get("field", "end_date")), error["msg"], ctx.get("hint"))
     if kind == "value_error":  # a model's own rule (e.g. an event's days); its words are already plain

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from leadex_mail.errors import LeadexError
 
 NODES = frozenset({"doc", "paragraph", "bullet_list", "ordered_list", "list_item", "text", "hard_break"})
@@ -156,3 +159,97 @@ def _inline(nodes: list[dict[str, Any]]) -> str:
     out.extend(_close(m) for m in reversed(active))
     out.append(pending_space.rstrip(" ") if not out else pending_space)
     return "".join(out).strip(" ")
+
+
+# What the editor cannot show, by the parser's token: the key names it for the note (catalog rt_what_<key>).
+_OUTSIDE = {
+    "blockquote_open": "quote",
+    "heading_open": "heading",
+    "lheading_open": "heading",
+    "image": "picture",
+    "fence": "code",
+    "code_block": "code",
+    "code_inline": "code",
+    "hr": "rule",
+    "html_block": "html",
+    "html_inline": "html",
+}
+_MD = MarkdownIt("commonmark")  # images and raw HTML on: they must be seen to be named
+
+
+def round_trip_trouble(text: str) -> str | None:
+    """Why ``text`` cannot be edited in the rich view unchanged; None when it can.
+
+    The editor is loaded with ``to_html(text)`` and saves ``to_markdown`` of its
+    document, so a text is safe there only when that round trip gives it back
+    exactly. The document the editor would make is built here from the same
+    parser's tokens (the editor's schema keeps paragraphs, lists, bold, italics,
+    links, line breaks). Returns a key naming the first construct the editor
+    would drop or change: ``quote``, ``heading``, ``picture``, ``code``, ``rule``,
+    ``html``, ``underscore`` (_x_ or __x__, written back as *x* / **x**),
+    ``soft_break`` (a line break the editor would merge), or ``rewrite``
+    (anything else it would write differently, e.g. an escape or entity).
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    from leadex_mail.render.markdown import _parse_source  # the editor's HTML is render's: the same "15." rule
+
+    tokens = _MD.parse(_parse_source(text))
+    for token in tokens:
+        for t in (token, *(token.children or ())):
+            if t.type in _OUTSIDE:
+                return _OUTSIDE[t.type]
+    for token in tokens:
+        for t in token.children or ():
+            if t.type in ("em_open", "strong_open") and t.markup.startswith("_"):
+                return "underscore"
+            if t.type == "softbreak":
+                return "soft_break"
+    try:
+        again = to_markdown(_doc(tokens))
+    except (RichTextError, ValueError):
+        return "rewrite"
+    return None if again == text else "rewrite"
+
+
+def _doc(tokens: list[Token]) -> dict[str, Any]:
+    """The ProseMirror document (as JSON) the editor builds from the HTML of ``tokens``."""
+    root: dict[str, Any] = {"type": "doc", "content": []}
+    stack = [root]
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open", "list_item_open"):
+            node: dict[str, Any] = {"type": token.type[: -len("_open")], "content": []}
+            if token.type == "ordered_list_open":
+                node["attrs"] = {"order": int(token.attrs.get("start", 1) or 1)}
+            stack[-1]["content"].append(node)
+            stack.append(node)
+        elif token.type in ("bullet_list_close", "ordered_list_close", "list_item_close"):
+            stack.pop()
+        elif token.type == "inline":
+            stack[-1]["content"].append({"type": "paragraph", "content": _inline_nodes(token.children or [])})
+    return root
+
+
+def _inline_nodes(children: list[Token]) -> list[dict[str, Any]]:
+    marks: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for t in children:
+        if t.type in ("strong_open", "em_open"):
+            marks.append({"type": t.type[: -len("_open")]})
+        elif t.type == "link_open":
+            marks.append({"type": "link", "attrs": {"href": str(t.attrs.get("href", ""))}})
+        elif t.type in ("strong_close", "em_close", "link_close"):
+            kind = t.type[: -len("_close")]
+            for i in range(len(marks) - 1, -1, -1):
+                if marks[i]["type"] == kind:
+                    del marks[i]
+                    break
+        elif t.type == "hardbreak":
+            nodes.append({"type": "hard_break"})
+        elif t.type == "text" and t.content:
+            node: dict[str, Any] = {"type": "text", "text": t.content}
+            if marks:
+                node["marks"] = [dict(m) for m in marks]
+            nodes.append(node)
+    return nodes

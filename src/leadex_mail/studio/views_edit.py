@@ -11,7 +11,7 @@
     GET  /issues/{slug}/events            Server-Sent Events: preview, disk, saved (``?lang=``: with that edition's email)
     GET  /issues/{slug}/{lang}/preview    the email as previewed (``?view=dark`` in dark mode)
     GET  /issues/{slug}/{lang}/text       the text part
-    GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``)
+    GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``), and why it must stay Markdown
     GET  /issues/{slug}/files/images/{name}  the issue's pictures (thumbnails in the form)
     GET  /img/{cid}                       pictures the preview's HTML refers to
 """
@@ -145,6 +145,7 @@ def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: 
         "focus": focus,
         "announce": announce,
         "markdown_html": _markdown_html,
+        "markdown_note": lambda text: _markdown_note(ctx, text),
         "structure": True,
         "nav": "issues",
     }
@@ -155,6 +156,12 @@ def _markdown_html(text: Any) -> str:
     from leadex_mail.render.markdown import to_html
 
     return to_html(str(text or ""))
+
+
+def _markdown_note(ctx: Ctx, text: Any) -> str:
+    """Why a rich-text field must be edited as Markdown ("" when the rich view keeps it unchanged)."""
+    trouble = richtext.round_trip_trouble(str(text or ""))
+    return ctx.t("rt_source_only", what=ctx.t(f"rt_what_{trouble}")) if trouble else ""
 
 
 async def change_field(ctx: Ctx) -> Response:
@@ -189,7 +196,7 @@ async def markdown_source(ctx: Ctx) -> Response:
     doc = session.drafts.get(lang) or await session.open(lang)
     value = doc.get(parse_path(ctx.request.query_params.get("path", "")))
     text = str(value) if isinstance(value, str) else ""
-    return JSONResponse({"value": text, "html": _markdown_html(text)}, headers=NO_STORE)
+    return JSONResponse({"value": text, "html": _markdown_html(text), "note": _markdown_note(ctx, text)}, headers=NO_STORE)
 
 
 async def change_items(ctx: Ctx) -> Response:

@@ -167,6 +167,10 @@
     sourceButton.setAttribute("aria-pressed", "false");
     sourceButton.addEventListener("click", () => toggleSource());
     toolbar.appendChild(sourceButton);
+    // A text the editor would change (a quote, _x_, a line break ...) opens as Markdown and stays
+    // so: the server says why (studio/richtext.round_trip_trouble); the rich view would rewrite it.
+    const note = box.querySelector(".rt-note");
+    if (note && !note.hidden) showSource(true);
     // Toolbar keys: arrows move between buttons (WAI-ARIA toolbar pattern).
     toolbar.addEventListener("keydown", (e) => {
       const all = Array.from(toolbar.querySelectorAll("button"));
@@ -232,25 +236,37 @@
       if (e.key === "Escape") { e.preventDefault(); linkForm.hidden = true; view.focus(); }
     });
 
-    async function toggleSource() {
-      const showing = box.classList.toggle("show-source");
+    function showSource(showing) {
+      box.classList.toggle("show-source", showing);
       sourceButton.setAttribute("aria-pressed", String(showing));
       for (const b of buttons) b.button.disabled = showing;
-      if (showing) {
-        await window.StudioSettled();
-        const answer = await fetch(`${box.dataset.markdown}?path=${encodeURIComponent(path)}`, { credentials: "same-origin" });
-        if (answer.ok) source.value = (await answer.json()).value;
+    }
+    async function fetchSource() {
+      await window.StudioSettled();
+      const answer = await fetch(`${box.dataset.markdown}?path=${encodeURIComponent(path)}`, { credentials: "same-origin" });
+      return answer.ok ? answer.json() : null;
+    }
+    async function toggleSource() {
+      if (!box.classList.contains("show-source")) {
+        showSource(true);
+        const got = await fetchSource();
+        if (got) source.value = got.value;
         source.focus();
-      } else {
-        await window.StudioSettled();
-        const answer = await fetch(`${box.dataset.markdown}?path=${encodeURIComponent(path)}`, { credentials: "same-origin" });
-        if (answer.ok) {
-          const html = (await answer.json()).html;
-          const fresh = PM.EditorState.create({ doc: docFromHTML(html), plugins: view.state.plugins });
-          view.updateState(fresh);
-        }
-        view.focus();
+        return;
       }
+      const got = await fetchSource();
+      if (got && got.note) {  // refused: converting would change the text
+        if (note) { note.textContent = got.note; note.hidden = false; }
+        source.focus();
+        return;
+      }
+      if (note) note.hidden = true;
+      showSource(false);
+      if (got) {
+        const fresh = PM.EditorState.create({ doc: docFromHTML(got.html), plugins: view.state.plugins });
+        view.updateState(fresh);
+      }
+      view.focus();
     }
   }
 
