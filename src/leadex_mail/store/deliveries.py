@@ -465,13 +465,17 @@ class PostgresDeliveries(Deliveries):
     statement: one round trip per message (through SQLAlchemy's transaction
     it was three, BEGIN, UPDATE and COMMIT, and a third of a sender's time).
     Claims and the rare outcomes keep the worker's SQLAlchemy connection,
-    durable by the server's default.
+    set to ``synchronous_commit = on`` for as long as the worker holds it,
+    whatever the server's default (an operator's ``off`` there must not
+    make claims lose what the argument needs).
     """
 
     skip_locked = True
 
     def __init__(self, store: Store) -> None:
         super().__init__(store)
+        with store.errors(), self.conn.begin():
+            self.conn.exec_driver_sql("SET synchronous_commit = on")  # this connection's, until close
         self._sent_sql, self._sent_params = driver.postgres_statement(store, _SENT)
         self._stamp = driver.bind_processor(store, _D, "sent_at")
         self._fast = driver.postgres_autocommit(store, synchronous_commit="off")
@@ -484,8 +488,14 @@ class PostgresDeliveries(Deliveries):
             self._fast.execute(self._sent_sql, params, prepare=True)
 
     def close(self) -> None:
-        """Close the "sent" connection (it is nobody else's) and return the worker's to the pool."""
+        """Close the "sent" connection (it is nobody else's); put the worker's commit mode back and return it to the pool."""
         try:
             self._fast.close()
         finally:
+            try:
+                if not self.conn.closed and not self.conn.invalidated:
+                    with self.conn.begin():
+                        self.conn.exec_driver_sql("RESET synchronous_commit")
+            except Exception:  # noqa: BLE001 (the server may be gone: the pool discards a broken connection anyway)
+                self.conn.invalidate()
             super().close()
