@@ -7,10 +7,6 @@ sending 150 over one connection exercises the transport's reconnect.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 from email import message_from_bytes, policy
@@ -18,18 +14,11 @@ from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
-from opensmtpd_lock import one_smtpd_at_a_time
+from opensmtpd import SMTPD, free_port, running_smtpd
 
 from leadex_mail.campaign.runner import send_campaign
 
-SMTPD = Path("/usr/sbin/smtpd")
 pytestmark = [pytest.mark.mta, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -54,35 +43,8 @@ def opensmtpd():
         f'action "local" maildir "{maildirs}/%{{rcpt.user}}" virtual <vusers>\n'
         'match for any action "local"\n'
     )
-    with one_smtpd_at_a_time():
-        yield from _run(conf, port, maildirs, base)
-
-
-def _run(conf: Path, port: int, maildirs: Path, base: Path):  # type: ignore[no-untyped-def]
-    log = (base / "smtpd.log").open("w")
-    proc = subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"smtpd exited: {(base / 'smtpd.log').read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("smtpd did not start listening")
-                time.sleep(0.1)
-        yield port, maildirs, base / "smtpd.log"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        shutil.rmtree(base, ignore_errors=True)
+    with running_smtpd(conf, [port], base) as log:
+        yield port, maildirs, log
 
 
 def delivered(maildirs: Path) -> dict[str, list[Path]]:

@@ -11,17 +11,13 @@ suppress exactly those subscribers, and the next campaign must skip them.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
-from opensmtpd_lock import one_smtpd_at_a_time
+from opensmtpd import SMTPD, free_port, running_smtpd
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
@@ -29,37 +25,11 @@ from leadex_mail.cli import main
 from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.store.models import Delivery, MailingList, Subscriber, Subscription
 
-SMTPD = Path("/usr/sbin/smtpd")
 SENDER = "novice@news.example.org"
 BOUNCES = "bounces@news.example.org"  # the return path; with VERP each message goes out from bounces+<token>@
 KEY = "mta-bounce-test-secret-key-0123456789"  # pre-flight: >= 32 characters for SMTP
 UNKNOWN = {2, 5, 7}  # people the recipients' server does not know
 pytestmark = [pytest.mark.mta, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"smtpd exited: {log.read_text()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("smtpd did not start listening")
-            time.sleep(0.1)
-
-
-def _start(conf: Path, log) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    """Start smtpd in the foreground (the caller holds ``one_smtpd_at_a_time``)."""
-    return subprocess.Popen([str(SMTPD), "-d", "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.fixture
@@ -78,7 +48,7 @@ def relay_and_mx():
     (base / "mx-rcpts").write_text("".join(f"{a}\n" for a in known))
     (base / "mx-users").write_text("".join(f"{a} nobody\n" for a in known))
     (base / "box-users").write_text(f"{BOUNCES} nobody\n")
-    port, mx_port = _free_port(), _free_port()
+    port, mx_port = free_port(), free_port()
     conf = base / "smtpd.conf"
     conf.write_text(
         f"table mxrcpts file:{base / 'mx-rcpts'}\n"
@@ -94,23 +64,8 @@ def relay_and_mx():
         'match from any for domain "news.example.org" action "box"\n'
         'match from any for domain "example.org" action "out"\n'
     )
-    log_path = base / "smtpd.log"
-    log = log_path.open("w")
-    with one_smtpd_at_a_time():
-        proc = _start(conf, log)
-        try:
-            _wait_listening(proc, port, log_path)
-            _wait_listening(proc, mx_port, log_path)
-            yield port, maildirs, log_path
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            log.close()
-            shutil.rmtree(base, ignore_errors=True)
+    with running_smtpd(conf, [port, mx_port], base) as log:
+        yield port, maildirs, log
 
 
 def _files(folder: Path) -> list[Path]:
