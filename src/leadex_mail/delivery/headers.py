@@ -19,22 +19,26 @@ every decoder drops it (RFC 2047 6.2; CPython issue 92081), so readers see
   space a legal folding point; lines are cut there so they stay within 78
   octets (RFC 5322 2.1.1) whenever the words fit, and never inside a word.
 
-Python 3.11's ``email.policy.default`` parser reads adjacent encoded words
-*in a display name* with an extra space between them (CPython issue
-128110), where ``email.header.decode_header`` (as RFC 2047 6.2 says) joins
-them with none: no way of splitting a name over two encoded words reads
-the same in both. So a display name never has two encoded words side by
-side: each run of words that needs encoding is *one* encoded word (B or Q,
-whichever is shorter), alone on its folded line, even when that passes
-RFC 2047's 75 characters (a run longer than 55 UTF-8 bytes or so: rare in
-names; RFC 5322's hard limit of 998 octets per line still holds, and only
-beyond it is a run split). Readers decode such words; see docs/decisions.md.
+Every encoded word is at most 68 characters (it fits after ``Reply-To: ``
+on a header's first line; RFC 2047 2 allows 75), holds whole characters
+(RFC 2047 5) and, where it can, whole grapheme clusters (a letter and its
+combining marks, an emoji sequence), so no reader shows half a character.
+
+A display name whose run of words needing encoding is longer than one such
+word (about 42 UTF-8 bytes) is split over adjacent encoded words, each cut
+right after a space where there is one. Readers that follow RFC 2047 6.2
+(mail clients, ``email.header.decode_header``) join them exactly. Python's
+``email.policy.default`` parser keeps the white space between adjacent
+encoded words *in a display name* (CPython issue 128110, open), so it reads
+one extra space at each cut; no encoding of a long name avoids it within
+75 characters. We follow the RFC (see docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from collections.abc import Callable
 
 CRLF = b"\r\n"
@@ -74,20 +78,26 @@ def check_header_value(what: str, value: str) -> str:
     return value
 
 
-def encoded_words(text: str, table: list[str] = _Q_TEXT) -> list[str]:
-    """``text`` as RFC 2047 encoded words of at most ``_EW_MAX`` characters each.
+def encoded_words(text: str, table: list[str] = _Q_TEXT, *, space_share: float = 0.5) -> list[str]:
+    """``text`` as RFC 2047 encoded words of at most ``_EW_MAX`` (68) characters each.
 
-    Q encoding (readable) unless B needs fewer words (text that is mostly
-    non-ASCII: emoji, Cyrillic). Cut between characters (a UTF-8 sequence
-    is never split), right after a space when one is in the second half of
-    the word. Decoders join the words without the whitespace between them
-    (RFC 2047 6.2), so the text comes back exactly.
+    Q encoding with ``table`` (readable) unless B needs fewer words (text
+    that is mostly non-ASCII: emoji, Cyrillic, CJK). Cut between characters
+    (a UTF-8 sequence is never split, RFC 2047 5), between grapheme clusters
+    where one fits, and right after a space when that keeps at least
+    ``space_share`` of the word (0: any space). Decoders join the words
+    without the whitespace between them (RFC 2047 6.2), so the text comes
+    back exactly.
     """
     whole = "".join([table[b] for b in text.encode("utf-8")])
     if len(whole) <= _EW_ROOM:  # the usual case: one word
         return [f"=?utf-8?q?{whole}?="]
-    q = [f"=?utf-8?q?{w}?=" for w in _chunks(text, lambda c: "".join([table[b] for b in c.encode("utf-8")]), _EW_ROOM)]
-    b = [f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in _chunks(text, _utf8_len, _EW_ROOM // 4 * 3)]
+
+    def q_cost(char: str) -> str:
+        return "".join([table[b] for b in char.encode("utf-8")])
+
+    q = [f"=?utf-8?q?{w}?=" for w in _chunks(text, q_cost, _EW_ROOM, space_share)]
+    b = [f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in _chunks(text, _utf8_len, _EW_ROOM // 4 * 3, space_share)]
     return b if len(b) < len(q) else q
 
 
@@ -95,32 +105,67 @@ def _utf8_len(char: str) -> str:
     return "x" * len(char.encode("utf-8"))
 
 
-def _chunks(text: str, cost: Callable[[str], str], room: int) -> list[str]:
+def _chunks(text: str, cost: Callable[[str], str], room: int, space_share: float = 0.5) -> list[str]:
     """``text`` cut into pieces whose ``cost`` (an encoded form, by its length) fits ``room``.
 
     For Q the pieces are the encoded text itself; for B the cost is only
-    measured and the raw characters are returned.
+    measured and the raw characters are returned. A cut goes right after
+    the last space when that keeps at least ``space_share`` of the piece,
+    else before the grapheme cluster being added, else (one cluster longer
+    than ``room``) between its characters.
     """
     raw = cost is _utf8_len
     out: list[str] = []
     chunk: list[str] = []  # encoded (Q) or raw (B) characters of the piece being built
     size = 0
     after_space = 0  # length of chunk up to and including its last space
+    cluster = 0  # where the grapheme cluster being built starts in chunk
+    prev = ""
+    regional = 0  # regional indicators in a row (a flag is a pair)
     for char in text:
         enc = cost(char)
+        regional = regional + 1 if _is_regional(char) else 0
+        joins = _joins(prev, char, regional)
+        if not joins:
+            cluster = len(chunk)
         while chunk and size + len(enc) > room:
-            cut = after_space if after_space * 2 >= len(chunk) else len(chunk)
+            if after_space and after_space >= len(chunk) * space_share:
+                cut = after_space
+            elif cluster > 0:
+                cut = cluster
+            else:  # one cluster longer than a word: cut between its characters
+                cut = len(chunk)
             out.append("".join(chunk[:cut]))
             chunk = chunk[cut:]
             size = sum(len(cost(c)) for c in chunk) if raw else sum(map(len, chunk))
             after_space = 0
+            cluster = max(cluster - cut, 0)
         chunk.append(char if raw else enc)
         size += len(enc)
         if char == " ":
             after_space = len(chunk)
+        prev = char
     if chunk:
         out.append("".join(chunk))
     return out
+
+
+def _is_regional(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
+def _joins(prev: str, char: str, regional: int) -> bool:
+    """True when ``char`` continues the grapheme cluster of ``prev`` (the common cases of UAX 29).
+
+    Combining marks and variation selectors, emoji modifiers and tags, both
+    sides of a zero-width joiner, the second regional indicator of a flag.
+    """
+    if not prev:
+        return False
+    if "\u200d" in (prev, char) or unicodedata.category(char) in ("Mn", "Mc", "Me"):
+        return True
+    code = ord(char)
+    return 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F or (regional > 0 and regional % 2 == 0)
 
 
 def unstructured(text: str) -> str:
@@ -209,21 +254,14 @@ def phrase(name: str) -> str:
     return " ".join(out)
 
 
-# The longest encoded word a phrase may use: alone on a folded line (" " + word + CRLF) within 998 octets.
-_PHRASE_EW_MAX = 998 - 1
-
-
 def _phrase_words(text: str) -> list[str]:
-    """``text`` (a run of a display name) as one encoded word, never two side by side (see the module docstring).
+    """``text`` (a run of a display name) as encoded words with the phrase-safe characters (RFC 2047 5(3)).
 
-    Q with the phrase-safe characters or B, whichever is shorter; split
-    (``encoded_words``) only when even one word would pass 998 octets.
+    One word when it fits (Q, else B); longer runs are cut right after a
+    space wherever there is one, so that a reader with CPython issue 128110
+    shows at worst a doubled space, not a space inside a word.
     """
-    data = text.encode("utf-8")
-    q = "=?utf-8?q?" + "".join([_Q_PHRASE[b] for b in data]) + "?="
-    b = "=?utf-8?b?" + base64.b64encode(data).decode("ascii") + "?="
-    word = b if len(b) < len(q) else q
-    return [word] if len(word) <= _PHRASE_EW_MAX else encoded_words(text, _Q_PHRASE)
+    return encoded_words(text, _Q_PHRASE, space_share=0.0)
 
 
 def format_address(name: str | None, email: str) -> str:
