@@ -56,6 +56,8 @@ def test_only_the_message_in_hand_of_a_dead_send_is_uncertain(tmp_path, store, p
         claimed_at = utcnow() - (timedelta(hours=1) if lease == "ran out" else timedelta(0))
         claimed = deliveries.claim(store, first.campaign_id, owner, 8, claimed_at, timedelta(seconds=300))
         assert len(claimed) == 8
+        with deliveries.open_deliveries(store) as rec:  # the first was in hand when it died
+            assert rec.start(claimed[0].delivery_id, owner, claimed_at, timedelta(seconds=300))
         report = send_campaign(store, issue, settings, list_name="newsletter", resume=True)
     finally:
         server.stop()

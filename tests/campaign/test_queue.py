@@ -10,7 +10,7 @@ from campaign_helpers import email_of
 from sqlalchemy import select, update
 
 from leadex_mail.errors import CampaignError, NotFound
-from leadex_mail.store import campaigns, deliveries
+from leadex_mail.store import campaigns, deliveries, senders
 from leadex_mail.store.models import Delivery, Subscriber
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
@@ -72,16 +72,31 @@ def test_claim_leases_rows_and_never_hands_one_out_twice(store, campaign) -> Non
     assert not {c.delivery_id for c in first} & {c.delivery_id for c in second}
     assert deliveries.claim(store, campaign.id, "c", 100, T0, LEASE) == []
     rows = rows_of(store, campaign.id)
-    assert {r.state for r in rows.values()} == {"sending"}
-    assert all(c.email and c.eligible and not c.uncertain for c in first + second)
+    # Claimed is leased, not started: nothing was handed to a server yet.
+    assert {(r.state, r.lease_owner) for r in rows.values()} == {("queued", "a"), ("queued", "b")}
+    assert all(c.email and c.eligible and not c.uncertain and not c.reclaimed for c in first + second)
 
 
-def test_expired_lease_is_reclaimed_as_uncertain(store, campaign) -> None:
+def test_expired_lease_is_reclaimed_and_only_the_started_row_is_uncertain(store, campaign) -> None:
+    """A sender that died (on any host) with a claim of 3, the first handed to the server: only that one may have arrived (a11 #2)."""
     lost = deliveries.claim(store, campaign.id, "dead", 3, T0, LEASE)
+    with deliveries.open_deliveries(store) as rec:
+        assert rec.start(lost[0].delivery_id, "dead", T0, LEASE)
     assert deliveries.claim(store, campaign.id, "x", 100, T0 + LEASE - timedelta(seconds=1), LEASE)  # the other 7
     again = deliveries.claim(store, campaign.id, "alive", 100, T0 + LEASE + timedelta(seconds=1), LEASE)
     assert sorted(c.delivery_id for c in again) == sorted(c.delivery_id for c in lost)
-    assert all(c.uncertain for c in again)
+    assert [c.delivery_id for c in again if c.uncertain] == [c.delivery_id for c in again if c.reclaimed] == [lost[0].delivery_id]
+
+
+def test_a_start_after_another_sender_took_the_row_fails(store, campaign) -> None:
+    """A slow sender whose lease ran out must not send what another sender claimed since (it may have sent it)."""
+    [slow] = deliveries.claim(store, campaign.id, "slow", 1, T0, LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    taken = deliveries.claim(store, campaign.id, "other", 100, later, LEASE)
+    assert slow.delivery_id in {c.delivery_id for c in taken} and not any(c.uncertain for c in taken)
+    with deliveries.open_deliveries(store) as rec:
+        assert not rec.start(slow.delivery_id, "slow", later, LEASE)
+        assert rec.start(slow.delivery_id, "other", later, LEASE)
 
 
 def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
@@ -90,8 +105,11 @@ def test_dead_local_owner_leases_are_expired_at_once(store, campaign) -> None:
     dead_owner = f"{socket.gethostname()}:999999999:abcd/0"  # no such pid
     remote_owner = "another-host:1:abcd/0"
     lost = deliveries.claim(store, campaign.id, dead_owner, 3, T0, LEASE)
+    with deliveries.open_deliveries(store) as rec:
+        assert rec.start(lost[0].delivery_id, dead_owner, T0, LEASE)  # in hand when it died
     deliveries.claim(store, campaign.id, remote_owner, 2, T0, LEASE)
-    assert deliveries.expire_dead_leases(store, campaign.id, T0) == 3
+    assert senders.expire_dead_leases(store, campaign.id, T0, in_flight_only=True) == 3
+    assert senders.expire_dead_leases(store, campaign.id, T0) == 0  # nothing of it left
     again = deliveries.claim(store, campaign.id, "me", 100, T0, LEASE)
     # The remote host's 2 stay leased. Of the dead worker's 3, only the first
     # (the one it may have been sending) comes back uncertain.
@@ -134,9 +152,10 @@ def test_outcomes_are_recorded(store, campaign) -> None:
 def test_release_gives_unattempted_rows_back(store, campaign) -> None:
     batch = deliveries.claim(store, campaign.id, "w", 5, T0, LEASE)
     deliveries.release(store, "someone-else", [c.delivery_id for c in batch], T0)  # not theirs: no effect
-    assert campaigns.state_counts(store, campaign.id)["sending"] == 5
+    assert {r.lease_owner for r in rows_of(store, campaign.id).values()} == {"w", None}
     deliveries.release(store, "w", [c.delivery_id for c in batch], T0)
     assert campaigns.state_counts(store, campaign.id)["queued"] == 10
+    assert {(r.lease_owner, r.lease_expires_at) for r in rows_of(store, campaign.id).values()} == {(None, None)}
 
 
 def test_claim_rereads_subscriber_status(store, campaign) -> None:
@@ -220,8 +239,10 @@ def test_driver_fast_path_stores_what_sqlalchemy_would(store, campaign, backend)
 
 def test_a_worker_looks_for_expired_leases_less_often_but_never_misses_one(store, campaign) -> None:
     """An expired lease is looked for first at most every few seconds; at once when the queue runs short, so none is left behind."""
-    lost = deliveries.claim(store, campaign.id, "dead", 2, T0, LEASE)
-    later = T0 + LEASE + timedelta(seconds=1)  # "dead"'s lease has run out
+    lost = deliveries.claim(store, campaign.id, "dead/0", 1, T0, LEASE) + deliveries.claim(store, campaign.id, "dead/1", 1, T0, LEASE)
+    with deliveries.open_deliveries(store) as rec:  # both workers had their message in hand
+        assert all(rec.start(c.delivery_id, f"dead/{i}", T0, LEASE) for i, c in enumerate(lost))
+    later = T0 + LEASE + timedelta(seconds=1)  # "dead"'s leases have run out
     with deliveries.open_deliveries(store) as worker:
         assert len(worker.claim(campaign.id, "w", 3, later - timedelta(seconds=1), LEASE)) == 3  # looked: none expired yet
         # A second later the queue fills the claim: the expired rows wait for the next look...

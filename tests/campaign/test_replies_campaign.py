@@ -231,6 +231,8 @@ def test_delivery_of_a_crashed_send_follows_send_uncertain(tmp_path, store, peop
         first = send_campaign(store, issue, settings, list_name="newsletter", limit=0)  # opened and queued, nothing sent
         # Another host's send took one delivery and died mid-message: its lease has run out.
         [c] = deliveries.claim(store, first.campaign_id, "elsewhere:1:dead/0", 1, utcnow() - timedelta(hours=1), timedelta(seconds=1))
+        with deliveries.open_deliveries(store) as rec:  # handed to its server: "sending"
+            assert rec.start(c.delivery_id, "elsewhere:1:dead/0", utcnow() - timedelta(hours=1), timedelta(seconds=1))
         report = send_campaign(store, issue, settings, list_name="newsletter", resume=True)
     finally:
         server.stop()

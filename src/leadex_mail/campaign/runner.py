@@ -28,7 +28,7 @@ from leadex_mail.delivery.transport import make_transport
 from leadex_mail.errors import CampaignError, LeadexError, NotFound, SendStopped
 from leadex_mail.preflight import check_sending
 from leadex_mail.render.pipeline import render_edition
-from leadex_mail.store import campaigns, sendrate
+from leadex_mail.store import campaigns, senders, sendrate
 from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
@@ -73,6 +73,7 @@ class CampaignReport:
     interrupted: bool = False  # stopped on request (Ctrl-C, SIGTERM); the rest is back in the queue
     failures: list[campaigns.Failure] = field(default_factory=list)
     outbox: Path | None = None
+    held_elsewhere: int = 0  # deliveries under live leases of other senders when this run ended (store.senders)
 
     @property
     def rate(self) -> float:
@@ -245,8 +246,9 @@ def _run(
         # Another sender finished the rest between the two reads and settled
         # after us: the stored status is right; settle again to report it.
         status = campaigns.settle_status(store, campaign.id, outcome.paused_reason, now=now())  # type: ignore[arg-type]
+    elsewhere = sum(s.leased for s in senders.live(store, campaign.id, now())) if status == "running" else 0  # type: ignore[arg-type]
     return CampaignReport(
-        campaign.id, issue.slug, list_name, status, counts,
+        campaign.id, issue.slug, list_name, status, counts, held_elsewhere=elsewhere,
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
         paused_reason=outcome.paused_reason, interrupted=outcome.interrupted, failures=campaigns.failures(store, campaign.id),  # type: ignore[arg-type]
         outbox=settings.outbox_dir / subdir if settings.effective_transport == "outbox" else None,
@@ -289,24 +291,38 @@ class CampaignSummary:
     rate: float  # average messages per second between the first and the last sent
     failures: list[campaigns.Failure]
     uncertain: list[campaigns.Failure] = field(default_factory=list)  # sent, but possibly twice
+    live_senders: list[senders.Sender] = field(default_factory=list)  # live senders of a running campaign (store.senders)
 
     @property
     def total(self) -> int:
         """Deliveries in the campaign (uncertain is a flag, not a state)."""
         return sum(n for state, n in self.counts.items() if state not in ("uncertain", "held"))
 
+    @property
+    def interrupted(self) -> bool:
+        """Stored as running with deliveries left, but no sender is live: it was stopped or killed, and waits for a resume."""
+        return self.campaign.status == "running" and campaigns.unfinished(self.counts) > 0 and not self.live_senders
 
-def campaign_status(store: Store, issue_slug: str | None = None, *, failures: int = 20) -> list[CampaignSummary]:
-    """Every campaign (of one issue), newest first, with counts, rate and failures."""
+
+def campaign_status(
+    store: Store, issue_slug: str | None = None, *, failures: int = 20, now: Callable[[], datetime] = utcnow,
+) -> list[CampaignSummary]:
+    """Every campaign (of one issue), newest first, with counts, rate, failures and, while running, who sends it.
+
+    Read only: a campaign whose senders all died is shown ``interrupted``
+    (``CampaignSummary.interrupted``), its stored status left as it is.
+    """
     out = []
     for campaign, list_name in campaigns.list_campaigns(store, issue_slug):
         counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        running = campaign.status == "running" and campaigns.unfinished(counts) > 0
+        live = senders.live(store, campaign.id, now()) if running else []  # type: ignore[arg-type]
         first, last = campaigns.sent_window(store, campaign.id)  # type: ignore[arg-type]
         span = (last - first).total_seconds() if first and last else 0.0
         rate = (counts["sent"] - 1) / span if span > 0 else 0.0
         out.append(CampaignSummary(
             campaign, list_name, counts, rate, campaigns.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
-            campaigns.uncertain_sent(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+            campaigns.uncertain_sent(store, campaign.id, limit=failures), live,  # type: ignore[arg-type]
         ))
     if issue_slug and not out:
         raise NotFound(f"issue {issue_slug!r} has not been sent", hint="`leadex-mail status` lists every campaign")

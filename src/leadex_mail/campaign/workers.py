@@ -3,9 +3,14 @@
 ``CampaignRun`` starts N threads, each with its own transport (N SMTP
 connections). A worker claims a small batch under a lease, skips anyone no
 longer eligible, and for each message waits for the rate limiter, fills the
-edition's template, sends, and commits the outcome before the next message.
-So after ``kill -9`` at most one accepted-but-unrecorded message per worker
-can go out twice, and it comes back marked ``uncertain``.
+edition's template, marks the row ``sending`` (``Deliveries.start``), sends,
+and commits the outcome before the next message. So after ``kill -9`` at
+most one message per worker, the one in hand, can go out twice, and it comes
+back marked ``uncertain``; the rest of its claim comes back as it was.
+A worker whose claims run dry waits for the rows other senders still hold
+(their leases end, or they record them) before it ends: no run leaves work
+behind that nobody will do. The run's main thread keeps a heartbeat in the
+store meanwhile (``presence.py``), for ``status``.
 
 Message-IDs are derived from the campaign and the delivery, so a retry or a
 resend after a crash carries the Message-ID of the first attempt (receivers
@@ -38,14 +43,15 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from leadex_mail.campaign.bouncewave import Bounce, BounceWave
+from leadex_mail.campaign.presence import Presence
 from leadex_mail.campaign.ratelimit import Throttle
 from leadex_mail.campaign.signals import block_stop_signals as _block_stop_signals, restore_signals as _restore_signals
 from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient
 from leadex_mail.delivery.replies import Classification, Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
-from leadex_mail.errors import PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
-from leadex_mail.store import campaigns, deliveries
+from leadex_mail.errors import PermanentFailure, ServerFailure, StoreError, TemporaryFailure, UncertainDelivery
+from leadex_mail.store import campaigns, deliveries, senders
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign
 from leadex_mail.store.subscribers import mark_bounced
@@ -55,6 +61,8 @@ _BATCH = 50  # deliveries per claim: one short transaction amortised over 50 sen
 # Eligibility is read with each claim; a message sent longer than this after
 # its claim (slow rate, slow server) is checked again just before it goes out.
 _RECHECK_AFTER = 1.0
+# Seconds between looks at the rows other senders hold, once ours ran out.
+_LOOK_AGAIN = 1.0
 RECLAIMED_REPLY = "not sent again: an earlier send stopped while handing it over (it may have arrived); send_uncertain = hold"
 
 
@@ -129,6 +137,7 @@ class CampaignRun:
         self.error: BaseException | None = None
         self.started = time.monotonic()
         self.total = 0
+        self.presence = Presence(store, self.campaign_id, self.owner_prefix, self.lease, now, self.wake)  # heartbeat, dead senders
 
     def _batch_size(self, workers: int) -> int:
         """Claim fewer rows at slow rates so a batch is sent well within its lease."""
@@ -148,7 +157,7 @@ class CampaignRun:
         what it could. A KeyboardInterrupt (no handler turned Ctrl-C into a
         stop request) stops the workers the same way, then propagates.
         """
-        deliveries.expire_dead_leases(self.store, self.campaign_id, self.now())
+        self.presence.start()
         left = campaigns.unfinished(campaigns.state_counts(self.store, self.campaign_id))
         self.total = min(left, self.quota) if self.quota is not None else left
         # A small campaign is still spread over every connection.
@@ -170,7 +179,9 @@ class CampaignRun:
         except KeyboardInterrupt:
             self.requested.set()  # workers finish the message in hand and give back the rest
             self._wait(done, interruptible=False)
+            self._leave()
             raise
+        self._leave()
         with self.lock:
             self.wave.end()  # the send is over: a run of identical bounces shorter than the limit is taken at its word
         try:
@@ -189,12 +200,19 @@ class CampaignRun:
         """Block until every worker has ended (each sets its event, then ``wake``)."""
         while not all(d.is_set() for d in done):
             try:
-                self.wake.wait(1.0)  # the timeout only bounds a wake-up the main thread did not get
+                self.wake.wait(1.0)  # the timeout bounds a wake-up the main thread did not get, and paces the heartbeat
                 self.wake.clear()
+                self.presence.beat()
             except KeyboardInterrupt:
                 if interruptible:
                     raise
                 # Already stopping: the messages in hand are being finished.
+
+    def _leave(self) -> None:
+        try:
+            self.presence.leave()
+        except StoreError as exc:
+            self._keep_error(exc)
 
     def _stopping(self) -> bool:
         return self.stop.is_set() or self.requested.is_set()
@@ -234,12 +252,15 @@ class CampaignRun:
         try:
             rec = deliveries.open_deliveries(self.store)
             while not self._stopping():
+                self.presence.take_over_dead()
                 n = self._take_quota()
                 if n == 0 or self._paused_elsewhere():
                     self._give_back(n)
                     return
                 held = rec.claim(self.campaign_id, owner, n, self.now(), self.lease, language=self.language)
                 self._give_back(n - len(held))
+                if held:
+                    self.presence.set_waiting(owner, False)
                 if not held:
                     if self._wait_for_more(owner):
                         continue
@@ -259,10 +280,13 @@ class CampaignRun:
                     if self.clock() - claimed_at > _RECHECK_AFTER and not self._recheck(rec, held[0], owner):
                         held.pop(0)
                         continue
-                    # Popped first: if recording fails after the server took the
-                    # message, the row stays "sending" under our lease and comes
-                    # back uncertain, instead of being released as never tried.
-                    self._send_one(rec, transport, held.pop(0), owner)
+                    # Popped first: once started, the row is "sending" under our
+                    # lease; if recording fails after the server took the
+                    # message, it comes back uncertain, never released as untried.
+                    c = held.pop(0)
+                    if rec.start(c.delivery_id, owner, self.now(), self.lease):
+                        self._send_one(rec, transport, c, owner)
+                    # else: our claim ran out (a slow batch) and another sender took the row: it is theirs
         except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
             self._keep_error(exc)
         finally:
@@ -296,22 +320,33 @@ class CampaignRun:
         return True
 
     def _wait_for_more(self, owner: str) -> bool:
-        """The claim came back empty: claim again, wait for the next due retry, or say we are done.
+        """The claim came back empty: claim again, wait for the next due retry or other senders' leases, or say we are done.
 
-        Done only when nothing is queued, due or held by a dead owner. Rows
-        another claim held for a moment (PostgreSQL skips locked rows) are
-        claimed again at once.
+        Done only when nothing is queued, due, waiting for a retry or leased
+        by anyone else. Rows another claim held for a moment (PostgreSQL
+        skips locked rows) are claimed again at once. Rows under another
+        sender's live lease are waited for: that sender records them, or, if
+        it died, its lease runs out and they are claimed here (only the one
+        it had in hand uncertain); a dead process of this host is seen at
+        once. So no run ends leaving work that nobody will do.
         """
-        left = campaigns.pending(self.store, self.campaign_id, owner, now=self.now(), language=self.language)
+        now = self.now()
+        left = campaigns.pending(self.store, self.campaign_id, owner, now=now, language=self.language)
         if left.claimable:
             return True
+        if left.held_elsewhere and senders.expire_dead_leases(self.store, self.campaign_id, now):
+            return True
+        waits: list[tuple[float, float]] = []  # (seconds until, longest sleep)
         if left.waiting_retries and left.next_due is not None:
-            wait = (left.next_due - self.now()).total_seconds()
-            self.sleep(min(max(wait, 0.01), 5.0))
-            return True
-        if left.held_elsewhere and deliveries.expire_dead_leases(self.store, self.campaign_id, self.now()):
-            return True
-        return False  # rows under another live process's lease are that process's to finish
+            waits.append(((left.next_due - now).total_seconds(), 5.0))
+        if left.held_elsewhere and left.lease_ends is not None:
+            # Look again often: the other sender usually records its rows long before its lease ends.
+            waits.append(((left.lease_ends - now).total_seconds(), _LOOK_AGAIN))
+        if not waits:
+            return False
+        self.presence.set_waiting(owner, bool(left.held_elsewhere))
+        self.sleep(min(min(max(until, 0.01), cap) for until, cap in waits))
+        return True
 
     def _skip_ineligible(self, rec: deliveries.Deliveries, claimed: list[deliveries.Claimed], owner: str) -> list[deliveries.Claimed]:
         gone = [c for c in claimed if not c.eligible]

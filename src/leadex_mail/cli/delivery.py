@@ -173,10 +173,11 @@ def _print_report(report: CampaignReport, command: str) -> None:
     elif report.status == "paused":
         click.echo(f"Paused: {report.paused_reason}")
         click.echo(f"To continue once the server is fine: {command} --resume")
-    elif report.status == "running" and report.counts.get("sending"):
+    elif report.status == "running" and report.held_elsewhere:
+        # Only a run that stopped early (--limit, --lang) ends with others' rows left: it waits for them otherwise.
         click.echo(
-            f"Not finished here: another send process is sending {report.counts['sending']} deliveries of this campaign"
-            f" right now and finishes the rest; `{prefix} status {report.issue_slug}` shows how far it got."
+            f"Not finished: another sender, running now, holds {report.held_elsewhere} deliver{'y' if report.held_elsewhere == 1 else 'ies'} of this campaign"
+            f" (`{prefix} status {report.issue_slug}` shows how far it got). To send the rest from here too: {command} --resume"
         )
     elif report.status == "running":
         click.echo(f"Not finished. To continue: {command} --resume")
@@ -211,12 +212,15 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
         return
 
     def handler(signum: int, _frame: object) -> None:
-        if not received:
+        first = not received
+        received.append(signum)
+        # Set before saying so: os.write lets the workers run, and once
+        # "Stopping" is out none of them may start another message.
+        stop.set()
+        if first:
             # os.write, not click.echo: a handler may run in the middle of the
             # main thread's own buffered write, which must not be re-entered.
             os.write(2, b"\nStopping: finishing the messages being sent; the rest stay in the queue.\n")
-        received.append(signum)
-        stop.set()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -333,8 +337,16 @@ def _print_refusal_hints(failures: Sequence[campaigns.Failure]) -> None:
 
 def _print_summary(s: CampaignSummary) -> None:
     c = s.campaign
-    click.echo(f"{c.issue_slug} -> {s.list_name}: {c.status}  (campaign {c.id}, started {c.created_at:%Y-%m-%d %H:%M} UTC)")
+    shown = "interrupted" if s.interrupted else c.status
+    click.echo(f"{c.issue_slug} -> {s.list_name}: {shown}  (campaign {c.id}, started {c.created_at:%Y-%m-%d %H:%M} UTC)")
     click.echo(f"  {s.total} deliveries: {_counts_line(s.counts)}")
+    if s.interrupted:
+        click.echo("  interrupted: no sender is working on it (stopped or killed, and its leases have run out);"
+                   f" resume with: {resume_command(c.issue_slug, s.list_name)} --resume")
+    for sender in s.live_senders:
+        held = f", {sender.leased} claimed" if sender.leased else ""
+        waits = ", waiting for the deliveries other senders hold" if sender.waiting else ""
+        click.echo(f"  being sent by {sender.where}{held}{waits} (live until at least {sender.until:%Y-%m-%d %H:%M:%S} UTC)")
     if s.rate:
         click.echo(f"  average rate: {s.rate:.1f} msg/s")
     if c.paused_reason:

@@ -317,28 +317,33 @@ class Pending:
 
     waiting_retries: int  # retry_wait rows not yet due
     next_due: datetime | None  # when the earliest of them is due
-    held_elsewhere: int  # sending rows under another owner's live lease (another worker or process)
+    held_elsewhere: int  # unfinished rows under a live lease of another process (``owner``'s own workers' are left out)
     claimable: int = 0  # queued, due, or under an expired lease: claimable now (another claim held them a moment)
+    lease_ends: datetime | None = None  # when the first of those other leases runs out
 
 
 def pending(store: Store, campaign_id: int, owner: str, *, now: datetime | None = None, language: str | None = None) -> Pending:
     """Summarise the rows of the campaign that are not finished, as a runner with nothing claimed sees them at ``now``.
 
-    A runner stops only when ``claimable`` is 0 and nothing is held by a dead
-    owner: never because other claims held rows for a moment.
+    A runner stops only when nothing is claimable, due later or leased by
+    anyone else: rows under another sender's live lease are that sender's
+    to finish, or, when it died, the runner's once the lease runs out.
     """
     now = now or utcnow()
     conds = [_D.c.campaign_id == campaign_id]
     if language:
         conds.append(_D.c.language == language)
     state, due, expired = _D.c.state, _D.c.next_attempt_at <= now, _D.c.lease_expires_at < now
-    claimable = or_(state == "queued", and_(state == "retry_wait", due), and_(state == "sending", expired))
-    live_elsewhere = and_(state == "sending", _D.c.lease_owner != owner, or_(_D.c.lease_expires_at.is_(None), ~expired))
+    free = or_(_D.c.lease_expires_at.is_(None), expired)
+    claimable = or_(and_(state == "queued", free), and_(state == "retry_wait", due, free), and_(state == "sending", expired))
+    # This process's other workers finish their own rows (if the process dies, so does this runner): not waited for.
+    ours = or_(_D.c.lease_owner == owner, _D.c.lease_owner.startswith(owner.split("/", 1)[0] + "/", autoescape=True))
+    live_elsewhere = and_(state.in_(_ACTIVE), ~ours, _D.c.lease_expires_at >= now)
     with store.begin(write=False) as conn:
         waiting, first = conn.execute(select(func.count(), func.min(_D.c.next_attempt_at)).where(*conds, state == "retry_wait", ~due)).one()
-        held = conn.execute(select(func.count()).select_from(_D).where(*conds, live_elsewhere)).scalar_one()
+        held, ends = conn.execute(select(func.count(), func.min(_D.c.lease_expires_at)).where(*conds, live_elsewhere)).one()
         ready = conn.execute(select(func.count()).select_from(_D).where(*conds, claimable)).scalar_one()
-    return Pending(waiting, first, held, ready)
+    return Pending(waiting, first, held, ready, ends)
 
 
 def sent_window(store: Store, campaign_id: int) -> tuple[datetime | None, datetime | None]:

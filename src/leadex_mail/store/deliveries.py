@@ -1,12 +1,20 @@
 """The delivery side of the campaign store: claiming under leases, recording each outcome durably.
 
-A worker moves due rows to ``sending`` with a lease (owner + expiry) in one
-short write transaction. The UPDATE repeats the "still due" condition and
-RETURNs the rows it changed, so two processes can never both claim a row
-(SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL re-checks the
-WHERE clause of a row another transaction updated). A row found ``sending``
-with an expired lease belonged to a process that died mid-send: it is
-claimed again and marked ``uncertain`` (the server may already have it).
+A worker *claims* a batch of due rows in one short write transaction: it
+puts its lease (owner + expiry) on them and leaves their state alone, so a
+claimed row is still ``queued`` (or ``retry_wait``) and nobody else takes it
+while the lease runs. Right before it hands one message to the SMTP server,
+it *starts* that row: ``sending``, under its lease, committed before the
+first byte goes out (``Deliveries.start``; it fails, and the message is not
+sent, when the lease ran out and another sender took the row meanwhile).
+So the only rows a dead sender leaves ``sending`` are the messages it had
+in hand, at most one per worker: those come back marked ``uncertain`` (the
+server may have them); the rest of its batch comes back as it was, plain
+queued, once its lease ends (or at once, for a dead process of this host:
+``senders.expire_dead_leases``). The claiming UPDATE repeats the "still due"
+condition and RETURNs the rows it changed, so two processes can never both
+claim a row (SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL
+re-checks the WHERE clause of a row another transaction updated).
 
 Every outcome is its own transaction, committed before the worker sends its
 next message. That is the hot path of sending, so each worker holds a
@@ -14,8 +22,8 @@ next message. That is the hot path of sending, so each worker holds a
 statements built once, with bound parameters (building and caching a fresh
 UPDATE per message cost ~2 ms here, executing a prepared one ~0.2 ms). What
 must differ per database lives in its subclass: ``SqliteDeliveries`` records
-"sent" on the driver's connection (``driver``) and queues this process's
-writers on ``Store.write_lock``.
+"start" and "sent" on the driver's connection (``driver``) and queues this
+process's writers on ``Store.write_lock``.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import Boolean, and_, bindparam, case, or_, select, update
+from sqlalchemy import Boolean, and_, bindparam, case, not_, or_, select, update
 from sqlalchemy.sql import Executable
 
 from leadex_mail.store import driver
@@ -74,7 +82,7 @@ def owner_prefix(store: Store) -> str:
 
     On PostgreSQL it also names the server's start (``~`` and microseconds
     since the epoch): "sent" records are committed asynchronously there, and
-    only a restart of the server can lose some. ``expire_dead_leases`` sees
+    only a restart of the server can lose some. ``senders.expire_dead_leases`` sees
     from it whether the server restarted since the owner claimed its rows.
     """
     prefix = new_owner().split("/")[0]
@@ -97,20 +105,27 @@ _ID = _D.c.id == bindparam("p_id")
 _MINE = _D.c.lease_owner == bindparam("p_owner")
 _IDS = _D.c.id.in_(bindparam("p_ids", expanding=True))
 _FREE = {"lease_owner": None, "lease_expires_at": None}
+_UNFINISHED = ("queued", "sending", "retry_wait")
+
+
+def _free():  # noqa: ANN202 (a SQL expression)
+    """No lease on the row, or one that ran out at ``p_now`` (its claimer died or took too long)."""
+    return or_(_D.c.lease_expires_at.is_(None), _D.c.lease_expires_at < _NOW)
 
 
 def _due():  # noqa: ANN202 (a SQL expression)
     """A row that may be claimed at ``p_now`` (repeated in the claiming UPDATE)."""
     return or_(
-        _D.c.state == "queued",
-        and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= _NOW),
+        and_(_D.c.state == "queued", _free()),
+        and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= _NOW, _free()),
         and_(_D.c.state == "sending", _D.c.lease_expires_at < _NOW),
     )
 
 
 # Due rows in three index range scans on (campaign_id, state, next_attempt_at)
 # rather than one OR, so a claim stays cheap with 100 000 queued rows: crashed
-# sends first, then due retries, then the queue.
+# sends first, then due retries, then the queue (rows other workers have
+# claimed are still "queued": the scan passes over their live leases).
 # The first scan is the dear one (every row that went through "sending",
 # live or a dead version, is read to compare its lease; 3 ms of the server per
 # claim near the end of 20 000 on PostgreSQL) and the rarest to find anything:
@@ -121,8 +136,8 @@ def _due():  # noqa: ANN202 (a SQL expression)
 _EXPIRED_RECHECK = timedelta(seconds=5)
 _KINDS = (
     and_(_D.c.state == "sending", _D.c.lease_expires_at < _NOW),
-    and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= _NOW),
-    _D.c.state == "queued",
+    and_(_D.c.state == "retry_wait", _D.c.next_attempt_at <= _NOW, _free()),
+    and_(_D.c.state == "queued", _free()),
 )
 
 
@@ -137,18 +152,26 @@ def _candidates(kind: int, by_language: bool, skip_locked: bool = False) -> Exec
     return query.with_for_update(skip_locked=True) if skip_locked else query
 
 
-_CLAIM = (
+# A lease taken on an earlier run of the PostgreSQL server (``owner_prefix``
+# names the run; ``p_run`` matches this one's owners, "%" on SQLite): a crash
+# of the server may have lost that owner's asynchronous "start" and "sent".
+_EARLIER_RUN = and_(_D.c.lease_owner.like("%~%"), not_(_D.c.lease_owner.like(bindparam("p_run"))))
+_CLAIM = (  # the lease only: the state says what happened to the row, and nothing has yet
     update(_D)
     .where(_IDS, _due())
     .values(
-        state="sending",
         lease_owner=bindparam("p_owner"),
         lease_expires_at=bindparam("p_until", type_=UTCDateTime()),
-        uncertain=case((_D.c.state == "sending", True), else_=_D.c.uncertain),
+        state=case((_EARLIER_RUN, "sending"), else_=_D.c.state),
+        uncertain=case((or_(_D.c.state == "sending", _EARLIER_RUN), True), else_=_D.c.uncertain),
         updated_at=_NOW,
     )
-    .returning(_D.c.id, _D.c.subscriber_id, _D.c.language, _D.c.attempts, _D.c.uncertain)
+    .returning(_D.c.id, _D.c.subscriber_id, _D.c.language, _D.c.attempts, _D.c.uncertain, _D.c.state)
 )
+# Right before the message goes to the server: still ours (our lease, or ours
+# when it ran out and nobody took it), now "sending" for a whole lease.
+_START = update(_D).where(_ID, _MINE).values(state="sending", lease_expires_at=bindparam("p_until", type_=UTCDateTime()), updated_at=_NOW)
+_START_SQLITE = "UPDATE delivery SET state = 'sending', lease_expires_at = ?, updated_at = ? WHERE id = ? AND lease_owner = ?"
 _S, _SUB = Subscriber.__table__, Subscription.__table__
 _RECIPIENTS = (
     select(_S.c.id, _S.c.email, _S.c.name, _S.c.status, _SUB.c.status.label("sub_status"), _S.c.link_nonce)
@@ -176,7 +199,14 @@ _FAILED = update(_D).where(_ID, _MINE).values(
     uncertain=_UNCERTAIN, updated_at=_NOW, **_FREE,
 )
 _SKIPPED = update(_D).where(_IDS, _MINE).values(state="skipped", error_kind="suppressed", last_reply=SKIPPED_REPLY, updated_at=_NOW, **_FREE)
-_RELEASE = update(_D).where(_IDS, _MINE, _D.c.state == "sending").values(state="queued", updated_at=_NOW, **_FREE)
+# Giving back: a claimed row never started is free again as it was; a row
+# taken over from a dead sender (``sending``, uncertain) stays "sending" under
+# a lease that has run out, so whoever takes it next knows it may have arrived.
+_RELEASE = update(_D).where(_IDS, _MINE).values(
+    lease_owner=case((_D.c.state == "sending", _D.c.lease_owner), else_=None),
+    lease_expires_at=case((_D.c.state == "sending", bindparam("p_expired", type_=UTCDateTime())), else_=None),
+    updated_at=_NOW,
+)
 
 
 def open_deliveries(store: Store) -> Deliveries:
@@ -197,6 +227,7 @@ class Deliveries:
     """
 
     skip_locked = False  # claim with FOR UPDATE SKIP LOCKED (PostgreSQL)
+    server_run = "%"  # LIKE pattern of lease owners of the database server's current run (PostgreSQL: ``owner_prefix``)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -227,28 +258,29 @@ class Deliveries:
             return count
 
     def claim(self, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
-        """Atomically move up to ``n`` due deliveries to ``sending`` under ``owner``'s lease.
+        """Atomically put ``owner``'s lease on up to ``n`` due deliveries; return them in id order.
 
-        Rows whose earlier lease expired come back with ``uncertain=True``. The
-        subscriber's current status is re-read in the same transaction.
+        Their state is left as it was (``start`` moves each to ``sending``
+        right before it goes out). Rows found ``sending`` under an expired
+        lease were in a dead sender's hands: they come back ``reclaimed``
+        and ``uncertain``. The subscriber's current status is re-read in the
+        same transaction.
         """
         params: dict[str, Any] = {"p_campaign": campaign_id, "p_now": now, "p_lang": language}
         with self.store.errors():
             self.store.check_file()
             with self.lock, self.conn.begin():
                 ids: list[int] = []
-                reclaimed: set[int] = set()
                 for kind in self._kinds_in_order(now, lease):
                     if len(ids) < n:
                         query = _candidates(kind, language is not None, self.skip_locked)
                         found = list(self.conn.execute(query, {**params, "p_n": n - len(ids)}).scalars())
                         ids.extend(found)
                         if kind == 0:  # "sending" under an expired lease
-                            reclaimed.update(found)
                             self._none_expired_at = None if found else now
                 if not ids:
                     return []
-                rows = self.conn.execute(_CLAIM, {"p_ids": ids, "p_now": now, "p_owner": owner, "p_until": now + lease}).all()
+                rows = self.conn.execute(_CLAIM, {"p_ids": ids, "p_now": now, "p_owner": owner, "p_until": now + lease, "p_run": self.server_run}).all()
                 wanted = [r.subscriber_id for r in rows if r.subscriber_id is not None]
                 people = self._people(campaign_id, wanted)
         out = []
@@ -257,7 +289,7 @@ class Deliveries:
             eligible = p is not None and p.status == "active" and p.sub_status == "active"
             out.append(Claimed(
                 r.id, r.subscriber_id, r.language, r.attempts, bool(r.uncertain), p and p.email, p and p.name, eligible,
-                p and p.link_nonce, reclaimed=r.id in reclaimed,
+                p and p.link_nonce, reclaimed=r.state == "sending",
             ))
         return sorted(out, key=lambda c: c.delivery_id)
 
@@ -281,6 +313,15 @@ class Deliveries:
             p = conn.execute(_RECIPIENTS, {"p_campaign": campaign_id, "p_ids": [subscriber_id]}).first()
         return p is not None and p.status == "active" and p.sub_status == "active"
 
+    def start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Mark a claimed delivery ``sending`` (a whole ``lease`` from ``now``) right before it goes to the server.
+
+        Returns False, and the caller must not send it, when the row is no
+        longer ``owner``'s: the claim's lease ran out and another sender
+        took it (and maybe sent it) meanwhile.
+        """
+        return self._write(_START, {"p_id": delivery_id, "p_owner": owner, "p_until": now + lease, "p_now": now}) == 1
+
     def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
         """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""
         self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
@@ -302,9 +343,13 @@ class Deliveries:
             self._write(_SKIPPED, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now})
 
     def release(self, owner: str, delivery_ids: Sequence[int], now: datetime) -> None:
-        """Give claimed but unattempted deliveries back to the queue (on stop or pause)."""
+        """Give claimed but unattempted deliveries back (on stop or pause): free at once, as they were.
+
+        One taken over from a dead sender stays ``sending`` under an expired
+        lease: it may have arrived, and the next claim must know it.
+        """
         if delivery_ids:
-            self._write(_RELEASE, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now})
+            self._write(_RELEASE, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now, "p_expired": now - timedelta(seconds=1)})
 
 
 class SqliteDeliveries(Deliveries):
@@ -327,6 +372,12 @@ class SqliteDeliveries(Deliveries):
         stamp = self._stamp(now)
         with self.lock, driver.sqlite_transaction(self.store, self._raw) as cursor:
             cursor.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
+
+    def start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Mark a claimed delivery ``sending`` (see ``Deliveries.start``)."""
+        with self.lock, driver.sqlite_transaction(self.store, self._raw) as cursor:
+            cursor.execute(_START_SQLITE, (self._stamp(now + lease), self._stamp(now), delivery_id, owner))
+            return cursor.rowcount == 1
 
 
 def claim(store: Store, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
@@ -365,81 +416,6 @@ def release(store: Store, owner: str, delivery_ids: Sequence[int], now: datetime
         r.release(owner, delivery_ids, now)
 
 
-# --- dead owners ----------------------------------------------------------------
-
-
-def expire_dead_leases(store: Store, campaign_id: int, now: datetime) -> int:
-    """Take back rows leased by dead processes of this host; return how many rows.
-
-    Without this, a send restarted right after ``kill -9`` would wait for
-    the dead process's leases to run out (``send_lease_seconds``). An owner
-    is one worker thread, which claims a batch only when done with the
-    previous one and sends it in id order, committing each outcome before the
-    next message: so of a dead owner's rows still ``sending`` only the lowest
-    id can have reached the server. That one is expired (the next claim marks
-    it uncertain); the others go straight back to the queue, never attempted,
-    whether the owner's lease is still running or already ran out. Owners on
-    other hosts are left to expire on their own (then all their rows come
-    back uncertain: whether that process is alive cannot be known here).
-
-    On PostgreSQL, "sent" is committed asynchronously: a crash of the server
-    can lose the last of them, so any row of an owner that claimed before
-    the server's current start (``owner_prefix``) may have been sent. All of
-    them are expired then, each to come back uncertain.
-    """
-    host = socket.gethostname()
-    started = server_started(store)
-    with store.begin(write=False) as conn:
-        # Leases that ran out count too: a dead owner's rows are told apart the
-        # same way however long ago it died (before, a resume after the lease
-        # ended took every one of them back as uncertain, and with
-        # send_uncertain = hold never sent the ones that never left).
-        owners = conn.execute(
-            select(_D.c.lease_owner).where(_D.c.campaign_id == campaign_id, _D.c.state == "sending").distinct()
-        ).scalars().all()
-    taken = 0
-    for owner in owners:
-        if not owner or not _is_dead_local(owner, host):
-            continue
-        with store.writing() as conn:
-            mine = and_(_D.c.campaign_id == campaign_id, _D.c.state == "sending", _D.c.lease_owner == owner)
-            ids = sorted(conn.execute(select(_D.c.id).where(mine)).scalars())
-            if not ids:
-                continue
-            if _before_restart(owner, started):
-                conn.execute(update(_D).where(mine).values(lease_expires_at=now - timedelta(seconds=1)))
-                taken += len(ids)
-                continue
-            live = _D.c.lease_expires_at >= now  # the lowest one's lease may have run out already: claimable as it is
-            taken += conn.execute(update(_D).where(mine, live, _D.c.id == ids[0]).values(lease_expires_at=now - timedelta(seconds=1))).rowcount
-            if len(ids) > 1:
-                taken += conn.execute(update(_D).where(mine, _D.c.id.in_(ids[1:])).values(state="queued", updated_at=now, **_FREE)).rowcount
-    return taken
-
-
-def _before_restart(owner: str, started: int | None) -> bool:
-    """True when ``owner`` claimed on a server run that has since ended (its asynchronous commits may be lost)."""
-    name = owner.split("/", 1)[0]
-    return started is not None and "~" in name and name.rpartition("~")[2] != str(started)
-
-
-def _is_dead_local(owner: str, host: str) -> bool:
-    parts = owner.split("/", 1)[0].split(":")
-    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            # A killed process that nobody reaped yet is a zombie ("Z"): dead too.
-            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-
-
 class PostgresDeliveries(Deliveries):
     """``Deliveries`` on PostgreSQL: claims skip rows other claims hold; "sent" is committed asynchronously.
 
@@ -448,19 +424,20 @@ class PostgresDeliveries(Deliveries):
     claim side by side, none waiting for another nor coming back empty while
     rows are queued.
 
-    "Sent", once per message, is committed with ``synchronous_commit = off``:
-    the server answers before its WAL reaches the disk. The record is
-    visible at once and survives the sender's crash; only a crash of the
-    server itself can lose the last of them (at most ~3 x wal_writer_delay).
-    Such a row is then back where its durable claim left it: "sending"
-    under a lease, so it is taken over as *uncertain* (``expire_dead_leases``
-    treats every row leased before the server's current start that way).
+    "Start" and "sent", once per message each, are committed with
+    ``synchronous_commit = off``: the server answers before its WAL reaches
+    the disk. The record is visible at once and survives the sender's crash;
+    only a crash of the server itself can lose the last of them (at most ~3 x
+    wal_writer_delay). Such a row is then back where its durable claim left
+    it: under the lease of an owner of the server's previous run, so it is
+    taken over as *uncertain* (by ``senders.expire_dead_leases`` for a dead owner of
+    this host, by the claim once the lease ends for any other).
     Everything else, the claim above all (a lost claim would make a sent
     message look never tried), is committed synchronously, and a synchronous
     commit also flushes the asynchronous ones before it.
     The argument is in docs/decisions.md.
 
-    "Sent" goes over a driver connection of its own, in autocommit with
+    "Start" and "sent" go over a driver connection of its own, in autocommit with
     ``synchronous_commit = off`` for its whole life, as one prepared
     statement: one round trip per message (through SQLAlchemy's transaction
     it was three, BEGIN, UPDATE and COMMIT, and a third of a sender's time).
@@ -477,8 +454,10 @@ class PostgresDeliveries(Deliveries):
         with store.errors(), self.conn.begin():
             self.conn.exec_driver_sql("SET synchronous_commit = on")  # this connection's, until close
         self._sent_sql, self._sent_params = driver.postgres_statement(store, _SENT)
+        self._start_sql, self._start_params = driver.postgres_statement(store, _START)
         self._stamp = driver.bind_processor(store, _D, "sent_at")
         self._fast = driver.postgres_autocommit(store, synchronous_commit="off")
+        self.server_run = f"%~{server_started(store)}/%"
 
     def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
         """Record an accepted message: one statement, committed asynchronously (see the class)."""
@@ -486,6 +465,12 @@ class PostgresDeliveries(Deliveries):
         params = {**self._sent_params, "p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": stamp}
         with self.store.errors():
             self._fast.execute(self._sent_sql, params, prepare=True)
+
+    def start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Mark a claimed delivery ``sending``: one statement, committed asynchronously like "sent" (see the class)."""
+        params = {**self._start_params, "p_id": delivery_id, "p_owner": owner, "p_until": self._stamp(now + lease), "p_now": self._stamp(now)}
+        with self.store.errors():
+            return self._fast.execute(self._start_sql, params, prepare=True).rowcount == 1
 
     def close(self) -> None:
         """Close the "sent" connection (it is nobody else's); put the worker's commit mode back and return it to the pool."""
