@@ -138,6 +138,41 @@ def test_sections_are_reordered_with_the_keyboard_alone(studio: RunningStudio, s
     assert "\n\n  - type: masthead\n    title: LeadEx novice št. 1\n\n  - type: project" in text
 
 
+PRESS_ON_FOCUS = """(id) => document.addEventListener("focusin", (e) => {
+  if (e.target.id === id && !window.pressedOnFocus) { window.pressedOnFocus = true; e.target.click(); }
+})"""
+
+
+def test_a_control_works_the_moment_the_focus_reaches_it(studio: RunningStudio, studio_page: Page) -> None:
+    # htmx binds a new form's buttons when the swap settles; focus moved on the swap, so a key pressed
+    # before the settle (CI, 2 busy cores) went to a dead button. Here the press comes at the very moment.
+    page = studio_page
+    open_editor(page, studio)
+    page.evaluate(PRESS_ON_FOCUS, "down-sections.1")
+    page.locator("#down-sections\\.0").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#down-sections\\.2")).to_be_focused(timeout=LIVE)
+    expect(page.locator("#item-sections\\.2-title")).to_contain_text("3. Header")
+    expect(page.locator("#announce")).to_have_text("Moved to position 3 of 9.")
+
+
+def test_pressing_twice_before_the_first_move_is_shown_moves_twice(studio: RunningStudio, studio_page: Page) -> None:
+    # The officer's second Enter reaches the old form while the first move is under way: it is
+    # repeated on the button the focus moved to, never lost nor applied to the section now first.
+    page = studio_page
+    open_editor(page, studio)
+    page.locator("#down-sections\\.0").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(page.locator("#down-sections\\.3")).to_be_focused(timeout=LIVE)
+    expect(page.locator("#announce")).to_have_text("Moved to position 4 of 9.")
+    expect(page.locator("#fields")).not_to_have_attribute("aria-busy", "true")
+    titles = page.locator(".section-list > li h3")
+    expect(titles.nth(3)).to_contain_text("4. Header")
+    expect(titles.nth(0)).not_to_contain_text("Header")
+
+
 def test_rich_text_keeps_only_what_the_format_allows_when_pasting(studio: RunningStudio, studio_page: Page) -> None:
     page = studio_page
     open_editor(page, studio)

@@ -321,22 +321,93 @@
     if (info.language === edition && !queue.size && !sending) setStatus("saved");
   });
 
-  // -- after htmx swapped the form (a section added, moved, removed) ------------------------
-  document.body.addEventListener("htmx:afterSwap", (e) => {
+  // -- structure changes: htmx replaces the form (a section or item added, moved, removed; a group
+  // added or removed) --------------------------------------------------------------------------
+  // htmx binds the new form's buttons only when the swap settles (after its settle delay, 20 ms by
+  // default, set to 0 in base.html.j2's htmx-config so swap and settle are one task). Focus and the
+  // announcement therefore move on htmx:afterSettle: a control never has the focus before it works
+  // (a key pressed in between went to a dead button, and the officer's second Enter was lost).
+  // From a press until the new form has settled, the form on screen is stale: its controls name
+  // items by positions that are changing. So meanwhile presses of the control whose change is under
+  // way are kept and repeated on the control that took its place (where the focus went: pressing
+  // Enter twice quickly moves a section twice, as pressing it slowly does); every other click and
+  // every typed character in the stale form is refused, never applied to the wrong item.
+  let busy = null;    // the control whose change is under way, until its new form has settled
+  let repeats = 0;    // presses of ``busy`` meanwhile, to repeat on its successor
+  let replaying = false;
+  const structural = (el) => el instanceof Element && el.matches('[hx-target="#fields"]');
+  function inStaleForm(el) {
+    const fields = document.getElementById("fields");
+    return busy !== null && fields !== null && el instanceof Node && fields.contains(el);
+  }
+  function setBusy(control) {
+    busy = control;
+    const fields = document.getElementById("fields");
+    if (fields) fields.setAttribute("aria-busy", "true");
+  }
+  function settled() {
+    busy = null;
+    const fields = document.getElementById("fields");
+    if (fields) fields.removeAttribute("aria-busy");
+  }
+  document.addEventListener("click", (e) => {
+    if (replaying || !inStaleForm(e.target)) return;
+    e.preventDefault();  // also keeps a checkbox of the stale form as it was
+    e.stopImmediatePropagation();  // a capturing listener on the document: htmx's own never sees it
+    if (e.target.closest && e.target.closest('[hx-target="#fields"]') === busy) repeats += 1;
+  }, true);
+  function refuse(e) {
+    if (!inStaleForm(e.target)) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+  for (const type of ["beforeinput", "paste", "cut", "drop"]) document.addEventListener(type, refuse, true);
+  document.addEventListener("keydown", (e) => {
+    // Keys that edit (the rich-text editor's Enter, Backspace, Ctrl+B, Ctrl+Z act on keydown); Tab
+    // still moves, Ctrl+S still saves, Enter and Space on a button still press it (see above).
+    const el = e.target;
+    const editing = el instanceof Element && (el.isContentEditable || el.matches("input, textarea, select"));
+    const saving = (e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s";
+    if (editing && e.key !== "Tab" && !saving) refuse(e);
+  }, true);
+
+  document.body.addEventListener("htmx:beforeRequest", (e) => {
+    const control = e.detail.elt;
+    if (!structural(control)) return;
+    setBusy(control);
+    // Structure changes go after the field changes typed before them.
+    if (queue.size || sending) {
+      e.preventDefault();
+      waitForQueue().then(() => {
+        replaying = true;
+        try { htmx.trigger(control, "click"); } finally { replaying = false; }
+      });
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", (e) => {
+    // htmx fires this on the control; it reaches the page only if the control is still in it, so
+    // when nothing was swapped (refused, failed, no answer): the form on screen is current again.
+    if (structural(e.detail.elt)) { repeats = 0; settled(); }
+  });
+  document.body.addEventListener("htmx:afterSettle", (e) => {
     const fields = document.getElementById("fields");
     if (!fields || !fields.contains(e.detail.elt) && e.detail.elt !== fields) return;
     if (window.StudioRichText) window.StudioRichText.init(fields);
     placed = null;  // new fields: place the findings again
     if (lastSummary) placeProblems(lastSummary);
     setStatus("dirty");
+    const again = repeats;
+    repeats = 0;
+    settled();
     const announce = document.getElementById("announce");
     if (fields.dataset.announce) announce.textContent = fields.dataset.announce;
     const target = fields.dataset.focus && document.getElementById(fields.dataset.focus);
     if (target) target.focus();
-  });
-  document.body.addEventListener("htmx:beforeRequest", (e) => {
-    // Structure changes go after the field changes typed before them.
-    if (queue.size || sending) { e.preventDefault(); waitForQueue().then(() => htmx.trigger(e.detail.elt, "click")); }
+    const next = document.activeElement;
+    if (again && structural(next) && fields.contains(next) && !next.disabled) {
+      next.click();  // the repeated press: a new change under way, its own repeats follow it
+      if (busy === next) repeats = again - 1;
+    }
   });
 
   // -- pictures: drop or pick --------------------------------------------------------------
