@@ -173,6 +173,71 @@ def test_pressing_twice_before_the_first_move_is_shown_moves_twice(studio: Runni
     expect(titles.nth(0)).not_to_contain_text("Header")
 
 
+def test_typing_while_a_move_is_under_way_never_lands_on_the_section_now_at_that_place(studio: RunningStudio, studio_page: Page) -> None:
+    # The server has moved section 3 below section 4; its answer (the new form) has not arrived.
+    # Typed into the old form, the text went to "sections.3.heading": the section now there.
+    page = studio_page
+    open_editor(page, studio)
+    first, second = (editor_field(page, f"sections.{i}.heading").input_value() for i in (3, 4))
+    held = []
+
+    def hold(route) -> None:
+        held.append((route, route.fetch()))
+        page.evaluate("() => { window.movedOnServer = true; }")
+
+    page.route("**/items", hold)
+    page.locator("#down-sections\\.3").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.movedOnServer === true", timeout=LIVE)
+    stale = editor_field(page, "sections.3.heading")
+    stale.focus()
+    page.keyboard.type(" (popravek)")
+    expect(stale).to_have_value(first)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator("#down-sections\\.4")).to_be_focused(timeout=LIVE)
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    text = studio.file(ISSUE, "sl").read_text(encoding="utf-8")
+    assert "(popravek)" not in text
+    assert text.index(f"heading: {second}") < text.index(f"heading: {first}")
+
+
+def test_every_structure_change_puts_the_focus_on_what_it_made_and_says_so(studio: RunningStudio, studio_page: Page) -> None:
+    # Adding went on with the focus on the "Add" button, adding or removing a picture or a link
+    # dropped it on the page (an id of another spelling, a fieldset) and announced nothing.
+    page = studio_page
+    open_editor(page, studio)
+    announce = page.locator("#announce")
+
+    def press(control) -> None:
+        control.focus()
+        page.keyboard.press("Enter")
+
+    press(page.locator("#f-sections-0-image-first"))  # the masthead has no picture: add one
+    expect(page.locator("#f-sections-0-image-file")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Added: Picture.")
+    press(page.locator("#group-sections\\.0\\.image").get_by_role("button", name="Remove the picture"))
+    expect(page.locator("#f-sections-0-image-first")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Removed: Picture.")
+    press(page.locator("#group-sections\\.1\\.more").get_by_role("button", name="Remove: “More here” link"))
+    expect(page.locator("#f-sections-1-more-first")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Removed: “More here” link.")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-sections-1-more-label")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Added: “More here” link.")
+    press(page.locator("#add-sections\\.2\\.buttons"))
+    expect(page.locator("#item-sections\\.2\\.buttons\\.2-title")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Added as item 3 of 3.")
+    press(page.locator("#add-sections"))
+    expect(page.locator("#item-sections\\.9-title")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Added as item 10 of 10.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    press(page.locator("#remove-sections\\.9"))
+    expect(page.locator("#add-sections")).to_be_focused(timeout=LIVE)
+    expect(announce).to_have_text("Removed; 9 left.")
+
+
 def test_rich_text_keeps_only_what_the_format_allows_when_pasting(studio: RunningStudio, studio_page: Page) -> None:
     page = studio_page
     open_editor(page, studio)

@@ -29,7 +29,7 @@ from leadex_mail.content.loader import LANGUAGE_RE
 from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
 from leadex_mail.studio import pictures, richtext
-from leadex_mail.studio.formschema import coerce, edition_form, empty_value, section_types, spec_at
+from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
 
@@ -229,7 +229,8 @@ async def change_items(ctx: Ctx) -> Response:
             parent = spec_at(path[:-1], doc.root)
             await session.change(lang, lambda d: d.set(path, [], spec, parent))
         await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)))
-        focus, announce = f"item-{dotted((*path, at))}", ctx.t("announce_added", position=at + 1, count=size + 1)
+        # The new item's heading (focusable by script, tabindex -1): the officer is at what was made.
+        focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added", position=at + 1, count=size + 1)
     elif op in ("up", "down") and 0 <= index < size:
         to = index - 1 if op == "up" else index + 1
         if 0 <= to < size:
@@ -262,15 +263,29 @@ async def change_group(ctx: Ctx) -> Response:
     spec, parent = spec_at(path, doc.root), spec_at(path[:-1], doc.root)
     if spec is None or spec.kind != "object" or not path:
         return _bad(ctx)
+    what = ctx.words.label(spec)
     if form.get("op") == "add":
         await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent))
-        focus = f"f-{dotted(path)}-first"
+        focus, announce = _first_control(spec, path), ctx.t("announce_group_added", what=what)
     elif form.get("op") == "remove" and not spec.required:
         await session.change(lang, lambda d: d.set(path, None, spec, parent))
-        focus = f"group-{dotted(path)}"
+        focus, announce = f"{_control_id(path)}-first", ctx.t("announce_group_removed", what=what)  # its "Add" button
     else:
         return _bad(ctx)
-    return await _fields_or_back(ctx, session, lang, focus, None)
+    return await _fields_or_back(ctx, session, lang, focus, announce)
+
+
+def _control_id(path: tuple[str | int, ...]) -> str:
+    """The id _form.html.j2's ``fid`` gives the control of the field at ``path``: ``f-sections-1-image``."""
+    return "f-" + "-".join(str(part) for part in path)
+
+
+def _first_control(spec: Spec, path: tuple[str | int, ...]) -> str:
+    """The id of a just added group's first control: a picture's "Choose a picture", else its first field."""
+    if spec.type_name == "Image":
+        return f"{_control_id(path)}-file"
+    first = spec.editable_fields[0] if spec.editable_fields else None
+    return _control_id((*path, first.name)) if first is not None else f"group-{dotted(path)}"
 
 
 def _bad(ctx: Ctx, key: str = "bad_request") -> Response:

@@ -361,7 +361,9 @@
     e.preventDefault();
     e.stopImmediatePropagation();
   }
-  for (const type of ["beforeinput", "paste", "cut", "drop"]) document.addEventListener(type, refuse, true);
+  // input and change cannot be undone, but are not sent: a choice made or a file picked in the
+  // stale form would land on the item that now has its position.
+  for (const type of ["beforeinput", "input", "change", "paste", "cut", "drop"]) document.addEventListener(type, refuse, true);
   document.addEventListener("keydown", (e) => {
     // Keys that edit (the rich-text editor's Enter, Backspace, Ctrl+B, Ctrl+Z act on keydown); Tab
     // still moves, Ctrl+S still saves, Enter and Space on a button still press it (see above).
