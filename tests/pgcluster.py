@@ -138,6 +138,10 @@ class PgCluster:
         for pid in pids:
             _wait_gone(pid)
 
+    def shutdown(self) -> None:
+        """Stop the server as an operator or a package upgrade does (``pg_ctl stop -m fast``: sessions ended, data kept); ``restart`` starts it again."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "-t", "60", "stop")
+
     def restart(self) -> None:
         """Start the server again after ``kill`` (crash recovery replays its WAL)."""
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir.parent / "server.log"), "-w", "-t", "60", "start")

@@ -35,6 +35,10 @@ from leadex_mail.errors import ConfigError
     ("LEADEX_DATABASE_URL", "sqlite://", "names no file"),
     ("LEADEX_DATABASE_URL", "sqlite:///:memory:", "names no file"),
     ("LEADEX_DATABASE_URL", "sqlite:///subscribers.db?mode=ro", "has options"),
+    # a11 #10, the class of URL-shaped mistakes: a host setting written as the provider prints a URL
+    ("LEADEX_SMTP_HOST", "smtp://mail.example.org", "must be a host name alone"),
+    ("LEADEX_SMTP_HOST", "mail.example.org:465", "must be a host name alone"),
+    ("LEADEX_IMAP_HOST", "imaps://mail.example.org:993", "must be a host name alone"),
 ])  # fmt: skip
 def test_a_setting_of_the_wrong_shape_is_refused_where_it_was_written(tmp_path, monkeypatch, key, value, words):
     with pytest.raises(ConfigError) as err:
@@ -55,6 +59,9 @@ def test_a_setting_of_the_wrong_shape_is_refused_where_it_was_written(tmp_path, 
     ("LEADEX_SEND_RATE", "600/min, 20000/h"),
     ("LEADEX_DATABASE_URL", "sqlite:///subscribers.db"),
     ("LEADEX_DATABASE_URL", "sqlite:////srv/leadex/subscribers.db"),
+    ("LEADEX_SMTP_HOST", "mail.example.org"),
+    ("LEADEX_SMTP_HOST", "127.0.0.1"),
+    ("LEADEX_SMTP_HOST", "::1"),
 ])  # fmt: skip
 def test_settings_of_the_right_shape_load(key, value):
     load_settings(environ={key: value})
@@ -66,3 +73,9 @@ def test_the_file_names_its_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_settings(cfg, environ={})
     assert str(cfg) in err.value.message and "'fast'" in err.value.message
+
+
+def test_a_host_written_as_a_url_gets_the_split_settings():
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ={"LEADEX_SMTP_HOST": "smtps://mail.example.org:465/"})
+    assert err.value.hint.startswith('write smtp_host = "mail.example.org" and smtp_port = 465')

@@ -416,6 +416,18 @@ def _check_database_url(s: Settings) -> None:
         )
 
 
+def _check_hosts(s: Settings) -> None:
+    """smtp_host and imap_host are names or addresses: a URL or a host:port there (as mail providers print them) is refused with the split."""
+    for name, port in (("smtp_host", "smtp_port"), ("imap_host", "imap_port")):
+        host = getattr(s, name)
+        if not host or re.fullmatch(r"[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?", host):  # a name, IPv4 or IPv6
+            continue
+        found = re.fullmatch(r"(?:[A-Za-z]+://)?([^\s/:@]+)(?::(\d+))?/?", host.strip())
+        fix = f'{name} = "{found.group(1)}"' + (f" and {port} = {found.group(2)}" if found and found.group(2) else "") if found else f"{name} = \"mail.example.org\""
+        raise ConfigError(f"{_where(s, name)}: {name} must be a host name alone, without a scheme, port or path (got {host!r})",
+                          hint=f"write {fix} (the port and TLS are settings of their own: {port}{', smtp_security' if name == 'smtp_host' else ''})")
+
+
 # RFC 2919: List-Id is "[phrase] <list-label.namespace>", the id a dot-atom with at least one dot.
 _DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)+"
 _LIST_ID = re.compile(rf"(?:[\x20-\x7e]*[^\s<>\x22][\x20-\x7e]*\s+)?<{_DOT_ATOM}>|{_DOT_ATOM}")
@@ -493,6 +505,7 @@ def _validate(s: Settings) -> None:
                 f"{_where(s, name)}: {name} must be a whole address starting with https:// and without spaces (got {url!r})",
                 hint=f"e.g. {name} = \"https://news.example.org\"",
             )
+    _check_hosts(s)
     for name in ("unsubscribe_mailto", "from_address"):
         value = getattr(s, name)
         if value and re.search(r"\s", value):

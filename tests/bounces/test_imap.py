@@ -90,7 +90,7 @@ def test_a_message_already_recorded_is_moved_without_acting_again(store, setting
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_fetch_command_through_the_cli(settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
+def test_fetch_command_through_the_cli(store, settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
     _append(mailbox, ["22_human_reply.eml"])
     env = {
         "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_IMAP_HOST": "127.0.0.1", "LEADEX_IMAP_PORT": str(imap_server.port),
@@ -116,7 +116,7 @@ def test_untrusted_certificate_and_wrong_password_are_clear_errors(store, settin
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_maintenance_deletes_the_processed_copies_after_the_retention(settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
+def test_maintenance_deletes_the_processed_copies_after_the_retention(store, settings, imap_server, mailbox, monkeypatch, tmp_path) -> None:
     # `bounces fetch` keeps every message it read in the processed folder: bounces and complaints, addresses in them.
     now = datetime.now(UTC)
     mailbox.create('"leadex-processed"')  # NO when it exists already: either way it is there

@@ -17,6 +17,15 @@ Each round it
 and then waits ``poll_seconds`` (or until ``stop`` is set: SIGTERM). A stop
 during a send ends it as Ctrl-C ends ``send``: the messages in hand are
 finished and recorded, the rest stay queued for the next worker.
+
+A worker runs for weeks, and its database may restart under it. When the
+store cannot be reached (``StoreError``), the round is tried again after
+1, 2, 4 … ``MAX_BACKOFF_S`` seconds (each wait ended at once by ``stop``),
+reported as ``store-lost`` and, once it answers, ``store-back``. A campaign
+whose send the loss interrupted ends as any stopped send does: messages
+handed to the relay but not recorded keep their lease and are taken over
+as ``uncertain`` by the next run (``workers.py``), which the first round
+after the store is back starts (it is ``running`` with rows to send).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from leadex_mail.campaign.runner import CampaignReport, send_campaign
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
-from leadex_mail.errors import CampaignError, ConfigError, LeadexError
+from leadex_mail.errors import CampaignError, ConfigError, LeadexError, StoreError
 from leadex_mail.store import campaigns, schedule
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
@@ -65,15 +74,49 @@ def schedule_campaign(store: Store, issue: Issue, list_name: str, send_at: datet
     return schedule.schedule_send(store, issue.slug, list_name, send_at, language=language, now=now or utcnow())
 
 
+# Longest wait between two tries to reach a lost store, in seconds.
+MAX_BACKOFF_S = 60.0
+
+
 @dataclass(frozen=True)
 class WorkerEvent:
-    """What a worker did with one campaign: ``starting`` or ``resuming`` it, then ``sent`` (with the report) or ``failed``."""
+    """What a worker did.
+
+    With one campaign: ``starting`` or ``resuming`` it, then ``sent`` (with
+    the report) or ``failed`` (with the error). With the store:
+    ``store-lost`` (the error; the next try in ``retry_in`` seconds; the
+    ``attempt`` number, 1, 2 …) and ``store-back`` (after ``attempt``
+    failed tries); ``issue_slug`` and ``list_name`` are empty then.
+    """
 
     kind: str
-    issue_slug: str
-    list_name: str
+    issue_slug: str = ""
+    list_name: str = ""
     report: CampaignReport | None = None
     error: LeadexError | None = None
+    retry_in: float | None = None  # seconds (store-lost)
+    attempt: int = 0  # store-lost, store-back
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What a worker finds in the store as it starts: campaigns due now, left unfinished, and scheduled for later."""
+
+    due: int
+    unfinished: int
+    later: int
+
+
+def outlook(store: Store, now: datetime) -> Outlook:
+    """Count the scheduled campaigns due at ``now``, those left unfinished and those waiting for a later time."""
+    work = _due_work(store, now)
+    due = sum(1 for kind, *_ in work if kind == "starting")
+    return Outlook(due, len(work) - due, len(schedule.waiting(store)) - due)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before try ``attempt`` + 1 at a lost store: 1, 2, 4 … at most ``MAX_BACKOFF_S``."""
+    return min(MAX_BACKOFF_S, 2.0 ** max(0, attempt - 1))
 
 
 def run_worker(
@@ -87,6 +130,7 @@ def run_worker(
     max_campaigns: int = 4,
     now: Callable[[], datetime] = utcnow,
     on_event: Callable[[WorkerEvent], None] = lambda e: None,
+    wait: Callable[[float], object] | None = None,
 ) -> int:
     """Start due scheduled campaigns and resume unfinished ones until ``stop`` is set; return how many runs it made.
 
@@ -99,14 +143,34 @@ def run_worker(
     the worker goes on with the others and tries again next round; a
     ``ConfigError`` (the settings may not send at all) sets ``stop`` so the
     other campaigns stop as on SIGTERM, and is raised once they have.
+
+    A store that cannot be reached is tried again with ``backoff`` (events
+    ``store-lost``, ``store-back``), never the end of the worker; with
+    ``once`` its ``StoreError`` is raised (cron runs it again). ``wait``
+    (seconds) waits between rounds and tries: ``stop.wait`` unless a test
+    injects its own clock; it must return early once ``stop`` is set.
     """
+    pause = wait or stop.wait
     pool = _Running(store, settings, load, stop=stop, now=now, on_event=on_event, limit=max_campaigns)
+    failures = 0
     try:
         while not stop.is_set():
-            pool.start_round()
+            try:
+                work = _due_work(store, now())
+            except StoreError as err:
+                if once:
+                    raise
+                failures += 1
+                on_event(WorkerEvent("store-lost", error=err, retry_in=backoff(failures), attempt=failures))
+                pause(backoff(failures))
+                continue
+            if failures:
+                on_event(WorkerEvent("store-back", attempt=failures))
+                failures = 0
+            pool.start_round(work)
             if once:
                 break
-            stop.wait(poll_seconds)
+            pause(poll_seconds)
     finally:
         pool.join()
     pool.raise_fatal()
@@ -125,9 +189,9 @@ class _Running:
         self.runs = 0
         self.fatal: BaseException | None = None
 
-    def start_round(self) -> None:
-        """Start a thread for each due or unfinished campaign this worker is not already sending."""
-        for kind, slug, list_name, language in _due_work(self.store, self.now()):
+    def start_round(self, work: list[tuple[str, str, str, str | None]]) -> None:
+        """Start a thread for each due or unfinished campaign of ``work`` (``_due_work``) this worker is not already sending."""
+        for kind, slug, list_name, language in work:
             if self.stop.is_set():
                 return
             with self.lock:

@@ -87,7 +87,7 @@ def import_command(paths: tuple[Path, ...], verbose: bool) -> None:
     progress = _Progress(verbose)
 
     def work() -> None:
-        with open_store(settings) as store:
+        with open_store(settings, create=False) as store:  # bounces belong to the store that sent the campaigns
             import_paths(store, settings, list(paths), on_outcome=progress.outcome, on_skip=progress.skipped)
 
     _run(progress, "leadex-mail bounces import " + " ".join(str(p) for p in paths), work)
@@ -107,7 +107,7 @@ def fetch_command(verbose: bool) -> None:
     progress = _Progress(verbose)
 
     def work() -> None:
-        with open_store(settings) as store:
+        with open_store(settings, create=False) as store:  # never file the mailbox's bounces away into a new store
             fetch_imap(store, settings, on_outcome=progress.outcome)
 
     _run(progress, "leadex-mail bounces fetch", work)

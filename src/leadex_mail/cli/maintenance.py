@@ -38,7 +38,7 @@ def maintenance(dry_run: bool, quiet: bool) -> None:
     from leadex_mail.store.db import open_store
 
     settings = get_settings()
-    with open_store(settings) as store:
+    with open_store(settings, create=False) as store:  # cron in the wrong folder: an error, not a quiet run on a new empty store
         run = run_retention(store, settings, now=datetime.now(UTC), dry_run=dry_run)
     if not quiet or run.changed_anything:  # a campaign kept open is said on the runs that do something
         for line in report_lines(run.report, run):

@@ -52,7 +52,7 @@ def schedule_send(issue: str, list_name: str, at: str, language: str | None, for
     send_at = parse_send_time(at, settings)
     loaded = load_issue(issue, settings)
     _print_readiness(ready_to_send(loaded, settings, force=force, deep=deep))
-    with open_store(settings) as store:
+    with open_store(settings, create=False) as store:
         done = schedule_campaign(store, loaded, list_name, send_at, language=language)
     verb = "Moved" if done.replaced else "Scheduled"
     edition = f" ({language} edition only)" if language else ""
@@ -77,7 +77,7 @@ def unschedule_command(issue: str, list_name: str) -> None:
     from leadex_mail.store.schedule import unschedule
 
     settings = get_settings()
-    with open_store(settings) as store:
+    with open_store(settings, create=False) as store:
         gone = unschedule(store, issue, list_name)
     click.echo(f"Cancelled: {gone.issue_slug} to {gone.list_name}, which was scheduled for {when(gone.send_at, settings)}.")
 
@@ -98,19 +98,27 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     paused ones to the operator. Several workers share one campaign's
     messages and one rate (send_rate).
 
+    It names its store as it starts and refuses one that does not exist
+    (exit 1). Once running, it rides out the database going away (a
+    PostgreSQL restart): it says so, tries again after 1, 2, 4 … 60 s and
+    carries on; messages in flight then are resent marked uncertain.
+
     SIGTERM or Ctrl-C stops it cleanly: the messages being sent are finished
     and recorded, the rest stay queued for the next worker; exit code 0.
     See docs/worker.md for a systemd unit.
     """
-    from leadex_mail.campaign.scheduler import run_worker
+    from leadex_mail.campaign.scheduler import outlook, run_worker
     from leadex_mail.cli.delivery import stop_on_signals
     from leadex_mail.content.loader import load_issue
     from leadex_mail.store.db import open_store
+    from leadex_mail.store.models import utcnow
 
     settings = get_settings()
     stop = threading.Event()
-    with open_store(settings) as store, stop_on_signals(stop):
-        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started; looking for due campaigns every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
+    with open_store(settings, create=False) as store, stop_on_signals(stop):
+        seen = outlook(store, utcnow())
+        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started on the store {store.display_url}: {seen.due} campaign(s) due,"
+                   f" {seen.unfinished} unfinished, {seen.later} scheduled for later; looking every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
         sys.stdout.flush()
         run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once, max_campaigns=max_campaigns,
                    on_event=lambda e: _print_event(e))
@@ -119,7 +127,11 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
 
 def _print_event(e: WorkerEvent) -> None:
     target = f"{e.issue_slug} to {e.list_name}"
-    if e.kind in ("starting", "resuming"):
+    if e.kind == "store-lost" and e.error is not None:
+        click.echo(f"The store cannot be reached (try {e.attempt}); trying again in {e.retry_in:g} s: {e.error.message}", err=True)
+    elif e.kind == "store-back":
+        click.echo(f"The store answers again (after {e.attempt} failed {'try' if e.attempt == 1 else 'tries'}); carrying on.")
+    elif e.kind in ("starting", "resuming"):
         click.echo(f"{e.kind.capitalize()} {target}.")
     elif e.kind == "failed" and e.error is not None:
         click.echo(f"Could not send {target}:", err=True)

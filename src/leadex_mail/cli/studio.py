@@ -80,7 +80,7 @@ def users_list() -> None:
     from leadex_mail.store.accounts import list_users
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         users = list_users(store)
     for user in users:
         click.echo(f"{user.name}\t{user.role}\tcreated {user.created_at:%Y-%m-%d}")
@@ -96,7 +96,7 @@ def users_password(name: str) -> None:
     from leadex_mail.store.db import open_store
 
     password = _password()
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         set_password(store, name, password)
     click.echo(f"password of {name} changed")
 
@@ -108,7 +108,7 @@ def users_remove(name: str) -> None:
     from leadex_mail.store.accounts import remove_user
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         remove_user(store, name)
     click.echo(f"account {name} removed")
 
@@ -126,7 +126,7 @@ def users_audit(limit: int) -> None:
     from leadex_mail.store.accounts import audit_log
     from leadex_mail.store.db import open_store
 
-    with open_store(get_settings()) as store:
+    with open_store(get_settings(), create=False) as store:
         entries = audit_log(store, limit=limit)
     for e in entries:
         who = f"subscriber {e.subscriber_id}" if e.subscriber_id is not None else ""

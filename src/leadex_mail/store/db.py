@@ -19,7 +19,6 @@ in between.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import sys
 import threading
@@ -32,9 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
-    ArgumentError,
     DBAPIError,
     IntegrityError,
     NoSuchModuleError,
@@ -46,13 +43,15 @@ from sqlmodel import Session
 from leadex_mail.config import Settings, redact_url
 from leadex_mail.errors import StoreError
 from leadex_mail.private_files import create_private_file
+from leadex_mail.store.urls import connect_args, connection_hint, engine_url, mask_password, one_line
+from leadex_mail.store.urls import BUSY_TIMEOUT_S, failure_hint as _hint_for
 
 if TYPE_CHECKING:  # alembic costs ~0.6 s to import: only when a migration is due
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = BUSY_TIMEOUT_S * 1000
 # An arbitrary constant naming the PostgreSQL advisory lock taken while migrating.
 _PG_MIGRATION_LOCK = 0x1EAD_E8
 # One lock per SQLite database (by URL) for every Store of this process: see ``Store.write_lock``.
@@ -156,9 +155,17 @@ class Store:
             raise
 
     def _failed(self, cause: BaseException) -> StoreError:
-        where = redact_url(self.engine.url.render_as_string(hide_password=False))
-        text = str(cause).strip() or type(cause).__name__
-        return StoreError(f"the subscriber store {where} failed: {text}", hint=_hint_for(text, where))
+        where = self.display_url
+        text = one_line(str(cause)) or type(cause).__name__
+        return StoreError(f"the subscriber store {where} failed: {text}", hint=connection_hint(text, self.engine.url) or _hint_for(text, where))
+
+    @property
+    def display_url(self) -> str:
+        """The store's URL as people should read it: password hidden, a SQLite file by its absolute path."""
+        url = self.engine.url
+        if self.is_sqlite and url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            return f"sqlite:///{Path(url.database).expanduser().resolve()}"
+        return redact_url(url.render_as_string(hide_password=False))
 
     def check_file(self) -> None:
         """SQLite: raise ``StoreError`` if the database file was deleted or replaced since first checked.
@@ -263,22 +270,6 @@ def _is_psycopg_failure(exc: BaseException) -> bool:
     return not isinstance(exc, (psycopg.IntegrityError, psycopg.ProgrammingError))
 
 
-def _hint_for(text: str, where: str) -> str:
-    """What to do about a database failure, read from the driver's words."""
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s; try again when it is done"
-    if "full" in lowered or "no space" in lowered or "too large" in lowered or "i/o" in lowered:
-        return "the disk holding it is full or failing: free some space (or move the store) and try again"
-    if any(w in lowered for w in ("connection", "server closed", "terminat", "could not connect", "no route")):
-        return f"the database server ({where}) went away or cannot be reached: check that it is running, then try again"
-    if any(w in lowered for w in ("nul (0x00)", "invalid byte sequence", "character with byte sequence", "unsupported unicode escape", "surrogates not allowed")):
-        return "a value held a character this database cannot store; that is a bug in leadex-mail: please report it with the command you ran"
-    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
-        return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
-    return f"check that the database ({where}) is reachable and not damaged"
-
-
 @dataclass(frozen=True)
 class MigrationStatus:
     """Where a store's schema stands against the migrations this version knows."""
@@ -337,19 +328,17 @@ def _on_sqlite_begin(conn: Connection) -> None:
 def make_engine(url: str, *, create: bool = True) -> Engine:
     """An engine for ``url`` with leadex-mail's connection settings applied.
 
-    SQLite: a missing file is created (0600) only with ``create``, else a
-    ``StoreError`` says there is no store there. Every connection opens the
-    file read-write without creating it (``mode=rw``), so a store deleted
-    while in use is an error, never a new empty file in its place.
+    ``url`` is read by ``urls.engine_url`` (``postgres://`` and
+    ``postgresql://`` mean psycopg 3; a bad shape is a ``StoreError`` with
+    the URL to write). SQLite: a missing file is created (0600) only with
+    ``create``, else a ``StoreError`` says there is no store there. Every
+    connection opens the file read-write without creating it (``mode=rw``),
+    so a store deleted while in use is an error, never a new empty file in
+    its place. PostgreSQL: a new connection waits at most
+    ``urls.CONNECT_TIMEOUT_S`` for the server.
     """
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
-        raise StoreError(
-            f"database_url {redact_url(url)!r} is not a database URL: {_mask_password(str(exc))}",
-            hint="e.g. sqlite:///subscribers.db or postgresql+psycopg://user@host:5432/db (the port is a number)",
-        ) from None
-    kwargs: dict[str, Any] = {}
+    parsed = engine_url(url)  # postgres:// and postgresql:// mean psycopg 3; bad shapes are a StoreError with the fix
+    kwargs: dict[str, Any] = {"connect_args": connect_args(parsed)}
     if parsed.get_backend_name() == "sqlite":
         # Python's own timeout is the busy handler's limit too; threads (the
         # web server, the send engine) may share pooled connections.
@@ -376,12 +365,6 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
     return engine
-
-
-def _mask_password(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host``, ``?password=secret`` -> ``?password=***`` (for messages)."""
-    text = re.sub(r"(://[^:/@\s]*:)[^/\s]*@", r"\1***@", text)
-    return re.sub(r"([?&][^=&#\s]*password[^=&#\s]*=)[^&#\s]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def _existing_database(database: str | None) -> None:
@@ -533,12 +516,12 @@ def _wrap_db_errors(store: Store) -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
+        words = one_line(mask_password(str(getattr(exc, "orig", None) or exc)))
         raise StoreError(
-            f"cannot open the subscriber store {redact_url(store.engine.url.render_as_string(hide_password=False))}:"
-            f" {exc.__class__.__name__}: {_mask_password(str(getattr(exc, 'orig', exc)))}",
-            hint="check database_url (LEADEX_DATABASE_URL) and that the file is a leadex-mail store"
-            if store.is_sqlite
-            else "check database_url (LEADEX_DATABASE_URL), that the database server is running and reachable, and the login",
+            f"cannot open the subscriber store {store.display_url}: {words}",
+            hint=connection_hint(words, store.engine.url, opening=True)
+            or ("check database_url (LEADEX_DATABASE_URL) and that the file is a leadex-mail store" if store.is_sqlite
+                else "check database_url (LEADEX_DATABASE_URL), that the database server is running and reachable, and the login"),
         ) from None
 
 
@@ -547,25 +530,35 @@ def open_store(settings: Settings, *, migrate: bool = True, create: bool = True)
 
     With ``migrate`` (the default) the schema is brought up to date first;
     ``migrate=False`` is for ``db status``, which must only look.
-    ``create=False``: a missing SQLite file is a ``StoreError`` (commands
-    that read, or act on what is there, never leave an empty store behind).
+    ``create=False``: a missing SQLite file, or a database without
+    leadex-mail's tables (a new PostgreSQL database, another program's), is
+    a ``StoreError`` saying which store was looked for (commands that read,
+    or act on what is there, never start an empty store where the operator
+    meant another one).
     """
     store = Store(make_engine(settings.database_url, create=create))
-    if migrate:
-        _migrate(store)
-        store.check_file()  # remembers which file this is
+    try:
+        if migrate:
+            _migrate(store, create=create)
+            store.check_file()  # remembers which file this is
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
-def _migrate(store: Store, attempts: int = 5) -> None:
+def _migrate(store: Store, attempts: int = 5, *, create: bool = True) -> None:
     """Bring the schema up to date, retrying when first users of a new file collide.
 
     Checking and upgrading are idempotent, so a "locked" answer that SQLite
     gives without waiting (lock upgrades it refuses to avoid deadlock) is
-    simply tried again.
+    simply tried again. Without ``create`` a database holding no
+    leadex-mail schema at all is refused, not given one.
     """
     if _is_current(store):
         return
+    if not create:
+        _require_schema(store)
     for attempt in range(attempts):
         try:
             if not migration_status(store).up_to_date:
@@ -575,6 +568,19 @@ def _migrate(store: Store, attempts: int = 5) -> None:
             if "locked" not in err.message or attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _require_schema(store: Store) -> None:
+    """Raise ``StoreError`` when the database has no leadex-mail schema (no ``alembic_version`` table)."""
+    from sqlalchemy import inspect
+
+    with _wrap_db_errors(store), store.engine.connect() as conn:
+        if inspect(conn).has_table("alembic_version"):
+            return
+    raise StoreError(
+        f"there is no subscriber store in {store.display_url}: the database holds no leadex-mail tables",
+        hint="point LEADEX_DATABASE_URL (or --config) at the store you use; to start a new store there run `leadex-mail db upgrade`",
+    )
 
 
 def ping(store: Store) -> None:
