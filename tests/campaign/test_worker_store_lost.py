@@ -170,7 +170,7 @@ def test_the_worker_process_says_the_store_is_lost_and_back_and_stops_cleanly(tm
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = Output(proc)
     try:
-        out.wait_for("started on the store postgresql+psycopg://")
+        out.wait_for(" started")
         pg_cluster.shutdown()
         try:
             out.wait_for("The store cannot be reached (try 1); trying again in 1 s")

@@ -140,3 +140,12 @@ def test_every_way_postgresql_refuses_us_is_one_clear_error(pg_cluster, backend,
     # The right password logs in; the tables belong to another user, which is said as plainly.
     assert_one_clear_error(*status(f"postgres://{password_user}:right@127.0.0.1:{port}/{database}"), "permission denied for table",
                            f"user {password_user} logs in but may not use the store's tables")
+
+
+def test_without_the_postgresql_driver_the_hint_installs_it(monkeypatch) -> None:
+    """psycopg not installed (leadex-mail without its ``postgres`` extra): the hint is the one that helps, for every spelling."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # ``import psycopg`` now fails as if it were not installed
+    for url in ("postgres://u@127.0.0.1:1/leadex", "postgresql+psycopg2://u@127.0.0.1:1/leadex"):
+        assert_one_clear_error(*status(url), "no database driver for 'postgresql+psycopg'", "pip install 'leadex-mail[postgres]'")
