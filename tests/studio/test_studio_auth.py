@@ -208,9 +208,9 @@ def test_the_audit_log_is_read_from_the_command_line(tmp_path: Path, monkeypatch
 
     monkeypatch.setenv("LEADEX_DATABASE_URL", f"sqlite:///{tmp_path / 's.db'}")
     runner = CliRunner()
+    store = open_store(studio_settings(tmp_path, LEADEX_DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}"))  # `users audit` reads a store, never starts one
     empty = runner.invoke(main, ["users", "audit"])
     assert empty.exit_code == 0 and "the audit log is empty" in empty.output
-    store = open_store(studio_settings(tmp_path, LEADEX_DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}"))
     try:
         record(store, "maja", "send", "2026-09-leadex-02 to newsletter", detail={"recipients": 50}, now=datetime(2026, 9, 30, 8, 0))
         record(store, "bor", "subscriber_erase", "subscriber 7", detail={"events": 3}, now=datetime(2026, 9, 30, 9, 15))
