@@ -103,7 +103,7 @@ def test_check_results_appear_at_the_field_they_concern(studio: RunningStudio, s
     box = page.locator('[data-problems-for="sections.1.more.url"]')
     expect(box).to_contain_text("the link address is a placeholder '#'", timeout=LIVE)
     expect(url).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#check-counts")).to_contain_text("1 errors")
+    expect(page.locator("#check-counts")).to_contain_text("1 error,")
     assert_accessible(page)
     page.locator("#check-list a").first.click()
     expect(url).to_be_focused()
@@ -380,3 +380,14 @@ def test_markdown_the_editor_would_change_opens_as_markdown_and_keeps_every_line
     page.keyboard.press("Control+s")
     expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
     assert changed_lines(before, hand_issue.read_text(encoding="utf-8")) == ["-      v dveh vrsticah.", "+      v dveh vrsticah. Beseda."]
+
+
+def test_keyboard_focus_on_the_hidden_picture_input_is_seen_on_its_button(studio: RunningStudio, studio_page: Page) -> None:
+    """WCAG 2.4.7: "Choose a picture…" is a label for a visually hidden file input; focusing the input outlines the label."""
+    page = studio_page
+    open_editor(page, studio)
+    file_input = page.locator("input[type=file][data-upload-for]").first
+    label = page.locator(f'label[for="{file_input.get_attribute("id")}"]')
+    assert label.evaluate("e => getComputedStyle(e).outlineStyle") == "none"
+    file_input.focus()
+    assert label.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"

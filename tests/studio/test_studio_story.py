@@ -101,7 +101,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     # 3. The check shows the placeholder link at its field; it is fixed there.
     problem = page.locator('[data-problems-for="sections.1.more.url"]')
     expect(problem).to_contain_text("the link address is a placeholder '#'", timeout=LIVE)
-    expect(page.locator("#check-counts")).to_have_text(f"1 errors, {BRAND_WARNINGS} warnings (each is shown at its field)")
+    expect(page.locator("#check-counts")).to_have_text(f"1 error, {BRAND_WARNINGS} warnings (each is shown at its field)")
     # The brand file the studio started in the empty folder has no privacy notice details yet:
     # warnings about another file than the edition, listed with their file (the operator's part).
     others = page.locator("#check-list li:not(:has(a))")

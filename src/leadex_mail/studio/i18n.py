@@ -52,11 +52,33 @@ class Words:
         return None
 
     def t(self, key: str, **values: Any) -> str:
-        """The page string ``key``, formatted with ``values``; ``KeyError`` when no catalog has it."""
-        text = self._get("ui", key)
-        if text is None:
+        """The page string ``key``, formatted with ``values``; ``KeyError`` when no catalog has it.
+
+        A string that depends on a number is a table of CLDR plural forms
+        (``one``, ``two``, ``few``, ``other``: ``{one = "1 error", other = "{n} errors"}``);
+        the form is chosen by ``values["n"]`` and the catalog's language
+        (Slovenian has a dual and a "few" form), ``other`` when one is missing.
+        """
+        found: Any = None
+        for lang in (self.language, FALLBACK):
+            found = _load(lang).get("ui", {}).get(key)
+            if found is not None:
+                break
+        if found is None:
             raise KeyError(f"no studio string {key!r}")
+        if isinstance(found, dict):
+            form = plural_category(lang, int(values.get("n", 0)))
+            found = found.get(form, found["other"])
+        text: str = found
         return text.format(**values) if values else text
+
+    def forms(self, key: str) -> dict[str, str]:
+        """The plural forms of ``key`` (CLDR category -> text), for the page's script (``Intl.PluralRules``)."""
+        for lang in (self.language, FALLBACK):
+            found = _load(lang).get("ui", {}).get(key)
+            if found is not None:
+                return dict(found) if isinstance(found, dict) else {"other": found}
+        raise KeyError(f"no studio string {key!r}")
 
     def label(self, spec: Spec) -> str:
         """A field's label: the catalog's (``Type.field`` first, then ``field``), else the schema's title."""
@@ -77,6 +99,15 @@ class Words:
     def choice(self, spec: Spec, value: str) -> str:
         """The words for one value of a choice (``style: spotlight``)."""
         return self._get("choices", f"{spec.name}.{value}") or value
+
+
+def plural_category(language: str, n: int) -> str:
+    """The CLDR plural category of the integer ``n`` in ``language`` (CLDR plural rules, integers only)."""
+    n = abs(n)
+    if language == "sl":
+        rest = n % 100
+        return "one" if rest == 1 else "two" if rest == 2 else "few" if rest in (3, 4) else "other"
+    return "one" if n == 1 else "other"
 
 
 def words(language: str) -> Words:

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from leadex_mail.config import Settings
-from leadex_mail.errors import CampaignError, LeadexError, NotFound
+from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
@@ -111,21 +111,24 @@ async def schedule(ctx: Ctx) -> Response:
     if slug is None:
         return views_send.not_found(ctx)
     form = await form_data(ctx)
-    list_name, at, force = form.get("list", ""), form.get("at", ""), form.get("force") == "1"
+    list_name, at = form.get("list", ""), form.get("at", "")
     if views_send.unsaved(ctx, slug):
         return await views_send.send_page(ctx, error=ctx.t("send_save_first"), status=409)
     send_at, problem = _send_time(ctx, at)
     if send_at is None:
-        return await views_send.review_page(ctx, slug, list_name, force, schedule_at=at, schedule_error=problem, status=400)
+        return await views_send.review_page(ctx, slug, list_name, schedule_at=at, schedule_error=problem, status=400)
     store, settings, actor = ctx.studio.store, ctx.studio.settings, ctx.actor
     try:
-        issue, readiness = await anyio.to_thread.run_sync(views_send.check_readiness, ctx, slug, force)
+        # Never forced: an issue whose check finds errors is refused (IssueNotReady), as in views_send.start.
+        issue, _ = await anyio.to_thread.run_sync(views_send.check_readiness, ctx, slug, False)
         settings.signing_key()  # as the review: no secret key for real sending, said now
         await anyio.to_thread.run_sync(check_sending, settings)  # a worker would refuse these settings later: say it now
         done = await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now()))  # type: ignore[arg-type]
+    except IssueNotReady:  # the review says what to correct and links to the fields
+        return await views_send.review_page(ctx, slug, list_name, status=409)
     except LeadexError as err:
         return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
-    detail = {"send_at": done.send_at.astimezone(UTC).isoformat(), "moved": done.replaced, "forced": bool(readiness.errors)}  # type: ignore[attr-defined]
+    detail = {"send_at": done.send_at.astimezone(UTC).isoformat(), "moved": done.replaced}
     await anyio.to_thread.run_sync(lambda: record(store, actor, "send_schedule", f"{slug} -> {list_name}", detail=detail))
     return redirect(f"/issues/{slug}/send?done=scheduled")
 

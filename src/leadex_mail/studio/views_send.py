@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import ContentError, LeadexError, NotFound, StoreError
+from leadex_mail.errors import ContentError, IssueNotReady, LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
@@ -86,7 +86,7 @@ def _lists(ctx: Ctx) -> list:
     return list_infos(ctx.studio.store)
 
 
-async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None = None, addresses: str | None = None, status: int = 200) -> Response:
+async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None = None, addresses: str | None = None, to_error: str | None = None, status: int = 200) -> Response:
     """Test send, the lists to send to, and what was sent already."""
     slug = issue_slug(ctx)
     if slug is None:
@@ -111,6 +111,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         addresses=addresses if addresses is not None else "\n".join(ctx.studio.settings.test_recipients),
         results=results,
         error=error,
+        to_error=to_error,
         lists=lists,
         campaigns=campaigns,
         running=[j for j in ctx.studio.jobs.jobs.values() if j.slug == slug and not j.finished],
@@ -129,8 +130,11 @@ async def test_send(ctx: Ctx) -> Response:
         return not_found(ctx)
     form = await form_data(ctx)
     raw = form.get("to", "")
-    to = [a for a in re.split(r"[\s,;]+", raw) if a][:MAX_TEST_ADDRESSES]
+    to = [a for a in re.split(r"[\s,;]+", raw) if a]
     language = form.get("language") or None
+    if len(to) > MAX_TEST_ADDRESSES:  # refused whole, at the field: never a silent cut to the first ones
+        problem = ctx.t("test_too_many", n=len(to), limit=MAX_TEST_ADDRESSES)
+        return await send_page(ctx, addresses=raw, to_error=problem, status=400)
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
     try:
@@ -148,6 +152,9 @@ def check_readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
 
     The CLI's ``send`` decides with the same function and the same settings
     (the checks of ``check --deep`` too, unless ``send_deep_check`` is off).
+    ``force`` is only for the review, which lists every finding: the studio
+    never sends or schedules an issue with errors (the CLI's ``--force`` is
+    for operators).
     """
     from leadex_mail.gates.readiness import ready_to_send
 
@@ -160,10 +167,10 @@ async def review(ctx: Ctx) -> Response:
     slug = issue_slug(ctx)
     if slug is None:
         return not_found(ctx)
-    return await review_page(ctx, slug, ctx.request.query_params.get("list", ""), ctx.request.query_params.get("force") == "1")
+    return await review_page(ctx, slug, ctx.request.query_params.get("list", ""))
 
 
-async def review_page(ctx: Ctx, slug: str, list_name: str, force: bool, *, schedule_at: str | None = None, schedule_error: str | None = None, status: int = 200) -> Response:
+async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str | None = None, schedule_error: str | None = None, status: int = 200) -> Response:
     """The review of sending ``slug`` to ``list_name`` (``schedule_error``: the schedule form's time refused, shown at its field)."""
     from leadex_mail.campaign.runner import plan_campaign
     from leadex_mail.studio.views_schedule import form_context
@@ -194,7 +201,6 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, force: bool, *, sched
         warnings=[place(p, folder) for p in readiness.warnings],  # type: ignore[attr-defined]
         notices=readiness.notices,  # type: ignore[attr-defined]
         refused=bool(readiness.errors),  # type: ignore[attr-defined]
-        force=force,
         running=ctx.studio.jobs.running(slug, list_name),
         nav="issues",
         **scheduling,
@@ -209,17 +215,20 @@ async def start(ctx: Ctx) -> Response:
     if slug is None:
         return not_found(ctx)
     form = await form_data(ctx)
-    list_name, force = form.get("list", ""), form.get("force") == "1"
+    list_name = form.get("list", "")
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
     try:
-        issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, force)
+        # Never forced: an issue whose check finds errors is refused here (IssueNotReady), whatever the form says.
+        issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, False)
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
+    except IssueNotReady:  # the review says what to correct and links to the fields
+        return await review_page(ctx, slug, list_name, status=409)
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
     store, actor = ctx.studio.store, ctx.actor
     await anyio.to_thread.run_sync(
-        lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language, "forced": bool(readiness.errors)})  # type: ignore[attr-defined]
+        lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language})
     )
 
     def finished(job: SendJob) -> None:

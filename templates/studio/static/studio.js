@@ -198,9 +198,15 @@
     counts.textContent = summary.checking
       ? section.dataset.wait
       : errors + warnings
-        ? section.dataset.counts.replace("{errors}", errors).replace("{warnings}", warnings)
+        ? section.dataset.counts.replace("{errors}", plural(section.dataset.errors, errors)).replace("{warnings}", plural(section.dataset.warnings, warnings))
         : section.dataset.none;
     if (!summary.checking) main.dataset.checkedVersion = String(summary.version);
+  }
+  // A count in words: the catalog's CLDR plural forms (JSON in a data attribute), chosen for the page's language.
+  function plural(formsJson, n) {
+    const forms = JSON.parse(formsJson);
+    const form = forms[new Intl.PluralRules(document.documentElement.lang || "en").select(n)] || forms.other;
+    return form.replace("{n}", n);
   }
   function focusField(path, control) {
     const rich = document.querySelector(`.richtext[data-path="${CSS.escape(path)}"] .ProseMirror`);
