@@ -11,7 +11,7 @@ from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
 from leadex_mail.studio.i18n import words
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings
 
 
 @pytest.fixture
@@ -81,3 +81,28 @@ def test_every_plural_table_has_an_other_form_and_one_count_reads_singular() -> 
     for language in ("en", "sl"):
         for key in ("send_now", "review_refused", "check_errors", "check_warnings"):
             assert "other" in words(language).forms(key)
+
+
+@pytest.mark.parametrize(
+    ("sections", "where"),
+    [
+        ("sections: 42\n", "sections: a list is expected"),
+        ("sections: [[]]\n", "sections.0: a section"),
+        ("sections: [{type: story, image: 5}]\n", "sections.0.image: a group of fields is expected"),
+        ("sections: [{type: events, items: 5}]\n", "sections.0.items: a list is expected"),
+        ("sections: [{type: story, more: x}]\n", "sections.0.more: a group of fields is expected"),
+        ("sections:\n  - 42\n", "sections.0: a section"),
+    ],
+)
+def test_a_hand_written_file_of_a_shape_the_form_cannot_show_gets_the_unusable_page(tmp_path: Path, sections: str, where: str) -> None:
+    copy_newsletters(tmp_path, ISSUE)
+    file = tmp_path / "newsletters" / ISSUE / "sl.yaml"
+    text = file.read_text(encoding="utf-8")
+    file.write_text(text[: text.index("\nsections:") + 1] + sections, encoding="utf-8")
+    with serve_studio(studio_settings(tmp_path), root=tmp_path) as studio:
+        client = studio.client()
+        client.headers["accept-language"] = "en"
+        for url in (f"/issues/{ISSUE}/sl", f"/issues/{ISSUE}/side-by-side"):  # the form, and sl.yaml as the original beside en
+            shown = client.get(url)
+            assert shown.status_code == 409, (url, shown.status_code, shown.text[:300])
+            assert "cannot be edited in the form" in shown.text and where in shown.text

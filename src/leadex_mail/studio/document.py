@@ -48,7 +48,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES, guard_events
 from leadex_mail.errors import ContentError, EditConflict, Problem
-from leadex_mail.studio.formschema import FieldPath, Spec
+from leadex_mail.studio.formschema import FieldPath, Spec, shape_problem
 from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
 
 # A Markdown value this long (or with a line break) is written as a block
@@ -146,6 +146,14 @@ class EditionDoc:
             raise _unusable(display, f"not valid YAML: {exc}") from None
         if not isinstance(root, CommentedMap):
             raise _unusable(display, "the file is not a set of fields (key: value)")
+        # Judge the shape before any form is built from it: a list where the form shows a group
+        # (``sections: 42``, ``image: 5``) would otherwise fail deep inside a template.
+        wrong = shape_problem(_plain(root))
+        if wrong is not None:
+            where, words = wrong
+            dotted = ".".join(str(p) for p in where) or "the file"
+            problem = Problem(display, _line_of(root, where), None, dotted, f"{dotted}: {words}", "correct the file in a text editor, or ask whoever changed it")
+            raise ContentError(problem.message, [problem])
         indent = _indent_of(mapping_indent, offset or 0)
         return cls(path, file_stamp(raw), root, indent, text)
 
@@ -312,6 +320,23 @@ class EditionDoc:
         self.original = self.text()
         self.changed = False
         return self.stamp
+
+
+def _line_of(root: Any, path: FieldPath) -> int | None:
+    """The 1-based line of the value at ``path`` (its key's line), as far as ruamel recorded it."""
+    node, line = root, None
+    for part in path:
+        try:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line = node.lc.item(part)[0] + 1
+            else:
+                break
+            node = node[part]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
 
 
 def _unusable(display: str, message: str) -> ContentError:

@@ -111,6 +111,54 @@ def spec_at(path: FieldPath, data: Any = None) -> Spec | None:
     return spec
 
 
+def shape_problem(data: Any, spec: Spec | None = None, path: FieldPath = ()) -> tuple[FieldPath, str] | None:
+    """The first place where ``data`` (an edition's plain data) has a shape the form cannot show, or None.
+
+    Only shapes are judged -- a group of fields where the format has one, a
+    list where it has a list, a single value where it has a value -- never
+    values (the loader and ``check`` judge those, at the field). Fields the
+    format does not have and section types it does not know are left to
+    the loader too. Returns (the field's path, what is wrong in words).
+    """
+    spec = spec or edition_form()
+    if data is None:
+        return None  # an empty field: absent, as far as the form is concerned
+    if spec.kind == "object":
+        if not isinstance(data, dict):
+            return path, f"a group of fields is expected here, the file has {_shown(data)}"
+        for key, value in data.items():
+            child = spec.child(key) if isinstance(key, str) else None
+            found = shape_problem(value, child, (*path, key)) if child is not None else None
+            if found:
+                return found
+        return None
+    if spec.kind in ("list", "sections"):
+        if not isinstance(data, list):
+            return path, f"a list is expected here, the file has {_shown(data)}"
+        for index, item in enumerate(data):
+            if spec.kind == "sections":
+                if not isinstance(item, dict):
+                    return (*path, index), f"a section (a group of fields starting with type:) is expected here, the file has {_shown(item)}"
+                variant = spec.variants.get(item.get("type")) if isinstance(item.get("type"), str) else None
+                found = shape_problem(item, variant, (*path, index)) if variant is not None else None
+            else:
+                found = shape_problem(item, spec.item, (*path, index)) if spec.item is not None else None
+            if found:
+                return found
+        return None
+    if isinstance(data, (dict, list)):
+        return path, f"a single value is expected here, the file has {_shown(data)}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a group of fields"
+    if isinstance(value, list):
+        return "a list"
+    return f"the value {str(value)[:40]!r}"
+
+
 def _has(node: Any, part: str | int) -> bool:
     if isinstance(node, dict):
         return part in node
