@@ -45,12 +45,15 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
 
     if len(data) > MAX_UPLOAD_BYTES:
         raise ContentError(f"the file is {len(data) // (1024 * 1024)} MB; pictures may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", hint="save a smaller copy (1200 pixels wide is plenty)")
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".bin") as tmp:
-        tmp.write(data)
-        tmp.flush()
-        trouble = _header_trouble(Path(tmp.name))
-        if trouble:
-            raise ContentError(f"{name} {trouble[0]}", hint=trouble[1])
+    try:
+        with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".bin") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            trouble = _header_trouble(Path(tmp.name))
+    except OSError as exc:  # a full disk or a size limit: name the picture, not the temporary file
+        raise OSError(exc.errno, exc.strerror, name) from exc
+    if trouble:
+        raise ContentError(f"{name} {trouble[0]}", hint=trouble[1])
     try:
         with PILImage.open(io.BytesIO(data)) as img:
             img.load()
@@ -60,7 +63,11 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     target = _unique(images, safe_name(name), ext)
-    target.write_bytes(out)
+    try:
+        target.write_bytes(out)
+    except OSError:
+        target.unlink(missing_ok=True)  # no half-written picture left behind (the caller says why it failed)
+        raise
     return f"images/{target.name}"
 
 

@@ -9,6 +9,7 @@ origin -- before the handler runs, so no handler can forget it.
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -195,7 +196,39 @@ def action(handler: Handler, permission: str | None = "edit", *, public: bool = 
             return _finish(ctx, _refuse(ctx, 403, "refused_role"))
         return _finish(ctx, await handler(ctx))
 
-    return endpoint
+    async def guarded(request: Request) -> Response:
+        # Every write the studio does (a save, a picture, a new issue or language, an upload being
+        # received) may meet a full disk, a size limit or a read-only folder: say so where the officer
+        # acted, never a traceback. The writes are atomic, so the old file is still there.
+        try:
+            return await endpoint(request)
+        except OSError as exc:
+            ctx = _ctx(request)
+            return _finish(ctx, write_failed(ctx, exc))
+
+    return guarded
+
+
+def write_failed(ctx: Ctx, exc: OSError) -> Response:
+    """507 (or 403/500 by cause) with what could not be written and why, as JSON for the page's script or as a page."""
+    name = Path(exc.filename).name if exc.filename else ctx.t("write_failed_unnamed")
+    reason = ctx.t(WRITE_REASONS.get(exc.errno or 0, "write_failed_other"), detail=exc.strerror or str(exc))
+    message = ctx.t("write_failed", name=name, reason=reason)
+    status = 507 if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) else 500
+    if _wants_json(ctx.request) or ctx.request.headers.get("hx-request") or ctx.request.headers.get(CSRF_HEADER):
+        return JSONResponse({"error": message, "write_failed": True}, status_code=status, headers=NO_STORE)
+    return ctx.render("message.html.j2", status=status, title=ctx.t("write_failed_title"), message=message)
+
+
+# Why a write failed, in the officer's words (catalog keys by errno).
+WRITE_REASONS = {
+    errno.ENOSPC: "write_failed_full",
+    errno.EFBIG: "write_failed_full",
+    errno.EDQUOT: "write_failed_full",
+    errno.EACCES: "write_failed_denied",
+    errno.EPERM: "write_failed_denied",
+    errno.EROFS: "write_failed_readonly",
+}
 
 
 def _same_origin(request: Request) -> bool:

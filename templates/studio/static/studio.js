@@ -128,7 +128,14 @@
       setStatus("dirty");
       return;
     }
-    setStatus(response.ok ? "saved" : "dirty");
+    if (!response.ok) {
+      // A write the computer refused (full disk, no permission): say so beside Save; the changes stay unsaved.
+      const body = await response.json().catch(() => ({}));
+      setStatus("dirty");
+      if (statusBox) statusBox.textContent = body.error || `${statusBox.dataset.dirty} (${response.status} ${response.statusText})`;
+      return;
+    }
+    setStatus("saved");
   }
   function waitForQueue() {
     return new Promise((resolve) => {
