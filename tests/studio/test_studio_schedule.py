@@ -143,4 +143,4 @@ def test_only_a_sender_schedules_and_cancels_with_the_pages_token(accounts_studi
     assert [(e.actor, e.action) for e in audit_log(studio.store) if e.action.startswith("send_")] == [("tina", "send_unschedule"), ("tina", "send_schedule")]
     assert editor.get("/audit").status_code == 403 and 'href="/audit"' not in editor.get("/").text
     shown = sender.get("/audit?actor=tina&action=send_unschedule")
-    assert shown.status_code == 200 and "1 entries; page 1 of 1." in shown.text and "cancelled a scheduled send" in shown.text
+    assert shown.status_code == 200 and "1 entry; page 1 of 1." in shown.text and "cancelled a scheduled send" in shown.text
