@@ -106,3 +106,39 @@ def test_a_hand_written_file_of_a_shape_the_form_cannot_show_gets_the_unusable_p
             shown = client.get(url)
             assert shown.status_code == 409, (url, shown.status_code, shown.text[:300])
             assert "cannot be edited in the form" in shown.text and where in shown.text
+
+
+def test_a_send_that_stopped_without_finishing_offers_to_resume_and_retry_does_not_contradict_it(tmp_path: Path, smtp_server) -> None:
+    """The studio was killed during a send: the campaign is still "running" in the store, no send of the studio runs it."""
+    from leadex_mail.campaign.runner import send_campaign
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.store.campaigns import find_campaign, state_counts
+
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, smtp_server.port)
+
+    def three_readers(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", title="LeadEx novice", public=True)
+        for i in range(3):
+            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=1)  # stops after one, as a kill would
+
+    with serve_studio_on_store(settings, smtp_server, root=tmp_path, prepare=three_readers) as studio:
+        campaign = find_campaign(studio.store, ISSUE, "newsletter")
+        assert campaign.status == "running" and state_counts(studio.store, campaign.id).get("sent") == 1
+        client, token = _client(studio)
+        page = client.get(f"/issues/{ISSUE}/send")
+        assert "To newsletter: stopped without finishing" in page.text and "This send stopped without finishing" in page.text
+        assert "Resume the send" in page.text and "Try the temporary failures again" not in page.text
+        retried = client.post(f"/issues/{ISSUE}/send/retry", data={"csrf": token, "list": "newsletter"})
+        assert retried.status_code == 303 and "/send/jobs/" in retried.headers["location"], retried.text[:500]
+        finished = False
+        with client.stream("GET", retried.headers["location"] + "/events") as events:
+            for line in events.iter_lines():
+                if line.startswith("event: done"):
+                    finished = True
+                    break
+        assert finished
+        assert find_campaign(studio.store, ISSUE, "newsletter").status == "done"
+        assert {r for m in studio.smtp.messages for r in m.rcpt_tos if r.startswith("reader")} == {f"reader{i}@example.org" for i in range(3)}
+        assert "stopped without finishing" not in client.get(f"/issues/{ISSUE}/send").text

@@ -71,6 +71,16 @@ def _campaigns(ctx: Ctx, slug: str) -> list:
         return []
 
 
+def _stopped(ctx: Ctx, slug: str, campaigns: list) -> list[str]:
+    """Lists whose campaign is still "running" in the store with no send of this studio running it.
+
+    The studio (or its computer) stopped while it sent: the campaign stays open,
+    and ``send_campaign`` continues it where it stopped ("Resume the send").
+    Another program sending it at the same time is possible too; the page says so.
+    """
+    return [c.list_name for c in campaigns if c.campaign.status == "running" and ctx.studio.jobs.running(slug, c.list_name) is None]
+
+
 def _scheduled(ctx: Ctx, slug: str) -> list:
     from leadex_mail.studio.views_schedule import waiting_for
 
@@ -114,6 +124,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         to_error=to_error,
         lists=lists,
         campaigns=campaigns,
+        stopped=_stopped(ctx, slug, campaigns),
         running=[j for j in ctx.studio.jobs.jobs.values() if j.slug == slug and not j.finished],
         scheduled=scheduled,
         done=ctx.request.query_params.get("done") if ctx.request.method == "GET" else None,
@@ -252,11 +263,21 @@ async def retry(ctx: Ctx) -> Response:
         issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
-    if not count:
+    running = ctx.studio.jobs.running(slug, name)
+    if running is not None:
+        return redirect(f"/issues/{slug}/send/jobs/{running.id}")
+    if not count and not await anyio.to_thread.run_sync(lambda: _still_to_send(store, slug, name)):
         return await send_page(ctx, error=ctx.t("retry_nothing"))
     await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"requeued": count}))
     job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
     return redirect(f"/issues/{slug}/send/jobs/{job.id}")
+
+
+def _still_to_send(store: object, slug: str, list_name: str) -> int:
+    """Deliveries of the campaign still waiting, being sent or waiting to be tried again (a send that stopped)."""
+    from leadex_mail.store.campaigns import find_campaign, state_counts, unfinished
+
+    return unfinished(state_counts(store, find_campaign(store, slug, list_name).id))  # type: ignore[arg-type]
 
 
 def _job(ctx: Ctx) -> SendJob | None:
@@ -270,7 +291,7 @@ async def job_page(ctx: Ctx) -> Response:
     if job is None:
         return not_found(ctx)
     campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, job.slug) if c.list_name == job.list_name] if job.finished else []
-    return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, nav="issues")
+    return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, stopped=_stopped(ctx, job.slug, campaigns), nav="issues")
 
 
 async def job_events(ctx: Ctx) -> Response:
