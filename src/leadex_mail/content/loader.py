@@ -55,7 +55,8 @@ class IssueLocations:
         return self.editions.get(language) or SourceMap(str(self.folder / f"{language}.yaml"))
 
 
-# Kept beside each Issue (frozen pydantic models take no extra attributes).
+# Kept beside each Issue (frozen pydantic models take no extra attributes). Only read, set and
+# popped by key, never iterated: its finalizer runs in whichever thread collects the issue.
 _LOCATIONS: dict[int, IssueLocations] = {}
 
 

@@ -90,17 +90,17 @@ def send_test(
         )
     rendered = render_edition(issue, lang, settings)
     template = build_template(rendered, settings, issue.brand, campaign_id=TEST_CAMPAIGN_ID, test=True)
-    store = open_store(settings)
     own = transport is None
-    transport = transport or make_transport(settings, outbox_subdir=f"test-{issue.slug}")
     results = []
-    try:
-        for address in addresses:
-            results.append(_send_one(transport, template, address, lang))
-            _log(store, issue.slug, results[-1])
-    finally:
-        if own:
-            transport.close()
+    with open_store(settings) as store:  # closed when done: the studio and tests call this many times in one process
+        transport = transport or make_transport(settings, outbox_subdir=f"test-{issue.slug}")
+        try:
+            for address in addresses:
+                results.append(_send_one(transport, template, address, lang))
+                _log(store, issue.slug, results[-1])
+        finally:
+            if own:
+                transport.close()
     return results
 
 

@@ -89,21 +89,26 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
+# Module-level caches shared by every thread (the web app and the studio render from several):
+# none of them is ever iterated while another thread may change it. ``_listing`` is replaced
+# whole (one assignment), never changed in place; the dicts are only read, set and popped by key.
 _template_hashes: dict[tuple[str, int, int], str] = {}
-_template_files: dict[tuple[int, ...], list[str]] = {}
-_folders: list[str] = []
+_listing: tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]] | None = None  # (folders, their stamps, files)
 
 
-def _template_file_list() -> list[str]:
+def _template_file_list() -> tuple[str, ...]:
     """Template and catalog files; globbed again only when a folder's contents change."""
-    stamp = tuple(os.stat(d).st_mtime_ns for d in _folders)
-    files = _template_files.get(stamp) if _folders else None
-    if files is None:
-        root = templates_dir()
-        _folders[:] = [str(root), *(str(p) for p in sorted(root.rglob("*")) if p.is_dir()), str(i18n.CATALOG_DIR)]
-        stamp = tuple(os.stat(d).st_mtime_ns for d in _folders)
-        paths = sorted(root.rglob("*.j2")) + sorted(i18n.CATALOG_DIR.glob("*.toml"))
-        files = _template_files[stamp] = [str(p) for p in paths]
+    global _listing
+    listing = _listing  # read once: another thread may put a new listing in its place, never change this one
+    if listing is not None:
+        folders, stamp, files = listing
+        if tuple(os.stat(d).st_mtime_ns for d in folders) == stamp:
+            return files
+    root = templates_dir()
+    folders = (str(root), *(str(p) for p in sorted(root.rglob("*")) if p.is_dir()), str(i18n.CATALOG_DIR))
+    stamp = tuple(os.stat(d).st_mtime_ns for d in folders)
+    files = tuple(str(p) for p in sorted(root.rglob("*.j2")) + sorted(i18n.CATALOG_DIR.glob("*.toml")))
+    _listing = (folders, stamp, files)
     return files
 
 
@@ -120,22 +125,29 @@ def templates_version() -> str:
     return digest.hexdigest()
 
 
-_memo: dict[tuple[int, object], object] = {}
+# What was computed for each issue object, by key: ``{id(issue): {key: value}}``. An issue's
+# entry goes when the issue is collected, by a finalizer -- and a finalizer runs in whichever
+# thread drops the last reference or runs the cyclic collector, at any point of that thread's
+# work. So this dict is never iterated (that raised "dictionary changed size during iteration"
+# in ``send-test`` when an earlier issue was collected by another thread meanwhile) and no lock
+# is taken (a finalizer run by the collector inside the locked region would wait for itself):
+# only ``get``, ``setdefault`` and ``pop`` by key, each one step under the GIL.
+_memo: dict[int, dict[object, object]] = {}
+_MISSING = object()
 
 
 def _per_issue(issue: Issue, key: object, compute: Callable[[], T]) -> T:
     """``compute()`` remembered per issue object (issues are frozen) until it is garbage collected."""
-    slot = (id(issue), key)
-    if slot not in _memo:
-        if not any(k[0] == id(issue) for k in _memo):
-            weakref.finalize(issue, _forget_issue, id(issue))
-        _memo[slot] = compute()
-    return _memo[slot]  # type: ignore[return-value]
-
-
-def _forget_issue(issue_id: int) -> None:
-    for key in [k for k in _memo if k[0] == issue_id]:
-        _memo.pop(key, None)
+    slots = _memo.get(id(issue))
+    if slots is None:
+        fresh: dict[object, object] = {}
+        slots = _memo.setdefault(id(issue), fresh)
+        if slots is fresh:  # this thread made the entry: it alone registers its removal
+            weakref.finalize(issue, _memo.pop, id(issue), None)
+    value = slots.get(key, _MISSING)
+    if value is _MISSING:
+        value = slots.setdefault(key, compute())
+    return value  # type: ignore[return-value]
 
 
 def content_hash(issue: Issue, edition: Edition, settings: Settings) -> str:
