@@ -69,6 +69,8 @@ class Problem:
 
     ``path`` is the field path inside the file, e.g. ``sections[3].items[0].url``.
     ``severity`` is ``"error"`` (cannot render/send) or ``"warning"`` (lint).
+    ``code`` is the kind of finding (``problem_codes.CODES``) and ``args`` its
+    values as ``(name, text)`` pairs: what a face needs to say it in its own words.
     """
 
     file: str
@@ -78,6 +80,8 @@ class Problem:
     message: str
     hint: str | None = None
     severity: str = "error"
+    code: str = ""
+    args: tuple[tuple[str, str], ...] = ()
 
     def location(self) -> str:
         """``file:line:col`` as far as it is known."""

@@ -101,7 +101,7 @@ def test_check_results_appear_at_the_field_they_concern(studio: RunningStudio, s
     url = editor_field(page, "sections.1.more.url")
     url.fill("#")
     box = page.locator('[data-problems-for="sections.1.more.url"]')
-    expect(box).to_contain_text("the link address is a placeholder '#'", timeout=LIVE)
+    expect(box).to_contain_text("This link has no real address yet.", timeout=LIVE)
     expect(url).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#check-counts")).to_contain_text("1 error,")
     assert_accessible(page)
@@ -111,9 +111,9 @@ def test_check_results_appear_at_the_field_they_concern(studio: RunningStudio, s
     expect(box).to_be_empty(timeout=LIVE)
     expect(page.locator("#check-counts")).to_have_text("No problems found.")
     editor_field(page, "sections.1.image.alt").fill("")
-    expect(page.locator('[data-problems-for="sections.1.image.alt"]')).to_contain_text("no alt text", timeout=LIVE)
+    expect(page.locator('[data-problems-for="sections.1.image.alt"]')).to_contain_text("The picture has no description for people who cannot see it.", timeout=LIVE)
     editor_field(page, "sections.1.heading").fill("  ")  # a required text emptied: an error at its field (tester's report)
-    expect(page.locator('[data-problems-for="sections.1.heading"]')).to_contain_text("'heading' is required but empty", timeout=LIVE)
+    expect(page.locator('[data-problems-for="sections.1.heading"]')).to_contain_text("This field is required.", timeout=LIVE)
 
 
 def test_sections_are_reordered_with_the_keyboard_alone(studio: RunningStudio, studio_page: Page) -> None:

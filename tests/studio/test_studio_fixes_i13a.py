@@ -42,11 +42,11 @@ def test_an_issue_with_errors_is_never_sent_or_scheduled_from_the_studio(broken_
     review = client.get(f"/issues/{ISSUE}/send/review", params={"list": "newsletter", "force": "1"})
     assert review.status_code == 200
     assert "Send anyway" not in review.text and 'name="force"' not in review.text and "send-now" not in review.text
-    assert "The check found 1 error." in review.text and f'href="/issues/{ISSUE}/sl"' in review.text
+    assert "The check found 1 error." in review.text and f'href="/issues/{ISSUE}/sl#f-sections-1-more-url"' in review.text
     for route, extra in (("start", {}), ("schedule", {"at": "2099-09-10T14:00"})):
         refused = client.post(f"/issues/{ISSUE}/send/{route}", data={"csrf": token, "list": "newsletter", "force": "1", **extra})
         assert refused.status_code == 409, (route, refused.status_code)
-        assert "The check found 1 error." in refused.text and "placeholder" in refused.text
+        assert "The check found 1 error." in refused.text and "This link has no real address yet." in refused.text
     assert not any(e.action in ("send", "send_schedule") for e in audit_log(studio.store))
     assert not any("reader@example.org" in m.rcpt_tos for m in studio.smtp.messages)
 

@@ -73,7 +73,7 @@ def test_a_send_is_refused_while_the_check_finds_errors(sending_studio: RunningS
     file.write_text(file.read_text(encoding="utf-8").replace("url: https://www.interregeurope.eu/leadex", 'url: "#"', 1), encoding="utf-8")
     page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
     expect(page.get_by_role("alert")).to_contain_text("The check found 1 error.")
-    expect(page.locator(".problem-list .error")).to_contain_text("placeholder '#'")
+    expect(page.locator(".problem-list .error")).to_contain_text("Slovenian edition · section 2 (Story) · “More here” link · Address (URL): This link has no real address yet.")
     expect(page.get_by_role("button", name="Send 50 messages now")).to_have_count(0)
     assert_accessible(page)
     assert not any(r.startswith("reader") for m in studio.smtp.messages for r in m.rcpt_tos)
@@ -96,7 +96,8 @@ def test_the_review_runs_the_deep_checks_as_send_does(tmp_path: Path, smtp_serve
             # and a minute or more on a loaded machine. A bound for a hang, not a speed requirement.
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter", timeout=DEEP_CHECK)
             expect(page.get_by_role("alert")).to_contain_text("The check found 1 error.")
-            expect(page.locator(".problem-list .error")).to_contain_text("the link 'here'")
+            expect(page.locator(".problem-list .error")).to_contain_text("English edition: The email as it would be sent fails a check of its structure or its links.")
+            expect(page.locator(".problem-list .error details")).to_contain_text("the link 'here'")  # the details, for whoever looks further
             expect(page.get_by_role("button", name="Send 1 message now")).to_have_count(0)
     finally:
         store.close()

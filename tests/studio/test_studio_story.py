@@ -100,14 +100,17 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
 
     # 3. The check shows the placeholder link at its field; it is fixed there.
     problem = page.locator('[data-problems-for="sections.1.more.url"]')
-    expect(problem).to_contain_text("the link address is a placeholder '#'", timeout=LIVE)
+    expect(problem).to_contain_text("This link has no real address yet.", timeout=LIVE)
     expect(page.locator("#check-counts")).to_have_text(f"1 error, {BRAND_WARNINGS} warnings (each is shown at its field)")
     # The brand file the studio started in the empty folder has no privacy notice details yet:
-    # warnings about another file than the edition, listed with their file (the operator's part).
+    # the operator's part, said as such: whom to ask, never a file, a line or a YAML key (a13 finding 8).
     others = page.locator("#check-list li:not(:has(a))")
     expect(others).to_have_count(BRAND_WARNINGS)
     for i in range(BRAND_WARNINGS):
-        expect(others.nth(i)).to_contain_text("brand.yaml:1:1: the privacy notice does not say")
+        expect(others.nth(i)).to_contain_text("Settings kept by the person who runs leadex-mail: The privacy notice readers see does not say")
+        expect(others.nth(i)).to_contain_text("Only the person who runs leadex-mail can fill in the privacy notice: ask them to add it.")
+        expect(others.nth(i)).not_to_contain_text("brand.yaml")
+        expect(others.nth(i)).not_to_contain_text("privacy:")
     editor_field(page, "sections.1.more.url").scroll_into_view_if_needed()
     screenshot(page, "editor-check-at-field")
     assert_accessible(page)

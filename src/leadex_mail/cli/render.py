@@ -152,7 +152,7 @@ def _print_json(slug: str, problems: list[Problem], report: DeepReport | None) -
         "clean": not problems,
         "errors": sum(1 for p in problems if p.severity == "error"),
         "warnings": sum(1 for p in problems if p.severity != "error"),
-        "problems": [{**dataclasses.asdict(p), "location": p.location()} for p in problems],
+        "problems": [{**dataclasses.asdict(p), "args": dict(p.args), "location": p.location()} for p in problems],
         "deep": report.to_dict() if report is not None else None,
     }
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -84,6 +84,7 @@ def text_problems(data: dict[str, Any], model: type[BaseModel], smap: SourceMap)
                     leaf.path,
                     "contains a placeholder reserved for per-recipient values ([[LX:...]])",
                     "remove it; leadex-mail fills in names, unsubscribe and view links itself",
+                    code="text.placeholder",
                 )
             )
         if leaf.kind == "markdown" and isinstance(leaf.value, str):
@@ -116,7 +117,7 @@ def _decoded(text: str) -> str:
 
 def _too_long(text: str, path: tuple, smap: SourceMap) -> Problem:
     hint = "split it over several sections, or link to the full text on the website"
-    return smap.problem(path, f"the text is {len(text):,} characters long; a text may be at most {MAX_MARKDOWN_CHARS:,}", hint)
+    return smap.problem(path, f"the text is {len(text):,} characters long; a text may be at most {MAX_MARKDOWN_CHARS:,}", hint, code="text.too_long", args={"n": len(text), "max": MAX_MARKDOWN_CHARS})
 
 
 def _nesting(text: str) -> int:
@@ -140,7 +141,7 @@ def _bad_url_words(url: str) -> tuple[str, str]:
 
 
 def _bad_url(url: str, path: tuple, smap: SourceMap) -> Problem:
-    return smap.problem(path, *_bad_url_words(url))
+    return smap.problem(path, *_bad_url_words(url), code="link.incomplete")
 
 
 def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]:
@@ -148,18 +149,18 @@ def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]
     tags: list[str] = []
     if _nesting(text) > MAX_MARKDOWN_NESTING:  # markdown-it stops at 20 token levels and drops the rest silently
         hint = "an edition needs 2 or 3 levels; check the indentation of the list items and the > at the start of the lines"
-        problems.append(smap.problem(path, f"lists or quotes are nested more than {MAX_MARKDOWN_NESTING} levels deep: the deeper text would be lost", hint))
+        problems.append(smap.problem(path, f"lists or quotes are nested more than {MAX_MARKDOWN_NESTING} levels deep: the deeper text would be lost", hint, code="text.nested_too_deep"))
     for token in markdown_tokens(text):
         if token.type in ("html_inline", "html_block"):
             tags.append(token.content.strip().splitlines()[0][:40])
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
             if not _url_ok(href):
-                problems.append(smap.problem_in(path, text, f"]({href}", *_bad_url_words(href)))
+                problems.append(smap.problem_in(path, text, f"]({href}", *_bad_url_words(href), code="link.incomplete"))
     if tags:
         shown = ", ".join(dict.fromkeys(tags))
         hint = "use Markdown instead: **bold**, *italic*, [label](https://...)"
-        problems.insert(0, smap.problem_in(path, text, tags[0], f"raw HTML is not allowed in text: {shown}", hint))
+        problems.insert(0, smap.problem_in(path, text, tags[0], f"raw HTML is not allowed in text: {shown}", hint, code="text.raw_html"))
     return problems
 
 
@@ -168,16 +169,16 @@ def _image_problem(src: str, base: Path, root: Path, smap: SourceMap, path: tupl
     if is_remote(src):
         return None
     if not src:
-        return smap.problem(path, "the image has no file", "write the file name, e.g. images/photo.jpg")
+        return smap.problem(path, "the image has no file", "write the file name, e.g. images/photo.jpg", code="picture.no_file")
     if Path(src).suffix.lower() not in IMAGE_SUFFIXES:
-        return smap.problem(path, f"image {src!r} is not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it")
+        return smap.problem(path, f"image {src!r} is not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it", code="picture.wrong_type")
     target = (base / src).resolve()
     if not target.is_relative_to(root):
-        return smap.problem(path, f"image {src!r} is outside the folder {base}", "copy the picture into the images/ folder")
+        return smap.problem(path, f"image {src!r} is outside the folder {base}", "copy the picture into the images/ folder", code="picture.outside_folder")
     if not target.is_file():
-        return smap.problem(path, f"image file {src!r} does not exist", f"put the file at {base / src} or correct the name")
+        return smap.problem(path, f"image file {src!r} does not exist", f"put the file at {base / src} or correct the name", code="picture.missing")
     trouble = picture_trouble(target)
-    return smap.problem(path, f"image {src!r} {trouble[0]}", trouble[1]) if trouble else None
+    return smap.problem(path, f"image {src!r} {trouble[0]}", trouble[1], code="picture.unusable") if trouble else None
 
 
 def picture_trouble(file: Path) -> tuple[str, str] | None:
@@ -209,8 +210,11 @@ def _trouble(file: str, mtime_ns: int, size: int) -> tuple[str, str] | None:
         found = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else f"over {2 * (PILImage.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} megapixels"
         return f"is {size}; the limit is {MAX_PICTURE_PIXELS // 1_000_000} megapixels", resize
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's words for a file that is not a picture
-        return f"cannot be read: {exc}", "save it again as JPEG or PNG"
+    except PILImage.UnidentifiedImageError:  # its words name the file's path (a temporary one, for the studio's uploads)
+        return "cannot be read as a picture", "save it again as JPEG or PNG"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:  # Pillow's words for a damaged picture, without the path
+        reason = str(exc).replace(repr(file), "").replace(file, Path(file).name).strip(" :")
+        return f"cannot be read as a picture ({reason})" if reason else "cannot be read as a picture", "save it again as JPEG or PNG"
     if kind not in PICTURE_FORMATS:
         return f"is a {kind} file, not PNG, JPEG or GIF", "email programs show only PNG, JPEG and GIF; convert it"
     if max(width, height) > MAX_PICTURE_SIDE:

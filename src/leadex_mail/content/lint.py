@@ -75,7 +75,8 @@ def privacy_findings(settings: Settings) -> list[Problem]:
     return [
         # key=True: a missing field has no line of its own; its parent key's line is the place to add it
         smap.problem(
-            ("privacy", name), f"the privacy notice does not say {what}", f"in the brand file, under `privacy:`, write `{example}`", severity="warning", key=True
+            ("privacy", name), f"the privacy notice does not say {what}", f"in the brand file, under `privacy:`, write `{example}`", severity="warning", key=True,
+            code="privacy.missing", args={"field": name},
         )
         for name, (what, example) in PRIVACY_FIELDS.items()
         if not getattr(brand.privacy, name).strip()
@@ -85,10 +86,10 @@ def privacy_findings(settings: Settings) -> list[Problem]:
 def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Problem]:
     problems = _lint_model(issue, edition, Edition, smap)
     if not edition.preheader:
-        problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject"))
+        problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject", "edition.no_preheader"))
     if len(edition.subject) > MAX_SUBJECT:
         problems.append(
-            _warn(smap, ("subject",), f"the subject is {len(edition.subject)} characters long; mail apps cut it after about {MAX_SUBJECT}", "shorten it")
+            _warn(smap, ("subject",), f"the subject is {len(edition.subject)} characters long; mail apps cut it after about {MAX_SUBJECT}", "shorten it", "edition.subject_too_long", n=len(edition.subject), max=MAX_SUBJECT)
         )
     return problems
 
@@ -106,27 +107,27 @@ def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) 
     for leaf in leaves(data, cls):
         if leaf.kind == "url" and isinstance(leaf.value, str) and (why := unfinished_url(leaf.value)):
             if leaf.value in ("", "#"):
-                yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint)
+                yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint, "link.unfinished")
             else:
-                yield _error(smap, leaf.path, f"the link address {leaf.value!r} is not a real address: {why}", hint)
+                yield _error(smap, leaf.path, f"the link address {leaf.value!r} is not a real address: {why}", hint, "link.unfinished")
         elif leaf.kind == "markdown" and isinstance(leaf.value, str):
             for token in markdown_tokens(leaf.value):
                 href = token.attrs.get("href", "") if token.type == "link_open" else None
                 if isinstance(href, str) and (why := unfinished_url(href)):
                     message = f"a link in the text has no real address ({href!r}" + (")" if href in ("", "#") else f": {why})")
-                    yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint)
+                    yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint, code="link.unfinished")
 
 
 def _image_findings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
     problems = []
     why = unfinished_alt(image.get("alt") or "", image.get("src"))
     if why and not image.get("decorative"):
-        problems.append(_error(smap, (*path, "alt"), why, "describe what it shows in `alt:` (who, what, where), or mark it `decorative: true`"))
+        problems.append(_error(smap, (*path, "alt"), why, "describe what it shows in `alt:` (who, what, where), or mark it `decorative: true`", "picture.no_alt"))
     file = image_path(issue, Image(**image))
     if file is not None and file.is_file() and file.stat().st_size > MAX_IMAGE_BYTES:
         size_kb = file.stat().st_size // 1024
         problems.append(
-            _warn(smap, (*path, "src"), f"image {image['src']!r} is {size_kb} KB (over {MAX_IMAGE_BYTES // 1024} KB)", "resize it to at most 1200 px wide and save as JPEG quality ~80")
+            _warn(smap, (*path, "src"), f"image {image['src']!r} is {size_kb} KB (over {MAX_IMAGE_BYTES // 1024} KB)", "resize it to at most 1200 px wide and save as JPEG quality ~80", "picture.heavy", size=size_kb, max=MAX_IMAGE_BYTES // 1024)
         )
     return problems
 
@@ -136,10 +137,10 @@ def _disagreements(edition: Edition, default: Edition, smap: SourceMap) -> list[
     problems = []
     if edition.number != default.number:
         message = f"the {edition.language} edition is No. {edition.number}, the {default.language} edition No. {default.number}"
-        problems.append(_error(smap, ("number",), message, f"every edition of one issue has the same number: write `number: {default.number}` (or correct the {default.language} edition)"))
+        problems.append(_error(smap, ("number",), message, f"every edition of one issue has the same number: write `number: {default.number}` (or correct the {default.language} edition)", "edition.number_differs", other=default.number, other_language=default.language))
     if edition.date != default.date:
         message = f"the {edition.language} edition is dated {edition.date}, the {default.language} edition {default.date}"
-        problems.append(_error(smap, ("date",), message, f"every edition of one issue has the same date: write `date: {default.date}` (or correct the {default.language} edition)"))
+        problems.append(_error(smap, ("date",), message, f"every edition of one issue has the same date: write `date: {default.date}` (or correct the {default.language} edition)", "edition.date_differs", other=default.date, other_language=default.language))
     problems.extend(_section_date_disagreements(edition, default, smap))
     return problems
 
@@ -165,7 +166,7 @@ def _section_date_disagreements(edition: Edition, default: Edition, smap: Source
             where = f"section {index + 1} ({section.type}), {field}"
             message = f"{where}: the {edition.language} edition says {_said(mine)}, the {default.language} edition {_said(other)}"
             hint = f"every edition gives the same dates: write `{path[-1]}: {other}`" if other is not None else f"remove `{path[-1]}:` as the {default.language} edition has none"
-            problems.append(_error(smap, path, message, f"{hint} (or correct the {default.language} edition)"))
+            problems.append(_error(smap, path, message, f"{hint} (or correct the {default.language} edition)", "edition.section_date_differs", other=_said(other), other_language=default.language))
     return problems
 
 
@@ -200,15 +201,15 @@ def _missing_sections(edition: Edition, default: Edition, smap: SourceMap) -> li
     have = {section.type for section in edition.sections}
     missing = [s.type for s in default.sections if s.type not in have]
     return [
-        _warn(smap, ("sections",), f"the {edition.language} edition has no {kind!r} section; the {default.language} edition has one", "add it, or check that nothing was left out in translation")
+        _warn(smap, ("sections",), f"the {edition.language} edition has no {kind!r} section; the {default.language} edition has one", "add it, or check that nothing was left out in translation", "edition.section_missing", section=kind, other_language=default.language)
         for kind in dict.fromkeys(missing)
     ]
 
 
-def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None) -> Problem:
-    return smap.problem(path, message, hint, severity="warning")
+def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None, code: str, **args: Any) -> Problem:
+    return smap.problem(path, message, hint, code=code, severity="warning", args=args)
 
 
-def _error(smap: SourceMap, path: tuple, message: str, hint: str | None) -> Problem:
+def _error(smap: SourceMap, path: tuple, message: str, hint: str | None, code: str, **args: Any) -> Problem:
     """A finding ``send`` refuses (see the module docstring); the issue still loads, previews and test-sends."""
-    return smap.problem(path, message, hint, severity="error")
+    return smap.problem(path, message, hint, code=code, severity="error", args=args)

@@ -183,7 +183,7 @@ def _edition_files(folder: Path) -> dict[str, Path]:
     files = _edition_files_or_empty(folder)
     if not files:
         raise IssueNotFound(f"the issue folder {folder} has no edition file", hint="add one YAML file per language, e.g. sl.yaml (see `leadex-mail new`)")
-    bad = [Problem(str(path), None, None, "", f"the file name {path.name!r} is not a language code", "name edition files by language: sl.yaml, en.yaml, ...") for lang, path in files.items() if not LANGUAGE_RE.match(lang)]
+    bad = [Problem(str(path), None, None, "", f"the file name {path.name!r} is not a language code", "name edition files by language: sl.yaml, en.yaml, ...", code="file.name") for lang, path in files.items() if not LANGUAGE_RE.match(lang)]
     if bad:
         raise ContentError(_summary(folder.name, bad), bad)
     return files
@@ -205,23 +205,23 @@ def _issue_brand_file(settings: Settings, folder: Path, named: dict[str, Any], l
     for language, other in named.items():
         if other != name:
             hint = f"every edition of one issue uses the same brand: write `brand: {name}` (or change the {first_language} edition)"
-            problems.append(locations.edition(language).problem(("brand",), f"the {language} edition names the brand {other!r}, the {first_language} edition {name!r}", hint))
+            problems.append(locations.edition(language).problem(("brand",), f"the {language} edition names the brand {other!r}, the {first_language} edition {name!r}", hint, code="brand.differs", args={"other_language": first_language}))
     unnamed = [language for language in locations.files if language not in named]
     for language in unnamed:
         hint = f"add `brand: {name}` to it too, or remove it from the {first_language} edition"
-        problems.append(locations.edition(language).problem((), f"the {first_language} edition names the brand {name!r}, the {language} edition none", hint))
+        problems.append(locations.edition(language).problem((), f"the {first_language} edition names the brand {name!r}, the {language} edition none", hint, code="brand.unnamed", args={"other_language": first_language}))
     if not isinstance(name, str) or not BRAND_NAME_RE.match(name):
         return default  # never opened: the model's pattern reports the value (a path could read any file on disk)
     candidates = [folder.parent / name, settings.newsletters_dir / name]
     found = next((path for path in candidates if path.is_file()), None)
     if found is not None and found.resolve().parent != found.parent.resolve():
         hint = f"put the brand file itself (not a link to a file elsewhere) beside brand.yaml in {found.parent}"
-        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} is a link to a file outside {found.parent}", hint))
+        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} is a link to a file outside {found.parent}", hint, code="brand.outside"))
         return default
     if found is None:
         others = sorted(p.name for p in default.parent.glob("*.y*ml") if p.is_file())
         hint = f"brand files are kept beside brand.yaml in {default.parent}" + (f": {', '.join(others)}" if others else "")
-        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} does not exist", hint))
+        problems.append(locations.edition(first_language).problem(("brand",), f"the brand file {name!r} does not exist", hint, code="brand.missing"))
     return found or default
 
 
@@ -242,7 +242,7 @@ def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem])
         return None, SourceMap(display), None
     if not isinstance(data, dict):
         what = "empty" if data is None else "not a set of fields (key: value)"
-        problems.append(Problem(display, 1, 1, "", f"the file is {what}", "start with `language:`, `title:`, `subject:` ... (see `leadex-mail new`)" if model is Edition else None))
+        problems.append(Problem(display, 1, 1, "", f"the file is {what}", "start with `language:`, `title:`, `subject:` ... (see `leadex-mail new`)" if model is Edition else None, code="file.not_fields"))
         return None, smap, data
     value, found = _validated(data, model, smap)
     problems.extend(found)
@@ -286,7 +286,7 @@ def _validated(data: dict[str, Any], model: type[M], smap: SourceMap) -> tuple[M
 
 def _language_problem(path: Path, said: Any, smap: SourceMap) -> Problem:
     hint = f"make them agree: `language: {path.stem}`" + (f", or rename the file to {said}.yaml" if isinstance(said, str) and said else "")
-    return smap.problem(("language",), f"the file is {path.name} but its language is {said!r}", hint)
+    return smap.problem(("language",), f"the file is {path.name} but its language is {said!r}", hint, code="edition.language_differs", args={"file_language": path.stem})
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:

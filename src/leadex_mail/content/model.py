@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from leadex_mail.content.dates import WrittenDate
@@ -176,20 +176,25 @@ class EventItem(_Strict):
     more: Link | None = None
     image: Image | None = None
 
-    @model_validator(mode="after")
-    def _days_in_order(self) -> "EventItem":
-        # Located at end_date (the field to change), with what to write: see problems.translate ("event_dates").
-        if self.end_date is not None and self.date is None:
+    @field_validator("end_date")
+    @classmethod
+    def _days_in_order(cls, end_date: WrittenDate | None, info: ValidationInfo) -> WrittenDate | None:
+        # A field's validator, not the model's: it runs even when another field of the item is wrong, so
+        # one mistake never hides this one (a13 finding 17). Located at end_date (the field to change),
+        # with what to write: see problems.translate ("event_dates").
+        if end_date is None or "date" not in info.data:
+            return end_date  # a date that is itself wrong is reported at date
+        date = info.data["date"]
+        if date is None:
             raise _date_range("an end_date needs a date (the first day) too", "add `date:` with the first day, or remove end_date")
-        if self.end_date is not None and self.date is not None:
-            if self.end_date.precision != self.date.precision:
-                raise _date_range(
-                    f"date ({self.date}) and end_date ({self.end_date}) must be written alike: two days, two months or two years",
-                    "write both as days (2026-03-09 and 2026-03-11), both as months (2026-03 and 2026-04) or both as years",
-                )
-            if self.end_date < self.date:
-                raise _date_range(f"the event ends ({self.end_date}) before it starts ({self.date})", "swap date and end_date, or correct the year")
-        return self
+        if end_date.precision != date.precision:
+            raise _date_range(
+                f"date ({date}) and end_date ({end_date}) must be written alike: two days, two months or two years",
+                "write both as days (2026-03-09 and 2026-03-11), both as months (2026-03 and 2026-04) or both as years",
+            )
+        if end_date < date:
+            raise _date_range(f"the event ends ({end_date}) before it starts ({date})", "swap date and end_date, or correct the year")
+        return end_date
 
 
 class EventsSection(_Strict):

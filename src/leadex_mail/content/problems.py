@@ -90,52 +90,53 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
     if kind == "extra_forbidden":
         allowed = _fields_at(root, data, path[:-1])
         hint = did_you_mean(name, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
-        return smap.problem(path, f"unknown field {name!r}", hint, key=True)
+        return smap.problem(path, f"unknown field {name!r}", hint, key=True, code="file.unknown_field")
     if kind == "missing":
         parent = path[:-1]
         what = _describe_parent(data, parent)
-        return smap.problem(path, f"{what} needs the field {name!r}, which is missing", f"add `{name}:` to it", key=True)
+        return smap.problem(path, f"{what} needs the field {name!r}, which is missing", f"add `{name}:` to it", key=True, code="value.missing")
     if kind == "union_tag_invalid":
         tag = ctx.get("tag", "")
         hint = did_you_mean(tag, SECTION_TYPES) or f"section types are: {', '.join(SECTION_TYPES)}"
-        return smap.problem((*path, "type"), f"unknown section type {tag!r}", hint)
+        return smap.problem((*path, "type"), f"unknown section type {tag!r}", hint, code="file.unknown_section")
     if kind == "union_tag_not_found":
-        return smap.problem(path, "this section has no `type:`", f"start it with `- type: ` and one of: {', '.join(SECTION_TYPES)}")
+        return smap.problem(path, "this section has no `type:`", f"start it with `- type: ` and one of: {', '.join(SECTION_TYPES)}", code="file.no_section_type")
     if kind.startswith("date"):  # date_parsing, date_from_datetime_parsing, datetime_*
         reason = f" ({ctx['error']})" if "error" in ctx else ""
         hint = "write the issue's month (2026-06) or day (2026-06-01)" if path == ("date",) else f"{FORMS_HINT}; for several days, the first as date and the last as end_date"
-        return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", hint)
+        return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", hint, code="value.not_a_date", args={"value": value})
     if kind == "string_pattern_mismatch":
-        return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name))
+        return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name), code="value.invalid", args={"value": _show(value)})
     if kind == "literal_error":
         expected = [e.strip(" '") for e in str(ctx.get("expected", "")).replace(" or ", ", ").split(",") if e.strip()]
         hint = did_you_mean(str(value), expected) or f"use one of: {', '.join(expected)}"
-        return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint)
+        return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint, code="value.not_a_choice", args={"value": _show(value)})
     if kind == "too_short":
-        return smap.problem(path, f"{name!r} needs at least {ctx.get('min_length', 1)} item(s)", "add an item, or remove the section")
+        return smap.problem(path, f"{name!r} needs at least {ctx.get('min_length', 1)} item(s)", "add an item, or remove the section", code="value.too_few", args={"n": ctx.get("min_length", 1)})
     if kind in ("greater_than_equal", "greater_than"):
-        return smap.problem(path, f"{name!r} must be at least {ctx.get('ge', ctx.get('gt'))} (got {_show(value)})")
+        return smap.problem(path, f"{name!r} must be at least {ctx.get('ge', ctx.get('gt'))} (got {_show(value)})", code="value.too_small", args={"min": ctx.get("ge", ctx.get("gt"))})
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return _not_a_mapping(path, value, smap, root, data)
     if kind == "list_type":
-        return smap.problem(path, f"{name!r} must be a list, not {_kind(value)}", "write each item on its own line starting with '- '")
+        return smap.problem(path, f"{name!r} must be a list, not {_kind(value)}", "write each item on its own line starting with '- '", code="file.not_a_list")
     if kind == "string_type":
-        return smap.problem(path, f"{name!r} must be text, not {_kind(value)}", "put the value in quotes, e.g. \"2026\"")
+        return smap.problem(path, f"{name!r} must be text, not {_kind(value)}", "put the value in quotes, e.g. \"2026\"", code="value.not_text")
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return smap.problem(path, f"{name!r} must be a whole number (got {_show(value)})")
+        return smap.problem(path, f"{name!r} must be a whole number (got {_show(value)})", code="value.not_whole_number")
     if kind in ("bool_type", "bool_parsing"):
-        return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})")
+        return smap.problem(path, f"{name!r} must be true or false (got {_show(value)})", code="value.not_true_false")
     if kind == "string_unicode":  # pydantic's own refusal of a lone surrogate ("\ud800" written in quotes)
-        return smap.problem(path, f"{name!r} contains a broken character (half of a surrogate pair)", "remove the \\u escape that writes half a character, and type the character itself")
+        return smap.problem(path, f"{name!r} contains a broken character (half of a surrogate pair)", "remove the \\u escape that writes half a character, and type the character itself", code="value.broken_character")
     if kind in ("control_character", "line_break"):
         return _control_problem(kind, name, ctx, value, path, smap)
     if kind == "empty_text":  # a required text left empty or only spaces
-        return smap.problem(path, f"{name!r} is required but empty", f"write the {name} (or remove what holds it)")
+        return smap.problem(path, f"{name!r} is required but empty", f"write the {name} (or remove what holds it)", code="value.required_empty")
     if kind == "event_dates":  # an event's dates: at end_date, the field to change
-        return smap.problem((*path, ctx.get("field", "end_date")), error["msg"], ctx.get("hint"))
+        at = path if path and path[-1] == ctx.get("field", "end_date") else (*path, ctx.get("field", "end_date"))
+        return smap.problem(at, error["msg"], ctx.get("hint"), code="value.event_dates")
     if kind == "value_error":  # a model's own rule (e.g. an event's days); its words are already plain
-        return smap.problem(path, str(ctx.get("error", error["msg"])))
-    return smap.problem(path, f"{name!r}: {error['msg']}")
+        return smap.problem(path, str(ctx.get("error", error["msg"])), code="value.rule")
+    return smap.problem(path, f"{name!r}: {error['msg']}", code="value.other")
 
 
 def _control_problem(kind: str, name: str, ctx: dict[str, Any], value: Any, path: FieldPath, smap: SourceMap) -> Problem:
@@ -148,9 +149,10 @@ def _control_problem(kind: str, name: str, ctx: dict[str, Any], value: Any, path
         message = f"{name!r} contains the invisible control character {char}"
         hint = "delete it and retype the words around it (it often comes with text copied from another program); control characters break the email"
     needle = ctx.get("needle")
+    code = "value.line_break" if kind == "line_break" else "value.control_character"
     if isinstance(value, str) and isinstance(needle, str):
-        return smap.problem_in(path, value, needle, message, hint)
-    return smap.problem(path, message, hint)
+        return smap.problem_in(path, value, needle, message, hint, code=code)
+    return smap.problem(path, message, hint, code=code)
 
 
 def _line_break_words(char: str) -> str:
@@ -160,11 +162,11 @@ def _line_break_words(char: str) -> str:
 def _not_a_mapping(path: FieldPath, value: Any, smap: SourceMap, root: type[BaseModel], data: Any) -> Problem:
     if len(path) == 2 and path[0] == "sections":
         hint = f"write it as `- type: {value if value in SECTION_TYPES else 'story'}` with the section's fields indented under it"
-        return smap.problem(path, f"section {path[1] + 1} must be a group of fields, not {_kind(value)} {_show(value)}", hint)
+        return smap.problem(path, f"section {path[1] + 1} must be a group of fields, not {_kind(value)} {_show(value)}", hint, code="file.not_a_group")
     fields = _fields_at(root, data, path)
     example = f" ({', '.join(fields[:3])}, ...)" if fields else ""
     where = f"item {path[-1] + 1} of {path[-2]!r}" if isinstance(path[-1], int) and len(path) > 1 else repr(str(path[-1]) if path else "the file")
-    return smap.problem(path, f"{where} must be a group of fields{example}, not {_kind(value)} {_show(value)}", "write one `key: value` per line, indented under it")
+    return smap.problem(path, f"{where} must be a group of fields{example}, not {_kind(value)} {_show(value)}", "write one `key: value` per line, indented under it", code="file.not_a_group")
 
 
 def _show(value: Any) -> str:

@@ -381,12 +381,12 @@ def draft_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
             continue
         if DRAFT_MARK in leaf.value:
             message = f"this text is still marked {DRAFT_MARK}: example text from `leadex-mail new`, or not yet translated"
-            problems.append(smap.problem_in(leaf.path, leaf.value, DRAFT_MARK, message, hint))
+            problems.append(smap.problem_in(leaf.path, leaf.value, DRAFT_MARK, message, hint, code="draft.marked"))
         elif leaf.value.strip() in _EXAMPLE_TEXTS:
-            problems.append(smap.problem(leaf.path, f"this is still the example text from `leadex-mail new`: {leaf.value.strip()!r}", "write the real text in its place"))
+            problems.append(smap.problem(leaf.path, f"this is still the example text from `leadex-mail new`: {leaf.value.strip()!r}", "write the real text in its place", code="draft.example_text"))
     for path, image in images(data, Edition):
         if image.get("src") == EXAMPLE_IMAGE:
-            problems.append(smap.problem((*path, "src"), f"the example picture {EXAMPLE_IMAGE} from `leadex-mail new` is still in place", "put the real picture in images/ and write its name here"))
+            problems.append(smap.problem((*path, "src"), f"the example picture {EXAMPLE_IMAGE} from `leadex-mail new` is still in place", "put the real picture in images/ and write its name here", code="draft.example_picture"))
     return problems
 
 

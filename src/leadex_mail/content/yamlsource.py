@@ -59,6 +59,11 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
+def problem_args(values: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """``Problem.args`` from keyword values: each as text, in name order."""
+    return tuple(sorted((name, str(value)) for name, value in (values or {}).items()))
+
+
 @dataclass
 class SourceMap:
     """Where each node of one YAML file stands (1-based line and column)."""
@@ -87,15 +92,19 @@ class SourceMap:
             probe = probe[:-1]
         return self.values.get((), (1, 1))
 
-    def problem(self, path: FieldPath, message: str, hint: str | None = None, *, severity: str = "error", key: bool = False) -> Problem:
-        """A ``Problem`` located at ``path`` in this file."""
+    def problem(
+        self, path: FieldPath, message: str, hint: str | None = None, *, code: str, severity: str = "error", key: bool = False, args: dict[str, Any] | None = None
+    ) -> Problem:
+        """A ``Problem`` of kind ``code`` (``problem_codes``) located at ``path`` in this file."""
         line, col = self.locate(path, key=key)
-        return Problem(self.file, line, col, format_path(path), message, hint, severity)
+        return Problem(self.file, line, col, format_path(path), message, hint, severity, code=code, args=problem_args(args))
 
-    def problem_in(self, path: FieldPath, text: str, needle: str, message: str, hint: str | None = None, *, severity: str = "error") -> Problem:
+    def problem_in(
+        self, path: FieldPath, text: str, needle: str, message: str, hint: str | None = None, *, code: str, severity: str = "error", args: dict[str, Any] | None = None
+    ) -> Problem:
         """A ``Problem`` at ``needle`` inside the text value ``text`` of ``path`` (e.g. a tag in a long body)."""
         line, col = self.locate_in(path, text, needle)
-        return Problem(self.file, line, col, format_path(path), message, hint, severity)
+        return Problem(self.file, line, col, format_path(path), message, hint, severity, code=code, args=problem_args(args))
 
     def locate_in(self, path: FieldPath, text: str, needle: str) -> tuple[int | None, int | None]:
         """Where ``needle`` stands inside the value of ``path``; the value's start when that cannot be known.
@@ -156,9 +165,9 @@ def load_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
             raise YamlSyntaxProblem(_too_big(display, size))
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8")) from None
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is not UTF-8 text ({exc.reason})", "save it as UTF-8", code="file.encoding")) from None
     except OSError as exc:
-        raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}")) from None
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"cannot read the file: {exc.strerror}", code="file.unreadable")) from None
     return _parse(text, display)
 
 
@@ -175,7 +184,7 @@ def _read_regular(path: Path, display: str) -> tuple[bytes, int]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, device or socket)"
-            raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is {what}", "an issue file is a text file; remove this one or replace it with the real file"))
+            raise YamlSyntaxProblem(Problem(display, None, None, "", f"the file is {what}", "an issue file is a text file; remove this one or replace it with the real file", code="file.unreadable"))
         raw = fh.read(MAX_FILE_BYTES + 1)  # never more: the size is checked before anything parses
         return raw, max(len(raw), info.st_size)
 
@@ -213,6 +222,7 @@ def _unprintable_problem(text: str, index: int, display: str) -> Problem:
         "",
         f"the file contains the invisible control character {control_name(text[index])}",
         "delete it and retype the words around it (it often comes with text copied from another program)",
+        code="file.control_character",
     )
 
 
@@ -319,7 +329,7 @@ def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
     except MarkedYAMLError as exc:
         raise YamlSyntaxProblem(_syntax_problem(exc, display)) from None
     except Exception as exc:  # unmarked errors are rare (the guard refuses what causes them); still never a traceback
-        raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}", "check the line the error names, or undo the last change")) from None
+        raise YamlSyntaxProblem(Problem(display, None, None, "", f"not valid YAML: {exc}", "check the line the error names, or undo the last change", code="file.syntax")) from None
     smap.values[()] = (1, 1)
     smap.lines = text.splitlines()
     try:
@@ -327,7 +337,7 @@ def _parse_ruamel(text: str, display: str) -> tuple[Any, SourceMap]:
     except _Unlocatable as exc:
         line, col = smap.locate(exc.path)
         hint = "write plain fields, lists and text, as in the other issue files (see docs/format.md)"
-        raise YamlSyntaxProblem(Problem(display, line, col, format_path(exc.path), "a YAML construct issue files do not use", hint)) from None
+        raise YamlSyntaxProblem(Problem(display, line, col, format_path(exc.path), "a YAML construct issue files do not use", hint, code="file.construct")) from None
 
 
 def guard_events(events: Iterable[Any], display: str) -> Problem | None:
@@ -382,7 +392,7 @@ def _refused_node(event: Any, kind: str, display: str, *, is_key: bool) -> Probl
 
 def _refused(event: Any, display: str, message: str, hint: str) -> Problem:
     line, col = _mark(event)
-    return Problem(display, line, col, "", message, hint)
+    return Problem(display, line, col, "", message, hint, code="file.construct")
 
 
 def _mark(event: Any) -> tuple[int | None, int | None]:
@@ -400,6 +410,7 @@ def _anchor_problem(event: Any, display: str, *, alias: bool) -> Problem:
         "",
         f"YAML anchors and aliases are not allowed in issue files ({name})",
         "write the value out in full where it is needed: issue files never need them, and a few can make a small file expand to gigabytes",
+        code="file.construct",
     )
 
 
@@ -412,6 +423,7 @@ def _depth_problem(event: Any, display: str) -> Problem:
         "",
         f"lists and groups of fields are nested more than {MAX_DEPTH} levels deep here",
         "an edition needs about 6 levels (sections, items, fields); look for a [ or { that is never closed, or indentation that keeps growing",
+        code="file.construct",
     )
 
 
@@ -423,6 +435,7 @@ def _too_big(display: str, size: int) -> Problem:
         "",
         f"the file is {_size_words(size)}; an issue file may be at most {_size_words(MAX_FILE_BYTES)}",
         "issue files hold text only (pictures go in images/); is this the right file? A very long issue is better split in two",
+        code="file.too_big",
     )
 
 
@@ -458,7 +471,7 @@ def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
         mark = exc.context_mark  # the unclosed quote, not the end of the file where YAML noticed
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
     message, hint = _explain(exc)
-    return Problem(display, line, col, "", f"not valid YAML: {message}", hint)
+    return Problem(display, line, col, "", f"not valid YAML: {message}", hint, code="file.syntax")
 
 
 def _explain(exc: MarkedYAMLError) -> tuple[str, str]:

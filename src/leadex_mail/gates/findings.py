@@ -53,7 +53,7 @@ class Finding:
     def to_problem(self, file: str) -> Problem:
         """The finding as a ``Problem`` about the edition's file (for ``send``'s refusal and ``check``'s list)."""
         where = f" ({self.where})" if self.where else ""
-        return Problem(file, None, None, "", f"{self.check}{where}: {self.message}", self.hint, self.severity)
+        return Problem(file, None, None, "", f"{self.check}{where}: {self.message}", self.hint, self.severity, code=f"deep.{self.check}")
 
 
 @dataclass(frozen=True)

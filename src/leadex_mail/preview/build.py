@@ -257,6 +257,6 @@ def _failed(issue_ref: str, slug: str, folder: Path, err: LeadexError) -> Previe
     """A preview that shows why the content cannot be shown."""
     problems = tuple(err.problems) if isinstance(err, ContentError) else ()
     if not problems:
-        problems = (Problem(file=str(folder), line=None, column=None, path="", message=err.message, hint=err.hint),)
+        problems = (Problem(file=str(folder), line=None, column=None, path="", message=err.message, hint=err.hint, code="issue.unloadable"),)
     log.info("preview of %s failed: %s", issue_ref, err.message)
     return Preview(issue_ref=issue_ref, slug=slug, problems=problems, error=err, issue_folder=folder)

@@ -42,7 +42,7 @@ def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[P
     try:
         rendered = render_edition(issue, language, settings)
     except RenderError as exc:
-        return [Problem(file, None, None, "", f"the {language} edition does not render: {exc.message}", exc.hint)]
+        return [Problem(file, None, None, "", f"the {language} edition does not render: {exc.message}", exc.hint, code="render.failed")]
     size = len(rendered.html.encode("utf-8"))
     if size <= MAX_HTML_BYTES:
         return []
@@ -51,6 +51,7 @@ def _edition_problems(issue: Issue, language: str, settings: Settings) -> list[P
             file,
             f"the rendered HTML is {size / 1024:.0f} KB (over {MAX_HTML_BYTES // 1024} KB); Gmail clips messages at about 102 KB",
             "shorten the text or move sections to the website",
+            "edition.too_big",
         )
     ]
 
@@ -65,14 +66,15 @@ def _contrast_problems(issue: Issue) -> list[Problem]:
             file,
             f"{what}: contrast {ratio}:1 is under WCAG AA ({AA_TEXT}:1)",
             "choose darker brand colours (primary_color, text_color) or a lighter background_color",
+            "brand.contrast",
         )
         for what, ratio in failing_pairs(palette(issue.brand))
     ]
 
 
-def _warning(file: str, message: str, hint: str) -> Problem:
+def _warning(file: str, message: str, hint: str, code: str) -> Problem:
     """A warning about a whole file (rendering knows no line numbers)."""
-    return Problem(file, None, None, "", message, hint, "warning")
+    return Problem(file, None, None, "", message, hint, "warning", code=code)
 
 
 def summary(problems: list[Problem]) -> str:

@@ -46,9 +46,9 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from leadex_mail.content.yamlsource import MAX_FILE_BYTES, guard_events
+from leadex_mail.content.yamlsource import MAX_FILE_BYTES, format_path, guard_events
 from leadex_mail.errors import ContentError, EditConflict, Problem
-from leadex_mail.studio.formschema import FieldPath, Spec, shape_problem
+from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
 from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
 
 # A Markdown value this long (or with a line break) is written as a block
@@ -117,7 +117,7 @@ class EditionDoc:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise ContentError(f"cannot read {path}: {exc.strerror}", [Problem(str(path), None, None, "", f"cannot read the file: {exc.strerror}")]) from None
+            raise ContentError(f"cannot read {path}: {exc.strerror}", [Problem(str(path), None, None, "", f"cannot read the file: {exc.strerror}", code="file.unreadable")]) from None
         return cls.from_text(path, raw)
 
     @classmethod
@@ -125,11 +125,11 @@ class EditionDoc:
         """Parse ``raw`` (the file's bytes) as the file at ``path``."""
         display = str(path)
         if len(raw) > MAX_FILE_BYTES:
-            raise _unusable(display, f"the file is {len(raw) // 1024} KB; an issue file may be at most {MAX_FILE_BYTES // 1024} KB")
+            raise _unusable(display, f"the file is {len(raw) // 1024} KB; an issue file may be at most {MAX_FILE_BYTES // 1024} KB", "file.too_big")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _unusable(display, "the file is not UTF-8 text") from None
+            raise _unusable(display, "the file is not UTF-8 text", "file.encoding") from None
         try:
             refused = guard_events(YAML(typ="rt").parse(text), display)
             if refused is not None:
@@ -140,20 +140,21 @@ class EditionDoc:
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-            problem = Problem(display, line, col, "", f"not valid YAML: {exc.problem or exc.context}", "correct the file in a text editor, or ask whoever changed it")
+            problem = Problem(display, line, col, "", f"not valid YAML: {exc.problem or exc.context}", _FIX_BY_HAND, code="file.syntax")
             raise ContentError(problem.message, [problem]) from None
         except (YAMLError, ValueError, TypeError) as exc:
-            raise _unusable(display, f"not valid YAML: {exc}") from None
+            raise _unusable(display, f"not valid YAML: {exc}", "file.syntax") from None
         if not isinstance(root, CommentedMap):
-            raise _unusable(display, "the file is not a set of fields (key: value)")
+            raise _unusable(display, "the file is not a set of fields (key: value)", "file.not_fields")
         # Judge the shape before any form is built from it: a list where the form shows a group
         # (``sections: 42``, ``image: 5``) would otherwise fail deep inside a template.
-        wrong = shape_problem(_plain(root))
-        if wrong is not None:
-            where, words = wrong
-            dotted = ".".join(str(p) for p in where) or "the file"
-            problem = Problem(display, _line_of(root, where), None, dotted, f"{dotted}: {words}", "correct the file in a text editor, or ask whoever changed it")
-            raise ContentError(problem.message, [problem])
+        wrong = shape_problems(_plain(root))
+        if wrong:
+            problems = [
+                Problem(display, _line_of(root, where), None, format_path(where), f"{'.'.join(map(str, where)) or 'the file'}: {words}", _FIX_BY_HAND, code=code)
+                for where, words, code in wrong
+            ]
+            raise ContentError(f"{display}: {len(problems)} field(s) of a shape the form cannot show", problems)
         indent = _indent_of(mapping_indent, offset or 0)
         return cls(path, file_stamp(raw), root, indent, text)
 
@@ -311,7 +312,7 @@ class EditionDoc:
             what = "was deleted" if now is None else "was changed by another program or person"
             raise EditConflict(
                 f"{self.path.name} {what} since you opened it; your changes were not saved",
-                [Problem(str(self.path), None, None, "", f"the file {what} since it was opened")],
+                [Problem(str(self.path), None, None, "", f"the file {what} since it was opened", code="file.changed")],
                 hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first",
             )
         data = self.text().encode("utf-8")
@@ -339,8 +340,11 @@ def _line_of(root: Any, path: FieldPath) -> int | None:
     return line
 
 
-def _unusable(display: str, message: str) -> ContentError:
-    return ContentError(message, [Problem(display, None, None, "", message, "correct the file in a text editor, or ask whoever changed it")])
+_FIX_BY_HAND = "correct the file in a text editor, or ask whoever changed it"
+
+
+def _unusable(display: str, message: str, code: str) -> ContentError:
+    return ContentError(message, [Problem(display, None, None, "", message, _FIX_BY_HAND, code=code)])
 
 
 def _mapping_indent(text: str) -> int:

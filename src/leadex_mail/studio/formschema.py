@@ -111,44 +111,49 @@ def spec_at(path: FieldPath, data: Any = None) -> Spec | None:
     return spec
 
 
-def shape_problem(data: Any, spec: Spec | None = None, path: FieldPath = ()) -> tuple[FieldPath, str] | None:
-    """The first place where ``data`` (an edition's plain data) has a shape the form cannot show, or None.
+def shape_problems(data: Any, spec: Spec | None = None, path: FieldPath = ()) -> list[tuple[FieldPath, str, str]]:
+    """Every place where ``data`` (an edition's plain data) has a shape the form cannot show, in file order.
 
     Only shapes are judged -- a group of fields where the format has one, a
     list where it has a list, a single value where it has a value -- never
     values (the loader and ``check`` judge those, at the field). Fields the
     format does not have and section types it does not know are left to
-    the loader too. Returns (the field's path, what is wrong in words).
+    the loader too. All are reported at once (a13 finding 17: one shown at a
+    time meant one correction, save and reload per mistake). Each is (the
+    field's path, what is wrong in words, its code: ``file.not_a_group``,
+    ``file.not_a_list`` or ``file.not_a_value``). Nothing is looked for
+    inside a value of the wrong shape.
     """
     spec = spec or edition_form()
     if data is None:
-        return None  # an empty field: absent, as far as the form is concerned
+        return []  # an empty field: absent, as far as the form is concerned
     if spec.kind == "object":
         if not isinstance(data, dict):
-            return path, f"a group of fields is expected here, the file has {_shown(data)}"
+            return [(path, f"a group of fields is expected here, the file has {_shown(data)}", "file.not_a_group")]
+        found: list[tuple[FieldPath, str, str]] = []
         for key, value in data.items():
             child = spec.child(key) if isinstance(key, str) else None
-            found = shape_problem(value, child, (*path, key)) if child is not None else None
-            if found:
-                return found
-        return None
+            if child is not None:
+                found.extend(shape_problems(value, child, (*path, key)))
+        return found
     if spec.kind in ("list", "sections"):
         if not isinstance(data, list):
-            return path, f"a list is expected here, the file has {_shown(data)}"
+            return [(path, f"a list is expected here, the file has {_shown(data)}", "file.not_a_list")]
+        found = []
         for index, item in enumerate(data):
             if spec.kind == "sections":
                 if not isinstance(item, dict):
-                    return (*path, index), f"a section (a group of fields starting with type:) is expected here, the file has {_shown(item)}"
+                    found.append(((*path, index), f"a section (a group of fields starting with type:) is expected here, the file has {_shown(item)}", "file.not_a_group"))
+                    continue
                 variant = spec.variants.get(item.get("type")) if isinstance(item.get("type"), str) else None
-                found = shape_problem(item, variant, (*path, index)) if variant is not None else None
-            else:
-                found = shape_problem(item, spec.item, (*path, index)) if spec.item is not None else None
-            if found:
-                return found
-        return None
+                if variant is not None:
+                    found.extend(shape_problems(item, variant, (*path, index)))
+            elif spec.item is not None:
+                found.extend(shape_problems(item, spec.item, (*path, index)))
+        return found
     if isinstance(data, (dict, list)):
-        return path, f"a single value is expected here, the file has {_shown(data)}"
-    return None
+        return [(path, f"a single value is expected here, the file has {_shown(data)}", "file.not_a_value")]
+    return []
 
 
 def _shown(value: Any) -> str:

@@ -80,6 +80,14 @@ class Words:
                 return dict(found) if isinstance(found, dict) else {"other": found}
         raise KeyError(f"no studio string {key!r}")
 
+    def finding(self, code: str, values: dict[str, str]) -> str | None:
+        """A check finding of ``code`` (``[findings]``) with ``values`` filled in; None when no catalog has it."""
+        return _filled(self._get("findings", code), values)
+
+    def finding_hint(self, code: str, values: dict[str, str]) -> str | None:
+        """What to do about a finding of ``code`` (``[finding_hints]``), or None."""
+        return _filled(self._get("finding_hints", code), values)
+
     def label(self, spec: Spec) -> str:
         """A field's label: the catalog's (``Type.field`` first, then ``field``), else the schema's title."""
         return self._get("fields", f"{spec.owner}.{spec.name}") or self._get("fields", spec.name) or spec.title or spec.name
@@ -99,6 +107,15 @@ class Words:
     def choice(self, spec: Spec, value: str) -> str:
         """The words for one value of a choice (``style: spotlight``)."""
         return self._get("choices", f"{spec.name}.{value}") or value
+
+
+class _Values(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "…"  # a value the finding did not carry: a gap, never a KeyError on the page
+
+
+def _filled(text: str | None, values: dict[str, str]) -> str | None:
+    return None if text is None else text.format_map(_Values(values))
 
 
 def plural_category(language: str, n: int) -> str:

@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 
 from leadex_mail.content.checks import picture_trouble
-from leadex_mail.errors import ContentError
+from leadex_mail.errors import ContentError, Problem
 from leadex_mail.render.images import JPEG_QUALITY, MAX_WIDTH
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -44,7 +44,7 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
     from PIL import UnidentifiedImageError
 
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ContentError(f"the file is {len(data) // (1024 * 1024)} MB; pictures may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", hint="save a smaller copy (1200 pixels wide is plenty)")
+        raise _refused(name, f"the file is {len(data) // (1024 * 1024)} MB; pictures may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", "save a smaller copy (1200 pixels wide is plenty)")
     try:
         with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".bin") as tmp:
             tmp.write(data)
@@ -53,13 +53,13 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
     except OSError as exc:  # a full disk or a size limit: name the picture, not the temporary file
         raise OSError(exc.errno, exc.strerror, name) from exc
     if trouble:
-        raise ContentError(f"{name} {trouble[0]}", hint=trouble[1])
+        raise _refused(name, f"{name} {trouble[0]}", trouble[1])
     try:
         with PILImage.open(io.BytesIO(data)) as img:
             img.load()
             out, ext = _fit(img)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ContentError(f"{name} cannot be read as a picture ({exc})", hint="save it as JPEG or PNG and try again") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):  # Pillow's words would name an in-memory object
+        raise _refused(name, f"{name} cannot be read as a picture", "save it as JPEG or PNG and try again") from None
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     target = _unique(images, safe_name(name), ext)
@@ -69,6 +69,11 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
         target.unlink(missing_ok=True)  # no half-written picture left behind (the caller says why it failed)
         raise
     return f"images/{target.name}"
+
+
+def _refused(name: str, message: str, hint: str) -> ContentError:
+    """A picture the studio will not keep: the core's words, and the finding the studio says in the officer's."""
+    return ContentError(message, [Problem(name, None, None, "", message, hint, code="picture.unusable")], hint=hint)
 
 
 def _header_trouble(path: Path) -> tuple[str, str] | None:
@@ -85,7 +90,7 @@ def _fit(img: object) -> tuple[bytes, str]:
     assert isinstance(img, PILImage.Image)
     fmt = img.format or ""
     if fmt == "GIF" and getattr(img, "is_animated", False):
-        raise ContentError("animated pictures are not supported", hint="save one frame as PNG or JPEG")
+        raise ContentError("animated pictures are not supported", [Problem("", None, None, "", "animated pictures are not supported", "save one frame as PNG or JPEG", code="picture.unusable")], hint="save one frame as PNG or JPEG")
     picture = img
     if picture.width > MAX_WIDTH:
         height = max(1, round(picture.height * MAX_WIDTH / picture.width))

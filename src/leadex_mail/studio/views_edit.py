@@ -104,7 +104,7 @@ async def editor(ctx: Ctx) -> Response:
     try:
         doc = await session.open(lang)
     except ContentError as err:
-        return ctx.render("unusable.html.j2", status=409, slug=slug, lang=lang, error=err, editions=_editions(session))
+        return _unusable(ctx, session, lang, err)
     return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()))
 
 
@@ -125,11 +125,19 @@ async def side_by_side(ctx: Ctx) -> Response:
         source = await session.open(default)
         doc = await session.open(lang)
     except ContentError as err:
-        return ctx.render("unusable.html.j2", status=409, slug=session.slug, lang=lang, error=err, editions=_editions(session))
+        return _unusable(ctx, session, lang, err)
     stale = stale_sections(session.folder, lang, default)
     context = _form_context(ctx, session, lang, doc.data())
     context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False)
     return ctx.render("side.html.j2", **context)
+
+
+def _unusable(ctx: Ctx, session: IssueSession, lang: str, err: ContentError) -> Response:
+    """409: the file cannot be shown as a form; every reason, in the officer's words and with its line for whoever mends it."""
+    from leadex_mail.studio.findings import place
+
+    said = lambda p: place(p, session.folder, ctx.words)  # noqa: E731
+    return ctx.render("unusable.html.j2", status=409, slug=session.slug, lang=lang, error=err, said=said, editions=_editions(session))
 
 
 def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: str | None = None, announce: str | None = None) -> dict[str, Any]:
@@ -316,6 +324,12 @@ async def upload_picture(ctx: Ctx) -> Response:
     try:
         src = await _store_picture(session, upload.filename or "picture", data)
     except LeadexError as err:
+        from leadex_mail.studio.findings import say
+
+        coded = [p for p in getattr(err, "problems", ()) if p.code]
+        if coded:  # said in the officer's words, with the name of their picture (never a temporary file's)
+            message, hint = say(coded[0], ctx.words)
+            return JSONResponse({"error": f"{upload.filename or ''}: {message}".lstrip(": "), "hint": hint}, status_code=422)
         return JSONResponse({"error": err.message, "hint": err.hint}, status_code=422)
     parent = spec_at(path[:-1], doc.root)
     if doc.get(path) is None:
@@ -374,7 +388,7 @@ async def events(ctx: Ctx) -> Response:
         await session.refresh()
     language = ctx.request.query_params.get("lang")
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-    stream = session.events(ctx.studio.workspace.closed, language if language and LANGUAGE_RE.match(language) else None)
+    stream = session.events(ctx.studio.workspace.closed, language if language and LANGUAGE_RE.match(language) else None, ctx.words)
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
 

@@ -133,7 +133,10 @@ async def person(ctx: Ctx, *, message: str | None = None) -> Response:
         return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("no_such_person"))
     memberships = await _run(subscriber_lists, ctx.studio.store, sid)
     events = await _run(subscriber_events, ctx.studio.store, sid)
-    return ctx.render("person.html.j2", title=sub.email, sub=sub, memberships=memberships, events=events, message=message, nav="subscribers")
+    from leadex_mail.studio.views_schedule import local_time
+
+    when = lambda at: local_time(at, ctx.studio.settings)  # noqa: E731 (every time with its zone is said by local_time)
+    return ctx.render("person.html.j2", title=sub.email, sub=sub, memberships=memberships, events=events, message=message, when=when, nav="subscribers")
 
 
 async def unsubscribe(ctx: Ctx) -> Response:

@@ -37,13 +37,23 @@ def routes() -> list[Route]:
     ]
 
 
-def local_time(value: datetime, settings: Settings) -> str:
-    """``2026-09-10 14:00 CEST (12:00 UTC)``: a stored time in the zone times are typed in, and in UTC."""
+def local_time(value: datetime, settings: Settings, *, seconds: bool = False) -> str:
+    """``2026-09-10 14:00 CEST (12:00 UTC)``: a stored time in the zone times are typed in, and in UTC.
+
+    Every time the studio shows with its zone is said here. A zone that is
+    UTC at that moment (UTC itself, or London in winter) is said once:
+    ``2026-09-10 12:00 UTC``, never ``12:00 UTC (12:00 UTC)`` (a13 finding 23).
+    A naive ``value`` is UTC, as the store keeps times.
+    """
     from leadex_mail.campaign.scheduler import as_utc, zone
 
-    local = value.astimezone(zone(settings))
-    utc = as_utc(value)
-    return f"{local:%Y-%m-%d %H:%M %Z} ({utc:%Y-%m-%d %H:%M} UTC)" if local.date() != utc.date() else f"{local:%Y-%m-%d %H:%M %Z} ({utc:%H:%M} UTC)"
+    utc = as_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
+    local = utc.astimezone(zone(settings))
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    shown = f"{local:%Y-%m-%d} {local.strftime(clock)} {local:%Z}"
+    if local.utcoffset() == timedelta(0):
+        return shown
+    return f"{shown} ({utc:%Y-%m-%d} {utc.strftime(clock)} UTC)" if local.date() != utc.date() else f"{shown} ({utc.strftime(clock)} UTC)"
 
 
 def zone_label(ctx: Ctx) -> str:
@@ -97,7 +107,7 @@ def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
     now = ctx.now()
     if send_at <= now:
         shown = now.astimezone(zone(ctx.studio.settings))
-        return None, ctx.t("schedule_past", now=f"{shown:%Y-%m-%d %H:%M %Z}")
+        return None, ctx.t("schedule_past", now=f"{shown:%Y-%m-%d %H:%M %Z}")  # said once: the zone the time was typed in
     return send_at, None
 
 

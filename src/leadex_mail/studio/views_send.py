@@ -31,7 +31,7 @@ from leadex_mail.errors import ContentError, IssueNotReady, LeadexError, NotFoun
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
-from leadex_mail.studio.workspace import place
+from leadex_mail.studio.findings import place
 
 MAX_TEST_ADDRESSES = 20
 
@@ -201,6 +201,7 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     folder = ctx.studio.settings.newsletters_dir / slug
+    data_of = ctx.studio.workspace.issue(ctx.owner, slug).edition_data  # which section is of which type, for the places' names
     scheduling = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
     return ctx.render(
         "review.html.j2",
@@ -208,8 +209,8 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
         title=ctx.t("review_title", list=list_name),
         slug=slug,
         plan=plan,
-        errors=[place(p, folder) for p in readiness.errors],  # type: ignore[attr-defined]
-        warnings=[place(p, folder) for p in readiness.warnings],  # type: ignore[attr-defined]
+        errors=[place(p, folder, ctx.words, data_of) for p in readiness.errors],  # type: ignore[attr-defined]
+        warnings=[place(p, folder, ctx.words, data_of) for p in readiness.warnings],  # type: ignore[attr-defined]
         notices=readiness.notices,  # type: ignore[attr-defined]
         refused=bool(readiness.errors),  # type: ignore[attr-defined]
         running=ctx.studio.jobs.running(slug, list_name),

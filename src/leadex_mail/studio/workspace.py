@@ -47,6 +47,8 @@ from leadex_mail.content.yamlsource import unsaved_texts
 from leadex_mail.errors import EditConflict, Problem
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.studio.document import EditionDoc, read_stamp
+from leadex_mail.studio.findings import FieldProblem, place
+from leadex_mail.studio.i18n import Words, words as words_in
 
 KEEPALIVE_SECONDS = 5.0
 # The check of a render starts once no change came for this long (a pause in typing;
@@ -73,29 +75,6 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """A check result placed where the officer sees it: an edition's field, or the issue as a whole."""
-
-    language: str | None  # None: the brand or the whole issue
-    path: str  # dotted; "" when it concerns the whole file
-    severity: str
-    message: str
-    hint: str | None
-    location: str  # file:line:col, for those who look at the files too
-
-    def as_json(self) -> dict[str, Any]:
-        """The shape the pages read (see ``studio.js``)."""
-        return {"language": self.language, "path": self.path, "severity": self.severity, "message": self.message, "hint": self.hint, "location": self.location}
-
-
-def place(problem: Problem, folder: Path | None) -> FieldProblem:
-    """Which edition and field a ``Problem`` concerns, from its file and field path."""
-    file = Path(problem.file)
-    language = file.stem if folder is not None and file.parent.resolve() == folder.resolve() and file.suffix in (".yaml", ".yml") else None
-    return FieldProblem(language, dotted(parse_path(problem.path)), problem.severity, problem.message, problem.hint, problem.location())
-
-
 @dataclass
 class IssueSession:
     """One officer's open editions of one issue, its current preview and the pages listening to it."""
@@ -109,7 +88,8 @@ class IssueSession:
     version: int = 0  # counts the preview events
     renders: int = 0  # counts the renders among them (a check's findings are a second event of one render)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the drafts' trees (changed and written in worker threads)
-    _listeners: dict[asyncio.Queue[tuple[str, str] | None], str | None] = field(default_factory=dict)  # -> the edition the page shows
+    # -> the edition the page shows and the officer's words (findings are said in them)
+    _listeners: dict[asyncio.Queue[tuple[str, str] | None], tuple[str | None, Words]] = field(default_factory=dict)
     _wanted: int = 0
     _built: int = 0
     _task: asyncio.Task[None] | None = None
@@ -292,17 +272,20 @@ class IssueSession:
         self.version += 1
         self.renders += rendered
         self._checking = checking
-        summary = json.dumps(self.summary())
-        if not rendered:
-            self.publish("preview", summary)
-            return
-        with_html: dict[str | None, str] = {}
-        for queue, language in list(self._listeners.items()):
-            if language not in with_html:
+        summaries: dict[Words, str] = {}  # one per language the pages speak
+        with_html: dict[tuple[str | None, Words], str] = {}
+        for queue, (language, words) in list(self._listeners.items()):
+            if words not in summaries:
+                summaries[words] = json.dumps(self.summary(words))
+            summary = summaries[words]
+            if not rendered:
+                queue.put_nowait(("preview", summary))
+                continue
+            if (language, words) not in with_html:
                 edition = shown.editions.get(language) if language else None
                 # The summary object with one more member: the email as ``GET .../preview`` serves it.
-                with_html[language] = summary if edition is None else f'{summary[:-1]}, "html": {json.dumps(edition.html)}}}'
-            queue.put_nowait(("preview", with_html[language]))
+                with_html[language, words] = summary if edition is None else f'{summary[:-1]}, "html": {json.dumps(edition.html)}}}'
+            queue.put_nowait(("preview", with_html[language, words]))
 
     def _render(self) -> tuple[Preview, Issue | None]:
         """``render_preview`` of the issue with each changed draft in place of its file; the issue when it loaded."""
@@ -311,15 +294,35 @@ class IssueSession:
         with unsaved_texts(texts):
             return render_preview(str(self.folder), self.settings)
 
-    def problems(self) -> list[FieldProblem]:
-        """The current check results (or load errors), placed at editions and fields."""
+    def problems(self, words: Words | None = None) -> list[FieldProblem]:
+        """The current check results (or load errors), placed at editions and fields, said in ``words`` (the settings' language)."""
         if self.preview is None:
             return []
+        words = words or words_in(self.settings.default_language)
         # An unsaved draft is checked as fast YAML (``EditionDoc.preview_text``), whose lines are not the file's.
         unsaved = {doc.path.resolve() for doc in self.drafts.values() if doc.changed}
-        return [place(dataclasses.replace(p, line=None, column=None) if p.line and Path(p.file).resolve() in unsaved else p, self.preview.issue_folder) for p in self.preview.problems]
+        folder = self.preview.issue_folder
+        return [
+            place(dataclasses.replace(p, line=None, column=None) if p.line and Path(p.file).resolve() in unsaved else p, folder, words, self.edition_data)
+            for p in self.preview.problems
+        ]
 
-    def summary(self) -> dict[str, Any]:
+    def edition_data(self, language: str) -> Any:
+        """The plain data of the ``language`` edition: the open draft's, else the file's (None when it does not read)."""
+        doc = self.drafts.get(language)
+        if doc is not None and self.lock.acquire(blocking=False):  # never wait on the event loop: a save may hold it
+            try:
+                return doc.data()
+            finally:
+                self.lock.release()
+        from leadex_mail.content.yamlsource import YamlSyntaxProblem, load_yaml
+
+        try:
+            return load_yaml(self.path(language), str(self.path(language)))[0]
+        except YamlSyntaxProblem:
+            return None
+
+    def summary(self, words: Words | None = None) -> dict[str, Any]:
         """What a ``preview`` event carries: the version, whether it rendered, and every problem placed."""
         preview = self.preview
         return {
@@ -328,7 +331,7 @@ class IssueSession:
             "ok": bool(preview and preview.ok),
             "stale": bool(preview and preview.stale),
             "error": preview.error.message if preview and preview.error else None,
-            "problems": [p.as_json() for p in self.problems()],
+            "problems": [p.as_json() for p in self.problems(words)],
             "dirty": self.dirty(),
             "checking": self._checking,
         }
@@ -345,18 +348,20 @@ class IssueSession:
         for queue in list(self._listeners):
             queue.put_nowait(None)
 
-    async def events(self, closed: asyncio.Event, language: str | None = None) -> AsyncIterator[str]:
+    async def events(self, closed: asyncio.Event, language: str | None = None, words: Words | None = None) -> AsyncIterator[str]:
         """Server-Sent Events for one page: the current preview state at once, then each event as it happens.
 
         ``language``: the edition the page shows; each ``preview`` event of a
-        new render then carries that edition's email as ``html``.
+        new render then carries that edition's email as ``html``. ``words``:
+        the officer's language, the findings' (the settings' language when None).
         """
+        words = words or words_in(self.settings.default_language)
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
-        self._listeners[queue] = language
+        self._listeners[queue] = (language, words)
         try:
             yield "retry: 1000\n\n"
             if self.preview is not None:
-                yield _event("preview", json.dumps(self.summary()))
+                yield _event("preview", json.dumps(self.summary(words)))
             for language, state in self.conflicts.items():
                 yield _event("disk", json.dumps({"language": language, "state": state}))
             while not closed.is_set():

@@ -196,7 +196,11 @@
         link.addEventListener("click", (e) => { e.preventDefault(); focusField(p.path, control); });
         item.appendChild(link);
       } else {
-        item.textContent = `${p.location}: ${p.message}`;
+        // Another edition, the brand or the set-up: where, in the form's words (a link when the studio can mend it).
+        const where = document.createElement(p.href ? "a" : "span");
+        if (p.href) where.href = p.href;
+        where.textContent = p.where;
+        item.append(where, `: ${p.message}${p.hint ? " — " + p.hint : ""}`);
       }
       list.appendChild(item);
     }
