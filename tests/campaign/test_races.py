@@ -15,11 +15,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from leadex_mail.store import campaigns, deliveries
 from leadex_mail.store.lists import get_list
-from leadex_mail.store.models import Campaign, Delivery
+from leadex_mail.store.models import Campaign, Delivery, Subscription
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # see the module's docstring
 
@@ -122,3 +122,31 @@ def test_a_claim_passes_over_rows_another_claim_holds(store, people) -> None:
     assert len(held) == 4 and sorted(c.delivery_id for c in mine) == sorted(set(range(min(held), min(held) + 10)) - set(held))
     left = campaigns.pending(store, campaign.id, "me", now=T0)
     assert left.claimable == 4  # the held rows are still there to claim: a worker goes on, it does not stop
+
+
+def test_two_campaigns_of_one_issue_queued_at_once_take_someone_on_both_lists_once(store, people) -> None:
+    """Another process queues the issue to "newsletter" (uncommitted) while ours queues it to "partners": ours waits, then leaves the overlap out."""
+    from campaign_helpers import add_people
+
+    ids = people(4)
+    add_people(store, 2, list_name="partners", start=100)
+    partners_id = get_list(store, "partners").id
+    with store.begin() as conn:
+        conn.execute(insert(Subscription.__table__), [{"subscriber_id": i, "list_id": partners_id, "status": "active"} for i in ids[:3]])
+    newsletter = campaigns.open_campaign(store, "2026-04-leadex-01", "newsletter", {"sl": "h"}, "S", now=T0)
+    partners = campaigns.open_campaign(store, "2026-04-leadex-01", "partners", {"sl": "h"}, "S", now=T0)
+    other = store.engine.connect()
+    tx = other.begin()
+    assert campaigns.queue_eligible(store, newsletter, {"sl", "en"}, "sl", conn=other) == 4  # as another process would, not committed yet
+    ours = Run(lambda: campaigns.queue_eligible(store, partners, {"sl", "en"}, "sl"))
+    ours.start()
+    try:
+        wait_until_blocked(store, ours)  # before: no lock, ours inserted the overlap at once (it could not see the uncommitted rows)
+        tx.commit()
+    finally:
+        other.close()
+    assert ours.outcome() == 2
+    d = Delivery.__table__
+    with store.begin(write=False) as conn:
+        per_person = conn.execute(select(d.c.subscriber_id, func.count()).group_by(d.c.subscriber_id)).all()
+    assert len(per_person) == 6 and {n for _, n in per_person} == {1}

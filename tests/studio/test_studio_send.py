@@ -171,3 +171,25 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
         store.close()
     finally:
         controller.stop()
+
+
+def test_the_review_says_who_on_the_list_has_the_issue_through_another_list(tmp_path: Path, smtp_server) -> None:
+    """The studio's review is the CLI's confirmation: people on both lists who got the issue are not counted, and it says so."""
+    from leadex_mail.campaign.runner import send_campaign
+    from leadex_mail.content.loader import load_issue
+
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, smtp_server.port)
+    store = open_store(settings)
+    create_list(store, "newsletter", public=True)
+    create_list(store, "partners")
+    for i in range(4):
+        add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter", "partners") if i < 3 else ("newsletter",), source="cli")
+    add_subscriber(store, "partner@example.org", language="en", lists=("partners",), source="cli")
+    assert send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter").sent_now == 4
+    with serve_studio(settings, store=store, root=tmp_path) as studio:
+        page = studio.client().get(f"/issues/{ISSUE}/send/review?list=partners").text
+    store.close()
+    # The studio speaks the officer's language (sl here): "already received it through the list 'newsletter': will not get it again".
+    assert "To številko so že prejeli prek seznama »newsletter«: še enkrat je ne bodo dobili</dt><dd class=\"elsewhere\">3</dd>" in page
+    assert '<dd id="plan-total">1</dd>' in page  # only the partner

@@ -6,8 +6,8 @@
     demo.py        leadex-mail demo
 
 It knows two seams and nothing behind them (as listmonk's manager knows
-``Store`` and ``Messenger``): the campaign store (``store.campaigns`` and
-``store.deliveries``, SQLite or PostgreSQL) and the transport
+``Store`` and ``Messenger``): the campaign store (``store.campaigns``,
+``store.overlap`` and ``store.deliveries``, SQLite or PostgreSQL) and the transport
 (``delivery.transport.Transport``, SMTP or the outbox). Messages are built by
 ``delivery.message``.
 """

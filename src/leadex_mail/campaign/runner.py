@@ -1,5 +1,10 @@
 """The campaign runner: send one issue to one list, exactly once per recipient.
 
+Once per recipient per issue, too: someone on two lists who has the issue
+from its campaign to one list is not queued by its campaign to the other
+(``store.campaigns.queue_eligible``); plans, reports and ``status`` say how
+many (``store.overlap``).
+
 ``send_campaign`` renders each edition once, builds one ``MessageTemplate``
 per edition, opens (or resumes) the campaign and queues one delivery per
 eligible subscriber (``store.campaigns``), then hands over to the worker
@@ -13,7 +18,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +38,7 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import Campaign, utcnow
+from leadex_mail.store.overlap import OtherList, delivered_elsewhere, owned_elsewhere
 from leadex_mail.store.subscribers import eligible_subscribers
 
 
@@ -48,6 +54,8 @@ class CampaignPlan:
     rate: str
     concurrency: int
     campaign_status: str | None  # None: a new campaign
+    # People on the list whose delivery of the issue belongs to its campaign to another list: not sent it again.
+    other_lists: tuple[OtherList, ...] = ()
 
     @property
     def total(self) -> int:
@@ -68,6 +76,7 @@ class CampaignReport:
     failed_now: int = 0
     skipped_now: int = 0
     built: int = 0  # dry run: messages built
+    other_lists: tuple[OtherList, ...] = ()  # as in ``CampaignPlan``: left to the issue's campaigns to other lists
     elapsed: float = 0.0
     paused_reason: str | None = None
     interrupted: bool = False  # stopped on request (Ctrl-C, SIGTERM); the rest is back in the queue
@@ -133,9 +142,9 @@ def plan_campaign(
         status, campaign_id = campaign.status, campaign.id
         already = campaigns.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
     except NotFound:
-        pass
+        campaigns.refuse_forgotten_issue(store, issue.slug, list_id)  # as opening the campaign would
     per_language: dict[str, int] = {}
-    for own, n in campaigns.todo_by_language(store, list_id, campaign_id).items():
+    for own, n in campaigns.todo_by_language(store, list_id, campaign_id, issue.slug).items():
         edition = edition_language(issue, own)
         if language is None or edition == language:
             per_language[edition] = per_language.get(edition, 0) + n
@@ -144,6 +153,7 @@ def plan_campaign(
         describe_transport(settings, outbox_subdir(issue.slug, list_name)),
         Throttle(parse_rates(rate or settings.send_rate)).describe(),
         concurrency or settings.send_concurrency, status,
+        tuple(delivered_elsewhere(store, issue.slug, list_id, campaign_id)),
     )
 
 
@@ -252,6 +262,7 @@ def _run(
         sent_now=outcome.sent, failed_now=outcome.failed, skipped_now=outcome.skipped, elapsed=outcome.elapsed,
         paused_reason=outcome.paused_reason, interrupted=outcome.interrupted, failures=campaigns.failures(store, campaign.id),  # type: ignore[arg-type]
         outbox=settings.outbox_dir / subdir if settings.effective_transport == "outbox" else None,
+        other_lists=tuple(delivered_elsewhere(store, issue.slug, campaign.list_id, campaign.id)),
     )
 
 
@@ -263,6 +274,7 @@ def _dry_run(store: Store, issue: Issue, settings: Settings, list_name: str, ren
         finished = campaigns.finished_subscribers(store, campaign_id)
     except NotFound:
         pass
+    finished = finished | owned_elsewhere(store, issue.slug, campaign_id)  # their delivery of the issue is another campaign's
     templates = {lang: build_template(r, settings, issue.brand, campaign_id=campaign_id) for lang, r in rendered.items()}
     started = time.monotonic()
     counts: dict[str, int] = {}
@@ -287,6 +299,8 @@ class CampaignSummary:
 
     campaign: Campaign
     list_name: str
+    # On this list, but their delivery of the issue is another list's campaign's (filled last by ``campaign_status``).
+    other_lists: tuple[OtherList, ...] = field(default=(), kw_only=True)
     counts: dict[str, int]
     rate: float  # average messages per second between the first and the last sent
     failures: list[campaigns.Failure]
@@ -326,7 +340,8 @@ def campaign_status(
         ))
     if issue_slug and not out:
         raise NotFound(f"issue {issue_slug!r} has not been sent", hint="`leadex-mail status` lists every campaign")
-    return out
+    # Who on each campaign's list has the issue through its campaign to another list (one delivery per person per issue).
+    return [replace(s, other_lists=tuple(delivered_elsewhere(store, s.campaign.issue_slug, s.campaign.list_id, s.campaign.id))) for s in out]  # type: ignore[arg-type]
 
 
 def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None, *, uncertain: bool = False) -> tuple[str, int]:

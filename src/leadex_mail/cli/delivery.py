@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
     from leadex_mail.delivery.replies import Classification
     from leadex_mail.store import campaigns
+    from leadex_mail.store.overlap import OtherList
     from leadex_mail.errors import Problem
     from leadex_mail.gates.readiness import Readiness
     from leadex_mail.store.db import Store
@@ -91,9 +92,32 @@ def _print_plan(plan: CampaignPlan) -> None:
     click.echo(f"Issue {plan.issue_slug} to list {plan.list_name!r}: {state}")
     for language, n in plan.per_language.items():
         click.echo(f"  {language}: {n} recipient{'s' if n != 1 else ''}")
+    _print_other_lists(plan.other_lists, plan.issue_slug)
     click.echo(f"  total: {plan.total}")
     click.echo(f"  transport: {plan.transport}")
     click.echo(f"  rate: {plan.rate}; {plan.concurrency} connection{'s' if plan.concurrency != 1 else ''}")
+
+
+def _print_other_lists(others: Sequence[OtherList], slug: str) -> None:
+    """Who on the list is left to the issue's campaign to another list: one delivery per person per issue."""
+    for e in others:
+        name = repr(e.list_name)
+        if e.received:
+            click.echo(f"  {_people(e.received)} on this list already received this issue through the list {name} and will not get it again")
+        if e.pending:
+            verb = "is" if e.pending == 1 else "are"
+            click.echo(f"  {_people(e.pending)} on this list {verb} getting this issue through the list {name} (not finished there)"
+                       " and will not get it from this list")
+        if e.not_sent:
+            verb = "was" if e.not_sent == 1 else "were"
+            click.echo(
+                f"  {_people(e.not_sent)} on this list {verb} not reached by the send of this issue to the list {name} (failed or skipped there;"
+                f" `{command_prefix()} retry {slug} --list {e.list_name}` tries the failures again) and will not get it from this list"
+            )
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
 
 
 def _print_readiness(readiness: Readiness) -> None:
@@ -160,6 +184,7 @@ def _print_report(report: CampaignReport, command: str) -> None:
     else:
         click.echo("Nothing was sent in this run.")
     click.echo(f"Campaign {report.status}: {_counts_line(report.counts)}")
+    _print_other_lists(report.other_lists, report.issue_slug)
     for f in report.failures[:10]:
         click.echo(f"  {f.state:<10} {f.email or '(erased)'}  attempts {f.attempts}  {f.reply or ''}")
     _print_refusal_hints(report.failures)
@@ -349,6 +374,7 @@ def _print_summary(s: CampaignSummary) -> None:
         click.echo(f"  being sent by {sender.where}{held}{waits} (live until at least {sender.until:%Y-%m-%d %H:%M:%S} UTC)")
     if s.rate:
         click.echo(f"  average rate: {s.rate:.1f} msg/s")
+    _print_other_lists(s.other_lists, c.issue_slug)
     if c.paused_reason:
         click.echo(f"  paused: {c.paused_reason}")
     for f in s.failures:

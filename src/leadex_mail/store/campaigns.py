@@ -2,6 +2,11 @@
 
 One ``Campaign`` per (issue, list); one ``Delivery`` per eligible subscriber,
 guarded by UNIQUE(campaign_id, subscriber_id), so queueing twice is harmless.
+One delivery per subscriber per *issue*, too: someone on two lists who has a
+delivery of the issue in one campaign is never queued in another (the first
+campaign owns their delivery; its resume and retry handle it). Queueing locks
+the issue's campaign rows so two campaigns of one issue queued at once by two
+processes cannot both take the same person (``queue_eligible``).
 A delivery moves ``queued -> sending -> sent | retry_wait | failed | skipped``.
 
 Claiming rows under leases and recording outcomes live in ``deliveries.py``.
@@ -15,6 +20,8 @@ is ``INSERT ... ON CONFLICT DO NOTHING``, for SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Collection, Iterable, Mapping
@@ -25,6 +32,7 @@ from sqlmodel import select as orm_select
 
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
+from leadex_mail.store.issuelock import lock_issue, not_delivered_in, other_campaigns, refuse_forgotten_issue, skip_owned_elsewhere, taken_elsewhere
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
@@ -33,6 +41,7 @@ _D = Delivery.__table__
 _C = Campaign.__table__
 _CHUNK = 5_000  # rows per INSERT statement: large enough to amortise, small enough for SQLite's variable limit
 _ACTIVE = ("queued", "sending", "retry_wait")
+ACTIVE_STATES = _ACTIVE  # deliveries not over yet
 
 
 # --- campaigns -------------------------------------------------------------
@@ -75,6 +84,7 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
     get different versions of one campaign.
     """
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
+    refuse_forgotten_issue(store, issue_slug, list_id)
     now = now or utcnow()
     values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
     with store.writing() as conn:
@@ -190,18 +200,22 @@ def eligible_select(list_id: int) -> Select:
     )
 
 
-def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], default_language: str) -> int:
+def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], default_language: str, *, conn: Connection | None = None) -> int:
     """Queue one delivery per eligible subscriber of the campaign's list in one statement; return how many were new.
 
     Each gets their own language's edition when the issue has it (RFC 4647
     lookup: ``en-GB`` gets ``en``), else ``default_language``. ``INSERT ...
     SELECT`` keeps 100 000 rows inside the database (no Python objects per
     row), and the unique key makes repeating it on every resume harmless.
+    Subscribers with a delivery of the same issue in another campaign (any
+    state) are left out: one delivery per recipient per issue
+    (``_queueable``). ``conn``: run inside the caller's write transaction
+    (the issue's locks last until it commits); default: a transaction of its own.
     """
-    eligible = eligible_select(campaign.list_id).subquery()
     stamp = func.current_timestamp()
     columns = ["campaign_id", "subscriber_id", "language", "state", "attempts", "uncertain", "created_at", "updated_at"]
-    with store.writing() as conn:
+    with _writing(store, conn) as conn:
+        eligible = _queueable(conn, campaign)
         # The few distinct languages are mapped here, so the statement is a plain CASE on any database.
         own = [lang for (lang,) in conn.execute(select(eligible.c.language).distinct())]
         mapping = {lang: edition_for(lang, editions, default_language) for lang in own}
@@ -211,38 +225,79 @@ def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], 
         return conn.execute(stmt).rowcount
 
 
-def todo_by_language(store: Store, list_id: int, campaign_id: int | None) -> dict[str, int]:
+@contextmanager
+def _writing(store: Store, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's transaction on ``conn``, or a write transaction of its own."""
+    if conn is not None:
+        yield conn
+        return
+    with store.writing() as own:
+        yield own
+
+
+def _queueable(conn: Connection, campaign: Campaign) -> Any:
+    """The campaign list's eligible subscribers (id, language) without a delivery of the issue elsewhere, as a subquery.
+
+    The issue's campaign rows are locked first (``lock_issue``): on
+    PostgreSQL the ``NOT EXISTS`` of a statement cannot see rows another
+    transaction has not committed, so two campaigns of one issue queued at
+    the same moment would both take the people on both lists. Behind the
+    lock the second waits, then sees the first's rows. On SQLite ``BEGIN
+    IMMEDIATE`` already serialises the whole transaction. Waiting rows of
+    this campaign that an earlier delivery of the issue owns are skipped.
+    """
+    others = lock_issue(conn, campaign)
+    query = eligible_select(campaign.list_id)
+    if others:
+        skip_owned_elsewhere(conn, campaign.id, others)  # type: ignore[arg-type]
+        query = query.where(not_delivered_in(others, Subscriber.__table__.c.id))
+    return query.subquery()
+
+
+def todo_by_language(store: Store, list_id: int, campaign_id: int | None, issue_slug: str | None = None) -> dict[str, int]:
     """Eligible subscribers (by their own language) whose delivery of the campaign is not over.
 
     Counted in the database, for the confirmation prompt: no list of 100 000
-    people is loaded just to say how many there are.
+    people is loaded just to say how many there are. With ``issue_slug``,
+    people whose delivery of the issue belongs to another campaign (its
+    earliest: ``overlap.delivered_elsewhere``) are not counted: this
+    campaign will not mail them.
     """
     eligible = eligible_select(list_id).subquery()
+    mine = campaign_id or 0
     done = (
         select(_D.c.subscriber_id)
-        .where(_D.c.campaign_id == (campaign_id or 0), _D.c.state.in_(("sent", "failed", "skipped")), _D.c.subscriber_id.is_not(None))
+        .where(_D.c.campaign_id == mine, _D.c.state.in_(("sent", "failed", "skipped")), _D.c.subscriber_id.is_not(None))
         .scalar_subquery()
     )
     query = select(eligible.c.language, func.count()).where(eligible.c.id.not_in(done)).group_by(eligible.c.language)
     with store.begin(write=False) as conn:
+        others = other_campaigns(conn, issue_slug, campaign_id) if issue_slug else []
+        if others:
+            # The earliest delivery of the issue owns the person: left out when another campaign's row is older than any of ours.
+            theirs, here = _D.alias("theirs"), _D.alias("here")
+            ours_first = select(here.c.id).where(here.c.campaign_id == mine, here.c.subscriber_id == eligible.c.id, here.c.id < theirs.c.id).exists()
+            query = query.where(~select(theirs.c.id).where(theirs.c.subscriber_id == eligible.c.id, theirs.c.campaign_id.in_(others), ~ours_first).exists())
         return {language: n for language, n in conn.execute(query)}
 
 
 def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[int, str]], language_for: Mapping[str, str] | None = None) -> int:
     """Queue one delivery per ``(subscriber_id, language)``; return how many were new.
 
-    The explicit-list form of ``queue_eligible``: ``language_for`` maps a
-    subscriber's language to the edition they get (missing: as is). Rows
-    carry only subscriber_id and language; the constant columns and the
-    database's own clock are part of the statement.
+    The explicit-list form of ``queue_eligible``, under the same lock and
+    rule (people with a delivery of the issue in another campaign are left
+    out): ``language_for`` maps a subscriber's language to the edition they
+    get (missing: as is). Rows carry only subscriber_id and language; the
+    constant columns and the database's own clock are part of the statement.
     """
     mapping = language_for or {}
     added = 0
     with store.writing() as conn:
+        taken = taken_elsewhere(conn, campaign)
         stamp = func.current_timestamp()
         stmt = _dialect_insert(conn).values(campaign_id=campaign.id, created_at=stamp, updated_at=stamp, **_QUEUED).on_conflict_do_nothing(index_elements=_CONFLICT)
         chunk: list[dict] = []
-        for subscriber_id, language in eligible:
+        for subscriber_id, language in (e for e in eligible if e[0] not in taken):
             chunk.append({"subscriber_id": subscriber_id, "language": mapping.get(language, language)})
             if len(chunk) >= _CHUNK:
                 added += conn.execute(stmt, chunk).rowcount
