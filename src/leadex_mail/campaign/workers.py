@@ -76,6 +76,11 @@ class Progress:
     failed: int
     retrying: int
     elapsed: float
+    # Temporary failures waiting for their retry time, as last seen: how many,
+    # when the first is due (UTC), and the server's latest temporary reply.
+    waiting: int = 0
+    next_retry_at: datetime | None = None
+    retry_reason: str | None = None
 
 
 def backoff_delay(attempt: int, base: float, rng: random.Random) -> float:
@@ -127,6 +132,9 @@ class CampaignRun:
         self.lock = threading.Lock()  # counters, quota, consecutive failures, streaks
         self.sent = self.failed = self.skipped = self.retrying = self.consecutive = 0
         self.paused_reason: str | None = None
+        self.waiting, self.next_retry_at, self.retry_reason = 0, None, None  # see Progress (under ``lock``)
+        self._looked = 0.0  # time.monotonic() of the last count of waiting retries taken from the store
+        self._nap, self.sleep = sleep, self._idle  # a worker with nothing to claim first says what it waits for
         # The current run of identical rejections (delivery ids), and once it
         # paused the campaign, the deliveries to put back in the campaigns.
         self.streak_key: str | None = None
@@ -239,8 +247,27 @@ class CampaignRun:
 
     def _report(self) -> None:
         if self.progress is not None:
-            done = self.sent + self.failed + self.skipped
-            self.progress(Progress(done, self.total, self.sent, self.failed, self.retrying, time.monotonic() - self.started))
+            if self.next_retry_at is not None and self.next_retry_at <= self.now() and time.monotonic() - self._looked >= 1.0:
+                self._look_at_waiting()  # retries came due and are being claimed: the count kept along the way is stale
+            with self.lock:
+                done = self.sent + self.failed + self.skipped
+                waiting = (self.waiting, self.next_retry_at, self.retry_reason) if self.waiting else (0, None, None)
+                report = Progress(done, self.total, self.sent, self.failed, self.retrying, time.monotonic() - self.started, *waiting)
+            self.progress(report)
+
+    def _look_at_waiting(self) -> None:
+        """Take the store's count of retries not yet due, and when the first is due."""
+        self._looked = time.monotonic()
+        left = campaigns.pending(self.store, self.campaign_id, self.owner_prefix, now=self.now(), language=self.language)
+        with self.lock:
+            self.waiting, self.next_retry_at = left.waiting_retries, left.next_due
+
+    def _idle(self, seconds: float) -> None:
+        """The sleep of a worker waiting for more work (retries not yet due): the pages hear what is awaited first."""
+        if self.progress is not None:
+            self._look_at_waiting()
+            self._report()
+        self._nap(seconds)
 
     # --- one worker ---------------------------------------------------------------
 
@@ -417,6 +444,9 @@ class CampaignRun:
             rec.retry(c.delivery_id, owner, next_at=next_at, reply=reply, now=now, uncertain=uncertain)
             with self.lock:
                 self.retrying += 1
+                self.waiting += 1
+                self.next_retry_at = min(self.next_retry_at or next_at, next_at)
+                self.retry_reason = reply
         if server:
             self._count_server_failure(reply)
         else:

@@ -22,13 +22,15 @@ def register(main: click.Group) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True, help="Port; 0 picks a free one.")
 @click.option("--no-open", is_flag=True, help="Do not open a browser; only print the address.")
 @click.option("--require-login", is_flag=True, help="Require accounts on 127.0.0.1 too (a computer several people use).")
-@click.option("--forwarded-allow-ips", default=None, metavar="IPS", help="Proxies whose X-Forwarded-* headers are trusted (beyond loopback).")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS", help="HTTPS proxies whose X-Forwarded-Proto/-For are trusted (default: 127.0.0.1, a proxy on this computer).")
 def studio_command(host: str, port: int, no_open: bool, require_login: bool, forwarded_allow_ips: str | None) -> None:
     """Write, check, preview, test and send issues in the browser.
 
     Served on 127.0.0.1 it is for whoever sits at this computer, like
     `preview`. On any other address it requires accounts (`leadex-mail users
-    add`) and must be put behind HTTPS. The issue files stay the truth:
+    add`) and must be reached over HTTPS: put a proxy in front that sends
+    X-Forwarded-Proto (officers who come over plain HTTP are told so, and so
+    are you at start-up). The issue files stay the truth:
     the studio writes the same YAML the other commands read.
     """
     from leadex_mail.studio.server import serve
@@ -37,6 +39,9 @@ def studio_command(host: str, port: int, no_open: bool, require_login: bool, for
 
     def ready(url: str, accounts: bool) -> None:
         click.echo(f"LeadEx studio: {url}  ({'sign-in required' if accounts else 'for this computer only'}; Ctrl-C to stop)")
+        warning = plain_http_warning(host, accounts=accounts)
+        if warning:
+            click.echo(warning, err=True)
         if not no_open:
             webbrowser.open(url)
 
@@ -46,6 +51,24 @@ def studio_command(host: str, port: int, no_open: bool, require_login: bool, for
         pass
     # Reached whether uvicorn re-raised the Ctrl-C it caught or returned after it.
     click.echo("Studio stopped.")
+
+
+def plain_http_warning(host: str, *, accounts: bool) -> str | None:
+    """What the operator is told at start-up when browsers could come over plain HTTP, where sign-in cannot work.
+
+    Beyond loopback the server cannot know before a request whether an HTTPS
+    proxy is in front, so it says what sign-in needs (docs/decisions.md).
+    """
+    from leadex_mail.studio.server import is_loopback
+
+    if not accounts or is_loopback(host):
+        return None
+    return (
+        f"Warning: the studio listens on {host} over plain HTTP, and browsers sign in only over HTTPS "
+        "(its cookies are Secure). Put an HTTPS proxy in front that sends X-Forwarded-Proto, give officers its "
+        "https:// address, and name the proxy with --forwarded-allow-ips unless it runs on this computer. "
+        "Whoever opens the plain http:// address is told it needs HTTPS."
+    )
 
 
 @click.group("users")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -29,7 +30,7 @@ from watchfiles import DefaultFilter, awatch
 
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store
-from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_schedule, views_send
+from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_recovery, views_schedule, views_send
 from leadex_mail.studio.auth import Access
 from leadex_mail.studio.sending import SendJobs
 from leadex_mail.studio.web import PAGE_CSP, static_dir
@@ -101,7 +102,14 @@ def create_app(
             yield
         finally:
             studio.workspace.close()
+            # Every request has ended (saves in flight finished): keep what is still unsaved, offered back on next open.
+            kept = await anyio.to_thread.run_sync(studio.workspace.keep_unsaved, now())
+            if kept:
+                log.warning("unsaved changes of %d edition(s) kept; the editor offers them back when the studio starts again", kept)
             studio.jobs.close()
+            # Sends finish the message in hand and give back the rest (resumable) before the store closes.
+            if not await anyio.to_thread.run_sync(studio.jobs.wait_stopped):
+                log.warning("a send was still busy when the studio stopped; send to the list again to resume it")
             stop.set()
             if task is not None:
                 await task
@@ -134,6 +142,7 @@ def routes() -> list[Route | Mount]:
         *views_audit.routes(),
         *views_send.routes(),  # before the editor's /issues/{slug}/{lang}
         *views_schedule.routes(),
+        *views_recovery.routes(),
         *views_edit.routes(),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=str(static_dir())), name="static"),

@@ -15,27 +15,33 @@ session, and every POST must carry that session's CSRF token (form field
 ``csrf`` or header ``X-CSRF-Token``): a web page elsewhere can neither read
 the token nor make the browser send the cookie. Signing in replaces the
 session and its id (no session fixation); sessions end after
-``IDLE_MINUTES`` without a request. Failed sign-ins are limited per address
-and per account name.
+``IDLE_MINUTES`` without a request. Failed sign-ins are slowed where they
+come from, never by locking the account (``throttle.LoginThrottle``).
+
+With accounts the cookies are ``Secure``: a browser keeps them only over
+HTTPS (or on a loopback address, which browsers trust), so ``secure_request``
+says whether a request came that way -- its own scheme, or
+``X-Forwarded-Proto`` from a proxy the server trusts (uvicorn's
+``forwarded_allow_ips``, which rewrites the scheme before we see it).
 """
 
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from leadex_mail.web.security import RateLimiter
+from leadex_mail.studio.throttle import DEVICE_DAYS, LoginThrottle
 
 COOKIE = "leadex_studio"
+DEVICE_COOKIE = "leadex_studio_device"  # a browser that signed in to an account before (throttle.py)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 IDLE_MINUTES = 8 * 60
-# Failed sign-ins per client address and per account name within the window.
-LOGIN_LIMIT = (5, 15 * 60.0)
 
 # What each role may do. Editors draft, preview and test-send; senders also
 # send to lists (now or scheduled) and manage subscribers (the issue's "who
@@ -136,7 +142,8 @@ class Access:
     accounts: bool
     secure_cookies: bool
     sessions: Sessions
-    login_limiter: RateLimiter
+    login_throttle: LoginThrottle
+    plain_http_seen: bool = False  # the operator was warned once that a browser came over plain HTTP
 
     @classmethod
     def make(cls, *, accounts: bool, clock: Callable[[], datetime]) -> Access:
@@ -145,7 +152,7 @@ class Access:
             accounts=accounts,
             secure_cookies=accounts,
             sessions=Sessions(clock, single_user=None if accounts else local_actor()),
-            login_limiter=RateLimiter(LOGIN_LIMIT[0], LOGIN_LIMIT[1], clock),
+            login_throttle=LoginThrottle(clock),
         )
 
     def cookie(self, session: StudioSession) -> str:
@@ -153,7 +160,30 @@ class Access:
         flags = "; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if self.secure_cookies else "")
         return f"{COOKIE}={session.id}{flags}"
 
+    def device_cookie(self, token: str) -> str:
+        """The ``Set-Cookie`` value that marks this browser as one the account signed in from (sent to /login only)."""
+        flags = f"; Path=/login; Max-Age={DEVICE_DAYS * 86400}; HttpOnly; SameSite=Strict" + ("; Secure" if self.secure_cookies else "")
+        return f"{DEVICE_COOKIE}={token}{flags}"
+
     def expired_cookie(self) -> str:
         """A ``Set-Cookie`` value that removes the cookie."""
         flags = "; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + ("; Secure" if self.secure_cookies else "")
         return f"{COOKIE}={flags}"
+
+
+def secure_request(scheme: str, hostname: str | None) -> bool:
+    """True when a browser keeps ``Secure`` cookies for this request: HTTPS, or a loopback host name.
+
+    ``scheme`` is the request's as the server sees it (``https`` when a
+    trusted proxy said so); browsers treat ``http://127.0.0.1``,
+    ``http://[::1]`` and ``http://localhost`` as secure contexts.
+    """
+    if scheme in ("https", "wss"):
+        return True
+    host = (hostname or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -6,7 +6,8 @@
 The send itself is ``campaign.runner.send_campaign`` -- the CLI's -- run in a
 thread of its own (it has its own workers and rate limiter), so a page
 closing or a second tab changes nothing about it. Its ``progress`` callback
-is called from worker threads; each report is handed to the event loop and
+is called from worker threads (also while the send waits to retry temporary
+failures: how many, until when, the server's reply); each report is handed to the event loop and
 sent to every page watching the job as a Server-Sent Event. One send per
 issue and list runs at a time (the engine would refuse a second one anyway:
 deliveries are leased).
@@ -54,8 +55,13 @@ class SendJob:
     error: str | None = None
     hint: str | None = None
     paused_reason: str | None = None
+    waiting: int = 0  # temporary failures waiting for their retry time
+    retry_at: str | None = None  # when the first of them is tried again: "14:05 CET" (the studio's time zone)
+    retry_reason: str | None = None  # the mail server's latest temporary reply
     _listeners: set[asyncio.Queue[str | None]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
+    stop: threading.Event = field(default_factory=threading.Event)  # set when the studio stops: finish the message in hand
+    ended: threading.Event = field(default_factory=threading.Event)  # the sending thread is over
 
     def state(self) -> dict[str, Any]:
         """What a progress event carries."""
@@ -64,6 +70,7 @@ class SendJob:
             "id": self.id, "done": self.done, "total": self.total, "failed": self.failed, "retrying": self.retrying,
             "rate": round(rate, 1), "finished": self.finished, "status": self.status, "counts": self.counts,
             "error": self.error, "hint": self.hint, "paused_reason": self.paused_reason,
+            "waiting": self.waiting, "retry_at": self.retry_at, "retry_reason": self.retry_reason,
         }
 
     def _publish(self) -> None:
@@ -99,6 +106,16 @@ class SendJob:
         """End the pages' streams (server stopping)."""
         for queue in list(self._listeners):
             queue.put_nowait(None)
+
+
+def _clock_time(when: datetime | None, settings: Settings) -> str | None:
+    """``14:05 CET``: a time today as the officer reads clocks (the ``timezone`` setting, else this computer's)."""
+    from leadex_mail.campaign.scheduler import zone
+
+    if when is None:
+        return None
+    local = when.astimezone(zone(settings))
+    return f"{local:%H:%M %Z}".strip()
 
 
 def _event(kind: str, data: str) -> str:
@@ -142,11 +159,12 @@ class SendJobs:
 
         def progress(p: Any) -> None:
             job.total, job.done, job.failed, job.retrying, job.elapsed = p.total, p.done, p.failed, p.retrying, p.elapsed
+            job.waiting, job.retry_at, job.retry_reason = p.waiting, _clock_time(p.next_retry_at, settings), p.retry_reason
             job.publish_from_thread()
 
         def run() -> None:
             try:
-                report = send_campaign(store, issue, settings, list_name=list_name, resume=resume, progress=progress, **options)
+                report = send_campaign(store, issue, settings, list_name=list_name, resume=resume, progress=progress, stop=job.stop, **options)
                 job.status, job.counts, job.paused_reason = report.status, dict(report.counts), report.paused_reason
                 job.done = max(job.done, report.sent_now)
             except LeadexError as err:
@@ -155,6 +173,7 @@ class SendJobs:
                 log.exception("the send of %s to %s failed", issue.slug, list_name)
                 job.status, job.error = "error", f"{type(err).__name__}: {err}"
             finally:
+                job.waiting, job.retry_at = 0, None
                 job.finished = True
                 if on_finish is not None:
                     try:
@@ -162,11 +181,22 @@ class SendJobs:
                     except Exception:
                         log.exception("recording the end of the send of %s failed", issue.slug)
                 job.publish_from_thread()
+                job.ended.set()
 
         threading.Thread(target=run, name=f"studio-send-{job.id}", daemon=True).start()
         return job
 
     def close(self) -> None:
-        """End every page's stream."""
+        """End every page's stream, and ask every running send to stop (the studio is stopping)."""
         for job in self.jobs.values():
+            job.stop.set()
             job.close()
+
+    def wait_stopped(self, timeout: float = 30.0) -> bool:
+        """After ``close``: wait until every send has recorded the messages in hand and given back the rest.
+
+        Like Ctrl-C on ``leadex-mail send``: what was not sent stays queued,
+        and sending the issue to the list again resumes it. False when a send
+        was still busy after ``timeout`` seconds (a mail server not answering).
+        """
+        return all(job.ended.wait(timeout) for job in list(self.jobs.values()))

@@ -4,7 +4,10 @@
 that is not loopback (or ``require_login``) needs accounts, and with no
 account in the store it refuses to start (``StudioRefused``), saying how to
 make one. Beyond loopback the studio must be reached over HTTPS (a reverse
-proxy in front): its cookies are ``Secure``.
+proxy in front, trusted through ``forwarded_allow_ips``): its cookies are
+``Secure``, and a request over plain HTTP gets a page saying so
+(``web.page``); ``leadex-mail studio`` warns at start-up when it listens
+beyond loopback.
 """
 
 from __future__ import annotations

@@ -4,10 +4,15 @@
     POST /login     check the password (Argon2id), then a new session replaces the old one
     POST /logout    end the session
 
-Failed attempts are limited per client address and per account name
-(``auth.LOGIN_LIMIT``): the sixth within the window is refused without
-checking the password, the right one included. The answer never says
-whether the name exists.
+Failed attempts are slowed where they come from (``throttle.LoginThrottle``):
+per browser the account signed in from before (its device cookie), else
+per (client address, account), per address and per account; an attempt
+over a limit is refused without checking the password. Wrong passwords
+typed by someone else never lock out the officer's own browser. The answer
+never says whether the name exists.
+
+Over plain HTTP (beyond loopback) every page here says the address needs
+HTTPS instead (``web.page``/``web.action``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from leadex_mail.store.accounts import authenticate, record
+from leadex_mail.studio.auth import DEVICE_COOKIE
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -51,19 +57,22 @@ async def login(ctx: Ctx) -> Response:
     form = await form_data(ctx)
     name, password = form.get("name", "").strip().lower(), form.get("password", "")
     client = ctx.request.client.host if ctx.request.client else "unknown"
-    limiter = ctx.studio.access.login_limiter
-    if limiter.retry_after(f"ip:{client}") or limiter.retry_after(f"name:{name}"):
-        wait = max(limiter.retry_after(f"ip:{client}"), limiter.retry_after(f"name:{name}"))
+    device = ctx.request.cookies.get(DEVICE_COOKIE)
+    throttle = ctx.studio.access.login_throttle
+    wait = throttle.wait(client, name, device)
+    if wait:
         return await login_form(ctx, error=ctx.t("login_limited", minutes=max(1, (wait + 59) // 60)), status=429, name=name, next_url=form.get("next"))
     user = await anyio.to_thread.run_sync(authenticate, ctx.studio.store, name, password)
     if user is None:
-        limiter.hit(f"ip:{client}")
-        limiter.hit(f"name:{name}")
+        throttle.failed(client, name, device)
         await anyio.to_thread.run_sync(lambda: record(ctx.studio.store, name or "?", "sign_in_refused", client))
         return await login_form(ctx, error=ctx.t("login_wrong"), status=401, name=name, next_url=form.get("next"))
+    trusted = throttle.succeeded(client, name, device)
     fresh = ctx.studio.access.sessions.sign_in(ctx.session, user.name, user.role)
     await anyio.to_thread.run_sync(lambda: record(ctx.studio.store, user.name, "sign_in", client))
     response = redirect(_next(form.get("next")))
+    if trusted != device:
+        response.headers.append("set-cookie", ctx.studio.access.device_cookie(trusted))
     response.headers.append("set-cookie", ctx.studio.access.cookie(fresh))
     return response
 

@@ -32,6 +32,7 @@ from leadex_mail.studio import pictures, richtext
 from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
+from leadex_mail.studio.views_recovery import kept_offer
 
 _DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
 
@@ -150,6 +151,7 @@ def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: 
         "types": section_types(),
         "dirty": lang in session.dirty(),
         "conflict": session.conflicts.get(lang),
+        "kept": kept_offer(ctx, session.slug, lang),
         "focus": focus,
         "announce": announce,
         "markdown_html": _markdown_html,

@@ -5,12 +5,19 @@ finds or starts the session, sends a visitor without an account to the
 sign-in page (accounts mode), refuses what the role does not allow, and for
 a POST refuses a request without this session's CSRF token or from another
 origin -- before the handler runs, so no handler can forget it.
+
+With accounts, a request that did not come over HTTPS (nor to a loopback
+name, which browsers trust) gets a page saying the address needs HTTPS --
+every page and every action, the sign-in form included, so no officer types
+a password that could not work (the browser would drop the ``Secure``
+cookie and the next POST would look like an expired page).
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import leadex_mail
-from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, StudioSession, csrf_ok
+from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, StudioSession, csrf_ok, secure_request
 from leadex_mail.studio.i18n import Words, language_name, languages, negotiate, words
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ PAGE_CSP = (
 # The email as previewed: its own inline styles and pictures, no scripts, framed only by the studio.
 PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; font-src https:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
 NO_STORE = {"cache-control": "no-store"}
+log = logging.getLogger(__name__)
 MAX_PART_BYTES = 30 * 1024 * 1024  # a phone photo or a large CSV; spooled to disk by the parser
 
 
@@ -162,11 +170,36 @@ def _signed_out(ctx: Ctx) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
+def _plain_http(ctx: Ctx) -> bool:
+    """True when accounts are needed and this request came where the browser drops ``Secure`` cookies (logged once)."""
+    access, request = ctx.studio.access, ctx.request
+    if not access.accounts or secure_request(request.url.scheme, request.url.hostname):
+        return False
+    if not access.plain_http_seen:
+        access.plain_http_seen = True
+        log.warning(
+            "the studio was reached over plain HTTP at %s: signing in cannot work there (its cookies are Secure). "
+            "Put an HTTPS proxy in front and name it in --forwarded-allow-ips; see docs/decisions.md.",
+            f"{request.url.scheme}://{request.url.netloc}",
+        )
+    return True
+
+
+def _needs_https(ctx: Ctx) -> Response:
+    """The page (or JSON error) saying this address works only over HTTPS."""
+    address = f"{ctx.request.url.scheme}://{ctx.request.url.netloc}"
+    if _wants_json(ctx.request) or ctx.request.headers.get("hx-request"):
+        return JSONResponse({"error": ctx.t("needs_https_text", address=address)}, status_code=403, headers=NO_STORE)
+    return ctx.render("needs_https.html.j2", status=403, title=ctx.t("needs_https_title"), address=address)
+
+
 def page(handler: Handler, permission: str | None = "edit", *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """A GET route: session, sign-in (unless ``public``), ``permission``."""
+    """A GET route: HTTPS (accounts), session, sign-in (unless ``public``), ``permission``."""
 
     async def endpoint(request: Request) -> Response:
         ctx = _ctx(request)
+        if _plain_http(ctx):
+            return _needs_https(ctx)
         if not public and ctx.session.user is None:
             return _finish(ctx, _signed_out(ctx))
         if not public and permission and not ctx.session.may(permission):
@@ -181,6 +214,8 @@ def action(handler: Handler, permission: str | None = "edit", *, public: bool = 
 
     async def endpoint(request: Request) -> Response:
         ctx = _ctx(request)
+        if _plain_http(ctx):
+            return _needs_https(ctx)
         if not _same_origin(request):
             return _finish(ctx, _refuse(ctx, 403, "refused_origin"))
         sent = request.headers.get(CSRF_HEADER)

@@ -32,10 +32,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ from leadex_mail.studio.findings import FieldProblem, place
 from leadex_mail.studio.i18n import Words, words as words_in
 
 KEEPALIVE_SECONDS = 5.0
+log = logging.getLogger(__name__)
 # The check of a render starts once no change came for this long (a pause in typing;
 # keys come every 0.1-0.2 s): the findings of the newest text follow that pause.
 CHECK_PAUSE_SECONDS = 0.25
@@ -165,8 +168,30 @@ class IssueSession:
 
             await anyio.to_thread.run_sync(record_translation, self.folder, language, default)
         self.conflicts.pop(language, None)
+        from leadex_mail.studio import recovery
+
+        recovery.drop(self.settings, self.owner, self.slug, language)  # a copy kept at a stop is older than this
         self.publish("saved", json.dumps({"language": language}))
         return stamp
+
+    async def restore(self, language: str, text: str, base_stamp: str) -> None:
+        """Make ``text`` (kept when the studio stopped) the unsaved draft of ``language``, as of the file stamped ``base_stamp``.
+
+        ``ContentError`` when it cannot be edited as a form. When the file
+        changed on disk since, the draft is marked in conflict like any
+        other: saving refuses until the officer decides.
+        """
+        path = self.path(language)
+        doc = await anyio.to_thread.run_sync(EditionDoc.from_text, path, text.encode("utf-8"))
+        doc.stamp, doc.changed = base_stamp, True
+        now = read_stamp(path)
+        with self.lock:
+            self.drafts[language] = doc
+            if now == base_stamp:
+                self.conflicts.pop(language, None)
+            else:
+                self.conflicts[language] = "deleted" if now is None else "changed"
+        await self.refresh()
 
     def languages(self) -> list[str]:
         """The editions on disk, by language code."""
@@ -418,3 +443,26 @@ class Workspace:
         self.closed.set()
         for session in self.sessions.values():
             session.close()
+
+    def keep_unsaved(self, now: datetime) -> int:
+        """Keep every draft with unsaved changes (``recovery.keep``), the studio stopping; how many were kept.
+
+        Runs after the last request ended, so a save in flight has finished
+        (each draft's lock is held while its text is taken). A draft that
+        cannot be kept (disk full) is logged and the others still are.
+        """
+        from leadex_mail.studio import recovery
+
+        kept = 0
+        for (owner, slug), session in list(self.sessions.items()):
+            for language, doc in list(session.drafts.items()):
+                with session.lock:
+                    if not doc.changed:
+                        continue
+                    text, stamp = doc.text(), doc.stamp
+                try:
+                    recovery.keep(self.settings, owner, slug, language, text, stamp, now)
+                    kept += 1
+                except OSError as exc:
+                    log.error("could not keep the unsaved changes of %s/%s (%s): %s", slug, language, owner, exc)
+        return kept

@@ -49,6 +49,11 @@
       bar.value = s.done;
       line.textContent = line.dataset.line.replace("{done}", s.done).replace("{total}", s.total).replace("{rate}", s.rate)
         .replace("{failed}", s.failed).replace("{retrying}", s.retrying);
+      // Waiting to retry temporary failures: say so, until when and why, instead of looking stuck.
+      const waiting = document.getElementById("job-waiting");
+      waiting.hidden = !s.waiting;
+      document.getElementById("job-waiting-line").textContent = s.waiting ? waiting.dataset.waiting.replace("{n}", s.waiting).replace("{at}", s.retry_at) : "";
+      document.getElementById("job-waiting-reason").textContent = s.waiting && s.retry_reason ? waiting.dataset.reason.replace("{reason}", s.retry_reason) : "";
     });
     stream.addEventListener("done", () => { stream.close(); location.reload(); });
   }
@@ -87,7 +92,14 @@
       while (queue.size) {
         const [path, payload] = queue.entries().next().value;
         queue.delete(path);
-        const response = await post(fieldUrl, JSON.stringify(Object.assign({ path }, payload)));
+        let response;
+        try {
+          response = await post(fieldUrl, JSON.stringify(Object.assign({ path }, payload)));
+        } catch (err) {  // the studio is not answering (stopped): say so instead of failing unseen
+          showOffline("stopped");
+          queue.clear();
+          break;
+        }
         if (!response.ok) {
           const body = await response.json().catch(() => ({}));
           showFieldError(path, body.error || response.statusText);
@@ -325,7 +337,20 @@
     }
   }
 
+  // -- the studio stopping (Ctrl-C in its terminal) and starting again ------------------------
+  // Its unsaved changes are kept on the server when it stops (studio/recovery.py); this page
+  // can no longer send anything (its session ended with the server): say what happened and what to do.
+  const offline = document.getElementById("offline");
+  function showOffline(state) {
+    if (!offline) return;
+    document.getElementById("offline-text").textContent = offline.dataset[state];
+    offline.dataset.state = state;
+    offline.hidden = false;
+    if (state === "back") dirty = false;  // the changes are on the server, kept: reloading loses nothing
+  }
   const events = new EventSource(main.dataset.events + "?lang=" + encodeURIComponent(edition));
+  events.addEventListener("error", () => showOffline("stopped"));
+  events.addEventListener("open", () => { if (offline && offline.dataset.state === "stopped") showOffline("back"); });
   events.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
   events.addEventListener("disk", (e) => {
     const info = JSON.parse(e.data);

@@ -1,0 +1,89 @@
+"""Unsaved edits kept when the studio stops, offered back when the edition is opened again.
+
+    keep(settings, "local:maja", "2026-09-leadex-02", "sl", text, base_stamp, now)
+    kept = find(settings, "local:maja", "2026-09-leadex-02", "sl")   # a Kept, or None
+    drop(settings, "local:maja", "2026-09-leadex-02", "sl")
+
+An officer's changes live in the studio's memory until they press Save
+(the files stay the truth: nothing is written to ``newsletters/`` behind
+their back). When the studio stops -- Ctrl-C in its terminal, the computer
+shutting down -- every draft with unsaved changes is kept here, as the file
+it would save, with the stamp of the file it was opened from; the editor
+then offers it back ("Restore" / "Discard"). Restoring makes it the draft
+again, unsaved: saving it is still the officer's choice, and when the file
+changed on disk meanwhile the usual "changed on disk" refusal applies.
+
+Kept copies live beside ``newsletters/`` in ``.leadex-studio/unsaved/``
+(one folder per officer, named by a hash of the account, 0700; one JSON file
+per edition, 0600), out of the issue folders so that ``check``, ``send``,
+git and the studio's watcher never see them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from leadex_mail.config import Settings
+from leadex_mail.private_files import private_dir
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One edition's unsaved text, kept when the studio stopped."""
+
+    owner: str
+    slug: str
+    language: str
+    text: str  # the file as it would have been saved
+    base_stamp: str  # the stamp of the file the changes were made to (document.file_stamp)
+    kept_at: datetime
+
+
+def root(settings: Settings) -> Path:
+    """``<newsletters_dir>/../.leadex-studio/unsaved``."""
+    return settings.newsletters_dir.resolve().parent / ".leadex-studio" / "unsaved"
+
+
+def _file(settings: Settings, owner: str, slug: str, language: str) -> Path:
+    who = hashlib.sha256(owner.encode("utf-8")).hexdigest()[:16]
+    return root(settings) / who / slug / f"{language}.json"
+
+
+def keep(settings: Settings, owner: str, slug: str, language: str, text: str, base_stamp: str, now: datetime) -> Path:
+    """Write the kept copy (atomically, readable by this user only); its path. ``OSError`` as writing raises it."""
+    path = _file(settings, owner, slug, language)
+    private_dir(path.parent)
+    data = {"owner": owner, "slug": slug, "language": language, "base_stamp": base_stamp, "kept_at": now.isoformat(), "text": text}
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temporary, path)
+    return path
+
+
+def find(settings: Settings, owner: str, slug: str, language: str) -> Kept | None:
+    """The kept copy of ``owner``'s edition, or None (none, or unreadable: then it is not offered)."""
+    path = _file(settings, owner, slug, language)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["owner"] != owner or data["slug"] != slug or data["language"] != language:
+            return None  # a hash collision of two account names: not theirs to see
+        return Kept(owner, slug, language, str(data["text"]), str(data["base_stamp"]), datetime.fromisoformat(data["kept_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def drop(settings: Settings, owner: str, slug: str, language: str) -> None:
+    """Forget the kept copy (restored, discarded or saved); nothing when there is none."""
+    try:
+        _file(settings, owner, slug, language).unlink()
+    except FileNotFoundError:
+        pass

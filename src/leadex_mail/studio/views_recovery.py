@@ -1,0 +1,55 @@
+"""Unsaved changes kept when the studio stopped: restore them or discard them (``recovery``).
+
+    POST /issues/{slug}/{lang}/kept    do=restore | discard, then back to the page (``next``)
+
+The editor and the side-by-side page show the offer (``kept_offer``) above
+the form while a kept copy exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadex_mail.content.loader import LANGUAGE_RE
+from leadex_mail.content.scaffold import SLUG_RE
+from leadex_mail.errors import ContentError
+from leadex_mail.studio import recovery
+from leadex_mail.studio.web import Ctx, action, form_data, redirect
+
+
+def routes() -> list[Route]:
+    """This module's routes."""
+    return [Route("/issues/{slug}/{lang}/kept", action(decide), methods=["POST"])]
+
+
+def kept_offer(ctx: Ctx, slug: str, language: str) -> dict[str, Any] | None:
+    """What the page shows when ``language`` of ``slug`` has unsaved changes kept at a stop: when they were kept; else None."""
+    from leadex_mail.campaign.scheduler import zone
+
+    kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
+    if kept is None:
+        return None
+    return {"when": f"{kept.kept_at.astimezone(zone(ctx.studio.settings)):%Y-%m-%d %H:%M}"}
+
+
+async def decide(ctx: Ctx) -> Response:
+    """Restore the kept changes as the unsaved draft, or discard them; then the page the officer was on."""
+    slug, language = ctx.request.path_params["slug"], ctx.request.path_params["lang"]
+    folder = ctx.studio.settings.newsletters_dir / slug
+    if not SLUG_RE.match(slug) or not LANGUAGE_RE.match(language) or not folder.is_dir():
+        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
+    form = await form_data(ctx)
+    back = form.get("next", "")
+    back = back if back.startswith(f"/issues/{slug}/") and "//" not in back else f"/issues/{slug}/{language}"
+    kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
+    if kept is not None and form.get("do") == "restore":
+        try:
+            await ctx.studio.workspace.issue(ctx.owner, slug).restore(language, kept.text, kept.base_stamp)
+        except ContentError as err:
+            return ctx.render("message.html.j2", status=409, title=ctx.t("kept_unusable"), message=err.message)
+    if kept is not None:
+        recovery.drop(ctx.studio.settings, ctx.owner, slug, language)
+    return redirect(back)

@@ -1,0 +1,61 @@
+"""A send waiting to retry temporary failures says so on its progress page (a13 #14), and stops with the studio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from leadex_mail.store.db import open_store
+from leadex_mail.store.lists import create_list
+from leadex_mail.store.models import Delivery
+from leadex_mail.store.subscribers import add_subscriber
+from studio.studio_helpers import ISSUE, LIVE, assert_accessible, copy_newsletters, free_port, serve_studio, studio_settings
+from studio.test_studio_send import BusyFor
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_stops_with_the_studio(tmp_path: Path, studio_page: Page) -> None:
+    from aiosmtpd.controller import Controller
+
+    handler = BusyFor({"reader03@example.org"})
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    copy_newsletters(tmp_path, ISSUE)
+    # An hour before the retry: the page must say so for as long as it lasts, not look stuck.
+    settings = studio_settings(tmp_path, port, LEADEX_SEND_BACKOFF_SECONDS="3600", LEADEX_TIMEZONE="Europe/Ljubljana")
+    store = open_store(settings)
+    try:
+        create_list(store, "newsletter", public=True)
+        for i in range(5):
+            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+        page = studio_page
+        with serve_studio(settings, store=store, root=tmp_path) as studio:
+            page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
+            page.get_by_role("button", name="Send 5 messages now").click()
+            waiting = page.locator("#job-waiting")
+            expect(waiting).to_be_visible(timeout=LIVE)
+            expect(waiting).to_contain_text("the mail server turned away 1 message(s) for now")
+            expect(waiting).to_contain_text("The server said: 451 4.2.1 Mailbox busy, try later")
+            with store.session() as session:
+                [due] = session.exec(select(Delivery.next_attempt_at).where(Delivery.state == "retry_wait")).scalars().all()
+            at = due.astimezone(ZoneInfo("Europe/Ljubljana"))
+            expect(waiting).to_contain_text(f"tried again at {at:%H:%M} {at:%Z}")
+            expect(page.locator("#job-line")).to_contain_text("4 of 5 handled")
+            assert_accessible(page)
+        # Stopping the studio stopped the send's wait (the thread is over): the failure still waits, resumable.
+        [job] = studio.server.config.app.state.studio.jobs.jobs.values()
+        assert job.ended.is_set() and job.status == "running"
+        with store.session() as session:
+            states = session.exec(select(Delivery.state)).scalars().all()
+        assert sorted(states) == ["retry_wait"] + ["sent"] * 4
+        assert sorted(handler.accepted) == [f"reader{i:02d}@example.org" for i in (0, 1, 2, 4)]
+    finally:
+        store.close()
+        controller.stop()
+
