@@ -66,6 +66,7 @@ class Settings:
     smtp_allow_insecure: bool = False  # security "none" beyond loopback
     smtp_helo_name: str | None = None  # EHLO name; None: the machine's host name
     smtp_dsn: bool = True  # request NOTIFY=FAILURE and ENVID (RFC 3461) where the relay offers DSN
+    smtp_ca_file: Path | None = None  # CA certificates (PEM) to trust for the relay instead of the system's (a private CA)
     # sender identity (None: taken from the brand file)
     from_name: str | None = None
     from_address: str | None = None
@@ -524,6 +525,8 @@ def _validate(s: Settings) -> None:
             hint="e.g. mail.news.example.org (labels of letters, digits and hyphens, separated by single dots), or [192.0.2.1]",
         )
     _check_imap_folders(s)
+    for name in ("smtp_ca_file", "imap_ca_file"):
+        _check_ca_file(s, name)
     if s.verp and not s.bounce_address:
         raise ConfigError("verp = true needs a bounce_address", hint="set bounce_address (LEADEX_BOUNCE_ADDRESS), e.g. bounces@news.example.org")
     if s.timezone is not None:
@@ -609,6 +612,24 @@ def _check_imap_folders(s: Settings) -> None:
             f"imap_processed_folder ({s.imap_processed_folder!r}) is the mailbox fetched ({s.imap_mailbox!r}): every fetch would read its own processed messages again",
             hint='name another folder, e.g. imap_processed_folder = "leadex-processed"',
         )
+
+
+def _check_ca_file(s: Settings, name: str) -> None:
+    """A CA file setting names a readable file of PEM certificates (else the first TLS connection would fail obscurely)."""
+    path = getattr(s, name)
+    if path is None:
+        return
+    import ssl
+
+    hint = f"give the PEM file of your CA's certificate, e.g. {name} = \"/etc/ssl/certs/example-org-ca.pem\"; unset it to trust the system's CAs"
+    if not path.is_file():
+        raise ConfigError(f"{_where(s, name)}: {path} {'is not a file' if path.exists() else 'does not exist'}", hint=hint)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except PermissionError:
+        raise ConfigError(f"{_where(s, name)}: {path} cannot be read (permission denied)", hint=f"let the user running leadex-mail read it; {hint}") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ConfigError(f"{_where(s, name)}: {path} holds no certificate in PEM form ({exc})", hint=hint) from None
 
 
 def _check_timezone(s: Settings) -> None:

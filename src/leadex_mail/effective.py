@@ -90,6 +90,7 @@ _UNSET = {
     "smtp_helo_name": "(this machine's host name)",
     "imap_host": "(not set: `bounces fetch` needs it)",
     "imap_ca_file": "(the system's CA certificates)",
+    "smtp_ca_file": "(the system's CA certificates)",
 }
 
 

@@ -21,6 +21,7 @@ context. Only the CLI and web layers turn these into messages for people.
     │   ├── TransportError           a transport could not deliver
     │   │   ├── TemporaryFailure     4xx, dropped connection: retry later
     │   │   │   └── ServerFailure    the server or session failed, not this recipient
+    │   │   │       ├── TlsFailure   the server's certificate is not trusted: nothing goes until settings change
     │   │   │       └── UncertainDelivery  no reply after the whole message went out
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
     │   ├── CampaignError            campaign state (paused, unknown, ...)
@@ -181,6 +182,17 @@ class ServerFailure(TemporaryFailure):
 
     Campaigns count consecutive ServerFailures to decide when to pause.
     """
+
+
+class TlsFailure(ServerFailure):
+    """TLS with the server could not be set up because its certificate is not trusted (RFC 8314 / RFC 3207).
+
+    Retrying cannot help until the settings change (``smtp_ca_file``,
+    ``smtp_host``) or the server's certificate does: ``lasting``, so
+    campaigns pause at once.
+    """
+
+    lasting = True
 
 
 class UncertainDelivery(ServerFailure):

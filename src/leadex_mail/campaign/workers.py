@@ -408,6 +408,11 @@ class CampaignRun:
             self._uncertain(rec, c, owner, _reply(exc))
         except TemporaryFailure as exc:
             self._temporary(rec, c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
+            if getattr(exc, "lasting", False):  # a TlsFailure: nothing goes until the settings change; pause now, saying what to set
+                with self.lock:
+                    if self.paused_reason is None:
+                        self.paused_reason = f"{exc.message} (hint: {exc.hint})"
+                    self.stop.set()
         except PermanentFailure as exc:
             self._permanent(rec, c, owner, _reply(exc))
         else:

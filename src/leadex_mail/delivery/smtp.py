@@ -15,6 +15,13 @@ each reply comes from ``delivery.replies.classify`` (RFC 3463):
     connect/TLS/login errors, a refused  ServerFailure (a TemporaryFailure): the
     sender, a dropped session            server, not this recipient; the runner
                                          pauses after several in a row
+    the server's certificate is not      TlsFailure (a ServerFailure): the runner
+    trusted (unknown CA, wrong name,     pauses at once; the hint names the
+    expired)                             setting (``smtp_ca_file``, ``smtp_host``)
+
+TLS contexts verify the server's certificate and host name always: against
+the system's CAs, or the CAs of ``smtp_ca_file`` (a private CA). One context
+per CA file per process, made when TLS is first used.
     no reply after the message's final   UncertainDelivery (a ServerFailure): the
     "." (dropped, timed out)             server may have it (RFC 5321 4.1.1.4
                                          leaves it unknown); never re-sent here
@@ -23,6 +30,7 @@ each reply comes from ``delivery.replies.classify`` (RFC 3463):
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import ipaddress
 import re
@@ -35,9 +43,28 @@ from typing import NoReturn
 from leadex_mail.config import Settings
 from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import SendResult
-from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure, UncertainDelivery
+from leadex_mail.errors import ConfigError, PermanentFailure, ServerFailure, TemporaryFailure, TlsFailure, UncertainDelivery
 
-__all__ = ["ServerFailure", "SmtpTransport", "UncertainDelivery", "dot_stuff", "is_loopback"]
+__all__ = ["ServerFailure", "SmtpTransport", "TlsFailure", "UncertainDelivery", "client_tls_context", "dot_stuff", "is_loopback"]
+
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH, X509_V_ERR_CERT_HAS_EXPIRED
+_NAME_MISMATCH = (62, 64)
+_EXPIRED = 10
+
+
+@functools.lru_cache(maxsize=4)
+def client_tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying client context (certificate and host name) trusting ``ca_file``'s CAs, else the system's.
+
+    Made once per CA file per process (loading the system's CAs costs
+    milliseconds); an ``SSLContext`` may be shared by threads. Raises
+    ``ConfigError`` when ``ca_file`` cannot be read as PEM certificates
+    (it is checked when the settings load; this covers a file changed since).
+    """
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"smtp_ca_file {ca_file}: cannot be read as CA certificates: {exc}", hint="give a PEM file of CA certificates") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -77,10 +104,18 @@ class SmtpTransport:
         self.max_per_connection = settings.smtp_max_per_connection
         self.helo_name = settings.smtp_helo_name
         self.request_dsn = settings.smtp_dsn
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ca_file = settings.smtp_ca_file
+        self._ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
         self._sent_on_connection = 0
         self.connections = 0  # how many sessions were opened (tests and benchmarks read it)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context: the one given, else the process's for ``smtp_ca_file`` (made on first use)."""
+        if self._ssl_context is None:
+            self._ssl_context = client_tls_context(str(self.ca_file) if self.ca_file else None)
+        return self._ssl_context
 
     @property
     def where(self) -> str:
@@ -226,6 +261,8 @@ class SmtpTransport:
             raise ServerFailure(
                 f"{self.where}: {exc}", reply=str(exc), hint="the server offers no STARTTLS/AUTH here: check smtp_port and smtp_security"
             ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise self._untrusted(exc) from None
         except ssl.SSLError as exc:
             raise ServerFailure(
                 f"TLS with {self.where} failed: {exc}", reply=str(exc), hint="check smtp_security (tls for port 465, starttls for 587) and the certificate"
@@ -235,6 +272,24 @@ class SmtpTransport:
                 f"could not connect to SMTP server {self.where}: {exc}", reply=str(exc), hint="check smtp_host, smtp_port and that the server is running"
             ) from None
         return conn
+
+    def _untrusted(self, exc: ssl.SSLCertVerificationError) -> TlsFailure:
+        """A certificate that failed verification, in plain words: which server, what failed, what to set."""
+        step = "STARTTLS" if self.security == "starttls" else "TLS (smtp_security = tls)"
+        why = exc.verify_message or exc.reason or str(exc)
+        message = f"the SMTP server {self.where} was not trusted during {step}: its certificate could not be verified ({why})"
+        if exc.verify_code in _NAME_MISMATCH:
+            hint = f"the certificate is for another name than smtp_host {self.host!r}: set smtp_host to the name on the server's certificate"
+        elif exc.verify_code == _EXPIRED:
+            hint = "the server's certificate has expired: whoever runs the server must renew it"
+        elif self.ca_file:
+            hint = f"smtp_ca_file ({self.ca_file}) does not hold the CA that signed this server's certificate: set it to that CA's certificate (PEM)"
+        else:
+            hint = (
+                "if the server's certificate comes from your organisation's own CA (or is self-signed), set smtp_ca_file"
+                " (LEADEX_SMTP_CA_FILE) to that CA's certificate, a PEM file; verification stays on"
+            )
+        return TlsFailure(message, hint=hint)
 
     def _open(self) -> smtplib.SMTP:
         """Open, secure and log in a session (errors are classified by ``_connect``)."""
