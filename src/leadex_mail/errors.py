@@ -25,6 +25,7 @@ context. Only the CLI and web layers turn these into messages for people.
     │   │   │       └── UncertainDelivery  no reply after the whole message went out
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
     │   ├── CampaignError            campaign state (paused, unknown, ...)
+    │   │   └── SendTimeError        a send time that cannot be read, is skipped by the clocks, past or absurd
     │   └── SendStopped              an error ended a send whose campaign exists (wraps it)
     ├── TokenError                   forged, tampered or expired token
     ├── WriteFailed                  a file could not be written (disk full, size limit, permission); nothing half-written left
@@ -209,6 +210,19 @@ class PermanentFailure(TransportError):
 
 class CampaignError(DeliveryError):
     """A campaign cannot proceed (unknown, paused, inconsistent)."""
+
+
+class SendTimeError(CampaignError):
+    """A typed send time that cannot be used; ``reason`` says why, for faces that word it themselves.
+
+    ``unreadable`` (not a date and time), ``skipped`` (the clocks go
+    forward over it), ``past``, ``far`` (more than a year ahead), ``zone``
+    (an abbreviation that is not the zone's on that day).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, reason: str) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
 
 
 class SendStopped(DeliveryError):

@@ -25,6 +25,14 @@ from leadex_mail.store import campaigns, schedule
 from leadex_mail.store.db import open_store
 
 AT = datetime(2030, 5, 4, 7, 0, tzinfo=UTC)  # 09:00 in Ljubljana (summer time)
+SOON = f"{datetime.now(UTC) + timedelta(days=30):%Y-%m-%d} 09:00"  # typed times must be within a year (sendtime.MAX_AHEAD)
+
+
+def next_day(month: int, day: int) -> datetime:
+    """The next ``month``/``day`` at 09:00 after today: within a year, whenever the test runs."""
+    today = datetime.now(UTC)
+    at = datetime(today.year, month, day, 9, 0)
+    return at if at.date() > today.date() else at.replace(year=today.year + 1)
 
 
 def outbox_files(settings) -> list[Path]:
@@ -38,25 +46,27 @@ def worker_once(store, settings, now: datetime, events: list | None = None) -> i
 
 def test_send_at_reads_the_time_in_the_timezone_setting_and_stores_utc(cli, store, people) -> None:
     people(3)
-    summer = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
+    may, january = next_day(5, 4), next_day(1, 10)
+    summer = cli("send", ISSUE, "--list", "newsletter", "--at", f"{may:%Y-%m-%d} 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
     assert summer.exit_code == 0, summer.output
-    assert "Scheduled: 2026-04-leadex-01 to newsletter at 2030-05-04 09:00 CEST (2030-05-04 07:00 UTC)." in summer.output
-    assert [s.send_at for s in schedule.waiting(store)] == [AT]
-    winter = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-01-10 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
-    assert "Moved: 2026-04-leadex-01 to newsletter at 2030-01-10 09:00 CET (2030-01-10 08:00 UTC)." in winter.output
-    assert [s.send_at for s in schedule.waiting(store)] == [datetime(2030, 1, 10, 8, 0, tzinfo=UTC)]
+    assert f"Scheduled: 2026-04-leadex-01 to newsletter at {may:%Y-%m-%d} 09:00 CEST ({may:%Y-%m-%d} 07:00 UTC)." in summer.output
+    assert [s.send_at for s in schedule.waiting(store)] == [may.replace(hour=7, tzinfo=UTC)]
+    winter = cli("send", ISSUE, "--list", "newsletter", "--at", f"{january:%Y-%m-%d} 09:00", LEADEX_TIMEZONE="Europe/Ljubljana")
+    assert f"Moved: 2026-04-leadex-01 to newsletter at {january:%Y-%m-%d} 09:00 CET ({january:%Y-%m-%d} 08:00 UTC)." in winter.output
+    assert [s.send_at for s in schedule.waiting(store)] == [january.replace(hour=8, tzinfo=UTC)]
     assert campaigns.list_campaigns(store) == []  # nothing started
 
 
 def test_status_shows_it_and_unschedule_cancels_it(cli, store, people) -> None:
     people(2)
-    cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04T07:00+00:00", LEADEX_TIMEZONE="UTC")
+    day = f"{next_day(5, 4):%Y-%m-%d}"
+    cli("send", ISSUE, "--list", "newsletter", "--at", f"{day}T07:00+00:00", LEADEX_TIMEZONE="UTC")
     shown = cli("status", LEADEX_TIMEZONE="UTC")
-    assert "2026-04-leadex-01 -> newsletter: scheduled for 2030-05-04 07:00 UTC (2030-05-04 07:00 UTC)" in shown.output
+    assert f"2026-04-leadex-01 -> newsletter: scheduled for {day} 07:00 UTC ({day} 07:00 UTC)" in shown.output
     assert "No campaigns yet" not in shown.output
     assert "scheduled for" in cli("status", ISSUE).output
     gone = cli("unschedule", ISSUE, "--list", "newsletter", LEADEX_TIMEZONE="UTC")
-    assert gone.exit_code == 0 and "Cancelled: 2026-04-leadex-01 to newsletter, which was scheduled for 2030-05-04 07:00 UTC" in gone.output
+    assert gone.exit_code == 0 and f"Cancelled: 2026-04-leadex-01 to newsletter, which was scheduled for {day} 07:00 UTC" in gone.output
     assert schedule.waiting(store) == []
     again = cli("unschedule", ISSUE, "--list", "newsletter")
     assert again.exit_code == 1 and "nothing is scheduled for 2026-04-leadex-01 to newsletter" in again.output and "Traceback" not in again.output
@@ -67,8 +77,9 @@ def test_status_shows_it_and_unschedule_cancels_it(cli, store, people) -> None:
     [
         (("--at", "2020-01-01 09:00"), 1, "is not in the future"),
         (("--at", "next monday"), 1, "cannot read the time 'next monday'"),
-        (("--at", "2030-05-04 09:00", "--limit", "5"), 2, "--at schedules the whole campaign"),
-        (("--at", "2030-05-04 09:00", "--list", "nosuchlist"), 1, "nosuchlist"),
+        (("--at", SOON, "--limit", "5"), 2, "--at schedules the whole campaign"),
+        (("--at", SOON, "--list", "nosuchlist"), 1, "nosuchlist"),
+        (("--at", "9999-12-31 23:59"), 1, "is more than a year ahead"),  # tester's finding a11 #8
     ],
 )
 def test_bad_schedules_are_clear_errors(cli, store, people, args, code, words) -> None:
@@ -80,7 +91,7 @@ def test_bad_schedules_are_clear_errors(cli, store, people, args, code, words) -
 
 
 def test_bad_timezone_setting_is_a_clear_error(cli, store) -> None:
-    result = cli("send", ISSUE, "--list", "newsletter", "--at", "2030-05-04 09:00", LEADEX_TIMEZONE="Europe/Atlantis")
+    result = cli("send", ISSUE, "--list", "newsletter", "--at", SOON, LEADEX_TIMEZONE="Europe/Atlantis")
     assert result.exit_code != 0 and "unknown time zone 'Europe/Atlantis'" in result.output and "Traceback" not in result.output
 
 

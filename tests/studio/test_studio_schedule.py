@@ -120,6 +120,28 @@ def test_a_send_past_its_time_and_not_started_says_no_worker_is_seen(scheduling_
     assert refused.status_code == 400 and "Give a date and a time" in refused.text
 
 
+def test_the_form_reads_times_around_clock_changes_as_send_at_does(scheduling_studio: RunningStudio) -> None:
+    """Tester's finding a11 #8, through the form: the same core function as ``send --at`` (its clock: 2026-09-10 11:00 CEST)."""
+    studio = scheduling_studio
+    client = studio.client()
+    client.headers["accept-language"] = "en"
+    token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+    def post(at: str):
+        return client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": at})
+
+    skipped = post("2027-03-28T02:30")  # the clocks go from 02:00 to 03:00 that night
+    assert skipped.status_code == 400 and "2027-03-28 02:30 does not exist in Europe/Ljubljana" in skipped.text
+    assert "choose a time before 02:00 or from 03:00" in skipped.text
+    far = post("9999-12-31T23:59")  # refused once the issue is checked (schedule_campaign), as send --at
+    assert far.status_code == 409 and "9999-12-31 23:59 CET is more than a year ahead" in far.text
+    assert schedule.waiting(studio.store) == []
+    assert post("2026-10-25T02:30").status_code == 303  # happens twice: the first, shown with its zone
+    [waiting] = schedule.waiting(studio.store)
+    assert waiting.send_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert "To newsletter at 2026-10-25 02:30 CEST (00:30 UTC)" in client.get(f"/issues/{ISSUE}/send").text
+
+
 def test_only_a_sender_schedules_and_cancels_with_the_pages_token(accounts_studio: RunningStudio) -> None:  # noqa: F811
     studio, url = accounts_studio, f"/issues/{ISSUE}/send"
     editor, sender = Browserish(studio), Browserish(studio)

@@ -1,8 +1,9 @@
 """Scheduled campaigns and the long-running worker that sends them.
 
 ``send ISSUE --list L --at "2026-05-04 09:00"`` stores the campaign's time
-(``store.schedule``): the time is read in the ``timezone`` setting (an IANA
-name; unset: this machine's zone) and kept in UTC. ``leadex-mail worker``
+(``store.schedule``): the time is read by ``sendtime.read_send_time`` in the
+``timezone`` setting (an IANA name; unset: this machine's zone; times the
+clocks skip are refused, repeated ones said back) and kept in UTC. ``leadex-mail worker``
 (``run_worker``) then runs on any number of machines against one store.
 Each round it
 
@@ -32,11 +33,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from leadex_mail.campaign.runner import CampaignReport, send_campaign
+from leadex_mail.campaign.sendtime import check_ahead, zone  # noqa: F401 (zone: the faces' name for it)
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
@@ -46,32 +47,16 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
 
 
-def zone(settings: Settings) -> tzinfo | None:
-    """The zone times are typed in: the ``timezone`` setting, or None for this machine's own (with its summer time)."""
-    return ZoneInfo(settings.timezone) if settings.timezone else None
-
-
-def parse_send_time(text: str, settings: Settings) -> datetime:
-    """``"2026-05-04 09:00"`` (or ISO 8601, optionally with an offset) as an aware datetime.
-
-    Without an offset the time is read in ``zone(settings)``. Raises
-    ``CampaignError`` for text that is not a date and time.
-    """
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CampaignError(f"cannot read the time {text!r}", hint='write it as YYYY-MM-DD HH:MM, e.g. --at "2026-05-04 09:00"') from None
-    if value.tzinfo is not None:
-        return value
-    where = zone(settings)
-    return value.replace(tzinfo=where) if where is not None else value.astimezone()  # astimezone: the machine's rules for that date
-
-
 def schedule_campaign(store: Store, issue: Issue, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime | None = None) -> schedule.Scheduled:
-    """Schedule ``issue`` to ``list_name`` at ``send_at``; a ``worker`` sends it when due. See ``store.schedule.schedule_send``."""
+    """Schedule ``issue`` to ``list_name`` at ``send_at``; a ``worker`` sends it when due. See ``store.schedule.schedule_send``.
+
+    Raises ``SendTimeError`` (``far``) for a time more than a year ahead;
+    one passed within a few minutes is due at once (``sendtime.check_ahead``).
+    """
     if language is not None and language not in issue.editions:
         raise CampaignError(f"issue {issue.slug!r} has no {language!r} edition", hint=f"editions: {', '.join(sorted(issue.editions))}")
-    return schedule.schedule_send(store, issue.slug, list_name, send_at, language=language, now=now or utcnow())
+    now = now or utcnow()
+    return schedule.schedule_send(store, issue.slug, list_name, check_ahead(send_at, now), language=language, now=now)
 
 
 # Longest wait between two tries to reach a lost store, in seconds.

@@ -40,16 +40,19 @@ def when(value: object, settings: Settings) -> str:
 
 def schedule_send(issue: str, list_name: str, at: str, language: str | None, force: bool, deep: bool | None) -> None:
     """``send ISSUE --list L --at TIME``: check the issue now, store the time; a worker sends it."""
-    from leadex_mail.campaign.scheduler import parse_send_time, schedule_campaign
+    from leadex_mail.campaign.scheduler import schedule_campaign
+    from leadex_mail.campaign.sendtime import read_send_time
     from leadex_mail.cli.delivery import _print_readiness
     from leadex_mail.content.loader import load_issue
     from leadex_mail.preflight import check_sending
     from leadex_mail.gates.readiness import ready_to_send
     from leadex_mail.store.db import open_store
+    from leadex_mail.store.models import utcnow
 
     settings = get_settings()
     check_sending(settings)  # the worker would refuse these settings later: say it now
-    send_at = parse_send_time(at, settings)
+    typed = read_send_time(at, settings, now=utcnow())
+    send_at = typed.at
     loaded = load_issue(issue, settings)
     _print_readiness(ready_to_send(loaded, settings, force=force, deep=deep))
     with open_store(settings, create=False) as store:
@@ -57,6 +60,8 @@ def schedule_send(issue: str, list_name: str, at: str, language: str | None, for
     verb = "Moved" if done.replaced else "Scheduled"
     edition = f" ({language} edition only)" if language else ""
     click.echo(f"{verb}: {loaded.slug} to {list_name}{edition} at {when(done.send_at, settings)}.")
+    if typed.note:
+        click.echo(f"Note: {typed.note}.")
     click.echo("A running `leadex-mail worker` sends it then (`leadex-mail status` shows it; cancel with "
                f"`leadex-mail unschedule {loaded.slug} --list {list_name}`).")
 

@@ -95,13 +95,21 @@ def form_context(ctx: Ctx, slug: str, list_name: str, *, at: str | None = None, 
 
 
 def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
-    """(the typed time, aware) or (None, what is wrong with it, in the officer's words)."""
-    from leadex_mail.campaign.scheduler import parse_send_time, zone
+    """(the typed time, aware) or (None, what is wrong with it, in the officer's words).
+
+    Read by ``campaign.sendtime.read_send_time``, as ``send --at`` reads it:
+    times the clocks skip or long past are refused here; more than a year
+    ahead by ``schedule_campaign``, once the issue is checked.
+    """
+    from leadex_mail.campaign.sendtime import read_send_time, zone
+    from leadex_mail.errors import SendTimeError
 
     try:
-        send_at = parse_send_time(text, ctx.studio.settings) if text.strip() else None
-    except CampaignError:
-        send_at = None
+        send_at = read_send_time(text, ctx.studio.settings, now=ctx.now()).at if text.strip() else None
+    except SendTimeError as err:  # skipped by the clocks, or an unknown zone: the core's words; unreadable or past: below
+        if err.reason not in ("unreadable", "past"):
+            return None, f"{err.message}. {err.hint or ''}".strip()
+        send_at = None if err.reason == "unreadable" else ctx.now()
     if send_at is None:
         return None, ctx.t("schedule_bad_time")
     now = ctx.now()
