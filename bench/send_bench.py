@@ -5,7 +5,9 @@ own process (so it does not share the sender's GIL):
 
 1. baseline: a raw smtplib loop sending pre-built messages of issue No. 1 over
    the same number of connections (reconnecting every 100 messages, as the
-   engine's transport does by default);
+   engine's transport does by default), run just before AND just after the
+   engine, the ratio taken against their mean: on a shared machine the load
+   drifts within a run, and bracketing keeps that drift out of the ratio;
 2. engine: ``send_campaign`` to N recipients — rendering, templates,
    personalisation, message bytes, the SMTP transport and one durable
    delivery record per message (committed before the next message);
@@ -15,8 +17,16 @@ own process (so it does not share the sender's GIL):
 
     python bench/send_bench.py [--recipients 10000] [--concurrency 2]
 
-Prints msg/s of baseline and engine and their ratio (target >= 0.7), the
-queueing time (target <= 3 s) and the peak RSS (target <= 200 MB).
+Prints msg/s of baseline and engine and their ratio (target >= 1.1, issue
+11: the engine sends above the raw smtplib floor), CPU ms per message of
+each, the load average, the queueing time (target <= 3 s) and the peak RSS
+(target <= 200 MB).
+
+The baseline stays the honest floor: ``smtplib.sendmail`` with messages built
+before the clock starts, the same number of connections, each renewed every
+100 messages as the engine's transport does. The engine beats it by doing
+less per message (ready bytes, no regex pass; PIPELINING when the server
+offers it, as the sink does), not by a weaker baseline.
 """
 
 from __future__ import annotations
@@ -46,6 +56,10 @@ from leadex_mail.store.db import open_store  # noqa: E402
 from leadex_mail.store.models import new_link_nonce  # noqa: E402
 
 PER_CONNECTION = 100
+TARGET_RATIO = 1.1  # issue 11: the whole send_campaign call against the raw smtplib loop
+# What preflight.check_sending asks of any SMTP send: a public address for links, a key of >= 32 characters.
+BENCH_KEY = "bench-key-0123456789abcdefghijklmnopqrstuv"
+PUBLIC_URL = "https://news.example.org"
 
 
 def start_sink() -> tuple[subprocess.Popen, int]:
@@ -99,7 +113,7 @@ def baseline(port: int, messages: list[tuple[str, bytes]], total: int, connectio
 
 def engine(tmp: Path, port: int, recipients: int, connections: int) -> tuple[float, float, float, int]:
     """(msg/s of the whole send_campaign call, msg/s of its sending phase, CPU ms per message, message size)."""
-    settings = make_settings(tmp, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key="bench-key", send_concurrency=connections)
+    settings = make_settings(tmp, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", secret_key=BENCH_KEY, public_url=PUBLIC_URL, send_concurrency=connections)
     store = open_store(settings)
     add_people(store, recipients)
     issue = load_issue(ISSUE, settings)
@@ -139,7 +153,7 @@ def peak_rss(tmp: Path, port: int, queued: int, send: int) -> float:
         **os.environ,
         "LEADEX_DATABASE_URL": settings.database_url, "LEADEX_NEWSLETTERS_DIR": str(REPO / "newsletters"),
         "LEADEX_IMAGES_URL": "https://images.example.org", "LEADEX_SMTP_HOST": "127.0.0.1", "LEADEX_SMTP_PORT": str(port),
-        "LEADEX_SMTP_SECURITY": "none", "LEADEX_SECRET_KEY": "bench-key",
+        "LEADEX_SMTP_SECURITY": "none", "LEADEX_SECRET_KEY": BENCH_KEY, "LEADEX_PUBLIC_URL": PUBLIC_URL,
     }
     cmd = [sys.executable, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--limit", str(send)]
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -165,6 +179,7 @@ def main() -> None:
     parser.add_argument("--queue", type=int, default=100_000)
     parser.add_argument("--rss-send", type=int, default=5_000)
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
     sink, port = start_sink()
     try:
         with tempfile.TemporaryDirectory() as d:
@@ -173,8 +188,11 @@ def main() -> None:
                 (tmp / sub).mkdir()
             settings = make_settings(tmp / "engine", images_url="https://images.example.org")
             issue = load_issue(ISSUE, settings)
-            base, base_cpu = baseline(port, prebuilt_messages(settings, issue), args.recipients, args.concurrency)
+            prebuilt = prebuilt_messages(settings, issue)
+            before = baseline(port, prebuilt, args.recipients, args.concurrency)
             whole, sending, cpu, size = engine(tmp / "engine", port, args.recipients, args.concurrency)
+            after = baseline(port, prebuilt, args.recipients, args.concurrency)
+            base, base_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
             queue_s, queue_list_s = queueing(tmp / "queue", args.queue)
             rss = peak_rss(tmp / "rss", port, args.queue, args.rss_send)
         accepted = sink_total(port)
@@ -182,9 +200,9 @@ def main() -> None:
         sink.terminate()
         sink.wait()
     print(f"send benchmark: {args.recipients} recipients, issue No. 1 ({size / 1024:.0f} KB messages), {args.concurrency} connections, fast sink on loopback")
-    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine skews wall-clock rates)")
-    print(f"  baseline (raw smtplib, pre-built messages) {base:8.0f} msg/s   {base_cpu:5.2f} ms CPU/msg")
-    print(f"  engine, whole send_campaign call           {whole:8.0f} msg/s   {cpu:5.2f} ms CPU/msg   ratio {whole / base:.2f} (target >= 0.7)")
+    print(f"  load average at the start {load_start:.1f}, at the end {os.getloadavg()[0]:.1f} (other work on the machine skews wall-clock rates)")
+    print(f"  baseline (raw smtplib, pre-built messages) {base:8.0f} msg/s   {base_cpu:5.2f} ms CPU/msg   (before the engine {before[0]:.0f}, after {after[0]:.0f})")
+    print(f"  engine, whole send_campaign call           {whole:8.0f} msg/s   {cpu:5.2f} ms CPU/msg   ratio {whole / base:.2f} (target >= {TARGET_RATIO}: {'met' if whole / base >= TARGET_RATIO else 'NOT met'})")
     print(f"  engine, sending phase only                 {sending:8.0f} msg/s   ratio {sending / base:.2f}")
     print(f"  CPU cost ratio baseline/engine             {base_cpu / cpu:8.2f}")
     print(f"  queueing {args.queue} deliveries (send's INSERT ... SELECT) {queue_s:6.2f} s   (target <= 3 s)")

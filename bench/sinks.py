@@ -19,6 +19,10 @@ recipients> <first> <last>`` (epoch seconds of the first and last accepted
 message), then ``helo <EHLO name> <messages>`` per client name and ``dup
 <recipient> <times>`` per recipient accepted more than once; ``XRESET``
 forgets everything counted (bench/scale_bench.py uses both).
+
+It offers PIPELINING (RFC 2920) unless told not to, and counts in
+``pipelined`` the MAIL commands that arrived together with the commands
+after them (the client did not wait for the reply to MAIL).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Session:
     number: int
     messages: int = 0
     mail_from: str = ""
+    in_mail: bool = False  # a MAIL FROM was accepted and no message ended since
     rcpts: list[str] = field(default_factory=list)
     fault: str | None = None  # a fault-injecting policy's decision for the current message
     helo: str = ""  # the client's EHLO name (the scale benchmark gives each sender process its own)
@@ -62,6 +67,10 @@ class Policy:
 
     def on_rcpt(self, session: Session, rcpt: str) -> str | None:
         """Before answering RCPT TO."""
+        return None
+
+    def on_data_command(self, session: Session) -> str | None:
+        """Before answering the DATA command (a reply starting with 354 goes on to read the message)."""
         return None
 
     def mid_data(self, session: Session) -> str | None:
@@ -137,13 +146,17 @@ class SinkServer:
         delay: float = 0.0,
         keep: bool = False,
         max_per_connection: int | None = None,
+        pipelining: bool = True,
     ) -> None:
         self.policy = policy or Policy()
         self.delay = delay  # seconds before each final "250": slows the sink down on purpose
         self.keep = keep
         self.max_per_connection = max_per_connection
+        self.pipelining = pipelining
+        self.pipelined = 0  # MAIL commands that came with later commands already behind them
         self.counts: Counter[str] = Counter()
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.unaddressed: list[bytes] = []  # messages that came after a 354 for no recipient (refused)
         self.total = 0
         self.by_helo: Counter[str] = Counter()
         self.first_at = self.last_at = 0.0  # epoch seconds of the first and last accepted message
@@ -209,10 +222,17 @@ class SinkServer:
         arg = raw.decode("utf-8", "replace")
         if verb == b"EHLO":
             session.helo = arg[5:].strip()
-            conn.sock.sendall(b"250-sink.example.org\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SIZE 100000000\r\n")
+            offer = b"250-PIPELINING\r\n" if self.pipelining else b""
+            conn.sock.sendall(b"250-sink.example.org\r\n250-8BITMIME\r\n" + offer + b"250 SIZE 100000000\r\n")
         elif verb == b"MAIL":
+            if conn.buf:
+                with self.lock:
+                    self.pipelined += 1
             return self._mail(conn, session, _address(arg))
         elif verb == b"RCPT":
+            if not session.in_mail:
+                conn.send("503 5.5.1 MAIL first")
+                return True
             return self._answer(conn, self.policy.on_rcpt(session, _address(arg)), "250 2.1.5 Ok", session.rcpts, _address(arg))
         elif verb == b"DATA":
             return self._data(conn, session)
@@ -220,7 +240,7 @@ class SinkServer:
             conn.send("221 2.0.0 Bye")
             return False
         elif verb in (b"RSET", b"NOOP", b"HELO"):
-            session.rcpts, session.mail_from = [], ""
+            session.rcpts, session.mail_from, session.in_mail = [], "", False
             conn.send("250 2.0.0 Ok")
         elif verb == b"XCOU":
             conn.send(f"250 {self.total}")
@@ -255,21 +275,36 @@ class SinkServer:
         return True
 
     def _mail(self, conn: _Conn, session: Session, sender: str) -> bool:
-        session.rcpts = []
+        session.rcpts, session.in_mail = [], False
         if self.max_per_connection is not None and session.messages >= self.max_per_connection:
             conn.send("452 4.5.3 Too many messages on this connection")
             return True
         session.mail_from = sender
-        return self._answer(conn, self.policy.on_mail(session, sender), "250 2.1.0 Ok", [], sender)
+        accepted: list[str] = []
+        going_on = self._answer(conn, self.policy.on_mail(session, sender), "250 2.1.0 Ok", accepted, sender)
+        session.in_mail = bool(accepted)
+        return going_on
 
     def _data(self, conn: _Conn, session: Session) -> bool:
-        if not session.rcpts:
+        override = self.policy.on_data_command(session)
+        if override == DROP:
+            return False
+        if override and not override.startswith("354"):
+            conn.send(override)
+            session.rcpts, session.in_mail = [], False
+            return not override.startswith("421")
+        if not session.rcpts and not override:
             conn.send("503 5.5.1 No valid recipients")
             return True
-        conn.send("354 End data with <CR><LF>.<CR><LF>")
+        conn.send(override or "354 End data with <CR><LF>.<CR><LF>")
         data = conn.data(lambda: self.policy.mid_data(session))
         if data is None:
             return False
+        if not session.rcpts:  # DATA was let through (a policy's 354) without a recipient
+            self.unaddressed.append(data)
+            conn.send("554 5.5.1 No valid recipients")
+            session.in_mail = False
+            return True
         override = self.policy.on_data_end(session, data)
         if override == DROP:
             return False
@@ -297,7 +332,7 @@ class SinkServer:
             if self.keep:
                 self.messages.append((session.mail_from, list(session.rcpts), data))
         session.messages += 1
-        session.rcpts = []
+        session.rcpts, session.in_mail = [], False
 
 
 def _address(arg: str) -> str:

@@ -19,9 +19,11 @@ web app compares with the row (``store/identity.py``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -40,8 +42,38 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(purpose: str, body: str, key: bytes) -> bytes:
-    msg = f"leadex:{purpose}:{body}".encode()
-    return hmac.new(key, msg, hashlib.sha256).digest()[:_SIG_BYTES]
+    mac = _keyed(key).copy()  # the key's inner and outer pads are hashed once per key, not per token
+    mac.update(f"leadex:{purpose}:{body}".encode())
+    return mac.digest()[:_SIG_BYTES]
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+# Keys and values whose JSON is themselves in quotes: no escape, no Unicode.
+_JSON_PLAIN = re.compile(r"[A-Za-z0-9_.\-]*")
+
+
+def _json(data: dict[str, Any]) -> str:
+    """``json.dumps(data, separators=(",", ":"), sort_keys=True)``, written directly for ints and plain strings.
+
+    Links are signed three times per message sent; their payloads are ids and
+    base64url nonces, which need none of the encoder's escaping.
+    """
+    parts = []
+    for k in sorted(data):
+        v = data[k]
+        if not (k.__class__ is str and _JSON_PLAIN.fullmatch(k)):
+            return json.dumps(data, separators=(",", ":"), sort_keys=True)
+        if v.__class__ is int:
+            parts.append(f'"{k}":{v}')
+        elif v.__class__ is str and _JSON_PLAIN.fullmatch(v):
+            parts.append(f'"{k}":"{v}"')
+        else:
+            return json.dumps(data, separators=(",", ":"), sort_keys=True)
+    return "{" + ",".join(parts) + "}"
 
 
 def sign(purpose: str, payload: dict[str, Any], key: bytes, *, expires_at: datetime | None = None) -> str:
@@ -49,7 +81,7 @@ def sign(purpose: str, payload: dict[str, Any], key: bytes, *, expires_at: datet
     data = dict(payload)
     if expires_at is not None:
         data["x"] = int(expires_at.timestamp())
-    body = _b64(json.dumps(data, separators=(",", ":"), sort_keys=True).encode())
+    body = _b64(_json(data).encode())
     return f"{body}.{_b64(_mac(purpose, body, key))}"
 
 

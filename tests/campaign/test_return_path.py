@@ -34,6 +34,7 @@ class DsnSink:
     """Keeps each session's EHLO name and each message's raw MAIL/RCPT arguments and data."""
 
     offer_dsn: bool = True
+    offer_pipelining: bool = False  # RFC 2920: the transport then sends MAIL, RCPT and DATA in one write
     ehlo: list[str] = field(default_factory=list)
     mail: list[str] = field(default_factory=list)
     rcpt: list[str] = field(default_factory=list)
@@ -45,6 +46,8 @@ class DsnSink:
             self.ehlo.append(hostname)
         if self.offer_dsn:
             responses.insert(len(responses) - 1, "250-DSN")
+        if self.offer_pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         return responses
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
@@ -90,8 +93,10 @@ def _settings(tmp_path, port, store, **over):
     return make_settings(tmp_path, store=store, **values)
 
 
-def test_verp_return_path_dsn_request_and_helo_name(tmp_path, store, people, issue, dsn_server) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_verp_return_path_dsn_request_and_helo_name(tmp_path, store, people, issue, dsn_server, pipelining) -> None:
     sink, port = dsn_server
+    sink.offer_pipelining = pipelining
     people(3)
     settings = _settings(tmp_path, port, store)
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -50,7 +51,12 @@ def test_outbox_send_then_second_run_sends_nothing(store, settings, people, issu
     token = sl["List-Unsubscribe"].split("/unsubscribe/")[1].split(">")[0]
     nonce = get_subscriber_by_id(store, ids[0]).link_nonce
     assert tokens.verify("unsubscribe", token, settings.signing_key()) == {"s": ids[0], "c": report.campaign_id, "n": nonce}
-    assert sl["Message-ID"] == rows_by_email(store, report.campaign_id)[email_of(0)].message_id
+    row = rows_by_email(store, report.campaign_id)[email_of(0)]
+    assert sl["Message-ID"] == row.message_id
+    # Derived from key, campaign and delivery (stable across retries and resends): the documented formula.
+    created = campaigns.get_campaign(store, report.campaign_id).created_at.isoformat()
+    digest = hashlib.sha256(settings.signing_key() + f"{report.campaign_id}:{created}:{row.id}".encode()).hexdigest()[:16]
+    assert row.message_id.startswith(f"<lx.{report.campaign_id}.{row.id}.{digest}@")
 
 
 def test_plan_counts_what_is_left(store, settings, people, issue) -> None:

@@ -30,15 +30,20 @@ def brand() -> Brand:
     return Brand(from_name="LeadEx – Žiga", reply_to="info@example.org")
 
 
-@pytest.fixture
-def faulty() -> Iterator[Callable[..., tuple[FaultySink, int]]]:
-    """Start FaultySink servers on loopback ports; stop them after the test."""
+@pytest.fixture(params=["one-by-one", "pipelined"])
+def faulty(request) -> Iterator[Callable[..., tuple[FaultySink, int]]]:
+    """Start FaultySink servers on loopback ports; stop them after the test.
+
+    Every test using it runs twice: against a server that offers PIPELINING
+    (RFC 2920: the transport then sends MAIL, RCPT and DATA together) and
+    against one that does not; each reply must be classified the same way.
+    """
     from aiosmtpd.controller import Controller
 
     controllers = []
 
     def start(**behaviour) -> tuple[FaultySink, int]:
-        sink = FaultySink(**behaviour)
+        sink = FaultySink(**{"pipelining": request.param == "pipelined", **behaviour})
         port = free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         controller.start()

@@ -82,6 +82,7 @@ class FaultySink:
     # Hold the answer at "rcpt" or "data" (after the whole message arrived) until ``hold`` is set.
     hold_at: str | None = None
     hold: threading.Event = field(default_factory=threading.Event)
+    pipelining: bool = False  # offer PIPELINING (RFC 2920) in the EHLO reply
     received: list[tuple[int, str, bytes]] = field(default_factory=list)
     sessions: dict[int, int] = field(default_factory=dict)  # id(server) -> session number
     per_session: dict[int, int] = field(default_factory=dict)
@@ -97,6 +98,12 @@ class FaultySink:
             server.transport.close()
             return "250 never seen"
         return reply
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # this hook replaces aiosmtpd's own bookkeeping of it
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         s, n = self._who(server)

@@ -34,13 +34,14 @@ which on Python 3.11 may return early after a KeyboardInterrupt.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import random
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from leadex_mail.campaign.bouncewave import Bounce, BounceWave
 from leadex_mail.campaign.presence import Presence
@@ -392,17 +393,25 @@ class CampaignRun:
         return False
 
     def message_id(self, delivery_id: int, template: MessageTemplate) -> str:
-        """A Message-ID stable across retries and crash resends of one delivery."""
-        seed = f"{self.campaign_id}:{self.campaign.created_at.isoformat()}:{delivery_id}".encode()
-        digest = hashlib.sha256(self.settings.signing_key() + seed).hexdigest()[:16]
-        return f"<lx.{self.campaign_id}.{delivery_id}.{digest}@{template.domain}>"
+        """A Message-ID stable across retries and crash resends of one delivery.
+
+        SHA-256 of key + ``campaign:created_at:delivery``; the hash of the
+        part common to the campaign is taken once (``_id_hash``) and copied.
+        """
+        mac = self._id_hash.copy()
+        mac.update(str(delivery_id).encode())
+        return f"<lx.{self.campaign_id}.{delivery_id}.{mac.hexdigest()[:16]}@{template.domain}>"
+
+    @functools.cached_property
+    def _id_hash(self) -> Any:
+        return hashlib.sha256(self.settings.signing_key() + f"{self.campaign_id}:{self.campaign.created_at.isoformat()}:".encode())
 
     def _send_one(self, rec: deliveries.Deliveries, transport: Transport, c: deliveries.Claimed, owner: str) -> None:
         template = self.templates[c.language]
         recipient = Recipient(c.subscriber_id, c.email, c.name, link_nonce=c.link_nonce)  # type: ignore[arg-type]
         msg = template.for_recipient(recipient, message_id=self.message_id(c.delivery_id, template))
         try:
-            result = transport.send(template.return_path(c.delivery_id), [msg.recipient], msg.data)
+            result = transport.send(template.return_path(c.delivery_id), [msg.recipient], msg.data, stuffed=msg.wire or None)
             _raise_refused(result, msg.recipient)
         except UncertainDelivery as exc:
             self._uncertain(rec, c, owner, _reply(exc))

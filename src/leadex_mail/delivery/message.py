@@ -14,6 +14,11 @@ static body segment and every value is encoded on its own, starting at
 column 0, and closed with a soft line break (``=`` CRLF), which a decoder
 removes: the decoded text is exactly ``rendered.personalise(values)``, and no
 line exceeds 76 octets whatever the values are.
+
+Each message is also handed to SMTP as ready bytes (``OutgoingMessage.wire``):
+the static pieces are dot-stuffed once per edition and each value when it is
+encoded (``delivery.wire``), so no per-message scan of the whole message
+remains on the send path.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from email.utils import format_datetime
 from leadex_mail import links
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
+from leadex_mail.delivery import wire as _wire
 from leadex_mail.delivery.headers import (
     HeaderValueError,
     check_header_value,
@@ -78,12 +84,15 @@ class OutgoingMessage:
     """One finished message: the bytes to hand to a transport and its envelope.
 
     ``message_id`` is the Message-ID header value, angle brackets included.
+    ``wire`` is ``data`` as SMTP's DATA carries it (RFC 5321 4.5.2: every "."
+    starting a line doubled, ending in CRLF; ``wire.dot_stuff(data)``).
     """
 
     data: bytes
     message_id: str
     envelope_from: str
     recipient: str
+    wire: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -98,6 +107,11 @@ class MessageTemplate:
     domain: str
     pieces: list[Piece]
     signer: Signer | None = field(default=None, repr=False)
+    # The pieces dot-stuffed once (None when a piece would not start a line: then each message is stuffed whole).
+    wire_pieces: list[Piece] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.wire_pieces = _wire.stuff_pieces(self.pieces)
 
     def return_path(self, delivery_id: int | None = None) -> str:
         """The envelope sender for one delivery: ``bounce_address+<token>`` with VERP, else the template's."""
@@ -164,11 +178,23 @@ class MessageTemplate:
             filled[("text", key)] = _qp_value(value, html=False)
             filled[("html", key)] = _qp_value(value, html=True)
         # Slots without a value (a key the caller did not give) become empty, as in personalise().
-        out = [p if p.__class__ is bytes else filled.get(p, b"") for p in self.pieces]  # type: ignore[misc]
-        data = b"".join(out)
+        data = b"".join([p if p.__class__ is bytes else filled.get(p, b"") for p in self.pieces])  # type: ignore[misc]
+        ready = self._wire(filled, data)
         if self.signer is not None:
-            data = self.signer(data)
-        return OutgoingMessage(data, msgid, self.envelope_from, recipient)
+            signed = self.signer(data)
+            head = signed[: len(signed) - len(data)]
+            # The signature header goes in front of the message as it was: stuffed on its own, it joins the ready bytes.
+            ready = _wire.stuff(head) + ready if signed.endswith(data) and _wire.at_line_start(head) else _wire.dot_stuff(signed)
+            data = signed
+        return OutgoingMessage(data, msgid, self.envelope_from, recipient, ready)
+
+    def _wire(self, filled: Mapping[Slot, bytes], data: bytes) -> bytes:
+        """``wire.dot_stuff(data)``, from the pieces stuffed once and the values stuffed here."""
+        if self.wire_pieces is None or not all(_wire.at_line_start(v) for v in filled.values()):
+            return _wire.dot_stuff(data)  # a piece would start mid-line: stuff the whole message
+        stuffed = {slot: _wire.stuff(value) for slot, value in filled.items()}
+        ready = b"".join([p if p.__class__ is bytes else stuffed.get(p, b"") for p in self.wire_pieces])  # type: ignore[misc]
+        return ready if ready[-2:] == CRLF else ready + CRLF
 
 
 def build_template(
@@ -442,11 +468,25 @@ def _soft_close(encoded: bytes) -> bytes:
     return encoded[:start] + last[:cut] + b"=\r\n" + last[cut:] + b"=\r\n"
 
 
+# Printable ASCII but "=" and space: characters quoted-printable leaves as they are (RFC 2045 6.7 rule 2).
+_QP_AS_IS = re.compile(r"[!-<>-~]+")
+
+
 def _qp_value(value: str, *, html: bool) -> bytes:
-    """One recipient value QP-encoded on its own lines (HTML-escaped for the HTML part)."""
+    """One recipient value QP-encoded on its own lines (HTML-escaped for the HTML part).
+
+    A link or an ASCII name needs no escape: it is cut into lines of 75
+    characters with soft breaks, what ``binascii.b2a_qp`` makes of it (a
+    final "." is left to it: alone on a line, it encodes that one).
+    """
     if html:
         value = _html.escape(value, quote=True)
-    return _qp_segment(value) if value else b""
+    if not value:
+        return b""
+    if value[-1] != "." and _QP_AS_IS.fullmatch(value):
+        data = value.encode("ascii")
+        return b"=\r\n".join([data[i : i + _MAX_LINE - 1] for i in range(0, len(data), _MAX_LINE - 1)]) + b"=\r\n"
+    return _qp_segment(value)
 
 
 def _image_part(image: InlineImage) -> bytes:

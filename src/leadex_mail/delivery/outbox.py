@@ -37,8 +37,8 @@ class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
-        """Write ``data`` to a new ``.eml`` file; the reply is its path."""
+    def send(self, sender: str, recipients: Sequence[str], data: bytes, *, stuffed: bytes | None = None) -> SendResult:
+        """Write ``data`` to a new ``.eml`` file; the reply is its path (``stuffed`` is for SMTP: unused)."""
         try:
             private_dir(self.folder)  # personal data: 0700 folders, 0600 files
             path = self._write(recipients, data)

@@ -111,7 +111,7 @@ def _send_one(transport: Transport, template: MessageTemplate, address: str, lan
     # No subscriber row behind a test: its links name id 0 with an empty nonce, which no row has.
     message = template.for_recipient(Recipient(TEST_SUBSCRIBER_ID, address, None, link_nonce=""))
     try:
-        result = transport.send(message.envelope_from, [message.recipient], message.data)
+        result = transport.send(message.envelope_from, [message.recipient], message.data, stuffed=message.wire or None)
     except TransportError as exc:
         reply = exc.reply or exc.message
         return TestSendResult(address, language, message.message_id, reply, ok=False, hint=exc.hint or classify(reply).hint)

@@ -43,8 +43,13 @@ class Transport(Protocol):
 
     name: str
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> SendResult:
-        """Deliver ``data`` (a complete RFC 5322 message) to ``recipients``."""
+    def send(self, sender: str, recipients: Sequence[str], data: bytes, *, stuffed: bytes | None = None) -> SendResult:
+        """Deliver ``data`` (a complete RFC 5322 message) to ``recipients``.
+
+        ``stuffed`` is ``data`` as SMTP's DATA carries it, when the caller has
+        it ready (``OutgoingMessage.wire``, ``delivery.wire.dot_stuff``); a
+        transport that needs it makes it otherwise.
+        """
         ...
 
     def close(self) -> None:
