@@ -94,12 +94,9 @@ def _settings(tmp_path, port, store, **over):
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
-def test_verp_return_path_dsn_request_and_helo_name(tmp_path, store, people, issue, dsn_server, pipelining, monkeypatch) -> None:
-    from leadex_mail.delivery.smtp import SmtpTransport
-
+def test_verp_return_path_dsn_request_and_helo_name(tmp_path, store, people, issue, dsn_server, pipelining) -> None:
     sink, port = dsn_server
     sink.offer_pipelining = pipelining
-    monkeypatch.setattr(SmtpTransport, "pipelining", pipelining)
     people(3)
     settings = _settings(tmp_path, port, store)
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)

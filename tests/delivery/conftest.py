@@ -31,7 +31,7 @@ def brand() -> Brand:
 
 
 @pytest.fixture(params=["one-by-one", "pipelined"])
-def faulty(request, monkeypatch) -> Iterator[Callable[..., tuple[FaultySink, int]]]:
+def faulty(request) -> Iterator[Callable[..., tuple[FaultySink, int]]]:
     """Start FaultySink servers on loopback ports; stop them after the test.
 
     Every test using it runs twice: against a server that offers PIPELINING
@@ -39,10 +39,6 @@ def faulty(request, monkeypatch) -> Iterator[Callable[..., tuple[FaultySink, int
     against one that does not; each reply must be classified the same way.
     """
     from aiosmtpd.controller import Controller
-
-    from leadex_mail.delivery.smtp import SmtpTransport
-
-    monkeypatch.setattr(SmtpTransport, "pipelining", request.param == "pipelined")
 
     controllers = []
 

@@ -46,9 +46,8 @@ class Scripted(Policy):
 
 
 @pytest.fixture(params=[True, False], ids=["pipelined", "one-by-one"])
-def sink(request, monkeypatch):
-    """A factory of started sinks (offering PIPELINING or not, the transport using it where offered), stopped after the test."""
-    monkeypatch.setattr(SmtpTransport, "pipelining", True)
+def sink(request):
+    """A factory of started sinks (offering PIPELINING or not), stopped after the test."""
     started = []
 
     def start(policy: Policy | None = None) -> SinkServer:
@@ -142,16 +141,6 @@ def test_addresses_are_quoted_as_smtplib_quotes_them(address):
     assert smtp._quote(address) == smtplib.quoteaddr(address)
 
 
-def test_pipelining_is_off_by_default(sink, monkeypatch):
-    """Until the OpenSMTPD finding is understood (docs/decisions.md), one command at a time even where offered."""
-    server = sink()
-    monkeypatch.undo()  # the fixture turned it on for the other tests
-    transport = SmtpTransport(smtp_settings(server.port))
-    assert transport.send("a@example.org", ["b@example.org"], MESSAGE).reply.startswith("250")
-    transport.close()
-    assert server.pipelined == 0
-
-
 def test_no_tls_context_is_made_for_plain_sessions(sink, monkeypatch):
     """Reading the CA store costs ~0.1 s: a process that sends without TLS never does it."""
 
@@ -173,12 +162,10 @@ def test_one_tls_context_per_process(monkeypatch):
     assert len(made) == 1 and contexts == {id(made[0])}
 
 
-def test_internationalised_addresses_go_pipelined_as_utf8(monkeypatch):
+def test_internationalised_addresses_go_pipelined_as_utf8():
     """SMTPUTF8 (RFC 6531) in a pipelined envelope: the commands are UTF-8, the server gets the addresses intact."""
     from aiosmtpd.controller import Controller
     from delivery_helpers import FaultySink, free_port
-
-    monkeypatch.setattr(SmtpTransport, "pipelining", True)
 
     handler, port = FaultySink(pipelining=True), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)

@@ -26,9 +26,8 @@ per CA file per process, made when TLS is first used.
     "." (dropped, timed out)             server may have it (RFC 5321 4.1.1.4
                                          leaves it unknown); never re-sent here
 
-With ``SmtpTransport.pipelining`` on (off by default, see there), a server
-that offers PIPELINING (RFC 2920) gets MAIL FROM, every RCPT TO and DATA in
-one write; its replies are read in order and each is classified as
+A server that offers PIPELINING (RFC 2920) gets MAIL FROM, every RCPT TO and
+DATA in one write; its replies are read in order and each is classified as
 above, as if the commands had gone one by one (a refused sender or DATA
 still has the later replies read, so the session stays in step). So a
 message costs two round trips (envelope, then content) instead of 2 + N + 1.
@@ -98,10 +97,6 @@ class SmtpTransport:
     """
 
     name = "smtp"
-    # RFC 2920 pipelining where offered. Off until the finding with OpenSMTPD is
-    # understood (docs/decisions.md: with it on, tests/campaign/test_mta_bounces.py
-    # saw the relay's own hop to the MX fail or repeat about 1 run in 8).
-    pipelining = False
 
     def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> None:
         if not settings.smtp_host:
@@ -174,7 +169,7 @@ class SmtpTransport:
         try:
             dsn = self.request_dsn and conn.has_extn("dsn")
             options = self._mail_options(conn, sender, recipients, envid=_envid(data) if dsn else None)
-            if self.pipelining and conn.has_extn("pipelining"):
+            if conn.has_extn("pipelining"):
                 refused = self._pipelined(conn, sender, recipients, options, notify=dsn)
             else:
                 code, resp = conn.mail(sender, options)
