@@ -29,7 +29,7 @@ CONCURRENCY = 2
 TRIALS = 5
 
 
-def send_process(tmp_path, settings, server, *extra: str) -> subprocess.Popen:
+def send_process(tmp_path, settings, server, *extra: str, python: tuple[str, ...] = ()) -> subprocess.Popen:
     env = {
         **os.environ,
         "LEADEX_DATABASE_URL": settings.database_url,
@@ -41,7 +41,7 @@ def send_process(tmp_path, settings, server, *extra: str) -> subprocess.Popen:
         "LEADEX_SECRET_KEY": "crash-test-secret-key-0123456789abcdef",
         "LEADEX_PUBLIC_URL": "https://news.example.org",
     }
-    cmd = [sys.executable, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--concurrency", str(CONCURRENCY), *extra]
+    cmd = [sys.executable, *python, "-m", "leadex_mail", "send", ISSUE, "--list", "newsletter", "--yes", "--concurrency", str(CONCURRENCY), *extra]
     return subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
