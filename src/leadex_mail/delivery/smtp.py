@@ -46,7 +46,6 @@ import re
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
