@@ -156,9 +156,12 @@ def test_no_tls_context_is_made_for_plain_sessions(sink, monkeypatch):
 
 def test_one_tls_context_per_process(monkeypatch):
     made = []
-    monkeypatch.setattr(smtp, "_default_context", None)
+    smtp.client_tls_context.cache_clear()  # contexts made by earlier tests with the real function
     monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(object()) or made[-1])
-    contexts = {id(SmtpTransport(smtp_settings(1, smtp_security=security)).ssl_context) for security in ("starttls", "tls", "starttls")}
+    try:
+        contexts = {id(SmtpTransport(smtp_settings(1, smtp_security=security)).ssl_context) for security in ("starttls", "tls", "starttls")}
+    finally:
+        smtp.client_tls_context.cache_clear()  # no stand-in context outlives the test
     assert len(made) == 1 and contexts == {id(made[0])}
 
 
