@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Select, Table, and_, case, func, literal, or_
 from sqlmodel import select as orm_select
 
 from leadex_mail.errors import CampaignError, NotFound
-from leadex_mail.store.upsert import insert_or_ignore
+from leadex_mail.store.upsert import upsert_insert
 from leadex_mail.store.db import Store
 from leadex_mail.store.issuelock import lock_issue, not_delivered_in, other_campaigns, refuse_forgotten_issue, skip_owned_elsewhere, taken_elsewhere
 from leadex_mail.store.languages import edition_for
@@ -88,7 +88,7 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
     now = now or utcnow()
     values = dict(issue_slug=issue_slug, list_id=list_id, content_hash=json.dumps(dict(content_hash), sort_keys=True), subject=subject, status="running", created_at=now, updated_at=now)
     with store.writing() as conn:
-        created = conn.execute(insert_or_ignore(conn, _C).values(**values).on_conflict_do_nothing(index_elements=["issue_slug", "list_id"])).rowcount
+        created = conn.execute(upsert_insert(conn, _C).values(**values).on_conflict_do_nothing(index_elements=["issue_slug", "list_id"])).rowcount
         row = conn.execute(select(_C).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id).with_for_update()).one()
         if not created:
             refuse_anonymised(row)
@@ -211,7 +211,7 @@ def queue_eligible(store: Store, campaign: Campaign, editions: Collection[str], 
         mapping = {lang: edition_for(lang, editions, default_language) for lang in own}
         edition = case(mapping, value=eligible.c.language, else_=literal(default_language)) if mapping else literal(default_language)
         rows = select(literal(campaign.id), eligible.c.id, edition, literal("queued"), literal(0), literal(False), stamp, stamp).where(true())
-        stmt = insert_or_ignore(conn, _D).from_select(columns, rows).on_conflict_do_nothing(index_elements=_CONFLICT)
+        stmt = upsert_insert(conn, _D).from_select(columns, rows).on_conflict_do_nothing(index_elements=_CONFLICT)
         return conn.execute(stmt).rowcount
 
 
@@ -285,7 +285,7 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
     with store.writing() as conn:
         taken = taken_elsewhere(conn, campaign)
         stamp = func.current_timestamp()
-        stmt = insert_or_ignore(conn, _D).values(campaign_id=campaign.id, created_at=stamp, updated_at=stamp, **_QUEUED).on_conflict_do_nothing(index_elements=_CONFLICT)
+        stmt = upsert_insert(conn, _D).values(campaign_id=campaign.id, created_at=stamp, updated_at=stamp, **_QUEUED).on_conflict_do_nothing(index_elements=_CONFLICT)
         chunk: list[dict] = []
         for subscriber_id, language in (e for e in eligible if e[0] not in taken):
             chunk.append({"subscriber_id": subscriber_id, "language": mapping.get(language, language)})

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from leadex_mail.store.upsert import upsert_insert
 from leadex_mail.store.db import Store
 from leadex_mail.store.deliveries import server_started
 from leadex_mail.store.models import Delivery, Meta
@@ -72,8 +72,7 @@ def beat(store: Store, campaign_id: int, owner: str, until: datetime, *, waiting
     """
     value = json.dumps({"owner": owner, "until": until.isoformat(), "waiting": waiting})
     with store.writing() as conn:
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(_M).values(key=_key(campaign_id, owner), value=value)
+        stmt = upsert_insert(conn, _M).values(key=_key(campaign_id, owner), value=value)
         conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from sqlalchemy import select, update
 
 from leadex_mail.store.db import Store
-from leadex_mail.store.upsert import insert_or_ignore
+from leadex_mail.store.upsert import upsert_insert
 from leadex_mail.store.models import Meta
 
 _M = Meta.__table__
@@ -48,7 +48,7 @@ def locked_buckets(store: Store, keys: Sequence[str]) -> Iterator[dict[str, Stat
     """
     with store.writing() as conn:
         # Make the rows exist first, so that the lock below covers a bucket no one used yet.
-        conn.execute(insert_or_ignore(conn, _M).values([{"key": k, "value": "null"} for k in keys]).on_conflict_do_nothing(index_elements=["key"]))
+        conn.execute(upsert_insert(conn, _M).values([{"key": k, "value": "null"} for k in keys]).on_conflict_do_nothing(index_elements=["key"]))
         rows = conn.execute(select(_M.c.key, _M.c.value).where(_M.c.key.in_(keys)).with_for_update()).all()
         found = {row.key: _state(row.value) for row in rows}
         state: dict[str, State | None] = {k: found.get(k) for k in keys}

@@ -1,4 +1,4 @@
-"""``INSERT … ON CONFLICT DO NOTHING`` on the store's two databases, with the dialect imported on first use.
+"""``INSERT … ON CONFLICT`` (do nothing / do update) on the store's two databases, the dialect imported on first use.
 
 SQLAlchemy's PostgreSQL dialect package takes ~0.1 s to import (its asyncpg
 and psycopg modules come with it); a command on SQLite never needs it, so it
@@ -14,8 +14,8 @@ from sqlalchemy import Connection, Table
 from leadex_mail.errors import StoreError
 
 
-def insert_or_ignore(conn: Connection, table: Table) -> Any:
-    """The dialect's INSERT construct for ``table`` (call ``.on_conflict_do_nothing(...)`` on it).
+def upsert_insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT construct for ``table``, with ``.on_conflict_do_nothing`` / ``.on_conflict_do_update``.
 
     Raises ``StoreError`` on a database other than SQLite and PostgreSQL.
     """
