@@ -127,7 +127,7 @@ def test_adding_and_removing_sections_keep_the_spacing(hand: Path) -> None:
     doc = EditionDoc.open(hand)
     story = edition_form().child("sections").variants["story"]
     doc.add_item(("sections",), 3, empty_value(story))
-    assert doc.text().endswith("        body: Kratko.\n\n  - type: story\n    heading: ''\n    body: ''\n")
+    assert doc.text().endswith('        body: Kratko.\n\n  - type: story\n    heading: ""\n    body: ""\n')  # empty texts as docs/format.md writes them
     doc.remove_item(("sections",), 3)
     assert doc.text() == HAND_WRITTEN
     doc.remove_item(("sections",), 1)

@@ -137,7 +137,7 @@ sections:
     interviews_heading: "{interviews}"
     interviews:
       - person: {person}
-        role: null
+        role:
         organisation: {organisation}
         url: "#"
         summary: {summary}

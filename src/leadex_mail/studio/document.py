@@ -50,6 +50,8 @@ from leadex_mail.content.yamlsource import MAX_FILE_BYTES, format_path, guard_ev
 from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
 from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
+from leadex_mail.studio.textlayout import Layout
+from leadex_mail.studio.yamltabs import TabScanner, restore_tabs
 
 # A Markdown value this long (or with a line break) is written as a block
 # (``body: |-``), as docs/format.md tells people to write long text.
@@ -58,6 +60,21 @@ BLOCK_FROM = 60
 
 class WrittenPlain(str):
     """A scalar written without quotes that YAML would type (a date): kept as its text, written back plain."""
+
+
+class WrittenNull:
+    """A null as the file wrote it (``role:``, ``role: null``, ``role: ~``): an untouched one is written back the same.
+
+    The form and the preview see ``None`` (``get``, ``data``); only the writer sees the text.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class StudioText(str):
@@ -70,11 +87,21 @@ class StudioBlock(LiteralScalarString):
     __slots__ = ()
 
 
+class StudioEmpty(str):
+    """An empty text the studio wrote in this session, written ``""``: its style is decided again at each edit.
+
+    A plain ``str`` subclass, not ruamel's ``DoubleQuotedScalarString``: a
+    ``CommentedMap`` turns a str assigned over a ``ScalarString`` into that
+    type, which would put the next text typed there in quotes.
+    """
+
+
 class _Constructor(RoundTripConstructor):
     pass
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: WrittenPlain(loader.construct_scalar(node)))
+_Constructor.add_constructor("tag:yaml.org,2002:null", lambda loader, node: WrittenNull(str(node.value)))
 
 
 class _Representer(RoundTripRepresenter):
@@ -82,8 +109,10 @@ class _Representer(RoundTripRepresenter):
 
 
 _Representer.add_representer(WrittenPlain, lambda r, data: r.represent_scalar("tag:yaml.org,2002:timestamp", str(data)))
+_Representer.add_representer(WrittenNull, lambda r, data: r.represent_scalar("tag:yaml.org,2002:null", data.text))
 _Representer.add_representer(StudioText, lambda r, data: r.represent_str(str(data)))
 _Representer.add_representer(StudioBlock, RoundTripRepresenter.represent_literal_scalarstring)
+_Representer.add_representer(StudioEmpty, lambda r, data: r.represent_scalar("tag:yaml.org,2002:str", "", style='"'))
 
 
 def file_stamp(data: bytes) -> str:
@@ -107,7 +136,7 @@ class EditionDoc:
     stamp: str
     root: CommentedMap
     indent: tuple[int, int, int]  # mapping, sequence, offset (ruamel's names)
-    original: str
+    original: str  # the file's text as read (or last saved), in its own layout (``layout``)
     changed: bool = False
     _text: str | None = field(default=None, repr=False)
 
@@ -130,13 +159,14 @@ class EditionDoc:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise _unusable(display, "the file is not UTF-8 text", "file.encoding") from None
+        plain = Layout.plain(text)  # parsed and written with LF and no mark; ``text()`` puts the file's back
         try:
-            refused = guard_events(YAML(typ="rt").parse(text), display)
+            refused = guard_events(_yaml().parse(plain), display)
             if refused is not None:
                 raise ContentError(refused.message, [refused])
-            _, _, offset = load_yaml_guess_indent(text)
-            mapping_indent = _mapping_indent(text)
-            root = _yaml(mapping_indent, offset or 0).load(text)
+            _, _, offset = load_yaml_guess_indent(plain, yaml=_yaml())
+            mapping_indent = _mapping_indent(plain)
+            root = _yaml(mapping_indent, offset or 0).load(plain)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -160,6 +190,11 @@ class EditionDoc:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @property
+    def layout(self) -> Layout:
+        """The file's byte-order mark, line endings and last line (``textlayout``), as read or last saved."""
+        return Layout.of(self.original)
+
     def data(self) -> Any:
         """The edition as plain dicts, lists and scalars (for the form)."""
         return _plain(self.root)
@@ -172,7 +207,7 @@ class EditionDoc:
                 node = node[part]
             else:
                 return None
-        return node
+        return None if isinstance(node, WrittenNull) else node
 
     def preview_text(self) -> str:
         """YAML holding the same data as ``text()``, made fast (libyaml's emitter) for the preview and check.
@@ -182,7 +217,7 @@ class EditionDoc:
         by field. ``text()`` (ruamel's round trip, ~15x slower) is for saving.
         """
         if not self.changed:
-            return self.original
+            return self.layout.plain(self.original)
         import yaml as pyyaml
 
         dumper = getattr(pyyaml, "CSafeDumper", pyyaml.SafeDumper)
@@ -194,7 +229,7 @@ class EditionDoc:
     def text(self) -> str:
         """The file as it would be saved now."""
         if self._text is None:
-            self._text = self.original if not self.changed else _dump(self.root, self.indent)
+            self._text = self.original if not self.changed else self.layout.apply(restore_tabs(_dump(self.root, self.indent), self.layout.plain(self.original)))
         return self._text
 
     # -- changing --------------------------------------------------------------------------
@@ -250,7 +285,31 @@ class EditionDoc:
         leads, trail = leads_of(seq)
         del seq[index]
         del leads[index]
+        if not seq:
+            self._emptied(path, trail)
+            return
         self._relead(seq, leads, trail, fresh=set())
+
+    def _emptied(self, path: FieldPath, trail: str) -> None:
+        """A list left without items: its key removed, as a person deletes it (the loader reads no list as an empty one).
+
+        A list the format requires stays, written ``[]``. Either way what
+        followed the last item (the blank line and comments before the next
+        section) stays where it was: ruamel kept it on that item.
+        """
+        from leadex_mail.studio.formschema import spec_at
+
+        *head, key = path
+        parent = self.get(tuple(head))
+        spec = spec_at(path, self.root)
+        keys = list(parent) if isinstance(parent, CommentedMap) else []
+        if key in keys and keys.index(key) > 0 and not (spec is not None and spec.required):
+            delete_key(parent, str(key), after=trail)
+        else:
+            parent[key] = CommentedSeq()
+            parent[key].fa.set_flow_style()
+            write((parent, key), "\n", trail)
+        self._touch()
 
     def move_item(self, path: FieldPath, index: int, to: int) -> None:
         """Move item ``index`` of the list at ``path`` to position ``to``, its leading comment with it."""
@@ -291,7 +350,10 @@ class EditionDoc:
                 if not create or not isinstance(node, CommentedMap):
                     return None
                 child = CommentedMap()
-                node.insert(len(node), part, child)
+                if part in node:  # written as nothing (``image:``): filled in where it stands
+                    node[part] = child
+                else:
+                    node.insert(len(node), part, child)
             node = child
         return node if isinstance(node, (CommentedMap, CommentedSeq)) else None
 
@@ -367,6 +429,7 @@ def _indent_of(mapping: int, offset: int) -> tuple[int, int, int]:
 
 def _yaml(mapping: int = 2, offset: int = 2) -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Scanner = TabScanner  # a tab between the parts of a line, as libyaml (the CLI) reads it
     yaml.Constructor = _Constructor
     yaml.Representer = _Representer
     yaml.preserve_quotes = True
@@ -408,6 +471,8 @@ def _plain(node: Any) -> Any:
         return {str(k): _plain(v) for k, v in node.items()}
     if isinstance(node, CommentedSeq):
         return [_plain(v) for v in node]
+    if isinstance(node, WrittenNull):
+        return None
     if isinstance(node, str):
         return str(node)
     if isinstance(node, bool):
@@ -428,6 +493,8 @@ def _to_yaml(value: Any) -> Any:
         return out
     if isinstance(value, list):
         return CommentedSeq(_to_yaml(v) for v in value)
+    if value == "" and isinstance(value, str):
+        return StudioEmpty("")  # an empty required text, written as docs/format.md does
     return value
 
 
@@ -447,7 +514,13 @@ def _styled(old: Any, new: Any, spec: Spec) -> Any:
         if hasattr(new, "isoformat") and not isinstance(new, int):
             return WrittenPlain(new.isoformat())
         return new
-    if isinstance(old, (StudioText, StudioBlock)) or (old == "" and type(old) is str):
+    if new == "":
+        # A required text left empty: ``""`` as docs/format.md writes it (the loader then says
+        # "required but empty" at its line; ``key:`` would read as null, "must be text, not nothing").
+        return type(old)("") if isinstance(old, (SingleQuotedScalarString, DoubleQuotedScalarString)) else StudioEmpty("")
+    if isinstance(old, WrittenNull):
+        old = None
+    if isinstance(old, (StudioText, StudioBlock, StudioEmpty)) or (old == "" and type(old) is str):
         old = None  # written by the studio (or empty): no writer's style to keep, decide again
     if old is None:
         # A person writes long text and text with line breaks as a block (docs/format.md).

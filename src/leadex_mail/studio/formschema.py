@@ -202,10 +202,9 @@ def coerce(spec: Spec, raw: Any) -> Any:
     if spec.kind == "boolean":
         return bool(raw) and str(raw).lower() not in ("0", "false", "off", "")
     text = "" if raw is None else str(raw)
-    if spec.kind not in ("markdown", "multiline"):
-        text = text.replace("\r\n", "\n")
-    else:
-        text = text.replace("\r\n", "\n").rstrip("\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a browser's line breaks; the file's own are put back on saving
+    if spec.kind in ("markdown", "multiline"):
+        text = text.rstrip("\n")
     if not text.strip() and not spec.required:
         return None
     if spec.kind == "integer":

@@ -156,12 +156,15 @@ def keep_comment_gap(token: CommentToken | None, old: Any, new: Any) -> None:
         pass
 
 
-def delete_key(node: CommentedMap, key: str) -> None:
-    """Remove ``key`` but keep the comment lines that lead into the next key."""
+def delete_key(node: CommentedMap, key: str, after: str = "") -> None:
+    """Remove ``key`` but keep the comment lines that lead into the next key.
+
+    ``after``: such lines its value no longer holds (a list whose last item was removed).
+    """
     keys = list(node)
     index = keys.index(key)
     slot = _slot_of(node, key)
-    lead = parts(slot)[1] if slot else ""
+    lead = (parts(slot)[1] if slot else "") + after
     del node[key]
     if lead and index > 0:
         prev = _slot_of(node, keys[index - 1])
