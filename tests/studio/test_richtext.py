@@ -90,3 +90,30 @@ def test_anything_outside_the_subset_is_refused(bad: object) -> None:
 )
 def test_a_text_the_editor_would_change_is_named_and_one_it_keeps_is_not(markdown: str, trouble: str | None) -> None:
     assert round_trip_trouble(markdown) == trouble
+
+
+def test_lists_side_by_side_stay_two_lists_and_empty_paragraphs_are_not_written() -> None:
+    # A paste from Word of its list then a web page's list gives two bullet lists in a row
+    # (a13 #13); written with the same marker, CommonMark reads them back as one list.
+    pasted = doc(
+        items("bullet_list", para(text("ena")), para(text("dve"))),
+        para(),
+        items("bullet_list", para(text("tri"))),
+        items("bullet_list", para(text("štiri"))),
+        items("ordered_list", para(text("a")), para(text("b"))),
+        items("ordered_list", para(text("c")), para(text("d"))),
+    )
+    markdown = to_markdown(pasted)
+    assert markdown == "- ena\n- dve\n\n* tri\n\n- štiri\n\n1. a\n2. b\n\n1) c\n2) d"
+    assert to_html(markdown).count("<ul>") == 3 and to_html(markdown).count("<ol>") == 2
+    nested = doc({"type": "bullet_list", "content": [{"type": "list_item", "content": [para(), items("bullet_list", para(text("x")))]}]})
+    assert to_markdown(nested) == "-\n  - x"
+
+
+def test_a_numbered_list_the_format_reads_as_text_is_written_as_numbered_paragraphs() -> None:
+    # "3. tri\n4. štiri" (Word continuing its numbering, a web page's <ol start=3>) or a list of
+    # one: render.markdown reads these as text, and as list lines they would run into one paragraph.
+    markdown = to_markdown(doc(items("ordered_list", para(text("tri")), para(text("štiri")), order=3), items("ordered_list", para(text("sam")))))
+    assert markdown == "3. tri\n\n4. štiri\n\n1. sam"
+    assert to_html(markdown) == "<p>3. tri</p>\n<p>4. štiri</p>\n<p>1. sam</p>"
+    assert round_trip_trouble(markdown) is None

@@ -39,7 +39,54 @@ def to_markdown(doc: Any) -> str:
     _check(doc, [0])
     if not isinstance(doc, dict) or doc.get("type") != "doc":
         raise RichTextError("the text is not an editor document")
-    return "\n\n".join(b for b in (_block(node, "") for node in doc.get("content", [])) if b is not None).strip("\n")
+    return "\n\n".join(text for _, text in _blocks(doc.get("content", []), "")).strip("\n")
+
+
+def _blocks(nodes: list[dict[str, Any]], indent: str) -> list[tuple[str, str]]:
+    """The Markdown of each block that has any text (an empty paragraph has no Markdown).
+
+    Two lists of one kind side by side would read back as one list, so the
+    second is written with the other marker CommonMark offers (``*`` for ``-``,
+    ``1)`` for ``1.``), and so on alternately.
+    """
+    out: list[tuple[str, str]] = []  # (node type, Markdown)
+    previous, other = None, False
+    for node in nodes:
+        kind = node["type"]
+        if kind == "ordered_list" and not _read_as_list(node):
+            out.extend(_numbered_paragraphs(node, indent))
+            previous = "paragraph"
+            continue
+        alternate = not other if kind == previous and kind in ("bullet_list", "ordered_list") else False
+        text = _block(node, indent, alternate)
+        if not text:
+            continue
+        out.append((kind, text))
+        previous, other = kind, alternate
+    return out
+
+
+def _read_as_list(node: dict[str, Any]) -> bool:
+    """Whether the format reads a numbered list back as one: from 1, with an item 2 (render.markdown's "15." rule)."""
+    return int((node.get("attrs") or {}).get("order") or 1) == 1 and len(node.get("content", [])) >= 2
+
+
+def _numbered_paragraphs(node: dict[str, Any], indent: str) -> list[tuple[str, str]]:
+    """A numbered list the format would read as text (one item, or from 3: Word continuing its numbering).
+
+    Written as one paragraph per item, its number first ("3. tri"), so the
+    email shows what the editor showed; written as a list, its lines would
+    run together into one paragraph.
+    """
+    start = int((node.get("attrs") or {}).get("order") or 1)
+    out: list[tuple[str, str]] = []
+    for index, item in enumerate(node.get("content", [])):
+        children = item.get("content", [])
+        own_line = bool(children) and children[0]["type"] == "paragraph"
+        head = (_block(children[0], indent) or "") if own_line else ""
+        out.append(("paragraph", f"{start + index}. {head}".rstrip()))
+        out.extend(_blocks(children[1:] if own_line else children, indent))
+    return out
 
 
 def _check(node: Any, count: list[int]) -> None:
@@ -55,7 +102,7 @@ def _check(node: Any, count: list[int]) -> None:
         _check(child, count)
 
 
-def _block(node: dict[str, Any], indent: str) -> str | None:
+def _block(node: dict[str, Any], indent: str, alternate: bool = False) -> str | None:
     kind = node["type"]
     if kind == "paragraph":
         return _escape_block_start(_inline(node.get("content", [])))
@@ -63,7 +110,7 @@ def _block(node: dict[str, Any], indent: str) -> str | None:
         start = int((node.get("attrs") or {}).get("order") or 1)
         lines = []
         for index, item in enumerate(node.get("content", [])):
-            marker = "- " if kind == "bullet_list" else f"{start + index}. "
+            marker = ("* " if alternate else "- ") if kind == "bullet_list" else f"{start + index}{')' if alternate else '.'} "
             lines.append(_item(item, marker, indent))
         return "\n".join(lines)
     return None
@@ -71,18 +118,16 @@ def _block(node: dict[str, Any], indent: str) -> str | None:
 
 def _item(item: dict[str, Any], marker: str, indent: str) -> str:
     inner = indent + " " * len(marker)
-    parts: list[str] = []
-    for child in item.get("content", []):
-        text = _block(child, inner)
-        if text is None:
-            continue
-        if not parts:
-            parts.append(indent + marker + text.replace("\n", "\n" + inner))
-        elif child["type"] == "paragraph":
-            parts.append("\n" + inner + text.replace("\n", "\n" + inner))
-        else:
-            parts.append(text)  # a nested list: its lines carry their own indent
-    return "\n".join(parts) if parts else indent + marker.rstrip()
+    children = item.get("content", [])
+    head = ""
+    if children and children[0]["type"] == "paragraph":  # the item's own line, even when empty
+        head = _block(children[0], inner) or ""
+        children = children[1:]
+    parts = [indent + marker + head.replace("\n", "\n" + inner) if head else indent + marker.rstrip()]
+    for kind, text in _blocks(children, inner):
+        # A later paragraph is indented under the marker; a nested list's lines carry their own indent.
+        parts.append("\n" + inner + text.replace("\n", "\n" + inner) if kind == "paragraph" else text)
+    return "\n".join(parts)
 
 
 # Characters the inline parser reads as syntax; "<" would start raw HTML, which `check` refuses.

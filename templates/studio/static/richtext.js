@@ -4,6 +4,9 @@
 // The editor starts from the field's HTML as the email renders it; each change sends the
 // document to the server, which writes the Markdown (studio/richtext.py). "Markdown"
 // shows the source for those who prefer it.
+// Before that parse, what the schema cannot hold but a person means is turned into what it
+// can (cleanPastedHTML): Word's lists (paragraphs with mso-list styles) into lists, tables
+// into one paragraph per row, cells separated by " – ".
 "use strict";
 
 (function () {
@@ -40,6 +43,117 @@
     },
   });
   const parser = PM.DOMParser.fromSchema(schema);
+
+  // Word writes a list as paragraphs, <p style="mso-list:l0 level1 lfo1">, whose marker ("·",
+  // "o", "§", "1.", "a)") is text in a <span style="mso-list:Ignore">. Whether a list is
+  // numbered is in the pasted style sheet (@list l0:level1 {mso-level-number-format:bullet});
+  // without it the marker tells.
+  const MSO_LIST = /mso-list\s*:\s*(l\d+)\s+level(\d+)/i;
+  const MSO_IGNORE = /mso-list\s*:\s*ignore/i;
+  const NUMBER_MARK = /^\(?([0-9]+|[a-z]{1,4}|[A-Z]{1,4})[.)]/;
+
+  function listFormats(doc) {
+    const formats = {};
+    for (const style of doc.querySelectorAll("style")) {
+      for (const m of style.textContent.matchAll(/@list\s+(l\d+):level(\d+)\s*\{([^}]*)\}/gi)) {
+        const format = /mso-level-number-format\s*:\s*([\w-]+)/i.exec(m[3]);
+        formats[`${m[1]}:${m[2]}`] = format ? format[1].toLowerCase() : "decimal";
+      }
+    }
+    return formats;
+  }
+
+  function wordItem(p, formats) {
+    const m = MSO_LIST.exec(p.getAttribute("style") || "");
+    if (!m || p.closest("li")) return null;
+    let mark = "";
+    for (const span of Array.from(p.querySelectorAll("[style]"))) {
+      if (!MSO_IGNORE.test(span.getAttribute("style")) || !p.contains(span)) continue;
+      mark += span.textContent;
+      span.remove();
+    }
+    mark = mark.replace(/[\s\u00a0]+/g, "");
+    const known = formats[`${m[1].toLowerCase()}:${m[2]}`];
+    const numbered = known ? known !== "bullet" && known !== "none" : NUMBER_MARK.test(mark);
+    const number = /^\(?([0-9]+)/.exec(mark);
+    return { list: m[1].toLowerCase(), level: Number(m[2]), numbered, start: number ? Number(number[1]) : 1 };
+  }
+
+  function wordLists(doc) {
+    const formats = listFormats(doc);
+    let stack = [];  // open lists, outermost first: { level, numbered, list, el }
+    let last = null;  // the list paragraph before this one, to know a run of them has ended
+    for (const p of Array.from(doc.body.querySelectorAll("p, h1, h2, h3, h4, h5, h6"))) {
+      const item = wordItem(p, formats);
+      if (!item) continue;
+      if (last === null || p.previousElementSibling !== last) stack = [];
+      last = p;
+      while (stack.length && stack[stack.length - 1].level > item.level) stack.pop();
+      let top = stack[stack.length - 1];
+      if (top && top.level === item.level && (top.numbered !== item.numbered || top.list !== item.list)) {
+        stack.pop();
+        top = stack[stack.length - 1];
+      }
+      if (!top || top.level < item.level) {
+        const el = doc.createElement(item.numbered ? "ol" : "ul");
+        if (item.numbered && item.start !== 1) el.setAttribute("start", String(item.start));
+        if (top) {
+          let host = top.el.lastElementChild;
+          if (!host) { host = doc.createElement("li"); top.el.appendChild(host); }
+          host.appendChild(el);
+        } else {
+          p.before(el);
+        }
+        top = { level: item.level, numbered: item.numbered, list: item.list, el };
+        stack.push(top);
+      }
+      const li = doc.createElement("li");
+      while (p.firstChild) li.appendChild(p.firstChild);
+      top.el.appendChild(li);
+      p.hidden = true;  // removed below: still the sibling the next item is compared with
+    }
+    for (const p of Array.from(doc.body.querySelectorAll("[hidden]"))) p.remove();
+  }
+
+  // A table is not in the format: each row becomes a paragraph, its cells side by side
+  // (header cells in bold), so the words keep their order and rows stay apart.
+  const BLOCKS = "p, div, li, ul, ol, h1, h2, h3, h4, h5, h6, blockquote, pre, br, caption";
+  function inlineOf(doc, cell, tag) {
+    const out = doc.createElement(tag);
+    const copy = cell.cloneNode(true);
+    for (const el of Array.from(copy.querySelectorAll(BLOCKS))) {
+      const parts = doc.createDocumentFragment();
+      parts.append(" ", ...el.childNodes, " ");
+      el.replaceWith(parts);
+    }
+    out.append(...copy.childNodes);
+    return out;
+  }
+  function tables(doc) {
+    for (const table of Array.from(doc.body.querySelectorAll("table")).reverse()) {  // innermost first
+      const rows = doc.createDocumentFragment();
+      if (table.caption && table.caption.textContent.trim()) rows.appendChild(inlineOf(doc, table.caption, "p"));
+      for (const row of Array.from(table.rows)) {
+        const p = doc.createElement("p");
+        for (const cell of Array.from(row.cells)) {
+          if (!cell.textContent.trim()) continue;
+          if (p.childNodes.length) p.append(" – ");
+          p.appendChild(inlineOf(doc, cell, cell.tagName === "TH" ? "strong" : "span"));
+        }
+        if (p.childNodes.length) rows.appendChild(p);
+      }
+      table.replaceWith(rows);
+    }
+  }
+
+  function cleanPastedHTML(html) {
+    const doc = new window.DOMParser().parseFromString(html, "text/html");
+    wordLists(doc);
+    tables(doc);
+    // Word's spacing paragraphs (<p>&nbsp;</p>) are not text.
+    for (const p of Array.from(doc.body.querySelectorAll("p"))) if (!p.textContent.trim() && !p.querySelector("br")) p.remove();
+    return stylesToTags(doc.body.innerHTML);
+  }
 
   // Pasted HTML marks bold and italics with styles as often as with tags (Google Docs:
   // <span style="font-weight:700">). The page's CSP keeps style attributes from applying,
@@ -97,9 +211,10 @@
     linkForm.className = "rt-link";
     linkForm.hidden = true;
     const linkId = source.id + "-link";
-    linkForm.innerHTML = `<label for="${linkId}"></label><input type="url" id="${linkId}" placeholder="https://"><button type="button" class="ok"></button><button type="button" class="cancel"></button>`;
+    linkForm.innerHTML = `<label for="${linkId}"></label><input type="url" id="${linkId}" placeholder="https://"><button type="button" class="ok"></button><button type="button" class="unlink" hidden></button><button type="button" class="cancel"></button>`;
     linkForm.querySelector("label").textContent = words.linkAddress;
     linkForm.querySelector(".ok").textContent = words.linkAdd;
+    linkForm.querySelector(".unlink").textContent = words.linkRemove;
     linkForm.querySelector(".cancel").textContent = words.cancel;
     box.insertBefore(toolbar, source);
     box.insertBefore(linkForm, source);
@@ -134,7 +249,7 @@
         "aria-describedby": box.dataset.describedby,
         class: "rt-editor",
       },
-      transformPastedHTML: stylesToTags,
+      transformPastedHTML: cleanPastedHTML,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
         updateButtons();
@@ -193,47 +308,70 @@
     function updateButtons() {
       for (const b of buttons) if (b.mark) b.button.setAttribute("aria-pressed", String(markActive(view.state, b.mark)));
     }
+    // "Link" (or Mod-k) on a link opens its address to change, with "Remove the link" beside it;
+    // elsewhere it asks for the address of a new link on the selection.
     function openLink() {
-      const st = view.state;
-      if (markActive(st, schema.marks.link)) {
-        const { from, to } = st.selection.empty ? wordAround(st) : st.selection;
-        view.dispatch(st.tr.removeMark(from, to, schema.marks.link));
-        view.focus();
-        return;
-      }
-      linkForm.hidden = false;
+      const editing = linkTarget(view.state);
       const input = linkForm.querySelector("input");
-      input.value = "";
+      input.value = editing ? editing.href : "";
+      linkForm.querySelector(".ok").textContent = editing ? words.linkChange : words.linkAdd;
+      linkForm.querySelector(".unlink").hidden = !editing;
+      linkForm.hidden = false;
       input.focus();
+      input.select();
     }
-    function wordAround(st) {
-      const $pos = st.selection.$from;
-      const start = $pos.start(), parent = $pos.parent;
-      let from = $pos.pos, to = $pos.pos;
-      parent.forEach((child, offset) => {
-        const s = start + offset, e = s + child.nodeSize;
-        if (s <= $pos.pos && $pos.pos <= e && schema.marks.link.isInSet(child.marks)) { from = s; to = e; }
+    // The whole link at a position (the text beside it that carries the same link), or null.
+    function linkAround(st, pos) {
+      const $pos = st.doc.resolve(pos);
+      const start = $pos.start();
+      let run = null, found = null;
+      $pos.parent.forEach((child, offset) => {
+        const from = start + offset, to = from + child.nodeSize;
+        const mark = schema.marks.link.isInSet(child.marks);
+        if (mark && run && run.to === from && run.mark.eq(mark)) run.to = to;
+        else run = mark ? { from, to, mark } : null;
+        if (run && !found && run.from <= pos && pos < run.to) found = run;
       });
-      return { from, to };
+      return found && { from: found.from, to: found.to, href: found.mark.attrs.href };
+    }
+    // The link the officer means: the one the cursor is in, or the one the selection lies within.
+    function linkTarget(st) {
+      const { from, to, empty, $from } = st.selection;
+      if (empty) return schema.marks.link.isInSet($from.marks()) ? linkAround(st, $from.textOffset || !$from.parentOffset ? from : from - 1) : null;
+      const link = linkAround(st, from);
+      return link && to <= link.to ? link : null;
+    }
+    function closeLink() {
+      linkForm.hidden = true;
+      view.focus();
     }
     function applyLink() {
       const href = linkForm.querySelector("input").value.trim();
-      linkForm.hidden = true;
-      view.focus();
+      closeLink();
       if (!SAFE.test(href)) return;
       const st = view.state;
       const mark = schema.marks.link.create({ href });
-      if (st.selection.empty) {
+      const editing = linkTarget(st);
+      const { from, to, empty } = editing || st.selection;
+      if (!editing && empty) {
         view.dispatch(st.tr.replaceSelectionWith(schema.text(href, [mark]), false));
       } else {
-        view.dispatch(st.tr.addMark(st.selection.from, st.selection.to, mark));
+        view.dispatch(st.tr.removeMark(from, to, schema.marks.link).addMark(from, to, mark));
       }
     }
+    function removeLink() {
+      const editing = linkTarget(view.state);
+      closeLink();
+      if (editing) view.dispatch(view.state.tr.removeMark(editing.from, editing.to, schema.marks.link));
+    }
     linkForm.querySelector(".ok").addEventListener("click", applyLink);
-    linkForm.querySelector(".cancel").addEventListener("click", () => { linkForm.hidden = true; view.focus(); });
-    linkForm.addEventListener("keydown", (e) => {
+    linkForm.querySelector(".unlink").addEventListener("click", removeLink);
+    linkForm.querySelector(".cancel").addEventListener("click", closeLink);
+    linkForm.querySelector("input").addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); applyLink(); }
-      if (e.key === "Escape") { e.preventDefault(); linkForm.hidden = true; view.focus(); }
+    });
+    linkForm.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); closeLink(); }
     });
 
     function showSource(showing) {
@@ -273,6 +411,6 @@
   function init(root) {
     for (const box of (root || document).querySelectorAll(".richtext")) enhance(box);
   }
-  window.StudioRichText = { init, schema };
+  window.StudioRichText = { init, schema, cleanPastedHTML };
   init(document);
 })();
