@@ -16,7 +16,8 @@ context. Only the CLI and web layers turn these into messages for people.
     │   ├── NotFound
     │   ├── Suppressed               address erased/unsubscribed/bounced
     │   ├── InvalidValue             an address, name or language the store refuses
-    │   └── ImportFailed             a CSV import that wrote nothing
+    │   ├── ImportFailed             a CSV import that wrote nothing
+    │   └── TestSendNotRecorded      test messages went out, recording them failed (carries the results)
     ├── DeliveryError
     │   ├── TransportError           a transport could not deliver
     │   │   ├── TemporaryFailure     4xx, dropped connection: retry later
@@ -25,7 +26,9 @@ context. Only the CLI and web layers turn these into messages for people.
     │   │   │       └── UncertainDelivery  no reply after the whole message went out
     │   │   └── PermanentFailure     5xx for this recipient: do not retry
     │   ├── CampaignError            campaign state (paused, unknown, ...)
-    │   │   └── SendTimeError        a send time that cannot be read, is skipped by the clocks, past or absurd
+    │   │   ├── SendTimeError        a send time that cannot be read, is skipped by the clocks, past or absurd
+    │   │   ├── ChangedAfterSend     the issue changed after some of its campaign's messages were sent
+    │   │   └── RecordsAnonymised    who got the issue is forgotten (retention): it cannot be sent to the list again
     │   └── SendStopped              an error ended a send whose campaign exists (wraps it)
     ├── TokenError                   forged, tampered or expired token
     ├── WriteFailed                  a file could not be written (disk full, size limit, permission); nothing half-written left
@@ -159,6 +162,20 @@ class ImportFailed(StoreError):
     """A CSV import failed as a whole; nothing was written."""
 
 
+class TestSendNotRecorded(StoreError):
+    """Test messages were sent (``results`` says to whom and the replies), but the store failed to record them.
+
+    ``cause`` is the store's own error (disk full, database gone or locked).
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, message: str, *, results: list, cause: StoreError, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.results = results
+        self.cause = cause
+
+
 class DeliveryError(LeadexError):
     """Building or sending messages failed."""
 
@@ -210,6 +227,34 @@ class PermanentFailure(TransportError):
 
 class CampaignError(DeliveryError):
     """A campaign cannot proceed (unknown, paused, inconsistent)."""
+
+
+class ChangedAfterSend(CampaignError):
+    """Refusing to resume a campaign whose issue changed after some of its messages went out.
+
+    ``languages``: the changed editions; ``sent``: messages of them already
+    sent (or being sent); ``started``: when the campaign started (UTC).
+    Faces word it themselves from these.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, languages: tuple[str, ...] = (), sent: int = 0, started: object = None) -> None:
+        super().__init__(message, hint=hint)
+        self.languages = languages
+        self.sent = sent
+        self.started = started
+
+
+class RecordsAnonymised(CampaignError):
+    """Refusing to send an issue to a list when retention anonymised who got it (on that list, or on ``list_name``).
+
+    ``list_name``: the list whose campaign's delivery records were
+    anonymised; ``when``: when (UTC). Faces word it themselves from these.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, list_name: str | None = None, when: object = None) -> None:
+        super().__init__(message, hint=hint)
+        self.list_name = list_name
+        self.when = when
 
 
 class SendTimeError(CampaignError):

@@ -9,7 +9,8 @@ studio's issue list (and any other face that wants it).
 
 States, first that applies:
 
-- ``sent`` / ``sending`` / ``paused``: a campaign exists (done / running / paused);
+- ``sent`` / ``sending`` / ``paused`` / ``interrupted``: a campaign exists (done / running /
+  paused / stored as running but no sender works on it: ``runner.shown_status``);
 - ``scheduled``: a send is scheduled and not started (``store.schedule.waiting``);
 - ``test sent``: checked, and a test went out after the files last changed;
 - ``checked``: ``check`` finds no error (warnings may remain);
@@ -30,7 +31,7 @@ from leadex_mail.config import Settings
 from leadex_mail.content.model import Edition, Issue
 from leadex_mail.errors import ContentError, LeadexError, Problem
 
-STATES = ("draft", "problems", "checked", "test sent", "scheduled", "sending", "paused", "sent")
+STATES = ("draft", "problems", "checked", "test sent", "scheduled", "sending", "interrupted", "paused", "sent")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,12 @@ class IssueState:
     scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC) not started yet
     problem: str | None = None  # why the files do not load
     changed: dt.datetime | None = None
+    first_sent: dt.datetime | None = None  # when its first campaign started (UTC): changes after it reach nobody who got it
+
+    @property
+    def changed_since_sent(self) -> bool:
+        """True when the issue's files changed after its first campaign started."""
+        return self.first_sent is not None and self.changed is not None and self.changed > _aware(self.first_sent)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class SentRecord:
     campaigns: tuple[tuple[str, str], ...] = ()
     last_test: dt.datetime | None = None
     scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC)
+    first_sent: dt.datetime | None = None  # when the first campaign started (UTC)
 
 
 def issue_overview(settings: Settings, records: Callable[[str], SentRecord] | None = None) -> list[IssueState]:
@@ -97,19 +105,22 @@ def _nothing(slug: str) -> SentRecord:
 
 def store_records(store: object) -> Callable[[str], SentRecord]:
     """``records`` for ``issue_overview`` read from ``store`` (campaigns, test sends, scheduled sends: one query each)."""
+    from leadex_mail.campaign.runner import shown_status
     from leadex_mail.store.campaigns import list_campaigns
     from leadex_mail.store.models import TestSend
     from leadex_mail.store.schedule import waiting
 
     campaigns: dict[str, list[tuple[str, str]]] = {}
+    first: dict[str, dt.datetime] = {}
     for campaign, list_name in list_campaigns(store):  # type: ignore[arg-type]
-        campaigns.setdefault(campaign.issue_slug, []).append((list_name, campaign.status))
+        campaigns.setdefault(campaign.issue_slug, []).append((list_name, shown_status(store, campaign.id, campaign.status)))  # type: ignore[arg-type]
+        first[campaign.issue_slug] = min(first.get(campaign.issue_slug, campaign.created_at), campaign.created_at)
     with store.session(write=False) as session:  # type: ignore[attr-defined]
         tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())
     scheduled: dict[str, list[tuple[str, dt.datetime]]] = {}
     for s in waiting(store):  # type: ignore[arg-type]
         scheduled.setdefault(s.issue_slug, []).append((s.list_name, s.send_at))
-    return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug), tuple(scheduled.get(slug, ())))
+    return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug), tuple(scheduled.get(slug, ())), first.get(slug))
 
 
 def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
@@ -123,9 +134,11 @@ def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
         problems = check_issue(issue, settings)
     except ContentError as err:
         state = _sent_state(record) or "problems"
-        return IssueState(slug, slug, None, "", state, errors=len(err.problems) or 1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message, changed=changed)
+        return IssueState(slug, slug, None, "", state, errors=len(err.problems) or 1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message,
+                          changed=changed, first_sent=record.first_sent)
     except LeadexError as err:
-        return IssueState(slug, slug, None, "", _sent_state(record) or "problems", errors=1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message, changed=changed)
+        return IssueState(slug, slug, None, "", _sent_state(record) or "problems", errors=1, campaigns=record.campaigns, scheduled=record.scheduled, problem=err.message,
+                          changed=changed, first_sent=record.first_sent)
     locations = issue_locations(issue)
     editions = tuple(_edition_state(issue, lang, problems, locations.files.get(lang)) for lang in _ordered(issue))
     errors = sum(1 for p in problems if p.severity == "error")
@@ -143,6 +156,7 @@ def _one(slug: str, settings: Settings, record: SentRecord) -> IssueState:
         record.campaigns,
         record.scheduled,
         changed=changed,
+        first_sent=record.first_sent,
     )
 
 
@@ -163,6 +177,8 @@ def _sent_state(record: SentRecord) -> str | None:
     statuses = {status for _, status in record.campaigns}
     if "running" in statuses:
         return "sending"
+    if "interrupted" in statuses:
+        return "interrupted"
     if "paused" in statuses:
         return "paused"
     return "sent" if statuses else None
@@ -204,6 +220,11 @@ def _texts(data: dict) -> list[str]:
 
 def _ordered(issue: Issue) -> list[str]:
     return sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang))
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    """A stored time (naive is UTC) as an aware one."""
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _last_change(folder: Path) -> dt.datetime | None:

@@ -31,7 +31,7 @@ class Figures:
     list: str
     language: str
     started: datetime
-    status: str
+    status: str  # done, running, paused, interrupted (stored as running, nobody sends it: resume it)
     recipients: int
     sent: int
     waiting: int
@@ -67,6 +67,7 @@ def campaign_figures(store: Store, issue_slug: str | None = None) -> list[Figure
             if uncertain:
                 row["uncertain"] = int(row["uncertain"]) + n  # type: ignore[call-overload]
         found = {(cid, language, kind): n for cid, language, kind, n in conn.execute(reports).all()}
+    shown = _shown_statuses(store, counts)
     out = []
     for (cid, language), row in counts.items():
         states = row["states"]  # type: ignore[assignment]
@@ -75,13 +76,27 @@ def campaign_figures(store: Store, issue_slug: str | None = None) -> list[Figure
             Figures(
                 issue=str(row["issue"]), list=str(row["list"]), language=language,
                 started=started if isinstance(started, datetime) else datetime.fromisoformat(str(started)),
-                status=str(row["status"]), recipients=sum(states.values()), sent=states.get("sent", 0),
+                status=shown[cid], recipients=sum(states.values()), sent=states.get("sent", 0),
                 waiting=states.get("queued", 0) + states.get("sending", 0) + states.get("retry_wait", 0),
                 failed=states.get("failed", 0), skipped=states.get("skipped", 0), uncertain=int(row["uncertain"]),  # type: ignore[call-overload]
                 bounces=found.get((cid, language, "bounce"), 0), complaints=found.get((cid, language, "complaint"), 0),
             )
         )
     return sorted(out, key=lambda f: (f.started, f.issue, f.list, f.language), reverse=True)
+
+
+def _shown_statuses(store: Store, counts: dict[tuple[int, str], dict[str, object]]) -> dict[int, str]:
+    """Each campaign's status as people read it (``runner.shown_status``): ``interrupted`` when stored running and nobody sends it."""
+    from leadex_mail.campaign.runner import shown_status
+
+    statuses: dict[int, str] = {}
+    states: dict[int, dict[str, int]] = {}
+    for (cid, _), row in counts.items():
+        statuses[cid] = str(row["status"])
+        total = states.setdefault(cid, {})
+        for state, n in row["states"].items():  # type: ignore[attr-defined]
+            total[state] = total.get(state, 0) + n
+    return {cid: shown_status(store, cid, status, counts=states[cid]) for cid, status in statuses.items()}
 
 
 def figures_csv(rows: list[Figures]) -> str:

@@ -48,9 +48,10 @@ def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_s
             expect(waiting).to_contain_text(f"tried again at {at:%H:%M} {at:%Z}")
             expect(page.locator("#job-line")).to_contain_text("4 of 5 handled")
             assert_accessible(page)
-        # Stopping the studio stopped the send's wait (the thread is over): the failure still waits, resumable.
+        # Stopping the studio stopped the send's wait (the thread is over): the failure still waits, resumable,
+        # and the send says so as every page does (runner.shown_status): interrupted, not "running".
         [job] = studio.server.config.app.state.studio.jobs.jobs.values()
-        assert job.ended.is_set() and job.status == "running"
+        assert job.ended.is_set() and job.status == "interrupted" and job.interrupted
         with store.session() as session:
             states = session.exec(select(Delivery.state)).scalars().all()
         assert sorted(states) == ["retry_wait"] + ["sent"] * 4

@@ -129,8 +129,12 @@ def plan_campaign(
 ) -> CampaignPlan:
     """Say what ``send_campaign`` would do, without writing anything.
 
-    Raises ``ConfigError`` as ``send_campaign`` would when the settings may
-    not send over SMTP (``preflight.check_sending``).
+    Raises what ``send_campaign`` would refuse, before anyone confirms:
+    ``ConfigError`` when the settings may not send over SMTP
+    (``preflight.check_sending``); ``ChangedAfterSend`` when the issue
+    changed after some of this campaign's messages went out (its editions
+    are rendered to compare, only then); ``CampaignError`` when the
+    campaign's delivery records were anonymised; ``NotFound`` for no such list.
     """
     check_sending(settings)
     _check_language(issue, language)
@@ -140,7 +144,11 @@ def plan_campaign(
         campaign = campaigns.find_campaign(store, issue.slug, list_name)
         campaigns.refuse_anonymised(campaign)
         status, campaign_id = campaign.status, campaign.id
-        already = campaigns.state_counts(store, campaign.id)["sent"]  # type: ignore[arg-type]
+        counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        already = counts["sent"]
+        if already or counts["sending"]:  # open_campaign would refuse an issue changed since: say it now
+            hashes = {lang: render_edition(issue, lang, settings).content_hash for lang in sorted(issue.editions)}
+            campaigns.check_unchanged(store, campaign.id, hashes)  # type: ignore[arg-type]
     except NotFound:
         campaigns.refuse_forgotten_issue(store, issue.slug, list_id)  # as opening the campaign would
     per_language: dict[str, int] = {}
@@ -316,6 +324,23 @@ class CampaignSummary:
     def interrupted(self) -> bool:
         """Stored as running with deliveries left, but no sender is live: it was stopped or killed, and waits for a resume."""
         return self.campaign.status == "running" and campaigns.unfinished(self.counts) > 0 and not self.live_senders
+
+
+def shown_status(store: Store, campaign_id: int, status: str, *, now: Callable[[], datetime] = utcnow, counts: Mapping[str, int] | None = None) -> str:
+    """The campaign's status as people should read it: ``interrupted`` for one stored as running that no sender works on.
+
+    Stored ``running`` with deliveries left and no live sender (a send
+    stopped by Ctrl-C, killed, or its computer stopped; its leases ran out)
+    waits for a resume: the rule of ``CampaignSummary.interrupted``. Else the
+    stored ``status`` (running, paused, done). ``counts``: the campaign's
+    ``state_counts`` when the caller has them. Read only.
+    """
+    if status != "running":
+        return status
+    counts = counts if counts is not None else campaigns.state_counts(store, campaign_id)
+    if not campaigns.unfinished(counts) or senders.live(store, campaign_id, now()):
+        return "running"
+    return "interrupted"
 
 
 def campaign_status(

@@ -45,12 +45,34 @@ def studio_command(host: str, port: int, no_open: bool, require_login: bool, for
         if not no_open:
             webbrowser.open(url)
 
+    interrupted: list = []
     try:
-        serve(get_settings(), host=host, port=port, require_login=require_login, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready)
+        serve(get_settings(), host=host, port=port, require_login=require_login, forwarded_allow_ips=forwarded_allow_ips, on_ready=ready,
+              on_stopped=interrupted.extend)
     except KeyboardInterrupt:  # Ctrl-C is how the studio ends, not a failure
         pass
     # Reached whether uvicorn re-raised the Ctrl-C it caught or returned after it.
     click.echo("Studio stopped.")
+    for job in interrupted:
+        click.echo(interrupted_send_text(job))
+
+
+def interrupted_send_text(job) -> str:  # noqa: ANN001 (studio.sending.SendJob)
+    """What the operator is told of a send the studio's stop interrupted: how far it got, and the two ways to resume it."""
+    from leadex_mail.cli.delivery import resume_command
+
+    counts = job.counts or {}
+    sent = counts.get("sent", job.done)
+    left = sum(counts.get(state, 0) for state in ("queued", "sending", "retry_wait"))
+    if job.finished:
+        how_far = f"{sent} sent so far, {left} still to send (they wait in the queue; nobody gets it twice)"
+    else:  # still busy after the wait (a mail server not answering): its deliveries come back when their leases run out
+        how_far = f"{job.done} of {job.total} handled by this studio; the messages it held return to the queue within a few minutes"
+    return (
+        f"The send of {job.slug} to the list {job.list_name} was interrupted: {how_far}.\n"
+        f"  To resume it: {resume_command(job.slug, job.list_name)} --resume\n"
+        f"  or start the studio again and press \"Resume the send\" on the issue's Test and send page."
+    )
 
 
 def plain_http_warning(host: str, *, accounts: bool) -> str | None:

@@ -17,7 +17,7 @@ from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient, build_template
 from leadex_mail.delivery.replies import classify
 from leadex_mail.delivery.transport import Transport
-from leadex_mail.errors import DeliveryError, IssueNotFound, TransportError
+from leadex_mail.errors import DeliveryError, IssueNotFound, StoreError, TestSendNotRecorded, TransportError
 from leadex_mail.preflight import check_sending
 
 if TYPE_CHECKING:
@@ -71,7 +71,10 @@ def send_test(
     """Render ``issue_ref`` in ``language`` and send a ``[TEST]`` message to each address.
 
     A failure for one address is reported in its result and does not stop
-    the others. Every attempt is logged as a ``TestSend`` row. Raises
+    the others. Every attempt is logged as a ``TestSend`` row; when the
+    store fails to log one (disk full, database gone), the test is still
+    sent to every address and ``TestSendNotRecorded`` (a ``StoreError``
+    carrying the results) is raised at the end. Raises
     ``ConfigError`` first when the settings may not send over SMTP (``preflight``).
     """
     check_sending(settings, "send-test")
@@ -92,15 +95,26 @@ def send_test(
     template = build_template(rendered, settings, issue.brand, campaign_id=TEST_CAMPAIGN_ID, test=True)
     own = transport is None
     results = []
+    failed: StoreError | None = None
     with open_store(settings) as store:  # closed when done: the studio and tests call this many times in one process
         transport = transport or make_transport(settings, outbox_subdir=f"test-{issue.slug}")
         try:
             for address in addresses:
                 results.append(_send_one(transport, template, address, lang))
-                _log(store, issue.slug, results[-1])
+                if failed is None:
+                    try:
+                        _log(store, issue.slug, results[-1])
+                    except StoreError as err:  # the message went out: keep sending the test, say so at the end
+                        failed = err
         finally:
             if own:
                 transport.close()
+    if failed is not None:
+        sent = sum(r.ok for r in results)
+        raise TestSendNotRecorded(
+            f"{sent} of {len(results)} test message(s) went out, but recording them in the store failed: {failed.message}",
+            results=results, cause=failed, hint=failed.hint,
+        )
     return results
 
 

@@ -29,7 +29,7 @@ from typing import Any, Collection, Iterable, Mapping
 from sqlalchemy import Connection, Select, Table, and_, case, func, literal, or_, select, true, update
 from sqlmodel import select as orm_select
 
-from leadex_mail.errors import CampaignError, NotFound
+from leadex_mail.errors import CampaignError, ChangedAfterSend, NotFound, RecordsAnonymised
 from leadex_mail.store.upsert import upsert_insert
 from leadex_mail.store.db import Store
 from leadex_mail.store.issuelock import lock_issue, not_delivered_in, other_campaigns, refuse_forgotten_issue, skip_owned_elsewhere, taken_elsewhere
@@ -102,26 +102,48 @@ def refuse_anonymised(campaign: object) -> None:
     when = getattr(campaign, "anonymised_at", None)
     if when is not None:
         slug = getattr(campaign, "issue_slug", "")
-        raise CampaignError(
+        raise RecordsAnonymised(
             f"issue {slug!r} was sent to this list long ago and its delivery records were anonymised on {when:%Y-%m-%d}"
             " (delivery_retention_days): resuming it would send it again to everyone",
-            hint="publish what is new as a new issue (a new folder/slug)",
+            hint="publish what is new as a new issue (a new folder/slug)", when=when,
         )
 
 
 def _check_content(conn: Connection, row, content_hash: Mapping[str, str]) -> dict[str, str]:  # noqa: ANN001 (a Row)
+    refusal = _changed_after_send(conn, row, content_hash)
+    if refusal is not None:
+        raise refusal
+    return {**json.loads(row.content_hash or "{}"), **content_hash}
+
+
+def _changed_after_send(conn: Connection, row, content_hash: Mapping[str, str]) -> ChangedAfterSend | None:  # noqa: ANN001 (a Row)
     stored: dict[str, str] = json.loads(row.content_hash or "{}")
     changed = sorted(lang for lang, h in content_hash.items() if stored.get(lang) not in (None, h))
-    if changed:
-        sent = conn.execute(
-            select(func.count()).select_from(_D).where(_D.c.campaign_id == row.id, _D.c.language.in_(changed), _D.c.state.in_(("sent", "sending")))
-        ).scalar_one()
-        if sent:
-            raise CampaignError(
-                f"issue {row.issue_slug!r} changed ({', '.join(changed)} edition) after {sent} of its messages were sent",
-                hint="undo the change to finish sending the version people already got, or publish the change as a new issue (a new folder/slug)",
-            )
-    return {**stored, **content_hash}
+    if not changed:
+        return None
+    sent = conn.execute(
+        select(func.count()).select_from(_D).where(_D.c.campaign_id == row.id, _D.c.language.in_(changed), _D.c.state.in_(("sent", "sending")))
+    ).scalar_one()
+    if not sent:
+        return None
+    return ChangedAfterSend(
+        f"issue {row.issue_slug!r} changed ({', '.join(changed)} edition) after {sent} of its messages were sent",
+        hint="undo the change to finish sending the version people already got, or publish the change as a new issue (a new folder/slug)",
+        languages=tuple(changed), sent=sent, started=row.created_at,
+    )
+
+
+def check_unchanged(store: Store, campaign_id: int, content_hash: Mapping[str, str]) -> None:
+    """Raise ``ChangedAfterSend`` when resuming the campaign with these edition hashes would be refused (read only).
+
+    The same rule as ``open_campaign`` applies when it resumes: plans and
+    reviews say it before anyone confirms the send.
+    """
+    with store.begin(write=False) as conn:
+        row = conn.execute(select(_C).where(_C.c.id == campaign_id)).one()
+        refusal = _changed_after_send(conn, row, content_hash)
+    if refusal is not None:
+        raise refusal
 
 
 def get_campaign(store: Store, campaign_id: int) -> Campaign:
@@ -317,6 +339,14 @@ def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] =
         if result.rowcount:
             conn.execute(update(_C).where(_C.c.id == campaign.id).values(status="running", paused_reason=None, updated_at=now))
     return result.rowcount
+
+
+def retryable_failures(store: Store, campaign_id: int, kinds: Collection[str] = RETRYABLE_KINDS) -> int:
+    """How many deliveries ``requeue_failed`` with ``kinds`` would put back in the queue now (read only)."""
+    with store.begin(write=False) as conn:
+        return conn.execute(
+            select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign_id, _D.c.state == "failed", _D.c.error_kind.in_(sorted(kinds)))
+        ).scalar_one()
 
 
 def requeue_rejected(store: Store, campaign_id: int, delivery_ids: Collection[int], *, now: datetime | None = None) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Collection
 
 from sqlalchemy import Connection, func, select, update
 
-from leadex_mail.errors import CampaignError
+from leadex_mail.errors import RecordsAnonymised
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign, Delivery, MailingList
 
@@ -26,7 +26,7 @@ _C = Campaign.__table__
 def refuse_forgotten_issue(store: Store, issue_slug: str, list_id: int) -> None:
     """Refuse a new campaign of an issue whose campaign to another list was anonymised: nobody can tell who on both lists has it.
 
-    Raises ``CampaignError``; an existing campaign of (issue, list) is not refused here (``refuse_anonymised`` is its rule).
+    Raises ``RecordsAnonymised`` (a ``CampaignError``); an existing campaign of (issue, list) is not refused here (``refuse_anonymised`` is its rule).
     """
     lists, mine = MailingList.__table__, _C.alias("mine")
     exists_here = select(mine.c.id).where(mine.c.issue_slug == issue_slug, mine.c.list_id == list_id).exists()
@@ -37,10 +37,10 @@ def refuse_forgotten_issue(store: Store, issue_slug: str, list_id: int) -> None:
     with store.begin(write=False) as conn:
         row = conn.execute(query).first()
     if row is not None:
-        raise CampaignError(
+        raise RecordsAnonymised(
             f"issue {issue_slug!r} was sent to the list {row.name!r} long ago and those delivery records were anonymised on"
             f" {row.anonymised_at:%Y-%m-%d} (delivery_retention_days): nobody can tell who on both lists already has it",
-            hint="publish what is new as a new issue (a new folder/slug)",
+            hint="publish what is new as a new issue (a new folder/slug)", list_name=row.name, when=row.anonymised_at,
         )
 
 

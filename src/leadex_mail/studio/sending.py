@@ -58,6 +58,8 @@ class SendJob:
     waiting: int = 0  # temporary failures waiting for their retry time
     retry_at: str | None = None  # when the first of them is tried again: "14:05 CET" (the studio's time zone)
     retry_reason: str | None = None  # the mail server's latest temporary reply
+    not_recorded: str | None = None  # the end of the send could not be written in the audit log (the store's words)
+    interrupted: bool = False  # stopped on request (the studio stopping) with deliveries left: "Resume the send"
     _listeners: set[asyncio.Queue[str | None]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
     stop: threading.Event = field(default_factory=threading.Event)  # set when the studio stops: finish the message in hand
@@ -167,6 +169,8 @@ class SendJobs:
                 report = send_campaign(store, issue, settings, list_name=list_name, resume=resume, progress=progress, stop=job.stop, **options)
                 job.status, job.counts, job.paused_reason = report.status, dict(report.counts), report.paused_reason
                 job.done = max(job.done, report.sent_now)
+                if report.interrupted and report.status == "running":  # as runner.shown_status says it: nobody sends the rest now
+                    job.status, job.interrupted = "interrupted", True
             except LeadexError as err:
                 job.status, job.error, job.hint = "error", err.message, err.hint
             except Exception as err:
@@ -186,11 +190,22 @@ class SendJobs:
         threading.Thread(target=run, name=f"studio-send-{job.id}", daemon=True).start()
         return job
 
+    def stop_sending(self) -> list[SendJob]:
+        """Ask every running send to stop (finish the messages in hand, give back the rest); the sends asked."""
+        running = [job for job in self.jobs.values() if not job.finished and not job.stop.is_set()]
+        for job in running:
+            job.stop.set()
+        return running
+
     def close(self) -> None:
         """End every page's stream, and ask every running send to stop (the studio is stopping)."""
         for job in self.jobs.values():
             job.stop.set()
             job.close()
+
+    def interrupted(self) -> list[SendJob]:
+        """Sends this studio started that did not finish: stopped with deliveries left, or still busy when it stopped."""
+        return [j for j in self.jobs.values() if j.interrupted or not j.finished]
 
     def wait_stopped(self, timeout: float = 30.0) -> bool:
         """After ``close``: wait until every send has recorded the messages in hand and given back the rest.

@@ -13,6 +13,7 @@ beyond loopback.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from leadex_mail.errors import ConfigError
 from leadex_mail.serving import WebServer, bind
 
 DEFAULT_PORT = 8025
+log = logging.getLogger(__name__)
 
 
 class StudioRefused(ConfigError):
@@ -43,10 +45,13 @@ class StudioServer(WebServer):
     """uvicorn that ends the pages' event streams when it stops (else shutdown waits for every open tab)."""
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """Close the event streams, then shut down as uvicorn does."""
+        """Close the event streams and ask running sends to stop, then shut down as uvicorn does."""
         studio = getattr(self.config.app, "state", None)
         if studio is not None and hasattr(studio, "studio"):
             studio.studio.workspace.close()
+            # At once, not after uvicorn's grace period: no send starts another message once the studio is stopping.
+            for job in studio.studio.jobs.stop_sending():
+                log.warning("Stopping: the send of %s to the list %s finishes the messages being sent; the rest stay in the queue.", job.slug, job.list_name)
         await super().shutdown(sockets)
 
 
@@ -93,8 +98,22 @@ def make_server(
     return StudioServer(config, sock)
 
 
-def serve(settings: Settings, *, on_ready: Callable[[str, bool], None] = lambda url, accounts: None, **options: object) -> None:
-    """Run the studio until Ctrl-C; ``on_ready(url, accounts)`` is called once it listens."""
+def serve(
+    settings: Settings,
+    *,
+    on_ready: Callable[[str, bool], None] = lambda url, accounts: None,
+    on_stopped: Callable[[list], None] = lambda interrupted: None,
+    **options: object,
+) -> None:
+    """Run the studio until Ctrl-C; ``on_ready(url, accounts)`` is called once it listens.
+
+    ``on_stopped(jobs)`` is called once it stopped (its sends given back,
+    Ctrl-C or not) with the sends it interrupted (``SendJobs.interrupted``).
+    """
     server = make_server(settings, **options)  # type: ignore[arg-type]
-    on_ready(server.url + "/", bool(server.config.app.state.studio.access.accounts))
-    server.serve_forever()
+    studio = server.config.app.state.studio
+    on_ready(server.url + "/", bool(studio.access.accounts))
+    try:
+        server.serve_forever()
+    finally:
+        on_stopped(studio.jobs.interrupted())

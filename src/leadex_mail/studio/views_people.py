@@ -29,8 +29,9 @@ import anyio
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadex_mail.errors import LeadexError, NotFound
+from leadex_mail.errors import LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
+from leadex_mail.studio.storefail import is_failure, store_failed
 from leadex_mail.studio.web import Ctx, action, form_data, page
 
 PAGE_SIZE = 100
@@ -104,8 +105,13 @@ async def add(ctx: Ctx) -> Response:
     try:
         sub = await _run(add_subscriber, ctx.studio.store, email, name=name, language=language, lists=lists, source="studio", allow_smtputf8=ctx.studio.settings.smtputf8)
     except LeadexError as err:
+        if is_failure(err):  # the database failed, not the officer's value: the page says what to do
+            return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
         return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
-    await _run(record, ctx.studio.store, ctx.actor, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": lists, "language": sub.language})
+    try:
+        await _run(record, ctx.studio.store, ctx.actor, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": lists, "language": sub.language})
+    except StoreError as err:  # added, not logged: said beside what was done (studio.storefail)
+        return store_failed(ctx, err, done=ctx.t("store_added", email=sub.email), not_done=ctx.t("store_not_recorded"), back="/subscribers")
     return await people(ctx, message=ctx.t("added", email=sub.email))
 
 
@@ -117,8 +123,13 @@ async def create_list(ctx: Ctx) -> Response:
     try:
         item = await _run(make, ctx.studio.store, form.get("name", "").strip(), title=form.get("title") or None, public=form.get("public") == "1")
     except LeadexError as err:
+        if is_failure(err):  # the database failed, not the officer's value: the page says what to do
+            return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
         return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
-    await _run(record, ctx.studio.store, ctx.actor, "list_create", item.name, detail={"public": item.public})
+    try:
+        await _run(record, ctx.studio.store, ctx.actor, "list_create", item.name, detail={"public": item.public})
+    except StoreError as err:
+        return store_failed(ctx, err, done=ctx.t("store_list_created", name=item.name), not_done=ctx.t("store_not_recorded"), back="/subscribers")
     return await people(ctx, message=ctx.t("list_created", name=item.name))
 
 
@@ -145,7 +156,10 @@ async def unsubscribe(ctx: Ctx) -> Response:
 
     sid = ctx.request.path_params["id"]
     changed = await _run(stop, ctx.studio.store, sid, source="studio")
-    await _run(record, ctx.studio.store, ctx.actor, "subscriber_unsubscribe", f"subscriber {sid}", subscriber_id=sid, detail={"changed": changed})
+    try:
+        await _run(record, ctx.studio.store, ctx.actor, "subscriber_unsubscribe", f"subscriber {sid}", subscriber_id=sid, detail={"changed": changed})
+    except StoreError as err:
+        return store_failed(ctx, err, done=ctx.t("store_unsubscribed"), not_done=ctx.t("store_not_recorded"), back=f"/subscribers/{sid}")
     return await person(ctx, message=ctx.t("unsubscribed_done"))
 
 
@@ -173,8 +187,20 @@ async def erase(ctx: Ctx) -> Response:
     typed = (await form_data(ctx)).get("confirm", "").strip().lower()
     if typed != sub.email.lower():
         return await erase_page(ctx, error=ctx.t("erase_mismatch"), status=400)
-    await _run(record, ctx.studio.store, ctx.actor, "subscriber_erase", f"subscriber {sid}", subscriber_id=sid)
-    done = await _run(forget, ctx.studio.store, sub.email, source="studio")
+    try:  # the audit record first: an erasure the log cannot show is not made
+        await _run(record, ctx.studio.store, ctx.actor, "subscriber_erase", f"subscriber {sid}", subscriber_id=sid)
+    except StoreError as err:
+        return store_failed(ctx, err, not_done=ctx.t("store_erase_refused"), back=f"/subscribers/{sid}")
+    try:
+        done = await _run(forget, ctx.studio.store, sub.email, source="studio")
+    except StoreError as err:  # one transaction, then the files are tidied: say which of the two failed
+        try:
+            await _run(get_subscriber_by_id, ctx.studio.store, sid)
+        except NotFound:
+            return store_failed(ctx, err, done=ctx.t("store_erased"), not_done=ctx.t("store_erase_tidy"), back="/subscribers")
+        except StoreError:
+            pass
+        return store_failed(ctx, err, not_done=ctx.t("store_erase_failed"), back=f"/subscribers/{sid}")
     return await people(ctx, message=ctx.t("erased_done", events=done.events_anonymised, deliveries=done.deliveries_anonymised))
 
 
@@ -251,9 +277,15 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
             default_language=settings.default_language, editions=editions, **options,
         )
     except LeadexError as err:
+        if is_failure(err):  # the database failed, not the officer's value: the page says what to do
+            return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
         return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     if not dry_run:
-        await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
+        try:
+            await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
+        except StoreError as err:
+            done = ctx.t("store_imported", imported=report.imported, updated=report.updated)
+            return store_failed(ctx, err, done=done, not_done=ctx.t("store_not_recorded"), back="/subscribers")
     return await people(ctx, report=report.format(), token=token, message=None if dry_run else ctx.t("import_done", imported=report.imported, updated=report.updated))
 
 

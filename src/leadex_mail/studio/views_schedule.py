@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import anyio
 from starlette.responses import Response
 from starlette.routing import Route
 
 from leadex_mail.config import Settings
-from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound
+from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
+from leadex_mail.studio.storefail import store_failed
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -122,6 +124,7 @@ def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
 async def schedule(ctx: Ctx) -> Response:
     """Store the reviewed send for a later time; the send page shows it waiting."""
     from leadex_mail.campaign.scheduler import schedule_campaign
+    from leadex_mail.campaign.sendtime import check_ahead
     from leadex_mail.preflight import check_sending
     from leadex_mail.studio import views_send
 
@@ -136,18 +139,26 @@ async def schedule(ctx: Ctx) -> Response:
     if send_at is None:
         return await views_send.review_page(ctx, slug, list_name, schedule_at=at, schedule_error=problem, status=400)
     store, settings, actor = ctx.studio.store, ctx.studio.settings, ctx.actor
+    refused = ctx.t("store_schedule_refused")
     try:
         # Never forced: an issue whose check finds errors is refused (IssueNotReady), as in views_send.start.
         issue, _ = await anyio.to_thread.run_sync(views_send.check_readiness, ctx, slug, False)
         settings.signing_key()  # as the review: no secret key for real sending, said now
         await anyio.to_thread.run_sync(check_sending, settings)  # a worker would refuse these settings later: say it now
-        done = await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now()))  # type: ignore[arg-type]
+        # The audit record first: a schedule the log cannot show is refused before it is made.
+        due = check_ahead(send_at, ctx.now())  # SendTimeError (more than a year ahead) before anything is written
+        moved = any(w.list_name == list_name for w in await anyio.to_thread.run_sync(waiting_for, ctx, slug))
+        detail = {"send_at": due.astimezone(UTC).isoformat(), "moved": moved}
+        await anyio.to_thread.run_sync(lambda: record(store, actor, "send_schedule", f"{slug} -> {list_name}", detail=detail))
+        await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now()))  # type: ignore[arg-type]
     except IssueNotReady:  # the review says what to correct and links to the fields
         return await views_send.review_page(ctx, slug, list_name, status=409)
+    except StoreError as err:
+        if isinstance(err, NotFound):
+            return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return store_failed(ctx, err, not_done=refused, back=f"/issues/{slug}/send/review?list={quote(list_name)}")
     except LeadexError as err:
         return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
-    detail = {"send_at": done.send_at.astimezone(UTC).isoformat(), "moved": done.replaced}
-    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_schedule", f"{slug} -> {list_name}", detail=detail))
     return redirect(f"/issues/{slug}/send?done=scheduled")
 
 
@@ -175,12 +186,21 @@ async def unschedule(ctx: Ctx) -> Response:
         return views_send.not_found(ctx)
     list_name = (await form_data(ctx)).get("list", "")
     store, actor = ctx.studio.store, ctx.actor
+    found = next((w for w in await anyio.to_thread.run_sync(waiting_for, ctx, slug) if w.list_name == list_name), None)
+    if found is None:
+        return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
     try:
-        gone = await anyio.to_thread.run_sync(lambda: cancel(store, slug, list_name))
+        # The audit record first: a cancellation the log cannot show is not made (the send stays due, and the page says so).
+        detail = {"send_at": found.send_at.astimezone(UTC).isoformat()}
+        await anyio.to_thread.run_sync(lambda: record(store, actor, "send_unschedule", f"{slug} -> {list_name}", detail=detail))
+    except StoreError as err:
+        return store_failed(ctx, err, not_done=ctx.t("store_unschedule_refused", when=found.when), back=f"/issues/{slug}/send")
+    try:
+        await anyio.to_thread.run_sync(lambda: cancel(store, slug, list_name))
     except NotFound:
         return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
+    except StoreError as err:
+        return store_failed(ctx, err, not_done=ctx.t("store_unschedule_refused", when=found.when), back=f"/issues/{slug}/send")
     except LeadexError as err:  # started meanwhile: a worker is sending it
         return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
-    detail = {"send_at": gone.send_at.astimezone(UTC).isoformat()}
-    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_unschedule", f"{slug} -> {list_name}", detail=detail))
     return redirect(f"/issues/{slug}/send?done=unscheduled")

@@ -27,11 +27,12 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import ContentError, IssueNotReady, LeadexError, NotFound, StoreError
+from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, RecordsAnonymised, StoreError, TestSendNotRecorded
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 from leadex_mail.studio.findings import place
+from leadex_mail.studio.storefail import is_failure, reason, store_failed
 
 MAX_TEST_ADDRESSES = 20
 
@@ -72,13 +73,14 @@ def _campaigns(ctx: Ctx, slug: str) -> list:
 
 
 def _stopped(ctx: Ctx, slug: str, campaigns: list) -> list[str]:
-    """Lists whose campaign is still "running" in the store with no send of this studio running it.
+    """Lists whose campaign was interrupted: stored as running with deliveries left, and nobody sends it now.
 
-    The studio (or its computer) stopped while it sent: the campaign stays open,
-    and ``send_campaign`` continues it where it stopped ("Resume the send").
-    Another program sending it at the same time is possible too; the page says so.
+    The studio (or its computer, or a ``send`` in a terminal) stopped while it
+    sent: the campaign stays open, and ``send_campaign`` continues it where it
+    stopped ("Resume the send"). No live sender (``CampaignSummary.interrupted``,
+    the rule of ``runner.shown_status``) and no send of this studio running it.
     """
-    return [c.list_name for c in campaigns if c.campaign.status == "running" and ctx.studio.jobs.running(slug, c.list_name) is None]
+    return [c.list_name for c in campaigns if c.interrupted and ctx.studio.jobs.running(slug, c.list_name) is None]
 
 
 def _scheduled(ctx: Ctx, slug: str) -> list:
@@ -148,13 +150,27 @@ async def test_send(ctx: Ctx) -> Response:
         return await send_page(ctx, addresses=raw, to_error=problem, status=400)
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
+    failed: StoreError | None = None
     try:
         results = await anyio.to_thread.run_sync(lambda: send_test(ctx.studio.settings, slug, to, language))
+    except TestSendNotRecorded as err:  # the messages went out; the store could not record them
+        results, failed = err.results, err.cause
     except LeadexError as err:
+        if is_failure(err):  # before anything was sent (the store could not be opened)
+            return store_failed(ctx, err, back=f"/issues/{slug}/send")  # type: ignore[arg-type]
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), addresses=raw, status=400)
-    await anyio.to_thread.run_sync(
-        lambda: record(ctx.studio.store, ctx.actor, "send_test", slug, detail={"to": len(results), "language": language, "failed": sum(not r.ok for r in results)})
-    )
+    try:
+        await anyio.to_thread.run_sync(
+            lambda: record(ctx.studio.store, ctx.actor, "send_test", slug, detail={"to": len(results), "language": language, "failed": sum(not r.ok for r in results)})
+        )
+    except StoreError as err:
+        failed = failed or err
+    if failed is not None and any(r.ok for r in results):
+        key, status = reason(failed)
+        said = ctx.t("store_test_not_recorded", n=sum(r.ok for r in results), reason=ctx.t(key), todo=ctx.t(key + "_todo"))
+        return await send_page(ctx, results=results, addresses=raw, error=said, status=status)
+    if failed is not None:  # nothing went out, and the store failed too: the results say why each was refused
+        return await send_page(ctx, results=results, addresses=raw, error=ctx.t("store_failed_what", reason=ctx.t(reason(failed)[0])), status=reason(failed)[1])
     return await send_page(ctx, results=results, addresses=raw)
 
 
@@ -197,8 +213,13 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     try:
         ctx.studio.settings.signing_key()  # no secret key for real sending: say so before, not after
+        # Every refusal the send would make, made here (plan_campaign raises what send_campaign would): before confirming.
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
+    except (ChangedAfterSend, RecordsAnonymised) as err:
+        return changed_after_send(ctx, slug, list_name, err)
     except LeadexError as err:
+        if is_failure(err):
+            raise
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
     folder = ctx.studio.settings.newsletters_dir / slug
     data_of = ctx.studio.workspace.issue(ctx.owner, slug).edition_data  # which section is of which type, for the places' names
@@ -219,6 +240,22 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
     )
 
 
+def changed_after_send(ctx: Ctx, slug: str, list_name: str, err: ChangedAfterSend | RecordsAnonymised) -> Response:
+    """The review's refusal of a send the core would refuse whatever is confirmed: the issue changed after some of the
+    campaign's messages went out, or who got it was forgotten (retention). Nothing to confirm; what to do instead."""
+    from leadex_mail.studio.views_schedule import local_time
+
+    if isinstance(err, RecordsAnonymised):
+        when = f"{err.when:%Y-%m-%d}" if err.when is not None else "?"
+        text = ctx.t("review_anonymised", list=err.list_name or list_name, when=when)
+        todo = ctx.t("review_anonymised_todo")
+    else:
+        started = local_time(err.started, ctx.studio.settings) if err.started is not None else "?"  # type: ignore[arg-type]
+        text = ctx.t("review_changed_after_send", list=list_name, when=started, n=err.sent, languages=", ".join(err.languages))
+        todo = ctx.t("review_changed_todo")
+    return ctx.render("review_refused.html.j2", status=409, title=ctx.t("review_title", list=list_name), slug=slug, reason=text, todo=todo, nav="issues")
+
+
 async def start(ctx: Ctx) -> Response:
     """Send to the list in the background; the progress page follows it."""
     from leadex_mail.campaign.runner import plan_campaign
@@ -236,49 +273,74 @@ async def start(ctx: Ctx) -> Response:
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
     except IssueNotReady:  # the review says what to correct and links to the fields
         return await review_page(ctx, slug, list_name, status=409)
+    except (ChangedAfterSend, RecordsAnonymised) as err:  # between the review and the click: the review's words
+        return changed_after_send(ctx, slug, list_name, err)
     except LeadexError as err:
+        if is_failure(err):
+            return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=f"/issues/{slug}/send")  # type: ignore[arg-type]
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
     store, actor = ctx.studio.store, ctx.actor
-    await anyio.to_thread.run_sync(
-        lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language})
-    )
+    resuming = plan.campaign_status is not None
+    try:
+        # The audit record first: a send nobody can later see in the log is refused before it starts.
+        await anyio.to_thread.run_sync(
+            lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language})
+        )
+    except StoreError as err:
+        again = ctx.t("store_resume_again" if resuming else "store_review_again")
+        return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), again=again, back=f"/issues/{slug}/send")
 
     def finished(job: SendJob) -> None:
-        record(store, actor, "send_finished", f"{slug} -> {list_name}", detail={"status": job.status, "counts": job.counts, "error": job.error})
+        try:
+            record(store, actor, "send_finished", f"{slug} -> {list_name}", detail={"status": job.status, "counts": job.counts, "error": job.error})
+        except StoreError as err:  # the send's outcome is in the deliveries; the job page says the log lacks it
+            job.not_recorded = err.message
 
-    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=plan.campaign_status is not None)
+    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=resuming)
     return redirect(f"/issues/{slug}/send/jobs/{job.id}")
 
 
 async def retry(ctx: Ctx) -> Response:
     """Re-queue the temporary failures of a campaign and send them again (``retry`` + ``send --resume``)."""
-    from leadex_mail.campaign.runner import retry_campaign
+    from leadex_mail.campaign.runner import campaign_list, retry_campaign
 
     slug = issue_slug(ctx)
     if slug is None:
         return not_found(ctx)
     list_name = (await form_data(ctx)).get("list") or None
     store, actor = ctx.studio.store, ctx.actor
+    back = f"/issues/{slug}/send"
     try:
-        name, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, list_name))
         issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
+        name = await anyio.to_thread.run_sync(lambda: campaign_list(store, slug, list_name))
+        running = ctx.studio.jobs.running(slug, name)
+        if running is not None:
+            return redirect(f"/issues/{slug}/send/jobs/{running.id}")
+        retryable = await anyio.to_thread.run_sync(lambda: _retryable(store, slug, name))
+        if not retryable:
+            return await send_page(ctx, error=ctx.t("retry_nothing"))
+        try:
+            # The audit record first, as for a send: refused whole when it cannot be written.
+            await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"to_retry": retryable}))
+        except StoreError as err:
+            return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
+        _, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, name))
+    except StoreError as err:
+        if isinstance(err, NotFound):
+            return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
     except LeadexError as err:
         return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
-    running = ctx.studio.jobs.running(slug, name)
-    if running is not None:
-        return redirect(f"/issues/{slug}/send/jobs/{running.id}")
-    if not count and not await anyio.to_thread.run_sync(lambda: _still_to_send(store, slug, name)):
-        return await send_page(ctx, error=ctx.t("retry_nothing"))
-    await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"requeued": count}))
     job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
     return redirect(f"/issues/{slug}/send/jobs/{job.id}")
 
 
-def _still_to_send(store: object, slug: str, list_name: str) -> int:
-    """Deliveries of the campaign still waiting, being sent or waiting to be tried again (a send that stopped)."""
-    from leadex_mail.store.campaigns import find_campaign, state_counts, unfinished
+def _retryable(store: object, slug: str, list_name: str) -> int:
+    """Deliveries a retry would send: failures it may re-queue, and those still waiting (a send that stopped)."""
+    from leadex_mail.store.campaigns import RETRYABLE_KINDS, find_campaign, retryable_failures, state_counts, unfinished
 
-    return unfinished(state_counts(store, find_campaign(store, slug, list_name).id))  # type: ignore[arg-type]
+    campaign = find_campaign(store, slug, list_name)  # type: ignore[arg-type]
+    return unfinished(state_counts(store, campaign.id)) + retryable_failures(store, campaign.id, RETRYABLE_KINDS)  # type: ignore[arg-type]
 
 
 def _job(ctx: Ctx) -> SendJob | None:

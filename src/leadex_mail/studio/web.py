@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 import leadex_mail
 from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, StudioSession, csrf_ok, secure_request
 from leadex_mail.studio.i18n import Words, language_name, languages, negotiate, words
+from leadex_mail.studio.storefail import StoreError, is_failure, store_failed  # the store's failures, said by storefail
 
 if TYPE_CHECKING:
     from leadex_mail.studio.app import Studio
@@ -204,7 +205,12 @@ def page(handler: Handler, permission: str | None = "edit", *, public: bool = Fa
             return _finish(ctx, _signed_out(ctx))
         if not public and permission and not ctx.session.may(permission):
             return _finish(ctx, _refuse(ctx, 403, "refused_role"))
-        return _finish(ctx, await handler(ctx))
+        try:
+            return _finish(ctx, await handler(ctx))
+        except StoreError as err:  # the store cannot be read (gone, locked, deleted): a page saying so, never a 500
+            if not is_failure(err):  # a value the store refused is the view's to say; reaching here is a bug
+                raise
+            return _finish(ctx, store_failed(ctx, err))
 
     return endpoint
 
@@ -235,11 +241,18 @@ def action(handler: Handler, permission: str | None = "edit", *, public: bool = 
         # Every write the studio does (a save, a picture, a new issue or language, an upload being
         # received) may meet a full disk, a size limit or a read-only folder: say so where the officer
         # acted, never a traceback. The writes are atomic, so the old file is still there.
+        # The store may fail the same way (disk full, database gone or locked): a view that wrote
+        # something before says what itself (``studio.storefail``); reaching here, the one write failed whole.
         try:
             return await endpoint(request)
         except OSError as exc:
             ctx = _ctx(request)
             return _finish(ctx, write_failed(ctx, exc))
+        except StoreError as err:
+            if not is_failure(err):
+                raise
+            ctx = _ctx(request)
+            return _finish(ctx, store_failed(ctx, err))
 
     return guarded
 
