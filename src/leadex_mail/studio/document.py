@@ -8,15 +8,17 @@
 The file is parsed once with ruamel's round-trip loader (comments, key
 order, quoting and block styles are kept) after the same guards the loader
 applies (size, anchors, nesting). Changes are made on that tree; ``text()``
-writes it back with the indentation the file itself uses, so a file that
-nobody edited comes back byte for byte and an edit changes only its lines.
+is the file's own text with the edit's lines applied (``yamlmerge``): a file
+nobody edited comes back byte for byte, and an edit changes only the lines
+of the values edited (and those of an item added, moved or removed) --
+whatever the writer's indentation, quoting, escapes or spacing elsewhere.
+How single values are typed and styled is ``yamlvalues``.
 
 Comments that stand *between* items of a list belong, in ruamel's tree, to
 the last value of the item above. Moving, adding or deleting an item would
 leave such a comment (and the blank line before a section) in the wrong
 place, so list changes carry each item's leading comment and blank lines
-with it (``_leads``). Dates are kept as the text written and written back
-plain, so a bad date (2026-04-31) opens and is reported by the loader.
+with it (``yamlcomments``).
 
 Saving is atomic (a temporary file renamed over the old one) and refused
 with ``EditConflict`` when the file on disk is no longer the one opened:
@@ -26,7 +28,6 @@ the studio never silently overwrites someone else's change.
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import os
 import tempfile
@@ -34,85 +35,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES, format_path, guard_events
 from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
-from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
 from leadex_mail.studio.textlayout import Layout
-from leadex_mail.studio.yamltabs import TabScanner, restore_tabs
-
-# A Markdown value this long (or with a line break) is written as a block
-# (``body: |-``), as docs/format.md tells people to write long text.
-BLOCK_FROM = 60
-
-
-class WrittenPlain(str):
-    """A scalar written without quotes that YAML would type (a date): kept as its text, written back plain."""
-
-
-class WrittenNull:
-    """A null as the file wrote it (``role:``, ``role: null``, ``role: ~``): an untouched one is written back the same.
-
-    The form and the preview see ``None`` (``get``, ``data``); only the writer sees the text.
-    """
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class StudioText(str):
-    """A plain value the studio wrote in this session: its style is decided again at each edit."""
-
-
-class StudioBlock(LiteralScalarString):
-    """A block (``|-``) value the studio wrote in this session: its style is decided again at each edit."""
-
-    __slots__ = ()
-
-
-class StudioEmpty(str):
-    """An empty text the studio wrote in this session, written ``""``: its style is decided again at each edit.
-
-    A plain ``str`` subclass, not ruamel's ``DoubleQuotedScalarString``: a
-    ``CommentedMap`` turns a str assigned over a ``ScalarString`` into that
-    type, which would put the next text typed there in quotes.
-    """
-
-
-class _Constructor(RoundTripConstructor):
-    pass
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: WrittenPlain(loader.construct_scalar(node)))
-_Constructor.add_constructor("tag:yaml.org,2002:null", lambda loader, node: WrittenNull(str(node.value)))
-
-
-class _Representer(RoundTripRepresenter):
-    pass
-
-
-_Representer.add_representer(WrittenPlain, lambda r, data: r.represent_scalar("tag:yaml.org,2002:timestamp", str(data)))
-_Representer.add_representer(WrittenNull, lambda r, data: r.represent_scalar("tag:yaml.org,2002:null", data.text))
-_Representer.add_representer(StudioText, lambda r, data: r.represent_str(str(data)))
-_Representer.add_representer(StudioBlock, RoundTripRepresenter.represent_literal_scalarstring)
-_Representer.add_representer(StudioEmpty, lambda r, data: r.represent_scalar("tag:yaml.org,2002:str", "", style='"'))
+from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
+from leadex_mail.studio.yamlmerge import merge
+from leadex_mail.studio.yamltabs import restore_tabs
+from leadex_mail.studio.yamlvalues import WrittenNull, dump, indent_of, position, same, styled, to_yaml, yaml_for
 
 
 def file_stamp(data: bytes) -> str:
@@ -139,6 +73,7 @@ class EditionDoc:
     original: str  # the file's text as read (or last saved), in its own layout (``layout``)
     changed: bool = False
     _text: str | None = field(default=None, repr=False)
+    _before: str | None = field(default=None, repr=False)  # ruamel's writing of ``original`` (``yamlmerge``)
 
     @classmethod
     def open(cls, path: Path) -> EditionDoc:
@@ -161,12 +96,12 @@ class EditionDoc:
             raise _unusable(display, "the file is not UTF-8 text", "file.encoding") from None
         plain = Layout.plain(text)  # parsed and written with LF and no mark; ``text()`` puts the file's back
         try:
-            refused = guard_events(_yaml().parse(plain), display)
+            refused = guard_events(yaml_for().parse(plain), display)
             if refused is not None:
                 raise ContentError(refused.message, [refused])
-            _, _, offset = load_yaml_guess_indent(plain, yaml=_yaml())
+            _, _, offset = load_yaml_guess_indent(plain, yaml=yaml_for())
             mapping_indent = _mapping_indent(plain)
-            root = _yaml(mapping_indent, offset or 0).load(plain)
+            root = yaml_for(mapping_indent, offset or 0).load(plain)
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -185,7 +120,7 @@ class EditionDoc:
                 for where, words, code in wrong
             ]
             raise ContentError(f"{display}: {len(problems)} field(s) of a shape the form cannot show", problems)
-        indent = _indent_of(mapping_indent, offset or 0)
+        indent = indent_of(mapping_indent, offset or 0)
         return cls(path, file_stamp(raw), root, indent, text)
 
     # -- reading ---------------------------------------------------------------------------
@@ -229,8 +164,20 @@ class EditionDoc:
     def text(self) -> str:
         """The file as it would be saved now."""
         if self._text is None:
-            self._text = self.original if not self.changed else self.layout.apply(restore_tabs(_dump(self.root, self.indent), self.layout.plain(self.original)))
+            if not self.changed:
+                self._text = self.original
+            else:
+                plain = self.layout.plain(self.original)
+                after = restore_tabs(dump(self.root, self.indent), plain)
+                self._text = self.layout.apply(merge(plain, self._ruamel_before(plain), after))
         return self._text
+
+    def _ruamel_before(self, plain: str) -> str:
+        """ruamel's writing of the file as read (or last saved): what ``merge`` tells ruamel's spelling from the edit by."""
+        if self._before is None:
+            tree = yaml_for(self.indent[0], self.indent[2]).load(plain)
+            self._before = restore_tabs(dump(tree, self.indent), plain)
+        return self._before
 
     # -- changing --------------------------------------------------------------------------
 
@@ -246,7 +193,7 @@ class EditionDoc:
             return
         if isinstance(container, CommentedSeq):
             if isinstance(key, int) and 0 <= key < len(container) and value is not None:
-                container[key] = _styled(container[key], value, spec)
+                container[key] = styled(container[key], value, spec)
                 self._touch()
             return
         if value is None or (spec.kind == "boolean" and not spec.required and value == (spec.default or False)):
@@ -254,9 +201,9 @@ class EditionDoc:
                 delete_key(container, str(key))
                 self._touch()
             return
-        new = _styled(container.get(key), value, spec)
+        new = styled(container.get(key), value, spec)
         if key in container:
-            if _same(container[key], new):
+            if same(container[key], new):
                 return
             own, lead = parts((container, key))
             keep_comment_gap(token_of((container, key)), container[key], new)
@@ -264,7 +211,7 @@ class EditionDoc:
             write((container, key), own or "\n", lead)
         else:
             order = [f.name for f in parent.fields] if parent else []
-            container.insert(_position(container, str(key), order), key, new)
+            container.insert(position(container, str(key), order), key, new)
         self._touch()
 
     def add_item(self, path: FieldPath, index: int, value: Any) -> None:
@@ -273,7 +220,7 @@ class EditionDoc:
         if not isinstance(seq, CommentedSeq) or not 0 <= index <= len(seq):
             raise ContentError(f"there is no list at {path}")
         leads, trail = leads_of(seq)
-        seq.insert(index, _to_yaml(value))
+        seq.insert(index, to_yaml(value))
         leads.insert(index, "")
         self._relead(seq, leads, trail, fresh={index, 1} if index == 0 else {index})
 
@@ -381,7 +328,7 @@ class EditionDoc:
         _atomicwrite(self.path, data)
         self.stamp = file_stamp(data)
         self.original = self.text()
-        self.changed = False
+        self.changed, self._before = False, None
         return self.stamp
 
 
@@ -422,31 +369,6 @@ def _mapping_indent(text: str) -> int:
     return max(steps, key=lambda s: steps[s]) if steps else 2
 
 
-def _indent_of(mapping: int, offset: int) -> tuple[int, int, int]:
-    # ruamel's guess: block sequences indented by ``offset`` within ``mapping``.
-    return (mapping, max(mapping, offset + 2), offset)
-
-
-def _yaml(mapping: int = 2, offset: int = 2) -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Scanner = TabScanner  # a tab between the parts of a line, as libyaml (the CLI) reads it
-    yaml.Constructor = _Constructor
-    yaml.Representer = _Representer
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long line: an officer edits a paragraph as one line
-    yaml.allow_unicode = True
-    m, s, o = _indent_of(mapping, offset)
-    yaml.indent(mapping=m, sequence=s, offset=o)
-    return yaml
-
-
-def _dump(root: CommentedMap, indent: tuple[int, int, int]) -> str:
-    yaml = _yaml(indent[0], indent[2])
-    out = io.StringIO()
-    yaml.dump(root, out)
-    return out.getvalue()
-
-
 def _atomicwrite(path: Path, data: bytes) -> None:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -482,63 +404,3 @@ def _plain(node: Any) -> Any:
     if isinstance(node, float):  # ruamel's ScalarFloat remembers its written form; the data is the number
         return float(node)
     return node
-
-
-def _to_yaml(value: Any) -> Any:
-    """Plain data as round-trip nodes (new items are written in block style)."""
-    if isinstance(value, dict):
-        out = CommentedMap()
-        for key, item in value.items():
-            out[key] = _to_yaml(item)
-        return out
-    if isinstance(value, list):
-        return CommentedSeq(_to_yaml(v) for v in value)
-    if value == "" and isinstance(value, str):
-        return StudioEmpty("")  # an empty required text, written as docs/format.md does
-    return value
-
-
-def _same(old: Any, new: Any) -> bool:
-    return type(old) is type(new) and old == new
-
-
-def _styled(old: Any, new: Any, spec: Spec) -> Any:
-    """``new`` written the way ``old`` was (block, quotes, plain); a new long Markdown text as a block."""
-    if isinstance(new, dict | list):
-        return _to_yaml(new)
-    if spec.kind == "date" and isinstance(new, str) and not isinstance(new, WrittenPlain):
-        import re
-
-        return WrittenPlain(new) if re.fullmatch(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", new) else new
-    if not isinstance(new, str):
-        if hasattr(new, "isoformat") and not isinstance(new, int):
-            return WrittenPlain(new.isoformat())
-        return new
-    if new == "":
-        # A required text left empty: ``""`` as docs/format.md writes it (the loader then says
-        # "required but empty" at its line; ``key:`` would read as null, "must be text, not nothing").
-        return type(old)("") if isinstance(old, (SingleQuotedScalarString, DoubleQuotedScalarString)) else StudioEmpty("")
-    if isinstance(old, WrittenNull):
-        old = None
-    if isinstance(old, (StudioText, StudioBlock, StudioEmpty)) or (old == "" and type(old) is str):
-        old = None  # written by the studio (or empty): no writer's style to keep, decide again
-    if old is None:
-        # A person writes long text and text with line breaks as a block (docs/format.md).
-        block = "\n" in new or (spec.kind == "markdown" and len(new) > BLOCK_FROM)
-        return StudioBlock(new) if block else StudioText(new)
-    if "\n" in new or isinstance(old, LiteralScalarString):
-        return LiteralScalarString(new)
-    if isinstance(old, (DoubleQuotedScalarString, SingleQuotedScalarString)):
-        return type(old)(new)
-    return new
-
-
-def _position(node: CommentedMap, key: str, order: list[str]) -> int:
-    """Where a new ``key`` goes: before the first present key that the format lists after it."""
-    if key not in order:
-        return len(node)
-    later = set(order[order.index(key) + 1 :])
-    for index, present in enumerate(node):
-        if present in later:
-            return index
-    return len(node)
