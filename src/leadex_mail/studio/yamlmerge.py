@@ -31,11 +31,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+_DASHES = re.compile(r"^(?:-[ \t]+)+")  # the dashes that open items (``-   - type:``)
+_PREFIX = re.compile(r"[ ]*(?:-[ ]+)*")  # a line's indentation and dashes
+_KEY = re.compile(r"""^([^\s#"'{\[\]}&*!|>%@`,?:-][^:#]*?|"[^"]*"|'[^']*')[ ]*:(?:[ ]|$)""")  # a block key
 # The header of a block scalar (``body: |-``, ``- >2``, ``key: |+ # note``): the lines below it more
 # indented are its text, moved as one piece so the text keeps its own inner indentation.
-_DASHES = re.compile(r"^(?:-[ \t]+)+")
-_PREFIX = re.compile(r"[ ]*(?:-[ ]+)*")
-_KEY = re.compile(r"""^([^\s#"'{\[\]}&*!|>%@`,?:-][^:#]*?|"[^"]*"|'[^']*')[ ]*:(?:[ ]|$)""")
 _BLOCK_HEADER = re.compile(r"(?::|^\s*-)\s+[|>][0-9+-]*\s*(?:#.*)?$")
 
 
