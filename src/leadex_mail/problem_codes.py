@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "value.line_break": EDITION,
     "value.event_dates": EDITION,
     "value.rule": EDITION,
+    "value.unknown_language": EDITION,
     "value.other": EDITION,
     # brands named by editions
     "brand.differs": EDITION,

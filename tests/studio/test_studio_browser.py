@@ -366,7 +366,7 @@ def test_markdown_the_editor_would_change_opens_as_markdown_and_keeps_every_line
     page = studio_page
     open_editor(page, studio, "2026-09-leadex-02")
     box = page.locator('.richtext[data-path="sections.1.body"]')
-    note = "This text uses formatting the editor cannot show (a quote): edit it as Markdown."
+    note = "This text uses formatting the editor cannot show (a quote), so it is shown as Markdown: edited here, it is saved exactly as written."
     expect(box.locator(".rt-note")).to_have_text(note)
     source = box.locator("textarea")
     expect(source).to_be_visible()

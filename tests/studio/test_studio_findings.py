@@ -63,7 +63,7 @@ def test_every_shape_mistake_of_a_hand_edited_file_is_listed_at_once_each_at_its
         client.headers["accept-language"] = "en"
         shown = client.get(f"/issues/{ISSUE}/sl")
         assert shown.status_code == 409
-        listed = re.findall(r'<span class="detail"><code>line (\d+)</code> ([^<]*)</span>', shown.text)
+        listed = re.findall(r'<details class="detail"><summary>[^<]*</summary><p>sl\.yaml, line (\d+): <span lang="en">([^<]*)</span></p></details>', shown.text)
         assert listed == [
             (str(first + 3), "sections.0.image: a group of fields is expected here, the file has the value &#39;5&#39;"),
             (str(first + 7), "sections.1.items: a list is expected here, the file has the value &#39;7&#39;"),
@@ -93,7 +93,7 @@ def test_a_picture_that_is_not_one_is_refused_in_the_officers_words_without_a_te
         )
         assert answer.status_code == 422, answer.text
         said = answer.json()
-        assert said["error"] == "srecanje.png: Te slike ni mogoče uporabiti v e-pošti: je prevelika, poškodovana ali ni slika PNG, JPEG ali GIF."
+        assert said["error"] == "srecanje.png: Te slike ni mogoče uporabiti: je prevelika, poškodovana ali ni slika vrste JPEG, PNG, GIF ali WebP."  # every kind it takes (a13b #11)
         assert said["hint"] == "Shranite jo znova kot JPEG, široko največ 1200 pikslov, in jo izberite znova."
         assert "tmp" not in answer.text and "BytesIO" not in answer.text
 

@@ -82,3 +82,20 @@ class LeadexGroup(click.Group):
             failed = write_failed(exc.filename or "a file", exc)
             echo_error(failed)
             ctx.exit(failed.exit_code)
+
+
+def edition_language_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A ``--lang`` naming an edition, as its code (``EN`` -> ``en``, ``en_gb`` -> ``en-GB``).
+
+    A value that names no language is passed on as typed: the command then
+    says the issue has no such edition and lists the ones it has, or (``new``)
+    why it is no language code, with a hint.
+    """
+    if value is None:
+        return None
+    from leadex_mail.content.languages import NotALanguage, edition_language
+
+    try:
+        return edition_language(value)
+    except NotALanguage:
+        return value

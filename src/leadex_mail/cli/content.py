@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import edition_language_option, get_settings
 
 if TYPE_CHECKING:
     from leadex_mail.content.scaffold import NewEdition
@@ -21,7 +21,7 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.argument("slug")
-@click.option("--lang", "language", default="sl", show_default=True, help="Language of the edition to create.")
+@click.option("--lang", "language", default="sl", show_default=True, help="Language of the edition to create.", callback=edition_language_option)
 def new(slug: str, language: str) -> None:
     """Create the issue SLUG, or another language edition of it.
 

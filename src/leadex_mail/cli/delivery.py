@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import command_prefix, echo_error, get_settings
+from leadex_mail.cli._common import command_prefix, echo_error, edition_language_option, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
@@ -258,7 +258,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.command("send")
 @click.argument("issue")
 @click.option("--list", "list_name", metavar="NAME", help="The list to send to (may be left out with --resume).")
-@click.option("--lang", "language", default=None, help="Send only this edition (everyone is still queued).")
+@click.option("--lang", "language", default=None, help="Send only this edition (everyone is still queued).", callback=edition_language_option)
 @click.option("--dry-run", is_flag=True, help="Build every message, send and record nothing.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Send at most N messages in this run.")
 @click.option("--rate", default=None, metavar="N/min|N/h", help="Sending rate limit for every sender of the store together (default: send_rate setting).")

@@ -7,7 +7,7 @@ import webbrowser
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import edition_language_option, get_settings
 
 
 def register(main: click.Group) -> None:
@@ -18,7 +18,7 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.argument("issue")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port on 127.0.0.1; 0 picks a free one.")
-@click.option("--lang", "language", default=None, help="Edition to show first (default: the issue's default language).")
+@click.option("--lang", "language", default=None, help="Edition to show first (default: the issue's default language).", callback=edition_language_option)
 @click.option("--no-open", is_flag=True, help="Do not open a browser; only print the URL.")
 @click.option("--deep", is_flag=True, help="Also run `check --deep` after every save and show its results (a browser and SpamAssassin each time).")
 def preview(issue: str, port: int, language: str | None, no_open: bool, deep: bool) -> None:

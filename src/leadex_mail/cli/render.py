@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import edition_language_option, get_settings
 from leadex_mail.gates.findings import VIEWS, view_name
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.argument("issue")
-@click.option("--lang", "language", default=None, help="Only this edition (default: every edition).")
+@click.option("--lang", "language", default=None, help="Only this edition (default: every edition).", callback=edition_language_option)
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder to write to (default: out/<slug>/)."
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import edition_language_option, get_settings
 
 
 def register(main: click.Group) -> None:
@@ -15,7 +15,7 @@ def register(main: click.Group) -> None:
 @click.command("send-test")
 @click.argument("issue")
 @click.option("--to", "to", multiple=True, metavar="ADDR", help="Send to this address (repeatable; default: test_recipients from the configuration).")
-@click.option("--lang", "language", default=None, help="Edition to send (default: the issue's default language).")
+@click.option("--lang", "language", default=None, help="Edition to send (default: the issue's default language).", callback=edition_language_option)
 def send_test_command(issue: str, to: tuple[str, ...], language: str | None) -> None:
     """Send ISSUE with the subject prefixed [TEST] through the configured transport.
 

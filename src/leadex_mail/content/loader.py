@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from leadex_mail.config import Settings
 from leadex_mail.content.checks import image_problems, is_remote, text_problems
+from leadex_mail.content.languages import LANGUAGE_RE, NotALanguage, edition_language, file_language_problem, is_edition_language  # noqa: F401 -- LANGUAGE_RE: read from here by the studio
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.problems import translate
 from leadex_mail.content.yamlsource import SourceMap, YamlSyntaxProblem, load_yaml
@@ -36,7 +37,6 @@ from leadex_mail.errors import ContentError, IssueNotFound, Problem
 BRAND_FILE = "brand.yaml"
 BRAND_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.ya?ml$")  # a file name beside brand.yaml, no folders
 EDITION_SUFFIXES = (".yaml", ".yml")
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -160,7 +160,7 @@ def issue_slugs(settings: Settings) -> list[str]:
 
 def edition_languages(settings: Settings) -> set[str]:
     """The languages any issue under ``newsletters_dir`` has an edition file for (no file is parsed)."""
-    return {lang for slug in issue_slugs(settings) for lang in _edition_files_or_empty(settings.newsletters_dir / slug) if LANGUAGE_RE.match(lang)}
+    return {lang for slug in issue_slugs(settings) for lang in _edition_files_or_empty(settings.newsletters_dir / slug) if is_edition_language(lang)}
 
 
 def _find_folder(ref: str | Path, settings: Settings) -> Path:
@@ -183,7 +183,8 @@ def _edition_files(folder: Path) -> dict[str, Path]:
     files = _edition_files_or_empty(folder)
     if not files:
         raise IssueNotFound(f"the issue folder {folder} has no edition file", hint="add one YAML file per language, e.g. sl.yaml (see `leadex-mail new`)")
-    bad = [Problem(str(path), None, None, "", f"the file name {path.name!r} is not a language code", "name edition files by language: sl.yaml, en.yaml, ...", code="file.name") for lang, path in files.items() if not LANGUAGE_RE.match(lang)]
+    named = {path: file_language_problem(lang) for lang, path in files.items()}
+    bad = [Problem(str(path), None, None, "", what, hint, code="file.name") for path, found in named.items() if found for what, hint in [found]]
     if bad:
         raise ContentError(_summary(folder.name, bad), bad)
     return files
@@ -247,7 +248,7 @@ def _load_model(path: Path, model: type[M], base: Path, problems: list[Problem])
     value, found = _validated(data, model, smap)
     problems.extend(found)
     problems.extend(image_problems(data, model, smap, base))
-    if model is Edition and data.get("language") != path.stem:
+    if model is Edition and _as_code(data.get("language")) not in (path.stem, None):
         problems.append(_language_problem(path, data.get("language"), smap))
     return value, smap, data
 
@@ -282,6 +283,14 @@ def _validated(data: dict[str, Any], model: type[M], smap: SourceMap) -> tuple[M
         while len(_VALIDATED) > _VALIDATED_KEPT:
             _VALIDATED.popitem(last=False)
     return value, tuple(problems)
+
+
+def _as_code(said: Any) -> Any:
+    """An edition's ``language:`` as its code (``EN`` is ``en``); None when it is no language (the model says so)."""
+    try:
+        return edition_language(said) if isinstance(said, str) else said
+    except NotALanguage:
+        return None
 
 
 def _language_problem(path: Path, said: Any, smap: SourceMap) -> Problem:

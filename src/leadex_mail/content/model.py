@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic_core import PydanticCustomError
 
 from leadex_mail.content.dates import WrittenDate
+from leadex_mail.content.languages import NotALanguage, edition_language
 
 Markdown = Annotated[str, Field(description="Markdown text: **bold**, *italic*, [links](https://...), lists. No HTML.")]
 Url = Annotated[
@@ -253,6 +254,17 @@ class Edition(_Strict):
         description="Another brand file than brand.yaml for this issue (e.g. a partner's own newsletter): its file name, kept beside brand.yaml.",
     )
     sections: list[Section] = Field(min_length=1)
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _a_known_language(cls, value: Any) -> Any:
+        """``EN`` is read as ``en``; ``xx`` (no language CLDR knows) is refused with a hint (``content.languages``)."""
+        if not isinstance(value, str) or not value.strip():
+            return value  # pydantic says "must be text", or "required but empty"
+        try:
+            return edition_language(value)
+        except NotALanguage as err:
+            raise PydanticCustomError("language_unknown", "{reason}", {"reason": err.reason, "hint": err.hint}) from None
 
     @field_validator("date")
     @classmethod

@@ -134,6 +134,8 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
     if kind == "event_dates":  # an event's dates: at end_date, the field to change
         at = path if path and path[-1] == ctx.get("field", "end_date") else (*path, ctx.get("field", "end_date"))
         return smap.problem(at, error["msg"], ctx.get("hint"), code="value.event_dates")
+    if kind == "language_unknown":  # an edition's language: no language, or not in the shape an edition is named by
+        return smap.problem(path, f"{name!r}: {ctx.get('reason', error['msg'])}", ctx.get("hint"), code="value.unknown_language", args={"value": str(value)})
     if kind == "value_error":  # a model's own rule (e.g. an event's days); its words are already plain
         return smap.problem(path, str(ctx.get("error", error["msg"])), code="value.rule")
     return smap.problem(path, f"{name!r}: {error['msg']}", code="value.other")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leadex_mail.config import Settings
+from leadex_mail.content.languages import NotALanguage, edition_language
 from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
 from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
@@ -35,7 +36,6 @@ from leadex_mail.errors import ContentError, LeadexError, Problem
 from leadex_mail.files import make_folder, write_atomic
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 EXAMPLE_IMAGE = "images/example.png"
 # Put before every text a person still has to write or translate. A pencil:
 # visible in the editor and the preview, and never part of a real newsletter.
@@ -248,7 +248,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     """
     if start not in STARTS:
         raise ContentError(f"unknown start {start!r}", hint=f"start from one of: {', '.join(STARTS)}")
-    _check_names(slug, language)
+    language = _check_names(slug, language)
     folder = settings.newsletters_dir / slug
     target = folder / f"{language}.yaml"
     if target.exists():
@@ -507,14 +507,17 @@ def _ensure_schema(settings: Settings) -> None:
         write_atomic(schema, schema_text())
 
 
-def _check_names(slug: str, language: str) -> None:
+def _check_names(slug: str, language: str) -> str:
+    """The edition's language code as written (``EN`` -> ``en``); ``ContentError`` for a bad slug or language."""
     if not SLUG_RE.match(slug):
         raise ContentError(
             f"{slug!r} cannot be an issue name",
             hint="use lower-case letters, digits and dashes, e.g. 2026-06-leadex-02",
         )
-    if not LANGUAGE_RE.match(language):
-        raise ContentError(f"{language!r} is not a language code", hint="use a code such as sl or en")
+    try:
+        return edition_language(language)
+    except NotALanguage as err:
+        raise ContentError(err.reason, hint=err.hint) from None
 
 
 def _example_image(path: Path) -> None:

@@ -69,7 +69,7 @@ class Words:
         if isinstance(found, dict):
             form = plural_category(lang, int(values.get("n", 0)))
             found = found.get(form, found["other"])
-        text: str = found
+        text: str = _standing(found, lang)
         return text.format(**values) if values else text
 
     def forms(self, key: str) -> dict[str, str]:
@@ -82,11 +82,11 @@ class Words:
 
     def finding(self, code: str, values: dict[str, str]) -> str | None:
         """A check finding of ``code`` (``[findings]``) with ``values`` filled in; None when no catalog has it."""
-        return _filled(self._get("findings", code), values)
+        return _filled(self._get("findings", code), values, self.language)
 
     def finding_hint(self, code: str, values: dict[str, str]) -> str | None:
         """What to do about a finding of ``code`` (``[finding_hints]``), or None."""
-        return _filled(self._get("finding_hints", code), values)
+        return _filled(self._get("finding_hints", code), values, self.language)
 
     def label(self, spec: Spec) -> str:
         """A field's label: the catalog's (``Type.field`` first, then ``field``), else the schema's title."""
@@ -114,8 +114,27 @@ class _Values(dict):  # type: ignore[type-arg]
         return "…"  # a value the finding did not carry: a gap, never a KeyError on the page
 
 
-def _filled(text: str | None, values: dict[str, str]) -> str | None:
-    return None if text is None else text.format_map(_Values(values))
+def _filled(text: str | None, values: dict[str, str], language: str = FALLBACK) -> str | None:
+    return None if text is None else _standing(text, language).format_map(_Values(values))
+
+
+def _standing(text: str, language: str) -> str:
+    """``text`` with the values that are the same on every page filled in: ``{picture_kinds}``.
+
+    "JPEG, PNG, GIF or WebP" comes from the list ``pictures.store_picture``
+    checks against, so no sentence can name a kind it refuses or leave out
+    one it takes (a13b #11: the error left out WebP).
+    """
+    return text.replace("{picture_kinds}", _picture_kinds(language)) if "{picture_kinds}" in text else text
+
+
+@cache
+def _picture_kinds(language: str) -> str:
+    from babel.lists import format_list
+
+    from leadex_mail.studio.pictures import accepted_names
+
+    return format_list(accepted_names(), style="or", locale=language)
 
 
 def plural_category(language: str, n: int) -> str:

@@ -4,9 +4,10 @@
 loader's ``picture_trouble``: decompression bombs, absurd sizes, formats
 mail cannot show), then resizes it to at most ``MAX_WIDTH`` pixels wide and
 compresses it the way ``render`` does (JPEG quality 82, progressive; PNG
-optimised), so what is stored is what will be sent. A WebP, TIFF or BMP
-picture is converted (PNG when it has transparency, else JPEG); HEIC and
-others Pillow cannot read get a clear error. The name is made safe and
+optimised), so what is stored is what will be sent. The kinds taken are
+``ACCEPTED`` (JPEG, PNG and GIF kept; WebP converted: PNG when it has
+transparency, else JPEG); any other (TIFF, BMP, HEIC, ...) gets a clear
+error naming them. The name is made safe and
 unique (``images/kick-off-murcia.jpg``, ``images/kick-off-murcia-2.jpg``).
 """
 
@@ -24,6 +25,16 @@ from leadex_mail.render.images import JPEG_QUALITY, MAX_WIDTH
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 KEPT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
+# The kinds of picture file the studio takes (Pillow's format name -> the name people know it by): JPEG, PNG
+# and GIF are kept, WebP is converted (PNG when it has transparency, else JPEG). The one list: the check in
+# ``store_picture`` and every sentence that names them ("Drop a picture here (JPEG, PNG, GIF or WebP)",
+# ``studio.i18n``'s ``{picture_kinds}``) read it.
+ACCEPTED = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP"}
+
+
+def accepted_names() -> list[str]:
+    """The names of the picture kinds the studio takes, in the order people are told them."""
+    return list(ACCEPTED.values())
 
 
 def safe_name(name: str) -> str:
@@ -56,6 +67,8 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
         raise _refused(name, f"{name} {trouble[0]}", trouble[1])
     try:
         with PILImage.open(io.BytesIO(data)) as img:
+            if img.format not in ACCEPTED:
+                raise _refused(name, f"{name} is a {img.format or 'an unknown'} picture; the studio takes {_or(accepted_names())}", "save it as JPEG or PNG and try again")
             img.load()
             out, ext = _fit(img)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):  # Pillow's words would name an in-memory object
@@ -69,6 +82,10 @@ def store_picture(folder: Path, name: str, data: bytes) -> str:
         target.unlink(missing_ok=True)  # no half-written picture left behind (the caller says why it failed)
         raise
     return f"images/{target.name}"
+
+
+def _or(names: list[str]) -> str:
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _refused(name: str, message: str, hint: str) -> ContentError:

@@ -14,7 +14,8 @@ import anyio
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadex_mail.content.loader import LANGUAGE_RE, load_brand
+from leadex_mail.content.languages import NotALanguage, edition_language, suggested_code
+from leadex_mail.content.loader import load_brand
 from leadex_mail.content.scaffold import SLUG_RE, STARTS, latest_issue, new_issue
 from leadex_mail.errors import ContentError, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
@@ -92,8 +93,8 @@ async def create_issue(ctx: Ctx) -> Response:
         problem = ctx.t("new_bad_number")
     elif not re.fullmatch(r"[0-9]{4}-[0-9]{2}", month) or not 1 <= int(month[5:]) <= 12:
         problem = ctx.t("new_bad_month")
-    elif not LANGUAGE_RE.match(language):
-        problem = ctx.t("new_bad_language")
+    elif (code := _language_code(language)) is None:
+        problem = _bad_language(ctx, language)
     elif start not in STARTS:
         problem = ctx.t("bad_request")
     if problem:
@@ -106,7 +107,7 @@ async def create_issue(ctx: Ctx) -> Response:
     if not SLUG_RE.match(slug):
         return await issue_list(ctx, error=ctx.t("bad_request"), values=form, status=400)
     try:
-        made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, language, start=start, today=ctx.now().date()))
+        made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code, start=start, today=ctx.now().date()))
     except ContentError as err:
         return await issue_list(ctx, error=f"{err.message}. {err.hint or ''}".strip(), values=form, status=409)
     return redirect(f"/issues/{slug}/{made.path.stem}")
@@ -119,8 +120,9 @@ async def create_edition(ctx: Ctx) -> Response:
     language = form.get("language", "").strip()
     if not SLUG_RE.match(slug) or not (ctx.studio.settings.newsletters_dir / slug).is_dir():
         return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
-    if not LANGUAGE_RE.match(language):
-        return ctx.render("message.html.j2", status=400, title=ctx.t("refused_title"), message=ctx.t("new_bad_language"))
+    code = _language_code(language)
+    if code is None:
+        return ctx.render("message.html.j2", status=400, title=ctx.t("refused_title"), message=_bad_language(ctx, language))
     session = ctx.studio.workspace.issue(ctx.owner, slug)
     if session.dirty():
         # The new edition copies the default edition as saved: save first, so it copies what is on screen.
@@ -130,7 +132,21 @@ async def create_edition(ctx: Ctx) -> Response:
             except LeadexError as err:
                 return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint or ''}")
     try:
-        made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, language))
+        made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code))
     except ContentError as err:
         return ctx.render("message.html.j2", status=409, title=ctx.t("refused_title"), message=f"{err.message}. {err.hint or ''}")
     return redirect(f"/issues/{slug}/{made.path.stem}")
+
+
+def _language_code(typed: str) -> str | None:
+    """The edition code of what the officer typed (``EN`` -> ``en``); None when it names no language."""
+    try:
+        return edition_language(typed)
+    except NotALanguage:
+        return None
+
+
+def _bad_language(ctx: Ctx, typed: str) -> str:
+    """Why ``typed`` is no language, in the officer's words: the code when they wrote a language's name."""
+    named = suggested_code(typed)
+    return ctx.t("new_language_named", typed=typed, code=named) if named else ctx.t("new_bad_language", typed=typed)
