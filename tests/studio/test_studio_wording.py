@@ -34,7 +34,7 @@ def text_of(page: str) -> str:
 )
 def test_a_campaigns_counts_are_one_punctuated_sentence_that_says_what_uncertain_means(language: str, line: str) -> None:
     w = words(language)
-    campaign = SimpleNamespace(campaign=SimpleNamespace(id=1, status="done", paused_reason=None), list_name="newsletter", counts={"sent": 63, "failed": 0, "uncertain": 2}, rate=None, failures=[])
+    campaign = SimpleNamespace(campaign=SimpleNamespace(id=1, status="done", paused_reason=None), list_name="newsletter", counts={"sent": 63, "failed": 0, "uncertain": 2}, rate=None, failures=[], other_lists=())
     shown = environment().get_template("_campaigns.html.j2").render(campaigns=[campaign], stopped=(), t=w.t, session=SimpleNamespace(may=lambda _: False), slug=ISSUE, csrf="x", csrf_field="csrf")
     counts = re.search(r'<p class="counts-line"[^>]*>(.*?)</p>', shown, re.S).group(1)
     assert text_of(counts) == line
