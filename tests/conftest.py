@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from loopback import SmtpServers, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("LEADEX_CHROMIUM", "/usr/bin/chromium")
@@ -28,13 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -94,6 +88,20 @@ def smtp_server() -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def start_smtp() -> Iterator[Callable[..., int]]:
+    """``start_smtp(handler, certificate=, security=, **options)``: more aiosmtpd servers on loopback, stopped after the test.
+
+    Returns each server's port; the arguments are ``loopback.SmtpServers.start``'s
+    (``security="starttls"`` or ``"tls"`` with a certificate, AUTH options...).
+    """
+    servers = SmtpServers()
+    try:
+        yield servers.start
+    finally:
+        servers.stop_all()
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,13 @@ Where the kernel refuses a mount namespace (some containers), smtpd falls
 back to the machine's spool and socket: ``running_smtpd`` then holds a
 machine-wide lock (``flock``, woken on release, not a clock) for as long as
 its smtpd runs, and waits for the spool to drain before stopping it.
+
+smtpd tells nobody when it is ready or when it has delivered a message, so
+the waits here (``wait_until``) look at the state itself — a connection
+accepted, a file in a Maildir, an empty spool — every 0.1 s until it holds,
+and fail the test with what was awaited and the end of smtpd's log once
+their deadline passes. The deadline only bounds a test that would
+otherwise hang; no result depends on how long anything took.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -37,11 +45,49 @@ SPOOL = Path("/var/spool/smtpd")
 RUN = Path("/run")
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def smtpd_base(prefix: str) -> Path:
+    """A new folder for one test's smtpd (its configuration, spool, Maildirs); fails or skips the test when smtpd cannot run.
+
+    Fails when OpenSMTPD is not installed (``.ci/setup`` installs it), skips
+    when this process is not root (smtpd must be started as root). The
+    folder is 0755, not pytest's 0700: smtpd delivers as "nobody", who must
+    reach the Maildirs inside. ``running_smtpd`` removes it.
+    """
+    if not SMTPD.exists():
+        pytest.fail("OpenSMTPD is not installed: run `sh .ci/setup` (apt-get install opensmtpd)")
+    if os.geteuid() != 0:
+        pytest.skip("OpenSMTPD must be started as root")
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    base.chmod(0o755)
+    return base
+
+
+def make_maildirs(base: Path) -> Path:
+    """``base/mail``, where smtpd (as "nobody") creates one Maildir per local part."""
+    maildirs = base / "mail"
+    maildirs.mkdir(mode=0o777)
+    maildirs.chmod(0o777)  # mkdir's mode is cut by the umask
+    return maildirs
+
+
+def maildir_messages(folder: Path) -> list[Path]:
+    """The messages delivered to the Maildir ``folder`` (its ``new/``), oldest name first; none when it does not exist yet."""
+    return sorted((folder / "new").glob("*")) if (folder / "new").is_dir() else []
+
+
+def wait_until(done: Callable[[], bool], what: Callable[[], str], log: Path | None, *, seconds: float = 60) -> None:
+    """Look at smtpd's state every 0.1 s until ``done()``; fail with ``what()`` and the log's end after ``seconds``.
+
+    A bounded poll of state, not a fixed wait: smtpd has no event to wait on
+    (see the module's docstring). ``what`` says what was awaited and what
+    was seen, e.g. "DSNs: 1 of 3 arrived".
+    """
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-3000:] if log is not None and log.exists() else "(no log)"
+            pytest.fail(f"{what()}, after {seconds:g} s\n{tail}")
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -72,7 +118,7 @@ def running_smtpd(conf: Path, ports: list[int], base: Path) -> Iterator[Path]:
                 _wait_listening(proc, port, log_path)
             yield log_path
             if not private:
-                _wait_spool_drained(SPOOL)
+                _wait_spool_drained(SPOOL, log_path)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -104,24 +150,29 @@ def _private_namespace_works(base: Path) -> bool:
     return probe.returncode == 0
 
 
-def _wait_spool_drained(spool: Path) -> None:
-    # The machine's spool is shared with the next smtpd: stop only once this one has removed every
-    # envelope it delivered, bounded (a test that left mail undelivered has already failed).
-    deadline = time.monotonic() + 20
-    while any(p.is_file() for p in (spool / "queue").rglob("*")) and time.monotonic() < deadline:
-        time.sleep(0.1)
+def _wait_spool_drained(spool: Path, log: Path) -> None:
+    """Fallback only (no private spool): wait until this smtpd removed every envelope from the machine's spool.
+
+    The next test's smtpd shares that spool: stopping with an envelope left
+    would let it deliver this test's mail into the next test's Maildirs.
+    """
+
+    def queued() -> list[Path]:
+        return [p for p in (spool / "queue").rglob("*") if p.is_file()]
+
+    wait_until(lambda: not queued(), lambda: f"smtpd's spool {spool} still holds {len(queued())} queue file(s)", log, seconds=20)
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    # smtpd gives no readiness signal: try to connect until it answers, bounded.
-    deadline = time.monotonic() + 20
-    while True:
+    """Connect to ``port`` until smtpd accepts (it gives no readiness signal); fail at once if it exited."""
+
+    def accepts() -> bool:
         if proc.poll() is not None:
             pytest.fail(f"smtpd exited: {log.read_text()[-2000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            return True
         except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("smtpd did not start listening")
-            time.sleep(0.1)
+            return False
+
+    wait_until(accepts, lambda: f"smtpd did not start listening on 127.0.0.1:{port}", log, seconds=20)

@@ -6,15 +6,13 @@ sending 150 over one connection exercises the transport's reconnect.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
-from opensmtpd import SMTPD, free_port, running_smtpd
+from loopback import free_port
+from opensmtpd import maildir_messages, make_maildirs, running_smtpd, smtpd_base, wait_until
 
 from leadex_mail.campaign.runner import send_campaign
 
@@ -24,16 +22,8 @@ pytestmark = [pytest.mark.mta, pytest.mark.slow]
 @pytest.fixture
 def opensmtpd():
     """OpenSMTPD in the foreground on a free loopback port, delivering to ``<maildirs>/<local part>/``."""
-    if not SMTPD.exists():
-        pytest.fail("OpenSMTPD is not installed: run `sh .ci/setup` (apt-get install opensmtpd)")
-    if os.geteuid() != 0:
-        pytest.skip("OpenSMTPD must be started as root")
-    # Delivery runs as "nobody": the folder must be reachable for it (pytest's tmp dirs are 0700).
-    base = Path(tempfile.mkdtemp(prefix="leadex-mta-"))
-    base.chmod(0o755)
-    maildirs = base / "mail"
-    maildirs.mkdir(mode=0o777)
-    maildirs.chmod(0o777)
+    base = smtpd_base("leadex-mta-")
+    maildirs = make_maildirs(base)
     (base / "vusers").write_text("@ nobody\n")
     port = free_port()
     conf = base / "smtpd.conf"
@@ -48,7 +38,7 @@ def opensmtpd():
 
 
 def delivered(maildirs: Path) -> dict[str, list[Path]]:
-    return {d.name: sorted((d / "new").glob("*")) for d in maildirs.iterdir() if (d / "new").is_dir()}
+    return {d.name: maildir_messages(d) for d in maildirs.iterdir() if (d / "new").is_dir()}
 
 
 def test_150_recipients_through_opensmtpd(tmp_path, store, people, issue, opensmtpd) -> None:
@@ -62,9 +52,8 @@ def test_150_recipients_through_opensmtpd(tmp_path, store, people, issue, opensm
     report = send_campaign(store, issue, settings, list_name="newsletter", concurrency=1)
     assert report.status == "done" and report.counts["sent"] == 150, report.failures
 
-    deadline = time.monotonic() + 60
-    while sum(len(v) for v in delivered(maildirs).values()) < 150 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    arrived = lambda: sum(len(v) for v in delivered(maildirs).values())  # noqa: E731
+    wait_until(lambda: arrived() >= 150, lambda: f"{arrived()} of 150 messages arrived", log)
     boxes = delivered(maildirs)
     expected = {email_of(i).split("@")[0] for i in range(150)}
     assert set(boxes) == expected

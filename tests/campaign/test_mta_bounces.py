@@ -10,14 +10,12 @@ suppress exactly those subscribers, and the next campaign must skip them.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from campaign_helpers import email_of, make_settings
-from opensmtpd import SMTPD, free_port, running_smtpd
+from loopback import free_port
+from opensmtpd import maildir_messages, make_maildirs, running_smtpd, smtpd_base, wait_until
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
@@ -35,15 +33,8 @@ pytestmark = [pytest.mark.mta, pytest.mark.slow]
 @pytest.fixture
 def relay_and_mx():
     """OpenSMTPD: relay on port A (local mail for news.example.org to Maildirs), MX on port B knowing some of example.org."""
-    if not SMTPD.exists():
-        pytest.fail("OpenSMTPD is not installed: run `sh .ci/setup` (apt-get install opensmtpd)")
-    if os.geteuid() != 0:
-        pytest.skip("OpenSMTPD must be started as root")
-    base = Path(tempfile.mkdtemp(prefix="leadex-mta-bounce-"))
-    base.chmod(0o755)  # delivery runs as "nobody"
-    maildirs = base / "mail"
-    maildirs.mkdir(mode=0o777)
-    maildirs.chmod(0o777)
+    base = smtpd_base("leadex-mta-bounce-")
+    maildirs = make_maildirs(base)
     known = [email_of(i) for i in range(10) if i not in UNKNOWN]
     (base / "mx-rcpts").write_text("".join(f"{a}\n" for a in known))
     (base / "mx-users").write_text("".join(f"{a} nobody\n" for a in known))
@@ -68,18 +59,10 @@ def relay_and_mx():
         yield port, maildirs, log
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted((folder / "new").glob("*")) if (folder / "new").is_dir() else []
-
-
 def _wait_for(count: int, folder: Path, log: Path, *, what: str) -> list[Path]:
     """Wait (on the files appearing, up to 60 s) until ``folder`` holds ``count`` messages."""
-    deadline = time.monotonic() + 60
-    while len(_files(folder)) < count:
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: {len(_files(folder))} of {count} arrived\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-    return _files(folder)
+    wait_until(lambda: len(maildir_messages(folder)) >= count, lambda: f"{what}: {len(maildir_messages(folder))} of {count} arrived", log)
+    return maildir_messages(folder)
 
 
 def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(tmp_path, store, people, issue, relay_and_mx, monkeypatch) -> None:
@@ -127,4 +110,4 @@ def test_mta_dsns_suppress_exactly_the_unknown_and_the_next_campaign_skips_them(
     assert not {a for a, _ in rows if _ == "sent"} & {email_of(i) for i in UNKNOWN}
     for i in set(range(10)) - UNKNOWN:
         _wait_for(2, maildirs / email_of(i).split("@")[0], log, what=f"second issue for {email_of(i)}")
-    assert len(_files(bounce_box)) == len(UNKNOWN)  # no new bounce: nobody unknown was mailed
+    assert len(maildir_messages(bounce_box)) == len(UNKNOWN)  # no new bounce: nobody unknown was mailed

@@ -8,13 +8,12 @@ refuses connections) and must live only in this smtpd's own spool, gone with it.
 
 from __future__ import annotations
 
-import os
 import smtplib
-import tempfile
 from pathlib import Path
 
 import pytest
-from opensmtpd import SMTPD, SPOOL, _private_namespace_works, free_port, running_smtpd
+from loopback import free_port
+from opensmtpd import SPOOL, _private_namespace_works, running_smtpd, smtpd_base
 
 pytestmark = [pytest.mark.mta]
 
@@ -25,12 +24,7 @@ def _envelopes(spool: Path) -> set[Path]:
 
 
 def test_a_message_left_queued_lives_only_in_this_smtpds_spool_and_goes_with_it() -> None:
-    if not SMTPD.exists():
-        pytest.fail("OpenSMTPD is not installed: run `sh .ci/setup` (apt-get install opensmtpd)")
-    if os.geteuid() != 0:
-        pytest.skip("OpenSMTPD must be started as root")
-    base = Path(tempfile.mkdtemp(prefix="leadex-mta-spool-"))
-    base.chmod(0o755)
+    base = smtpd_base("leadex-mta-spool-")
     if not _private_namespace_works(base):
         pytest.skip("the kernel refuses a private mount namespace here: smtpd uses the machine's spool, drained before each stop")
     port, closed = free_port(), free_port()  # nothing listens on `closed`: the relay hop fails and the message stays queued

@@ -11,13 +11,11 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from campaign_helpers import ISSUE, email_of, make_settings, smtp_env
 from faulty_smtp import FaultPolicy, faulty_server
 from sinks import ACCEPT_THEN_DROP, Policy, Session
@@ -53,16 +51,10 @@ class Relay:
 
 
 @pytest.fixture
-def relay():
+def relay(start_smtp):
     handler = Relay("550 5.7.1 Relaying denied")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.host, handler.port = "127.0.0.1", controller.port
-    yield handler
-    controller.stop()
+    handler.host, handler.port = "127.0.0.1", start_smtp(handler)
+    return handler
 
 
 def rows(store, campaign_id):

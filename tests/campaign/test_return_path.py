@@ -21,14 +21,6 @@ from leadex_mail.verp import verp_address, verp_delivery
 BOUNCES = "bounces@news.example.org"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class DsnSink:
     """Keeps each session's EHLO name and each message's raw MAIL/RCPT arguments and data."""
@@ -55,7 +47,7 @@ class DsnSink:
 
 
 @pytest.fixture
-def dsn_server():
+def dsn_server(start_smtp):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import SMTP
 
@@ -76,13 +68,7 @@ def dsn_server():
         def factory(self):
             return DsnSMTP(self.handler)
 
-    port = free_port()
-    controller = DsnController(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
+    return sink, start_smtp(sink, controller=DsnController)
 
 
 def _settings(tmp_path, port, store, **over):

@@ -9,12 +9,10 @@ now go out as UTF-8 with each mechanism the server may offer.
 from __future__ import annotations
 
 import hmac
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 from campaign_helpers import ISSUE, add_people, email_of, make_settings
 
@@ -28,17 +26,11 @@ USER, PASSWORD = "urednik@example.org", "geslo-čšž"
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: auth\r\n\r\nhello\r\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class AuthSink:
     """An aiosmtpd handler that keeps (recipients, message) and offers CRAM-MD5 too (PLAIN and LOGIN are built in)."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = 0  # set once started
         self.messages: list[tuple[list[str], bytes]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
@@ -62,24 +54,16 @@ def authenticator(server, session, envelope, mechanism, data):
 
 
 @pytest.fixture
-def auth_server() -> Iterator:
-    """Start a loopback SMTP server requiring AUTH with only the given mechanism; stop it after the test."""
-    started: list[Controller] = []
+def auth_server(start_smtp) -> Callable[[str], AuthSink]:
+    """Start a loopback SMTP server requiring AUTH with only the given mechanism; stopped after the test."""
 
     def start(mechanism: str) -> AuthSink:
         sink = AuthSink()
         excluded = [m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m != mechanism]
-        controller = Controller(
-            sink, hostname="127.0.0.1", port=sink.port, authenticator=authenticator, auth_required=True,
-            auth_require_tls=False, auth_exclude_mechanism=excluded,
-        )  # fmt: skip
-        controller.start()
-        started.append(controller)
+        sink.port = start_smtp(sink, authenticator=authenticator, auth_required=True, auth_require_tls=False, auth_exclude_mechanism=excluded)
         return sink
 
-    yield start
-    for controller in started:
-        controller.stop()
+    return start
 
 
 def smtp(tmp_path, port: int, password: str = PASSWORD):

@@ -12,14 +12,11 @@ CA file, sent with it.
 
 from __future__ import annotations
 
-import socket
-import ssl
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from campaign_helpers import ISSUE, make_settings, smtp_env
 
 from leadex_mail.config import load_settings
@@ -28,12 +25,6 @@ from leadex_mail.errors import ConfigError
 
 MESSAGE = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: ca\r\n\r\nhello\r\n"
 _EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _openssl(*args: str) -> None:
@@ -65,23 +56,9 @@ def pki(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def tls_server(pki, smtp_server) -> Iterator[Callable[[str], int]]:
+def tls_server(pki, smtp_server, start_smtp) -> Callable[[str], int]:
     """``tls_server(mode)`` starts the sink with STARTTLS required (``starttls``) or implicit TLS (``tls``); its port."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(pki["cert"]), str(pki["key"]))
-    started: list[Controller] = []
-
-    def start(mode: str) -> int:
-        port = free_port()
-        tls = {"tls_context": context, "require_starttls": True} if mode == "starttls" else {"ssl_context": context}
-        controller = Controller(smtp_server, hostname="127.0.0.1", port=port, **tls)
-        controller.start()
-        started.append(controller)
-        return port
-
-    yield start
-    for controller in started:
-        controller.stop()
+    return lambda mode: start_smtp(smtp_server, certificate=(pki["cert"], pki["key"]), security=mode)
 
 
 def relay(tmp_path: Path, port: int, mode: str, **more: object):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from delivery_helpers import FaultySink, free_port, make_edition, make_settings
+from delivery_helpers import FaultySink, make_edition, make_settings
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
@@ -31,25 +31,16 @@ def brand() -> Brand:
 
 
 @pytest.fixture(params=["one-by-one", "pipelined"])
-def faulty(request) -> Iterator[Callable[..., tuple[FaultySink, int]]]:
+def faulty(request, start_smtp) -> Callable[..., tuple[FaultySink, int]]:
     """Start FaultySink servers on loopback ports; stop them after the test.
 
     Every test using it runs twice: against a server that offers PIPELINING
     (RFC 2920: the transport then sends MAIL, RCPT and DATA together) and
     against one that does not; each reply must be classified the same way.
     """
-    from aiosmtpd.controller import Controller
-
-    controllers = []
 
     def start(**behaviour) -> tuple[FaultySink, int]:
         sink = FaultySink(**{"pipelining": request.param == "pipelined", **behaviour})
-        port = free_port()
-        controller = Controller(sink, hostname="127.0.0.1", port=port)
-        controller.start()
-        controllers.append(controller)
-        return sink, port
+        return sink, start_smtp(sink)
 
-    yield start
-    for controller in controllers:
-        controller.stop()
+    return start

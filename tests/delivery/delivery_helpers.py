@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,15 +49,6 @@ def make_settings(**changes) -> Settings:
 def parse(data: bytes) -> EmailMessage:
     """Parse raw bytes with the standard library's parser (modern policy)."""
     return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
-
-
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def smtp_settings(port: int, **changes) -> Settings:

@@ -165,18 +165,12 @@ def test_one_tls_context_per_process(monkeypatch):
     assert len(made) == 1 and contexts == {id(made[0])}
 
 
-def test_internationalised_addresses_go_pipelined_as_utf8():
+def test_internationalised_addresses_go_pipelined_as_utf8(start_smtp):
     """SMTPUTF8 (RFC 6531) in a pipelined envelope: the commands are UTF-8, the server gets the addresses intact."""
-    from aiosmtpd.controller import Controller
-    from delivery_helpers import FaultySink, free_port
+    from delivery_helpers import FaultySink
 
-    handler, port = FaultySink(pipelining=True), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
-    controller.start()
-    try:
-        transport = SmtpTransport(smtp_settings(port))
-        assert transport.send("žiga@example.org", ["zoë@example.org"], MESSAGE).reply.startswith("250")
-        transport.close()
-    finally:
-        controller.stop()
+    handler = FaultySink(pipelining=True)
+    transport = SmtpTransport(smtp_settings(start_smtp(handler, enable_SMTPUTF8=True)))
+    assert transport.send("žiga@example.org", ["zoë@example.org"], MESSAGE).reply.startswith("250")
+    transport.close()
     assert [(rcpt, data) for _, rcpt, data in handler.received] == [("zoë@example.org", MESSAGE)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from delivery_helpers import free_port, make_settings
+from aiosmtpd.smtp import AuthResult
+from delivery_helpers import make_settings
 
 from leadex_mail.delivery.smtp import ServerFailure, SmtpTransport
 
@@ -33,35 +34,20 @@ def client_context(cert: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cert))
 
 
+def authenticator(server, session, envelope, mechanism, data):
+    ok = (data.login, data.password) == (b"urednik", b"pravo-geslo")
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
 @pytest.fixture
-def server(certificate, smtp_server) -> Iterator:
-    """Start an aiosmtpd server with TLS and/or AUTH options; stop it after the test."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
+def server(certificate, smtp_server, start_smtp) -> Callable[..., int]:
+    """``server(mode=, auth=)``: the sink behind TLS (``starttls`` or ``tls``), with AUTH when asked; its port."""
 
-    started = []
-    cert, key = certificate
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(str(cert), str(key))
+    def start(*, mode: str, auth: bool = False) -> int:
+        options = {"authenticator": authenticator, "auth_require_tls": True} if auth else {}
+        return start_smtp(smtp_server, certificate=certificate, security=mode, **options)
 
-    def authenticator(server, session, envelope, mechanism, data):
-        ok = (data.login, data.password) == (b"urednik", b"pravo-geslo")
-        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
-
-    def start(*, mode: str, auth: bool = False):
-        port = free_port()
-        kwargs = {"authenticator": authenticator, "auth_require_tls": True} if auth else {}
-        if mode == "starttls":
-            controller = Controller(smtp_server, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True, **kwargs)
-        else:
-            controller = Controller(smtp_server, hostname="127.0.0.1", port=port, ssl_context=server_ctx, **kwargs)
-        controller.start()
-        started.append(controller)
-        return port
-
-    yield start
-    for controller in started:
-        controller.stop()
+    return start
 
 
 def test_starttls_with_login(server, certificate, smtp_server):

@@ -6,7 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from delivery_helpers import free_port, make_settings, parse, smtp_settings
+from delivery_helpers import make_settings, parse, smtp_settings
+from loopback import free_port
 
 from leadex_mail.delivery.outbox import OutboxTransport
 from leadex_mail.delivery.smtp import ServerFailure, SmtpTransport, is_loopback

@@ -2,6 +2,8 @@
 
     runner.py      send_campaign, plan_campaign, campaign_status, retry_campaign
     workers.py     CampaignRun: the sending threads (claim, check, pace, send, record)
+    pauses.py      when a send pauses by itself (failures, rejections, bounce waves in a row)
+    messageids.py  Message-IDs derived per delivery, the same on every attempt
     ratelimit.py   sending rates (600/min, 20000/h) and the Throttle that keeps them
     demo.py        leadex-mail demo
 

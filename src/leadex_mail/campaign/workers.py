@@ -14,14 +14,14 @@ store meanwhile (``presence.py``), for ``status``.
 
 Message-IDs are derived from the campaign and the delivery, so a retry or a
 resend after a crash carries the Message-ID of the first attempt (receivers
-that deduplicate by Message-ID show it once).
+that deduplicate by Message-ID show it once; ``messageids.py``).
 
 Policy lives here, not in the transport: retries with exponential backoff and
 jitter; what a refusal means for the person (``replies.classify``: only a
 hard bounce suppresses the address; a soft bounce or a rejection leaves them
 alone); pausing after consecutive server failures, or after the same
 rejection for many recipients in a row (then it is about the sender, and
-those deliveries go back to the queue); and what to do with a message whose
+those deliveries go back to the queue; ``pauses.py``); and what to do with a message whose
 reply was lost after it went out whole (``send_uncertain``: re-send it marked
 uncertain, or hold it unsent and uncertain).
 
@@ -35,21 +35,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import random
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
-from leadex_mail.campaign.bouncewave import Bounce, BounceWave
+from leadex_mail.campaign.bouncewave import Bounce
+from leadex_mail.campaign.messageids import MessageIds
+from leadex_mail.campaign.pauses import Pauses
 from leadex_mail.campaign.presence import Presence
 from leadex_mail.campaign.ratelimit import Throttle
 from leadex_mail.campaign.signals import block_stop_signals as _block_stop_signals, restore_signals as _restore_signals
 from leadex_mail.config import Settings
 from leadex_mail.delivery.message import MessageTemplate, Recipient
-from leadex_mail.delivery.replies import Classification, Kind, classify
+from leadex_mail.delivery.replies import Kind, classify
 from leadex_mail.delivery.transport import SendResult, Transport
 from leadex_mail.errors import PermanentFailure, ServerFailure, StoreError, TemporaryFailure, UncertainDelivery
 from leadex_mail.store import campaigns, deliveries, senders
@@ -130,19 +131,12 @@ class CampaignRun:
         self.requested = stop or threading.Event()  # the caller's request to stop (signals)
         self.stop = threading.Event()  # our own: a pause or an error
         self.wake = threading.Event()  # a worker ended
-        self.lock = threading.Lock()  # counters, quota, consecutive failures, streaks
-        self.sent = self.failed = self.skipped = self.retrying = self.consecutive = 0
-        self.paused_reason: str | None = None
+        self.lock = threading.Lock()  # counters, quota, pause decisions
+        self.sent = self.failed = self.skipped = self.retrying = 0
+        self.pauses = Pauses(settings, self.stop)  # runs of failures about the sender (under ``lock``)
         self.waiting, self.next_retry_at, self.retry_reason = 0, None, None  # see Progress (under ``lock``)
         self._looked = 0.0  # time.monotonic() of the last count of waiting retries taken from the store
         self._nap, self.sleep = sleep, self._idle  # a worker with nothing to claim first says what it waits for
-        # The current run of identical rejections (delivery ids), and once it
-        # paused the campaign, the deliveries to put back in the campaigns.
-        self.streak_key: str | None = None
-        self.streak: list[int] = []
-        self.pause_key: str | None = None
-        self.requeue: list[int] = []
-        self.wave = BounceWave(settings.send_pause_after_bounces)  # hard bounces wait to be suppressed (bouncewave.py)
         self.error: BaseException | None = None
         self.started = time.monotonic()
         self.total = 0
@@ -192,16 +186,16 @@ class CampaignRun:
             raise
         self._leave()
         with self.lock:
-            self.wave.end()  # the send is over: a run of identical bounces shorter than the limit is taken at its word
+            self.pauses.end()  # the send is over: a run of identical bounces shorter than the limit is taken at its word
         try:
             self._suppress_due()
         except Exception as exc:  # noqa: BLE001 (the store may be what failed; the first error is raised below)
             self._keep_error(exc)
         if self.error is not None:
             raise self.error
-        requeue = tuple(self.requeue)
+        requeue = tuple(self.pauses.requeue)
         return RunOutcome(
-            self.sent, self.failed - len(requeue), self.skipped, time.monotonic() - self.started, self.paused_reason,
+            self.sent, self.failed - len(requeue), self.skipped, time.monotonic() - self.started, self.pauses.reason,
             interrupted=self.requested.is_set(), requeue=requeue,
         )
 
@@ -343,8 +337,7 @@ class CampaignRun:
         if reason is None:
             return False
         with self.lock:
-            self.paused_reason = self.paused_reason or reason
-        self.stop.set()
+            self.pauses.pause(reason)
         return True
 
     def _wait_for_more(self, owner: str) -> bool:
@@ -393,18 +386,12 @@ class CampaignRun:
         return False
 
     def message_id(self, delivery_id: int, template: MessageTemplate) -> str:
-        """A Message-ID stable across retries and crash resends of one delivery.
-
-        SHA-256 of key + ``campaign:created_at:delivery``; the hash of the
-        part common to the campaign is taken once (``_id_hash``) and copied.
-        """
-        mac = self._id_hash.copy()
-        mac.update(str(delivery_id).encode())
-        return f"<lx.{self.campaign_id}.{delivery_id}.{mac.hexdigest()[:16]}@{template.domain}>"
+        """A Message-ID stable across retries and crash resends of one delivery (``messageids.py``)."""
+        return self._message_ids(delivery_id, template.domain)
 
     @functools.cached_property
-    def _id_hash(self) -> Any:
-        return hashlib.sha256(self.settings.signing_key() + f"{self.campaign_id}:{self.campaign.created_at.isoformat()}:".encode())
+    def _message_ids(self) -> MessageIds:
+        return MessageIds(self.settings.signing_key(), self.campaign_id, self.campaign.created_at)
 
     def _send_one(self, rec: deliveries.Deliveries, transport: Transport, c: deliveries.Claimed, owner: str) -> None:
         template = self.templates[c.language]
@@ -419,29 +406,21 @@ class CampaignRun:
             self._temporary(rec, c, owner, _reply(exc), server=isinstance(exc, ServerFailure))
             if getattr(exc, "lasting", False):  # a TlsFailure: nothing goes until the settings change; pause now, saying what to set
                 with self.lock:
-                    if self.paused_reason is None:
-                        self.paused_reason = f"{exc.message} (hint: {exc.hint})"
-                    self.stop.set()
+                    self.pauses.pause(f"{exc.message} (hint: {exc.hint})")
         except PermanentFailure as exc:
             self._permanent(rec, c, owner, _reply(exc))
         else:
             rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
             with self.lock:
                 self.sent += 1
-                self._answered()
+                self.pauses.answered()
         self._suppress_due()
         self._report()
-
-    def _answered(self) -> None:
-        """The server answered about one recipient (call under ``lock``): the failure, rejection and bounce runs end."""
-        self.consecutive = 0
-        self.streak_key, self.streak = None, []
-        self.wave.end()
 
     def _suppress_due(self) -> None:
         """Suppress the hard bounces whose run ended (outside ``lock``: it writes to the store)."""
         with self.lock:
-            due = self.wave.take_due()
+            due = self.pauses.take_due()
         for bounce in due:
             if bounce.subscriber_id is not None:
                 mark_bounced(self.store, bounce.subscriber_id, reply=bounce.reply, hard=True)
@@ -461,11 +440,11 @@ class CampaignRun:
                 self.waiting += 1
                 self.next_retry_at = min(self.next_retry_at or next_at, next_at)
                 self.retry_reason = reply
-        if server:
-            self._count_server_failure(reply)
-        else:
-            with self.lock:
-                self._answered()
+        with self.lock:
+            if server:
+                self.pauses.server_failure(reply)
+            else:
+                self.pauses.answered()
 
     def _uncertain(self, rec: deliveries.Deliveries, c: deliveries.Claimed, owner: str, reply: str) -> None:
         """No reply after the whole message went out: it may have arrived (RFC 5321 leaves it open).
@@ -476,7 +455,8 @@ class CampaignRun:
         """
         if self.settings.send_uncertain == "hold":
             self._hold(rec, c, owner, reply)
-            self._count_server_failure(reply)
+            with self.lock:
+                self.pauses.server_failure(reply)
         else:
             self._temporary(rec, c, owner, reply, server=True, uncertain=True)
 
@@ -496,62 +476,12 @@ class CampaignRun:
         with self.lock:
             self.failed += 1
             if kind == "rejected":
-                self.consecutive = 0
-                self.wave.end()
-                self._count_rejection(c.delivery_id, verdict, reply)
+                self.pauses.rejection(c.delivery_id, verdict, reply)
             elif kind == "permanent":
-                self.consecutive = 0
-                self.streak_key, self.streak = None, []
-                self._count_bounce(c, verdict, reply)
+                self.pauses.hard_bounce(Bounce(c.delivery_id, c.subscriber_id, reply), verdict)
             else:
-                self._answered()
+                self.pauses.answered()
         self._suppress_due()
-
-    def _count_bounce(self, c: deliveries.Claimed, verdict: Classification, reply: str) -> None:
-        """A hard bounce (call under ``lock``): suppressed later, or part of a wave that pauses the campaign."""
-        back = self.wave.add(verdict, Bounce(c.delivery_id, c.subscriber_id, reply))
-        if back is None:
-            return
-        self.requeue.extend(back)
-        if self.paused_reason is None:
-            self.paused_reason = (
-                f"the server answered {len(back)} recipients in a row with the same \"no such mailbox\" reply: {reply}."
-                " So many at once is more likely about the sender or the relay than about them: nobody was suppressed,"
-                " and these deliveries are back in the queue (if these addresses really do not exist, continue with"
-                " send_pause_after_bounces = 0, e.g. LEADEX_SEND_PAUSE_AFTER_BOUNCES=0)"
-            )
-            self.stop.set()
-
-    def _count_rejection(self, delivery_id: int, verdict: Classification, reply: str) -> None:
-        """Pause after the same rejection for ``send_pause_after_failures`` recipients in a row (call under ``lock``).
-
-        Refusing many people in a row the same way (``550 5.7.1 Relaying
-        denied``, a blocklist) is about the sender, not them: the deliveries
-        of that run go back to the queue, to be sent on resume once it is fixed.
-        """
-        if self.pause_key is not None:
-            if verdict.key == self.pause_key:  # in flight when the pause came: goes back too
-                self.requeue.append(delivery_id)
-            return
-        if verdict.key != self.streak_key:
-            self.streak_key, self.streak = verdict.key, []
-        self.streak.append(delivery_id)
-        if len(self.streak) >= self.settings.send_pause_after_failures and self.paused_reason is None:
-            self.pause_key, self.requeue = verdict.key, list(self.streak)
-            self.paused_reason = (
-                f"the server refused {len(self.streak)} recipients in a row the same way: {reply}"
-                f" (hint: {verdict.hint}); nobody was suppressed, and these deliveries are back in the queue"
-            )
-            self.stop.set()
-
-    def _count_server_failure(self, reply: str) -> None:
-        """Pause after ``send_pause_after_failures`` server/connection failures in a row."""
-        limit = self.settings.send_pause_after_failures
-        with self.lock:
-            self.consecutive += 1
-            if self.consecutive >= limit and self.paused_reason is None:
-                self.paused_reason = f"{self.consecutive} connection or server failures in a row; last: {reply}"
-                self.stop.set()
 
 
 def _reply(exc: Exception) -> str:
