@@ -26,15 +26,14 @@ import argparse
 import http.client
 import multiprocessing
 import os
-import re
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from serve_process import start_serve
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -74,33 +73,7 @@ def prepare(folder: Path, count: int) -> list[str]:
 
 def start_server(folder: Path, access_log: bool = False) -> tuple[subprocess.Popen[str], str, int]:
     """``leadex-mail serve --port 0`` in a subprocess; returns it with its host and port."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "leadex_mail", "serve", "--port", "0", "--access-log" if access_log else "--no-access-log"],
-        env=_env(folder),
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline() if proc.stdout else ""
-    match = re.search(r"http://([\d.]+):(\d+)", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    host, port = match.group(1), int(match.group(2))
-    # Keep reading what the server prints (access log lines), or it blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc, host, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not answer /healthz")
+    return start_serve(folder, _env(folder), "--access-log" if access_log else "--no-access-log")
 
 
 def client(args: tuple[str, int, str, list[str], float, int]) -> list[float]:

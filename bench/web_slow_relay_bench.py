@@ -36,10 +36,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from serve_process import start_serve
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-0123456789abcdef"
@@ -95,32 +96,7 @@ def relay_total(port: int) -> int:
 
 def start_server(folder: Path, smtp_port: int) -> tuple[subprocess.Popen[str], str, int]:
     """``leadex-mail serve --port 0`` in a subprocess; returns it with its host and port once /healthz answers."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "leadex_mail", "serve", "--port", "0"],
-        env=_env(folder, smtp_port),
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline() if proc.stdout else ""
-    match = re.search(r"http://([\d.]+):(\d+)", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    host, port = match.group(1), int(match.group(2))
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc, host, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not answer /healthz")
+    return start_serve(folder, _env(folder, smtp_port))
 
 
 def sign_up(host: str, port: int, n: int, timeout: float) -> float:

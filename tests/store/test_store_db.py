@@ -14,7 +14,7 @@ from sqlmodel import SQLModel, select
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import StoreError
-from leadex_mail.store import db
+from leadex_mail.store import db, schema
 from leadex_mail.store.models import Meta, Subscriber
 
 FIRST_RELEASED = "0001"
@@ -81,7 +81,7 @@ def _build_first_release(path) -> None:
     """A store at the first released schema, filled with raw SQL (not today's models)."""
     store = db.Store(db.make_engine(f"sqlite:///{path}"))
     with store.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), FIRST_RELEASED)
+        command.upgrade(schema.alembic_config(conn), FIRST_RELEASED)
     with store.engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO subscriber (id, email, name, language, status, attributes, created_at, updated_at)"
@@ -167,4 +167,4 @@ def test_database_failures_become_store_errors(store, settings, sqlite_only):
 
 def test_head_from_file_names_is_alembics_head():
     """The fast "up to date?" check reads file names; it must agree with alembic."""
-    assert db.head_revision() == db._script().get_current_head()
+    assert db.head_revision() == schema.script_directory().get_current_head()

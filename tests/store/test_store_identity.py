@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import NotFound, StoreError
-from leadex_mail.store import db, identity, lists, subscribers
+from leadex_mail.store import db, identity, lists, schema, subscribers
 from leadex_mail.store.importer import import_csv
 from leadex_mail.store.models import Campaign, Delivery, Subscriber
 
@@ -142,7 +142,7 @@ def test_upgrade_from_0004_keeps_ids_and_continues_above_them(tmp_path, sqlite_o
     path = tmp_path / "old.db"
     store = db.Store(db.make_engine(f"sqlite:///{path}"))
     with store.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), BEFORE)
+        command.upgrade(schema.alembic_config(conn), BEFORE)
         conn.execute(text("INSERT INTO mailing_list (id, name, title, description, created_at) VALUES (1, 'news', '', '', '2026-04-01')"))
         for sid in (1, 5, 9):
             conn.execute(text(
@@ -163,9 +163,9 @@ def test_the_migration_refuses_to_run_with_foreign_keys_on(tmp_path, sqlite_only
     """Run by hand through alembic (foreign keys on), the rebuild would delete every subscription: it stops first."""
     store = db.Store(db.make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     with store.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), BEFORE)
+        command.upgrade(schema.alembic_config(conn), BEFORE)
     with pytest.raises(StoreError, match="foreign keys"), store.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), "head")
+        command.upgrade(schema.alembic_config(conn), "head")
     assert db.migration_status(store).current == BEFORE
     store.close()
 
@@ -173,8 +173,8 @@ def test_the_migration_refuses_to_run_with_foreign_keys_on(tmp_path, sqlite_only
 def test_downgrade_and_upgrade_again(tmp_path, sqlite_only):
     store = db.open_store(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     subscribers.add_subscriber(store, "a@example.org")
-    with store.engine.connect() as conn, db._foreign_keys_off(conn), conn.begin():
-        command.downgrade(db._alembic_config(conn), BEFORE)
+    with store.engine.connect() as conn, schema.foreign_keys_off(conn), conn.begin():
+        command.downgrade(schema.alembic_config(conn), BEFORE)
     with store.engine.connect() as conn:
         assert "link_nonce" not in {c["name"] for c in inspect(conn).get_columns("subscriber")}
     store.cache.clear()

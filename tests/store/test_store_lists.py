@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from leadex_mail.config import Settings
-from leadex_mail.store import db, lists, subscribers
+from leadex_mail.store import db, lists, schema, subscribers
 from leadex_mail.store.models import Campaign, Delivery
 
 ISSUE = "2026-04-leadex-01"
@@ -78,7 +78,7 @@ def test_upgrade_keeps_existing_lists_public_and_new_ones_start_private(tmp_path
     path = tmp_path / "old.db"
     old = db.Store(db.make_engine(f"sqlite:///{path}"))
     with old.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), "0003")  # the schema before lists had a visibility
+        command.upgrade(schema.alembic_config(conn), "0003")  # the schema before lists had a visibility
     with old.engine.begin() as conn:
         conn.execute(text("INSERT INTO mailing_list (id, name, title, description, created_at) VALUES (1, 'news', 'News', '', '2026-04-01 10:00:00')"))
     old.close()

@@ -152,11 +152,11 @@ def test_the_migration_keeps_delivery_ids_never_reused(tmp_path, sqlite_only):
     from sqlalchemy import text
 
     from leadex_mail.config import Settings
-    from leadex_mail.store import db
+    from leadex_mail.store import db, schema
 
     store = db.Store(db.make_engine(f"sqlite:///{tmp_path / 'old.db'}"))
-    with store.engine.connect() as conn, db._foreign_keys_off(conn), conn.begin():
-        command.upgrade(db._alembic_config(conn), "0005")
+    with store.engine.connect() as conn, schema.foreign_keys_off(conn), conn.begin():
+        command.upgrade(schema.alembic_config(conn), "0005")
         conn.execute(text("INSERT INTO mailing_list (id, name, title, description, created_at, public) VALUES (1, 'news', '', '', '2026-04-01', 1)"))
         conn.execute(text("INSERT INTO campaign (id, issue_slug, list_id, content_hash, subject, status, created_at, updated_at)"
                           " VALUES (1, 'x', 1, '{}', 's', 'done', '2026-04-01', '2026-04-01')"))

@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from leadex_mail.store import db
+from leadex_mail.store import db, schema
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import get_subscriber, get_subscriber_by_id, subscriber_lists
 from leadex_mail.errors import TokenError
@@ -47,7 +47,7 @@ def running_site(folder, smtp_server, *, new_list: bool = True, **env: str) -> I
 def _store_at_0004(path) -> None:
     store = db.Store(db.make_engine(f"sqlite:///{path}"))  # foreign keys on, as the app had them
     with store.engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), BEFORE)
+        command.upgrade(schema.alembic_config(conn), BEFORE)
     with store.engine.begin() as conn:
         conn.execute(text(f"INSERT INTO mailing_list (id, name, title, description, public, created_at) VALUES (1, 'newsletter', 'LeadEx novice', '', 1, '{T0}')"))
         for sid, email, status in ((1, "ana", "active"), (2, "bor", "active"), (3, "dora", "pending"), (4, "cene", "active")):

@@ -1,6 +1,7 @@
 """The subscriber store: who may be mailed, on which lists, with proof of consent.
 
-    db.py           open_store(settings) -> Store; sessions; Alembic migrations
+    db.py           open_store(settings) -> Store; sessions
+    schema.py       Alembic migrations: status, upgrade (on opening, or `db upgrade`)
     models.py       the tables (SQLModel), incl. campaigns and deliveries
     subscribers.py  the core rules: add, double opt-in, unsubscribe, bounces, preferences
     lists.py        mailing lists

@@ -1,6 +1,6 @@
 """Alembic environment for the subscriber store.
 
-Run programmatically by ``leadex_mail.store.db.upgrade``, which passes an
+Run programmatically by ``leadex_mail.store.schema.upgrade``, which passes an
 open connection (already inside its locked transaction) in
 ``config.attributes["connection"]``; no alembic.ini is needed.
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from alembic import command
 
-from leadex_mail.store import db
+from leadex_mail.store import db, schema
 
 
 def main(message: str) -> None:
     """Write the next revision file for ``message``."""
-    script = db._script()
+    script = schema.script_directory()
     head = script.get_current_head() or "0000"
     number = f"{int(head) + 1:04d}"
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")
@@ -30,10 +30,10 @@ def main(message: str) -> None:
         store = db.Store(db.make_engine(f"sqlite:///{Path(tmp) / 'scratch.db'}"))
         db.upgrade(store)
         with store.engine.begin() as conn:
-            cfg = db._alembic_config(conn)
+            cfg = schema.alembic_config(conn)
             command.revision(cfg, message=message, autogenerate=True, rev_id=number)
         store.close()
-    for path in (db.MIGRATIONS / "versions").glob(f"{number}_*.py"):
+    for path in (schema.MIGRATIONS / "versions").glob(f"{number}_*.py"):
         path.rename(path.with_name(f"{number}_{slug}.py"))
 
 
