@@ -91,15 +91,15 @@ def test_ready_bytes_arrive_as_the_original_message(faulty):
 
 def test_ascii_values_are_encoded_as_b2a_qp_encodes_them():
     """Links and ASCII names skip the encoder: same bytes, whatever their length (a final "." included)."""
-    from leadex_mail.delivery.message import _qp_segment, _qp_value
+    from leadex_mail.delivery.qp import qp_segment, qp_value
 
     rng = random.Random(5)
     alphabet = "ab.=/:?&-_~%+ \"<>'"
     for n in list(range(1, 240)) * 4:
         value = "".join(rng.choice(alphabet) for _ in range(n))
-        assert _qp_value(value, html=False) == _qp_segment(value), value
+        assert qp_value(value, html=False) == qp_segment(value), value
     for value in [".", "a" * 75 + ".", "x" * 150 + ".", "https://news.example.org/unsubscribe/" + "Ab0-_" * 40]:
-        assert _qp_value(value, html=False) == _qp_segment(value), value
+        assert qp_value(value, html=False) == qp_segment(value), value
 
 
 def test_link_payloads_are_the_json_the_encoder_writes():

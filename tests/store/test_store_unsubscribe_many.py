@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from leadex_mail.store import lists, subscribers
+from leadex_mail.store import lists, subscribers, unsubscribe_batch
 from leadex_mail.store.models import Event
 from leadex_mail.store.subscribers import UnsubscribeRequest, unsubscribe_many
 
@@ -13,7 +13,7 @@ from leadex_mail.store.subscribers import UnsubscribeRequest, unsubscribe_many
 @pytest.fixture(params=["sqlite-fast-path", "generic"], autouse=True)
 def path(request, monkeypatch) -> str:
     """Every test twice: SQLite's DB-API fast path, and the generic SQLAlchemy path."""
-    monkeypatch.setattr(subscribers, "_SQLITE_FAST_PATH", request.param == "sqlite-fast-path")
+    monkeypatch.setattr(unsubscribe_batch, "_SQLITE_FAST_PATH", request.param == "sqlite-fast-path")
     return request.param
 
 
@@ -117,7 +117,7 @@ def test_same_outcome_as_unsubscribe_one_by_one(store, news, tmp_path, backend, 
 
 
 def test_batches_larger_than_one_in_list(store, news, monkeypatch):
-    monkeypatch.setattr(subscribers, "_IN_CHUNK", 2)
+    monkeypatch.setattr(unsubscribe_batch, "_IN_CHUNK", 2)
     ids = [int(subscribers.add_subscriber(store, f"c{n}@example.org", lists=["news"]).id) for n in range(5)]
     batch = [UnsubscribeRequest(sid, "one-click") for sid in reversed(ids)] + [UnsubscribeRequest(123_456, "web")]
     assert unsubscribe_many(store, batch) == [True] * 5 + [False]
@@ -149,15 +149,16 @@ def test_fast_path_writes_the_same_rows_as_the_generic_path(store, news, tmp_pat
         lists.create_list(twin, "news")
         fixed = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
         monkeypatch.setattr(subscribers, "utcnow", lambda: fixed)
+        monkeypatch.setattr(unsubscribe_batch, "utcnow", lambda: fixed)
         monkeypatch.setattr("leadex_mail.store.events.utcnow", lambda: fixed)
         monkeypatch.setattr("leadex_mail.store.models.utcnow", lambda: fixed)
         ids = _people(store)
         assert _people(twin) == ids
         batch = [UnsubscribeRequest(ids[n], "one-click", "192.0.2.7", "Agent č") for n in ("active", "pending", "bounced", "done")]
         batch.append(UnsubscribeRequest(ids["active"], "web", None, None))
-        monkeypatch.setattr(subscribers, "_SQLITE_FAST_PATH", True)
+        monkeypatch.setattr(unsubscribe_batch, "_SQLITE_FAST_PATH", True)
         fast = unsubscribe_many(store, batch)
-        monkeypatch.setattr(subscribers, "_SQLITE_FAST_PATH", False)
+        monkeypatch.setattr(unsubscribe_batch, "_SQLITE_FAST_PATH", False)
         generic = unsubscribe_many(twin, batch)
         assert fast == generic == [True, True, True, False, False]
         assert _rows(store) == _rows(twin)

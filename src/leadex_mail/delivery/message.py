@@ -13,7 +13,7 @@ Bodies are UTF-8 quoted-printable. Substitution stays valid QP because every
 static body segment and every value is encoded on its own, starting at
 column 0, and closed with a soft line break (``=`` CRLF), which a decoder
 removes: the decoded text is exactly ``rendered.personalise(values)``, and no
-line exceeds 76 octets whatever the values are.
+line exceeds 76 octets whatever the values are (``qp.py``).
 
 Each message is also handed to SMTP as ready bytes (``OutgoingMessage.wire``):
 the static pieces are dot-stuffed once per edition and each value when it is
@@ -24,8 +24,6 @@ remains on the send path.
 from __future__ import annotations
 
 import base64
-import binascii
-import html as _html
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +37,7 @@ from leadex_mail import links
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Brand
 from leadex_mail.delivery import wire as _wire
+from leadex_mail.delivery.qp import qp, qp_segment, qp_value
 from leadex_mail.delivery.headers import (
     HeaderValueError,
     check_header_value,
@@ -54,7 +53,6 @@ from leadex_mail.render.result import PLACEHOLDERS, InlineImage, RenderedEdition
 
 CRLF = b"\r\n"
 _SMTP = _policy.SMTP  # CRLF line endings (bodies of one-off messages)
-_MAX_LINE = 76  # RFC 2045 limit for an encoded line, "=" of a soft break included
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(m) for m in PLACEHOLDERS.values()))
 _KEY_BY_MARKER = {marker: key for key, marker in PLACEHOLDERS.items()}
@@ -175,8 +173,8 @@ class MessageTemplate:
         }
         filled: dict[Slot, bytes] = {("header", name): line for name, line in headers.items()}
         for key, value in values.items():
-            filled[("text", key)] = _qp_value(value, html=False)
-            filled[("html", key)] = _qp_value(value, html=True)
+            filled[("text", key)] = qp_value(value, html=False)
+            filled[("html", key)] = qp_value(value, html=True)
         # Slots without a value (a key the caller did not give) become empty, as in personalise().
         data = b"".join([p if p.__class__ is bytes else filled.get(p, b"") for p in self.pieces])  # type: ignore[misc]
         ready = self._wire(filled, data)
@@ -433,60 +431,11 @@ def _text_part(subtype: str, kind: str, body: str) -> list[Piece]:
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     pos = 0
     for match in _PLACEHOLDER_RE.finditer(body):
-        pieces.append(_qp_segment(body[pos : match.start()]))
+        pieces.append(qp_segment(body[pos : match.start()]))
         pieces.append((kind, _KEY_BY_MARKER[match.group()]))
         pos = match.end()
-    pieces.append(_qp(body[pos:]))
+    pieces.append(qp(body[pos:]))
     return pieces
-
-
-def _qp(text: str) -> bytes:
-    """Quoted-printable UTF-8 with CRLF line breaks, lines of at most 76 octets."""
-    return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", CRLF)
-
-
-def _qp_segment(text: str) -> bytes:
-    """QP for text followed by a slot: closed so the slot starts at column 0."""
-    encoded = _qp(text)
-    if not encoded or encoded.endswith(CRLF):
-        return encoded
-    return _soft_close(encoded)
-
-
-def _soft_close(encoded: bytes) -> bytes:
-    """End an unfinished QP line with a soft break, splitting it if ``=`` would not fit."""
-    start = encoded.rfind(CRLF) + 2 if CRLF in encoded else 0
-    last = encoded[start:]
-    if len(last) < _MAX_LINE:
-        return encoded + b"=\r\n"
-    cut = _MAX_LINE - 1
-    # Never split an "=XX" escape across lines.
-    if last[cut - 1 : cut] == b"=":
-        cut -= 1
-    elif last[cut - 2 : cut - 1] == b"=":
-        cut -= 2
-    return encoded[:start] + last[:cut] + b"=\r\n" + last[cut:] + b"=\r\n"
-
-
-# Printable ASCII but "=" and space: characters quoted-printable leaves as they are (RFC 2045 6.7 rule 2).
-_QP_AS_IS = re.compile(r"[!-<>-~]+")
-
-
-def _qp_value(value: str, *, html: bool) -> bytes:
-    """One recipient value QP-encoded on its own lines (HTML-escaped for the HTML part).
-
-    A link or an ASCII name needs no escape: it is cut into lines of 75
-    characters with soft breaks, what ``binascii.b2a_qp`` makes of it (a
-    final "." is left to it: alone on a line, it encodes that one).
-    """
-    if html:
-        value = _html.escape(value, quote=True)
-    if not value:
-        return b""
-    if value[-1] != "." and _QP_AS_IS.fullmatch(value):
-        data = value.encode("ascii")
-        return b"=\r\n".join([data[i : i + _MAX_LINE - 1] for i in range(0, len(data), _MAX_LINE - 1)]) + b"=\r\n"
-    return _qp_segment(value)
 
 
 def _image_part(image: InlineImage) -> bytes:
