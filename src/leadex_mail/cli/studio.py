@@ -136,26 +136,51 @@ def users_list() -> None:
 @users_group.command("password")
 @click.argument("name")
 def users_password(name: str) -> None:
-    """Give the account NAME a new password."""
+    """Give the account NAME a new password.
+
+    Signs NAME out of the studio everywhere: each open session ends at its
+    next request (a running studio need not be restarted).
+    """
     from leadex_mail.store.accounts import set_password
     from leadex_mail.store.db import open_store
 
     password = _password()
     with open_store(get_settings(), create=False) as store:
         set_password(store, name, password)
-    click.echo(f"password of {name} changed")
+    click.echo(f"password of {name} changed; {name} is signed out of the studio everywhere")
+
+
+@users_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["editor", "sender"]))
+def users_role(name: str, role: str) -> None:
+    """Give the account NAME the role ROLE (editor or sender).
+
+    Applies to NAME's open studio sessions at their next request: an editor
+    who was a sender can no longer send to lists or manage subscribers.
+    """
+    from leadex_mail.store.accounts import set_role
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings(), create=False) as store:
+        changed = set_role(store, name, role)
+    click.echo(f"{name} is now {role}" if changed else f"{name} was already {role}; nothing changed")
 
 
 @users_group.command("remove")
 @click.argument("name")
 def users_remove(name: str) -> None:
-    """Delete the account NAME."""
+    """Delete the account NAME.
+
+    Signs NAME out of the studio everywhere: each open session ends at its
+    next request (a running studio need not be restarted).
+    """
     from leadex_mail.store.accounts import remove_user
     from leadex_mail.store.db import open_store
 
     with open_store(get_settings(), create=False) as store:
         remove_user(store, name)
-    click.echo(f"account {name} removed")
+    click.echo(f"account {name} removed; {name} is signed out of the studio everywhere")
 
 
 @users_group.command("audit")

@@ -15,7 +15,16 @@ session, and every POST must carry that session's CSRF token (form field
 ``csrf`` or header ``X-CSRF-Token``): a web page elsewhere can neither read
 the token nor make the browser send the cookie. Signing in replaces the
 session and its id (no session fixation); sessions end after
-``IDLE_MINUTES`` without a request. Failed sign-ins are slowed where they
+``IDLE_MINUTES`` without a request. A session signed in to an account
+follows that account as the store holds it, whichever process changed it
+(``leadex-mail users``): each request re-reads it (``web.py``), so a removed
+account or a changed password ends the session and a new role applies at
+once (``store.accounts.account_state``).
+
+A browser whose session ended is told why on the sign-in page
+(``ENDED``): it was idle too long, the studio was restarted since (session
+ids start with a token of the studio's run, so an id from an earlier run is
+known for what it is), or the account changed. Failed sign-ins are slowed where they
 come from, never by locking the account (``throttle.LoginThrottle``).
 
 With accounts the cookies are ``Secure``: a browser keeps them only over
@@ -31,6 +40,7 @@ import getpass
 import ipaddress
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +52,9 @@ DEVICE_COOKIE = "leadex_studio_device"  # a browser that signed in to an account
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 IDLE_MINUTES = 8 * 60
+# Why a session ended, as the sign-in page says it (catalog key ``signed_out_<reason>``).
+ENDED = ("expired", "restarted", "account")
+_REMEMBER_ENDED = 10_000  # ended session ids kept to say why (oldest forgotten first; then "expired")
 
 # What each role may do. Editors draft, preview and test-send; senders also
 # send to lists (now or scheduled) and manage subscribers (the issue's "who
@@ -70,6 +83,8 @@ class StudioSession:
     role: str | None = None
     ui_language: str | None = None
     seen: datetime | None = None
+    account: str | None = None  # the account's stamp when it signed in (store.accounts.account_stamp)
+    ended: str | None = None  # why the session this browser had before ended (one of ENDED), until it signs in
     pending_import: tuple | None = None  # (token, file, options) of the import whose dry run was shown
 
     def may(self, permission: str) -> bool:
@@ -78,12 +93,18 @@ class StudioSession:
 
 
 class Sessions:
-    """The server's sessions, in memory (a restart signs everyone out). Thread-safe."""
+    """The server's sessions, in memory (a restart signs everyone out). Thread-safe.
+
+    Ids are ``<run>.<random>``: ``run`` is drawn when the studio starts, so
+    an id of an earlier run says the studio was restarted (``why_ended``).
+    """
 
     def __init__(self, clock: Callable[[], datetime], *, single_user: str | None) -> None:
         self.clock = clock
         self.single_user = single_user
+        self.run = secrets.token_urlsafe(6)
         self._by_id: dict[str, StudioSession] = {}
+        self._ended: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, sid: str | None) -> StudioSession | None:
@@ -96,38 +117,60 @@ class Sessions:
             if found is None:
                 return None
             if found.seen is not None and now - found.seen > timedelta(minutes=IDLE_MINUTES):
-                del self._by_id[sid]
+                self._end(sid, "expired")
                 return None
             found.seen = now
             return found
 
-    def new(self) -> StudioSession:
-        """A fresh session: the local officer's in single-user mode, else nobody's until sign-in."""
-        session = StudioSession(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), seen=self.clock())
+    def why_ended(self, sid: str) -> str | None:
+        """Why the session ``sid``, not live, ended: one of ``ENDED`` (an id not of this run: ``restarted``); None when signed out."""
+        with self._lock:
+            reason = self._ended.get(sid)
+        if reason is not None:
+            return reason or None
+        return "expired" if sid.startswith(f"{self.run}.") else "restarted"
+
+    def new(self, *, ended: str | None = None) -> StudioSession:
+        """A fresh session: the local officer's in single-user mode, else nobody's until sign-in.
+
+        ``ended``: why this browser's previous session ended, for the sign-in page to say.
+        """
+        session = StudioSession(id=self._new_id(), csrf=secrets.token_urlsafe(32), seen=self.clock(), ended=ended)
         if self.single_user:
             session.user, session.role = self.single_user, "sender"
         with self._lock:
             self._by_id[session.id] = session
         return session
 
-    def sign_in(self, old: StudioSession, user: str, role: str) -> StudioSession:
-        """Replace ``old`` with a new session (new id, new CSRF token) for ``user`` (no session fixation)."""
-        fresh = StudioSession(id=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), user=user, role=role, ui_language=old.ui_language, seen=self.clock())
+    def sign_in(self, old: StudioSession, user: str, role: str, account: str | None = None) -> StudioSession:
+        """Replace ``old`` with a new session (new id, new CSRF token) for ``user`` (no session fixation).
+
+        ``account``: the account's stamp now (``store.accounts.account_stamp``), which each later request checks.
+        """
+        fresh = StudioSession(id=self._new_id(), csrf=secrets.token_urlsafe(32), user=user, role=role, ui_language=old.ui_language, seen=self.clock(), account=account)
         with self._lock:
             self._by_id.pop(old.id, None)
             self._by_id[fresh.id] = fresh
         return fresh
 
     def sign_out(self, session: StudioSession) -> None:
-        """End ``session``."""
+        """End ``session`` (signed out: nothing to explain later)."""
         with self._lock:
-            self._by_id.pop(session.id, None)
+            self._end(session.id, "")
 
-    def end_for(self, user: str) -> None:
-        """End every session of ``user`` (account removed)."""
+    def end(self, session: StudioSession, reason: str) -> None:
+        """End ``session`` because of ``reason`` (one of ``ENDED``), remembered for ``why_ended``."""
         with self._lock:
-            for sid in [sid for sid, s in self._by_id.items() if s.user == user]:
-                del self._by_id[sid]
+            self._end(session.id, reason)
+
+    def _end(self, sid: str, reason: str) -> None:
+        self._by_id.pop(sid, None)
+        self._ended[sid] = reason
+        while len(self._ended) > _REMEMBER_ENDED:
+            self._ended.popitem(last=False)
+
+    def _new_id(self) -> str:
+        return f"{self.run}.{secrets.token_urlsafe(32)}"
 
 
 def csrf_ok(session: StudioSession, sent: str | None) -> bool:

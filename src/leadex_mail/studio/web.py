@@ -6,6 +6,14 @@ sign-in page (accounts mode), refuses what the role does not allow, and for
 a POST refuses a request without this session's CSRF token or from another
 origin -- before the handler runs, so no handler can forget it.
 
+A session signed in to an account is checked against the store at every
+request (``_follow_account``: one read by the account's unique name), so
+what ``leadex-mail users`` changes in another process applies at the
+session's next request: a removed account or a new password signs it out
+(the sign-in page says why), a new role is the session's role from then on.
+Sessions that end say why to the browser: the sign-in page, or a 401 whose
+JSON names the reason (``signed_out``) for the page's script.
+
 With accounts, a request that did not come over HTTPS (nor to a loopback
 name, which browsers trust) gets a page saying the address needs HTTPS --
 every page and every action, the sign-in form included, so no officer types
@@ -26,12 +34,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+import anyio
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import leadex_mail
-from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, StudioSession, csrf_ok, secure_request
+from leadex_mail.errors import LeadexError
+from leadex_mail.store.accounts import account_state
+from leadex_mail.studio.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, IDLE_MINUTES, StudioSession, csrf_ok, secure_request
 from leadex_mail.studio.i18n import Words, language_name, languages, negotiate, words
 from leadex_mail.studio.storefail import StoreError, is_failure, store_failed  # the store's failures, said by storefail
 
@@ -131,10 +142,37 @@ Handler = Callable[[Ctx], Awaitable[Response]]
 
 def _session(request: Request) -> tuple[StudioSession, bool]:
     studio: Studio = request.app.state.studio
-    found = studio.access.sessions.get(request.cookies.get(COOKIE))
+    sessions, sent = studio.access.sessions, request.cookies.get(COOKIE)
+    found = sessions.get(sent)
     if found is not None:
         return found, False
-    return studio.access.sessions.new(), True
+    return sessions.new(ended=sessions.why_ended(sent) if sent else None), True
+
+
+async def _follow_account(ctx: Ctx) -> Response | None:
+    """Bring a signed-in session in line with its account as the store holds it now; a response when it cannot go on.
+
+    Removed, or a new password (or re-created) since sign-in: the session
+    ends and the request goes on as a visitor's, who is sent to sign in and
+    told why. Otherwise the session takes the account's role as it is now.
+    An unreadable store refuses the request (503): nobody is let in
+    unchecked.
+    """
+    session, access = ctx.session, ctx.studio.access
+    if not access.accounts or session.user is None:
+        return None
+    try:
+        state = await anyio.to_thread.run_sync(account_state, ctx.studio.store, session.user)
+    except LeadexError as exc:
+        log.warning("could not check the account %s in the store: %s", session.user, exc)
+        return _refuse(ctx, 503, "account_unchecked")
+    if state is None or state.stamp != session.account:
+        access.sessions.end(session, "account")
+        ctx.session, ctx.new_cookie = access.sessions.new(ended="account"), True
+        ctx.session.ui_language = session.ui_language
+    else:
+        session.role = state.role
+    return None
 
 
 def _ctx(request: Request) -> Ctx:
@@ -164,9 +202,14 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "") or request.headers.get("content-type", "").startswith("application/json")
 
 
+def signed_out_text(ctx: Ctx) -> str:
+    """What a visitor is told about signing in: why their session ended, when it did."""
+    return ctx.t(f"signed_out_{ctx.session.ended}", n=IDLE_MINUTES // 60) if ctx.session.ended else ctx.t("sign_in_needed")
+
+
 def _signed_out(ctx: Ctx) -> Response:
-    if _wants_json(ctx.request) or ctx.request.headers.get("hx-request"):
-        return JSONResponse({"error": ctx.t("sign_in_needed")}, status_code=401, headers=NO_STORE)
+    if _wants_json(ctx.request) or ctx.request.headers.get("hx-request") or ctx.request.headers.get(CSRF_HEADER):
+        return JSONResponse({"error": signed_out_text(ctx), "signed_out": ctx.session.ended or "signed_out"}, status_code=401, headers=NO_STORE)
     target = ctx.request.url.path + (f"?{ctx.request.url.query}" if ctx.request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
@@ -201,6 +244,9 @@ def page(handler: Handler, permission: str | None = "edit", *, public: bool = Fa
         ctx = _ctx(request)
         if _plain_http(ctx):
             return _needs_https(ctx)
+        stop = await _follow_account(ctx)
+        if stop is not None:
+            return _finish(ctx, stop)
         if not public and ctx.session.user is None:
             return _finish(ctx, _signed_out(ctx))
         if not public and permission and not ctx.session.may(permission):
@@ -229,8 +275,13 @@ def action(handler: Handler, permission: str | None = "edit", *, public: bool = 
             form = await request.form(max_part_size=MAX_PART_BYTES)  # parsed once: the handler gets the same
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
+        if ctx.new_cookie and ctx.session.ended and ctx.studio.access.accounts and not public:
+            return _finish(ctx, _signed_out(ctx))  # its session ended: say why, not "expired page" (nothing is done either way)
         if ctx.new_cookie or not csrf_ok(ctx.session, sent):
             return _finish(ctx, _refuse(ctx, 403, "refused_csrf"))
+        stop = await _follow_account(ctx)
+        if stop is not None:
+            return _finish(ctx, stop)
         if not public and ctx.session.user is None:
             return _finish(ctx, _signed_out(ctx))
         if not public and permission and not ctx.session.may(permission):

@@ -102,6 +102,11 @@
         }
         if (!response.ok) {
           const body = await response.json().catch(() => ({}));
+          if (response.status === 401 && body.signed_out) {  // the session ended: say why, once, for the page
+            showSignedOut(body.error);
+            queue.clear();
+            break;
+          }
           showFieldError(path, body.error || response.statusText);
         }
       }
@@ -340,16 +345,32 @@
   // -- the studio stopping (Ctrl-C in its terminal) and starting again ------------------------
   // Its unsaved changes are kept on the server when it stops (studio/recovery.py); this page
   // can no longer send anything (its session ended with the server): say what happened and what to do.
+  // A studio that answers but has ended this page's session (idle too long, restarted, the account
+  // removed or its password changed) says why (GET /session); the page offers to sign in again.
   const offline = document.getElementById("offline");
-  function showOffline(state) {
+  function showOffline(state, text) {
     if (!offline) return;
-    document.getElementById("offline-text").textContent = offline.dataset[state];
+    if (offline.dataset.state === "signed-out") return;  // nothing more to say until the officer signs in
+    document.getElementById("offline-text").textContent = text || offline.dataset[state];
+    document.getElementById("offline-sign-in").hidden = state !== "signed-out";
     offline.dataset.state = state;
     offline.hidden = false;
     if (state === "back") dirty = false;  // the changes are on the server, kept: reloading loses nothing
   }
+  function showSignedOut(text) {
+    showOffline("signed-out", text);
+    events.close();
+  }
+  async function whyOffline() {
+    try {
+      const response = await fetch("/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const body = await response.json();
+      if (!body.signed_in) { showSignedOut(body.error); return; }
+    } catch (err) { /* not answering: stopped */ }
+    showOffline("stopped");
+  }
   const events = new EventSource(main.dataset.events + "?lang=" + encodeURIComponent(edition));
-  events.addEventListener("error", () => showOffline("stopped"));
+  events.addEventListener("error", whyOffline);
   events.addEventListener("open", () => { if (offline && offline.dataset.state === "stopped") showOffline("back"); });
   events.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
   events.addEventListener("disk", (e) => {
