@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +27,8 @@ from leadex_mail.store.accounts import add_user
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from leadex_mail.studio.auth import IDLE_MINUTES
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, editor_field, serve_studio, studio_settings
+from leadex_mail.studio.auth import COOKIE, IDLE_MINUTES
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, copy_newsletters, editor_field, serve_studio, studio_settings
 from studio.test_studio_auth import Browserish
 
 EDITOR, SENDER = ("maja", "editor passphrase one"), ("tina", "sender passphrase two")
@@ -161,6 +162,28 @@ def test_the_sign_in_page_says_why_a_session_ended(on_sqlite: RunningStudio, tmp
     signed_out.post("/logout", data={"csrf": signed_out.token()})
     form = signed_out.get("/login")
     assert 'id="signed-out"' not in form.text  # who signed out is not told anything ended
+
+
+def test_an_open_live_preview_stops_when_the_account_is_removed(on_sqlite: RunningStudio) -> None:
+    """The editor's event stream is one long request: it ends at its next event (or keep-alive), not with the studio."""
+    editor = signed_in(on_sqlite, EDITOR)
+    assert editor.get(f"/issues/{ISSUE}/sl").status_code == 200
+    headers = {"cookie": f"{COOKIE}={editor.sid}", "accept": "text/event-stream"}
+    with editor.client.stream("GET", f"/issues/{ISSUE}/events?lang=sl", headers=headers) as stream:
+        chunks = stream.iter_text()
+        received = ""
+        while "event: preview" not in received or not received.endswith("\n\n"):  # what the page gets at once, whole
+            received += next(chunks)
+        users(on_sqlite, "remove", EDITOR[0])
+        file = on_sqlite.file(ISSUE, "sl")
+        file.write_text(file.read_text(encoding="utf-8").replace("LeadEx uvodni sestanek", "Sestanek, spremenjen po odstranitvi", 1), encoding="utf-8")
+        after, deadline = "", time.monotonic() + LIVE / 1000  # a bound to fail by, not a wait: keep-alives come every 5 s
+        for chunk in chunks:  # ends when the studio closes the stream
+            after += chunk
+            assert time.monotonic() < deadline, "the removed account's event stream goes on"
+    # Events already on their way before the removal may arrive; nothing of the file changed after it does.
+    assert "spremenjen po odstranitvi" not in after
+    assert editor.get(f"/issues/{ISSUE}/events?lang=sl").status_code == 303  # the page's reconnection is sent to sign in
 
 
 def test_the_notices_are_in_the_officers_language(on_sqlite: RunningStudio) -> None:

@@ -30,7 +30,7 @@ from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
 from leadex_mail.studio import pictures, richtext
 from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
-from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, form_data, page, redirect
+from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
 from leadex_mail.studio.views_recovery import kept_offer
 
@@ -391,7 +391,7 @@ async def events(ctx: Ctx) -> Response:
     language = ctx.request.query_params.get("lang")
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     stream = session.events(ctx.studio.workspace.closed, language if language and LANGUAGE_RE.match(language) else None, ctx.words)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(follow_stream(ctx, stream), media_type="text/event-stream", headers=headers)
 
 
 async def preview_html(ctx: Ctx) -> Response:

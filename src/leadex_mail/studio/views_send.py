@@ -30,7 +30,7 @@ from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, RecordsAnonymised, StoreError, TestSendNotRecorded
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob
-from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
+from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
 
@@ -363,4 +363,4 @@ async def job_events(ctx: Ctx) -> Response:
     if job is None:
         return not_found(ctx)
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-    return StreamingResponse(job.events(ctx.studio.workspace.closed), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(follow_stream(ctx, job.events(ctx.studio.workspace.closed)), media_type="text/event-stream", headers=headers)

@@ -23,10 +23,11 @@ cookie and the next POST would look like an expired page).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -161,18 +162,49 @@ async def _follow_account(ctx: Ctx) -> Response | None:
     session, access = ctx.session, ctx.studio.access
     if not access.accounts or session.user is None:
         return None
+    ended = await _account_ended(ctx)
+    if ended is None:
+        return _refuse(ctx, 503, "account_unchecked")
+    if ended:
+        ctx.session, ctx.new_cookie = access.sessions.new(ended="account"), True
+        ctx.session.ui_language = session.ui_language
+    return None
+
+
+async def _account_ended(ctx: Ctx) -> bool | None:
+    """True when the session's account was removed or given a new password since sign-in (the session is ended then).
+
+    False when it is the same account (the session takes its role as it is
+    now); None when the store cannot be read.
+    """
+    session = ctx.session
     try:
         state = await anyio.to_thread.run_sync(account_state, ctx.studio.store, session.user)
     except LeadexError as exc:
         log.warning("could not check the account %s in the store: %s", session.user, exc)
-        return _refuse(ctx, 503, "account_unchecked")
+        return None
     if state is None or state.stamp != session.account:
-        access.sessions.end(session, "account")
-        ctx.session, ctx.new_cookie = access.sessions.new(ended="account"), True
-        ctx.session.ui_language = session.ui_language
-    else:
-        session.role = state.role
-    return None
+        ctx.studio.access.sessions.end(session, "account")
+        return True
+    session.role = state.role
+    return False
+
+
+async def follow_stream(ctx: Ctx, stream: AsyncIterator[str]) -> AsyncIterator[str]:
+    """``stream`` (Server-Sent Events), ended once the session's account is removed or given a new password.
+
+    Checked before each chunk after the first, keep-alives included (every
+    few seconds), so an open page stops receiving at the latest then; its
+    script reconnects, is refused, and says why (``GET /session``).
+    """
+    following = ctx.studio.access.accounts and ctx.session.user is not None
+    async with contextlib.aclosing(stream):  # type: ignore[type-var]
+        first = True
+        async for chunk in stream:
+            if following and not first and await _account_ended(ctx) is not False:
+                return
+            first = False
+            yield chunk
 
 
 def _ctx(request: Request) -> Ctx:

@@ -365,7 +365,8 @@
     try {
       const response = await fetch("/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const body = await response.json();
-      if (!body.signed_in) { showSignedOut(body.error); return; }
+      if (body.signed_in === false) { showSignedOut(body.error); return; }
+      if (!response.ok && body.error) { showOffline("stopped", body.error); return; }  // e.g. its accounts cannot be read now
     } catch (err) { /* not answering: stopped */ }
     showOffline("stopped");
   }
