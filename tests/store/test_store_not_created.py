@@ -35,7 +35,7 @@ READERS = [
     ["db", "status"], ["retry", "2026-04-leadex-01"], ["confirmations"], ["archive", "build", "site"],
     ["bounces", "report"], ["bounces", "status"], ["bounces", "show", "1"], ["bounces", "dismiss", "1"],
     ["bounces", "import", "dsn.eml"], ["bounces", "fetch"], ["maintenance"],
-    ["users", "list"], ["users", "audit"], ["users", "remove", "x"], ["users", "password", "x"],
+    ["users", "list"], ["users", "audit"], ["users", "remove", "x"], ["users", "password", "x"], ["users", "role", "x", "editor"],
     ["send", "2026-04-leadex-01", "--list", "news", "--yes"],
     ["send", "2026-04-leadex-01", "--list", "news", "--yes", "--no-deep", "--at", "2099-05-04 09:00"],
     ["unschedule", "2026-04-leadex-01", "--list", "news"], ["worker", "--once"],
