@@ -189,3 +189,40 @@ def test_link_on_a_link_edits_its_address_and_offers_to_remove_it_with_the_keybo
     expect(editor.locator("a")).to_have_count(0)
     expect(preview.locator("a[href='https://example.org/nova']")).to_have_count(0, timeout=LIVE)
     markdown_of_field(page, "Glej spletno stran")
+
+
+def test_the_toolbar_follows_the_cursor_after_the_markdown_view(studio: RunningStudio, studio_page: Page) -> None:
+    """Back from "Markdown", the editor starts at the text's beginning: Link is no longer shown pressed there.
+
+    The rich view is a fresh editor state then; the toolbar once kept what it showed before
+    (the cursor in a link), and a Home key that did not move the cursor never corrected it.
+    """
+    page = studio_page
+    page.goto(f"{studio.url}/issues/{ISSUE}/sl")
+    wait_preview(page)
+    box = page.locator(f'.richtext[data-path="{FIELD}"]')
+    editor = rich_editor(page, FIELD)
+    preview = page.frame_locator("#panel-desktop iframe")
+    link_button = box.get_by_role("button", name="Link", exact=True)
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Glej stran")
+    expect(preview.locator("body")).to_contain_text("Glej stran", timeout=LIVE)
+    for _ in "stran":
+        page.keyboard.press("Shift+ArrowLeft")
+    selected(page, "stran")
+    page.keyboard.press("Control+k")
+    box.get_by_label("Link address").fill("https://example.org/stran")
+    page.keyboard.press("Enter")
+    expect(preview.locator("a[href='https://example.org/stran']")).to_have_text("stran", timeout=LIVE)
+    editor.locator("a").click()
+    expect(link_button).to_have_attribute("aria-pressed", "true")
+
+    markdown_of_field(page, "Glej [stran](https://example.org/stran)")
+    expect(link_button).to_be_enabled()
+    expect(link_button).to_have_attribute("aria-pressed", "false")
+    page.wait_for_function(
+        """(path) => document.querySelector(`.richtext[data-path="${path}"]`).richView.state.selection.from === 1""",
+        arg=FIELD,
+        timeout=LIVE,
+    )

@@ -236,9 +236,19 @@
       }),
     };
     let view;
+    let buttons = [];
+    // The toolbar shows the marks at the cursor after every state change, whatever made it: a
+    // transaction, a selection read from the page, or the fresh state the Markdown toggle loads
+    // (which replaces the plugins' views rather than updating them, hence both hooks).
+    const toolbarState = new PM.Plugin({
+      view: (v) => {
+        updateButtons(v.state);
+        return { update: (updated) => updateButtons(updated.state) };
+      },
+    });
     const state = PM.EditorState.create({
       doc: docFromHTML(template ? template.innerHTML : ""),
-      plugins: [PM.history(), PM.keymap(keys), PM.keymap(PM.baseKeymap)],
+      plugins: [PM.history(), PM.keymap(keys), PM.keymap(PM.baseKeymap), toolbarState],
     });
     view = new PM.EditorView(host, {
       state,
@@ -252,13 +262,12 @@
       transformPastedHTML: cleanPastedHTML,
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
-        updateButtons();
         if (tr.docChanged) window.StudioSend(path, { doc: view.state.doc.toJSON() });
       },
     });
     box.richView = view;
 
-    const buttons = [
+    buttons = [
       { key: "bold", mark: schema.marks.strong, run: PM.toggleMark(schema.marks.strong) },
       { key: "italic", mark: schema.marks.em, run: PM.toggleMark(schema.marks.em) },
       { key: "link", mark: schema.marks.link, run: () => { openLink(); return true; } },
@@ -305,8 +314,8 @@
         return PM.wrapInList(type)(st, dispatch);
       };
     }
-    function updateButtons() {
-      for (const b of buttons) if (b.mark) b.button.setAttribute("aria-pressed", String(markActive(view.state, b.mark)));
+    function updateButtons(st) {
+      for (const b of buttons) if (b.mark && b.button) b.button.setAttribute("aria-pressed", String(markActive(st, b.mark)));
     }
     // "Link" (or Mod-k) on a link opens its address to change, with "Remove the link" beside it;
     // elsewhere it asks for the address of a new link on the selection.
