@@ -10,7 +10,7 @@ from campaign_helpers import email_of
 from sqlalchemy import select, update
 
 from leadex_mail.errors import CampaignError, NotFound
-from leadex_mail.store import campaigns, deliveries, senders
+from leadex_mail.store import campaigns, deliveries, deliveries_db, senders
 from leadex_mail.store.models import Delivery, Subscriber
 
 T0 = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
@@ -224,7 +224,7 @@ def test_driver_fast_path_stores_what_sqlalchemy_would(store, campaign, backend)
     moment = datetime(2026, 4, 1, 9, 30, 15, 123456, tzinfo=timezone.utc)
     a, b = deliveries.claim(store, campaign.id, "w", 2, T0, LEASE)
     with deliveries.open_deliveries(store) as fast, deliveries.Deliveries(store) as generic:
-        assert isinstance(fast, deliveries.SqliteDeliveries if backend == "sqlite" else deliveries.PostgresDeliveries)
+        assert isinstance(fast, deliveries_db.SqliteDeliveries if backend == "sqlite" else deliveries_db.PostgresDeliveries)
         fast.sent(a.delivery_id, reply="250 fast", message_id="<a@x>", now=moment)
         generic.sent(b.delivery_id, reply="250 generic", message_id="<b@x>", now=moment)
     as_text = "sent_at || '|' || updated_at" if backend == "sqlite" else "sent_at::text || '|' || updated_at::text"
@@ -235,6 +235,40 @@ def test_driver_fast_path_stores_what_sqlalchemy_would(store, campaign, backend)
     rows = {r.id: r for r in rows_of(store, campaign.id).values()}
     assert rows[a.delivery_id].sent_at == moment and rows[a.delivery_id].lease_owner is None
     assert (rows[a.delivery_id].last_reply, rows[a.delivery_id].message_id) == ("250 fast", "<a@x>")
+
+
+def test_a_deferred_sent_is_written_with_the_next_start_and_a_crash_before_leaves_it_uncertain(store, campaign, backend) -> None:
+    """``sent(defer=True)`` waits for the worker's next start (one statement on PostgreSQL, one transaction on SQLite).
+
+    Meanwhile the row stays ``sending`` under the worker's lease, so a worker that dies
+    there leaves it exactly as one that died before recording at all: taken back uncertain
+    (``test_expired_lease_is_reclaimed_and_only_the_started_row_is_uncertain``; the kill -9 runs of test_crash.py).
+    """
+    a, b, c = deliveries.claim(store, campaign.id, "w/0", 3, T0, LEASE)
+    moment = T0 + timedelta(seconds=2)
+    rec = deliveries.open_deliveries(store)
+    assert rec.start(a.delivery_id, "w/0", T0, LEASE)
+    rec.sent(a.delivery_id, reply="250 a", message_id="<a@x>", now=moment, defer=True)
+    state = {r.id: r for r in rows_of(store, campaign.id).values()}
+    assert state[a.delivery_id].state == "sending"  # not yet written
+    assert rec.start(b.delivery_id, "w/0", moment, LEASE)
+    state = {r.id: r for r in rows_of(store, campaign.id).values()}
+    assert (state[a.delivery_id].state, state[a.delivery_id].sent_at, state[a.delivery_id].lease_owner) == ("sent", moment, None)
+    assert (state[a.delivery_id].last_reply, state[a.delivery_id].message_id) == ("250 a", "<a@x>")
+    assert state[b.delivery_id].state == "sending" and state[b.delivery_id].lease_owner == "w/0"
+
+    # Any other call writes it first: here the release of the unattempted row (c).
+    rec.sent(b.delivery_id, reply="250 b", message_id="<b@x>", now=moment, defer=True)
+    rec.release("w/0", [c.delivery_id], moment)
+    state = {r.id: r for r in rows_of(store, campaign.id).values()}
+    assert state[b.delivery_id].state == "sent" and state[c.delivery_id].state == "queued"
+
+    # close() writes what is left.
+    again = deliveries.claim(store, campaign.id, "w/0", 1, moment, LEASE)
+    assert rec.start(again[0].delivery_id, "w/0", moment, LEASE)
+    rec.sent(again[0].delivery_id, reply="250 c", message_id="<c@x>", now=moment, defer=True)
+    rec.close()
+    assert {r.id: r for r in rows_of(store, campaign.id).values()}[again[0].delivery_id].state == "sent"
 
 
 def test_a_worker_looks_for_expired_leases_less_often_but_never_misses_one(store, campaign) -> None:

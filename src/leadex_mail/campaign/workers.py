@@ -410,7 +410,8 @@ class CampaignRun:
         except PermanentFailure as exc:
             self._permanent(rec, c, owner, _reply(exc))
         else:
-            rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now())
+            # Written with the next message's start (one round trip less), unless a rate limit may make that wait.
+            rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now(), defer=not self.limiter.rates)
             with self.lock:
                 self.sent += 1
                 self.pauses.answered()

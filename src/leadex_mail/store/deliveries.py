@@ -21,9 +21,10 @@ next message. That is the hot path of sending, so each worker holds a
 ``Deliveries`` (``open_deliveries(store)``): one connection of its own and
 statements built once, with bound parameters (building and caching a fresh
 UPDATE per message cost ~2 ms here, executing a prepared one ~0.2 ms). What
-must differ per database lives in its subclass: ``SqliteDeliveries`` records
-"start" and "sent" on the driver's connection (``driver``) and queues this
-process's writers on ``Store.write_lock``.
+must differ per database lives in its subclass (``deliveries_db``):
+``SqliteDeliveries`` records "start" and "sent" on the driver's connection
+(``driver``) and queues this process's writers on ``Store.write_lock``;
+``PostgresDeliveries`` commits them asynchronously.
 """
 
 from __future__ import annotations
@@ -211,10 +212,12 @@ _RELEASE = update(_D).where(_IDS, _MINE).values(
 
 def open_deliveries(store: Store) -> Deliveries:
     """One worker's ``Deliveries`` on ``store``, of the kind its database needs; the caller closes it."""
+    from leadex_mail.store import deliveries_db  # the subclasses import this module
+
     if store.is_sqlite:
-        return SqliteDeliveries(store)
+        return deliveries_db.SqliteDeliveries(store)
     if store.engine.dialect.name == "postgresql":
-        return PostgresDeliveries(store)
+        return deliveries_db.PostgresDeliveries(store)
     return Deliveries(store)
 
 
@@ -228,6 +231,7 @@ class Deliveries:
 
     skip_locked = False  # claim with FOR UPDATE SKIP LOCKED (PostgreSQL)
     server_run = "%"  # LIKE pattern of lease owners of the database server's current run (PostgreSQL: ``owner_prefix``)
+    _deferred: tuple[int, str, str, datetime] | None = None  # a "sent" to write with the next "start" (``sent(defer=True)``)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -246,8 +250,17 @@ class Deliveries:
         self.close()
 
     def close(self) -> None:
-        """Return the connection to the pool."""
-        self.conn.close()
+        """Write a deferred "sent", then return the connection to the pool (also when that write fails)."""
+        try:
+            self.flush()
+        finally:
+            self.conn.close()
+
+    def flush(self) -> None:
+        """Write the "sent" that ``sent(defer=True)`` kept back, if any. Every other call does this first."""
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            self._record_sent(*deferred)
 
     def _write(self, stmt: Executable, params: dict[str, Any]) -> int:
         with self.store.errors():
@@ -266,6 +279,7 @@ class Deliveries:
         and ``uncertain``. The subscriber's current status is re-read in the
         same transaction.
         """
+        self.flush()
         params: dict[str, Any] = {"p_campaign": campaign_id, "p_now": now, "p_lang": language}
         with self.store.errors():
             self.store.check_file()
@@ -320,10 +334,34 @@ class Deliveries:
         longer ``owner``'s: the claim's lease ran out and another sender
         took it (and maybe sent it) meanwhile.
         """
+        deferred, self._deferred = self._deferred, None
+        return self._start(delivery_id, owner, now, lease, deferred)
+
+    def _start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta, deferred: tuple[int, str, str, datetime] | None) -> bool:
+        """``start``, after writing ``deferred`` (the previous message's "sent"); subclasses write both at once."""
+        if deferred is not None:
+            self._record_sent(*deferred)
         return self._write(_START, {"p_id": delivery_id, "p_owner": owner, "p_until": now + lease, "p_now": now}) == 1
 
-    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
-        """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row."""
+    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime, defer: bool = False) -> None:
+        """Record an accepted message. Not guarded by the lease: the server has it, whoever holds the row.
+
+        ``defer``: write it together with this worker's next ``start`` (one
+        statement on PostgreSQL, one transaction on SQLite: a round trip and
+        a commit less per message), or with whatever else this recorder
+        does first (``flush``; ``close`` included). Until then the row stays
+        ``sending`` under this worker's lease, so a crash in between leaves
+        it exactly as a crash between the server's answer and an immediate
+        record would: taken back *uncertain*. A caller that may wait long
+        before its next message (a rate limit) should not defer.
+        """
+        self.flush()
+        if defer:
+            self._deferred = (delivery_id, reply, message_id, now)
+        else:
+            self._record_sent(delivery_id, reply, message_id, now)
+
+    def _record_sent(self, delivery_id: int, reply: str, message_id: str, now: datetime) -> None:
         self._write(_SENT, {"p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": now})
 
     def retry(self, delivery_id: int, owner: str, *, next_at: datetime, reply: str, now: datetime, uncertain: bool = False) -> None:
@@ -331,14 +369,17 @@ class Deliveries:
 
         ``uncertain``: the attempt may have arrived (no reply after the whole message went out).
         """
+        self.flush()
         self._write(_RETRY, {"p_id": delivery_id, "p_owner": owner, "p_next": next_at, "p_reply": reply, "p_now": now, "p_uncertain": uncertain})
 
     def failed(self, delivery_id: int, owner: str, *, kind: str, reply: str, now: datetime, uncertain: bool = False) -> None:
         """Record a final failure; ``kind`` is one of ``models.ERROR_KINDS`` (temporary, permanent, rejected, soft, uncertain)."""
+        self.flush()
         self._write(_FAILED, {"p_id": delivery_id, "p_owner": owner, "p_kind": kind, "p_reply": reply, "p_now": now, "p_uncertain": uncertain})
 
     def skipped(self, delivery_ids: Sequence[int], owner: str, *, now: datetime) -> None:
         """Never send: the subscriber was unsubscribed, bounced, complained or erased since queueing."""
+        self.flush()
         if delivery_ids:
             self._write(_SKIPPED, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now})
 
@@ -348,36 +389,9 @@ class Deliveries:
         One taken over from a dead sender stays ``sending`` under an expired
         lease: it may have arrived, and the next claim must know it.
         """
+        self.flush()
         if delivery_ids:
             self._write(_RELEASE, {"p_ids": list(delivery_ids), "p_owner": owner, "p_now": now, "p_expired": now - timedelta(seconds=1)})
-
-
-class SqliteDeliveries(Deliveries):
-    """``Deliveries`` on SQLite: "sent", once per message, recorded on the driver's connection.
-
-    It skips SQLAlchemy's statement-cache lookup, parameter machinery and
-    transaction bookkeeping (0.45 -> 0.18 ms per message here), with the
-    column type's own processor for the timestamp.
-    """
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store)
-        self._stamp = driver.bind_processor(store, _D, "sent_at")
-        # This connection is this worker's alone and never inside a SQLAlchemy
-        # transaction between calls (isolation_level None: we say BEGIN/COMMIT).
-        self._raw = self.conn.connection.dbapi_connection
-
-    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
-        """Record an accepted message (see ``Deliveries.sent``)."""
-        stamp = self._stamp(now)
-        with self.lock, driver.sqlite_transaction(self.store, self._raw) as cursor:
-            cursor.execute(_SENT_SQLITE, (reply, message_id, stamp, stamp, delivery_id))
-
-    def start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Mark a claimed delivery ``sending`` (see ``Deliveries.start``)."""
-        with self.lock, driver.sqlite_transaction(self.store, self._raw) as cursor:
-            cursor.execute(_START_SQLITE, (self._stamp(now + lease), self._stamp(now), delivery_id, owner))
-            return cursor.rowcount == 1
 
 
 def claim(store: Store, campaign_id: int, owner: str, n: int, now: datetime, lease: timedelta, *, language: str | None = None) -> list[Claimed]:
@@ -414,73 +428,3 @@ def release(store: Store, owner: str, delivery_ids: Sequence[int], now: datetime
     """``Deliveries.release`` on a connection of its own."""
     with open_deliveries(store) as r:
         r.release(owner, delivery_ids, now)
-
-
-class PostgresDeliveries(Deliveries):
-    """``Deliveries`` on PostgreSQL: claims skip rows other claims hold; "sent" is committed asynchronously.
-
-    A claim locks the rows it picks with ``FOR UPDATE SKIP LOCKED`` in a
-    short transaction, so any number of workers in any number of processes
-    claim side by side, none waiting for another nor coming back empty while
-    rows are queued.
-
-    "Start" and "sent", once per message each, are committed with
-    ``synchronous_commit = off``: the server answers before its WAL reaches
-    the disk. The record is visible at once and survives the sender's crash;
-    only a crash of the server itself can lose the last of them (at most ~3 x
-    wal_writer_delay). Such a row is then back where its durable claim left
-    it: under the lease of an owner of the server's previous run, so it is
-    taken over as *uncertain* (by ``senders.expire_dead_leases`` for a dead owner of
-    this host, by the claim once the lease ends for any other).
-    Everything else, the claim above all (a lost claim would make a sent
-    message look never tried), is committed synchronously, and a synchronous
-    commit also flushes the asynchronous ones before it.
-    The argument is in docs/decisions.md.
-
-    "Start" and "sent" go over a driver connection of its own, in autocommit with
-    ``synchronous_commit = off`` for its whole life, as one prepared
-    statement: one round trip per message (through SQLAlchemy's transaction
-    it was three, BEGIN, UPDATE and COMMIT, and a third of a sender's time).
-    Claims and the rare outcomes keep the worker's SQLAlchemy connection,
-    set to ``synchronous_commit = on`` for as long as the worker holds it,
-    whatever the server's default (an operator's ``off`` there must not
-    make claims lose what the argument needs).
-    """
-
-    skip_locked = True
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store)
-        with store.errors(), self.conn.begin():
-            self.conn.exec_driver_sql("SET synchronous_commit = on")  # this connection's, until close
-        self._sent_sql, self._sent_params = driver.postgres_statement(store, _SENT)
-        self._start_sql, self._start_params = driver.postgres_statement(store, _START)
-        self._stamp = driver.bind_processor(store, _D, "sent_at")
-        self._fast = driver.postgres_autocommit(store, synchronous_commit="off")
-        self.server_run = f"%~{server_started(store)}/%"
-
-    def sent(self, delivery_id: int, *, reply: str, message_id: str, now: datetime) -> None:
-        """Record an accepted message: one statement, committed asynchronously (see the class)."""
-        stamp = self._stamp(now)
-        params = {**self._sent_params, "p_id": delivery_id, "p_reply": reply, "p_mid": message_id, "p_now": stamp}
-        with self.store.errors():
-            self._fast.execute(self._sent_sql, params, prepare=True)
-
-    def start(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Mark a claimed delivery ``sending``: one statement, committed asynchronously like "sent" (see the class)."""
-        params = {**self._start_params, "p_id": delivery_id, "p_owner": owner, "p_until": self._stamp(now + lease), "p_now": self._stamp(now)}
-        with self.store.errors():
-            return self._fast.execute(self._start_sql, params, prepare=True).rowcount == 1
-
-    def close(self) -> None:
-        """Close the "sent" connection (it is nobody else's); put the worker's commit mode back and return it to the pool."""
-        try:
-            self._fast.close()
-        finally:
-            try:
-                if not self.conn.closed and not self.conn.invalidated:
-                    with self.conn.begin():
-                        self.conn.exec_driver_sql("RESET synchronous_commit")
-            except Exception:  # noqa: BLE001 (the server may be gone: the pool discards a broken connection anyway)
-                self.conn.invalidate()
-            super().close()

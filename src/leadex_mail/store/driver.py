@@ -21,7 +21,7 @@ driver connection of the caller's own in autocommit and a statement's SQL
 for it, so that a one-statement write is one round trip (SQLAlchemy's
 transaction adds BEGIN and COMMIT, two more).
 
-The callers (``deliveries.SqliteDeliveries.sent``, ``deliveries.PostgresDeliveries.sent``, ``subscribers.unsubscribe_many``,
+The callers (``deliveries_db.SqliteDeliveries``, ``deliveries_db.PostgresDeliveries``, ``subscribers.unsubscribe_many``,
 the web's link check) keep a portable path beside each fast one, and tests
 compare the two.
 """
