@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from sqlalchemy import Boolean, and_, bindparam, case, not_, or_, select, update
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.sql import Executable
 
 from leadex_mail.store import driver
@@ -79,24 +80,53 @@ def new_owner(worker: int = 0) -> str:
 
 
 def owner_prefix(store: Store) -> str:
-    """The lease owner name of this process's workers on ``store`` (``host:pid:random[~server]``; add ``/worker``).
+    """The lease owner name of this process's workers on ``store`` (``host:pid:random[~run]``; add ``/worker``).
 
-    On PostgreSQL it also names the server's start (``~`` and microseconds
-    since the epoch): "sent" records are committed asynchronously there, and
-    only a restart of the server can lose some. ``senders.expire_dead_leases`` sees
-    from it whether the server restarted since the owner claimed its rows.
+    On PostgreSQL it also names the server's run (``~`` and ``server_started``):
+    "start" and "sent" records are committed asynchronously there, and only
+    the server's crash recovery can lose some. ``senders.expire_dead_leases``
+    and the claim see from it whether that happened since the owner claimed.
     """
     prefix = new_owner().split("/")[0]
     started = server_started(store)
     return f"{prefix}~{started}" if started is not None else prefix
 
 
+# The server's run, kept in an UNLOGGED table: PostgreSQL empties those in every crash
+# recovery -- after its own crash, an immediate stop, a failover, and also after any one
+# backend died (the postmaster then restarts them all and replays the WAL, losing the
+# asynchronous commits not yet written, while pg_postmaster_start_time() stays the same:
+# finding a11c #1). A clean restart keeps the table, and loses nothing.
+_RUN_READ = "SELECT token FROM leadex_server_run WHERE id = 1"
+_RUN_MAKE = (
+    "SELECT pg_advisory_xact_lock(4735211)",  # one creator at a time (CREATE ... IF NOT EXISTS races otherwise)
+    "CREATE UNLOGGED TABLE IF NOT EXISTS leadex_server_run (id integer PRIMARY KEY, token bigint NOT NULL)",
+    "INSERT INTO leadex_server_run (id, token) VALUES (1, (random() * 9e15)::bigint + 1) ON CONFLICT (id) DO NOTHING",
+)
+
+
 def server_started(store: Store) -> int | None:
-    """When the database server started, in microseconds since the epoch (None: SQLite, no server)."""
+    """A number naming the database server's current run: it changes whenever asynchronous commits may have been lost.
+
+    PostgreSQL only (None: SQLite, no server). It changes with every crash
+    recovery of the server (see ``_RUN_MAKE``), not with a clean restart.
+    Raises ``StoreError`` when the server cannot be reached.
+    """
     if store.engine.dialect.name != "postgresql":
         return None
-    with store.begin(write=False) as conn:
-        return int(conn.exec_driver_sql("SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint").scalar_one())
+    with store.errors():
+        with store.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    token = conn.exec_driver_sql(_RUN_READ).scalar()
+            except ProgrammingError:  # no table yet (a new database), or emptied: made below
+                token = None
+            if token is None:
+                with conn.begin():
+                    for sql in _RUN_MAKE:
+                        conn.exec_driver_sql(sql)
+                    token = conn.exec_driver_sql(_RUN_READ).scalar_one()
+    return int(token)
 
 
 # --- statements, built once ----------------------------------------------------

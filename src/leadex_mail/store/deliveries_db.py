@@ -59,8 +59,9 @@ class PostgresDeliveries(Deliveries):
     "Start" and "sent", once per message each, are committed with
     ``synchronous_commit = off``: the server answers before its WAL reaches
     the disk. The record is visible at once and survives the sender's crash;
-    only a crash of the server itself can lose the last of them (at most ~3 x
-    wal_writer_delay). Such a row is then back where its durable claim left
+    only the server's crash recovery can lose the last of them (at most ~3 x
+    wal_writer_delay; also after one backend's death: ``deliveries.server_started``).
+    Such a row is then back where its durable claim left
     it: under the lease of an owner of the server's previous run, so it is
     taken over as *uncertain* (by ``senders.expire_dead_leases`` for a dead owner of
     this host, by the claim once the lease ends for any other).

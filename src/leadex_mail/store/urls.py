@@ -155,6 +155,8 @@ def failure_hint(text: str, where: str) -> str:
         return f"the database server ({where}) went away or cannot be reached: check that it is running, then try again"
     if any(w in lowered for w in ("nul (0x00)", "invalid byte sequence", "character with byte sequence", "unsupported unicode escape", "surrogates not allowed")):
         return "a value held a character this database cannot store; that is a bug in leadex-mail: please report it with the command you ran"
+    if "read-only transaction" in lowered or "recovery is in progress" in lowered or "hot standby" in lowered:  # PostgreSQL's words
+        return f"the database server ({where}) accepts only reads (a standby, or default_transaction_read_only): point database_url at the primary"
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
         return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
     return f"check that the database ({where}) is reachable and not damaged"
