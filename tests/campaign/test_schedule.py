@@ -62,11 +62,12 @@ def test_status_shows_it_and_unschedule_cancels_it(cli, store, people) -> None:
     day = f"{next_day(5, 4):%Y-%m-%d}"
     cli("send", ISSUE, "--list", "newsletter", "--at", f"{day}T07:00+00:00", LEADEX_TIMEZONE="UTC")
     shown = cli("status", LEADEX_TIMEZONE="UTC")
-    assert f"2026-04-leadex-01 -> newsletter: scheduled for {day} 07:00 UTC ({day} 07:00 UTC)" in shown.output
+    assert f"2026-04-leadex-01 -> newsletter: scheduled for {day} 07:00 UTC\n" in shown.output  # once when the zone is UTC (a11c #3)
+    assert f"UTC ({day}" not in shown.output
     assert "No campaigns yet" not in shown.output
     assert "scheduled for" in cli("status", ISSUE).output
     gone = cli("unschedule", ISSUE, "--list", "newsletter", LEADEX_TIMEZONE="UTC")
-    assert gone.exit_code == 0 and f"Cancelled: 2026-04-leadex-01 to newsletter, which was scheduled for {day} 07:00 UTC" in gone.output
+    assert gone.exit_code == 0 and f"Cancelled: 2026-04-leadex-01 to newsletter, which was scheduled for {day} 07:00 UTC." in gone.output
     assert schedule.waiting(store) == []
     again = cli("unschedule", ISSUE, "--list", "newsletter")
     assert again.exit_code == 1 and "nothing is scheduled for 2026-04-leadex-01 to newsletter" in again.output and "Traceback" not in again.output

@@ -29,13 +29,15 @@ def register(main: click.Group) -> None:
 
 def when(value: object, settings: Settings) -> str:
     """``2026-05-04 09:00 CEST (07:00 UTC)``: a stored UTC time in the zone times are typed in, and in UTC."""
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from leadex_mail.campaign.scheduler import as_utc, zone
 
     assert isinstance(value, datetime)
     local = value.astimezone(zone(settings))
-    return f"{local:%Y-%m-%d %H:%M %Z} ({as_utc(value):%Y-%m-%d %H:%M} UTC)"
+    utc = f"{as_utc(value):%Y-%m-%d %H:%M} UTC"
+    shown = f"{local:%Y-%m-%d %H:%M %Z}"
+    return utc if local.utcoffset() == timedelta(0) and shown.endswith(" UTC") else f"{shown} ({utc})"  # once, when it is the same
 
 
 def schedule_send(issue: str, list_name: str, at: str, language: str | None, force: bool, deep: bool | None) -> None:
