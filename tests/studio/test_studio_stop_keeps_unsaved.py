@@ -120,6 +120,10 @@ def test_kept_changes_can_be_discarded_and_are_never_saved_over_a_file_changed_s
     assert edition.read_text(encoding="utf-8") == before and recovery.find(studio.settings, local_actor(), ISSUE, "sl") is None
 
     # Kept, then someone changed the file: restoring says so, and saving refuses to overwrite theirs.
+    # Off the editor first: an open editor with nothing unsaved reloads itself when its file changes
+    # on disk (studio.js, "disk"/"reloaded"), and that reload raced the navigation below
+    # (net::ERR_ABORTED in landing trains, 2026-12-01). The officer's case is the editor opened later.
+    page.goto("about:blank")
     recovery.keep(studio.settings, local_actor(), ISSUE, "sl", mine, read_stamp(edition), studio.clock())
     theirs = before.replace("Uvodni sestanek", "Colleague's heading", 1)
     edition.write_text(theirs, encoding="utf-8")
