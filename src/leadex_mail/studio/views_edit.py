@@ -7,13 +7,19 @@
     POST /issues/{slug}/{lang}/group      add or remove an optional group (picture, link)
     POST /issues/{slug}/{lang}/image      a picture dropped or picked for an image field
     POST /issues/{slug}/{lang}/save       write the file (refused if it changed on disk)
-    POST /issues/{slug}/{lang}/reload     forget unsaved changes, read the file again
-    GET  /issues/{slug}/events            Server-Sent Events: preview, disk, saved (``?lang=``: with that edition's email)
+    POST /issues/{slug}/{lang}/reload     forget unsaved changes, read the file again ("Discard my changes", "Reload from disk")
+    GET  /issues/{slug}/events            Server-Sent Events: hello, preview, disk, saved, changed, bye (``?lang=``: with that edition's email)
     GET  /issues/{slug}/{lang}/preview    the email as previewed (``?view=dark`` in dark mode)
     GET  /issues/{slug}/{lang}/text       the text part
     GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``), and why it must stay Markdown
     GET  /issues/{slug}/files/images/{name}  the issue's pictures (thumbnails in the form)
     GET  /img/{cid}                       pictures the preview's HTML refers to
+
+Two pages (tabs, windows) of one officer on one edition share its draft. The
+editor's script names its page (``X-Studio-Page``) and the draft revision it
+has seen (``X-Studio-Seen``) on every change and save; a page that missed
+another page's change gets 409 (``conflict: "tab"``), like a file changed on
+disk, and each answer names the revision now (``X-Studio-Revision``).
 """
 
 from __future__ import annotations
@@ -55,6 +61,29 @@ def routes() -> list[Route]:
         Route("/issues/{slug}/{lang}/save", action(save), methods=["POST"]),
         Route("/issues/{slug}/{lang}/reload", action(reload), methods=["POST"]),
     ]
+
+
+def _page(ctx: Ctx) -> tuple[str | None, int | None]:
+    """The page a change comes from and the draft revision it has seen (``None, None``: a client that does not say)."""
+    page = ctx.request.headers.get("x-studio-page")
+    try:
+        seen = int(ctx.request.headers.get("x-studio-seen", ""))
+    except ValueError:
+        return None, None
+    return (page[:64], seen) if page else (None, None)
+
+
+def _behind(ctx: Ctx, session: IssueSession, lang: str) -> Response | None:
+    """409 when the asking page has not seen a change another page made to this draft; else None."""
+    page, seen = _page(ctx)
+    if not session.stale(lang, page, seen):
+        return None
+    body = {"error": ctx.t("conflict_tab"), "conflict": "tab", "revision": session.revision(lang)}
+    return JSONResponse(body, status_code=409, headers={**NO_STORE, **_revision(session, lang)})
+
+
+def _revision(session: IssueSession, lang: str) -> dict[str, str]:
+    return {"x-studio-revision": str(session.revision(lang))}
 
 
 def _names(ctx: Ctx, *, lang: bool = True) -> tuple[str, str]:
@@ -152,6 +181,9 @@ def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: 
         "dirty": lang in session.dirty(),
         "conflict": session.conflicts.get(lang),
         "kept": kept_offer(ctx, session.slug, lang),
+        "revision": session.revision(lang),
+        "stamp": session.drafts[lang].stamp if lang in session.drafts else "",
+        "instance": ctx.studio.workspace.instance,
         "focus": focus,
         "announce": announce,
         "markdown_html": _markdown_html,
@@ -184,6 +216,8 @@ async def change_field(ctx: Ctx) -> Response:
     except (_NotFound, ValueError, KeyError, TypeError):
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
     doc = session.drafts.get(lang) or await session.open(lang)
+    if (behind := _behind(ctx, session, lang)) is not None:
+        return behind
     spec = spec_at(path, doc.root)
     parent = spec_at(path[:-1], doc.root)
     if spec is None or spec.kind in ("object", "list", "sections") or spec.tag is not None:
@@ -192,8 +226,8 @@ async def change_field(ctx: Ctx) -> Response:
         value = richtext.to_markdown(body["doc"]) if "doc" in body and spec.kind == "markdown" else coerce(spec, body.get("value"))
     except richtext.RichTextError as err:
         return JSONResponse({"error": err.message}, status_code=400)
-    await session.change(lang, lambda d: d.set(path, value, spec, parent))
-    return JSONResponse({"ok": True, "dirty": session.dirty()}, headers=NO_STORE)
+    await session.change(lang, lambda d: d.set(path, value, spec, parent), by=_page(ctx)[0])
+    return JSONResponse({"ok": True, "dirty": session.dirty(), "revision": session.revision(lang)}, headers={**NO_STORE, **_revision(session, lang)})
 
 
 async def markdown_source(ctx: Ctx) -> Response:
@@ -219,6 +253,9 @@ async def change_items(ctx: Ctx) -> Response:
     form = await form_data(ctx)
     op, path = form.get("op", ""), parse_path(form.get("list", ""))
     doc = session.drafts.get(lang) or await session.open(lang)
+    if (behind := _behind(ctx, session, lang)) is not None:
+        return behind
+    by = _page(ctx)[0]
     spec = spec_at(path, doc.root)
     items = doc.get(path)
     if spec is None or spec.kind not in ("list", "sections"):
@@ -237,14 +274,14 @@ async def change_items(ctx: Ctx) -> Response:
         at = size if not 0 <= index <= size else index
         if items is None:
             parent = spec_at(path[:-1], doc.root)
-            await session.change(lang, lambda d: d.set(path, [], spec, parent))
-        await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)))
+            await session.change(lang, lambda d: d.set(path, [], spec, parent), by=by)
+        await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)), by=by)
         # The new item's heading (focusable by script, tabindex -1): the officer is at what was made.
         focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added", position=at + 1, count=size + 1)
     elif op in ("up", "down") and 0 <= index < size:
         to = index - 1 if op == "up" else index + 1
         if 0 <= to < size:
-            await session.change(lang, lambda d: d.move_item(path, index, to))
+            await session.change(lang, lambda d: d.move_item(path, index, to), by=by)
             index = to
         edge = (op == "up" and index == 0) or (op == "down" and index == size - 1)
         focus = f"{'down' if op == 'up' and edge else 'up' if edge else op}-{dotted((*path, index))}"
@@ -252,7 +289,7 @@ async def change_items(ctx: Ctx) -> Response:
     elif op == "remove" and 0 <= index < size:
         if spec.min_items and size <= spec.min_items:
             return _bad(ctx, "need_one_item")
-        await session.change(lang, lambda d: d.remove_item(path, index))
+        await session.change(lang, lambda d: d.remove_item(path, index), by=by)
         focus = f"add-{dotted(path)}"
         announce = ctx.t("announce_removed", count=size - 1)
     else:
@@ -270,15 +307,18 @@ async def change_group(ctx: Ctx) -> Response:
     form = await form_data(ctx)
     path = parse_path(form.get("path", ""))
     doc = session.drafts.get(lang) or await session.open(lang)
+    if (behind := _behind(ctx, session, lang)) is not None:
+        return behind
+    by = _page(ctx)[0]
     spec, parent = spec_at(path, doc.root), spec_at(path[:-1], doc.root)
     if spec is None or spec.kind != "object" or not path:
         return _bad(ctx)
     what = ctx.words.label(spec)
     if form.get("op") == "add":
-        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent))
+        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
         focus, announce = _first_control(spec, path), ctx.t("announce_group_added", what=what)
     elif form.get("op") == "remove" and not spec.required:
-        await session.change(lang, lambda d: d.set(path, None, spec, parent))
+        await session.change(lang, lambda d: d.set(path, None, spec, parent), by=by)
         focus, announce = f"{_control_id(path)}-first", ctx.t("announce_group_removed", what=what)  # its "Add" button
     else:
         return _bad(ctx)
@@ -306,7 +346,8 @@ async def _fields_or_back(ctx: Ctx, session: IssueSession, lang: str, focus: str
     if not ctx.request.headers.get("hx-request"):
         return redirect(f"/issues/{session.slug}/{lang}")
     doc = session.drafts[lang]
-    return ctx.render("_fields.html.j2", **_form_context(ctx, session, lang, doc.data(), focus, announce))
+    context = _form_context(ctx, session, lang, doc.data(), focus, announce)
+    return ctx.render("_fields.html.j2", headers=_revision(session, lang), **context)
 
 
 async def upload_picture(ctx: Ctx) -> Response:
@@ -319,6 +360,8 @@ async def upload_picture(ctx: Ctx) -> Response:
     form = await ctx.request.form(max_part_size=MAX_PART_BYTES)
     upload, path = form.get("file"), parse_path(str(form.get("path", "")))
     doc = session.drafts.get(lang) or await session.open(lang)
+    if (behind := _behind(ctx, session, lang)) is not None:
+        return behind
     spec = spec_at(path, doc.root)
     if spec is None or spec.type_name != "Image" or upload is None or isinstance(upload, str):
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
@@ -334,10 +377,12 @@ async def upload_picture(ctx: Ctx) -> Response:
             return JSONResponse({"error": f"{upload.filename or ''}: {message}".lstrip(": "), "hint": hint}, status_code=422)
         return JSONResponse({"error": err.message, "hint": err.hint}, status_code=422)
     parent = spec_at(path[:-1], doc.root)
+    by = _page(ctx)[0]
     if doc.get(path) is None:
-        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent))
-    await session.change(lang, lambda d: d.set((*path, "src"), src, spec.child("src"), spec))  # type: ignore[arg-type]
-    return JSONResponse({"src": src, "thumb": f"/issues/{slug}/files/{src}"}, headers=NO_STORE)
+        await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
+    await session.change(lang, lambda d: d.set((*path, "src"), src, spec.child("src"), spec), by=by)  # type: ignore[arg-type]
+    answer = {"src": src, "thumb": f"/issues/{slug}/files/{src}", "revision": session.revision(lang)}
+    return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
 
 
 async def _store_picture(session: IssueSession, name: str, data: bytes) -> str:
@@ -355,6 +400,8 @@ async def save(ctx: Ctx) -> Response:
         return _missing(ctx)
     form = await form_data(ctx) if "form" in ctx.request.headers.get("content-type", "") else {}
     languages = [lang] + [code for code in form.get("also", "").split(",") if LANGUAGE_RE.match(code) and code != lang]
+    if (behind := _behind(ctx, session, lang)) is not None:
+        return behind  # saving would write another page's changes this one never showed
     try:
         for code in languages:
             if code in session.drafts and session.drafts[code].changed:
@@ -364,21 +411,28 @@ async def save(ctx: Ctx) -> Response:
             return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
         return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint}")
     if "json" in ctx.request.headers.get("accept", ""):
-        return JSONResponse({"saved": True, "dirty": session.dirty()}, headers=NO_STORE)
+        answer = {"saved": True, "dirty": session.dirty(), "revision": session.revision(lang), "stamp": session.drafts[lang].stamp if lang in session.drafts else ""}
+        return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
     return redirect(f"/issues/{slug}/{lang}")
 
 
 async def reload(ctx: Ctx) -> Response:
-    """Forget the unsaved changes of this edition and read its file again."""
+    """Forget the unsaved changes of this edition ("Discard my changes", "Reload from disk") and read its file again.
+
+    The draft goes even when the file does not read: a draft nobody can
+    save never blocks a test send or a send.
+    """
     try:
         slug, lang = _names(ctx)
         session = _session(ctx, slug)
-        await session.open(lang, fresh=True)
+        await session.discard(lang)
     except _NotFound:
         return _missing(ctx)
     except ContentError:
         pass  # the editor page explains what is wrong with the file
-    return redirect(f"/issues/{slug}/{lang}")
+    form = await form_data(ctx)
+    back = form.get("next", "")
+    return redirect(back if back.startswith(f"/issues/{slug}/") and "//" not in back else f"/issues/{slug}/{lang}")
 
 
 async def events(ctx: Ctx) -> Response:
@@ -390,7 +444,8 @@ async def events(ctx: Ctx) -> Response:
         await session.refresh()
     language = ctx.request.query_params.get("lang")
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-    stream = session.events(ctx.studio.workspace.closed, language if language and LANGUAGE_RE.match(language) else None, ctx.words)
+    workspace = ctx.studio.workspace
+    stream = session.events(workspace.closed, language if language and LANGUAGE_RE.match(language) else None, ctx.words, workspace.instance)
     return StreamingResponse(follow_stream(ctx, stream), media_type="text/event-stream", headers=headers)
 
 

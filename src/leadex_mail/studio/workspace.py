@@ -21,8 +21,18 @@ check's findings, once typing pauses (``CHECK_PAUSE_SECONDS`` without a
 change): a check costs about as much as the render, and run between two
 keys it would only delay the next key's preview and be replaced at once.
 Every page of the issue listens on Server-Sent Events
-(``events``): ``preview`` after each rebuild, ``disk`` when a file that is
-open changed on disk, ``saved`` after a save. A page that names its edition
+(``events``): ``hello`` first (which studio process answers, so a page
+knows when the studio was restarted under it), ``preview`` after each
+rebuild, ``disk`` when a file that is open changed on disk, ``saved`` after
+a save, ``changed`` when another page took over an edition's draft, and
+``bye`` when the studio stops.
+
+One draft per edition is shared by every page (tab, window) of its officer
+that shows it, so each draft counts its changes (``revision``) and knows
+which page made the last (``writer``). A page says which revision it was
+loaded at and who it is; a change or save from a page that has not seen
+another page's change since (``stale``) is refused by the faces: a tab
+never saves what another tab typed and it never saw. A page that names its edition
 gets that edition's email in each ``preview`` event of a new render (the HTML
 ``GET .../preview`` serves), so the new email shows without a second request.
 """
@@ -34,6 +44,7 @@ import dataclasses
 import json
 import logging
 import re
+import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -46,7 +57,7 @@ import anyio
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.content.yamlsource import unsaved_texts
-from leadex_mail.errors import EditConflict, Problem
+from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.studio.document import EditionDoc, read_stamp
 from leadex_mail.studio.findings import FieldProblem, place
@@ -100,6 +111,8 @@ class IssueSession:
     _rendered: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)  # set by each ``refresh`` (ends a pause before a check)
     _checking: bool = False
+    revisions: dict[str, int] = field(default_factory=dict)  # language -> changes to its draft so far (never goes back)
+    writers: dict[str, str | None] = field(default_factory=dict)  # language -> the page that made the last change (None: a new draft)
 
     @property
     def folder(self) -> Path:
@@ -125,11 +138,55 @@ class IssueSession:
         with self.lock:
             self.drafts[language] = doc
             self.conflicts.pop(language, None)
+        self._new_draft(language)
         await self.refresh()
         return doc
 
-    async def change(self, language: str, edit: Callable[[EditionDoc], Any]) -> Any:
-        """Apply ``edit`` to the draft of ``language``, then rebuild the preview.
+    async def discard(self, language: str) -> EditionDoc:
+        """Forget the draft of ``language`` (its unsaved changes, a conflict) and read the file again.
+
+        The draft is forgotten first, so even when the file no longer reads
+        (``ContentError``, raised) nothing unsaved is left to block a test
+        send or a send: the issue is what its files say.
+        """
+        with self.lock:
+            self.drafts.pop(language, None)
+            self.conflicts.pop(language, None)
+        try:
+            return await self.open(language, fresh=True)
+        except ContentError:
+            self._new_draft(language)
+            await self.refresh()
+            raise
+
+    def revision(self, language: str) -> int:
+        """How many changes the draft of ``language`` has had (a page loaded now has seen them all)."""
+        return self.revisions.get(language, 0)
+
+    def stale(self, language: str, page: str | None, seen: int | None) -> bool:
+        """True when ``page``, which has seen revision ``seen``, missed a change another page (or a reload) made since.
+
+        A page's own changes never make it stale (its requests may overlap);
+        a request that does not say which page it is from is not checked.
+        """
+        if page is None or seen is None:
+            return False
+        return seen != self.revision(language) and self.writers.get(language) != page
+
+    def _new_draft(self, language: str) -> None:
+        """The draft of ``language`` was replaced (read again, restored, discarded): every open page is behind it."""
+        self.revisions[language] = self.revision(language) + 1
+        self.writers[language] = None
+        self.publish("changed", json.dumps({"language": language, "revision": self.revisions[language], "by": None}))
+
+    def _changed_by(self, language: str, page: str | None) -> None:
+        # Every page hears of it (a few bytes beside each preview): any other page showing this draft is now behind.
+        self.revisions[language] = self.revision(language) + 1
+        self.writers[language] = page
+        self.publish("changed", json.dumps({"language": language, "revision": self.revisions[language], "by": page}))
+
+    async def change(self, language: str, edit: Callable[[EditionDoc], Any], *, by: str | None = None) -> Any:
+        """Apply ``edit`` to the draft of ``language``, then rebuild the preview; ``by``: the page that asked.
 
         An edit changes the tree in memory (tens of microseconds): it runs at once
         unless a rebuild is reading the drafts, then in a worker thread that waits
@@ -148,6 +205,7 @@ class IssueSession:
                 self.lock.release()
         else:
             result = await anyio.to_thread.run_sync(run)
+        self._changed_by(language, by)
         await self.refresh()
         return result
 
@@ -191,6 +249,7 @@ class IssueSession:
                 self.conflicts.pop(language, None)
             else:
                 self.conflicts[language] = "deleted" if now is None else "changed"
+        self._new_draft(language)
         await self.refresh()
 
     def languages(self) -> list[str]:
@@ -369,22 +428,34 @@ class IssueSession:
             queue.put_nowait((kind, data))
 
     def close(self) -> None:
-        """End every event stream (server shutting down)."""
+        """End every event stream (server shutting down): each page hears ``bye`` first."""
         for queue in list(self._listeners):
+            queue.put_nowait(("bye", "{}"))
             queue.put_nowait(None)
 
-    async def events(self, closed: asyncio.Event, language: str | None = None, words: Words | None = None) -> AsyncIterator[str]:
+    async def events(
+        self, closed: asyncio.Event, language: str | None = None, words: Words | None = None, instance: str = ""
+    ) -> AsyncIterator[str]:
         """Server-Sent Events for one page: the current preview state at once, then each event as it happens.
 
         ``language``: the edition the page shows; each ``preview`` event of a
         new render then carries that edition's email as ``html``. ``words``:
         the officer's language, the findings' (the settings' language when None).
+        ``instance``: the studio process (``Workspace.instance``), said first in ``hello``
+        with the revision of ``language``'s draft.
         """
         words = words or words_in(self.settings.default_language)
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         self._listeners[queue] = (language, words)
         try:
             yield "retry: 1000\n\n"
+            hello = {
+                "instance": instance,
+                "revision": self.revision(language) if language else None,
+                "writer": self.writers.get(language) if language else None,
+                "dirty": self.dirty(),
+            }
+            yield _event("hello", json.dumps(hello))
             if self.preview is not None:
                 yield _event("preview", json.dumps(self.summary(words)))
             for language, state in self.conflicts.items():
@@ -413,6 +484,8 @@ class Workspace:
         self.settings = settings
         self.sessions: dict[tuple[str, str], IssueSession] = {}
         self.closed = asyncio.Event()
+        # Names this studio process: a page that hears another one (``hello``) knows its drafts and session are gone.
+        self.instance = secrets.token_hex(8)
 
     def issue(self, owner: str, slug: str) -> IssueSession:
         """The session of ``owner`` on issue ``slug`` (made on first use)."""

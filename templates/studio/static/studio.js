@@ -5,12 +5,30 @@
 
 (function () {
   const main = document.getElementById("main");
-  const csrf = document.body.dataset.csrf;
+  let csrf = document.body.dataset.csrf;
+  // A request the studio does not answer within this long is taken as not answered (it stays to be sent
+  // again): a field change or a save takes milliseconds, a render a second on a slow machine.
+  const TIMEOUT_MS = 30000;
+  const UPLOAD_TIMEOUT_MS = 120000;
+  // Which draft this page edits as of which revision (studio/workspace.py): the studio refuses a change or a
+  // save from a page that missed another tab's change. Each page load is a page of its own.
+  const pageId = window.crypto && crypto.randomUUID ? crypto.randomUUID() : Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(16)).join("");
+  let seen = main && main.dataset.revision !== undefined ? Number(main.dataset.revision) : null;
 
-  function post(url, body, extra) {
+  function post(url, body, extra, timeout) {
     const headers = Object.assign({ "X-CSRF-Token": csrf, Accept: "application/json" }, extra || {});
+    if (seen !== null) Object.assign(headers, { "X-Studio-Page": pageId, "X-Studio-Seen": String(seen) });
     if (typeof body === "string") headers["Content-Type"] = "application/json";
-    return fetch(url, { method: "POST", headers, body, credentials: "same-origin" });
+    const signal = AbortSignal.timeout ? AbortSignal.timeout(timeout || TIMEOUT_MS) : undefined;
+    return fetch(url, { method: "POST", headers, body, credentials: "same-origin", signal }).then((response) => {
+      noteRevision(response);
+      return response;
+    });
+  }
+  // An accepted change names the draft's revision after it: this page has seen everything up to it.
+  function noteRevision(response) {
+    const revision = response.headers.get("X-Studio-Revision");
+    if (response.ok && revision !== null && seen !== null) seen = Math.max(seen, Number(revision));
   }
 
   // -- tabs (WAI-ARIA tabs pattern: arrows move, Home/End jump) --------------------------
@@ -43,6 +61,15 @@
     const bar = document.getElementById("job-bar");
     const line = document.getElementById("job-line");
     const stream = new EventSource(main.dataset.jobEvents);
+    // The connection to the studio: EventSource reconnects by itself; say meanwhile that what is shown may be
+    // old, and if the studio came back without this send (restarted), where to look instead.
+    const connection = document.getElementById("job-connection");
+    stream.addEventListener("error", () => {
+      if (!connection) return;
+      connection.textContent = stream.readyState === EventSource.CLOSED ? connection.dataset.gone : connection.dataset.lost;
+      connection.hidden = false;
+    });
+    stream.addEventListener("open", () => { if (connection) { connection.textContent = ""; connection.hidden = true; } });
     stream.addEventListener("progress", (e) => {
       const s = JSON.parse(e.data);
       bar.max = s.total || 1;
@@ -68,50 +95,80 @@
   let lastSummary = null;
   let latest = null;  // this edition's email of the newest render, as its event brought it: { rendered, html }
   let dirty = statusBox && statusBox.textContent.trim() === statusBox.dataset.dirty;
+  const discardButton = document.getElementById("discard");
 
   function setStatus(kind) {
     if (!statusBox) return;
     statusBox.textContent = statusBox.dataset[kind];
     dirty = kind === "dirty";
+    if (discardButton) discardButton.hidden = kind === "clean" || kind === "saved";
+  }
+
+  // -- what this page changed since the file it shows was read or saved ------------------
+  // Kept so that a studio started again after it was killed (its drafts gone with it) gets them again:
+  // replayed in order onto the file, they make the draft this page shows. Only while the page started
+  // from the file itself (no unsaved changes of an earlier page under it) and nothing was done that
+  // cannot be sent again (a picture uploaded).
+  let changes = [];      // { path, payload } of a field, or { url, body } of a structure change, in order
+  let sealed = 0;        // changes before this index are in a save under way: never merged into
+  let replayable = !dirty && !document.getElementById("kept");
+  let stamp = main.dataset.stamp || "";
+  function remember(change) {
+    const last = changes.length > sealed ? changes[changes.length - 1] : null;
+    if (change.path && last && last.path === change.path) changes[changes.length - 1] = change;  // typing in one field
+    else changes.push(change);
   }
 
   // -- sending changes: in order, one at a time, the newest value of each field ---------
   const queue = new Map();
   let sending = false;
+  let failed = false;     // a change could not be sent: it waits in the queue until the studio answers again
+  let refused = false;    // another tab changed the draft: nothing more is sent from this page
+  let signedOut = false;  // the session ended (idle, account changed, studio restarted): nothing more is sent
   function send(path, payload) {
     queue.delete(path);
     queue.set(path, payload);
+    remember({ path, payload });
     setStatus("dirty");
     flush();
   }
   window.StudioSend = send;
   async function flush() {
-    if (sending) return;
+    if (sending || failed || refused || signedOut) return;
     sending = true;
     try {
-      while (queue.size) {
+      while (queue.size && !failed && !refused && !signedOut) {
         const [path, payload] = queue.entries().next().value;
-        queue.delete(path);
         let response;
         try {
           response = await post(fieldUrl, JSON.stringify(Object.assign({ path }, payload)));
-        } catch (err) {  // the studio is not answering (stopped): say so instead of failing unseen
-          showOffline("stopped");
-          queue.clear();
+        } catch (err) {  // no answer (stopped, killed, timed out): say so; the change stays queued to be sent again
+          unanswered("unsent");
           break;
         }
-        if (!response.ok) {
-          const body = await response.json().catch(() => ({}));
-          if (response.status === 401 && body.signed_out) {  // the session ended: say why, once, for the page
-            showSignedOut(body.error);
-            queue.clear();
-            break;
-          }
-          showFieldError(path, body.error || response.statusText);
-        }
+        const again = response.status === 403 || response.status >= 500;  // not taken: to be sent again
+        if (!again && queue.get(path) === payload) queue.delete(path);  // a newer value typed meanwhile is still to go
+        if (!response.ok) await refusedChange(response, path);
       }
     } finally {
       sending = false;
+    }
+  }
+  // A change or save the studio answered with an error: a value it refuses is said at its field; another
+  // tab's change, a lost session (the studio restarted), a session ended (signed out: said why, with a
+  // link to sign in) or a failure of the studio is said at the top.
+  async function refusedChange(response, path) {
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 401 && body.signed_out) {
+      showSignedOut(body.error);
+    } else if (response.status === 409 && body.conflict === "tab") {
+      tabConflict();
+    } else if (response.status === 400 && path) {
+      showFieldError(path, body.error || response.statusText);
+    } else if (response.status === 403 || response.status >= 500) {
+      unanswered("answer", body.error || `${response.status} ${response.statusText}`);
+    } else {
+      showTrouble("answer", body.error || `${response.status} ${response.statusText}`);
     }
   }
   function showFieldError(path, message) {
@@ -135,16 +192,46 @@
 
   // -- saving --------------------------------------------------------------------------
   const saveButton = document.getElementById("save");
+  let saveWanted = false;  // Save was pressed and has not gone through: done when the studio answers again
   async function save() {
+    saveWanted = true;
     await waitForQueue();
+    if (failed || refused || signedOut) return;  // said at the top; saved once the changes before it went through
     setStatus("saving");
-    const response = await post(saveButton.dataset.save, null);
-    if (response.status === 409) {
-      const body = await response.json();
-      showConflict(body.error + ". " + (body.hint || ""));
+    const upTo = changes.length;
+    sealed = upTo;
+    let response;
+    try {
+      response = await post(saveButton.dataset.save, null);
+    } catch (err) {
+      sealed = 0;
       setStatus("dirty");
+      unanswered("unsent");
       return;
     }
+    sealed = 0;
+    if (response.status === 401) {  // signed out meanwhile: said at the top; nothing more is sent from this page
+      const body = await response.json().catch(() => ({}));
+      setStatus("dirty");
+      if (body.signed_out) { saveWanted = false; showSignedOut(body.error); return; }
+      unanswered("answer", body.error || `${response.status} ${response.statusText}`);
+      return;
+    }
+    if (response.status === 409) {
+      const body = await response.json().catch(() => ({}));
+      saveWanted = false;
+      setStatus("dirty");
+      if (body.conflict === "tab") tabConflict();
+      else showConflict(body.error + ". " + (body.hint || ""));
+      return;
+    }
+    if ([403, 502, 503, 504].includes(response.status)) {  // the session is gone (studio restarted) or a proxy got no answer
+      const body = await response.json().catch(() => ({}));
+      setStatus("dirty");
+      unanswered("answer", body.error || `${response.status} ${response.statusText}`);
+      return;
+    }
+    saveWanted = false;
     if (!response.ok) {
       // A write the computer refused (full disk, no permission): say so beside Save; the changes stay unsaved.
       const body = await response.json().catch(() => ({}));
@@ -152,11 +239,16 @@
       if (statusBox) statusBox.textContent = body.error || `${statusBox.dataset.dirty} (${response.status} ${response.statusText})`;
       return;
     }
-    setStatus("saved");
+    const body = await response.json().catch(() => ({}));
+    if (body.stamp) stamp = body.stamp;
+    changes = changes.slice(upTo);  // what was typed while saving is still unsaved
+    if (!changes.length) replayable = true;  // the page shows the file again: what follows can be replayed onto it
+    setStatus(changes.length || queue.size ? "dirty" : "saved");
   }
+  // Resolves once every change typed so far reached the studio, or could not (then the page says so).
   function waitForQueue() {
     return new Promise((resolve) => {
-      const check = () => (queue.size || sending ? setTimeout(check, 20) : resolve());
+      const check = () => ((queue.size && !failed && !refused && !signedOut) || sending ? setTimeout(check, 20) : resolve());
       check();
     });
   }
@@ -167,12 +259,31 @@
   });
   window.addEventListener("beforeunload", (e) => { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
 
+  // -- "Discard my changes": asked in a dialog (Escape or Cancel keeps them), then the edition is read again
+  const discardDialog = document.getElementById("discard-dialog");
+  if (discardButton && discardDialog) {
+    discardButton.addEventListener("click", () => discardDialog.showModal());
+    document.getElementById("discard-no").addEventListener("click", () => { discardDialog.close(); discardButton.focus(); });
+    discardDialog.querySelector("form").addEventListener("submit", () => { dirty = false; });  // leaving is what was asked
+  }
+
   // -- conflicts with the file on disk --------------------------------------------------
   const conflict = document.getElementById("conflict");
-  function showConflict(text) {
+  function showConflict(text, tab) {
     document.getElementById("conflict-text").textContent = text;
+    const fromDisk = document.getElementById("conflict-disk");
+    const reloadPage = document.getElementById("conflict-page");
+    if (fromDisk && reloadPage) { fromDisk.hidden = !!tab; reloadPage.hidden = !tab; }
     conflict.hidden = false;
   }
+  // Another tab or window changed this edition's draft since this page showed it: this page sends nothing
+  // more (it would save what it never showed); what was typed here stays on screen until the officer reloads.
+  function tabConflict() {
+    refused = true;
+    showConflict(conflict.dataset.tab, true);
+  }
+  const reloadPageButton = document.getElementById("conflict-page");
+  if (reloadPageButton) reloadPageButton.addEventListener("click", () => { dirty = false; location.reload(); });
 
   // -- check results at their fields -----------------------------------------------------
   function fieldBox(path) {
@@ -311,17 +422,31 @@
         return;
       }
       frame.dataset.fetching = String(wanted);
-      fetch(url, { credentials: "same-origin" }).then((r) => r.text()).then((html) => swapIn(frame, html, wanted));
+      fetchText(url).then((html) => swapIn(frame, html, wanted)).catch(() => {
+        delete frame.dataset.fetching;  // asked again with the next render
+      });
       return;
     }
     const pre = panel.querySelector("pre[data-src]");
     if (pre && Number(pre.dataset.shown || 0) < wanted) {
-      fetch(pre.dataset.src + "?v=" + wanted, { credentials: "same-origin" }).then((r) => r.text()).then((text) => {
+      fetchText(pre.dataset.src + "?v=" + wanted).then((text) => {
         if (Number(pre.dataset.shown || 0) >= wanted) return;
         pre.textContent = text;
         shown(pre, wanted);
-      });
+      }).catch(() => {});
     }
+  }
+  // A preview's text; when the studio does not answer (or answers an error) the view stays as it was,
+  // the top of the page says why, and the next render asks again.
+  function fetchText(url) {
+    const signal = AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined;
+    return fetch(url, { credentials: "same-origin", signal }).then(
+      (r) => {
+        if (!r.ok) { showTrouble("preview", `${r.status} ${r.statusText}`); throw new Error(String(r.status)); }
+        return r.text();
+      },
+      (err) => { showTrouble("preview"); throw err; },
+    );
   }
   const tablist = document.querySelector(".preview-pane [role=tablist]");
   if (tablist) setUpTabs(tablist, () => refreshPanel(visiblePanel()));
@@ -342,37 +467,163 @@
     }
   }
 
-  // -- the studio stopping (Ctrl-C in its terminal) and starting again ------------------------
-  // Its unsaved changes are kept on the server when it stops (studio/recovery.py); this page
-  // can no longer send anything (its session ended with the server): say what happened and what to do.
-  // A studio that answers but has ended this page's session (idle too long, restarted, the account
-  // removed or its password changed) says why (GET /session); the page offers to sign in again.
+  // -- the studio not answering, stopping (Ctrl-C), killed, and starting again ----------------
+  // One banner (role=alert) at the top says what is wrong and what to do, in the officer's words. Nothing
+  // typed is dropped: what could not be sent waits in the queue; Save pressed meanwhile is done later.
+  // When the same studio answers again, it all goes at once. When another studio process answers (it was
+  // started again: this page's session and the drafts died with the old one), this page gets a session
+  // again and, when it can, sends its changes again onto the file (``changes``); else it says to reload.
+  // A studio that answers but has ended this page's session (idle too long, restarted with accounts, the
+  // account removed or its password changed) says why (a 401 naming ``signed_out``, or GET /session): the
+  // banner says so with a link to sign in again; nothing more is sent and no weaker message replaces it.
   const offline = document.getElementById("offline");
-  function showOffline(state, text) {
-    if (!offline) return;
-    if (offline.dataset.state === "signed-out") return;  // nothing more to say until the officer signs in
-    document.getElementById("offline-text").textContent = text || offline.dataset[state];
-    document.getElementById("offline-sign-in").hidden = state !== "signed-out";
+  const offlineText = document.getElementById("offline-text");
+  const signInLink = document.getElementById("offline-sign-in");
+  const retryButton = document.getElementById("offline-retry");
+  const reloadButton = document.getElementById("offline-reload");
+  const RANK = { preview: 1, lost: 2, stopped: 3, unsentStructure: 4, unsentPicture: 4, answer: 4, unsent: 5 };  // a stronger message is not replaced by a weaker one
+  let instance = main.dataset.instance || null;
+  let recovering = false;
+  function showTrouble(state, detail, text) {
+    if (!offline || signedOut) return;  // signed out: nothing more to say until the officer signs in
+    if (state in RANK && (RANK[offline.dataset.state] || 0) > RANK[state] && !offline.hidden) return;
+    offlineText.textContent = text || offline.dataset[state] + (detail ? ` (${detail})` : "");
     offline.dataset.state = state;
     offline.hidden = false;
+    retryButton.hidden = !["unsent", "answer", "preview", "unsentStructure", "unsentPicture"].includes(state);
+    reloadButton.hidden = !["back", "lostChanges"].includes(state);
+    if (signInLink) signInLink.hidden = true;
     if (state === "back") dirty = false;  // the changes are on the server, kept: reloading loses nothing
   }
+  // The session ended (``text``: why, in the officer's words): say so with the sign-in link, once, for good.
   function showSignedOut(text) {
-    showOffline("signed-out", text);
+    if (!offline || signedOut) return;
+    showTrouble("signedOut", null, text);
+    signedOut = true;
+    queue.clear();
+    if (signInLink) signInLink.hidden = false;
     events.close();
   }
+  // The live connection broke: a studio that answers may say this page's session ended (and why).
   async function whyOffline() {
     try {
       const response = await fetch("/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const body = await response.json();
-      if (body.signed_in === false) { showSignedOut(body.error); return; }
-      if (!response.ok && body.error) { showOffline("stopped", body.error); return; }  // e.g. its accounts cannot be read now
-    } catch (err) { /* not answering: stopped */ }
-    showOffline("stopped");
+      if (body.signed_in === false) { showSignedOut(body.error); return true; }
+      if (!response.ok && body.error) showTrouble("stopped", null, body.error);  // e.g. its accounts cannot be read now
+    } catch (err) { /* not answering: said already (lost, or stopped after its bye) */ }
+    return false;
+  }
+  function clearTrouble() {
+    if (!offline || offline.hidden || signedOut) return;
+    offline.hidden = true;
+    offline.dataset.state = "";
+    offlineText.textContent = "";
+  }
+  // A request went unanswered: keep what it carried and say so; it goes again when the studio answers.
+  function unanswered(state, detail) {
+    failed = true;
+    showTrouble(state, detail);
+  }
+  async function retry() {
+    if (recovering || signedOut) return;
+    recovering = true;
+    try {
+      const fresh = await studioNow();
+      if (!fresh) { if (failed) showTrouble("unsent"); return; }
+      if (fresh.instance !== instance) { await startedAgain(fresh); return; }
+      failed = false;
+      clearTrouble();
+      await flush();
+      if (!failed && saveWanted) await save();
+    } finally {
+      recovering = false;
+    }
+  }
+  if (retryButton) retryButton.addEventListener("click", retry);
+  if (reloadButton) reloadButton.addEventListener("click", () => { dirty = false; location.reload(); });
+  // This page as the studio serves it now (the GET starts a session when the old one is gone): which
+  // studio answers, its CSRF token, the draft's revision and state. null when it does not answer.
+  async function studioNow() {
+    try {
+      const signal = AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined;
+      const response = await fetch(location.pathname + location.search, { credentials: "same-origin", signal });
+      if (!response.ok) return null;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const there = page.getElementById("main");
+      // Not the editor (signed out: the studio with accounts forgot its sessions too): only a reload helps.
+      if (!there || !there.dataset.instance) return { instance: "", gone: true };
+      const status = page.getElementById("save-status");
+      return {
+        instance: there.dataset.instance, revision: Number(there.dataset.revision), stamp: there.dataset.stamp || "",
+        csrf: page.body.dataset.csrf, dirty: !!status && status.textContent.trim() === status.dataset.dirty,
+        kept: page.getElementById("kept") !== null, keptAction: page.querySelector("#kept form") ? page.querySelector("#kept form").getAttribute("action") : null,
+      };
+    } catch (err) {
+      return null;
+    }
+  }
+  function adoptSession(fresh) {
+    csrf = fresh.csrf;
+    document.body.dataset.csrf = csrf;
+    document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRF-Token": csrf }));
+    for (const input of document.querySelectorAll('input[type="hidden"][name="csrf"]')) input.value = csrf;
+    instance = fresh.instance;
+    seen = fresh.revision;
+  }
+  async function startedAgain(fresh) {
+    if (fresh.gone) { if (!(await whyOffline())) showTrouble("lostChanges"); return; }
+    adoptSession(fresh);
+    const unsent = failed || queue.size > 0 || saveWanted;
+    if (!changes.length && !queue.size) {  // nothing of this page's was lost with the old studio
+      failed = false;
+      queue.clear();
+      if (fresh.kept) showTrouble("back"); else clearTrouble();
+      return;
+    }
+    // Kept at a stop (Ctrl-C) and nothing typed since: the editor offers them back after a reload.
+    if (fresh.kept && !unsent) { showTrouble("back"); return; }
+    if (!replayable || fresh.dirty || fresh.stamp !== stamp) { showTrouble("lostChanges"); return; }
+    for (const change of changes) {
+      let response;
+      try {
+        response = change.path
+          ? await post(fieldUrl, JSON.stringify(Object.assign({ path: change.path }, change.payload)))
+          : await post(change.url, change.body, { "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" });
+      } catch (err) {
+        unanswered("unsent");
+        return;
+      }
+      if (!response.ok) { showTrouble("lostChanges"); return; }
+    }
+    queue.clear();
+    failed = false;
+    if (fresh.kept && fresh.keptAction) {  // what was kept at the stop is older than what this page just sent
+      const body = new URLSearchParams({ csrf, do: "discard", next: location.pathname });
+      await post(fresh.keptAction, body.toString(), { "Content-Type": "application/x-www-form-urlencoded" }).catch(() => {});
+    }
+    setStatus("dirty");
+    showTrouble("replayed");
+    if (saveWanted) await save();
   }
   const events = new EventSource(main.dataset.events + "?lang=" + encodeURIComponent(edition));
-  events.addEventListener("error", whyOffline);
-  events.addEventListener("open", () => { if (offline && offline.dataset.state === "stopped") showOffline("back"); });
+  let stopped = false;
+  events.addEventListener("bye", () => { stopped = true; showTrouble("stopped"); });
+  events.addEventListener("error", () => {
+    if (!stopped) showTrouble("lost");
+    whyOffline();
+  });
+  events.addEventListener("hello", (e) => {
+    const hello = JSON.parse(e.data);
+    stopped = false;
+    if (instance === null) instance = hello.instance;
+    if (hello.instance !== instance || failed || saveWanted) { retry(); return; }
+    if (offline && ["lost", "stopped", "preview"].includes(offline.dataset.state)) clearTrouble();
+    // A change this page missed while it was not listening (another tab typed meanwhile).
+    if (seen !== null && hello.revision !== null && hello.revision > seen && hello.writer !== pageId && !queue.size && !sending) {
+      events.dispatchEvent(new MessageEvent("changed", { data: JSON.stringify({ language: edition, revision: hello.revision, by: null }) }));
+    }
+  });
   events.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
   events.addEventListener("disk", (e) => {
     const info = JSON.parse(e.data);
@@ -383,6 +634,11 @@
   events.addEventListener("saved", (e) => {
     const info = JSON.parse(e.data);
     if (info.language === edition && !queue.size && !sending) setStatus("saved");
+  });
+  events.addEventListener("changed", (e) => {
+    const info = JSON.parse(e.data);
+    if (info.language !== edition || seen === null || info.by === pageId || info.revision <= seen) return;
+    tabConflict();
   });
 
   // -- structure changes: htmx replaces the form (a section or item added, moved, removed; a group
@@ -437,9 +693,26 @@
     if (editing && e.key !== "Tab" && !saving) refuse(e);
   }, true);
 
+  let structureChange = null;  // the one under way, remembered once it succeeded (see ``changes``)
+  document.body.addEventListener("htmx:configRequest", (e) => {
+    e.detail.headers["X-CSRF-Token"] = csrf;  // the session's, also after the studio was started again
+    if (seen !== null) Object.assign(e.detail.headers, { "X-Studio-Page": pageId, "X-Studio-Seen": String(seen) });
+    if (structural(e.detail.elt)) structureChange = { url: e.detail.path, body: new URLSearchParams(e.detail.formData || e.detail.parameters).toString() };
+  });
+  document.body.addEventListener("htmx:sendError", (e) => { if (structural(e.detail.elt)) showTrouble("unsentStructure"); });
+  document.body.addEventListener("htmx:timeout", (e) => { if (structural(e.detail.elt)) showTrouble("unsentStructure"); });
+  document.body.addEventListener("htmx:responseError", (e) => {
+    const xhr = e.detail.xhr;
+    let body = {};
+    try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+    if (xhr.status === 401 && body.signed_out) showSignedOut(body.error);
+    else if (xhr.status === 409 && body.conflict === "tab") tabConflict();
+    else showTrouble("answer", body.error || `${xhr.status} ${xhr.statusText}`);
+  });
   document.body.addEventListener("htmx:beforeRequest", (e) => {
     const control = e.detail.elt;
     if (!structural(control)) return;
+    if (refused || signedOut) { e.preventDefault(); settled(); return; }
     setBusy(control);
     // Structure changes go after the field changes typed before them.
     if (queue.size || sending) {
@@ -454,6 +727,13 @@
     // htmx fires this on the control; it reaches the page only if the control is still in it, so
     // when nothing was swapped (refused, failed, no answer): the form on screen is current again.
     if (structural(e.detail.elt)) { repeats = 0; settled(); }
+  });
+  document.body.addEventListener("htmx:afterOnLoad", (e) => {
+    // Every answer (also the swapped ones, whose control is gone by afterRequest): the revision it names.
+    const xhr = e.detail.xhr;
+    const revision = xhr && xhr.getResponseHeader("X-Studio-Revision");
+    if (xhr && xhr.status < 300 && revision !== null && seen !== null) seen = Math.max(seen, Number(revision));
+    if (xhr && xhr.status < 300 && structureChange) { remember(structureChange); structureChange = null; }
   });
   document.body.addEventListener("htmx:afterSettle", (e) => {
     const fields = document.getElementById("fields");
@@ -483,12 +763,22 @@
     const body = new FormData();
     body.append("path", path);
     body.append("file", file);
-    const response = await post(`/issues/${main.dataset.slug}/${edition}/image`, body);
+    let response;
+    try {
+      response = await post(`/issues/${main.dataset.slug}/${edition}/image`, body, null, UPLOAD_TIMEOUT_MS);
+    } catch (err) {  // the picture is still on this computer: pick or drop it again once the studio answers
+      status.textContent = offline ? offline.dataset.unsentPicture : String(err);
+      showTrouble("unsentPicture");
+      return;
+    }
     const answer = await response.json().catch(() => ({}));
+    if (response.status === 409 && answer.conflict === "tab") { tabConflict(); status.textContent = ""; return; }
+    if (response.status === 401 && answer.signed_out) { showSignedOut(answer.error); status.textContent = ""; return; }
     if (!response.ok) {
       status.textContent = `${answer.error || response.statusText}${answer.hint ? " — " + answer.hint : ""}`;
       return;
     }
+    replayable = false;  // a picture cannot be sent again by this page: after a restart it says to reload
     status.textContent = answer.src;
     const src = document.querySelector(`[data-path="${CSS.escape(path + ".src")}"]`);
     if (src) src.value = answer.src;
