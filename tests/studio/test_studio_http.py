@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from leadex_mail.cli import main
 from leadex_mail.studio.app import routes
+from leadex_mail.studio.document import read_stamp
 from leadex_mail.studio.server import StudioRefused, is_loopback, make_server
 from studio.studio_helpers import ISSUE, RunningStudio, studio_settings
 
@@ -95,7 +96,8 @@ def test_a_change_is_previewed_before_it_is_saved_and_saving_writes_only_its_lin
     assert "Uvodni sestanek v Murcii" in client.get(f"/issues/{ISSUE}/sl/preview").text  # the preview waits for the change
     assert file.read_text(encoding="utf-8") == before  # not saved yet
     saved = client.post(f"/issues/{ISSUE}/sl/save", headers={"X-CSRF-Token": token, "Accept": "application/json"})
-    assert saved.json() == {"saved": True, "dirty": []}
+    answer = saved.json()
+    assert (answer["saved"], answer["dirty"], answer["stamp"]) == (True, [], read_stamp(studio.file(ISSUE, "sl")))
     after = file.read_text(encoding="utf-8")
     assert after == before.replace("heading: LeadEx uvodni sestanek - Murcia", "heading: Uvodni sestanek v Murcii")
 

@@ -428,9 +428,8 @@ class IssueSession:
             queue.put_nowait((kind, data))
 
     def close(self) -> None:
-        """End every event stream (server shutting down): each page hears ``bye`` first."""
+        """End every event stream (server shutting down): each page hears ``bye`` last."""
         for queue in list(self._listeners):
-            queue.put_nowait(("bye", "{}"))
             queue.put_nowait(None)
 
     async def events(
@@ -469,6 +468,9 @@ class IssueSession:
                 if item is None:
                     break
                 yield _event(*item)
+            # The studio is stopping (also for a page that reconnected while it stopped): say so, so the
+            # page can tell a stop from a lost connection.
+            yield _event("bye", "{}")
         finally:
             self._listeners.pop(queue, None)
 
