@@ -461,7 +461,7 @@
     if (state) state.textContent = summary.ok ? state.dataset.ok : summary.stale ? state.dataset.stale : state.dataset.failed + " " + (summary.error || "");
     placeProblems(summary);
     refreshPanel(visiblePanel());
-    if (!summary.dirty.includes(edition) && !queue.size && !sending && dirty && statusBox.textContent === statusBox.dataset.dirty) {
+    if (!summary.dirty.includes(edition) && !queue.size && !sending && !failed && !refused && dirty && statusBox.textContent === statusBox.dataset.dirty) {
       // another page of this issue saved it
       setStatus("clean");
     }
@@ -633,7 +633,7 @@
   });
   events.addEventListener("saved", (e) => {
     const info = JSON.parse(e.data);
-    if (info.language === edition && !queue.size && !sending) setStatus("saved");
+    if (info.language === edition && !queue.size && !sending && !failed && !refused) setStatus("saved");  // (not this page's changes when it is behind)
   });
   events.addEventListener("changed", (e) => {
     const info = JSON.parse(e.data);
