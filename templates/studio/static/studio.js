@@ -575,7 +575,7 @@
     if (fresh.gone) { if (!(await whyOffline())) showTrouble("lostChanges"); return; }
     adoptSession(fresh);
     const unsent = failed || queue.size > 0 || saveWanted;
-    if (!changes.length && !queue.size) {  // nothing of this page's was lost with the old studio
+    if (!changes.length && !queue.size && replayable) {  // the page shows the file: nothing was lost with the old studio
       failed = false;
       queue.clear();
       if (fresh.kept) showTrouble("back"); else clearTrouble();
