@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -302,7 +303,9 @@ def test_events_say_which_studio_answers_and_goodbye_when_it_stops(studio: Runni
         rest = [chunk async for chunk in stream]
         return first + rest
 
-    chunks = asyncio.run(run())
+    # On a thread of its own: in the whole suite the browser tests' event loop runs on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        chunks = pool.submit(asyncio.run, run()).result(timeout=60)
     hello = next(c for c in chunks if c.startswith("event: hello"))
     assert json.loads(hello.split("data: ", 1)[1])["instance"] == "abc123"
     assert any(c.startswith("event: bye") for c in chunks)
