@@ -82,7 +82,15 @@
       document.getElementById("job-waiting-line").textContent = s.waiting ? waiting.dataset.waiting.replace("{n}", s.waiting).replace("{at}", s.retry_at) : "";
       document.getElementById("job-waiting-reason").textContent = s.waiting && s.retry_reason ? waiting.dataset.reason.replace("{reason}", s.retry_reason) : "";
     });
-    stream.addEventListener("done", () => { stream.close(); location.reload(); });
+    // The send ended: reload to show how. A send ended because the studio is stopping (its sends are given
+    // back) comes with a studio that no longer answers: then the page stays and the stream's error says so.
+    stream.addEventListener("done", () => {
+      fetch(location.href, { credentials: "same-origin" }).then((r) => {
+        if (!r.ok) throw new Error(String(r.status));
+        stream.close();
+        location.reload();
+      }).catch(() => {});
+    });
   }
 
   if (!main || !main.classList.contains("editor-page")) return;
