@@ -127,6 +127,7 @@ class CampaignRun:
         self.owner_prefix = deliveries.owner_prefix(store)
         self.lease = timedelta(seconds=settings.send_lease_seconds)
         self.batch = self._batch_size(workers)
+        self._defer_sent = not limiter.rates  # write a sent row with the next message's start unless a rate may make that wait (rates are fixed for the run)
         self.quota = limit  # messages this run may still claim (None: no limit)
         self.requested = stop or threading.Event()  # the caller's request to stop (signals)
         self.stop = threading.Event()  # our own: a pause or an error
@@ -410,8 +411,7 @@ class CampaignRun:
         except PermanentFailure as exc:
             self._permanent(rec, c, owner, _reply(exc))
         else:
-            # Written with the next message's start (one round trip less), unless a rate limit may make that wait.
-            rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now(), defer=not self.limiter.rates)
+            rec.sent(c.delivery_id, reply=result.reply, message_id=msg.message_id, now=self.now(), defer=self._defer_sent)
             with self.lock:
                 self.sent += 1
                 self.pauses.answered()
