@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from studio.studio_helpers import ISSUE, LIVE, RunningStudio, rich_editor, wait_preview
 
@@ -136,6 +136,30 @@ def selected(page: Page, words: str) -> None:
     )
 
 
+def make_link(page: Page, box: Locator, words: str, href: str) -> None:
+    """Make the field ``box`` read "Glej ``words``" with ``words`` a link to ``href``, as a person does; wait for the preview to show it.
+
+    Types the text, selects ``words`` with Shift+Left, presses Ctrl+K (a new link: its
+    address field opens focused and empty, with no "Remove the link"), types ``href``, Enter.
+    """
+    preview = page.frame_locator("#panel-desktop iframe")
+    box.locator(".rt-editor").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(f"Glej {words}")
+    expect(preview.locator("body")).to_contain_text(f"Glej {words}", timeout=LIVE)  # the editor is idle
+    for _ in words:
+        page.keyboard.press("Shift+ArrowLeft")
+    selected(page, words)
+    page.keyboard.press("Control+k")  # a new link on the selected words
+    address = box.get_by_label("Link address")
+    expect(address).to_be_focused()
+    expect(address).to_have_value("")
+    expect(box.get_by_role("button", name="Remove the link")).to_be_hidden()
+    address.fill(href)
+    page.keyboard.press("Enter")
+    expect(preview.locator(f"a[href='{href}']")).to_have_text(words, timeout=LIVE)
+
+
 def test_link_on_a_link_edits_its_address_and_offers_to_remove_it_with_the_keyboard(studio: RunningStudio, studio_page: Page) -> None:
     page = studio_page
     page.goto(f"{studio.url}/issues/{ISSUE}/sl")
@@ -143,21 +167,8 @@ def test_link_on_a_link_edits_its_address_and_offers_to_remove_it_with_the_keybo
     box = page.locator(f'.richtext[data-path="{FIELD}"]')
     editor = rich_editor(page, FIELD)
     preview = page.frame_locator("#panel-desktop iframe")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("Glej spletno stran")
-    expect(preview.locator("body")).to_contain_text("Glej spletno stran", timeout=LIVE)  # the editor is idle
-    for _ in "spletno stran":
-        page.keyboard.press("Shift+ArrowLeft")
-    selected(page, "spletno stran")
-    page.keyboard.press("Control+k")  # a new link on the selected words
+    make_link(page, box, "spletno stran", "https://example.org/stara")
     address = box.get_by_label("Link address")
-    expect(address).to_be_focused()
-    expect(address).to_have_value("")
-    expect(box.get_by_role("button", name="Remove the link")).to_be_hidden()
-    address.fill("https://example.org/stara")
-    page.keyboard.press("Enter")
-    expect(preview.locator("a[href='https://example.org/stara']")).to_have_text("spletno stran", timeout=LIVE)
 
     # The cursor inside the link (nothing selected): "Link" opens its address, filled in, to change.
     editor.locator("a").click()
@@ -202,19 +213,8 @@ def test_the_toolbar_follows_the_cursor_after_the_markdown_view(studio: RunningS
     wait_preview(page)
     box = page.locator(f'.richtext[data-path="{FIELD}"]')
     editor = rich_editor(page, FIELD)
-    preview = page.frame_locator("#panel-desktop iframe")
     link_button = box.get_by_role("button", name="Link", exact=True)
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type("Glej stran")
-    expect(preview.locator("body")).to_contain_text("Glej stran", timeout=LIVE)
-    for _ in "stran":
-        page.keyboard.press("Shift+ArrowLeft")
-    selected(page, "stran")
-    page.keyboard.press("Control+k")
-    box.get_by_label("Link address").fill("https://example.org/stran")
-    page.keyboard.press("Enter")
-    expect(preview.locator("a[href='https://example.org/stran']")).to_have_text("stran", timeout=LIVE)
+    make_link(page, box, "stran", "https://example.org/stran")
     editor.locator("a").click()
     expect(link_button).to_have_attribute("aria-pressed", "true")
 
