@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 ISSUE = "2026-04-leadex-01"
 WCAG = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
 LIVE = 20_000  # ms: how long a test waits for a change to reach the page before failing (never a sleep)
+EDITOR, SENDER = ("maja", "editor passphrase one"), ("tina", "sender passphrase two")  # the accounts of serve_accounts_studio
 _AXE = Axe()
 
 
@@ -126,6 +127,32 @@ def serve_studio_on_store(settings: Settings, smtp_server: Any, *, root: Path, p
             prepare(store)
         with serve_studio(settings, store=store, root=root) as running:
             running.smtp = smtp_server
+            yield running
+    finally:
+        store.close()
+
+
+@contextmanager
+def serve_accounts_studio(root: Path, **env: str) -> Iterator[RunningStudio]:
+    """``serve_studio`` with accounts over a store of its own under ``root`` (``env``: settings, e.g. ``LEADEX_DATABASE_URL``).
+
+    The store holds ``EDITOR`` (an editor), ``SENDER`` (a sender) and the public list
+    "newsletter" with one subscriber, reader@example.org; the folder holds ``ISSUE``.
+    """
+    from leadex_mail.store.accounts import add_user
+    from leadex_mail.store.db import open_store
+    from leadex_mail.store.lists import create_list
+    from leadex_mail.store.subscribers import add_subscriber
+
+    copy_newsletters(root, ISSUE)
+    settings = studio_settings(root, **env)
+    store = open_store(settings)
+    try:
+        add_user(store, EDITOR[0], "editor", EDITOR[1])
+        add_user(store, SENDER[0], "sender", SENDER[1])
+        create_list(store, "newsletter", public=True)
+        add_subscriber(store, "reader@example.org", lists=("newsletter",), source="cli")
+        with serve_studio(settings, accounts=True, store=store, root=root) as running:
             yield running
     finally:
         store.close()

@@ -23,31 +23,16 @@ from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
 from leadex_mail.cli import main
-from leadex_mail.store.accounts import add_user
-from leadex_mail.store.db import open_store
-from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
 from leadex_mail.studio.auth import COOKIE, IDLE_MINUTES
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, copy_newsletters, editor_field, serve_studio, studio_settings
+from studio.studio_helpers import EDITOR, ISSUE, LIVE, SENDER, RunningStudio, editor_field, serve_accounts_studio, serve_studio
 from studio.test_studio_auth import Browserish
 
-EDITOR, SENDER = ("maja", "editor passphrase one"), ("tina", "sender passphrase two")
 ACCOUNT_CHANGED = "Your account was removed or its password changed; sign in again."
 
 
 def _serve(tmp_path: Path, database_url: str) -> Iterator[RunningStudio]:
-    copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path, LEADEX_DATABASE_URL=database_url)
-    store = open_store(settings)
-    add_user(store, EDITOR[0], "editor", EDITOR[1])
-    add_user(store, SENDER[0], "sender", SENDER[1])
-    create_list(store, "newsletter", public=True)
-    add_subscriber(store, "reader@example.org", lists=("newsletter",), source="cli")
-    try:
-        with serve_studio(settings, accounts=True, store=store, root=tmp_path) as running:
-            yield running
-    finally:
-        store.close()
+    with serve_accounts_studio(tmp_path, LEADEX_DATABASE_URL=database_url) as running:
+        yield running
 
 
 @pytest.fixture

@@ -10,31 +10,18 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from leadex_mail.store.accounts import add_user, audit_log
+from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.db import open_store
-from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
 from leadex_mail.studio.auth import COOKIE
-from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import EDITOR, ISSUE, SENDER, RunningStudio, assert_accessible, serve_accounts_studio, studio_settings
 
-EDITOR, SENDER = ("maja", "editor passphrase one"), ("tina", "sender passphrase two")
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
 def accounts_studio(tmp_path: Path) -> Iterator[RunningStudio]:
-    copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path)
-    store = open_store(settings)
-    add_user(store, EDITOR[0], "editor", EDITOR[1])
-    add_user(store, SENDER[0], "sender", SENDER[1])
-    create_list(store, "newsletter", public=True)
-    add_subscriber(store, "reader@example.org", lists=("newsletter",), source="cli")
-    try:
-        with serve_studio(settings, accounts=True, store=store, root=tmp_path) as running:
-            yield running
-    finally:
-        store.close()
+    with serve_accounts_studio(tmp_path) as running:
+        yield running
 
 
 class Browserish:
