@@ -30,7 +30,7 @@ from watchfiles import DefaultFilter, awatch
 
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store
-from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_recovery, views_schedule, views_send
+from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_preview, views_recovery, views_schedule, views_send
 from leadex_mail.studio.auth import Access
 from leadex_mail.studio.sending import SendJobs
 from leadex_mail.studio.web import PAGE_CSP, static_dir
@@ -143,6 +143,7 @@ def routes() -> list[Route | Mount]:
         *views_send.routes(),  # before the editor's /issues/{slug}/{lang}
         *views_schedule.routes(),
         *views_recovery.routes(),
+        *views_preview.routes(),  # its /issues/{slug}/events before the editor's /issues/{slug}/{lang}
         *views_edit.routes(),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=str(static_dir())), name="static"),

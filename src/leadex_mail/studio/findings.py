@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from leadex_mail.content.languages import is_edition_language
 from leadex_mail.errors import Problem
 from leadex_mail.problem_codes import EDITION, FILE, owner
 from leadex_mail.studio.formschema import FieldPath, spec_at
@@ -61,7 +62,8 @@ def place(problem: Problem, folder: Path | None, words: Words, data_of: DataOf |
     message, hint = say(problem, words)
     where = _where(language, path, problem, who, words, data_of)
     href = None
-    if language is not None and folder is not None and who in (EDITION, FILE):
+    # A file named like no edition (``xx.yaml``) has no page in the studio: the finding says whom to ask.
+    if language is not None and folder is not None and who in (EDITION, FILE) and is_edition_language(language):
         href = f"/issues/{folder.name}/{language}" + (f"#f-{'-'.join(str(p) for p in path)}" if path else "")
     return FieldProblem(language, dotted(path), problem.severity, message, hint, where, href, problem.code, problem.message)
 

@@ -27,14 +27,27 @@ MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 KEPT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif"}
 # The kinds of picture file the studio takes (Pillow's format name -> the name people know it by): JPEG, PNG
 # and GIF are kept, WebP is converted (PNG when it has transparency, else JPEG). The one list: the check in
-# ``store_picture`` and every sentence that names them ("Drop a picture here (JPEG, PNG, GIF or WebP)",
-# ``studio.i18n``'s ``{picture_kinds}``) read it.
+# ``store_picture``, every sentence that names them ("Drop a picture here (JPEG, PNG, GIF or WebP)",
+# ``studio.i18n``'s ``{picture_kinds}``) and the file picker's ``accept`` list (``accept_attribute``) read it.
 ACCEPTED = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP"}
 
 
 def accepted_names() -> list[str]:
     """The names of the picture kinds the studio takes, in the order people are told them."""
     return list(ACCEPTED.values())
+
+
+def accept_attribute() -> str:
+    """The file picker's ``accept`` list (HTML ``<input type=file accept>``): the media type of each kind in ``ACCEPTED``.
+
+    ``"image/jpeg,image/png,image/gif,image/webp"``, as Pillow registers each
+    format's type (RFC 6838 names), so the picker offers what
+    ``store_picture`` takes and nothing it refuses.
+    """
+    from PIL import Image as PILImage
+
+    PILImage.init()  # every format plugin registered (WebP's type among them)
+    return ",".join(PILImage.MIME[kind] for kind in ACCEPTED)
 
 
 def safe_name(name: str) -> str:

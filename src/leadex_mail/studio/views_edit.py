@@ -1,4 +1,4 @@
-"""Editing an edition: the form, field changes, sections and items, saving, the live preview.
+"""Editing an edition: the form, field changes, sections and items, saving (the preview beside it: ``views_preview``).
 
     GET  /issues/{slug}/{lang}            the form beside the preview
     GET  /issues/{slug}/side-by-side      a translation beside the default edition (``?lang=``)
@@ -8,12 +8,9 @@
     POST /issues/{slug}/{lang}/image      a picture dropped or picked for an image field
     POST /issues/{slug}/{lang}/save       write the file (refused if it changed on disk)
     POST /issues/{slug}/{lang}/reload     forget unsaved changes, read the file again ("Discard my changes", "Reload from disk")
-    GET  /issues/{slug}/events            Server-Sent Events: hello, preview, disk, saved, changed, bye (``?lang=``: with that edition's email)
-    GET  /issues/{slug}/{lang}/preview    the email as previewed (``?view=dark`` in dark mode)
-    GET  /issues/{slug}/{lang}/text       the text part
     GET  /issues/{slug}/{lang}/markdown   a rich-text field's Markdown and HTML (``?path=``), and why it must stay Markdown
-    GET  /issues/{slug}/files/images/{name}  the issue's pictures (thumbnails in the form)
-    GET  /img/{cid}                       pictures the preview's HTML refers to
+
+An edition is what the CLI loads (``addresses``): ``xx.yaml`` is no edition.
 
 Two pages (tabs, windows) of one officer on one edition share its draft. The
 editor's script names its page (``X-Studio-Page``) and the draft revision it
@@ -25,34 +22,25 @@ disk, and each answer names the revision now (``X-Studio-Revision``).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from leadex_mail.content.loader import LANGUAGE_RE
-from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
 from leadex_mail.studio import pictures, richtext
+from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
 from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
-from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, PREVIEW_CSP, Ctx, action, follow_stream, form_data, page, redirect
+from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
 from leadex_mail.studio.views_recovery import kept_offer
-
-_DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
 
 
 def routes() -> list[Route]:
     """This module's routes."""
     return [
-        Route("/issues/{slug}/events", page(events), methods=["GET"]),
-        Route("/issues/{slug}/files/images/{name}", page(issue_picture), methods=["GET"]),
-        Route("/img/{cid:path}", page(inline_picture), methods=["GET"]),
         Route("/issues/{slug}/side-by-side", page(side_by_side), methods=["GET"]),
         Route("/issues/{slug}/{lang}", page(editor), methods=["GET"]),
-        Route("/issues/{slug}/{lang}/preview", page(preview_html), methods=["GET"]),
-        Route("/issues/{slug}/{lang}/text", page(preview_text), methods=["GET"]),
         Route("/issues/{slug}/{lang}/markdown", page(markdown_source), methods=["GET"]),
         Route("/issues/{slug}/{lang}/field", action(change_field), methods=["POST"]),
         Route("/issues/{slug}/{lang}/items", action(change_items), methods=["POST"]),
@@ -86,51 +74,14 @@ def _revision(session: IssueSession, lang: str) -> dict[str, str]:
     return {"x-studio-revision": str(session.revision(lang))}
 
 
-def _names(ctx: Ctx, *, lang: bool = True) -> tuple[str, str]:
-    slug = ctx.request.path_params["slug"]
-    language = ctx.request.path_params.get("lang", "") if lang else ""
-    if not SLUG_RE.match(slug) or (lang and not LANGUAGE_RE.match(language)):
-        raise _NotFound()
-    return slug, language
-
-
-class _NotFound(Exception):
-    pass
-
-
-def _session(ctx: Ctx, slug: str) -> IssueSession:
-    if not (ctx.studio.settings.newsletters_dir / slug).is_dir():
-        raise _NotFound()
-    return ctx.studio.workspace.issue(ctx.owner, slug)
-
-
-def _issue_session(ctx: Ctx) -> IssueSession | None:
-    """The session of the issue the path names (no language in it); None when there is no such issue."""
-    try:
-        return _session(ctx, _names(ctx, lang=False)[0])
-    except _NotFound:
-        return None
-
-
-def _missing(ctx: Ctx) -> Response:
-    return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
-
-
-def _editions(session: IssueSession) -> list[str]:
-    from leadex_mail.content.loader import EDITION_SUFFIXES
-
-    return sorted(p.stem for p in session.folder.iterdir() if p.suffix in EDITION_SUFFIXES and LANGUAGE_RE.match(p.stem))
-
-
 async def editor(ctx: Ctx) -> Response:
     """The edition's form beside its live preview."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
+        session, lang = address_session(ctx)
+    except NoSuchPage:
+        return missing(ctx)
     if not session.path(lang).exists():
-        return _missing(ctx)
+        return missing(ctx)
     try:
         doc = await session.open(lang)
     except ContentError as err:
@@ -142,9 +93,9 @@ async def side_by_side(ctx: Ctx) -> Response:
     """The default edition (read) beside a translation (edited), section by section, changes marked."""
     from leadex_mail.content.translations import stale_sections
 
-    session = _issue_session(ctx)
+    session = session_or_none(ctx)
     if session is None:
-        return _missing(ctx)
+        return missing(ctx)
     default = session.default_language()
     others = [code for code in session.languages() if code != default]
     wanted = ctx.request.query_params.get("lang")
@@ -167,14 +118,14 @@ def _unusable(ctx: Ctx, session: IssueSession, lang: str, err: ContentError) -> 
     from leadex_mail.studio.findings import place
 
     said = lambda p: place(p, session.folder, ctx.words)  # noqa: E731
-    return ctx.render("unusable.html.j2", status=409, slug=session.slug, lang=lang, error=err, said=said, editions=_editions(session))
+    return ctx.render("unusable.html.j2", status=409, slug=session.slug, lang=lang, error=err, said=said, editions=session.languages())
 
 
 def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: str | None = None, announce: str | None = None) -> dict[str, Any]:
     return {
         "slug": session.slug,
         "edition": lang,
-        "editions": _editions(session),
+        "editions": session.languages(),
         "form": edition_form(),
         "data": data,
         "types": section_types(),
@@ -209,11 +160,10 @@ def _markdown_note(ctx: Ctx, text: Any) -> str:
 async def change_field(ctx: Ctx) -> Response:
     """One field changed: write it into the draft, then the preview rebuilds."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
+        session, lang = address_session(ctx)
         body = json.loads(await ctx.request.body())
         path = parse_path(str(body["path"]))
-    except (_NotFound, ValueError, KeyError, TypeError):
+    except (NoSuchPage, ValueError, KeyError, TypeError):
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
     doc = session.drafts.get(lang) or await session.open(lang)
     if (behind := _behind(ctx, session, lang)) is not None:
@@ -233,9 +183,8 @@ async def change_field(ctx: Ctx) -> Response:
 async def markdown_source(ctx: Ctx) -> Response:
     """A rich-text field's Markdown as the draft holds it, and its HTML (for the source toggle)."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
+        session, lang = address_session(ctx)
+    except NoSuchPage:
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=404)
     doc = session.drafts.get(lang) or await session.open(lang)
     value = doc.get(parse_path(ctx.request.query_params.get("path", "")))
@@ -246,10 +195,9 @@ async def markdown_source(ctx: Ctx) -> Response:
 async def change_items(ctx: Ctx) -> Response:
     """Add, remove or move an item of a list (a section, an event, a partner ...)."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
+        session, lang = address_session(ctx)
+    except NoSuchPage:
+        return missing(ctx)
     form = await form_data(ctx)
     op, path = form.get("op", ""), parse_path(form.get("list", ""))
     doc = session.drafts.get(lang) or await session.open(lang)
@@ -300,10 +248,9 @@ async def change_items(ctx: Ctx) -> Response:
 async def change_group(ctx: Ctx) -> Response:
     """Add or remove an optional group of fields (a picture, a 'more' link)."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
+        session, lang = address_session(ctx)
+    except NoSuchPage:
+        return missing(ctx)
     form = await form_data(ctx)
     path = parse_path(form.get("path", ""))
     doc = session.drafts.get(lang) or await session.open(lang)
@@ -353,9 +300,8 @@ async def _fields_or_back(ctx: Ctx, session: IssueSession, lang: str, focus: str
 async def upload_picture(ctx: Ctx) -> Response:
     """Store a dropped or picked picture in the issue's images/ (resized like render does) and point the field at it."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
+        session, lang = address_session(ctx)
+    except NoSuchPage:
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=404)
     form = await ctx.request.form(max_part_size=MAX_PART_BYTES)
     upload, path = form.get("file"), parse_path(str(form.get("path", "")))
@@ -381,7 +327,7 @@ async def upload_picture(ctx: Ctx) -> Response:
     if doc.get(path) is None:
         await session.change(lang, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
     await session.change(lang, lambda d: d.set((*path, "src"), src, spec.child("src"), spec), by=by)  # type: ignore[arg-type]
-    answer = {"src": src, "thumb": f"/issues/{slug}/files/{src}", "revision": session.revision(lang)}
+    answer = {"src": src, "thumb": f"/issues/{session.slug}/files/{src}", "revision": session.revision(lang)}
     return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
 
 
@@ -394,12 +340,11 @@ async def _store_picture(session: IssueSession, name: str, data: bytes) -> str:
 async def save(ctx: Ctx) -> Response:
     """Write the edition's file; 409 with what happened when it changed on disk since it was opened."""
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
+        session, lang = address_session(ctx)
+    except NoSuchPage:
+        return missing(ctx)
     form = await form_data(ctx) if "form" in ctx.request.headers.get("content-type", "") else {}
-    languages = [lang] + [code for code in form.get("also", "").split(",") if LANGUAGE_RE.match(code) and code != lang]
+    languages = [lang] + [code for code in form.get("also", "").split(",") if is_edition(code) and code != lang]
     if (behind := _behind(ctx, session, lang)) is not None:
         return behind  # saving would write another page's changes this one never showed
     try:
@@ -413,7 +358,7 @@ async def save(ctx: Ctx) -> Response:
     if "json" in ctx.request.headers.get("accept", ""):
         answer = {"saved": True, "dirty": session.dirty(), "revision": session.revision(lang), "stamp": session.drafts[lang].stamp if lang in session.drafts else ""}
         return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
-    return redirect(f"/issues/{slug}/{lang}")
+    return redirect(f"/issues/{session.slug}/{lang}")
 
 
 async def reload(ctx: Ctx) -> Response:
@@ -423,81 +368,12 @@ async def reload(ctx: Ctx) -> Response:
     save never blocks a test send or a send.
     """
     try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
+        session, lang = address_session(ctx)
         await session.discard(lang)
-    except _NotFound:
-        return _missing(ctx)
+    except NoSuchPage:
+        return missing(ctx)
     except ContentError:
         pass  # the editor page explains what is wrong with the file
     form = await form_data(ctx)
     back = form.get("next", "")
-    return redirect(back if back.startswith(f"/issues/{slug}/") and "//" not in back else f"/issues/{slug}/{lang}")
-
-
-async def events(ctx: Ctx) -> Response:
-    """Server-Sent Events of the issue: ``preview`` after each rebuild (``?lang=``: with that edition's email), ``disk`` and ``saved``."""
-    session = _issue_session(ctx)
-    if session is None:
-        return _missing(ctx)
-    if session.preview is None:
-        await session.refresh()
-    language = ctx.request.query_params.get("lang")
-    headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-    workspace = ctx.studio.workspace
-    stream = session.events(workspace.closed, language if language and LANGUAGE_RE.match(language) else None, ctx.words, workspace.instance)
-    return StreamingResponse(follow_stream(ctx, stream), media_type="text/event-stream", headers=headers)
-
-
-async def preview_html(ctx: Ctx) -> Response:
-    """The edition's email as the preview shows it (sample name, links that go nowhere)."""
-    try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
-    preview = await session.rendered()
-    edition = preview.editions.get(lang)
-    headers = {**NO_STORE, "content-security-policy": PREVIEW_CSP, "x-frame-options": "SAMEORIGIN"}
-    if edition is None:
-        body = f'<!doctype html><html lang="{ctx.words.language}"><title>{ctx.t("preview_none")}</title><p>{ctx.t("preview_none")}</p></html>'
-        return Response(body, media_type="text/html", headers=headers)
-    html = edition.html
-    if ctx.request.query_params.get("view") == "dark":
-        # Show the email's dark-mode styles unconditionally, as a mail app in dark mode applies them.
-        html = _DARK_MEDIA.sub("@media all", html).replace('content="light dark"', 'content="dark"')
-    return Response(html, media_type="text/html", headers=headers)
-
-
-async def preview_text(ctx: Ctx) -> Response:
-    """The edition's text part as the preview shows it."""
-    try:
-        slug, lang = _names(ctx)
-        session = _session(ctx, slug)
-    except _NotFound:
-        return _missing(ctx)
-    preview = await session.rendered()
-    edition = preview.editions.get(lang)
-    return PlainTextResponse(edition.text if edition else ctx.t("preview_none"), headers=NO_STORE)
-
-
-async def issue_picture(ctx: Ctx) -> Response:
-    """A picture of the issue's images/ folder (for the form's thumbnails)."""
-    session = _issue_session(ctx)
-    if session is None:
-        return _missing(ctx)
-    name = ctx.request.path_params["name"]
-    folder = (session.folder / "images").resolve()
-    file = (folder / name).resolve()
-    if not file.is_relative_to(folder) or not file.is_file() or file.suffix.lower() not in (".png", ".jpg", ".jpeg", ".gif"):
-        return _missing(ctx)
-    return FileResponse(file, headers=NO_STORE)
-
-
-async def inline_picture(ctx: Ctx) -> Response:
-    """A picture the preview's HTML names by ``cid`` (mail attaches them; a browser needs a URL)."""
-    found = ctx.studio.workspace.image(ctx.owner, ctx.request.path_params["cid"])
-    if found is None:
-        return PlainTextResponse("no such picture", status_code=404)
-    # A cid names the picture's content (its hash): it never changes, the browser may keep it.
-    return Response(found.data, media_type=found.mime_type, headers={"cache-control": "private, max-age=86400, immutable"})
+    return redirect(back if back.startswith(f"/issues/{session.slug}/") and "//" not in back else f"/issues/{session.slug}/{lang}")

@@ -13,10 +13,9 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadex_mail.content.loader import LANGUAGE_RE
-from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ContentError
 from leadex_mail.studio import recovery
+from leadex_mail.studio.addresses import NoSuchPage, edition_names, missing
 from leadex_mail.studio.web import Ctx, action, form_data, redirect
 
 
@@ -37,10 +36,12 @@ def kept_offer(ctx: Ctx, slug: str, language: str) -> dict[str, Any] | None:
 
 async def decide(ctx: Ctx) -> Response:
     """Restore the kept changes as the unsaved draft, or discard them; then the page the officer was on."""
-    slug, language = ctx.request.path_params["slug"], ctx.request.path_params["lang"]
-    folder = ctx.studio.settings.newsletters_dir / slug
-    if not SLUG_RE.match(slug) or not LANGUAGE_RE.match(language) or not folder.is_dir():
-        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
+    try:
+        slug, language = edition_names(ctx)
+    except NoSuchPage:
+        return missing(ctx)
+    if not (ctx.studio.settings.newsletters_dir / slug).is_dir():
+        return missing(ctx)
     form = await form_data(ctx)
     back = form.get("next", "")
     back = back if back.startswith(f"/issues/{slug}/") and "//" not in back else f"/issues/{slug}/{language}"

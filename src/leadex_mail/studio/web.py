@@ -88,7 +88,15 @@ def environment() -> jinja2.Environment:
     )
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    env.globals["picture_accept"] = _picture_accept
     return env
+
+
+def _picture_accept() -> str:
+    """The picture picker's ``accept`` list, from the one list of kinds taken (``pictures.ACCEPTED``)."""
+    from leadex_mail.studio.pictures import accept_attribute
+
+    return accept_attribute()
 
 
 @dataclass
