@@ -86,7 +86,7 @@ async def editor(ctx: Ctx) -> Response:
         doc = await session.open(lang)
     except ContentError as err:
         return _unusable(ctx, session, lang, err)
-    return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()))
+    return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()), sent=await sent_to(ctx, session.slug, lang))
 
 
 async def side_by_side(ctx: Ctx) -> Response:
@@ -109,8 +109,31 @@ async def side_by_side(ctx: Ctx) -> Response:
         return _unusable(ctx, session, lang, err)
     stale = stale_sections(session.folder, lang, default)
     context = _form_context(ctx, session, lang, doc.data())
-    context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False)
+    context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False, sent=await sent_to(ctx, session.slug, lang))
     return ctx.render("side.html.j2", **context)
+
+
+async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
+    """Each list this edition was sent to: ``{"list", "when" (the campaign's start, local time), "n" (people who got it)}``.
+
+    From ``reporting.campaign_figures``, newest first; only deliveries of
+    this edition that were sent count (a change to an edition nobody got
+    yet reaches everyone; the send refuses one that changed after, with
+    ``ChangedAfterSend``). ``[]`` when there are none, or when the store
+    cannot be read: editing never waits on it.
+    """
+    import anyio
+
+    from leadex_mail.errors import StoreError
+    from leadex_mail.reporting import campaign_figures
+    from leadex_mail.studio.views_schedule import local_time
+
+    try:
+        figures = await anyio.to_thread.run_sync(lambda: campaign_figures(ctx.studio.store, slug))
+    except StoreError:
+        return []
+    settings = ctx.studio.settings
+    return [{"list": f.list, "when": local_time(f.started, settings), "n": f.sent} for f in figures if f.language == lang and f.sent]
 
 
 def _unusable(ctx: Ctx, session: IssueSession, lang: str, err: ContentError) -> Response:

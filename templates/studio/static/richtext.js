@@ -260,6 +260,7 @@
         class: "rt-editor",
       },
       transformPastedHTML: cleanPastedHTML,
+      editable: () => !box.classList.contains("switching"),  // not while its Markdown is fetched (it would miss what is typed)
       dispatchTransaction(tr) {
         view.updateState(view.state.apply(tr));
         if (tr.docChanged) window.StudioSend(path, { doc: view.state.doc.toJSON() });
@@ -388,31 +389,63 @@
       sourceButton.setAttribute("aria-pressed", String(showing));
       for (const b of buttons) b.button.disabled = showing;
     }
+    // The field's Markdown and HTML as the studio holds them, once every change typed before reached it;
+    // null when they cannot be had now. Then the page's one banner says why (the studio not answering, or
+    // its answer; signed out), with Try again, and the view stays as it is, with what the officer typed.
     async function fetchSource() {
-      await window.StudioSettled();
-      const answer = await fetch(`${box.dataset.markdown}?path=${encodeURIComponent(path)}`, { credentials: "same-origin" });
-      return answer.ok ? answer.json() : null;
+      const sent = await window.StudioSettled();
+      if (sent === false) return unanswered();  // the changes before it did not reach the studio: said already
+      let answer;
+      try {
+        const signal = AbortSignal.timeout ? AbortSignal.timeout(30000) : undefined;
+        answer = await fetch(`${box.dataset.markdown}?path=${encodeURIComponent(path)}`, { credentials: "same-origin", signal });
+      } catch (err) {
+        return unanswered();
+      }
+      if (answer.ok) return answer.json().catch(() => unanswered());
+      const body = await answer.json().catch(() => ({}));
+      if (answer.status === 401 && body.signed_out && window.StudioSignedOut) window.StudioSignedOut(body.error);
+      else return unanswered(body.error || `${answer.status} ${answer.statusText}`);
+      return null;
+    }
+    function unanswered(detail) {
+      if (window.StudioUnanswered) window.StudioUnanswered("source", detail, () => toggleSource());
+      return null;
+    }
+    async function switching(run) {
+      box.classList.add("switching");
+      box.setAttribute("aria-busy", "true");
+      source.readOnly = true;
+      view.setProps({});
+      try {
+        return await run();
+      } finally {
+        box.classList.remove("switching");
+        box.removeAttribute("aria-busy");
+        source.readOnly = false;
+        view.setProps({});
+      }
     }
     async function toggleSource() {
+      if (box.classList.contains("switching")) return;
       if (!box.classList.contains("show-source")) {
+        const got = await switching(fetchSource);
+        if (!got) { view.focus(); return; }  // the rich view stays, with what was typed in it
+        source.value = got.value;
         showSource(true);
-        const got = await fetchSource();
-        if (got) source.value = got.value;
         source.focus();
         return;
       }
-      const got = await fetchSource();
-      if (got && got.note) {  // refused: converting would change the text
+      const got = await switching(fetchSource);
+      if (!got) { source.focus(); return; }  // the Markdown stays, with what was typed in it
+      if (got.note) {  // refused: converting would change the text
         if (note) { note.textContent = got.note; note.hidden = false; }
         source.focus();
         return;
       }
       if (note) note.hidden = true;
       showSource(false);
-      if (got) {
-        const fresh = PM.EditorState.create({ doc: docFromHTML(got.html), plugins: view.state.plugins });
-        view.updateState(fresh);
-      }
+      view.updateState(PM.EditorState.create({ doc: docFromHTML(got.html), plugins: view.state.plugins }));
       view.focus();
     }
   }

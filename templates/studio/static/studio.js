@@ -253,10 +253,11 @@
     if (!changes.length) replayable = true;  // the page shows the file again: what follows can be replayed onto it
     setStatus(changes.length || queue.size ? "dirty" : "saved");
   }
-  // Resolves once every change typed so far reached the studio, or could not (then the page says so).
+  // Resolves once every change typed so far reached the studio (true), or could not (false: the page says why).
   function waitForQueue() {
     return new Promise((resolve) => {
-      const check = () => ((queue.size && !failed && !refused && !signedOut) || sending ? setTimeout(check, 20) : resolve());
+      const check = () => ((queue.size && !failed && !refused && !signedOut) || sending
+        ? setTimeout(check, 20) : resolve(!queue.size && !failed && !refused && !signedOut));
       check();
     });
   }
@@ -489,7 +490,8 @@
   const signInLink = document.getElementById("offline-sign-in");
   const retryButton = document.getElementById("offline-retry");
   const reloadButton = document.getElementById("offline-reload");
-  const RANK = { preview: 1, lost: 2, stopped: 3, unsentStructure: 4, unsentPicture: 4, answer: 4, unsent: 5 };  // a stronger message is not replaced by a weaker one
+  // A stronger message is not replaced by a weaker one.
+  const RANK = { preview: 1, lost: 2, stopped: 3, unsentStructure: 4, unsentPicture: 4, answer: 4, source: 4, unsent: 5 };
   let instance = main.dataset.instance || null;
   let recovering = false;
   function showTrouble(state, detail, text) {
@@ -498,7 +500,7 @@
     offlineText.textContent = text || offline.dataset[state] + (detail ? ` (${detail})` : "");
     offline.dataset.state = state;
     offline.hidden = false;
-    retryButton.hidden = !["unsent", "answer", "preview", "unsentStructure", "unsentPicture"].includes(state);
+    retryButton.hidden = !["unsent", "answer", "preview", "unsentStructure", "unsentPicture", "source"].includes(state);
     reloadButton.hidden = !["back", "lostChanges"].includes(state);
     if (signInLink) signInLink.hidden = true;
     if (state === "back") dirty = false;  // the changes are on the server, kept: reloading loses nothing
@@ -507,6 +509,7 @@
   function showSignedOut(text) {
     if (!offline || signedOut) return;
     showTrouble("signedOut", null, text);
+    signedOutText = offlineText.textContent;
     signedOut = true;
     queue.clear();
     if (signInLink) signInLink.hidden = false;
@@ -534,19 +537,63 @@
     showTrouble(state, detail);
   }
   async function retry() {
-    if (recovering || signedOut) return;
+    if (recovering) return;
+    if (signedOut) { await signInReachable(); return; }
     recovering = true;
     try {
       const fresh = await studioNow();
       if (!fresh) { if (failed) showTrouble("unsent"); return; }
-      if (fresh.instance !== instance) { await startedAgain(fresh); return; }
+      if (fresh.instance !== instance) { again = null; await startedAgain(fresh); return; }
       failed = false;
       clearTrouble();
       await flush();
       if (!failed && saveWanted) await save();
+      if (!failed && again) { const next = again; again = null; next(); }
     } finally {
       recovering = false;
     }
+  }
+  // Another script of the page (richtext.js) whose request the studio did not answer, or answered with an
+  // error: said in this one banner (``state``: its message). ``retryWith`` is done again when the officer
+  // presses Try again and the studio answers; a studio that answers again by itself only clears the message.
+  let again = null;
+  window.StudioUnanswered = (state, detail, retryWith) => {
+    if (refused) return;  // another tab changed the draft: the conflict banner says what to do
+    again = retryWith || null;
+    showTrouble(state, detail);
+  };
+  window.StudioSignedOut = (text) => showSignedOut(text);
+
+  // -- signed out while the studio does not answer ---------------------------------------------------
+  // Signed out, the officer follows the sign-in link: it leaves this page, so only while the studio
+  // answers. One that does not would show the browser's error page instead, and what this page holds
+  // (typed since the session ended) would be gone with it. Then the banner says both, the sign-in
+  // notice first (it is what has to be done), and Try again asks again; the link is back once it answers.
+  let signedOutText = "";
+  const signInAnchor = signInLink ? signInLink.querySelector("a") : null;
+  if (signInAnchor) {
+    signInAnchor.addEventListener("click", async (e) => {
+      if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;  // another tab or window: this page stays
+      e.preventDefault();
+      if (await signInReachable()) location.assign(signInAnchor.href);
+    });
+  }
+  async function signInReachable() {
+    try {
+      const signal = AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined;
+      await fetch("/session", { headers: { Accept: "application/json" }, credentials: "same-origin", signal });
+    } catch (err) {
+      offlineText.textContent = `${signedOutText} ${offline.dataset.signedOutUnanswered}`;
+      offline.dataset.state = "signedOutUnanswered";
+      signInLink.hidden = true;
+      retryButton.hidden = false;
+      return false;
+    }
+    offlineText.textContent = signedOutText;
+    offline.dataset.state = "signedOut";
+    signInLink.hidden = false;
+    retryButton.hidden = true;
+    return true;
   }
   if (retryButton) retryButton.addEventListener("click", retry);
   if (reloadButton) reloadButton.addEventListener("click", () => { dirty = false; location.reload(); });
@@ -626,7 +673,8 @@
     stopped = false;
     if (instance === null) instance = hello.instance;
     if (hello.instance !== instance || failed || saveWanted) { retry(); return; }
-    if (offline && ["lost", "stopped", "preview"].includes(offline.dataset.state)) clearTrouble();
+    if (offline && offline.dataset.state === "source") again = null;  // the studio answers: the officer switches again
+    if (offline && ["lost", "stopped", "preview", "source"].includes(offline.dataset.state)) clearTrouble();
     // A change this page missed while it was not listening (another tab typed meanwhile).
     if (seen !== null && hello.revision !== null && hello.revision > seen && hello.writer !== pageId && !queue.size && !sending) {
       events.dispatchEvent(new MessageEvent("changed", { data: JSON.stringify({ language: edition, revision: hello.revision, by: null }) }));
