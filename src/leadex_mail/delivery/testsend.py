@@ -9,7 +9,7 @@ id 0 (no subscriber), so clicking "unsubscribe" in a test changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ class TestSendResult:
     reply: str
     ok: bool
     hint: str | None = None  # what the refusal means and what to do (``delivery.replies``)
+    error: TransportError | None = field(default=None, compare=False)  # the transport's failure, its class says which kind
 
 
 def test_recipients(settings: Settings, given: Sequence[str]) -> list[str]:
@@ -128,7 +129,7 @@ def _send_one(transport: Transport, template: MessageTemplate, address: str, lan
         result = transport.send(message.envelope_from, [message.recipient], message.data, stuffed=message.wire or None)
     except TransportError as exc:
         reply = exc.reply or exc.message
-        return TestSendResult(address, language, message.message_id, reply, ok=False, hint=exc.hint or classify(reply).hint)
+        return TestSendResult(address, language, message.message_id, reply, ok=False, hint=exc.hint or classify(reply).hint, error=exc)
     reply = result.refused.get(address, result.reply)
     return TestSendResult(address, language, message.message_id, reply, ok=result.ok, hint=None if result.ok else classify(reply).hint)
 

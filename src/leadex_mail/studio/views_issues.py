@@ -20,6 +20,7 @@ from leadex_mail.content.scaffold import SLUG_RE, STARTS, latest_issue, new_issu
 from leadex_mail.errors import ContentError, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
 from leadex_mail.studio.views_schedule import local_time
+from leadex_mail.studio.views_send import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -40,7 +41,7 @@ def _overview(ctx: Ctx) -> list[IssueState]:
     return issue_overview(ctx.studio.settings, records)
 
 
-async def issue_list(ctx: Ctx, *, error: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> Response:
+async def issue_list(ctx: Ctx, *, error: str | None = None, error_field: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> Response:
     """Every issue, newest first, and the form to start a new one."""
     issues = await anyio.to_thread.run_sync(_overview, ctx)
     suggestion = await anyio.to_thread.run_sync(_suggestion, ctx)
@@ -52,24 +53,51 @@ async def issue_list(ctx: Ctx, *, error: str | None = None, values: dict[str, st
         suggestion={**suggestion, **(values or {})},
         starts=STARTS,
         error=error,
+        error_field=error_field,
         when=lambda at: local_time(at, ctx.studio.settings),
         nav="issues",
     )
 
 
+# The months a new issue may be of: from FIRST_YEAR to YEARS_AHEAD years after this one. Anything else is
+# a typing slip (9999-12, 0206-04), and a date that far out breaks date arithmetic (the next month of
+# 9999-12 is past ``date.max``: the Issues page was a 500 for ever, a13c F1).
+FIRST_YEAR = 2000
+YEARS_AHEAD = 10
+MAX_NUMBER = 9999
+
+
+def month_range(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first days of the first and the last month a new issue may be of (both included)."""
+    return dt.date(FIRST_YEAR, 1, 1), dt.date(today.year + YEARS_AHEAD, 12, 1)
+
+
+def next_month(day: dt.date) -> dt.date | None:
+    """The first day of the month after ``day``'s; None past ``date.max`` (an issue dated 9999-12 on disk)."""
+    year, month = divmod(day.year * 12 + day.month, 12)  # day's month counted from year 0 is year*12 + month-1; +1
+    return dt.date(year, month + 1, 1) if year <= dt.MAXYEAR else None
+
+
 def _suggestion(ctx: Ctx) -> dict[str, str]:
-    """What the new-issue form proposes: the next number and month, the default language."""
+    """What the new-issue form proposes: the next number and month, the default language.
+
+    Whatever the issue folders hold (a hand-made issue dated 9999-12 or
+    0001-01, numbered 99999): the proposal is always one the form accepts
+    (this month when the month after the latest issue is out of range, no
+    number when the next is), so the Issues page never fails on a folder.
+    """
     settings = ctx.studio.settings
     previous = latest_issue(settings)
     today = ctx.now().date()
-    if previous is None:
-        number, month = 1, today
-    else:
-        number = previous.number + 1
-        after = previous.date.replace(day=1) + dt.timedelta(days=32)
-        month = max(after.replace(day=1), today.replace(day=1))
+    first, last = month_range(today)
+    month, number = today.replace(day=1), "1"
+    if previous is not None:
+        after = next_month(previous.date)
+        if after is not None and first <= after <= last:
+            month = max(after, month)
+        number = str(previous.number + 1) if 1 <= previous.number + 1 <= MAX_NUMBER else ""
     return {
-        "number": str(number),
+        "number": number,
         "month": f"{month:%Y-%m}",
         "language": settings.default_language,
         "start": "previous" if previous else "blank",
@@ -88,17 +116,11 @@ async def create_issue(ctx: Ctx) -> Response:
     form = await form_data(ctx)
     number, month = form.get("number", "").strip(), form.get("month", "").strip()
     language, start = form.get("language", "").strip(), form.get("start", "blank")
-    problem = None
-    if not re.fullmatch(r"[0-9]{1,4}", number) or int(number) < 1:
-        problem = ctx.t("new_bad_number")
-    elif not re.fullmatch(r"[0-9]{4}-[0-9]{2}", month) or not 1 <= int(month[5:]) <= 12:
-        problem = ctx.t("new_bad_month")
-    elif (code := _language_code(language)) is None:
-        problem = _bad_language(ctx, language)
-    elif start not in STARTS:
-        problem = ctx.t("bad_request")
-    if problem:
-        return await issue_list(ctx, error=problem, values=form, status=400)
+    problem, field = _new_issue_problem(ctx, number, month, language, start), None
+    if problem is not None:
+        problem, field = problem
+        return await issue_list(ctx, error=problem, error_field=field, values=form, status=400)
+    code = _language_code(language)
     try:
         name = load_brand(ctx.studio.settings).name
     except LeadexError:
@@ -109,7 +131,7 @@ async def create_issue(ctx: Ctx) -> Response:
     try:
         made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code, start=start, today=ctx.now().date()))
     except ContentError as err:
-        return await issue_list(ctx, error=f"{err.message}. {err.hint or ''}".strip(), values=form, status=409)
+        return await issue_list(ctx, error=error_words(err), values=form, status=409)
     return redirect(f"/issues/{slug}/{made.path.stem}")
 
 
@@ -126,16 +148,33 @@ async def create_edition(ctx: Ctx) -> Response:
     session = ctx.studio.workspace.issue(ctx.owner, slug)
     if session.dirty():
         # The new edition copies the default edition as saved: save first, so it copies what is on screen.
-        for code in session.dirty():
+        for dirty in session.dirty():
             try:
-                await session.save(code)
+                await session.save(dirty)
             except LeadexError as err:
-                return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint or ''}")
+                return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=error_words(err))
     try:
         made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code))
     except ContentError as err:
-        return ctx.render("message.html.j2", status=409, title=ctx.t("refused_title"), message=f"{err.message}. {err.hint or ''}")
+        return ctx.render("message.html.j2", status=409, title=ctx.t("refused_title"), message=error_words(err))
     return redirect(f"/issues/{slug}/{made.path.stem}")
+
+
+def _new_issue_problem(ctx: Ctx, number: str, month: str, language: str, start: str) -> tuple[str, str | None] | None:
+    """``(what is wrong, the field's name)`` of the new-issue form, None when it may start an issue."""
+    if not re.fullmatch(r"[0-9]{1,4}", number) or not 1 <= int(number) <= MAX_NUMBER:
+        return ctx.t("new_bad_number", most=MAX_NUMBER), "number"
+    first, last = month_range(ctx.now().date())
+    shown = {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"}
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", month) or not 1 <= int(month[5:]) <= 12:
+        return ctx.t("new_bad_month", **shown), "month"
+    if not first <= dt.date(int(month[:4]), int(month[5:]), 1) <= last:
+        return ctx.t("new_month_out_of_range", month=month, **shown), "month"
+    if _language_code(language) is None:
+        return _bad_language(ctx, language), "language"
+    if start not in STARTS:
+        return ctx.t("bad_request"), None
+    return None
 
 
 def _language_code(typed: str) -> str | None:

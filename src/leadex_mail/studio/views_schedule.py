@@ -27,6 +27,7 @@ from leadex_mail.config import Settings
 from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.storefail import store_failed
+from leadex_mail.studio.views_send import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -110,7 +111,7 @@ def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
         send_at = read_send_time(text, ctx.studio.settings, now=ctx.now()).at if text.strip() else None
     except SendTimeError as err:  # skipped by the clocks, or an unknown zone: the core's words; unreadable or past: below
         if err.reason not in ("unreadable", "past"):
-            return None, f"{err.message}. {err.hint or ''}".strip()
+            return None, error_words(err)
         send_at = None if err.reason == "unreadable" else ctx.now()
     if send_at is None:
         return None, ctx.t("schedule_bad_time")
@@ -155,10 +156,10 @@ async def schedule(ctx: Ctx) -> Response:
         return await views_send.review_page(ctx, slug, list_name, status=409)
     except StoreError as err:
         if isinstance(err, NotFound):
-            return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+            return await views_send.send_page(ctx, error=error_words(err), status=409)
         return store_failed(ctx, err, not_done=refused, back=f"/issues/{slug}/send/review?list={quote(list_name)}")
     except LeadexError as err:
-        return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return await views_send.send_page(ctx, error=error_words(err), status=409)
     return redirect(f"/issues/{slug}/send?done=scheduled")
 
 
@@ -202,5 +203,5 @@ async def unschedule(ctx: Ctx) -> Response:
     except StoreError as err:
         return store_failed(ctx, err, not_done=ctx.t("store_unschedule_refused", when=found.when), back=f"/issues/{slug}/send")
     except LeadexError as err:  # started meanwhile: a worker is sending it
-        return await views_send.send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return await views_send.send_page(ctx, error=error_words(err), status=409)
     return redirect(f"/issues/{slug}/send?done=unscheduled")

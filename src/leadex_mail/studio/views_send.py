@@ -20,6 +20,8 @@ to the audit log with who did it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.responses import Response, StreamingResponse
@@ -27,7 +29,10 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, RecordsAnonymised, StoreError, TestSendNotRecorded
+from leadex_mail.errors import (
+    ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, PermanentFailure, RecordsAnonymised, ServerFailure, StoreError,
+    TemporaryFailure, TestSendNotRecorded, TlsFailure, TransportError,
+)
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
@@ -35,6 +40,63 @@ from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
 
 MAX_TEST_ADDRESSES = 20
+
+
+def error_words(err: LeadexError) -> str:
+    """An error's message and hint as one text, each sentence ended once.
+
+    Messages of the core may end with a full stop of their own (email-validator's
+    "...must have an @-sign."): joining them with another "." gave "@-sign.."
+    (a13c F2). Every studio face joins an error's words here.
+    """
+    text = err.message.rstrip()
+    if text and text[-1] not in ".!?:":
+        text += "."
+    hint = (err.hint or "").strip()
+    if hint and hint[-1] not in ".!?":
+        hint += "."
+    return f"{text} {hint[:1].upper()}{hint[1:]}".strip() if hint else text
+
+
+def typed_addresses(raw: str) -> list[str]:
+    """The addresses an officer typed, one per line or separated by commas or semicolons.
+
+    ``Ana Novak <ana@example.org>`` (as a mail program copies an address) is
+    read as ``ana@example.org``, and a quoted name may hold a comma
+    (``"Novak, Ana" <ana@example.org>``): RFC 5322 address lists as
+    ``email.utils.getaddresses`` reads them. Spaces alone no longer separate
+    (a name has spaces). Each item that holds no address comes back as typed.
+    """
+    from email.utils import getaddresses
+
+    found: list[str] = []
+    for line in re.split(r"[\r\n;]+", raw):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", line) if p.strip()]
+        for part in parts:
+            pairs = getaddresses([part])
+            address = pairs[0][1].strip() if len(pairs) == 1 else ""
+            found.append(address if address and "@" in address else part)
+    return found
+
+
+def address_problem(ctx: Ctx, typed: list[str]) -> str | None:
+    """What is wrong with the test's addresses, in the officer's words; None when each is an address."""
+    from leadex_mail.errors import InvalidValue
+    from leadex_mail.store.validation import normalise_email
+
+    if not typed and not ctx.studio.settings.test_recipients:
+        return ctx.t("test_no_address")
+    if len(typed) > MAX_TEST_ADDRESSES:  # refused whole, at the field: never a silent cut to the first ones
+        return ctx.t("test_too_many", n=len(typed), limit=MAX_TEST_ADDRESSES)
+    bad = []
+    for address in typed:
+        try:
+            normalise_email(address, allow_smtputf8=ctx.studio.settings.smtputf8)
+        except InvalidValue:
+            bad.append(f"“{address}”")
+    return ctx.t("test_not_addresses", n=len(bad), addresses=", ".join(bad)) if bad else None
 
 
 def routes() -> list[Route]:
@@ -121,7 +183,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         editions=editions,
         unsaved=unsaved(ctx, slug),
         addresses=addresses if addresses is not None else "\n".join(ctx.studio.settings.test_recipients),
-        results=results,
+        outcome=test_outcome(results) if results is not None else None,
         error=error,
         to_error=to_error,
         lists=lists,
@@ -143,10 +205,10 @@ async def test_send(ctx: Ctx) -> Response:
         return not_found(ctx)
     form = await form_data(ctx)
     raw = form.get("to", "")
-    to = [a for a in re.split(r"[\s,;]+", raw) if a]
+    to = typed_addresses(raw)
     language = form.get("language") or None
-    if len(to) > MAX_TEST_ADDRESSES:  # refused whole, at the field: never a silent cut to the first ones
-        problem = ctx.t("test_too_many", n=len(to), limit=MAX_TEST_ADDRESSES)
+    problem = address_problem(ctx, to)
+    if problem is not None:
         return await send_page(ctx, addresses=raw, to_error=problem, status=400)
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
@@ -158,7 +220,7 @@ async def test_send(ctx: Ctx) -> Response:
     except LeadexError as err:
         if is_failure(err):  # before anything was sent (the store could not be opened)
             return store_failed(ctx, err, back=f"/issues/{slug}/send")  # type: ignore[arg-type]
-        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), addresses=raw, status=400)
+        return await send_page(ctx, error=error_words(err), addresses=raw, status=400)
     try:
         await anyio.to_thread.run_sync(
             lambda: record(ctx.studio.store, ctx.actor, "send_test", slug, detail={"to": len(results), "language": language, "failed": sum(not r.ok for r in results)})
@@ -172,6 +234,63 @@ async def test_send(ctx: Ctx) -> Response:
     if failed is not None:  # nothing went out, and the store failed too: the results say why each was refused
         return await send_page(ctx, results=results, addresses=raw, error=ctx.t("store_failed_what", reason=ctx.t(reason(failed)[0])), status=reason(failed)[1])
     return await send_page(ctx, results=results, addresses=raw)
+
+
+@dataclass(frozen=True)
+class TestLine:
+    """One address of a test send as the page says it: sent or not, why in plain words, the transport's own words."""
+
+    __test__ = False  # not a pytest test class
+
+    recipient: str
+    language: str
+    ok: bool
+    why: str | None = None  # catalog key ``test_why_*``: the kind of failure
+    detail: str = ""  # the server's reply and the transport's message, for the person who runs leadex-mail
+
+
+def test_outcome(results: list) -> tuple[str, list[TestLine]]:
+    """``(heading key, lines)`` of a test send: the heading says what happened to all of it (all, some, none sent)."""
+    lines = [_line(r) for r in results]
+    sent = sum(line.ok for line in lines)
+    heading = "test_results_all" if sent == len(lines) else "test_results_some" if sent else "test_results_none"
+    return heading, lines
+
+
+def _line(result: Any) -> TestLine:
+    if result.ok:
+        return TestLine(result.recipient, result.language, True)
+    err = result.error
+    words = [result.reply or ""] + ([err.message] if err is not None and err.message != result.reply else []) + [result.hint or ""]
+    return TestLine(result.recipient, result.language, False, failure_kind(err, result.reply or ""), " ".join(w for w in words if w))
+
+
+# RFC 4954 replies to AUTH: 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required.
+_LOGIN_CODES = frozenset({"530", "534", "535", "538"})
+
+
+def failure_kind(err: TransportError | None, reply: str) -> str:
+    """Which kind of failure a test message met, by the transport's error class and the SMTP reply code (RFC 5321 4.2).
+
+    ``unreachable`` (refused, dropped, no such host), ``timeout``, ``tls`` (RFC 3207/8314),
+    ``login`` (RFC 4954), ``server`` (the server refused the whole session, 421/554 at
+    greeting), ``deferred`` (4xx for this address), ``refused`` (5xx for this address), ``other``.
+    """
+    code = reply[:3] if re.match(r"[2-5][0-9][0-9]\b", reply) else ""
+    said = f"{reply} {err.message if err is not None else ''}".lower()
+    if isinstance(err, TlsFailure) or (isinstance(err, ServerFailure) and ("ssl" in said or "tls with" in said)):
+        return "tls"
+    if isinstance(err, ServerFailure):
+        if code in _LOGIN_CODES or "login" in said:
+            return "login"
+        if "timed out" in said or "timeout" in said or "no answer within" in said:
+            return "timeout"
+        return "server" if code else "unreachable"
+    if code.startswith("4") or isinstance(err, TemporaryFailure):
+        return "deferred"
+    if code.startswith("5") or isinstance(err, PermanentFailure):
+        return "refused"
+    return "other"
 
 
 def check_readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
@@ -210,7 +329,7 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
     except ContentError as err:
         return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
     except LeadexError as err:
-        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+        return await send_page(ctx, error=error_words(err), status=400)
     try:
         ctx.studio.settings.signing_key()  # no secret key for real sending: say so before, not after
         # Every refusal the send would make, made here (plan_campaign raises what send_campaign would): before confirming.
@@ -220,7 +339,7 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
     except LeadexError as err:
         if is_failure(err):
             raise
-        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+        return await send_page(ctx, error=error_words(err), status=400)
     folder = ctx.studio.settings.newsletters_dir / slug
     data_of = ctx.studio.workspace.issue(ctx.owner, slug).edition_data  # which section is of which type, for the places' names
     scheduling = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
@@ -278,7 +397,7 @@ async def start(ctx: Ctx) -> Response:
     except LeadexError as err:
         if is_failure(err):
             return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=f"/issues/{slug}/send")  # type: ignore[arg-type]
-        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return await send_page(ctx, error=error_words(err), status=409)
     store, actor = ctx.studio.store, ctx.actor
     resuming = plan.campaign_status is not None
     try:
@@ -327,10 +446,10 @@ async def retry(ctx: Ctx) -> Response:
         _, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, name))
     except StoreError as err:
         if isinstance(err, NotFound):
-            return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+            return await send_page(ctx, error=error_words(err), status=409)
         return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
     except LeadexError as err:
-        return await send_page(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=409)
+        return await send_page(ctx, error=error_words(err), status=409)
     job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
     return redirect(f"/issues/{slug}/send/jobs/{job.id}")
 
