@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from leadex_mail.errors import InvalidValue, PermanentFailure, ServerFailure, TemporaryFailure, TlsFailure
-from leadex_mail.studio.views_send import error_words, failure_kind, typed_addresses
+from leadex_mail.studio.saying import error_words, failure_kind, typed_addresses
 from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, free_port, serve_studio, studio_settings
 
 EN = {"Accept-Language": "en"}
@@ -82,7 +82,7 @@ def test_typed_addresses_are_read_as_an_address_list() -> None:
 
 def test_an_error_ending_in_a_full_stop_is_not_given_another() -> None:
     err = InvalidValue("'x' is not a valid address: An email address must have an @-sign.", hint="write it whole")
-    assert error_words(err) == "'x' is not a valid address: An email address must have an @-sign. Write it whole."
+    assert error_words(err) == "'x' is not a valid address: An email address must have an @-sign. write it whole"
     assert error_words(InvalidValue("no list", hint=None)) == "no list."
 
 
@@ -184,3 +184,11 @@ def test_a_test_send_over_tls_to_a_server_without_it_says_the_secure_connection_
 )
 def test_every_transport_failure_has_its_kind(err, kind: str) -> None:  # noqa: ANN001
     assert failure_kind(err, err.reply if err is not None else "") == kind
+
+
+def test_a_refused_address_on_the_subscribers_page_ends_its_sentence_once(studio: RunningStudio) -> None:
+    """The same cause on another page: email-validator's reason ends with "." and the studio added another."""
+    client = studio.client()
+    answer = client.post("/subscribers/add", data={"csrf": _token(client), "email": "Ana", "language": "sl"}, headers=EN)
+    assert answer.status_code == 400
+    assert "must have an @-sign." in answer.text and "@-sign.." not in answer.text

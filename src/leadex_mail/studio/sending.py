@@ -18,9 +18,10 @@ Scheduling a send for later is ``views_schedule``'s: a ``worker`` sends it.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
+import re
+import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 class SendJob:
     """One send of an issue to a list, running or finished, and the pages watching it."""
 
-    id: int
+    id: str  # ``job_id``: unique across restarts, names the list (the page of a send stays its own)
     slug: str
     list_name: str
     actor: str
@@ -124,13 +125,32 @@ def _event(kind: str, data: str) -> str:
     return f"event: {kind}\ndata: {data}\n\n"
 
 
+_JOB_ID = re.compile(r"(?P<list>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<token>[0-9a-f]{8})")
+
+
+def job_id(list_name: str) -> str:
+    """A send's id, as its page's address names it: ``newsletter-3f9a02c1`` (the list, then 32 random bits).
+
+    Counting from 1 again after each start of the studio gave an old tab's
+    ``/send/jobs/1`` another send, or "no such page" (a13c F5). A random part
+    never names another send, and the list in it lets a studio that no longer
+    knows the send (it was started again) say where that list's campaign stands.
+    """
+    return f"{list_name}-{secrets.token_hex(4)}"
+
+
+def job_list(job: str) -> str | None:
+    """The list a send's id names; None when ``job`` is no send's id."""
+    match = _JOB_ID.fullmatch(job)
+    return match["list"] if match else None
+
+
 class SendJobs:
     """The studio's sends, by id; at most one running per issue and list."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
-        self.jobs: dict[int, SendJob] = {}
-        self._ids = itertools.count(1)
+        self.jobs: dict[str, SendJob] = {}
         self._lock = threading.Lock()
 
     def running(self, slug: str, list_name: str) -> SendJob | None:
@@ -156,7 +176,7 @@ class SendJobs:
             existing = self.running(issue.slug, list_name)
             if existing is not None:
                 return existing
-            job = SendJob(next(self._ids), issue.slug, list_name, actor, self.clock(), _loop=asyncio.get_running_loop())
+            job = SendJob(job_id(list_name), issue.slug, list_name, actor, self.clock(), _loop=asyncio.get_running_loop())
             self.jobs[job.id] = job
 
         def progress(p: Any) -> None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -20,7 +21,7 @@ from leadex_mail.content.scaffold import SLUG_RE, STARTS, latest_issue, new_issu
 from leadex_mail.errors import ContentError, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
 from leadex_mail.studio.views_schedule import local_time
-from leadex_mail.studio.views_send import error_words
+from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -38,7 +39,25 @@ def _overview(ctx: Ctx) -> list[IssueState]:
         records = store_records(ctx.studio.store)
     except StoreError:  # no store yet, or it cannot be opened: the list still shows the files
         records = None
-    return issue_overview(ctx.studio.settings, records)
+    return [_titled(ctx, issue) for issue in issue_overview(ctx.studio.settings, records)]
+
+
+def _titled(ctx: Ctx, issue: IssueState) -> IssueState:
+    """An issue whose files do not load, named by the title its default edition's file holds (not its folder twice, a13c F8).
+
+    The editor reads the file as it is (``edition_data``); a title with control
+    characters (the reason it does not load, perhaps) is shown without them.
+    """
+    if issue.problem is None or issue.title != issue.slug:
+        return issue
+    language = issue.default_language or ctx.studio.settings.default_language
+    try:
+        data = ctx.studio.workspace.issue(ctx.owner, issue.slug).edition_data(language)
+    except (LeadexError, OSError):
+        return issue
+    title = data.get("title") if isinstance(data, dict) else None
+    shown = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", title).split()) if isinstance(title, str) else ""
+    return dataclasses.replace(issue, title=shown) if shown else issue
 
 
 async def issue_list(ctx: Ctx, *, error: str | None = None, error_field: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> Response:

@@ -33,6 +33,7 @@ from leadex_mail.errors import LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.storefail import is_failure, store_failed
 from leadex_mail.studio.web import Ctx, action, form_data, page
+from leadex_mail.studio.saying import error_words
 
 PAGE_SIZE = 100
 IMPORT_MAX_BYTES = 30 * 1024 * 1024
@@ -107,7 +108,7 @@ async def add(ctx: Ctx) -> Response:
     except LeadexError as err:
         if is_failure(err):  # the database failed, not the officer's value: the page says what to do
             return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
-        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+        return await people(ctx, error=error_words(err), status=400)
     try:
         await _run(record, ctx.studio.store, ctx.actor, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": lists, "language": sub.language})
     except StoreError as err:  # added, not logged: said beside what was done (studio.storefail)
@@ -125,7 +126,7 @@ async def create_list(ctx: Ctx) -> Response:
     except LeadexError as err:
         if is_failure(err):  # the database failed, not the officer's value: the page says what to do
             return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
-        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+        return await people(ctx, error=error_words(err), status=400)
     try:
         await _run(record, ctx.studio.store, ctx.actor, "list_create", item.name, detail={"public": item.public})
     except StoreError as err:
@@ -279,7 +280,7 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
     except LeadexError as err:
         if is_failure(err):  # the database failed, not the officer's value: the page says what to do
             return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
-        return await people(ctx, error=f"{err.message}. {err.hint or ''}".strip(), status=400)
+        return await people(ctx, error=error_words(err), status=400)
     if not dry_run:
         try:
             await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})

@@ -27,7 +27,7 @@ from leadex_mail.config import Settings
 from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.storefail import store_failed
-from leadex_mail.studio.views_send import error_words
+from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 

@@ -19,8 +19,6 @@ to the audit log with who did it.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -29,75 +27,13 @@ from starlette.routing import Route
 
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
-from leadex_mail.errors import (
-    ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, PermanentFailure, RecordsAnonymised, ServerFailure, StoreError,
-    TemporaryFailure, TestSendNotRecorded, TlsFailure, TransportError,
-)
+from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, Problem, RecordsAnonymised, StoreError, TestSendNotRecorded
 from leadex_mail.store.accounts import record
+from leadex_mail.studio.saying import address_problem, error_words, test_outcome, typed_addresses
 from leadex_mail.studio.sending import SendJob
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
-
-MAX_TEST_ADDRESSES = 20
-
-
-def error_words(err: LeadexError) -> str:
-    """An error's message and hint as one text, each sentence ended once.
-
-    Messages of the core may end with a full stop of their own (email-validator's
-    "...must have an @-sign."): joining them with another "." gave "@-sign.."
-    (a13c F2). Every studio face joins an error's words here.
-    """
-    text = err.message.rstrip()
-    if text and text[-1] not in ".!?:":
-        text += "."
-    hint = (err.hint or "").strip()
-    if hint and hint[-1] not in ".!?":
-        hint += "."
-    return f"{text} {hint[:1].upper()}{hint[1:]}".strip() if hint else text
-
-
-def typed_addresses(raw: str) -> list[str]:
-    """The addresses an officer typed, one per line or separated by commas or semicolons.
-
-    ``Ana Novak <ana@example.org>`` (as a mail program copies an address) is
-    read as ``ana@example.org``, and a quoted name may hold a comma
-    (``"Novak, Ana" <ana@example.org>``): RFC 5322 address lists as
-    ``email.utils.getaddresses`` reads them. Spaces alone no longer separate
-    (a name has spaces). Each item that holds no address comes back as typed.
-    """
-    from email.utils import getaddresses
-
-    found: list[str] = []
-    for line in re.split(r"[\r\n;]+", raw):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", line) if p.strip()]
-        for part in parts:
-            pairs = getaddresses([part])
-            address = pairs[0][1].strip() if len(pairs) == 1 else ""
-            found.append(address if address and "@" in address else part)
-    return found
-
-
-def address_problem(ctx: Ctx, typed: list[str]) -> str | None:
-    """What is wrong with the test's addresses, in the officer's words; None when each is an address."""
-    from leadex_mail.errors import InvalidValue
-    from leadex_mail.store.validation import normalise_email
-
-    if not typed and not ctx.studio.settings.test_recipients:
-        return ctx.t("test_no_address")
-    if len(typed) > MAX_TEST_ADDRESSES:  # refused whole, at the field: never a silent cut to the first ones
-        return ctx.t("test_too_many", n=len(typed), limit=MAX_TEST_ADDRESSES)
-    bad = []
-    for address in typed:
-        try:
-            normalise_email(address, allow_smtputf8=ctx.studio.settings.smtputf8)
-        except InvalidValue:
-            bad.append(f"“{address}”")
-    return ctx.t("test_not_addresses", n=len(bad), addresses=", ".join(bad)) if bad else None
-
 
 def routes() -> list[Route]:
     """This module's routes."""
@@ -107,8 +43,8 @@ def routes() -> list[Route]:
         Route("/issues/{slug}/send/review", page(review, "send"), methods=["GET"]),
         Route("/issues/{slug}/send/start", action(start, "send"), methods=["POST"]),
         Route("/issues/{slug}/send/retry", action(retry, "send"), methods=["POST"]),
-        Route("/issues/{slug}/send/jobs/{job:int}", page(job_page, "test_send"), methods=["GET"]),
-        Route("/issues/{slug}/send/jobs/{job:int}/events", page(job_events, "test_send"), methods=["GET"]),
+        Route("/issues/{slug}/send/jobs/{job}", page(job_page, "test_send"), methods=["GET"]),
+        Route("/issues/{slug}/send/jobs/{job}/events", page(job_events, "test_send"), methods=["GET"]),
     ]
 
 
@@ -170,7 +106,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         editions = sorted(issue.editions, key=lambda lang: (lang != issue.default_language, lang))
         title = issue.edition().title
     except ContentError as err:
-        return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
+        return cannot_load(ctx, slug, err)
     campaigns = await anyio.to_thread.run_sync(_campaigns, ctx, slug)
     lists = await anyio.to_thread.run_sync(_lists, ctx) if ctx.session.may("send") else []
     scheduled = await anyio.to_thread.run_sync(_scheduled, ctx, slug)
@@ -194,6 +130,23 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         done=ctx.request.query_params.get("done") if ctx.request.method == "GET" else None,
         nav="issues",
     )
+
+
+def cannot_load(ctx: Ctx, slug: str, err: ContentError) -> Response:
+    """The issue's files do not load: every error in the officer's words, each with a link to its field (as the review does)."""
+    session = ctx.studio.workspace.issue(ctx.owner, slug)
+
+    def data_of(language: str) -> Any:
+        try:
+            return session.edition_data(language)
+        except (LeadexError, OSError):  # a file that does not read: its places are named without the section's kind
+            return None
+
+    folder = ctx.studio.settings.newsletters_dir / slug
+    problems = err.problems or [Problem(str(folder), None, None, "", err.message, err.hint, code="issue.unloadable")]
+    errors = [place(p, folder, ctx.words, data_of) for p in problems if p.severity == "error"] or [place(problems[0], folder, ctx.words, data_of)]
+    language = next((e.language for e in errors if e.language and e.href), ctx.studio.settings.default_language)
+    return ctx.render("send_unloadable.html.j2", status=409, title=ctx.t("send_cannot_load"), slug=slug, errors=errors, language=language, nav="issues")
 
 
 async def test_send(ctx: Ctx) -> Response:
@@ -236,63 +189,6 @@ async def test_send(ctx: Ctx) -> Response:
     return await send_page(ctx, results=results, addresses=raw)
 
 
-@dataclass(frozen=True)
-class TestLine:
-    """One address of a test send as the page says it: sent or not, why in plain words, the transport's own words."""
-
-    __test__ = False  # not a pytest test class
-
-    recipient: str
-    language: str
-    ok: bool
-    why: str | None = None  # catalog key ``test_why_*``: the kind of failure
-    detail: str = ""  # the server's reply and the transport's message, for the person who runs leadex-mail
-
-
-def test_outcome(results: list) -> tuple[str, list[TestLine]]:
-    """``(heading key, lines)`` of a test send: the heading says what happened to all of it (all, some, none sent)."""
-    lines = [_line(r) for r in results]
-    sent = sum(line.ok for line in lines)
-    heading = "test_results_all" if sent == len(lines) else "test_results_some" if sent else "test_results_none"
-    return heading, lines
-
-
-def _line(result: Any) -> TestLine:
-    if result.ok:
-        return TestLine(result.recipient, result.language, True)
-    err = result.error
-    words = [result.reply or ""] + ([err.message] if err is not None and err.message != result.reply else []) + [result.hint or ""]
-    return TestLine(result.recipient, result.language, False, failure_kind(err, result.reply or ""), " ".join(w for w in words if w))
-
-
-# RFC 4954 replies to AUTH: 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required.
-_LOGIN_CODES = frozenset({"530", "534", "535", "538"})
-
-
-def failure_kind(err: TransportError | None, reply: str) -> str:
-    """Which kind of failure a test message met, by the transport's error class and the SMTP reply code (RFC 5321 4.2).
-
-    ``unreachable`` (refused, dropped, no such host), ``timeout``, ``tls`` (RFC 3207/8314),
-    ``login`` (RFC 4954), ``server`` (the server refused the whole session, 421/554 at
-    greeting), ``deferred`` (4xx for this address), ``refused`` (5xx for this address), ``other``.
-    """
-    code = reply[:3] if re.match(r"[2-5][0-9][0-9]\b", reply) else ""
-    said = f"{reply} {err.message if err is not None else ''}".lower()
-    if isinstance(err, TlsFailure) or (isinstance(err, ServerFailure) and ("ssl" in said or "tls with" in said)):
-        return "tls"
-    if isinstance(err, ServerFailure):
-        if code in _LOGIN_CODES or "login" in said:
-            return "login"
-        if "timed out" in said or "timeout" in said or "no answer within" in said:
-            return "timeout"
-        return "server" if code else "unreachable"
-    if code.startswith("4") or isinstance(err, TemporaryFailure):
-        return "deferred"
-    if code.startswith("5") or isinstance(err, PermanentFailure):
-        return "refused"
-    return "other"
-
-
 def check_readiness(ctx: Ctx, slug: str, force: bool) -> tuple[object, object]:
     """(issue, Readiness) -- or raises IssueNotReady with every finding.
 
@@ -327,7 +223,7 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
         # Every finding, errors included (the page says when they refuse the send): the checks run once.
         issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, True)
     except ContentError as err:
-        return ctx.render("message.html.j2", status=409, title=ctx.t("send_cannot_load"), message=err.message)
+        return cannot_load(ctx, slug, err)
     except LeadexError as err:
         return await send_page(ctx, error=error_words(err), status=400)
     try:
@@ -468,12 +364,32 @@ def _job(ctx: Ctx) -> SendJob | None:
 
 
 async def job_page(ctx: Ctx) -> Response:
-    """A send's progress while it runs; its outcome and the campaign's status after."""
+    """A send's progress while it runs; its outcome and the campaign's status after.
+
+    A send this studio no longer knows (it was started again since: an old tab,
+    a bookmark) is named by its address's list: the page says so and shows
+    where that list's campaign stands, "stopped without finishing" with
+    "Resume the send" when it did not finish (a13c F5).
+    """
     job = _job(ctx)
     if job is None:
-        return not_found(ctx)
+        return await _job_forgotten(ctx)
     campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, job.slug) if c.list_name == job.list_name] if job.finished else []
     return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, stopped=_stopped(ctx, job.slug, campaigns), nav="issues")
+
+
+async def _job_forgotten(ctx: Ctx) -> Response:
+    """The page of a send of an earlier run of the studio: the campaign of its list as the store has it."""
+    from leadex_mail.studio.sending import job_list
+
+    slug, list_name = issue_slug(ctx), job_list(ctx.request.path_params["job"])
+    if slug is None or list_name is None:
+        return not_found(ctx)
+    campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, slug) if c.list_name == list_name]
+    return ctx.render(
+        "job.html.j2", title=ctx.t("job_title", list=list_name), job=None, list_name=list_name, slug=slug, campaigns=campaigns,
+        stopped=_stopped(ctx, slug, campaigns), running=ctx.studio.jobs.running(slug, list_name), nav="issues",
+    )
 
 
 async def job_events(ctx: Ctx) -> Response:
