@@ -5,7 +5,7 @@ only what the format allows -- paragraphs, **bold**, *italics*, links,
 bullet and numbered lists (nested), line breaks -- so pasting from Word or
 a web page keeps only those (ProseMirror parses the pasted HTML against the
 schema). The editor is loaded with the field's HTML as ``render`` makes it
-(``render.markdown.to_html``: the same parser as the email) and sends back
+(``editor_html``: the email's parser, each link's address as written) and sends back
 its document as JSON; ``to_markdown`` writes that as the Markdown a person
 would write, escaping only what the parser would otherwise read as syntax.
 Doing both ends in Python keeps one Markdown dialect (ours) in one place.
@@ -14,9 +14,12 @@ Doing both ends in Python keeps one Markdown dialect (ours) in one place.
 from __future__ import annotations
 
 import re
+import threading
+from types import SimpleNamespace
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it import helpers as link_helpers
 from markdown_it.token import Token
 
 from leadex_mail.errors import LeadexError
@@ -145,9 +148,46 @@ def _escape_block_start(text: str) -> str:
 
 def _href(mark: dict[str, Any]) -> str | None:
     href = str((mark.get("attrs") or {}).get("href") or "").strip()
-    if href == "#" or href.startswith(LINK_SCHEMES):
-        return href.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    if href == "#" or href.lower().startswith(LINK_SCHEMES):
+        return destination(href)
     return None
+
+
+# What a plain link destination cannot hold as typed: whitespace and control characters
+# (CommonMark ends the destination there) and "<", ">" (not URL characters; "<" would start
+# an <...> destination). Written percent-encoded, as a browser sends them.
+_MUST_ENCODE = re.compile(r"[\x00-\x20\x7f<>\s]")
+_ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def destination(href: str) -> str:
+    """How the address ``href`` is written as a Markdown link destination (the canonical form).
+
+    What a person writes: the address as typed -- letters such as "č" kept
+    readable (an IRI, RFC 3987; the renderer percent-encodes them in the
+    email's href, as a browser does), percent-encodings, "&", "=", "?", "#"
+    and balanced parentheses kept as they are -- with only what CommonMark
+    cannot hold in a plain destination percent-encoded (RFC 3986): spaces,
+    control characters, "<" and ">". An address whose parentheses do not
+    pair ("a)b") is written in CommonMark's ``<...>`` form, which holds them
+    as they are. A backslash before punctuation and a "&" that would read as
+    an HTML entity are backslash-escaped. So the renderer makes of the
+    written form the href it makes of ``href`` itself (markdown-it's
+    normalizeLink), and the parser reads back ``href`` but for the encodings.
+    """
+    written = _MUST_ENCODE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), href)
+    written = _ENTITY.sub(r"\\&", re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", written))
+    return written if _balanced(written) else f"<{written}>"
+
+
+def _balanced(text: str) -> bool:
+    """Whether the parentheses of ``text`` nest as CommonMark's plain destination needs (at most 32 deep)."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0 or depth > 32:
+            return False
+    return depth == 0
 
 
 def _marks(node: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -219,7 +259,54 @@ _OUTSIDE = {
     "html_block": "html",
     "html_inline": "html",
 }
+
+
+def _as_written(url: str) -> str:
+    """A link's address as the text writes it (after CommonMark's escapes), not percent-encoded.
+
+    markdown-it's default normalizeLink percent-encodes "č" and punycodes a
+    host, which is right for the email's href but would make the editor write
+    ``Poro%C4%8Dilo`` where the officer wrote ``Poročilo``: the editor keeps
+    the written address, and the renderer encodes it when the email is made.
+    """
+    return url
+
+
+def _recording(found: list[tuple[str, str]]) -> SimpleNamespace:
+    """markdown-it's link helpers, noting each destination as written and as read (``(written, read)``)."""
+
+    def parse_destination(string: str, pos: int, maximum: int) -> Any:
+        result = link_helpers.parseLinkDestination(string, pos, maximum)
+        if result.ok:
+            found.append((string[pos : result.pos], result.str))
+        return result
+
+    return SimpleNamespace(
+        parseLinkLabel=link_helpers.parseLinkLabel,
+        parseLinkDestination=parse_destination,
+        parseLinkTitle=link_helpers.parseLinkTitle,
+    )
+
+
 _MD = MarkdownIt("commonmark")  # images and raw HTML on: they must be seen to be named
+_MD.normalizeLink = _as_written  # type: ignore[method-assign]
+_DESTINATIONS: list[tuple[str, str]] = []  # filled by each _MD.parse, one parse at a time (_PARSING)
+_PARSING = threading.Lock()
+_MD.helpers = _recording(_DESTINATIONS)  # type: ignore[assignment]
+_EDITOR_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
+_EDITOR_MD.normalizeLink = _as_written  # type: ignore[method-assign]
+
+
+def editor_html(text: str) -> str:
+    """The HTML a rich-text editor starts from: ``render.markdown.to_html`` with each address as written.
+
+    The same parser options, the same "15." rule and the same sanitiser as the
+    email; only a link's href keeps the written form (see ``_as_written``), so
+    the editor writes back what the officer wrote.
+    """
+    from leadex_mail.render.markdown import _parse_source, sanitise
+
+    return sanitise(_EDITOR_MD.render(_parse_source(text or ""))).strip()
 
 
 def round_trip_trouble(text: str) -> str | None:
@@ -240,7 +327,10 @@ def round_trip_trouble(text: str) -> str | None:
         return None
     from leadex_mail.render.markdown import _parse_source  # the editor's HTML is render's: the same "15." rule
 
-    tokens = _MD.parse(_parse_source(text))
+    with _PARSING:
+        _DESTINATIONS.clear()
+        tokens = _MD.parse(_parse_source(text))
+        written = list(_DESTINATIONS)
     for token in tokens:
         for t in (token, *(token.children or ())):
             if t.type in _OUTSIDE:
@@ -255,7 +345,24 @@ def round_trip_trouble(text: str) -> str | None:
         again = to_markdown(_doc(tokens))
     except (RichTextError, ValueError):
         return "rewrite"
-    return None if again == text else "rewrite"
+    return None if again in (text, _canonical_links(text, written)) else "rewrite"
+
+
+def _canonical_links(text: str, found: list[tuple[str, str]]) -> str:
+    """``text`` with each link destination in the editor's written form (``destination``).
+
+    An address hand-written another way that reads the same -- ``<...>``, a
+    backslash escape, an entity -- is still a link the editor shows; saving the
+    field writes it in the canonical form, which makes the same href.
+    """
+    out, cursor = [], 0
+    for as_written, read in found:
+        at = text.find("(" + as_written, cursor)
+        if at < 0:
+            return text
+        out.append(text[cursor : at + 1] + destination(read))
+        cursor = at + 1 + len(as_written)
+    return "".join(out) + text[cursor:]
 
 
 def _doc(tokens: list[Token]) -> dict[str, Any]:

@@ -168,10 +168,8 @@ def _form_context(ctx: Ctx, session: IssueSession, lang: str, data: Any, focus: 
 
 
 def _markdown_html(text: Any) -> str:
-    """The HTML a rich-text editor starts from: the Markdown as the email renders it."""
-    from leadex_mail.render.markdown import to_html
-
-    return to_html(str(text or ""))
+    """The HTML a rich-text editor starts from: the Markdown as the email renders it, each address as written."""
+    return richtext.editor_html(str(text or ""))
 
 
 def _markdown_note(ctx: Ctx, text: Any) -> str:
