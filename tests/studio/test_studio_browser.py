@@ -328,7 +328,7 @@ def test_translations_side_by_side_mark_the_sections_changed_in_the_original(stu
     page.reload()
     expect(page.locator(".needs-update")).to_have_count(1)
     expect(page.locator("#pair-5 .needs-update")).to_have_text("needs update")
-    expect(page.locator("#stale-summary")).to_contain_text("1 sections were changed in the original")
+    expect(page.locator("#stale-summary")).to_contain_text("1 section was changed in the original")
     assert_accessible(page)
 
 

@@ -40,7 +40,7 @@ def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_s
             page.get_by_role("button", name="Send 5 messages now").click()
             waiting = page.locator("#job-waiting")
             expect(waiting).to_be_visible(timeout=LIVE)
-            expect(waiting).to_contain_text("the mail server turned away 1 message(s) for now")
+            expect(waiting).to_contain_text("messages the mail server turned away for now: 1.")
             expect(waiting).to_contain_text("The server said: 451 4.2.1 Mailbox busy, try later")
             with store.session() as session:
                 [due] = session.exec(select(Delivery.next_attempt_at).where(Delivery.state == "retry_wait")).scalars().all()

@@ -325,11 +325,21 @@ class EditionDoc:
                 hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first",
             )
         data = self.text().encode("utf-8")
+        if len(data) > MAX_FILE_BYTES:  # `check`, `send` and the studio itself would refuse to read it: keep the draft instead
+            raise too_big_to_save(self.path.name, len(data))
         _atomicwrite(self.path, data)
         self.stamp = file_stamp(data)
         self.original = self.text()
         self.changed, self._before = False, None
         return self.stamp
+
+
+def too_big_to_save(name: str, size: int) -> ContentError:
+    """The refusal to write an edition of ``size`` bytes (over ``MAX_FILE_BYTES``): code ``file.too_big``, args ``kb``, ``most_kb``."""
+    kb, most = str(-(-size // 1024)), str(MAX_FILE_BYTES // 1024)
+    message = f"{name} would be {kb} KB; an issue file may be at most {most} KB, so it was not saved"
+    hint = "shorten the longest texts (a paste from a web page can bring far more than it shows); the changes stay unsaved"
+    return ContentError(message, [Problem(name, None, None, "", message, hint, code="file.too_big", args=(("kb", kb), ("most_kb", most)))], hint=hint)
 
 
 def _line_of(root: Any, path: FieldPath) -> int | None:

@@ -376,6 +376,14 @@ async def save(ctx: Ctx) -> Response:
         if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
             return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
         return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint}")
+    except ContentError as err:  # too big to write (document.too_big_to_save): the draft stays, unsaved
+        if not err.problems or err.problems[0].code != "file.too_big":
+            raise
+        args = dict(err.problems[0].args)
+        said = ctx.t("save_too_big", kb=args.get("kb", "?"), most=args.get("most_kb", "?"))
+        if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
+            return JSONResponse({"error": said}, status_code=413, headers=NO_STORE)
+        return ctx.render("message.html.j2", status=413, title=ctx.t("write_failed_title"), message=said)
     if "json" in ctx.request.headers.get("accept", ""):
         answer = {"saved": True, "dirty": session.dirty(), "revision": session.revision(lang), "stamp": session.drafts[lang].stamp if lang in session.drafts else ""}
         return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
