@@ -6,7 +6,7 @@ one a person would write (an IRI stays readable: "Poročilo", not
 "Poro%C4%8Dilo"), the renderer makes of it the href it makes of the typed
 address, the rich view does not turn it into Markdown source, and the
 editor reloaded from it writes it back byte for byte. A hand-written form
-that means the same (``<...>``, a backslash escape, an entity) is shown as
+that means the same (``<...>``, a backslash escape, an entity, an autolink) is shown as
 a link too, and saving writes the canonical form with the same href.
 """
 
@@ -66,6 +66,8 @@ SAME_ADDRESS = [
     ("[a](<https://example.org/a.pdf>)", "[a](https://example.org/a.pdf)"),
     ("[a](https://example.org/a\\(b)", "[a](<https://example.org/a(b>)"),
     ("[a](https://example.org/?x=1&amp;y=2)", "[a](https://example.org/?x=1&y=2)"),
+    ("[a]( https://example.org/Poročilo.pdf )", "[a](https://example.org/Poročilo.pdf)"),
+    ("<https://example.org/Poročilo_2026.pdf>", "[https://example.org/Poročilo\\_2026.pdf](https://example.org/Poročilo_2026.pdf)"),
 ]
 
 

@@ -345,26 +345,43 @@ def round_trip_trouble(text: str) -> str | None:
         again = to_markdown(_doc(tokens))
     except (RichTextError, ValueError):
         return "rewrite"
-    return None if again in (text, _canonical_links(text, written)) else "rewrite"
+    return None if again in (text, _canonical_links(text, written, tokens)) else "rewrite"
 
 
-def _canonical_links(text: str, found: list[tuple[str, str]]) -> str:
-    """``text`` with each link destination in the editor's written form (``destination``).
+def _canonical_links(text: str, found: list[tuple[str, str]], tokens: list[Token]) -> str:
+    """``text`` with each link written as the editor writes it (``destination``, ``[...](...)``).
 
     An address hand-written another way that reads the same -- ``<...>``, a
-    backslash escape, an entity -- is still a link the editor shows; saving the
-    field writes it in the canonical form, which makes the same href.
+    backslash escape, an entity, spaces inside the brackets, an autolink
+    ``<https://...>`` -- is still a link the editor shows; saving the field
+    writes it in the canonical form, which makes the same href.
     """
+    spans: list[tuple[int, int, str, str]] = []  # (start, end, as the editor writes it, kind) in ``text``
+    for as_written, read in found:  # each destination, in the order of the text
+        pattern = re.compile(r"\(\s*" + re.escape(as_written) + r"\s*(?=[)\s\"'(])")
+        _next_span(text, pattern, spans, "(" + destination(read), "destination")
+    for token in tokens:
+        children = token.children or []
+        for i, t in enumerate(children[:-1]):
+            if t.type == "link_open" and t.markup == "autolink" and children[i + 1].type == "text":
+                href, shown = str(t.attrs.get("href", "")), children[i + 1].content
+                written = href[len("mailto:") :] if href.startswith("mailto:") and not shown.startswith("mailto:") else href
+                as_editor = _inline([{"type": "text", "text": shown, "marks": [{"type": "link", "attrs": {"href": href}}]}])
+                _next_span(text, re.compile("<" + re.escape(written) + ">"), spans, as_editor, "autolink")
     out, cursor = [], 0
-    for as_written, read in found:
-        at = text.find("(" + as_written, cursor)
-        if at < 0:
-            return text
-        out.append(text[cursor : at + 1] + destination(read))
-        cursor = at + 1 + len(as_written)
+    for begin, finish, by, _ in sorted(spans):
+        out.append(text[cursor:begin] + by)
+        cursor = finish
     return "".join(out) + text[cursor:]
 
 
+def _next_span(text: str, pattern: re.Pattern[str], spans: list[tuple[int, int, str, str]], by: str, kind: str) -> None:
+    """Add the first match of ``pattern`` after the spans of ``kind`` found so far that overlaps no other span."""
+    after = max((end for _, end, _, k in spans if k == kind), default=0)
+    for found in pattern.finditer(text, after):
+        if not any(start < found.end() and found.start() < end for start, end, _, _ in spans):
+            spans.append((found.start(), found.end(), by, kind))
+            return
 def _doc(tokens: list[Token]) -> dict[str, Any]:
     """The ProseMirror document (as JSON) the editor builds from the HTML of ``tokens``."""
     root: dict[str, Any] = {"type": "doc", "content": []}
