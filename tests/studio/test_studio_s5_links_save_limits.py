@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import Page, expect
+
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES
-from studio.studio_helpers import ISSUE, RunningStudio
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, wait_preview
 
 FIELD = "sections.5.body"
 
@@ -46,3 +48,22 @@ def test_an_edition_over_the_limit_is_refused_at_save_and_the_typed_text_stays(s
         client.post(f"/issues/{ISSUE}/sl/field", json={"path": FIELD, "value": pasted[:20_000]}, headers={"X-CSRF-Token": token})
         assert client.post(f"/issues/{ISSUE}/sl/save", headers={"X-CSRF-Token": token, "Accept": "application/json"}).status_code == 200
         assert "Odstavek 0 s prilepljenim" in studio.file(ISSUE, "sl").read_text(encoding="utf-8")
+
+
+def test_the_editor_says_it_beside_save_and_keeps_the_text(studio: RunningStudio, studio_page: Page) -> None:
+    """The reported path in Chromium: a very long text, Ctrl+S -> not "Saved" but why, and the text still on the page."""
+    page = studio_page
+    before = studio.file(ISSUE, "sl").read_bytes()
+    page.goto(f"{studio.url}/issues/{ISSUE}/sl")
+    wait_preview(page)
+    box = page.locator(f'.richtext[data-path="{FIELD}"]')
+    box.get_by_role("button", name="Markdown").click()
+    source = box.locator("textarea")
+    expect(source).to_be_focused(timeout=LIVE)
+    pasted = "\n\n".join(f"Odstavek {i} s prilepljenim besedilom s spletne strani." for i in range(6000))
+    source.evaluate("(el, text) => { el.value = text; el.dispatchEvent(new InputEvent('input', { bubbles: true })); }", pasted)  # a paste
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_contain_text("Not saved: this edition would be", timeout=LIVE)
+    expect(page.locator("#save-status")).to_contain_text("Your changes are still here, unsaved.")
+    assert studio.file(ISSUE, "sl").read_bytes() == before
+    assert source.input_value() == pasted
