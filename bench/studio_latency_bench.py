@@ -219,7 +219,7 @@ def main() -> None:
             from leadex_mail.store.db import open_store
 
             with open_store(_settings(folder)) as store:
-                add_user(store, ACCOUNT[0], "editor", ACCOUNT[1])
+                add_user(store, ACCOUNT[0], "editor", ACCOUNT[1], actor="bench")
         before = os.getloadavg()
         renders = warm_renders(folder, args.renders)
         runs = [("single-user", keystrokes(folder, args.keys))]

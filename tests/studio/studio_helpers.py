@@ -148,8 +148,8 @@ def serve_accounts_studio(root: Path, **env: str) -> Iterator[RunningStudio]:
     settings = studio_settings(root, **env)
     store = open_store(settings)
     try:
-        add_user(store, EDITOR[0], "editor", EDITOR[1])
-        add_user(store, SENDER[0], "sender", SENDER[1])
+        add_user(store, EDITOR[0], "editor", EDITOR[1], actor="test")
+        add_user(store, SENDER[0], "sender", SENDER[1], actor="test")
         create_list(store, "newsletter", public=True)
         add_subscriber(store, "reader@example.org", lists=("newsletter",), source="cli")
         with serve_studio(settings, accounts=True, store=store, root=root) as running:

@@ -36,7 +36,7 @@ def accounts_studio(tmp_path: Path) -> Iterator[RunningStudio]:
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path)
     store = open_store(settings)
-    add_user(store, SENDER[0], "sender", SENDER[1])
+    add_user(store, SENDER[0], "sender", SENDER[1], actor="test")
     try:
         with serve_studio(settings, accounts=True, store=store, root=tmp_path) as running:
             yield running
@@ -100,7 +100,7 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(tmp_path: Path) -> N
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path)
     with open_store(settings) as store:
-        add_user(store, SENDER[0], "sender", SENDER[1])
+        add_user(store, SENDER[0], "sender", SENDER[1], actor="test")
         server = make_server(settings, port=0, require_login=True, forwarded_allow_ips="192.0.2.1", store=store, watch=False)
         thread = server.start_in_thread()
         try:

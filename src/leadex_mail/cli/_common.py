@@ -54,6 +54,19 @@ def command_prefix() -> str:
     return "leadex-mail" + (f" --config {shlex.quote(str(Path(path).resolve()))}" if path else "")
 
 
+def cli_actor() -> str:
+    """How the audit log names whoever runs this command: ``cli:<os user>`` (``cli`` when the uid has no name, e.g. a container).
+
+    The shape of the studio's ``local:<os user>``: where the change came from, then who.
+    """
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def echo_error(err: LeadexError) -> None:
     """Print a LeadexError the way people should read it, on stderr."""
     if isinstance(err, ContentError) and err.problems:

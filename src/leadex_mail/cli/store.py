@@ -2,6 +2,12 @@
 
 Thin: each command opens the store, calls one core function and prints the
 result. Errors are LeadexError from the core; the root group prints them.
+Each change to subscribers or lists is written in the audit log as the
+studio writes the same change (same action, target and details), by
+``cli:<os user>``: after the change and what it did is printed (a log that
+cannot be written is then an error beside it), except an erasure, logged
+first and not made when it cannot be, and an export, logged before it is
+given out.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from pathlib import Path
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import cli_actor, get_settings
 from leadex_mail.config import redact_url
+from leadex_mail.errors import NotFound
 from leadex_mail.files import write_atomic
 from leadex_mail.store import db, gdpr, importer, lists, subscribers
+from leadex_mail.store.accounts import record
 from leadex_mail.store.models import SUBSCRIBER_STATUSES
 
 
@@ -27,6 +35,11 @@ def register(main: click.Group) -> None:
 
 def _store() -> db.Store:
     return db.open_store(get_settings(), create=False)
+
+
+def _audit(store: db.Store, action: str, target: str, **kwargs: object) -> None:
+    """Write what this command did in the audit log (``accounts.record``), by whoever runs it."""
+    record(store, cli_actor(), action, target, **kwargs)  # type: ignore[arg-type]
 
 
 def _when(value: object) -> str:
@@ -50,8 +63,9 @@ def add_command(email: str, name: str | None, language: str | None, list_names: 
         sub = subscribers.add_subscriber(
             store, email, name=name, language=language or settings.default_language, lists=list_names, allow_smtputf8=settings.smtputf8
         )
-    on = f" on {', '.join(list_names)}" if list_names else ""
-    click.echo(f"{sub.email}: {sub.status}, language {sub.language}{on}")
+        on = f" on {', '.join(list_names)}" if list_names else ""
+        click.echo(f"{sub.email}: {sub.status}, language {sub.language}{on}")
+        _audit(store, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": list(list_names), "language": sub.language})
 
 
 @subscribers_group.command("list")
@@ -133,7 +147,9 @@ def unsubscribe_command(email: str, list_name: str | None) -> None:
         sub = subscribers.get_subscriber(store, email)
         list_id = lists.get_list(store, list_name).id if list_name else None
         changed = subscribers.unsubscribe(store, sub.id, source="cli", list_id=list_id)  # type: ignore[arg-type]
-    click.echo(f"{sub.email}: {'unsubscribed' if changed else 'was already unsubscribed'}{f' from {list_name}' if list_name else ''}")
+        click.echo(f"{sub.email}: {'unsubscribed' if changed else 'was already unsubscribed'}{f' from {list_name}' if list_name else ''}")
+        detail = {"changed": changed, **({"list": list_name} if list_name else {})}
+        _audit(store, "subscriber_unsubscribe", f"subscriber {sub.id}", subscriber_id=sub.id, detail=detail)
 
 
 @subscribers_group.command("reactivate")
@@ -163,14 +179,17 @@ def reactivate_command(
         if email is not None:
             sub = reactivate_bounced(store, email, reason=reason)
             click.echo(f"{sub.email}: active again; the bounce suppression is lifted and the reason logged")
+            _audit(store, "subscriber_reactivate", f"subscriber {sub.id}", subscriber_id=sub.id)  # the reason is in the person's event log
             return
         wave = reactivate_campaign_bounces(store, issue, reason=reason, list_name=list_name, reply_contains=reply_contains, dry_run=dry_run)
-    for address in wave.reactivated:
-        click.echo(f"{address}: {'would be active again' if dry_run else 'active again'}")
-    for address, why in wave.kept:
-        click.echo(f"{address}: kept suppressed ({why})")
-    done = "would be reactivated (dry run: nothing changed)" if dry_run else "reactivated; their bounce suppressions are lifted and the reason logged"
-    click.echo(f"{len(wave.reactivated)} {done}" + (f"; {len(wave.kept)} kept" if wave.kept else ""))
+        for address in wave.reactivated:
+            click.echo(f"{address}: {'would be active again' if dry_run else 'active again'}")
+        for address, why in wave.kept:
+            click.echo(f"{address}: kept suppressed ({why})")
+        done = "would be reactivated (dry run: nothing changed)" if dry_run else "reactivated; their bounce suppressions are lifted and the reason logged"
+        click.echo(f"{len(wave.reactivated)} {done}" + (f"; {len(wave.kept)} kept" if wave.kept else ""))
+        if not dry_run:
+            _audit(store, "subscriber_reactivate", f"bounces of {issue}", detail={"reactivated": len(wave.reactivated), "kept": len(wave.kept), "list": list_name})
 
 
 @subscribers_group.command("import")
@@ -198,7 +217,10 @@ def import_command(file: Path, list_name: str | None, language: str | None, enco
             store, file, list_name=list_name, language=language, dry_run=dry_run, encoding=encoding, trust_encoding=trust_encoding,
             allow_smtputf8=settings.smtputf8, default_language=settings.default_language, editions=editions,
         )
-    click.echo(report.format())
+        click.echo(report.format())
+        if not dry_run:
+            detail = {"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": list_name}
+            _audit(store, "subscriber_import", file.name, detail=detail)
 
 
 @subscribers_group.command("export")
@@ -213,6 +235,7 @@ def export_command(email: str | None, fmt: str, output: Path | None) -> None:
     """
     with _store() as store:
         text = gdpr.export_text(store, fmt, email)
+        _audit(store, "subscriber_export", "one subscriber" if email else "everyone", detail={"format": fmt})  # before it is given out
     if output:
         write_atomic(output, text, private=True)  # personal data: 0600; WriteFailed names a full disk
         click.echo(f"wrote {output}", err=True)
@@ -228,6 +251,12 @@ def forget_command(email: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Erase everything about {email}? This cannot be undone", abort=True)
     with _store() as store:
+        try:
+            sid = subscribers.get_subscriber(store, email).id
+        except NotFound:  # the address is suppressed all the same; the log names no address
+            sid = None
+        # First: an erasure the audit log cannot show is not made (as in the studio).
+        _audit(store, "subscriber_erase", f"subscriber {sid}" if sid is not None else "an address with no subscriber", subscriber_id=sid)
         done = gdpr.forget(store, email)
     what = "subscriber deleted" if done.subscriber_found else "no subscriber with that address"
     click.echo(
@@ -257,8 +286,10 @@ def purge_pending_command(days: int | None) -> None:
     """Delete sign-ups that were never confirmed."""
     settings = get_settings()
     with db.open_store(settings, create=False) as store:
-        n = subscribers.purge_pending(store, timedelta(days=settings.pending_purge_days if days is None else days))
-    click.echo(f"purged {n} unconfirmed sign-up{'s' if n != 1 else ''}")
+        older = settings.pending_purge_days if days is None else days
+        n = subscribers.purge_pending(store, timedelta(days=older))
+        click.echo(f"purged {n} unconfirmed sign-up{'s' if n != 1 else ''}")
+        _audit(store, "subscriber_purge", "unconfirmed sign-ups", detail={"purged": n, "older_than_days": older})
 
 
 @click.group("lists")
@@ -284,7 +315,8 @@ def lists_create(name: str, title: str | None, description: str | None, public: 
     """Create the list NAME (a slug such as news-sl); private unless --public."""
     with db.open_store(get_settings()) as store:
         item = lists.create_list(store, name, title=title, description=description, public=public)
-    click.echo(f"created list {item.name}: {_visibility(item.public)}")
+        click.echo(f"created list {item.name}: {_visibility(item.public)}")
+        _audit(store, "list_create", item.name, detail={"public": item.public})
     if not item.public:
         click.echo(f"to offer it on the sign-up form: leadex-mail lists update {item.name} --public", err=True)
 
@@ -300,7 +332,9 @@ def lists_update(name: str, public: bool | None, title: str | None, description:
         raise click.UsageError("say what to change: --public or --private, --title, --description")
     with _store() as store:
         change = lists.update_list(store, name, public=public, title=title, description=description)
-    click.echo(f"list {change.list.name}: {_visibility(change.list.public)}")
+        click.echo(f"list {change.list.name}: {_visibility(change.list.public)}")
+        asked = {"public": public, "title": title, "description": description}
+        _audit(store, "list_update", change.list.name, detail={k: v for k, v in asked.items() if v is not None})
     if change.now_public:
         click.echo(f"now in the public archive: {', '.join(change.now_public)}")
     if change.now_hidden:
@@ -343,7 +377,8 @@ def lists_delete(name: str, yes: bool) -> None:
         click.confirm(f"Delete list {name} and all its subscriptions?", abort=True)
     with _store() as store:
         lists.delete_list(store, name)
-    click.echo(f"deleted list {name}")
+        click.echo(f"deleted list {name}")
+        _audit(store, "list_delete", name)
 
 
 @click.group("db")

@@ -8,7 +8,7 @@ import webbrowser
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import cli_actor, get_settings
 
 
 def register(main: click.Group) -> None:
@@ -115,7 +115,7 @@ def users_add(name: str, role: str) -> None:
 
     password = _password()
     with open_store(get_settings()) as store:
-        add_user(store, name, role, password)
+        add_user(store, name, role, password, actor=cli_actor())
     click.echo(f"account {name} created ({role})")
 
 
@@ -146,7 +146,7 @@ def users_password(name: str) -> None:
 
     password = _password()
     with open_store(get_settings(), create=False) as store:
-        set_password(store, name, password)
+        set_password(store, name, password, actor=cli_actor())
     click.echo(f"password of {name} changed; {name} is signed out of the studio everywhere")
 
 
@@ -163,7 +163,7 @@ def users_role(name: str, role: str) -> None:
     from leadex_mail.store.db import open_store
 
     with open_store(get_settings(), create=False) as store:
-        changed = set_role(store, name, role)
+        changed = set_role(store, name, role, actor=cli_actor())
     click.echo(f"{name} is now {role}" if changed else f"{name} was already {role}; nothing changed")
 
 
@@ -179,17 +179,20 @@ def users_remove(name: str) -> None:
     from leadex_mail.store.db import open_store
 
     with open_store(get_settings(), create=False) as store:
-        remove_user(store, name)
+        remove_user(store, name, actor=cli_actor())
     click.echo(f"account {name} removed; {name} is signed out of the studio everywhere")
 
 
 @users_group.command("audit")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True, help="How many entries, newest first.")
 def users_audit(limit: int) -> None:
-    """The studio's audit log: who sent what to which list, who changed or erased subscribers, sign-ins.
+    """The audit log: who sent what to which list from the studio, who changed or erased subscribers, lists, accounts.
 
     One line per entry, newest first: time (UTC), who, what, on what, details.
-    Subscribers are named by their id (an erased person's is gone), never by address.
+    Who is a studio account, local:USER (the studio on 127.0.0.1 run by the
+    computer's user USER) or cli:USER (a leadex-mail command run by USER).
+    Subscribers are named by their id (an erased person's is gone), never by
+    address; passwords are never written. Sign-ins are in it too.
     """
     import json
 
@@ -203,4 +206,4 @@ def users_audit(limit: int) -> None:
         details = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
         click.echo("\t".join([f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or who, details]).rstrip("\t"))
     if not entries:
-        click.echo("the audit log is empty: nothing was sent or changed from the studio yet", err=True)
+        click.echo("the audit log is empty: nothing was sent from the studio, and no subscriber, list or account was changed yet", err=True)

@@ -1,6 +1,6 @@
-"""Studio accounts (Argon2id passwords) and the studio's audit log.
+"""Studio accounts (Argon2id passwords) and the audit log.
 
-    add_user(store, "maja", "editor", "a long passphrase")
+    add_user(store, "maja", "editor", "a long passphrase", actor="cli:ops")
     user = authenticate(store, "maja", typed)     # the StudioUser, or None
     stamp = account_stamp(user)                   # what a session signed in as it remembers
     account_state(store, "maja")                  # AccountState(role, stamp) now, or None: one indexed read
@@ -20,6 +20,13 @@ sessions at their next request; the role is read fresh each time, so a role
 change applies at the next request without signing anyone out. A change
 made by ``leadex-mail users`` in another process needs no message to the
 studio: the store is the one place both read.
+
+Every account change is written in the audit log in the same transaction
+as the change (both or neither): ``user_add`` and ``user_remove`` (with
+the role), ``user_password``, ``user_role`` (``from_role``, ``to_role``),
+by the ``actor`` the caller names: an account name from the studio,
+``local:<os user>`` for the single-user studio, ``cli:<os user>`` for
+``leadex-mail users``. Never a password or its hash.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ MIN_PASSWORD = 12  # NIST SP 800-63B allows 8; these accounts can mail thousands
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so that a refusal takes as long either way.
 _DUMMY_HASH = _HASHER.hash("leadex-not-a-password")
+UNNAMED = "?"  # the audit log's actor when nobody was named (as for a sign-in refused without a name)
 
 
 def check_name(name: str) -> str:
@@ -60,17 +68,21 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_user(store: Store, name: str, role: str, password: str, *, now: datetime | None = None) -> StudioUser:
-    """Create an account; ``InvalidValue`` for a bad name, role or password or a name already taken."""
+def add_user(store: Store, name: str, role: str, password: str, *, actor: str = UNNAMED, now: datetime | None = None) -> StudioUser:
+    """Create an account, logged as ``user_add`` by ``actor``; ``InvalidValue`` for a bad name, role or password or a name already taken.
+
+    Every face names ``actor``; only set-up code (a test's or a bench's
+    accounts) may leave it, logged as ``UNNAMED``.
+    """
     check_name(name)
-    if role not in STUDIO_ROLES:
-        raise InvalidValue(f"unknown role {role!r}", hint=f"choose one of: {', '.join(STUDIO_ROLES)}")
+    _check_role(role)
     check_password(password)
     when = now or utcnow()
     user = StudioUser(name=name, role=role, password_hash=_HASHER.hash(password), created_at=when, updated_at=when)
     try:
         with store.session() as session:
             session.add(user)
+            _log(session, actor, "user_add", name, {"role": role}, when)
     except IntegrityError:
         raise InvalidValue(f"there is already an account {name!r}", hint="choose another name, or `leadex-mail users remove` it first") from None
     return user
@@ -110,30 +122,46 @@ def account_state(store: Store, name: str) -> AccountState | None:
     return None if row is None else AccountState(row.role, _stamp(row.id, row.password_hash))
 
 
-def set_password(store: Store, name: str, password: str) -> StudioUser:
-    """Give ``name`` a new password (its sessions end at their next request); the account; ``NotFound`` when there is none."""
+def set_password(store: Store, name: str, password: str, *, actor: str) -> StudioUser:
+    """Give ``name`` a new password (its sessions end at their next request), logged as ``user_password`` by ``actor``.
+
+    The account; ``NotFound`` when there is none, ``InvalidValue`` for a short password.
+    """
     check_password(password)
+    return _rehash(store, name, password, actor=actor)
+
+
+def _rehash(store: Store, name: str, password: str, *, actor: str | None) -> StudioUser:
+    """Store a new hash of ``password`` for ``name``; logged when ``actor`` is given (None: the same password, hashed anew)."""
     with store.session() as session:
         user = _existing(session, name)
         user.password_hash = _HASHER.hash(password)
         user.updated_at = utcnow()
+        if actor is not None:
+            _log(session, actor, "user_password", name, {}, user.updated_at)
     return user
 
 
-def set_role(store: Store, name: str, role: str) -> bool:
-    """Give ``name`` the role ``role`` (its sessions have it at their next request); False when it had it already.
+def set_role(store: Store, name: str, role: str, *, actor: str) -> bool:
+    """Give ``name`` the role ``role`` (its sessions have it at their next request), logged as ``user_role`` (``from_role``, ``to_role``) by ``actor``.
 
-    ``NotFound`` when there is no such account, ``InvalidValue`` for an unknown role.
+    False (and nothing logged) when it had it already. ``NotFound`` when there
+    is no such account, ``InvalidValue`` for an unknown role.
     """
-    if role not in STUDIO_ROLES:
-        raise InvalidValue(f"unknown role {role!r}", hint=f"choose one of: {', '.join(STUDIO_ROLES)}")
+    _check_role(role)
     with store.session() as session:
         user = _existing(session, name)
         if user.role == role:
             return False
+        _log(session, actor, "user_role", name, {"from_role": user.role, "to_role": role}, utcnow())
         user.role = role
         user.updated_at = utcnow()
     return True
+
+
+def _check_role(role: str) -> None:
+    if role not in STUDIO_ROLES:
+        raise InvalidValue(f"unknown role {role!r}", hint=f"choose one of: {', '.join(STUDIO_ROLES)}")
 
 
 def _existing(session, name: str) -> StudioUser:  # type: ignore[no-untyped-def]
@@ -143,10 +171,15 @@ def _existing(session, name: str) -> StudioUser:  # type: ignore[no-untyped-def]
     return user
 
 
-def remove_user(store: Store, name: str) -> None:
-    """Delete the account ``name`` (its sessions end at their next request); ``NotFound`` when there is none."""
+def remove_user(store: Store, name: str, *, actor: str) -> None:
+    """Delete the account ``name`` (its sessions end at their next request), logged as ``user_remove`` (with its role) by ``actor``.
+
+    ``NotFound`` when there is none.
+    """
     with store.session() as session:
-        session.delete(_existing(session, name))
+        user = _existing(session, name)
+        _log(session, actor, "user_remove", name, {"role": user.role}, utcnow())
+        session.delete(user)
 
 
 def list_users(store: Store) -> list[StudioUser]:
@@ -174,7 +207,7 @@ def authenticate(store: Store, name: str, password: str) -> StudioUser | None:
     if _HASHER.check_needs_rehash(user.password_hash):  # parameters were raised since: upgrade on the way in
         # A new hash is a new stamp: the session about to start must carry the new one (the
         # account's other open sessions end, as after any password change; this happens once).
-        return set_password(store, name, password)
+        return _rehash(store, name, password, actor=None)  # not a change of password: nothing for the audit log
     return user
 
 
@@ -188,9 +221,18 @@ def record(
     detail: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Append one entry to the audit log (never an address: name a subscriber by ``subscriber_id``)."""
+    """Append one entry to the audit log (never an address: name a subscriber by ``subscriber_id``).
+
+    ``actor``: an account name, ``local:<os user>`` (the single-user studio)
+    or ``cli:<os user>`` (the command line). ``StoreError`` when it cannot be written.
+    """
     with store.session() as session:
-        session.add(AuditEvent(at=now or utcnow(), actor=actor, action=action, target=target, subscriber_id=subscriber_id, detail=dict(detail or {})))
+        _log(session, actor, action, target, detail, now or utcnow(), subscriber_id=subscriber_id)
+
+
+def _log(session, actor: str, action: str, target: str, detail: Mapping[str, Any] | None, at: datetime, *, subscriber_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Add an audit entry to ``session``: written with the change it records, in one transaction."""
+    session.add(AuditEvent(at=at, actor=actor, action=action, target=target, subscriber_id=subscriber_id, detail=dict(detail or {})))
 
 
 def audit_log(store: Store, *, limit: int = 200, offset: int = 0, actor: str | None = None, action: str | None = None) -> list[AuditEvent]:
