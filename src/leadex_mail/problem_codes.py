@@ -35,6 +35,9 @@ CODES: dict[str, str] = {
     "text.raw_html": EDITION,
     "link.incomplete": EDITION,
     "link.unfinished": EDITION,
+    "link.says_nothing": EDITION,
+    "link.no_label": EDITION,
+    "link.not_https": EDITION,
     # pictures
     "picture.no_file": EDITION,
     "picture.wrong_type": EDITION,
@@ -50,6 +53,7 @@ CODES: dict[str, str] = {
     "edition.date_differs": EDITION,
     "edition.section_date_differs": EDITION,
     "edition.section_missing": EDITION,
+    "edition.sections_differ": EDITION,
     "edition.language_differs": EDITION,
     "edition.too_big": EDITION,
     # what ``leadex-mail new`` left in place

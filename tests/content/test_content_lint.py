@@ -68,6 +68,7 @@ def test_each_warning_is_located(tmp_path):
     # Sizes of random noise vary by a KB from run to run.
     got = sorted((Path(p.file).name, p.line, p.path, p.severity, re.sub(r"\d+ KB", "N KB", p.message.split(";")[0].split(" (")[0])) for p in lint_issue(issue))
     assert got == [
+        ("en.yaml", 7, "sections", "warning", "the en edition ends after section 1, but the sl edition has a 'partners' section 2"),
         ("en.yaml", 7, "sections", "warning", "the en edition has no 'partners' section"),
         ("en.yaml", 11, "sections[0].image.src", "warning", "image 'images/big.png' is N KB"),
         ("sl.yaml", 1, "preheader", "warning", "the edition has no preheader"),
@@ -75,6 +76,8 @@ def test_each_warning_is_located(tmp_path):
         ("sl.yaml", 10, "sections[0].image.src", "warning", "image 'images/big.png' is N KB"),
         ("sl.yaml", 11, "sections[0].image.alt", "error", "the image has no alt text"),
         ("sl.yaml", 12, "sections[0].body", "error", "a link in the text has no real address"),
+        ("sl.yaml", 12, "sections[0].body", "error", "the link 'več'"),  # "Preberi [več](#)." says nothing more
+        ("sl.yaml", 14, "sections[0].more.label", "error", "the link without a label"),  # "more here" closing it
         ("sl.yaml", 14, "sections[0].more.url", "error", "the link address is a placeholder '#'"),
     ]
     assert all(p.hint for p in lint_issue(issue))

@@ -34,7 +34,7 @@ def test_a_finding_of_another_edition_is_named_as_the_form_names_it_and_links_th
     item = page.locator("#check-list li.error")
     expect(item).to_have_count(1, timeout=LIVE)
     expect(item).to_have_text(
-        "English edition · section 2 (Story) · “More here” link · Address (URL): This link has no real address yet."
+        "English edition: section 2 (Story) · “More here” link · Address (URL): This link has no real address yet."
         " — Put the real address of the page (https://…) in its place."
     )
     link = item.get_by_role("link")

@@ -6,7 +6,9 @@ stand-in domain) and images without a useful alt text (``unfinished.py``), text 
 translation (``scaffold.draft_problems``), and editions that disagree on the
 issue's number or date, or on a date a section carries (an event's days). Warnings are worth a look but do not stop a send:
 images too heavy for mail, a missing preheader, a subject longer than mail
-apps show, and editions that lack a section the default edition has. Each
+apps show, links over ``http://`` (in a link field or in a text), and editions that lack a section the default
+edition has or whose sections are not the default edition's, kind by kind, in the same order.
+Link texts that say nothing about where they lead (``linkpurpose``, the send gate's rule) are errors. Each
 finding names file and line (from the loader's source maps). The render
 layer adds its own (HTML size, contrast) for the ``check`` command.
 """
@@ -21,6 +23,7 @@ from pydantic import BaseModel
 from leadex_mail.config import Settings
 from leadex_mail.content.checks import markdown_tokens
 from leadex_mail.content.dates import WrittenDate
+from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_problems
@@ -45,6 +48,7 @@ def lint_issue(issue: Issue) -> list[Problem]:
         if language != issue.default_language:
             problems.extend(_disagreements(edition, default, smap))
             problems.extend(_missing_sections(edition, default, smap))
+            problems.extend(_sections_out_of_line(edition, default, smap))
     if locations.brand is not None:
         problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
     return problems
@@ -85,6 +89,7 @@ def privacy_findings(settings: Settings) -> list[Problem]:
 
 def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Problem]:
     problems = _lint_model(issue, edition, Edition, smap)
+    problems.extend(link_purpose_problems(edition, smap))
     if not edition.preheader:
         problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject", "edition.no_preheader"))
     if len(edition.subject) > MAX_SUBJECT:
@@ -105,7 +110,9 @@ def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: Sour
 def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) -> Iterator[Problem]:
     hint = "put the real address (https://...) of the page in its place"
     for leaf in leaves(data, cls):
-        if leaf.kind == "url" and isinstance(leaf.value, str) and (why := unfinished_url(leaf.value)):
+        if leaf.kind == "url" and isinstance(leaf.value, str) and _plain_http(leaf.value):
+            yield _not_https(smap, leaf.path, leaf.value)
+        elif leaf.kind == "url" and isinstance(leaf.value, str) and (why := unfinished_url(leaf.value)):
             if leaf.value in ("", "#"):
                 yield _error(smap, leaf.path, f"the link address is {'empty' if not leaf.value else 'a placeholder ' + repr(leaf.value)}", hint, "link.unfinished")
             else:
@@ -113,9 +120,25 @@ def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) 
         elif leaf.kind == "markdown" and isinstance(leaf.value, str):
             for token in markdown_tokens(leaf.value):
                 href = token.attrs.get("href", "") if token.type == "link_open" else None
-                if isinstance(href, str) and (why := unfinished_url(href)):
+                if isinstance(href, str) and _plain_http(href):
+                    yield _not_https(smap, leaf.path, href, leaf.value)
+                elif isinstance(href, str) and (why := unfinished_url(href)):
                     message = f"a link in the text has no real address ({href!r}" + (")" if href in ("", "#") else f": {why})")
                     yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint, code="link.unfinished")
+
+
+def _plain_http(url: str) -> bool:
+    """True for a web address without encryption (``http://``) that is otherwise finished."""
+    return url.strip().lower().startswith("http://") and unfinished_url(url) is None
+
+
+def _not_https(smap: SourceMap, path: tuple, url: str, text: str | None = None) -> Problem:
+    """The one finding for an ``http://`` link, in a link field or in a text (``text``: the Markdown it stands in)."""
+    message = f"the link address {url!r} starts with http://, not https://: the page opens without encryption, and some mail programs warn about it"
+    hint = "write the address starting with https:// (most sites have one); keep http:// only if the site has no other"
+    if text is not None:
+        return smap.problem_in(path, text, f"]({url}", message, hint, code="link.not_https", severity="warning", args={"url": url})
+    return _warn(smap, path, message, hint, "link.not_https", url=url)
 
 
 def _image_findings(issue: Issue, image: dict[str, Any], path: tuple, smap: SourceMap) -> list[Problem]:
@@ -204,6 +227,38 @@ def _missing_sections(edition: Edition, default: Edition, smap: SourceMap) -> li
         _warn(smap, ("sections",), f"the {edition.language} edition has no {kind!r} section; the {default.language} edition has one", "add it, or check that nothing was left out in translation", "edition.section_missing", section=kind, other_language=default.language)
         for kind in dict.fromkeys(missing)
     ]
+
+
+def _sections_out_of_line(edition: Edition, default: Edition, smap: SourceMap) -> list[Problem]:
+    """A warning at the first section where ``edition``'s sequence of section kinds leaves the default edition's.
+
+    A translation translates the default edition section by section: the
+    studio shows them side by side and marks "needs update" by position, so
+    a section moved, added or removed in one edition only pairs every later
+    section with the wrong original. A subscriber of the translation still
+    gets a whole, working mail (each section carries its own words, links and
+    pictures), which is why this warns and does not stop a send
+    (docs/decisions.md); one finding at the first place they part, as every
+    later section is shifted by it.
+    """
+    mine, theirs = [s.type for s in edition.sections], [s.type for s in default.sections]
+    if mine == theirs:
+        return []
+    at = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
+    where = f"the {edition.language} edition has {len(mine)} sections, the {default.language} edition {len(theirs)}" if len(mine) != len(theirs) else "the sections are in another order"
+    if at < len(mine) and at < len(theirs):
+        message = f"section {at + 1} is a {mine[at]!r} section, but the {default.language} edition has a {theirs[at]!r} section there ({where})"
+    elif at < len(theirs):
+        message = f"the {edition.language} edition ends after section {at}, but the {default.language} edition has a {theirs[at]!r} section {at + 1} ({where})"
+    else:
+        message = f"section {at + 1} ({mine[at]!r}) has no counterpart: the {default.language} edition has {len(theirs)} sections"
+    hint = (
+        f"give every edition the sections of the {default.language} edition in the same order ({', '.join(theirs)}), "
+        "so that each section translates the one beside it: move, add or remove sections (in the studio: Move up, Move down, Remove)"
+    )
+    path: tuple = ("sections", at) if at < len(mine) else ("sections",)
+    return [smap.problem(path, message, hint, code="edition.sections_differ", severity="warning", key=at >= len(mine),
+                         args={"n": at + 1, "section": theirs[at] if at < len(theirs) else mine[at], "other_language": default.language})]
 
 
 def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None, code: str, **args: Any) -> Problem:

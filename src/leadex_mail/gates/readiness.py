@@ -20,10 +20,16 @@ allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
+from leadex_mail.content.linkpurpose import CODE as LINK_SAYS_NOTHING
+from leadex_mail.content.linkpurpose import NO_LABEL
+from leadex_mail.content.linktext import normalise
 from leadex_mail.errors import IssueNotReady, Problem
+from leadex_mail.gates.findings import DeepReport
+from leadex_mail.render import i18n
 from leadex_mail.render.check import check_issue, summary
 
 
@@ -58,7 +64,7 @@ def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep
         from leadex_mail.gates.deep import deep_check
 
         report = deep_check(issue, settings, require_browser=False)
-        problems += report.problems()
+        problems += deep_problems_beyond(report, problems)
         notices += [_notice(n.message, n.hint) for n in report.notices]
         notices += [_notice(f"{e.language}: {f.message}", f.hint) for e in report.editions for f in e.findings if f.severity == "notice"]
     errors = tuple(p for p in problems if p.severity == "error")
@@ -71,6 +77,28 @@ def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep
             hint=f"correct the errors above (`{again}` lists them again); a test send still works; to send anyway, add --force",
         )
     return Readiness(issue.slug, errors, warnings, tuple(dict.fromkeys(notices)))
+
+
+def deep_problems_beyond(report: DeepReport, problems: list[Problem]) -> list[Problem]:
+    """The deep check's problems, less the link texts ``problems`` (the content check's) already placed at their field.
+
+    The content check applies the gate's link-text rule to each link of the
+    edition (``content.linkpurpose``) and names its field; the same link found
+    again in the rendered HTML would be a second error without a field (a13c
+    F4: "Review the send" showed only that one). A link text the content
+    check did not find (one of the templates' or the brand's) stays.
+    """
+    said: dict[Path, set[str]] = {}
+    defaults = {normalise(i18n.catalog(lang).get("more_here", "")) for lang in i18n.available_languages()}
+    for problem in problems:
+        if problem.code in (LINK_SAYS_NOTHING, NO_LABEL):
+            labels = said.setdefault(Path(problem.file).resolve(), set())
+            labels.update({normalise(dict(problem.args).get("value", ""))} if problem.code == LINK_SAYS_NOTHING else defaults)
+    kept = []
+    for edition in report.editions:
+        labels = said.get(Path(edition.file).resolve(), set())
+        kept += [f.to_problem(edition.file) for f in edition.findings if f.severity != "notice" and not (f.rule == "link-text" and normalise(f.where) in labels)]
+    return kept
 
 
 def _notice(message: str, hint: str | None) -> str:

@@ -41,12 +41,25 @@ class FieldProblem:
     href: str | None  # the page (and field) where it is put right; None when not in the studio
     code: str
     detail: str  # the core's own words (for the operator, when the officer must ask them)
+    field: str = ""  # the field's part of ``where`` ("section 2 (Story) · Address (URL)"); "" for the edition as a whole
 
     def as_json(self) -> dict[str, Any]:
-        """The shape the pages read (see ``studio.js``)."""
+        """The shape the pages read (see ``studio.js``).
+
+        The message starts with the field's place ("section 2 (Story) ·
+        Address (URL): This link has no real address yet."): the editor's
+        Check box links each finding of its own edition with the message as
+        the link's text, and nine links all reading "This link has no real
+        address yet." say nothing of where they lead (WCAG 2.4.4). ``where``
+        then names the rest of the place (the edition), so another edition's
+        finding still reads "Slovenian edition: section 2 (Story) · ...".
+        """
+        message, where = self.message, self.where
+        if self.field:
+            message, where = f"{self.field}: {message}", where.removesuffix(f" · {self.field}")
         return {
-            "language": self.language, "path": self.path, "severity": self.severity, "message": self.message,
-            "hint": self.hint, "where": self.where, "href": self.href, "code": self.code,
+            "language": self.language, "path": self.path, "severity": self.severity, "message": message,
+            "hint": self.hint, "where": where, "href": self.href, "code": self.code,
         }
 
 
@@ -61,11 +74,12 @@ def place(problem: Problem, folder: Path | None, words: Words, data_of: DataOf |
     path = parse_path(problem.path) if who == EDITION else ()
     message, hint = say(problem, words)
     where = _where(language, path, problem, who, words, data_of)
+    field = " · ".join(field_words(path, data_of(language) if data_of is not None else None, words)) if language is not None and who == EDITION and path else ""
     href = None
     # A file named like no edition (``xx.yaml``) has no page in the studio: the finding says whom to ask.
     if language is not None and folder is not None and who in (EDITION, FILE) and is_edition_language(language):
         href = f"/issues/{folder.name}/{language}" + (f"#f-{'-'.join(str(p) for p in path)}" if path else "")
-    return FieldProblem(language, dotted(path), problem.severity, message, hint, where, href, problem.code, problem.message)
+    return FieldProblem(language, dotted(path), problem.severity, message, hint, where, href, problem.code, problem.message, field if where.endswith(f" · {field}") else "")
 
 
 def say(problem: Problem, words: Words) -> tuple[str, str | None]:
