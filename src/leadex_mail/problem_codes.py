@@ -37,6 +37,8 @@ CODES: dict[str, str] = {
     "link.unfinished": EDITION,
     "link.says_nothing": EDITION,
     "link.no_label": EDITION,
+    "link.no_text": EDITION,
+    "text.heading_skips": EDITION,
     "link.not_https": EDITION,
     # pictures
     "picture.no_file": EDITION,
@@ -46,6 +48,7 @@ CODES: dict[str, str] = {
     "picture.unusable": EDITION,
     "picture.no_alt": EDITION,
     "picture.heavy": EDITION,
+    "picture.maybe_text": EDITION,
     # the edition as a whole, and its agreement with the default edition
     "edition.no_preheader": EDITION,
     "edition.subject_too_long": EDITION,

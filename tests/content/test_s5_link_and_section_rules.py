@@ -116,3 +116,26 @@ def test_the_send_gate_finds_the_same_link_in_the_mail_and_the_review_keeps_only
     beyond = deep_problems_beyond(DeepReport(issue.slug, editions=[edition]), problems)
     assert [p for p in beyond if "VEČ" in p.message] == []
     assert [p.path for p in problems if p.severity == "error"] == ["sections[1].more.label"]  # the one error, at its field
+
+
+def test_the_gates_other_content_rules_are_found_at_their_field(tmp_path: Path) -> None:
+    from PIL import Image
+
+    sl = _edition(
+        "sl",
+        STORY.format(heading="A", body="'Besedilo [](https://leadex.eu/a) in še nekaj besed.'", more=""),  # axe's link-name
+        STORY.format(heading="B", body="'#### Podnaslov\n\nBesedilo.'", more=""),  # h2 -> h4 (heading-order)
+        STORY.format(heading="C", body="'### Podnaslov\n\n#### Manjši\n\nBesedilo.'", more=""),  # in order
+        "  - type: story\n    heading: D\n    image: {src: images/trak.png, alt: '', decorative: true}\n    body: Besedilo.\n",  # 4:1, decorative
+        "  - type: story\n    heading: E\n    image: {src: images/foto.png, alt: '', decorative: true}\n    body: Besedilo.\n",
+    )
+    (tmp_path / "2026-10-leadex-03" / "images").mkdir(parents=True)
+    Image.new("RGB", (400, 100)).save(tmp_path / "2026-10-leadex-03" / "images" / "trak.png")
+    Image.new("RGB", (300, 200)).save(tmp_path / "2026-10-leadex-03" / "images" / "foto.png")
+    issue = _issue(tmp_path, sl)
+    got = sorted((path, severity, code) for code in ("link.no_text", "text.heading_skips", "picture.maybe_text") for _, path, severity, _ in _found(issue, code))
+    assert got == [
+        ("sections[1].body", "error", "link.no_text"),
+        ("sections[2].body", "warning", "text.heading_skips"),
+        ("sections[4].image.alt", "warning", "picture.maybe_text"),
+    ]

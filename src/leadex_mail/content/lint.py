@@ -16,6 +16,7 @@ layer adds its own (HTML size, contrast) for the ``check`` command.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ from leadex_mail.config import Settings
 from leadex_mail.content.checks import markdown_tokens
 from leadex_mail.content.dates import WrittenDate
 from leadex_mail.content.linkpurpose import link_purpose_problems
+from leadex_mail.content.mailrules import mail_rule_problems
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_problems
@@ -90,6 +92,7 @@ def privacy_findings(settings: Settings) -> list[Problem]:
 def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Problem]:
     problems = _lint_model(issue, edition, Edition, smap)
     problems.extend(link_purpose_problems(edition, smap))
+    problems.extend(mail_rule_problems(edition, Path(issue.folder), smap))
     if not edition.preheader:
         problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject", "edition.no_preheader"))
     if len(edition.subject) > MAX_SUBJECT:

@@ -68,8 +68,33 @@ def record_translation(folder: Path, language: str, default: str) -> None:
     source = _read(folder, default)
     if source is None:
         return
+    _write(folder, language, {"from": default, "sections": fingerprints(source), "types": _types(source)})
+
+
+def translation_record(folder: Path, language: str) -> dict[str, Any] | None:
+    """What ``language`` was last recorded to translate (``{"from", "sections", "types"}``); None when not tracked."""
+    record = _records(folder).get(language)
+    return record if isinstance(record, dict) else None
+
+
+def reorder_record(folder: Path, language: str, record: dict[str, Any], order: list[int | None]) -> None:
+    """Write ``record`` (an earlier ``translation_record``) with its sections in ``order``.
+
+    ``order[i]`` is the place section ``i`` had when ``record`` was taken, None
+    for a section added since (it gets no fingerprint: it "needs update").
+    Sections moved, added or removed in the default edition and in the
+    translation alike keep what they had: a section changed before the move
+    still needs its update after it.
+    """
+    def pick(values: list[Any], missing: Any) -> list[Any]:
+        return [values[i] if i is not None and 0 <= i < len(values) else missing for i in order]
+
+    _write(folder, language, {**record, "sections": pick(list(record.get("sections") or []), ""), "types": pick(list(record.get("types") or []), None)})
+
+
+def _write(folder: Path, language: str, record: dict[str, Any]) -> None:
     records = _records(folder)
-    records[language] = {"from": default, "sections": fingerprints(source), "types": _types(source)}
+    records[language] = record
     text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f"{RECORD_FILE}.", suffix=".tmp", dir=folder)
     try:
@@ -91,3 +116,20 @@ def stale_sections(folder: Path, language: str, default: str) -> set[int] | None
         return None
     now, then = fingerprints(source), record.get("sections") or []
     return {i for i, print_ in enumerate(now) if i >= len(then) or then[i] != print_}
+
+
+def moved_sections(folder: Path, language: str, default: str) -> dict[int, int]:
+    """``{place now: place then}`` of the default edition's sections moved since ``language`` was last saved.
+
+    A section is moved when its fingerprint now is the one another place had
+    then, and not its own place's: side by side would put it beside the
+    translation of another section (a13c F7), so the page says so instead.
+    Empty when nothing moved or nothing is tracked.
+    """
+    record = _records(folder).get(language)
+    source = _read(folder, default) if isinstance(record, dict) and record.get("from") == default else None
+    if source is None:
+        return {}
+    now, then = fingerprints(source), list(record.get("sections") or [])
+    places = {print_: i for i, print_ in reversed(list(enumerate(then)))}
+    return {i: places[p] for i, p in enumerate(now) if p in places and places[p] != i and (i >= len(then) or then[i] != p)}

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from leadex_mail.content.mailrules import TEXT_IMAGE_NAME, TEXT_IMAGE_RATIO
 from leadex_mail.gates.findings import Finding
 from leadex_mail.gates.linktext import MIN_CONTEXT_WORDS, context_words, generic_phrases, is_generic
 
@@ -43,8 +44,7 @@ CLOSES_P = frozenset({"address", "blockquote", "div", "dl", "fieldset", "figure"
 # Where a link's context is read: WCAG's "programmatically determined link context".
 CONTEXT = frozenset({"p", "li", "td", "th", "dd", "dt", "blockquote", "figcaption", "caption", "h1", "h2", "h3", "h4", "h5", "h6"})
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
-TEXT_IMAGE_RATIO = 3.0
-_TEXT_IMAGE_NAME = re.compile(r"(logo|banner|title|heading|header|button|btn|cta|text|napis|naslov|gumb|funding|headline)", re.IGNORECASE)
+_TEXT_IMAGE_NAME = TEXT_IMAGE_NAME  # the content check applies the same rule at the picture's field (content.mailrules)
 _FILE_NAME = re.compile(r"^\S+\.(png|jpe?g|gif|webp|svg|bmp)$|^(img|dsc|image|photo)[_-]?\d+", re.IGNORECASE)
 
 ImageSize = Callable[[str], tuple[int, int] | None]

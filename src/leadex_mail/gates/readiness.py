@@ -28,7 +28,7 @@ from leadex_mail.content.linkpurpose import CODE as LINK_SAYS_NOTHING
 from leadex_mail.content.linkpurpose import NO_LABEL
 from leadex_mail.content.linktext import normalise
 from leadex_mail.errors import IssueNotReady, Problem
-from leadex_mail.gates.findings import DeepReport
+from leadex_mail.gates.findings import DeepReport, Finding
 from leadex_mail.render import i18n
 from leadex_mail.render.check import check_issue, summary
 
@@ -89,16 +89,30 @@ def deep_problems_beyond(report: DeepReport, problems: list[Problem]) -> list[Pr
     check did not find (one of the templates' or the brand's) stays.
     """
     said: dict[Path, set[str]] = {}
+    codes: dict[Path, set[str]] = {}
     defaults = {normalise(i18n.catalog(lang).get("more_here", "")) for lang in i18n.available_languages()}
     for problem in problems:
+        file = Path(problem.file).resolve()
+        codes.setdefault(file, set()).add(problem.code)
         if problem.code in (LINK_SAYS_NOTHING, NO_LABEL):
-            labels = said.setdefault(Path(problem.file).resolve(), set())
+            labels = said.setdefault(file, set())
             labels.update({normalise(dict(problem.args).get("value", ""))} if problem.code == LINK_SAYS_NOTHING else defaults)
     kept = []
     for edition in report.editions:
-        labels = said.get(Path(edition.file).resolve(), set())
-        kept += [f.to_problem(edition.file) for f in edition.findings if f.severity != "notice" and not (f.rule == "link-text" and normalise(f.where) in labels)]
+        file = Path(edition.file).resolve()
+        labels, placed = said.get(file, set()), codes.get(file, set())
+
+        def again(found: Finding) -> bool:
+            if found.rule == "link-text":
+                return normalise(found.where) in labels
+            return PLACED_BY_CONTENT.get(found.rule, "") in placed
+
+        kept += [f.to_problem(edition.file) for f in edition.findings if f.severity != "notice" and not again(f)]
     return kept
+
+
+# The gate's rules the content check also decides (``content.mailrules``), by the code it reports them with.
+PLACED_BY_CONTENT = {"link-name": "link.no_text", "heading-order": "text.heading_skips", "image-of-text": "picture.maybe_text"}
 
 
 def _notice(message: str, hint: str | None) -> str:

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
-from leadex_mail.studio import pictures, richtext
+from leadex_mail.studio import alignment, pictures, richtext
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
 from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, Ctx, action, form_data, page, redirect
@@ -91,7 +91,7 @@ async def editor(ctx: Ctx) -> Response:
 
 async def side_by_side(ctx: Ctx) -> Response:
     """The default edition (read) beside a translation (edited), section by section, changes marked."""
-    from leadex_mail.content.translations import stale_sections
+    from leadex_mail.content.translations import moved_sections, stale_sections
 
     session = session_or_none(ctx)
     if session is None:
@@ -109,7 +109,8 @@ async def side_by_side(ctx: Ctx) -> Response:
         return _unusable(ctx, session, lang, err)
     stale = stale_sections(session.folder, lang, default)
     context = _form_context(ctx, session, lang, doc.data())
-    context.update(source=source.data(), source_language=default, others=others, stale=stale, structure=False, sent=await sent_to(ctx, session.slug, lang))
+    moved = moved_sections(session.folder, lang, default)  # never paired by place with the wrong translation (a13c F7)
+    context.update(source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, sent=await sent_to(ctx, session.slug, lang))
     return ctx.render("side.html.j2", **context)
 
 
@@ -235,6 +236,7 @@ async def change_items(ctx: Ctx) -> Response:
     except ValueError:
         return _bad(ctx)
     focus, announce = None, None
+    before = alignment.kinds(doc.data()) if path == alignment.SECTIONS else None  # translations in line follow (a13c F7)
     if op == "add":
         kind = form.get("type", "")
         item_spec = spec.variants.get(kind) if spec.kind == "sections" else spec.item
@@ -245,12 +247,16 @@ async def change_items(ctx: Ctx) -> Response:
             parent = spec_at(path[:-1], doc.root)
             await session.change(lang, lambda d: d.set(path, [], spec, parent), by=by)
         await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)), by=by)
+        if before is not None:
+            await alignment.follow(session, lang, before, "add", at, at, empty_value(item_spec), by=by)
         # The new item's heading (focusable by script, tabindex -1): the officer is at what was made.
         focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added", position=at + 1, count=size + 1)
     elif op in ("up", "down") and 0 <= index < size:
         to = index - 1 if op == "up" else index + 1
         if 0 <= to < size:
             await session.change(lang, lambda d: d.move_item(path, index, to), by=by)
+            if before is not None:
+                await alignment.follow(session, lang, before, "move", index, to, by=by)
             index = to
         edge = (op == "up" and index == 0) or (op == "down" and index == size - 1)
         focus = f"{'down' if op == 'up' and edge else 'up' if edge else op}-{dotted((*path, index))}"
@@ -259,6 +265,8 @@ async def change_items(ctx: Ctx) -> Response:
         if spec.min_items and size <= spec.min_items:
             return _bad(ctx, "need_one_item")
         await session.change(lang, lambda d: d.remove_item(path, index), by=by)
+        if before is not None:
+            await alignment.follow(session, lang, before, "remove", index, index, by=by)
         focus = f"add-{dotted(path)}"
         announce = ctx.t("announce_removed", count=size - 1)
     else:
@@ -372,6 +380,8 @@ async def save(ctx: Ctx) -> Response:
         for code in languages:
             if code in session.drafts and session.drafts[code].changed:
                 await session.save(code)
+        if lang == session.default_language():
+            await alignment.save_followers(session)  # the translations its section moves were applied to
     except EditConflict as err:
         if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
             return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
