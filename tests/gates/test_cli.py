@@ -14,6 +14,11 @@ from leadex_mail.cli import main
 
 from .conftest import CHROMIUM, PUBLIC_URL, SLUG, edit
 
+# A partner whose name links and says only "here" beside its country: found in the rendered mail only (the content
+# check judges buttons, "more here" links and links in texts at their field: content.linkpurpose).
+PARTNER_HERE = "organisation: here\n        url: https://www.interregeurope.eu/leadex"
+
+
 
 @pytest.fixture
 def cli(tmp_path, newsletters, monkeypatch, tmp_path_factory):
@@ -96,11 +101,11 @@ def test_render_screenshots_three_per_edition_beside_the_html(cli, tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_send_refuses_on_a_deep_error_unless_forced_or_no_deep(cli, newsletters, tmp_path):
-    """A button that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default.
+    """A partner link that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default.
 
     Same rule as the plain check: --force sends anyway and lists what it overrides; --no-deep runs only `check`'s checks.
     """
-    edit(newsletters, "en", "label: Watch the project video", "label: here")
+    edit(newsletters, "en", "organisation: Central Denmark Region", PARTNER_HERE)
     assert cli("check", SLUG).exit_code == 0
     assert cli("lists", "create", "newsletter").exit_code == 0
     assert cli("subscribers", "add", "ana@example.org", "--lang", "en", "--list", "newsletter").exit_code == 0

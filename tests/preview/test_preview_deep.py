@@ -16,6 +16,11 @@ from leadex_mail.preview.server import make_server
 CHROMIUM = Path(os.environ.get("LEADEX_CHROMIUM", "/usr/bin/chromium"))
 DEEP_SECONDS = 300  # bounds a hung test only; the runner is waited on, not the clock
 
+# A partner whose name links and says only "here" beside its country: found in the rendered mail only (the content
+# check judges buttons, "more here" links and links in texts at their field: content.linkpurpose).
+PARTNER_HERE = "organisation: here\n        url: https://www.interregeurope.eu/leadex"
+
+
 
 def test_force_dark_makes_dark_rules_unconditional_and_light_ones_void():
     css = "@media (prefers-color-scheme: dark) { a {} } @media screen and (prefers-color-scheme:light) { b {} } @media (max-width: 479px) { c {} }"
@@ -65,7 +70,7 @@ def test_deep_results_show_and_follow_a_save(deep_preview, issue_copy, page: Pag
     assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), background
 
     # A save that passes `check` but not the deep check: the results follow it.
-    issue_copy.edit("en", "label: Watch the project video", "label: here")
+    issue_copy.edit("en", "organisation: Central Denmark Region", PARTNER_HERE)
     with httpx.Client(base_url=server.url, timeout=20) as client:
         with client.stream("GET", "/events") as events:  # the rebuild is announced, then the deep check runs again
             for line in events.iter_lines():
