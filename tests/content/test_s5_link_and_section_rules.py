@@ -58,6 +58,7 @@ def test_every_kind_of_link_is_judged_with_the_context_the_templates_give_it(tmp
         STORY.format(heading="D", body="'- ena\n\n- dve'", more="    more:\n      url: https://leadex.eu/d\n"),  # after a list: alone
         "  - type: good_practices\n    heading: E\n    button:\n      label: Read more\n      url: https://leadex.eu/e\n",  # a button: alone
         "  - type: good_practices\n    heading: F\n    button:\n      label: Primeri dobrih praks\n      url: https://leadex.eu/f\n",
+        "  - type: project\n    name: G\n    buttons:\n      - {label: Video projekta, url: 'https://leadex.eu/g'}\n      - {label: here, url: 'https://leadex.eu/h'}\n",
     )
     issue = _issue(tmp_path, sl)
     got = sorted((path, severity, code) for code in ("link.says_nothing", "link.no_label") for _, path, severity, _ in _found(issue, code))
@@ -65,6 +66,7 @@ def test_every_kind_of_link_is_judged_with_the_context_the_templates_give_it(tmp
         ("sections[2].body", "error", "link.says_nothing"),
         ("sections[4].more.label", "error", "link.no_label"),  # no label: the language's "more here"
         ("sections[5].button.label", "error", "link.says_nothing"),
+        ("sections[7].buttons[1].label", "error", "link.says_nothing"),  # one of a list of buttons
     ]
 
 

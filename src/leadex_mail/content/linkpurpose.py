@@ -70,7 +70,10 @@ def _links(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Link, str |
     """``(path, link, text it closes)`` for each ``Link`` under ``model``; the text is None for a button."""
     if isinstance(model, list):
         for index, item in enumerate(model):
-            yield from _links(item, (*path, index))
+            if isinstance(item, Link):  # a list of buttons: each stands alone
+                yield (*path, index), item, None
+            else:
+                yield from _links(item, (*path, index))
         return
     if not isinstance(model, BaseModel):
         return
