@@ -33,7 +33,7 @@ from leadex_mail.store.db import Store
 from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_preview, views_recovery, views_schedule, views_send
 from leadex_mail.studio.auth import Access
 from leadex_mail.studio.sending import SendJobs
-from leadex_mail.studio.web import PAGE_CSP, static_dir
+from leadex_mail.studio.web import PAGE_CSP, not_found, static_dir
 from leadex_mail.studio.workspace import Workspace
 from leadex_mail.web.security import SecurityHeadersMiddleware
 
@@ -120,7 +120,8 @@ def create_app(
     if not accounts:
         # A page elsewhere whose name points at 127.0.0.1 must not reach unsent issues (DNS rebinding).
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS))
-    app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan)
+    # Every 404/405 Starlette raises (no route, no static file, a method a route does not take) is the studio's page.
+    app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
     app.state.studio = studio
     return app
 

@@ -17,11 +17,16 @@ from:
   (``DEVICE_LIMIT``) and by nothing else: however hard others guess, the
   officer's own browser still gets in.
 - **any other browser** is limited per (client address, account)
-  (``PAIR_LIMIT``: one address guessing one account), per client address
-  (``ADDRESS_LIMIT``: one address trying many names) and, when many addresses
-  guess one account, per account (``ACCOUNT_LIMIT``) -- only for browsers the
-  account does not trust, so the attack slows guessing to a few an hour and
-  still does not lock out the officer's own browser.
+  (``PAIR_LIMIT``: one address guessing one account) and per client address
+  (``ADDRESS_LIMIT``: one address trying many names). When many addresses
+  guess one account (more than ``ACCOUNT_LIMIT`` failures from browsers it
+  does not trust), each address's own limit for that account drops to
+  ``GUESSED_PAIR_LIMIT``: the guessing slows down, every guesser pays for
+  it, and nobody is refused for what *other* addresses typed -- the right
+  password from an address that has not failed is still checked (a13c #12:
+  a per-account lock let anyone who knew an officer's name keep them out
+  of every new browser; OWASP's Authentication Cheat Sheet warns that
+  account lockout is a denial of service).
 
 A refused attempt checks no password and is not counted; a successful sign-in
 clears the counts of that pair and device. Counts and device tokens live in
@@ -42,7 +47,8 @@ from datetime import datetime
 WINDOW = 15 * 60.0  # seconds
 PAIR_LIMIT = 5  # failures per (address, account) in WINDOW
 ADDRESS_LIMIT = 20  # failures per address, any account names, in WINDOW
-ACCOUNT_LIMIT = 10  # failures per account from browsers it does not trust, in WINDOW
+ACCOUNT_LIMIT = 10  # failures per account from browsers it does not trust, in WINDOW, beyond which ...
+GUESSED_PAIR_LIMIT = 2  # ... each (address, account) may fail only this often (never a lock of the account)
 DEVICE_LIMIT = 5  # failures per trusted browser in WINDOW
 DEVICE_DAYS = 180  # how long a browser stays trusted after a successful sign-in
 _DEVICES_PER_ACCOUNT = 20  # the oldest trusted browser of an account is forgotten beyond this
@@ -61,10 +67,16 @@ class _Counts:
         self.limit = limit
         self._hits: dict[str, deque[float]] = {}
 
-    def wait(self, key: str, now: float) -> float:
-        """Seconds until ``key`` may try again (0: now)."""
+    def wait(self, key: str, now: float, limit: int | None = None) -> float:
+        """Seconds until ``key`` may try again (0: now), under ``limit`` (default: this table's)."""
+        limit = self.limit if limit is None else limit
         hits = self._trim(key, now)
-        return 0.0 if len(hits) < self.limit else hits[0] + WINDOW - now
+        # Below the limit once all but limit-1 of the failures in the window have aged out.
+        return 0.0 if len(hits) < limit else hits[len(hits) - limit] + WINDOW - now
+
+    def count(self, key: str, now: float) -> int:
+        """Failures of ``key`` in the window."""
+        return len(self._trim(key, now))
 
     def add(self, key: str, now: float) -> None:
         self._trim(key, now).append(now)
@@ -85,7 +97,7 @@ class _Counts:
 
 
 class LoginThrottle:
-    """Failed sign-ins counted per trusted browser, per (address, account), per address and per account. Thread-safe.
+    """Failed sign-ins counted per trusted browser, per (address, account), per address and per account (a slowdown, never a lock). Thread-safe.
 
     ``clock`` gives the time (tests move it). ``address`` is the client's IP
     address as the server sees it (behind a trusted proxy: the one it names);
@@ -109,9 +121,9 @@ class LoginThrottle:
             if self._trusted(device, name, now):
                 seconds = self._devices_failed.wait(f"{device}", now)
             else:
-                seconds = max(
-                    self._pairs.wait(f"{address}\0{name}", now), self._addresses.wait(address, now), self._accounts.wait(name, now)
-                )
+                guessed = self._accounts.count(name, now) >= ACCOUNT_LIMIT
+                pair_limit = GUESSED_PAIR_LIMIT if guessed else PAIR_LIMIT
+                seconds = max(self._pairs.wait(f"{address}\0{name}", now, pair_limit), self._addresses.wait(address, now))
         return int(seconds) + 1 if seconds > 0 else 0
 
     def failed(self, address: str, name: str, device: str | None) -> None:

@@ -7,9 +7,10 @@
 
 Failed attempts are slowed where they come from (``throttle.LoginThrottle``):
 per browser the account signed in from before (its device cookie), else
-per (client address, account), per address and per account; an attempt
-over a limit is refused without checking the password. Wrong passwords
-typed by someone else never lock out the officer's own browser. The answer
+per (client address, account) and per address; many addresses guessing
+one account tighten each address's own limit, never lock the account. An
+attempt over a limit is refused without checking the password. Wrong
+passwords typed by someone else never keep the officer out. The answer
 never says whether the name exists.
 
 Over plain HTTP (beyond loopback) every page here says the address needs

@@ -37,6 +37,7 @@ from urllib.parse import quote, urlsplit
 
 import anyio
 import jinja2
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -218,11 +219,36 @@ async def follow_stream(ctx: Ctx, stream: AsyncIterator[str]) -> AsyncIterator[s
 def _ctx(request: Request) -> Ctx:
     studio: Studio = request.app.state.studio
     session, new = _session(request)
+    return _with_words(request, studio, session, new)
+
+
+def _with_words(request: Request, studio: Studio, session: StudioSession, new: bool) -> Ctx:
     chosen = request.query_params.get("ui")
     if chosen in languages():
         session.ui_language = chosen
     language = negotiate(session.ui_language, request.headers.get("accept-language"), studio.settings.default_language)
     return Ctx(request, studio, session, words(language), new_cookie=new)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """The studio's own page for every 404 and 405 Starlette raises itself (a13c #6).
+
+    An address no route has, a file ``/static`` does not hold, a method a
+    route does not take (a bookmarked form address): the page every studio
+    page is (title, ``lang``, the language switch, a way back to the
+    issues), never Starlette's plain "Not Found" text. The browser's live
+    session is used when it has one; otherwise none is started for it (an
+    unknown address asked a thousand times starts no sessions). A script
+    gets the words as JSON. 405 keeps its ``Allow`` header.
+    """
+    studio: Studio = request.app.state.studio
+    session = studio.access.sessions.get(request.cookies.get(COOKIE))
+    ctx = _with_words(request, studio, session or StudioSession(id="", csrf=""), False)
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    if _wants_json(request) or request.headers.get("hx-request"):
+        return JSONResponse({"error": ctx.t("not_found_text")}, status_code=status, headers={**NO_STORE, **headers})
+    return ctx.render("message.html.j2", status=status, headers=headers, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
 
 
 def _finish(ctx: Ctx, response: Response) -> Response:
