@@ -29,17 +29,27 @@ from leadex_mail.content.yamlsource import YamlSyntaxProblem, load_yaml
 RECORD_FILE = ".translations.json"
 
 
+def fingerprint(section: Any) -> str:
+    """The fingerprint of one section (plain data): 16 hex digits of the sha256 of its canonical JSON."""
+    return hashlib.sha256(json.dumps(section, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+
+
 def fingerprints(data: Any) -> list[str]:
     """One fingerprint per section of an edition's plain data (its sections list)."""
     sections = data.get("sections") if isinstance(data, dict) else None
     if not isinstance(sections, list):
         return []
-    return [hashlib.sha256(json.dumps(s, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16] for s in sections]
+    return [fingerprint(s) for s in sections]
 
 
 def _types(data: Any) -> list[str | None]:
     sections = data.get("sections") if isinstance(data, dict) else None
     return [s.get("type") if isinstance(s, dict) else None for s in sections] if isinstance(sections, list) else []
+
+
+def read_edition(folder: Path, language: str) -> Any:
+    """The plain data of ``language``'s file in ``folder`` as on disk; None when there is none or it does not read."""
+    return _read(folder, language)
 
 
 def _read(folder: Path, language: str) -> Any:
@@ -90,6 +100,17 @@ def reorder_record(folder: Path, language: str, record: dict[str, Any], order: l
         return [values[i] if i is not None and 0 <= i < len(values) else missing for i in order]
 
     _write(folder, language, {**record, "sections": pick(list(record.get("sections") or []), ""), "types": pick(list(record.get("types") or []), None)})
+
+
+def write_record(folder: Path, language: str, default: str, sections: list[str], types: list[str | None]) -> None:
+    """Record that ``language`` translates, section by section, the sections of ``default`` fingerprinted ``sections``.
+
+    For the studio, whose translations follow the default edition's moves
+    before they are saved: one fingerprint per section of the translation as
+    it is written now ("" for a section whose original is not known: it
+    "needs update"), and each one's type.
+    """
+    _write(folder, language, {"from": default, "sections": list(sections), "types": list(types)})
 
 
 def _write(folder: Path, language: str, record: dict[str, Any]) -> None:

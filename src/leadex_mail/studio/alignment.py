@@ -1,14 +1,37 @@
-"""Translations follow the default edition's sections: moved, added or removed there, the same here (a13c F7).
+"""Translations follow every list change of the default edition: sections, events, partners, buttons ... (a13c F7).
 
-A translation translates the default edition section by section: side by
-side pairs them by place, and so do the "needs update" marks. When the
-officer moves, adds or removes a section of the default edition, each other
-edition whose sections are still the default's, kind by kind, gets the same
-change in its draft (``EditionDoc``'s byte-preserving edits: its comments and
-layout stay), and is saved with the default edition. A section added gets an
-empty section of the same kind in each translation, to be translated. Its
-"needs update" marks move with the sections (``reorder_record``), so a
-section changed before the move still needs its update after it.
+A translation translates the default edition place by place: side by side
+pairs sections by place, and so does the "needs update" mark of each
+section. When the officer moves, adds or removes an item of *any* list of
+the default edition (``("sections",)``, ``("sections", 6, "items")``, any
+list at any depth), each other edition whose structure along that path is
+still the default's (``shapes``: the kinds of each list on the way, the
+list itself included) gets the same change in its draft (``EditionDoc``'s
+byte-preserving edits: its comments and layout stay), and is saved with the
+default edition. An item added gets an empty item of the same kind in each
+translation, to be translated.
+
+The marks. A translation's record (``content.translations``) holds, per
+section, the fingerprint of the default's section it translates. While the
+default edition's changes are not saved, the session keeps for each
+translation that followed them a ``Following``: per section of the
+translation as it is now, that fingerprint and, when known, the default's
+section itself (plain data) with the same changes applied. A pure move
+therefore leaves the section as it was ("needs update" only if it needed it
+before); an added item is empty on both sides until the original's is
+written; a section whose original is not known (it needed its update)
+keeps needing it. Whenever the translation's record is written -- its own
+save, or the default edition's save that saves it too -- it is written
+from these entries, never from a default edition saved in another order.
+
+"Discard my changes" on the default edition takes back, in each
+translation, the changes that followed from it (``steps``, undone last
+first), and keeps the translation's own edits: a translation with nothing
+else unsaved is simply read again (byte for byte its file); one with its own
+edits keeps them with the followed changes undone. Discarding never writes a
+file. A step whose list the translation itself changed since cannot be
+undone there: it stays (the translation is then out of line, which ``check``
+and side by side say).
 
 An edition already out of line is left as it is: ``check`` warns about it
 (``edition.sections_differ``) and side by side says so.
@@ -16,41 +39,192 @@ An edition already out of line is left as it is: ``check`` warns about it
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from leadex_mail.content.translations import reorder_record, translation_record
-from leadex_mail.errors import ContentError
-from leadex_mail.studio.workspace import IssueSession
+from leadex_mail.content.translations import fingerprint, read_edition, record_translation, translation_record, write_record
+from leadex_mail.errors import ContentError, LeadexError
 
-SECTIONS = ("sections",)
-ORDERS = "_aligned_orders"  # the session's attribute: per translation, for each of its sections now, its place when last saved
+if TYPE_CHECKING:
+    from leadex_mail.studio.document import EditionDoc
+    from leadex_mail.studio.workspace import IssueSession
+
+Path_ = tuple[str | int, ...]
+SECTIONS: Path_ = ("sections",)
+STATE = "_aligned"  # the session's attribute: {translation: Following}; lives and dies with the session
 
 
-def _orders(session: IssueSession) -> dict[str, list[int | None]]:
-    """The session's own table (it lives and dies with the session, never shared by two studios)."""
-    found = getattr(session, ORDERS, None)
+@dataclass
+class Entry:
+    """One section of a translation: the fingerprint and type it translates, and the default's section itself when known."""
+
+    print_: str
+    kind: Any
+    content: Any = None  # plain data; None: not known (the section needs its update)
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.content) if self.content is not None else self.print_
+
+    def type_(self) -> Any:
+        return self.content.get("type") if isinstance(self.content, dict) else self.kind
+
+
+@dataclass
+class Step:
+    """One change of the default edition followed in a translation, with what undoing it needs."""
+
+    op: str
+    path: Path_
+    index: int
+    to: int
+    removed: Any  # the translation's own item removed (plain data), put back by an undo
+    after: list[Any]  # the translation's ``shapes`` along ``path`` just after the step
+    entries: list[Entry]  # the entries before the step
+
+
+@dataclass
+class Following:
+    """What a translation followed of the default edition's unsaved changes (see the module docstring)."""
+
+    entries: list[Entry]
+    tracked: bool  # it had a record: its marks are shown
+    steps: list[Step] = field(default_factory=list)  # since the default edition was last saved
+    saved: tuple[list[Entry], int] | None = None  # at its own save: its entries, how many steps its file holds
+
+
+def _state(session: IssueSession) -> dict[str, Following]:
+    found = getattr(session, STATE, None)
     if found is None:
         found = {}
-        setattr(session, ORDERS, found)
+        setattr(session, STATE, found)
+    return found
+
+
+def _kind(item: Any) -> Any:
+    return item.get("type") if isinstance(item, dict) else type(item).__name__
+
+
+def at(data: Any, path: Path_) -> Any:
+    """The plain value at ``path`` (None when absent)."""
+    node = data
+    for part in path:
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def shapes(data: Any, path: Path_) -> list[Any]:
+    """The kinds of the items of each list along ``path`` (plain data), the list at ``path`` last (None: no list there).
+
+    An item's kind is its ``type`` (a section's) or None for an item of
+    fields (an event, a partner): two editions in line along a path have
+    lists of the same length, with the same kinds, at every list on the way.
+    """
+    found: list[Any] = []
+    for depth in range(1, len(path) + 1):
+        node = at(data, path[:depth])
+        if isinstance(node, list):
+            found.append([_kind(item) for item in node])
+        elif depth == len(path):
+            found.append(None)
     return found
 
 
 def kinds(data: Any) -> list[Any]:
     """The ``type`` of each section of an edition's plain data, in order."""
-    sections = data.get("sections") if isinstance(data, dict) else None
-    return [s.get("type") if isinstance(s, dict) else None for s in sections] if isinstance(sections, list) else []
+    return (shapes(data, SECTIONS) or [None])[-1] or []
 
 
-async def follow(session: IssueSession, language: str, before: list[Any], op: str, index: int, to: int, value: Any = None, *, by: str | None = None) -> list[str]:
-    """Apply to each translation in line with ``before`` (the default's kinds before the change) the same ``op``.
+def _apply(data: Any, path: Path_, op: str, index: int, to: int, value: Any) -> None:
+    """The same change on plain data (a translation's entry): ``op`` at the list ``path``."""
+    *head, key = path
+    parent = at(data, tuple(head))
+    if op == "add" and isinstance(parent, dict) and not isinstance(parent.get(key), list):
+        parent[key] = []
+    items = at(data, path)
+    if op == "move":
+        items.insert(to, items.pop(index))
+    elif op == "add":
+        items.insert(index, copy.deepcopy(value))
+    else:
+        items.pop(index)
+        if not items and isinstance(parent, dict):
+            del parent[key]  # as the file loses a list left empty (its shape: no list there)
+
+
+def _edit(doc: EditionDoc, path: Path_, op: str, index: int, to: int, value: Any) -> None:
+    """The change on a draft: ``op`` at the list ``path`` (a list not there yet is made first, as the editor does)."""
+    from leadex_mail.studio.formschema import spec_at
+
+    if op == "move":
+        doc.move_item(path, index, to)
+    elif op == "add":
+        if doc.get(path) is None:
+            spec = spec_at(path, doc.root)
+            if spec is None:
+                raise ContentError(f"there is no list at {path}")
+            doc.set(path, [], spec, spec_at(path[:-1], doc.root))
+        doc.add_item(path, index, value)
+    else:
+        doc.remove_item(path, index)
+
+
+def _start(session: IssueSession, language: str, data: Any) -> Following:
+    """The entries of a translation that starts following: its record, each section's original where it is still on disk."""
+    default = session.default_language()
+    record = translation_record(session.folder, language)
+    record = record if record is not None and record.get("from") == default else None
+    source = read_edition(session.folder, default)
+    originals = at(source, SECTIONS) if source is not None else None
+    originals = originals if isinstance(originals, list) else []
+    prints = list(record.get("sections") or []) if record is not None else [fingerprint(s) for s in originals]
+    types = list(record.get("types") or []) if record is not None else [_kind(s) for s in originals]
+    entries = []
+    for place, kind in enumerate(kinds(data)):
+        print_ = str(prints[place]) if place < len(prints) else ""
+        original = originals[place] if place < len(originals) and fingerprint(originals[place]) == print_ else None
+        entries.append(Entry(print_, types[place] if place < len(types) else kind, copy.deepcopy(original)))
+    return Following(entries, tracked=record is not None)
+
+
+def _follow_entries(entries: list[Entry], path: Path_, before: list[Any], op: str, index: int, to: int, value: Any) -> list[Entry]:
+    """The entries after the change: sections moved, added, removed with them; a section's own lists changed in its original."""
+    entries = [Entry(e.print_, e.kind, e.content) for e in entries]
+    if path == SECTIONS:
+        if op == "move":
+            entries.insert(to, entries.pop(index))
+        elif op == "add":
+            entries.insert(index, Entry("", _kind(value), copy.deepcopy(value)))
+        else:
+            entries.pop(index)
+        return entries
+    if len(path) < 3 or path[0] != "sections" or not isinstance(path[1], int) or not 0 <= path[1] < len(entries):
+        return entries  # a list outside the sections: no section's mark depends on it
+    entry, inner = entries[path[1]], path[2:]
+    if entry.content is not None and shapes(entry.content, inner) == before[len(before) - len(shapes(entry.content, inner)) :]:
+        content = copy.deepcopy(entry.content)
+        _apply(content, inner, op, index, to, value)
+        entries[path[1]] = Entry(fingerprint(content), entry.kind, content)
+    else:
+        entries[path[1]] = Entry("", entry.type_(), None)  # its original is not known: it needs its update
+    return entries
+
+
+async def follow(session: IssueSession, language: str, path: Path_, before: list[Any], op: str, index: int, to: int, value: Any = None, *, by: str | None = None) -> list[str]:
+    """Apply to each translation in line with ``before`` (the default's ``shapes`` along ``path`` before the change) the same ``op``.
 
     ``op``: ``"move"`` (``index`` to ``to``), ``"add"`` (``value`` at ``index``)
-    or ``"remove"`` (``index``). Returns the languages changed. Only the
-    default edition leads; a translation's own moves are its own.
+    or ``"remove"`` (``index``), at the list ``path``. Returns the languages
+    changed. Only the default edition leads; a translation's own changes are
+    its own.
     """
     if language != session.default_language():
         return []
     changed = []
+    state = _state(session)
     for other in session.languages():
         if other == language:
             continue
@@ -58,36 +232,127 @@ async def follow(session: IssueSession, language: str, before: list[Any], op: st
             doc = session.drafts.get(other) or await session.open(other)
         except ContentError:
             continue  # a file that does not read: its page explains it
-        if kinds(doc.data()) != before:
+        data = doc.data()
+        if shapes(data, path) != before:
             continue
-        orders = _orders(session)
-        order = orders.setdefault(other, list(range(len(before))))
-        if op == "move":
-            await session.change(other, lambda d: d.move_item(SECTIONS, index, to), by=by)
-            order.insert(to, order.pop(index))
-        elif op == "add":
-            await session.change(other, lambda d: d.add_item(SECTIONS, index, value), by=by)
-            order.insert(index, None)
-        elif op == "remove":
-            await session.change(other, lambda d: d.remove_item(SECTIONS, index), by=by)
-            order.pop(index)
+        following = state.get(other) or _start(session, other, data)
+        removed = copy.deepcopy(at(data, path)[index]) if op == "remove" else None
+        await session.change(other, lambda d: _edit(d, path, op, index, to, value), by=by)
+        step = Step(op, path, index, to, removed, shapes(doc.data(), path), following.entries)
+        following.entries = _follow_entries(following.entries, path, before, op, index, to, value)
+        following.steps.append(step)
+        state[other] = following
         changed.append(other)
     return changed
 
 
 def followers(session: IssueSession) -> list[str]:
-    """The translations changed by ``follow`` and not saved since: they are saved with the default edition."""
-    return sorted(_orders(session))
+    """The translations that followed the default edition's unsaved changes: they are saved with it."""
+    return sorted(_state(session))
 
 
-async def save_followers(session: IssueSession) -> None:
-    """Save each translation that followed the default edition, its "needs update" marks moved with its sections."""
+def stale(session: IssueSession, language: str) -> set[int] | None:
+    """The sections of ``language`` that need their update, as side by side marks them; None when not tracked.
+
+    A translation following unsaved changes of the default edition: those
+    whose original is not known (they needed their update before). Else
+    the record against the default edition's file (``stale_sections``).
+    """
+    from leadex_mail.content.translations import stale_sections
+
+    following = _state(session).get(language)
+    if following is None:
+        return stale_sections(session.folder, language, session.default_language())
+    return {place for place, entry in enumerate(following.entries) if entry.content is None} if following.tracked else None
+
+
+def _record(session: IssueSession, language: str, following: Following) -> None:
+    prints = [entry.fingerprint() for entry in following.entries]
+    write_record(session.folder, language, session.default_language(), prints, [entry.type_() for entry in following.entries])
+
+
+async def saved(session: IssueSession, language: str) -> None:
+    """Called by ``IssueSession.save`` once ``language``'s file is written: its record, and the translations following it.
+
+    A translation: what it translates is recorded -- from its entries when
+    it follows unsaved changes of the default edition (the default's file
+    is not in that order yet), else the default's file as it is. The
+    default edition: each translation that followed it is saved too (when
+    its draft has unsaved changes) and its record written from its entries;
+    ``EditConflict`` (the first) once every other one is saved.
+    """
+    import anyio
+
+    default = session.default_language()
+    state = _state(session)
+    if language != default:
+        following = state.get(language)
+        if following is None:
+            await anyio.to_thread.run_sync(record_translation, session.folder, language, default)
+            return
+        await anyio.to_thread.run_sync(_record, session, language, following)
+        following.saved = ([Entry(e.print_, e.kind, e.content) for e in following.entries], len(following.steps))
+        return
+    failed: LeadexError | None = None
     for other in followers(session):
-        order = _orders(session).pop(other, None)
+        following = state.pop(other)
         doc = session.drafts.get(other)
-        if order is None or doc is None or not doc.changed:
-            continue
-        record = translation_record(session.folder, other)
-        await session.save(other)  # records the default as it is now: every mark gone ...
-        if record is not None:
-            reorder_record(session.folder, other, record, order)  # ... so the marks it had come back, moved
+        try:
+            if doc is not None and doc.changed:
+                state[other] = following  # its own save writes its record from its entries
+                await session.save(other)
+                state.pop(other, None)
+            else:
+                await anyio.to_thread.run_sync(_record, session, other, following)
+        except LeadexError as err:  # its file changed on disk (or too big): its draft stays, unsaved
+            state.pop(other, None)
+            failed = failed or err
+    if failed is not None:
+        raise failed
+
+
+async def discarding(session: IssueSession, language: str) -> None:
+    """Called by ``IssueSession.discard`` before ``language``'s draft goes (see the module docstring).
+
+    The default edition: each change that followed from it is undone in its
+    translations. A translation: it is back to its file, so it follows
+    what its file holds (what it followed when last saved, or nothing).
+    """
+    state = _state(session)
+    if language != session.default_language():
+        following = state.get(language)
+        if following is not None and following.saved is not None:
+            entries, count = following.saved
+            following.entries, following.steps = [Entry(e.print_, e.kind, e.content) for e in entries], following.steps[:count]
+        else:
+            state.pop(language, None)
+        return
+    for other in followers(session):
+        following = state[other]
+        await _undo(session, other, following)
+        state.pop(other, None)  # in line with the default's file again, or out of line by its own changes
+
+
+async def _undo(session: IssueSession, language: str, following: Following) -> None:
+    """Take back in ``language`` the steps it followed, last first; read its file again when nothing else is left unsaved."""
+    import anyio
+
+    from leadex_mail.studio.document import EditionDoc
+
+    doc = session.drafts.get(language)
+    while following.steps and doc is not None:
+        step = following.steps[-1]
+        if shapes(doc.data(), step.path) != step.after:
+            break  # the translation changed that list itself: the step stays
+        back = {"move": ("move", step.to, step.index), "add": ("remove", step.index, step.index), "remove": ("add", step.index, step.index)}[step.op]
+        await session.change(language, lambda d: _edit(d, step.path, back[0], back[1], back[2], step.removed))
+        following.entries = step.entries
+        following.steps.pop()
+    if doc is None:
+        return
+    try:
+        on_disk = await anyio.to_thread.run_sync(EditionDoc.open, doc.path)
+    except ContentError:
+        return
+    if not following.steps and on_disk.data() == doc.data():
+        await session.discard(language)  # nothing of its own: its file again, byte for byte

@@ -31,6 +31,7 @@ from leadex_mail.errors import ContentError, EditConflict, LeadexError
 from leadex_mail.studio import alignment, pictures, richtext
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
 from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
+from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
 from leadex_mail.studio.views_recovery import kept_offer
@@ -91,7 +92,7 @@ async def editor(ctx: Ctx) -> Response:
 
 async def side_by_side(ctx: Ctx) -> Response:
     """The default edition (read) beside a translation (edited), section by section, changes marked."""
-    from leadex_mail.content.translations import moved_sections, stale_sections
+    from leadex_mail.content.translations import moved_sections
 
     session = session_or_none(ctx)
     if session is None:
@@ -107,7 +108,7 @@ async def side_by_side(ctx: Ctx) -> Response:
         doc = await session.open(lang)
     except ContentError as err:
         return _unusable(ctx, session, lang, err)
-    stale = stale_sections(session.folder, lang, default)
+    stale = alignment.stale(session, lang)  # following the default's unsaved moves, the marks move with them
     context = _form_context(ctx, session, lang, doc.data())
     moved = moved_sections(session.folder, lang, default)  # never paired by place with the wrong translation (a13c F7)
     context.update(source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, sent=await sent_to(ctx, session.slug, lang))
@@ -236,7 +237,7 @@ async def change_items(ctx: Ctx) -> Response:
     except ValueError:
         return _bad(ctx)
     focus, announce = None, None
-    before = alignment.kinds(doc.data()) if path == alignment.SECTIONS else None  # translations in line follow (a13c F7)
+    before = alignment.shapes(doc.data(), path)  # translations in line along the path follow (a13c F7)
     if op == "add":
         kind = form.get("type", "")
         item_spec = spec.variants.get(kind) if spec.kind == "sections" else spec.item
@@ -247,16 +248,14 @@ async def change_items(ctx: Ctx) -> Response:
             parent = spec_at(path[:-1], doc.root)
             await session.change(lang, lambda d: d.set(path, [], spec, parent), by=by)
         await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)), by=by)
-        if before is not None:
-            await alignment.follow(session, lang, before, "add", at, at, empty_value(item_spec), by=by)
+        await alignment.follow(session, lang, path, before, "add", at, at, empty_value(item_spec), by=by)
         # The new item's heading (focusable by script, tabindex -1): the officer is at what was made.
         focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added", position=at + 1, count=size + 1)
     elif op in ("up", "down") and 0 <= index < size:
         to = index - 1 if op == "up" else index + 1
         if 0 <= to < size:
             await session.change(lang, lambda d: d.move_item(path, index, to), by=by)
-            if before is not None:
-                await alignment.follow(session, lang, before, "move", index, to, by=by)
+            await alignment.follow(session, lang, path, before, "move", index, to, by=by)
             index = to
         edge = (op == "up" and index == 0) or (op == "down" and index == size - 1)
         focus = f"{'down' if op == 'up' and edge else 'up' if edge else op}-{dotted((*path, index))}"
@@ -265,8 +264,7 @@ async def change_items(ctx: Ctx) -> Response:
         if spec.min_items and size <= spec.min_items:
             return _bad(ctx, "need_one_item")
         await session.change(lang, lambda d: d.remove_item(path, index), by=by)
-        if before is not None:
-            await alignment.follow(session, lang, before, "remove", index, index, by=by)
+        await alignment.follow(session, lang, path, before, "remove", index, index, by=by)
         focus = f"add-{dotted(path)}"
         announce = ctx.t("announce_removed", count=size - 1)
     else:
@@ -379,13 +377,11 @@ async def save(ctx: Ctx) -> Response:
     try:
         for code in languages:
             if code in session.drafts and session.drafts[code].changed:
-                await session.save(code)
-        if lang == session.default_language():
-            await alignment.save_followers(session)  # the translations its section moves were applied to
+                await session.save(code)  # the default edition's saves the translations that followed its list changes
     except EditConflict as err:
         if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
             return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
-        return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=f"{err.message}. {err.hint}")
+        return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=error_words(err))
     except ContentError as err:  # too big to write (document.too_big_to_save): the draft stays, unsaved
         if not err.problems or err.problems[0].code != "file.too_big":
             raise

@@ -90,6 +90,9 @@ class IssueSession(IssueView):
         (``ContentError``, raised) nothing unsaved is left to block a test
         send or a send: the issue is what its files say.
         """
+        from leadex_mail.studio import alignment
+
+        await alignment.discarding(self, language)  # the default edition's changes are taken back in its translations too
         with self.lock:
             self.drafts.pop(language, None)
             self.conflicts.pop(language, None)
@@ -158,16 +161,15 @@ class IssueSession(IssueView):
                 return doc.save()
 
         stamp = await anyio.to_thread.run_sync(run)
-        default = self.default_language()
-        if language != default:
-            from leadex_mail.content.translations import record_translation
+        from leadex_mail.studio import alignment, recovery
 
-            await anyio.to_thread.run_sync(record_translation, self.folder, language, default)
         self.conflicts.pop(language, None)
-        from leadex_mail.studio import recovery
-
         recovery.drop(self.settings, self.owner, self.slug, language)  # a copy kept at a stop is older than this
-        self.publish("saved", json.dumps({"language": language}))
+        try:
+            # A translation records what it translates; the default edition saves the translations that followed its changes.
+            await alignment.saved(self, language)
+        finally:
+            self.publish("saved", json.dumps({"language": language}))
         return stamp
 
     async def restore(self, language: str, text: str, base_stamp: str) -> None:
