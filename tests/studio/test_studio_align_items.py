@@ -45,6 +45,12 @@ def _move(client: httpx.Client, lang: str, path: str, index: int, op: str = "dow
     _post(client, lang, "items", {"op": op, "list": path, "index": str(index)})
 
 
+def _set(client: httpx.Client, lang: str, path: str, value: str) -> None:
+    headers = {**_headers(client, lang), "content-type": "application/json"}
+    answer = client.post(f"/issues/{ISSUE}/{lang}/field", json={"path": path, "value": value}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
 def _data(studio: RunningStudio, lang: str) -> Any:
     return yaml.safe_load(studio.file(ISSUE, lang).read_text(encoding="utf-8"))
 
@@ -173,10 +179,8 @@ def test_a_written_item_added_in_the_default_edition_marks_its_section_in_the_tr
     _track(studio)
     with studio.client() as client:
         _post(client, "sl", "items", {"op": "add", "list": f"sections.{PARTNERS}.items", "index": "0"})
-        for field, value in (("country", "Italija"), ("organisation", "Regija Veneto")):
-            headers = {**_headers(client, "sl"), "content-type": "application/json"}
-            answer = client.post(f"/issues/{ISSUE}/sl/field", json={"path": f"sections.{PARTNERS}.items.0.{field}", "value": value}, headers=headers)
-            assert answer.status_code == 200, answer.text
+        _set(client, "sl", f"sections.{PARTNERS}.items.0.country", "Italija")
+        _set(client, "sl", f"sections.{PARTNERS}.items.0.organisation", "Regija Veneto")
         _move(client, "sl", f"sections.{EVENTS}.items", 1)
         _post(client, "sl", "save")
     en_partners = _data(studio, "en")["sections"][PARTNERS]["items"]
@@ -226,9 +230,7 @@ def test_discarding_the_default_edition_keeps_the_translations_own_edits(studio:
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
         _post(client, "sl", "items", {"op": "remove", "list": f"sections.{PARTNERS}.items", "index": "3"})
-        headers = {**_headers(client, "en"), "content-type": "application/json"}
-        answer = client.post(f"/issues/{ISSUE}/en/field", json={"path": "sections.1.heading", "value": "LeadEx kick-off in Murcia"}, headers=headers)
-        assert answer.status_code == 200, answer.text
+        _set(client, "en", "sections.1.heading", "LeadEx kick-off in Murcia")
         _move(client, "sl", "sections", 2, "up")
         _post(client, "sl", "reload")
         assert _dirty(client, "en")  # its own edit is still there, unsaved
@@ -239,19 +241,58 @@ def test_discarding_the_default_edition_keeps_the_translations_own_edits(studio:
 def test_a_translation_saved_on_its_own_before_the_default_edition_keeps_its_marks_on_the_right_sections(studio: RunningStudio) -> None:
     _track(studio)
     _change_on_disk(studio, "sl", "heading: Dobre prakse", "heading: Dobre prakse regij")  # section 6 (index 5) needs its update
-    _change_on_disk(studio, "sl", GIFTEDNESS, GIFTEDNESS + " (Zagreb)")  # and the second events block
-    assert _stale(studio) == {5, SECOND_EVENTS}
+    assert _stale(studio) == {5}
     with studio.client() as client:
-        _move(client, "sl", "sections", 5, "up")  # good practices before the second study visit
-        _move(client, "sl", f"sections.{EVENTS}.items", 0)
-        _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
-        side = client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
-        marked = {i for i in range(9) if f'id="pair-{i}"' in side and side.split(f'id="pair-{i}"', 1)[1].split("</h2>", 1)[0].count("needs-update")}
-        assert marked == {4, SECOND_EVENTS}  # while sl is not saved, the marks are on the sections they belong to
+        _move(client, "sl", "sections", 5, "up")  # good practices before the second study visit, in en too
         _post(client, "en", "save")  # en saved on its own, before sl
         _post(client, "sl", "save")
     assert _data(studio, "en")["sections"][4]["type"] == "good_practices"
-    assert _stale(studio) == {4, SECOND_EVENTS}
+    assert _stale(studio) == {4}  # the mark moved with its section, and no other was made
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{SECOND_EVENTS}.items.1.title", "6. mednarodna konferenca o nadarjenosti (Zagreb)")
+        _post(client, "sl", "save")  # the second events block needs its update too
+        assert _stale(studio) == {4, SECOND_EVENTS}
+        _move(client, "sl", f"sections.{EVENTS}.items", 0)
+        _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
+        _post(client, "en", "save")
+        _move(client, "sl", "sections", 4, "down")
+        _post(client, "sl", "save")
+    assert _stale(studio) == {5, SECOND_EVENTS}
+
+
+def _marked(client: httpx.Client) -> set[int]:
+    """The sections side by side marks "needs update" (sl -> en)."""
+    side = client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
+    heads = {i: side.split(f'id="pair-{i}"', 1)[1].split("</h2>", 1)[0] for i in range(20) if f'id="pair-{i}"' in side}
+    return {i for i, head in heads.items() if "needs-update" in head}
+
+
+def test_side_by_side_marks_the_sections_that_need_their_update_while_the_default_editions_moves_are_unsaved(studio: RunningStudio) -> None:
+    _track(studio)
+    _change_on_disk(studio, "sl", "heading: Dobre prakse", "heading: Dobre prakse regij")
+    _change_on_disk(studio, "sl", GIFTEDNESS, GIFTEDNESS + " (Zagreb)")
+    with studio.client() as client:
+        assert _marked(client) == {5, SECOND_EVENTS}
+        _move(client, "sl", "sections", 5, "up")
+        _move(client, "sl", f"sections.{EVENTS}.items", 0)
+        _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
+        assert _marked(client) == {4, SECOND_EVENTS}  # on the sections they belong to, not on their old places
+        _post(client, "sl", "save")
+        assert _marked(client) == {4, SECOND_EVENTS}
+
+
+def test_discarding_a_translation_keeps_what_it_followed_of_the_default_edition(studio: RunningStudio) -> None:
+    _track(studio)
+    en_before = _data(studio, "en")
+    with studio.client() as client:
+        _move(client, "sl", f"sections.{EVENTS}.items", 0)
+        _set(client, "en", "sections.1.heading", "Typed by mistake")
+        _post(client, "en", "reload")  # "Discard my changes" on en: the typing goes, sl's move stays
+        _post(client, "sl", "save")
+    en_after = _data(studio, "en")
+    assert en_after["sections"][1] == en_before["sections"][1]
+    assert en_after["sections"][EVENTS]["items"] == _swap(en_before["sections"][EVENTS]["items"], 0, 1)
+    assert _stale(studio) == set()
 
 
 def test_the_save_conflict_page_says_the_error_in_one_sentence_per_part(studio: RunningStudio) -> None:

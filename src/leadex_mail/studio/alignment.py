@@ -31,7 +31,9 @@ else unsaved is simply read again (byte for byte its file); one with its own
 edits keeps them with the followed changes undone. Discarding never writes a
 file. A step whose list the translation itself changed since cannot be
 undone there: it stays (the translation is then out of line, which ``check``
-and side by side say).
+and side by side say). The other way round, "Discard my changes" on a
+translation forgets only what was changed there: the default edition's
+changes it followed are made again in the file read back (``discarded``).
 
 An edition already out of line is left as it is: ``check`` warns about it
 (``edition.sections_differ``) and side by side says so.
@@ -78,7 +80,9 @@ class Step:
     path: Path_
     index: int
     to: int
+    value: Any  # the item added (plain data)
     removed: Any  # the translation's own item removed (plain data), put back by an undo
+    before: list[Any]  # the ``shapes`` along ``path`` just before the step (the default's and the translation's alike)
     after: list[Any]  # the translation's ``shapes`` along ``path`` just after the step
     entries: list[Entry]  # the entries before the step
 
@@ -90,7 +94,7 @@ class Following:
     entries: list[Entry]
     tracked: bool  # it had a record: its marks are shown
     steps: list[Step] = field(default_factory=list)  # since the default edition was last saved
-    saved: tuple[list[Entry], int] | None = None  # at its own save: its entries, how many steps its file holds
+    in_file: int = 0  # how many of the steps its file holds (it was saved on its own since)
 
 
 def _state(session: IssueSession) -> dict[str, Following]:
@@ -238,12 +242,17 @@ async def follow(session: IssueSession, language: str, path: Path_, before: list
         following = state.get(other) or _start(session, other, data)
         removed = copy.deepcopy(at(data, path)[index]) if op == "remove" else None
         await session.change(other, lambda d: _edit(d, path, op, index, to, value), by=by)
-        step = Step(op, path, index, to, removed, shapes(doc.data(), path), following.entries)
+        step = Step(op, path, index, to, copy.deepcopy(value), removed, before, shapes(doc.data(), path), following.entries)
         following.entries = _follow_entries(following.entries, path, before, op, index, to, value)
         following.steps.append(step)
         state[other] = following
         changed.append(other)
     return changed
+
+
+def forget(session: IssueSession, language: str) -> None:
+    """``language`` follows nothing any more (its file does not read: nothing can be made in it)."""
+    _state(session).pop(language, None)
 
 
 def followers(session: IssueSession) -> list[str]:
@@ -291,7 +300,7 @@ async def saved(session: IssueSession, language: str) -> None:
             await anyio.to_thread.run_sync(record_translation, session.folder, language, default)
             return
         await anyio.to_thread.run_sync(_record, session, language, following)
-        following.saved = ([Entry(e.print_, e.kind, e.content) for e in following.entries], len(following.steps))
+        following.in_file = len(following.steps)
         return
     failed: LeadexError | None = None
     for other in followers(session):
@@ -312,25 +321,39 @@ async def saved(session: IssueSession, language: str) -> None:
 
 
 async def discarding(session: IssueSession, language: str) -> None:
-    """Called by ``IssueSession.discard`` before ``language``'s draft goes (see the module docstring).
-
-    The default edition: each change that followed from it is undone in its
-    translations. A translation: it is back to its file, so it follows
-    what its file holds (what it followed when last saved, or nothing).
-    """
+    """Called by ``IssueSession.discard`` before the default edition's draft goes: what followed from it is undone."""
     state = _state(session)
     if language != session.default_language():
-        following = state.get(language)
-        if following is not None and following.saved is not None:
-            entries, count = following.saved
-            following.entries, following.steps = [Entry(e.print_, e.kind, e.content) for e in entries], following.steps[:count]
-        else:
-            state.pop(language, None)
         return
     for other in followers(session):
         following = state[other]
         await _undo(session, other, following)
         state.pop(other, None)  # in line with the default's file again, or out of line by its own changes
+
+
+async def discarded(session: IssueSession, language: str) -> None:
+    """Called by ``IssueSession.discard`` once a translation's file is read again: the default's changes it followed, made again.
+
+    "Discard my changes" on a translation forgets what the officer changed
+    *there*; the default edition's changes it followed (and its file does
+    not hold yet) stay while they stay in the default edition, so the two
+    stay in line. A step whose list the file has otherwise ends it: the
+    translation is then out of line, as ``check`` and side by side say.
+    """
+    following = _state(session).get(language)
+    if following is None or language == session.default_language():
+        return
+    doc = session.drafts.get(language)
+    for place in range(following.in_file, len(following.steps)):
+        step = following.steps[place]
+        data = doc.data() if doc is not None else None
+        if data is None or shapes(data, step.path) != step.before:
+            following.entries, following.steps = step.entries, following.steps[:place]
+            break
+        step.removed = copy.deepcopy(at(data, step.path)[step.index]) if step.op == "remove" else None
+        await session.change(language, lambda d: _edit(d, step.path, step.op, step.index, step.to, step.value))
+    if not following.steps:
+        _state(session).pop(language, None)
 
 
 async def _undo(session: IssueSession, language: str, following: Following) -> None:

@@ -97,11 +97,14 @@ class IssueSession(IssueView):
             self.drafts.pop(language, None)
             self.conflicts.pop(language, None)
         try:
-            return await self.open(language, fresh=True)
+            doc = await self.open(language, fresh=True)
         except ContentError:
+            alignment.forget(self, language)
             self._new_draft(language)
             await self.refresh()
             raise
+        await alignment.discarded(self, language)  # a translation keeps what it followed of the default's unsaved changes
+        return self.drafts.get(language, doc)
 
 
     def stale(self, language: str, page: str | None, seen: int | None) -> bool:
