@@ -305,5 +305,6 @@ def test_the_save_conflict_page_says_the_error_in_one_sentence_per_part(studio: 
         headers = _headers(client, "sl")
         answer = client.post(f"/issues/{ISSUE}/sl/save", headers={"X-CSRF-Token": headers["X-CSRF-Token"]})
     assert answer.status_code == 409
-    said = error_words(EditConflict("sl.yaml was changed by another program or person since you opened it; your changes were not saved", hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first"))
+    message = "sl.yaml was changed by another program or person since you opened it; your changes were not saved"
+    said = error_words(EditConflict(message, hint="reload it to see the new version (your unsaved changes are then lost), or copy your changes somewhere first"))
     assert said in answer.text

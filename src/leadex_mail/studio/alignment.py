@@ -145,10 +145,14 @@ def kinds(data: Any) -> list[Any]:
 def _apply(data: Any, path: Path_, op: str, index: int, to: int, value: Any) -> None:
     """The same change on plain data (a translation's entry): ``op`` at the list ``path``."""
     *head, key = path
-    parent = at(data, tuple(head))
+    parent = data
+    for part in head:  # a group not there yet is made for an item added, as the editor makes it
+        parent = parent.setdefault(part, {}) if op == "add" and isinstance(parent, dict) else at(parent, (part,))
     if op == "add" and isinstance(parent, dict) and not isinstance(parent.get(key), list):
         parent[key] = []
     items = at(data, path)
+    if not isinstance(items, list):
+        raise ValueError(f"no list at {path}")
     if op == "move":
         items.insert(to, items.pop(index))
     elif op == "add":
@@ -210,14 +214,20 @@ def _follow_entries(entries: list[Entry], path: Path_, before: list[Any], op: st
     entry, inner = entries[path[1]], path[2:]
     if entry.content is not None and shapes(entry.content, inner) == before[len(before) - len(shapes(entry.content, inner)) :]:
         content = copy.deepcopy(entry.content)
-        _apply(content, inner, op, index, to, value)
-        entries[path[1]] = Entry(fingerprint(content), entry.kind, content)
+        try:
+            _apply(content, inner, op, index, to, value)
+        except (ValueError, IndexError, TypeError, AttributeError):
+            content = None
     else:
-        entries[path[1]] = Entry("", entry.type_(), None)  # its original is not known: it needs its update
+        content = None
+    # Not known (its original is not): it needs its update until it is translated again.
+    entries[path[1]] = Entry(fingerprint(content), entry.kind, content) if content is not None else Entry("", entry.type_(), None)
     return entries
 
 
-async def follow(session: IssueSession, language: str, path: Path_, before: list[Any], op: str, index: int, to: int, value: Any = None, *, by: str | None = None) -> list[str]:
+async def follow(
+    session: IssueSession, language: str, path: Path_, before: list[Any], op: str, index: int, to: int, value: Any = None, *, by: str | None = None
+) -> list[str]:
     """Apply to each translation in line with ``before`` (the default's ``shapes`` along ``path`` before the change) the same ``op``.
 
     ``op``: ``"move"`` (``index`` to ``to``), ``"add"`` (``value`` at ``index``)
