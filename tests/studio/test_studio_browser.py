@@ -391,3 +391,31 @@ def test_keyboard_focus_on_the_hidden_picture_input_is_seen_on_its_button(studio
     assert label.evaluate("e => getComputedStyle(e).outlineStyle") == "none"
     file_input.focus()
     assert label.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+
+
+def test_the_text_part_passes_axe_while_it_is_still_loading(studio: RunningStudio, studio_page: Page) -> None:
+    # The text part is fetched when its tab opens; until it arrives its <pre> is empty. A <pre> with an
+    # aria-label and no role is a violation axe reports only while the element is empty (aria-prohibited-attr),
+    # so the check above failed whenever axe ran before the text arrived. Held here until axe has run.
+    page = studio_page
+    open_editor(page, studio)
+    held: list = []
+    released = False
+
+    def hold(route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/text?*", hold)
+    with page.expect_request("**/text?*"):
+        page.get_by_role("tab", name="Text part").click()
+    expect(page.locator("#text-part")).to_be_visible()
+    expect(page.locator("#text-part")).to_have_text("")  # no answer can arrive: every request to it is held
+    assert_accessible(page)
+    released = True
+    for route in held:
+        route.continue_()
+    expect(page.locator("#text-part")).to_contain_text("LeadEx", timeout=LIVE)
+    assert_accessible(page)
