@@ -118,7 +118,7 @@ def test_the_studio_places_every_code_where_the_officer_can_act(tmp_path: Path, 
     said = f"{placed.where} {placed.message} {placed.hint or ''}"
     assert placed.message != problem.message and placed.hint and placed.hint != problem.hint
     catalog = tomllib.loads((CATALOG_DIR / f"{language}.toml").read_text(encoding="utf-8"))
-    written = catalog["findings"][code] + catalog["finding_hints"][code]
+    written = str(catalog["findings"][code]) + str(catalog["finding_hints"][code])  # a count is a table of plural forms
     assert said.count("…") == written.count("…"), said  # every value the text names was given (a missing one shows as …)
     assert "`" not in said and "sl.yaml" not in said and not re.search(r"\.ya?ml\b", said)
     assert not [k for k in _keys() if re.search(rf"\b{re.escape(k)}:", said)], said

@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "link.says_nothing": EDITION,
     "link.no_label": EDITION,
     "link.no_text": EDITION,
+    "picture.link_no_alt": EDITION,
     "text.heading_skips": EDITION,
     "link.not_https": EDITION,
     # pictures

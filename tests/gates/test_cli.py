@@ -14,9 +14,11 @@ from leadex_mail.cli import main
 
 from .conftest import CHROMIUM, PUBLIC_URL, SLUG, edit
 
-# A partner whose name links and says only "here" beside its country: found in the rendered mail only (the content
-# check judges buttons, "more here" links and links in texts at their field: content.linkpurpose).
-PARTNER_HERE = "organisation: here\n        url: https://www.interregeurope.eu/leadex"
+# The brand's footer with one link that says only "here" (its website written as a social link labelled "here"):
+# found in the rendered mail only, in every edition (the content check judges each link of an edition at its field,
+# partners' and interviews' too: content.linkpurpose; the brand's footer is the operator's, judged by the deep check).
+WEBSITE = "website: https://www.interregeurope.eu/leadex"
+FOOTER_HERE = "social:\n  - label: here\n    url: https://www.interregeurope.eu/leadex"
 
 
 
@@ -101,11 +103,12 @@ def test_render_screenshots_three_per_edition_beside_the_html(cli, tmp_path):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_send_refuses_on_a_deep_error_unless_forced_or_no_deep(cli, newsletters, tmp_path):
-    """A partner link that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default.
+    """A footer link that says only "here" passes `check` but not `check --deep`; `send` runs the deep checks by default.
 
     Same rule as the plain check: --force sends anyway and lists what it overrides; --no-deep runs only `check`'s checks.
     """
-    edit(newsletters, "en", "organisation: Central Denmark Region", PARTNER_HERE)
+    brand = newsletters / "brand.yaml"
+    brand.write_text(brand.read_text(encoding="utf-8").replace(WEBSITE, FOOTER_HERE, 1), encoding="utf-8")
     assert cli("check", SLUG).exit_code == 0
     assert cli("lists", "create", "newsletter").exit_code == 0
     assert cli("subscribers", "add", "ana@example.org", "--lang", "en", "--list", "newsletter").exit_code == 0
@@ -113,7 +116,7 @@ def test_send_refuses_on_a_deep_error_unless_forced_or_no_deep(cli, newsletters,
     refused = cli("send", SLUG, "--list", "newsletter", "--yes", LEADEX_SEND_DEEP_CHECK="true")
     assert refused.exit_code == 1, refused.output
     assert "en.yaml: error: markup (here): the link 'here' (to https://www.interregeurope.eu/leadex) says nothing about where it leads" in refused.stderr
-    assert f"error: {SLUG} is not ready to send: 1 problem (1 error, 0 warnings)" in refused.stderr
+    assert f"error: {SLUG} is not ready to send: 2 problems (2 errors, 0 warnings)" in refused.stderr
     assert f"`leadex-mail check {SLUG} --deep` lists them again" in refused.stderr
     assert not (tmp_path / "outbox").exists()
 
@@ -123,6 +126,6 @@ def test_send_refuses_on_a_deep_error_unless_forced_or_no_deep(cli, newsletters,
 
     forced = cli("send", SLUG, "--list", "newsletter", "--yes", "--force", LEADEX_SEND_DEEP_CHECK="true")
     assert forced.exit_code == 0, forced.output + forced.stderr
-    assert "check: 1 error, sending anyway (--force):" in forced.output
+    assert "check: 2 errors, sending anyway (--force):" in forced.output
     assert "error: markup (here): the link 'here' (to https://www.interregeurope.eu/leadex) says nothing about where it leads" in forced.output
     assert "Campaign done: sent 1" in forced.output

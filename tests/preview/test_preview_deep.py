@@ -16,9 +16,11 @@ from leadex_mail.preview.server import make_server
 CHROMIUM = Path(os.environ.get("LEADEX_CHROMIUM", "/usr/bin/chromium"))
 DEEP_SECONDS = 300  # bounds a hung test only; the runner is waited on, not the clock
 
-# A partner whose name links and says only "here" beside its country: found in the rendered mail only (the content
-# check judges buttons, "more here" links and links in texts at their field: content.linkpurpose).
-PARTNER_HERE = "organisation: here\n        url: https://www.interregeurope.eu/leadex"
+# The brand's footer with one link that says only "here" (its website written as a social link labelled "here"):
+# found in the rendered mail only, in every edition (the content check judges each link of an edition at its field,
+# partners' and interviews' too: content.linkpurpose; the brand's footer is the operator's, judged by the deep check).
+WEBSITE = "website: https://www.interregeurope.eu/leadex"
+FOOTER_HERE = "social:\n  - label: here\n    url: https://www.interregeurope.eu/leadex"
 
 
 
@@ -70,7 +72,7 @@ def test_deep_results_show_and_follow_a_save(deep_preview, issue_copy, page: Pag
     assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), background
 
     # A save that passes `check` but not the deep check: the results follow it.
-    issue_copy.edit("en", "organisation: Central Denmark Region", PARTNER_HERE)
+    issue_copy.edit_file(issue_copy.folder.parent / "brand.yaml", WEBSITE, FOOTER_HERE)
     with httpx.Client(base_url=server.url, timeout=20) as client:
         with client.stream("GET", "/events") as events:  # the rebuild is announced, then the deep check runs again
             for line in events.iter_lines():

@@ -17,9 +17,11 @@ from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible,
 pytestmark = pytest.mark.browser
 DEEP_CHECK = 300_000  # ms
 
-# A partner whose name links and says only "here" beside its country: found in the rendered mail only (the content
-# check judges buttons, "more here" links and links in texts at their field: content.linkpurpose).
-PARTNER_HERE = "organisation: here\n        url: https://www.interregeurope.eu/leadex"
+# The brand's footer with one link that says only "here" (its website written as a social link labelled "here"):
+# found in the rendered mail only, in every edition (the content check judges each link of an edition at its field,
+# partners' and interviews' too: content.linkpurpose; the brand's footer is the operator's, judged by the deep check).
+WEBSITE = "website: https://www.interregeurope.eu/leadex"
+FOOTER_HERE = "social:\n  - label: here\n    url: https://www.interregeurope.eu/leadex"
 
 
 
@@ -86,10 +88,10 @@ def test_a_send_is_refused_while_the_check_finds_errors(sending_studio: RunningS
 
 @pytest.mark.slow
 def test_the_review_runs_the_deep_checks_as_send_does(tmp_path: Path, smtp_server, studio_page: Page) -> None:
-    """A partner link that says only "here" passes `check` but not `check --deep`; the review refuses it like `send`."""
+    """A footer link that says only "here" passes `check` but not `check --deep`; the review refuses it like `send`."""
     copy_newsletters(tmp_path, ISSUE)
-    english = tmp_path / "newsletters" / ISSUE / "en.yaml"
-    english.write_text(english.read_text(encoding="utf-8").replace("organisation: Central Denmark Region", PARTNER_HERE, 1), encoding="utf-8")
+    brand = tmp_path / "newsletters" / "brand.yaml"
+    brand.write_text(brand.read_text(encoding="utf-8").replace(WEBSITE, FOOTER_HERE, 1), encoding="utf-8")
     settings = studio_settings(tmp_path, smtp_server.port, LEADEX_SEND_DEEP_CHECK="true")
     store = open_store(settings)
     create_list(store, "newsletter", title="LeadEx novice", public=True)
@@ -100,9 +102,10 @@ def test_the_review_runs_the_deep_checks_as_send_does(tmp_path: Path, smtp_serve
             # The page answers once SpamAssassin and a browser have looked at both editions: seconds,
             # and a minute or more on a loaded machine. A bound for a hang, not a speed requirement.
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter", timeout=DEEP_CHECK)
-            expect(page.get_by_role("alert")).to_contain_text("The check found 1 error.")
-            expect(page.locator(".problem-list .error")).to_contain_text("English edition: The email as it would be sent fails a check of its structure or its links.")
-            expect(page.locator(".problem-list .error details")).to_contain_text("the link 'here'")  # the details, for whoever looks further
+            expect(page.get_by_role("alert")).to_contain_text("The check found 2 errors.")
+            english = page.locator(".problem-list .error").filter(has_text="English edition")
+            expect(english).to_contain_text("English edition: The email as it would be sent fails a check of its structure or its links.")
+            expect(english.locator("details")).to_contain_text("the link 'here'")  # the details, for whoever looks further
             expect(page.get_by_role("button", name="Send 1 message now")).to_have_count(0)
     finally:
         store.close()

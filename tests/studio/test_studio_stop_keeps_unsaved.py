@@ -78,7 +78,7 @@ def test_ctrl_c_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
         page.evaluate("() => window.StudioSettled()")  # the change reached the studio
         expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("(neshranjeno)", timeout=LIVE)
         said = ctrl_c(first)
-    assert "Studio stopped." in said and "unsaved changes of 1 edition(s) kept" in said
+    assert "Studio stopped." in said and "unsaved changes of 1 edition kept" in said
     assert edition.read_bytes() == before  # nothing was written behind the officer's back
     expect(page.locator("#offline")).to_contain_text(STOPPED, timeout=LIVE)  # the open page says so at once
 

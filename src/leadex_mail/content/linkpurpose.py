@@ -12,7 +12,15 @@ the templates give it:
   templates close the text's last paragraph with it, so that paragraph is
   its context -- unless the text ends with a list or a quote, and then the
   link stands alone in a paragraph of its own;
-- a button (``button:``, ``buttons:``): nothing but its own label.
+- a button (``button:``, ``buttons:``): nothing but its own label;
+- a partner's name when the partner has an address: the line "Country –
+  Organisation" it stands in;
+- an interview's name (``person, role (organisation)``): the interview's
+  line, with the words before it and the summary after it;
+- a picture that is a link (``link:`` of a picture, an interview's picture,
+  which leads to the interview): its alt text alone, in a cell of its own.
+  A picture link without an alt text (one marked decorative) has no name
+  at all: a screen reader reads its bare address (axe's ``link-name``).
 
 A link without a label shows the language's "more here" ("VEČ TUKAJ"),
 generic by definition. The phrases are those of every language the tool
@@ -31,13 +39,14 @@ from pydantic import BaseModel
 
 from leadex_mail.content.mdsource import parse_source
 from leadex_mail.content.linktext import MIN_CONTEXT_WORDS, context_words, generic_phrases, is_generic
-from leadex_mail.content.model import Edition, Link
+from leadex_mail.content.model import Edition, Image, Interview, Link, Partner
 from leadex_mail.content.walk import FieldPath, leaves
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import Problem
 
 CODE = "link.says_nothing"
 NO_LABEL = "link.no_label"  # a "more here" link without a label of its own, where nothing around it names the target
+PICTURE_LINK_NO_ALT = "picture.link_no_alt"  # a picture that is a link, with no alt text: the link has no name
 HINT = (
     "name the target in the link text (e.g. 'Več o uvodnem sestanku', 'The kick-off meeting in Murcia'), "
     "or put the link at the end of a sentence that names it"
@@ -63,7 +72,74 @@ def link_purpose_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
         message = f"the link {shown} (to {link.url[:80]}) says nothing about where it leads, and nothing around it does"
         code, args = (CODE, {"value": label}) if label else (NO_LABEL, {})
         problems.append(smap.problem((*path, "label"), message, HINT, code=code, args=args))
+    for path, label, url, context in _named_links(edition, ()):
+        if is_generic(label, _PHRASES) and context_words(context, label) < MIN_CONTEXT_WORDS:
+            message = f"the link {label!r} (to {url[:80]}) says nothing about where it leads, and nothing around it does"
+            problems.append(smap.problem(path, message, HINT, code=CODE, args={"value": label}))
+    for path, image, url in _picture_links(edition, ()):
+        if image.decorative and not (image.alt or "").strip():  # not decorative: lint says "no alt text" (picture.no_alt)
+            message = f"the picture {image.src!r} is a link (to {url[:80]}) without an alt text: a screen reader reads the bare address"
+            hint = "write what the link leads to as the picture's alt text (and untick decorative)"
+            problems.append(smap.problem((*path, "alt"), message, hint, code=PICTURE_LINK_NO_ALT, args={"value": image.src}))
+        elif is_generic(image.alt, _PHRASES):  # the alt text is the link's whole text, alone in its cell
+            message = f"the link {image.alt!r} (the picture {image.src!r}, to {url[:80]}) says nothing about where it leads"
+            problems.append(smap.problem((*path, "alt"), message, HINT, code=CODE, args={"value": image.alt}))
     return problems
+
+
+def interview_name(item: Interview) -> str:
+    """``person, role (organisation)`` as far as given: the interview's link text (``render.context`` shows it so)."""
+    name = item.person
+    if item.role:
+        name += f", {item.role}"
+    if item.organisation:
+        name += f" ({item.organisation})"
+    return name
+
+
+def _named_links(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str, str, str]]:
+    """``(field to correct, link text, address, context)`` of each link whose text is another field's value.
+
+    A partner with an address links its name (context: its line "Country –
+    Organisation"); an interview links its name (context: the interview's
+    line, the words before the name and the summary after it).
+    """
+    for where, item in _models(model, path):
+        if isinstance(item, Partner) and item.url:
+            yield (*where, "organisation"), item.organisation, item.url, f"{item.country} {item.organisation}"
+        elif isinstance(item, Interview):
+            name = interview_name(item)
+            summary = _words([t for b in _MD.parse(parse_source(item.summary)) for t in (b.children or [])])
+            yield (*where, "person"), name, item.url, f"{item.lead or ''} {name} {summary}"
+
+
+def _picture_links(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Image, str]]:
+    """``(path, picture, address)`` of each picture drawn as a link: its own ``link``, or an interview's picture.
+
+    An interview's picture leads to the interview (the template draws it so, whatever its own ``link``).
+    """
+    interviews = [(where, item) for where, item in _models(model, path) if isinstance(item, Interview)]
+    theirs = {id(item.image) for _, item in interviews}
+    for where, item in _models(model, path):
+        if isinstance(item, Interview) and item.image is not None:
+            yield (*where, "image"), item.image, item.url
+        elif isinstance(item, Image) and item.link and id(item) not in theirs:
+            yield where, item, item.link
+
+
+def _models(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, BaseModel]]:
+    """Every model object under ``model`` (itself included) with its path, depth first."""
+    if isinstance(model, list):
+        for index, item in enumerate(model):
+            yield from _models(item, (*path, index))
+        return
+    if not isinstance(model, BaseModel):
+        return
+    yield path, model
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, (BaseModel, list)):
+            yield from _models(value, (*path, name))
 
 
 def _links(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Link, str | None]]:

@@ -18,6 +18,7 @@ from leadex_mail.content.dates import FORMS_HINT
 from leadex_mail.content.model import SECTION_TYPES
 from leadex_mail.content.walk import child_type, resolve
 from leadex_mail.content.yamlsource import FieldPath, SourceMap
+from leadex_mail.counts import counted
 from leadex_mail.errors import Problem
 
 _KIND_NAMES = {
@@ -112,7 +113,7 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         hint = did_you_mean(str(value), expected) or f"use one of: {', '.join(expected)}"
         return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint, code="value.not_a_choice", args={"value": _show(value)})
     if kind == "too_short":
-        return smap.problem(path, f"{name!r} needs at least {ctx.get('min_length', 1)} item(s)", "add an item, or remove the section", code="value.too_few", args={"n": ctx.get("min_length", 1)})
+        return smap.problem(path, f"{name!r} needs at least {counted(ctx.get('min_length', 1), 'item')}", "add an item, or remove the section", code="value.too_few", args={"n": ctx.get("min_length", 1)})
     if kind in ("greater_than_equal", "greater_than"):
         return smap.problem(path, f"{name!r} must be at least {ctx.get('ge', ctx.get('gt'))} (got {_show(value)})", code="value.too_small", args={"min": ctx.get("ge", ctx.get("gt"))})
     if kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -38,6 +38,7 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 from leadex_mail.config import Settings
+from leadex_mail.counts import counted
 from leadex_mail.gates.findings import Finding, Severity, Sizes
 from leadex_mail.gates.sample import SampleMessage
 
@@ -125,7 +126,7 @@ def _encoded_line_findings(part: EmailMessage, where: str) -> list[Finding]:
         found.append(
             Finding(
                 "conformance", "error",
-                f"{len(long)} {cte} line(s) over {MAX_ENCODED_LINE} characters (first: line {long[0]} of the part; RFC 2045 6.7/6.8)",
+                f"{counted(len(long), f'{cte} line')} over {MAX_ENCODED_LINE} characters (first: line {long[0]} of the part; RFC 2045 6.7/6.8)",
                 None, "encoded-line-length", where,
             )
         )  # fmt: skip

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from leadex_mail.config import Settings
 from leadex_mail.content.loader import issue_edition_path
+from leadex_mail.counts import counted, were
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import DeepCheckUnavailable, RenderError
 from leadex_mail.gates import accessibility, conformance, markup, spam
@@ -155,6 +156,6 @@ def _refused_notice(refused: list[str]) -> Finding:
     shown = ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else "")
     return Finding(
         "accessibility", "notice",
-        f"{len(refused)} resource(s) were not loaded (the check never goes online): {shown}",
+        f"{counted(len(refused), 'resource')} {were(len(refused))} not loaded (the check never goes online): {shown}",
         "pictures from other sites are missing in the check; what is drawn over them was not checked for contrast", "offline",
     )  # fmt: skip

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from leadex_mail.content.mailrules import TEXT_IMAGE_NAME, TEXT_IMAGE_RATIO
+from leadex_mail.counts import counted
 from leadex_mail.gates.findings import Finding
 from leadex_mail.gates.linktext import MIN_CONTEXT_WORDS, context_words, generic_phrases, is_generic
 
@@ -194,7 +195,7 @@ def _table_findings(root: Element) -> list[Finding]:
     return [
         Finding(
             "markup", "error",
-            f"{bad} layout table(s) without role=\"presentation\": screen readers announce them as data tables (WCAG 1.3.1)",
+            f"{counted(bad, 'layout table')} without role=\"presentation\": screen readers announce them as data tables (WCAG 1.3.1)",
             "add role=\"presentation\" to every layout <table> in the templates", "layout-table",
         )
     ]  # fmt: skip

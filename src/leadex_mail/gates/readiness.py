@@ -25,7 +25,7 @@ from pathlib import Path
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.content.linkpurpose import CODE as LINK_SAYS_NOTHING
-from leadex_mail.content.linkpurpose import NO_LABEL
+from leadex_mail.content.linkpurpose import NO_LABEL, PICTURE_LINK_NO_ALT
 from leadex_mail.content.linktext import normalise
 from leadex_mail.errors import IssueNotReady, Problem
 from leadex_mail.gates.findings import DeepReport, Finding
@@ -105,14 +105,18 @@ def deep_problems_beyond(report: DeepReport, problems: list[Problem]) -> list[Pr
         def again(found: Finding) -> bool:
             if found.rule == "link-text":
                 return normalise(found.where) in labels
-            return PLACED_BY_CONTENT.get(found.rule, "") in placed
+            return bool(placed.intersection(PLACED_BY_CONTENT.get(found.rule, ())))
 
         kept += [f.to_problem(edition.file) for f in edition.findings if f.severity != "notice" and not again(f)]
     return kept
 
 
 # The gate's rules the content check also decides (``content.mailrules``), by the code it reports them with.
-PLACED_BY_CONTENT = {"link-name": "link.no_text", "heading-order": "text.heading_skips", "image-of-text": "picture.maybe_text"}
+PLACED_BY_CONTENT: dict[str, tuple[str, ...]] = {
+    "link-name": ("link.no_text", PICTURE_LINK_NO_ALT),
+    "heading-order": ("text.heading_skips",),
+    "image-of-text": ("picture.maybe_text",),
+}
 
 
 def _notice(message: str, hint: str | None) -> str:

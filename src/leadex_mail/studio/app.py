@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from watchfiles import DefaultFilter, awatch
 
+from leadex_mail.counts import counted
 from leadex_mail.config import Settings
 from leadex_mail.store.db import Store
 from leadex_mail.studio import views_audit, views_auth, views_edit, views_issues, views_people, views_preview, views_recovery, views_schedule, views_send
@@ -105,7 +106,7 @@ def create_app(
             # Every request has ended (saves in flight finished): keep what is still unsaved, offered back on next open.
             kept = await anyio.to_thread.run_sync(studio.workspace.keep_unsaved, now())
             if kept:
-                log.warning("unsaved changes of %d edition(s) kept; the editor offers them back when the studio starts again", kept)
+                log.warning("unsaved changes of %s kept; the editor offers them back when the studio starts again", counted(kept, "edition"))
             studio.jobs.close()
             # Sends finish the message in hand and give back the rest (resumable) before the store closes.
             if not await anyio.to_thread.run_sync(studio.jobs.wait_stopped):

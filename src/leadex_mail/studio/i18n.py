@@ -44,11 +44,14 @@ class Words:
 
     language: str
 
-    def _get(self, table: str, key: str) -> str | None:
+    def _get(self, table: str, key: str, n: Any = None) -> str | None:
+        """``key`` of ``table``; a table of plural forms gives the form for the count ``n`` (``other`` without one)."""
         for lang in (self.language, FALLBACK):
-            found = _load(lang).get(table, {}).get(key)
+            found: Any = _load(lang).get(table, {}).get(key)
+            if isinstance(found, dict):
+                return str(found.get(plural_category(lang, _count(n)), found["other"]))
             if found is not None:
-                return found
+                return str(found)
         return None
 
     def t(self, key: str, **values: Any) -> str:
@@ -81,12 +84,15 @@ class Words:
         raise KeyError(f"no studio string {key!r}")
 
     def finding(self, code: str, values: dict[str, str]) -> str | None:
-        """A check finding of ``code`` (``[findings]``) with ``values`` filled in; None when no catalog has it."""
-        return _filled(self._get("findings", code), values, self.language)
+        """A check finding of ``code`` (``[findings]``) with ``values`` filled in; None when no catalog has it.
+
+        A finding that counts something is a table of plural forms like ``t``'s, chosen by ``values["n"]``.
+        """
+        return _filled(self._get("findings", code, values.get("n")), values, self.language)
 
     def finding_hint(self, code: str, values: dict[str, str]) -> str | None:
         """What to do about a finding of ``code`` (``[finding_hints]``), or None."""
-        return _filled(self._get("finding_hints", code), values, self.language)
+        return _filled(self._get("finding_hints", code, values.get("n")), values, self.language)
 
     def label(self, spec: Spec) -> str:
         """A field's label: the catalog's (``Type.field`` first, then ``field``), else the schema's title."""
@@ -107,6 +113,14 @@ class Words:
     def choice(self, spec: Spec, value: str) -> str:
         """The words for one value of a choice (``style: spotlight``)."""
         return self._get("choices", f"{spec.name}.{value}") or value
+
+
+def _count(n: Any) -> int:
+    """The count ``n`` a finding carries (an int, or its digits as text); 0 when it has none."""
+    try:
+        return int(str(n).replace(",", "").replace(".", "").replace("\u00a0", "")) if n is not None else 0
+    except ValueError:
+        return 0
 
 
 class _Values(dict):  # type: ignore[type-arg]
