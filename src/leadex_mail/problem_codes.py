@@ -58,6 +58,10 @@ CODES: dict[str, str] = {
     "edition.section_date_differs": EDITION,
     "edition.section_missing": EDITION,
     "edition.sections_differ": EDITION,
+    "edition.same_language": EDITION,
+    "edition.too_big_to_save": EDITION,
+    "section.repeated": EDITION,
+    "section.not_first": EDITION,
     "edition.language_differs": EDITION,
     "edition.too_big": EDITION,
     # what ``leadex-mail new`` left in place

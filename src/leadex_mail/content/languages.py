@@ -13,7 +13,7 @@ import re
 
 from leadex_mail.languages import EXAMPLES, NotALanguage, canonical_language, suggested_code
 
-__all__ = ["LANGUAGE_RE", "NotALanguage", "edition_language", "file_language_problem", "is_edition_language", "suggested_code"]
+__all__ = ["LANGUAGE_RE", "NotALanguage", "edition_language", "file_language_problem", "is_edition_language", "same_language", "suggested_code"]
 
 # An edition's code as it is written once read (file names, the studio's addresses).
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -44,3 +44,26 @@ def file_language_problem(stem: str) -> tuple[str, str] | None:
 def is_edition_language(stem: str) -> bool:
     """Whether ``stem`` names an edition file as it should be named (``sl``; not ``SL``, not ``xx``)."""
     return file_language_problem(stem) is None
+
+
+def _likely(code: str) -> tuple[str, str]:
+    """``(language, region)`` of an edition's code with CLDR's likely region added (``sl`` -> ``("sl", "SI")``)."""
+    from babel.core import get_global
+
+    language, _, region = code.partition("-")
+    likely = str(get_global("likely_subtags").get(language, "")).split("_")
+    return language, region or (likely[-1] if len(likely) > 1 else "")
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether editions ``a`` and ``b`` (edition codes) are one language for every reader: ``sl-SI`` and ``sl``, ``en`` and ``en-US``.
+
+    BCP 47 (RFC 5646 section 4.1) adds a region only where it tells something
+    apart; CLDR's likely subtags say what a bare tag means (``sl`` is
+    Slovenian of Slovenia, ``en`` of the United States, ``pt`` of Brazil), so
+    ``sl-SI`` says nothing ``sl`` does not, while ``en-GB`` beside ``en`` is
+    a regional edition of its own. Two such editions split one language's
+    subscribers by how their tag happens to be written (the store's RFC 4647
+    lookup gives ``sl-SI`` the one, ``sl`` and ``sl-IT`` the other).
+    """
+    return a != b and _likely(a) == _likely(b)

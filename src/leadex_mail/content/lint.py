@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from leadex_mail.config import Settings
 from leadex_mail.content.checks import markdown_tokens
 from leadex_mail.content.dates import WrittenDate
+from leadex_mail.content.languages import same_language
 from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.mailrules import mail_rule_problems
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
@@ -47,6 +48,8 @@ def lint_issue(issue: Issue) -> list[Problem]:
         smap = locations.edition(language)
         problems.extend(_lint_edition(issue, edition, smap))
         problems.extend(draft_problems(edition, smap))
+        problems.extend(_section_places(edition, smap))
+        problems.extend(_same_language(issue, language, smap))
         if language != issue.default_language:
             problems.extend(_disagreements(edition, default, smap))
             problems.extend(_missing_sections(edition, default, smap))
@@ -262,6 +265,56 @@ def _sections_out_of_line(edition: Edition, default: Edition, smap: SourceMap) -
     path: tuple = ("sections", at) if at < len(mine) else ("sections",)
     return [smap.problem(path, message, hint, code="edition.sections_differ", severity="warning", key=at >= len(mine),
                          args={"n": at + 1, "section": theirs[at] if at < len(theirs) else mine[at], "other_language": default.language})]
+
+
+# Section kinds the mail has one of, at the top: the header carries the issue's title (the message's one <h1>), its
+# month and the logo, so a second one repeats them mid-mail and one further down puts the title under other news.
+ONCE_AT_THE_TOP = ("masthead",)
+
+
+def _section_places(edition: Edition, smap: SourceMap) -> list[Problem]:
+    """A warning at each section of a kind the mail has once, at the top (``ONCE_AT_THE_TOP``), standing elsewhere.
+
+    A second one of the kind is said to be one too many; a first one below
+    another section, to belong at the top. Warnings: the mail still renders
+    and reads, but not as a newsletter should.
+    """
+    problems, first = [], {}
+    for index, section in enumerate(edition.sections):
+        kind = section.type
+        if kind not in ONCE_AT_THE_TOP:
+            continue
+        path = ("sections", index)
+        if kind in first:
+            message = f"section {index + 1} is a second {kind!r} section (section {first[kind] + 1} is one): an edition has one"
+            hint = f"remove one of them; the {kind} section shows the issue's title, month and logo once, at the top"
+            problems.append(_warn(smap, path, message, hint, "section.repeated", section=kind, n=first[kind] + 1))
+            continue
+        first[kind] = index
+        if index:
+            message = f"section {index + 1} is the {kind!r} section, below section 1: it belongs at the top"
+            hint = f"move it up to be the first section; the {kind} section shows the issue's title, month and logo"
+            problems.append(_warn(smap, path, message, hint, "section.not_first", section=kind))
+    return problems
+
+
+def _same_language(issue: Issue, language: str, smap: SourceMap) -> list[Problem]:
+    """An error at the ``language`` of an edition that is another edition's language (``sl-SI`` beside ``sl``).
+
+    Said at the edition with the longer code (the one a region was added
+    to); ``content.languages.same_language`` is the rule.
+    """
+    return [
+        _error(
+            smap, ("language",),
+            f"the {language} edition is in the same language as the {other} edition: {language} says nothing {other} does not, "
+            "and subscribers would get one or the other by how their language happens to be written",
+            f"keep one edition per language: move what the {language} edition has into the {other} edition and delete {language}.yaml",
+            "edition.same_language", other_language=other,
+        )  # fmt: skip
+        for other in issue.editions
+        if same_language(language, other) and len(language) > len(other)  # sl-SI beside sl: only one has a region
+    ]
 
 
 def _warn(smap: SourceMap, path: tuple, message: str, hint: str | None, code: str, **args: Any) -> Problem:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leadex_mail.config import Settings
-from leadex_mail.content.languages import NotALanguage, edition_language
+from leadex_mail.content.languages import NotALanguage, edition_language, is_edition_language, same_language
 from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
 from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
@@ -251,6 +251,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     language = _check_names(slug, language)
     folder = settings.newsletters_dir / slug
     target = folder / f"{language}.yaml"
+    _refuse_same_language(folder, language)
     if target.exists():
         raise ContentError(
             f"{target} already exists; leadex-mail new does not overwrite",
@@ -278,6 +279,16 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
         text = TEMPLATE.format(schema=SCHEMA_FILE, slug=slug, language=language, number=number, date=date.isoformat(), image=EXAMPLE_IMAGE, mark=DRAFT_MARK, **fields)
     write_atomic(target, text)
     return NewEdition(target, number, date, number_from, date_from, previous, warnings=warnings)
+
+
+def _refuse_same_language(folder: Path, language: str) -> None:
+    """``ContentError`` when ``folder`` has an edition in the same language as ``language`` (``sl`` for ``sl-SI``)."""
+    for existing in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        if is_edition_language(existing.stem) and same_language(language, existing.stem):
+            raise ContentError(
+                f"the issue already has the {existing.stem} edition, in the same language as {language}",
+                hint=f"edit the {existing.stem} edition instead; an issue has one edition per language (a region only for a variant of its own, e.g. en-GB beside en)",
+            )
 
 
 def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: Path, language: str, number: int, date: dt.date) -> str:

@@ -13,17 +13,21 @@ the line to correct.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadex_mail.content.languages import is_edition_language
+from leadex_mail.content.yamlsource import MAX_FILE_BYTES
 from leadex_mail.errors import Problem
 from leadex_mail.problem_codes import EDITION, FILE, owner
 from leadex_mail.studio.formschema import FieldPath, spec_at
 from leadex_mail.studio.i18n import Words
+
+if TYPE_CHECKING:
+    from leadex_mail.studio.document import EditionDoc
 
 DataOf = Callable[[str], Any]  # an edition's plain data by language (which section is of which type); None when unknown
 
@@ -61,6 +65,32 @@ class FieldProblem:
             "language": self.language, "path": self.path, "severity": self.severity, "message": message,
             "hint": self.hint, "where": where, "href": self.href, "code": self.code,
         }
+
+
+# The fast text a draft is checked as (``EditionDoc.preview_text``) is the saved file's data without its comments and
+# line folding: well within half of the file's size or more. Only a draft this large is written out to be measured.
+SIZE_CHECKED_FROM = MAX_FILE_BYTES // 2
+
+
+def save_size_problems(drafts: Iterable[EditionDoc]) -> list[Problem]:
+    """An error at each changed draft whose file, saved now, would be over ``MAX_FILE_BYTES``: what Save refuses.
+
+    Said by the live check (code ``edition.too_big_to_save``, args ``kb`` and
+    ``most``, at the edition as a whole), so the officer knows before pressing
+    Save; the save itself still refuses (``document.too_big_to_save``). The
+    caller holds the session's lock (the drafts are read).
+    """
+    problems = []
+    for doc in drafts:
+        if not doc.changed or len(doc.preview_text().encode("utf-8")) < SIZE_CHECKED_FROM:
+            continue
+        size = len(doc.text().encode("utf-8"))
+        if size > MAX_FILE_BYTES:
+            kb, most = -(-size // 1024), MAX_FILE_BYTES // 1024
+            message = f"{doc.path.name} would be {kb} KB when saved; an issue file may be at most {most} KB, so Save will refuse it"
+            hint = "shorten the longest texts (a paste from a web page can bring far more than it shows)"
+            problems.append(Problem(str(doc.path), None, None, "", message, hint, "error", code="edition.too_big_to_save", args=(("kb", kb), ("most", most))))
+    return problems
 
 
 def place(problem: Problem, folder: Path | None, words: Words, data_of: DataOf | None = None) -> FieldProblem:

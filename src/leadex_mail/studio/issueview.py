@@ -42,7 +42,7 @@ from leadex_mail.content.model import Issue
 from leadex_mail.content.yamlsource import unsaved_texts
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.studio.document import EditionDoc
-from leadex_mail.studio.findings import FieldProblem, place
+from leadex_mail.studio.findings import FieldProblem, place, save_size_problems
 from leadex_mail.studio.i18n import Words, words as words_in
 
 KEEPALIVE_SECONDS = 5.0
@@ -139,7 +139,7 @@ class IssueView:
                 continue
             self._rendered.set()
             if issue is not None and not await self._changed_within(CHECK_PAUSE_SECONDS):
-                self._show(await anyio.to_thread.run_sync(checked, fresh, issue, self.settings), checking=False, rendered=False)
+                self._show(await anyio.to_thread.run_sync(self._checked, fresh, issue), checking=False, rendered=False)
         self._idle.set()
 
     async def _changed_within(self, seconds: float) -> bool:
@@ -177,6 +177,13 @@ class IssueView:
                 # The summary object with one more member: the email as ``GET .../preview`` serves it.
                 with_html[language, words] = summary if edition is None else f'{summary[:-1]}, "html": {json.dumps(edition.html)}}}'
             queue.put_nowait(("preview", with_html[language, words]))
+
+    def _checked(self, fresh: Preview, issue: Issue) -> Preview:
+        """``checked`` (``leadex-mail preview``'s check) of ``fresh``, and what Save would refuse: a draft over the file limit."""
+        done = checked(fresh, issue, self.settings)
+        with self.lock:
+            over = save_size_problems(self.drafts.values())
+        return dataclasses.replace(done, problems=(*done.problems, *over)) if over else done
 
     def _render(self) -> tuple[Preview, Issue | None]:
         """``render_preview`` of the issue with each changed draft in place of its file; the issue when it loaded."""
