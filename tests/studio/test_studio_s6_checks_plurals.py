@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+import leadex_mail
+
 from leadex_mail.errors import Problem
 from leadex_mail.studio.findings import place
 from leadex_mail.studio.i18n import CATALOG_DIR, words
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "leadex_mail"
+SRC = Path(leadex_mail.__file__).parent  # the code under test, as imported
 
 TOO_LONG = {
     "sl": {1: "1 znak;", 2: "2 znaka;", 3: "3 znaki;", 4: "4 znaki;", 5: "5 znakov;", 101: "101 znak;", 102: "102 znaka;", 104: "104 znaki;", 50001: "50001 znak;", 52000: "52000 znakov;"},
