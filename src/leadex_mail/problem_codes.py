@@ -60,8 +60,8 @@ CODES: dict[str, str] = {
     "edition.sections_differ": EDITION,
     "edition.same_language": EDITION,
     "edition.too_big_to_save": EDITION,
-    "section.repeated": EDITION,
-    "section.not_first": EDITION,
+    "edition.section_repeated": EDITION,
+    "edition.section_not_first": EDITION,
     "edition.language_differs": EDITION,
     "edition.too_big": EDITION,
     # what ``leadex-mail new`` left in place

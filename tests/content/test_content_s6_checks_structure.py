@@ -55,13 +55,13 @@ def _found(issue, *codes: str) -> list[tuple[str, str | None, str, str]]:
 
 def test_a_second_header_section_is_warned_at_it(tmp_path: Path) -> None:
     issue = _issue(tmp_path, sl=_edition("sl", MASTHEAD, STORY, MASTHEAD))
-    assert _found(issue, "section.repeated", "section.not_first") == [("sl.yaml", "sections[2]", "warning", "section.repeated")]
+    assert _found(issue, "edition.section_repeated", "edition.section_not_first") == [("sl.yaml", "sections[2]", "warning", "edition.section_repeated")]
 
 
 def test_a_header_below_another_section_is_warned_at_it_and_the_studio_names_the_section(tmp_path: Path) -> None:
     issue = _issue(tmp_path, sl=_edition("sl", STORY, MASTHEAD, MASTHEAD))
-    found = [p for p in lint_issue(issue) if p.code in ("section.repeated", "section.not_first")]
-    assert [(p.path, p.code) for p in found] == [("sections[1]", "section.not_first"), ("sections[2]", "section.repeated")]
+    found = [p for p in lint_issue(issue) if p.code in ("edition.section_repeated", "edition.section_not_first")]
+    assert [(p.path, p.code) for p in found] == [("sections[1]", "edition.section_not_first"), ("sections[2]", "edition.section_repeated")]
     placed = place(found[1], Path(issue.folder), words("sl"), lambda language: {"sections": [{"type": "story"}, {"type": "masthead"}, {"type": "masthead"}]})
     said = placed.as_json()
     assert said["message"] == "razdelek 3 (Glava): To je drugi razdelek »Glava« (razdelek 2 je že tak): izdaja ima enega, na vrhu.", said
@@ -70,7 +70,7 @@ def test_a_header_below_another_section_is_warned_at_it_and_the_studio_names_the
 
 def test_the_example_issue_has_its_header_once_at_the_top() -> None:
     issue = load_issue(ROOT / "newsletters" / "2026-04-leadex-01", Settings(newsletters_dir=ROOT / "newsletters"))
-    assert _found(issue, "section.repeated", "section.not_first", "edition.same_language") == []
+    assert _found(issue, "edition.section_repeated", "edition.section_not_first", "edition.same_language") == []
 
 
 def test_an_sl_si_edition_beside_sl_is_an_error_at_its_language(tmp_path: Path) -> None:

@@ -288,13 +288,13 @@ def _section_places(edition: Edition, smap: SourceMap) -> list[Problem]:
         if kind in first:
             message = f"section {index + 1} is a second {kind!r} section (section {first[kind] + 1} is one): an edition has one"
             hint = f"remove one of them; the {kind} section shows the issue's title, month and logo once, at the top"
-            problems.append(_warn(smap, path, message, hint, "section.repeated", section=kind, n=first[kind] + 1))
+            problems.append(_warn(smap, path, message, hint, "edition.section_repeated", section=kind, n=first[kind] + 1))
             continue
         first[kind] = index
         if index:
             message = f"section {index + 1} is the {kind!r} section, below section 1: it belongs at the top"
             hint = f"move it up to be the first section; the {kind} section shows the issue's title, month and logo"
-            problems.append(_warn(smap, path, message, hint, "section.not_first", section=kind))
+            problems.append(_warn(smap, path, message, hint, "edition.section_not_first", section=kind))
     return problems
 
 

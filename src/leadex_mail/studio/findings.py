@@ -75,8 +75,8 @@ SIZE_CHECKED_FROM = MAX_FILE_BYTES // 2
 def save_size_problems(drafts: Iterable[EditionDoc]) -> list[Problem]:
     """An error at each changed draft whose file, saved now, would be over ``MAX_FILE_BYTES``: what Save refuses.
 
-    Said by the live check (code ``edition.too_big_to_save``, args ``kb`` and
-    ``most``, at the edition as a whole), so the officer knows before pressing
+    Said by the live check (code ``edition.too_big_to_save``, args ``size`` and
+    ``max`` in KB, at the edition as a whole), so the officer knows before pressing
     Save; the save itself still refuses (``document.too_big_to_save``). The
     caller holds the session's lock (the drafts are read).
     """
@@ -89,7 +89,7 @@ def save_size_problems(drafts: Iterable[EditionDoc]) -> list[Problem]:
             kb, most = -(-size // 1024), MAX_FILE_BYTES // 1024
             message = f"{doc.path.name} would be {kb} KB when saved; an issue file may be at most {most} KB, so Save will refuse it"
             hint = "shorten the longest texts (a paste from a web page can bring far more than it shows)"
-            problems.append(Problem(str(doc.path), None, None, "", message, hint, "error", code="edition.too_big_to_save", args=(("kb", kb), ("most", most))))
+            problems.append(Problem(str(doc.path), None, None, "", message, hint, "error", code="edition.too_big_to_save", args=(("size", kb), ("max", most))))
     return problems
 
 
