@@ -118,8 +118,7 @@ def _picture_links(model: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Ima
 
     An interview's picture leads to the interview (the template draws it so, whatever its own ``link``).
     """
-    interviews = [(where, item) for where, item in _models(model, path) if isinstance(item, Interview)]
-    theirs = {id(item.image) for _, item in interviews}
+    theirs = {id(item.image) for _, item in _models(model, path) if isinstance(item, Interview)}
     for where, item in _models(model, path):
         if isinstance(item, Interview) and item.image is not None:
             yield (*where, "image"), item.image, item.url
