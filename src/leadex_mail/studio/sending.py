@@ -61,6 +61,7 @@ class SendJob:
     retry_reason: str | None = None  # the mail server's latest temporary reply
     not_recorded: str | None = None  # the end of the send could not be written in the audit log (the store's words)
     interrupted: bool = False  # stopped on request (the studio stopping) with deliveries left: "Resume the send"
+    number: int = 0  # the how-manieth send this studio started (``SendJobs.count``): later sends have higher numbers
     _listeners: set[asyncio.Queue[str | None]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
     stop: threading.Event = field(default_factory=threading.Event)  # set when the studio stops: finish the message in hand
@@ -151,11 +152,22 @@ class SendJobs:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
         self.jobs: dict[str, SendJob] = {}
+        self.count = 0  # sends started so far: a request notes it first, to know which sends started while it worked
         self._lock = threading.Lock()
 
     def running(self, slug: str, list_name: str) -> SendJob | None:
         """The send of ``slug`` to ``list_name`` still running, if any."""
         return next((j for j in self.jobs.values() if j.slug == slug and j.list_name == list_name and not j.finished), None)
+
+    def since(self, slug: str, list_name: str, count: int) -> SendJob | None:
+        """The newest send of ``slug`` to ``list_name`` started after ``count`` sends (running or ended), if any.
+
+        Two tabs (or a double click) pressing "Send now" at once: the request
+        that lost notes ``count`` before its checks, then finds the other's
+        send here and follows it instead of starting one that has nothing left.
+        """
+        later = [j for j in self.jobs.values() if j.slug == slug and j.list_name == list_name and j.number > count]
+        return max(later, key=lambda j: j.number, default=None)
 
     def start(
         self,
@@ -176,7 +188,8 @@ class SendJobs:
             existing = self.running(issue.slug, list_name)
             if existing is not None:
                 return existing
-            job = SendJob(job_id(list_name), issue.slug, list_name, actor, self.clock(), _loop=asyncio.get_running_loop())
+            self.count += 1
+            job = SendJob(job_id(list_name), issue.slug, list_name, actor, self.clock(), number=self.count, _loop=asyncio.get_running_loop())
             self.jobs[job.id] = job
 
         def progress(p: Any) -> None:

@@ -20,6 +20,7 @@ to the audit log with who did it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 from starlette.responses import Response, StreamingResponse
@@ -81,6 +82,38 @@ def _stopped(ctx: Ctx, slug: str, campaigns: list) -> list[str]:
     return [c.list_name for c in campaigns if c.interrupted and ctx.studio.jobs.running(slug, c.list_name) is None]
 
 
+def _actions(ctx: Ctx, slug: str, campaigns: list) -> dict[str, dict[str, Any]]:
+    """What each campaign's status may offer, by list: ``{"retry": n, "permanent": n, "following": SendJob | None}``.
+
+    A button is offered only when pressing it would do something: "Try the
+    temporary failures again" when some failure may succeed another time or
+    waits for its retry (``retry`` re-queues exactly those), never for
+    permanent failures alone (``permanent``: the page says what to do about
+    them instead); none while this studio sends to the list (the page links
+    to that send: a retry would only lead there).
+    """
+    from leadex_mail.store.campaigns import RETRYABLE_KINDS, retryable_failures
+
+    store = ctx.studio.store
+    out: dict[str, dict[str, Any]] = {}
+    for c in campaigns:
+        following = ctx.studio.jobs.running(slug, c.list_name)
+        retry = retryable_failures(store, c.campaign.id, RETRYABLE_KINDS) + c.counts.get("retry_wait", 0)
+        out[c.list_name] = {"retry": retry, "permanent": retryable_failures(store, c.campaign.id, ("permanent",)), "following": following}
+    return out
+
+
+async def _status(ctx: Ctx, slug: str, list_name: str | None = None) -> dict[str, Any]:
+    """The campaigns of ``slug`` (of ``list_name`` only, when given) as ``_campaigns.html.j2`` shows them."""
+
+    def read() -> tuple[list, dict]:
+        campaigns = [c for c in _campaigns(ctx, slug) if list_name is None or c.list_name == list_name]
+        return campaigns, _actions(ctx, slug, campaigns)
+
+    campaigns, actions = await anyio.to_thread.run_sync(read)
+    return {"campaigns": campaigns, "actions": actions, "stopped": _stopped(ctx, slug, campaigns)}
+
+
 def _scheduled(ctx: Ctx, slug: str) -> list:
     from leadex_mail.studio.views_schedule import waiting_for
 
@@ -107,7 +140,7 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         title = issue.edition().title
     except ContentError as err:
         return cannot_load(ctx, slug, err)
-    campaigns = await anyio.to_thread.run_sync(_campaigns, ctx, slug)
+    status_of = await _status(ctx, slug)
     lists = await anyio.to_thread.run_sync(_lists, ctx) if ctx.session.may("send") else []
     scheduled = await anyio.to_thread.run_sync(_scheduled, ctx, slug)
     return ctx.render(
@@ -123,11 +156,11 @@ async def send_page(ctx: Ctx, *, results: list | None = None, error: str | None 
         error=error,
         to_error=to_error,
         lists=lists,
-        campaigns=campaigns,
-        stopped=_stopped(ctx, slug, campaigns),
+        **status_of,
         running=[j for j in ctx.studio.jobs.jobs.values() if j.slug == slug and not j.finished],
         scheduled=scheduled,
         done=ctx.request.query_params.get("done") if ctx.request.method == "GET" else None,
+        done_list=ctx.request.query_params.get("list", "") if ctx.request.method == "GET" else "",
         nav="issues",
     )
 
@@ -278,6 +311,7 @@ async def start(ctx: Ctx) -> Response:
     slug = issue_slug(ctx)
     if slug is None:
         return not_found(ctx)
+    started_before = ctx.studio.jobs.count  # sends of this studio so far: one started while this request works is another tab's
     form = await form_data(ctx)
     list_name = form.get("list", "")
     if unsaved(ctx, slug):
@@ -294,6 +328,13 @@ async def start(ctx: Ctx) -> Response:
         if is_failure(err):
             return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=f"/issues/{slug}/send")  # type: ignore[arg-type]
         return await send_page(ctx, error=error_words(err), status=409)
+    other = _other_send(ctx, slug, list_name, started_before)
+    if other is not None:
+        return other
+    if not plan.total:  # nothing left to send (another tab's send, a terminal or the worker sent it meanwhile): start nothing
+        if plan.campaign_status is not None:
+            return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
+        return await review_page(ctx, slug, list_name, status=409)
     store, actor = ctx.studio.store, ctx.actor
     resuming = plan.campaign_status is not None
     try:
@@ -304,6 +345,9 @@ async def start(ctx: Ctx) -> Response:
     except StoreError as err:
         again = ctx.t("store_resume_again" if resuming else "store_review_again")
         return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), again=again, back=f"/issues/{slug}/send")
+    other = _other_send(ctx, slug, list_name, started_before)  # started while the audit record was written
+    if other is not None:
+        return other
 
     def finished(job: SendJob) -> None:
         try:
@@ -312,7 +356,18 @@ async def start(ctx: Ctx) -> Response:
             job.not_recorded = err.message
 
     job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=resuming)
-    return redirect(f"/issues/{slug}/send/jobs/{job.id}")
+    return redirect(f"/issues/{slug}/send/jobs/{job.id}" + ("?joined=1" if job.number <= started_before else ""))
+
+
+def _other_send(ctx: Ctx, slug: str, list_name: str, started_before: int) -> Response | None:
+    """The page of the send another tab (or a second press) started while this request checked, or running still; else None.
+
+    That page says the send came from elsewhere and shows its real progress,
+    then its outcome: the tab that lost the race never starts a send of its
+    own that has nothing left, nor waits for one that never comes.
+    """
+    other = ctx.studio.jobs.since(slug, list_name, started_before) or ctx.studio.jobs.running(slug, list_name)
+    return redirect(f"/issues/{slug}/send/jobs/{other.id}?joined=1") if other is not None else None
 
 
 async def retry(ctx: Ctx) -> Response:
@@ -330,7 +385,7 @@ async def retry(ctx: Ctx) -> Response:
         name = await anyio.to_thread.run_sync(lambda: campaign_list(store, slug, list_name))
         running = ctx.studio.jobs.running(slug, name)
         if running is not None:
-            return redirect(f"/issues/{slug}/send/jobs/{running.id}")
+            return redirect(f"/issues/{slug}/send/jobs/{running.id}?joined=1")
         retryable = await anyio.to_thread.run_sync(lambda: _retryable(store, slug, name))
         if not retryable:
             return await send_page(ctx, error=ctx.t("retry_nothing"))
@@ -374,8 +429,11 @@ async def job_page(ctx: Ctx) -> Response:
     job = _job(ctx)
     if job is None:
         return await _job_forgotten(ctx)
-    campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, job.slug) if c.list_name == job.list_name] if job.finished else []
-    return ctx.render("job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, campaigns=campaigns, stopped=_stopped(ctx, job.slug, campaigns), nav="issues")
+    status_of = await _status(ctx, job.slug, job.list_name) if job.finished else {"campaigns": [], "actions": {}, "stopped": []}
+    return ctx.render(
+        "job.html.j2", title=ctx.t("job_title", list=job.list_name), job=job, slug=job.slug, nav="issues",
+        joined=ctx.request.query_params.get("joined") == "1", **status_of,
+    )
 
 
 async def _job_forgotten(ctx: Ctx) -> Response:
@@ -385,10 +443,9 @@ async def _job_forgotten(ctx: Ctx) -> Response:
     slug, list_name = issue_slug(ctx), job_list(ctx.request.path_params["job"])
     if slug is None or list_name is None:
         return not_found(ctx)
-    campaigns = [c for c in await anyio.to_thread.run_sync(_campaigns, ctx, slug) if c.list_name == list_name]
     return ctx.render(
-        "job.html.j2", title=ctx.t("job_title", list=list_name), job=None, list_name=list_name, slug=slug, campaigns=campaigns,
-        stopped=_stopped(ctx, slug, campaigns), running=ctx.studio.jobs.running(slug, list_name), nav="issues",
+        "job.html.j2", title=ctx.t("job_title", list=list_name), job=None, list_name=list_name, slug=slug,
+        running=ctx.studio.jobs.running(slug, list_name), nav="issues", **await _status(ctx, slug, list_name),
     )
 
 

@@ -1,0 +1,70 @@
+// A send's progress page (job.html.j2): the send's Server-Sent Events move the bar and the figures; when the send
+// ends, the page shows how (its own address shows the outcome then). A page never stays on figures nobody updates:
+//   - the send ended before the page listened: the stream's first event is ``done``, and the page shows the outcome;
+//   - the stream dropped: EventSource connects again by itself; meanwhile the page says its figures may be old;
+//   - the studio answers without this send (it was started again: a 404; or the session ended): the page says so in
+//     the officer's words, with the way on (this address now shows where the send stands; or signing in again);
+//   - the page came back from the browser's back/forward cache (its stream is gone): it is read again.
+"use strict";
+
+(function () {
+  const main = document.getElementById("main");
+  if (!main || !main.dataset.jobEvents) return;
+  const bar = document.getElementById("job-bar");
+  const line = document.getElementById("job-line");
+  const connection = document.getElementById("job-connection");
+  const connectionText = document.getElementById("job-connection-text");
+  const wayOn = document.getElementById("job-connection-on");
+  const signIn = document.getElementById("job-connection-sign-in");
+  const stream = new EventSource(main.dataset.jobEvents);
+
+  // What is wrong with the connection, and what to do (``way``: the element of the way on to show, if any).
+  function say(text, way) {
+    connectionText.textContent = text;
+    wayOn.hidden = way !== wayOn;
+    signIn.hidden = way !== signIn;
+    connection.hidden = false;
+  }
+  function unsaid() {
+    connectionText.textContent = "";
+    wayOn.hidden = signIn.hidden = true;
+    connection.hidden = true;
+  }
+  // The studio answered the stream with something else than the send's events: it no longer knows this send
+  // (started again since), or this page's session ended. EventSource gives up then (CLOSED): say which, and the way on.
+  async function orphaned() {
+    try {
+      const response = await fetch("/session", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const body = await response.json();
+      if (body.signed_in === false) { say(body.error, signIn); return; }
+    } catch (err) { /* not answering now: what the studio last said stands */ }
+    say(connection.dataset.gone, wayOn);
+  }
+  stream.addEventListener("error", () => {
+    if (stream.readyState === EventSource.CLOSED) orphaned();
+    else say(connection.dataset.lost, null);  // reconnecting by itself
+  });
+  stream.addEventListener("open", unsaid);
+  stream.addEventListener("progress", (e) => {
+    const s = JSON.parse(e.data);
+    bar.max = s.total || 1;
+    bar.value = s.done;
+    line.textContent = line.dataset.line.replace("{done}", s.done).replace("{total}", s.total).replace("{rate}", s.rate)
+      .replace("{failed}", s.failed).replace("{retrying}", s.retrying);
+    // Waiting to retry temporary failures: say so, until when and why, instead of looking stuck.
+    const waiting = document.getElementById("job-waiting");
+    waiting.hidden = !s.waiting;
+    document.getElementById("job-waiting-line").textContent = s.waiting ? waiting.dataset.waiting.replace("{n}", s.waiting).replace("{at}", s.retry_at) : "";
+    document.getElementById("job-waiting-reason").textContent = s.waiting && s.retry_reason ? waiting.dataset.reason.replace("{reason}", s.retry_reason) : "";
+  });
+  // The send ended: reload to show how. A send ended because the studio is stopping (its sends are given
+  // back) comes with a studio that no longer answers: then the page stays and the stream's error says so.
+  stream.addEventListener("done", () => {
+    fetch(location.href, { credentials: "same-origin" }).then((r) => {
+      if (!r.ok) throw new Error(String(r.status));
+      stream.close();
+      location.reload();
+    }).catch(() => {});
+  });
+  window.addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+})();
