@@ -1,0 +1,144 @@
+"""Session 6, brief B: the send pages offer only what would do something; a second "Send now" follows the first.
+
+HTTP against the studio served for real over real SQLite files and real SMTP servers (aiosmtpd) on loopback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from leadex_mail.campaign.runner import send_campaign
+from leadex_mail.content.loader import load_issue
+from leadex_mail.store.accounts import audit_log
+from leadex_mail.store.lists import create_list
+from leadex_mail.store.subscribers import add_subscriber
+from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, free_port, serve_studio_on_store, studio_settings
+from studio.test_studio_send import sse_until_done
+
+RETRY = "Try the temporary failures again (newsletter)"
+FOR_GOOD = "Failed for good: 1. The mail server said these addresses do not exist"
+
+
+class Replies:
+    """An aiosmtpd handler that answers each address of ``replies`` with its reply (e.g. 550: no such user), accepts the rest."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+        self.accepted: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802 (aiosmtpd's hook)
+        if address in self.replies:
+            return self.replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 2.0.0 OK: queued"
+
+
+def _client(studio: RunningStudio):  # noqa: ANN202
+    client = studio.client()
+    client.headers["accept-language"] = "en"
+    token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)
+    return client, token
+
+
+def _served(tmp_path: Path, replies: dict[str, str], readers: int, **env: str):  # noqa: ANN202
+    """The studio over a store whose list "newsletter" has ``readers`` people, mailing through a ``Replies`` server."""
+    from aiosmtpd.controller import Controller
+
+    handler = Replies(replies)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, port, **env)
+
+    def readers_on_the_list(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", public=True)
+        for i in range(readers):
+            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+
+    return controller, handler, settings, serve_studio_on_store(settings, handler, root=tmp_path, prepare=readers_on_the_list)
+
+
+def test_only_permanent_failures_offer_no_retry_and_say_what_to_do(tmp_path: Path) -> None:
+    """The tester's report: "Try the temporary failures again" shown for a campaign whose only failure is permanent."""
+    controller, _, settings, served = _served(tmp_path, {"reader01@example.org": "550 5.1.1 <reader01@example.org>: User unknown"}, 3)
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            job = started.headers["location"]
+            assert sse_until_done(client, job + "/events")["counts"]["failed"] == 1
+            for page in (client.get(job).text, client.get(f"/issues/{ISSUE}/send").text):  # the outcome, and Test and send
+                assert "550 5.1.1" in page  # the failure is shown, with the server's reply
+                assert RETRY not in page and "/send/retry" not in page
+                assert FOR_GOOD in page
+            # Pressed anyway (an old page): refused in words, nothing sent again.
+            refused = client.post(f"/issues/{ISSUE}/send/retry", data={"csrf": token, "list": "newsletter"})
+            assert "There is nothing to try again" in refused.text
+    finally:
+        controller.stop()
+
+
+def test_a_temporary_failure_beside_a_permanent_one_is_offered_again(tmp_path: Path) -> None:
+    replies = {"reader01@example.org": "550 5.1.1 <reader01@example.org>: User unknown", "reader02@example.org": "451 4.2.1 Mailbox busy, try later"}
+    controller, handler, settings, served = _served(tmp_path, replies, 4, LEADEX_SEND_MAX_ATTEMPTS="1")
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            job = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"}).headers["location"]
+            sse_until_done(client, job + "/events")
+            page = client.get(f"/issues/{ISSUE}/send").text
+            assert RETRY in page and FOR_GOOD in page
+            del handler.replies["reader02@example.org"]
+            again = client.post(f"/issues/{ISSUE}/send/retry", data={"csrf": token, "list": "newsletter"})
+            assert sse_until_done(client, again.headers["location"] + "/events")["counts"]["sent"] == 3
+            after = client.get(f"/issues/{ISSUE}/send").text
+            assert RETRY not in after and FOR_GOOD in after  # nothing left to retry: the button is gone
+    finally:
+        controller.stop()
+
+
+def test_send_now_pressed_again_while_the_send_runs_follows_it_and_says_so(tmp_path: Path) -> None:
+    """Two tabs (or two presses) on "Send now": the second follows the first's send, never shows a send of its own."""
+    controller, _, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 2, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    try:
+        with served as studio:
+            first, token = _client(studio)
+            job = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"}).headers["location"]
+            assert "?" not in job
+            second = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            assert second.status_code == 303 and second.headers["location"] == job + "?joined=1"
+            page = first.get(second.headers["location"]).text
+            assert "This send to newsletter was started from another tab or window" in page
+            assert 'id="job-line"' in page  # its real progress, followed live
+            # A retry pressed meanwhile leads there too (a send runs: the status links to it, no button).
+            assert first.post(f"/issues/{ISSUE}/send/retry", data={"csrf": token, "list": "newsletter"}).headers["location"] == job + "?joined=1"
+            status = first.get(f"/issues/{ISSUE}/send").text
+            assert f'href="{job}" data-following="newsletter"' in status and RETRY not in status
+            assert len(studio.server.config.app.state.studio.jobs.jobs) == 1
+    finally:
+        controller.stop()
+
+
+def test_send_now_of_a_page_whose_list_got_the_issue_meanwhile_starts_nothing(tmp_path: Path) -> None:
+    """The other tab's send ended before this tab pressed: nothing is started or logged as a send; the page says why."""
+    controller, handler, settings, served = _served(tmp_path, {}, 3)
+    try:
+        with served as studio:
+            send_campaign(studio.store, load_issue(ISSUE, settings), settings, list_name="newsletter")  # the other tab, a terminal, the worker
+            client, token = _client(studio)
+            late = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            assert late.status_code == 303 and late.headers["location"] == f"/issues/{ISSUE}/send?done=nothing_left&list=newsletter"
+            page = client.get(late.headers["location"]).text
+            assert "Nothing was sent: everyone on the list newsletter has this issue already" in page
+            assert "3 sent" in page
+            assert not studio.server.config.app.state.studio.jobs.jobs
+            assert not [e for e in audit_log(studio.store) if e.action == "send"]
+            assert len(handler.accepted) == 3
+    finally:
+        controller.stop()
