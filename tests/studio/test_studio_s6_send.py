@@ -142,3 +142,40 @@ def test_send_now_of_a_page_whose_list_got_the_issue_meanwhile_starts_nothing(tm
             assert len(handler.accepted) == 3
     finally:
         controller.stop()
+
+
+def test_with_unsaved_changes_no_test_or_send_button_is_offered_but_where_to_save(tmp_path: Path) -> None:
+    """A test send and a send are refused while a draft is unsaved: the page offers no button that would be refused."""
+    controller, handler, settings, served = _served(tmp_path, {}, 1)
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            page = client.get(f"/issues/{ISSUE}/send").text
+            assert ">Send the test</button>" in page and ">Review the send</button>" in page and "unsaved-blocked" not in page
+            assert client.post(f"/issues/{ISSUE}/sl/field", json={"path": "title", "value": "Neshranjeno"}, headers={"X-CSRF-Token": token}).status_code == 200
+            page = client.get(f"/issues/{ISSUE}/send").text
+            assert "Send the test</button>" not in page and "Review the send</button>" not in page
+            assert page.count("To test or send, first save or discard the unsaved changes in the editor: <a href=\"/issues/" + ISSUE + "/sl\">sl</a>") == 2
+    finally:
+        controller.stop()
+
+
+def test_a_stream_opened_just_before_the_send_ended_still_says_it_ended() -> None:
+    """The send ends while its page's stream writes the first progress: the stream goes on to ``done`` (it used to just stop)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from leadex_mail.studio.sending import SendJob
+
+    async def follow() -> list[str]:
+        job = SendJob("newsletter-0badf00d", ISSUE, "newsletter", "local", datetime(2026, 9, 10, tzinfo=UTC), total=46, done=45, _loop=asyncio.get_running_loop())
+        stream = job.events(asyncio.Event())
+        said = [await anext(stream), await anext(stream)]  # retry, then where the send stands: 45 of 46
+        job.done, job.finished, job.status = 46, True, "done"  # the sending thread ends meanwhile...
+        job._publish()  # ...and reports it (publish_from_thread, run by the loop)
+        said.append(await asyncio.wait_for(anext(stream), 30))
+        return said
+
+    said = asyncio.run(follow())
+    assert said[1].startswith("event: progress") and '"done": 45' in said[1]
+    assert said[2].startswith("event: done") and '"done": 46' in said[2] and '"finished": true' in said[2]

@@ -88,21 +88,36 @@ class SendJob:
             self._loop.call_soon_threadsafe(self._publish)
 
     async def events(self, closed: asyncio.Event) -> AsyncIterator[str]:
-        """Server-Sent Events: ``progress`` now and after each report, ``done`` at the end."""
+        """Server-Sent Events: ``progress`` now and after each report, ``done`` at the end.
+
+        Every stream of a send that ended ends with ``done``, however late it
+        was opened: a send that ended before (or while) the page listened is
+        said at once, never left at its last figures (the stream used to stop
+        without ``done`` when the send ended while it was being written).
+        """
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._listeners.add(queue)
         try:
             yield "retry: 1000\n\n"
-            yield _event("done" if self.finished else "progress", json.dumps(self.state()))
-            while not self.finished and not closed.is_set():
+            if self.finished:
+                yield _event("done", json.dumps(self.state()))
+                return
+            yield _event("progress", json.dumps(self.state()))
+            while not closed.is_set():
                 try:
                     data = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
+                    if self.finished:  # ended, and its last report is late (recording the end in the audit log): say it now
+                        yield _event("done", json.dumps(self.state()))
+                        return
                     yield ": keep-alive\n\n"
                     continue
                 if data is None:
                     break
-                yield _event("done" if json.loads(data)["finished"] else "progress", data)
+                ended = json.loads(data)["finished"]
+                yield _event("done" if ended else "progress", data)
+                if ended:
+                    return
         finally:
             self._listeners.discard(queue)
 
