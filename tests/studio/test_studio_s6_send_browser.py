@@ -122,3 +122,48 @@ def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_whe
             thread.join(timeout=30)
     finally:
         store.close()
+
+
+def test_a_progress_page_whose_session_ended_with_a_restart_says_why_and_leads_back_after_signing_in(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001
+    """With accounts a restart also ends the session: the page says that (not "no longer knows"), and signing in leads back to the send."""
+    from leadex_mail.store.accounts import add_user
+    from leadex_mail.studio.server import make_server
+
+    handler, port = mail_server
+    handler.replies["reader01@example.org"] = BUSY
+    settings, store = _store(tmp_path, port, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    add_user(store, "tina", "sender", "sender passphrase two")
+    page = studio_page
+
+    def signs_in() -> None:
+        page.get_by_label("Account name").fill("tina")
+        page.get_by_label("Password").fill("sender passphrase two")
+        page.get_by_role("button", name="Sign in").click()
+
+    try:
+        with serve_studio(settings, accounts=True, store=store, root=tmp_path) as studio:
+            page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
+            signs_in()
+            page.get_by_role("button", name="Send 3 messages now").click()
+            expect(page.locator("#job-waiting")).to_be_visible(timeout=LIVE)
+            job_url, studio_port = page.url, int(studio.url.rsplit(":", 1)[1])
+        connection = page.locator("#job-connection")
+        expect(connection).to_contain_text("The connection to the studio was lost; reconnecting", timeout=LIVE)
+        server = make_server(settings, port=studio_port, require_login=True, store=store)
+        thread = server.start_in_thread()
+        try:
+            expect(connection).to_contain_text("You were signed out because the studio was restarted", timeout=LIVE)
+            expect(connection).not_to_contain_text("no longer knows")
+            sign_in = page.get_by_role("link", name="Sign in")
+            expect(sign_in).to_be_visible()
+            assert_accessible(page)
+            sign_in.click()
+            signs_in()
+            expect(page).to_have_url(job_url)
+            expect(page.locator("#job-forgotten")).to_contain_text("The studio was started again since this send began", timeout=LIVE)
+            expect(page.get_by_role("button", name="Resume the send")).to_be_visible()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+    finally:
+        store.close()

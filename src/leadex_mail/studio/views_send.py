@@ -82,25 +82,26 @@ def _stopped(ctx: Ctx, slug: str, campaigns: list) -> list[str]:
     return [c.list_name for c in campaigns if c.interrupted and ctx.studio.jobs.running(slug, c.list_name) is None]
 
 
-def _actions(ctx: Ctx, slug: str, campaigns: list) -> dict[str, dict[str, Any]]:
-    """What each campaign's status may offer, by list: ``{"retry": n, "permanent": n, "following": SendJob | None}``.
+def _actions(store: Any, campaigns: list) -> dict[str, dict[str, Any]]:
+    """What each campaign's status may offer, by list: ``{"retry": n, "permanent": n}`` (blocking: call in a thread).
 
     A button is offered only when pressing it would do something: "Try the
     temporary failures again" when some failure may succeed another time or
     waits for its retry (``retry`` re-queues exactly those), never for
     permanent failures alone (``permanent``: the page says what to do about
-    them instead); none while this studio sends to the list (the page links
-    to that send: a retry would only lead there).
+    them instead). ``_status`` adds ``following``, this studio's send to the
+    list while it runs: then the page links to it instead of any button (a
+    retry would only lead there).
     """
     from leadex_mail.store.campaigns import RETRYABLE_KINDS, retryable_failures
 
-    store = ctx.studio.store
-    out: dict[str, dict[str, Any]] = {}
-    for c in campaigns:
-        following = ctx.studio.jobs.running(slug, c.list_name)
-        retry = retryable_failures(store, c.campaign.id, RETRYABLE_KINDS) + c.counts.get("retry_wait", 0)
-        out[c.list_name] = {"retry": retry, "permanent": retryable_failures(store, c.campaign.id, ("permanent",)), "following": following}
-    return out
+    return {
+        c.list_name: {
+            "retry": retryable_failures(store, c.campaign.id, RETRYABLE_KINDS) + c.counts.get("retry_wait", 0),
+            "permanent": retryable_failures(store, c.campaign.id, ("permanent",)),
+        }
+        for c in campaigns
+    }
 
 
 async def _status(ctx: Ctx, slug: str, list_name: str | None = None) -> dict[str, Any]:
@@ -108,9 +109,11 @@ async def _status(ctx: Ctx, slug: str, list_name: str | None = None) -> dict[str
 
     def read() -> tuple[list, dict]:
         campaigns = [c for c in _campaigns(ctx, slug) if list_name is None or c.list_name == list_name]
-        return campaigns, _actions(ctx, slug, campaigns)
+        return campaigns, _actions(ctx.studio.store, campaigns)
 
     campaigns, actions = await anyio.to_thread.run_sync(read)
+    for name, offered in actions.items():  # the studio's sends are read here, in the event loop that changes them
+        offered["following"] = ctx.studio.jobs.running(slug, name)
     return {"campaigns": campaigns, "actions": actions, "stopped": _stopped(ctx, slug, campaigns)}
 
 
@@ -331,9 +334,9 @@ async def start(ctx: Ctx) -> Response:
     other = _other_send(ctx, slug, list_name, started_before)
     if other is not None:
         return other
-    if not plan.total:  # nothing left to send (another tab's send, a terminal or the worker sent it meanwhile): start nothing
-        if plan.campaign_status is not None:
-            return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
+    if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile: start nothing
+        return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
+    if not plan.total and plan.campaign_status is None:  # nobody to send to (an old page): the review says so
         return await review_page(ctx, slug, list_name, status=409)
     store, actor = ctx.studio.store, ctx.actor
     resuming = plan.campaign_status is not None
