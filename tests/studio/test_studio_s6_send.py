@@ -163,6 +163,7 @@ def test_with_unsaved_changes_no_test_or_send_button_is_offered_but_where_to_sav
 def test_a_stream_opened_just_before_the_send_ended_still_says_it_ended() -> None:
     """The send ends while its page's stream writes the first progress: the stream goes on to ``done`` (it used to just stop)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC, datetime
 
     from leadex_mail.studio.sending import SendJob
@@ -176,6 +177,7 @@ def test_a_stream_opened_just_before_the_send_ended_still_says_it_ended() -> Non
         said.append(await asyncio.wait_for(anext(stream), 30))
         return said
 
-    said = asyncio.run(follow())
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: Playwright's may be running in this thread (the whole suite)
+        said = pool.submit(asyncio.run, follow()).result(timeout=60)
     assert said[1].startswith("event: progress") and '"done": 45' in said[1]
     assert said[2].startswith("event: done") and '"done": 46' in said[2] and '"finished": true' in said[2]
