@@ -251,7 +251,7 @@ async def follow(
             continue
         following = state.get(other) or _start(session, other, data)
         removed = copy.deepcopy(at(data, path)[index]) if op == "remove" else None
-        await session.change(other, lambda d: _edit(d, path, op, index, to, value), by=by)
+        await session.change(other, lambda d: _edit(d, path, op, index, to, value), by=by, followed=True)
         step = Step(op, path, index, to, copy.deepcopy(value), removed, before, shapes(doc.data(), path), following.entries)
         following.entries = _follow_entries(following.entries, path, before, op, index, to, value)
         following.steps.append(step)
@@ -317,17 +317,54 @@ async def saved(session: IssueSession, language: str) -> None:
         following = state.pop(other)
         doc = session.drafts.get(other)
         try:
-            if doc is not None and doc.changed:
-                state[other] = following  # its own save writes its record from its entries
-                await session.save(other)
-                state.pop(other, None)
-            else:
-                await anyio.to_thread.run_sync(_record, session, other, following)
+            if doc is not None and doc.changed and not await _write_followed(session, other, doc, following):
+                state[other] = following  # its saved content is not in line: it follows on until its own save
+                continue
+            await anyio.to_thread.run_sync(_record, session, other, following)
         except LeadexError as err:  # its file changed on disk (or too big): its draft stays, unsaved
             state.pop(other, None)
             failed = failed or err
     if failed is not None:
         raise failed
+
+
+async def _write_followed(session: IssueSession, language: str, doc: EditionDoc, following: Following) -> bool:
+    """Write into ``language``'s file its *saved* content with the followed steps its file does not hold yet (MAJOR 1, a13d).
+
+    The translation's own unsaved edits stay in its draft, unsaved (the
+    README: changes not saved are never written into the issue); the draft
+    is then based on the file written, so its own save later is no conflict.
+    A draft with nothing of its own left is saved (``changed`` False). False
+    when the saved content is no longer in line along a step's path (nothing
+    written; the translation follows on until its own save). ``EditConflict``
+    when its file changed on disk since the draft was read.
+    """
+    import anyio
+
+    from leadex_mail.studio.document import EditionDoc, read_stamp
+    from leadex_mail.errors import EditConflict
+
+    def run() -> bool:
+        with session.lock:
+            if read_stamp(doc.path) != doc.stamp:
+                raise EditConflict(
+                    f"{doc.path.name} was changed on disk since it was opened", hint="open that edition and reload it"
+                )
+            on_disk = EditionDoc.open(doc.path)
+            for step in following.steps[following.in_file :]:
+                if shapes(on_disk.data(), step.path) != step.before:
+                    return False
+                _edit(on_disk, step.path, step.op, step.index, step.to, step.value)
+            own = on_disk.data() != doc.data()
+            if on_disk.changed:
+                on_disk.save()
+            # The draft is now based on the file written: its own edits merged onto it when saved.
+            doc.stamp, doc.original, doc._before, doc._text = on_disk.stamp, on_disk.original, None, None
+            if not own:
+                doc.root, doc.changed = on_disk.root, False
+            return True
+
+    return await anyio.to_thread.run_sync(run)
 
 
 async def discarding(session: IssueSession, language: str) -> None:

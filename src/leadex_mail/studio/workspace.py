@@ -123,13 +123,16 @@ class IssueSession(IssueView):
         self.writers[language] = None
         self.publish("changed", json.dumps({"language": language, "revision": self.revisions[language], "by": None}))
 
-    def _changed_by(self, language: str, page: str | None) -> None:
+    def _changed_by(self, language: str, page: str | None, *, followed: bool = False) -> None:
         # Every page hears of it (a few bytes beside each preview): any other page showing this draft is now behind.
+        # ``followed``: the studio made it in step with the default edition; a page of this edition with nothing
+        # in flight shows it again (its draft, its own unsaved edits included, is all here) instead of refusing.
         self.revisions[language] = self.revision(language) + 1
         self.writers[language] = page
-        self.publish("changed", json.dumps({"language": language, "revision": self.revisions[language], "by": page}))
+        info = {"language": language, "revision": self.revisions[language], "by": page}
+        self.publish("changed", json.dumps({**info, "followed": True} if followed else info))
 
-    async def change(self, language: str, edit: Callable[[EditionDoc], Any], *, by: str | None = None) -> Any:
+    async def change(self, language: str, edit: Callable[[EditionDoc], Any], *, by: str | None = None, followed: bool = False) -> Any:
         """Apply ``edit`` to the draft of ``language``, then rebuild the preview; ``by``: the page that asked.
 
         An edit changes the tree in memory (tens of microseconds): it runs at once
@@ -149,7 +152,7 @@ class IssueSession(IssueView):
                 self.lock.release()
         else:
             result = await anyio.to_thread.run_sync(run)
-        self._changed_by(language, by)
+        self._changed_by(language, by, followed=followed)
         await self.refresh()
         return result
 

@@ -431,6 +431,9 @@
   events.addEventListener("changed", (e) => {
     const info = JSON.parse(e.data);
     if (info.language !== edition || Studio.seen === null || info.by === Studio.pageId || info.revision <= Studio.seen) return;
+    // Made by the studio in step with the default edition (a section moved there): this page's edits are all in the
+    // draft, so it shows the draft again, unsaved edits and all, rather than refusing (a13d MAJOR 1).
+    if (info.followed && !queue.size && !sending && !failed && !refused) { dirty = false; location.reload(); return; }
     tabConflict();
   });
 
