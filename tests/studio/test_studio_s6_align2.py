@@ -99,3 +99,28 @@ def test_a_translation_with_only_followed_changes_is_saved_with_the_default_edit
         _post(client, "sl", "save")
         assert _data(studio, "en")["sections"] == _expected(en_before["sections"], "down")
     assert _stale(studio) == set()
+
+
+STORY, GOOD_PRACTICES = 1, 5
+
+
+def test_a_needs_update_mark_stays_until_that_section_of_the_translation_is_changed(studio: RunningStudio) -> None:
+    record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
+    assert _stale(studio) == set()
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek - Valencia")
+        _set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
+        _post(client, "sl", "save")
+        assert _stale(studio) == {STORY, GOOD_PRACTICES}
+        # The translator translates another section only: the story still needs its update.
+        _set(client, "en", f"sections.{GOOD_PRACTICES}.heading", "Good practices (new)")
+        _post(client, "en", "save")
+        assert _stale(studio) == {STORY}
+        assert client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text.count("potrebna posodobitev") >= 1  # the mark, side by side
+        # A save with nothing of the story's changed (a title) keeps it too.
+        _set(client, "en", "title", "LeadEx newsletter No. 1 (en)")
+        _post(client, "en", "save")
+        assert _stale(studio) == {STORY}
+        _set(client, "en", f"sections.{STORY}.heading", "LeadEx kick-off meeting - Valencia")
+        _post(client, "en", "save")
+        assert _stale(studio) == set()

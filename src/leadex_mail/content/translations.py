@@ -81,6 +81,69 @@ def record_translation(folder: Path, language: str, default: str) -> None:
     _write(folder, language, {"from": default, "sections": fingerprints(source), "types": _types(source)})
 
 
+def record_saved(folder: Path, language: str, default: str, before: Any) -> None:
+    """Record what ``language`` translates after it was saved, ``before`` being its plain data as last saved (a13d MAJOR 3).
+
+    Only the sections of the translation changed by this save (or all, when
+    its sections were added, removed or moved, or nothing was recorded
+    before) take the default edition's sections as they are on disk now; a
+    section left as it was keeps what it translated, so its "needs update"
+    mark stays until that section itself is translated (or confirmed,
+    ``confirm_section``). Saving the translation for another section never
+    clears it.
+    """
+    if language == default:
+        return
+    source = _read(folder, default)
+    record = _records(folder).get(language)
+    after = _read(folder, language)
+    if source is None:
+        return
+    now_prints, now_types = fingerprints(source), _types(source)
+    old_sections = before.get("sections") if isinstance(before, dict) else None
+    new_sections = after.get("sections") if isinstance(after, dict) else None
+    if (
+        not isinstance(record, dict)
+        or record.get("from") != default
+        or not isinstance(old_sections, list)
+        or not isinstance(new_sections, list)
+        or len(old_sections) != len(new_sections)
+        or [s.get("type") if isinstance(s, dict) else None for s in old_sections] != _types(after)
+    ):
+        _write(folder, language, {"from": default, "sections": now_prints, "types": now_types})
+        return
+    then_prints, then_types = list(record.get("sections") or []), list(record.get("types") or [])
+    prints, types = [], []
+    for place, section in enumerate(new_sections):
+        kept = place < len(then_prints) and fingerprint(section) == fingerprint(old_sections[place])
+        prints.append(str(then_prints[place]) if kept else (now_prints[place] if place < len(now_prints) else ""))
+        types.append((then_types[place] if place < len(then_types) else None) if kept else (now_types[place] if place < len(now_types) else None))
+    _write(folder, language, {"from": default, "sections": prints, "types": types})
+
+
+def confirm_section(folder: Path, language: str, default: str, place: int) -> bool:
+    """The translator says section ``place`` of ``language`` is still right: it translates the default's section as on disk now.
+
+    False (nothing written) when nothing is recorded, or the default
+    edition has no section there.
+    """
+    record = _records(folder).get(language)
+    source = _read(folder, default)
+    if not isinstance(record, dict) or record.get("from") != default or source is None:
+        return False
+    now_prints, now_types = fingerprints(source), _types(source)
+    if not 0 <= place < len(now_prints):
+        return False
+    prints, types = list(record.get("sections") or []), list(record.get("types") or [])
+    while len(prints) <= place:
+        prints.append("")
+    while len(types) <= place:
+        types.append(None)
+    prints[place], types[place] = now_prints[place], now_types[place]
+    _write(folder, language, {**record, "sections": prints, "types": types})
+    return True
+
+
 def translation_record(folder: Path, language: str) -> dict[str, Any] | None:
     """What ``language`` was last recorded to translate (``{"from", "sections", "types"}``); None when not tracked."""
     record = _records(folder).get(language)

@@ -45,7 +45,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from leadex_mail.content.translations import fingerprint, read_edition, record_translation, translation_record, write_record
+from leadex_mail.content.translations import fingerprint, read_edition, record_saved, translation_record, write_record
 from leadex_mail.errors import ContentError, LeadexError
 
 if TYPE_CHECKING:
@@ -290,15 +290,18 @@ def _record(session: IssueSession, language: str, following: Following) -> None:
     write_record(session.folder, language, session.default_language(), prints, [entry.type_() for entry in following.entries])
 
 
-async def saved(session: IssueSession, language: str) -> None:
+async def saved(session: IssueSession, language: str, before: Any = None) -> None:
     """Called by ``IssueSession.save`` once ``language``'s file is written: its record, and the translations following it.
 
     A translation: what it translates is recorded -- from its entries when
     it follows unsaved changes of the default edition (the default's file
-    is not in that order yet), else the default's file as it is. The
-    default edition: each translation that followed it is saved too (when
-    its draft has unsaved changes) and its record written from its entries;
-    ``EditConflict`` (the first) once every other one is saved.
+    is not in that order yet), else, for the sections this save changed
+    (``before``: its plain data as last saved), the default's file as it
+    is (``record_saved``: the other sections keep their marks). The default
+    edition: each translation that followed it gets the changes in its file
+    (its saved content, never its unsaved edits: ``_write_followed``) and
+    its record written from its entries; ``EditConflict`` (the first) once
+    every other one is done.
     """
     import anyio
 
@@ -307,7 +310,8 @@ async def saved(session: IssueSession, language: str) -> None:
     if language != default:
         following = state.get(language)
         if following is None:
-            await anyio.to_thread.run_sync(record_translation, session.folder, language, default)
+            # Only the sections changed by this save translate the default's as it is now (``before``: as last saved).
+            await anyio.to_thread.run_sync(record_saved, session.folder, language, default, before)
             return
         await anyio.to_thread.run_sync(_record, session, language, following)
         following.in_file = len(following.steps)

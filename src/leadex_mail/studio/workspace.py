@@ -162,8 +162,15 @@ class IssueSession(IssueView):
         if doc is None:
             raise EditConflict(f"the {language} edition is not open", hint="open it again")
 
+        from leadex_mail.content.translations import read_edition
+
+        translation = language != self.default_language()
+        before: list[Any] = [None]
+
         def run() -> str:
             with self.lock:
+                if translation:  # what it was last saved as: only the sections changed now are translated anew (a13d MAJOR 3)
+                    before[0] = read_edition(self.folder, language) if read_stamp(doc.path) == doc.stamp else None
                 return doc.save()
 
         stamp = await anyio.to_thread.run_sync(run)
@@ -173,7 +180,7 @@ class IssueSession(IssueView):
         recovery.drop(self.settings, self.owner, self.slug, language)  # a copy kept at a stop is older than this
         try:
             # A translation records what it translates; the default edition saves the translations that followed its changes.
-            await alignment.saved(self, language)
+            await alignment.saved(self, language, before[0])
         finally:
             self.publish("saved", json.dumps({"language": language}))
         return stamp
