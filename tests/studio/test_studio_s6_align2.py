@@ -124,3 +124,18 @@ def test_a_needs_update_mark_stays_until_that_section_of_the_translation_is_chan
         _set(client, "en", f"sections.{STORY}.heading", "LeadEx kick-off meeting - Valencia")
         _post(client, "en", "save")
         assert _stale(studio) == set()
+
+
+def test_still_up_to_date_takes_away_one_sections_mark_only(studio: RunningStudio) -> None:
+    record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek – Murcia")  # a dash only: en is still right
+        _set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
+        _post(client, "sl", "save")
+        assert _stale(studio) == {STORY, GOOD_PRACTICES}
+        page = client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
+        assert f'id="still-current-{STORY}"' in page and "Še vedno ustreza" in page
+        answer = client.post(f"/issues/{ISSUE}/side-by-side/still-current", data={"lang": "en", "section": str(STORY)}, headers=_headers(client, "en"))
+        assert answer.status_code in (200, 303), answer.text
+        assert _stale(studio) == {GOOD_PRACTICES}
+        assert f'id="still-current-{STORY}"' not in client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text

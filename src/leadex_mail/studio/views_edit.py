@@ -2,6 +2,7 @@
 
     GET  /issues/{slug}/{lang}            the form beside the preview
     GET  /issues/{slug}/side-by-side      a translation beside the default edition (``?lang=``)
+    POST /issues/{slug}/side-by-side/still-current   a section marked "needs update" confirmed still right (lang, section)
     POST /issues/{slug}/{lang}/field      one field changed (JSON: path, value | doc)
     POST /issues/{slug}/{lang}/items      add, remove, move an item or section
     POST /issues/{slug}/{lang}/group      add or remove an optional group (picture, link)
@@ -41,6 +42,7 @@ def routes() -> list[Route]:
     """This module's routes."""
     return [
         Route("/issues/{slug}/side-by-side", page(side_by_side), methods=["GET"]),
+        Route("/issues/{slug}/side-by-side/still-current", action(still_current), methods=["POST"]),
         Route("/issues/{slug}/{lang}", page(editor), methods=["GET"]),
         Route("/issues/{slug}/{lang}/markdown", page(markdown_source), methods=["GET"]),
         Route("/issues/{slug}/{lang}/field", action(change_field), methods=["POST"]),
@@ -111,8 +113,37 @@ async def side_by_side(ctx: Ctx) -> Response:
     stale = alignment.stale(session, lang)  # following the default's unsaved moves, the marks move with them
     context = _form_context(ctx, session, lang, doc.data())
     moved = moved_sections(session.folder, lang, default)  # never paired by place with the wrong translation (a13c F7)
-    context.update(source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, sent=await sent_to(ctx, session.slug, lang))
+    confirmable = lang not in alignment.followers(session)  # "Still up to date" records against the default as saved
+    context.update(
+        source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, confirmable=confirmable, sent=await sent_to(ctx, session.slug, lang)
+    )
     return ctx.render("side.html.j2", **context)
+
+
+async def still_current(ctx: Ctx) -> Response:
+    """The translator says a section marked "needs update" is still right: its mark goes (a13d MAJOR 3); back to side by side.
+
+    Only against the default edition as saved: while the translation follows
+    the default's unsaved section changes, nothing is recorded (the page
+    offers no button then).
+    """
+    import anyio
+
+    from leadex_mail.content.translations import confirm_section
+
+    session = session_or_none(ctx)
+    if session is None:
+        return missing(ctx)
+    form = await form_data(ctx)
+    lang, default = form.get("lang", ""), session.default_language()
+    try:
+        place = int(form.get("section", ""))
+    except ValueError:
+        place = -1
+    if lang in session.languages() and lang != default and place >= 0 and lang not in alignment.followers(session):
+        await anyio.to_thread.run_sync(confirm_section, session.folder, lang, default, place)
+    back = f"/issues/{session.slug}/side-by-side?lang={lang}" if is_edition(lang) else f"/issues/{session.slug}/side-by-side"
+    return redirect(f"{back}#pair-{place}" if place >= 0 else back)
 
 
 async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
