@@ -189,3 +189,14 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+
+def reviewed(client: Any, list_name: str = "newsletter", slug: str = ISSUE) -> dict[str, str]:
+    """What the review of sending ``slug`` to ``list_name`` confirms (its form's hidden fields), as its "Send now" posts it.
+
+    The send refuses a confirmation of anything else than what would be sent (views_send.start, a13d minor 7).
+    """
+    import re
+
+    page = client.get(f"/issues/{slug}/send/review?list={list_name}")
+    return dict(re.findall(r'<input type="hidden" name="(reviewed_version|reviewed_counts)" value="([^"]*)">', page.text))

@@ -48,7 +48,7 @@ def test_the_page_of_a_send_an_earlier_studio_ran_says_it_stopped_and_offers_to_
         assert "This send stopped without finishing" in page.text and "Resume the send</button>" in page.text
         assert "There is no such issue or page" not in page.text
 
-        resumed = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+        resumed = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", "resume": "1"})  # the page's Resume button
         assert resumed.status_code == 303, resumed.text[:300]
         location = resumed.headers["location"]
         assert re.fullmatch(rf"/issues/{ISSUE}/send/jobs/newsletter-[0-9a-f]{{8}}", location)  # never a count that starts again at 1

@@ -13,7 +13,7 @@ from leadex_mail.content.loader import load_issue
 from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, free_port, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, free_port, serve_studio_on_store, studio_settings, reviewed
 from studio.test_studio_send import sse_until_done
 
 RETRY = "Try the temporary failures again (newsletter)"
@@ -70,7 +70,7 @@ def test_only_permanent_failures_offer_no_retry_and_say_what_to_do(tmp_path: Pat
     try:
         with served as studio:
             client, token = _client(studio)
-            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
             job = started.headers["location"]
             assert sse_until_done(client, job + "/events")["counts"]["failed"] == 1
             for page in (client.get(job).text, client.get(f"/issues/{ISSUE}/send").text):  # the outcome, and Test and send
@@ -90,7 +90,7 @@ def test_a_temporary_failure_beside_a_permanent_one_is_offered_again(tmp_path: P
     try:
         with served as studio:
             client, token = _client(studio)
-            job = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"}).headers["location"]
+            job = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)}).headers["location"]
             sse_until_done(client, job + "/events")
             page = client.get(f"/issues/{ISSUE}/send").text
             assert RETRY in page and FOR_GOOD in page
@@ -109,9 +109,10 @@ def test_send_now_pressed_again_while_the_send_runs_follows_it_and_says_so(tmp_p
     try:
         with served as studio:
             first, token = _client(studio)
-            job = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"}).headers["location"]
+            confirmed = reviewed(first)
+            job = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed}).headers["location"]
             assert "?" not in job
-            second = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            second = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed})
             assert second.status_code == 303 and second.headers["location"] == job + "?joined=1"
             page = first.get(second.headers["location"]).text
             assert "This send to newsletter was started from another tab or window" in page

@@ -12,7 +12,7 @@ from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings, reviewed
 
 pytestmark = pytest.mark.browser
 DEEP_CHECK = 300_000  # ms
@@ -165,7 +165,7 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             client = studio.client()
             token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)
-            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
             assert started.status_code == 303
             job = started.headers["location"]
             assert sse_until_done(client, job + "/events")["counts"] == {"queued": 0, "sending": 0, "sent": 4, "retry_wait": 0, "failed": 1, "skipped": 0, "uncertain": 0, "held": 0}

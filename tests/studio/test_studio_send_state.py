@@ -29,7 +29,7 @@ from leadex_mail.store.campaigns import find_campaign, state_counts
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, copy_newsletters, free_port, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, copy_newsletters, free_port, serve_studio_on_store, studio_settings, reviewed
 
 
 def _client(studio):  # noqa: ANN001, ANN202
@@ -166,7 +166,7 @@ def test_ctrl_c_on_the_studio_mid_send_says_the_send_was_interrupted_how_far_and
         url = re.search(r"(http://127\.0\.0\.1:\d+)", line).group(1)
         with httpx.Client(base_url=url, timeout=30) as client:
             token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)
-            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"}, follow_redirects=False)
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)}, follow_redirects=False)
             assert started.status_code == 303, started.text[:300]
         assert handler.holding.wait(60), "the second message never reached the server"
         proc.send_signal(signal.SIGINT)  # Ctrl-C while the second message is in hand

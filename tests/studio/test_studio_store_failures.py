@@ -95,7 +95,7 @@ def test_resume_on_a_full_disk_sends_nothing_and_says_why_and_what_to_do(full_di
     send_page = client.get(f"/issues/{ISSUE}/send")
     assert send_page.status_code == 200 and "Nadaljuj pošiljanje" in send_page.text  # reading works: the stopped send is offered
     before = len(studio.smtp.messages)
-    answer = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": _token(client), "list": "newsletter"}, headers={"accept-language": "en"})
+    answer = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": _token(client), "list": "newsletter", "resume": "1"}, headers={"accept-language": "en"})
     assert answer.status_code == 507, answer.text[:300]
     text = answer.text
     assert "The subscriber database failed: the disk that holds it is full." in text

@@ -18,6 +18,7 @@ Scheduling a send for later is ``views_schedule``'s: a ``worker`` sends it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from leadex_mail.config import Settings
@@ -141,6 +143,28 @@ def _event(kind: str, data: str) -> str:
     return f"event: {kind}\ndata: {data}\n\n"
 
 
+def issue_version(folder: Path) -> str:
+    """The version of an issue as its files are now: sha256 over every file of its folder (path and bytes), hex.
+
+    The review puts it in its confirmation, with what it showed (``reviewed_counts``);
+    "Send now" compares both with what it would send, and shows the new
+    review instead of sending something else (a13d minor 7). The checks of a
+    review are reused for the same version only (``SendJobs.checked``).
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix().encode()
+        digest.update(len(name).to_bytes(4, "big") + name)
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def reviewed_counts(per_language: dict[str, int]) -> str:
+    """What a review showed of the recipients, as its confirmation carries it: ``en=1,sl=44`` (languages sorted)."""
+    return ",".join(f"{language}={n}" for language, n in sorted(per_language.items()))
+
+
 _JOB_ID = re.compile(r"(?P<list>[A-Za-z0-9][A-Za-z0-9._-]*)-(?P<token>[0-9a-f]{8})")
 
 
@@ -169,6 +193,19 @@ class SendJobs:
         self.jobs: dict[str, SendJob] = {}
         self.count = 0  # sends started so far: a request notes it first, to know which sends started while it worked
         self._lock = threading.Lock()
+        # The last review's checks of each issue: slug -> (issue_version, issue, Readiness). "Send now" for the same
+        # version uses them instead of running the whole (deep) check again; any change of a file is a new version.
+        self.checked: dict[str, tuple[str, Any, Any]] = {}
+        self._starting: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def starting(self, slug: str, list_name: str) -> asyncio.Lock:
+        """The lock a request holds from "is another send of this list running?" to its send started (event loop only).
+
+        Between them the send's audit record is written: two confirmations at
+        once (two tabs, a double click) write one record, the winner's; the other
+        finds the winner's send and follows it, recorded as nothing (a13d minor 11).
+        """
+        return self._starting.setdefault((slug, list_name), asyncio.Lock())
 
     def running(self, slug: str, list_name: str) -> SendJob | None:
         """The send of ``slug`` to ``list_name`` still running, if any."""

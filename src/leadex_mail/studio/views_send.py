@@ -31,7 +31,7 @@ from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, Problem, RecordsAnonymised, StoreError, TestSendNotRecorded
 from leadex_mail.store.accounts import record
 from leadex_mail.studio.saying import address_problem, error_words, test_outcome, typed_addresses
-from leadex_mail.studio.sending import SendJob
+from leadex_mail.studio.sending import SendJob, issue_version, reviewed_counts
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
@@ -248,14 +248,24 @@ async def review(ctx: Ctx) -> Response:
     return await review_page(ctx, slug, ctx.request.query_params.get("list", ""))
 
 
-async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str | None = None, schedule_error: str | None = None, status: int = 200) -> Response:
-    """The review of sending ``slug`` to ``list_name`` (``schedule_error``: the schedule form's time refused, shown at its field)."""
+async def review_page(
+    ctx: Ctx, slug: str, list_name: str, *, schedule_at: str | None = None, schedule_error: str | None = None, changed: str | None = None, status: int = 200,
+) -> Response:
+    """The review of sending ``slug`` to ``list_name`` (``schedule_error``: the schedule form's time refused, shown at its field).
+
+    ``changed``: "Send now" was pressed on a review of something else than
+    what would be sent now -- ``"list"`` (other recipients) or ``"issue"``
+    (its files changed): the page says so above the new review.
+    """
     from leadex_mail.campaign.runner import plan_campaign
     from leadex_mail.studio.views_schedule import form_context
 
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
+    folder = ctx.studio.settings.newsletters_dir / slug
     try:
+        # The version before the checks: a file changed while they run makes the next confirmation check again.
+        version = await anyio.to_thread.run_sync(issue_version, folder)
         # Every finding, errors included (the page says when they refuse the send): the checks run once.
         issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, True)
     except ContentError as err:
@@ -272,7 +282,7 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
         if is_failure(err):
             raise
         return await send_page(ctx, error=error_words(err), status=400)
-    folder = ctx.studio.settings.newsletters_dir / slug
+    ctx.studio.jobs.checked[slug] = (version, issue, readiness)
     data_of = ctx.studio.workspace.issue(ctx.owner, slug).edition_data  # which section is of which type, for the places' names
     scheduling = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
     return ctx.render(
@@ -286,6 +296,9 @@ async def review_page(ctx: Ctx, slug: str, list_name: str, *, schedule_at: str |
         notices=readiness.notices,  # type: ignore[attr-defined]
         refused=bool(readiness.errors),  # type: ignore[attr-defined]
         running=ctx.studio.jobs.running(slug, list_name),
+        version=version,
+        counts=reviewed_counts(plan.per_language),
+        changed=changed,
         nav="issues",
         **scheduling,
     )
@@ -308,7 +321,16 @@ def changed_after_send(ctx: Ctx, slug: str, list_name: str, err: ChangedAfterSen
 
 
 async def start(ctx: Ctx) -> Response:
-    """Send to the list in the background; the progress page follows it."""
+    """Send to the list in the background, exactly what was reviewed; the progress page follows it.
+
+    The review's form carries what it showed (``reviewed_version``: the
+    issue's files, ``reviewed_counts``: recipients per language, the list):
+    when the send would be anything else (someone was added to the list, a
+    file changed), nothing is sent and the new review says what changed
+    (a13d minor 7). "Resume the send" (``resume=1``, no review) continues a
+    campaign that exists. The checks of the review are reused when the issue's
+    files are the same version; any change runs them again (minor 8).
+    """
     from leadex_mail.campaign.runner import plan_campaign
 
     slug = issue_slug(ctx)
@@ -319,9 +341,15 @@ async def start(ctx: Ctx) -> Response:
     list_name = form.get("list", "")
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), status=409)
+    folder = ctx.studio.settings.newsletters_dir / slug
     try:
-        # Never forced: an issue whose check finds errors is refused here (IssueNotReady), whatever the form says.
-        issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, False)
+        version = await anyio.to_thread.run_sync(issue_version, folder)
+        known = ctx.studio.jobs.checked.get(slug)
+        if known is not None and known[0] == version and not known[2].errors:  # the review's checks of these very files
+            issue, readiness = known[1], known[2]
+        else:
+            # Never forced: an issue whose check finds errors is refused here (IssueNotReady), whatever the form says.
+            issue, readiness = await anyio.to_thread.run_sync(check_readiness, ctx, slug, False)
         plan = await anyio.to_thread.run_sync(lambda: plan_campaign(ctx.studio.store, issue, ctx.studio.settings, list_name=list_name))
     except IssueNotReady:  # the review says what to correct and links to the fields
         return await review_page(ctx, slug, list_name, status=409)
@@ -331,13 +359,29 @@ async def start(ctx: Ctx) -> Response:
         if is_failure(err):
             return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=f"/issues/{slug}/send")  # type: ignore[arg-type]
         return await send_page(ctx, error=error_words(err), status=409)
-    other = _other_send(ctx, slug, list_name, started_before)
-    if other is not None:
-        return other
-    if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile: start nothing
-        return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
-    if not plan.total and plan.campaign_status is None:  # nobody to send to (an old page): the review says so
-        return await review_page(ctx, slug, list_name, status=409)
+    changed: str | None = None
+    async with ctx.studio.jobs.starting(slug, list_name):  # one confirmation at a time: one audit record, one send
+        other = _other_send(ctx, slug, list_name, started_before)
+        if other is not None:
+            return other
+        if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile: start nothing
+            return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
+        if not plan.total and plan.campaign_status is None:  # nobody to send to (an old page): the review says so
+            changed = "list"
+        elif not (form.get("resume") == "1" and plan.campaign_status is not None):
+            if form.get("reviewed_version") != version:
+                changed = "issue"
+            elif form.get("reviewed_counts") != reviewed_counts(plan.per_language):
+                changed = "list"
+        if changed is None:
+            response = await _start_send(ctx, slug, list_name, issue, plan, started_before)
+    if changed is not None:  # the new review, with what changed since the officer looked (its checks run after the lock)
+        return await review_page(ctx, slug, list_name, changed=changed, status=409)
+    return response
+
+
+async def _start_send(ctx: Ctx, slug: str, list_name: str, issue: object, plan: Any, started_before: int) -> Response:
+    """The send's audit record, then the send (under ``SendJobs.starting``); its page."""
     store, actor = ctx.studio.store, ctx.actor
     resuming = plan.campaign_status is not None
     try:
@@ -348,9 +392,6 @@ async def start(ctx: Ctx) -> Response:
     except StoreError as err:
         again = ctx.t("store_resume_again" if resuming else "store_review_again")
         return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), again=again, back=f"/issues/{slug}/send")
-    other = _other_send(ctx, slug, list_name, started_before)  # started while the audit record was written
-    if other is not None:
-        return other
 
     def finished(job: SendJob) -> None:
         try:
@@ -358,7 +399,7 @@ async def start(ctx: Ctx) -> Response:
         except StoreError as err:  # the send's outcome is in the deliveries; the job page says the log lacks it
             job.not_recorded = err.message
 
-    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=resuming)
+    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=list_name, actor=actor, on_finish=finished, resume=resuming)  # type: ignore[arg-type]
     return redirect(f"/issues/{slug}/send/jobs/{job.id}" + ("?joined=1" if job.number <= started_before else ""))
 
 
@@ -386,25 +427,26 @@ async def retry(ctx: Ctx) -> Response:
     try:
         issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
         name = await anyio.to_thread.run_sync(lambda: campaign_list(store, slug, list_name))
-        running = ctx.studio.jobs.running(slug, name)
-        if running is not None:
-            return redirect(f"/issues/{slug}/send/jobs/{running.id}?joined=1")
-        retryable = await anyio.to_thread.run_sync(lambda: _retryable(store, slug, name))
-        if not retryable:
-            return await send_page(ctx, error=ctx.t("retry_nothing"))
-        try:
-            # The audit record first, as for a send: refused whole when it cannot be written.
-            await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"to_retry": retryable}))
-        except StoreError as err:
-            return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
-        _, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, name))
+        async with ctx.studio.jobs.starting(slug, name):  # as a send: one audit record per send started
+            running = ctx.studio.jobs.running(slug, name)
+            if running is not None:
+                return redirect(f"/issues/{slug}/send/jobs/{running.id}?joined=1")
+            retryable = await anyio.to_thread.run_sync(lambda: _retryable(store, slug, name))
+            if not retryable:
+                return await send_page(ctx, error=ctx.t("retry_nothing"))
+            try:
+                # The audit record first, as for a send: refused whole when it cannot be written.
+                await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"to_retry": retryable}))
+            except StoreError as err:
+                return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
+            _, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, name))
+            job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
     except StoreError as err:
         if isinstance(err, NotFound):
             return await send_page(ctx, error=error_words(err), status=409)
         return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
     except LeadexError as err:
         return await send_page(ctx, error=error_words(err), status=409)
-    job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
     return redirect(f"/issues/{slug}/send/jobs/{job.id}")
 
 

@@ -7,6 +7,27 @@
 //   - the page came back from the browser's back/forward cache (its stream is gone): it is read again.
 "use strict";
 
+// The review's "Send N messages now" (review.html.j2): the send checks the issue again before it starts (the whole
+// check when a file changed since the review), which may take a while. Pressed, the button says so (also to screen
+// readers) and takes no second press: the form goes once.
+(function () {
+  const form = document.getElementById("send-now-form");
+  if (!form) return;
+  const button = document.getElementById("send-now");
+  const status = document.getElementById("send-now-status");
+  let sent = false;
+  form.addEventListener("submit", (e) => {
+    if (sent) { e.preventDefault(); return; }
+    sent = true;
+    // Disabled after this event: a disabled button's form still goes, its later presses do nothing.
+    setTimeout(() => { button.disabled = true; button.setAttribute("aria-disabled", "true"); }, 0);
+    button.textContent = button.dataset.working;
+    status.textContent = button.dataset.working;
+  });
+  // Back from the browser's back/forward cache: the page as it was before the press is read again.
+  window.addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
+})();
+
 (function () {
   const main = document.getElementById("main");
   if (!main || !main.dataset.jobEvents) return;

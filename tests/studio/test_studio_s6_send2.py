@@ -1,0 +1,183 @@
+"""Session 6, brief B2 (a13d minors 7, 8, 10, 11): the send confirms what was reviewed, once, and shows editors no addresses.
+
+HTTP against the studio served for real (uvicorn in this process) over real SQLite files and real SMTP servers
+(aiosmtpd) on loopback.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from leadex_mail.campaign.runner import send_campaign
+from leadex_mail.content.loader import load_issue
+from leadex_mail.store.accounts import audit_log
+from leadex_mail.store.subscribers import add_subscriber
+from studio.studio_helpers import EDITOR, ISSUE, SENDER, free_port, reviewed, serve_accounts_studio
+from studio.test_studio_s6_send import Replies, _client, _served
+from studio.test_studio_send import sse_until_done
+
+HIDDEN = re.compile(r'<input type="hidden" name="(reviewed_version|reviewed_counts)" value="([^"]*)">')
+
+
+def _sends(store) -> list:  # noqa: ANN001
+    return [e for e in audit_log(store) if e.action == "send"]
+
+
+def test_send_now_of_a_review_older_than_a_subscriber_sends_nothing_and_shows_the_new_review(tmp_path: Path) -> None:
+    """a13d minor 7: "Send 44 messages now" sent 45 (a subscriber added to the list after the review)."""
+    controller, handler, settings, served = _served(tmp_path, {}, 3)
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            confirmed = reviewed(client)
+            assert confirmed["reviewed_counts"] == "sl=3"
+            add_subscriber(studio.store, "late-added@example.org", language="sl", lists=("newsletter",), source="cli")
+            stale = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed})
+            assert stale.status_code == 409, stale.text[:300]
+            assert "Nothing was sent: the list changed since you looked. 4 messages would go now." in stale.text
+            assert "Send 4 messages now" in stale.text  # the new review, to confirm again
+            assert handler.accepted == [] and _sends(studio.store) == []
+            again = dict(HIDDEN.findall(stale.text))
+            assert again["reviewed_counts"] == "sl=4"
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **again})
+            assert started.status_code == 303, started.text[:300]
+            assert sse_until_done(client, started.headers["location"] + "/events")["counts"]["sent"] == 4
+            assert [e.detail["recipients"] for e in _sends(studio.store)] == [4]
+    finally:
+        controller.stop()
+
+
+def test_send_now_of_a_review_of_other_files_sends_nothing(tmp_path: Path) -> None:
+    """The same for the issue: a file saved after the review (in the studio, a terminal, git) is not sent unseen."""
+    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            confirmed = reviewed(client)
+            edition = studio.newsletters / ISSUE / "sl.yaml"
+            edition.write_text(edition.read_text(encoding="utf-8") + "\n# changed after the review\n", encoding="utf-8")
+            stale = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed})
+            assert stale.status_code == 409 and "Nothing was sent: the issue changed since you looked" in stale.text
+            assert handler.accepted == [] and _sends(studio.store) == []
+            # Without what was reviewed (a forged or an old form) nothing is sent either.
+            bare = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
+            assert bare.status_code == 409 and handler.accepted == []
+    finally:
+        controller.stop()
+
+
+def test_send_now_reuses_the_checks_of_the_review_of_the_same_files(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """a13d minor 8: confirming ran the whole (deep) check again; for the same files the review's results are the same."""
+    from leadex_mail.studio import views_send
+
+    calls: list[bool] = []
+    real = views_send.check_readiness
+
+    def counted(ctx, slug, force):  # noqa: ANN001, ANN202
+        calls.append(force)
+        return real(ctx, slug, force)
+
+    monkeypatch.setattr(views_send, "check_readiness", counted)
+    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    try:
+        with served as studio:
+            client, token = _client(studio)
+            confirmed = reviewed(client)
+            assert calls == [True]
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed})
+            assert started.status_code == 303, started.text[:300]
+            assert calls == [True]  # not checked again
+            sse_until_done(client, started.headers["location"] + "/events")
+            # A change since the review is still caught: the checks run again (and the confirmation is refused).
+            reviewed_now = reviewed(client)
+            edition = studio.newsletters / ISSUE / "sl.yaml"
+            edition.write_text(edition.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+            client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed_now})
+            assert calls[1:3] == [True, False]
+    finally:
+        controller.stop()
+
+
+def test_two_confirmations_at_once_are_audited_as_one_send(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """a13d minor 11: two tabs confirming together wrote two 'send' records (45 recipients, and 1) for one send.
+
+    The first confirmation is held while it writes its audit record until the second one is as far as it can go
+    (past its checks: writing its own record on the old code, waiting for the first one's send on the new).
+    """
+    from leadex_mail.studio import views_send
+
+    real = views_send.record
+    records: list[str] = []
+    second_arrived = threading.Event()
+    lock_of: list = []
+
+    def held(store, actor, action, target, **kwargs):  # noqa: ANN001, ANN202
+        records.append(action)
+        if action == "send" and len(records) == 1:
+            # Wait (on the second request, never on the clock) until it records too, or waits for this one's send.
+            while not second_arrived.is_set() and not (lock_of and lock_of[0]._waiters):
+                time.sleep(0.01)
+        elif action == "send":
+            second_arrived.set()
+        return real(store, actor, action, target, **kwargs)
+
+    monkeypatch.setattr(views_send, "record", held)
+    controller, handler, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    try:
+        with served as studio:
+            jobs = studio.server.config.app.state.studio.jobs
+            if hasattr(jobs, "starting"):
+                lock_of.append(jobs.starting(ISSUE, "newsletter"))
+            first, token = _client(studio)
+            confirmed = reviewed(first)
+            answers: list[httpx.Response] = []
+
+            def confirm() -> None:
+                answers.append(first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed}))
+
+            tabs = [threading.Thread(target=confirm) for _ in range(2)]
+            for tab in tabs:
+                tab.start()
+            for tab in tabs:
+                tab.join()
+            assert sorted(a.status_code for a in answers) == [303, 303]
+            locations = sorted(a.headers["location"] for a in answers)
+            assert locations[1] == locations[0] + "?joined=1"  # the second follows the first's send
+            assert [e.detail["recipients"] for e in _sends(studio.store)] == [3]
+            assert len(jobs.jobs) == 1
+    finally:
+        controller.stop()
+
+
+def test_editors_see_counts_of_failed_deliveries_and_no_addresses(tmp_path: Path) -> None:
+    """a13d minor 10: an editor (who may not see subscribers) saw failed addresses and the servers' replies; states as codes."""
+    from aiosmtpd.controller import Controller
+
+    from studio.test_studio_account_changes import signed_in
+
+    handler = Replies({"reader@example.org": "550 5.1.1 <reader@example.org>: User unknown"})
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = {
+        "LEADEX_TRANSPORT": "smtp", "LEADEX_SMTP_HOST": "127.0.0.1", "LEADEX_SMTP_PORT": str(port), "LEADEX_SMTP_SECURITY": "none",
+        "LEADEX_SECRET_KEY": "studio-test-secret-key-0123456789", "LEADEX_PUBLIC_URL": "https://news.example.org",
+    }
+    try:
+        with serve_accounts_studio(tmp_path, **smtp) as studio:
+            send_campaign(studio.store, load_issue(ISSUE, studio.settings), studio.settings, list_name="newsletter")
+            editor = signed_in(studio, EDITOR).get(f"/issues/{ISSUE}/send").text
+            assert "1 failed" in editor  # the counts
+            assert "reader@example.org" not in editor and "User unknown" not in editor
+            assert "is shown to senders only" in editor
+            sender = signed_in(studio, SENDER).get(f"/issues/{ISSUE}/send").text
+            assert "reader@example.org" in sender and "User unknown" in sender
+            assert "not delivered (the address does not exist or was refused for good)" in sender
+            assert "failed (permanent)" not in sender
+    finally:
+        controller.stop()
