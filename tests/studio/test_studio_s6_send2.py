@@ -181,3 +181,73 @@ def test_editors_see_counts_of_failed_deliveries_and_no_addresses(tmp_path: Path
             assert "failed (permanent)" not in sender
     finally:
         controller.stop()
+
+
+class BusyThenHeld:
+    """aiosmtpd handler: ``address`` gets 451 ``busy`` times, then its next attempt is held until ``release``; others 250."""
+
+    def __init__(self, address: str, busy: int) -> None:
+        self.address, self.busy = address, busy
+        self.tries = 0
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+        import asyncio
+
+        if address == self.address:
+            self.tries += 1
+            if self.tries <= self.busy:
+                return "451 4.2.1 Mailbox busy, try later"
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        return "250 2.0.0 OK: queued"
+
+
+def test_the_progress_line_says_the_figures_status_says(tmp_path: Path) -> None:
+    """a13d minor 6: "1 failed, 3 to try again" when one message waited (attempts counted), and a rate of its own.
+
+    One address is busy three times, then its fourth attempt is held: the line counts messages (at most the one that
+    waits to be tried again; never its three attempts) and says the average rate ``status`` says (the same core
+    function, ``runner.campaign_figures``).
+    """
+    from aiosmtpd.controller import Controller
+
+    from leadex_mail.campaign.runner import campaign_status
+    from leadex_mail.store.lists import create_list
+    from studio.studio_helpers import copy_newsletters, serve_studio_on_store, studio_settings
+
+    handler = BusyThenHeld("reader01@example.org", 3)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, port, LEADEX_SEND_BACKOFF_SECONDS="0.01", LEADEX_SEND_MAX_ATTEMPTS="6", LEADEX_SEND_CONCURRENCY="1")
+
+    def readers(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", public=True)
+        for i in range(3):
+            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+
+    try:
+        with serve_studio_on_store(settings, handler, root=tmp_path, prepare=readers) as studio:
+            client, token = _client(studio)
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
+            assert started.status_code == 303, started.text[:300]
+            assert handler.holding.wait(60), "the fourth attempt never came"
+            page = client.get(started.headers["location"]).text
+            line = re.search(r'<p id="job-line"[^>]*>([^<]*)</p>', page).group(1)
+            status = campaign_status(studio.store, ISSUE)[0]  # what `leadex-mail status` prints (its rate to one decimal)
+            assert status.counts["sent"] == 2 and status.counts["failed"] == 0
+            said = [f"2 of 3 handled, {round(status.rate, 1)} a second, 0 failed, {w} to try again" for w in (1, 0)]
+            assert line in said, (line, said)  # 1 waiting, or 0 once claimed again (then being sent): never 3
+            handler.release.set()
+            done = sse_until_done(client, started.headers["location"] + "/events")
+            final = campaign_status(studio.store, ISSUE)[0]
+            assert done["figures"] == {"handled": 3, "total": 3, "failed": 0, "waiting": 0, "rate": round(final.rate, 1)}
+    finally:
+        handler.release.set()
+        controller.stop()

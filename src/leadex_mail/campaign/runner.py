@@ -326,6 +326,46 @@ class CampaignSummary:
         return self.campaign.status == "running" and campaigns.unfinished(self.counts) > 0 and not self.live_senders
 
 
+@dataclass(frozen=True)
+class CampaignFigures:
+    """A campaign's figures as ``status`` says them; the studio's progress page says the same (``campaign_figures``).
+
+    ``counts``: deliveries per state (``store.campaigns.state_counts``); ``rate``:
+    the average messages per second between the first and the last sent (time
+    spent waiting for retries before the first or after the last is not in it).
+    """
+
+    counts: dict[str, int]
+    rate: float
+
+    @property
+    def total(self) -> int:
+        """Deliveries in the campaign (uncertain and held are flags, not states)."""
+        return sum(n for state, n in self.counts.items() if state not in ("uncertain", "held"))
+
+    @property
+    def handled(self) -> int:
+        """Deliveries over: sent, failed or skipped (messages, not attempts)."""
+        return sum(self.counts.get(state, 0) for state in ("sent", "failed", "skipped"))
+
+    @property
+    def waiting(self) -> int:
+        """Messages waiting for their retry (``retry_wait``): each counted once, however many attempts it had."""
+        return self.counts.get("retry_wait", 0)
+
+    def shown(self) -> dict[str, int | float]:
+        """``{"handled", "total", "failed", "waiting", "rate"}``: what a progress line says (rate to one decimal, as ``status``)."""
+        return {"handled": self.handled, "total": self.total, "failed": self.counts.get("failed", 0), "waiting": self.waiting, "rate": round(self.rate, 1)}
+
+
+def campaign_figures(store: Store, campaign_id: int) -> CampaignFigures:
+    """The figures of one campaign, read from the store: what ``status`` prints and the studio shows (read only)."""
+    counts = campaigns.state_counts(store, campaign_id)
+    first, last = campaigns.sent_window(store, campaign_id)
+    span = (last - first).total_seconds() if first and last else 0.0
+    return CampaignFigures(counts, (counts["sent"] - 1) / span if span > 0 else 0.0)
+
+
 def shown_status(store: Store, campaign_id: int, status: str, *, now: Callable[[], datetime] = utcnow, counts: Mapping[str, int] | None = None) -> str:
     """The campaign's status as people should read it: ``interrupted`` for one stored as running that no sender works on.
 
@@ -353,14 +393,12 @@ def campaign_status(
     """
     out = []
     for campaign, list_name in campaigns.list_campaigns(store, issue_slug):
-        counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
+        figures = campaign_figures(store, campaign.id)  # type: ignore[arg-type]
+        counts = figures.counts
         running = campaign.status == "running" and campaigns.unfinished(counts) > 0
         live = senders.live(store, campaign.id, now()) if running else []  # type: ignore[arg-type]
-        first, last = campaigns.sent_window(store, campaign.id)  # type: ignore[arg-type]
-        span = (last - first).total_seconds() if first and last else 0.0
-        rate = (counts["sent"] - 1) / span if span > 0 else 0.0
         out.append(CampaignSummary(
-            campaign, list_name, counts, rate, campaigns.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
+            campaign, list_name, counts, figures.rate, campaigns.failures(store, campaign.id, limit=failures),  # type: ignore[arg-type]
             campaigns.uncertain_sent(store, campaign.id, limit=failures), live,  # type: ignore[arg-type]
         ))
     if issue_slug and not out:

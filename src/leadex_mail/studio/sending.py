@@ -63,6 +63,9 @@ class SendJob:
     retry_reason: str | None = None  # the mail server's latest temporary reply
     not_recorded: str | None = None  # the end of the send could not be written in the audit log (the store's words)
     interrupted: bool = False  # stopped on request (the studio stopping) with deliveries left: "Resume the send"
+    # The campaign's figures as ``leadex-mail status`` says them (``runner.campaign_figures``): what the progress line
+    # shows ({"handled", "total", "failed", "waiting", "rate"}); None until first read.
+    figures: dict[str, Any] | None = None
     number: int = 0  # the how-manieth send this studio started (``SendJobs.count``): later sends have higher numbers
     _listeners: set[asyncio.Queue[str | None]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -71,10 +74,11 @@ class SendJob:
 
     def state(self) -> dict[str, Any]:
         """What a progress event carries."""
-        rate = self.done / self.elapsed if self.elapsed > 0 else 0.0
+        # The line's figures are the campaign's, as ``status`` says them: messages (not attempts), its average rate.
+        figures = self.figures or {"handled": 0, "total": self.total, "failed": 0, "waiting": 0, "rate": 0.0}
         return {
             "id": self.id, "done": self.done, "total": self.total, "failed": self.failed, "retrying": self.retrying,
-            "rate": round(rate, 1), "finished": self.finished, "status": self.status, "counts": self.counts,
+            "figures": figures, "finished": self.finished, "status": self.status, "counts": self.counts,
             "error": self.error, "hint": self.hint, "paused_reason": self.paused_reason,
             "waiting": self.waiting, "retry_at": self.retry_at, "retry_reason": self.retry_reason,
         }
@@ -185,6 +189,19 @@ def job_list(job: str) -> str | None:
     return match["list"] if match else None
 
 
+def campaign_figures(store: Any, slug: str, list_name: str) -> dict[str, Any] | None:
+    """The figures of the campaign of ``slug`` to ``list_name`` as ``status`` says them; None before it exists (blocking)."""
+    from leadex_mail.campaign.runner import campaign_figures as figures_of
+    from leadex_mail.errors import NotFound
+    from leadex_mail.store.campaigns import find_campaign
+
+    try:
+        campaign = find_campaign(store, slug, list_name)
+    except NotFound:
+        return None
+    return figures_of(store, campaign.id).shown()  # type: ignore[arg-type]
+
+
 class SendJobs:
     """The studio's sends, by id; at most one running per issue and list."""
 
@@ -244,9 +261,22 @@ class SendJobs:
             job = SendJob(job_id(list_name), issue.slug, list_name, actor, self.clock(), number=self.count, _loop=asyncio.get_running_loop())
             self.jobs[job.id] = job
 
+        reading = threading.Lock()  # one worker reads the campaign's figures at a time; the others do not wait for it
+
+        def read_figures(wait: bool = False) -> None:
+            if not reading.acquire(blocking=wait):
+                return  # another worker reads them now: its report follows
+            try:
+                job.figures = campaign_figures(store, issue.slug, list_name)
+            except LeadexError:  # the store failing: the last figures stand (the send says its own failure)
+                pass
+            finally:
+                reading.release()
+
         def progress(p: Any) -> None:
             job.total, job.done, job.failed, job.retrying, job.elapsed = p.total, p.done, p.failed, p.retrying, p.elapsed
             job.waiting, job.retry_at, job.retry_reason = p.waiting, _clock_time(p.next_retry_at, settings), p.retry_reason
+            read_figures()
             job.publish_from_thread()
 
         def run() -> None:
@@ -263,6 +293,7 @@ class SendJobs:
                 job.status, job.error = "error", f"{type(err).__name__}: {err}"
             finally:
                 job.waiting, job.retry_at = 0, None
+                read_figures(wait=True)  # the last figures, as status says them now
                 job.finished = True
                 if on_finish is not None:
                     try:

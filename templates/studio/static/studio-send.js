@@ -68,10 +68,12 @@
   stream.addEventListener("open", unsaid);
   stream.addEventListener("progress", (e) => {
     const s = JSON.parse(e.data);
-    bar.max = s.total || 1;
-    bar.value = s.done;
-    line.textContent = line.dataset.line.replace("{done}", s.done).replace("{total}", s.total).replace("{rate}", s.rate)
-      .replace("{failed}", s.failed).replace("{retrying}", s.retrying);
+    // The campaign's figures as ``leadex-mail status`` says them (messages, not attempts; its average rate).
+    const f = s.figures;
+    bar.max = f.total || 1;
+    bar.value = f.handled;
+    line.textContent = line.dataset.line.replace("{handled}", f.handled).replace("{total}", f.total).replace("{rate}", f.rate)
+      .replace("{failed}", f.failed).replace("{waiting}", f.waiting);
     // Waiting to retry temporary failures: say so, until when and why, instead of looking stuck.
     const waiting = document.getElementById("job-waiting");
     waiting.hidden = !s.waiting;
