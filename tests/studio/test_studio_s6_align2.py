@@ -139,3 +139,20 @@ def test_still_up_to_date_takes_away_one_sections_mark_only(studio: RunningStudi
         assert answer.status_code in (200, 303), answer.text
         assert _stale(studio) == {GOOD_PRACTICES}
         assert f'id="still-current-{STORY}"' not in client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
+
+
+def test_a_translations_file_changed_on_disk_while_the_default_edition_is_saved_is_named(studio: RunningStudio) -> None:
+    """minor 4 (repro e2): sl's section moved (unsaved), en.yaml changed on disk, Save in sl: en.yaml is named, not sl.yaml."""
+    record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
+    with studio.client() as client:
+        _post(client, "sl", "items", {"op": "down", "list": "sections", "index": str(EVENTS)})
+        en = studio.file(ISSUE, "en")
+        changed = en.read_text(encoding="utf-8").replace("title: LeadEx newsletter No. 1", "title: LeadEx newsletter No. 1 (by a colleague)")
+        en.write_text(changed, encoding="utf-8")
+        answer = client.post(f"/issues/{ISSUE}/sl/save", headers=_headers(client, "sl"))
+        assert answer.status_code == 409
+        body = answer.json()
+        assert body["conflict"] == "translation" and body["language"] == "en"
+        assert "en.yaml" in body["error"] and body["error"].startswith("sl.yaml je shranjena")
+        assert en.read_text(encoding="utf-8") == changed  # nothing overwritten
+        assert "(by a colleague)" not in _data(studio, "sl").get("title", "")

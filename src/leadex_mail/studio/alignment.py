@@ -346,13 +346,16 @@ async def _write_followed(session: IssueSession, language: str, doc: EditionDoc,
     import anyio
 
     from leadex_mail.studio.document import EditionDoc, read_stamp
-    from leadex_mail.errors import EditConflict
+    from leadex_mail.errors import EditConflict, Problem
 
     def run() -> bool:
         with session.lock:
-            if read_stamp(doc.path) != doc.stamp:
+            if read_stamp(doc.path) != doc.stamp:  # the face names this file, not the default's (a13d minor 4)
+                what = "the file was changed by another program or person since it was opened"
                 raise EditConflict(
-                    f"{doc.path.name} was changed on disk since it was opened", hint="open that edition and reload it"
+                    f"{doc.path.name}: {what}; the default edition's section changes were not made in it",
+                    [Problem(str(doc.path), None, None, "", what, code="file.changed", args=(("language", language),))],
+                    hint=f"open the {language} edition, reload it from disk, and make the same changes there",
                 )
             on_disk = EditionDoc.open(doc.path)
             for step in following.steps[following.in_file :]:

@@ -410,6 +410,13 @@ async def save(ctx: Ctx) -> Response:
             if code in session.drafts and session.drafts[code].changed:
                 await session.save(code)  # the default edition's saves the translations that followed its list changes
     except EditConflict as err:
+        other = _translation_changed(err, lang)
+        if other is not None:  # this edition is saved; a translation's file changed on disk: name it (a13d minor 4)
+            said = ctx.t("conflict_translation", saved=session.path(lang).name, file=session.path(other).name, language=other)
+            if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
+                body = {"error": said, "hint": "", "conflict": "translation", "language": other, "saved": True}
+                return JSONResponse(body, status_code=409, headers={**NO_STORE, **_revision(session, lang)})
+            return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_translation_title"), message=said)
         if ctx.request.headers.get("hx-request") or "json" in ctx.request.headers.get("accept", ""):
             return JSONResponse({"error": err.message, "hint": err.hint, "conflict": True}, status_code=409, headers=NO_STORE)
         return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=error_words(err))
@@ -425,6 +432,13 @@ async def save(ctx: Ctx) -> Response:
         answer = {"saved": True, "dirty": session.dirty(), "revision": session.revision(lang), "stamp": session.drafts[lang].stamp if lang in session.drafts else ""}
         return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
     return redirect(f"/issues/{session.slug}/{lang}")
+
+
+def _translation_changed(err: EditConflict, lang: str) -> str | None:
+    """The language of the translation whose file changed on disk while ``lang`` was saved (``alignment``); None: ``lang``'s own."""
+    problem = err.problems[0] if err.problems else None
+    other = dict(problem.args).get("language") if problem is not None and problem.code == "file.changed" else None
+    return other if other and other != lang else None
 
 
 async def reload(ctx: Ctx) -> Response:

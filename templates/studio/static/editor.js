@@ -141,7 +141,11 @@
       saveWanted = false;
       setStatus("dirty");
       if (body.conflict === "tab") tabConflict();
-      else showConflict(body.error + ". " + (body.hint || ""));
+      else if (body.conflict === "translation") {  // this edition is saved; a translation's file changed: the text names it
+        showConflict(body.error, false);
+        const fromDisk = document.getElementById("conflict-disk");
+        if (fromDisk) fromDisk.hidden = true;
+      } else showConflict(body.error + ". " + (body.hint || ""));
       return;
     }
     if ([403, 502, 503, 504].includes(response.status)) {  // the session is gone (studio restarted) or a proxy got no answer
