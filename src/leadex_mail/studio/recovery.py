@@ -6,9 +6,11 @@
 
 An officer's changes live in the studio's memory until they press Save
 (the files stay the truth: nothing is written to ``newsletters/`` behind
-their back). When the studio stops -- Ctrl-C in its terminal, the computer
-shutting down -- every draft with unsaved changes is kept here, as the file
-it would save, with the stamp of the file it was opened from; the editor
+their back). Each draft with unsaved changes is kept here as it changes
+(write-behind, ``IssueSession``), and again when the studio stops -- Ctrl-C
+in its terminal, the computer shutting down; a kill -9 or a crash loses at
+most the last moment -- as the file it would save, with the stamp of the
+file it was opened from; when the studio starts again the editor
 then offers it back ("Restore" / "Discard"). Restoring makes it the draft
 again, unsaved: saving it is still the officer's choice, and when the file
 changed on disk meanwhile the usual "changed on disk" refusal applies.
@@ -42,6 +44,7 @@ class Kept:
     text: str  # the file as it would have been saved
     base_stamp: str  # the stamp of the file the changes were made to (document.file_stamp)
     kept_at: datetime
+    instance: str = ""  # the studio process that kept it while running ("" : kept at a stop); its own copies are not offered
 
 
 def root(settings: Settings) -> Path:
@@ -54,11 +57,16 @@ def _file(settings: Settings, owner: str, slug: str, language: str) -> Path:
     return root(settings) / who / slug / f"{language}.json"
 
 
-def keep(settings: Settings, owner: str, slug: str, language: str, text: str, base_stamp: str, now: datetime) -> Path:
-    """Write the kept copy (atomically, readable by this user only); its path. ``OSError`` as writing raises it."""
+def keep(settings: Settings, owner: str, slug: str, language: str, text: str, base_stamp: str, now: datetime, *, instance: str = "") -> Path:
+    """Write the kept copy (atomically, readable by this user only); its path. ``OSError`` as writing raises it.
+
+    ``instance``: the running studio keeping a draft as it changes (a13d
+    minor 5: a kill -9 loses at most the last moment); it is offered back
+    only by another studio process, the one started after.
+    """
     path = _file(settings, owner, slug, language)
     private_dir(path.parent)
-    data = {"owner": owner, "slug": slug, "language": language, "base_stamp": base_stamp, "kept_at": now.isoformat(), "text": text}
+    data = {"owner": owner, "slug": slug, "language": language, "base_stamp": base_stamp, "kept_at": now.isoformat(), "text": text, "instance": instance}
     temporary = path.with_name(f".{path.name}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -76,7 +84,8 @@ def find(settings: Settings, owner: str, slug: str, language: str) -> Kept | Non
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["owner"] != owner or data["slug"] != slug or data["language"] != language:
             return None  # a hash collision of two account names: not theirs to see
-        return Kept(owner, slug, language, str(data["text"]), str(data["base_stamp"]), datetime.fromisoformat(data["kept_at"]))
+        kept_at = datetime.fromisoformat(data["kept_at"])
+        return Kept(owner, slug, language, str(data["text"]), str(data["base_stamp"]), kept_at, str(data.get("instance") or ""))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

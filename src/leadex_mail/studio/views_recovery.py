@@ -29,8 +29,8 @@ def kept_offer(ctx: Ctx, slug: str, language: str) -> dict[str, Any] | None:
     from leadex_mail.campaign.scheduler import zone
 
     kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
-    if kept is None:
-        return None
+    if kept is None or kept.instance == ctx.studio.workspace.instance:
+        return None  # none, or this studio's own copy of a draft it still has (kept as it changes)
     return {"when": f"{kept.kept_at.astimezone(zone(ctx.studio.settings)):%Y-%m-%d %H:%M}"}
 
 
@@ -46,6 +46,7 @@ async def decide(ctx: Ctx) -> Response:
     back = form.get("next", "")
     back = back if back.startswith(f"/issues/{slug}/") and "//" not in back else f"/issues/{slug}/{language}"
     kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
+    kept = kept if kept is not None and kept.instance != ctx.studio.workspace.instance else None
     if kept is not None and form.get("do") == "restore":
         try:
             await ctx.studio.workspace.issue(ctx.owner, slug).restore(language, kept.text, kept.base_stamp)
@@ -53,4 +54,5 @@ async def decide(ctx: Ctx) -> Response:
             return ctx.render("message.html.j2", status=409, title=ctx.t("kept_unusable"), message=err.message)
     if kept is not None:
         recovery.drop(ctx.studio.settings, ctx.owner, slug, language)
+        ctx.studio.workspace.issue(ctx.owner, slug).keep_soon(language)  # restored: kept again as this studio's own copy
     return redirect(back)

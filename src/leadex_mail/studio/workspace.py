@@ -30,7 +30,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,10 @@ def dotted(path: tuple[str | int, ...]) -> str:
 class IssueSession(IssueView):
     """One officer's open editions of one issue: their drafts changed, saved, discarded and restored (the preview: ``IssueView``)."""
 
+    instance: str = ""  # the studio process (``Workspace.instance``): names the copies it keeps as drafts change
+    _keep_wanted: set[str] = field(default_factory=set)
+    _keeper: asyncio.Task[None] | None = None
+
     # -- drafts ----------------------------------------------------------------------------
 
     async def open(self, language: str, *, fresh: bool = False) -> EditionDoc:
@@ -96,6 +100,7 @@ class IssueSession(IssueView):
         with self.lock:
             self.drafts.pop(language, None)
             self.conflicts.pop(language, None)
+        self.keep_soon(language)  # its copy kept as it changed goes too
         try:
             doc = await self.open(language, fresh=True)
         except ContentError:
@@ -153,6 +158,7 @@ class IssueSession(IssueView):
         else:
             result = await anyio.to_thread.run_sync(run)
         self._changed_by(language, by, followed=followed)
+        self.keep_soon(language)
         await self.refresh()
         return result
 
@@ -203,7 +209,58 @@ class IssueSession(IssueView):
             else:
                 self.conflicts[language] = "deleted" if now is None else "changed"
         self._new_draft(language)
+        self.keep_soon(language)
         await self.refresh()
+
+    def keep_soon(self, language: str) -> None:
+        """Keep the draft of ``language`` as it is now in ``recovery`` (write-behind), or drop this studio's copy once saved or discarded.
+
+        A kill -9, a crash or a power cut then loses at most the last moment
+        (a13d minor 5). One writer per session: a change made while a copy is
+        being written is kept by the next write, so typing never waits on the
+        disk and a burst of keystrokes costs one or two writes. A copy kept by
+        another studio process (offered back, not decided yet) is never
+        written over.
+        """
+        self._keep_wanted.add(language)
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_wanted_drafts())
+
+    async def _keep_wanted_drafts(self) -> None:
+        from datetime import timezone
+
+        from leadex_mail.studio import recovery
+
+        def run(language: str) -> None:
+            found = recovery.find(self.settings, self.owner, self.slug, language)
+            if found is not None and found.instance != self.instance:
+                return  # kept by the studio before this one: offered back until the officer decides
+            with self.lock:
+                doc = self.drafts.get(language)
+                taken = (doc.text(), doc.stamp) if doc is not None and doc.changed else None
+            if taken is None:
+                if found is not None:
+                    recovery.drop(self.settings, self.owner, self.slug, language)
+                return
+            recovery.keep(self.settings, self.owner, self.slug, language, taken[0], taken[1], datetime.now(timezone.utc), instance=self.instance)
+
+        while self._keep_wanted:
+            language = self._keep_wanted.pop()
+            try:
+                await anyio.to_thread.run_sync(run, language)
+            except OSError as exc:  # disk full: the draft is still in memory, and kept again at a stop
+                log.error("could not keep the unsaved changes of %s/%s (%s): %s", self.slug, language, self.owner, exc)
+            doc = self.drafts.get(language)
+            if doc is None or not doc.changed:
+                self._keep_wanted.add(language)  # saved or discarded while it was written: its copy goes
+                if not await anyio.to_thread.run_sync(self._own_copy_left, language):
+                    self._keep_wanted.discard(language)
+
+    def _own_copy_left(self, language: str) -> bool:
+        from leadex_mail.studio import recovery
+
+        found = recovery.find(self.settings, self.owner, self.slug, language)
+        return found is not None and found.instance == self.instance
 
     def languages(self) -> list[str]:
         """The editions on disk, by language code: files the loader takes as editions (``sl.yaml``; not ``xx.yaml``)."""
@@ -255,7 +312,7 @@ class Workspace:
         """The session of ``owner`` on issue ``slug`` (made on first use)."""
         key = (owner, slug)
         if key not in self.sessions:
-            self.sessions[key] = IssueSession(owner, slug, self.settings)
+            self.sessions[key] = IssueSession(owner, slug, self.settings, instance=self.instance)
         return self.sessions[key]
 
     def sessions_of(self, slug: str) -> list[IssueSession]:

@@ -1,0 +1,86 @@
+"""kill -9 of the studio loses no unsaved draft but the last moment (a13d minor 5, repro k2.py kill).
+
+A real ``leadex-mail studio`` process: a field is typed (the studio
+acknowledges it), the page goes away, the process gets SIGKILL (a crash,
+the OOM killer, a power cut: nothing runs on the way out). Started again,
+the editor offers the change back; restoring it makes it the unsaved draft.
+Saving or discarding drops the copy kept as the draft changed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+from leadex_mail.studio import recovery
+from studio.studio_helpers import ISSUE, copy_newsletters, free_port, studio_settings
+from studio.test_studio_stop_keeps_unsaved import studio_process
+
+HEADING = "Uvodni sestanek v Murciji (neshranjeno, kill -9)"
+
+
+def _headers(client: httpx.Client, lang: str = "sl") -> dict[str, str]:
+    text = client.get(f"/issues/{ISSUE}/{lang}").text
+    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
+    return {"X-CSRF-Token": token, "X-Studio-Page": "tab", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
+
+
+def _set(client: httpx.Client, path: str, value: str) -> None:
+    answer = client.post(f"/issues/{ISSUE}/sl/field", json={"path": path, "value": value}, headers={**_headers(client), "content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+
+
+def _kept_texts(root: Path) -> list[str]:
+    found = []
+    for path in recovery.root(studio_settings(root)).rglob("*.json"):
+        try:
+            found.append(json.loads(path.read_text(encoding="utf-8"))["text"])
+        except (OSError, ValueError, KeyError):
+            pass  # (written atomically: never half a file; a name may go between listing and reading)
+    return found
+
+
+def _until(condition, what: str) -> None:  # noqa: ANN001
+    """Wait for ``condition`` (the write-behind finishing in the other process), at most a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(tmp_path: Path) -> None:
+    copy_newsletters(tmp_path, ISSUE)
+    edition = tmp_path / "newsletters" / ISSUE / "sl.yaml"
+    before = edition.read_bytes()
+    port = free_port()
+    with studio_process(tmp_path, port) as (first, url):
+        with httpx.Client(base_url=url) as client:
+            _set(client, "sections.1.heading", HEADING)
+            assert 'id="kept"' not in client.get(f"/issues/{ISSUE}/sl").text  # its own copy is not offered while it runs
+        _until(lambda: any(HEADING in text for text in _kept_texts(tmp_path)), "the change was never kept")
+        first.kill()  # SIGKILL: nothing runs on the way out
+        first.wait(timeout=60)
+    assert edition.read_bytes() == before
+    with studio_process(tmp_path, port) as (second, url):
+        with httpx.Client(base_url=url) as client:
+            page = client.get(f"/issues/{ISSUE}/sl").text
+            assert 'id="kept"' in page and HEADING not in page
+            answer = client.post(f"/issues/{ISSUE}/sl/kept", data={"do": "restore"}, headers=_headers(client))
+            assert answer.status_code in (200, 303), answer.text
+            page = client.get(f"/issues/{ISSUE}/sl").text
+            assert HEADING in page and 'id="kept"' not in page
+            assert edition.read_bytes() == before  # restored unsaved
+            answer = client.post(f"/issues/{ISSUE}/sl/save", headers=_headers(client))
+            assert answer.status_code in (200, 303), answer.text
+            assert HEADING in edition.read_text(encoding="utf-8")
+            _until(lambda: not _kept_texts(tmp_path), "the copy outlived the save")
+            # A change discarded: its copy goes too.
+            _set(client, "sections.1.heading", HEADING + " 2")
+            _until(lambda: any(HEADING + " 2" in text for text in _kept_texts(tmp_path)), "the second change was never kept")
+            answer = client.post(f"/issues/{ISSUE}/sl/reload", data={}, headers=_headers(client))
+            assert answer.status_code in (200, 303), answer.text
+            _until(lambda: not _kept_texts(tmp_path), "the copy outlived Discard")
