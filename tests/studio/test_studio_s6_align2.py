@@ -156,3 +156,50 @@ def test_a_translations_file_changed_on_disk_while_the_default_edition_is_saved_
         assert "en.yaml" in body["error"] and body["error"].startswith("sl.yaml je shranjena")
         assert en.read_text(encoding="utf-8") == changed  # nothing overwritten
         assert "(by a colleague)" not in _data(studio, "sl").get("title", "")
+
+
+def _png(shade: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (shade, 100, 100)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _pick(client: httpx.Client, lang: str, path: str, name: str, data: bytes) -> str:
+    headers = {k: v for k, v in _headers(client, lang).items() if k != "hx-request"}
+    answer = client.post(f"/issues/{ISSUE}/{lang}/image", data={"path": path}, files={"file": (name, data, "image/png")}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["src"])
+
+
+def test_pictures_picked_and_not_kept_do_not_outlive_discard_or_save(studio: RunningStudio) -> None:
+    """minor 12 (repro up1): five picks of one box, then Discard, left five files in images/."""
+    images = studio.file(ISSUE, "sl").parent / "images"
+    images.mkdir(exist_ok=True)
+    (images / "by-hand.png").write_bytes(_png(1))  # a person's picture that no edition names: never deleted
+    before = sorted(p.name for p in images.iterdir())
+    with studio.client() as client:
+        for shade in range(5):
+            _pick(client, "sl", f"sections.{STORY}.image", "kick-off.png", _png(10 + shade))
+        assert len(list(images.iterdir())) == len(before) + 5  # shown in the preview meanwhile
+        _post(client, "sl", "reload")  # Discard my changes
+        assert sorted(p.name for p in images.iterdir()) == before
+        for shade in range(3):
+            last = _pick(client, "sl", f"sections.{STORY}.image", "kick-off.png", _png(20 + shade))
+        _post(client, "sl", "save")
+        assert sorted(p.name for p in images.iterdir()) == sorted([*before, last.split("/", 1)[1]])
+        assert last in studio.file(ISSUE, "sl").read_text(encoding="utf-8")
+        # Saved: the issue's now; discarding later changes leaves it.
+        _set(client, "sl", f"sections.{STORY}.heading", "x")
+        _post(client, "sl", "reload")
+        assert (images / last.split("/", 1)[1]).exists() and (images / "by-hand.png").exists()
+
+
+def test_a_picture_file_name_comes_from_the_name_decoded() -> None:
+    from leadex_mail.studio.pictures import safe_name, upload_name
+
+    sent = "Slika čšž 'quote' %22dq%22 <b>.png"  # as Chromium sends ``Slika čšž 'quote' "dq" <b>.png``
+    assert safe_name(upload_name(sent)) == "slika-csz-quote-dq-b"

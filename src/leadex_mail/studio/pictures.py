@@ -9,6 +9,9 @@ optimised), so what is stored is what will be sent. The kinds taken are
 transparency, else JPEG); any other (TIFF, BMP, HEIC, ...) gets a clear
 error naming them. The name is made safe and
 unique (``images/kick-off-murcia.jpg``, ``images/kick-off-murcia-2.jpg``).
+A picture is stored when it is picked (the preview shows it); the ones the
+session stored that no edition or draft names are deleted again at Save
+and "Discard my changes" (``forget_unused``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,44 @@ def accept_attribute() -> str:
 
     PILImage.init()  # every format plugin registered (WebP's type among them)
     return ",".join(PILImage.MIME[kind] for kind in ACCEPTED)
+
+
+_FORM_ESCAPES = re.compile(r"%(22|0D|0A)", re.IGNORECASE)
+
+
+def upload_name(raw: str) -> str:
+    """The name the person's file has, from a form upload's ``filename`` (HTML's multipart/form-data escapes ``"`` CR LF as %22 %0D %0A).
+
+    ``'Slika "dq".png'`` arrives as ``'Slika %22dq%22.png'``; names made
+    from it (``safe_name``) come from the decoded name (a13d minor 12).
+    """
+    return _FORM_ESCAPES.sub(lambda m: chr(int(m.group(1), 16)), raw)
+
+
+def forget_unused(folder: Path, added: set[str], in_use: list[object]) -> set[str]:
+    """Delete the pictures ``added`` (``images/x.jpg``, stored by this studio session) that nothing in ``in_use`` names; those deleted.
+
+    ``in_use``: the plain data of every edition as saved and of every draft.
+    Only pictures the studio itself stored are ever deleted, never one a
+    person put in ``images/`` by hand (it is not in ``added``).
+    """
+    import json
+
+    texts = [json.dumps(data, ensure_ascii=False, default=str) for data in in_use if data is not None]
+    images = (folder / "images").resolve()
+    gone: set[str] = set()
+    for src in sorted(added):
+        if any(json.dumps(src, ensure_ascii=False) in text for text in texts):
+            continue
+        path = (folder / src).resolve()
+        if path.parent != images:
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            continue  # (left for a person to remove; nothing depends on it)
+        gone.add(src)
+    return gone
 
 
 def safe_name(name: str) -> str:

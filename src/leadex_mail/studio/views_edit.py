@@ -371,7 +371,8 @@ async def upload_picture(ctx: Ctx) -> Response:
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
     data = await upload.read(pictures.MAX_UPLOAD_BYTES + 1)
     try:
-        src = await _store_picture(session, upload.filename or "picture", data)
+        src = await _store_picture(session, pictures.upload_name(upload.filename or "picture"), data)
+        session.pictures_added.add(src)  # deleted again at Save or Discard when nothing names it (a13d minor 12)
     except LeadexError as err:
         from leadex_mail.studio.findings import say
 

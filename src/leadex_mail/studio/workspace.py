@@ -69,6 +69,7 @@ class IssueSession(IssueView):
     """One officer's open editions of one issue: their drafts changed, saved, discarded and restored (the preview: ``IssueView``)."""
 
     instance: str = ""  # the studio process (``Workspace.instance``): names the copies it keeps as drafts change
+    pictures_added: set[str] = field(default_factory=set)  # ``images/x.jpg`` stored by this session since its last save
     _keep_wanted: set[str] = field(default_factory=set)
     _keeper: asyncio.Task[None] | None = None
 
@@ -109,6 +110,7 @@ class IssueSession(IssueView):
             await self.refresh()
             raise
         await alignment.discarded(self, language)  # a translation keeps what it followed of the default's unsaved changes
+        await self.tidy_pictures()
         return self.drafts.get(language, doc)
 
 
@@ -189,6 +191,7 @@ class IssueSession(IssueView):
             await alignment.saved(self, language, before[0])
         finally:
             self.publish("saved", json.dumps({"language": language}))
+            await self.tidy_pictures()
         return stamp
 
     async def restore(self, language: str, text: str, base_stamp: str) -> None:
@@ -211,6 +214,28 @@ class IssueSession(IssueView):
         self._new_draft(language)
         self.keep_soon(language)
         await self.refresh()
+
+    async def tidy_pictures(self) -> None:
+        """Delete the pictures this session stored that no saved edition and no draft names (picked again, discarded: a13d minor 12).
+
+        Those a saved edition names are saved: they are the issue's now, never
+        deleted by the studio afterwards, like any picture put there by hand.
+        """
+        if not self.pictures_added:
+            return
+        from leadex_mail.content.translations import read_edition
+        from leadex_mail.studio.pictures import forget_unused
+
+        def run() -> None:
+            saved = [read_edition(self.folder, language) for language in self.languages()]
+            with self.lock:
+                drafts = [doc.data() for doc in self.drafts.values()]
+            added = set(self.pictures_added)
+            gone = forget_unused(self.folder, added, saved + drafts)
+            named = {src for src in added - gone if any(json.dumps(src, ensure_ascii=False) in json.dumps(data, ensure_ascii=False, default=str) for data in saved if data is not None)}
+            self.pictures_added -= gone | named
+
+        await anyio.to_thread.run_sync(run)
 
     def keep_soon(self, language: str) -> None:
         """Keep the draft of ``language`` as it is now in ``recovery`` (write-behind), or drop this studio's copy once saved or discarded.
