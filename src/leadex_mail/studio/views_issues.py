@@ -168,6 +168,8 @@ async def create_edition(ctx: Ctx) -> Response:
     if session.dirty():
         # The new edition copies the default edition as saved: save first, so it copies what is on screen.
         for dirty in session.dirty():
+            if dirty not in session.dirty():
+                continue  # saved with the default edition meanwhile (it followed its section changes only)
             try:
                 await session.save(dirty)
             except LeadexError as err:
