@@ -31,7 +31,9 @@ def kept_offer(ctx: Ctx, slug: str, language: str) -> dict[str, Any] | None:
     kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
     if kept is None or kept.instance == ctx.studio.workspace.instance:
         return None  # none, or this studio's own copy of a draft it still has (kept as it changes)
-    return {"when": f"{kept.kept_at.astimezone(zone(ctx.studio.settings)):%Y-%m-%d %H:%M}"}
+    # ``crash``: kept as the draft changed by a studio that did not stop (kill -9): a page still holding what it
+    # typed sends it again rather than offering the copy (editor.js).
+    return {"when": f"{kept.kept_at.astimezone(zone(ctx.studio.settings)):%Y-%m-%d %H:%M}", "crash": kept.instance != ""}
 
 
 async def decide(ctx: Ctx) -> Response:

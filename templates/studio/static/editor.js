@@ -345,7 +345,7 @@
       return {
         instance: there.dataset.instance, revision: Number(there.dataset.revision), stamp: there.dataset.stamp || "",
         csrf: page.body.dataset.csrf, dirty: !!status && status.textContent.trim() === status.dataset.dirty,
-        kept: page.getElementById("kept") !== null, keptAction: page.querySelector("#kept form") ? page.querySelector("#kept form").getAttribute("action") : null,
+        kept: page.getElementById("kept") !== null, keptCrash: page.querySelector('#kept[data-crash="1"]') !== null, keptAction: page.querySelector("#kept form") ? page.querySelector("#kept form").getAttribute("action") : null,
       };
     } catch (err) {
       return null;
@@ -369,8 +369,10 @@
       if (fresh.kept) showTrouble("back"); else clearTrouble();
       return;
     }
-    // Kept at a stop (Ctrl-C) and nothing typed since: the editor offers them back after a reload.
-    if (fresh.kept && !unsent) { showTrouble("back"); return; }
+    // Kept at a stop (Ctrl-C) and nothing typed since: the editor offers them back after a reload. Kept as they
+    // changed by a studio killed (kill -9): this page sends them again when it can, else the copy is offered back.
+    const replays = replayable && !fresh.dirty && fresh.stamp === stamp;
+    if (fresh.kept && !unsent && (!fresh.keptCrash || !replays)) { showTrouble("back"); return; }
     if (!replayable || fresh.dirty || fresh.stamp !== stamp) { showTrouble("lostChanges"); return; }
     for (const change of changes) {
       let response;
