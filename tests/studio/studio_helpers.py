@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 from leadex_mail.config import Settings, load_settings
 
@@ -179,6 +179,43 @@ def editor_field(page: Page, path: str):
 def rich_editor(page: Page, path: str):
     """The rich-text editor of the Markdown field at ``path``."""
     return page.locator(f'.richtext[data-path="{path}"] .rt-editor')
+
+
+def selected(page: Page, path: str, words: str) -> None:
+    """Wait until the rich-text editor of ``path`` has ``words`` selected in its own state (not only the browser's)."""
+    page.wait_for_function(
+        """([path, words]) => {
+            const state = document.querySelector(`.richtext[data-path="${path}"]`).richView.state;
+            return state.doc.textBetween(state.selection.from, state.selection.to) === words;
+        }""",
+        arg=[path, words],
+        timeout=LIVE,
+    )
+
+
+def make_link(page: Page, box: Locator, words: str, href: str, *, shown: str | None = None) -> None:
+    """Make the field ``box`` read "Glej ``words``" with ``words`` a link to ``href``, as a person does; wait for the preview to show it.
+
+    Types the text, selects ``words`` with Shift+Left, presses Ctrl+K (a new link: its
+    address field opens focused and empty, with no "Remove the link"), types ``href``, Enter.
+    ``shown``: the address as the browser writes it in the preview (default ``href``).
+    """
+    preview = page.frame_locator("#panel-desktop iframe")
+    box.locator(".rt-editor").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(f"Glej {words}")
+    expect(preview.locator("body")).to_contain_text(f"Glej {words}", timeout=LIVE)  # the editor is idle
+    for _ in words:
+        page.keyboard.press("Shift+ArrowLeft")
+    selected(page, str(box.get_attribute("data-path")), words)
+    page.keyboard.press("Control+k")  # a new link on the selected words
+    address = box.get_by_label("Link address")
+    expect(address).to_be_focused()
+    expect(address).to_have_value("")
+    expect(box.get_by_role("button", name="Remove the link")).to_be_hidden()
+    address.fill(href)
+    page.keyboard.press("Enter")
+    expect(preview.locator(f'a[href="{shown or href}"]')).to_have_text(words, timeout=LIVE)
 
 
 def free_port() -> int:

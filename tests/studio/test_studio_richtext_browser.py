@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, rich_editor, wait_preview
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, make_link, rich_editor, wait_preview
 
 pytestmark = pytest.mark.browser
 
@@ -122,42 +122,6 @@ def test_word_lists_and_tables_and_web_pages_paste_as_the_format_allows(studio: 
     expect(editor.locator("img")).to_have_count(0)
     markdown_of_field(page, WEB)
     expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("globoko", timeout=LIVE)
-
-
-def selected(page: Page, words: str) -> None:
-    """Wait until the editor's own selection (not only the browser's) holds ``words``."""
-    page.wait_for_function(
-        """([path, words]) => {
-            const state = document.querySelector(`.richtext[data-path="${path}"]`).richView.state;
-            return state.doc.textBetween(state.selection.from, state.selection.to) === words;
-        }""",
-        arg=[FIELD, words],
-        timeout=LIVE,
-    )
-
-
-def make_link(page: Page, box: Locator, words: str, href: str) -> None:
-    """Make the field ``box`` read "Glej ``words``" with ``words`` a link to ``href``, as a person does; wait for the preview to show it.
-
-    Types the text, selects ``words`` with Shift+Left, presses Ctrl+K (a new link: its
-    address field opens focused and empty, with no "Remove the link"), types ``href``, Enter.
-    """
-    preview = page.frame_locator("#panel-desktop iframe")
-    box.locator(".rt-editor").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.type(f"Glej {words}")
-    expect(preview.locator("body")).to_contain_text(f"Glej {words}", timeout=LIVE)  # the editor is idle
-    for _ in words:
-        page.keyboard.press("Shift+ArrowLeft")
-    selected(page, words)
-    page.keyboard.press("Control+k")  # a new link on the selected words
-    address = box.get_by_label("Link address")
-    expect(address).to_be_focused()
-    expect(address).to_have_value("")
-    expect(box.get_by_role("button", name="Remove the link")).to_be_hidden()
-    address.fill(href)
-    page.keyboard.press("Enter")
-    expect(preview.locator(f"a[href='{href}']")).to_have_text(words, timeout=LIVE)
 
 
 def test_link_on_a_link_edits_its_address_and_offers_to_remove_it_with_the_keyboard(studio: RunningStudio, studio_page: Page) -> None:

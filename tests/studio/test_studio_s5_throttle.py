@@ -33,7 +33,7 @@ def studio_behind(tmp_path: Path, *, trusted: str | None) -> Iterator[tuple[str,
     """A studio with accounts on 127.0.0.1 trusting the proxies ``trusted`` (None: uvicorn's default, 127.0.0.1)."""
     settings = studio_settings(tmp_path)
     store = open_store(settings)
-    add_user(store, BOR[0], "sender", BOR[1])
+    add_user(store, BOR[0], "sender", BOR[1], actor="test")
     clock = Clock()
     server = make_server(settings, port=0, require_login=True, store=store, clock=clock, forwarded_allow_ips=trusted, watch=False)
     thread = server.start_in_thread()

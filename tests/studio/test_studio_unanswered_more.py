@@ -115,7 +115,7 @@ def test_signed_out_while_the_studio_does_not_answer_says_both_and_keeps_the_pag
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path)
     store = open_store(settings)
-    add_user(store, "maja", "editor", "editor passphrase one")
+    add_user(store, "maja", "editor", "editor passphrase one", actor="test")
     page, clock = studio_page, Clock()
     offline, sign_in = page.locator("#offline"), page.get_by_role("link", name="Sign in")
 

@@ -407,16 +407,22 @@ def campaign_status(
     return [replace(s, other_lists=tuple(delivered_elsewhere(store, s.campaign.issue_slug, s.campaign.list_id, s.campaign.id))) for s in out]  # type: ignore[arg-type]
 
 
-def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None, *, uncertain: bool = False) -> tuple[str, int]:
+def retry_campaign(store: Store, issue_slug: str, list_name: str | None = None, *, uncertain: bool = False, actor: str | None = None) -> tuple[str, int]:
     """Re-queue the campaign's deliveries that may succeed another time; return (list name, how many).
 
     Those are temporary failures, soft bounces (mailbox full) and rejections
     (policy, content, size: about the sender or the message), never hard
     bounces. ``uncertain`` also re-queues deliveries held unsent after a
     lost reply (``send_uncertain = "hold"``); they stay marked uncertain.
+    ``actor``: the audit log's ``send_retry`` entry (``to_retry``: what a send
+    would now send) is written in the same transaction, when there is any.
     """
+    from leadex_mail.campaign.audit import send_target
+    from leadex_mail.store.accounts import Entry
+
     name = campaign_list(store, issue_slug, list_name)
     campaign = campaigns.find_campaign(store, issue_slug, name)
     kinds = campaigns.RETRYABLE_KINDS + (("uncertain",) if uncertain else ())
-    return name, campaigns.requeue_failed(store, campaign, kinds=kinds)
+    audit = Entry(actor, "send_retry", send_target(issue_slug, name)) if actor is not None else None
+    return name, campaigns.requeue_failed(store, campaign, kinds=kinds, audit=audit)
 

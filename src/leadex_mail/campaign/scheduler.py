@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Callable
 
-from leadex_mail.campaign.runner import CampaignReport, send_campaign
+from leadex_mail.campaign.audit import record_finished, record_send, send_target
+from leadex_mail.campaign.runner import CampaignReport, plan_campaign, send_campaign
 from leadex_mail.campaign.sendtime import check_ahead, zone  # noqa: F401 (zone: the faces' name for it)
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
@@ -47,16 +48,27 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
 
 
-def schedule_campaign(store: Store, issue: Issue, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime | None = None) -> schedule.Scheduled:
+def schedule_campaign(
+    store: Store, issue: Issue, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime | None = None, actor: str | None = None,
+) -> schedule.Scheduled:
     """Schedule ``issue`` to ``list_name`` at ``send_at``; a ``worker`` sends it when due. See ``store.schedule.schedule_send``.
 
     Raises ``SendTimeError`` (``far``) for a time more than a year ahead;
     one passed within a few minutes is due at once (``sendtime.check_ahead``).
+    ``actor``: the audit log's ``send_schedule`` entry (``send_at`` in UTC,
+    ``moved``, and ``language`` when only one edition) is written in the same transaction.
     """
+    from leadex_mail.store.accounts import Entry
+
     if language is not None and language not in issue.editions:
         raise CampaignError(f"issue {issue.slug!r} has no {language!r} edition", hint=f"editions: {', '.join(sorted(issue.editions))}")
     now = now or utcnow()
-    return schedule.schedule_send(store, issue.slug, list_name, check_ahead(send_at, now), language=language, now=now)
+    due = check_ahead(send_at, now)
+    audit = None
+    if actor is not None:
+        detail = {"send_at": due.astimezone(UTC).isoformat(), **({"language": language} if language else {})}
+        audit = Entry(actor, "send_schedule", send_target(issue.slug, list_name), detail=detail)
+    return schedule.schedule_send(store, issue.slug, list_name, due, language=language, now=now, audit=audit)
 
 
 # Longest wait between two tries to reach a lost store, in seconds.
@@ -68,7 +80,8 @@ class WorkerEvent:
     """What a worker did.
 
     With one campaign: ``starting`` or ``resuming`` it, then ``sent`` (with
-    the report) or ``failed`` (with the error). With the store:
+    the report) or ``failed`` (with the error), and ``not-recorded`` (with
+    the store's error) when the audit log could not be told that it ended. With the store:
     ``store-lost`` (the error; the next try in ``retry_in`` seconds; the
     ``attempt`` number, 1, 2 …) and ``store-back`` (after ``attempt``
     failed tries); ``issue_slug`` and ``list_name`` are empty then.
@@ -116,6 +129,7 @@ def run_worker(
     now: Callable[[], datetime] = utcnow,
     on_event: Callable[[WorkerEvent], None] = lambda e: None,
     wait: Callable[[float], object] | None = None,
+    actor: str | None = None,
 ) -> int:
     """Start due scheduled campaigns and resume unfinished ones until ``stop`` is set; return how many runs it made.
 
@@ -134,9 +148,15 @@ def run_worker(
     ``once`` its ``StoreError`` is raised (cron runs it again). ``wait``
     (seconds) waits between rounds and tries: ``stop.wait`` unless a test
     injects its own clock; it must return early once ``stop`` is set.
+
+    ``actor`` (``worker:<os user>``): each campaign it starts or resumes is
+    in the audit log as ``send`` before it starts (not started when that
+    cannot be written: ``failed``, tried again next round) and
+    ``send_finished`` when it ends (``not-recorded`` with the error when that
+    cannot be written), as the studio's sends are (``campaign.audit``).
     """
     pause = wait or stop.wait
-    pool = _Running(store, settings, load, stop=stop, now=now, on_event=on_event, limit=max_campaigns)
+    pool = _Running(store, settings, load, stop=stop, now=now, on_event=on_event, limit=max_campaigns, actor=actor)
     failures = 0
     try:
         while not stop.is_set():
@@ -166,8 +186,9 @@ class _Running:
     """The campaigns one worker is sending, one thread each, keyed by (issue, list)."""
 
     def __init__(self, store: Store, settings: Settings, load: Callable[[str], Issue], *, stop: threading.Event,
-                 now: Callable[[], datetime], on_event: Callable[[WorkerEvent], None], limit: int) -> None:
+                 now: Callable[[], datetime], on_event: Callable[[WorkerEvent], None], limit: int, actor: str | None = None) -> None:
         self.store, self.settings, self.load, self.stop, self.now, self.on_event = store, settings, load, stop, now, on_event
+        self.actor = actor
         self.slots = threading.BoundedSemaphore(max(1, limit))
         self.lock = threading.Lock()
         self.threads: dict[tuple[str, str], threading.Thread] = {}
@@ -191,10 +212,16 @@ class _Running:
             start_without_stop_signals(thread)  # SIGTERM reaches the main thread's wait at once
 
     def _run(self, kind: str, slug: str, list_name: str, language: str | None) -> None:
+        started = False
         try:
             self.on_event(WorkerEvent(kind, slug, list_name))
-            report = send_campaign(self.store, self.load(slug), self.settings, list_name=list_name, language=language, now=self.now, stop=self.stop)
+            issue = self.load(slug)
+            if self.actor is not None:  # first: a send the audit log cannot show is not started
+                record_send(self.store, self.actor, plan_campaign(self.store, issue, self.settings, list_name=list_name, language=language))
+                started = True
+            report = send_campaign(self.store, issue, self.settings, list_name=list_name, language=language, now=self.now, stop=self.stop)
         except LeadexError as err:
+            self._finished(started, slug, list_name, None, err.message)
             if not isinstance(err, ConfigError):
                 self.on_event(WorkerEvent("failed", slug, list_name, error=err))
                 return
@@ -207,7 +234,17 @@ class _Running:
             self.slots.release()
         with self.lock:
             self.runs += 1
+        self._finished(started, slug, list_name, report)
         self.on_event(WorkerEvent("sent", slug, list_name, report=report))
+
+    def _finished(self, started: bool, slug: str, list_name: str, report: CampaignReport | None, error: str | None = None) -> None:
+        """``send_finished`` of a send whose ``send`` is in the audit log; ``not-recorded`` (with the store's error) when it cannot be written."""
+        if not started or self.actor is None:
+            return
+        try:
+            record_finished(self.store, self.actor, slug, list_name, report, error)
+        except StoreError as err:  # the send's outcome is in its deliveries; the log lacks its end
+            self.on_event(WorkerEvent("not-recorded", slug, list_name, error=err))
 
     def _halt(self, exc: BaseException) -> None:
         with self.lock:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from leadex_mail.config import Settings, load_settings
 from leadex_mail.errors import ContentError, LeadexError
 from leadex_mail.files import DISK_FULL, write_failed
+
+if TYPE_CHECKING:
+    from leadex_mail.store.db import Store
 
 
 @dataclass
@@ -55,16 +58,20 @@ def command_prefix() -> str:
 
 
 def cli_actor() -> str:
-    """How the audit log names whoever runs this command: ``cli:<os user>`` (``cli`` when the uid has no name, e.g. a container).
+    """How the audit log names whoever runs this command: ``cli:<os user>`` (``store.accounts.os_actor``)."""
+    from leadex_mail.store.accounts import CLI, os_actor
 
-    The shape of the studio's ``local:<os user>``: where the change came from, then who.
+    return os_actor(CLI)
+
+
+def audit(store: Store, action: str, target: str = "", **kwargs: Any) -> None:
+    """Write what this command did in the audit log (``store.accounts.record``) by whoever runs it (``cli_actor``).
+
+    ``StoreError`` when it cannot be written.
     """
-    import getpass
+    from leadex_mail.store.accounts import record
 
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    record(store, cli_actor(), action, target, **kwargs)
 
 
 def echo_error(err: LeadexError) -> None:

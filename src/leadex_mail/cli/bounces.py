@@ -7,11 +7,19 @@ Thin: each command opens the store, calls one core function of
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import get_settings
+from leadex_mail.cli._common import audit, get_settings
+
+if TYPE_CHECKING:
+    from leadex_mail.store.db import Store
+
+# Outcomes of a report that change a subscriber or who is mailed (``bounces.service.Outcome.action``).
+SUBSCRIBER_CHANGES = ("suppressed", "unsubscribed")
 
 
 def register(main: click.Group) -> None:
@@ -55,18 +63,50 @@ def _totals(summary) -> None:  # type: ignore[no-untyped-def]
         click.echo("Messages not understood or not matched are kept: `leadex-mail bounces status` lists them.")
 
 
-def _run(progress: _Progress, again: str, work) -> None:  # type: ignore[no-untyped-def]
-    """Run ``work``; on Ctrl-C say what was committed and how to go on, exit 130 (128 + SIGINT)."""
-    try:
-        work()
-    except KeyboardInterrupt:
-        click.echo("", err=True)
+def _run(progress: _Progress, again: str, source: str, work: Callable[[Store], object]) -> None:
+    """Run ``work`` on the store; on Ctrl-C say what was committed and how to go on, exit 130 (128 + SIGINT).
+
+    Then the subscribers it suppressed or unsubscribed are in the audit log
+    (``_audit_changes``), also when it stopped on Ctrl-C or an error.
+    """
+    from leadex_mail.store.db import open_store
+
+    with open_store(get_settings(), create=False) as store:  # bounces belong to the store that sent the campaigns
+        try:
+            work(store)
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            _totals(progress.summary)
+            click.echo(f"interrupted: the {len(progress.summary.outcomes)} message(s) above are recorded; the rest were not processed.", err=True)
+            click.echo(f"hint: run `{again}` again to go on: what is recorded is not processed twice", err=True)
+            _audit_changes(store, progress.summary, source, stopped=True)
+            sys.stdout.flush()
+            click.get_current_context().exit(130)
+        except BaseException:
+            _audit_changes(store, progress.summary, source, stopped=True)  # what was committed before the error stopped it
+            raise
         _totals(progress.summary)
-        click.echo(f"interrupted: the {len(progress.summary.outcomes)} message(s) above are recorded; the rest were not processed.", err=True)
-        click.echo(f"hint: run `{again}` again to go on: what is recorded is not processed twice", err=True)
-        sys.stdout.flush()
-        click.get_current_context().exit(130)
-    _totals(progress.summary)
+        _audit_changes(store, progress.summary, source)
+
+
+def _audit_changes(store: Store, summary, source: str, *, stopped: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """``subscriber_suppress`` in the audit log when the run suppressed or unsubscribed anyone (counts, never addresses).
+
+    The reports' own rows say which; this says who ran it. ``StoreError`` when
+    it cannot be written, or (``stopped``: a run already ending on its own
+    error) said on stderr.
+    """
+    from leadex_mail.errors import StoreError
+
+    changed = {action: n for action, n in summary.actions.items() if action in SUBSCRIBER_CHANGES}
+    if not changed:
+        return
+    try:
+        audit(store, "subscriber_suppress", source, detail={**changed, "messages": len(summary.outcomes)})
+    except StoreError as err:
+        if not stopped:
+            raise
+        click.echo(f"error: what this run suppressed is not in the audit log: {err.message}", err=True)
 
 
 @bounces_group.command("import")
@@ -81,16 +121,14 @@ def import_command(paths: tuple[Path, ...], verbose: bool) -> None:
     (what was recorded stays recorded).
     """
     from leadex_mail.bounces.service import import_paths
-    from leadex_mail.store.db import open_store
 
     settings = get_settings()
     progress = _Progress(verbose)
 
-    def work() -> None:
-        with open_store(settings, create=False) as store:  # bounces belong to the store that sent the campaigns
-            import_paths(store, settings, list(paths), on_outcome=progress.outcome, on_skip=progress.skipped)
+    def work(store: Store) -> object:
+        return import_paths(store, settings, list(paths), on_outcome=progress.outcome, on_skip=progress.skipped)
 
-    _run(progress, "leadex-mail bounces import " + " ".join(str(p) for p in paths), work)
+    _run(progress, "leadex-mail bounces import " + " ".join(str(p) for p in paths), "bounce reports from files", work)
 
 
 @bounces_group.command("fetch")
@@ -101,16 +139,14 @@ def fetch_command(verbose: bool) -> None:
     Exit 130 after Ctrl-C (what was recorded stays recorded).
     """
     from leadex_mail.bounces.service import fetch_imap
-    from leadex_mail.store.db import open_store
 
     settings = get_settings()
     progress = _Progress(verbose)
 
-    def work() -> None:
-        with open_store(settings, create=False) as store:  # never file the mailbox's bounces away into a new store
-            fetch_imap(store, settings, on_outcome=progress.outcome)
+    def work(store: Store) -> object:  # never file the mailbox's bounces away into a new store (``_run``: create=False)
+        return fetch_imap(store, settings, on_outcome=progress.outcome)
 
-    _run(progress, "leadex-mail bounces fetch", work)
+    _run(progress, "leadex-mail bounces fetch", f"bounce reports from imap:{settings.imap_mailbox}", work)
 
 
 @bounces_group.command("report")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import command_prefix, echo_error, edition_language_option, get_settings
+from leadex_mail.cli._common import cli_actor, command_prefix, echo_error, edition_language_option, get_settings
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
@@ -293,6 +293,7 @@ def send_command(
       130  interrupted by Ctrl-C (143: by SIGTERM)
     """
     from leadex_mail.content.loader import load_issue
+    from leadex_mail.campaign.audit import record_send
     from leadex_mail.campaign.runner import campaign_list, plan_campaign, send_campaign
     from leadex_mail.errors import SendStopped
     from leadex_mail.gates.readiness import ready_to_send
@@ -320,6 +321,8 @@ def send_command(
         count = plan.total if limit is None else min(plan.total, limit)
         click.confirm(f"Send {count} message{'' if count == 1 else 's'} now?", abort=True)
     command = resume_command(loaded.slug, list_name, language=language, rate=rate, concurrency=concurrency, force=force, deep=deep)
+    if not dry_run:  # first, as the studio's: a send the audit log cannot show is refused before it starts
+        record_send(store, cli_actor(), plan, language=language, limit=limit)
     bar = ProgressBar()
     stop = threading.Event()
     try:
@@ -332,13 +335,34 @@ def send_command(
         bar.close()
         echo_error(err)
         click.echo(f"Each delivery is recorded as it goes: once that is fixed, continue with: {command} --resume", err=True)
+        _record_finished(store, loaded.slug, list_name, None, err.message)
         sys.stdout.flush()
         click.get_current_context().exit(err.exit_code)
     finally:
         bar.close()
     _print_report(report, command)
+    code = send_exit_code(report, received)
+    if not dry_run and not _record_finished(store, loaded.slug, list_name, report):
+        code = code or 1
     sys.stdout.flush()
-    click.get_current_context().exit(send_exit_code(report, received))
+    click.get_current_context().exit(code)
+
+
+def _record_finished(store: Store, slug: str, list_name: str, report: CampaignReport | None, error: str | None = None) -> bool:
+    """Write the end of the send in the audit log (``send_finished``); False, said on stderr, when it cannot be written.
+
+    The send itself is recorded in its deliveries whatever happens here: the
+    report is printed first, and a store that failed the send fails this too.
+    """
+    from leadex_mail.campaign.audit import record_finished
+    from leadex_mail.errors import StoreError
+
+    try:
+        record_finished(store, cli_actor(), slug, list_name, report, error)
+    except StoreError as err:
+        click.echo(f"The end of this send is not in the audit log (its deliveries say how it went): {err.message}", err=True)
+        return False
+    return True
 
 
 def _refusal(reply: str | None) -> Classification | None:
@@ -435,7 +459,8 @@ def retry_command(issue: str, list_name: str | None, uncertain: bool) -> None:
     from leadex_mail.campaign.runner import retry_campaign
     from leadex_mail.store.db import open_store
 
-    name, n = retry_campaign(open_store(get_settings(), create=False), issue, list_name, uncertain=uncertain)
+    # Logged as send_retry in the same transaction (when anything is left to send), as the studio's retry.
+    name, n = retry_campaign(open_store(get_settings(), create=False), issue, list_name, uncertain=uncertain, actor=cli_actor())
     click.echo(f"Re-queued {n} failed deliver{'y' if n == 1 else 'ies'} of {issue} to {name!r}.")
     if n:
         click.echo(f"Send them with: {resume_command(issue, name)} --resume")
@@ -448,7 +473,7 @@ def demo_command() -> None:
 
     bar = ProgressBar()
     try:
-        result = run_demo(get_settings(), progress=bar)
+        result = run_demo(get_settings(), actor=cli_actor(), progress=bar)
     finally:
         bar.close()
     report = result.report

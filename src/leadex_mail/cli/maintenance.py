@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import command_prefix, get_settings
+from leadex_mail.cli._common import audit, command_prefix, get_settings
 
 if TYPE_CHECKING:  # the store layer is imported only when the command runs
     from leadex_mail.retention import RetentionRun
+    from leadex_mail.store.db import Store
     from leadex_mail.store.maintenance import MaintenanceReport
 
 
@@ -40,11 +41,27 @@ def maintenance(dry_run: bool, quiet: bool) -> None:
     settings = get_settings()
     with open_store(settings, create=False) as store:  # cron in the wrong folder: an error, not a quiet run on a new empty store
         run = run_retention(store, settings, now=datetime.now(UTC), dry_run=dry_run)
-    if not quiet or run.changed_anything:  # a campaign kept open is said on the runs that do something
-        for line in report_lines(run.report, run):
-            click.echo(line)
+        if not quiet or run.changed_anything:  # a campaign kept open is said on the runs that do something
+            for line in report_lines(run.report, run):
+                click.echo(line)
+        _audit(store, run.report)
     if run.mailbox_error is not None:  # after the store's lines: that part is done, and cron mails both
         raise run.mailbox_error
+
+
+def _audit(store: Store, r: MaintenanceReport) -> None:
+    """The sign-ups deleted and the people erased, in the audit log as ``subscribers purge-pending`` and ``forget`` write them (counts only).
+
+    After the change, never before: retention is owed by law, and a log that
+    cannot be written must not keep people's data longer (``StoreError``,
+    said after what was done). A dry run, or a run that erased nobody, logs nothing.
+    """
+    if r.dry_run:
+        return
+    if r.pending_deleted:
+        audit(store, "subscriber_purge", "unconfirmed sign-ups", detail={"purged": r.pending_deleted, "older_than_days": r.policy.pending_days})
+    if r.people_erased:
+        audit(store, "subscriber_erase", "people who left", detail={"erased": r.people_erased, "by_status": dict(r.erased), "older_than_days": r.policy.inactive_days})
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:

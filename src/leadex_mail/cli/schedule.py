@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from leadex_mail.cli._common import echo_error, get_settings
+from leadex_mail.cli._common import cli_actor, echo_error, get_settings
 
 if TYPE_CHECKING:
     from leadex_mail.campaign.scheduler import WorkerEvent
@@ -57,8 +57,8 @@ def schedule_send(issue: str, list_name: str, at: str, language: str | None, for
     send_at = typed.at
     loaded = load_issue(issue, settings)
     _print_readiness(ready_to_send(loaded, settings, force=force, deep=deep))
-    with open_store(settings, create=False) as store:
-        done = schedule_campaign(store, loaded, list_name, send_at, language=language)
+    with open_store(settings, create=False) as store:  # logged as send_schedule in the same transaction
+        done = schedule_campaign(store, loaded, list_name, send_at, language=language, actor=cli_actor())
     verb = "Moved" if done.replaced else "Scheduled"
     edition = f" ({language} edition only)" if language else ""
     click.echo(f"{verb}: {loaded.slug} to {list_name}{edition} at {when(done.send_at, settings)}.")
@@ -80,12 +80,14 @@ def print_scheduled(waiting: list[Scheduled], settings: Settings) -> None:
 @click.option("--list", "list_name", required=True, metavar="NAME", help="The list it was scheduled for.")
 def unschedule_command(issue: str, list_name: str) -> None:
     """Cancel the scheduled campaign of ISSUE to a list (before it started)."""
+    from leadex_mail.campaign.audit import send_target
+    from leadex_mail.store.accounts import Entry
     from leadex_mail.store.db import open_store
     from leadex_mail.store.schedule import unschedule
 
     settings = get_settings()
-    with open_store(settings, create=False) as store:
-        gone = unschedule(store, issue, list_name)
+    with open_store(settings, create=False) as store:  # logged as send_unschedule in the same transaction
+        gone = unschedule(store, issue, list_name, audit=Entry(cli_actor(), "send_unschedule", send_target(issue, list_name)))
     click.echo(f"Cancelled: {gone.issue_slug} to {gone.list_name}, which was scheduled for {when(gone.send_at, settings)}.")
 
 
@@ -117,6 +119,7 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     from leadex_mail.campaign.scheduler import outlook, run_worker
     from leadex_mail.cli.delivery import stop_on_signals
     from leadex_mail.content.loader import load_issue
+    from leadex_mail.store.accounts import WORKER, os_actor
     from leadex_mail.store.db import open_store
     from leadex_mail.store.models import utcnow
 
@@ -128,7 +131,7 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
                    f" {seen.unfinished} unfinished, {seen.later} scheduled for later; looking every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
         sys.stdout.flush()
         run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once, max_campaigns=max_campaigns,
-                   on_event=lambda e: _print_event(e))
+                   on_event=lambda e: _print_event(e), actor=os_actor(WORKER))
     click.echo("Worker stopped." if stop.is_set() else "Worker done.")
 
 
@@ -142,6 +145,9 @@ def _print_event(e: WorkerEvent) -> None:
         click.echo(f"{e.kind.capitalize()} {target}.")
     elif e.kind == "failed" and e.error is not None:
         click.echo(f"Could not send {target}:", err=True)
+        echo_error(e.error)
+    elif e.kind == "not-recorded" and e.error is not None:
+        click.echo(f"The end of the send of {target} is not in the audit log (its deliveries say how it went):", err=True)
         echo_error(e.error)
     elif e.report is not None:
         r = e.report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadex_mail.cli._common import edition_language_option, get_settings
+from leadex_mail.cli._common import audit, edition_language_option, get_settings
 
 
 def register(main: click.Group) -> None:
@@ -21,7 +21,10 @@ def send_test_command(issue: str, to: tuple[str, ...], language: str | None) -> 
 
     Logged as test sends, not counted as deliveries. Exit 1 when any address failed.
     """
+    from pathlib import Path
+
     from leadex_mail.delivery.testsend import send_test
+    from leadex_mail.store.db import open_store
 
     settings = get_settings()
     results = send_test(settings, issue, to, language)
@@ -31,5 +34,8 @@ def send_test_command(issue: str, to: tuple[str, ...], language: str | None) -> 
             click.echo(f"        hint: {r.hint}")
     failed = sum(1 for r in results if not r.ok)
     click.echo(f"{len(results) - failed} sent, {failed} failed via {settings.effective_transport}")
+    if results:  # then in the audit log, as the studio's test sends (how many addresses, never which)
+        with open_store(settings, create=False) as store:
+            audit(store, "send_test", Path(issue).name, detail={"to": len(results), "language": results[0].language, "failed": failed})
     if failed:
         click.get_current_context().exit(1)

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import click
 
-from leadex_mail.cli._common import cli_actor, get_settings
+from leadex_mail.cli._common import audit, get_settings
 from leadex_mail.config import redact_url
 from leadex_mail.errors import NotFound
 from leadex_mail.files import write_atomic
 from leadex_mail.store import db, gdpr, importer, lists, subscribers
-from leadex_mail.store.accounts import record
 from leadex_mail.store.models import SUBSCRIBER_STATUSES
 
 
@@ -35,11 +34,6 @@ def register(main: click.Group) -> None:
 
 def _store() -> db.Store:
     return db.open_store(get_settings(), create=False)
-
-
-def _audit(store: db.Store, action: str, target: str, **kwargs: object) -> None:
-    """Write what this command did in the audit log (``accounts.record``), by whoever runs it."""
-    record(store, cli_actor(), action, target, **kwargs)  # type: ignore[arg-type]
 
 
 def _when(value: object) -> str:
@@ -65,7 +59,7 @@ def add_command(email: str, name: str | None, language: str | None, list_names: 
         )
         on = f" on {', '.join(list_names)}" if list_names else ""
         click.echo(f"{sub.email}: {sub.status}, language {sub.language}{on}")
-        _audit(store, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": list(list_names), "language": sub.language})
+        audit(store, "subscriber_add", f"subscriber {sub.id}", subscriber_id=sub.id, detail={"lists": list(list_names), "language": sub.language})
 
 
 @subscribers_group.command("list")
@@ -149,7 +143,7 @@ def unsubscribe_command(email: str, list_name: str | None) -> None:
         changed = subscribers.unsubscribe(store, sub.id, source="cli", list_id=list_id)  # type: ignore[arg-type]
         click.echo(f"{sub.email}: {'unsubscribed' if changed else 'was already unsubscribed'}{f' from {list_name}' if list_name else ''}")
         detail = {"changed": changed, **({"list": list_name} if list_name else {})}
-        _audit(store, "subscriber_unsubscribe", f"subscriber {sub.id}", subscriber_id=sub.id, detail=detail)
+        audit(store, "subscriber_unsubscribe", f"subscriber {sub.id}", subscriber_id=sub.id, detail=detail)
 
 
 @subscribers_group.command("reactivate")
@@ -179,7 +173,7 @@ def reactivate_command(
         if email is not None:
             sub = reactivate_bounced(store, email, reason=reason)
             click.echo(f"{sub.email}: active again; the bounce suppression is lifted and the reason logged")
-            _audit(store, "subscriber_reactivate", f"subscriber {sub.id}", subscriber_id=sub.id)  # the reason is in the person's event log
+            audit(store, "subscriber_reactivate", f"subscriber {sub.id}", subscriber_id=sub.id)  # the reason is in the person's event log
             return
         wave = reactivate_campaign_bounces(store, issue, reason=reason, list_name=list_name, reply_contains=reply_contains, dry_run=dry_run)
         for address in wave.reactivated:
@@ -189,7 +183,7 @@ def reactivate_command(
         done = "would be reactivated (dry run: nothing changed)" if dry_run else "reactivated; their bounce suppressions are lifted and the reason logged"
         click.echo(f"{len(wave.reactivated)} {done}" + (f"; {len(wave.kept)} kept" if wave.kept else ""))
         if not dry_run:
-            _audit(store, "subscriber_reactivate", f"bounces of {issue}", detail={"reactivated": len(wave.reactivated), "kept": len(wave.kept), "list": list_name})
+            audit(store, "subscriber_reactivate", f"bounces of {issue}", detail={"reactivated": len(wave.reactivated), "kept": len(wave.kept), "list": list_name})
 
 
 @subscribers_group.command("import")
@@ -220,7 +214,7 @@ def import_command(file: Path, list_name: str | None, language: str | None, enco
         click.echo(report.format())
         if not dry_run:
             detail = {"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": list_name}
-            _audit(store, "subscriber_import", file.name, detail=detail)
+            audit(store, "subscriber_import", file.name, detail=detail)
 
 
 @subscribers_group.command("export")
@@ -235,7 +229,7 @@ def export_command(email: str | None, fmt: str, output: Path | None) -> None:
     """
     with _store() as store:
         text = gdpr.export_text(store, fmt, email)
-        _audit(store, "subscriber_export", "one subscriber" if email else "everyone", detail={"format": fmt})  # before it is given out
+        audit(store, "subscriber_export", "one subscriber" if email else "everyone", detail={"format": fmt})  # before it is given out
     if output:
         write_atomic(output, text, private=True)  # personal data: 0600; WriteFailed names a full disk
         click.echo(f"wrote {output}", err=True)
@@ -256,7 +250,7 @@ def forget_command(email: str, yes: bool) -> None:
         except NotFound:  # the address is suppressed all the same; the log names no address
             sid = None
         # First: an erasure the audit log cannot show is not made (as in the studio).
-        _audit(store, "subscriber_erase", f"subscriber {sid}" if sid is not None else "an address with no subscriber", subscriber_id=sid)
+        audit(store, "subscriber_erase", f"subscriber {sid}" if sid is not None else "an address with no subscriber", subscriber_id=sid)
         done = gdpr.forget(store, email)
     what = "subscriber deleted" if done.subscriber_found else "no subscriber with that address"
     click.echo(
@@ -289,7 +283,7 @@ def purge_pending_command(days: int | None) -> None:
         older = settings.pending_purge_days if days is None else days
         n = subscribers.purge_pending(store, timedelta(days=older))
         click.echo(f"purged {n} unconfirmed sign-up{'s' if n != 1 else ''}")
-        _audit(store, "subscriber_purge", "unconfirmed sign-ups", detail={"purged": n, "older_than_days": older})
+        audit(store, "subscriber_purge", "unconfirmed sign-ups", detail={"purged": n, "older_than_days": older})
 
 
 @click.group("lists")
@@ -316,7 +310,7 @@ def lists_create(name: str, title: str | None, description: str | None, public: 
     with db.open_store(get_settings()) as store:
         item = lists.create_list(store, name, title=title, description=description, public=public)
         click.echo(f"created list {item.name}: {_visibility(item.public)}")
-        _audit(store, "list_create", item.name, detail={"public": item.public})
+        audit(store, "list_create", item.name, detail={"public": item.public})
     if not item.public:
         click.echo(f"to offer it on the sign-up form: leadex-mail lists update {item.name} --public", err=True)
 
@@ -334,7 +328,7 @@ def lists_update(name: str, public: bool | None, title: str | None, description:
         change = lists.update_list(store, name, public=public, title=title, description=description)
         click.echo(f"list {change.list.name}: {_visibility(change.list.public)}")
         asked = {"public": public, "title": title, "description": description}
-        _audit(store, "list_update", change.list.name, detail={k: v for k, v in asked.items() if v is not None})
+        audit(store, "list_update", change.list.name, detail={k: v for k, v in asked.items() if v is not None})
     if change.now_public:
         click.echo(f"now in the public archive: {', '.join(change.now_public)}")
     if change.now_hidden:
@@ -378,7 +372,7 @@ def lists_delete(name: str, yes: bool) -> None:
     with _store() as store:
         lists.delete_list(store, name)
         click.echo(f"deleted list {name}")
-        _audit(store, "list_delete", name)
+        audit(store, "list_delete", name)
 
 
 @click.group("db")

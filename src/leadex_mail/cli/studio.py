@@ -186,11 +186,12 @@ def users_remove(name: str) -> None:
 @users_group.command("audit")
 @click.option("--limit", type=click.IntRange(1), default=200, show_default=True, help="How many entries, newest first.")
 def users_audit(limit: int) -> None:
-    """The audit log: who sent what to which list from the studio, who changed or erased subscribers, lists, accounts.
+    """The audit log: who sent what to which list, who changed or erased subscribers, lists, accounts.
 
     One line per entry, newest first: time (UTC), who, what, on what, details.
     Who is a studio account, local:USER (the studio on 127.0.0.1 run by the
-    computer's user USER) or cli:USER (a leadex-mail command run by USER).
+    computer's user USER), cli:USER (a leadex-mail command run by USER) or
+    worker:USER (a leadex-mail worker run by USER, sending what was scheduled).
     Subscribers are named by their id (an erased person's is gone), never by
     address; passwords are never written. Sign-ins are in it too.
     """
@@ -206,4 +207,4 @@ def users_audit(limit: int) -> None:
         details = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
         click.echo("\t".join([f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or who, details]).rstrip("\t"))
     if not entries:
-        click.echo("the audit log is empty: nothing was sent from the studio, and no subscriber, list or account was changed yet", err=True)
+        click.echo("the audit log is empty: nothing was sent to a list, and no subscriber, list or account was changed yet", err=True)

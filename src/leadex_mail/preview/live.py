@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from watchfiles import Change, DefaultFilter, awatch
@@ -20,6 +21,7 @@ from watchfiles import Change, DefaultFilter, awatch
 from leadex_mail.preview.build import Preview, failed_preview, keep_last_good
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A comment line every so often keeps proxies and the browser from timing
 # the stream out, and lets a closing server end idle streams promptly.
@@ -67,17 +69,29 @@ class LiveState:
         try:
             yield "retry: 500\n\n"
             yield _reload_event(self.version)
-            while not self.closed:
-                try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if item is None:
-                    break
-                yield _reload_event(item)
+            async for chunk in follow_queue(queue, lambda: not self.closed, _reload_event):
+                yield chunk
         finally:
             self._listeners.discard(queue)
+
+
+async def follow_queue(queue: asyncio.Queue[T | None], going: Callable[[], bool], event: Callable[[T], str]) -> AsyncIterator[str]:
+    """The Server-Sent Events text of each item put in ``queue`` (``event(item)``), while ``going()``, until a None is put.
+
+    A keep-alive comment after each ``KEEPALIVE_SECONDS`` without an item,
+    so proxies and the browser keep the stream, and a closing server, whose
+    ``going()`` turned false, ends an idle stream within that time. The
+    preview's streams and the studio's editor stream use it.
+    """
+    while going():
+        try:
+            item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+        except TimeoutError:
+            yield ": keep-alive\n\n"
+            continue
+        if item is None:
+            return
+        yield event(item)
 
 
 def _reload_event(version: int) -> str:

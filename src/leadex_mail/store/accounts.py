@@ -26,20 +26,22 @@ as the change (both or neither): ``user_add`` and ``user_remove`` (with
 the role), ``user_password``, ``user_role`` (``from_role``, ``to_role``),
 by the ``actor`` the caller names: an account name from the studio,
 ``local:<os user>`` for the single-user studio, ``cli:<os user>`` for
-``leadex-mail users``. Never a password or its hash.
+``leadex-mail users`` (``os_actor``). Never a password or its hash.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from leadex_mail.errors import InvalidValue, NotFound
@@ -51,7 +53,23 @@ MIN_PASSWORD = 12  # NIST SP 800-63B allows 8; these accounts can mail thousands
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so that a refusal takes as long either way.
 _DUMMY_HASH = _HASHER.hash("leadex-not-a-password")
-UNNAMED = "?"  # the audit log's actor when nobody was named (as for a sign-in refused without a name)
+# Where a change came from, in the audit log's ``<place>:<os user>`` actors (``os_actor``).
+LOCAL, CLI, WORKER = "local", "cli", "worker"
+
+
+def os_actor(place: str) -> str:
+    """How the audit log names whoever runs this process at ``place``: ``<place>:<os user>``, or ``place`` alone when the uid has no name (a container).
+
+    ``place`` is ``LOCAL`` (the single-user studio), ``CLI`` (a command) or
+    ``WORKER`` (``leadex-mail worker``, sending what was scheduled): where the
+    change came from, then who. The OS user is what this machine says, not proof.
+    """
+    import getpass
+
+    try:
+        return f"{place}:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return place
 
 
 def check_name(name: str) -> str:
@@ -68,11 +86,11 @@ def check_password(password: str) -> str:
     return password
 
 
-def add_user(store: Store, name: str, role: str, password: str, *, actor: str = UNNAMED, now: datetime | None = None) -> StudioUser:
+def add_user(store: Store, name: str, role: str, password: str, *, actor: str, now: datetime | None = None) -> StudioUser:
     """Create an account, logged as ``user_add`` by ``actor``; ``InvalidValue`` for a bad name, role or password or a name already taken.
 
-    Every face names ``actor``; only set-up code (a test's or a bench's
-    accounts) may leave it, logged as ``UNNAMED``.
+    Every caller names ``actor`` (set-up code too: a test's or a bench's
+    accounts say so), as for every other change of an account.
     """
     check_name(name)
     _check_role(role)
@@ -223,8 +241,9 @@ def record(
 ) -> None:
     """Append one entry to the audit log (never an address: name a subscriber by ``subscriber_id``).
 
-    ``actor``: an account name, ``local:<os user>`` (the single-user studio)
-    or ``cli:<os user>`` (the command line). ``StoreError`` when it cannot be written.
+    ``actor``: an account name, or ``os_actor``'s ``local:<os user>`` (the
+    single-user studio), ``cli:<os user>`` (the command line) or
+    ``worker:<os user>`` (the worker). ``StoreError`` when it cannot be written.
     """
     with store.session() as session:
         _log(session, actor, action, target, detail, now or utcnow(), subscriber_id=subscriber_id)
@@ -232,7 +251,32 @@ def record(
 
 def _log(session, actor: str, action: str, target: str, detail: Mapping[str, Any] | None, at: datetime, *, subscriber_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
     """Add an audit entry to ``session``: written with the change it records, in one transaction."""
-    session.add(AuditEvent(at=at, actor=actor, action=action, target=target, subscriber_id=subscriber_id, detail=dict(detail or {})))
+    Entry(actor, action, target, subscriber_id=subscriber_id, detail=dict(detail or {})).write(session.connection(), at)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An audit entry a store function writes in the transaction of the change it records (both or neither).
+
+    For changes made by functions of other store modules (``schedule.schedule_send``,
+    ``campaigns.requeue_failed``): the caller says who and what, the function
+    adds what only it knows (``with_detail``) and writes it with its change.
+    """
+
+    actor: str
+    action: str
+    target: str = ""
+    subscriber_id: int | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_detail(self, **more: Any) -> Entry:
+        """This entry with ``more`` details (what the change found: ``moved``, how many)."""
+        return dataclasses.replace(self, detail={**self.detail, **more})
+
+    def write(self, conn: Connection, at: datetime) -> None:
+        """Insert the entry in ``conn``'s transaction."""
+        row = {"at": at, "actor": self.actor, "action": self.action, "target": self.target, "subscriber_id": self.subscriber_id, "detail": dict(self.detail)}
+        conn.execute(insert(AuditEvent.__table__).values(**row))  # type: ignore[attr-defined]
 
 
 def audit_log(store: Store, *, limit: int = 200, offset: int = 0, actor: str | None = None, action: str | None = None) -> list[AuditEvent]:

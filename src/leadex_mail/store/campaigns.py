@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
 
 from sqlalchemy import Connection, Select, Table, and_, case, func, literal, or_, select, true, update
 from sqlmodel import select as orm_select
@@ -36,6 +36,9 @@ from leadex_mail.store.issuelock import lock_issue, not_delivered_in, other_camp
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import DELIVERY_STATES, Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
+
+if TYPE_CHECKING:
+    from leadex_mail.store.accounts import Entry
 
 _D = Delivery.__table__
 _C = Campaign.__table__
@@ -323,10 +326,14 @@ def queue_deliveries(store: Store, campaign: Campaign, eligible: Iterable[tuple[
 RETRYABLE_KINDS = ("temporary", "soft", "rejected")
 
 
-def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] = RETRYABLE_KINDS, now: datetime | None = None) -> int:
+def requeue_failed(
+    store: Store, campaign: Campaign, *, kinds: Collection[str] = RETRYABLE_KINDS, now: datetime | None = None, audit: Entry | None = None,
+) -> int:
     """Put deliveries that failed with one of ``kinds`` back in the queue (``retry``); return how many.
 
     They keep their ``uncertain`` flag: someone who may have it already still may.
+    ``audit``: written in the same transaction when there is anything to send
+    (re-queued or still waiting), with ``to_retry`` (how many) added to its details.
     """
     refuse_anonymised(campaign)
     now = now or utcnow()
@@ -338,6 +345,10 @@ def requeue_failed(store: Store, campaign: Campaign, *, kinds: Collection[str] =
         )
         if result.rowcount:
             conn.execute(update(_C).where(_C.c.id == campaign.id).values(status="running", paused_reason=None, updated_at=now))
+        if audit is not None:
+            waiting = conn.execute(select(func.count()).select_from(_D).where(_D.c.campaign_id == campaign.id, _D.c.state.in_(_ACTIVE))).scalar_one()
+            if waiting:
+                audit.with_detail(to_retry=waiting).write(conn, now)
     return result.rowcount
 
 

@@ -437,12 +437,43 @@ class StudioUser(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who did what from the studio: sends to lists, test sends, subscriber changes and erasures, sign-ins.
+    """One entry of the audit log: who sent what to which list, who changed or erased subscribers, lists, accounts.
 
-    ``actor`` is the account name (or ``local:<os user>`` for the single-user
-    studio on 127.0.0.1). No address is written here: a subscriber is named
-    by ``subscriber_id`` (set to NULL when the person is erased), so the
-    log never keeps what an erasure removed.
+    Shape: ``at`` (UTC), ``actor``, ``action``, ``target`` (what it was done
+    to, in words), ``subscriber_id`` and ``detail`` (a JSON object of counts,
+    flags and names; never an address or a password).
+
+    ``actor``, where it came from then who:
+
+    - an account name (``maja``): the studio with accounts;
+    - ``local:<os user>``: the single-user studio on 127.0.0.1;
+    - ``cli:<os user>``: a ``leadex-mail`` command;
+    - ``worker:<os user>``: ``leadex-mail worker`` sending what was scheduled;
+    - ``local``/``cli``/``worker`` alone when the uid has no name, the name as
+      typed for ``sign_in_refused`` (``?`` when none was) — ``store.accounts.os_actor``.
+
+    ``action`` (target; details):
+
+    - sends (target ``<issue> -> <list>``, ``campaign.audit``): ``send``
+      (recipients, per_language), ``send_finished`` (status, counts, error),
+      ``send_retry`` (to_retry), ``send_schedule`` (send_at, moved),
+      ``send_unschedule`` (send_at); ``send_test`` (target the issue; to,
+      language, failed: how many addresses, never which);
+    - subscribers (target ``subscriber <id>`` or what was done in words):
+      ``subscriber_add``, ``subscriber_import``, ``subscriber_unsubscribe``,
+      ``subscriber_reactivate``, ``subscriber_suppress`` (bounce and complaint
+      reports: counts per outcome), ``subscriber_erase``, ``subscriber_purge``,
+      ``subscriber_export``;
+    - lists (target the list's name): ``list_create``, ``list_update``, ``list_delete``;
+    - accounts (target the account's name; in the change's transaction):
+      ``user_add``, ``user_password``, ``user_role`` (from_role, to_role), ``user_remove``;
+    - sign-ins: ``sign_in``, ``sign_in_refused`` (target the client).
+
+    The subscriber's own acts (signing up, confirming, unsubscribing by link,
+    preferences, erasing themselves) are not here: the consent log (``Event``)
+    holds them with their evidence. No address is written here: a subscriber
+    is named by ``subscriber_id`` (set to NULL when the person is erased), so
+    the log never keeps what an erasure removed.
     """
 
     __tablename__ = "audit_event"

@@ -11,14 +11,18 @@ is still due and the next worker starts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, select
 
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
 from leadex_mail.store.lists import get_list
-from leadex_mail.store.models import Campaign, MailingList, ScheduledSend
+from leadex_mail.store.models import Campaign, MailingList, ScheduledSend, utcnow
+
+if TYPE_CHECKING:
+    from leadex_mail.store.accounts import Entry
 
 _S = ScheduledSend.__table__
 _C = Campaign.__table__
@@ -37,8 +41,12 @@ class Scheduled:
     replaced: bool = False  # (schedule_send) it replaced an earlier time
 
 
-def schedule_send(store: Store, issue_slug: str, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime) -> Scheduled:
+def schedule_send(
+    store: Store, issue_slug: str, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime, audit: Entry | None = None,
+) -> Scheduled:
     """Store that (issue, list) is to be sent at ``send_at`` (aware, any zone; stored in UTC); a second call moves the time.
+
+    ``audit``: written in the same transaction, with ``moved`` (a time replaced) added to its details.
 
     Raises ``NotFound`` for an unknown list, ``CampaignError`` when the
     time is not in the future or the campaign already started.
@@ -61,11 +69,15 @@ def schedule_send(store: Store, issue_slug: str, list_name: str, send_at: dateti
         else:
             new_id = row.id
             conn.execute(_S.update().where(_S.c.id == row.id).values(language=language, send_at=send_at))
+        if audit is not None:
+            audit.with_detail(moved=row is not None).write(conn, now)
     return Scheduled(new_id, issue_slug, list_name, language, send_at, replaced=row is not None)
 
 
-def unschedule(store: Store, issue_slug: str, list_name: str) -> Scheduled:
+def unschedule(store: Store, issue_slug: str, list_name: str, *, audit: Entry | None = None) -> Scheduled:
     """Cancel the scheduled campaign of (issue, list) and return what it was.
+
+    ``audit``: written in the same transaction, with the cancelled ``send_at`` (UTC, ISO 8601) added to its details.
 
     Raises ``NotFound`` when none is scheduled, ``CampaignError`` when it
     already started (a worker is sending it).
@@ -81,6 +93,8 @@ def unschedule(store: Store, issue_slug: str, list_name: str) -> Scheduled:
                 hint=f"see it with `leadex-mail status {issue_slug}`",
             )
         conn.execute(_S.delete().where(_S.c.id == row.id))
+        if audit is not None:
+            audit.with_detail(send_at=row.send_at.astimezone(UTC).isoformat()).write(conn, utcnow())
     return Scheduled(row.id, issue_slug, list_name, row.language, row.send_at)
 
 

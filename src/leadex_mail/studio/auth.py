@@ -36,7 +36,6 @@ says whether a request came that way -- its own scheme, or
 
 from __future__ import annotations
 
-import getpass
 import ipaddress
 import secrets
 import threading
@@ -66,11 +65,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def local_actor() -> str:
-    """How the audit log names the officer of a single-user studio."""
-    try:
-        return f"local:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name for this uid (a container)
-        return "local"
+    """How the audit log names the officer of a single-user studio: ``local:<os user>`` (``store.accounts.os_actor``)."""
+    from leadex_mail.store.accounts import LOCAL, os_actor
+
+    return os_actor(LOCAL)
 
 
 @dataclass

@@ -41,11 +41,11 @@ from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
 from leadex_mail.content.yamlsource import unsaved_texts
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
+from leadex_mail.preview.live import follow_queue
 from leadex_mail.studio.document import EditionDoc
 from leadex_mail.studio.findings import FieldProblem, place, save_size_problems
 from leadex_mail.studio.i18n import Words, words as words_in
 
-KEEPALIVE_SECONDS = 5.0
 # The check of a render starts once no change came for this long (a pause in typing;
 # keys come every 0.1-0.2 s): the findings of the newest text follow that pause.
 CHECK_PAUSE_SECONDS = 0.25
@@ -273,15 +273,8 @@ class IssueView:
                 yield _event("preview", json.dumps(self.summary(words)))
             for language, state in self.conflicts.items():
                 yield _event("disk", json.dumps({"language": language, "state": state}))
-            while not closed.is_set():
-                try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                if item is None:
-                    break
-                yield _event(*item)
+            async for chunk in follow_queue(queue, lambda: not closed.is_set(), lambda item: _event(*item)):
+                yield chunk
             # The studio is stopping (also for a page that reconnected while it stopped): say so, so the
             # page can tell a stop from a lost connection.
             yield _event("bye", "{}")

@@ -69,7 +69,9 @@ def store_failed(ctx, err: StoreError, *, done: str | None = None, not_done: str
         "not_done": not_done or ctx.t("store_not_done"),
         "todo": ctx.t(key + "_todo") + " " + (again or ctx.t("store_try_again")),
     }
-    detail = f"{err.message}. {err.hint or ''}".strip()
+    from leadex_mail.studio.saying import error_words  # saying imports web, which imports this module
+
+    detail = error_words(err)
     if "application/json" in ctx.request.headers.get("accept", "") or ctx.request.headers.get("hx-request"):
         text = " ".join(v for v in lines.values() if v)
         return JSONResponse({"error": text, "store_failed": True}, status_code=status, headers={"cache-control": "no-store"})

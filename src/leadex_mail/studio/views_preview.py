@@ -13,11 +13,13 @@ stream and the preview are built by ``workspace.IssueSession``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
+from leadex_mail.preview.build import PreviewEdition
 from leadex_mail.studio.web import NO_STORE, PREVIEW_CSP, Ctx, follow_stream, page
 
 _DARK_MEDIA = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
@@ -51,12 +53,10 @@ async def events(ctx: Ctx) -> Response:
 
 async def preview_html(ctx: Ctx) -> Response:
     """The edition's email as the preview shows it (sample name, links that go nowhere)."""
-    try:
-        session, lang = address_session(ctx)
-    except NoSuchPage:
-        return missing(ctx)
-    preview = await session.rendered()
-    edition = preview.editions.get(lang)
+    return await _with_edition(ctx, _html)
+
+
+def _html(ctx: Ctx, edition: PreviewEdition | None) -> Response:
     headers = {**NO_STORE, "content-security-policy": PREVIEW_CSP, "x-frame-options": "SAMEORIGIN"}
     if edition is None:
         body = f'<!doctype html><html lang="{ctx.words.language}"><title>{ctx.t("preview_none")}</title><p>{ctx.t("preview_none")}</p></html>'
@@ -70,13 +70,17 @@ async def preview_html(ctx: Ctx) -> Response:
 
 async def preview_text(ctx: Ctx) -> Response:
     """The edition's text part as the preview shows it."""
+    return await _with_edition(ctx, lambda ctx, edition: PlainTextResponse(edition.text if edition else ctx.t("preview_none"), headers=NO_STORE))
+
+
+async def _with_edition(ctx: Ctx, answer: Callable[[Ctx, PreviewEdition | None], Response]) -> Response:
+    """``answer`` for the edition the address names, as last rendered (None: it did not render); the studio's 404 page for no such issue or edition."""
     try:
         session, lang = address_session(ctx)
     except NoSuchPage:
         return missing(ctx)
     preview = await session.rendered()
-    edition = preview.editions.get(lang)
-    return PlainTextResponse(edition.text if edition else ctx.t("preview_none"), headers=NO_STORE)
+    return answer(ctx, preview.editions.get(lang))
 
 
 async def issue_picture(ctx: Ctx) -> Response:
@@ -95,7 +99,7 @@ async def issue_picture(ctx: Ctx) -> Response:
 async def inline_picture(ctx: Ctx) -> Response:
     """A picture the preview's HTML names by ``cid`` (mail attaches them; a browser needs a URL)."""
     found = ctx.studio.workspace.image(ctx.owner, ctx.request.path_params["cid"])
-    if found is None:
-        return PlainTextResponse("no such picture", status_code=404)
+    if found is None:  # the studio's page, as for every address that names nothing
+        return missing(ctx)
     # A cid names the picture's content (its hash): it never changes, the browser may keep it.
     return Response(found.data, media_type=found.mime_type, headers={"cache-control": "private, max-age=86400, immutable"})

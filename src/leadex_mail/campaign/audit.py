@@ -1,0 +1,54 @@
+"""The audit log's entries of sends, one shape for every face (the studio's, the command line's, the worker's).
+
+    send             before a send starts: ``recipients``, ``per_language`` (the plan);
+                     from the command line also ``language`` and ``limit`` when given
+    send_finished    after it: ``status`` (running | paused | done | interrupted | error), ``counts``, ``error``
+    send_retry       failures re-queued: ``to_retry`` (``runner.retry_campaign``, one transaction)
+    send_schedule    ``send_at`` (UTC, ISO 8601), ``moved``, ``language`` (``scheduler.schedule_campaign``, one transaction)
+    send_unschedule  ``send_at`` of the cancelled time (``store.schedule.unschedule``, one transaction)
+
+Each names its send ``<issue> -> <list>`` (``send_target``). A send runs
+for minutes to hours in many transactions, so ``send`` is written first (a
+send the log cannot show is refused before it starts) and ``send_finished``
+when it ends; what each delivery did is in the deliveries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leadex_mail.campaign.runner import CampaignPlan, CampaignReport
+    from leadex_mail.store.db import Store
+
+
+def send_target(issue_slug: str, list_name: str) -> str:
+    """What the audit log names a send by: ``2026-09-leadex-02 -> newsletter``."""
+    return f"{issue_slug} -> {list_name}"
+
+
+def record_send(store: Store, actor: str, plan: CampaignPlan, **more: Any) -> None:
+    """Write ``send`` for ``plan`` by ``actor`` (``more``: details only this face has, None ones left out); ``StoreError`` when it cannot be."""
+    from leadex_mail.store.accounts import record
+
+    detail = {"recipients": plan.total, "per_language": plan.per_language, **{k: v for k, v in more.items() if v is not None}}
+    record(store, actor, "send", send_target(plan.issue_slug, plan.list_name), detail=detail)
+
+
+def finished_status(report: CampaignReport) -> str:
+    """A send's end as the studio shows it: the campaign's status, or ``interrupted`` (stopped with deliveries left that nobody sends now)."""
+    return "interrupted" if report.interrupted and report.status == "running" else report.status
+
+
+def record_finished(store: Store, actor: str, issue_slug: str, list_name: str, report: CampaignReport | None, error: str | None = None) -> None:
+    """Write ``send_finished`` by ``actor``: ``report``'s status and counts, or ``error`` (the send stopped on it; status ``error``).
+
+    ``StoreError`` when it cannot be written.
+    """
+    from leadex_mail.store.accounts import record
+
+    if report is None:
+        detail: dict[str, Any] = {"status": "error", "counts": {}, "error": error}
+    else:
+        detail = {"status": finished_status(report), "counts": dict(report.counts), "error": error}
+    record(store, actor, "send_finished", send_target(issue_slug, list_name), detail=detail)
