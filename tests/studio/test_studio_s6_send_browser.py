@@ -132,7 +132,7 @@ def test_a_progress_page_whose_session_ended_with_a_restart_says_why_and_leads_b
     handler, port = mail_server
     handler.replies["reader01@example.org"] = BUSY
     settings, store = _store(tmp_path, port, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
-    add_user(store, "tina", "sender", "sender passphrase two")
+    add_user(store, "tina", "sender", "sender passphrase two", actor="test")
     page = studio_page
 
     def signs_in() -> None:
