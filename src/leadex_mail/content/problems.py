@@ -107,11 +107,11 @@ def _one(error: dict[str, Any], path: FieldPath, data: Any, smap: SourceMap, roo
         hint = "write the issue's month (2026-06) or day (2026-06-01)" if path == ("date",) else f"{FORMS_HINT}; for several days, the first as date and the last as end_date"
         return smap.problem(path, f"{name!r} is not a date: {_show(value)}{reason}", hint, code="value.not_a_date", args={"value": value})
     if kind == "string_pattern_mismatch":
-        return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name), code="value.invalid", args={"value": _show(value)})
+        return smap.problem(path, f"{name!r} has an invalid value {_show(value)}", _pattern_hint(name), code="value.invalid", args={"value": _shortened(value)})
     if kind == "literal_error":
         expected = [e.strip(" '") for e in str(ctx.get("expected", "")).replace(" or ", ", ").split(",") if e.strip()]
         hint = did_you_mean(str(value), expected) or f"use one of: {', '.join(expected)}"
-        return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint, code="value.not_a_choice", args={"value": _show(value)})
+        return smap.problem(path, f"{name!r} cannot be {_show(value)}", hint, code="value.not_a_choice", args={"value": _shortened(value)})
     if kind == "too_short":
         return smap.problem(path, f"{name!r} needs at least {counted(ctx.get('min_length', 1), 'item')}", "add an item, or remove the section", code="value.too_few", args={"n": ctx.get("min_length", 1)})
     if kind in ("greater_than_equal", "greater_than"):
@@ -174,6 +174,12 @@ def _not_a_mapping(path: FieldPath, value: Any, smap: SourceMap, root: type[Base
 
 def _show(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _shortened(value: Any) -> str:
+    """A value for a message's ``args``: as written, shortened, never in Python's quotes (the message quotes it)."""
+    text = str(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -14,6 +14,14 @@ kept), ``markdown`` (rich text), ``url``, ``date``, ``integer``,
 Markdown and address fields are told apart from plain text by the content
 layer's own reading of the model (``content.walk.field_kinds``), the same
 one ``check`` uses.
+
+A value posted for a field is taken only when it is of the field's kind
+(``coerce``): text for text, ``true``/``false`` for a tick box, one of the
+choices for a choice. A one-line field turns a pasted line break into a
+space, as Chromium's one-line box shows the paste, so the file holds what
+the officer saw (a13d #14). Fields kept by whoever runs leadex-mail
+(``OPERATOR_FIELDS``: the edition's language, its brand file) are not in
+the officer's form and are never written from a post.
 """
 
 from __future__ import annotations
@@ -30,11 +38,20 @@ from pydantic import BaseModel
 from leadex_mail.content.model import Edition
 from leadex_mail.content.schema import edition_schema
 from leadex_mail.content.walk import field_kinds
+from leadex_mail.studio.richtext import RichTextError
 
 FieldPath = tuple[str | int, ...]
 # Text fields whose line breaks the templates keep (a project's tagline): a
 # text area rather than one line. The schema has no word for it.
 MULTILINE_FIELDS = frozenset({"tagline"})
+# Fields kept by whoever runs leadex-mail, as (the object's schema name, the field): the
+# language (the file's name says it) and the brand file (a file of the set-up). The form
+# shows them read only, a post never writes them; the file keeps what it has.
+OPERATOR_FIELDS = frozenset({("Edition", "language"), ("Edition", "brand")})
+# Kinds whose control is one line (an <input>): a line break cannot be shown there.
+ONE_LINE_KINDS = frozenset({"text", "url", "date", "integer", "choice"})
+# What a person sees as a line break: CR LF, CR, LF, NEL, the line and paragraph separators.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # A date as the format writes it: a day, or (once the format allows) a month or a year.
 _DATE_PATTERN = re.compile(r"^\^\\d\{4\}")
 
@@ -65,6 +82,11 @@ class Spec:
     minimum: int | None = None
     owner: str = ""  # the type name of the object holding the field (``MastheadSection``)
 
+    @property
+    def operator(self) -> bool:
+        """Whether the field is kept by whoever runs leadex-mail (``OPERATOR_FIELDS``), not by the officer."""
+        return (self.owner, self.name) in OPERATOR_FIELDS
+
     def child(self, key: str | int) -> Spec | None:
         """The spec of field ``key`` (an object) or of any item (a list); None when unknown."""
         if self.kind == "object":
@@ -75,8 +97,21 @@ class Spec:
 
     @property
     def editable_fields(self) -> tuple[Spec, ...]:
-        """The fields a person fills in (a section's constant ``type`` is not one)."""
-        return tuple(f for f in self.fields if f.tag is None)
+        """The fields an officer fills in (a section's constant ``type`` and the operator's fields are not)."""
+        return tuple(f for f in self.fields if f.tag is None and not f.operator)
+
+    @property
+    def operator_fields(self) -> tuple[Spec, ...]:
+        """The fields of this object kept by whoever runs leadex-mail (shown read only, never written)."""
+        return tuple(f for f in self.fields if f.operator)
+
+
+class NotOfItsKind(RichTextError):
+    """A value posted for a field that the field cannot hold (an object for a text, a word for a tick box).
+
+    A ``RichTextError`` so the field endpoint answers it as it answers a
+    rich text the format cannot hold: 400 with ``message`` at the field.
+    """
 
 
 @cache
@@ -195,24 +230,65 @@ def coerce(spec: Spec, raw: Any) -> Any:
     """A posted value as the type the file holds; ``None`` means "leave the field out".
 
     Text keeps what was typed (the loader validates it and says what is
-    wrong), but an empty optional field is removed rather than written empty,
-    as a person would. Whole numbers and years are written as numbers, a
-    full date as a date, so the YAML reads as a person writes it.
+    wrong, at the field), but an empty optional field is removed rather than
+    written empty, as a person would. Whole numbers and years are written as
+    numbers, a full date as a date, so the YAML reads as a person writes it.
+    A one-line field's line breaks become spaces (what its box shows).
+
+    Raises ``NotOfItsKind`` for a value not of the field's kind -- anything
+    but text (or nothing) for a text, a date, an address or a choice; a
+    whole number or text for a number; ``true``/``false`` for a tick box; a
+    choice that is not one of the choices -- for a field kept by whoever
+    runs leadex-mail (``Spec.operator``) and for a group, list or section.
+    Nothing of that reaches the file as Python's spelling of the value.
     """
+    if spec.operator:
+        raise NotOfItsKind(f"{spec.name!s} is kept by the person who runs leadex-mail and is not changed in the studio")
+    if spec.kind in ("object", "list", "sections") or spec.tag is not None:
+        raise NotOfItsKind("this is a group of fields, not one value")
     if spec.kind == "boolean":
-        return bool(raw) and str(raw).lower() not in ("0", "false", "off", "")
-    text = "" if raw is None else str(raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a browser's line breaks; the file's own are put back on saving
+        if raw is None or isinstance(raw, bool):
+            return bool(raw)
+        raise NotOfItsKind(f"this box takes yes or no, not {_what(raw)}")
+    if raw is None:
+        text = ""
+    elif isinstance(raw, str):
+        text = raw
+    elif spec.kind == "integer" and isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    else:
+        raise NotOfItsKind(f"this field takes {'a whole number' if spec.kind == 'integer' else 'text'}, not {_what(raw)}")
+    if spec.kind in ONE_LINE_KINDS:
+        text = _LINE_BREAK.sub(" ", text)  # as the one-line box shows a pasted line break
+    else:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # a browser's line breaks; the file's own are put back on saving
     if spec.kind in ("markdown", "multiline"):
         text = text.rstrip("\n")
     if not text.strip() and not spec.required:
         return None
+    if spec.kind == "choice":
+        if text not in spec.choices:
+            raise NotOfItsKind("this is not one of the field's choices")
+        return text
     if spec.kind == "integer":
         stripped = text.strip()
         return int(stripped) if re.fullmatch(r"[0-9]{1,9}", stripped) else text
     if spec.kind == "date":
         return date_value(text.strip())
     return text
+
+
+def _what(value: Any) -> str:
+    """A posted value's kind in words ("a group of fields", "a list", "a number", "yes or no")."""
+    if isinstance(value, dict):
+        return "a group of fields"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "yes or no"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text"
 
 
 def date_value(text: str) -> Any:
