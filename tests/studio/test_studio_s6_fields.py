@@ -111,6 +111,37 @@ def _paths(spec: Spec, value: Any, path: tuple[str | int, ...] = ()) -> Iterator
         yield ".".join(map(str, path)), spec
 
 
+def _paragraph(*content: Any) -> dict[str, Any]:
+    return {"type": "doc", "content": [{"type": "paragraph", "content": list(content)}]}
+
+
+def _numbered(order: Any) -> dict[str, Any]:
+    item = {"type": "list_item", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "a"}]}]}
+    return {"type": "doc", "content": [{"type": "ordered_list", "attrs": {"order": order}, "content": [item]}]}
+
+
+BAD_DOCS = (
+    _paragraph({"type": "text", "text": {"a": 1}}),
+    _paragraph({"type": "text", "text": 5}),
+    _paragraph({"type": "text", "text": "x", "marks": [{"type": "link", "attrs": {"href": {"a": 1}}}]}),
+    _paragraph({"type": "text", "text": "x", "marks": [{"type": "link", "attrs": ["https://example.org"]}]}),
+    _numbered("x"),
+    _numbered(10**30),
+    _numbered(True),
+    {"type": "doc", "content": "text"},
+)
+
+
+def test_a_rich_text_document_holds_only_values_of_their_kind() -> None:
+    from leadex_mail.studio.richtext import RichTextError, to_markdown
+
+    for doc in BAD_DOCS:
+        with pytest.raises(RichTextError):
+            to_markdown(doc)
+    assert to_markdown(_numbered(3)) == "3. a"
+    assert to_markdown(_paragraph({"type": "text", "text": "x", "marks": [{"type": "link", "attrs": {"href": "https://example.org"}}]})) == "[x](https://example.org)"
+
+
 def _save(client: httpx.Client, token: str) -> None:
     saved = client.post(f"/issues/{ISSUE}/sl/save", headers={"X-CSRF-Token": token, "Accept": "application/json"})
     assert saved.status_code == 200, saved.text
@@ -142,6 +173,10 @@ def test_no_field_of_the_edition_saves_an_object_or_a_line_break(studio: Running
             answer = post_field(client, token, path, raw)
             assert answer.status_code == 400, (path, raw, answer.text)
             assert answer.json()["error"], path
+        if spec.kind == "markdown":  # the rich-text editor posts its document: each of its values of its kind too
+            for doc in BAD_DOCS:
+                answer = client.post(f"/issues/{ISSUE}/sl/field", json={"path": path, "doc": doc}, headers={"X-CSRF-Token": token})
+                assert answer.status_code == 400, (path, doc, answer.text)
         if spec.kind in ONE_LINE_KINDS and spec.kind != "choice" and not spec.operator:
             assert post_field(client, token, path, f"{path}\r\ny: injected").status_code == 200, path
             one_line.append(path)

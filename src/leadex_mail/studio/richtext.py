@@ -93,15 +93,33 @@ def _numbered_paragraphs(node: dict[str, Any], indent: str) -> list[tuple[str, s
 
 
 def _check(node: Any, count: list[int]) -> None:
+    """Every node, mark and value of the document of the kind ProseMirror's schema gives it, else ``RichTextError``.
+
+    A text is text, a list of nodes or marks a list, a link's address text,
+    a numbered list's first number a whole number CommonMark can write (at
+    most nine digits): nothing else reaches the Markdown as Python's
+    spelling of it (a13d #14, the class at the rich-text field).
+    """
     count[0] += 1
     if count[0] > MAX_NODES:
         raise RichTextError("the text is too long")
     if not isinstance(node, dict) or node.get("type") not in NODES:
         raise RichTextError(f"the text holds something the format does not allow ({node.get('type') if isinstance(node, dict) else type(node).__name__})")
-    for mark in node.get("marks", []) or []:
+    marks, content, attrs = node.get("marks") or [], node.get("content") or [], node.get("attrs") or {}
+    if not isinstance(marks, list) or not isinstance(content, list) or not isinstance(attrs, dict):
+        raise RichTextError("the text is not an editor document")
+    if node["type"] == "text" and not isinstance(node.get("text", ""), str):
+        raise RichTextError("the text holds something that is not text")
+    order = attrs.get("order", 1)
+    if node["type"] == "ordered_list" and (order is not None and (type(order) is not int or not 0 <= order <= 999_999_999)):
+        raise RichTextError("a numbered list starts at a number the format cannot write")
+    for mark in marks:
         if not isinstance(mark, dict) or mark.get("type") not in MARKS:
             raise RichTextError("the text holds formatting the format does not allow")
-    for child in node.get("content", []) or []:
+        mark_attrs = mark.get("attrs") or {}
+        if not isinstance(mark_attrs, dict) or not isinstance(mark_attrs.get("href", ""), str | None):
+            raise RichTextError("a link's address is not text")
+    for child in content:
         _check(child, count)
 
 
