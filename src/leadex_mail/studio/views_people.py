@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from leadex_mail.errors import LeadexError, NotFound, StoreError
 from leadex_mail.store.accounts import record
+from leadex_mail.studio.importview import ImportView, import_view
 from leadex_mail.studio.storefail import is_failure, store_failed
 from leadex_mail.studio.web import Ctx, action, form_data, page
 from leadex_mail.studio.saying import error_words
@@ -61,7 +62,7 @@ def _run(function, *args, **kwargs):  # type: ignore[no-untyped-def]
     return anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
 
 
-async def people(ctx: Ctx, *, message: str | None = None, error: str | None = None, report: str | None = None, token: str | None = None, status: int = 200) -> Response:
+async def people(ctx: Ctx, *, message: str | None = None, error: str | None = None, report: ImportView | None = None, token: str | None = None, status: int = 200) -> Response:
     """Lists with their counts, a search, the forms to add, import and export."""
     from leadex_mail.store.lists import list_infos
     from leadex_mail.store.models import SUBSCRIBER_STATUSES
@@ -287,7 +288,8 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
         except StoreError as err:
             done = ctx.t("store_imported", imported=report.imported, updated=report.updated)
             return store_failed(ctx, err, done=done, not_done=ctx.t("store_not_recorded"), back="/subscribers")
-    return await people(ctx, report=report.format(), token=token, message=None if dry_run else ctx.t("import_done", imported=report.imported, updated=report.updated))
+    shown = import_view(report, ctx.words, ctx.words.language)  # the report object in the officer's words, never the CLI's text
+    return await people(ctx, report=shown, token=token, message=None if dry_run else ctx.t("import_done", imported=report.imported, updated=report.updated))
 
 
 async def reports(ctx: Ctx) -> Response:
