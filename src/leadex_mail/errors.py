@@ -118,6 +118,14 @@ class IssueNotFound(ContentError):
     """No issue folder (or edition) where one was named."""
 
 
+class EditionExists(ContentError):
+    """The edition file to be started is already there (``target``, a Path): ``new`` never overwrites one."""
+
+    def __init__(self, message: str, *, target: object, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.target = target
+
+
 class IssueNotReady(ContentError):
     """The issue loads but has error-level findings (``#`` links, draft text, ...): not to be sent as it is."""
 

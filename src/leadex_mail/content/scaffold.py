@@ -32,7 +32,7 @@ from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
 from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
 from leadex_mail.content.yamlsource import SourceMap
-from leadex_mail.errors import ContentError, LeadexError, Problem
+from leadex_mail.errors import ContentError, EditionExists, LeadexError, Problem
 from leadex_mail.files import make_folder, write_atomic
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -253,8 +253,9 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     target = folder / f"{language}.yaml"
     _refuse_same_language(folder, language)
     if target.exists():
-        raise ContentError(
+        raise EditionExists(
             f"{target} already exists; leadex-mail new does not overwrite",
+            target=target,
             hint=f"choose another slug, add another language with --lang, or edit {target}",
         )
     if folder.is_dir() and _has_editions(folder):

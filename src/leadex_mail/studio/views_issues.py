@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from leadex_mail.content.languages import NotALanguage, edition_language, suggested_code
 from leadex_mail.content.loader import load_brand
-from leadex_mail.content.scaffold import SLUG_RE, STARTS, latest_issue, new_issue
-from leadex_mail.errors import ContentError, LeadexError, StoreError
+from leadex_mail.content.scaffold import SLUG_RE, STARTS, PreviousIssue, all_issues, latest_issue, new_issue
+from leadex_mail.errors import ContentError, EditionExists, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
 from leadex_mail.studio.views_schedule import local_time
 from leadex_mail.studio.saying import error_words
@@ -60,7 +60,10 @@ def _titled(ctx: Ctx, issue: IssueState) -> IssueState:
     return dataclasses.replace(issue, title=shown) if shown else issue
 
 
-async def issue_list(ctx: Ctx, *, error: str | None = None, error_field: str | None = None, values: dict[str, str] | None = None, status: int = 200) -> Response:
+async def issue_list(
+    ctx: Ctx, *, error: str | None = None, error_field: str | None = None, error_link: tuple[str, str] | None = None,
+    values: dict[str, str] | None = None, status: int = 200,
+) -> Response:
     """Every issue, newest first, and the form to start a new one."""
     issues = await anyio.to_thread.run_sync(_overview, ctx)
     suggestion = await anyio.to_thread.run_sync(_suggestion, ctx)
@@ -73,6 +76,7 @@ async def issue_list(ctx: Ctx, *, error: str | None = None, error_field: str | N
         starts=STARTS,
         error=error,
         error_field=error_field,
+        error_link=error_link,
         when=lambda at: local_time(at, ctx.studio.settings),
         nav="issues",
     )
@@ -147,11 +151,52 @@ async def create_issue(ctx: Ctx) -> Response:
     slug = issue_slug(name, month, int(number))
     if not SLUG_RE.match(slug):
         return await issue_list(ctx, error=ctx.t("bad_request"), values=form, status=400)
+    taken = await anyio.to_thread.run_sync(_taken, ctx, slug, int(number), month)
+    if taken is not None:
+        error, field, link, values = taken
+        return await issue_list(ctx, error=error, error_field=field, error_link=link, values={**form, **values}, status=409)
     try:
         made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code, start=start, today=ctx.now().date()))
+    except EditionExists:  # started by someone else since the check above: said as the check says it
+        taken = await anyio.to_thread.run_sync(_taken, ctx, slug, int(number), month)
+        error, field, link, values = taken or (ctx.t("new_issue_exists", number=number, month=month), "number", None, {})
+        return await issue_list(ctx, error=error, error_field=field, error_link=link, values={**form, **values}, status=409)
     except ContentError as err:
         return await issue_list(ctx, error=error_words(err), values=form, status=409)
     return redirect(f"/issues/{slug}/{made.path.stem}")
+
+
+def _taken(ctx: Ctx, slug: str, number: int, month: str) -> tuple[str, str, tuple[str, str], dict[str, str]] | None:
+    """Why No. ``number`` of ``month`` may not be started, in the officer's words; None when it may.
+
+    ``(what is wrong, the field, (the existing issue's address, its name), the values to propose)``:
+    the issue of that month and number is there already (its folder, even one that does not load),
+    or another issue has that number (No. 2 of 2026-12 when No. 2 of 2027-03 is asked for). Either
+    is refused with a link to the issue that has it; the form then proposes the next free number.
+    """
+    settings = ctx.studio.settings
+    issues = all_issues(settings)
+    free = str(max((p.number for p in issues), default=0) + 1)
+    folder = settings.newsletters_dir / slug
+    if folder.is_dir() and any(folder.glob("*.yaml")):
+        link = (f"/issues/{slug}/{_edition_of(ctx, slug)}", slug)
+        return ctx.t("new_issue_exists", number=number, month=month), "number", link, {"number": free}
+    same = sorted((p for p in issues if p.number == number), key=lambda p: p.date)
+    if same:
+        other: PreviousIssue = same[0]
+        link = (f"/issues/{other.slug}/{_edition_of(ctx, other.slug)}", other.slug)
+        return ctx.t("new_number_taken", number=number, month=f"{other.date:%Y-%m}", free=free), "number", link, {"number": free}
+    return None
+
+
+def _edition_of(ctx: Ctx, slug: str) -> str:
+    """The language of ``slug``'s default edition (the page its link opens); the studio's default when it does not load."""
+    try:
+        from leadex_mail.content.loader import load_issue
+
+        return load_issue(slug, ctx.studio.settings).default_language
+    except LeadexError:
+        return ctx.studio.settings.default_language
 
 
 async def create_edition(ctx: Ctx) -> Response:
