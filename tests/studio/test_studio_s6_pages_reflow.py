@@ -21,7 +21,7 @@ from leadex_mail.store.accounts import record
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_accounts_studio, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,8 @@ CSV = (
 def full_studio(tmp_path: Path) -> Iterator[RunningStudio]:
     """The studio over issue No. 1 and a store with what makes pages wide: long addresses, a sent campaign, an audit log."""
     copy_newsletters(tmp_path, ISSUE)
+    sl = tmp_path / "newsletters" / ISSUE / "sl.yaml"
+    (sl.parent / "en.yaml").write_text(sl.read_text(encoding="utf-8").replace("language: sl", "language: en", 1), encoding="utf-8")
     settings = studio_settings(tmp_path)
     store = open_store(settings)
     create_list(store, LIST, title="Regionalni partnerji Jadranske regije in Zahodnega Balkana", public=True)
@@ -70,9 +72,12 @@ def phone_frame(browser) -> Iterator[Page]:
     assert not errors, f"script errors on the page: {errors}"
 
 
-def _open(frame: Page, url: str) -> None:
-    frame.goto(url)
+def _open(frame: Page, url: str) -> int:
+    """Open ``url``; its HTTP status."""
+    response = frame.goto(url)
     frame.wait_for_load_state("load", timeout=LIVE)
+    assert response is not None
+    return response.status
 
 
 def _sideways(frame: Page) -> dict:
@@ -114,13 +119,14 @@ PAGES = [
     ("/audit", "Audit log"),
     (f"/issues/{ISSUE}/send", "Test and send"),
     (f"/issues/{ISSUE}/sl", "the editor"),
+    (f"/issues/{ISSUE}/side-by-side?lang=en", "side by side"),
     ("/no/such/page", "not found"),
 ]
 
 
 @pytest.mark.parametrize(("path", "what"), PAGES, ids=[w for _, w in PAGES])
 def test_every_studio_page_fits_a_phone_without_scrolling_sideways(full_studio: RunningStudio, phone_frame: Page, path: str, what: str) -> None:
-    _open(phone_frame, full_studio.url + path)
+    assert _open(phone_frame, full_studio.url + path) == (404 if what == "not found" else 200)
     assert_fits(phone_frame, what)
     _regions_are_reachable(phone_frame)
 
@@ -168,3 +174,41 @@ def test_a_wide_table_scrolls_in_its_own_region_that_the_keyboard_reaches(full_s
         assert_accessible(page)
     finally:
         context.close()
+
+
+class RejectSome:
+    """An SMTP server that refuses every address with "reject" in it (550 5.1.1, with a long reply) and takes the rest."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802 (aiosmtpd's hook)
+        if "reject" in address:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table of the receiving organisation"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        return "250 2.0.0 OK: queued"
+
+
+def test_test_and_send_with_failures_fits_a_phone(tmp_path: Path, start_smtp, phone_frame: Page) -> None:
+    """The send page of a campaign whose failures name long addresses and long server replies (the tester's 481 px)."""
+    port = start_smtp(RejectSome())
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, port)
+    store = open_store(settings)
+    try:
+        create_list(store, LIST, public=True)
+        add_subscriber(store, "reader@example.org", language="sl", lists=(LIST,), source="cli")
+        add_subscriber(store, "reject." + LONG, language="sl", lists=(LIST,), source="cli")
+        send_campaign(store, load_issue(ISSUE, settings), settings, list_name=LIST)
+        with serve_studio(settings, store=store, root=tmp_path) as studio:
+            _open(phone_frame, studio.url + f"/issues/{ISSUE}/send")
+            expect(phone_frame.locator("table.failures")).to_contain_text("reject.")
+            assert_fits(phone_frame, "Test and send with failures")
+    finally:
+        store.close()
+
+
+def test_the_sign_in_page_fits_a_phone(tmp_path: Path, phone_frame: Page) -> None:
+    with serve_accounts_studio(tmp_path) as studio:
+        _open(phone_frame, studio.url + "/login")
+        assert_fits(phone_frame, "Sign in")

@@ -92,3 +92,24 @@ def test_no_empty_page_points_at_itself_or_at_a_command(fresh_studio: RunningStu
         assert "leadex-mail" not in text, f"{path} ({ui}) names a command: {text}"
     page.goto(studio.url + f"/subscribers?ui={ui}")
     expect(page.locator("#no-lists")).to_contain_text("Create a list" if ui == "en" else "Ustvari seznam")
+
+
+def test_a_language_or_a_list_already_there_is_said_in_the_studios_words(fresh_studio: RunningStudio, studio_page: Page) -> None:
+    """The same kind as #9: adding an edition the issue has, or a list that exists, said the CLI's words."""
+    studio, page = fresh_studio, studio_page
+    page.goto(studio.url + "/")
+    _start(page, "1", "2026-12")
+    page.goto(studio.url + "/")
+    page.locator("#lang-2026-12-leadex-01").fill("sl")
+    page.locator("form.add-edition button[type=submit]").click()
+    said = page.locator("main").inner_text()
+    assert "already" in said and not [w for w in CLI if w in said], said
+    page.locator("#message-link").click()
+    page.wait_for_url("**/issues/2026-12-leadex-01/sl")
+    for name, words in (("news", "is created"), ("news", "There is a list named news already"), ("News Letter", "cannot be a list name")):
+        page.goto(studio.url + "/subscribers")
+        page.locator("summary", has_text="Create a list").click()
+        page.locator("#list-name").fill(name)
+        page.get_by_role("button", name="Create the list").click()
+        said = page.locator("main .banner").first.inner_text()
+        assert words in said and "leadex-mail" not in said and "--" not in said, said

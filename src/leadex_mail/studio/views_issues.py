@@ -219,11 +219,21 @@ async def create_edition(ctx: Ctx) -> Response:
                 await session.save(dirty)
             except LeadexError as err:
                 return ctx.render("message.html.j2", status=409, title=ctx.t("conflict_title"), message=error_words(err))
+    if (ctx.studio.settings.newsletters_dir / slug / f"{code}.yaml").exists():
+        return _edition_there(ctx, slug, code)
     try:
         made = await anyio.to_thread.run_sync(lambda: new_issue(slug, ctx.studio.settings, code))
+    except EditionExists:  # made by someone else since the check above (caught by its class, never its text)
+        return _edition_there(ctx, slug, code)
     except ContentError as err:
         return ctx.render("message.html.j2", status=409, title=ctx.t("refused_title"), message=error_words(err))
     return redirect(f"/issues/{slug}/{made.path.stem}")
+
+
+def _edition_there(ctx: Ctx, slug: str, code: str) -> Response:
+    """The page that says the issue has that language already, with a link to it (never the CLI's "--lang")."""
+    link = (f"/issues/{slug}/{code}", ctx.t("open_edition", language=code))
+    return ctx.render("message.html.j2", status=409, title=ctx.t("refused_title"), message=ctx.t("edition_exists", language=code), link=link)
 
 
 def _new_issue_problem(ctx: Ctx, number: str, month: str, language: str, start: str) -> tuple[str, str | None] | None:
