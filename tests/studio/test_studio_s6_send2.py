@@ -251,3 +251,72 @@ def test_the_progress_line_says_the_figures_status_says(tmp_path: Path) -> None:
     finally:
         handler.release.set()
         controller.stop()
+
+
+def test_the_offer_of_changes_kept_at_a_stop_goes_when_the_edition_is_saved(studio, studio_page) -> None:  # noqa: ANN001
+    """a13d minor 15: after Save the banner still offered "Restore my unsaved changes" (until a reload): pressing it
+    would have brought the older draft back over what was just saved."""
+    from playwright.sync_api import expect
+
+    from leadex_mail.studio import recovery
+    from leadex_mail.studio.auth import local_actor
+    from leadex_mail.studio.document import read_stamp
+    from studio.studio_helpers import LIVE, editor_field
+
+    edition = studio.file(ISSUE, "sl")
+    before = edition.read_text(encoding="utf-8")
+    recovery.keep(studio.settings, local_actor(), ISSUE, "sl", before.replace("Uvodni sestanek", "Kept heading", 1), read_stamp(edition), studio.clock())
+    page = studio_page
+    page.goto(f"{studio.url}/issues/{ISSUE}/sl")
+    expect(page.locator("#kept")).to_have_count(1)
+    editor_field(page, "sections.1.heading").fill("Saved after the stop")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    expect(page.locator("#kept")).to_have_count(0)
+    assert recovery.find(studio.settings, local_actor(), ISSUE, "sl") is None
+    assert "Saved after the stop" in edition.read_text(encoding="utf-8")
+
+
+def test_send_now_says_it_is_working_and_a_second_press_sends_nothing_more(tmp_path: Path, studio_page, monkeypatch) -> None:  # noqa: ANN001
+    """a13d minor 8: "Send 44 messages now" gave no sign for 30-240 s (the checks again), so officers pressed again.
+
+    The send's plan is held until the test has seen the button working and pressed it again: one request, one send.
+    """
+    from playwright.sync_api import expect
+
+    from leadex_mail.campaign import runner
+
+    real = runner.plan_campaign
+    plans: list[int] = []
+    go_on = threading.Event()
+
+    def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        plans.append(1)
+        if len(plans) == 2:  # the send's (the first is the review's)
+            go_on.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "plan_campaign", held)
+    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    try:
+        with served as studio:
+            page = studio_page
+            page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
+            button = page.locator("#send-now")
+            expect(button).to_have_text("Send 2 messages now")
+            # Pressed, pressed again, and read, in one script: the page is navigating (its request held), and Playwright's
+            # own clicks and locators wait for that to end.
+            working = page.evaluate("""() => {
+              const button = document.getElementById('send-now'), status = document.getElementById('send-now-status');
+              button.click();
+              document.getElementById('send-now-form').requestSubmit();  // a second press (Enter, a script)
+              return new Promise((done) => setTimeout(() => done([button.disabled, button.textContent, status.textContent, status.getAttribute('aria-live')]), 0));
+            }""")
+            assert working == [True, "Checking the issue again before sending…", "Checking the issue again before sending…", "polite"]
+            go_on.set()
+            page.wait_for_url(re.compile(r"/send/jobs/newsletter-[0-9a-f]{8}$"))
+            assert len(plans) == 2
+            assert [e.detail["recipients"] for e in _sends(studio.store)] == [2]
+    finally:
+        go_on.set()
+        controller.stop()

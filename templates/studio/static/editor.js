@@ -164,6 +164,10 @@
     }
     const body = await response.json().catch(() => ({}));
     if (body.stamp) stamp = body.stamp;
+    // Saved: the studio dropped the changes it kept at a stop (older than this file); their offer goes too, or pressing
+    // "Restore my unsaved changes" would bring the older draft back over what was just saved (a13d minor 15).
+    const kept = document.getElementById("kept");
+    if (kept) kept.remove();
     changes = changes.slice(upTo);  // what was typed while saving is still unsaved
     if (!changes.length) replayable = true;  // the page shows the file again: what follows can be replayed onto it
     setStatus(changes.length || queue.size ? "dirty" : "saved");
