@@ -320,3 +320,24 @@ def test_send_now_says_it_is_working_and_a_second_press_sends_nothing_more(tmp_p
     finally:
         go_on.set()
         controller.stop()
+
+
+def test_the_page_of_a_send_of_an_earlier_studio_links_to_the_running_send_once(tmp_path: Path) -> None:
+    """Left by brief B: the page of a send from before a restart showed "A send to newsletter is running: follow it" twice."""
+    from leadex_mail.store.campaigns import find_campaign
+
+    controller, handler, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    try:
+        with served as studio:
+            send_campaign(studio.store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=1)  # stopped after one
+            client, token = _client(studio)
+            started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", "resume": "1"})
+            assert started.status_code == 303, started.text[:300]
+            jobs = studio.server.config.app.state.studio.jobs
+            assert any(not j.finished for j in jobs.jobs.values())  # waits to retry reader01 for an hour: running
+            page = client.get(f"/issues/{ISSUE}/send/jobs/newsletter-0badf00d").text  # an earlier studio's send
+            assert "The studio was started again since this send began" in page
+            assert page.count("A send to newsletter is running: follow it") == 1, page
+            assert find_campaign(studio.store, ISSUE, "newsletter") is not None
+    finally:
+        controller.stop()
