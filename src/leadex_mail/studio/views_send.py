@@ -323,13 +323,9 @@ def changed_after_send(ctx: Ctx, slug: str, list_name: str, err: ChangedAfterSen
 async def start(ctx: Ctx) -> Response:
     """Send to the list in the background, exactly what was reviewed; the progress page follows it.
 
-    The review's form carries what it showed (``reviewed_version``: the
-    issue's files, ``reviewed_counts``: recipients per language, the list):
-    when the send would be anything else (someone was added to the list, a
-    file changed), nothing is sent and the new review says what changed
-    (a13d minor 7). "Resume the send" (``resume=1``, no review) continues a
-    campaign that exists. The checks of the review are reused when the issue's
-    files are the same version; any change runs them again (minor 8).
+    The review's form carries what it showed (``reviewed_version``, ``reviewed_counts``): a send of anything else sends
+    nothing, the new review says what changed (a13d minor 7). "Resume the send" (``resume=1``) continues a campaign
+    that exists. The review's checks are reused for the same version of the files; any change runs them again.
     """
     from leadex_mail.campaign.runner import plan_campaign
 
