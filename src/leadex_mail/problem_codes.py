@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "edition.section_date_differs": EDITION,
     "edition.section_missing": EDITION,
     "edition.sections_differ": EDITION,
+    "edition.items_differ": EDITION,
     "edition.same_language": EDITION,
     "edition.too_big_to_save": EDITION,
     "edition.section_repeated": EDITION,

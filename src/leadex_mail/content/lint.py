@@ -4,7 +4,8 @@
 (unless ``--force``): unfinished links (``#``, empty, no host, a bare
 stand-in domain) and images without a useful alt text (``unfinished.py``), text or pictures left from the ``new`` scaffold or still marked for
 translation (``scaffold.draft_problems``), and editions that disagree on the
-issue's number or date, or on a date a section carries (an event's days). Warnings are worth a look but do not stop a send:
+issue's number or date, or on a date a section carries (an event's days), or on how many items a list of a
+section has (``itemlists``: an event, a partner, an interview added or removed in one edition only). Warnings are worth a look but do not stop a send:
 images too heavy for mail, a missing preheader, a subject longer than mail
 apps show, links over ``http://`` (in a link field or in a text), and editions that lack a section the default
 edition has or whose sections are not the default edition's, kind by kind, in the same order.
@@ -25,6 +26,7 @@ from leadex_mail.config import Settings
 from leadex_mail.content.checks import markdown_tokens
 from leadex_mail.content.dates import WrittenDate
 from leadex_mail.content.languages import same_language
+from leadex_mail.content.itemlists import item_count_problems
 from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.mailrules import mail_rule_problems
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
@@ -51,6 +53,7 @@ def lint_issue(issue: Issue) -> list[Problem]:
         problems.extend(_section_places(edition, smap))
         problems.extend(_same_language(issue, language, smap))
         if language != issue.default_language:
+            problems.extend(item_count_problems(edition, default, smap))
             problems.extend(_disagreements(edition, default, smap))
             problems.extend(_missing_sections(edition, default, smap))
             problems.extend(_sections_out_of_line(edition, default, smap))
@@ -213,7 +216,8 @@ def _dates_apart(mine: Any, other: Any, path: tuple) -> Iterator[tuple[tuple, Wr
                     yield (*path, name), a, b
             else:
                 yield from _dates_apart(a, b, (*path, name))
-    elif isinstance(mine, list) and isinstance(other, list):
+    elif isinstance(mine, list) and isinstance(other, list) and len(mine) == len(other):
+        # Lists of another length are not paired item by item: ``item_count_problems`` says that, not a date apart.
         for index, (a, b) in enumerate(zip(mine, other)):
             yield from _dates_apart(a, b, (*path, index))
 
