@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     "edition.no_preheader": EDITION,
     "edition.subject_too_long": EDITION,
     "edition.number_differs": EDITION,
+    "issue.number_taken": EDITION,
     "edition.date_differs": EDITION,
     "edition.section_date_differs": EDITION,
     "edition.section_missing": EDITION,

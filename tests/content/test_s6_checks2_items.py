@@ -83,3 +83,19 @@ def test_interviews_and_buttons_are_lists_compared_too_and_equal_lists_say_nothi
     assert [(p.path, dict(p.args)["n"], dict(p.args)["other"]) for p in found] == [("sections[1].interviews", "1", "2"), ("sections[2].buttons", "3", "2")]
     same = _issue(tmp_path / "b", edition("sl", ["Ana"], ["Video"]), edition("en", ["Ana"], ["Video"]))
     assert _found(same, "edition.items_differ") == []
+
+
+def test_two_issues_with_the_same_number_are_warned_at_the_number(tmp_path: Path) -> None:
+    """a13d minor 9: No. 2 in 2026-12 and No. 2 in 2027-03 passed check."""
+    for slug, date in (("2026-12-leadex-02", "2026-12"), ("2027-03-leadex-02", "2027-03"), ("2027-01-leadex-03", "2027-01")):
+        folder = tmp_path / slug
+        folder.mkdir()
+        number = slug[-1]
+        (folder / "sl.yaml").write_text((HEAD.format(lang="sl")).replace("number: 2", f"number: {number}").replace("2026-12", date), encoding="utf-8")
+    settings = Settings(newsletters_dir=tmp_path, default_language="sl")
+    later = [p for p in lint_issue(load_issue(tmp_path / "2027-03-leadex-02", settings)) if p.code == "issue.number_taken"]
+    assert [(p.path, p.severity, p.line) for p in later] == [("number", "warning", 5)]
+    assert "2026-12-leadex-02" in later[0].message and "No. 4 is free" in (later[0].hint or "")
+    said = place(later[0], tmp_path / "2027-03-leadex-02", words("sl"))
+    assert "Številko 2 ima tudi izdaja 2026-12-leadex-02" in said.message
+    assert [p.code for p in lint_issue(load_issue(tmp_path / "2027-01-leadex-03", settings)) if p.code == "issue.number_taken"] == []

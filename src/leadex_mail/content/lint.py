@@ -7,7 +7,8 @@ translation (``scaffold.draft_problems``), and editions that disagree on the
 issue's number or date, or on a date a section carries (an event's days), or on how many items a list of a
 section has (``itemlists``: an event, a partner, an interview added or removed in one edition only). Warnings are worth a look but do not stop a send:
 images too heavy for mail, a missing preheader, a subject longer than mail
-apps show, links over ``http://`` (in a link field or in a text), and editions that lack a section the default
+apps show, links over ``http://`` (in a link field or in a text), an issue number another issue beside it has
+(``numbering``), and editions that lack a section the default
 edition has or whose sections are not the default edition's, kind by kind, in the same order.
 Link texts that say nothing about where they lead (``linkpurpose``, the send gate's rule) are errors. Each
 finding names file and line (from the loader's source maps). The render
@@ -28,6 +29,7 @@ from leadex_mail.content.dates import WrittenDate
 from leadex_mail.content.languages import same_language
 from leadex_mail.content.itemlists import item_count_problems
 from leadex_mail.content.linkpurpose import link_purpose_problems
+from leadex_mail.content.numbering import number_taken_problems
 from leadex_mail.content.mailrules import mail_rule_problems
 from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
@@ -57,6 +59,7 @@ def lint_issue(issue: Issue) -> list[Problem]:
             problems.extend(_disagreements(edition, default, smap))
             problems.extend(_missing_sections(edition, default, smap))
             problems.extend(_sections_out_of_line(edition, default, smap))
+    problems.extend(number_taken_problems(issue, locations.edition(issue.default_language)))
     if locations.brand is not None:
         problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
     return problems
