@@ -99,3 +99,19 @@ def test_two_issues_with_the_same_number_are_warned_at_the_number(tmp_path: Path
     said = place(later[0], tmp_path / "2027-03-leadex-02", words("sl"))
     assert "Številko 2 ima tudi izdaja 2026-12-leadex-02" in said.message
     assert [p.code for p in lint_issue(load_issue(tmp_path / "2027-01-leadex-03", settings)) if p.code == "issue.number_taken"] == []
+
+
+def test_a_privacy_notice_with_nothing_filled_in_is_one_warning_naming_all_four_with_what_to_do(tmp_path: Path) -> None:
+    """a13d: a fresh folder showed four "Settings kept by the person who runs leadex-mail" warnings on every edition."""
+    from leadex_mail.content.lint import privacy_findings
+
+    (tmp_path / "brand.yaml").write_text("name: Leadex\n", encoding="utf-8")
+    found = privacy_findings(Settings(newsletters_dir=tmp_path, default_language="sl"))
+    assert [(p.code, p.severity, p.path) for p in found] == [("privacy.missing", "warning", "privacy")]
+    for what in ("who keeps subscribers' data", "postal address", "where people write", "supervisory authority"):
+        assert what in found[0].message
+    said = place(found[0], None, words("en"))
+    assert said.where == "The privacy notice (every issue)"
+    assert "who keeps the subscribers' data, the postal address of who keeps the data, where people can write about their data and which authority" in said.message
+    assert "README" in (said.hint or "") and "brand.yaml" not in said.message + (said.hint or "")
+    assert " in pri katerem organu" in place(found[0], None, words("sl")).message

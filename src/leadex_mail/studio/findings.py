@@ -29,6 +29,7 @@ from leadex_mail.studio.i18n import Words
 if TYPE_CHECKING:
     from leadex_mail.studio.document import EditionDoc
 
+PRIVACY_WHATS = ("controller", "address", "email", "authority")
 DataOf = Callable[[str], Any]  # an edition's plain data by language (which section is of which type); None when unknown
 
 
@@ -128,8 +129,9 @@ def _values(problem: Problem, words: Words) -> dict[str, str]:
             values[name] = language_display(value, words.language)
     if "section" in values:
         values["section"] = words.section(values["section"])
-    if "field" in values:
-        values["what"] = words.t(f"privacy_what_{values['field']}") if values["field"] in ("controller", "address", "email", "authority") else values["field"]
+    if "field" in values:  # privacy.missing: the missing fields, comma-separated
+        whats = [words.t(f"privacy_what_{name}") if name in PRIVACY_WHATS else name for name in values["field"].split(",")]
+        values["what"] = whats[0] if len(whats) == 1 else words.t("list_and", some=", ".join(whats[:-1]), last=whats[-1])
     values["line"] = str(problem.line) if problem.line else "?"
     return values
 
@@ -146,6 +148,8 @@ def language_display(code: str, ui: str) -> str:
 
 
 def _where(language: str | None, path: FieldPath, problem: Problem, who: str, words: Words, data_of: DataOf | None) -> str:
+    if problem.code == "privacy.missing":  # the officer's part too when no one else runs leadex-mail (README, the studio)
+        return words.t("where_privacy")
     if language is None:
         return words.t("where_operator") if who not in (EDITION, FILE) else words.t("where_issue")
     parts = [words.t("where_edition", language=language_display(language, words.language))]
