@@ -17,7 +17,7 @@ layer adds its own (HTML size, contrast) for the ``check`` command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,12 @@ from leadex_mail.content.itemlists import item_count_problems
 from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.numbering import number_taken_problems
 from leadex_mail.content.mailrules import mail_rule_problems
-from leadex_mail.content.loader import default_brand_located, image_path, issue_locations
+from leadex_mail.content.loader import default_brand_located, edition_files, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
-from leadex_mail.content.scaffold import draft_problems
+from leadex_mail.content.scaffold import draft_data_problems, draft_problems
 from leadex_mail.content.unfinished import unfinished_alt, unfinished_url
 from leadex_mail.content.walk import images, leaves
-from leadex_mail.content.yamlsource import SourceMap
+from leadex_mail.content.yamlsource import SourceMap, YamlSyntaxProblem, load_yaml
 from leadex_mail.errors import ContentError, Problem
 
 MAX_SUBJECT = 78  # RFC 5322's line length; mail apps cut subjects about here
@@ -63,6 +63,36 @@ def lint_issue(issue: Issue) -> list[Problem]:
     if locations.brand is not None:
         problems.extend(_lint_model(issue, issue.brand, Brand, locations.brand))
     return problems
+
+
+def unloaded_findings(folder: Path, settings: Settings, found: Sequence[Problem]) -> list[Problem]:
+    """What the check can still say of an issue in ``folder`` that does not load (``found``: loading's problems).
+
+    A required field left empty stops validation, and with it every check
+    that needs the edition as a whole; "4 errors, 0 warnings" was then not
+    the whole story (a13d). Each edition file that reads as fields is looked
+    at as it is: its unfinished and ``http://`` links, what ``new`` left
+    (✎ marks, example texts and picture), a missing preheader, a long subject;
+    then the privacy notice. Findings ``found`` already has are left out.
+    """
+    problems: list[Problem] = []
+    for file in edition_files(folder).values():
+        try:
+            data, smap = load_yaml(file, str(file))
+        except (YamlSyntaxProblem, OSError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        problems.extend(_link_findings(data, Edition, smap))
+        problems.extend(draft_data_problems(data, smap))
+        if not data.get("preheader"):
+            problems.append(_warn(smap, ("preheader",), "the edition has no preheader", "add `preheader:`, the line mail apps show after the subject", "edition.no_preheader"))
+        subject = data.get("subject")
+        if isinstance(subject, str) and len(subject) > MAX_SUBJECT:
+            problems.append(_warn(smap, ("subject",), f"the subject is {len(subject)} characters long; mail apps cut it after about {MAX_SUBJECT}", "shorten it", "edition.subject_too_long", n=len(subject), max=MAX_SUBJECT))
+    problems.extend(privacy_findings(settings))
+    said = {(p.file, p.path, p.code) for p in found}
+    return [p for p in problems if (p.file, p.path, p.code) not in said]
 
 
 # The controller fields the privacy notice at /privacy cannot do without (GDPR Art. 13(1)(a), 13(2)(d)).

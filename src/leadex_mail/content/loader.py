@@ -175,6 +175,11 @@ def _find_folder(ref: str | Path, settings: Settings) -> Path:
     raise IssueNotFound(f"no issue {str(ref)!r}: neither a folder nor a slug under {settings.newsletters_dir}", hint=hint)
 
 
+def edition_files(folder: Path) -> dict[str, Path]:
+    """``{file stem: path}`` of the edition files in ``folder`` (none parsed); empty when there are none or no folder."""
+    return _edition_files_or_empty(folder) if folder.is_dir() else {}
+
+
 def _edition_files_or_empty(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix in EDITION_SUFFIXES and not p.name.startswith((".", "_"))}
 

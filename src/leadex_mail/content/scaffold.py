@@ -385,7 +385,11 @@ def all_issues(settings: Settings, *, exclude: str | None = None) -> list[Previo
 
 def draft_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
     """Errors for what the ``new`` scaffold left in ``edition``: marked text, kept example text, the example picture."""
-    data = edition.model_dump()
+    return draft_data_problems(edition.model_dump(), smap)
+
+
+def draft_data_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
+    """``draft_problems`` of an edition's plain data (also one that does not validate: what is there is looked at)."""
     hint = f"write the real text (or the translation) in its place and delete the {DRAFT_MARK}"
     problems = []
     for leaf in leaves(data, Edition):

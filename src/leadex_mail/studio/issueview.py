@@ -38,8 +38,10 @@ from typing import Any
 import anyio
 
 from leadex_mail.config import Settings
+from leadex_mail.content.lint import unloaded_findings
 from leadex_mail.content.model import Issue
 from leadex_mail.content.yamlsource import unsaved_texts
+from leadex_mail.errors import ContentError
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.preview.live import follow_queue
 from leadex_mail.studio.document import EditionDoc
@@ -190,7 +192,10 @@ class IssueView:
         with self.lock:  # a consistent set of texts; rendering runs outside the lock
             texts = {doc.path: doc.preview_text() for doc in self.drafts.values() if doc.changed}
         with unsaved_texts(texts):
-            return render_preview(str(self.folder), self.settings)
+            preview, issue = render_preview(str(self.folder), self.settings)
+            if issue is None and isinstance(preview.error, ContentError):  # every check that can run on what is there
+                preview = dataclasses.replace(preview, problems=(*preview.problems, *unloaded_findings(self.folder, self.settings, preview.problems)))
+            return preview, issue
 
     def problems(self, words: Words | None = None) -> list[FieldProblem]:
         """The current check results (or load errors), placed at editions and fields, said in ``words`` (the settings' language)."""
