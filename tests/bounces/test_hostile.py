@@ -179,7 +179,7 @@ def test_ctrl_c_says_what_was_recorded_and_exits_130(store, settings, tmp_path) 
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
     assert "200 messages read: 200 ignored" in out
-    assert "interrupted: the 200 message(s) above are recorded" in err and "run `leadex-mail bounces import" in err
+    assert "interrupted: the 200 messages above were recorded" in err and "run `leadex-mail bounces import" in err
     assert "Traceback" not in err and "Aborted" not in err
     with store.session(write=False) as session:
         assert len(session.exec(select(BounceReport)).all()) == 200

@@ -109,4 +109,4 @@ def test_the_worker_names_its_store_and_what_is_due_as_it_starts(tmp_path, monke
     assert CliRunner().invoke(main, ["lists", "create", "news"], env=NO_ENV).exit_code == 0
     result = CliRunner().invoke(main, ["worker", "--once"], env=NO_ENV)
     assert result.exit_code == 0, result.output
-    assert f"started on the store sqlite:///{tmp_path.resolve() / 'subscribers.db'}: 0 campaign(s) due, 0 unfinished, 0 scheduled for later" in result.output
+    assert f"started on the store sqlite:///{tmp_path.resolve() / 'subscribers.db'}: 0 campaigns due, 0 unfinished, 0 scheduled for later" in result.output

@@ -101,7 +101,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     # 3. The check shows the placeholder link at its field; it is fixed there.
     problem = page.locator('[data-problems-for="sections.1.more.url"]')
     expect(problem).to_contain_text("This link has no real address yet.", timeout=LIVE)
-    expect(page.locator("#check-counts")).to_have_text(f"1 error, 1 warning (each is shown at its field)")
+    expect(page.locator("#check-counts")).to_have_text("1 error, 1 warning (each is shown at its field)")
     # The brand file the studio started in the empty folder has no privacy notice details yet: said once, what is
     # missing and what to do, never a file, a line or a YAML key (a13 finding 8, a13d: four warnings said it four times).
     others = page.locator("#check-list li:not(:has(a))")
@@ -116,7 +116,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     assert_accessible(page)
     editor_field(page, "sections.1.more.url").fill("https://www.interregeurope.eu/leadex")
     expect(problem).to_be_empty(timeout=LIVE)
-    expect(page.locator("#check-counts")).to_have_text(f"0 errors, 1 warning (each is shown at its field)")
+    expect(page.locator("#check-counts")).to_have_text("0 errors, 1 warning (each is shown at its field)")
     page.keyboard.press("Control+s")
     expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
     page.get_by_role("tab", name="Phone (375 px)").click()
@@ -150,7 +150,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     page.keyboard.type("The next meeting is in Tallinn.")
     write(page, "sections.2.items.0.body", "LeadEx will be presented in Brussels.")
     write(page, "sections.2.items.1.body", "The project's second study visit.")
-    expect(page.locator("#check-counts")).to_have_text(f"0 errors, 1 warning (each is shown at its field)", timeout=LIVE)
+    expect(page.locator("#check-counts")).to_have_text("0 errors, 1 warning (each is shown at its field)", timeout=LIVE)
     page.keyboard.press("Control+s")
     expect(page.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
 

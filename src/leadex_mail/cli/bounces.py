@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from leadex_mail.cli._common import audit, get_settings
+from leadex_mail.counts import counted, were
 
 if TYPE_CHECKING:
     from leadex_mail.store.db import Store
@@ -77,7 +78,7 @@ def _run(progress: _Progress, again: str, source: str, work: Callable[[Store], o
         except KeyboardInterrupt:
             click.echo("", err=True)
             _totals(progress.summary)
-            click.echo(f"interrupted: the {len(progress.summary.outcomes)} message(s) above are recorded; the rest were not processed.", err=True)
+            click.echo(f"interrupted: the {counted(len(progress.summary.outcomes), 'message')} above {were(len(progress.summary.outcomes))} recorded; the rest were not processed.", err=True)
             click.echo(f"hint: run `{again}` again to go on: what is recorded is not processed twice", err=True)
             _audit_changes(store, progress.summary, source, stopped=True)
             sys.stdout.flush()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from leadex_mail.cli._common import cli_actor, echo_error, get_settings
+from leadex_mail.counts import counted
 
 if TYPE_CHECKING:
     from leadex_mail.campaign.scheduler import WorkerEvent
@@ -127,7 +128,7 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     stop = threading.Event()
     with open_store(settings, create=False) as store, stop_on_signals(stop):
         seen = outlook(store, utcnow())
-        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started on the store {store.display_url}: {seen.due} campaign(s) due,"
+        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started on the store {store.display_url}: {counted(seen.due, 'campaign')} due,"
                    f" {seen.unfinished} unfinished, {seen.later} scheduled for later; looking every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
         sys.stdout.flush()
         run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once, max_campaigns=max_campaigns,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from leadex_mail.config import Settings
+from leadex_mail.counts import counted
 from leadex_mail.delivery.message import MessageTemplate, Recipient, build_template
 from leadex_mail.delivery.replies import classify
 from leadex_mail.delivery.transport import Transport
@@ -113,7 +114,7 @@ def send_test(
     if failed is not None:
         sent = sum(r.ok for r in results)
         raise TestSendNotRecorded(
-            f"{sent} of {len(results)} test message(s) went out, but recording them in the store failed: {failed.message}",
+            f"{sent} of {counted(len(results), 'test message')} went out, but recording them in the store failed: {failed.message}",
             results=results, cause=failed, hint=failed.hint,
         )
     return results

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from leadex_mail.counts import counted
 from leadex_mail.store.csvread import Table, compose_name
 from leadex_mail.store.gdpr import FORMULA_STARTS
 from leadex_mail.store.headers import CORE_FIELDS, EXPORT_ONLY
@@ -177,7 +178,7 @@ class RowReader:
             if swallowed:
                 found = ", ".join(dict.fromkeys(m.group(0) for line in swallowed for m in _ADDRESS.finditer(line)))
                 raise InvalidValue(
-                    f"a quote (\") in this row is never closed, so it runs on over {len(swallowed)} more row(s) of the file: {found} "
+                    f"a quote (\") in this row is never closed, so it runs on over {counted(len(swallowed), 'more row')} of the file: {found} "
                     "(close the quote and import again)"
                 )
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from leadex_mail.counts import counted
 from leadex_mail.errors import NotFound, StoreError
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscription, utcnow
@@ -151,7 +152,7 @@ def delete_list(store: Store, name: str) -> None:
         campaigns = session.exec(select(func.count()).select_from(Campaign).where(Campaign.list_id == item.id)).one()
         if campaigns:
             raise StoreError(
-                f"list {name!r} has {campaigns} campaign(s) and cannot be deleted",
+                f"list {name!r} has {counted(campaigns, 'campaign')} and cannot be deleted",
                 hint="its delivery records are the proof of what was sent; keep the list",
             )
         session.delete(item)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadex_mail.counts import counted
 from leadex_mail.errors import StoreError
 from leadex_mail.store.urls import connection_hint, mask_password, one_line
 
@@ -164,7 +165,7 @@ def _check_foreign_keys(conn: Connection) -> None:
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         raise StoreError(
-            f"a migration left {len(broken)} broken reference(s), first: {tuple(broken[0])}; nothing was changed",
+            f"a migration left {counted(len(broken), 'broken reference')}, first: {tuple(broken[0])}; nothing was changed",
             hint="report this as a bug of leadex-mail, with `leadex-mail db status`",
         )
 

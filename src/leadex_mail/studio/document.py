@@ -40,6 +40,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES, format_path, guard_events
+from leadex_mail.counts import counted
 from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
 from leadex_mail.studio.textlayout import Layout
@@ -119,7 +120,7 @@ class EditionDoc:
                 Problem(display, _line_of(root, where), None, format_path(where), f"{'.'.join(map(str, where)) or 'the file'}: {words}", _FIX_BY_HAND, code=code)
                 for where, words, code in wrong
             ]
-            raise ContentError(f"{display}: {len(problems)} field(s) of a shape the form cannot show", problems)
+            raise ContentError(f"{display}: {counted(len(problems), 'field')} of a shape the form cannot show", problems)
         indent = indent_of(mapping_indent, offset or 0)
         return cls(path, file_stamp(raw), root, indent, text)
 
