@@ -70,4 +70,4 @@ def number_taken_problems(issue: Issue, smap: SourceMap) -> list[Problem]:
     names = ", ".join(taken)
     message = f"No. {number} is also the number of the issue {names}: subscribers would get two issues numbered {number}"
     hint = f"give this issue a number no other issue has (No. {free} is free), or correct the number of {names}"
-    return [smap.problem(("number",), message, hint, code="issue.number_taken", severity="warning", args={"n": number, "value": names})]
+    return [smap.problem(("number",), message, hint, code="issue.number_taken", severity="warning", args={"other": number, "value": names})]
