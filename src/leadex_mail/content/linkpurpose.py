@@ -88,7 +88,11 @@ def link_purpose_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
 
 
 def interview_name(item: Interview) -> str:
-    """``person, role (organisation)`` as far as given: the interview's link text (``render.context`` shows it so)."""
+    """``person, role (organisation)`` as far as given: the interview's link text.
+
+    The one definition: ``render.context`` draws the link with it, so the text
+    judged here is the text the reader gets.
+    """
     name = item.person
     if item.role:
         name += f", {item.role}"

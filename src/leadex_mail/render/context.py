@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from leadex_mail.config import Settings
+from leadex_mail.content.linkpurpose import interview_name
 from leadex_mail.content.model import Edition, Image, Interview, Issue, Link
 from leadex_mail.render import i18n, markdown, styles
 from leadex_mail.render.images import BODY_WIDTH, ProcessedImage, process_image
@@ -184,16 +185,6 @@ class RenderHelpers:
             "ph": PLACEHOLDERS,
             "h": self,
         }
-
-
-def interview_name(item: Interview) -> str:
-    """``person, role (organisation)`` as far as given."""
-    name = item.person
-    if item.role:
-        name += f", {item.role}"
-    if item.organisation:
-        name += f" ({item.organisation})"
-    return name
 
 
 def _join(lead: str, name: str, summary: str) -> str:
