@@ -109,9 +109,20 @@ class Spec:
 class NotOfItsKind(RichTextError):
     """A value posted for a field that the field cannot hold (an object for a text, a word for a tick box).
 
-    A ``RichTextError`` so the field endpoint answers it as it answers a
-    rich text the format cannot hold: 400 with ``message`` at the field.
+    ``reason`` is what the field takes: ``"operator"`` (none: kept by whoever
+    runs leadex-mail), ``"group"`` (none: a group of fields), ``"yes_no"``,
+    ``"whole_number"``, ``"text"`` or ``"choice"`` (one of its choices);
+    ``got`` the posted value's kind (``"group"``, ``"list"``, ``"yes_no"``,
+    ``"number"``, ``"text"``), or ``""`` where it does not matter. The
+    studio's field endpoint says both in the officer's words (catalog keys
+    ``kind_<reason>`` and ``kind_got_<got>``), at the field; ``message`` is
+    the English of a log.
     """
+
+    def __init__(self, message: str, *, reason: str, got: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.got = got
 
 
 @cache
@@ -243,13 +254,13 @@ def coerce(spec: Spec, raw: Any) -> Any:
     Nothing of that reaches the file as Python's spelling of the value.
     """
     if spec.operator:
-        raise NotOfItsKind(f"{spec.name!s} is kept by the person who runs leadex-mail and is not changed in the studio")
+        raise NotOfItsKind(f"{spec.name!s} is kept by the person who runs leadex-mail and is not changed in the studio", reason="operator")
     if spec.kind in ("object", "list", "sections") or spec.tag is not None:
-        raise NotOfItsKind("this is a group of fields, not one value")
+        raise NotOfItsKind("this is a group of fields, not one value", reason="group")
     if spec.kind == "boolean":
         if raw is None or isinstance(raw, bool):
             return bool(raw)
-        raise NotOfItsKind(f"this box takes yes or no, not {_what(raw)}")
+        raise NotOfItsKind(f"this box takes yes or no, not {_what(raw)}", reason="yes_no", got=_kind_of(raw))
     if raw is None:
         text = ""
     elif isinstance(raw, str):
@@ -257,7 +268,8 @@ def coerce(spec: Spec, raw: Any) -> Any:
     elif spec.kind == "integer" and isinstance(raw, int) and not isinstance(raw, bool):
         text = str(raw)
     else:
-        raise NotOfItsKind(f"this field takes {'a whole number' if spec.kind == 'integer' else 'text'}, not {_what(raw)}")
+        takes = "whole_number" if spec.kind == "integer" else "text"
+        raise NotOfItsKind(f"this field takes {'a whole number' if takes == 'whole_number' else 'text'}, not {_what(raw)}", reason=takes, got=_kind_of(raw))
     if spec.kind in ONE_LINE_KINDS:
         text = _LINE_BREAK.sub(" ", text)  # as the one-line box shows a pasted line break
     else:
@@ -268,7 +280,7 @@ def coerce(spec: Spec, raw: Any) -> Any:
         return None
     if spec.kind == "choice":
         if text not in spec.choices:
-            raise NotOfItsKind("this is not one of the field's choices")
+            raise NotOfItsKind("this is not one of the field's choices", reason="choice")
         return text
     if spec.kind == "integer":
         stripped = text.strip()
@@ -278,17 +290,25 @@ def coerce(spec: Spec, raw: Any) -> Any:
     return text
 
 
-def _what(value: Any) -> str:
-    """A posted value's kind in words ("a group of fields", "a list", "a number", "yes or no")."""
+def _kind_of(value: Any) -> str:
+    """A posted value's kind: ``"group"`` (an object), ``"list"``, ``"yes_no"``, ``"number"`` or ``"text"``."""
     if isinstance(value, dict):
-        return "a group of fields"
+        return "group"
     if isinstance(value, list):
-        return "a list"
+        return "list"
     if isinstance(value, bool):
-        return "yes or no"
+        return "yes_no"
     if isinstance(value, (int, float)):
-        return "a number"
+        return "number"
     return "text"
+
+
+_WHAT = {"group": "a group of fields", "list": "a list", "yes_no": "yes or no", "number": "a number", "text": "text"}
+
+
+def _what(value: Any) -> str:
+    """A posted value's kind in English, for ``NotOfItsKind.message`` ("a group of fields", "a list", "a number", "yes or no")."""
+    return _WHAT[_kind_of(value)]
 
 
 def date_value(text: str) -> Any:

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
 from leadex_mail.studio import alignment, pictures, richtext
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
-from leadex_mail.studio.formschema import Spec, coerce, edition_form, empty_value, section_types, spec_at
+from leadex_mail.studio.formschema import NotOfItsKind, Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
@@ -228,10 +228,18 @@ async def change_field(ctx: Ctx) -> Response:
         return JSONResponse({"error": ctx.t("bad_request")}, status_code=400)
     try:
         value = richtext.to_markdown(body["doc"]) if "doc" in body and spec.kind == "markdown" else coerce(spec, body.get("value"))
+    except NotOfItsKind as err:
+        return JSONResponse({"error": _not_of_its_kind(ctx, spec, err)}, status_code=400)
     except richtext.RichTextError as err:
         return JSONResponse({"error": err.message}, status_code=400)
     await session.change(lang, lambda d: d.set(path, value, spec, parent), by=_page(ctx)[0])
     return JSONResponse({"ok": True, "dirty": session.dirty(), "revision": session.revision(lang)}, headers={**NO_STORE, **_revision(session, lang)})
+
+
+def _not_of_its_kind(ctx: Ctx, spec: Spec, err: NotOfItsKind) -> str:
+    """What the field at ``spec`` takes and what came instead, in the officer's words (said at the field)."""
+    got = ctx.t(f"kind_got_{err.got}") if err.got else ""
+    return ctx.t(f"kind_{err.reason}", field=ctx.words.label(spec), got=got)
 
 
 async def markdown_source(ctx: Ctx) -> Response:
