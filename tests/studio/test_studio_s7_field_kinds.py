@@ -73,3 +73,13 @@ def test_every_refusal_has_its_words_in_each_catalog(lang: str) -> None:
     for key in sorted(keys):
         text = words.t(key, field="F", got="G")
         assert text and (lang == "en" or text != english.t(key, field="F", got="G")), (lang, key)
+
+
+def test_a_new_edition_of_no_such_issue_is_the_studios_not_found_page(studio: RunningStudio) -> None:
+    """``create_edition`` answers an unknown issue with ``addresses.missing`` as every other page does (no new edition, no session)."""
+    client, token = session(studio)
+    for slug in ("2099-01-nothing-01", "NOT A SLUG"):
+        answer = client.post(f"/issues/{slug}/editions", data={"csrf": token, "language": "en"}, headers={"Accept-Language": "sl"})
+        assert answer.status_code == 404, answer.text
+        assert words_for("sl").t("not_found_text") in answer.text
+        assert not (studio.root / "newsletters" / slug).exists()

@@ -12,9 +12,9 @@ Two starting points:
 
 Whatever a person still has to write is marked with ``DRAFT_MARK`` (✎), and
 the example picture is ``EXAMPLE_IMAGE``. The file loads cleanly, so the
-preview works at once, but ``draft_problems`` (run by ``check`` and before
-``send``) reports every mark left, every example text kept without its mark
-and the example picture, as errors: nothing half-written is sent by accident.
+preview works at once, but ``drafts.draft_problems`` (run by ``check`` and
+before ``send``) reports every mark left, every example text kept without its
+mark and the example picture, as errors: nothing half-written is sent by accident.
 """
 
 from __future__ import annotations
@@ -27,72 +27,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leadex_mail.config import Settings
+from leadex_mail.content.drafts import (  # noqa: F401 (draft_problems, draft_data_problems: their old import path)
+    DRAFT_MARK,
+    EXAMPLE_IMAGE,
+    PLACEHOLDER_WORDS,
+    WORDS,
+    draft_data_problems,
+    draft_problems,
+    marked,
+)
 from leadex_mail.content.languages import NotALanguage, edition_language, is_edition_language, same_language
 from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
-from leadex_mail.content.walk import child_type, field_kinds, images, leaves, resolve
+from leadex_mail.content.series import PreviousIssue, all_issues, derive_number_and_date, latest_issue, numbering_warnings  # noqa: F401 (latest_issue: its old import path)
+from leadex_mail.content.walk import child_type, field_kinds, images, resolve
 from leadex_mail.content.yamlsource import SourceMap
-from leadex_mail.errors import ContentError, EditionExists, LeadexError, Problem
+from leadex_mail.errors import ContentError, EditionExists
 from leadex_mail.files import make_folder, write_atomic
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-EXAMPLE_IMAGE = "images/example.png"
-# Put before every text a person still has to write or translate. A pencil:
-# visible in the editor and the preview, and never part of a real newsletter.
-DRAFT_MARK = "✎"
-# A slug may start with its date (2026-09 or 2026-09-15) and end with its number (-02).
-_SLUG_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})(?:-(?P<day>\d{2}))?(?=-|$)")
-_SLUG_NUMBER = re.compile(r"-(?P<number>\d{1,4})$")
 
-# Words of the example per language; other languages get the English ones.
-# Placeholders (PLACEHOLDER_WORDS) are marked; the rest are plausible as they stand.
-WORDS: dict[str, dict[str, str]] = {
-    "sl": {
-        "title": "LeadEx novice št. {number}",
-        "subject": "LeadEx novice št. {number}",
-        "preheader": "Kratek povzetek, ki ga poštni programi pokažejo za zadevo.",
-        "story": "Naslov novice",
-        "body": "Besedilo novice. **Krepko**, *ležeče* in [povezave](#) so dovoljeni.",
-        "alt": "Kaj prikazuje slika",
-        "more": "VEČ TUKAJ",
-        "button": "Obišči spletno stran projekta",
-        "visit": "Študijski obisk",
-        "interviews": "Oglej si intervjuje:",
-        "person": "Ime Priimek",
-        "organisation": "Organizacija",
-        "summary": "govori o projektu.",
-        "practices": "Dobre prakse",
-        "explore": "Spoznaj",
-        "events": "Sodelovanje na dogodkih",
-        "event": "Ime dogodka",
-        "partners": "LeadEx partnerji",
-        "country": "Država",
-    },
-    "en": {
-        "title": "LeadEx newsletter No. {number}",
-        "subject": "LeadEx newsletter No. {number}",
-        "preheader": "A short summary that mail apps show after the subject.",
-        "story": "Story heading",
-        "body": "The story. **Bold**, *italics* and [links](#) are allowed.",
-        "alt": "What the picture shows",
-        "more": "MORE HERE",
-        "button": "Visit the project website",
-        "visit": "Study visit",
-        "interviews": "Watch the interviews:",
-        "person": "First Last",
-        "organisation": "Organisation",
-        "summary": "talks about the project.",
-        "practices": "Good practices",
-        "explore": "Discover",
-        "events": "Taking part in events",
-        "event": "Event name",
-        "partners": "LeadEx partners",
-        "country": "Country",
-    },
-}
-PLACEHOLDER_WORDS = ("preheader", "story", "body", "alt", "person", "organisation", "summary", "event", "country")
-# Example texts recognised even after their mark was deleted (but the text kept).
-_EXAMPLE_TEXTS = frozenset(words[key] for words in WORDS.values() for key in PLACEHOLDER_WORDS)
 
 TEMPLATE = """\
 # yaml-language-server: $schema=../{schema}
@@ -203,15 +157,6 @@ _NOT_TRANSLATED = frozenset({"type", "style", "language", "src", "person", "name
 
 
 @dataclass(frozen=True)
-class PreviousIssue:
-    """The latest issue found under ``newsletters/``: where a new one continues from."""
-
-    slug: str
-    number: int
-    date: dt.date
-
-
-@dataclass(frozen=True)
 class NewEdition:
     """What ``new_issue`` wrote and where its number and date came from.
 
@@ -269,7 +214,7 @@ def new_issue(slug: str, settings: Settings, language: str = "sl", *, today: dt.
     make_folder(folder / "images")
     _ensure_schema(settings)
     words = WORDS.get(language, WORDS["en"])
-    fields = {key: _marked(value.format(number=number)) if key in PLACEHOLDER_WORDS else value.format(number=number) for key, value in words.items()}
+    fields = {key: marked(value.format(number=number)) if key in PLACEHOLDER_WORDS else value.format(number=number) for key, value in words.items()}
     if start == "previous":
         assert previous is not None
         text = _from_previous(previous, settings, folder, language, number, date)
@@ -322,112 +267,6 @@ def _from_previous(previous: PreviousIssue, settings: Settings, target_folder: P
     return header + _dump_edition(copied)
 
 
-def derive_number_and_date(slug: str, settings: Settings, today: dt.date) -> tuple[int, str, dt.date, str, PreviousIssue | None]:
-    """``(number, number_from, date, date_from, previous)`` for a new issue ``slug``.
-
-    The slug's own date prefix (``YYYY-MM`` -> the 1st of that month, or
-    ``YYYY-MM-DD``) and trailing number (``-02``) win, since the officer
-    wrote them. Otherwise the number follows the issue before it: the one
-    dated latest before the slug's date when the slug has one (an issue
-    started late for October comes after September's, not after
-    December's), else the highest-numbered one; the date is ``today``.
-    ``ContentError`` when the slug starts with an impossible date.
-    """
-    issues = all_issues(settings, exclude=slug)
-    slug_date = _slug_date(slug)
-    earlier = [p for p in issues if p.date < slug_date] if slug_date else issues
-    previous = max(earlier, key=lambda p: (p.date, p.number) if slug_date else (p.number, p.date), default=None)
-    number_match = _SLUG_NUMBER.search(slug[_slug_date_end(slug) :])
-    if number_match and int(number_match["number"]) > 0:
-        number, number_from = int(number_match["number"]), "slug"
-    elif previous is not None:
-        number, number_from = previous.number + 1, "previous"
-    else:
-        number, number_from = 1, "first"
-    return number, number_from, slug_date or today, ("slug" if slug_date else "today"), previous
-
-
-def numbering_warnings(slug: str, number: int, date: dt.date, settings: Settings) -> tuple[str, ...]:
-    """What is odd about numbering ``slug`` No. ``number`` of ``date`` among the other issues: a shared number, out of order."""
-    out = []
-    for other in all_issues(settings, exclude=slug):
-        if other.number == number:
-            out.append(f"No. {number} is also {other.slug} (dated {other.date}): correct `number:` in one of them")
-        elif (other.date > date and other.number < number) or (other.date < date and other.number > number):
-            out.append(f"{other.slug} is No. {other.number}, dated {other.date}: the numbers do not follow the dates")
-    return tuple(out)
-
-
-def latest_issue(settings: Settings, *, exclude: str | None = None) -> PreviousIssue | None:
-    """The issue with the highest number (then latest date) under ``newsletters_dir``; None when there is none."""
-    return max(all_issues(settings, exclude=exclude), key=lambda p: (p.number, p.date), default=None)
-
-
-def all_issues(settings: Settings, *, exclude: str | None = None) -> list[PreviousIssue]:
-    """Every issue under ``newsletters_dir`` with its default edition's number and date.
-
-    Issues whose files do not load are passed over: a broken draft should
-    not stop the next issue from being started.
-    """
-    from leadex_mail.content.loader import issue_slugs, load_issue
-
-    found: list[PreviousIssue] = []
-    for slug in issue_slugs(settings):
-        if slug == exclude:
-            continue
-        try:
-            edition = load_issue(slug, settings).edition()
-        except LeadexError:
-            continue
-        found.append(PreviousIssue(slug, edition.number, edition.date))
-    return found
-
-
-def draft_problems(edition: Edition, smap: SourceMap) -> list[Problem]:
-    """Errors for what the ``new`` scaffold left in ``edition``: marked text, kept example text, the example picture."""
-    return draft_data_problems(edition.model_dump(), smap)
-
-
-def draft_data_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
-    """``draft_problems`` of an edition's plain data (also one that does not validate: what is there is looked at)."""
-    hint = f"write the real text (or the translation) in its place and delete the {DRAFT_MARK}"
-    problems = []
-    for leaf in leaves(data, Edition):
-        if not isinstance(leaf.value, str):
-            continue
-        if DRAFT_MARK in leaf.value:
-            message = f"this text is still marked {DRAFT_MARK}: example text from `leadex-mail new`, or not yet translated"
-            problems.append(smap.problem_in(leaf.path, leaf.value, DRAFT_MARK, message, hint, code="draft.marked"))
-        elif leaf.value.strip() in _EXAMPLE_TEXTS:
-            problems.append(smap.problem(leaf.path, f"this is still the example text from `leadex-mail new`: {leaf.value.strip()!r}", "write the real text in its place", code="draft.example_text"))
-    for path, image in images(data, Edition):
-        if image.get("src") == EXAMPLE_IMAGE:
-            problems.append(smap.problem((*path, "src"), f"the example picture {EXAMPLE_IMAGE} from `leadex-mail new` is still in place", "put the real picture in images/ and write its name here", code="draft.example_picture"))
-    return problems
-
-
-def _marked(text: str) -> str:
-    return text if text.startswith(DRAFT_MARK) else f"{DRAFT_MARK} {text}"
-
-
-def _slug_date_end(slug: str) -> int:
-    match = _SLUG_DATE.match(slug)
-    return match.end() if match else 0
-
-
-def _slug_date(slug: str) -> dt.date | None:
-    match = _SLUG_DATE.match(slug)
-    if match is None:
-        return None
-    try:
-        return dt.date(int(match["year"]), int(match["month"]), int(match["day"] or 1))
-    except ValueError:
-        raise ContentError(
-            f"the issue name {slug!r} starts with {match[0]!r}, which is not a date",
-            hint="start it with the year and month of the issue, e.g. 2026-09-leadex-02",
-        ) from None
-
-
 def _write_translation(folder: Path, target: Path, language: str, settings: Settings) -> NewEdition:
     """Write ``target`` as the default edition of the issue in ``folder`` with its texts marked for translation."""
     from leadex_mail.content.loader import issue_edition_path, load_issue
@@ -462,7 +301,7 @@ def _for_translation(node: Any, tp: Any, smap: SourceMap, path: tuple) -> Any:
         for key, value in node.items():
             child = _for_translation(value, child_type(tp, key), smap, (*path, key))
             if isinstance(child, str) and child and kinds.get(str(key)) != "url" and key not in _NOT_TRANSLATED:
-                child = _marked(child)
+                child = marked(child)
             out[key] = _styled(child, smap.styles.get((*path, key)), key)
         return out
     if isinstance(node, list):

@@ -20,6 +20,7 @@ from leadex_mail.content.loader import load_brand
 from leadex_mail.content.scaffold import SLUG_RE, STARTS, PreviousIssue, all_issues, latest_issue, new_issue
 from leadex_mail.errors import ContentError, EditionExists, LeadexError, StoreError
 from leadex_mail.overview import IssueState, issue_overview, store_records
+from leadex_mail.studio.addresses import missing, session_or_none
 from leadex_mail.studio.views_schedule import local_time
 from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
@@ -201,15 +202,15 @@ def _edition_of(ctx: Ctx, slug: str) -> str:
 
 async def create_edition(ctx: Ctx) -> Response:
     """Another language of an issue, started from the default edition (same sections, texts marked to translate)."""
-    slug = ctx.request.path_params["slug"]
     form = await form_data(ctx)
     language = form.get("language", "").strip()
-    if not SLUG_RE.match(slug) or not (ctx.studio.settings.newsletters_dir / slug).is_dir():
-        return ctx.render("message.html.j2", status=404, title=ctx.t("not_found_title"), message=ctx.t("not_found_text"))
+    session = session_or_none(ctx)
+    if session is None:
+        return missing(ctx)
+    slug = session.slug
     code = _language_code(language)
     if code is None:
         return ctx.render("message.html.j2", status=400, title=ctx.t("refused_title"), message=_bad_language(ctx, language))
-    session = ctx.studio.workspace.issue(ctx.owner, slug)
     if session.dirty():
         # The new edition copies the default edition as saved: save first, so it copies what is on screen.
         for dirty in session.dirty():
