@@ -98,7 +98,7 @@ def test_every_control_character_has_a_name_said_once():
 
 def test_a_file_just_over_the_size_limit_says_by_how_much():
     # a9 finding 14: 262 145 bytes read "the file is 256 KB; an issue file may be at most 256 KB".
-    from leadex_mail.content.yamlsource import MAX_FILE_BYTES, _too_big
+    from leadex_mail.content.yamlguard import MAX_FILE_BYTES, too_big
 
-    assert _too_big("sl.yaml", MAX_FILE_BYTES + 1).message == "the file is 262,145 bytes; an issue file may be at most 256 KB (262,144 bytes)"
-    assert _too_big("sl.yaml", 300_000).message == "the file is 293 KB; an issue file may be at most 256 KB (262,144 bytes)"
+    assert too_big("sl.yaml", MAX_FILE_BYTES + 1).message == "the file is 262,145 bytes; an issue file may be at most 256 KB (262,144 bytes)"
+    assert too_big("sl.yaml", 300_000).message == "the file is 293 KB; an issue file may be at most 256 KB (262,144 bytes)"
