@@ -39,7 +39,13 @@ from leadex_mail.content.drafts import (  # noqa: F401 (draft_problems, draft_da
 from leadex_mail.content.languages import NotALanguage, edition_language, is_edition_language, same_language
 from leadex_mail.content.model import Edition, Image, Issue
 from leadex_mail.content.schema import SCHEMA_FILE, schema_text
-from leadex_mail.content.series import PreviousIssue, all_issues, derive_number_and_date, latest_issue, numbering_warnings  # noqa: F401 (latest_issue: its old import path)
+from leadex_mail.content.series import (  # noqa: F401 (all_issues, latest_issue: their old import path)
+    PreviousIssue,
+    all_issues,
+    derive_number_and_date,
+    latest_issue,
+    numbering_warnings,
+)
 from leadex_mail.content.walk import child_type, field_kinds, images, resolve
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import ContentError, EditionExists

@@ -113,30 +113,14 @@ def _mark(event: Any) -> tuple[int | None, int | None]:
 
 
 def _anchor_problem(event: Any, display: str, *, alias: bool) -> Problem:
-    line, col = _mark(event)
     name = f"*{event.anchor}" if alias else f"&{event.anchor}"
-    return Problem(
-        display,
-        line,
-        col,
-        "",
-        f"YAML anchors and aliases are not allowed in issue files ({name})",
-        "write the value out in full where it is needed: issue files never need them, and a few can make a small file expand to gigabytes",
-        code="file.construct",
-    )
+    hint = "write the value out in full where it is needed: issue files never need them, and a few can make a small file expand to gigabytes"
+    return _refused(event, display, f"YAML anchors and aliases are not allowed in issue files ({name})", hint)
 
 
 def _depth_problem(event: Any, display: str) -> Problem:
-    line, col = _mark(event)
-    return Problem(
-        display,
-        line,
-        col,
-        "",
-        f"lists and groups of fields are nested more than {MAX_DEPTH} levels deep here",
-        "an edition needs about 6 levels (sections, items, fields); look for a [ or { that is never closed, or indentation that keeps growing",
-        code="file.construct",
-    )
+    hint = "an edition needs about 6 levels (sections, items, fields); look for a [ or { that is never closed, or indentation that keeps growing"
+    return _refused(event, display, f"lists and groups of fields are nested more than {MAX_DEPTH} levels deep here", hint)
 
 
 def too_big(display: str, size: int) -> Problem:
