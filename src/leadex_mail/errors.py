@@ -143,7 +143,14 @@ class WriteFailed(LeadexError):
 
 
 class StoreError(LeadexError):
-    """The subscriber store refused or failed an operation."""
+    """The subscriber store refused or failed an operation.
+
+    ``failure``: for the database itself failing, its kind as
+    ``store.failures.failure_kind`` read it from the driver ("full", "io",
+    "readonly", "locked" ...); "" when not known (then its words are read).
+    """
+
+    failure: str = ""
 
 
 class NotFound(StoreError):

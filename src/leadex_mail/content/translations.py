@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from leadex_mail.content.yamlsource import YamlSyntaxProblem, load_yaml
+from leadex_mail.files import replace_atomic
 
 RECORD_FILE = ".translations.json"
 
@@ -180,14 +179,7 @@ def _write(folder: Path, language: str, record: dict[str, Any]) -> None:
     records = _records(folder)
     records[language] = record
     text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f"{RECORD_FILE}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, folder / RECORD_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomic(folder / RECORD_FILE, text)  # an OSError names the record, never its temporary file
 
 
 def stale_sections(folder: Path, language: str, default: str) -> set[int] | None:

@@ -42,7 +42,8 @@ from leadex_mail.config import Settings, redact_url
 from leadex_mail.errors import StoreError
 from leadex_mail.private_files import create_private_file
 from leadex_mail.store.urls import connect_args, connection_hint, engine_url, one_line
-from leadex_mail.store.urls import BUSY_TIMEOUT_S, failure_hint as _hint_for
+from leadex_mail.store.urls import BUSY_TIMEOUT_S, failure_hint as _hint_for  # noqa: F401 (the hint for a driver's words; tests)
+from leadex_mail.store.failures import failure_hint, failure_kind
 from leadex_mail.store import schema
 from leadex_mail.store.schema import MIGRATIONS, MigrationStatus, head_revision, migration_status, upgrade  # noqa: F401 (re-exported)
 
@@ -148,9 +149,17 @@ class Store:
             raise
 
     def _failed(self, cause: BaseException) -> StoreError:
+        """The ``StoreError`` for the driver's ``cause``: its words, its kind (``store.failures``) and what to do.
+
+        The kind is read from the driver's own code where it has one (a read-only
+        file's "disk I/O error" is not a full disk), so the hint says only what it knows.
+        """
         where = self.display_url
         text = one_line(str(cause)) or type(cause).__name__
-        return StoreError(f"the subscriber store {where} failed: {text}", hint=connection_hint(text, self.engine.url) or _hint_for(text, where))
+        kind = failure_kind(cause)
+        error = StoreError(f"the subscriber store {where} failed: {text}", hint=connection_hint(text, self.engine.url) or failure_hint(kind, where))
+        error.failure = kind
+        return error
 
     @property
     def display_url(self) -> str:
@@ -174,18 +183,22 @@ class Store:
         try:
             st = os.stat(path)
         except OSError as exc:
-            raise StoreError(
+            gone = StoreError(
                 f"the subscriber store {path} is gone: {exc.strerror or exc}",
                 hint="it was deleted, moved or its disk unmounted while in use; restore it (or its backup) before going on",
-            ) from None
+            )
+            gone.failure = "missing"
+            raise gone from None
         current = (st.st_dev, st.st_ino)
         if self._file_id is None:
             self._file_id = current
         elif current != self._file_id:
-            raise StoreError(
+            replaced = StoreError(
                 f"the subscriber store {path} was replaced by another file while in use",
                 hint="put the original file back, or start again on the new one",
             )
+            replaced.failure = "missing"
+            raise replaced
 
     def checkpoint(self) -> None:
         """After an erasure (committed): leave the erased bytes in no table or index file of the database.

@@ -145,21 +145,10 @@ def connection_hint(text: str, url: URL, *, opening: bool = False) -> str | None
 
 
 def failure_hint(text: str, where: str) -> str:
-    """What to do about a database failure, read from the driver's words."""
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return f"another process held it for over {BUSY_TIMEOUT_S} s; try again when it is done"
-    if "full" in lowered or "no space" in lowered or "too large" in lowered or "i/o" in lowered:
-        return "the disk holding it is full or failing: free some space (or move the store) and try again"
-    if any(w in lowered for w in ("connection", "server closed", "terminat", "could not connect", "no route")):
-        return f"the database server ({where}) went away or cannot be reached: check that it is running, then try again"
-    if any(w in lowered for w in ("nul (0x00)", "invalid byte sequence", "character with byte sequence", "unsupported unicode escape", "surrogates not allowed")):
-        return "a value held a character this database cannot store; that is a bug in leadex-mail: please report it with the command you ran"
-    if "read-only transaction" in lowered or "recovery is in progress" in lowered or "hot standby" in lowered:  # PostgreSQL's words
-        return f"the database server ({where}) accepts only reads (a standby, or default_transaction_read_only): point database_url at the primary"
-    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered or "no such table" in lowered or "not a database" in lowered:
-        return "the database file was deleted, moved or made unreadable: restore it and check its permissions"
-    return f"check that the database ({where}) is reachable and not damaged"
+    """What to do about a database failure, read from the driver's words (``store.failures``)."""
+    from leadex_mail.store.failures import failure_hint as hint_for, failure_kind
+
+    return hint_for(failure_kind(text), where)
 
 
 def mask_password(text: str) -> str:

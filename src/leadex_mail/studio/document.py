@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES, format_path, guard_events
 from leadex_mail.counts import counted
 from leadex_mail.errors import ContentError, EditConflict, Problem
+from leadex_mail.files import replace_atomic
 from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
 from leadex_mail.studio.textlayout import Layout
 from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
@@ -381,22 +380,9 @@ def _mapping_indent(text: str) -> int:
 
 
 def _atomicwrite(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step, keeping its permissions; ``OSError`` names ``path`` (``files.replace_atomic``)."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        # Name the file the officer saves (a failed write() on the temporary file names none).
-        raise OSError(exc.errno, exc.strerror, str(path)) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomic(path, data, mode=mode, sync=True)
 
 
 def _plain(node: Any) -> Any:

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from leadex_mail.config import Settings
+from leadex_mail.files import replace_atomic
 from leadex_mail.private_files import private_dir
 
 
@@ -67,13 +67,7 @@ def keep(settings: Settings, owner: str, slug: str, language: str, text: str, ba
     path = _file(settings, owner, slug, language)
     private_dir(path.parent)
     data = {"owner": owner, "slug": slug, "language": language, "base_stamp": base_stamp, "kept_at": now.isoformat(), "text": text, "instance": instance}
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(temporary, path)
+    replace_atomic(path, json.dumps(data, ensure_ascii=False), mode=0o600, sync=True)  # an OSError names the kept copy, not its temporary file
     return path
 
 

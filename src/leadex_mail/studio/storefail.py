@@ -7,8 +7,9 @@ A ``StoreError`` that is not the officer's doing (disk full, database gone
 away or locked past the busy timeout, file deleted) reaches the officer as
 one page in their language, never a 500 or a traceback:
 
-- what happened, in plain words (``reason``: read from the store's message
-  with the same cues as ``store.urls.failure_hint``);
+- what happened, in plain words (``reason``: the failure's kind as the
+  store read it from the driver, ``store.failures``; each says only what
+  it knows: a "disk I/O error" may be a full, read-only or failing disk);
 - what was done before the failure (``done``: a test message that went out,
   a subscriber added) and what was not (``not_done``) -- each view knows;
 - what to do (free space, start the database, wait), and the store's own
@@ -29,14 +30,18 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from leadex_mail.errors import StoreError
+from leadex_mail.store.failures import failure_kind
 
-# (reason key, HTTP status) by the cue in the store's message, first match wins.
-_REASONS = (
-    (("locked", "busy"), "store_reason_locked", 503),
-    (("is gone", "replaced by another", "unable to open", "readonly", "read-only", "no such table", "not a database"), "store_reason_missing", 503),
-    (("full", "no space", "too large", "i/o"), "store_reason_full", 507),
-    (("connection", "server closed", "terminat", "could not connect", "no route", "timeout expired", "timed out"), "store_reason_gone", 503),
-)
+# (reason key, HTTP status) by the failure's kind (``store.failures.KINDS``); 507 only for a disk known to be full.
+_REASONS = {
+    "full": ("store_reason_full", 507),
+    "io": ("store_reason_io", 503),
+    "readonly": ("store_reason_readonly", 503),
+    "locked": ("store_reason_locked", 503),
+    "missing": ("store_reason_missing", 503),
+    "damaged": ("store_reason_damaged", 503),
+    "gone": ("store_reason_gone", 503),
+}
 
 
 def is_failure(err: BaseException) -> bool:
@@ -45,12 +50,14 @@ def is_failure(err: BaseException) -> bool:
 
 
 def reason(err: StoreError) -> tuple[str, int]:
-    """(catalog key of what happened, HTTP status) for a store failure: full 507, locked/gone/missing 503, else 500."""
-    text = f"{err.message} {err.hint or ''}".lower()
-    for cues, key, status in _REASONS:
-        if any(cue in text for cue in cues):
-            return key, status
-    return "store_reason_other", 500
+    """(catalog key of what happened, HTTP status) for a store failure: full 507, read-only/failing/locked/gone/missing/damaged 503, else 500.
+
+    The kind the store read from the driver (``StoreError.failure``); for a
+    ``StoreError`` made elsewhere (a file replaced, a test send not
+    recorded), read from its words.
+    """
+    kind = err.failure or getattr(getattr(err, "cause", None), "failure", "") or failure_kind(err.message)
+    return _REASONS.get(kind, ("store_reason_other", 500))
 
 
 def store_failed(ctx, err: StoreError, *, done: str | None = None, not_done: str | None = None, again: str | None = None, back: str | None = None) -> Response:  # noqa: ANN001 (web.Ctx: imported by web)
