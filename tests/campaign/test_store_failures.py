@@ -78,7 +78,7 @@ def test_disk_full_mid_send_is_one_clear_error_and_resuming_loses_nobody(sqlite_
         store.checkpoint()  # the write-ahead log starts empty: the limit below leaves room for a few commits only
         code, out = run(send_process(tmp_path, settings, server, file_limit=64 * 1024))
         # A write past the limit fails with EFBIG, which SQLite reports as an I/O error (ENOSPC as "disk is full": below).
-        assert_one_clear_error(code, out, "failed: disk I/O error", "hint: the disk holding it is full or failing")
+        assert_one_clear_error(code, out, "failed: disk I/O error", "hint: the disk holding it refused a read or a write: it is full, read-only or failing")
         assert 0 < server.total < RECIPIENTS  # it failed mid-send, not before or after
         code, out = run(send_process(tmp_path, settings, server, "--resume"))  # space freed: the same command
         assert code == 0, out

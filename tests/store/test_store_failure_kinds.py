@@ -19,7 +19,6 @@ from readonly import read_only
 from leadex_mail.config import Settings
 from leadex_mail.errors import StoreError
 from leadex_mail.store.db import open_store
-from leadex_mail.store.failures import failure_hint, failure_kind
 from leadex_mail.store.subscribers import add_subscriber
 
 
@@ -116,11 +115,15 @@ def test_a_full_database_is_said_full(sqlite_only, store, settings) -> None:
     ],
 )
 def test_each_kind_of_failure_is_read_from_the_drivers_words(words: str, kind: str) -> None:
+    from leadex_mail.store.failures import failure_kind
+
     assert failure_kind(words) == kind
 
 
 def test_the_drivers_own_code_wins_over_its_words() -> None:
     """SQLite's extended code, PostgreSQL's SQLSTATE: a message in another language, or naming a path, reads the same."""
+    from leadex_mail.store.failures import failure_kind
+
     class Pg(Exception):
         sqlstate = "53100"
 
@@ -134,5 +137,7 @@ def test_the_drivers_own_code_wins_over_its_words() -> None:
 
 @pytest.mark.parametrize("kind", ["io", "readonly", "missing", "damaged", "gone", "locked", "character", "other"])
 def test_only_a_full_disk_is_said_full(kind: str) -> None:
+    from leadex_mail.store.failures import failure_hint
+
     assert "is full:" not in failure_hint(kind, "sqlite:////srv/leadex/subscribers.db")
     assert "is full:" not in failure_hint(kind, "postgresql://leadex@db.example.org/leadex")

@@ -22,7 +22,7 @@ from readonly import read_only
 
 from leadex_mail.content.translations import RECORD_FILE, write_record
 from leadex_mail.errors import WriteFailed
-from leadex_mail.files import replace_atomic, write_atomic
+from leadex_mail.files import write_atomic
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber, get_subscriber
@@ -97,6 +97,8 @@ def test_write_atomic_in_a_read_only_folder_names_the_file(tmp_path: Path, priva
 
 
 def test_replace_atomic_names_the_file_whether_the_folder_or_the_file_refuses(tmp_path: Path) -> None:
+    from leadex_mail.files import replace_atomic
+
     target = tmp_path / "sl.yaml"
     target.write_text("title: old\n", encoding="utf-8")
     for refusing in ([tmp_path], [tmp_path, target]):
