@@ -78,10 +78,12 @@ def create_app(
     store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
     watch: bool = True,
+    host: str = "127.0.0.1",
 ) -> Starlette:
     """The studio over ``settings.newsletters_dir`` and the store (``store``, else opened from settings on first use).
 
-    ``accounts`` requires signing in (served beyond loopback). ``clock``
+    ``host``: the address it is served on; without accounts, requests must name
+    it or another loopback name in their Host header. ``accounts`` requires signing in (served beyond loopback). ``clock``
     gives the time for sessions and sign-in limits (tests move it).
     ``watch=False`` turns off noticing changes made on disk by others.
     """
@@ -120,11 +122,22 @@ def create_app(
     middleware = [Middleware(_Headers, https=accounts)]
     if not accounts:
         # A page elsewhere whose name points at 127.0.0.1 must not reach unsent issues (DNS rebinding).
-        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS))
+        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=served_hosts(host)))
     # Every 404/405 Starlette raises (no route, no static file, a method a route does not take) is the studio's page.
     app = Starlette(routes=routes(), middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
     app.state.studio = studio
     return app
+
+
+def served_hosts(host: str) -> list[str]:
+    """The Host header values a single-user studio on ``host`` answers: the loopback names and ``host`` itself.
+
+    ``host`` is any loopback address (``--host 127.0.0.2``, ``::1``); the
+    address the studio prints must answer, never "Invalid host header".
+    """
+    bare = host.strip("[]")
+    named = [bare, f"[{bare}]"] if ":" in bare else [bare]
+    return LOOPBACK_HOSTS + [name for name in named if name not in LOOPBACK_HOSTS]
 
 
 class _Headers(SecurityHeadersMiddleware):

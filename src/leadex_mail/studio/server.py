@@ -89,7 +89,7 @@ def make_server(
         finally:
             if store is None:
                 checked.close()
-    app = create_app(settings, accounts=accounts, store=store, clock=clock, watch=watch)
+    app = create_app(settings, accounts=accounts, store=store, clock=clock, watch=watch, host=host)
     sock = bind(host, port)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=3,
