@@ -34,6 +34,7 @@ CODES: dict[str, str] = {
     "text.nested_too_deep": EDITION,
     "text.raw_html": EDITION,
     "link.incomplete": EDITION,
+    "link.malformed": EDITION,
     "link.unfinished": EDITION,
     "link.says_nothing": EDITION,
     "link.no_label": EDITION,

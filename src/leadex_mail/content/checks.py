@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pydantic import BaseModel
 
+from leadex_mail.content.urls import TROUBLES, link_trouble, with_scheme
 from leadex_mail.content.walk import images, leaves
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import Problem
@@ -25,7 +26,6 @@ from leadex_mail.errors import Problem
 # Every per-recipient placeholder of render/result.py starts so (a test checks);
 # render is not imported here because render imports content.
 PLACEHOLDER_MARK = "[[LX:"
-URL_SCHEMES = ("https://", "http://", "mailto:")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 PICTURE_FORMATS = ("PNG", "JPEG", "GIF")
 # What a picture may be before its pixels are decoded: a 50-megapixel phone
@@ -89,8 +89,8 @@ def text_problems(data: dict[str, Any], model: type[BaseModel], smap: SourceMap)
             )
         if leaf.kind == "markdown" and isinstance(leaf.value, str):
             problems.extend(_markdown_problems(leaf.value, leaf.path, smap))
-        elif leaf.kind == "url" and isinstance(leaf.value, str) and not _url_ok(leaf.value):
-            problems.append(_bad_url(leaf.value, leaf.path, smap))
+        elif leaf.kind == "url" and isinstance(leaf.value, str) and (why := link_trouble(leaf.value)):
+            problems.append(_bad_url(leaf.value, why, leaf.path, smap))
     return problems
 
 
@@ -132,16 +132,19 @@ def _nesting(text: str) -> int:
     return deepest
 
 
-def _url_ok(url: str) -> bool:
-    return url in UNFINISHED_URLS or url.startswith(URL_SCHEMES)
+def _bad_url_words(url: str, why: str) -> tuple[str, str, str]:
+    """``(message, hint, code)`` of an address ``link_trouble`` refuses for ``why``."""
+    if why in ("no_scheme", "scheme"):
+        hint = "write the whole address starting with https:// (or mailto:)"
+        hint += f", e.g. {suggested}" if (suggested := with_scheme(url)) else ""
+        return f"{url!r} is not a complete address: {TROUBLES[why]}", hint, "link.incomplete"
+    hint = "check the address for spaces and typing errors; copy it from the browser's address bar"
+    return f"{url!r} is not an address a mail program can open: {TROUBLES[why]}", hint, "link.malformed"
 
 
-def _bad_url_words(url: str) -> tuple[str, str]:
-    return f"{url!r} is not a complete address", "write the whole address starting with https:// (or mailto:)"
-
-
-def _bad_url(url: str, path: tuple, smap: SourceMap) -> Problem:
-    return smap.problem(path, *_bad_url_words(url), code="link.incomplete")
+def _bad_url(url: str, why: str, path: tuple, smap: SourceMap) -> Problem:
+    message, hint, code = _bad_url_words(url, why)
+    return smap.problem(path, message, hint, code=code, args={"url": url})
 
 
 def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]:
@@ -155,8 +158,9 @@ def _markdown_problems(text: str, path: tuple, smap: SourceMap) -> list[Problem]
             tags.append(token.content.strip().splitlines()[0][:40])
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
-            if not _url_ok(href):
-                problems.append(smap.problem_in(path, text, f"]({href}", *_bad_url_words(href), code="link.incomplete"))
+            if why := link_trouble(href):
+                message, hint, code = _bad_url_words(href, why)
+                problems.append(smap.problem_in(path, text, f"]({href}", message, hint, code=code, args={"url": href}))
     if tags:
         shown = ", ".join(dict.fromkeys(tags))
         hint = "use Markdown instead: **bold**, *italic*, [label](https://...)"

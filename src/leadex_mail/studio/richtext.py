@@ -31,7 +31,18 @@ MAX_NODES = 20_000
 
 
 class RichTextError(LeadexError):
-    """The editor sent a document the format cannot hold (a node or mark it does not allow)."""
+    """The editor sent a document the format cannot hold (a node or mark it does not allow).
+
+    ``reason`` names the kind, for the studio to say in the officer's words
+    (catalog key ``rt_refused_<reason>``): ``"too_long"``, ``"not_document"``,
+    ``"not_allowed"`` (a node), ``"not_text"``, ``"list_start"``,
+    ``"formatting"`` (a mark), ``"link_not_text"``; ``message`` is the
+    English of a log.
+    """
+
+    def __init__(self, message: str, *, reason: str = "not_document") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def to_markdown(doc: Any) -> str:
@@ -41,7 +52,7 @@ def to_markdown(doc: Any) -> str:
     """
     _check(doc, [0])
     if not isinstance(doc, dict) or doc.get("type") != "doc":
-        raise RichTextError("the text is not an editor document")
+        raise RichTextError("the text is not an editor document", reason="not_document")
     return "\n\n".join(text for _, text in _blocks(doc.get("content", []), "")).strip("\n")
 
 
@@ -102,23 +113,23 @@ def _check(node: Any, count: list[int]) -> None:
     """
     count[0] += 1
     if count[0] > MAX_NODES:
-        raise RichTextError("the text is too long")
+        raise RichTextError("the text is too long", reason="too_long")
     if not isinstance(node, dict) or node.get("type") not in NODES:
-        raise RichTextError(f"the text holds something the format does not allow ({node.get('type') if isinstance(node, dict) else type(node).__name__})")
+        raise RichTextError(f"the text holds something the format does not allow ({node.get('type') if isinstance(node, dict) else type(node).__name__})", reason="not_allowed")
     marks, content, attrs = node.get("marks") or [], node.get("content") or [], node.get("attrs") or {}
     if not isinstance(marks, list) or not isinstance(content, list) or not isinstance(attrs, dict):
-        raise RichTextError("the text is not an editor document")
+        raise RichTextError("the text is not an editor document", reason="not_document")
     if node["type"] == "text" and not isinstance(node.get("text", ""), str):
-        raise RichTextError("the text holds something that is not text")
+        raise RichTextError("the text holds something that is not text", reason="not_text")
     order = attrs.get("order", 1)
     if node["type"] == "ordered_list" and (order is not None and (type(order) is not int or not 0 <= order <= 999_999_999)):
-        raise RichTextError("a numbered list starts at a number the format cannot write")
+        raise RichTextError("a numbered list starts at a number the format cannot write", reason="list_start")
     for mark in marks:
         if not isinstance(mark, dict) or mark.get("type") not in MARKS:
-            raise RichTextError("the text holds formatting the format does not allow")
+            raise RichTextError("the text holds formatting the format does not allow", reason="formatting")
         mark_attrs = mark.get("attrs") or {}
         if not isinstance(mark_attrs, dict) or not isinstance(mark_attrs.get("href", ""), str | None):
-            raise RichTextError("a link's address is not text")
+            raise RichTextError("a link's address is not text", reason="link_not_text")
     for child in content:
         _check(child, count)
 

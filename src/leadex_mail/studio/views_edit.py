@@ -231,7 +231,7 @@ async def change_field(ctx: Ctx) -> Response:
     except NotOfItsKind as err:
         return JSONResponse({"error": _not_of_its_kind(ctx, spec, err)}, status_code=400)
     except richtext.RichTextError as err:
-        return JSONResponse({"error": err.message}, status_code=400)
+        return JSONResponse({"error": ctx.t(f"rt_refused_{err.reason}", field=ctx.words.label(spec))}, status_code=400)
     await session.change(lang, lambda d: d.set(path, value, spec, parent), by=_page(ctx)[0])
     return JSONResponse({"ok": True, "dirty": session.dirty(), "revision": session.revision(lang)}, headers={**NO_STORE, **_revision(session, lang)})
 

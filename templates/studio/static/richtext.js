@@ -14,6 +14,85 @@
   const PM = window.PM;
   const SAFE = /^(https?:\/\/|mailto:|#$)/i;
 
+  // Whether an address can be a link in a mail: the rule of content/urls.py (link_trouble,
+  // with_scheme), written twice so the link box answers at once; a browser test keeps the two
+  // agreeing on a table of addresses, and the server's check (link.malformed) is the truth.
+  const SCHEMES = ["https", "http", "mailto"];
+  const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+  const LOCAL_PART = /^[A-Za-z0-9.!#$&'*+/=?^_`{|}~\-\u0080-\u{10ffff}]+$/u;
+  const DIGITS = /^[0-9]+$/;
+  const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+  // The reason key an address is refused for ("no_scheme", "scheme", "space", "host", "port",
+  // "mailto"), or null; an unfinished one ("", "#", "https://", "mailto:") is null, as there.
+  function linkTrouble(url) {
+    const value = url.trim();
+    if (value === "" || value === "#") return null;
+    const m = SCHEME.exec(value);
+    if (!m) return "no_scheme";
+    const scheme = m[1].toLowerCase();
+    const rest = value.slice(m[0].length);
+    if (!SCHEMES.includes(scheme)) return scheme.includes(".") || /^[0-9]/.test(rest) ? "no_scheme" : "scheme";
+    if (/[\s\p{Cc}]/u.test(value)) return "space";
+    if (scheme === "mailto") return mailtoTrouble(rest);
+    if (!rest.startsWith("//")) return rest.startsWith("/") ? "host" : "no_scheme";
+    const netloc = rest.slice(2).split(/[/?#]/)[0];
+    const hostPort = netloc.slice(netloc.lastIndexOf("@") + 1);
+    if (!hostPort) return null;
+    let host, port;
+    if (hostPort.startsWith("[")) {
+      const close = hostPort.indexOf("]");
+      host = close < 0 ? hostPort.slice(1) : hostPort.slice(1, close);
+      port = close < 0 ? "" : hostPort.slice(close + 1);
+      if (host.includes("%") || !ipv6(host) || (port && !port.startsWith(":"))) return "host";
+      port = port.slice(1);
+    } else {
+      const colon = hostPort.indexOf(":");
+      host = colon < 0 ? hostPort : hostPort.slice(0, colon);
+      port = colon < 0 ? "" : hostPort.slice(colon + 1);
+      if (!hostOk(host)) return "host";
+    }
+    if (port && !(DIGITS.test(port) && +port >= 1 && +port <= 65535)) return "port";
+    return null;
+  }
+  function hostOk(host) {
+    const name = host.endsWith(".") ? host.slice(0, -1) : host;
+    if (!name || [...name].length > 253 || name.includes("%")) return false;
+    const labels = name.split(".");
+    if (labels.every((l) => DIGITS.test(l))) return IPV4.test(name);
+    for (const label of labels) {
+      if (!label || [...label].length > 63 || label.startsWith("-") || label.endsWith("-")) return false;
+      if (!/^[\p{L}\p{N}\p{M}_-]+$/u.test(label)) return false;
+    }
+    return !DIGITS.test(labels[labels.length - 1]);
+  }
+  function ipv6(text) {
+    try { new URL(`http://[${text}]/`); return /^[0-9A-Fa-f:.]+$/.test(text); } catch (e) { return false; }
+  }
+  function mailtoTrouble(rest) {
+    const raw = rest.split("?")[0];
+    let to;
+    try { to = decodeURIComponent(raw); } catch (e) { to = raw; }
+    if (!to.trim()) return null;
+    for (const address of to.split(",")) {
+      const a = address.trim();
+      const at = a.lastIndexOf("@");
+      const local = at < 0 ? "" : a.slice(0, at), domain = a.slice(at + 1);
+      if (at < 0 || !local || !LOCAL_PART.test(local) || local.includes("..") || !hostOk(domain) || !domain.replace(/^\.+|\.+$/g, "").includes(".")) return "mailto";
+    }
+    return null;
+  }
+  // "https://" + what was typed, when it is a host and path without a scheme (www.example.org/prijava).
+  function withScheme(typed) {
+    const value = typed.trim();
+    if (!value || linkTrouble(value) !== "no_scheme" || /^[/.@]/.test(value) || value.split("/")[0].includes("@")) return null;
+    const candidate = "https://" + value;
+    const host = value.split(/[/?#:]/)[0].replace(/\.+$/, "");
+    const top = host.split(".").pop();
+    if (!host.includes(".") || !/^\p{L}+$/u.test(top) || [...top].length < 2 || linkTrouble(candidate) !== null) return null;
+    return candidate;
+  }
+
   const base = {
     doc: { content: "block+" },
     paragraph: { content: "inline*", group: "block", parseDOM: [{ tag: "p" }], toDOM: () => ["p", 0] },
@@ -211,7 +290,7 @@
     linkForm.className = "rt-link";
     linkForm.hidden = true;
     const linkId = source.id + "-link";
-    linkForm.innerHTML = `<label for="${linkId}"></label><input type="url" id="${linkId}" placeholder="https://"><button type="button" class="ok"></button><button type="button" class="unlink" hidden></button><button type="button" class="cancel"></button>`;
+    linkForm.innerHTML = `<label for="${linkId}"></label><input type="url" id="${linkId}" placeholder="https://"><button type="button" class="ok"></button><button type="button" class="unlink" hidden></button><button type="button" class="cancel"></button><p class="rt-link-error error" id="${linkId}-error" hidden></p>`;
     linkForm.querySelector("label").textContent = words.linkAddress;
     linkForm.querySelector(".ok").textContent = words.linkAdd;
     linkForm.querySelector(".unlink").textContent = words.linkRemove;
@@ -327,6 +406,7 @@
       linkForm.querySelector(".ok").textContent = editing ? words.linkChange : words.linkAdd;
       linkForm.querySelector(".unlink").hidden = !editing;
       linkForm.hidden = false;
+      refuse(null);
       input.focus();
       input.select();
     }
@@ -355,10 +435,29 @@
       linkForm.hidden = true;
       view.focus();
     }
+    // Why the address cannot be a link, at its field in the officer's words (rt_link_<reason>);
+    // null clears it. The box stays open with the focus in the address, to put it right.
+    function refuse(why) {
+      const input = linkForm.querySelector("input");
+      const error = linkForm.querySelector(".rt-link-error");
+      error.textContent = why ? words["link" + why.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("")] : "";
+      error.hidden = !why;
+      if (why) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", error.id);
+        input.focus();
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    }
     function applyLink() {
-      const href = linkForm.querySelector("input").value.trim();
+      const input = linkForm.querySelector("input");
+      const typed = input.value.trim();
+      const href = withScheme(typed) || typed;  // www.example.org/prijava: the https:// people leave out
+      const why = typed ? linkTrouble(href) : "empty";
+      if (why) { refuse(why); return; }
       closeLink();
-      if (!SAFE.test(href)) return;
       const st = view.state;
       const mark = schema.marks.link.create({ href });
       const editing = linkTarget(st);
@@ -377,6 +476,7 @@
     linkForm.querySelector(".ok").addEventListener("click", applyLink);
     linkForm.querySelector(".unlink").addEventListener("click", removeLink);
     linkForm.querySelector(".cancel").addEventListener("click", closeLink);
+    linkForm.querySelector("input").addEventListener("input", () => refuse(null));
     linkForm.querySelector("input").addEventListener("keydown", (e) => {
       if (e.key === "Enter") { e.preventDefault(); applyLink(); }
     });
@@ -453,6 +553,6 @@
   function init(root) {
     for (const box of (root || document).querySelectorAll(".richtext")) enhance(box);
   }
-  window.StudioRichText = { init, schema, cleanPastedHTML };
+  window.StudioRichText = { init, schema, cleanPastedHTML, linkTrouble, withScheme };
   init(document);
 })();
