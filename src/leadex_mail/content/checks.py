@@ -135,9 +135,9 @@ def _nesting(text: str) -> int:
 def _bad_url_words(url: str, why: str) -> tuple[str, str, str]:
     """``(message, hint, code)`` of an address ``link_trouble`` refuses for ``why``."""
     if why in ("no_scheme", "scheme"):
-        hint = "write the whole address starting with https:// (or mailto:)"
+        hint = ("only web and e-mail addresses can be links: " if why == "scheme" else "") + "write the whole address starting with https:// (or mailto:)"
         hint += f", e.g. {suggested}" if (suggested := with_scheme(url)) else ""
-        return f"{url!r} is not a complete address: {TROUBLES[why]}", hint, "link.incomplete"
+        return f"{url!r} is not a complete address", hint, "link.incomplete"
     hint = "check the address for spaces and typing errors; copy it from the browser's address bar"
     return f"{url!r} is not an address a mail program can open: {TROUBLES[why]}", hint, "link.malformed"
 

@@ -21,6 +21,7 @@
   const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
   const LOCAL_PART = /^[A-Za-z0-9.!#$&'*+/=?^_`{|}~\-\u0080-\u{10ffff}]+$/u;
   const DIGITS = /^[0-9]+$/;
+  const FILE_SUFFIXES = new Set("htm html php asp aspx jsp pdf doc docx odt xls xlsx ods ppt pptx odp txt rtf csv zip jpg jpeg png gif svg webp mp3 mp4".split(" "));
   const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 
   // The reason key an address is refused for ("no_scheme", "scheme", "space", "host", "port",
@@ -33,10 +34,11 @@
     const scheme = m[1].toLowerCase();
     const rest = value.slice(m[0].length);
     if (!SCHEMES.includes(scheme)) return scheme.includes(".") || /^[0-9]/.test(rest) ? "no_scheme" : "scheme";
-    if (/[\s\p{Cc}]/u.test(value)) return "space";
-    if (scheme === "mailto") return mailtoTrouble(rest);
+    const spaced = (text) => /[\s\p{Cc}]/u.test(text);
+    if (scheme === "mailto") return spaced(rest.split("?")[0]) ? "space" : mailtoTrouble(rest);
     if (!rest.startsWith("//")) return rest.startsWith("/") ? "host" : "no_scheme";
     const netloc = rest.slice(2).split(/[/?#]/)[0];
+    if (spaced(netloc)) return "space";
     const hostPort = netloc.slice(netloc.lastIndexOf("@") + 1);
     if (!hostPort) return null;
     let host, port;
@@ -89,7 +91,7 @@
     const candidate = "https://" + value;
     const host = value.split(/[/?#:]/)[0].replace(/\.+$/, "");
     const top = host.split(".").pop();
-    if (!host.includes(".") || !/^\p{L}+$/u.test(top) || [...top].length < 2 || linkTrouble(candidate) !== null) return null;
+    if (!host.includes(".") || !/^\p{L}+$/u.test(top) || [...top].length < 2 || FILE_SUFFIXES.has(top.toLowerCase()) || linkTrouble(candidate) !== null) return null;
     return candidate;
   }
 
