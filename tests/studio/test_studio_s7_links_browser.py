@@ -111,5 +111,5 @@ def test_the_link_box_and_the_check_judge_every_address_alike(studio: RunningStu
     page.goto(f"{studio.url}/issues/{ISSUE}/sl")
     wait_preview(page)
     addresses = [address for address, _ in ADDRESSES] + ["www.example.org/prijava", "example.org", "novica.html", "letak.pdf", "ana@example.org"]
-    in_browser = page.evaluate("(all) => all.map((a) => [window.StudioRichText.linkTrouble(a), window.StudioRichText.withScheme(a)])", addresses)
+    in_browser = page.evaluate("(all) => all.map((a) => [window.StudioLinkRules.linkTrouble(a), window.StudioLinkRules.withScheme(a)])", addresses)
     assert [tuple(answer) for answer in in_browser] == [(link_trouble(a), with_scheme(a)) for a in addresses]

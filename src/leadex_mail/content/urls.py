@@ -2,7 +2,7 @@
 
 Links in Markdown texts, link fields (``url``, ``link``, ``website`` ...) and
 the studio's link box are judged by ``link_trouble`` (the box by its twin in
-``templates/studio/static/richtext.js``, ``linkTrouble``; a browser test
+``templates/studio/static/linkrules.js``, ``linkTrouble``; a browser test
 keeps the two agreeing on a table of addresses; the server's check is the
 truth). An address is good when it has:
 
