@@ -237,3 +237,68 @@ def reviewed(client: Any, list_name: str = "newsletter", slug: str = ISSUE) -> d
 
     page = client.get(f"/issues/{slug}/send/review?list={list_name}")
     return dict(re.findall(r'<input type="hidden" name="(reviewed_version|reviewed_counts)" value="([^"]*)">', page.text))
+
+
+class Replies:
+    """An aiosmtpd handler that answers each address of ``replies`` with its reply (e.g. 550: no such user), accepts the rest."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+        self.accepted: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802 (aiosmtpd's hook)
+        if address in self.replies:
+            return self.replies[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 2.0.0 OK: queued"
+
+
+def readers_on_the_list(store: Any, readers: int) -> None:
+    """The public list "newsletter" with ``readers`` Slovenian subscribers, reader00@example.org …"""
+    from leadex_mail.store.lists import create_list
+    from leadex_mail.store.subscribers import add_subscriber
+
+    create_list(store, "newsletter", public=True)
+    for i in range(readers):
+        add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+
+
+def english_client(studio: RunningStudio) -> tuple[httpx.Client, str]:
+    """(a client of ``studio`` asking for English pages, the CSRF token of its session)."""
+    import re
+
+    client = studio.client()
+    client.headers["accept-language"] = "en"
+    token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
+    return client, token
+
+
+def serve_with_readers(tmp_path: Path, handler: Any, readers: int, **env: str) -> tuple[Any, Settings, Any]:
+    """(the SMTP server of ``handler``, started; the settings; the studio to serve, ``with`` it) over a store whose list
+    "newsletter" has ``readers`` people (``readers_on_the_list``). Stop the SMTP server after (``controller.stop()``)."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, port, **env)
+    return controller, settings, serve_studio_on_store(settings, handler, root=tmp_path, prepare=lambda store: readers_on_the_list(store, readers))
+
+
+@contextmanager
+def served_again(settings: Settings, port: int, store: Any, *, accounts: bool = False) -> Iterator[Any]:
+    """The studio started again on ``port`` over ``store`` (a restart a page lived through) until the block ends."""
+    from leadex_mail.studio.server import make_server
+
+    server = make_server(settings, port=port, require_login=accounts, store=store)
+    thread = server.start_in_thread()
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -21,7 +21,7 @@ from leadex_mail.store import schedule
 from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, reviewed, serve_studio_on_store, studio_settings
 from studio.test_studio_auth import EDITOR, SENDER, Browserish, accounts_studio  # noqa: F401 (a fixture)
 
 READERS = [f"reader{i}@example.org" for i in range(3)]
@@ -112,11 +112,12 @@ def test_a_send_past_its_time_and_not_started_says_no_worker_is_seen(scheduling_
     client = studio.client()
     client.headers["accept-language"] = "en"
     token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00"}).status_code == 303
+    confirmed = reviewed(client)  # what the review showed: the schedule confirms it, as "Send now" does
+    assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00", **confirmed}).status_code == 303
     assert "no worker seems to be running" not in client.get(f"/issues/{ISSUE}/send").text
     studio.clock.advance(hours=3)
     assert "no worker seems to be running" in client.get(f"/issues/{ISSUE}/send").text
-    refused = client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "next monday"})
+    refused = client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "next monday", **confirmed})
     assert refused.status_code == 400 and "Give a date and a time" in refused.text
 
 
@@ -127,8 +128,10 @@ def test_the_form_reads_times_around_clock_changes_as_send_at_does(scheduling_st
     client.headers["accept-language"] = "en"
     token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
 
+    confirmed = reviewed(client)
+
     def post(at: str):
-        return client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": at})
+        return client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": at, **confirmed})
 
     skipped = post("2027-03-28T02:30")  # the clocks go from 02:00 to 03:00 that night
     assert skipped.status_code == 400 and "2027-03-28 02:30 does not exist in Europe/Ljubljana" in skipped.text
@@ -151,7 +154,7 @@ def test_only_a_sender_schedules_and_cancels_with_the_pages_token(accounts_studi
     assert editor.post(f"{url}/schedule", data={**form, "csrf": editor.token()}).status_code == 403
     assert sender.post(f"{url}/schedule", data=form).status_code == 403  # no CSRF token
     assert schedule.waiting(studio.store) == []
-    assert sender.post(f"{url}/schedule", data={**form, "csrf": sender.token()}).status_code == 303
+    assert sender.post(f"{url}/schedule", data={**form, **reviewed(sender), "csrf": sender.token()}).status_code == 303
     seen = editor.get(url).text
     assert "To newsletter at 2026-09-12 09:00" in seen and "/send/unschedule" not in seen  # editors see it, may not cancel
     assert editor.get(f"{url}/unschedule?list=newsletter").status_code == 403

@@ -25,6 +25,7 @@ import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -205,8 +206,11 @@ def campaign_figures(store: Any, slug: str, list_name: str) -> dict[str, Any] | 
 class SendJobs:
     """The studio's sends, by id; at most one running per issue and list."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], *, confirm_waiting: Callable[[str, str], None] | None = None) -> None:
         self.clock = clock
+        # Told (slug, list name) when a confirmation finds another one of the same send under way and waits for it
+        # (``starting``): a seam, like the clock, for tests that hold the first until the second is there.
+        self.confirm_waiting: Callable[[str, str], None] = confirm_waiting or (lambda slug, list_name: None)
         self.jobs: dict[str, SendJob] = {}
         self.count = 0  # sends started so far: a request notes it first, to know which sends started while it worked
         self._lock = threading.Lock()
@@ -215,14 +219,21 @@ class SendJobs:
         self.checked: dict[str, tuple[str, Any, Any]] = {}
         self._starting: dict[tuple[str, str], asyncio.Lock] = {}
 
-    def starting(self, slug: str, list_name: str) -> asyncio.Lock:
-        """The lock a request holds from "is another send of this list running?" to its send started (event loop only).
+    @asynccontextmanager
+    async def starting(self, slug: str, list_name: str) -> AsyncIterator[None]:
+        """Held by a request from "is another send of this list running?" to its send started (event loop only).
 
         Between them the send's audit record is written: two confirmations at
-        once (two tabs, a double click) write one record, the winner's; the other
-        finds the winner's send and follows it, recorded as nothing (a13d minor 11).
+        once (two tabs, a double click) write one ``send`` record, the winner's;
+        the other finds the winner's send and follows it, recorded as
+        ``send_refused`` (a13d minor 11). A request that has to wait says so
+        first (``confirm_waiting``).
         """
-        return self._starting.setdefault((slug, list_name), asyncio.Lock())
+        lock = self._starting.setdefault((slug, list_name), asyncio.Lock())
+        if lock.locked():
+            self.confirm_waiting(slug, list_name)
+        async with lock:
+            yield
 
     def running(self, slug: str, list_name: str) -> SendJob | None:
         """The send of ``slug`` to ``list_name`` still running, if any."""

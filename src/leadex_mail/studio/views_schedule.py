@@ -10,7 +10,8 @@ and warnings before choosing a time. Times are typed in the ``timezone``
 setting (this computer's zone when unset) and stored in UTC by
 ``campaign.scheduler.schedule_campaign``; the pages name the zone. The studio
 only stores the time: ``leadex-mail worker`` sends it, and the pages say so.
-Every schedule and cancellation is written to the audit log.
+Every schedule and cancellation is written to the audit log, in the
+transaction that makes it (both or neither).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from starlette.routing import Route
 
 from leadex_mail.config import Settings
 from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFound, StoreError
-from leadex_mail.store.accounts import record
 from leadex_mail.studio.storefail import store_failed
 from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
@@ -123,11 +123,17 @@ def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
 
 
 async def schedule(ctx: Ctx) -> Response:
-    """Store the reviewed send for a later time; the send page shows it waiting."""
+    """Store the reviewed send for a later time; the send page shows it waiting.
+
+    The form carries what its review showed (``reviewed_version``, ``reviewed_counts``), as "Send now" does: a
+    schedule of anything else stores nothing, and the new review says what changed. The schedule and its
+    ``send_schedule`` audit entry are one transaction (``schedule_campaign`` with ``actor``): both or neither.
+    """
+    from leadex_mail.campaign.runner import plan_campaign
     from leadex_mail.campaign.scheduler import schedule_campaign
-    from leadex_mail.campaign.sendtime import check_ahead
     from leadex_mail.preflight import check_sending
     from leadex_mail.studio import views_send
+    from leadex_mail.studio.sending import issue_version, reviewed_counts
 
     slug = views_send.issue_slug(ctx)
     if slug is None:
@@ -142,16 +148,17 @@ async def schedule(ctx: Ctx) -> Response:
     store, settings, actor = ctx.studio.store, ctx.studio.settings, ctx.actor
     refused = ctx.t("store_schedule_refused")
     try:
+        version = await anyio.to_thread.run_sync(issue_version, settings.newsletters_dir / slug)  # before the checks, as the review
         # Never forced: an issue whose check finds errors is refused (IssueNotReady), as in views_send.start.
         issue, _ = await anyio.to_thread.run_sync(views_send.check_readiness, ctx, slug, False)
         settings.signing_key()  # as the review: no secret key for real sending, said now
         await anyio.to_thread.run_sync(check_sending, settings)  # a worker would refuse these settings later: say it now
-        # The audit record first: a schedule the log cannot show is refused before it is made.
-        due = check_ahead(send_at, ctx.now())  # SendTimeError (more than a year ahead) before anything is written
-        moved = any(w.list_name == list_name for w in await anyio.to_thread.run_sync(waiting_for, ctx, slug))
-        detail = {"send_at": due.astimezone(UTC).isoformat(), "moved": moved}
-        await anyio.to_thread.run_sync(lambda: record(store, actor, "send_schedule", f"{slug} -> {list_name}", detail=detail))
-        await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now()))  # type: ignore[arg-type]
+        plan = await anyio.to_thread.run_sync(lambda: plan_campaign(store, issue, settings, list_name=list_name))  # type: ignore[arg-type]
+        changed = "issue" if form.get("reviewed_version") != version else "list" if form.get("reviewed_counts") != reviewed_counts(plan.per_language) else None
+        if changed is not None:  # the new review, with what changed since the officer looked; the time they typed kept
+            return await views_send.review_page(ctx, slug, list_name, schedule_at=at, changed=changed, scheduling=True, status=409)
+        # Stored and written in the audit log in one transaction (SendTimeError: more than a year ahead, nothing written).
+        await anyio.to_thread.run_sync(lambda: schedule_campaign(store, issue, list_name, send_at, now=ctx.now(), actor=actor))  # type: ignore[arg-type]
     except IssueNotReady:  # the review says what to correct and links to the fields
         return await views_send.review_page(ctx, slug, list_name, status=409)
     except StoreError as err:
@@ -179,6 +186,8 @@ async def unschedule_page(ctx: Ctx) -> Response:
 
 async def unschedule(ctx: Ctx) -> Response:
     """Cancel a scheduled send that has not started (``store.schedule.unschedule``)."""
+    from leadex_mail.campaign.audit import send_target
+    from leadex_mail.store.accounts import Entry
     from leadex_mail.store.schedule import unschedule as cancel
     from leadex_mail.studio import views_send
 
@@ -190,14 +199,11 @@ async def unschedule(ctx: Ctx) -> Response:
     found = next((w for w in await anyio.to_thread.run_sync(waiting_for, ctx, slug) if w.list_name == list_name), None)
     if found is None:
         return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
+    # Cancelled and written in the audit log in one transaction: a cancellation the log cannot show is not made
+    # (the send stays due, and the page says so); one that fails (a worker started it meanwhile) leaves no entry.
+    audit = Entry(actor, "send_unschedule", send_target(slug, list_name))
     try:
-        # The audit record first: a cancellation the log cannot show is not made (the send stays due, and the page says so).
-        detail = {"send_at": found.send_at.astimezone(UTC).isoformat()}
-        await anyio.to_thread.run_sync(lambda: record(store, actor, "send_unschedule", f"{slug} -> {list_name}", detail=detail))
-    except StoreError as err:
-        return store_failed(ctx, err, not_done=ctx.t("store_unschedule_refused", when=found.when), back=f"/issues/{slug}/send")
-    try:
-        await anyio.to_thread.run_sync(lambda: cancel(store, slug, list_name))
+        await anyio.to_thread.run_sync(lambda: cancel(store, slug, list_name, audit=audit))
     except NotFound:
         return await views_send.send_page(ctx, error=ctx.t("unschedule_none", list=list_name), status=404)
     except StoreError as err:

@@ -19,6 +19,7 @@ to the audit log with who did it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +36,8 @@ from leadex_mail.studio.sending import SendJob, issue_version, reviewed_counts
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
+
+log = logging.getLogger(__name__)
 
 def routes() -> list[Route]:
     """This module's routes."""
@@ -249,13 +252,15 @@ async def review(ctx: Ctx) -> Response:
 
 
 async def review_page(
-    ctx: Ctx, slug: str, list_name: str, *, schedule_at: str | None = None, schedule_error: str | None = None, changed: str | None = None, status: int = 200,
+    ctx: Ctx, slug: str, list_name: str, *, schedule_at: str | None = None, schedule_error: str | None = None, changed: str | None = None,
+    scheduling: bool = False, status: int = 200,
 ) -> Response:
     """The review of sending ``slug`` to ``list_name`` (``schedule_error``: the schedule form's time refused, shown at its field).
 
     ``changed``: "Send now" was pressed on a review of something else than
     what would be sent now -- ``"list"`` (other recipients) or ``"issue"``
-    (its files changed): the page says so above the new review.
+    (its files changed): the page says so above the new review;
+    ``scheduling``: it was "Schedule" that was pressed (nothing was scheduled).
     """
     from leadex_mail.campaign.runner import plan_campaign
     from leadex_mail.studio.views_schedule import form_context
@@ -284,7 +289,7 @@ async def review_page(
         return await send_page(ctx, error=error_words(err), status=400)
     ctx.studio.jobs.checked[slug] = (version, issue, readiness)
     data_of = ctx.studio.workspace.issue(ctx.owner, slug).edition_data  # which section is of which type, for the places' names
-    scheduling = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
+    schedule_form = await anyio.to_thread.run_sync(lambda: form_context(ctx, slug, list_name, at=schedule_at, error=schedule_error))
     return ctx.render(
         "review.html.j2",
         status=status,
@@ -299,8 +304,9 @@ async def review_page(
         version=version,
         counts=reviewed_counts(plan.per_language),
         changed=changed,
+        changed_schedule=scheduling,
         nav="issues",
-        **scheduling,
+        **schedule_form,
     )
 
 
@@ -357,7 +363,7 @@ async def start(ctx: Ctx) -> Response:
         return await send_page(ctx, error=error_words(err), status=409)
     changed: str | None = None
     async with ctx.studio.jobs.starting(slug, list_name):  # one confirmation at a time: one audit record, one send
-        other = _other_send(ctx, slug, list_name, started_before)
+        other = await _other_send(ctx, slug, list_name, started_before)
         if other is not None:
             return other
         if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile: start nothing
@@ -399,59 +405,32 @@ async def _start_send(ctx: Ctx, slug: str, list_name: str, issue: object, plan: 
     return redirect(f"/issues/{slug}/send/jobs/{job.id}" + ("?joined=1" if job.number <= started_before else ""))
 
 
-def _other_send(ctx: Ctx, slug: str, list_name: str, started_before: int) -> Response | None:
+async def _other_send(ctx: Ctx, slug: str, list_name: str, started_before: int) -> Response | None:
     """The page of the send another tab (or a second press) started while this request checked, or running still; else None.
 
     That page says the send came from elsewhere and shows its real progress,
     then its outcome: the tab that lost the race never starts a send of its
-    own that has nothing left, nor waits for one that never comes.
+    own that has nothing left, nor waits for one that never comes. Its
+    confirmation is in the audit log as ``send_refused`` (``other_send``: the
+    send it follows); when that cannot be written the page follows all the
+    same (nothing was changed), and the studio's log says why.
     """
     other = ctx.studio.jobs.since(slug, list_name, started_before) or ctx.studio.jobs.running(slug, list_name)
-    return redirect(f"/issues/{slug}/send/jobs/{other.id}?joined=1") if other is not None else None
+    if other is None:
+        return None
+    store, actor = ctx.studio.store, ctx.actor
+    try:
+        await anyio.to_thread.run_sync(lambda: record(store, actor, "send_refused", f"{slug} -> {list_name}", detail={"other_send": other.id}))
+    except StoreError as err:
+        log.warning("a confirmation of the send of %s to %s that followed another could not be written in the audit log: %s", slug, list_name, err.message)
+    return redirect(f"/issues/{slug}/send/jobs/{other.id}?joined=1")
 
 
 async def retry(ctx: Ctx) -> Response:
-    """Re-queue the temporary failures of a campaign and send them again (``retry`` + ``send --resume``)."""
-    from leadex_mail.campaign.runner import campaign_list, retry_campaign
+    """Re-queue the temporary failures of a campaign and send them again (``views_retry.retry``)."""
+    from leadex_mail.studio.views_retry import retry as again
 
-    slug = issue_slug(ctx)
-    if slug is None:
-        return not_found(ctx)
-    list_name = (await form_data(ctx)).get("list") or None
-    store, actor = ctx.studio.store, ctx.actor
-    back = f"/issues/{slug}/send"
-    try:
-        issue = await anyio.to_thread.run_sync(load_issue, slug, ctx.studio.settings)
-        name = await anyio.to_thread.run_sync(lambda: campaign_list(store, slug, list_name))
-        async with ctx.studio.jobs.starting(slug, name):  # as a send: one audit record per send started
-            running = ctx.studio.jobs.running(slug, name)
-            if running is not None:
-                return redirect(f"/issues/{slug}/send/jobs/{running.id}?joined=1")
-            retryable = await anyio.to_thread.run_sync(lambda: _retryable(store, slug, name))
-            if not retryable:
-                return await send_page(ctx, error=ctx.t("retry_nothing"))
-            try:
-                # The audit record first, as for a send: refused whole when it cannot be written.
-                await anyio.to_thread.run_sync(lambda: record(store, actor, "send_retry", f"{slug} -> {name}", detail={"to_retry": retryable}))
-            except StoreError as err:
-                return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
-            _, count = await anyio.to_thread.run_sync(lambda: retry_campaign(store, slug, name))
-            job = ctx.studio.jobs.start(store, issue, ctx.studio.settings, list_name=name, actor=actor, resume=True)
-    except StoreError as err:
-        if isinstance(err, NotFound):
-            return await send_page(ctx, error=error_words(err), status=409)
-        return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), back=back)
-    except LeadexError as err:
-        return await send_page(ctx, error=error_words(err), status=409)
-    return redirect(f"/issues/{slug}/send/jobs/{job.id}")
-
-
-def _retryable(store: object, slug: str, list_name: str) -> int:
-    """Deliveries a retry would send: failures it may re-queue, and those still waiting (a send that stopped)."""
-    from leadex_mail.store.campaigns import RETRYABLE_KINDS, find_campaign, retryable_failures, state_counts, unfinished
-
-    campaign = find_campaign(store, slug, list_name)  # type: ignore[arg-type]
-    return unfinished(state_counts(store, campaign.id)) + retryable_failures(store, campaign.id, RETRYABLE_KINDS)  # type: ignore[arg-type]
+    return await again(ctx)
 
 
 def _job(ctx: Ctx) -> SendJob | None:

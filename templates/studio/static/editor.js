@@ -436,6 +436,8 @@
   });
   events.addEventListener("saved", (e) => {
     const info = JSON.parse(e.data);
+    // Saved in another tab: the studio dropped the changes kept at a stop with it; their offer goes here too.
+    if (info.language === edition && document.getElementById("kept")) document.getElementById("kept").remove();
     if (info.language === edition && !queue.size && !sending && !failed && !refused) setStatus("saved");  // (not this page's changes when it is behind)
   });
   events.addEventListener("changed", (e) => {
