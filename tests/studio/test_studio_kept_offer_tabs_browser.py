@@ -1,0 +1,37 @@
+"""Saved in one tab, the offer of changes kept at a stop goes from every tab of that edition (session 7, brief s7-send item 4).
+
+The kept copy is dropped when the edition is saved (``IssueSession.save``); a second tab went on offering "Restore my
+unsaved changes" until it was reloaded, and pressing it would have brought the older draft back over what was just
+saved. Real Chromium, two pages of one session on the studio served for real; waits on the pages' events, never a clock.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from leadex_mail.studio import recovery
+from leadex_mail.studio.auth import local_actor
+from leadex_mail.studio.document import read_stamp
+from studio.studio_helpers import ISSUE, LIVE, editor_field, wait_preview
+
+pytestmark = pytest.mark.browser
+
+
+def test_saving_in_one_tab_takes_the_offer_of_kept_changes_away_in_the_other(studio, studio_page) -> None:  # noqa: ANN001
+    edition = studio.file(ISSUE, "sl")
+    before = edition.read_text(encoding="utf-8")
+    recovery.keep(studio.settings, local_actor(), ISSUE, "sl", before.replace("Uvodni sestanek", "Kept heading", 1), read_stamp(edition), studio.clock())
+    a = studio_page
+    b = a.context.new_page()
+    for page in (a, b):
+        page.goto(f"{studio.url}/issues/{ISSUE}/sl")
+        expect(page.locator("#kept")).to_have_count(1)
+        wait_preview(page)  # its event stream delivers: it hears what the other tab does
+    editor_field(a, "sections.1.heading").fill("Saved in the first tab")
+    a.keyboard.press("Control+s")
+    expect(a.locator("#save-status")).to_have_text("Saved", timeout=LIVE)
+    expect(b.locator("#kept")).to_have_count(0, timeout=LIVE)  # gone without a reload
+    assert recovery.find(studio.settings, local_actor(), ISSUE, "sl") is None
+    assert "Saved in the first tab" in edition.read_text(encoding="utf-8")
+    expect(b.get_by_role("button", name="Restore my unsaved changes")).to_have_count(0)
