@@ -302,3 +302,10 @@ def served_again(settings: Settings, port: int, store: Any, *, accounts: bool = 
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def serve_with_replies(tmp_path: Path, replies: dict[str, str], readers: int, **env: str) -> tuple[Any, Replies, Settings, Any]:
+    """``serve_with_readers`` mailing through a ``Replies(replies)`` server: (controller, handler, settings, studio to serve)."""
+    handler = Replies(replies)
+    controller, settings, served = serve_with_readers(tmp_path, handler, readers, **env)
+    return controller, handler, settings, served

@@ -1,4 +1,4 @@
-"""Session 6, brief B, in real Chromium: two tabs press "Send now"; a progress page open while the studio restarts.
+"""In real Chromium: two tabs press "Send now"; a progress page open while the studio restarts (session 6, brief B).
 
 Each page must end saying what happened and where the send stands: never a figure nobody updates, never a code.
 """
@@ -11,10 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leadex_mail.store.db import open_store
-from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, assert_accessible, copy_newsletters, free_port, serve_studio, studio_settings
-from studio.test_studio_s6_send import Replies
+from studio.studio_helpers import ISSUE, LIVE, Replies, assert_accessible, copy_newsletters, free_port, readers_on_the_list, served_again, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
 BUSY = "451 4.2.1 Mailbox busy, try later"
@@ -24,9 +21,7 @@ def _store(tmp_path: Path, port: int, readers: int, **env: str):  # noqa: ANN202
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, port, **env)
     store = open_store(settings)
-    create_list(store, "newsletter", public=True)
-    for i in range(readers):
-        add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+    readers_on_the_list(store, readers)
     return settings, store
 
 
@@ -90,8 +85,6 @@ def test_the_tab_that_pressed_after_the_other_sent_says_nothing_was_sent(tmp_pat
 
 
 def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_where_the_send_stands(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001
-    from leadex_mail.studio.server import make_server
-
     handler, port = mail_server
     handler.replies["reader01@example.org"] = BUSY
     settings, store = _store(tmp_path, port, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
@@ -104,9 +97,7 @@ def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_whe
             studio_port = int(studio.url.rsplit(":", 1)[1])
         connection = page.locator("#job-connection")
         expect(connection).to_contain_text("The connection to the studio was lost; reconnecting", timeout=LIVE)
-        server = make_server(settings, port=studio_port, store=store)
-        thread = server.start_in_thread()
-        try:
+        with served_again(settings, studio_port, store):
             expect(connection).to_contain_text("The studio no longer knows this send", timeout=LIVE)
             text = connection.inner_text()
             assert "job_" not in text and "undefined" not in text  # the officer's words, never a code
@@ -117,9 +108,6 @@ def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_whe
             expect(page.locator("#job-forgotten")).to_contain_text("The studio was started again since this send began", timeout=LIVE)
             expect(page.locator("[data-campaign-counts=newsletter]")).to_contain_text("2 sent")
             expect(page.get_by_role("button", name="Resume the send")).to_be_visible()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
     finally:
         store.close()
 
@@ -127,8 +115,6 @@ def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_whe
 def test_a_progress_page_whose_session_ended_with_a_restart_says_why_and_leads_back_after_signing_in(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001
     """With accounts a restart also ends the session: the page says that (not "no longer knows"), and signing in leads back to the send."""
     from leadex_mail.store.accounts import add_user
-    from leadex_mail.studio.server import make_server
-
     handler, port = mail_server
     handler.replies["reader01@example.org"] = BUSY
     settings, store = _store(tmp_path, port, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
@@ -149,9 +135,7 @@ def test_a_progress_page_whose_session_ended_with_a_restart_says_why_and_leads_b
             job_url, studio_port = page.url, int(studio.url.rsplit(":", 1)[1])
         connection = page.locator("#job-connection")
         expect(connection).to_contain_text("The connection to the studio was lost; reconnecting", timeout=LIVE)
-        server = make_server(settings, port=studio_port, require_login=True, store=store)
-        thread = server.start_in_thread()
-        try:
+        with served_again(settings, studio_port, store, accounts=True):
             expect(connection).to_contain_text("You were signed out because the studio was restarted", timeout=LIVE)
             expect(connection).not_to_contain_text("no longer knows")
             sign_in = page.get_by_role("link", name="Sign in")
@@ -162,8 +146,5 @@ def test_a_progress_page_whose_session_ended_with_a_restart_says_why_and_leads_b
             expect(page).to_have_url(job_url)
             expect(page.locator("#job-forgotten")).to_contain_text("The studio was started again since this send began", timeout=LIVE)
             expect(page.get_by_role("button", name="Resume the send")).to_be_visible()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
     finally:
         store.close()

@@ -1,75 +1,28 @@
-"""Session 6, brief B: the send pages offer only what would do something; a second "Send now" follows the first.
+"""The send pages offer only what would do something; a second "Send now" follows the first (session 6, brief B).
 
 HTTP against the studio served for real over real SQLite files and real SMTP servers (aiosmtpd) on loopback.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.content.loader import load_issue
 from leadex_mail.store.accounts import audit_log
-from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, free_port, serve_studio_on_store, studio_settings, reviewed
+from studio.studio_helpers import ISSUE, english_client, reviewed, serve_with_replies
 from studio.test_studio_send import sse_until_done
 
 RETRY = "Try the temporary failures again (newsletter)"
 FOR_GOOD = "Failed for good: 1. The mail server said these addresses do not exist"
 
 
-class Replies:
-    """An aiosmtpd handler that answers each address of ``replies`` with its reply (e.g. 550: no such user), accepts the rest."""
-
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.replies = replies
-        self.accepted: list[str] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802 (aiosmtpd's hook)
-        if address in self.replies:
-            return self.replies[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.accepted.extend(envelope.rcpt_tos)
-        return "250 2.0.0 OK: queued"
-
-
-def _client(studio: RunningStudio):  # noqa: ANN202
-    client = studio.client()
-    client.headers["accept-language"] = "en"
-    token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)
-    return client, token
-
-
-def _served(tmp_path: Path, replies: dict[str, str], readers: int, **env: str):  # noqa: ANN202
-    """The studio over a store whose list "newsletter" has ``readers`` people, mailing through a ``Replies`` server."""
-    from aiosmtpd.controller import Controller
-
-    handler = Replies(replies)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path, port, **env)
-
-    def readers_on_the_list(store) -> None:  # noqa: ANN001
-        create_list(store, "newsletter", public=True)
-        for i in range(readers):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
-
-    return controller, handler, settings, serve_studio_on_store(settings, handler, root=tmp_path, prepare=readers_on_the_list)
-
-
 def test_only_permanent_failures_offer_no_retry_and_say_what_to_do(tmp_path: Path) -> None:
     """The tester's report: "Try the temporary failures again" shown for a campaign whose only failure is permanent."""
-    controller, _, settings, served = _served(tmp_path, {"reader01@example.org": "550 5.1.1 <reader01@example.org>: User unknown"}, 3)
+    controller, _, settings, served = serve_with_replies(tmp_path, {"reader01@example.org": "550 5.1.1 <reader01@example.org>: User unknown"}, 3)
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
             job = started.headers["location"]
             assert sse_until_done(client, job + "/events")["counts"]["failed"] == 1
@@ -86,10 +39,10 @@ def test_only_permanent_failures_offer_no_retry_and_say_what_to_do(tmp_path: Pat
 
 def test_a_temporary_failure_beside_a_permanent_one_is_offered_again(tmp_path: Path) -> None:
     replies = {"reader01@example.org": "550 5.1.1 <reader01@example.org>: User unknown", "reader02@example.org": "451 4.2.1 Mailbox busy, try later"}
-    controller, handler, settings, served = _served(tmp_path, replies, 4, LEADEX_SEND_MAX_ATTEMPTS="1")
+    controller, handler, settings, served = serve_with_replies(tmp_path, replies, 4, LEADEX_SEND_MAX_ATTEMPTS="1")
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             job = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)}).headers["location"]
             sse_until_done(client, job + "/events")
             page = client.get(f"/issues/{ISSUE}/send").text
@@ -105,10 +58,10 @@ def test_a_temporary_failure_beside_a_permanent_one_is_offered_again(tmp_path: P
 
 def test_send_now_pressed_again_while_the_send_runs_follows_it_and_says_so(tmp_path: Path) -> None:
     """Two tabs (or two presses) on "Send now": the second follows the first's send, never shows a send of its own."""
-    controller, _, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 2, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    controller, _, settings, served = serve_with_replies(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 2, LEADEX_SEND_BACKOFF_SECONDS="3600")
     try:
         with served as studio:
-            first, token = _client(studio)
+            first, token = english_client(studio)
             confirmed = reviewed(first)
             job = first.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed}).headers["location"]
             assert "?" not in job
@@ -128,11 +81,11 @@ def test_send_now_pressed_again_while_the_send_runs_follows_it_and_says_so(tmp_p
 
 def test_send_now_of_a_page_whose_list_got_the_issue_meanwhile_starts_nothing(tmp_path: Path) -> None:
     """The other tab's send ended before this tab pressed: nothing is started or logged as a send; the page says why."""
-    controller, handler, settings, served = _served(tmp_path, {}, 3)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 3)
     try:
         with served as studio:
             send_campaign(studio.store, load_issue(ISSUE, settings), settings, list_name="newsletter")  # the other tab, a terminal, the worker
-            client, token = _client(studio)
+            client, token = english_client(studio)
             late = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter"})
             assert late.status_code == 303 and late.headers["location"] == f"/issues/{ISSUE}/send?done=nothing_left&list=newsletter"
             page = client.get(late.headers["location"]).text
@@ -147,10 +100,10 @@ def test_send_now_of_a_page_whose_list_got_the_issue_meanwhile_starts_nothing(tm
 
 def test_with_unsaved_changes_no_test_or_send_button_is_offered_but_where_to_save(tmp_path: Path) -> None:
     """A test send and a send are refused while a draft is unsaved: the page offers no button that would be refused."""
-    controller, handler, settings, served = _served(tmp_path, {}, 1)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 1)
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             page = client.get(f"/issues/{ISSUE}/send").text
             assert ">Send the test</button>" in page and ">Review the send</button>" in page and "unsaved-blocked" not in page
             assert client.post(f"/issues/{ISSUE}/sl/field", json={"path": "title", "value": "Neshranjeno"}, headers={"X-CSRF-Token": token}).status_code == 200

@@ -1,4 +1,4 @@
-"""Session 6, brief B2 (a13d minors 7, 8, 10, 11): the send confirms what was reviewed, once, and shows editors no addresses.
+"""The send confirms what was reviewed, once, and shows editors no addresses (session 6, brief B2: a13d minors 7, 8, 10, 11).
 
 HTTP against the studio served for real (uvicorn in this process) over real SQLite files and real SMTP servers
 (aiosmtpd) on loopback.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -17,8 +16,7 @@ from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.content.loader import load_issue
 from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import EDITOR, ISSUE, SENDER, free_port, reviewed, serve_accounts_studio
-from studio.test_studio_s6_send import Replies, _client, _served
+from studio.studio_helpers import EDITOR, ISSUE, SENDER, Replies, english_client, free_port, reviewed, serve_accounts_studio, serve_with_readers, serve_with_replies
 from studio.test_studio_send import sse_until_done
 
 HIDDEN = re.compile(r'<input type="hidden" name="(reviewed_version|reviewed_counts)" value="([^"]*)">')
@@ -30,10 +28,10 @@ def _sends(store) -> list:  # noqa: ANN001
 
 def test_send_now_of_a_review_older_than_a_subscriber_sends_nothing_and_shows_the_new_review(tmp_path: Path) -> None:
     """a13d minor 7: "Send 44 messages now" sent 45 (a subscriber added to the list after the review)."""
-    controller, handler, settings, served = _served(tmp_path, {}, 3)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 3)
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             confirmed = reviewed(client)
             assert confirmed["reviewed_counts"] == "sl=3"
             add_subscriber(studio.store, "late-added@example.org", language="sl", lists=("newsletter",), source="cli")
@@ -54,10 +52,10 @@ def test_send_now_of_a_review_older_than_a_subscriber_sends_nothing_and_shows_th
 
 def test_send_now_of_a_review_of_other_files_sends_nothing(tmp_path: Path) -> None:
     """The same for the issue: a file saved after the review (in the studio, a terminal, git) is not sent unseen."""
-    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 2)
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             confirmed = reviewed(client)
             edition = studio.newsletters / ISSUE / "sl.yaml"
             edition.write_text(edition.read_text(encoding="utf-8") + "\n# changed after the review\n", encoding="utf-8")
@@ -83,10 +81,10 @@ def test_send_now_reuses_the_checks_of_the_review_of_the_same_files(tmp_path: Pa
         return real(ctx, slug, force)
 
     monkeypatch.setattr(views_send, "check_readiness", counted)
-    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 2)
     try:
         with served as studio:
-            client, token = _client(studio)
+            client, token = english_client(studio)
             confirmed = reviewed(client)
             assert calls == [True]
             started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **confirmed})
@@ -107,33 +105,31 @@ def test_two_confirmations_at_once_are_audited_as_one_send(tmp_path: Path, monke
     """a13d minor 11: two tabs confirming together wrote two 'send' records (45 recipients, and 1) for one send.
 
     The first confirmation is held while it writes its audit record until the second one is as far as it can go
-    (past its checks: writing its own record on the old code, waiting for the first one's send on the new).
+    (past its checks: writing its own record on the old code, waiting for the first one's send on the new, which
+    ``SendJobs.confirm_waiting`` says). Waits on those events only: never on the clock.
     """
     from leadex_mail.studio import views_send
 
     real = views_send.record
-    records: list[str] = []
-    second_arrived = threading.Event()
-    lock_of: list = []
+    sends: list[str] = []
+    second_came = threading.Event()  # the second confirmation waits for the first (or, on the old code, records too)
 
     def held(store, actor, action, target, **kwargs):  # noqa: ANN001, ANN202
-        records.append(action)
-        if action == "send" and len(records) == 1:
-            # Wait (on the second request, never on the clock) until it records too, or waits for this one's send.
-            while not second_arrived.is_set() and not (lock_of and lock_of[0]._waiters):
-                time.sleep(0.01)
-        elif action == "send":
-            second_arrived.set()
+        if action == "send":
+            sends.append(action)
+            if len(sends) == 1:
+                assert second_came.wait(60), "the second confirmation never came"
+            else:
+                second_came.set()
         return real(store, actor, action, target, **kwargs)
 
     monkeypatch.setattr(views_send, "record", held)
-    controller, handler, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    controller, handler, settings, served = serve_with_replies(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
     try:
         with served as studio:
             jobs = studio.server.config.app.state.studio.jobs
-            if hasattr(jobs, "starting"):
-                lock_of.append(jobs.starting(ISSUE, "newsletter"))
-            first, token = _client(studio)
+            jobs.confirm_waiting = lambda slug, list_name: second_came.set()
+            first, token = english_client(studio)
             confirmed = reviewed(first)
             answers: list[httpx.Response] = []
 
@@ -214,27 +210,14 @@ def test_the_progress_line_says_the_figures_status_says(tmp_path: Path) -> None:
     waits to be tried again; never its three attempts) and says the average rate ``status`` says (the same core
     function, ``runner.campaign_figures``).
     """
-    from aiosmtpd.controller import Controller
-
     from leadex_mail.campaign.runner import campaign_status
-    from leadex_mail.store.lists import create_list
-    from studio.studio_helpers import copy_newsletters, serve_studio_on_store, studio_settings
 
     handler = BusyThenHeld("reader01@example.org", 3)
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path, port, LEADEX_SEND_BACKOFF_SECONDS="0.01", LEADEX_SEND_MAX_ATTEMPTS="6", LEADEX_SEND_CONCURRENCY="1")
-
-    def readers(store) -> None:  # noqa: ANN001
-        create_list(store, "newsletter", public=True)
-        for i in range(3):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
-
+    env = {"LEADEX_SEND_BACKOFF_SECONDS": "0.01", "LEADEX_SEND_MAX_ATTEMPTS": "6", "LEADEX_SEND_CONCURRENCY": "1"}
+    controller, settings, served = serve_with_readers(tmp_path, handler, 3, **env)
     try:
-        with serve_studio_on_store(settings, handler, root=tmp_path, prepare=readers) as studio:
-            client, token = _client(studio)
+        with served as studio:
+            client, token = english_client(studio)
             started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
             assert started.status_code == 303, started.text[:300]
             assert handler.holding.wait(60), "the fourth attempt never came"
@@ -297,7 +280,7 @@ def test_send_now_says_it_is_working_and_a_second_press_sends_nothing_more(tmp_p
         return real(*args, **kwargs)
 
     monkeypatch.setattr(runner, "plan_campaign", held)
-    controller, handler, settings, served = _served(tmp_path, {}, 2)
+    controller, handler, settings, served = serve_with_replies(tmp_path, {}, 2)
     try:
         with served as studio:
             page = studio_page
@@ -326,11 +309,11 @@ def test_the_page_of_a_send_of_an_earlier_studio_links_to_the_running_send_once(
     """Left by brief B: the page of a send from before a restart showed "A send to newsletter is running: follow it" twice."""
     from leadex_mail.store.campaigns import find_campaign
 
-    controller, handler, settings, served = _served(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
+    controller, handler, settings, served = serve_with_replies(tmp_path, {"reader01@example.org": "451 4.2.1 Mailbox busy, try later"}, 3, LEADEX_SEND_BACKOFF_SECONDS="3600")
     try:
         with served as studio:
             send_campaign(studio.store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=1)  # stopped after one
-            client, token = _client(studio)
+            client, token = english_client(studio)
             started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", "resume": "1"})
             assert started.status_code == 303, started.text[:300]
             jobs = studio.server.config.app.state.studio.jobs
