@@ -6,7 +6,7 @@
     POST /issues/{slug}/send/start           send to the list, in the background (senders)
     GET  /issues/{slug}/send/jobs/{id}       live progress, then the outcome
     GET  /issues/{slug}/send/jobs/{id}/events  Server-Sent Events: progress, done
-    POST /issues/{slug}/send/retry           re-queue temporary failures and send them (senders)
+    POST /issues/{slug}/send/retry           re-queue temporary failures and send them (senders; ``views_retry``)
 
 Scheduling for later is on the review page too (``views_schedule``).
 
@@ -38,6 +38,7 @@ from leadex_mail.studio.findings import place
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
 
 log = logging.getLogger(__name__)
+
 
 def routes() -> list[Route]:
     """This module's routes."""
