@@ -192,8 +192,15 @@ def send_campaign(
     rng: random.Random | None = None,
     progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    by_hand: str | None = None,
 ) -> CampaignReport:
     """Send ``issue`` to ``list_name`` (or resume it); return what happened.
+
+    ``by_hand``: the actor of a send started by a person (the studio's "Send
+    now", the command line's ``send``), not by a ``worker``: a send scheduled
+    for this (issue, list) is replaced -- removed as the campaign opens, in the
+    same transaction as its ``send_unschedule`` audit entry
+    (``store.campaigns.open_campaign``) -- so no worker takes the send over.
 
     ``resume`` refuses to start a new campaign. ``dry_run`` builds every
     message and writes and sends nothing. ``clock``/``sleep`` drive the rate
@@ -225,7 +232,13 @@ def send_campaign(
     if resume:
         campaigns.find_campaign(store, issue.slug, list_name)  # NotFound: nothing to resume
     default = rendered[issue.default_language]
-    campaign = campaigns.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now())
+    replaces = None
+    if by_hand is not None:
+        from leadex_mail.campaign.audit import send_target
+        from leadex_mail.store.accounts import Entry
+
+        replaces = Entry(by_hand, "send_unschedule", send_target(issue.slug, list_name))
+    campaign = campaigns.open_campaign(store, issue.slug, list_name, hashes, default.subject, now=now(), by_hand=replaces)
     try:
         return _run(store, issue, settings, campaign, rendered, list_name=list_name, language=language, limit=limit, workers=workers,
                     limiter=limiter, transport_factory=transport_factory, clock=clock, sleep=sleep, now=now, rng=rng, progress=progress, stop=stop)

@@ -329,7 +329,7 @@ def send_command(
         with stop_on_signals(stop) as received:
             report = send_campaign(
                 store, loaded, settings, list_name=list_name, language=language, limit=limit, dry_run=dry_run, resume=resume,
-                rate=rate, concurrency=concurrency, progress=bar, stop=stop,
+                rate=rate, concurrency=concurrency, progress=bar, stop=stop, by_hand=cli_actor(),
             )
     except SendStopped as err:
         bar.close()

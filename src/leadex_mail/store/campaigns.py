@@ -75,8 +75,18 @@ def list_campaigns(store: Store, issue_slug: str | None = None) -> list[tuple[Ca
         return [(c, name) for c, name in session.exec(query).all()]  # type: ignore[call-overload]
 
 
-def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: Mapping[str, str], subject: str, *, now: datetime | None = None) -> Campaign:
+def open_campaign(
+    store: Store, issue_slug: str, list_name: str, content_hash: Mapping[str, str], subject: str, *, now: datetime | None = None,
+    by_hand: Entry | None = None,
+) -> Campaign:
     """Create the campaign of (issue, list), or return the existing one to resume it.
+
+    ``by_hand``: a person starts (or resumes) it now -- the studio's "Send now",
+    the command line's ``send`` -- so a send scheduled for that (issue, list)
+    is replaced: its row is removed in the same transaction and this audit
+    entry (``send_unschedule`` by them) written with it, ``send_at`` (UTC) and
+    ``replaced_by: "send"`` added. A worker then never takes the campaign over
+    (``store.schedule.waiting(started=True)`` no longer lists it).
 
     Insert-or-get: ``INSERT … ON CONFLICT DO NOTHING`` on the unique (issue,
     list) key, then the row read under a lock, so any number of processes
@@ -97,6 +107,10 @@ def open_campaign(store: Store, issue_slug: str, list_name: str, content_hash: M
             refuse_anonymised(row)
             merged = _check_content(conn, row, content_hash)
             conn.execute(update(_C).where(_C.c.id == row.id).values(content_hash=json.dumps(merged, sort_keys=True), updated_at=now))
+        if by_hand is not None:
+            from leadex_mail.store.schedule import replace_by_hand
+
+            replace_by_hand(conn, issue_slug, list_id, by_hand, now)
     return get_campaign(store, row.id)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Connection, and_, exists, select
 
 from leadex_mail.errors import CampaignError, NotFound
 from leadex_mail.store.db import Store
@@ -72,6 +72,21 @@ def schedule_send(
         if audit is not None:
             audit.with_detail(moved=row is not None).write(conn, now)
     return Scheduled(new_id, issue_slug, list_name, language, send_at, replaced=row is not None)
+
+
+def replace_by_hand(conn: Connection, issue_slug: str, list_id: int, audit: Entry, now: datetime) -> datetime | None:
+    """In ``conn``'s transaction: remove the send scheduled for (issue, list) that a send started by hand replaces.
+
+    Returns its time (UTC), None when none was scheduled (then nothing is
+    written). ``audit`` is written with ``send_at`` and ``replaced_by: "send"``.
+    """
+    row = conn.execute(select(_S.c.id, _S.c.send_at).where(_S.c.issue_slug == issue_slug, _S.c.list_id == list_id)).first()
+    if row is None:
+        return None
+    send_at = row.send_at if row.send_at.tzinfo else row.send_at.replace(tzinfo=UTC)
+    conn.execute(_S.delete().where(_S.c.id == row.id))
+    audit.with_detail(send_at=send_at.astimezone(UTC).isoformat(), replaced_by="send").write(conn, now)
+    return send_at
 
 
 def unschedule(store: Store, issue_slug: str, list_name: str, *, audit: Entry | None = None) -> Scheduled:

@@ -61,7 +61,8 @@ class SendJob:
     paused_reason: str | None = None
     waiting: int = 0  # temporary failures waiting for their retry time
     retry_at: str | None = None  # when the first of them is tried again: "14:05 CET" (the studio's time zone)
-    retry_reason: str | None = None  # the mail server's latest temporary reply
+    retry_reason: str | None = None  # the mail server's latest temporary reply (or the transport's words: ``retry_why``)
+    retry_why: str | None = None  # no reply of a server behind it: why, a ``test_why_*`` kind (``not_answered``)
     not_recorded: str | None = None  # the end of the send could not be written in the audit log (the store's words)
     interrupted: bool = False  # stopped on request (the studio stopping) with deliveries left: "Resume the send"
     # The campaign's figures as ``leadex-mail status`` says them (``runner.campaign_figures``): what the progress line
@@ -81,7 +82,7 @@ class SendJob:
             "id": self.id, "done": self.done, "total": self.total, "failed": self.failed, "retrying": self.retrying,
             "figures": figures, "finished": self.finished, "status": self.status, "counts": self.counts,
             "error": self.error, "hint": self.hint, "paused_reason": self.paused_reason,
-            "waiting": self.waiting, "retry_at": self.retry_at, "retry_reason": self.retry_reason,
+            "waiting": self.waiting, "retry_at": self.retry_at, "retry_reason": self.retry_reason, "retry_why": self.retry_why,
         }
 
     def _publish(self) -> None:
@@ -142,6 +143,37 @@ def _clock_time(when: datetime | None, settings: Settings) -> str | None:
         return None
     local = when.astimezone(zone(settings))
     return f"{local:%H:%M %Z}".strip()
+
+
+_REPLY = re.compile(r"[2-5][0-9][0-9]\b")
+# RFC 4954 replies to AUTH: 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required.
+_LOGIN_CODES = ("530", "534", "535", "538")
+
+
+def not_answered(reason: str | None) -> str | None:
+    """Why messages wait when no mail server turned them away: a ``test_why_*`` kind; None for a server's reply.
+
+    A temporary failure is either an SMTP reply (``451 4.2.1 Mailbox busy``:
+    the server turned the message away for now, its words are shown) or the
+    transport's own failure, which no server said: the connection refused
+    (``[Errno 111] Connection refused``: the server is not running), no answer
+    in time, a name that does not resolve, a secure connection that could not
+    be set up, a sign-in refused. Those are said in plain words, as the test
+    send says them (``saying.failure_kind``): ``unreachable``, ``timeout``,
+    ``tls``, ``login``.
+    """
+    if not reason:
+        return None
+    said = reason.lower()
+    if said[:3] in _LOGIN_CODES or "authentication" in said or "login" in said or "sign-in" in said:
+        return "login"
+    if _REPLY.match(reason):
+        return None
+    if "ssl" in said or "tls" in said or "certificate" in said:
+        return "tls"
+    if "timed out" in said or "timeout" in said or "no answer within" in said:
+        return "timeout"
+    return "unreachable"
 
 
 def _event(kind: str, data: str) -> str:
@@ -287,12 +319,15 @@ class SendJobs:
         def progress(p: Any) -> None:
             job.total, job.done, job.failed, job.retrying, job.elapsed = p.total, p.done, p.failed, p.retrying, p.elapsed
             job.waiting, job.retry_at, job.retry_reason = p.waiting, _clock_time(p.next_retry_at, settings), p.retry_reason
+            job.retry_why = not_answered(p.retry_reason)
             read_figures()
             job.publish_from_thread()
 
         def run() -> None:
             try:
-                report = send_campaign(store, issue, settings, list_name=list_name, resume=resume, progress=progress, stop=job.stop, **options)
+                report = send_campaign(
+                    store, issue, settings, list_name=list_name, resume=resume, progress=progress, stop=job.stop, by_hand=actor, **options,
+                )
                 job.status, job.counts, job.paused_reason = report.status, dict(report.counts), report.paused_reason
                 job.done = max(job.done, report.sent_now)
                 if report.interrupted and report.status == "running":  # as runner.shown_status says it: nobody sends the rest now
@@ -303,7 +338,7 @@ class SendJobs:
                 log.exception("the send of %s to %s failed", issue.slug, list_name)
                 job.status, job.error = "error", f"{type(err).__name__}: {err}"
             finally:
-                job.waiting, job.retry_at = 0, None
+                job.waiting, job.retry_at, job.retry_why = 0, None, None
                 read_figures(wait=True)  # the last figures, as status says them now
                 job.finished = True
                 if on_finish is not None:

@@ -77,8 +77,11 @@
     // Waiting to retry temporary failures: say so, until when and why, instead of looking stuck.
     const waiting = document.getElementById("job-waiting");
     waiting.hidden = !s.waiting;
-    document.getElementById("job-waiting-line").textContent = s.waiting ? waiting.dataset.waiting.replace("{n}", s.waiting).replace("{at}", s.retry_at) : "";
-    document.getElementById("job-waiting-reason").textContent = s.waiting && s.retry_reason ? waiting.dataset.reason.replace("{reason}", s.retry_reason) : "";
+    // No server turned them away (not running, no answer, no secure connection, sign-in refused): in words, never "The server said".
+    const why = s.waiting && s.retry_why ? waiting.dataset["why" + s.retry_why[0].toUpperCase() + s.retry_why.slice(1)] : null;
+    const said = why ? waiting.dataset.unanswered : waiting.dataset.waiting;
+    document.getElementById("job-waiting-line").textContent = s.waiting ? said.replace("{n}", s.waiting).replace("{at}", s.retry_at) : "";
+    document.getElementById("job-waiting-reason").textContent = why || (s.waiting && s.retry_reason ? waiting.dataset.reason.replace("{reason}", s.retry_reason) : "");
   });
   // The send ended: reload to show how. A send ended because the studio is stopping (its sends are given
   // back) comes with a studio that no longer answers: then the page stays and the stream's error says so.
