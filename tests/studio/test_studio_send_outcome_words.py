@@ -94,3 +94,6 @@ def test_a_mail_server_not_running_during_a_send_is_said_in_words(tmp_path: Path
         finally:
             job.stop.set()
             assert job.ended.wait(60)
+        table = client.get(started.headers["location"]).text.split('<table class="failures">', 1)[1].split("</table>", 1)[0]
+        assert "Is the mail server running?" in table and "Connection refused" in table
+        assert "the server was busy" not in table

@@ -90,7 +90,15 @@ def environment() -> jinja2.Environment:
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
     env.globals["picture_accept"] = _picture_accept
+    env.filters["not_answered"] = _not_answered
     return env
+
+
+def _not_answered(reply: str | None) -> str | None:
+    """``sending.not_answered``: a failure's kind when no mail server replied (the failures table says it in words)."""
+    from leadex_mail.studio.sending import not_answered
+
+    return not_answered(reply)
 
 
 def _picture_accept() -> str:
