@@ -1,4 +1,4 @@
-"""Fixtures of the studio tests: the studio served by uvicorn over a copy of the issues."""
+"""Fixtures of the studio tests: the studio served by uvicorn over a copy of the issues, browser pages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, PHONE, RunningStudio, copy_newsletters, serve_studio, studio_settings, watched_page
 
 
 @pytest.fixture
@@ -19,14 +20,14 @@ def studio(tmp_path: Path) -> Iterator[RunningStudio]:
 
 
 @pytest.fixture
-def studio_page(browser):
-    """A wide browser page (the form beside the preview), its own cookies."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+def studio_page(browser) -> Iterator[Page]:
+    """A wide browser page (the form beside the preview), its own cookies; no script error on it."""
+    with watched_page(browser, 1400, 1000) as page:
         yield page
-    finally:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def phone_frame(browser) -> Iterator[Page]:
+    """A browser page ``PHONE`` (375) px wide, a phone held upright, its own cookies; no script error on it."""
+    with watched_page(browser, PHONE, 800) as page:
+        yield page

@@ -5,6 +5,8 @@ Imported as ``studio.studio_helpers`` (``tests/studio`` is a package).
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 
@@ -22,6 +25,7 @@ from leadex_mail.config import Settings, load_settings
 REPO = Path(__file__).resolve().parents[2]
 ISSUE = "2026-04-leadex-01"
 WCAG = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+PHONE = 375  # px: the width of a phone held upright (WCAG 1.4.10 Reflow)
 LIVE = 20_000  # ms: how long a test waits for a change to reach the page before failing (never a sleep)
 EDITOR, SENDER = ("maja", "editor passphrase one"), ("tina", "sender passphrase two")  # the accounts of serve_accounts_studio
 _AXE = Axe()
@@ -158,6 +162,106 @@ def serve_accounts_studio(root: Path, **env: str) -> Iterator[RunningStudio]:
         store.close()
 
 
+def add_english_edition(root: Path, slug: str = ISSUE) -> Path:
+    """An en edition of ``slug`` under ``root/newsletters`` beside its sl one: the same file but for its language; its path."""
+    sl = root / "newsletters" / slug / "sl.yaml"
+    en = sl.parent / "en.yaml"
+    en.write_text(sl.read_text(encoding="utf-8").replace("language: sl", "language: en", 1), encoding="utf-8")
+    return en
+
+
+def add_readers(store: Any, count: int, *, address: str = "reader{i}@example.org", list_name: str = "newsletter", language: str = "sl") -> None:
+    """The public list ``list_name`` with ``count`` subscribers in ``language``, the i-th at ``address.format(i=i)``."""
+    from leadex_mail.store.lists import create_list
+    from leadex_mail.store.subscribers import add_subscriber
+
+    create_list(store, list_name, public=True)
+    for i in range(count):
+        add_subscriber(store, address.format(i=i), language=language, lists=(list_name,), source="cli")
+
+
+@contextmanager
+def watched_page(browser: Any, width: int, height: int) -> Iterator[Page]:
+    """A browser page ``width`` x ``height`` px in its own context (own cookies, en-GB); fails the test on a script error in it."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+def csrf_token(client: httpx.Client, path: str = "/") -> str:
+    """The CSRF token the studio page at ``path`` gives ``client`` (its ``data-csrf``)."""
+    found = re.search(r'data-csrf="([^"]+)"', client.get(path).text)
+    assert found is not None, f"{path} gives no CSRF token"
+    return found.group(1)
+
+
+def editor_headers(client: httpx.Client, lang: str, *, tab: str | None = None, slug: str = ISSUE) -> dict[str, str]:
+    """The headers of the requests of the tab ``tab`` (default ``tab-<lang>``) open on the editor of ``slug``'s ``lang`` edition.
+
+    As its script sends them: the CSRF token, which tab it is, the revision of the edition it has seen, JSON wanted.
+    """
+    text = client.get(f"/issues/{slug}/{lang}").text
+    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
+    return {"X-CSRF-Token": token, "X-Studio-Page": tab or f"tab-{lang}", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
+
+
+def editor_post(client: httpx.Client, lang: str, what: str, data: dict[str, str] | None = None, *, tab: str | None = None, slug: str = ISSUE) -> httpx.Response:
+    """Post the form ``data`` to the editor's ``what`` (``items``, ``save``, ``reload``...) as the tab does; the answer (200 or 303)."""
+    answer = client.post(f"/issues/{slug}/{lang}/{what}", data=data or {}, headers=editor_headers(client, lang, tab=tab, slug=slug))
+    assert answer.status_code in (200, 303), answer.text
+    return answer
+
+
+def editor_set(client: httpx.Client, lang: str, path: str, value: str | None, *, tab: str | None = None, slug: str = ISSUE) -> None:
+    """Set the field at ``path`` of the ``lang`` edition's draft to ``value``, as typing in the tab does (not saved)."""
+    headers = {**editor_headers(client, lang, tab=tab, slug=slug), "content-type": "application/json"}
+    answer = client.post(f"/issues/{slug}/{lang}/field", json={"path": path, "value": value}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def edition_data(studio: RunningStudio, lang: str, slug: str = ISSUE) -> Any:
+    """What the file of ``slug``'s ``lang`` edition holds now, read as YAML."""
+    return yaml.safe_load(studio.file(slug, lang).read_text(encoding="utf-8"))
+
+
+def preview_summaries(client: httpx.Client, lang: str = "sl", slug: str = ISSUE) -> Iterator[dict[str, Any]]:
+    """The data of each ``preview`` event of the edition's event stream, as a page hears them, while the caller reads on.
+
+    The stream is open from the first summary (sent when it opens) until the caller stops reading.
+    """
+    with client.stream("GET", f"/issues/{slug}/events", params={"lang": lang}) as events:
+        kind = ""
+        for line in events.iter_lines():
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: ") and kind == "preview":
+                yield json.loads(line.removeprefix("data: "))
+
+
+def paste_over(page: Page, path: str, html: str, plain: str = "the plain text is not used when there is HTML") -> None:
+    """Select the whole text of the rich-text field at ``path`` and paste ``html`` over it, as Ctrl+V with that clipboard does.
+
+    ``plain``: the clipboard's text/plain beside the HTML.
+    """
+    editor = rich_editor(page, path)
+    editor.click()
+    page.keyboard.press("Control+a")
+    editor.evaluate(
+        """(el, [html, plain]) => {
+            const data = new DataTransfer();
+            data.setData('text/html', html);
+            data.setData('text/plain', plain);
+            el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        }""",
+        [html, plain],
+    )
 def assert_accessible(page: Page) -> None:
     """No axe-core WCAG 2.0/2.1 A or AA violation on the page (the email frames included)."""
     results = _AXE.run(page)

@@ -23,36 +23,13 @@ import yaml
 
 from leadex_mail.content.translations import record_translation, stale_sections
 from leadex_mail.studio.formschema import Spec, edition_form
-from studio.studio_helpers import ISSUE, RunningStudio
+from studio.studio_helpers import ISSUE, RunningStudio, edition_data, editor_headers, editor_post, editor_set
 
 EVENTS, SECOND_EVENTS, PARTNERS = 6, 7, 8  # the sections of issue No. 1
 
 
-def _headers(client: httpx.Client, lang: str) -> dict[str, str]:
-    text = client.get(f"/issues/{ISSUE}/{lang}").text
-    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
-    return {"X-CSRF-Token": token, "X-Studio-Page": f"tab-{lang}", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
-
-
-def _post(client: httpx.Client, lang: str, what: str, data: dict[str, str] | None = None) -> Any:
-    answer = client.post(f"/issues/{ISSUE}/{lang}/{what}", data=data or {}, headers=_headers(client, lang))
-    assert answer.status_code in (200, 303), answer.text
-    return answer
-
-
 def _move(client: httpx.Client, lang: str, path: str, index: int, op: str = "down") -> None:
-    _post(client, lang, "items", {"op": op, "list": path, "index": str(index)})
-
-
-def _set(client: httpx.Client, lang: str, path: str, value: str) -> None:
-    headers = {**_headers(client, lang), "content-type": "application/json"}
-    answer = client.post(f"/issues/{ISSUE}/{lang}/field", json={"path": path, "value": value}, headers=headers)
-    assert answer.status_code == 200, answer.text
-
-
-def _data(studio: RunningStudio, lang: str) -> Any:
-    return yaml.safe_load(studio.file(ISSUE, lang).read_text(encoding="utf-8"))
+    editor_post(client, lang, "items", {"op": op, "list": path, "index": str(index)})
 
 
 def _at(data: Any, path: tuple[str | int, ...]) -> Any:
@@ -95,13 +72,13 @@ def test_an_event_moved_in_the_default_edition_moves_in_the_translation_and_no_m
     _track(studio)
     _change_on_disk(studio, "sl", GIFTEDNESS, GIFTEDNESS + " (Zagreb)")  # the second events block truly needs its update
     assert _stale(studio) == {SECOND_EVENTS}
-    sl_before, en_before = _data(studio, "sl"), _data(studio, "en")
+    sl_before, en_before = edition_data(studio, "sl"), edition_data(studio, "en")
     comments = _comments(studio, "en")
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
         _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 1, "up")
-        _post(client, "sl", "save")
-    sl_after, en_after = _data(studio, "sl"), _data(studio, "en")
+        editor_post(client, "sl", "save")
+    sl_after, en_after = edition_data(studio, "sl"), edition_data(studio, "en")
     for section in (EVENTS, SECOND_EVENTS):
         assert sl_after["sections"][section]["items"] == _swap(sl_before["sections"][section]["items"], 0, 1)
         assert en_after["sections"][section]["items"] == _swap(en_before["sections"][section]["items"], 0, 1)  # en's own words, sl's order
@@ -149,56 +126,56 @@ def test_every_list_of_every_section_follows_a_move_an_add_and_a_remove(studio: 
     sections = edition_form().child("sections")
     assert sections is not None
     in_schema = {(kind, names) for kind, variant in sections.variants.items() for names in _schema_lists(variant)}
-    sl_data = _data(studio, "sl")
+    sl_data = edition_data(studio, "sl")
     lists = _issue_lists(sl_data)
     assert {_named(sl_data, path) for path in lists} == in_schema  # issue No. 1 has two items or more in every list the format has
     _track(studio)
     for path in lists:
         dotted = ".".join(map(str, path))
-        en_before = _data(studio, "en")
+        en_before = edition_data(studio, "en")
         with studio.client() as client:
             _move(client, "sl", dotted, 0)
-            _post(client, "sl", "save")
-        assert _at(_data(studio, "en"), path) == _swap(_at(en_before, path), 0, 1), dotted
+            editor_post(client, "sl", "save")
+        assert _at(edition_data(studio, "en"), path) == _swap(_at(en_before, path), 0, 1), dotted
         assert _stale(studio) == set(), dotted  # a move is no change to translate
         with studio.client() as client:
-            _post(client, "sl", "items", {"op": "add", "list": dotted, "index": "1"})
-            _post(client, "sl", "save")
-        en_items, sl_items = _at(_data(studio, "en"), path), _at(_data(studio, "sl"), path)
+            editor_post(client, "sl", "items", {"op": "add", "list": dotted, "index": "1"})
+            editor_post(client, "sl", "save")
+        en_items, sl_items = _at(edition_data(studio, "en"), path), _at(edition_data(studio, "sl"), path)
         assert len(en_items) == len(_at(en_before, path)) + 1 and en_items[1] == sl_items[1], dotted  # the same empty item, to translate
         assert en_items[0] == _at(en_before, path)[1] and en_items[2:] == _swap(_at(en_before, path), 0, 1)[1:], dotted
         with studio.client() as client:
-            _post(client, "sl", "items", {"op": "remove", "list": dotted, "index": "1"})
+            editor_post(client, "sl", "items", {"op": "remove", "list": dotted, "index": "1"})
             _move(client, "sl", dotted, 1, "up")
-            _post(client, "sl", "save")
-        assert _data(studio, "en") == en_before, dotted
+            editor_post(client, "sl", "save")
+        assert edition_data(studio, "en") == en_before, dotted
         assert _stale(studio) == set(), dotted
 
 
 def test_a_written_item_added_in_the_default_edition_marks_its_section_in_the_translation(studio: RunningStudio) -> None:
     _track(studio)
     with studio.client() as client:
-        _post(client, "sl", "items", {"op": "add", "list": f"sections.{PARTNERS}.items", "index": "0"})
-        _set(client, "sl", f"sections.{PARTNERS}.items.0.country", "Italija")
-        _set(client, "sl", f"sections.{PARTNERS}.items.0.organisation", "Regija Veneto")
+        editor_post(client, "sl", "items", {"op": "add", "list": f"sections.{PARTNERS}.items", "index": "0"})
+        editor_set(client, "sl", f"sections.{PARTNERS}.items.0.country", "Italija")
+        editor_set(client, "sl", f"sections.{PARTNERS}.items.0.organisation", "Regija Veneto")
         _move(client, "sl", f"sections.{EVENTS}.items", 1)
-        _post(client, "sl", "save")
-    en_partners = _data(studio, "en")["sections"][PARTNERS]["items"]
+        editor_post(client, "sl", "save")
+    en_partners = edition_data(studio, "en")["sections"][PARTNERS]["items"]
     assert en_partners[0] == {"country": "", "organisation": ""} and len(en_partners) == 9
     assert _stale(studio) == {PARTNERS}  # the new partner is to be translated; the moved events are not
 
 
 def test_a_translation_not_in_line_along_the_list_is_left_as_it_is(studio: RunningStudio) -> None:
     en = studio.file(ISSUE, "en")
-    data = _data(studio, "en")
+    data = edition_data(studio, "en")
     del data["sections"][EVENTS]["items"][2]  # en's first events block has one event fewer (not translated yet)
     en.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    en_before = _data(studio, "en")
+    en_before = edition_data(studio, "en")
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)  # sl's three events, en's two: nothing tells which is which
         _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
-        _post(client, "sl", "save")
-    en_after = _data(studio, "en")
+        editor_post(client, "sl", "save")
+    en_after = edition_data(studio, "en")
     assert en_after["sections"][EVENTS] == en_before["sections"][EVENTS]
     assert en_after["sections"][SECOND_EVENTS]["items"] == _swap(en_before["sections"][SECOND_EVENTS]["items"], 0, 1)
 
@@ -213,13 +190,13 @@ def test_discarding_the_default_edition_takes_back_what_its_translations_followe
     with studio.client() as client:
         _move(client, "sl", "sections", 1)
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
-        _post(client, "sl", "items", {"op": "add", "list": f"sections.{SECOND_EVENTS}.items", "index": "1"})
-        _post(client, "sl", "items", {"op": "remove", "list": f"sections.{PARTNERS}.items", "index": "3"})
-        _post(client, "sl", "items", {"op": "add", "list": "sections", "type": "story", "index": "4"})
+        editor_post(client, "sl", "items", {"op": "add", "list": f"sections.{SECOND_EVENTS}.items", "index": "1"})
+        editor_post(client, "sl", "items", {"op": "remove", "list": f"sections.{PARTNERS}.items", "index": "3"})
+        editor_post(client, "sl", "items", {"op": "add", "list": "sections", "type": "story", "index": "4"})
         assert _dirty(client, "en")  # en followed every one
-        _post(client, "sl", "reload")
+        editor_post(client, "sl", "reload")
         assert not _dirty(client, "sl") and not _dirty(client, "en")  # and forgets them with sl
-        _post(client, "sl", "save", {"also": "en"})
+        editor_post(client, "sl", "save", {"also": "en"})
     assert studio.file(ISSUE, "sl").read_bytes() == sl_text
     assert studio.file(ISSUE, "en").read_bytes() == en_text
 
@@ -229,12 +206,12 @@ def test_discarding_the_default_edition_keeps_the_translations_own_edits(studio:
     heading = "heading: LeadEx kick-off meeting - Murcia"
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
-        _post(client, "sl", "items", {"op": "remove", "list": f"sections.{PARTNERS}.items", "index": "3"})
-        _set(client, "en", "sections.1.heading", "LeadEx kick-off in Murcia")
+        editor_post(client, "sl", "items", {"op": "remove", "list": f"sections.{PARTNERS}.items", "index": "3"})
+        editor_set(client, "en", "sections.1.heading", "LeadEx kick-off in Murcia")
         _move(client, "sl", "sections", 2, "up")
-        _post(client, "sl", "reload")
+        editor_post(client, "sl", "reload")
         assert _dirty(client, "en")  # its own edit is still there, unsaved
-        _post(client, "en", "save")
+        editor_post(client, "en", "save")
     assert studio.file(ISSUE, "en").read_text(encoding="utf-8") == en_text.replace(heading, "heading: LeadEx kick-off in Murcia")
 
 
@@ -244,19 +221,19 @@ def test_a_translation_saved_on_its_own_before_the_default_edition_keeps_its_mar
     assert _stale(studio) == {5}
     with studio.client() as client:
         _move(client, "sl", "sections", 5, "up")  # good practices before the second study visit, in en too
-        _post(client, "en", "save")  # en saved on its own, before sl
-        _post(client, "sl", "save")
-    assert _data(studio, "en")["sections"][4]["type"] == "good_practices"
+        editor_post(client, "en", "save")  # en saved on its own, before sl
+        editor_post(client, "sl", "save")
+    assert edition_data(studio, "en")["sections"][4]["type"] == "good_practices"
     assert _stale(studio) == {4}  # the mark moved with its section, and no other was made
     with studio.client() as client:
-        _set(client, "sl", f"sections.{SECOND_EVENTS}.items.1.title", "6. mednarodna konferenca o nadarjenosti (Zagreb)")
-        _post(client, "sl", "save")  # the second events block needs its update too
+        editor_set(client, "sl", f"sections.{SECOND_EVENTS}.items.1.title", "6. mednarodna konferenca o nadarjenosti (Zagreb)")
+        editor_post(client, "sl", "save")  # the second events block needs its update too
         assert _stale(studio) == {4, SECOND_EVENTS}
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
         _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
-        _post(client, "en", "save")
+        editor_post(client, "en", "save")
         _move(client, "sl", "sections", 4, "down")
-        _post(client, "sl", "save")
+        editor_post(client, "sl", "save")
     assert _stale(studio) == {5, SECOND_EVENTS}
 
 
@@ -277,19 +254,19 @@ def test_side_by_side_marks_the_sections_that_need_their_update_while_the_defaul
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
         _move(client, "sl", f"sections.{SECOND_EVENTS}.items", 0)
         assert _marked(client) == {4, SECOND_EVENTS}  # on the sections they belong to, not on their old places
-        _post(client, "sl", "save")
+        editor_post(client, "sl", "save")
         assert _marked(client) == {4, SECOND_EVENTS}
 
 
 def test_discarding_a_translation_keeps_what_it_followed_of_the_default_edition(studio: RunningStudio) -> None:
     _track(studio)
-    en_before = _data(studio, "en")
+    en_before = edition_data(studio, "en")
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
-        _set(client, "en", "sections.1.heading", "Typed by mistake")
-        _post(client, "en", "reload")  # "Discard my changes" on en: the typing goes, sl's move stays
-        _post(client, "sl", "save")
-    en_after = _data(studio, "en")
+        editor_set(client, "en", "sections.1.heading", "Typed by mistake")
+        editor_post(client, "en", "reload")  # "Discard my changes" on en: the typing goes, sl's move stays
+        editor_post(client, "sl", "save")
+    en_after = edition_data(studio, "en")
     assert en_after["sections"][1] == en_before["sections"][1]
     assert en_after["sections"][EVENTS]["items"] == _swap(en_before["sections"][EVENTS]["items"], 0, 1)
     assert _stale(studio) == set()
@@ -302,7 +279,7 @@ def test_the_save_conflict_page_says_the_error_in_one_sentence_per_part(studio: 
     with studio.client() as client:
         _move(client, "sl", f"sections.{EVENTS}.items", 0)
         _change_on_disk(studio, "sl", GIFTEDNESS, GIFTEDNESS + " (Zagreb)")
-        headers = _headers(client, "sl")
+        headers = editor_headers(client, "sl")
         answer = client.post(f"/issues/{ISSUE}/sl/save", headers={"X-CSRF-Token": headers["X-CSRF-Token"]})
     assert answer.status_code == 409
     message = "sl.yaml was changed by another program or person since you opened it; your changes were not saved"

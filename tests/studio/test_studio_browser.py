@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, editor_field, rich_editor, wait_preview
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, editor_field, paste_over, rich_editor, wait_preview
 from studio.test_document import HAND_WRITTEN, changed_lines
 
 pytestmark = pytest.mark.browser
@@ -241,24 +241,13 @@ def test_every_structure_change_puts_the_focus_on_what_it_made_and_says_so(studi
 def test_rich_text_keeps_only_what_the_format_allows_when_pasting(studio: RunningStudio, studio_page: Page) -> None:
     page = studio_page
     open_editor(page, studio)
-    editor = rich_editor(page, "sections.5.body")
-    editor.click()
-    page.keyboard.press("Control+a")
     word_html = (
         '<html><body><h1 style="color:red">Naslov iz Worda</h1><p class=MsoNormal><b>Krepko</b> in <i>ležeče</i> in '
         '<span style="font-weight:bold">tudi krepko</span>, <a href="https://example.org/x">povezava</a>, '
         '<a href="javascript:alert(1)">zlobno</a><img src="https://example.org/p.png"><o:p></o:p></p>'
         "<table><tr><td>celica</td></tr></table><ul><li>ena</li><li>dve</li></ul></body></html>"
     )
-    editor.evaluate(
-        """(el, html) => {
-            const data = new DataTransfer();
-            data.setData('text/html', html);
-            data.setData('text/plain', 'plain');
-            el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-        }""",
-        word_html,
-    )
+    paste_over(page, "sections.5.body", word_html, plain="plain")
     expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("tudi krepko", timeout=LIVE)
     source = page.request.get(f"{studio.url}/issues/{ISSUE}/sl/markdown?path=sections.5.body").json()["value"]
     assert source == "Naslov iz Worda\n\n**Krepko** in *ležeče* in **tudi krepko**, [povezava](https://example.org/x), zlobno\n\ncelica\n\n- ena\n- dve"

@@ -83,27 +83,18 @@ def test_killed_studio_save_says_so_keeps_the_typing_and_saves_once_it_runs_agai
 
 
 @pytest.mark.browser
-def test_the_live_send_page_says_when_the_studio_is_gone(tmp_path: Path, studio_page: Page) -> None:
-    from aiosmtpd.controller import Controller
-
+def test_the_live_send_page_says_when_the_studio_is_gone(tmp_path: Path, studio_page: Page, start_smtp) -> None:  # noqa: ANN001
     from leadex_mail.store.db import open_store
-    from leadex_mail.store.lists import create_list
-    from leadex_mail.store.subscribers import add_subscriber
     from leadex_mail.studio.server import make_server
-    from studio.studio_helpers import serve_studio, studio_settings
+    from studio.studio_helpers import add_readers, serve_studio, studio_settings
     from studio.test_studio_send import BusyFor
 
-    handler = BusyFor({"reader01@example.org"})  # one retry an hour away: the send stays live
-    smtp_port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    smtp_port = start_smtp(BusyFor({"reader01@example.org"}))  # one retry an hour away: the send stays live
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, smtp_port, LEADEX_SEND_BACKOFF_SECONDS="3600")
     store = open_store(settings)
     try:
-        create_list(store, "newsletter", public=True)
-        for i in range(2):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 2, address="reader{i:02d}@example.org")
         page = studio_page
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
@@ -125,7 +116,6 @@ def test_the_live_send_page_says_when_the_studio_is_gone(tmp_path: Path, studio_
             thread.join(timeout=30)
     finally:
         store.close()
-        controller.stop()
 
 
 # -- #6 two tabs on one edition ------------------------------------------------------------------

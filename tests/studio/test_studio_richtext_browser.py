@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, make_link, rich_editor, wait_preview
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, make_link, paste_over, rich_editor, wait_preview
 
 pytestmark = pytest.mark.browser
 
@@ -78,22 +78,6 @@ Besedilo z [povezavo](https://example.org/n) in sliko.
 Podnapis slike"""
 
 
-def paste(page: Page, html: str) -> None:
-    """Select the field's whole text and paste ``html`` over it, as Ctrl+V with that clipboard does."""
-    editor = rich_editor(page, FIELD)
-    editor.click()
-    page.keyboard.press("Control+a")
-    editor.evaluate(
-        """(el, html) => {
-            const data = new DataTransfer();
-            data.setData('text/html', html);
-            data.setData('text/plain', 'the plain text is not used when there is HTML');
-            el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-        }""",
-        html,
-    )
-
-
 def markdown_of_field(page: Page, expected: str) -> None:
     """The field's Markdown as the server wrote it equals ``expected`` (shown by the source toggle, then back)."""
     box = page.locator(f'.richtext[data-path="{FIELD}"]')
@@ -110,15 +94,15 @@ def test_word_lists_and_tables_and_web_pages_paste_as_the_format_allows(studio: 
     wait_preview(page)
     editor = rich_editor(page, FIELD)
 
-    paste(page, (PASTE / "word-lists-table.html").read_text(encoding="utf-8"))
+    paste_over(page, FIELD, (PASTE / "word-lists-table.html").read_text(encoding="utf-8"))
     expect(editor.locator(":scope > ul > li > ul > li")).to_have_text("podtočka z povezavo")  # level 2 nests in level 1
     expect(editor.locator(":scope > ol > li")).to_have_count(2)
     markdown_of_field(page, WORD)
 
-    paste(page, (PASTE / "a13-word-paste.html").read_text(encoding="utf-8"))
+    paste_over(page, FIELD, (PASTE / "a13-word-paste.html").read_text(encoding="utf-8"))
     markdown_of_field(page, A13_WORD)
 
-    paste(page, (PASTE / "web-page.html").read_text(encoding="utf-8"))
+    paste_over(page, FIELD, (PASTE / "web-page.html").read_text(encoding="utf-8"))
     expect(editor.locator("img")).to_have_count(0)
     markdown_of_field(page, WEB)
     expect(page.frame_locator("#panel-desktop iframe").locator("body")).to_contain_text("globoko", timeout=LIVE)

@@ -12,14 +12,7 @@ from __future__ import annotations
 import yaml
 
 from leadex_mail.content.translations import record_translation
-from studio.studio_helpers import ISSUE, RunningStudio
-
-
-def _headers(client, page: str = "tab-a") -> dict[str, str]:  # noqa: ANN001
-    text = client.get(f"/issues/{ISSUE}/sl").text
-    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
-    return {"X-CSRF-Token": token, "X-Studio-Page": page, "X-Studio-Seen": seen}
+from studio.studio_helpers import ISSUE, RunningStudio, editor_headers, editor_post
 
 
 def _sections(studio: RunningStudio, lang: str) -> list[tuple[str, str | None]]:
@@ -27,19 +20,13 @@ def _sections(studio: RunningStudio, lang: str) -> list[tuple[str, str | None]]:
     return [(s["type"], s.get("heading")) for s in data["sections"]]
 
 
-def _post(client, what: str, data: dict[str, str] | None = None) -> None:  # noqa: ANN001
-    headers = {**_headers(client), "hx-request": "true", "accept": "application/json"}
-    answer = client.post(f"/issues/{ISSUE}/sl/{what}", data=data or {}, headers=headers)
-    assert answer.status_code in (200, 303), answer.text
-
-
 def test_a_section_moved_added_or_removed_in_the_default_edition_is_moved_added_or_removed_in_the_translation(studio: RunningStudio) -> None:
     sl_before, en_before = _sections(studio, "sl"), _sections(studio, "en")
     en_text = studio.file(ISSUE, "en").read_text(encoding="utf-8")
     comments = sorted(line.strip() for line in en_text.splitlines() if line.strip().startswith("#"))
     with studio.client() as client:
-        _post(client, "items", {"op": "down", "list": "sections", "index": "1"})
-        _post(client, "save")
+        editor_post(client, "sl", "items", {"op": "down", "list": "sections", "index": "1"})
+        editor_post(client, "sl", "save")
     sl_after, en_after = _sections(studio, "sl"), _sections(studio, "en")
     assert sl_after == [sl_before[0], sl_before[2], sl_before[1], *sl_before[3:]]
     assert en_after == [en_before[0], en_before[2], en_before[1], *en_before[3:]]  # the same move: en's own words, in sl's order
@@ -47,27 +34,23 @@ def test_a_section_moved_added_or_removed_in_the_default_edition_is_moved_added_
     assert sorted(line.strip() for line in en_text.splitlines() if line.strip().startswith("#")) == comments
 
     with studio.client() as client:
-        _post(client, "items", {"op": "add", "list": "sections", "type": "story", "index": "2"})
-        _post(client, "save")
+        editor_post(client, "sl", "items", {"op": "add", "list": "sections", "type": "story", "index": "2"})
+        editor_post(client, "sl", "save")
     assert [kind for kind, _ in _sections(studio, "en")] == [kind for kind, _ in _sections(studio, "sl")]
     assert len(_sections(studio, "en")) == len(en_before) + 1 and _sections(studio, "en")[2][0] == "story"
 
     with studio.client() as client:
-        _post(client, "items", {"op": "remove", "list": "sections", "index": "2"})
-        _post(client, "save")
+        editor_post(client, "sl", "items", {"op": "remove", "list": "sections", "index": "2"})
+        editor_post(client, "sl", "save")
     assert _sections(studio, "en") == en_after and _sections(studio, "sl") == sl_after
 
 
 def test_a_section_moved_in_a_translation_moves_only_there(studio: RunningStudio) -> None:
     sl_before, en_before = _sections(studio, "sl"), _sections(studio, "en")
     with studio.client() as client:
-        text = client.get(f"/issues/{ISSUE}/en").text
-        headers = {
-            "X-CSRF-Token": text.split('data-csrf="', 1)[1].split('"', 1)[0], "X-Studio-Page": "tab-en",
-            "X-Studio-Seen": text.split('data-revision="', 1)[1].split('"', 1)[0], "hx-request": "true",
-        }
+        headers = editor_headers(client, "en")
         assert client.post(f"/issues/{ISSUE}/en/items", data={"op": "down", "list": "sections", "index": "1"}, headers=headers).status_code == 200
-        assert client.post(f"/issues/{ISSUE}/en/save", headers={**headers, "accept": "application/json"}).status_code == 200
+        assert client.post(f"/issues/{ISSUE}/en/save", headers=headers).status_code == 200
     assert _sections(studio, "sl") == sl_before
     assert _sections(studio, "en") == [en_before[0], en_before[2], en_before[1], *en_before[3:]]
 

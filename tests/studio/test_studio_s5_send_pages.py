@@ -11,9 +11,7 @@ from pathlib import Path
 from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.content.loader import load_issue
 from leadex_mail.store.campaigns import find_campaign
-from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, add_readers, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings
 
 
 def _client(studio: RunningStudio):  # noqa: ANN202
@@ -34,9 +32,7 @@ def test_the_page_of_a_send_an_earlier_studio_ran_says_it_stopped_and_offers_to_
     settings = studio_settings(tmp_path, smtp_server.port)
 
     def killed_mid_send(store) -> None:  # noqa: ANN001
-        create_list(store, "newsletter", public=True)
-        for i in range(3):
-            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 3)
         send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=1)  # stopped after one, as a kill leaves it
 
     with serve_studio_on_store(settings, smtp_server, root=tmp_path, prepare=killed_mid_send) as studio:

@@ -17,35 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import yaml
 
 from leadex_mail.content.translations import record_translation, stale_sections
-from studio.studio_helpers import ISSUE, RunningStudio
+from studio.studio_helpers import ISSUE, RunningStudio, edition_data, editor_headers, editor_post, editor_set
 
 EVENTS = 6  # a section of issue No. 1
-
-
-def _headers(client: httpx.Client, lang: str) -> dict[str, str]:
-    text = client.get(f"/issues/{ISSUE}/{lang}").text
-    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
-    return {"X-CSRF-Token": token, "X-Studio-Page": f"tab-{lang}", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
-
-
-def _post(client: httpx.Client, lang: str, what: str, data: dict[str, str] | None = None) -> Any:
-    answer = client.post(f"/issues/{ISSUE}/{lang}/{what}", data=data or {}, headers=_headers(client, lang))
-    assert answer.status_code in (200, 303), answer.text
-    return answer
-
-
-def _set(client: httpx.Client, lang: str, path: str, value: str) -> None:
-    headers = {**_headers(client, lang), "content-type": "application/json"}
-    answer = client.post(f"/issues/{ISSUE}/{lang}/field", json={"path": path, "value": value}, headers=headers)
-    assert answer.status_code == 200, answer.text
-
-
-def _data(studio: RunningStudio, lang: str) -> Any:
-    return yaml.safe_load(studio.file(ISSUE, lang).read_text(encoding="utf-8"))
 
 
 def _stale(studio: RunningStudio) -> set[int] | None:
@@ -57,10 +33,10 @@ UNSAVED = "EN DRAFT NOT SAVED"
 
 def _unsaved_title_then(studio: RunningStudio, client: httpx.Client, op: str) -> tuple[Any, Any]:
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
-    sl_before, en_before = _data(studio, "sl"), _data(studio, "en")
-    _set(client, "en", "title", UNSAVED)
-    _post(client, "sl", "items", {"op": op, "list": "sections", "index": str(EVENTS)})
-    _post(client, "sl", "save")
+    sl_before, en_before = edition_data(studio, "sl"), edition_data(studio, "en")
+    editor_set(client, "en", "title", UNSAVED)
+    editor_post(client, "sl", "items", {"op": op, "list": "sections", "index": str(EVENTS)})
+    editor_post(client, "sl", "save")
     return sl_before, en_before
 
 
@@ -77,27 +53,27 @@ def test_saving_the_default_edition_after_a_section_change_writes_no_unsaved_edi
     for op in ("remove", "down"):
         with studio.client() as client:
             _, en_before = _unsaved_title_then(studio, client, op)
-            en_after = _data(studio, "en")
+            en_after = edition_data(studio, "en")
             assert en_after["title"] == en_before["title"] != UNSAVED  # the draft is not on disk
             assert en_after["sections"] == _expected(en_before["sections"], op)  # the structure change is
             page = client.get(f"/issues/{ISSUE}/en").text
             assert UNSAVED in page  # still the draft, still unsaved
             # The draft, saved now, is no conflict and holds both.
-            _post(client, "en", "save")
-            en_saved = _data(studio, "en")
+            editor_post(client, "en", "save")
+            en_saved = edition_data(studio, "en")
             assert en_saved["title"] == UNSAVED and en_saved["sections"] == _expected(en_before["sections"], op)
-            _set(client, "en", "title", en_before["title"])
-            _post(client, "en", "save")
+            editor_set(client, "en", "title", en_before["title"])
+            editor_post(client, "en", "save")
 
 
 def test_a_translation_with_only_followed_changes_is_saved_with_the_default_edition(studio: RunningStudio) -> None:
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
-    en_before = _data(studio, "en")
+    en_before = edition_data(studio, "en")
     with studio.client() as client:
         client.get(f"/issues/{ISSUE}/en")
-        _post(client, "sl", "items", {"op": "down", "list": "sections", "index": str(EVENTS)})
-        _post(client, "sl", "save")
-        assert _data(studio, "en")["sections"] == _expected(en_before["sections"], "down")
+        editor_post(client, "sl", "items", {"op": "down", "list": "sections", "index": str(EVENTS)})
+        editor_post(client, "sl", "save")
+        assert edition_data(studio, "en")["sections"] == _expected(en_before["sections"], "down")
     assert _stale(studio) == set()
 
 
@@ -108,34 +84,34 @@ def test_a_needs_update_mark_stays_until_that_section_of_the_translation_is_chan
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
     assert _stale(studio) == set()
     with studio.client() as client:
-        _set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek - Valencia")
-        _set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
-        _post(client, "sl", "save")
+        editor_set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek - Valencia")
+        editor_set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
+        editor_post(client, "sl", "save")
         assert _stale(studio) == {STORY, GOOD_PRACTICES}
         # The translator translates another section only: the story still needs its update.
-        _set(client, "en", f"sections.{GOOD_PRACTICES}.heading", "Good practices (new)")
-        _post(client, "en", "save")
+        editor_set(client, "en", f"sections.{GOOD_PRACTICES}.heading", "Good practices (new)")
+        editor_post(client, "en", "save")
         assert _stale(studio) == {STORY}
         assert client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text.count("potrebna posodobitev") >= 1  # the mark, side by side
         # A save with nothing of the story's changed (a title) keeps it too.
-        _set(client, "en", "title", "LeadEx newsletter No. 1 (en)")
-        _post(client, "en", "save")
+        editor_set(client, "en", "title", "LeadEx newsletter No. 1 (en)")
+        editor_post(client, "en", "save")
         assert _stale(studio) == {STORY}
-        _set(client, "en", f"sections.{STORY}.heading", "LeadEx kick-off meeting - Valencia")
-        _post(client, "en", "save")
+        editor_set(client, "en", f"sections.{STORY}.heading", "LeadEx kick-off meeting - Valencia")
+        editor_post(client, "en", "save")
         assert _stale(studio) == set()
 
 
 def test_still_up_to_date_takes_away_one_sections_mark_only(studio: RunningStudio) -> None:
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
     with studio.client() as client:
-        _set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek – Murcia")  # a dash only: en is still right
-        _set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
-        _post(client, "sl", "save")
+        editor_set(client, "sl", f"sections.{STORY}.heading", "LeadEx uvodni sestanek – Murcia")  # a dash only: en is still right
+        editor_set(client, "sl", f"sections.{GOOD_PRACTICES}.heading", "Dobre prakse (nove)")
+        editor_post(client, "sl", "save")
         assert _stale(studio) == {STORY, GOOD_PRACTICES}
         page = client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
         assert f'id="still-current-{STORY}"' in page and "Še vedno ustreza" in page
-        answer = client.post(f"/issues/{ISSUE}/side-by-side/still-current", data={"lang": "en", "section": str(STORY)}, headers=_headers(client, "en"))
+        answer = client.post(f"/issues/{ISSUE}/side-by-side/still-current", data={"lang": "en", "section": str(STORY)}, headers=editor_headers(client, "en"))
         assert answer.status_code in (200, 303), answer.text
         assert _stale(studio) == {GOOD_PRACTICES}
         assert f'id="still-current-{STORY}"' not in client.get(f"/issues/{ISSUE}/side-by-side?lang=en").text
@@ -145,17 +121,17 @@ def test_a_translations_file_changed_on_disk_while_the_default_edition_is_saved_
     """minor 4 (repro e2): sl's section moved (unsaved), en.yaml changed on disk, Save in sl: en.yaml is named, not sl.yaml."""
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")
     with studio.client() as client:
-        _post(client, "sl", "items", {"op": "down", "list": "sections", "index": str(EVENTS)})
+        editor_post(client, "sl", "items", {"op": "down", "list": "sections", "index": str(EVENTS)})
         en = studio.file(ISSUE, "en")
         changed = en.read_text(encoding="utf-8").replace("title: LeadEx newsletter No. 1", "title: LeadEx newsletter No. 1 (by a colleague)")
         en.write_text(changed, encoding="utf-8")
-        answer = client.post(f"/issues/{ISSUE}/sl/save", headers=_headers(client, "sl"))
+        answer = client.post(f"/issues/{ISSUE}/sl/save", headers=editor_headers(client, "sl"))
         assert answer.status_code == 409
         body = answer.json()
         assert body["conflict"] == "translation" and body["language"] == "en"
         assert "en.yaml" in body["error"] and body["error"].startswith("sl.yaml je shranjena")
         assert en.read_text(encoding="utf-8") == changed  # nothing overwritten
-        assert "(by a colleague)" not in _data(studio, "sl").get("title", "")
+        assert "(by a colleague)" not in edition_data(studio, "sl").get("title", "")
 
 
 def _png(shade: int) -> bytes:
@@ -169,7 +145,7 @@ def _png(shade: int) -> bytes:
 
 
 def _pick(client: httpx.Client, lang: str, path: str, name: str, data: bytes) -> str:
-    headers = {k: v for k, v in _headers(client, lang).items() if k != "hx-request"}
+    headers = {k: v for k, v in editor_headers(client, lang).items() if k != "hx-request"}
     answer = client.post(f"/issues/{ISSUE}/{lang}/image", data={"path": path}, files={"file": (name, data, "image/png")}, headers=headers)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["src"])
@@ -185,16 +161,16 @@ def test_pictures_picked_and_not_kept_do_not_outlive_discard_or_save(studio: Run
         for shade in range(5):
             _pick(client, "sl", f"sections.{STORY}.image", "kick-off.png", _png(10 + shade))
         assert len(list(images.iterdir())) == len(before) + 5  # shown in the preview meanwhile
-        _post(client, "sl", "reload")  # Discard my changes
+        editor_post(client, "sl", "reload")  # Discard my changes
         assert sorted(p.name for p in images.iterdir()) == before
         for shade in range(3):
             last = _pick(client, "sl", f"sections.{STORY}.image", "kick-off.png", _png(20 + shade))
-        _post(client, "sl", "save")
+        editor_post(client, "sl", "save")
         assert sorted(p.name for p in images.iterdir()) == sorted([*before, last.split("/", 1)[1]])
         assert last in studio.file(ISSUE, "sl").read_text(encoding="utf-8")
         # Saved: the issue's now; discarding later changes leaves it.
-        _set(client, "sl", f"sections.{STORY}.heading", "x")
-        _post(client, "sl", "reload")
+        editor_set(client, "sl", f"sections.{STORY}.heading", "x")
+        editor_post(client, "sl", "reload")
         assert (images / last.split("/", 1)[1]).exists() and (images / "by-hand.png").exists()
 
 

@@ -16,22 +16,10 @@ from pathlib import Path
 import httpx
 
 from leadex_mail.studio import recovery
-from studio.studio_helpers import ISSUE, copy_newsletters, free_port, studio_settings
+from studio.studio_helpers import ISSUE, copy_newsletters, editor_headers, editor_set, free_port, studio_settings
 from studio.test_studio_stop_keeps_unsaved import studio_process
 
 HEADING = "Uvodni sestanek v Murciji (neshranjeno, kill -9)"
-
-
-def _headers(client: httpx.Client, lang: str = "sl") -> dict[str, str]:
-    text = client.get(f"/issues/{ISSUE}/{lang}").text
-    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
-    return {"X-CSRF-Token": token, "X-Studio-Page": "tab", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
-
-
-def _set(client: httpx.Client, path: str, value: str) -> None:
-    answer = client.post(f"/issues/{ISSUE}/sl/field", json={"path": path, "value": value}, headers={**_headers(client), "content-type": "application/json"})
-    assert answer.status_code == 200, answer.text
 
 
 def _kept_texts(root: Path) -> list[str]:
@@ -59,7 +47,7 @@ def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
     port = free_port()
     with studio_process(tmp_path, port) as (first, url):
         with httpx.Client(base_url=url) as client:
-            _set(client, "sections.1.heading", HEADING)
+            editor_set(client, "sl", "sections.1.heading", HEADING, tab="tab")
             assert 'id="kept"' not in client.get(f"/issues/{ISSUE}/sl").text  # its own copy is not offered while it runs
         _until(lambda: any(HEADING in text for text in _kept_texts(tmp_path)), "the change was never kept")
         first.kill()  # SIGKILL: nothing runs on the way out
@@ -69,18 +57,18 @@ def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
         with httpx.Client(base_url=url) as client:
             page = client.get(f"/issues/{ISSUE}/sl").text
             assert 'id="kept"' in page and HEADING not in page
-            answer = client.post(f"/issues/{ISSUE}/sl/kept", data={"do": "restore"}, headers=_headers(client))
+            answer = client.post(f"/issues/{ISSUE}/sl/kept", data={"do": "restore"}, headers=editor_headers(client, "sl", tab="tab"))
             assert answer.status_code in (200, 303), answer.text
             page = client.get(f"/issues/{ISSUE}/sl").text
             assert HEADING in page and 'id="kept"' not in page
             assert edition.read_bytes() == before  # restored unsaved
-            answer = client.post(f"/issues/{ISSUE}/sl/save", headers=_headers(client))
+            answer = client.post(f"/issues/{ISSUE}/sl/save", headers=editor_headers(client, "sl", tab="tab"))
             assert answer.status_code in (200, 303), answer.text
             assert HEADING in edition.read_text(encoding="utf-8")
             _until(lambda: not _kept_texts(tmp_path), "the copy outlived the save")
             # A change discarded: its copy goes too.
-            _set(client, "sections.1.heading", HEADING + " 2")
+            editor_set(client, "sl", "sections.1.heading", HEADING + " 2", tab="tab")
             _until(lambda: any(HEADING + " 2" in text for text in _kept_texts(tmp_path)), "the second change was never kept")
-            answer = client.post(f"/issues/{ISSUE}/sl/reload", data={}, headers=_headers(client))
+            answer = client.post(f"/issues/{ISSUE}/sl/reload", data={}, headers=editor_headers(client, "sl", tab="tab"))
             assert answer.status_code in (200, 303), answer.text
             _until(lambda: not _kept_texts(tmp_path), "the copy outlived Discard")

@@ -7,43 +7,29 @@ notice) and said "4 errors, 0 warnings", which was not the whole story.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 
 import httpx
 
-from studio.studio_helpers import ISSUE, RunningStudio
-
-
-def _token(client: httpx.Client) -> str:
-    return re.search(r'data-csrf="([^"]+)"', client.get(f"/issues/{ISSUE}/sl").text).group(1)  # type: ignore[union-attr]
+from studio.studio_helpers import ISSUE, RunningStudio, csrf_token, preview_summaries
 
 
 def _problems_once(client: httpx.Client, changes: Callable[[], None], done: Callable[[list[dict]], bool]) -> list[dict]:
     """The problems of the first ``preview`` event after ``changes`` for which ``done`` holds (as a page hears them)."""
-    with client.stream("GET", f"/issues/{ISSUE}/events", params={"lang": "sl"}) as events:
-        kind, changed = "", False
-        for line in events.iter_lines():
-            if line.startswith("event: "):
-                kind = line.removeprefix("event: ")
-                continue
-            if not line.startswith("data: ") or kind != "preview":
-                continue
-            if not changed:
-                changes()
-                changed = True
-                continue
-            problems = json.loads(line.removeprefix("data: "))["problems"]
-            if done(problems):
-                return problems
+    changed = False
+    for summary in preview_summaries(client):
+        if not changed:
+            changes()
+            changed = True
+        elif done(summary["problems"]):
+            return summary["problems"]
     raise AssertionError("the stream ended before the preview the changes make")
 
 
 def test_a_required_field_left_empty_does_not_hide_the_other_findings(studio: RunningStudio) -> None:
     with studio.client() as client:
         client.headers["accept-language"] = "en"
-        token = _token(client)
+        token = csrf_token(client, f"/issues/{ISSUE}/sl")
 
         def changes() -> None:
             with studio.client() as other:

@@ -13,21 +13,16 @@ issue has (``sl-SI`` or ``sl`` beside ``sl``, ``en-US`` beside ``en``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 import httpx
 
 from leadex_mail.content.yamlsource import MAX_FILE_BYTES
-from studio.studio_helpers import ISSUE, RunningStudio
+from studio.studio_helpers import ISSUE, RunningStudio, csrf_token, preview_summaries
 
 LINES = "\n".join("- ab" for _ in range(9_999))  # 49 994 characters: under a text's 50 000
 BODIES = {"sections.1.body": LINES, "sections.3.body": LINES, "sections.4.body": "\n".join("- ab" for _ in range(4_500))}
-
-
-def _token(client: httpx.Client) -> str:
-    return re.search(r'data-csrf="([^"]+)"', client.get(f"/issues/{ISSUE}/sl").text).group(1)  # type: ignore[union-attr]
 
 
 def _checked_problems(client: httpx.Client, changes: Callable[[], None]) -> list[dict]:
@@ -35,22 +30,15 @@ def _checked_problems(client: httpx.Client, changes: Callable[[], None]) -> list
 
     The stream is open before the changes, so the first checked preview after a render that follows them is theirs.
     """
-    with client.stream("GET", f"/issues/{ISSUE}/events", params={"lang": "sl"}) as events:
-        kind, changed, rendered = "", False, False
-        for line in events.iter_lines():
-            if line.startswith("event: "):
-                kind = line.removeprefix("event: ")
-                continue
-            if not line.startswith("data: ") or kind != "preview":
-                continue
-            summary = json.loads(line.removeprefix("data: "))
-            if not changed:
-                changes()
-                changed = True
-            elif summary["checking"]:
-                rendered = True
-            elif rendered:
-                return summary["problems"]
+    changed, rendered = False, False
+    for summary in preview_summaries(client):
+        if not changed:
+            changes()
+            changed = True
+        elif summary["checking"]:
+            rendered = True
+        elif rendered:
+            return summary["problems"]
     raise AssertionError("the stream ended before a checked preview")
 
 
@@ -58,7 +46,7 @@ def test_a_draft_over_the_file_limit_is_said_live_at_its_edition_before_save(stu
     before = studio.file(ISSUE, "sl").read_bytes()
     with studio.client() as client:
         client.headers["accept-language"] = "en"
-        token = _token(client)
+        token = csrf_token(client, f"/issues/{ISSUE}/sl")
 
         def changes() -> None:
             with studio.client() as other:  # the page's requests, while its event stream stays open
@@ -83,7 +71,7 @@ def test_a_draft_over_the_file_limit_is_said_live_at_its_edition_before_save(stu
 def test_new_edition_does_not_start_one_in_a_language_the_issue_has(studio: RunningStudio) -> None:
     with studio.client() as client:
         client.headers["accept-language"] = "en"
-        token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(client)
         for typed in ("sl-SI", "en-US"):
             refused = client.post(f"/issues/{ISSUE}/editions", data={"csrf": token, "language": typed}, follow_redirects=False)
             assert refused.status_code == 409, (typed, refused.status_code)

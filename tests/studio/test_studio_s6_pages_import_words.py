@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
-from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, add_english_edition, assert_accessible, copy_newsletters, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +66,7 @@ WORDS = {
 def import_studio(tmp_path: Path) -> Iterator[RunningStudio]:
     """The studio over issue No. 1 (sl) with an en edition beside it, and one list."""
     copy_newsletters(tmp_path, ISSUE)
-    sl = tmp_path / "newsletters" / ISSUE / "sl.yaml"
-    (sl.parent / "en.yaml").write_text(sl.read_text(encoding="utf-8").replace("language: sl", "language: en", 1), encoding="utf-8")
+    add_english_edition(tmp_path)
     settings = studio_settings(tmp_path)
     store = open_store(settings)
     create_list(store, "newsletter", title="LeadEx novice", public=True)

@@ -21,11 +21,10 @@ from leadex_mail.store.accounts import record
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_accounts_studio, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, PHONE, RunningStudio, add_english_edition, assert_accessible, copy_newsletters, serve_accounts_studio, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
 
-PHONE = 375
 LONG = "partnerska-organizacija.kontaktna-oseba-za-obvescanje@oddelek-za-komuniciranje.univerza.example.org"
 LIST = "regionalni-partnerji-jadranske-regije-in-zahodnega-balkana"
 CSV = (
@@ -41,8 +40,7 @@ CSV = (
 def full_studio(tmp_path: Path) -> Iterator[RunningStudio]:
     """The studio over issue No. 1 and a store with what makes pages wide: long addresses, a sent campaign, an audit log."""
     copy_newsletters(tmp_path, ISSUE)
-    sl = tmp_path / "newsletters" / ISSUE / "sl.yaml"
-    (sl.parent / "en.yaml").write_text(sl.read_text(encoding="utf-8").replace("language: sl", "language: en", 1), encoding="utf-8")
+    add_english_edition(tmp_path)
     settings = studio_settings(tmp_path)
     store = open_store(settings)
     create_list(store, LIST, title="Regionalni partnerji Jadranske regije in Zahodnega Balkana", public=True)
@@ -56,20 +54,6 @@ def full_studio(tmp_path: Path) -> Iterator[RunningStudio]:
             yield running
     finally:
         store.close()
-
-
-@pytest.fixture
-def phone_frame(browser) -> Iterator[Page]:
-    """A 375 px wide browser window (a phone held upright), its own cookies; no script error on it."""
-    context = browser.new_context(viewport={"width": PHONE, "height": 800}, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
 
 
 def _open(frame: Page, url: str) -> int:
@@ -154,26 +138,22 @@ def test_the_import_report_and_its_result_fit_a_phone(full_studio: RunningStudio
     _regions_are_reachable(phone_frame)
 
 
-def test_a_wide_table_scrolls_in_its_own_region_that_the_keyboard_reaches(full_studio: RunningStudio, browser) -> None:
+def test_a_wide_table_scrolls_in_its_own_region_that_the_keyboard_reaches(full_studio: RunningStudio, phone_frame: Page) -> None:
     """At 375 px the reports table is wider than the phone: it scrolls inside its region, axe finds nothing."""
-    context = browser.new_context(viewport={"width": PHONE, "height": 800}, locale="en-GB")
-    try:
-        page = context.new_page()
-        page.goto(full_studio.url + "/reports")
-        region = page.get_by_role("region", name="Each issue sent, by list and edition language")
-        expect(region).to_be_visible()
+    page = phone_frame
+    page.goto(full_studio.url + "/reports")
+    region = page.get_by_role("region", name="Each issue sent, by list and edition language")
+    expect(region).to_be_visible()
+    page.keyboard.press("Tab")
+    for _ in range(30):
+        if page.evaluate("() => document.activeElement.hasAttribute('data-scroll-region')"):
+            break
         page.keyboard.press("Tab")
-        for _ in range(30):
-            if page.evaluate("() => document.activeElement.hasAttribute('data-scroll-region')"):
-                break
-            page.keyboard.press("Tab")
-        assert page.evaluate("() => document.activeElement.hasAttribute('data-scroll-region')"), "the region is not reached by Tab"
-        before = page.evaluate("() => document.activeElement.scrollLeft")
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"() => document.activeElement.scrollLeft > {before}", timeout=LIVE)
-        assert_accessible(page)
-    finally:
-        context.close()
+    assert page.evaluate("() => document.activeElement.hasAttribute('data-scroll-region')"), "the region is not reached by Tab"
+    before = page.evaluate("() => document.activeElement.scrollLeft")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => document.activeElement.scrollLeft > {before}", timeout=LIVE)
+    assert_accessible(page)
 
 
 class RejectSome:

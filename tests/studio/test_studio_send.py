@@ -12,7 +12,7 @@ from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, serve_studio_on_store, studio_settings, reviewed
+from studio.studio_helpers import ISSUE, LIVE, RunningStudio, add_readers, assert_accessible, copy_newsletters, reviewed, serve_studio, serve_studio_on_store, studio_settings
 
 pytestmark = pytest.mark.browser
 DEEP_CHECK = 300_000  # ms
@@ -159,9 +159,7 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
         copy_newsletters(tmp_path, ISSUE)
         settings = studio_settings(tmp_path, port, LEADEX_SEND_MAX_ATTEMPTS="1")
         store = open_store(settings)
-        create_list(store, "newsletter", public=True)
-        for i in range(5):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 5, address="reader{i:02d}@example.org")
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             client = studio.client()
             token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)

@@ -29,7 +29,7 @@ from leadex_mail.store.campaigns import find_campaign, state_counts
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, copy_newsletters, free_port, serve_studio_on_store, studio_settings, reviewed
+from studio.studio_helpers import ISSUE, add_readers, copy_newsletters, free_port, reviewed, serve_studio_on_store, studio_settings
 
 
 def _client(studio):  # noqa: ANN001, ANN202
@@ -44,9 +44,7 @@ def test_the_review_refuses_continuing_a_sent_issue_changed_since_in_the_officer
     settings = studio_settings(tmp_path, smtp_server.port)
 
     def sent_then_one_more(store) -> None:  # noqa: ANN001
-        create_list(store, "newsletter", public=True)
-        for i in range(2):
-            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 2)
         assert send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter").status == "done"
         add_subscriber(store, "late@example.org", language="sl", lists=("newsletter",), source="cli")  # joined after: still to send
 
@@ -149,9 +147,7 @@ def test_ctrl_c_on_the_studio_mid_send_says_the_send_was_interrupted_how_far_and
     controller.start()
     settings = studio_settings(tmp_path, controller.port, LEADEX_SEND_CONCURRENCY="1")
     with open_store(settings) as store:
-        create_list(store, "newsletter", public=True)
-        for i in range(5):
-            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADEX_")}
     env.update({
         "PYTHONUNBUFFERED": "1", "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}", "LEADEX_NEWSLETTERS_DIR": str(tmp_path / "newsletters"),

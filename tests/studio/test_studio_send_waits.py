@@ -10,30 +10,22 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from leadex_mail.store.db import open_store
-from leadex_mail.store.lists import create_list
 from leadex_mail.store.models import Delivery
-from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, LIVE, assert_accessible, copy_newsletters, free_port, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, add_readers, assert_accessible, copy_newsletters, serve_studio, studio_settings
 from studio.test_studio_send import BusyFor
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_stops_with_the_studio(tmp_path: Path, studio_page: Page) -> None:
-    from aiosmtpd.controller import Controller
-
+def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_stops_with_the_studio(tmp_path: Path, studio_page: Page, start_smtp) -> None:  # noqa: ANN001
     handler = BusyFor({"reader03@example.org"})
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    port = start_smtp(handler)
     copy_newsletters(tmp_path, ISSUE)
     # An hour before the retry: the page must say so for as long as it lasts, not look stuck.
     settings = studio_settings(tmp_path, port, LEADEX_SEND_BACKOFF_SECONDS="3600", LEADEX_TIMEZONE="Europe/Ljubljana")
     store = open_store(settings)
     try:
-        create_list(store, "newsletter", public=True)
-        for i in range(5):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 5, address="reader{i:02d}@example.org")
         page = studio_page
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")
@@ -58,5 +50,4 @@ def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_s
         assert sorted(handler.accepted) == [f"reader{i:02d}@example.org" for i in (0, 1, 2, 4)]
     finally:
         store.close()
-        controller.stop()
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from leadex_mail.campaign.runner import send_campaign
 from leadex_mail.content.loader import load_issue
-from leadex_mail.store.lists import create_list
 from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, copy_newsletters, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, add_readers, copy_newsletters, serve_studio_on_store, studio_settings
 
 SENT = re.compile(r"This issue was sent to newsletter from (.+?): (\d+) (?:people|person) got this edition\.")
 
@@ -31,9 +30,7 @@ def test_the_editors_of_a_sent_edition_say_who_got_it_and_that_a_change_does_not
     settings = studio_settings(tmp_path, smtp_server.port)
 
     def sent(store) -> None:  # noqa: ANN001
-        create_list(store, "newsletter", public=True)
-        for i in range(2):
-            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, 2)
         add_subscriber(store, "reader-en@example.org", language="en", lists=("newsletter",), source="cli")
         assert send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter").status == "done"
 

@@ -27,8 +27,7 @@ from leadex_mail.content.loader import load_issue
 from leadex_mail.store.campaigns import find_campaign, state_counts
 from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
-from leadex_mail.store.subscribers import add_subscriber
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, add_readers, copy_newsletters, serve_studio, studio_settings
 
 READERS = 5
 # Rows the studio writes on the way: its audit log and the test sends' log.
@@ -61,9 +60,7 @@ def full_disk_studio(tmp_path: Path, smtp_server) -> Iterator[RunningStudio]:
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, smtp_server.port)
     with open_store(settings) as store:
-        create_list(store, "newsletter", public=True)
-        for i in range(READERS):
-            add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
+        add_readers(store, READERS, address="reader{i:02d}@example.org")
         assert send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=2).status == "running"
         create_list(store, "partners")
         schedule_campaign(store, load_issue(ISSUE, settings), "partners", datetime(2027, 1, 5, 9, 0, tzinfo=UTC), now=datetime(2026, 9, 10, 9, 0, tzinfo=UTC))
