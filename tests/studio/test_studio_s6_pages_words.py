@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leadex_mail.store.db import open_store
+from leadex_mail.studio.i18n import words
 from studio.studio_helpers import ISSUE, RunningStudio, assert_accessible, copy_newsletters, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
@@ -81,13 +82,27 @@ def test_the_same_refusal_in_slovenian(fresh_studio: RunningStudio, studio_page:
 PAGES = [("/", "Issues"), ("/subscribers", "Subscribers"), ("/reports", "Reports"), ("/audit", "Audit log")]
 
 
+def _says_empty(ui: str) -> dict[str, str]:
+    """What each page of ``PAGES`` says because it is empty, in the studio's words in ``ui``."""
+    t = words(ui).t
+    return {
+        "/": t("no_issues"),
+        "/subscribers": t("no_lists_here", create=t("new_list")),
+        "/reports": t("reports_none"),
+        "/audit": t("audit_count", n=0, page=1, pages=1),
+    }
+
+
 @pytest.mark.parametrize("ui", ["en", "sl"])
 def test_no_empty_page_points_at_itself_or_at_a_command(fresh_studio: RunningStudio, studio_page: Page, ui: str) -> None:
+    """Each empty page says it is empty, and nothing on it (not only that sentence) names the page itself or a command."""
     studio, page = fresh_studio, studio_page
+    empty = _says_empty(ui)
     for path, _ in PAGES:
         page.goto(studio.url + f"{path}?ui={ui}")
         here = page.locator("nav a[aria-current=page]").inner_text()
         text = page.locator("main").inner_text()
+        assert empty[path] in text, f"{path} ({ui}) does not say it is empty ({empty[path]!r}): {text}"
         assert f" {here}." not in text and f"»{here}«" not in text and f"“{here}”" not in text, f"{path} ({ui}) points at itself: {text}"
         assert "leadex-mail" not in text, f"{path} ({ui}) names a command: {text}"
     page.goto(studio.url + f"/subscribers?ui={ui}")
