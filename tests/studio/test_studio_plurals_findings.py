@@ -42,7 +42,7 @@ def test_a_counted_finding_takes_the_form_of_its_number(language: str, code: str
 _COUNTS = ("n", "count", "limit", "max", "min", "imported", "updated", "done", "total", "failed", "retrying", "kb", "most", "size", "minutes")
 _COUNTED = re.compile(r"\{(" + "|".join(_COUNTS) + r")\} (?!KB\b|MB\b|min\b|s\b)([^\W\d_]+)")
 # After a count, words that are no noun agreeing with it: a position ("section {n} should"), a preposition ("{n} od").
-# (English nouns are read by their plural -s: "{n} waiting", "{n} sent" are no nouns; test_studio_s5_links_plurals reads [ui].)
+# (English nouns are read by their plural -s: "{n} waiting", "{n} sent" are no nouns; test_studio_plurals_ui reads [ui].)
 _NOT_COUNTED = {"en": {"is", "was", "has", "does", "comes"}, "sl": {"bi", "od", "na", "do", "ni", "je"}}
 
 
