@@ -1,12 +1,17 @@
-"""Screenshots of the studio for the docs: the Issues page, the editor beside each preview, the translation view.
+"""Screenshots of the studio for the docs: the Issues page, the editor beside its desktop and phone previews.
 
     python scripts/studio_screenshots.py [--out docs/images]
 
 Serves the studio (single-user, 127.0.0.1, a free port) over a copy of the
 repository's ``newsletters/`` in a temporary folder, with an empty SQLite
-store beside it, and photographs it in Debian's headless Chromium at
-1400 x 1000: nothing is written to the repository but the PNG files.
-Run it again after a change to the studio's pages, and look at the result.
+store beside it, and photographs it in Debian's headless Chromium (the
+flags of the tests) at 1400 px wide, in English: nothing is written to the
+repository but the PNG files the README shows. In the copy, issue No. 1
+names its brand file (``brand: brand.yaml``, the one it uses anyway), so the
+editor shows the brand as the officer sees it: read only, kept by whoever
+runs leadex-mail. The editor's pictures show its fields down to the first
+story beside the live preview. Run it again after a change to the studio's
+pages, and look at the result.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ISSUE = "2026-04-leadex-01"
 CHROMIUM = os.environ.get("LEADEX_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+EDITOR_HEIGHT = 1800  # px: the editor's fields from the check box down to the first story, beside the preview
 PREVIEW_SHOWN = "() => Number(document.getElementById('main').dataset.previewVersion || 0) > 0"
 
 
@@ -39,21 +45,22 @@ def shoot(folder: Path, out: Path) -> list[Path]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-GB")
 
             page.goto(f"{server.url}/")
             written.append(out / "studio-issues.png")
             page.screenshot(path=written[-1])
 
+            page.set_viewport_size({"width": 1400, "height": EDITOR_HEIGHT})
             page.goto(f"{server.url}/issues/{ISSUE}/sl")
             page.wait_for_function(PREVIEW_SHOWN, timeout=60_000)
+            page.locator("fieldset.edition-fields .field.kept").wait_for(state="visible")  # the brand, read only
             written.append(out / "studio-editor-desktop.png")
             page.screenshot(path=written[-1])
-            for tab, name in (("tab-phone", "studio-editor-phone.png"), ("tab-dark", "studio-editor-dark.png"), ("tab-text", "studio-editor-text.png")):
-                page.click(f"#{tab}")
-                page.locator(f"#{tab.replace('tab-', 'panel-')}").wait_for(state="visible")
-                written.append(out / name)
-                page.screenshot(path=written[-1])
+            page.click("#tab-phone")
+            page.locator("#panel-phone").wait_for(state="visible")
+            written.append(out / "studio-editor-phone.png")
+            page.screenshot(path=written[-1])
             browser.close()
     finally:
         server.should_exit = True
@@ -69,6 +76,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leadex-shots-") as tmp:
         folder = Path(tmp) / "newsletters"
         shutil.copytree(REPO / "newsletters", folder)
+        for edition in (folder / ISSUE).glob("*.yaml"):
+            text = edition.read_text(encoding="utf-8")
+            edition.write_text(text.replace("\nsections:", "\nbrand: brand.yaml\nsections:", 1), encoding="utf-8")
         for path in shoot(folder, args.out):
             print(path)
     return 0
