@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from leadex_mail.store.db import open_store
 from leadex_mail.store.lists import create_list
-from studio.studio_helpers import ISSUE, RunningStudio, add_english_edition, assert_accessible, copy_newsletters, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, add_english_edition, assert_accessible, copy_newsletters, serve_studio_on_store, studio_settings
 
 pytestmark = pytest.mark.browser
 
@@ -67,14 +66,12 @@ def import_studio(tmp_path: Path) -> Iterator[RunningStudio]:
     """The studio over issue No. 1 (sl) with an en edition beside it, and one list."""
     copy_newsletters(tmp_path, ISSUE)
     add_english_edition(tmp_path)
-    settings = studio_settings(tmp_path)
-    store = open_store(settings)
-    create_list(store, "newsletter", title="LeadEx novice", public=True)
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as running:
-            yield running
-    finally:
-        store.close()
+
+    def one_list(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", title="LeadEx novice", public=True)
+
+    with serve_studio_on_store(studio_settings(tmp_path), None, root=tmp_path, prepare=one_list) as running:
+        yield running
 
 
 def _text(page: Page) -> str:
