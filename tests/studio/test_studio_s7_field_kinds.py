@@ -50,7 +50,7 @@ def test_a_value_of_the_wrong_kind_is_said_in_the_officers_words(studio: Running
 
 def _refusals() -> set[tuple[str, str]]:
     """Every ``(reason, got)`` that ``coerce`` refuses with, over every field of the form and every kind of value."""
-    from studio.test_studio_s6_fields import FIELDS
+    from studio.test_studio_field_values import FIELDS
 
     found = set()
     for _, spec in FIELDS:
