@@ -47,7 +47,7 @@ def test_stats(store, cli):
     subscribers.unsubscribe(store, b.id, source="web")
     out = cli("subscribers", "stats").output
     assert "subscribers: 2\n  pending: 0\n  active: 1\n  unsubscribed: 1\n" in out
-    assert "languages: en 1, sl 1" in out and "list news: 1 active, 1 unsubscribed" in out
+    assert "languages: en 1, sl 1" in out and "list news: 1 reachable, 1 unsubscribed" in out
 
 
 def test_purge_pending(store, cli):
@@ -64,9 +64,9 @@ def test_purge_pending(store, cli):
 def test_lists_commands(store, cli):
     cli("lists", "create", "news", "--title", "LeadEx novice", "--description", "Monthly")
     subscribers.add_subscriber(store, "a@example.org", lists=["news"])
-    assert cli("lists", "list").output == "news\tprivate\t1 active\t0 unsubscribed\tLeadEx novice\n"
+    assert cli("lists", "list").output == "news\tprivate\t1 reachable\t0 unsubscribed\tLeadEx novice\n"
     shown = cli("lists", "show", "news").output
-    assert "title:        LeadEx novice" in shown and "active:       1" in shown
+    assert "title:        LeadEx novice" in shown and "reachable:    1 (a send mails them)" in shown and "unreachable:  0\n" in shown
     dup = cli("lists", "create", "news")
     assert dup.exit_code == 1 and "already exists" in dup.output
     assert cli("lists", "delete", "news", "--yes").output == "deleted list news\n"

@@ -25,7 +25,7 @@ def test_lists_are_private_unless_created_public(store, cli):
     assert (lists.get_list(store, "staff").public, lists.get_list(store, "news").public) == (False, True)
     assert [item.name for item in lists.list_lists(store, public=True)] == ["news"]
     assert [item.name for item in lists.list_lists(store, public=False)] == ["staff"]
-    assert cli("lists", "list").output == "news\tpublic\t0 active\t0 unsubscribed\tLeadEx novice\nstaff\tprivate\t0 active\t0 unsubscribed\tInternal\n"
+    assert cli("lists", "list").output == "news\tpublic\t0 reachable\t0 unsubscribed\tLeadEx novice\nstaff\tprivate\t0 reachable\t0 unsubscribed\tInternal\n"
     assert "visibility:   private" in cli("lists", "show", "staff").output
 
 

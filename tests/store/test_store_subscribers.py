@@ -167,7 +167,7 @@ def test_lists_crud(store, news):
     with pytest.raises(InvalidValue):
         lists.create_list(store, "Bad Name")
     subscribers.add_subscriber(store, "ana@example.org", lists=["news"])
-    assert [(i.list.name, i.active) for i in lists.list_infos(store)] == [("news", 1)]
+    assert [(i.list.name, i.reachable) for i in lists.list_infos(store)] == [("news", 1)]
     lists.delete_list(store, "news")
     with pytest.raises(NotFound):
         lists.get_list(store, "news")

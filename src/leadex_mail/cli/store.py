@@ -269,7 +269,7 @@ def stats_command() -> None:
         click.echo(f"  {status}: {st.by_status.get(status, 0)}")
     click.echo("languages: " + (", ".join(f"{k} {v}" for k, v in sorted(st.by_language.items())) or "-"))
     for info in st.lists:
-        click.echo(f"list {info.list.name}: {info.active} active, {info.unsubscribed} unsubscribed")
+        click.echo(f"list {info.list.name}: {info.reachable} reachable{_unreachable(info)}, {info.unsubscribed} unsubscribed")
     click.echo(f"suppressed addresses: {st.suppressed}")
     click.echo(f"events: {st.events}")
 
@@ -335,6 +335,16 @@ def lists_update(name: str, public: bool | None, title: str | None, description:
         click.echo(f"no longer in the public archive: {', '.join(change.now_hidden)}")
 
 
+def _unreachable(info: lists.ListInfo) -> str:
+    """``", 1 unreachable (bounced 1)"``: who is on the list and not mailed, when anyone is (``ListInfo.not_reachable``)."""
+    n = sum(info.not_reachable.values())
+    return f", {n} unreachable{_unreachable_why(info)}" if n else ""
+
+
+def _unreachable_why(info: lists.ListInfo) -> str:
+    return f" ({', '.join(f'{status} {n}' for status, n in info.not_reachable.items())})" if info.not_reachable else ""
+
+
 @lists_group.command("list")
 def lists_list() -> None:
     """All lists with their visibility and subscriber counts."""
@@ -342,7 +352,7 @@ def lists_list() -> None:
         infos = lists.list_infos(store)
     for info in infos:
         visibility = "public" if info.list.public else "private"
-        click.echo(f"{info.list.name}\t{visibility}\t{info.active} active\t{info.unsubscribed} unsubscribed\t{info.list.title}")
+        click.echo(f"{info.list.name}\t{visibility}\t{info.reachable} reachable{_unreachable(info)}\t{info.unsubscribed} unsubscribed\t{info.list.title}")
     if not infos:
         click.echo("no lists yet; create one with `leadex-mail lists create NAME`", err=True)
 
@@ -358,7 +368,8 @@ def lists_show(name: str) -> None:
     click.echo(f"description:  {info.list.description or '-'}")
     click.echo(f"visibility:   {_visibility(info.list.public)}")
     click.echo(f"created:      {_when(info.list.created_at)}")
-    click.echo(f"active:       {info.active}")
+    click.echo(f"reachable:    {info.reachable} (a send mails them)")
+    click.echo(f"unreachable:  {sum(info.not_reachable.values())}{_unreachable_why(info)}")
     click.echo(f"unsubscribed: {info.unsubscribed}")
 
 

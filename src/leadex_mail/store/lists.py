@@ -8,7 +8,7 @@ something publicly should be a decision, not an accident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -18,17 +18,35 @@ from sqlmodel.sql.expression import SelectOfScalar
 from leadex_mail.counts import counted
 from leadex_mail.errors import NotFound, StoreError
 from leadex_mail.store.db import Store
-from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscription, utcnow
+from leadex_mail.store.models import Campaign, Delivery, MailingList, Subscriber, Subscription, utcnow
 from leadex_mail.store.validation import clean_list_name, clean_text
 
 
 @dataclass(frozen=True)
 class ListInfo:
-    """A list with how many subscriptions it has."""
+    """A list and whom a send to it reaches.
+
+    ``reachable``: the people a send to the list mails now -- an active
+    subscription and the subscriber active, the rule of
+    ``queries.eligible_subscribers`` and ``campaigns.eligible_select`` (a
+    test holds the three together). ``not_reachable``: people whose
+    subscription is still active whom a send leaves out, by their status
+    (``bounced``, ``complained``, ``unsubscribed`` everywhere, ``pending``
+    not confirmed yet); only statuses with someone in them. ``unsubscribed``:
+    subscriptions ended on this list. Every face that says how many a list
+    reaches says ``reachable`` (a14 finding 1: a bounced address was counted
+    as subscribed).
+    """
 
     list: MailingList
-    active: int
+    reachable: int
     unsubscribed: int
+    not_reachable: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def on_list(self) -> int:
+        """Active subscriptions, reachable or not."""
+        return self.reachable + sum(self.not_reachable.values())
 
 
 @dataclass(frozen=True)
@@ -127,16 +145,33 @@ def list_lists(store: Store, *, public: bool | None = None) -> list[MailingList]
 
 
 def list_infos(store: Store) -> list[ListInfo]:
-    """Every list with its active and unsubscribed subscription counts."""
+    """Every list, by name, with whom a send reaches, who is on it and is not reached (by status), who left it.
+
+    One grouped count over subscriptions and their subscribers; a
+    subscription without its subscriber row (none should exist) reaches nobody.
+    """
+    query = (
+        select(Subscription.list_id, Subscription.status, Subscriber.status, func.count())
+        .join(Subscriber, col(Subscriber.id) == col(Subscription.subscriber_id))
+        .group_by(Subscription.list_id, Subscription.status, Subscriber.status)
+    )
     with store.session(write=False) as session:
-        counts: dict[tuple[int, str], int] = {
-            (list_id, status): n
-            for list_id, status, n in session.exec(
-                select(Subscription.list_id, Subscription.status, func.count()).group_by(Subscription.list_id, Subscription.status)
-            )
-        }
+        rows = session.exec(query).all()
         lists = list(session.exec(select(MailingList).order_by(MailingList.name)))
-    return [ListInfo(item, counts.get((item.id, "active"), 0), counts.get((item.id, "unsubscribed"), 0)) for item in lists]  # type: ignore[arg-type]
+    reached: dict[int, int] = {}
+    left: dict[int, int] = {}
+    held: dict[int, dict[str, int]] = {}
+    for list_id, subscription, person, n in rows:
+        if subscription != "active":
+            left[list_id] = left.get(list_id, 0) + n
+        elif person == "active":  # the send's rule: both active
+            reached[list_id] = reached.get(list_id, 0) + n
+        else:
+            held.setdefault(list_id, {})[person] = n
+    return [
+        ListInfo(item, reached.get(item.id, 0), left.get(item.id, 0), dict(sorted(held.get(item.id, {}).items())))  # type: ignore[arg-type]
+        for item in lists
+    ]
 
 
 def list_info(store: Store, name: str) -> ListInfo:
