@@ -1,12 +1,17 @@
 """Delivery figures per issue, for project reporting: by list and language, failures, bounces, complaints.
 
     rows = campaign_figures(store)          # one row per campaign and edition language
-    text = figures_csv(rows)                # the same as CSV (spreadsheet-safe cells)
+    text = figures_csv(rows, zone(settings))  # the same as CSV (spreadsheet-safe cells, times in that zone)
 
 Read from the store only: one delivery row per recipient per campaign (its
 state), and the bounce mailbox's reports (``bounce_report``) where they were
 matched to a campaign. Uncertain deliveries (may have arrived twice after a
 crash) are counted among the sent and shown apart.
+
+Times are stored in UTC; the CSV gives each in the zone it is asked for
+(the ``timezone`` setting: ``campaign.sendtime.zone``) as ISO 8601 with its
+offset, ``2026-12-02T03:04+01:00``, so no reader takes a UTC time for a
+local one (a14 finding 2; docs/decisions.md, Reporting).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func, select
 
@@ -99,13 +104,26 @@ def _shown_statuses(store: Store, counts: dict[tuple[int, str], dict[str, object
     return {cid: shown_status(store, cid, status, counts=states[cid]) for cid, status in statuses.items()}
 
 
-def figures_csv(rows: list[Figures]) -> str:
-    """The figures as CSV (comma, header row, UTF-8 text), cells a spreadsheet would run as formulas quoted."""
+def figures_csv(rows: list[Figures], where: tzinfo | None) -> str:
+    """The figures as CSV (comma, header row, UTF-8 text), cells a spreadsheet would run as formulas quoted.
+
+    ``where``: the zone of the times (None: this machine's), each written
+    ISO 8601 with its offset (``local_iso``).
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     names = [f.name for f in fields(Figures)]
     writer.writerow(names)
     for row in rows:
         values = [getattr(row, name) for name in names]
-        writer.writerow([spreadsheet_safe(v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v)) for v in values])
+        writer.writerow([spreadsheet_safe(local_iso(v, where) if isinstance(v, datetime) else str(v)) for v in values])
     return out.getvalue()
+
+
+def local_iso(value: datetime, where: tzinfo | None) -> str:
+    """A stored time (naive: UTC) in ``where`` (None: this machine's zone), ISO 8601 to the minute with its offset.
+
+    ``2026-12-02T03:04+01:00``; UTC itself as ``+00:00``, never ``Z``, so every row reads alike.
+    """
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(where).isoformat(timespec="minutes")

@@ -172,7 +172,7 @@ def report_command(issue: str | None) -> None:
     click.echo(f"Suppressed or unsubscribed by reports: {len(view.suppressed)}")
     for s in view.suppressed:
         who = s.email or "(erased)"
-        click.echo(f"  {s.at:%Y-%m-%d %H:%M}  {who}  {s.status or '-'}  {s.why}  [{s.issue_slug or '-'}, report {s.report_id}]")
+        click.echo(f"  {s.at:%Y-%m-%d %H:%M} UTC  {who}  {s.status or '-'}  {s.why}  [{s.issue_slug or '-'}, report {s.report_id}]")
     if any(c.over_limit for c in view.campaigns):
         sys.stdout.flush()
         click.get_current_context().exit(3)
@@ -197,7 +197,7 @@ def status_command(show_all: bool) -> None:
     click.echo(f"Kept for a person to read: {len(view.kept)}" + (" (show one with `leadex-mail bounces show ID`)" if view.kept else ""))
     for k in view.kept:
         mark = "  [dismissed]" if k.dismissed else ""
-        click.echo(f"  {k.report_id:>6}  {k.at:%Y-%m-%d %H:%M}  {k.action:<9}  {k.subject[:60]!r}  {k.reason}  ({k.source}){mark}")
+        click.echo(f"  {k.report_id:>6}  {k.at:%Y-%m-%d %H:%M} UTC  {k.action:<9}  {k.subject[:60]!r}  {k.reason}  ({k.source}){mark}")
     if view.kept and not show_all:
         click.echo("Dealt with one? `leadex-mail bounces dismiss ID…` stops listing it (`--all-kept` for every one listed).")
 

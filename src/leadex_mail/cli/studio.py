@@ -205,6 +205,6 @@ def users_audit(limit: int) -> None:
     for e in entries:
         who = f"subscriber {e.subscriber_id}" if e.subscriber_id is not None else ""
         details = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
-        click.echo("\t".join([f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.target or who, details]).rstrip("\t"))
+        click.echo("\t".join([f"{e.at:%Y-%m-%d %H:%M:%S} UTC", e.actor, e.action, e.target or who, details]).rstrip("\t"))
     if not entries:
         click.echo("the audit log is empty: nothing was sent to a list, and no subscriber, list or account was changed yet", err=True)

@@ -309,13 +309,17 @@ async def reports(ctx: Ctx) -> Response:
     """Delivery figures per issue, list and edition language."""
     from leadex_mail.reporting import campaign_figures
 
+    from leadex_mail.studio.views_schedule import local_time
+
     rows = await _run(campaign_figures, ctx.studio.store)
-    return ctx.render("reports.html.j2", title=ctx.t("reports_title"), rows=rows, nav="reports")
+    when = lambda at: local_time(at, ctx.studio.settings)  # noqa: E731 (every time with its zone is said by local_time)
+    return ctx.render("reports.html.j2", title=ctx.t("reports_title"), rows=rows, when=when, nav="reports")
 
 
 async def reports_csv(ctx: Ctx) -> Response:
     """The figures as a CSV file for project reporting."""
+    from leadex_mail.campaign.sendtime import zone
     from leadex_mail.reporting import campaign_figures, figures_csv
 
     rows = await _run(campaign_figures, ctx.studio.store)
-    return Response(figures_csv(rows), media_type="text/csv; charset=utf-8", headers={"content-disposition": 'attachment; filename="delivery-figures.csv"', "cache-control": "no-store"})
+    return Response(figures_csv(rows, zone(ctx.studio.settings)), media_type="text/csv; charset=utf-8", headers={"content-disposition": 'attachment; filename="delivery-figures.csv"', "cache-control": "no-store"})

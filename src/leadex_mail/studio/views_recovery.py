@@ -26,14 +26,14 @@ def routes() -> list[Route]:
 
 def kept_offer(ctx: Ctx, slug: str, language: str) -> dict[str, Any] | None:
     """What the page shows when ``language`` of ``slug`` has unsaved changes kept at a stop: when they were kept; else None."""
-    from leadex_mail.campaign.scheduler import zone
+    from leadex_mail.studio.views_schedule import local_time
 
     kept = recovery.find(ctx.studio.settings, ctx.owner, slug, language)
     if kept is None or kept.instance == ctx.studio.workspace.instance:
         return None  # none, or this studio's own copy of a draft it still has (kept as it changes)
     # ``crash``: kept as the draft changed by a studio that did not stop (kill -9): a page still holding what it
     # typed sends it again rather than offering the copy (editor.js).
-    return {"when": f"{kept.kept_at.astimezone(zone(ctx.studio.settings)):%Y-%m-%d %H:%M}", "crash": kept.instance != ""}
+    return {"when": local_time(kept.kept_at, ctx.studio.settings), "crash": kept.instance != ""}
 
 
 async def decide(ctx: Ctx) -> Response:
