@@ -39,7 +39,9 @@ def mixed_list(tmp_path, store, people, issue, cli):
     create_list(store, "partners")
     subscribers.add_subscriber(store, REFUSED, language="sl", lists=("newsletter", "partners"), source="cli")
     server = faulty_server(Refuse())
-    settings = make_settings(tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key=KEY, public_url="https://news.example.org")
+    settings = make_settings(
+        tmp_path, store=store, smtp_host=server.host, smtp_port=server.port, smtp_security="none", secret_key=KEY, public_url="https://news.example.org"
+    )
     try:
         report = send_campaign(store, issue, settings, list_name="partners")  # the only one on it is refused
     finally:
