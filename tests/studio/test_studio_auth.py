@@ -206,7 +206,7 @@ def test_the_audit_log_is_read_from_the_command_line(tmp_path: Path, monkeypatch
     shown = runner.invoke(main, ["users", "audit"])
     assert shown.exit_code == 0
     assert shown.output.splitlines() == [
-        '2026-09-30 09:15:00\tbor\tsubscriber_erase\tsubscriber 7\t{"events": 3}',
-        '2026-09-30 08:00:00\tmaja\tsend\t2026-09-leadex-02 to newsletter\t{"recipients": 50}',
+        '2026-09-30 09:15:00 UTC\tbor\tsubscriber_erase\tsubscriber 7\t{"events": 3}',
+        '2026-09-30 08:00:00 UTC\tmaja\tsend\t2026-09-leadex-02 to newsletter\t{"recipients": 50}',
     ]
     assert runner.invoke(main, ["users", "audit", "--limit", "1"]).output.count("\n") == 1
