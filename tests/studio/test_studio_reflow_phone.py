@@ -184,6 +184,9 @@ def test_test_and_send_with_failures_fits_a_phone(tmp_path: Path, start_smtp, ph
             _open(phone_frame, studio.url + f"/issues/{ISSUE}/send")
             expect(phone_frame.locator("table.failures")).to_contain_text("reject.")
             assert_fits(phone_frame, "Test and send with failures")
+            _regions_are_reachable(phone_frame)
+            region = phone_frame.get_by_role("region", name="Deliveries that failed or wait, with the mail server's answer")
+            expect(region.locator("table.failures")).to_contain_text("reject.")
     finally:
         store.close()
 
