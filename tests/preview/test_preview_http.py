@@ -85,6 +85,37 @@ def test_content_broken_from_the_start_answers_409_for_the_frames(issue_copy):
         thread.join(15)
 
 
+def _html_page(response: httpx.Response, status: int, *said: str) -> None:
+    """A page a browser shows (the preview's own, with what to do and the way back), never plain text."""
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.text.startswith("<!doctype html>") and '<a href="/">Back to the preview page</a>' in response.text
+    assert 'id="todo"' in response.text
+    for words in said:
+        assert words in response.text, f"{words!r} not on the {status} page"
+
+
+def test_addresses_with_nothing_to_show_answer_a_page_that_says_what_to_do(live_preview):
+    with httpx.Client(base_url=live_preview.url, timeout=20) as client:
+        _html_page(client.get("/email/xx"), 404, "No such edition", "has no &#39;xx&#39; edition (it has: sl, en)")
+        _html_page(client.get("/img/no-such-image"), 404, "No such picture", "Reload the preview page")
+        _html_page(client.get("/no/such/page"), 404, "No such page", "/no/such/page")
+        _html_page(client.post("/email/sl"), 405, "takes no forms")
+
+
+def test_an_issue_broken_from_the_start_answers_a_409_page_for_the_frames(issue_copy):
+    from leadex_mail.preview.server import make_server
+
+    issue_copy.edit("sl", "sections:", "sections: [")
+    server = make_server(issue_copy.slug, issue_copy.settings, port=0, watch=False)
+    thread = server.start_in_thread()
+    try:
+        _html_page(httpx.get(server.url + "/email/sl", timeout=20), 409, "The issue cannot be shown", "the issue has errors", "file and line")
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
 def test_a_brand_file_save_reloads_too(live_preview, issue_copy):
     brand = issue_copy.settings.newsletters_dir / "brand.yaml"
     issue_copy.edit_file(brand, 'contact_address: "', 'contact_address: "Nova ulica 1 · ', atomic=True)

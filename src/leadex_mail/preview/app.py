@@ -19,12 +19,12 @@ from pathlib import Path
 import anyio
 import jinja2
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
-    PlainTextResponse,
     Response,
     StreamingResponse,
 )
@@ -86,6 +86,18 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True, deep: 
     def deep_status() -> DeepStatus:
         return runner.status if runner is not None else DeepStatus("off")
 
+    def missing(status: int, title: str, what: str, todo: str) -> HTMLResponse:
+        """The preview's own page for an address with nothing to show (404) or an issue that cannot be shown (409)."""
+        body = env.get_template("missing.html").render(preview=state.preview, title=title, what=what, todo=todo)
+        return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """Any other address the preview does not serve (Starlette's own answer was plain text)."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if status == 405:
+            return missing(405, "Not here", "The preview only shows pages; it takes no forms or uploads.", "Open the preview page.")
+        return missing(status, "No such page", f"The preview has no page at {request.url.path}.", "Open the preview page: it shows every edition, its text part and the check results.")
+
     async def page(request: Request) -> Response:
         preview = state.preview
         lang = preview.pick_language(request.query_params.get("lang"))
@@ -103,15 +115,21 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True, deep: 
         preview = state.preview
         edition = preview.editions.get(request.path_params["lang"])
         if edition is None:
-            reason = "the issue has errors; see the preview page" if not preview.ok else "no such edition"
-            return PlainTextResponse(reason, status_code=409 if not preview.ok else 404)
+            lang = request.path_params["lang"]
+            if not preview.ok:
+                return missing(409, "The issue cannot be shown", f"The {lang} edition cannot be rendered: the issue has errors.",
+                               "Open the preview page: it lists each problem with its file and line. Save the fixed file and this page shows the edition.")
+            have = ", ".join(preview.editions) or "none"
+            return missing(404, "No such edition", f"The issue has no {lang!r} edition (it has: {have}).",
+                           "Pick an edition on the preview page, or add the file <language>.yaml to the issue's folder.")
         html = force_dark(edition.html) if request.query_params.get("scheme") == "dark" else edition.html
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def image(request: Request) -> Response:
         img = state.preview.images.get(request.path_params["cid"])
         if img is None:
-            return PlainTextResponse("no such inline image", status_code=404)
+            return missing(404, "No such picture", "The issue has no inline picture at this address (it may have been renamed or removed since this page was loaded).",
+                           "Reload the preview page: it links the pictures the issue has now.")
         return Response(img.data, media_type=img.mime_type, headers={"Cache-Control": "no-store"})
 
     async def events(request: Request) -> Response:
@@ -144,6 +162,7 @@ def create_app(issue_ref: str, settings: Settings, *, watch: bool = True, deep: 
             Route("/deep", deep_results),
         ],
         lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_found},
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=ALLOWED_HOSTS)],
     )
     app.state.live = state
