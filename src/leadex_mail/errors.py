@@ -174,7 +174,17 @@ class InvalidValue(StoreError):
 
 
 class ImportFailed(StoreError):
-    """A CSV import failed as a whole; nothing was written."""
+    """A CSV import failed as a whole; nothing was written.
+
+    ``message`` and ``hint`` are the CLI's words (options, commands); ``code`` (one of
+    ``store.importcodes.FAILURE_CODES``) and ``args`` (lines, names, encodings) let another face
+    say it in its own words.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str = "", **args: str | int) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.args_said = args
 
 
 class TestSendNotRecorded(StoreError):

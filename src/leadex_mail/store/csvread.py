@@ -57,7 +57,7 @@ class Table:
                     continue  # blank lines (and rows of empty cells) say nothing
                 yield start + offset, cells
         except csv.Error as exc:
-            raise ImportFailed(f"line {line + 1 + offset}: the CSV cannot be read: {exc}", hint="check the quoting around that line") from None
+            raise ImportFailed(f"line {line + 1 + offset}: the CSV cannot be read: {exc}", hint="check the quoting around that line", code="csv_unreadable", line=line + 1 + offset) from None
 
 
 def split_sep_line(text: str) -> tuple[str | None, str]:
@@ -96,7 +96,7 @@ def _layout(text: str) -> tuple[str, bool, str, list[str]]:
     try:
         headers = next(csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter), [])
     except csv.Error as exc:
-        raise ImportFailed(f"line {2 if sep else 1}: the header cannot be read: {exc}") from None
+        raise ImportFailed(f"line {2 if sep else 1}: the header cannot be read: {exc}", code="header_unreadable", line=2 if sep else 1) from None
     return delimiter, sep is not None, rest, headers
 
 
@@ -167,7 +167,7 @@ def read_table(data: bytes, encoding: str | None = None, *, source: str = "the f
             raise _misread(data, decoded, odd, encoding, source)
     text = decoded.text
     if not text.strip():
-        raise ImportFailed("the file is empty", hint="export the subscribers with a header row (email, name, ...)")
+        raise ImportFailed("the file is empty", hint="export the subscribers with a header row (email, name, ...)", code="empty_file")
     delimiter, sep_line, rest, headers = _layout(text)
     fields, unknown = assign_fields(headers)
     if "email" not in fields:
@@ -175,6 +175,7 @@ def read_table(data: bytes, encoding: str | None = None, *, source: str = "the f
         raise ImportFailed(
             "the file has no email column",
             hint=f"name one column 'email' (or e-mail, e-pošta, correo, e-post, ...; see docs/import.md); headers found: {found}",
+            code="no_email_column", headers=", ".join(h.strip() for h in headers if h.strip()),
         )
     return Table(decoded.encoding, decoded.why, delimiter, sep_line, headers, fields, unknown, rest, 2 if sep_line else 1)
 
@@ -200,14 +201,17 @@ def _uncertain(data: bytes, readings: list[enc.Reading], source: str) -> ImportF
         odd = f" (cannot be right: {word!r}, {why})" if word else f" ({why})" if why else ""
         lines.append(f"  as {reading.label()}{odd}: " + ("; ".join(preview) or "(the same names)"))
     options = " or ".join(f"--encoding {enc.name(r.encoding)}" for r in readings)
+    candidates = ", ".join(enc.name(r.encoding) for r in readings)
     if len(readings) == 1:
         return ImportFailed(
             f"{source}: the file is not UTF-8, and the one Windows code page that reads it gives odd words:\n" + "\n".join(lines),
             hint=f"if those names are right, run the import again with {options} --trust-encoding; else save the sheet as 'CSV UTF-8'",
+            code="encoding_odd", encodings=candidates,
         )
     return ImportFailed(
         f"{source}: cannot tell for sure which encoding the file is in; the names read differently in each:\n" + "\n".join(lines),
         hint=f"run the import again with the one whose names read right: {options}; or save the sheet as 'CSV UTF-8'",
+        code="encoding_uncertain", encodings=candidates,
     )
 
 
@@ -219,13 +223,15 @@ def _misread(data: bytes, decoded: enc.Decoded, odd: list[tuple[str, str]], enco
         detected = enc.detect(data, judge=judge)
     except ImportFailed:
         detected = None
-    better = ""
+    better = detected_name = ""
     if isinstance(detected, enc.Decoded) and detected.encoding != decoded.encoding:
         lines.append(f"  as {enc.name(detected.encoding)} (detected): " + _names(detected.text, detected.encoding))
         better = f"leave out --encoding (the file reads as {enc.name(detected.encoding)}), or "
+        detected_name = enc.name(detected.encoding)
     return ImportFailed(
         f"{source}: --encoding {encoding} spells words no language has: {words}; the names would be stored as:\n" + "\n".join(lines),
         hint=f"{better}if the names above are right after all, run the import again with --trust-encoding",
+        code="encoding_misread", encoding=encoding, detected=detected_name,
     )
 
 

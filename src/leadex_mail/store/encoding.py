@@ -145,7 +145,7 @@ def detect(data: bytes, encoding: str | None = None, *, judge: Callable[[str], E
         line = data.count(b"\n", 0, utf8_error.start) + 1
         raise ImportFailed(
             f"line {line}: the file is UTF-8 up to here, but byte 0x{data[utf8_error.start]:02X} is not (two encodings in one file)",
-            hint="save the sheet again as 'CSV UTF-8', or give --encoding if you know it",
+            hint="save the sheet again as 'CSV UTF-8', or give --encoding if you know it", code="two_encodings", line=line,
         )
     return _code_page(data, judge or (lambda text: Evidence()))
 
@@ -155,11 +155,11 @@ def _given(data: bytes, encoding: str) -> Decoded:
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        raise ImportFailed(f"--encoding {encoding}: no such encoding", hint=hint) from None
+        raise ImportFailed(f"--encoding {encoding}: no such encoding", hint=hint, code="no_such_encoding", encoding=encoding) from None
     try:
         _text_codec(codec)
     except LookupError:
-        raise ImportFailed(f"--encoding {encoding}: not a text encoding (it turns bytes into other bytes)", hint=hint) from None
+        raise ImportFailed(f"--encoding {encoding}: not a text encoding (it turns bytes into other bytes)", hint=hint, code="not_text_encoding", encoding=encoding) from None
     if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
     return Decoded(_strict(data, codec, given=True), codec)
@@ -180,9 +180,9 @@ def _strict(data: bytes, codec: str, *, given: bool = False) -> str:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ImportFailed(f"line {line}: the file is not {name(codec)} as {how} (byte 0x{data[exc.start]:02X})", hint=hint) from None
+        raise ImportFailed(f"line {line}: the file is not {name(codec)} as {how} (byte 0x{data[exc.start]:02X})", hint=hint, code="not_in_encoding", encoding=name(codec), line=line, given=int(given)) from None
     except (UnicodeError, ValueError) as exc:  # codecs such as idna or punycode fail without a position
-        raise ImportFailed(f"the file is not {name(codec)} as {how} ({exc})", hint=hint) from None
+        raise ImportFailed(f"the file is not {name(codec)} as {how} ({exc})", hint=hint, code="not_in_encoding", encoding=name(codec), line=0, given=int(given)) from None
 
 
 def odd_words(text: str, limit: int = 3) -> list[tuple[str, str]]:
@@ -208,7 +208,7 @@ def _without_bom(data: bytes) -> Decoded:
         return Decoded(_strict(data, codec), codec, why="by charset-normalizer: no byte order mark, but the file reads cleanly in it")
     raise ImportFailed(
         "the file holds NUL bytes but no byte order mark: it is not a text export this import can read for sure",
-        hint="save the sheet again as 'CSV UTF-8' (or 'Unicode text'), or give --encoding utf-16-le",
+        hint="save the sheet again as 'CSV UTF-8' (or 'Unicode text'), or give --encoding utf-16-le", code="nul_without_mark",
     )
 
 
@@ -226,7 +226,7 @@ def _code_page(data: bytes, judge: Callable[[str], Evidence]) -> Decoded | list[
         line = data.count(b"\n", 0, data.index(bytes([byte]))) + 1
         raise ImportFailed(
             f"line {line}: the file is neither UTF-8 nor a Windows code page (1250, 1251, 1252, 1257) (byte 0x{byte:02X})",
-            hint="save the sheet again as 'CSV UTF-8', or give --encoding if you know it",
+            hint="save the sheet again as 'CSV UTF-8', or give --encoding if you know it", code="no_code_page", line=line,
         )
     found = list(readings.values())
     # One reading: judge all its accented words (a file in another encoding

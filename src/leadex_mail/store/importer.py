@@ -35,7 +35,7 @@ from leadex_mail.errors import ImportFailed
 from leadex_mail.store.bulk import bulk_insert
 from leadex_mail.store.csvread import read_table
 from leadex_mail.store.db import Store
-from leadex_mail.store.importreport import Editions, ImportReport, Rejection
+from leadex_mail.store.importreport import Editions, ImportReport, changed, rejected
 from leadex_mail.store.importrows import Row, parse_rows
 from leadex_mail.store.models import (
     BLOCKING_STATUSES,
@@ -59,21 +59,6 @@ SLICE = 5000  # rows compared and written together
 _SUB = Subscriber.__table__  # type: ignore[attr-defined]
 _SUBSCRIPTION = Subscription.__table__  # type: ignore[attr-defined]
 _EVENT = Event.__table__  # type: ignore[attr-defined]
-_REASONS = {
-    "erased": "erased at the person's request; it is never imported again",
-    "bounced": "bounced and is suppressed; an import never re-activates an address",
-    "complained": "complained of spam and is suppressed; an import never re-activates an address",
-    "unsubscribed": "unsubscribed; only the person's own confirmation can re-activate an address",
-}
-# A status the file's own status column gives (an export read back).
-_FILE_REASONS = {
-    "unsubscribed": "the file says unsubscribed; an import never re-activates anyone",
-    "bounced": "the file says bounced; an import never re-activates an address",
-    "complained": "the file says complained of spam; an import never re-activates an address",
-    "pending": "the file says pending (the subscription was never confirmed); only the person's confirmation makes it active",
-}
-
-
 class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
@@ -104,7 +89,7 @@ def import_csv(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFailed(f"cannot read {path}: {exc.strerror}", hint="check the file name") from None
+        raise ImportFailed(f"cannot read {path}: {exc.strerror}", hint="check the file name", code="file_unreadable", file=path.name) from None
     table = read_table(data, encoding, source=path.name, trust_encoding=trust_encoding)
     report = ImportReport(
         path.name, table.encoding, table.delimiter, detected=table.detected, sep_line=table.sep_line,
@@ -122,7 +107,7 @@ def import_csv(
     except _DryRun:
         return report
     except SQLAlchemyError as exc:
-        raise ImportFailed(f"the import failed and wrote nothing: {getattr(exc, 'orig', exc)}", hint="fix the cause and run it again") from None
+        raise ImportFailed(f"the import failed and wrote nothing: {getattr(exc, 'orig', exc)}", hint="fix the cause and run it again", code="write_failed") from None
     if report.imported + report.updated:
         store.refresh_statistics(("subscriber", "subscription", "event"))
     return report
@@ -140,13 +125,14 @@ class _Lists:
         wanted = ([target.strip()] if target else []) + list(named)
         self.ids: dict[str, int] = dict(conn.execute(select(table.c.name, table.c.id).where(table.c.name.in_(wanted))).all())  # type: ignore[arg-type]
         if target and target.strip() not in self.ids:
-            raise ImportFailed(f"there is no list {target!r}; nothing was imported", hint=f"create it first: leadex-mail lists create {target.strip()}")
+            raise ImportFailed(f"there is no list {target!r}; nothing was imported", hint=f"create it first: leadex-mail lists create {target.strip()}", code="no_such_list", list_name=target.strip())
         missing = [f"{name!r} (line {line})" for name, line in named.items() if name not in self.ids]
         if missing:
             first = next(name for name in named if name not in self.ids)
             raise ImportFailed(
                 f"the lists column names lists that do not exist: {', '.join(missing)}; nothing was imported",
                 hint=f"create them first (leadex-mail lists create {first}) or correct the file",
+                code="lists_missing", lists=", ".join(name for name in named if name not in self.ids), first=first,
             )
         self.target = self.ids[target.strip()] if target else None
         self.names = {i: n for n, i in self.ids.items()}
@@ -217,27 +203,27 @@ def _apply_slice(
         if reason is None and old is not None and old.status in BLOCKING_STATUSES:
             reason = old.status
         if reason:
-            report.rejected.append(Rejection(row.line, row.email, _REASONS.get(reason, f"suppressed ({reason})")))
+            known = reason in ("erased", "bounced", "complained", "unsubscribed")
+            report.rejected.append(rejected(row.line, row.email, f"suppressed_{reason}" if known else "suppressed_other", status=reason))
             continue
-        if row.status in _FILE_REASONS:
-            report.rejected.append(Rejection(row.line, row.email, _FILE_REASONS[row.status]))
+        if row.status in ("unsubscribed", "bounced", "complained", "pending"):
+            report.rejected.append(rejected(row.line, row.email, f"file_{row.status}"))
             continue
         wanted = lists.of(row)
         if row.left and lists.target is not None and lists.target not in wanted:
             if not wanted:
-                report.rejected.append(Rejection(row.line, row.email, f"the file says the person left the list {lists.names[lists.target]!r}; an import never re-subscribes anyone"))
+                report.rejected.append(rejected(row.line, row.email, "file_left_list", list_name=lists.names[lists.target]))
                 continue
-            row.notes.append(f"the file says the person left the list {lists.names[lists.target]!r}: not subscribed to it")
+            row.notes.append(("file_left_list", {"list_name": lists.names[lists.target]}))
         if old is None:
             new.append(_new_values(row, fallback, wanted))
             _taken(report, row, row.language or fallback)
             continue
         left = [i for i in wanted if on_list.get((old.id, i)) == "unsubscribed"]
         if left and len(left) == len(wanted):
-            which = "this list" if len(left) == 1 else "these lists"
-            report.rejected.append(Rejection(row.line, row.email, f"left {which}; an import never re-subscribes anyone"))
+            report.rejected.append(rejected(row.line, row.email, "left_lists", n=len(left)))
             continue
-        row.notes += [f"left the list {lists.names[i]!r} earlier: not re-subscribed to it" for i in left]
+        row.notes += [("left_list_earlier", {"list_name": lists.names[i]}) for i in left]
         change = _changed_values(old, row)
         joins = [(old.id, i) for i in wanted if (old.id, i) not in on_list]
         join.extend(joins)
@@ -255,7 +241,7 @@ def _taken(report: ImportReport, row: Row, language: str) -> None:
     """Count a row taken in (imported, updated or unchanged) by language, with what changed on the way."""
     report.languages[language] += 1
     if row.notes:
-        report.changed.extend(Rejection(row.line, row.email, note) for note in row.notes)
+        report.changed.extend(changed(row.line, row.email, code, args) for code, args in row.notes)
 
 
 def _new_values(row: Row, fallback: str, lists: list[int]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from leadex_mail.store import encoding as enc
 from leadex_mail.store.headers import EXPORT_ONLY
+from leadex_mail.store.importcodes import change_words, rejection_words
 from leadex_mail.store.languages import edition_for, language_name
 
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -17,11 +18,27 @@ _EXPORT_ONLY = EXPORT_ONLY
 
 @dataclass(frozen=True)
 class Rejection:
-    """A row left out, and why."""
+    """A row left out (or changed on the way in), and why.
+
+    ``reason`` is the CLI's words; ``code`` and ``args`` say the same for any other face
+    (``importcodes``: ``REJECTION_WORDS`` for rows left out, ``CHANGE_WORDS`` for changes).
+    """
 
     line: int
     value: str
     reason: str
+    code: str = ""
+    args: dict[str, str | int] = field(default_factory=dict, compare=False, hash=False)
+
+
+def rejected(line: int, value: str, code: str, **args: str | int) -> Rejection:
+    """A row left out, by code (``importcodes.REJECTION_WORDS``), with the CLI's words filled in."""
+    return Rejection(line, value, rejection_words(code, args), code, args)
+
+
+def changed(line: int, value: str, code: str, args: dict[str, str | int]) -> Rejection:
+    """A change made on the way in, by code (``importcodes.CHANGE_WORDS``), with the CLI's words filled in."""
+    return Rejection(line, value, change_words(code, args), code, dict(args))
 
 
 @dataclass(frozen=True)

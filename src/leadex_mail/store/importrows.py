@@ -21,12 +21,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from leadex_mail.counts import counted
 from leadex_mail.store.csvread import Table, compose_name
 from leadex_mail.store.gdpr import FORMULA_STARTS
 from leadex_mail.store.headers import CORE_FIELDS, EXPORT_ONLY
 from leadex_mail.store.models import SUBSCRIBER_STATUSES
-from leadex_mail.store.importreport import ImportReport, Rejection
+from leadex_mail.store.importcodes import REJECTION_WORDS
+from leadex_mail.store.importreport import ImportReport, Rejection, rejected
 from leadex_mail.store.validation import (
     MAX_FIELD,
     AddressNormaliser,
@@ -44,6 +44,29 @@ _LINE_BREAKS = re.compile("[ \t]*[\r\n\x0b\x0c\x85\u2028\u2029]+[ \t\r\n\x0b\x0c
 _ADDRESS = re.compile(r"[^\s,;\t\"@]+@[^\s,;\t\"@]+\.[^\s,;\t\"@]+")
 
 
+Note = tuple[str, dict[str, "str | int"]]  # a change made on the way in: (importcodes.CHANGE_WORDS code, args)
+
+
+class RowRefused(InvalidValue):
+    """A row left out, by code (``importcodes.REJECTION_WORDS``); ``reason`` is the CLI's words."""
+
+    def __init__(self, code: str, **args: str | int) -> None:
+        words = REJECTION_WORDS[code](**args)
+        super().__init__(words, reason=words)
+        self.code = code
+        self.args_said = args
+
+
+def _coded(code: str, check, *values):  # type: ignore[no-untyped-def]
+    """``check(*values)``, its InvalidValue said as a ``RowRefused`` of ``code`` (the validator's words kept for the CLI)."""
+    try:
+        return check(*values)
+    except RowRefused:
+        raise
+    except InvalidValue as exc:
+        raise RowRefused(code, detail=exc.reason) from None
+
+
 @dataclass(slots=True)
 class Row:
     """One subscriber as the file says it: validated, ready to compare with the store."""
@@ -54,7 +77,7 @@ class Row:
     language: str | None
     attributes: dict[str, str]
     lists: tuple[str, ...] = ()  # list names from the file's lists column
-    notes: list[str] = field(default_factory=list)  # what was changed on the way in
+    notes: list[Note] = field(default_factory=list)  # what was changed on the way in, as (code, args)
     status: str | None = None  # a subscriber status from the file's status column (an export's), lower-case
     left: tuple[str, ...] = ()  # lists the file says the person left (``news:unsubscribed``, as an export writes)
 
@@ -67,8 +90,11 @@ def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser)
         report.rows += 1
         try:
             row = reader.row(line, cells)
-        except InvalidValue as exc:
-            report.rejected.append(Rejection(line, reader.raw_email(cells), exc.reason))
+        except RowRefused as exc:
+            report.rejected.append(Rejection(line, reader.raw_email(cells), exc.reason, exc.code, exc.args_said))
+            continue
+        except InvalidValue as exc:  # a check without a code of its own still leaves only this row out
+            report.rejected.append(rejected(line, reader.raw_email(cells), "bad_value", detail=exc.reason))
             continue
         first = rows.get(row.email)
         if first is None:
@@ -81,7 +107,7 @@ def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser)
         first.lists = tuple(dict.fromkeys(first.lists + row.lists))
         first.left = tuple(dict.fromkeys(first.left + row.left))
         first.status = _stricter(first.status, row.status)
-        first.notes += [f"(line {line}) {note}" for note in row.notes]
+        first.notes += [(code, {**args, "merged_line": line}) for code, args in row.notes]
     return rows
 
 
@@ -128,17 +154,17 @@ class RowReader:
         if max(map(len, cells)) > MAX_FIELD:
             at = next(i for i, c in enumerate(cells) if len(c) > MAX_FIELD)
             header = self.headers[at] if at < self.width else f"column {at + 1}"
-            raise InvalidValue(f"column {header!r} is longer than {MAX_FIELD} characters ({len(cells[at])})")
+            raise RowRefused("too_long", column=header, limit=MAX_FIELD, length=len(cells[at]))
         if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
-            raise InvalidValue(f"the row has {len(cells)} cells but the header has {self.width}")
+            raise RowRefused("too_many_cells", cells=len(cells), width=self.width)
         cells = cells + [""] * (self.width - len(cells))
         self._refuse_runaway_quote(cells)
         if self.unquote:
             cells = [c[1:] if c[:1] == "'" and c[1:2] and c[1] in FORMULA_STARTS else c for c in cells]
         email = cells[self.email_at]
         if not email.strip():
-            raise InvalidValue("no address")
-        address = self.normalise(email)
+            raise RowRefused("no_address")
+        address = _coded("bad_address", self.normalise, email)
         if self.name_at is not None:
             name = cells[self.name_at].strip()
         else:
@@ -147,21 +173,21 @@ class RowReader:
         attributes = {f: v for i, f in self.attrs if (v := cells[i].strip())}
         if has_control("".join(cells)):
             # Rare: a name refuses them (mail headers); an attribute's line breaks are joined.
-            clean_text(name, "the name")
-            attributes = self._one_line(attributes, notes)
+            _coded("bad_name", clean_text, name, "the name")
+            attributes = _coded("bad_attribute", self._one_line, attributes, notes)
         language = cells[self.language_at].strip() if self.language_at is not None else ""
         if self.json_at is not None and cells[self.json_at].strip():
-            attributes = {**self._json(cells[self.json_at], notes), **attributes}
+            attributes = {**_coded("bad_attribute", self._json, cells[self.json_at], notes), **attributes}
         status = cells[self.status_at].strip().lower() if self.status_at is not None else ""
         if status and status not in SUBSCRIBER_STATUSES:
             attributes = {**attributes, "status": cells[self.status_at].strip()}  # a partner's own "Status" column, not ours
             status = ""
-        lists, left = self._lists(cells[self.lists_at]) if self.lists_at is not None else ((), ())
+        lists, left = _coded("bad_list_name", self._lists, cells[self.lists_at]) if self.lists_at is not None else ((), ())
         return Row(
             line=line,
             email=address,
             name=name or None,
-            language=_language(language) if language else None,
+            language=_coded("bad_language", _language, language) if language else None,
             attributes=attributes,
             lists=lists,
             notes=notes,
@@ -177,32 +203,30 @@ class RowReader:
             swallowed = [line for line in cell.split("\n")[1:] if self.delimiter in line and _ADDRESS.search(line)]
             if swallowed:
                 found = ", ".join(dict.fromkeys(m.group(0) for line in swallowed for m in _ADDRESS.finditer(line)))
-                raise InvalidValue(
-                    f"a quote (\") in this row is never closed, so it runs on over {counted(len(swallowed), 'more row')} of the file: {found} "
-                    "(close the quote and import again)"
-                )
+                raise RowRefused("runaway_quote", rows=len(swallowed), addresses=found)
 
     @staticmethod
-    def _one_line(attributes: dict[str, str], notes: list[str]) -> dict[str, str]:
+    def _one_line(attributes: dict[str, str], notes: list[Note]) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, value in attributes.items():
             joined, changed = one_line(value)
             if changed:
                 rest = _LINE_BREAKS.sub(" ", value.strip())  # what is left once the breaks (and the blanks around them) are gone
-                tabs = " and tabs made spaces" if "\t" in rest else ""
-                what = "line breaks joined into one line" + tabs if rest != value.strip() else "tabs made spaces"
-                notes.append(f"attribute {key!r}: {what}")
+                if rest != value.strip():
+                    notes.append(("attribute_joined", {"attribute": key, "tabs": int("\t" in rest)}))
+                else:
+                    notes.append(("attribute_tabs", {"attribute": key}))
             out[key] = joined
         return clean_attributes(out)  # still refuses other control characters, naming the attribute
 
     @staticmethod
-    def _json(cell: str, notes: list[str]) -> dict[str, str]:
+    def _json(cell: str, notes: list[Note]) -> dict[str, str]:
         try:
             value = json.loads(cell)
         except ValueError:
-            raise InvalidValue("the attributes cell is not JSON", reason="the attributes cell is not a JSON object") from None
+            raise RowRefused("attributes_not_json") from None
         if not isinstance(value, dict):
-            raise InvalidValue("the attributes cell is not a JSON object")
+            raise RowRefused("attributes_not_object")
         texts = {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items() if v not in (None, "")}
         return RowReader._one_line(texts, notes)
 
