@@ -7,7 +7,9 @@ by its line (a13d #16). Only the fields of the report object are read, never its
 
 Shapes: ``import_view(report, words, ui_language) -> ImportView`` whose ``columns`` are
 ``(header, becomes)``, ``languages`` ``(language, people, gets)``, ``counts`` ``(label, n)`` and
-``merged`` / ``changed`` / ``rejected`` ``Row(line, value, why)``. No errors are raised.
+``merged`` / ``changed`` / ``rejected`` ``Row(line, value, why)``, ``why`` said from the row's code
+(``store.importcodes``) by the catalogs' ``import_why_*`` / ``import_change_*``; ``failure_words(err, t)``
+says an ``ImportFailed`` by ``import_failed_<code>``. No errors are raised.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from babel import Locale, UnknownLocaleError
 
 from leadex_mail.store import encoding as enc
 from leadex_mail.store.headers import EXPORT_ONLY
-from leadex_mail.store.importreport import ImportReport
+from leadex_mail.errors import ImportFailed
+from leadex_mail.store.importreport import ImportReport, Rejection
 from leadex_mail.store.languages import edition_for
 from leadex_mail.studio.i18n import Words
 
@@ -92,9 +95,20 @@ def import_view(report: ImportReport, words: Words, ui_language: str) -> ImportV
         (t("import_count_rejected_dry" if dry else "import_count_rejected"), len(report.rejected)),
     ]
     view.merged = [Row(line, "", t("import_same_as_line", line=first)) for line, first in report.merged]
-    view.changed = [Row(c.line, c.value, c.reason) for c in sorted(report.changed, key=lambda c: c.line)]
-    view.rejected = [Row(r.line, r.value, r.reason) for r in sorted(report.rejected, key=lambda r: r.line)]
+    view.changed = [Row(c.line, c.value, change_words(c, t)) for c in sorted(report.changed, key=lambda c: c.line)]
+    view.rejected = [Row(r.line, r.value, t("import_why_" + r.code, **r.args)) for r in sorted(report.rejected, key=lambda r: r.line)]
     return view
+
+
+def change_words(change: Rejection, t) -> str:  # type: ignore[no-untyped-def]
+    """A change made on the way in, in the officer's words (a merged duplicate's with the line it came from)."""
+    said = t("import_change_" + change.code, **change.args)
+    return t("import_change_from_line", line=change.args["merged_line"], change=said) if "merged_line" in change.args else said
+
+
+def failure_words(err: ImportFailed, t) -> str:  # type: ignore[no-untyped-def]
+    """Why an import failed as a whole, in the officer's words (never the CLI's options or commands)."""
+    return t("import_failed_" + err.code, **err.args_said)
 
 
 def _columns(report: ImportReport, t) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

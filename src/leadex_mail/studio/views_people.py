@@ -294,7 +294,11 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
     except LeadexError as err:
         if is_failure(err):  # the database failed, not the officer's value: the page says what to do
             return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
-        return await people(ctx, error=error_words(err), status=400)
+        from leadex_mail.errors import ImportFailed
+        from leadex_mail.studio.importview import failure_words
+
+        said = failure_words(err, ctx.t) if isinstance(err, ImportFailed) and err.code else error_words(err)
+        return await people(ctx, error=said, status=400)
     if not dry_run:
         try:
             await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
