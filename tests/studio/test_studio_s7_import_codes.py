@@ -166,7 +166,7 @@ def test_each_kind_of_refused_row_is_said_in_slovenian_on_the_subscribers_page(s
     assert shown["not-an-address"] == "to ni e-poštni naslov"
     assert shown["f-left@example.org"] == "datoteka pravi, da je oseba zapustila seznam »newsletter«: uvoz nikogar ne prijavi znova"
     assert shown["left@example.org"] == words.t("import_why_left_lists", n=1)
-    assert shown["long@example.org"] == "stolpec »note« ima več kot 1000 znakov"
+    assert shown["long@example.org"] == "stolpec »note« je predolg (celica je lahko dolga največ 1000)"
     changes = studio_page.locator("#import-changed").inner_text()
     assert "dodatni podatek »note« je bil zapisan v več vrsticah: združen v eno" in changes
     assert "oseba je seznam »newsletter« že zapustila: nanj ni dodana znova" in changes
