@@ -6,7 +6,7 @@ stand-in domain) and images without a useful alt text (``unfinished.py``), text 
 translation (``scaffold.draft_problems``), and editions that disagree on the
 issue's number or date, or on a date a section carries (an event's days), or on how many items a list of a
 section has (``itemlists``: an event, a partner, an interview added or removed in one edition only). Warnings are worth a look but do not stop a send:
-images too heavy for mail, a missing preheader, a subject longer than mail
+images too heavy for mail, a missing preheader, a one-line field written over several lines (``onelines``), a subject longer than mail
 apps show, links over ``http://`` (in a link field or in a text), an issue number another issue beside it has
 (``numbering``), and editions that lack a section the default
 edition has or whose sections are not the default edition's, kind by kind, in the same order.
@@ -30,6 +30,7 @@ from leadex_mail.content.languages import same_language
 from leadex_mail.content.itemlists import item_count_problems
 from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.numbering import number_taken_problems
+from leadex_mail.content.onelines import line_break_problems
 from leadex_mail.content.mailrules import mail_rule_problems
 from leadex_mail.content.loader import default_brand_located, edition_files, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
@@ -151,6 +152,7 @@ def _lint_edition(issue: Issue, edition: Edition, smap: SourceMap) -> list[Probl
 def _lint_model(issue: Issue, model: BaseModel, cls: type[BaseModel], smap: SourceMap) -> list[Problem]:
     data = model.model_dump()
     problems = list(_link_findings(data, cls, smap))
+    problems.extend(line_break_problems(data, cls, smap))
     for path, image in images(data, cls):
         problems.extend(_image_findings(issue, image, path, smap))
     return problems
