@@ -12,6 +12,7 @@ and the funding statement may span lines.
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,7 @@ def test_check_warns_about_a_title_written_as_a_block_at_its_line(tmp_path):
     at = next(i for i, s in enumerate(lines) if s.startswith("title:"))
     lines[at : at + 1] = ["title: |", "  LeadEx novice", "  št. 1"]
     sl.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = {"LEADEX_NEWSLETTERS_DIR": str(folder), "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}", "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "LEADEX_NEWSLETTERS_DIR": str(folder), "LEADEX_DATABASE_URL": f"sqlite:///{tmp_path / 'subscribers.db'}"}
     done = subprocess.run([sys.executable, "-m", "leadex_mail", "check", ISSUE], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert "Traceback" not in done.stderr
     assert f"sl.yaml:{at + 2}:" in done.stdout and "warning: 'title' is one line, but it is written over 2 lines (title)" in done.stdout, done.stdout + done.stderr
