@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leadex_mail.content.lint import lint_issue
-from leadex_mail.content.loader import load_issue
 from leadex_mail.content.model import HEADER_FIELDS, Brand, Edition
 from leadex_mail.content.onelines import SPANS_LINES, line_break_problems
 from leadex_mail.content.walk import field_kinds, leaves

@@ -18,10 +18,9 @@ from playwright.sync_api import Page, expect
 
 from leadex_mail.store import importcodes
 from leadex_mail.store.db import open_store
-from leadex_mail.store.lists import create_list
 from leadex_mail.store.importer import import_csv
 from leadex_mail.store.importreport import Editions
-from leadex_mail.store.lists import get_list
+from leadex_mail.store.lists import create_list, get_list
 from leadex_mail.store.subscribers import add_subscriber, forget, mark_bounced, mark_complained, unsubscribe
 from leadex_mail.studio.i18n import Words
 from studio.studio_helpers import ISSUE, REPO, RunningStudio, copy_newsletters, serve_studio, studio_settings
