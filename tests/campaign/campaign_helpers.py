@@ -30,6 +30,7 @@ def make_settings(tmp_path: Path, *, store: Store | None = None, **overrides: ob
         images_url="https://images.example.org",
         send_backoff_seconds=0.01,
         send_concurrency=2,
+        send_deep_check=False,  # as tests/conftest.py's LEADEX_SEND_DEEP_CHECK: the worker's check at a scheduled send's time is send's
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

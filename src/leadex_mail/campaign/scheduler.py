@@ -42,7 +42,8 @@ from leadex_mail.campaign.sendtime import check_ahead, zone  # noqa: F401 (zone:
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
-from leadex_mail.errors import CampaignError, ConfigError, LeadexError, StoreError
+from leadex_mail.errors import CampaignError, ConfigError, ContentError, IssueNotReady, LeadexError, StoreError
+from leadex_mail.gates.readiness import Readiness, ready_to_send
 from leadex_mail.store import campaigns, schedule
 from leadex_mail.store.db import Store
 from leadex_mail.store.models import utcnow
@@ -50,13 +51,16 @@ from leadex_mail.store.models import utcnow
 
 def schedule_campaign(
     store: Store, issue: Issue, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime | None = None, actor: str | None = None,
+    forced: bool = False, deep: bool | None = None,
 ) -> schedule.Scheduled:
     """Schedule ``issue`` to ``list_name`` at ``send_at``; a ``worker`` sends it when due. See ``store.schedule.schedule_send``.
 
     Raises ``SendTimeError`` (``far``) for a time more than a year ahead;
     one passed within a few minutes is due at once (``sendtime.check_ahead``).
+    ``forced``, ``deep``: the ``send --force`` and ``--deep/--no-deep`` the
+    worker checks the issue with at its time (``ready_at_its_time``).
     ``actor``: the audit log's ``send_schedule`` entry (``send_at`` in UTC,
-    ``moved``, and ``language`` when only one edition) is written in the same transaction.
+    ``moved``, ``language`` when only one edition, ``forced`` when forced) is written in the same transaction.
     """
     from leadex_mail.store.accounts import Entry
 
@@ -66,9 +70,26 @@ def schedule_campaign(
     due = check_ahead(send_at, now)
     audit = None
     if actor is not None:
-        detail = {"send_at": due.astimezone(UTC).isoformat(), **({"language": language} if language else {})}
+        detail = {"send_at": due.astimezone(UTC).isoformat(), **({"language": language} if language else {}), **({"forced": True} if forced else {})}
         audit = Entry(actor, "send_schedule", send_target(issue.slug, list_name), detail=detail)
-    return schedule.schedule_send(store, issue.slug, list_name, due, language=language, now=now, audit=audit)
+    return schedule.schedule_send(store, issue.slug, list_name, due, language=language, now=now, audit=audit, forced=forced, deep=deep)
+
+
+def ready_at_its_time(issue: Issue, settings: Settings, scheduled: schedule.Scheduled) -> Readiness:
+    """Judge ``issue`` at the time of ``scheduled`` as ``send`` does (``gates.readiness.ready_to_send``), with the options it was scheduled with.
+
+    Raises ``IssueNotReady`` (every finding) when ``send`` would refuse it:
+    the worker holds it then (``held``). A schedule made with ``--force``
+    is sent as ``send --force`` sends.
+    """
+    return ready_to_send(issue, settings, force=scheduled.forced, deep=scheduled.deep)
+
+
+def held_for(err: ContentError, at: datetime) -> schedule.Held:
+    """What a hold records of ``err``: the check's errors (``check_errors``) or files that cannot be read (``unreadable``)."""
+    errors = [p for p in err.problems if p.severity == "error"]
+    reason = "check_errors" if isinstance(err, IssueNotReady) else "unreadable"
+    return schedule.Held(reason, at, len(errors), tuple(dict.fromkeys(p.code for p in errors if p.code)))
 
 
 # Longest wait between two tries to reach a lost store, in seconds.
@@ -81,7 +102,11 @@ class WorkerEvent:
 
     With one campaign: ``starting`` or ``resuming`` it, then ``sent`` (with
     the report) or ``failed`` (with the error), and ``not-recorded`` (with
-    the store's error) when the audit log could not be told that it ended. With the store:
+    the store's error) when the audit log could not be told that it ended.
+    ``held`` instead of ``starting`` when, at its time, the check refuses the
+    issue (``error``: the ``IssueNotReady`` or ``ContentError`` with every
+    finding; ``held``: what the store keeps): said when first held and
+    whenever its reason or errors change, not at every round. With the store:
     ``store-lost`` (the error; the next try in ``retry_in`` seconds; the
     ``attempt`` number, 1, 2 …) and ``store-back`` (after ``attempt``
     failed tries); ``issue_slug`` and ``list_name`` are empty then.
@@ -94,22 +119,24 @@ class WorkerEvent:
     error: LeadexError | None = None
     retry_in: float | None = None  # seconds (store-lost)
     attempt: int = 0  # store-lost, store-back
+    held: schedule.Held | None = None  # held
 
 
 @dataclass(frozen=True)
 class Outlook:
-    """What a worker finds in the store as it starts: campaigns due now, left unfinished, and scheduled for later."""
+    """What a worker finds in the store as it starts: campaigns due now (``held`` of them: refused by the check so far), left unfinished, and scheduled for later."""
 
     due: int
     unfinished: int
     later: int
+    held: int = 0
 
 
 def outlook(store: Store, now: datetime) -> Outlook:
-    """Count the scheduled campaigns due at ``now``, those left unfinished and those waiting for a later time."""
+    """Count the scheduled campaigns due at ``now`` (and how many of them are held), those left unfinished and those waiting for a later time."""
     work = _due_work(store, now)
-    due = sum(1 for kind, *_ in work if kind == "starting")
-    return Outlook(due, len(work) - due, len(schedule.waiting(store)) - due)
+    due = [s for kind, s in work if kind == "starting"]
+    return Outlook(len(due), len(work) - len(due), len(schedule.waiting(store)) - len(due), sum(1 for s in due if s.held is not None))
 
 
 def backoff(attempt: int) -> float:
@@ -154,6 +181,13 @@ def run_worker(
     cannot be written: ``failed``, tried again next round) and
     ``send_finished`` when it ends (``not-recorded`` with the error when that
     cannot be written), as the studio's sends are (``campaign.audit``).
+
+    Before it starts a due campaign it checks the issue as ``send`` would
+    (``ready_at_its_time``): one the check refuses is not started but held
+    (``store.schedule.hold``; ``send_held`` in the audit log by ``actor``,
+    once) and checked again each round; it starts at the first round that
+    finds it ready. A campaign already started is resumed without a check,
+    as ``send --resume`` of the same deliveries.
     """
     pause = wait or stop.wait
     pool = _Running(store, settings, load, stop=stop, now=now, on_event=on_event, limit=max_campaigns, actor=actor)
@@ -195,27 +229,51 @@ class _Running:
         self.runs = 0
         self.fatal: BaseException | None = None
 
-    def start_round(self, work: list[tuple[str, str, str, str | None]]) -> None:
+    def start_round(self, work: list[tuple[str, schedule.Scheduled]]) -> None:
         """Start a thread for each due or unfinished campaign of ``work`` (``_due_work``) this worker is not already sending."""
-        for kind, slug, list_name, language in work:
+        for kind, scheduled in work:
             if self.stop.is_set():
                 return
+            slug, list_name = scheduled.issue_slug, scheduled.list_name
             with self.lock:
                 alive = self.threads.get((slug, list_name))
                 if alive is not None and alive.is_alive():
                     continue
             if not self.slots.acquire(blocking=False):
                 return  # the limit is reached: the next round starts it
-            thread = threading.Thread(target=self._run, args=(kind, slug, list_name, language), name=f"campaign {slug} to {list_name}", daemon=True)
+            thread = threading.Thread(target=self._run, args=(kind, scheduled), name=f"campaign {slug} to {list_name}", daemon=True)
             with self.lock:
                 self.threads[(slug, list_name)] = thread
             start_without_stop_signals(thread)  # SIGTERM reaches the main thread's wait at once
 
-    def _run(self, kind: str, slug: str, list_name: str, language: str | None) -> None:
+    def _ready(self, scheduled: schedule.Scheduled) -> Issue | None:
+        """The issue of a due ``scheduled`` when ``send`` would send it now; else None, and it is held (``store.schedule.hold``)."""
+        from leadex_mail.store.accounts import Entry
+
+        try:
+            issue = self.load(scheduled.issue_slug)
+            ready_at_its_time(issue, self.settings, scheduled)
+        except ContentError as err:  # IssueNotReady (the check's errors) or files that cannot be read
+            held = held_for(err, self.now())
+            target = send_target(scheduled.issue_slug, scheduled.list_name)
+            audit = Entry(self.actor, "send_held", target, detail={"send_at": scheduled.send_at.astimezone(UTC).isoformat()}) if self.actor else None
+            first = schedule.hold(self.store, scheduled, held, audit=audit)
+            if first or not held.same(scheduled.held):  # said once, and again only when what holds it changes
+                self.on_event(WorkerEvent("held", scheduled.issue_slug, scheduled.list_name, error=err, held=held))
+            return None
+        if scheduled.held is not None:
+            schedule.release(self.store, scheduled)
+        return issue
+
+    def _run(self, kind: str, scheduled: schedule.Scheduled) -> None:
+        slug, list_name, language = scheduled.issue_slug, scheduled.list_name, scheduled.language
         started = False
         try:
+            ready = self._ready(scheduled) if kind == "starting" else None  # a campaign resumed is not checked again: see run_worker
+            if kind == "starting" and ready is None:
+                return  # held
             self.on_event(WorkerEvent(kind, slug, list_name))
-            issue = self.load(slug)
+            issue = ready or self.load(slug)
             if self.actor is not None:  # first: a send the audit log cannot show is not started
                 record_send(self.store, self.actor, plan_campaign(self.store, issue, self.settings, list_name=list_name, language=language))
                 started = True
@@ -263,13 +321,13 @@ class _Running:
             raise self.fatal
 
 
-def _due_work(store: Store, now: datetime) -> list[tuple[str, str, str, str | None]]:
-    """(kind, issue, list, language) of each scheduled campaign due at ``now`` and each left unfinished."""
-    work: list[tuple[str, str, str, str | None]] = [("starting", s.issue_slug, s.list_name, s.language) for s in schedule.waiting(store, due_at=now)]
+def _due_work(store: Store, now: datetime) -> list[tuple[str, schedule.Scheduled]]:
+    """(``starting`` or ``resuming``, the schedule) of each scheduled campaign due at ``now`` and each left unfinished."""
+    work: list[tuple[str, schedule.Scheduled]] = [("starting", s) for s in schedule.waiting(store, due_at=now)]
     for s in schedule.waiting(store, started=True):
         campaign = campaigns.find_campaign(store, s.issue_slug, s.list_name)
         if campaign.status == "running" and campaigns.unfinished(campaigns.state_counts(store, campaign.id)):  # type: ignore[arg-type]
-            work.append(("resuming", s.issue_slug, s.list_name, s.language))
+            work.append(("resuming", s))
     return work
 
 

@@ -19,7 +19,7 @@ from leadex_mail.counts import counted
 if TYPE_CHECKING:
     from leadex_mail.campaign.scheduler import WorkerEvent
     from leadex_mail.config import Settings
-    from leadex_mail.store.schedule import Scheduled
+    from leadex_mail.store.schedule import Held, Scheduled
 
 
 def register(main: click.Group) -> None:
@@ -59,7 +59,7 @@ def schedule_send(issue: str, list_name: str, at: str, language: str | None, for
     loaded = load_issue(issue, settings)
     _print_readiness(ready_to_send(loaded, settings, force=force, deep=deep))
     with open_store(settings, create=False) as store:  # logged as send_schedule in the same transaction
-        done = schedule_campaign(store, loaded, list_name, send_at, language=language, actor=cli_actor())
+        done = schedule_campaign(store, loaded, list_name, send_at, language=language, actor=cli_actor(), forced=force, deep=deep)
     verb = "Moved" if done.replaced else "Scheduled"
     edition = f" ({language} edition only)" if language else ""
     click.echo(f"{verb}: {loaded.slug} to {list_name}{edition} at {when(done.send_at, settings)}.")
@@ -67,13 +67,31 @@ def schedule_send(issue: str, list_name: str, at: str, language: str | None, for
         click.echo(f"Note: {typed.note}.")
     click.echo("A running `leadex-mail worker` sends it then (`leadex-mail status` shows it; cancel with "
                f"`leadex-mail unschedule {loaded.slug} --list {list_name}`).")
+    if force:
+        click.echo("Forced (--force): the worker sends the issue as it is then, even if the check finds errors.")
+    else:
+        click.echo("The worker checks the issue again at that time, as `send` does: if the check finds errors then, the send is held"
+                   " (not sent) until they are corrected, and goes out at the worker's first round after that.")
+
+
+def held_words(held: Held, slug: str) -> str:
+    """Why a scheduled send is held, for the terminal: ``the check finds 1 error (draft.marked)``."""
+    codes = f" ({', '.join(held.codes)})" if held.codes else ""
+    if held.reason == "unreadable":
+        return f"the issue's files cannot be read: {counted(held.errors, 'error')}{codes}; see `leadex-mail check {slug}`"
+    return f"the check finds {counted(held.errors, 'error')}{codes}; see `leadex-mail check {slug}`"
 
 
 def print_scheduled(waiting: list[Scheduled], settings: Settings) -> None:
-    """The scheduled campaigns, for ``status``."""
+    """The scheduled campaigns, for ``status``: each with its time, whether forced, and why it is held when it is."""
     for s in waiting:
         edition = f" [{s.language}]" if s.language else ""
-        click.echo(f"{s.issue_slug} -> {s.list_name}{edition}: scheduled for {when(s.send_at, settings)}")
+        forced = " (forced: sent even if the check finds errors)" if s.forced else ""
+        click.echo(f"{s.issue_slug} -> {s.list_name}{edition}: scheduled for {when(s.send_at, settings)}{forced}")
+        if s.held is not None:
+            click.echo(f"  held since {when(s.held.at, settings)}: {held_words(s.held, s.issue_slug)}.")
+            click.echo("  It goes out at the worker's first round after that is corrected;"
+                       f" to send it as it is: `leadex-mail send {s.issue_slug} --list {s.list_name} --force`; to cancel it: `leadex-mail unschedule {s.issue_slug} --list {s.list_name}`.")
 
 
 @click.command("unschedule")
@@ -128,7 +146,8 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     stop = threading.Event()
     with open_store(settings, create=False) as store, stop_on_signals(stop):
         seen = outlook(store, utcnow())
-        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started on the store {store.display_url}: {counted(seen.due, 'campaign')} due,"
+        held = f" ({seen.held} held: the check refused {'it' if seen.held == 1 else 'them'}; `leadex-mail status` says why)" if seen.held else ""
+        click.echo(f"Worker {socket.gethostname()}:{os.getpid()} started on the store {store.display_url}: {counted(seen.due, 'campaign')} due{held},"
                    f" {seen.unfinished} unfinished, {seen.later} scheduled for later; looking every {poll_seconds:g} s. Stop with SIGTERM or Ctrl-C.")
         sys.stdout.flush()
         run_worker(store, settings, lambda slug: load_issue(slug, settings), stop=stop, poll_seconds=poll_seconds, once=once, max_campaigns=max_campaigns,
@@ -144,6 +163,12 @@ def _print_event(e: WorkerEvent) -> None:
         click.echo(f"The store answers again (after {e.attempt} failed {'try' if e.attempt == 1 else 'tries'}); carrying on.")
     elif e.kind in ("starting", "resuming"):
         click.echo(f"{e.kind.capitalize()} {target}.")
+    elif e.kind == "held" and e.held is not None:
+        click.echo(f"Not sending {target}: it is due, but {held_words(e.held, e.issue_slug)}. The send is held (nothing was sent);"
+                   " it goes out at the first round after that is corrected, or cancel it with"
+                   f" `leadex-mail unschedule {e.issue_slug} --list {e.list_name}`:", err=True)
+        if e.error is not None:
+            echo_error(e.error)
     elif e.kind == "failed" and e.error is not None:
         click.echo(f"Could not send {target}:", err=True)
         echo_error(e.error)

@@ -43,6 +43,8 @@ SUBSCRIPTION_STATUSES = ("active", "unsubscribed")
 EVENT_KINDS = ("subscribed", "confirmed", "unsubscribed", "bounced", "complained", "erased", "imported", "preferences", "reactivated")
 CAMPAIGN_STATUSES = ("running", "paused", "done")
 DELIVERY_STATES = ("queued", "sending", "sent", "retry_wait", "failed", "skipped")
+# Why a scheduled send is held at its time: the check finds errors in the issue; its files cannot be read.
+HELD_REASONS = ("check_errors", "unreadable")
 # permanent: the address does not exist (hard bounce); rejected: refused for the
 # sender's or the message's sake; soft: mailbox full/unavailable; uncertain:
 # held unsent after a lost reply (send_uncertain = "hold"). See delivery/replies.py.
@@ -293,6 +295,13 @@ class ScheduledSend(SQLModel, table=True):
     language: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     send_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     created_at: datetime = _ts()
+    # What ``send --at`` was told (migration 0012): the worker checks the issue at its time as ``send`` would with them.
+    forced: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))  # --force
+    deep: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))  # --deep/--no-deep (None: the setting)
+    # Held: at its time the check refused the issue; the worker tries again each round (``campaign.scheduler``).
+    held_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)  # when first refused
+    held_reason: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))  # HELD_REASONS
+    held_detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # {"errors": n, "codes": [...]}
 
 
 class Delivery(SQLModel, table=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, exists, select
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _S = ScheduledSend.__table__
 _C = Campaign.__table__
 _STARTED = exists().where(and_(_C.c.issue_slug == _S.c.issue_slug, _C.c.list_id == _S.c.list_id))
+_NOT_HELD = {"held_at": None, "held_reason": None, "held_detail": None}
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,40 @@ class Scheduled:
     language: str | None  # only this edition (None: every edition)
     send_at: datetime  # UTC
     replaced: bool = False  # (schedule_send) it replaced an earlier time
+    forced: bool = False  # scheduled with --force: sent at its time even though the check finds errors
+    deep: bool | None = None  # --deep/--no-deep it was scheduled with (None: the send_deep_check setting)
+    held: Held | None = None  # at its time the check refused the issue: not started, tried again each round
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why and since when a scheduled send waits past its time: ``reason`` one of ``models.HELD_REASONS``.
+
+    ``codes``: the kinds of error found (``problem_codes.CODES``), each once, in the order found; ``errors``: how many.
+    """
+
+    reason: str
+    at: datetime  # UTC, when the worker first refused it
+    errors: int
+    codes: tuple[str, ...]
+
+    def same(self, other: Held | None) -> bool:
+        """Whether ``other`` holds it for the same reason and errors (its time aside)."""
+        return other is not None and (self.reason, self.errors, self.codes) == (other.reason, other.errors, other.codes)
+
+    def detail(self) -> dict[str, Any]:
+        """The JSON ``held_detail`` (and the audit entry's details)."""
+        return {"errors": self.errors, "codes": list(self.codes)}
 
 
 def schedule_send(
     store: Store, issue_slug: str, list_name: str, send_at: datetime, *, language: str | None = None, now: datetime, audit: Entry | None = None,
+    forced: bool = False, deep: bool | None = None,
 ) -> Scheduled:
     """Store that (issue, list) is to be sent at ``send_at`` (aware, any zone; stored in UTC); a second call moves the time.
 
+    ``forced``, ``deep``: how the worker checks the issue at its time (``send --force``, ``--deep/--no-deep``).
+    A second call replaces them too, and ends a hold: it is a new confirmation.
     ``audit``: written in the same transaction, with ``moved`` (a time replaced) added to its details.
 
     Raises ``NotFound`` for an unknown list, ``CampaignError`` when the
@@ -64,14 +92,15 @@ def schedule_send(
                 hint=f"see it with `leadex-mail status {issue_slug}`; continue it with `leadex-mail send {issue_slug} --list {list_name} --resume`",
             )
         row = conn.execute(select(_S.c.id).where(_S.c.issue_slug == issue_slug, _S.c.list_id == list_id).with_for_update()).first()
+        values = dict(language=language, send_at=send_at, forced=forced, deep=deep)
         if row is None:
-            new_id = conn.execute(_S.insert().values(issue_slug=issue_slug, list_id=list_id, language=language, send_at=send_at, created_at=now)).inserted_primary_key[0]  # type: ignore[index]
+            new_id = conn.execute(_S.insert().values(issue_slug=issue_slug, list_id=list_id, created_at=now, **values)).inserted_primary_key[0]  # type: ignore[index]
         else:
             new_id = row.id
-            conn.execute(_S.update().where(_S.c.id == row.id).values(language=language, send_at=send_at))
+            conn.execute(_S.update().where(_S.c.id == row.id).values(**values, **_NOT_HELD))
         if audit is not None:
             audit.with_detail(moved=row is not None).write(conn, now)
-    return Scheduled(new_id, issue_slug, list_name, language, send_at, replaced=row is not None)
+    return Scheduled(new_id, issue_slug, list_name, language, send_at, replaced=row is not None, forced=forced, deep=deep)
 
 
 def replace_by_hand(conn: Connection, issue_slug: str, list_id: int, audit: Entry, now: datetime) -> datetime | None:
@@ -124,4 +153,40 @@ def waiting(store: Store, *, due_at: datetime | None = None, started: bool = Fal
         query = query.where(_S.c.send_at <= due_at)
     with store.begin(write=False) as conn:
         rows = conn.execute(query.order_by(_S.c.send_at, _S.c.id)).all()
-    return [Scheduled(r.id, r.issue_slug, r.list_name, r.language, r.send_at) for r in rows]
+    return [_scheduled(r) for r in rows]
+
+
+def _scheduled(row: Any) -> Scheduled:
+    held = None
+    if row.held_reason is not None:
+        detail = row.held_detail or {}
+        held = Held(row.held_reason, row.held_at, int(detail.get("errors", 0)), tuple(detail.get("codes", ())))
+    return Scheduled(row.id, row.issue_slug, row.list_name, row.language, row.send_at, forced=row.forced, deep=row.deep, held=held)
+
+
+def hold(store: Store, scheduled: Scheduled, held: Held, *, audit: Entry | None = None) -> bool:
+    """Mark ``scheduled`` held (``held``: why, since when); True when it was not held before.
+
+    The first refusal writes ``audit`` (with the reason, the error count and
+    codes added to its details) in the same transaction; a send held again
+    keeps its first ``held.at`` and only takes the new reason and codes. A
+    schedule cancelled, moved or started meanwhile is left as it is (False).
+    """
+    with store.writing() as conn:
+        row = conn.execute(
+            select(_S.c.held_reason, _S.c.held_at, _S.c.send_at, _STARTED.label("started")).where(_S.c.id == scheduled.id).with_for_update(of=_S)
+        ).first()
+        if row is None or row.started or row.send_at != scheduled.send_at:
+            return False
+        first = row.held_reason is None
+        since = held.at if first else row.held_at
+        conn.execute(_S.update().where(_S.c.id == scheduled.id).values(held_at=since, held_reason=held.reason, held_detail=held.detail()))
+        if first and audit is not None:
+            audit.with_detail(reason=held.reason, **held.detail()).write(conn, held.at)
+    return first
+
+
+def release(store: Store, scheduled: Scheduled) -> None:
+    """End the hold of ``scheduled``: the check passes now, the worker starts it."""
+    with store.writing() as conn:
+        conn.execute(_S.update().where(_S.c.id == scheduled.id, _S.c.held_reason.is_not(None)).values(**_NOT_HELD))
