@@ -11,7 +11,7 @@ States, first that applies:
 
 - ``sent`` / ``sending`` / ``paused`` / ``interrupted``: a campaign exists (done / running /
   paused / stored as running but no sender works on it: ``runner.shown_status``);
-- ``scheduled``: a send is scheduled and not started (``store.schedule.waiting``);
+- ``scheduled``: a send is scheduled and not started (``store.schedule.waiting``; held when the check refused it at its time);
 - ``test sent``: checked, and a test went out after the files last changed;
 - ``checked``: ``check`` finds no error (warnings may remain);
 - ``draft``: text is still marked ✎ (or left from the example);
@@ -24,12 +24,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Edition, Issue
 from leadex_mail.errors import ContentError, LeadexError, Problem
+
+if TYPE_CHECKING:
+    from leadex_mail.store.schedule import Held
 
 STATES = ("draft", "problems", "checked", "test sent", "scheduled", "sending", "interrupted", "paused", "sent")
 
@@ -66,7 +70,7 @@ class IssueState:
     errors: int = 0
     warnings: int = 0
     campaigns: tuple[tuple[str, str], ...] = ()  # (list name, status)
-    scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC) not started yet
+    scheduled: tuple[tuple[str, dt.datetime, Held | None], ...] = ()  # (list name, send_at in UTC, why it is held) not started yet
     problem: str | None = None  # why the files do not load
     changed: dt.datetime | None = None
     first_sent: dt.datetime | None = None  # when its first campaign started (UTC): changes after it reach nobody who got it
@@ -83,7 +87,7 @@ class SentRecord:
 
     campaigns: tuple[tuple[str, str], ...] = ()
     last_test: dt.datetime | None = None
-    scheduled: tuple[tuple[str, dt.datetime], ...] = ()  # (list name, send_at in UTC)
+    scheduled: tuple[tuple[str, dt.datetime, Held | None], ...] = ()  # (list name, send_at in UTC, why it is held at its time)
     first_sent: dt.datetime | None = None  # when the first campaign started (UTC)
 
 
@@ -117,9 +121,9 @@ def store_records(store: object) -> Callable[[str], SentRecord]:
         first[campaign.issue_slug] = min(first.get(campaign.issue_slug, campaign.created_at), campaign.created_at)
     with store.session(write=False) as session:  # type: ignore[attr-defined]
         tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())
-    scheduled: dict[str, list[tuple[str, dt.datetime]]] = {}
+    scheduled: dict[str, list[tuple[str, dt.datetime, Held | None]]] = {}
     for s in waiting(store):  # type: ignore[arg-type]
-        scheduled.setdefault(s.issue_slug, []).append((s.list_name, s.send_at))
+        scheduled.setdefault(s.issue_slug, []).append((s.list_name, s.send_at, s.held))
     return lambda slug: SentRecord(tuple(campaigns.get(slug, ())), tests.get(slug), tuple(scheduled.get(slug, ())), first.get(slug))
 
 

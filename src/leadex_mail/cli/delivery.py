@@ -267,7 +267,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
 @click.option("--force", is_flag=True, help="Send even though `check` finds errors (placeholder links, draft text, ...).")
 @click.option("--deep/--no-deep", default=None, help="Run the checks of `check --deep` first (default: the send_deep_check setting, on).")
-@click.option("--at", "at", default=None, metavar="TIME", help='Schedule instead of sending now: "2026-05-04 09:00" in the timezone setting; a `worker` sends it.')
+@click.option("--at", "at", default=None, metavar="TIME", help='Schedule instead of sending now: "2026-05-04 09:00" in the timezone setting; a `worker` checks the issue again then and sends it (held while the check finds errors, unless --force).')
 def send_command(
     issue: str, list_name: str | None, language: str | None, dry_run: bool, limit: int | None, rate: str | None, concurrency: int | None,
     yes: bool, resume: bool, force: bool, deep: bool | None, at: str | None,

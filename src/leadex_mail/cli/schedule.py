@@ -120,7 +120,11 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
 
     Each round it starts the scheduled campaigns that are due and resumes
     scheduled campaigns left unfinished (a worker that crashed or was
-    stopped). Campaigns due together are sent side by side (--campaigns),
+    stopped). Before it starts one, it checks the issue as `send` does
+    (with the --force and --deep/--no-deep it was scheduled with): an issue
+    the check refuses is not sent but held (`status` says why; one entry in
+    the audit log), and goes out at the first round that finds it
+    corrected. Campaigns due together are sent side by side (--campaigns),
     so one held back by its rate or a slow relay does not delay another.
     Campaigns started by hand with `send` are left to `send --resume`,
     paused ones to the operator. Several workers share one campaign's

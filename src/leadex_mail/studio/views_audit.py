@@ -128,6 +128,8 @@ def _value(ctx: Ctx, key: str, value: Any) -> str:
             return value
     if isinstance(value, str) and key == "status":
         return _words(ctx, f"campaign_{value}", value)
+    if isinstance(value, str) and key == "reason":  # send_held: why the worker held a scheduled send
+        return _words(ctx, f"held_reason_{value}", value)
     return str(value)
 
 

@@ -33,6 +33,7 @@ from leadex_mail.studio import alignment, pictures, richtext
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
 from leadex_mail.studio.formschema import NotOfItsKind, Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.saying import error_words
+from leadex_mail.studio.scheduleview import scheduled_notes
 from leadex_mail.studio.web import MAX_PART_BYTES, NO_STORE, Ctx, action, form_data, page, redirect
 from leadex_mail.studio.workspace import IssueSession, dotted, parse_path
 from leadex_mail.studio.views_recovery import kept_offer
@@ -89,7 +90,8 @@ async def editor(ctx: Ctx) -> Response:
         doc = await session.open(lang)
     except ContentError as err:
         return _unusable(ctx, session, lang, err)
-    return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()), sent=await sent_to(ctx, session.slug, lang))
+    return ctx.render("edit.html.j2", **_form_context(ctx, session, lang, doc.data()), sent=await sent_to(ctx, session.slug, lang),
+                      scheduled=await scheduled_notes(ctx, session.slug))
 
 
 async def side_by_side(ctx: Ctx) -> Response:
@@ -115,7 +117,8 @@ async def side_by_side(ctx: Ctx) -> Response:
     moved = moved_sections(session.folder, lang, default)  # never paired by place with the wrong translation (a13c F7)
     confirmable = lang not in alignment.followers(session)  # "Still up to date" records against the default as saved
     context.update(
-        source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, confirmable=confirmable, sent=await sent_to(ctx, session.slug, lang)
+        source=source.data(), source_language=default, others=others, stale=stale, moved=moved, structure=False, confirmable=confirmable, sent=await sent_to(ctx, session.slug, lang),
+        scheduled=await scheduled_notes(ctx, session.slug),
     )
     return ctx.render("side.html.j2", **context)
 

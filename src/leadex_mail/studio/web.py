@@ -145,6 +145,7 @@ class Ctx:
             "ui_languages": [(code, language_name(code)) for code in languages()],
             "path": self.request.url.path,
             "nav": None,
+            "held_sends": lambda slug: _held_sends(self, slug),  # only pages listing scheduled sends call it
         }
         values.update(context)
         body = environment().get_template(template).render(values)
@@ -153,6 +154,13 @@ class Ctx:
     def now(self) -> datetime:
         """The studio's clock."""
         return self.studio.clock()
+
+
+def _held_sends(ctx: Ctx, slug: str) -> dict[str, str]:
+    """The held scheduled sends of ``slug``, by list, in the officer's words (``scheduleview.held_by_list``)."""
+    from leadex_mail.studio.scheduleview import held_by_list
+
+    return held_by_list(ctx, slug)
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
