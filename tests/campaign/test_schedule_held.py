@@ -110,11 +110,13 @@ def test_a_schedule_made_with_force_is_sent_with_its_errors(store, people, newsl
     env = {**smtp_env(smtp_server), "LEADEX_NEWSLETTERS_DIR": str(newsletters), "LEADEX_TIMEZONE": "UTC"}
     refused = cli("send", ISSUE, "--list", "newsletter", "--at", f"{at:%Y-%m-%d %H:%M}", **env)
     assert refused.exit_code == 1 and schedule.waiting(store) == []
-    forced = cli("send", ISSUE, "--list", "newsletter", "--at", f"{at:%Y-%m-%d %H:%M}", "--force", **env)
+    forced = cli("send", ISSUE, "--list", "newsletter", "--at", f"{at:%Y-%m-%d %H:%M}", "--force", "--no-deep", **env)
     assert forced.exit_code == 0, forced.output
     assert "Forced (--force)" in forced.output
     [waiting] = schedule.waiting(store)
-    assert waiting.forced
+    assert waiting.forced and waiting.deep is False  # checked at its time as it was told: forced, without the deep checks
+    [entry] = [e for e in audit_log(store) if e.action == "send_schedule"]
+    assert entry.detail["forced"] is True
     assert cli("status", **env).output.count("(forced: sent even if the check finds errors)") == 1
     events: list = []
     assert worker_round(store, smtp_settings, at + timedelta(minutes=1), events) == 1

@@ -99,3 +99,13 @@ def test_a_held_send_is_said_held_with_its_reason_in_slovenian(studio: RunningSt
     en = client_in(studio, "en")
     assert "Held: at its time the check found 1 error, so nothing was sent." in en.get(f"/issues/{ISSUE}/send").text
     assert "held: 1 error to correct" in en.get("/").text
+
+
+def test_the_editor_of_a_send_forced_from_the_command_line_says_errors_go_out_too(studio: RunningStudio) -> None:
+    from leadex_mail.campaign.scheduler import schedule_campaign
+
+    schedule_campaign(studio.store, load_issue(ISSUE, studio.settings), "newsletter", DUE, now=studio.clock(), forced=True)  # send --at … --force
+    page = client_in(studio, "en").get(f"/issues/{ISSUE}/sl").text
+    assert ("Scheduled to newsletter on 2026-09-10 14:00 CEST (12:00 UTC), forced from the command line (--force):"
+            " what you save is what goes out then, even if the check finds errors.") in page
+    assert "the send is held" not in page

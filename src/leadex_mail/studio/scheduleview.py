@@ -9,7 +9,7 @@ is saved is what goes out (tester's finding a14).
 
     held_words(ctx, held)          why it is held, in the officer's words
     held_by_list(ctx, slug)        {list name: held_words} of an issue's held sends (the send page's template)
-    scheduled_notes(ctx, slug)     the editor's notice: [{"list", "when", "held"}] (async)
+    scheduled_notes(ctx, slug)     the editor's notice: [{"list", "when", "held", "forced"}] (async)
 
 A store that cannot be read gives none of these: the pages still show.
 """
@@ -47,11 +47,16 @@ def held_by_list(ctx: Ctx, slug: str) -> dict[str, str]:
 
 
 async def scheduled_notes(ctx: Ctx, slug: str) -> list[dict[str, Any]]:
-    """The sends of ``slug`` scheduled and not started: ``{"list", "when" (local time), "held" (words or None)}``, earliest first."""
+    """The sends of ``slug`` scheduled and not started: ``{"list", "when" (local time), "held" (words or None), "forced"}``, earliest first.
+
+    ``forced``: scheduled with ``send --at … --force`` (the command line only): it goes out with errors.
+    """
     import anyio
 
     from leadex_mail.studio.views_schedule import local_time
 
     found = await anyio.to_thread.run_sync(_waiting, ctx, slug)
     settings = ctx.studio.settings
-    return [{"list": s.list_name, "when": local_time(s.send_at, settings), "held": held_words(ctx, s.held) if s.held else None} for s in found]
+    return [
+        {"list": s.list_name, "when": local_time(s.send_at, settings), "held": held_words(ctx, s.held) if s.held else None, "forced": s.forced} for s in found
+    ]
