@@ -89,7 +89,7 @@ def held_for(err: ContentError, at: datetime) -> schedule.Held:
     """What a hold records of ``err``: the check's errors (``check_errors``) or files that cannot be read (``unreadable``)."""
     errors = [p for p in err.problems if p.severity == "error"]
     reason = "check_errors" if isinstance(err, IssueNotReady) else "unreadable"
-    return schedule.Held(reason, at, len(errors), tuple(dict.fromkeys(p.code for p in errors if p.code)))
+    return schedule.Held(reason, at, len(errors) or 1, tuple(dict.fromkeys(p.code for p in errors if p.code)))  # a refusal is at least one error
 
 
 # Longest wait between two tries to reach a lost store, in seconds.
