@@ -8,14 +8,26 @@ example picture, as errors: nothing half-written is sent by accident. The
 scaffold that writes them is ``scaffold.py``.
 
     draft_problems(edition, smap)   # [Problem(code="draft.marked" | "draft.example_text" | "draft.example_picture", ...)]
+
+What a translation starts from is here too, for every way one is made:
+``for_translation`` copies edition data with each text to translate marked
+and every language-neutral value (dates, links, pictures, names, codes)
+kept; "Add a language" (``scaffold``) copies the whole default edition with
+it, the studio (``studio.alignment``) an item, a section or one value the
+default edition gains (``translation_of``).
+
+    for_translation(data)                        # the whole edition, texts marked
+    translation_of(data, ("sections", 6, "items", 3, "date"), "2027-05-20")   # "2027-05-20"
+    translation_of(data, ("sections", 6, "items", 3, "title"), "Obisk")       # "✎ Obisk"
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from leadex_mail.content.model import Edition
-from leadex_mail.content.walk import images, leaves
+from leadex_mail.content.walk import FieldPath, child_type, field_kinds, images, leaves, resolve
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import Problem
 
@@ -101,3 +113,55 @@ def draft_data_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
 def marked(text: str) -> str:
     """``text`` marked as still to write (once: a text already marked stays as it is)."""
     return text if text.startswith(DRAFT_MARK) else f"{DRAFT_MARK} {text}"
+
+
+# Text fields that stay as written in every language (codes, file names, a person's or the project's name, dates).
+NOT_TRANSLATED = frozenset({"type", "style", "language", "src", "person", "name", "date", "end_date"})
+
+# How a copied value is written: ``dress(copy, written, path)`` -> the value to put in the copy
+# (``copy`` the value copied, marked or not; ``written`` the value it copies; ``path`` where it stands).
+Dress = Callable[[Any, Any, FieldPath], Any]
+
+
+def for_translation(node: Any, tp: Any = Edition, path: FieldPath = (), dress: Dress | None = None) -> Any:
+    """A copy of edition data (``node``, of the model type ``tp``, standing at ``path``) to be translated.
+
+    Every text to translate is marked (``marked``); what is the same in
+    every language -- dates, links, pictures, names, codes, numbers and
+    choices (``NOT_TRANSLATED``, the model's ``Url`` fields) -- is kept as
+    it is, and an empty text stays empty. Plain dicts and lists come back
+    (ruamel's round-trip nodes are dicts and lists too); a value not marked
+    is the very object copied, so its class (how it was written) stays.
+    ``dress`` decides how each copied value of a mapping is written.
+    """
+    tp = resolve(tp, node)
+    if isinstance(node, dict):
+        kinds = field_kinds(tp) if isinstance(tp, type) else {}
+        out = {}
+        for key, value in node.items():
+            child = for_translation(value, child_type(tp, key), (*path, key), dress)
+            if isinstance(child, str) and child and kinds.get(str(key)) != "url" and key not in NOT_TRANSLATED:
+                child = marked(child)
+            out[key] = dress(child, value, (*path, key)) if dress is not None else child
+        return out
+    if isinstance(node, list):
+        return [for_translation(item, child_type(tp, index), (*path, index), dress) for index, item in enumerate(node)]
+    return node
+
+
+def translation_of(data: Any, path: FieldPath, value: Any, dress: Dress | None = None) -> Any:
+    """What a translation holds at ``path`` where the default edition (``data``) holds ``value``: ``for_translation`` of it.
+
+    ``path`` names a field (``(..., "title")``) or an item (``(..., "items", 3)``)
+    of an edition whose groups and lists on the way are in ``data`` (the
+    value itself need not be: ``value`` is what it is or was). None stays None.
+    """
+    *head, key = path
+    tp, node = Edition, data
+    for part in head:
+        tp = child_type(resolve(tp, node), part)
+        node = node[part] if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None
+    tp = resolve(tp, node)
+    if isinstance(key, int):
+        return for_translation(value, child_type(tp, key), path, dress)
+    return for_translation({key: value}, tp, tuple(head), dress)[key]

@@ -34,6 +34,7 @@ from leadex_mail.content.drafts import (  # noqa: F401 (draft_problems, draft_da
     WORDS,
     draft_data_problems,
     draft_problems,
+    for_translation,
     marked,
 )
 from leadex_mail.content.languages import NotALanguage, edition_language, is_edition_language, same_language
@@ -46,7 +47,7 @@ from leadex_mail.content.series import (  # noqa: F401 (all_issues, latest_issue
     latest_issue,
     numbering_warnings,
 )
-from leadex_mail.content.walk import child_type, field_kinds, images, resolve
+from leadex_mail.content.walk import images
 from leadex_mail.content.yamlsource import SourceMap
 from leadex_mail.errors import ContentError, EditionExists
 from leadex_mail.files import make_folder, write_atomic
@@ -157,9 +158,6 @@ TRANSLATION_HEADER = """\
 # pictures, links, the number and the dates are kept. `send` refuses the issue while
 # any mark is left. Every field is described in docs/format.md.
 """
-
-# Text fields that stay as written in every language (codes, file names, a person's or the project's name).
-_NOT_TRANSLATED = frozenset({"type", "style", "language", "src", "person", "name", "date", "end_date"})
 
 
 @dataclass(frozen=True)
@@ -299,20 +297,8 @@ def _write_translation(folder: Path, target: Path, language: str, settings: Sett
 
 
 def _for_translation(node: Any, tp: Any, smap: SourceMap, path: tuple) -> Any:
-    """A copy of plain edition data with every translatable text marked (guided by the model's field kinds)."""
-    tp = resolve(tp, node)
-    if isinstance(node, dict):
-        kinds = field_kinds(tp) if isinstance(tp, type) else {}
-        out = {}
-        for key, value in node.items():
-            child = _for_translation(value, child_type(tp, key), smap, (*path, key))
-            if isinstance(child, str) and child and kinds.get(str(key)) != "url" and key not in _NOT_TRANSLATED:
-                child = marked(child)
-            out[key] = _styled(child, smap.styles.get((*path, key)), key)
-        return out
-    if isinstance(node, list):
-        return [_for_translation(item, child_type(tp, index), smap, (*path, index)) for index, item in enumerate(node)]
-    return node
+    """A copy of plain edition data with every translatable text marked (``drafts.for_translation``), styled as the default wrote it."""
+    return for_translation(node, tp, path, lambda value, _written, at: _styled(value, smap.styles.get(at), at[-1]))
 
 
 def _styled(value: Any, style: str | None, key: Any) -> Any:

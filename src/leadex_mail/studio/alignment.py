@@ -42,9 +42,11 @@ An edition already out of line is left as it is: ``check`` warns about it
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from leadex_mail.content.drafts import translation_of
 from leadex_mail.content.translations import fingerprint, read_edition, record_saved, translation_record, write_record
 from leadex_mail.errors import ContentError, LeadexError
 
@@ -143,11 +145,17 @@ def kinds(data: Any) -> list[Any]:
 
 
 def _apply(data: Any, path: Path_, op: str, index: int, to: int, value: Any) -> None:
-    """The same change on plain data (a translation's entry): ``op`` at the list ``path``."""
+    """The same change on plain data (a translation's entry): ``op`` at the list ``path``, or ``"set"`` the value at ``path``."""
     *head, key = path
     parent = data
     for part in head:  # a group not there yet is made for an item added, as the editor makes it
-        parent = parent.setdefault(part, {}) if op == "add" and isinstance(parent, dict) else at(parent, (part,))
+        parent = parent.setdefault(part, {}) if op in ("add", "set") and isinstance(parent, dict) else at(parent, (part,))
+    if op == "set":
+        if value is not None:
+            parent[key] = copy.deepcopy(value)
+        elif isinstance(parent, dict):
+            parent.pop(key, None)
+        return
     if op == "add" and isinstance(parent, dict) and not isinstance(parent.get(key), list):
         parent[key] = []
     items = at(data, path)
@@ -164,10 +172,15 @@ def _apply(data: Any, path: Path_, op: str, index: int, to: int, value: Any) -> 
 
 
 def _edit(doc: EditionDoc, path: Path_, op: str, index: int, to: int, value: Any) -> None:
-    """The change on a draft: ``op`` at the list ``path`` (a list not there yet is made first, as the editor does)."""
+    """The change on a draft: ``op`` at the list ``path`` (a list not there yet is made first, as the editor does), or ``"set"``."""
     from leadex_mail.studio.formschema import spec_at
 
-    if op == "move":
+    if op == "set":  # a value (plain data) written as a person writes it (``yamlvalues.styled``); None: the field removed
+        spec = spec_at(path, doc.root)
+        if spec is None:
+            raise ContentError(f"there is no field at {path}")
+        doc.set(path, value, spec, spec_at(path[:-1], doc.root))
+    elif op == "move":
         doc.move_item(path, index, to)
     elif op == "add":
         if doc.get(path) is None:
@@ -230,34 +243,96 @@ async def follow(
 ) -> list[str]:
     """Apply to each translation in line with ``before`` (the default's ``shapes`` along ``path`` before the change) the same ``op``.
 
-    ``op``: ``"move"`` (``index`` to ``to``), ``"add"`` (``value`` at ``index``)
+    ``op``: ``"move"`` (``index`` to ``to``), ``"add"`` (``value`` at ``index``:
+    the translation gets it as "Add a language" would, each text marked ✎)
     or ``"remove"`` (``index``), at the list ``path``. Returns the languages
     changed. Only the default edition leads; a translation's own changes are
     its own.
     """
     if language != session.default_language():
         return []
+    # An item added is made in the translation as "Add a language" makes one (``drafts.translation_of``).
+    made = translation_of(session.drafts[language].data(), (*path, index), value) if op == "add" else value
     changed = []
     state = _state(session)
-    for other in session.languages():
-        if other == language:
-            continue
-        try:
-            doc = session.drafts.get(other) or await session.open(other)
-        except ContentError:
-            continue  # a file that does not read: its page explains it
+    for other in await _translations(session, language):
+        doc = session.drafts[other]
         data = doc.data()
         if shapes(data, path) != before:
             continue
         following = state.get(other) or _start(session, other, data)
         removed = copy.deepcopy(at(data, path)[index]) if op == "remove" else None
-        await session.change(other, lambda d: _edit(d, path, op, index, to, value), by=by, followed=True)
-        step = Step(op, path, index, to, copy.deepcopy(value), removed, before, shapes(doc.data(), path), following.entries)
+        await session.change(other, lambda d: _edit(d, path, op, index, to, made), by=by, followed=True)
+        step = Step(op, path, index, to, copy.deepcopy(made), removed, before, shapes(doc.data(), path), following.entries)
         following.entries = _follow_entries(following.entries, path, before, op, index, to, value)
         following.steps.append(step)
         state[other] = following
         changed.append(other)
     return changed
+
+
+async def _translations(session: IssueSession, language: str) -> list[str]:
+    """The other editions, each with its draft open (a file that does not read is left out: its page explains it)."""
+    found = []
+    for other in session.languages():
+        if other == language:
+            continue
+        try:
+            await session.open(other)  # its unsaved draft, else its file as it is now
+        except ContentError:
+            continue
+        if session.drafts.get(other) is not None:
+            found.append(other)
+    return found
+
+
+async def change_value(session: IssueSession, language: str, path: Path_, edit: Callable[[EditionDoc], Any], *, by: str | None = None) -> list[str]:
+    """``session.change(language, edit)`` of the value at ``path`` (a field, a group), then ``follow_value``: the languages that followed."""
+    doc = session.drafts.get(language) or await session.open(language)
+    old = at(doc.data(), path) if language == session.default_language() else None
+    await session.change(language, edit, by=by)
+    return await follow_value(session, language, path, old, by=by)
+
+
+async def follow_value(session: IssueSession, language: str, path: Path_, old: Any, *, by: str | None = None) -> list[str]:
+    """The default edition's value at ``path`` changed from ``old`` (plain data; None: absent): each translation follows where it may.
+
+    A translation in line along ``path`` whose value there is still what
+    "Add a language" makes of ``old`` (``drafts.translation_of``: the same
+    date, link, picture or name; the ✎ copy of a text; an empty text) gets
+    what it makes of the new value. A value the translator made their own
+    (a text translated, a link of their own) stays theirs. Returns the
+    languages changed. A change that leaves nothing to translate (a date, a
+    link) makes no "needs update" mark; a text copied with its ✎ marks its
+    section until it is translated.
+    """
+    if language != session.default_language() or language not in session.drafts:
+        return []
+    data = session.drafts[language].data()
+    new = at(data, path)
+    was, now = translation_of(data, path, old), translation_of(data, path, new)
+    if was == now:
+        return []
+    before = shapes(data, path)
+    changed = []
+    state = _state(session)
+    for other in await _translations(session, language):
+        theirs = session.drafts[other].data()
+        if shapes(theirs, path) != before or at(theirs, path) != was:
+            continue
+        following = state.get(other) or _start(session, other, theirs)
+        await session.change(other, lambda d: _edit(d, path, "set", 0, 0, now), by=by, followed=True)
+        following.steps.append(Step("set", path, 0, 0, copy.deepcopy(now), copy.deepcopy(was), before, before, following.entries))
+        if now == new:  # nothing to translate: the section translates the default's as it is now
+            following.entries = _follow_entries(following.entries, path, before, "set", 0, 0, new)
+        state[other] = following
+        changed.append(other)
+    return changed
+
+
+def _holds(data: Any, step: Step, value: Any) -> bool:
+    """Whether ``data`` (plain) is in line with ``step``'s list shapes and, for a value set, holds ``value`` there."""
+    return shapes(data, step.path) == step.before and (step.op != "set" or at(data, step.path) == value)
 
 
 def forget(session: IssueSession, language: str) -> None:
@@ -359,6 +434,10 @@ async def _write_followed(session: IssueSession, language: str, doc: EditionDoc,
                 )
             on_disk = EditionDoc.open(doc.path)
             for step in following.steps[following.in_file :]:
+                if step.op == "set":  # a value the translator's saved file holds otherwise stays theirs
+                    if _holds(on_disk.data(), step, step.removed):
+                        _edit(on_disk, step.path, step.op, step.index, step.to, step.value)
+                    continue
                 if shapes(on_disk.data(), step.path) != step.before:
                     return False
                 _edit(on_disk, step.path, step.op, step.index, step.to, step.value)
@@ -401,6 +480,8 @@ async def discarded(session: IssueSession, language: str) -> None:
     for place in range(following.in_file, len(following.steps)):
         step = following.steps[place]
         data = doc.data() if doc is not None else None
+        if data is not None and step.op == "set" and not _holds(data, step, step.removed):
+            continue  # the file holds a value of its own there: it stays
         if data is None or shapes(data, step.path) != step.before:
             following.entries, following.steps = step.entries, following.steps[:place]
             break
@@ -419,6 +500,12 @@ async def _undo(session: IssueSession, language: str, following: Following) -> N
     doc = session.drafts.get(language)
     while following.steps and doc is not None:
         step = following.steps[-1]
+        if step.op == "set":  # a value set back, unless the translator wrote their own there since
+            if _holds(doc.data(), step, step.value):
+                await session.change(language, lambda d: _edit(d, step.path, "set", 0, 0, step.removed))
+            following.entries = step.entries
+            following.steps.pop()
+            continue
         if shapes(doc.data(), step.path) != step.after:
             break  # the translation changed that list itself: the step stays
         back = {"move": ("move", step.to, step.index), "add": ("remove", step.index, step.index), "remove": ("add", step.index, step.index)}[step.op]

@@ -22,6 +22,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     LiteralScalarString,
+    PlainScalarString,
     SingleQuotedScalarString,
 )
 
@@ -52,8 +53,15 @@ class WrittenNull:
         return self.text
 
 
-class StudioText(str):
-    """A plain value the studio wrote in this session: its style is decided again at each edit."""
+class StudioText(PlainScalarString):
+    """A plain value the studio wrote in this session: its style is decided again at each edit.
+
+    A ``ScalarString`` (written plain, quoted only where YAML needs it): a
+    ``CommentedMap`` turns a plain ``str`` assigned over a ``ScalarString``
+    into that type, so a text typed where ``""`` stood would keep its quotes.
+    """
+
+    __slots__ = ()
 
 
 class StudioBlock(LiteralScalarString):
@@ -62,13 +70,14 @@ class StudioBlock(LiteralScalarString):
     __slots__ = ()
 
 
-class StudioEmpty(str):
+class StudioEmpty(DoubleQuotedScalarString):
     """An empty text the studio wrote in this session, written ``""``: its style is decided again at each edit.
 
-    A plain ``str`` subclass, not ruamel's ``DoubleQuotedScalarString``: a
-    ``CommentedMap`` turns a str assigned over a ``ScalarString`` into that
-    type, which would put the next text typed there in quotes.
+    Every value the studio writes is a ``ScalarString`` (``StudioText``,
+    ``StudioBlock``, this), so none takes the type of the value it replaces.
     """
+
+    __slots__ = ()
 
 
 class _Constructor(RoundTripConstructor):
@@ -115,18 +124,42 @@ def indent_of(mapping: int, offset: int) -> tuple[int, int, int]:
     return (mapping, max(mapping, offset + 2), offset)
 
 
-def to_yaml(value: Any) -> Any:
-    """Plain data as round-trip nodes (new items are written in block style)."""
+def to_yaml(value: Any, spec: Spec | None = None) -> Any:
+    """Plain data as round-trip nodes (new items are written in block style).
+
+    With ``spec`` (the form's spec of ``value``) each value of a known field
+    is written as a person writes it (``styled``: plain where YAML allows, a
+    long text as a block, a date as a date); a value already styled keeps
+    its style.
+    """
     if isinstance(value, dict):
         out = CommentedMap()
         for key, item in value.items():
-            out[key] = to_yaml(item)
+            out[key] = to_yaml(item, _child(spec, key))
         return out
     if isinstance(value, list):
-        return CommentedSeq(to_yaml(v) for v in value)
+        return CommentedSeq(to_yaml(v, _item(spec, v)) for v in value)
     if value == "" and isinstance(value, str):
         return StudioEmpty("")  # an empty required text, written as docs/format.md does
+    if spec is not None and isinstance(value, str) and type(value) is str and spec.kind not in ("object", "list", "sections"):
+        return styled(None, value, spec)
     return value
+
+
+def _child(spec: Spec | None, key: Any) -> Spec | None:
+    """The spec of field ``key`` of an object (None: not known, or a section's constant ``type``)."""
+    found = spec.child(key) if spec is not None and spec.kind == "object" else None
+    return found if found is not None and found.tag is None else None
+
+
+def _item(spec: Spec | None, item: Any) -> Spec | None:
+    """The spec of ``item`` of a list (a section: the object of its ``type``)."""
+    if spec is None:
+        return None
+    if spec.kind == "sections":
+        kind = item.get("type") if isinstance(item, dict) else None
+        return spec.variants.get(kind) if isinstance(kind, str) else None
+    return spec.item if spec.kind == "list" else None
 
 
 def same(old: Any, new: Any) -> bool:
@@ -136,9 +169,9 @@ def same(old: Any, new: Any) -> bool:
 def styled(old: Any, new: Any, spec: Spec) -> Any:
     """``new`` written the way ``old`` was (block, quotes, plain); a new long Markdown text as a block."""
     if isinstance(new, dict | list):
-        return to_yaml(new)
-    if spec.kind == "date" and isinstance(new, str) and not isinstance(new, WrittenPlain):
-        return WrittenPlain(new) if re.fullmatch(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", new) else new
+        return to_yaml(new, spec)
+    if spec.kind == "date" and isinstance(new, str) and re.fullmatch(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", new):
+        return WrittenPlain(new)
     if not isinstance(new, str):
         if hasattr(new, "isoformat") and not isinstance(new, int):
             return WrittenPlain(new.isoformat())
@@ -149,8 +182,11 @@ def styled(old: Any, new: Any, spec: Spec) -> Any:
         return type(old)("") if isinstance(old, (SingleQuotedScalarString, DoubleQuotedScalarString)) else StudioEmpty("")
     if isinstance(old, WrittenNull):
         old = None
-    if isinstance(old, (StudioText, StudioBlock, StudioEmpty)) or (old == "" and type(old) is str):
-        old = None  # written by the studio (or empty): no writer's style to keep, decide again
+    if isinstance(old, (StudioText, StudioBlock, StudioEmpty)) or (isinstance(old, str) and old == ""):
+        # Written by the studio, or empty (``""`` is how an empty text must be written, no
+        # writer's choice): no style to keep, decide again -- a text typed into ``body: ""``
+        # is written ``body: A webinar``, as a person writes it.
+        old = None
     if old is None:
         # A person writes long text and text with line breaks as a block (docs/format.md).
         block = "\n" in new or (spec.kind == "markdown" and len(new) > BLOCK_FROM)

@@ -1,0 +1,143 @@
+"""An item or section added in the default edition reaches each translation as "Add a language" makes one (a14, seventh session).
+
+Repro: sl editor -> Events -> "Add: Event", title "Obisk v Rigi", date
+2027-05-20, text -> Save. en.yaml got ``- body: ""`` only: no title, no
+date, no ✎ copies, so the translator found an empty Date box and the check
+then said the editions' dates differ. Now the translation gets what "Add a
+language" makes of the new item (``drafts.translation_of``: dates, links,
+pictures and names as they are, each text copied with its ✎), and each value
+the default edition changes later follows where the translation still holds
+what it would have made of the old one; a value the translator wrote stays
+theirs. A text typed into ``body: ""`` is written plain, as a person writes
+it. Each translation's file is compared with the expected file: the issue's
+own en.yaml with the expected lines in their place. Files, store and server
+are real.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from leadex_mail.content.lint import lint_issue
+from leadex_mail.content.loader import load_issue
+from leadex_mail.content.translations import record_translation, stale_sections
+from leadex_mail.studio.formschema import Spec, edition_form
+from studio.studio_helpers import ISSUE, RunningStudio
+
+EVENTS, SECOND_EVENTS, PARTNERS = 6, 7, 8  # the sections of issue No. 1
+EXPECTED = Path(__file__).parent / "expected" / "s7-align"
+LAST_OF_EVENTS = "          alt: Participants of the LeadEx launch conference in the Podkarpackie Region\n"  # en.yaml: where section 6 ends
+
+
+def _headers(client: httpx.Client, lang: str) -> dict[str, str]:
+    text = client.get(f"/issues/{ISSUE}/{lang}").text
+    token = text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    seen = text.split('data-revision="', 1)[1].split('"', 1)[0]
+    return {"X-CSRF-Token": token, "X-Studio-Page": f"tab-{lang}", "X-Studio-Seen": seen, "hx-request": "true", "accept": "application/json"}
+
+
+def _post(client: httpx.Client, lang: str, what: str, data: dict[str, str] | None = None) -> None:
+    answer = client.post(f"/issues/{ISSUE}/{lang}/{what}", data=data or {}, headers=_headers(client, lang))
+    assert answer.status_code in (200, 303), answer.text
+
+
+def _add(client: httpx.Client, lang: str, path: str, index: int, kind: str = "") -> None:
+    _post(client, lang, "items", {"op": "add", "list": path, "index": str(index), **({"type": kind} if kind else {})})
+
+
+def _set(client: httpx.Client, lang: str, path: str, value: str) -> None:
+    headers = {**_headers(client, lang), "content-type": "application/json"}
+    answer = client.post(f"/issues/{ISSUE}/{lang}/field", json={"path": path, "value": value}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def _group(client: httpx.Client, lang: str, path: str, op: str = "add") -> None:
+    _post(client, lang, "group", {"op": op, "path": path})
+
+
+def _pick(client: httpx.Client, lang: str, path: str, name: str) -> str:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (120, 100, 100)).save(out, "PNG")
+    headers = {k: v for k, v in _headers(client, lang).items() if k != "hx-request"}
+    answer = client.post(f"/issues/{ISSUE}/{lang}/image", data={"path": path}, files={"file": (name, out.getvalue(), "image/png")}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["src"])
+
+
+def _text(studio: RunningStudio, lang: str) -> str:
+    return studio.file(ISSUE, lang).read_text(encoding="utf-8")
+
+
+def _data(studio: RunningStudio, lang: str) -> Any:
+    return yaml.safe_load(_text(studio, lang))
+
+
+def _expected(before: str, anchor: str, name: str) -> str:
+    """``before`` with the lines of the expected file ``name`` after the (one) line ``anchor``."""
+    assert before.count(anchor) == 1
+    return before.replace(anchor, anchor + (EXPECTED / name).read_text(encoding="utf-8"))
+
+
+def _track(studio: RunningStudio) -> None:
+    record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")  # en translates sl as it is on disk now
+
+
+def _stale(studio: RunningStudio) -> set[int] | None:
+    return stale_sections(studio.file(ISSUE, "sl").parent, "en", "sl")
+
+
+def _findings(studio: RunningStudio) -> list[tuple[str, str]]:
+    """(code, field) of each error ``check`` finds in the en edition."""
+    issue = load_issue(ISSUE, studio.settings)
+    return sorted((p.code or "", p.path) for p in lint_issue(issue) if p.severity == "error" and p.file.endswith("en.yaml"))
+
+
+def test_an_event_added_and_written_in_sl_reaches_en_with_its_date_and_its_texts_marked(studio: RunningStudio) -> None:
+    """The tester's steps: en gets the date and ✎ copies; once translated, nothing differs between the editions."""
+    _track(studio)
+    en_before = _text(studio, "en")
+    with studio.client() as client:
+        _add(client, "sl", f"sections.{EVENTS}.items", 3)
+        _set(client, "sl", f"sections.{EVENTS}.items.3.title", "Obisk v Rigi")
+        _set(client, "sl", f"sections.{EVENTS}.items.3.date", "2027-05-20")
+        _set(client, "sl", f"sections.{EVENTS}.items.3.body", "Spletni seminar o prenovi.")
+        _post(client, "sl", "save")
+    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event.en.yaml")
+    assert _stale(studio) == {EVENTS}  # its texts are to translate
+    item = f"sections.{EVENTS}.items.3"
+    assert _findings(studio) == [("draft.marked", f"sections[{EVENTS}].items[3].{key}") for key in ("body", "title")]  # no date differs
+
+    with studio.client() as client:  # the translator writes the two texts; the Date box was filled
+        _set(client, "en", f"{item}.title", "Visit to Riga")
+        _set(client, "en", f"{item}.body", "A webinar on renovation.")
+        _post(client, "en", "save")
+    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-translated.en.yaml")
+    assert _findings(studio) == []
+    assert _stale(studio) == set()
+
+
+def test_typing_into_an_empty_text_written_by_the_studio_writes_it_plain(studio: RunningStudio) -> None:
+    """``body: ""`` (an item added and saved before its text was written): the text typed there is written as a person writes it."""
+    en_before = _text(studio, "en")
+    with studio.client() as client:
+        _add(client, "sl", f"sections.{EVENTS}.items", 3)
+        _post(client, "sl", "save")
+    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-empty.en.yaml")
+    with studio.client() as client:  # both editions read again from their files: ``""`` as written
+        _post(client, "en", "reload")
+        _post(client, "sl", "reload")
+        _set(client, "en", f"sections.{EVENTS}.items.3.body", "A webinar on renovation.")
+        _set(client, "en", f"sections.{EVENTS}.items.3.title", "Visit to Riga")
+        _set(client, "sl", f"sections.{EVENTS}.items.3.body", "Spletni seminar o prenovi.")
+        _post(client, "en", "save")
+        _post(client, "sl", "save")
+    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-typed.en.yaml")
+    assert "      - body: Spletni seminar o prenovi.\n" in _text(studio, "sl")  # in sl too
