@@ -161,7 +161,7 @@ def test_a_written_item_added_in_the_default_edition_marks_its_section_in_the_tr
         _move(client, "sl", f"sections.{EVENTS}.items", 1)
         editor_post(client, "sl", "save")
     en_partners = edition_data(studio, "en")["sections"][PARTNERS]["items"]
-    assert en_partners[0] == {"country": "", "organisation": ""} and len(en_partners) == 9
+    assert en_partners[0] == {"country": "✎ Italija", "organisation": "✎ Regija Veneto"} and len(en_partners) == 9  # ✎ copies to translate (s7)
     assert _stale(studio) == {PARTNERS}  # the new partner is to be translated; the moved events are not
 
 
