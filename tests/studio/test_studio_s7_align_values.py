@@ -16,6 +16,7 @@ are real.
 
 from __future__ import annotations
 
+import difflib
 import io
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,12 @@ def _expected(before: str, anchor: str, name: str) -> str:
     return before.replace(anchor, anchor + (EXPECTED / name).read_text(encoding="utf-8"))
 
 
+def _same(studio: RunningStudio, lang: str, expected: str) -> None:
+    """The file of ``lang`` is ``expected``, byte for byte (else the difference, as a diff)."""
+    text = _text(studio, lang)
+    assert text == expected, "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "expected", f"{lang}.yaml"))
+
+
 def _track(studio: RunningStudio) -> None:
     record_translation(studio.file(ISSUE, "sl").parent, "en", "sl")  # en translates sl as it is on disk now
 
@@ -110,7 +117,7 @@ def test_an_event_added_and_written_in_sl_reaches_en_with_its_date_and_its_texts
         _set(client, "sl", f"sections.{EVENTS}.items.3.date", "2027-05-20")
         _set(client, "sl", f"sections.{EVENTS}.items.3.body", "Spletni seminar o prenovi.")
         _post(client, "sl", "save")
-    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event.en.yaml")
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event.en.yaml"))
     assert _stale(studio) == {EVENTS}  # its texts are to translate
     item = f"sections.{EVENTS}.items.3"
     assert _findings(studio) == [("draft.marked", f"sections[{EVENTS}].items[3].{key}") for key in ("body", "title")]  # no date differs
@@ -119,7 +126,7 @@ def test_an_event_added_and_written_in_sl_reaches_en_with_its_date_and_its_texts
         _set(client, "en", f"{item}.title", "Visit to Riga")
         _set(client, "en", f"{item}.body", "A webinar on renovation.")
         _post(client, "en", "save")
-    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-translated.en.yaml")
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event-translated.en.yaml"))
     assert _findings(studio) == []
     assert _stale(studio) == set()
 
@@ -130,7 +137,7 @@ def test_typing_into_an_empty_text_written_by_the_studio_writes_it_plain(studio:
     with studio.client() as client:
         _add(client, "sl", f"sections.{EVENTS}.items", 3)
         _post(client, "sl", "save")
-    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-empty.en.yaml")
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event-empty.en.yaml"))
     with studio.client() as client:  # both editions read again from their files: ``""`` as written
         _post(client, "en", "reload")
         _post(client, "sl", "reload")
@@ -139,5 +146,27 @@ def test_typing_into_an_empty_text_written_by_the_studio_writes_it_plain(studio:
         _set(client, "sl", f"sections.{EVENTS}.items.3.body", "Spletni seminar o prenovi.")
         _post(client, "en", "save")
         _post(client, "sl", "save")
-    assert _text(studio, "en") == _expected(en_before, LAST_OF_EVENTS, "event-typed.en.yaml")
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event-typed.en.yaml"))
     assert "      - body: Spletni seminar o prenovi.\n" in _text(studio, "sl")  # in sl too
+
+
+def test_an_event_with_a_picture_and_a_link_added_in_sl_reaches_en_with_both(studio: RunningStudio) -> None:
+    """The picture and the link are the same in every language; the alt text and the link's words are copied with their ✎."""
+    en_before = _text(studio, "en")
+    item = f"sections.{EVENTS}.items.3"
+    with studio.client() as client:
+        _add(client, "sl", f"sections.{EVENTS}.items", 3)
+        _set(client, "sl", f"{item}.title", "Obisk v Rigi")
+        _set(client, "sl", f"{item}.date", "2027-05-20")
+        _set(client, "sl", f"{item}.end_date", "2027-05-21")
+        _set(client, "sl", f"{item}.body", "Spletni seminar o prenovi.")
+        _group(client, "sl", f"{item}.image")
+        src = _pick(client, "sl", f"{item}.image", "riga.png")
+        _set(client, "sl", f"{item}.image.alt", "Udeleženci v Rigi")
+        _group(client, "sl", f"{item}.more")
+        _set(client, "sl", f"{item}.more.label", "VEČ O OBISKU")
+        _set(client, "sl", f"{item}.more.url", "https://example.org/riga")
+        _post(client, "sl", "save")
+    assert src == "images/riga.png"
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event-picture-link.en.yaml"))
+    assert _findings(studio) == [("draft.marked", f"sections[{EVENTS}].items[3].{key}") for key in ("body", "image.alt", "more.label", "title")]

@@ -43,7 +43,7 @@ from leadex_mail.errors import ContentError, EditConflict, Problem
 from leadex_mail.files import replace_atomic
 from leadex_mail.studio.formschema import FieldPath, Spec, shape_problems
 from leadex_mail.studio.textlayout import Layout
-from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, leads_of, parts, set_leads, token_of, usual_lead, write
+from leadex_mail.studio.yamlcomments import delete_key, keep_comment_gap, last_slot, leads_of, parts, set_leads, token_of, usual_lead, write
 from leadex_mail.studio.yamlmerge import merge
 from leadex_mail.studio.yamltabs import restore_tabs
 from leadex_mail.studio.yamlvalues import WrittenNull, dump, indent_of, position, same, styled, to_yaml, yaml_for
@@ -211,7 +211,15 @@ class EditionDoc:
             write((container, key), own or "\n", lead)
         else:
             order = [f.name for f in parent.fields] if parent else []
-            container.insert(position(container, str(key), order), key, new)
+            at = position(container, str(key), order)
+            # Added last: what followed the old last value (the blank line before the next section) follows it.
+            slot = last_slot(container) if at == len(container) else None
+            own, lead = parts(slot) if slot is not None else ("", "")
+            container.insert(at, key, new)
+            moved = last_slot(container)
+            if slot is not None and lead and moved is not None and (moved[0] is not slot[0] or moved[1] != slot[1]):
+                write(slot, own, "")
+                write(moved, parts(moved)[0], lead)
         self._touch()
 
     def add_item(self, path: FieldPath, index: int, value: Any) -> None:
