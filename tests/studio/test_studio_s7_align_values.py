@@ -170,3 +170,138 @@ def test_an_event_with_a_picture_and_a_link_added_in_sl_reaches_en_with_both(stu
     assert src == "images/riga.png"
     _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event-picture-link.en.yaml"))
     assert _findings(studio) == [("draft.marked", f"sections[{EVENTS}].items[3].{key}") for key in ("body", "image.alt", "more.label", "title")]
+
+
+SAME_IN_EVERY_LANGUAGE = ("src", "person", "name")  # a picture's file, a person's and the project's name (README: "the same ... pictures")
+
+
+def _sl_value(spec: Spec) -> str | None:
+    """What the officer types into a field of ``spec``'s kind in sl (None: nothing to type)."""
+    return {
+        "text": f"Besedilo {spec.name}",
+        "multiline": f"Vrstica {spec.name}\ndruga vrstica",
+        "markdown": f"Besedilo **{spec.name}**.",
+        "url": f"https://example.org/{spec.name}",
+        "date": "2027-05-21" if spec.name == "end_date" else "2027-05-20",
+        "choice": spec.choices[-1] if spec.choices else None,
+    }.get(spec.kind)
+
+
+def _fill(client: httpx.Client, spec: Spec, path: str, value: Any) -> None:
+    """Write every field of the object at ``path`` in sl (``value``: what it holds): each value, each group, one item in each list."""
+    for child in spec.editable_fields:
+        at = f"{path}.{child.name}"
+        if child.kind == "object":
+            if child.type_name == "Image":  # a picture picked makes its group
+                _pick(client, "sl", at, f"{child.name}.png")
+                _set(client, "sl", f"{at}.alt", f"Opis slike {child.name}")
+                continue
+            if not (value or {}).get(child.name):
+                _group(client, "sl", at)
+            _fill(client, child, at, None)
+        elif child.kind == "list":
+            assert child.item is not None
+            if not (value or {}).get(child.name):
+                _add(client, "sl", at, 0)
+            _fill(client, child.item, f"{at}.0", None)
+        elif (typed := _sl_value(child)) is not None:
+            _set(client, "sl", at, typed)
+
+
+def _as_translated(spec: Spec, value: Any) -> Any:
+    """What en should hold for sl's ``value`` (of ``spec``): each text to translate with its ✎, the rest as it is."""
+    if isinstance(value, dict):
+        return {key: _as_translated(spec.child(key) or Spec("text", key), item) if key != "type" else item for key, item in value.items()}
+    if isinstance(value, list):
+        assert spec.item is not None
+        return [_as_translated(spec.item, item) for item in value]
+    translated = spec.kind in ("text", "multiline", "markdown") and spec.name not in SAME_IN_EVERY_LANGUAGE
+    return f"✎ {value}" if translated and isinstance(value, str) and value else value
+
+
+def test_a_section_of_every_type_added_and_written_in_sl_reaches_en_as_add_a_language_makes_it(studio: RunningStudio) -> None:
+    """Every section type, every list in it, every group: one item of each list at any depth, every field written."""
+    sections = edition_form().child("sections")
+    assert sections is not None
+    count = len(_data(studio, "sl")["sections"])
+    with studio.client() as client:
+        for place, (kind, variant) in enumerate(sections.variants.items(), start=count):
+            _add(client, "sl", "sections", place, kind)
+            _fill(client, variant, f"sections.{place}", None)  # holds only its required fields, empty
+        _post(client, "sl", "save")
+    sl, en = _data(studio, "sl")["sections"], _data(studio, "en")["sections"]
+    assert len(sl) == len(en) == count + len(sections.variants)
+    for place in range(count, len(sl)):
+        variant = sections.variants[sl[place]["type"]]
+        assert en[place] == _as_translated(variant, sl[place]), sl[place]["type"]
+    new_lines = _text(studio, "en").split("type: partners", 1)[1].splitlines()
+    assert not [line for line in new_lines if '"' in line.replace('""', "") or "'" in line], "written as a person writes it: plain"
+
+
+def test_an_item_added_and_written_in_every_list_of_every_section_reaches_en_as_add_a_language_makes_it(studio: RunningStudio) -> None:
+    sl_before = _data(studio, "sl")
+    lists = [(place, name) for place, section in enumerate(sl_before["sections"]) for name, value in section.items() if isinstance(value, list)]
+    assert {sl_before["sections"][place]["type"] for place, _ in lists} == {"project", "study_visit", "events", "partners"}  # every list the format has
+    sections = edition_form().child("sections")
+    assert sections is not None
+    with studio.client() as client:
+        for place, name in lists:
+            item_spec = sections.variants[sl_before["sections"][place]["type"]].child(name)
+            assert item_spec is not None and item_spec.item is not None
+            _add(client, "sl", f"sections.{place}.{name}", 0)
+            _fill(client, item_spec.item, f"sections.{place}.{name}.0", None)
+        _post(client, "sl", "save")
+    sl, en = _data(studio, "sl"), _data(studio, "en")
+    for place, name in lists:
+        item_spec = sections.variants[sl["sections"][place]["type"]].child(name)
+        assert item_spec is not None and item_spec.item is not None
+        assert en["sections"][place][name][0] == _as_translated(item_spec.item, sl["sections"][place][name][0]), (place, name)
+
+
+def test_an_event_added_while_the_en_tab_has_unsaved_edits_reaches_en_file_and_draft_alike(studio: RunningStudio) -> None:
+    """en's own unsaved title stays a draft; the new event reaches en.yaml at sl's save, and en's Save writes both."""
+    en_before = _text(studio, "en")
+    item = f"sections.{EVENTS}.items.3"
+    with studio.client() as client:
+        _set(client, "en", "title", "EN TITLE NOT SAVED")
+        _add(client, "sl", f"sections.{EVENTS}.items", 3)
+        _set(client, "sl", f"{item}.title", "Obisk v Rigi")
+        _set(client, "sl", f"{item}.date", "2027-05-20")
+        _set(client, "sl", f"{item}.body", "Spletni seminar o prenovi.")
+        _post(client, "sl", "save")
+        _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event.en.yaml"))  # without the unsaved title
+        _post(client, "en", "save")
+    title = "\ntitle: LeadEx newsletter No. 1\n"  # the edition's, not the masthead's
+    _same(studio, "en", _expected(en_before, LAST_OF_EVENTS, "event.en.yaml").replace(title, "\ntitle: EN TITLE NOT SAVED\n"))
+
+
+def test_a_date_changed_in_sl_follows_in_en_and_a_translated_text_stays_en_s(studio: RunningStudio) -> None:
+    """Language-neutral values follow a later edit of an existing item (en held sl's date); en's own words never change."""
+    _track(studio)
+    en_before = _data(studio, "en")
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{EVENTS}.items.0.date", "2025-09-29")
+        _set(client, "sl", f"sections.{EVENTS}.items.0.more.url", "https://example.org/lille")
+        _post(client, "sl", "save")
+    en = _data(studio, "en")
+    first = en["sections"][EVENTS]["items"][0]
+    assert str(first["date"]) == "2025-09-29" and first["more"]["url"] == "https://example.org/lille"
+    en_before["sections"][EVENTS]["items"][0] = first
+    assert en == en_before  # nothing else changed
+    assert _findings(studio) == [] and _stale(studio) == set()  # nothing to translate: no mark
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{EVENTS}.items.0.title", "Usposabljanje v Lillu")
+        _post(client, "sl", "save")
+    assert _data(studio, "en") == en  # en's title is en's
+    assert _stale(studio) == {EVENTS}  # to translate again
+
+
+def test_discarding_sl_s_changes_takes_back_what_followed_in_en(studio: RunningStudio) -> None:
+    en_before = _text(studio, "en")
+    with studio.client() as client:
+        _set(client, "sl", f"sections.{EVENTS}.items.0.date", "2025-09-29")
+        _add(client, "sl", f"sections.{EVENTS}.items", 3)
+        _set(client, "sl", f"sections.{EVENTS}.items.3.date", "2027-05-20")
+        _post(client, "sl", "reload")
+        _post(client, "en", "save")  # nothing of its own: en.yaml as it was
+    _same(studio, "en", en_before)
