@@ -77,6 +77,7 @@ class IssueView:
     _checking: bool = False
     revisions: dict[str, int] = field(default_factory=dict)  # language -> changes to its draft so far (never goes back)
     writers: dict[str, str | None] = field(default_factory=dict)  # language -> the page that made the last change (None: a new draft)
+    followed: dict[str, bool] = field(default_factory=dict)  # language -> its last change was made in step with the default edition
 
     @property
     def folder(self) -> Path:
@@ -271,6 +272,7 @@ class IssueView:
                 "instance": instance,
                 "revision": self.revision(language) if language else None,
                 "writer": self.writers.get(language) if language else None,
+                "followed": self.followed.get(language, False) if language else False,  # a page that missed it shows the draft again
                 "dirty": self.dirty(),
             }
             yield _event("hello", json.dumps(hello))

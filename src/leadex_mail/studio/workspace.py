@@ -128,6 +128,7 @@ class IssueSession(IssueView):
         """The draft of ``language`` was replaced (read again, restored, discarded): every open page is behind it."""
         self.revisions[language] = self.revision(language) + 1
         self.writers[language] = None
+        self.followed[language] = False
         self.publish("changed", json.dumps({"language": language, "revision": self.revisions[language], "by": None}))
 
     def _changed_by(self, language: str, page: str | None, *, followed: bool = False) -> None:
@@ -136,6 +137,7 @@ class IssueSession(IssueView):
         # in flight shows it again (its draft, its own unsaved edits included, is all here) instead of refusing.
         self.revisions[language] = self.revision(language) + 1
         self.writers[language] = page
+        self.followed[language] = followed
         info = {"language": language, "revision": self.revisions[language], "by": page}
         self.publish("changed", json.dumps({**info, "followed": True} if followed else info))
 

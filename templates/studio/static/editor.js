@@ -417,7 +417,7 @@
     if (offline && ["lost", "stopped", "preview", "source"].includes(offline.dataset.state)) clearTrouble();
     // A change this page missed while it was not listening (another tab typed meanwhile).
     if (Studio.seen !== null && hello.revision !== null && hello.revision > Studio.seen && hello.writer !== Studio.pageId && !queue.size && !sending) {
-      events.dispatchEvent(new MessageEvent("changed", { data: JSON.stringify({ language: edition, revision: hello.revision, by: null }) }));
+      events.dispatchEvent(new MessageEvent("changed", { data: JSON.stringify({ language: edition, revision: hello.revision, by: null, followed: hello.followed }) }));
     }
   });
   events.addEventListener("preview", (e) => {
