@@ -8,8 +8,10 @@ list at any depth), each other edition whose structure along that path is
 still the default's (``shapes``: the kinds of each list on the way, the
 list itself included) gets the same change in its draft (``EditionDoc``'s
 byte-preserving edits: its comments and layout stay), and is saved with the
-default edition. An item added gets an empty item of the same kind in each
-translation, to be translated.
+default edition. An item added reaches each translation as "Add a language"
+makes one (``drafts.translation_of``), and what the officer then writes in
+it follows there (``alignvalues``: dates, links and pictures as they are,
+each text as its ✎ copy).
 
 The marks. A translation's record (``content.translations``) holds, per
 section, the fingerprint of the default's section it translates. While the
@@ -42,7 +44,6 @@ An edition already out of line is left as it is: ``check`` warns about it
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -284,50 +285,6 @@ async def _translations(session: IssueSession, language: str) -> list[str]:
         if session.drafts.get(other) is not None:
             found.append(other)
     return found
-
-
-async def change_value(session: IssueSession, language: str, path: Path_, edit: Callable[[EditionDoc], Any], *, by: str | None = None) -> list[str]:
-    """``session.change(language, edit)`` of the value at ``path`` (a field, a group), then ``follow_value``: the languages that followed."""
-    doc = session.drafts.get(language) or await session.open(language)
-    old = at(doc.data(), path) if language == session.default_language() else None
-    await session.change(language, edit, by=by)
-    return await follow_value(session, language, path, old, by=by)
-
-
-async def follow_value(session: IssueSession, language: str, path: Path_, old: Any, *, by: str | None = None) -> list[str]:
-    """The default edition's value at ``path`` changed from ``old`` (plain data; None: absent): each translation follows where it may.
-
-    A translation in line along ``path`` whose value there is still what
-    "Add a language" makes of ``old`` (``drafts.translation_of``: the same
-    date, link, picture or name; the ✎ copy of a text; an empty text) gets
-    what it makes of the new value. A value the translator made their own
-    (a text translated, a link of their own) stays theirs. Returns the
-    languages changed. A change that leaves nothing to translate (a date, a
-    link) makes no "needs update" mark; a text copied with its ✎ marks its
-    section until it is translated.
-    """
-    if language != session.default_language() or language not in session.drafts:
-        return []
-    data = session.drafts[language].data()
-    new = at(data, path)
-    was, now = translation_of(data, path, old), translation_of(data, path, new)
-    if was == now:
-        return []
-    before = shapes(data, path)
-    changed = []
-    state = _state(session)
-    for other in await _translations(session, language):
-        theirs = session.drafts[other].data()
-        if shapes(theirs, path) != before or at(theirs, path) != was:
-            continue
-        following = state.get(other) or _start(session, other, theirs)
-        await session.change(other, lambda d: _edit(d, path, "set", 0, 0, now), by=by, followed=True)
-        following.steps.append(Step("set", path, 0, 0, copy.deepcopy(now), copy.deepcopy(was), before, before, following.entries))
-        if now == new:  # nothing to translate: the section translates the default's as it is now
-            following.entries = _follow_entries(following.entries, path, before, "set", 0, 0, new)
-        state[other] = following
-        changed.append(other)
-    return changed
 
 
 def _holds(data: Any, step: Step, value: Any) -> bool:

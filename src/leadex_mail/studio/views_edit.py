@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from leadex_mail.errors import ContentError, EditConflict, LeadexError
-from leadex_mail.studio import alignment, pictures, richtext
+from leadex_mail.studio import alignment, alignvalues, pictures, richtext
 from leadex_mail.studio.addresses import NoSuchPage, address_session, is_edition, missing, session_or_none
 from leadex_mail.studio.formschema import NotOfItsKind, Spec, coerce, edition_form, empty_value, section_types, spec_at
 from leadex_mail.studio.saying import error_words
@@ -235,7 +235,7 @@ async def change_field(ctx: Ctx) -> Response:
         return JSONResponse({"error": _not_of_its_kind(ctx, spec, err)}, status_code=400)
     except richtext.RichTextError as err:
         return JSONResponse({"error": ctx.t(f"rt_refused_{err.reason}", field=ctx.words.label(spec))}, status_code=400)
-    await alignment.change_value(session, lang, path, lambda d: d.set(path, value, spec, parent), by=_page(ctx)[0])  # translations follow
+    await alignvalues.change_value(session, lang, path, lambda d: d.set(path, value, spec, parent), by=_page(ctx)[0])  # translations follow
     return JSONResponse({"ok": True, "dirty": session.dirty(), "revision": session.revision(lang)}, headers={**NO_STORE, **_revision(session, lang)})
 
 
@@ -331,10 +331,10 @@ async def change_group(ctx: Ctx) -> Response:
         return _bad(ctx)
     what = ctx.words.label(spec)
     if form.get("op") == "add":
-        await alignment.change_value(session, lang, path, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
+        await alignvalues.change_value(session, lang, path, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
         focus, announce = _first_control(spec, path), ctx.t("announce_group_added", what=what)
     elif form.get("op") == "remove" and not spec.required:
-        await alignment.change_value(session, lang, path, lambda d: d.set(path, None, spec, parent), by=by)
+        await alignvalues.change_value(session, lang, path, lambda d: d.set(path, None, spec, parent), by=by)
         focus, announce = f"{_control_id(path)}-first", ctx.t("announce_group_removed", what=what)  # its "Add" button
     else:
         return _bad(ctx)
@@ -395,8 +395,8 @@ async def upload_picture(ctx: Ctx) -> Response:
     parent = spec_at(path[:-1], doc.root)
     by = _page(ctx)[0]
     if doc.get(path) is None:
-        await alignment.change_value(session, lang, path, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
-    await alignment.change_value(session, lang, (*path, "src"), lambda d: d.set((*path, "src"), src, spec.child("src"), spec), by=by)  # type: ignore[arg-type]
+        await alignvalues.change_value(session, lang, path, lambda d: d.set(path, empty_value(spec), spec, parent), by=by)
+    await alignvalues.change_value(session, lang, (*path, "src"), lambda d: d.set((*path, "src"), src, spec.child("src"), spec), by=by)  # type: ignore[arg-type]
     answer = {"src": src, "thumb": f"/issues/{session.slug}/files/{src}", "revision": session.revision(lang)}
     return JSONResponse(answer, headers={**NO_STORE, **_revision(session, lang)})
 
