@@ -79,6 +79,9 @@ def test_the_same_refusal_in_slovenian(fresh_studio: RunningStudio, studio_page:
     assert "že začeta" in said and not [w for w in CLI if w in said], said
 
 
+# What an officer's page never says (a14): commands, settings, files, the store's states and an empty value's "(none)".
+OFFICER_NEVER = ("leadex-mail", "dkim_", "docs/", "README", "retry_wait", "uncertain ", "(none)", "--list", "--campaign", "--role")
+
 PAGES = [("/", "Issues"), ("/subscribers", "Subscribers"), ("/reports", "Reports"), ("/audit", "Audit log")]
 
 
@@ -105,6 +108,15 @@ def test_no_empty_page_points_at_itself_or_at_a_command(fresh_studio: RunningStu
         assert empty[path] in text, f"{path} ({ui}) does not say it is empty ({empty[path]!r}): {text}"
         assert f" {here}." not in text and f"»{here}«" not in text and f"“{here}”" not in text, f"{path} ({ui}) points at itself: {text}"
         assert "leadex-mail" not in text, f"{path} ({ui}) names a command: {text}"
+    # a14: the editor's and the send's pages (a blank issue: its privacy notice, check, scheduling words) name no
+    # command, setting, file or stored state either.
+    page.goto(studio.url + f"/?ui={ui}")
+    _start(page, "1", "2026-12")
+    page.wait_for_url("**/issues/2026-12-leadex-01/sl")
+    for path in ("/issues/2026-12-leadex-01/sl", "/issues/2026-12-leadex-01/send"):
+        page.goto(studio.url + f"{path}?ui={ui}")
+        text = page.locator("main").inner_text()
+        assert not [w for w in OFFICER_NEVER if w in text], f"{path} ({ui}) names a command, setting, file or state: {text}"
     page.goto(studio.url + f"/subscribers?ui={ui}")
     expect(page.locator("#no-lists")).to_contain_text("Create a list" if ui == "en" else "Ustvari seznam")
 

@@ -98,7 +98,8 @@ def detail_words(ctx: Ctx, detail: dict[str, Any] | None) -> str:
 
     Each key is named by the catalog (``audit_detail_<key>``; an unknown one
     as its words), a yes/no as yes/no, a time in the settings' zone, a count
-    per language or per state as "sl 40, en 10", a list comma-separated.
+    per language or per state as "sl 40, en 10" (a state in the catalog's words,
+    ``audit_state_<state>``: never ``retry_wait``), a list comma-separated.
     """
     if not detail:
         return ""
@@ -118,7 +119,7 @@ def _value(ctx: Ctx, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return ctx.t("audit_yes" if value else "audit_no")
     if isinstance(value, dict):
-        return ", ".join(f"{_words(ctx, f'campaign_{k}', str(k)) if key == 'counts' else k} {_value(ctx, str(k), v)}" for k, v in sorted(value.items()))
+        return ", ".join(f"{_words(ctx, f'audit_state_{k}', str(k)) if key == 'counts' else k} {_value(ctx, str(k), v)}" for k, v in sorted(value.items()))
     if isinstance(value, (list, tuple)):
         return ", ".join(_value(ctx, key, v) for v in value)
     if isinstance(value, str) and key.endswith("_at"):

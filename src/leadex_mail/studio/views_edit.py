@@ -150,7 +150,9 @@ async def still_current(ctx: Ctx) -> Response:
 
 
 async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
-    """Each list this edition was sent to: ``{"list", "when" (the campaign's start, local time), "n" (people who got it)}``.
+    """Each list this edition was sent to: ``{"list", "when" (the campaign's start, local time), "n" (people who got it), "stopped", "waiting"}``.
+
+    ``stopped``: the send was interrupted or paused, ``waiting`` people still wait for it (a14: the banner said "sent").
 
     From ``reporting.campaign_figures``, newest first; only deliveries of
     this edition that were sent count (a change to an edition nobody got
@@ -169,7 +171,11 @@ async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
     except StoreError:
         return []
     settings = ctx.studio.settings
-    return [{"list": f.list, "when": local_time(f.started, settings), "n": f.sent} for f in figures if f.language == lang and f.sent]
+    return [
+        {"list": f.list, "when": local_time(f.started, settings), "n": f.sent, "stopped": f.status in ("interrupted", "paused"), "waiting": f.waiting}
+        for f in figures
+        if f.language == lang and f.sent
+    ]
 
 
 def _unusable(ctx: Ctx, session: IssueSession, lang: str, err: ContentError) -> Response:
@@ -292,7 +298,7 @@ async def change_items(ctx: Ctx) -> Response:
         await session.change(lang, lambda d: d.add_item(path, at, empty_value(item_spec)), by=by)
         await alignment.follow(session, lang, path, before, "add", at, at, empty_value(item_spec), by=by)
         # The new item's heading (focusable by script, tabindex -1): the officer is at what was made.
-        focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added", position=at + 1, count=size + 1)
+        focus, announce = f"item-{dotted((*path, at))}-title", ctx.t("announce_added_section" if spec.kind == "sections" else "announce_added", position=at + 1, count=size + 1)
     elif op in ("up", "down") and 0 <= index < size:
         to = index - 1 if op == "up" else index + 1
         if 0 <= to < size:
