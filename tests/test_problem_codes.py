@@ -134,6 +134,6 @@ def test_the_studio_places_every_code_where_the_officer_can_act(tmp_path: Path, 
         assert placed.href == "/issues/2026-09-leadex-02/sl" and placed.path == ""
     else:
         assert owner == OPERATOR
-        asked = {"en": "the person who runs leadex-mail", "sl": "oseb"}[language]
+        asked = {"en": "the person who runs the studio", "sl": "oseb"}[language]
         assert asked in placed.hint or asked in placed.message, placed
         assert placed.href is None

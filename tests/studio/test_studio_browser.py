@@ -231,7 +231,7 @@ def test_every_structure_change_puts_the_focus_on_what_it_made_and_says_so(studi
     expect(announce).to_have_text("Added as item 3 of 3.")
     press(page.locator("#add-sections"))
     expect(page.locator("#item-sections\\.9-title")).to_be_focused(timeout=LIVE)
-    expect(announce).to_have_text("Added as item 10 of 10.")
+    expect(announce).to_have_text("Added as section 10 of 10.")  # a section is said a section (a14)
     page.once("dialog", lambda dialog: dialog.accept())
     press(page.locator("#remove-sections\\.9"))
     expect(page.locator("#add-sections")).to_be_focused(timeout=LIVE)

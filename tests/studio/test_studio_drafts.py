@@ -58,7 +58,7 @@ def test_killed_studio_save_says_so_keeps_the_typing_and_saves_once_it_runs_agai
         expect(offline).to_contain_text("The connection to the studio was lost; reconnecting", timeout=LIVE)
         editor_field(page, "sections.3.heading").fill("Typed after crash")
         expect(offline).to_contain_text(NOT_ANSWERING, timeout=LIVE)
-        expect(offline).to_contain_text("leadex-mail studio")
+        expect(offline).to_contain_text("Start it again (or ask the person who runs the studio to)")
         page.keyboard.press("Control+s")
         page.evaluate("() => window.StudioSettled()")
         expect(page.locator("#save-status")).to_have_text("Unsaved changes")

@@ -38,7 +38,7 @@ def test_a_named_brand_is_read_only_in_the_form_and_kept(studio: RunningStudio, 
     wait_preview(page)
     first = page.locator("fieldset.edition-fields")
     expect(first.locator(".field.kept")).to_contain_text("brand-partner.yaml")
-    expect(first.locator(".field.kept")).to_contain_text("Kept by the person who runs leadex-mail")
+    expect(first.locator(".field.kept")).to_contain_text("Kept by the person who runs the studio")
     assert first.locator('[data-path="brand"]').count() == 0 and first.get_by_label("Brand file").count() == 0
     assert_accessible(page)
     editor_field(page, "title").fill("Nov naslov")

@@ -131,8 +131,8 @@ def test_a_test_send_with_the_mail_server_down_says_it_was_not_sent_and_why(tmp_
     assert "Test sent<" not in answer.text
     visible = answer.text.split("<details")[0]
     assert "Not sent to me@example.org (sl). The studio could not reach the mail server. Is the mail server running?" in visible
-    assert "Errno" not in visible  # the technical words only under "Details for the person who runs leadex-mail"
-    details = answer.text.split("Details for the person who runs leadex-mail</summary>")[1].split("</details>")[0]
+    assert "Errno" not in visible  # the technical words only under "Details for the person who runs the studio"
+    details = answer.text.split("Details for the person who runs the studio</summary>")[1].split("</details>")[0]
     assert "Connection refused" in details
 
 

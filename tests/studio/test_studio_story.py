@@ -108,7 +108,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     expect(others).to_have_count(BRAND_WARNINGS)
     expect(others.nth(0)).to_contain_text("The privacy notice (every issue): Before the first send to a list, the privacy notice your readers see must also say")
     expect(others.nth(0)).to_contain_text("the postal address of who keeps the data, where people can write about their data and which authority")
-    expect(others.nth(0)).to_contain_text("If that is you (one officer on their own computer), the README's studio section says how")
+    expect(others.nth(0)).to_contain_text("These are filled in by the person who runs the studio: ask them")
     expect(others.nth(0)).not_to_contain_text("brand.yaml")
     expect(others.nth(0)).not_to_contain_text("privacy:")
     editor_field(page, "sections.1.more.url").scroll_into_view_if_needed()

@@ -52,7 +52,7 @@ def test_a_file_the_form_cannot_show_is_explained_in_slovenian_and_the_cores_eng
     with serve_studio(studio_settings(tmp_path), root=tmp_path) as studio:
         page = studio.client().get(f"/issues/{ISSUE}/sl").text  # the officer's language: Slovenian
     details = re.search(r'<details class="detail">(.*?)</details>', page, re.S).group(1)
-    assert "Podrobnosti za osebo, ki upravlja leadex-mail" in details and re.search(r"sl\.yaml, vrstica \d+:", details)
+    assert "Podrobnosti za osebo, ki upravlja studio" in details and re.search(r"sl\.yaml, vrstica \d+:", details)
     assert re.search(r'<span lang="en">not valid YAML: [^<]+</span>', details)
     outside = text_of(page.replace(details, ""))
     assert "not valid YAML" not in outside and "mapping values" not in outside
