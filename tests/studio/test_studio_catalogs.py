@@ -152,6 +152,8 @@ def test_every_readme_or_docs_section_a_studio_message_names_exists() -> None:
             assert (REPO / ("README.md" if doc.startswith("README") else doc)).is_file(), f"{where} names {doc}, which does not exist"
         if len(set(docs)) == 1:  # a section of the one document the message names
             named += [(where, docs[0], a or b) for a, b in _SECTION.findall(text)]
-    assert len(named) >= 2, named  # the HTTPS page, in English and in Slovenian
+    # The HTTPS page named the README's "Serving the studio to others" until a14: an officer's page names no
+    # document now (test_studio_s7_words checks every catalog string); a message that names one names what it has.
+    assert _SECTION.findall('the README\'s "Serving the studio to others"'), "the pattern still finds a named section"
     missing = [(where, doc, name) for where, doc, name in named if name not in headings(doc)]
     assert not missing, f"messages name sections their documents do not have: {missing}"
