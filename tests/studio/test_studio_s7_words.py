@@ -80,3 +80,28 @@ def test_a_skips_reason_and_a_rate_are_said_in_slovenian() -> None:
     assert sl.t("skipped_why_unsubscribed") == "ni poslano: naslov ni več naročen"
     assert "not sent" not in sl.t("skipped_why_elsewhere")
     assert sl.t("decimal_mark") == ","
+
+
+def test_a_stopped_send_on_the_editor_says_it_stopped_and_who_still_waits(tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    """A send stopped after 1 of 3 (as a kill would): the sl editor's banner says it stopped and 2 still wait (a14: it
+    said "poslana na newsletter od …")."""
+    from leadex_mail.campaign.runner import send_campaign
+    from leadex_mail.content.loader import load_issue
+    from leadex_mail.store.lists import create_list
+    from leadex_mail.store.subscribers import add_subscriber
+    from studio.studio_helpers import ISSUE, copy_newsletters, serve_studio_on_store, studio_settings
+
+    copy_newsletters(tmp_path, ISSUE)
+    settings = studio_settings(tmp_path, smtp_server.port)
+
+    def three_readers(store) -> None:  # noqa: ANN001
+        create_list(store, "newsletter", title="LeadEx novice", public=True)
+        for i in range(3):
+            add_subscriber(store, f"reader{i}@example.org", language="sl", lists=("newsletter",), source="cli")
+        send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=1)  # stops after one
+
+    with serve_studio_on_store(settings, smtp_server, root=tmp_path, prepare=three_readers) as studio:
+        client = studio.client()
+        editor = client.get(f"/issues/{ISSUE}/sl?ui=sl").text
+        assert "se ustavilo, preden je končalo: to izdajo je prejela 1 oseba, na prejem jih še čaka 2." in editor, editor
+        assert "poslana na newsletter od" not in editor
