@@ -114,9 +114,9 @@ def test_a_send_past_its_time_and_not_started_says_no_worker_is_seen(scheduling_
     token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
     confirmed = reviewed(client)  # what the review showed: the schedule confirms it, as "Send now" does
     assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00", **confirmed}).status_code == 303
-    assert "no worker seems to be running" not in client.get(f"/issues/{ISSUE}/send").text
+    assert "the scheduled sending seems not to be running" not in client.get(f"/issues/{ISSUE}/send").text
     studio.clock.advance(hours=3)
-    assert "no worker seems to be running" in client.get(f"/issues/{ISSUE}/send").text
+    assert "the scheduled sending seems not to be running" in client.get(f"/issues/{ISSUE}/send").text
     refused = client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "next monday", **confirmed})
     assert refused.status_code == 400 and "Give a date and a time" in refused.text
 
