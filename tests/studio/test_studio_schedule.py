@@ -59,7 +59,7 @@ def test_an_officer_schedules_cancels_and_schedules_again_and_the_worker_sends_a
     studio, page = scheduling_studio, studio_page
     review(page, studio)
     expect(page.locator("#schedule-at-help")).to_have_text("Time zone: Europe/Ljubljana (the timezone setting).")
-    expect(page.locator("section.schedule")).to_contain_text("only while it runs against this subscriber store")
+    expect(page.locator("section.schedule")).to_contain_text("only while the person who runs the studio keeps it running")
     when = page.get_by_label("Send on (date and time)")
     when.fill("2026-09-10T10:30")  # earlier today
     page.get_by_role("button", name="Schedule the send").click()
