@@ -24,7 +24,7 @@ from leadex_mail.studio.views_audit import detail_words
 
 CATALOGS = Path(leadex_mail.studio.__file__).parent / "catalogs"
 # A command, an option, a setting's name, a file of the project, a store's state: never in an officer's page.
-NEVER = re.compile(r"leadex-mail|--[a-z]|\b[a-z]+_[a-z_]+\b|docs/|README|\.md\b|`|\(none\)")
+NEVER = re.compile(r"leadex-mail|\btimezone\b|--[a-z]|\b[a-z]+_[a-z_]+\b|docs/|README|\.md\b|`|\(none\)")
 
 
 def _values(table: object, where: str = "") -> list[tuple[str, str]]:

@@ -58,7 +58,7 @@ def worker_round(studio: RunningStudio, now: datetime) -> int:
 def test_an_officer_schedules_cancels_and_schedules_again_and_the_worker_sends_at_the_time(scheduling_studio: RunningStudio, studio_page: Page) -> None:
     studio, page = scheduling_studio, studio_page
     review(page, studio)
-    expect(page.locator("#schedule-at-help")).to_have_text("Time zone: Europe/Ljubljana (the timezone setting).")
+    expect(page.locator("#schedule-at-help")).to_have_text("Time zone: Europe/Ljubljana (set by the person who runs the studio).")
     expect(page.locator("section.schedule")).to_contain_text("only while the person who runs the studio keeps it running")
     when = page.get_by_label("Send on (date and time)")
     when.fill("2026-09-10T10:30")  # earlier today
