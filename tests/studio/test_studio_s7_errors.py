@@ -157,7 +157,7 @@ def refusing_store_studio(tmp_path: Path) -> Iterator[RunningStudio]:
 
 @pytest.mark.parametrize(("language", "said", "todo"), [
     ("en", "The subscriber database failed: the disk that holds it refused the write (it is full, read-only or failing).",
-     "Ask the person who runs leadex-mail to check that disk"),
+     "Ask the person who runs the studio to check that disk"),
     ("sl", "disk, na katerem je, je pisanje zavrnil (je poln, samo za branje ali okvarjen)", "naj preveri ta disk"),
 ])
 def test_adding_a_subscriber_to_a_store_that_refuses_writes_says_so_not_full(refusing_store_studio: RunningStudio, language: str, said: str, todo: str) -> None:
