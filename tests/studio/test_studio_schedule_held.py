@@ -106,6 +106,6 @@ def test_the_editor_of_a_send_forced_from_the_command_line_says_errors_go_out_to
 
     schedule_campaign(studio.store, load_issue(ISSUE, studio.settings), "newsletter", DUE, now=studio.clock(), forced=True)  # send --at … --force
     page = client_in(studio, "en").get(f"/issues/{ISSUE}/sl").text
-    assert ("Scheduled to newsletter on 2026-09-10 14:00 CEST (12:00 UTC), forced from the command line (--force):"
+    assert ("Scheduled to newsletter on 2026-09-10 14:00 CEST (12:00 UTC), forced by the person who runs the studio:"
             " what you save is what goes out then, even if the check finds errors.") in page
     assert "the send is held" not in page
