@@ -21,7 +21,7 @@ import pytest
 from leadex_mail.campaign.scheduler import run_worker
 from leadex_mail.content.loader import load_issue
 from leadex_mail.store import schedule
-from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, serve_studio_on_store, studio_settings
+from studio.studio_helpers import ISSUE, RunningStudio, copy_newsletters, reviewed, serve_studio_on_store, studio_settings
 from studio.test_studio_schedule import readers
 
 DUE = datetime(2026, 9, 10, 12, 0, tzinfo=UTC)  # 14:00 in Ljubljana; the studio's clock says 11:00 there
@@ -44,7 +44,8 @@ def client_in(studio: RunningStudio, language: str):
 def schedule_it(studio: RunningStudio) -> None:
     client = client_in(studio, "en")
     token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
-    assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00"}).status_code == 303
+    confirmed = reviewed(client)  # what the review showed: a schedule confirms it, as "Send now" does (s7-send)
+    assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00", **confirmed}).status_code == 303
 
 
 def mark_subject(studio: RunningStudio) -> None:
