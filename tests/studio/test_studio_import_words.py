@@ -41,7 +41,7 @@ WORDS = {
         "spanish_gets": "the sl edition, the default (there is no edition in Spanish (es))",
         "added_dry": "Would be added",
         "added": "Added",
-        "twice": "the same address as line 2",
+        "twice": "the same address as line 2: the name, language and details of line 2 are kept; only the lists this line names are added",
         "nothing": "Nothing has been written yet",
     },
     "sl": {
@@ -55,7 +55,7 @@ WORDS = {
         "spanish_gets": "izdajo sl, privzeto (izdaje v jeziku španščina (es) ni)",
         "added_dry": "Bi bilo dodanih",
         "added": "Dodanih",
-        "twice": "isti naslov kot v vrstici 2",
+        "twice": "isti naslov kot v vrstici 2: ime, jezik in podatki ostanejo iz vrstice 2; dodani so le seznami, ki jih navaja ta vrstica",
         "nothing": "Nič še ni zapisano",
     },
 }
@@ -108,3 +108,27 @@ def test_the_import_report_is_in_the_officers_words_not_the_clis(import_studio: 
     counts = dict(zip(page.locator(".import-counts dt").all_inner_texts(), page.locator(".import-counts dd").all_inner_texts()))
     assert counts[w["added"]] == "3"
     assert w["nothing"] not in text
+
+
+NOTHING = {
+    "en": ("There is nothing to import: the file has a header row but no people under it. Choose another file.",
+           "There is nothing to import: no row would add anyone or change anything (see why below). Choose another file."),
+    "sl": ("Ničesar ni za uvoz: datoteka ima vrstico z naslovi stolpcev, pod njo pa nikogar. Izberite drugo datoteko.",
+           "Ničesar ni za uvoz: nobena vrstica ne bi nikogar dodala ali česa spremenila (razlogi so spodaj). Izberite drugo datoteko."),
+}
+
+
+@pytest.mark.parametrize("ui", ["en", "sl"])
+def test_a_file_with_nothing_to_import_says_so_and_offers_no_import(import_studio: RunningStudio, studio_page: Page, tmp_path: Path, ui: str) -> None:
+    """A header and no rows, or rows that add nobody: the dry run says so; no "Import these now" (a14)."""
+    studio, page, w = import_studio, studio_page, WORDS[ui]
+    for name, text, said in (("empty.csv", "E-pošta;Ime\n", NOTHING[ui][0]), ("bad.csv", "E-pošta;Ime\nnot-an-address;X\n", NOTHING[ui][1])):
+        export = tmp_path / name
+        export.write_text(text, encoding="utf-8")
+        page.goto(studio.url + f"/subscribers?ui={ui}")
+        page.locator("#import-file").set_input_files(export)
+        page.get_by_role("button", name=w["show"]).click()
+        expect(page.locator("#import-nothing")).to_have_text(said)
+        expect(page.get_by_role("button", name=w["confirm"])).to_have_count(0)
+        expect(page.locator("#import-report")).not_to_contain_text(w["nothing"])
+        assert_accessible(page)

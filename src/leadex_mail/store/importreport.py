@@ -93,13 +93,15 @@ class ImportReport:
             f"unchanged: {self.unchanged}",
             f"merged duplicates: {len(self.merged)}",
         ]
-        lines += [f"  line {line}: same address as line {first}" for line, first in self.merged]
+        lines += [f"  line {line}: same address as line {first} (line {first}'s name, language and attributes are kept; only this line's lists are added)" for line, first in self.merged]
         if self.changed:
             lines.append(f"{'would change' if self.dry_run else 'changed'} on the way in: {len(self.changed)}")
             lines += [f"  line {c.line}: {_short(c.value)}: {c.reason}" for c in sorted(self.changed, key=lambda c: c.line)]
         lines.append(f"{'would reject' if self.dry_run else 'rejected'}: {len(self.rejected)}")
         lines += [f"  line {r.line}: {_short(r.value)}: {r.reason}" for r in sorted(self.rejected, key=lambda r: r.line)]
         if self.dry_run:
+            if not self.imported + self.updated:
+                lines.append("nothing to import: " + ("the file has a header row but no rows of people under it" if not self.rows else "no row would add or change anyone"))
             lines.append("dry run: nothing was written")
         return "\n".join(lines)
 

@@ -4,8 +4,10 @@ Per record: the address normalised, the name (the name column, or first
 and last names joined) refusing control characters, the language as a
 BCP 47 tag CLDR knows, list names from a lists column, attributes with
 multi-line values joined into one line (reported as a change), and an
-``attributes`` JSON cell merged in. Duplicates are merged (later non-empty
-values win) and reported.
+``attributes`` JSON cell merged in. Of rows with the same address the
+first is taken (its name, language and attributes, its line in the consent
+record); a later one is reported as the duplicate and only adds the lists
+it names, and what keeps the person off lists (its status, lists left).
 
 A file ``subscribers export`` wrote reads back as it was: its ``status``
 column and the lists it says a person left are honoured (the importer
@@ -83,7 +85,13 @@ class Row:
 
 
 def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser) -> dict[str, Row]:
-    """Validate every record; merge duplicates (later non-empty values win); fill the report's row counts."""
+    """Validate every record; fill the report's row counts.
+
+    Of rows with the same address the first is kept: its name, language,
+    attributes and notes (and its line is the consent record's). A later
+    row is reported as ``(line, first line)`` in ``report.merged``; it only
+    adds its lists, the lists it says the person left, and a stricter status.
+    """
     rows: dict[str, Row] = {}
     reader = RowReader(table, normalise)
     for line, cells in table.records():
@@ -101,13 +109,9 @@ def parse_rows(table: Table, report: ImportReport, normalise: AddressNormaliser)
             rows[row.email] = row
             continue
         report.merged.append((line, first.line))
-        first.name = row.name or first.name
-        first.language = row.language or first.language
-        first.attributes.update(row.attributes)
         first.lists = tuple(dict.fromkeys(first.lists + row.lists))
         first.left = tuple(dict.fromkeys(first.left + row.left))
         first.status = _stricter(first.status, row.status)
-        first.notes += [(code, {**args, "merged_line": line}) for code, args in row.notes]
     return rows
 
 

@@ -55,6 +55,7 @@ class ImportView:
     dry_run: bool
     file_line: str
     encoding_note: str
+    nothing: str = ""  # a dry run's "there is nothing to import" (then no import button), else ""
     columns: list[tuple[str, str]] = field(default_factory=list)
     languages_intro: str = ""
     languages: list[tuple[str, int, str]] = field(default_factory=list)
@@ -84,6 +85,8 @@ def import_view(report: ImportReport, words: Words, ui_language: str) -> ImportV
         file_line=t("import_file_line", file=report.source, n=report.rows, encoding=enc.name(report.encoding), separator=separator),
         encoding_note=t("import_encoding_guessed") if report.detected else "",
     )
+    if dry and not report.imported + report.updated:
+        view.nothing = t("import_nothing_to_import" if report.rows else "import_nothing_to_import_empty")
     view.columns = _columns(report, t)
     view.languages_intro, view.languages = _languages(report, t, ui_language)
     view.counts = [
