@@ -113,5 +113,7 @@ def test_a_privacy_notice_with_nothing_filled_in_is_one_warning_naming_all_four_
     said = place(found[0], None, words("en"))
     assert said.where == "The privacy notice (every issue)"
     assert "who keeps the subscribers' data, the postal address of who keeps the data, where people can write about their data and which authority" in said.message
-    assert "README" in (said.hint or "") and "brand.yaml" not in said.message + (said.hint or "")
+    # Who fills them in and where that person reads how, never a file name (s7-words: officer pages name no file).
+    assert "the person who runs the studio" in (said.hint or "") and "guide" in (said.hint or "")
+    assert "brand.yaml" not in said.message + (said.hint or "") and "README" not in said.message + (said.hint or "")
     assert " in pri katerem organu" in place(found[0], None, words("sl")).message
