@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import func, select
 
@@ -34,6 +34,16 @@ from leadex_mail.errors import ContentError, LeadexError, Problem
 
 if TYPE_CHECKING:
     from leadex_mail.store.schedule import Held
+
+class CampaignState(NamedTuple):
+    """One campaign of an issue as the issue list says it: its list, its state (``runner.shown_status``) and its outcome."""
+
+    list_name: str
+    status: str  # running, paused, done, interrupted
+    sent: int = 0
+    total: int = 0  # deliveries (skipped ones too)
+    failed: int = 0  # could not be delivered: "done" with failures is said as such, never just "sent"
+
 
 STATES = ("draft", "problems", "checked", "test sent", "scheduled", "sending", "interrupted", "paused", "sent")
 
@@ -69,7 +79,7 @@ class IssueState:
     editions: tuple[EditionState, ...] = ()
     errors: int = 0
     warnings: int = 0
-    campaigns: tuple[tuple[str, str], ...] = ()  # (list name, status)
+    campaigns: tuple[CampaignState, ...] = ()
     scheduled: tuple[tuple[str, dt.datetime, Held | None], ...] = ()  # (list name, send_at in UTC, why it is held) not started yet
     problem: str | None = None  # why the files do not load
     changed: dt.datetime | None = None
@@ -85,7 +95,7 @@ class IssueState:
 class SentRecord:
     """What the store knows of an issue: campaigns, the last test send, sends scheduled and not started."""
 
-    campaigns: tuple[tuple[str, str], ...] = ()
+    campaigns: tuple[CampaignState, ...] = ()
     last_test: dt.datetime | None = None
     scheduled: tuple[tuple[str, dt.datetime, Held | None], ...] = ()  # (list name, send_at in UTC, why it is held at its time)
     first_sent: dt.datetime | None = None  # when the first campaign started (UTC)
@@ -110,14 +120,17 @@ def _nothing(slug: str) -> SentRecord:
 def store_records(store: object) -> Callable[[str], SentRecord]:
     """``records`` for ``issue_overview`` read from ``store`` (campaigns, test sends, scheduled sends: one query each)."""
     from leadex_mail.campaign.runner import shown_status
-    from leadex_mail.store.campaigns import list_campaigns
+    from leadex_mail.store.campaigns import list_campaigns, state_counts
     from leadex_mail.store.models import TestSend
     from leadex_mail.store.schedule import waiting
 
-    campaigns: dict[str, list[tuple[str, str]]] = {}
+    campaigns: dict[str, list[CampaignState]] = {}
     first: dict[str, dt.datetime] = {}
     for campaign, list_name in list_campaigns(store):  # type: ignore[arg-type]
-        campaigns.setdefault(campaign.issue_slug, []).append((list_name, shown_status(store, campaign.id, campaign.status)))  # type: ignore[arg-type]
+        counts = state_counts(store, campaign.id)  # type: ignore[arg-type]
+        total = sum(n for state, n in counts.items() if state not in ("uncertain", "held"))
+        status = shown_status(store, campaign.id, campaign.status, counts=counts)  # type: ignore[arg-type]
+        campaigns.setdefault(campaign.issue_slug, []).append(CampaignState(list_name, status, counts.get("sent", 0), total, counts.get("failed", 0)))
         first[campaign.issue_slug] = min(first.get(campaign.issue_slug, campaign.created_at), campaign.created_at)
     with store.session(write=False) as session:  # type: ignore[attr-defined]
         tests = dict(session.exec(select(TestSend.issue_slug, func.max(TestSend.at)).group_by(TestSend.issue_slug)).all())
@@ -178,7 +191,7 @@ def _state(problems: list[Problem], record: SentRecord, changed: dt.datetime | N
 
 
 def _sent_state(record: SentRecord) -> str | None:
-    statuses = {status for _, status in record.campaigns}
+    statuses = {c.status for c in record.campaigns}
     if "running" in statuses:
         return "sending"
     if "interrupted" in statuses:

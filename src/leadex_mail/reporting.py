@@ -1,7 +1,7 @@
 """Delivery figures per issue, for project reporting: by list and language, failures, bounces, complaints.
 
     rows = campaign_figures(store)          # one row per campaign and edition language
-    text = figures_csv(rows, zone(settings))  # the same as CSV (spreadsheet-safe cells, times in that zone)
+    text = figures_csv(rows, zone(settings))  # the same as CSV (spreadsheet-safe cells, times in that zone); "excel": with ;
 
 Read from the store only: one delivery row per recipient per campaign (its
 state), and the bounce mailbox's reports (``bounce_report``) where they were
@@ -16,13 +16,13 @@ local one (a14 finding 2; docs/decisions.md, Reporting).
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func, select
 
+from leadex_mail.store.csvwrite import csv_writer
 from leadex_mail.store.db import Store
 from leadex_mail.store.gdpr import spreadsheet_safe
 from leadex_mail.store.models import BounceReport, Campaign, Delivery, MailingList
@@ -104,14 +104,15 @@ def _shown_statuses(store: Store, counts: dict[tuple[int, str], dict[str, object
     return {cid: shown_status(store, cid, status, counts=states[cid]) for cid, status in statuses.items()}
 
 
-def figures_csv(rows: list[Figures], where: tzinfo | None) -> str:
-    """The figures as CSV (comma, header row, UTF-8 text), cells a spreadsheet would run as formulas quoted.
+def figures_csv(rows: list[Figures], where: tzinfo | None, kind: str = "csv") -> str:
+    """The figures as CSV (header row, UTF-8 with its byte order mark), cells a spreadsheet would run as formulas quoted.
 
-    ``where``: the zone of the times (None: this machine's), each written
-    ISO 8601 with its offset (``local_iso``).
+    ``kind``: ``"csv"`` (comma) or ``"excel"`` (semicolon, for Excel set to a
+    comma-decimal language; ``store.csvwrite``). ``where``: the zone of the
+    times (None: this machine's), each written ISO 8601 with its offset (``local_iso``).
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, kind)
     names = [f.name for f in fields(Figures)]
     writer.writerow(names)
     for row in rows:

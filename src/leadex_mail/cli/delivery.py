@@ -387,6 +387,8 @@ def _print_refusal_hints(failures: Sequence[campaigns.Failure]) -> None:
 def _print_summary(s: CampaignSummary) -> None:
     c = s.campaign
     shown = "interrupted" if s.interrupted else c.status
+    if shown == "done" and s.counts.get("failed"):  # never just "done" when some could not be delivered (the studio's words)
+        shown = f"done: {s.counts.get('sent', 0)} of {s.total} sent, {s.counts['failed']} could not be delivered"
     click.echo(f"{c.issue_slug} -> {s.list_name}: {shown}  (campaign {c.id}, started {c.created_at:%Y-%m-%d %H:%M} UTC)")
     click.echo(f"  {s.total} deliveries: {_counts_line(s.counts)}")
     if s.interrupted:

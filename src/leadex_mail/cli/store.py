@@ -224,6 +224,10 @@ def import_command(file: Path, list_name: str | None, language: str | None, enco
 def export_command(email: str | None, fmt: str, output: Path | None) -> None:
     """Export everything stored about EMAIL, or about everyone (GDPR Art. 15/20).
 
+    CSV is UTF-8 with a byte order mark (so Excel reads č, š, ž); `csv`
+    separates cells with commas, `excel` with semicolons, as Excel set to
+    Slovenian or another language that writes decimals with a comma expects.
+
     In CSV, a cell starting with = + - @ (or a tab, CR, LF) gets a leading '
     so spreadsheets show it as text instead of running it (OWASP CSV injection).
     """

@@ -18,7 +18,6 @@ The same erasure (``erase``) serves the self-service link
 
 from __future__ import annotations
 
-import csv
 import hmac
 import io
 import json
@@ -31,6 +30,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from leadex_mail.errors import NotFound
+from leadex_mail.store.csvwrite import csv_writer
 from leadex_mail.store.db import Store
 from leadex_mail.store.events import record_event
 from leadex_mail.store.models import (
@@ -48,7 +48,7 @@ from leadex_mail.store.scrub import scrub_reports
 from leadex_mail.store.suppression import suppress, suppression_key
 from leadex_mail.store.validation import normalise_email
 
-EXPORT_FORMATS = ("json", "csv")
+EXPORT_FORMATS = ("json", "csv", "excel")  # excel: the CSV with ";" between cells (store.csvwrite)
 # A cell starting with one of these is a formula to Excel, LibreOffice and
 # Google Sheets (OWASP "CSV Injection"; NUL from ASVS 5.0 1.2.10).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
@@ -250,7 +250,7 @@ def spreadsheet_safe(cell: str) -> str:
 
 
 def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> None:
-    """Write export records as JSON (one document) or CSV (nested parts as JSON cells).
+    """Write export records as JSON (one document) or CSV (``csv``, ``excel``: ``store.csvwrite``; nested parts as JSON cells).
 
     CSV cells that a spreadsheet would run as a formula get a leading
     ``'`` (``spreadsheet_safe``); JSON is exact.
@@ -259,7 +259,7 @@ def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> No
         json.dump(list(records), out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, fmt)  # UTF-8 with its byte order mark, CRLF; "excel": ";" between cells
     writer.writerow(CSV_COLUMNS)
     for rec in records:
         row = dict(rec)
@@ -270,7 +270,7 @@ def write_export(records: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> No
 
 
 def export_text(store: Store, fmt: str, email: str | None = None) -> str:
-    """The export as text in ``fmt`` (json or csv)."""
+    """The export as text in ``fmt`` (json, csv or excel)."""
     buf = io.StringIO()
     write_export(export_subscribers(store, email), fmt, buf)
     return buf.getvalue()

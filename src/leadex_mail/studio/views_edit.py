@@ -150,9 +150,10 @@ async def still_current(ctx: Ctx) -> Response:
 
 
 async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
-    """Each list this edition was sent to: ``{"list", "when" (the campaign's start, local time), "n" (people who got it), "stopped", "waiting"}``.
+    """Each list this edition was sent to: ``{"list", "when" (the campaign's start, local time), "n" (people who got it), "stopped", "waiting", "failed", "total"}``.
 
-    ``stopped``: the send was interrupted or paused, ``waiting`` people still wait for it (a14: the banner said "sent").
+    ``stopped``: the send was interrupted or paused, ``waiting`` people still wait for it (a14: the banner said "sent");
+    ``failed`` of ``total`` deliveries of this edition could not be delivered (s8: the banner said "sent" of those too).
 
     From ``reporting.campaign_figures``, newest first; only deliveries of
     this edition that were sent count (a change to an edition nobody got
@@ -172,7 +173,8 @@ async def sent_to(ctx: Ctx, slug: str, lang: str) -> list[dict[str, Any]]:
         return []
     settings = ctx.studio.settings
     return [
-        {"list": f.list, "when": local_time(f.started, settings), "n": f.sent, "stopped": f.status in ("interrupted", "paused"), "waiting": f.waiting}
+        {"list": f.list, "when": local_time(f.started, settings), "n": f.sent, "stopped": f.status in ("interrupted", "paused"), "waiting": f.waiting,
+         "failed": f.failed, "total": f.recipients}
         for f in figures
         if f.language == lang and f.sent
     ]

@@ -232,8 +232,8 @@ async def export(ctx: Ctx) -> Response:
     except LeadexError as err:
         return await people(ctx, error=err.message, status=404)
     await _run(record, ctx.studio.store, ctx.actor, "subscriber_export", "one subscriber" if email else "everyone", detail={"format": fmt})
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    name = f"subscribers.{fmt}"
+    media = "application/json" if fmt == "json" else "text/csv; charset=utf-8"
+    name = {"json": "subscribers.json", "csv": "subscribers.csv", "excel": "subscribers-excel.csv"}[fmt]
     return Response(text, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
 
 
@@ -321,9 +321,12 @@ async def reports(ctx: Ctx) -> Response:
 
 
 async def reports_csv(ctx: Ctx) -> Response:
-    """The figures as a CSV file for project reporting."""
+    """The figures as a CSV file for project reporting (``?format=excel``: with ``;`` between cells, ``store.csvwrite``)."""
     from leadex_mail.campaign.sendtime import zone
     from leadex_mail.reporting import campaign_figures, figures_csv
 
+    kind = "excel" if ctx.request.query_params.get("format") == "excel" else "csv"
+    name = "delivery-figures-excel.csv" if kind == "excel" else "delivery-figures.csv"
     rows = await _run(campaign_figures, ctx.studio.store)
-    return Response(figures_csv(rows, zone(ctx.studio.settings)), media_type="text/csv; charset=utf-8", headers={"content-disposition": 'attachment; filename="delivery-figures.csv"', "cache-control": "no-store"})
+    text = figures_csv(rows, zone(ctx.studio.settings), kind)
+    return Response(text, media_type="text/csv; charset=utf-8", headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
