@@ -112,6 +112,8 @@ def test_delivery_figures_per_issue_list_and_language_with_csv(people_studio: Ru
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()
-    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # the UTF-8 mark Excel needs (s8; test_studio_csv_exports_and_outcomes)
+    lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "issue,list,language,started,status,recipients,sent,waiting,failed,skipped,uncertain,bounces,complaints"
     assert sorted(line.split(",")[2] + ":" + line.split(",")[6] for line in lines[1:]) == ["en:1", "sl:1"]
