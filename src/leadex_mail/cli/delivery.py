@@ -21,6 +21,7 @@ from leadex_mail.cli._common import cli_actor, command_prefix, echo_error, editi
 
 if TYPE_CHECKING:  # the engine's imports (SQLAlchemy, rendering) load only when a command runs
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport, CampaignSummary, Progress
+    from leadex_mail.config import Settings
     from leadex_mail.delivery.replies import Classification
     from leadex_mail.store import campaigns
     from leadex_mail.store.overlap import OtherList
@@ -96,6 +97,22 @@ def _print_plan(plan: CampaignPlan) -> None:
     click.echo(f"  total: {plan.total}")
     click.echo(f"  transport: {plan.transport}")
     click.echo(f"  rate: {plan.rate}; {plan.concurrency} connection{'s' if plan.concurrency != 1 else ''}")
+
+
+def _print_replaced_schedule(store: Store, settings: Settings, plan: CampaignPlan) -> None:
+    """A send now of an issue scheduled to this list replaces that schedule (``send_campaign``'s ``by_hand``): say it first.
+
+    The studio's review says the same (``send_now_replaces``); the time as ``send --at`` says it.
+    """
+    from leadex_mail.cli.schedule import when
+    from leadex_mail.store.schedule import waiting
+
+    for scheduled in waiting(store):
+        if scheduled.issue_slug == plan.issue_slug and scheduled.list_name == plan.list_name:
+            click.echo(
+                f"  scheduled: this issue is scheduled to go to this list at {when(scheduled.send_at, settings)};"
+                " sending now replaces that: the schedule is removed and the issue goes now"
+            )
 
 
 def _print_other_lists(others: Sequence[OtherList], slug: str) -> None:
@@ -316,6 +333,8 @@ def send_command(
     list_name = campaign_list(store, loaded.slug, list_name)
     plan = plan_campaign(store, loaded, settings, list_name=list_name, language=language, rate=rate, concurrency=concurrency)
     _print_plan(plan)
+    if not dry_run and plan.total:
+        _print_replaced_schedule(store, settings, plan)
     _print_readiness(readiness)
     if not dry_run and plan.total and not yes:
         count = plan.total if limit is None else min(plan.total, limit)
