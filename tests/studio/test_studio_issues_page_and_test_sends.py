@@ -108,7 +108,7 @@ def test_a_name_with_its_address_is_sent_to_and_a_non_address_is_named_at_the_fi
     client = studio.client()
     answer = _post(client, f"/issues/{ISSUE}/send/test", to="Ana <ana@example.org>; Bor Novak <bor@example.org>", language="sl")
     assert answer.status_code == 200, answer.text[:500]
-    assert "Sent to ana@example.org (sl)." in answer.text and "Sent to bor@example.org (sl)." in answer.text
+    assert "Sent to ana@example.org (Slovenian)." in answer.text and "Sent to bor@example.org (Slovenian)." in answer.text
     assert studio.smtp.wait_for("ana@example.org") and studio.smtp.wait_for("bor@example.org")
     refused = _post(client, f"/issues/{ISSUE}/send/test", to="Ana\nana.example.org", language="sl")
     assert refused.status_code == 400
@@ -130,7 +130,7 @@ def test_a_test_send_with_the_mail_server_down_says_it_was_not_sent_and_why(tmp_
     assert _heading(answer) == "The test was not sent"
     assert "Test sent<" not in answer.text
     visible = answer.text.split("<details")[0]
-    assert "Not sent to me@example.org (sl). The studio could not reach the mail server. Is the mail server running?" in visible
+    assert "Not sent to me@example.org (Slovenian). The studio could not reach the mail server. Is the mail server running?" in visible
     assert "Errno" not in visible  # the technical words only under "Details for the person who runs the studio"
     details = answer.text.split("Details for the person who runs the studio</summary>")[1].split("</details>")[0]
     assert "Connection refused" in details
@@ -156,7 +156,7 @@ def test_a_test_send_sent_to_some_addresses_only_says_so_and_why_for_each(tmp_pa
     assert _heading(answer) == "The test was sent to some addresses only"
     assert re.search(r'data-why="refused">Not sent to gone@example.org \(sl\). The mail server refused this address.', answer.text)
     assert re.search(r'data-why="deferred">Not sent to busy@example.org \(sl\). The mail server turned this address away for now.', answer.text)
-    assert "Sent to me@example.org (sl)." in answer.text
+    assert "Sent to me@example.org (Slovenian)." in answer.text
 
 
 def test_a_test_send_over_tls_to_a_server_without_it_says_the_secure_connection_failed(tmp_path: Path, smtp_server) -> None:  # noqa: ANN001

@@ -45,7 +45,7 @@ def test_test_send_then_send_to_a_list_with_live_progress(sending_studio: Runnin
     page.get_by_label("Send the test to").fill("officer@example.org")
     page.get_by_label("Edition", exact=True).select_option("en")
     page.get_by_role("button", name="Send the test").click()
-    expect(page.locator("#test-results")).to_contain_text("Sent to officer@example.org (en).", timeout=LIVE)
+    expect(page.locator("#test-results")).to_contain_text("Sent to officer@example.org (English).", timeout=LIVE)
     [test] = studio.smtp.wait_for("officer@example.org")
     assert test.message()["Subject"].startswith("[TEST] ")
 
@@ -53,7 +53,7 @@ def test_test_send_then_send_to_a_list_with_live_progress(sending_studio: Runnin
     page.get_by_role("button", name="Review the send").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review the send to newsletter")
     plan = page.locator("dl.plan")
-    expect(plan).to_contain_text("Edition en")
+    expect(plan).to_contain_text("English edition")
     expect(plan).to_contain_text("10 recipients")
     expect(plan).to_contain_text("40 recipients")
     expect(page.locator("#plan-total")).to_have_text("50")

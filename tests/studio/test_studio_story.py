@@ -165,7 +165,7 @@ def test_the_officers_story(empty_studio: RunningStudio, studio_page: Page, tmp_
     page.get_by_label("Send the test to").fill("officer@example.org")
     page.get_by_label("Edition", exact=True).select_option("en")
     page.get_by_role("button", name="Send the test").click()
-    expect(page.locator("#test-results")).to_contain_text("Sent to officer@example.org (en).", timeout=LIVE)
+    expect(page.locator("#test-results")).to_contain_text("Sent to officer@example.org (English).", timeout=LIVE)
     [test] = studio.smtp.wait_for("officer@example.org")
     assert test.message()["Subject"] == "[TEST] LeadEx newsletter No. 2"
     assert "The LeadEx partners met in Murcia." in test.message().get_body(("plain",)).get_content()

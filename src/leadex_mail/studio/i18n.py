@@ -110,6 +110,14 @@ class Words:
         """What one item of a list is called ("Dogodek" for an events item)."""
         return self._get("items", spec.type_name) or spec.type_name or self.t("item")
 
+    def number(self, value: float, digits: int = 1) -> str:
+        """``value`` with ``digits`` decimals and the language's decimal mark (``decimal_mark``): "0,1" in sl, "0.1" in en.
+
+        The one way the studio's pages write a number with decimals; ``studio.js``'s ``Studio.number`` is its twin for
+        figures a page updates itself (it reads the mark from the page: ``<html data-decimal-mark>``).
+        """
+        return f"{value:.{digits}f}".replace(".", self.t("decimal_mark"))
+
     def choice(self, spec: Spec, value: str) -> str:
         """The words for one value of a choice (``style: spotlight``)."""
         return self._get("choices", f"{spec.name}.{value}") or value

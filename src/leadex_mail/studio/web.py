@@ -91,7 +91,15 @@ def environment() -> jinja2.Environment:
     env.filters["urlpart"] = lambda value: quote(str(value), safe="")
     env.globals["picture_accept"] = _picture_accept
     env.filters["not_answered"] = _not_answered
+    env.filters["language_in"] = _language_in
     return env
+
+
+def _language_in(code: str, ui: str) -> str:
+    """An edition's language by its name in the page's language (``"sl"|language_in("en")`` is "Slovenian"), as findings name it."""
+    from leadex_mail.studio.findings import language_display
+
+    return language_display(code, ui)
 
 
 def _not_answered(reply: str | None) -> str | None:

@@ -72,7 +72,7 @@
     const f = s.figures;
     bar.max = f.total || 1;
     bar.value = f.handled;
-    line.textContent = line.dataset.line.replace("{handled}", f.handled).replace("{total}", f.total).replace("{rate}", f.rate)
+    line.textContent = line.dataset.line.replace("{handled}", f.handled).replace("{total}", f.total).replace("{rate}", Studio.number(f.rate))
       .replace("{failed}", f.failed).replace("{waiting}", f.waiting);
     // Waiting to retry temporary failures: say so, until when and why, instead of looking stuck.
     const waiting = document.getElementById("job-waiting");
