@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Mapping
 
-from leadex_mail.campaign.ratelimit import Throttle, parse_rates
+from leadex_mail.campaign.ratelimit import Rate, Throttle, parse_rates
 from leadex_mail.campaign.workers import CampaignRun, Progress, TransportFactory, backoff_delay  # noqa: F401 (re-exported)
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
@@ -56,6 +56,8 @@ class CampaignPlan:
     campaign_status: str | None  # None: a new campaign
     # People on the list whose delivery of the issue belongs to its campaign to another list: not sent it again.
     other_lists: tuple[OtherList, ...] = ()
+    route: Route | None = None  # ``transport`` as facts, for a face that says it in its own words (the studio)
+    rates: tuple[Rate, ...] = ()  # ``rate`` as facts: every limit (none: unlimited)
 
     @property
     def total(self) -> int:
@@ -95,11 +97,36 @@ def edition_language(issue: Issue, language: str) -> str:
     return edition_for(language, issue.editions, issue.default_language)
 
 
-def describe_transport(settings: Settings, subdir: str) -> str:
-    """One line naming where messages go, for plans and summaries."""
+@dataclass(frozen=True)
+class Route:
+    """Where a send's messages go, as facts: ``kind`` ``"outbox"`` (files in ``folder``) or ``"smtp"`` (to ``host``:``port``,
+    ``security`` one of ``"starttls"``, ``"tls"``, ``"none"``: the ``smtp_security`` setting).
+
+    ``str()`` is the command line's line (``describe_transport``); the studio says the facts from its catalogs.
+    """
+
+    kind: str
+    folder: Path | None = None
+    host: str = ""
+    port: int = 0
+    security: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "outbox":
+            return f"outbox (files in {self.folder})"
+        return f"smtp {self.host}:{self.port} ({self.security})"
+
+
+def transport_route(settings: Settings, subdir: str) -> Route:
+    """Where messages of the campaign with outbox folder ``subdir`` go (``outbox_subdir``), as facts."""
     if settings.effective_transport == "outbox":
-        return f"outbox (files in {settings.outbox_dir / subdir})"
-    return f"smtp {settings.smtp_host}:{settings.effective_smtp_port} ({settings.smtp_security})"
+        return Route("outbox", folder=settings.outbox_dir / subdir)
+    return Route("smtp", host=settings.smtp_host or "", port=settings.effective_smtp_port, security=settings.smtp_security)
+
+
+def describe_transport(settings: Settings, subdir: str) -> str:
+    """One line naming where messages go, for plans and summaries (the command line's words of ``transport_route``)."""
+    return str(transport_route(settings, subdir))
 
 
 def outbox_subdir(issue_slug: str, list_name: str) -> str:
@@ -156,12 +183,14 @@ def plan_campaign(
         edition = edition_language(issue, own)
         if language is None or edition == language:
             per_language[edition] = per_language.get(edition, 0) + n
+    route = transport_route(settings, outbox_subdir(issue.slug, list_name))
+    throttle = Throttle(parse_rates(rate or settings.send_rate))
     return CampaignPlan(
         issue.slug, list_name, dict(sorted(per_language.items())), already,
-        describe_transport(settings, outbox_subdir(issue.slug, list_name)),
-        Throttle(parse_rates(rate or settings.send_rate)).describe(),
+        str(route), throttle.describe(),
         concurrency or settings.send_concurrency, status,
         tuple(delivered_elsewhere(store, issue.slug, list_id, campaign_id)),
+        route=route, rates=throttle.rates,
     )
 
 

@@ -50,6 +50,11 @@ class Finding:
     rule: str = ""
     where: str = ""
 
+    @property
+    def code(self) -> str:
+        """``check.rule`` (``conformance.dkim``): what a face says the finding by, in its own words (the studio's notices)."""
+        return f"{self.check}.{self.rule}"
+
     def to_problem(self, file: str) -> Problem:
         """The finding as a ``Problem`` about the edition's file (for ``send``'s refusal and ``check``'s list)."""
         where = f" ({self.where})" if self.where else ""

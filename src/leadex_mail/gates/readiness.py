@@ -46,7 +46,19 @@ class Readiness:
     slug: str
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
-    notices: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()  # the command line's words
+    notice_facts: tuple[Notice, ...] = ()  # the same notices as facts, for a face that says them in its own words
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice of the checks as facts: ``code`` (the finding's ``check.rule``: ``conformance.dkim``,
+    ``spam.spamassassin``, ``accessibility.chromium``, ``setup.render``, ...), the edition's ``language`` (None: the
+    whole issue) and the core's own words (``text``: message and hint, English, for the person who runs leadex-mail)."""
+
+    code: str
+    language: str | None
+    text: str
 
 
 def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep: bool | None = None) -> Readiness:
@@ -60,6 +72,7 @@ def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep
     deep = settings.send_deep_check if deep is None else deep
     problems = check_issue(issue, settings)
     notices: list[str] = []
+    facts: list[Notice] = []
     if deep:
         from leadex_mail.gates.deep import deep_check
 
@@ -67,6 +80,8 @@ def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep
         problems += deep_problems_beyond(report, problems)
         notices += [_notice(n.message, n.hint) for n in report.notices]
         notices += [_notice(f"{e.language}: {f.message}", f.hint) for e in report.editions for f in e.findings if f.severity == "notice"]
+        facts += [Notice(n.code, _render_language(n), _notice(n.message, n.hint)) for n in report.notices]
+        facts += [Notice(f.code, e.language, _notice(f.message, f.hint)) for e in report.editions for f in e.findings if f.severity == "notice"]
     errors = tuple(p for p in problems if p.severity == "error")
     warnings = tuple(p for p in problems if p.severity != "error")
     if errors and not force:
@@ -76,7 +91,7 @@ def ready_to_send(issue: Issue, settings: Settings, *, force: bool = False, deep
             problems,
             hint=f"correct the errors above (`{again}` lists them again); a test send still works; to send anyway, add --force",
         )
-    return Readiness(issue.slug, errors, warnings, tuple(dict.fromkeys(notices)))
+    return Readiness(issue.slug, errors, warnings, tuple(dict.fromkeys(notices)), tuple(dict.fromkeys(facts)))
 
 
 def deep_problems_beyond(report: DeepReport, problems: list[Problem]) -> list[Problem]:
@@ -117,6 +132,11 @@ PLACED_BY_CONTENT: dict[str, tuple[str, ...]] = {
     "heading-order": ("text.heading_skips",),
     "image-of-text": ("picture.maybe_text",),
 }
+
+
+def _render_language(notice: Finding) -> str | None:
+    """The edition a notice of the whole report is about: the one that does not render names its file (``where``)."""
+    return Path(notice.where).stem if notice.rule == "render" and notice.where else None
 
 
 def _notice(message: str, hint: str | None) -> str:

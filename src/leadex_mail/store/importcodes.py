@@ -86,6 +86,10 @@ FAILURE_CODES = (
     "not_in_encoding",  # args: encoding, line (0 when unknown), given (1 when the officer gave it)
     "nul_without_mark",
     "no_code_page",  # args: line
+    "bad_language",  # args: language (the import's language for rows that name none)
+    "bad_default_language",  # args: language (the default_language setting)
+    "heading_control",  # args: heading (without its control characters), column, line
+    "heading_too_long",  # args: heading (its first 40 characters), column, line
 )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadex_mail.errors import ImportFailed
+from leadex_mail.errors import ImportFailed, InvalidValue
 from leadex_mail.store.bulk import bulk_insert
 from leadex_mail.store.csvread import read_table
 from leadex_mail.store.db import Store
@@ -95,7 +95,7 @@ def import_csv(
         path.name, table.encoding, table.delimiter, detected=table.detected, sep_line=table.sep_line,
         headers=table.headers, fields=table.fields, unknown=table.unknown, editions=editions, dry_run=dry_run,
     )
-    fallback = clean_language(language, default=default_language) if language else clean_language(default_language)
+    fallback = _fallback_language(language, default_language)
     rows = parse_rows(table, report, AddressNormaliser(allow_smtputf8=allow_smtputf8))
     key = suppression_key(store)
     try:
@@ -111,6 +111,20 @@ def import_csv(
     if report.imported + report.updated:
         store.refresh_statistics(("subscriber", "subscription", "event"))
     return report
+
+
+def _fallback_language(language: str | None, default_language: str) -> str:
+    """The language of rows that name none: ``language`` (the import's option), else ``default_language`` (the setting).
+
+    Either not a language fails the import before any row is read: ``ImportFailed`` of code ``bad_language`` (the
+    option: args ``language``) or ``bad_default_language`` (the setting), with the validator's words as the CLI's message.
+    """
+    try:
+        return clean_language(language, default=default_language) if language else clean_language(default_language)
+    except InvalidValue as exc:
+        if language:
+            raise ImportFailed(exc.message, hint=exc.hint, code="bad_language", language=language.strip()[:40]) from None
+        raise ImportFailed(exc.message, hint=exc.hint, code="bad_default_language", language=default_language.strip()[:40]) from None
 
 
 class _Lists:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from leadex_mail.errors import ImportFailed
 from leadex_mail.store.csvread import Table, compose_name
 from leadex_mail.store.gdpr import FORMULA_STARTS
 from leadex_mail.store.headers import CORE_FIELDS, EXPORT_ONLY
@@ -125,6 +126,31 @@ def _language(value: str) -> str:
     return clean_language(value)
 
 
+def attribute_names(table: Table) -> dict[str, str]:
+    """The attribute columns' names, checked like any value, before any row is read.
+
+    A heading that cannot be an attribute's name (a control character, longer than ``MAX_ATTRIBUTE_NAME``) fails the
+    whole import: ``ImportFailed`` of code ``heading_control`` or ``heading_too_long`` (args ``heading``: its first 40
+    characters without control characters; ``column``: its number; ``line``: the header's), with the validator's words
+    as the CLI's message.
+    """
+    for column, name in enumerate(table.fields, start=1):
+        if name in CORE_FIELDS:
+            continue
+        try:
+            clean_attributes({name: "x"})
+        except InvalidValue as exc:
+            heading = _CONTROLS.sub("", table.headers[column - 1]).strip()[:40]
+            where = {"heading": heading, "column": column, "line": table.first_line}
+            if _CONTROLS.search(name):
+                raise ImportFailed(exc.message, hint=exc.hint, code="heading_control", **where) from None
+            raise ImportFailed(exc.message, hint=exc.hint, code="heading_too_long", **where) from None
+    return clean_attributes({f: "x" for f in table.fields if f not in CORE_FIELDS})
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 class RowReader:
     """Turns records into validated rows; column roles are worked out once per file."""
 
@@ -146,7 +172,7 @@ class RowReader:
         self.name_at = table.fields.index("name") if roles == ["name"] else None
         self.name_parts = bool(roles)
         # Attribute names are validated once, like any value (they become keys in mail merges).
-        names = clean_attributes({f: "x" for f in table.fields if f not in CORE_FIELDS})
+        names = attribute_names(table)
         self.attrs = [(i, f) for i, f in enumerate(table.fields) if f in names]
 
     def raw_email(self, cells: list[str]) -> str:

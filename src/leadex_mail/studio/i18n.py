@@ -114,7 +114,7 @@ class Words:
         """``value`` with ``digits`` decimals and the language's decimal mark (``decimal_mark``): "0,1" in sl, "0.1" in en.
 
         The one way the studio's pages write a number with decimals; ``studio.js``'s ``Studio.number`` is its twin for
-        figures a page updates itself (it reads the mark from the page: ``<html data-decimal-mark>``).
+        figures a page updates itself (it reads the mark from the page: ``<body data-decimal-mark>``).
         """
         return f"{value:.{digits}f}".replace(".", self.t("decimal_mark"))
 

@@ -35,6 +35,8 @@ from leadex_mail.studio.saying import address_problem, error_words, test_outcome
 from leadex_mail.studio.sending import SendJob, issue_version, reviewed_counts
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
 from leadex_mail.studio.findings import place
+from leadex_mail.studio.notices import notice_words
+from leadex_mail.studio.planwords import rate_words, route_words
 from leadex_mail.studio.storefail import is_failure, reason, store_failed
 
 log = logging.getLogger(__name__)
@@ -299,7 +301,10 @@ async def review_page(
         plan=plan,
         errors=[place(p, folder, ctx.words, data_of) for p in readiness.errors],  # type: ignore[attr-defined]
         warnings=[place(p, folder, ctx.words, data_of) for p in readiness.warnings],  # type: ignore[attr-defined]
-        notices=readiness.notices,  # type: ignore[attr-defined]
+        # Said from the facts, never the core's words: where and how fast (planwords), what was not checked (notices).
+        notices=[notice_words(n, ctx.words) for n in readiness.notice_facts],  # type: ignore[attr-defined]
+        route=route_words(plan.route, ctx.words) if plan.route is not None else plan.transport,
+        rates=rate_words(plan.rates, ctx.words),
         refused=bool(readiness.errors),  # type: ignore[attr-defined]
         running=ctx.studio.jobs.running(slug, list_name),
         version=version,

@@ -25,9 +25,9 @@
 
   // A number with ``digits`` decimals (one by default) and the page language's decimal mark ("0,1" in sl): the twin of
   // the pages' ``Words.number`` (studio/i18n.py), for figures a page updates itself. The mark is the page's own
-  // (``<html data-decimal-mark>``, from the catalog's ``decimal_mark``).
+  // (``<body data-decimal-mark>``, from the catalog's ``decimal_mark``).
   function number(value, digits) {
-    const mark = document.documentElement.dataset.decimalMark || ".";
+    const mark = document.body.dataset.decimalMark || ".";
     return Number(value).toFixed(digits === undefined ? 1 : digits).replace(".", mark);
   }
 
