@@ -154,8 +154,8 @@ def test_a_test_send_sent_to_some_addresses_only_says_so_and_why_for_each(tmp_pa
     with serve_studio(studio_settings(tmp_path, port), root=tmp_path) as studio:
         answer = _post(studio.client(), f"/issues/{ISSUE}/send/test", to="me@example.org, gone@example.org, busy@example.org", language="sl")
     assert _heading(answer) == "The test was sent to some addresses only"
-    assert re.search(r'data-why="refused">Not sent to gone@example.org \(sl\). The mail server refused this address.', answer.text)
-    assert re.search(r'data-why="deferred">Not sent to busy@example.org \(sl\). The mail server turned this address away for now.', answer.text)
+    assert re.search(r'data-why="refused">Not sent to gone@example.org \(Slovenian\). The mail server refused this address.', answer.text)
+    assert re.search(r'data-why="deferred">Not sent to busy@example.org \(Slovenian\). The mail server turned this address away for now.', answer.text)
     assert "Sent to me@example.org (Slovenian)." in answer.text
 
 

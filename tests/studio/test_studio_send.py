@@ -57,7 +57,7 @@ def test_test_send_then_send_to_a_list_with_live_progress(sending_studio: Runnin
     expect(plan).to_contain_text("10 recipients")
     expect(plan).to_contain_text("40 recipients")
     expect(page.locator("#plan-total")).to_have_text("50")
-    expect(plan).to_contain_text(f"smtp 127.0.0.1:{studio.smtp.port} (none)")
+    expect(plan).to_contain_text(f"By email, through the mail server 127.0.0.1 (port {studio.smtp.port}), over a connection that is not encrypted")
     assert_accessible(page)
     page.get_by_role("button", name="Send 50 messages now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sending to newsletter")
