@@ -100,19 +100,13 @@ def _print_plan(plan: CampaignPlan) -> None:
 
 
 def _print_replaced_schedule(store: Store, settings: Settings, plan: CampaignPlan) -> None:
-    """A send now of an issue scheduled to this list replaces that schedule (``send_campaign``'s ``by_hand``): say it first.
-
-    The studio's review says the same (``send_now_replaces``); the time as ``send --at`` says it.
-    """
+    """Sending now replaces the issue's schedule to this list (``send_campaign``'s ``by_hand``): said first, as the studio does."""
     from leadex_mail.cli.schedule import when
     from leadex_mail.store.schedule import waiting
 
-    for scheduled in waiting(store):
-        if scheduled.issue_slug == plan.issue_slug and scheduled.list_name == plan.list_name:
-            click.echo(
-                f"  scheduled: this issue is scheduled to go to this list at {when(scheduled.send_at, settings)};"
-                " sending now replaces that: the schedule is removed and the issue goes now"
-            )
+    for s in (s for s in waiting(store) if (s.issue_slug, s.list_name) == (plan.issue_slug, plan.list_name)):
+        click.echo(f"  scheduled: this issue is scheduled to go to this list at {when(s.send_at, settings)};"
+                   " sending now replaces that: the schedule is removed and the issue goes now")
 
 
 def _print_other_lists(others: Sequence[OtherList], slug: str) -> None:
