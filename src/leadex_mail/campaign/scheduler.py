@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Callable
 
 from leadex_mail.campaign.audit import record_finished, record_send, send_target
@@ -42,6 +42,7 @@ from leadex_mail.campaign.sendtime import check_ahead, zone  # noqa: F401 (zone:
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
 from leadex_mail.content.model import Issue
+from leadex_mail.content.version import inputs_version
 from leadex_mail.errors import CampaignError, ConfigError, ContentError, IssueNotReady, LeadexError, StoreError
 from leadex_mail.gates.readiness import Readiness, ready_to_send
 from leadex_mail.store import campaigns, schedule
@@ -85,11 +86,42 @@ def ready_at_its_time(issue: Issue, settings: Settings, scheduled: schedule.Sche
     return ready_to_send(issue, settings, force=scheduled.forced, deep=scheduled.deep)
 
 
-def held_for(err: ContentError, at: datetime) -> schedule.Held:
-    """What a hold records of ``err``: the check's errors (``check_errors``) or files that cannot be read (``unreadable``)."""
+def held_for(err: ContentError, at: datetime, inputs: str | None = None) -> schedule.Held:
+    """What a hold records of ``err``: the check's errors (``check_errors``) or files that cannot be read (``unreadable``).
+
+    ``inputs``: the version of the files the check read (``check_inputs``), kept with the hold, checked ``at``.
+    """
     errors = [p for p in err.problems if p.severity == "error"]
     reason = "check_errors" if isinstance(err, IssueNotReady) else "unreadable"
-    return schedule.Held(reason, at, len(errors) or 1, tuple(dict.fromkeys(p.code for p in errors if p.code)))  # a refusal is at least one error
+    codes = tuple(dict.fromkeys(p.code for p in errors if p.code))
+    return schedule.Held(reason, at, len(errors) or 1, codes, inputs, at)  # a refusal is at least one error
+
+
+# A held send is checked again at the latest after this long even when no file of the issue changed: what else the
+# check reads (the settings, the signing key, a SpamAssassin or Chromium installed since) may have.
+RECHECK_HELD_AFTER = timedelta(minutes=15)
+
+
+def check_inputs(settings: Settings, slug: str) -> str | None:
+    """The version of the files the readiness check of ``slug`` reads (``content.version.inputs_version``); None when one cannot be read."""
+    try:
+        return inputs_version(settings.newsletters_dir, slug)
+    except OSError:
+        return None
+
+
+def still_held(scheduled: schedule.Scheduled, inputs: str | None, now: datetime) -> bool:
+    """Whether the worker may keep ``scheduled`` held without checking it again: nothing it read changed, and it was checked lately.
+
+    True only for a held send whose files are the version its last check read
+    (``inputs``; unknown versions never match) and whose last check is less
+    than ``RECHECK_HELD_AFTER`` old. A correction is therefore checked (and
+    sent) at the first round after it is saved.
+    """
+    held = scheduled.held
+    if held is None or inputs is None or held.inputs != inputs or held.checked is None:
+        return False
+    return timedelta(0) <= now - held.checked < RECHECK_HELD_AFTER
 
 
 # Longest wait between two tries to reach a lost store, in seconds.
@@ -185,8 +217,9 @@ def run_worker(
     Before it starts a due campaign it checks the issue as ``send`` would
     (``ready_at_its_time``): one the check refuses is not started but held
     (``store.schedule.hold``; ``send_held`` in the audit log by ``actor``,
-    once) and checked again each round; it starts at the first round that
-    finds it ready. A campaign already started is resumed without a check,
+    once) and checked again at the first round after a file the check reads
+    changes (``check_inputs``), and at the latest ``RECHECK_HELD_AFTER``
+    after its last check; it starts at the first round that finds it ready. A campaign already started is resumed without a check,
     as ``send --resume`` of the same deliveries.
     """
     pause = wait or stop.wait
@@ -250,11 +283,15 @@ class _Running:
         """The issue of a due ``scheduled`` when ``send`` would send it now; else None, and it is held (``store.schedule.hold``)."""
         from leadex_mail.store.accounts import Entry
 
+        now = self.now()
+        inputs = check_inputs(self.settings, scheduled.issue_slug)  # before the check: a file saved while it runs is a new version
+        if still_held(scheduled, inputs, now):
+            return None  # the files the check refused are unchanged: not checked again (a deep check costs seconds)
         try:
             issue = self.load(scheduled.issue_slug)
             ready_at_its_time(issue, self.settings, scheduled)
         except ContentError as err:  # IssueNotReady (the check's errors) or files that cannot be read
-            held = held_for(err, self.now())
+            held = held_for(err, now, inputs)
             target = send_target(scheduled.issue_slug, scheduled.list_name)
             audit = Entry(self.actor, "send_held", target, detail={"send_at": scheduled.send_at.astimezone(UTC).isoformat()}) if self.actor else None
             first = schedule.hold(self.store, scheduled, held, audit=audit)

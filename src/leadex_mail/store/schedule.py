@@ -50,20 +50,29 @@ class Held:
     """Why and since when a scheduled send waits past its time: ``reason`` one of ``models.HELD_REASONS``.
 
     ``codes``: the kinds of error found (``problem_codes.CODES``), each once, in the order found; ``errors``: how many.
+    ``inputs``: the version of the files the check read (``content.version.inputs_version``; None: unknown),
+    ``checked``: when it was last checked (UTC): the worker checks it again only when the files change, or after a while.
     """
 
     reason: str
     at: datetime  # UTC, when the worker first refused it
     errors: int
     codes: tuple[str, ...]
+    inputs: str | None = None
+    checked: datetime | None = None
 
     def same(self, other: Held | None) -> bool:
         """Whether ``other`` holds it for the same reason and errors (its time aside)."""
         return other is not None and (self.reason, self.errors, self.codes) == (other.reason, other.errors, other.codes)
 
     def detail(self) -> dict[str, Any]:
-        """The JSON ``held_detail`` (and the audit entry's details)."""
+        """The audit entry's details: how many errors, of which kinds."""
         return {"errors": self.errors, "codes": list(self.codes)}
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON ``held_detail``: ``detail`` and what the last check read, and when."""
+        checked = self.checked.astimezone(UTC).isoformat() if self.checked is not None else None
+        return {**self.detail(), "inputs": self.inputs, "checked": checked}
 
 
 def schedule_send(
@@ -160,7 +169,8 @@ def _scheduled(row: Any) -> Scheduled:
     held = None
     if row.held_reason is not None:
         detail = row.held_detail or {}
-        held = Held(row.held_reason, row.held_at, int(detail.get("errors", 0)), tuple(detail.get("codes", ())))
+        checked = datetime.fromisoformat(detail["checked"]) if detail.get("checked") else None
+        held = Held(row.held_reason, row.held_at, int(detail.get("errors", 0)), tuple(detail.get("codes", ())), detail.get("inputs"), checked)
     return Scheduled(row.id, row.issue_slug, row.list_name, row.language, row.send_at, forced=row.forced, deep=row.deep, held=held)
 
 
@@ -169,7 +179,8 @@ def hold(store: Store, scheduled: Scheduled, held: Held, *, audit: Entry | None 
 
     The first refusal writes ``audit`` (with the reason, the error count and
     codes added to its details) in the same transaction; a send held again
-    keeps its first ``held.at`` and only takes the new reason and codes. A
+    keeps its first ``held.at`` and only takes the new reason and codes (and
+    ``inputs``, ``checked``: what this check read, when). A
     schedule cancelled, moved or started meanwhile is left as it is (False).
     """
     with store.writing() as conn:
@@ -180,7 +191,7 @@ def hold(store: Store, scheduled: Scheduled, held: Held, *, audit: Entry | None 
             return False
         first = row.held_reason is None
         since = held.at if first else row.held_at
-        conn.execute(_S.update().where(_S.c.id == scheduled.id).values(held_at=since, held_reason=held.reason, held_detail=held.detail()))
+        conn.execute(_S.update().where(_S.c.id == scheduled.id).values(held_at=since, held_reason=held.reason, held_detail=held.stored()))
         if first and audit is not None:
             audit.with_detail(reason=held.reason, **held.detail()).write(conn, held.at)
     return first

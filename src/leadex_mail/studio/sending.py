@@ -18,7 +18,6 @@ Scheduling a send for later is ``views_schedule``'s: a ``worker`` sends it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import re
@@ -188,13 +187,9 @@ def issue_version(folder: Path) -> str:
     review instead of sending something else (a13d minor 7). The checks of a
     review are reused for the same version only (``SendJobs.checked``).
     """
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = path.relative_to(folder).as_posix().encode()
-        digest.update(len(name).to_bytes(4, "big") + name)
-        data = path.read_bytes()
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()
+    from leadex_mail.content.version import folder_version
+
+    return folder_version(folder)
 
 
 def reviewed_counts(per_language: dict[str, int]) -> str:
