@@ -8,6 +8,7 @@ and the editor of an issue with a scheduled send says at the top that what
 is saved is what goes out (tester's finding a14).
 
     held_words(ctx, held)          why it is held, in the officer's words
+    current_words(ctx, waiting)    the review's "Already scheduled for …" line, held and why when it is
     held_by_list(ctx, slug)        {list name: held_words} of an issue's held sends (the send page's template)
     scheduled_notes(ctx, slug)     the editor's notice: [{"list", "when", "held", "forced"}] (async)
 
@@ -22,6 +23,7 @@ from leadex_mail.errors import StoreError
 
 if TYPE_CHECKING:
     from leadex_mail.store.schedule import Held, Scheduled
+    from leadex_mail.studio.views_schedule import Waiting
     from leadex_mail.studio.web import Ctx
 
 
@@ -30,6 +32,20 @@ def held_words(ctx: Ctx, held: Held) -> str:
     if held.reason == "unreadable":
         return ctx.t("scheduled_held_unreadable")
     return ctx.t("scheduled_held", n=held.errors)
+
+
+def current_words(ctx: Ctx, current: Waiting) -> str:
+    """The review's line of the send already scheduled to its list: when, and, when held, that nothing went out and why.
+
+    A held send's time is past: "Already scheduled for 09:00" alone read as
+    if it were still to come (brief s8-sched #2).
+    """
+    held = current.held
+    if held is None:
+        return ctx.t("schedule_current", when=current.when)
+    if held.reason == "unreadable":
+        return ctx.t("schedule_current_held_unreadable", when=current.when)
+    return ctx.t("schedule_current_held", when=current.when, n=held.errors)
 
 
 def _waiting(ctx: Ctx, slug: str) -> list[Scheduled]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio
@@ -29,6 +30,9 @@ from leadex_mail.errors import CampaignError, IssueNotReady, LeadexError, NotFou
 from leadex_mail.studio.storefail import store_failed
 from leadex_mail.studio.saying import error_words
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
+
+if TYPE_CHECKING:
+    from leadex_mail.store.schedule import Held
 
 
 def routes() -> list[Route]:
@@ -78,6 +82,7 @@ class Waiting:
     send_at: datetime  # UTC
     when: str  # local_time(send_at)
     overdue: bool  # its time passed and no worker started it
+    held: Held | None = None  # at its time the check refused the issue: nothing sent yet (``store.schedule.Held``)
 
 
 def waiting_for(ctx: Ctx, slug: str) -> list[Waiting]:
@@ -85,16 +90,26 @@ def waiting_for(ctx: Ctx, slug: str) -> list[Waiting]:
     from leadex_mail.store.schedule import waiting
 
     now, settings = ctx.now(), ctx.studio.settings
-    return [Waiting(s.list_name, s.language, s.send_at, local_time(s.send_at, settings), s.send_at <= now) for s in waiting(ctx.studio.store) if s.issue_slug == slug]
+    return [
+        Waiting(s.list_name, s.language, s.send_at, local_time(s.send_at, settings), s.send_at <= now, s.held)
+        for s in waiting(ctx.studio.store) if s.issue_slug == slug
+    ]
 
 
 def form_context(ctx: Ctx, slug: str, list_name: str, *, at: str | None = None, error: str | None = None) -> dict[str, object]:
-    """What the review page's schedule form shows: the zone, a suggested time, the current schedule, an error at the field."""
+    """What the review page's schedule form shows: the zone, a suggested time, the current schedule, an error at the field.
+
+    ``schedule_current_line``: the current schedule said in one line, with why it is held when it is (``scheduleview``).
+    """
     from leadex_mail.campaign.scheduler import zone
+    from leadex_mail.studio.scheduleview import current_words
 
     tomorrow = (ctx.now().astimezone(zone(ctx.studio.settings)) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     current = next((w for w in waiting_for(ctx, slug) if w.list_name == list_name), None)
-    return {"schedule_zone": zone_label(ctx), "schedule_at": at if at is not None else f"{tomorrow:%Y-%m-%dT%H:%M}", "schedule_error": error, "schedule_current": current}
+    return {
+        "schedule_zone": zone_label(ctx), "schedule_at": at if at is not None else f"{tomorrow:%Y-%m-%dT%H:%M}", "schedule_error": error,
+        "schedule_current": current, "schedule_current_line": current_words(ctx, current) if current is not None else None,
+    }
 
 
 def _send_time(ctx: Ctx, text: str) -> tuple[datetime | None, str | None]:
