@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 _S = ScheduledSend.__table__
 _C = Campaign.__table__
 _STARTED = exists().where(and_(_C.c.issue_slug == _S.c.issue_slug, _C.c.list_id == _S.c.list_id))
+# Started by the schedule: a worker opens the campaign only once it is due, so never before ``send_at``. A campaign
+# opened before that was started by a person, and its row is a leftover of a store made before "Send now replaces the
+# schedule" (``replace_by_hand``): no worker takes such a campaign over (``send --limit 5`` stays at 5).
+_STARTED_BY_SCHEDULE = exists().where(and_(_C.c.issue_slug == _S.c.issue_slug, _C.c.list_id == _S.c.list_id, _C.c.created_at >= _S.c.send_at))
 _NOT_HELD = {"held_at": None, "held_reason": None, "held_detail": None}
 
 
@@ -154,10 +158,13 @@ def unschedule(store: Store, issue_slug: str, list_name: str, *, audit: Entry | 
 def waiting(store: Store, *, due_at: datetime | None = None, started: bool = False) -> list[Scheduled]:
     """The scheduled campaigns not started yet, earliest first (only those due by ``due_at`` when given).
 
-    ``started=True``: those already started instead (their campaign exists).
+    ``started=True``: those the schedule started instead (their campaign exists, opened at or after
+    ``send_at``: a worker's). A row whose campaign a person started before its time is in neither list:
+    a store made before a send by hand removed the schedule it replaced (``replace_by_hand``) keeps such
+    rows, and that campaign is the person's, continued by ``send --resume``, never by a worker.
     """
     query = select(_S, MailingList.__table__.c.name.label("list_name")).join(MailingList.__table__, MailingList.__table__.c.id == _S.c.list_id)
-    query = query.where(_STARTED if started else ~_STARTED)
+    query = query.where(_STARTED_BY_SCHEDULE if started else ~_STARTED)
     if due_at is not None:
         query = query.where(_S.c.send_at <= due_at)
     with store.begin(write=False) as conn:
