@@ -2,6 +2,9 @@
 
     send             before a send starts: ``recipients``, ``per_language`` (the plan);
                      from the command line also ``language`` and ``limit`` when given
+    send_refused     a person's confirmation that started nothing: ``reason`` (``started_elsewhere``,
+                     ``nothing_left``: ``confirm``, in the transaction that decided) or ``other_send``
+                     (the studio's send it follows)
     send_finished    after it: ``status`` (running | paused | done | interrupted | error), ``counts``, ``error``
     send_retry       failures re-queued: ``to_retry`` (``runner.retry_campaign``, one transaction)
     send_schedule    ``send_at`` (UTC, ISO 8601), ``moved``, ``language`` (``scheduler.schedule_campaign``, one transaction)
@@ -19,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from leadex_mail.campaign.runner import CampaignPlan, CampaignReport
+    from leadex_mail.config import Settings
+    from leadex_mail.content.model import Issue
+    from leadex_mail.store.confirm import Confirmed
     from leadex_mail.store.db import Store
 
 
@@ -52,3 +58,25 @@ def record_finished(store: Store, actor: str, issue_slug: str, list_name: str, r
     else:
         detail = {"status": finished_status(report), "counts": dict(report.counts), "error": error}
     record(store, actor, "send_finished", send_target(issue_slug, list_name), detail=detail)
+
+
+def confirm(store: Store, issue: Issue, settings: Settings, plan: CampaignPlan, actor: str, *, expect_new: bool) -> Confirmed:
+    """Decide a person's confirmation of ``plan`` where its campaign opens, with its one audit entry (``store.confirm.confirm_send``).
+
+    ``send`` (``plan``'s recipients) when it goes, ``send_refused`` with the
+    reason when another confirmation opened the campaign first
+    (``expect_new``: the confirmed page showed none) or nothing is left to
+    send; a scheduled send it replaces is removed with it. Raises
+    ``ChangedAfterSend``, ``RecordsAnonymised``, ``StoreError`` (nothing written).
+    """
+    from leadex_mail.campaign.runner import edition_versions
+    from leadex_mail.store.accounts import Entry
+    from leadex_mail.store.confirm import confirm_send
+
+    target = send_target(plan.issue_slug, plan.list_name)
+    hashes, subject = edition_versions(issue, settings)
+    send = Entry(actor, "send", target, detail={"recipients": plan.total, "per_language": plan.per_language})
+    return confirm_send(
+        store, plan.issue_slug, plan.list_name, hashes, subject, expect_new=expect_new, send=send,
+        refused=Entry(actor, "send_refused", target), by_hand=Entry(actor, "send_unschedule", target),
+    )

@@ -194,6 +194,12 @@ def plan_campaign(
     )
 
 
+def edition_versions(issue: Issue, settings: Settings) -> tuple[dict[str, str], str]:
+    """({language: content hash} of every edition as rendered now, the default edition's subject): what opens its campaign."""
+    rendered = {lang: render_edition(issue, lang, settings) for lang in sorted(issue.editions)}
+    return {lang: r.content_hash for lang, r in rendered.items()}, rendered[issue.default_language].subject
+
+
 def _check_language(issue: Issue, language: str | None) -> None:
     if language is not None and language not in issue.editions:
         raise CampaignError(

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Mapping
 
 from sqlalchemy import Connection, Select, Table, and_, case, func, literal, or_, select, true, update
 from sqlmodel import select as orm_select
@@ -77,7 +77,7 @@ def list_campaigns(store: Store, issue_slug: str | None = None) -> list[tuple[Ca
 
 def open_campaign(
     store: Store, issue_slug: str, list_name: str, content_hash: Mapping[str, str], subject: str, *, now: datetime | None = None,
-    by_hand: Entry | None = None,
+    by_hand: Entry | None = None, decide: Callable[[Connection, Any, bool], bool] | None = None,
 ) -> Campaign:
     """Create the campaign of (issue, list), or return the existing one to resume it.
 
@@ -107,7 +107,8 @@ def open_campaign(
             refuse_anonymised(row)
             merged = _check_content(conn, row, content_hash)
             conn.execute(update(_C).where(_C.c.id == row.id).values(content_hash=json.dumps(merged, sort_keys=True), updated_at=now))
-        if by_hand is not None:
+        go = decide(conn, row, bool(created)) if decide is not None else True
+        if by_hand is not None and go:
             from leadex_mail.store.schedule import replace_by_hand
 
             replace_by_hand(conn, issue_slug, list_id, by_hand, now)

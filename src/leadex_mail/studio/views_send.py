@@ -372,8 +372,8 @@ async def start(ctx: Ctx) -> Response:
         other = await _other_send(ctx, slug, list_name, started_before)
         if other is not None:
             return other
-        if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile: start nothing
-            return redirect(f"/issues/{slug}/send?done=nothing_left&list={quote(list_name, safe='')}")
+        if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile
+            return await _start_send(ctx, slug, list_name, issue, plan, started_before, expect_new=False)  # refused, and audited, where decided
         if not plan.total and plan.campaign_status is None:  # nobody to send to (an old page): the review says so
             changed = "list"
         elif not (form.get("resume") == "1" and plan.campaign_status is not None):
@@ -382,24 +382,36 @@ async def start(ctx: Ctx) -> Response:
             elif form.get("reviewed_counts") != reviewed_counts(plan.per_language):
                 changed = "list"
         if changed is None:
-            response = await _start_send(ctx, slug, list_name, issue, plan, started_before)
+            new = plan.campaign_status is None and form.get("resume") != "1"  # the confirmed page showed no campaign
+            response = await _start_send(ctx, slug, list_name, issue, plan, started_before, expect_new=new)
     if changed is not None:  # the new review, with what changed since the officer looked (its checks run after the lock)
         return await review_page(ctx, slug, list_name, changed=changed, status=409)
     return response
 
 
-async def _start_send(ctx: Ctx, slug: str, list_name: str, issue: object, plan: Any, started_before: int) -> Response:
-    """The send's audit record, then the send (under ``SendJobs.starting``); its page."""
-    store, actor = ctx.studio.store, ctx.actor
+async def _start_send(ctx: Ctx, slug: str, list_name: str, issue: object, plan: Any, started_before: int, *, expect_new: bool) -> Response:
+    """The confirmation decided where the campaign opens, with its audit entry; then the send (under ``SendJobs.starting``); its page.
+
+    Decided by the store (``campaign.audit.confirm``), not by what this studio
+    read before: another studio or a terminal on the same store may have
+    opened the campaign since (``started_elsewhere``) or sent everything
+    (``nothing_left``). Either is a ``send_refused`` written in the deciding
+    transaction, and the send page says where things stand; a go is the
+    ``send`` entry, written first: a send nobody can later see in the log is refused before it starts.
+    """
+    from leadex_mail.campaign.audit import confirm
+
+    store, actor, settings = ctx.studio.store, ctx.actor, ctx.studio.settings
     resuming = plan.campaign_status is not None
     try:
-        # The audit record first: a send nobody can later see in the log is refused before it starts.
-        await anyio.to_thread.run_sync(
-            lambda: record(store, actor, "send", f"{slug} -> {list_name}", detail={"recipients": plan.total, "per_language": plan.per_language})
-        )
+        decided = await anyio.to_thread.run_sync(lambda: confirm(store, issue, settings, plan, actor, expect_new=expect_new))  # type: ignore[arg-type]
+    except (ChangedAfterSend, RecordsAnonymised) as err:
+        return changed_after_send(ctx, slug, list_name, err)
     except StoreError as err:
         again = ctx.t("store_resume_again" if resuming else "store_review_again")
         return store_failed(ctx, err, not_done=ctx.t("store_send_refused"), again=again, back=f"/issues/{slug}/send")
+    if not decided.go:
+        return redirect(f"/issues/{slug}/send?done={decided.reason}&list={quote(list_name, safe='')}")
 
     def finished(job: SendJob) -> None:
         try:
