@@ -11,10 +11,10 @@ is written in that same transaction, so every confirmation has exactly one
 entry and the store one campaign:
 
 - it opened the campaign: ``send`` -- go;
+- the campaign exists and nothing is left to send (every delivery over,
+  nobody on the list not yet queued): ``send_refused`` (``reason: "nothing_left"``);
 - it was a confirmation of a new send and the campaign exists: another
   confirmation opened it first: ``send_refused`` (``reason: "started_elsewhere"``);
-- nothing is left to send (every delivery over, nobody on the list not yet
-  queued): ``send_refused`` (``reason: "nothing_left"``);
 - else (a resume with something left): ``send`` -- go.
 """
 
@@ -74,10 +74,10 @@ def confirm_send(
     def decide(conn: Connection, row: Any, created: bool) -> bool:
         if created:
             reason = None
-        elif expect_new:
-            reason = "started_elsewhere"
+        elif not left_to_send(conn, row):
+            reason = "nothing_left"
         else:
-            reason = None if left_to_send(conn, row) else "nothing_left"
+            reason = "started_elsewhere" if expect_new else None
         (send if reason is None else refused.with_detail(reason=reason)).write(conn, now)
         said.append(Confirmed(reason is None, reason, row.id))
         return reason is None

@@ -372,8 +372,10 @@ async def start(ctx: Ctx) -> Response:
         other = await _other_send(ctx, slug, list_name, started_before)
         if other is not None:
             return other
-        if not plan.total and plan.campaign_status == "done":  # another tab, a terminal or the worker sent it meanwhile
-            return await _start_send(ctx, slug, list_name, issue, plan, started_before, expect_new=False)  # refused, and audited, where decided
+        # The confirmed page showed no campaign (its form says so; an older page's: this request's plan).
+        new = form.get("resume") != "1" and (form.get("reviewed_new") == "1" if "reviewed_new" in form else plan.campaign_status is None)
+        if plan.campaign_status is not None and (new or not plan.total):  # another studio, a terminal or the worker started or sent it meanwhile
+            return await _start_send(ctx, slug, list_name, issue, plan, started_before, expect_new=new)  # refused, and audited, where decided
         if not plan.total and plan.campaign_status is None:  # nobody to send to (an old page): the review says so
             changed = "list"
         elif not (form.get("resume") == "1" and plan.campaign_status is not None):
@@ -382,7 +384,6 @@ async def start(ctx: Ctx) -> Response:
             elif form.get("reviewed_counts") != reviewed_counts(plan.per_language):
                 changed = "list"
         if changed is None:
-            new = plan.campaign_status is None and form.get("resume") != "1"  # the confirmed page showed no campaign
             response = await _start_send(ctx, slug, list_name, issue, plan, started_before, expect_new=new)
     if changed is not None:  # the new review, with what changed since the officer looked (its checks run after the lock)
         return await review_page(ctx, slug, list_name, changed=changed, status=409)
