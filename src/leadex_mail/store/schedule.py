@@ -46,7 +46,7 @@ class Scheduled:
     replaced: bool = False  # (schedule_send) it replaced an earlier time
     forced: bool = False  # scheduled with --force: sent at its time even though the check finds errors
     deep: bool | None = None  # --deep/--no-deep it was scheduled with (None: the send_deep_check setting)
-    held: Held | None = None  # at its time the check refused the issue: not started, tried again each round
+    held: Held | None = None  # at its time the check refused the issue: not started, checked again when its files change (and after a while)
 
 
 @dataclass(frozen=True)
