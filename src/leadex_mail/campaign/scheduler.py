@@ -12,8 +12,10 @@ Each round it
 2. resumes every scheduled campaign left ``running`` with deliveries still
    to send (a worker that crashed, was killed or stopped). Campaigns started
    by hand with ``send`` are left to ``send --resume`` (a ``send --limit 5``
-   stays at 5), and paused ones wait for the operator, as a pause means a
-   person should look.
+   stays at 5) -- also one whose schedule row an older store kept
+   (``store.schedule.waiting``: opened before its time, so a person's) --
+   and paused ones wait for the operator, as a pause means a person should
+   look. A resume sends to the list as it is then (``CampaignPlan.joined``).
 
 and then waits ``poll_seconds`` (or until ``stop`` is set: SIGTERM). A stop
 during a send ends it as Ctrl-C ends ``send``: the messages in hand are
