@@ -58,8 +58,7 @@ REJECTION_WORDS: dict[str, Words] = {
     "left_lists": lambda n, **_: f"left {'this list' if n == 1 else 'these lists'}; an import never re-subscribes anyone",
 }
 
-# What was changed in a row taken in (``Rejection.code`` in ``ImportReport.changed``). A note of a
-# duplicate row merged into an earlier one has ``merged_line``, the duplicate's line.
+# What was changed in a row taken in (``Rejection.code`` in ``ImportReport.changed``).
 CHANGE_WORDS: dict[str, Words] = {
     "attribute_joined": lambda attribute, tabs=0, **_: f"attribute {attribute!r}: line breaks joined into one line" + (" and tabs made spaces" if tabs else ""),
     "attribute_tabs": lambda attribute, **_: f"attribute {attribute!r}: tabs made spaces",
@@ -99,6 +98,5 @@ def rejection_words(code: str, args: dict) -> str:
 
 
 def change_words(code: str, args: dict) -> str:
-    """The CLI's words for a change made on the way in (``(line N)`` first for a merged duplicate's)."""
-    said = CHANGE_WORDS[code](**args)
-    return f"(line {args['merged_line']}) {said}" if "merged_line" in args else said
+    """The CLI's words for a change made on the way in."""
+    return CHANGE_WORDS[code](**args)

@@ -104,9 +104,8 @@ def import_view(report: ImportReport, words: Words, ui_language: str) -> ImportV
 
 
 def change_words(change: Rejection, t) -> str:  # type: ignore[no-untyped-def]
-    """A change made on the way in, in the officer's words (a merged duplicate's with the line it came from)."""
-    said = t("import_change_" + change.code, **change.args)
-    return t("import_change_from_line", line=change.args["merged_line"], change=said) if "merged_line" in change.args else said
+    """A change made on the way in, in the officer's words."""
+    return t("import_change_" + change.code, **change.args)
 
 
 def failure_words(err: ImportFailed, t) -> str:  # type: ignore[no-untyped-def]
