@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from leadex_mail.content.drafts import translation_of
 from leadex_mail.content.translations import fingerprint, read_edition, record_saved, translation_record, write_record
 from leadex_mail.errors import ContentError, LeadexError
+from leadex_mail.studio.translationdrafts import plain, translations
 
 if TYPE_CHECKING:
     from leadex_mail.studio.document import EditionDoc
@@ -100,7 +101,8 @@ class Following:
     in_file: int = 0  # how many of the steps its file holds (it was saved on its own since)
 
 
-def _state(session: IssueSession) -> dict[str, Following]:
+def followings(session: IssueSession) -> dict[str, Following]:
+    """The session's ``{translation: Following}`` (made on first use): what each translation follows of the default's unsaved changes."""
     found = getattr(session, STATE, None)
     if found is None:
         found = {}
@@ -172,7 +174,7 @@ def _apply(data: Any, path: Path_, op: str, index: int, to: int, value: Any) -> 
             del parent[key]  # as the file loses a list left empty (its shape: no list there)
 
 
-def _edit(doc: EditionDoc, path: Path_, op: str, index: int, to: int, value: Any) -> None:
+def edit_draft(doc: EditionDoc, path: Path_, op: str, index: int, to: int, value: Any) -> None:
     """The change on a draft: ``op`` at the list ``path`` (a list not there yet is made first, as the editor does), or ``"set"``."""
     from leadex_mail.studio.formschema import spec_at
 
@@ -194,7 +196,7 @@ def _edit(doc: EditionDoc, path: Path_, op: str, index: int, to: int, value: Any
         doc.remove_item(path, index)
 
 
-def _start(session: IssueSession, language: str, data: Any) -> Following:
+def start_following(session: IssueSession, language: str, data: Any) -> Following:
     """The entries of a translation that starts following: its record, each section's original where it is still on disk."""
     default = session.default_language()
     record = translation_record(session.folder, language)
@@ -212,7 +214,7 @@ def _start(session: IssueSession, language: str, data: Any) -> Following:
     return Following(entries, tracked=record is not None)
 
 
-def _follow_entries(entries: list[Entry], path: Path_, before: list[Any], op: str, index: int, to: int, value: Any) -> list[Entry]:
+def follow_entries(entries: list[Entry], path: Path_, before: list[Any], op: str, index: int, to: int, value: Any) -> list[Entry]:
     """The entries after the change: sections moved, added, removed with them; a section's own lists changed in its original."""
     entries = [Entry(e.print_, e.kind, e.content) for e in entries]
     if path == SECTIONS:
@@ -255,36 +257,21 @@ async def follow(
     # An item added is made in the translation as "Add a language" makes one (``drafts.translation_of``).
     made = translation_of(session.drafts[language].data(), (*path, index), value) if op == "add" else value
     changed = []
-    state = _state(session)
-    for other in await _translations(session, language):
+    state = followings(session)
+    for other in await translations(session, language):
         doc = session.drafts[other]
-        data = doc.data()
+        data = plain(session, other)
         if shapes(data, path) != before:
             continue
-        following = state.get(other) or _start(session, other, data)
+        following = state.get(other) or start_following(session, other, data)
         removed = copy.deepcopy(at(data, path)[index]) if op == "remove" else None
-        await session.change(other, lambda d: _edit(d, path, op, index, to, made), by=by, followed=True)
+        await session.change(other, lambda d: edit_draft(d, path, op, index, to, made), by=by, followed=True)
         step = Step(op, path, index, to, copy.deepcopy(made), removed, before, shapes(doc.data(), path), following.entries)
-        following.entries = _follow_entries(following.entries, path, before, op, index, to, value)
+        following.entries = follow_entries(following.entries, path, before, op, index, to, value)
         following.steps.append(step)
         state[other] = following
         changed.append(other)
     return changed
-
-
-async def _translations(session: IssueSession, language: str) -> list[str]:
-    """The other editions, each with its draft open (a file that does not read is left out: its page explains it)."""
-    found = []
-    for other in session.languages():
-        if other == language:
-            continue
-        try:
-            await session.open(other)  # its unsaved draft, else its file as it is now
-        except ContentError:
-            continue
-        if session.drafts.get(other) is not None:
-            found.append(other)
-    return found
 
 
 def _holds(data: Any, step: Step, value: Any) -> bool:
@@ -294,12 +281,12 @@ def _holds(data: Any, step: Step, value: Any) -> bool:
 
 def forget(session: IssueSession, language: str) -> None:
     """``language`` follows nothing any more (its file does not read: nothing can be made in it)."""
-    _state(session).pop(language, None)
+    followings(session).pop(language, None)
 
 
 def followers(session: IssueSession) -> list[str]:
     """The translations that followed the default edition's unsaved changes: they are saved with it."""
-    return sorted(_state(session))
+    return sorted(followings(session))
 
 
 def stale(session: IssueSession, language: str) -> set[int] | None:
@@ -311,7 +298,7 @@ def stale(session: IssueSession, language: str) -> set[int] | None:
     """
     from leadex_mail.content.translations import stale_sections
 
-    following = _state(session).get(language)
+    following = followings(session).get(language)
     if following is None:
         return stale_sections(session.folder, language, session.default_language())
     return {place for place, entry in enumerate(following.entries) if entry.content is None} if following.tracked else None
@@ -338,7 +325,7 @@ async def saved(session: IssueSession, language: str, before: Any = None) -> Non
     import anyio
 
     default = session.default_language()
-    state = _state(session)
+    state = followings(session)
     if language != default:
         following = state.get(language)
         if following is None:
@@ -393,11 +380,11 @@ async def _write_followed(session: IssueSession, language: str, doc: EditionDoc,
             for step in following.steps[following.in_file :]:
                 if step.op == "set":  # a value the translator's saved file holds otherwise stays theirs
                     if _holds(on_disk.data(), step, step.removed):
-                        _edit(on_disk, step.path, step.op, step.index, step.to, step.value)
+                        edit_draft(on_disk, step.path, step.op, step.index, step.to, step.value)
                     continue
                 if shapes(on_disk.data(), step.path) != step.before:
                     return False
-                _edit(on_disk, step.path, step.op, step.index, step.to, step.value)
+                edit_draft(on_disk, step.path, step.op, step.index, step.to, step.value)
             own = on_disk.data() != doc.data()
             if on_disk.changed:
                 on_disk.save()
@@ -412,7 +399,7 @@ async def _write_followed(session: IssueSession, language: str, doc: EditionDoc,
 
 async def discarding(session: IssueSession, language: str) -> None:
     """Called by ``IssueSession.discard`` before the default edition's draft goes: what followed from it is undone."""
-    state = _state(session)
+    state = followings(session)
     if language != session.default_language():
         return
     for other in followers(session):
@@ -430,7 +417,7 @@ async def discarded(session: IssueSession, language: str) -> None:
     stay in line. A step whose list the file has otherwise ends it: the
     translation is then out of line, as ``check`` and side by side say.
     """
-    following = _state(session).get(language)
+    following = followings(session).get(language)
     if following is None or language == session.default_language():
         return
     doc = session.drafts.get(language)
@@ -443,9 +430,9 @@ async def discarded(session: IssueSession, language: str) -> None:
             following.entries, following.steps = step.entries, following.steps[:place]
             break
         step.removed = copy.deepcopy(at(data, step.path)[step.index]) if step.op == "remove" else None
-        await session.change(language, lambda d: _edit(d, step.path, step.op, step.index, step.to, step.value))
+        await session.change(language, lambda d: edit_draft(d, step.path, step.op, step.index, step.to, step.value))
     if not following.steps:
-        _state(session).pop(language, None)
+        followings(session).pop(language, None)
 
 
 async def _undo(session: IssueSession, language: str, following: Following) -> None:
@@ -459,14 +446,14 @@ async def _undo(session: IssueSession, language: str, following: Following) -> N
         step = following.steps[-1]
         if step.op == "set":  # a value set back, unless the translator wrote their own there since
             if _holds(doc.data(), step, step.value):
-                await session.change(language, lambda d: _edit(d, step.path, "set", 0, 0, step.removed))
+                await session.change(language, lambda d: edit_draft(d, step.path, "set", 0, 0, step.removed))
             following.entries = step.entries
             following.steps.pop()
             continue
         if shapes(doc.data(), step.path) != step.after:
             break  # the translation changed that list itself: the step stays
         back = {"move": ("move", step.to, step.index), "add": ("remove", step.index, step.index), "remove": ("add", step.index, step.index)}[step.op]
-        await session.change(language, lambda d: _edit(d, step.path, back[0], back[1], back[2], step.removed))
+        await session.change(language, lambda d: edit_draft(d, step.path, back[0], back[1], back[2], step.removed))
         following.entries = step.entries
         following.steps.pop()
     if doc is None:

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from leadex_mail.content.drafts import translation_of
-from leadex_mail.studio.alignment import Path_, Step, _edit, _follow_entries, _start, _state, _translations, at, shapes
+from leadex_mail.studio.alignment import Path_, Step, at, edit_draft, follow_entries, followings, shapes, start_following
+from leadex_mail.studio.translationdrafts import plain, translations
 
 if TYPE_CHECKING:
     from leadex_mail.studio.document import EditionDoc
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 
 async def change_value(session: IssueSession, language: str, path: Path_, edit: Callable[[EditionDoc], Any], *, by: str | None = None) -> list[str]:
     """``session.change(language, edit)`` of the value at ``path`` (a field, a group), then ``follow_value``: the languages that followed."""
-    doc = session.drafts.get(language) or await session.open(language)
-    old = at(doc.data(), path) if language == session.default_language() else None
+    if language not in session.drafts:
+        await session.open(language)
+    old = at(plain(session, language), path) if language == session.default_language() else None  # as the last change left it
     await session.change(language, edit, by=by)
     return await follow_value(session, language, path, old, by=by)
 
@@ -58,23 +60,23 @@ async def follow_value(session: IssueSession, language: str, path: Path_, old: A
     """
     if language != session.default_language() or language not in session.drafts:
         return []
-    data = session.drafts[language].data()
+    data = plain(session, language)  # kept for the next change's ``old``
     new = at(data, path)
     was, now = translation_of(data, path, old), translation_of(data, path, new)
     if was == now:
         return []
     before = shapes(data, path)
     changed = []
-    state = _state(session)
-    for other in await _translations(session, language):
-        theirs = session.drafts[other].data()
+    state = followings(session)
+    for other in await translations(session, language):
+        theirs = plain(session, other)
         if shapes(theirs, path) != before or at(theirs, path) != was:
             continue
-        following = state.get(other) or _start(session, other, theirs)
-        await session.change(other, lambda d: _edit(d, path, "set", 0, 0, now), by=by, followed=True)
+        following = state.get(other) or start_following(session, other, theirs)
+        await session.change(other, lambda d: edit_draft(d, path, "set", 0, 0, now), by=by, followed=True)
         following.steps.append(Step("set", path, 0, 0, copy.deepcopy(now), copy.deepcopy(was), before, before, following.entries))
         if now == new:  # nothing to translate: the section translates the default's as it is now
-            following.entries = _follow_entries(following.entries, path, before, "set", 0, 0, new)
+            following.entries = follow_entries(following.entries, path, before, "set", 0, 0, new)
         state[other] = following
         changed.append(other)
     return changed
