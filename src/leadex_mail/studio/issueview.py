@@ -44,6 +44,7 @@ from leadex_mail.content.yamlsource import unsaved_texts
 from leadex_mail.errors import ContentError
 from leadex_mail.preview.build import Preview, checked, keep_last_good, render_preview
 from leadex_mail.preview.live import follow_queue
+from leadex_mail.studio import recovery
 from leadex_mail.studio.document import EditionDoc
 from leadex_mail.studio.findings import FieldProblem, place, save_size_problems
 from leadex_mail.studio.i18n import Words, words as words_in
@@ -274,6 +275,7 @@ class IssueView:
                 "writer": self.writers.get(language) if language else None,
                 "followed": self.followed.get(language, False) if language else False,  # a page that missed it shows the draft again
                 "dirty": self.dirty(),
+                "kept": language is not None and recovery.offered(self.settings, self.owner, self.slug, language, instance) is not None,
             }
             yield _event("hello", json.dumps(hello))
             if self.preview is not None:

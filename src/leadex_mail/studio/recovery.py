@@ -84,6 +84,20 @@ def find(settings: Settings, owner: str, slug: str, language: str) -> Kept | Non
         return None
 
 
+def offered(settings: Settings, owner: str, slug: str, language: str, instance: str) -> Kept | None:
+    """The kept copy the editor offers back now to ``owner``, or None: the one place that decides whether the offer stands.
+
+    Offered while a copy kept by another studio process (``instance``: this
+    one's) exists -- a save drops it (``IssueSession.save``), so the offer
+    stands only while the kept draft is newer than the saved file, in every
+    tab: the page as served, the event stream's ``hello`` when a tab
+    (re)connects, and the decision itself. This studio's own copies are of
+    drafts it still has: never offered.
+    """
+    kept = find(settings, owner, slug, language)
+    return kept if kept is not None and kept.instance != instance else None
+
+
 def drop(settings: Settings, owner: str, slug: str, language: str) -> None:
     """Forget the kept copy (restored, discarded or saved); nothing when there is none."""
     try:

@@ -415,6 +415,9 @@
     if (hello.instance !== instance || failed || saveWanted) { retry(); return; }
     if (offline && offline.dataset.state === "source") again = null;  // the studio answers: the officer switches again
     if (offline && ["lost", "stopped", "preview", "source"].includes(offline.dataset.state)) clearTrouble();
+    // The offer of changes kept at a stop stands only while the studio still offers them: saved or decided in another
+    // tab before this page listened (or while it did not), it goes here too, whatever the order.
+    if (!hello.kept) dropKeptOffer();
     // A change this page missed while it was not listening (another tab typed meanwhile).
     if (Studio.seen !== null && hello.revision !== null && hello.revision > Studio.seen && hello.writer !== Studio.pageId && !queue.size && !sending) {
       events.dispatchEvent(new MessageEvent("changed", { data: JSON.stringify({ language: edition, revision: hello.revision, by: null, followed: hello.followed }) }));
@@ -434,10 +437,17 @@
     if (info.state === "reloaded") { dirty = false; location.reload(); return; }
     showConflict(conflict.dataset[info.state]);
   });
+  function dropKeptOffer() {
+    const kept = document.getElementById("kept");
+    if (kept) kept.remove();
+  }
+  events.addEventListener("kept", (e) => {  // restored or discarded in another tab
+    if (JSON.parse(e.data).language === edition) dropKeptOffer();
+  });
   events.addEventListener("saved", (e) => {
     const info = JSON.parse(e.data);
     // Saved in another tab: the studio dropped the changes kept at a stop with it; their offer goes here too.
-    if (info.language === edition && document.getElementById("kept")) document.getElementById("kept").remove();
+    if (info.language === edition) dropKeptOffer();
     if (info.language === edition && !queue.size && !sending && !failed && !refused) setStatus("saved");  // (not this page's changes when it is behind)
   });
   events.addEventListener("changed", (e) => {
