@@ -60,6 +60,14 @@ def issue() -> Issue:
 
 
 @pytest.fixture
+def newsletters(tmp_path: Path) -> Path:
+    """A copy of the repository's issues (brand and issue No. 1) that the test may change: put faults in, schedule, correct."""
+    folder = tmp_path / "newsletters"
+    shutil.copytree(REPO / "newsletters", folder)
+    return folder
+
+
+@pytest.fixture
 def people(store: Store) -> Callable[..., list[int]]:
     """``people(n, ...)`` adds n subscribers to the store."""
     return lambda n, **kw: add_people(store, n, **kw)

@@ -11,13 +11,12 @@ Real store (SQLite and PostgreSQL), real SMTP server on loopback, times injected
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from campaign_helpers import ISSUE, REPO, email_of, make_settings, smtp_env
+from campaign_helpers import ISSUE, email_of, make_settings, smtp_env
 
 from leadex_mail.campaign.scheduler import run_worker, schedule_campaign
 from leadex_mail.content.loader import load_issue
@@ -27,14 +26,6 @@ from leadex_mail.store.accounts import audit_log
 AT = datetime(2030, 5, 4, 7, 0, tzinfo=UTC)
 DRAFT_SUBJECT = "✎ NI ŠE PRIPRAVLJENO"
 ACTOR = "worker:officer@host"
-
-
-@pytest.fixture
-def newsletters(tmp_path: Path) -> Path:
-    """A copy of the repository's issues that the test may change."""
-    folder = tmp_path / "newsletters"
-    shutil.copytree(REPO / "newsletters", folder)
-    return folder
 
 
 @pytest.fixture

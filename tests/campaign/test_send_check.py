@@ -13,19 +13,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from campaign_helpers import ISSUE, REPO
+from campaign_helpers import ISSUE
 from click.testing import CliRunner
 
 from leadex_mail.cli import main
 from leadex_mail.store import campaigns
-
-
-@pytest.fixture
-def newsletters(tmp_path: Path) -> Path:
-    """A copy of the repository's newsletters (brand and issue No. 1) to put faults in."""
-    target = tmp_path / "newsletters"
-    shutil.copytree(REPO / "newsletters", target)
-    return target
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ a problem at that field's own path and line.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
+from content_helpers import with_value
 from pydantic import ValidationError
 
 from leadex_mail.content.model import HEADER_FIELDS, Brand, Edition
@@ -33,15 +33,6 @@ def _text_paths(path: Path, model: type) -> tuple[dict, object, list[tuple]]:
     return data, smap, [leaf.path for leaf in leaves(data, model) if isinstance(leaf.value, str) and leaf.path[-1] not in typed]
 
 
-def _set(data: dict, path: tuple, value: str) -> dict:
-    changed = copy.deepcopy(data)
-    node = changed
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
-    return changed
-
-
 @pytest.mark.parametrize("model,file", [(Edition, EDITION), (Brand, BRAND)], ids=["edition", "brand"])
 def test_every_text_field_refuses_every_control_character_where_it_stands(model, file):
     data, smap, paths = _text_paths(file, model)
@@ -49,7 +40,7 @@ def test_every_text_field_refuses_every_control_character_where_it_stands(model,
     for char, name in CHARACTERS.items():
         for path in paths:
             original = _value(data, path)
-            broken = _set(data, path, f"Za\u010detek {char}konec " + original)
+            broken = with_value(data, path, f"Za\u010detek {char}konec " + original)
             with pytest.raises(ValidationError) as info:
                 model.model_validate(broken)
             problems = translate(info.value, broken, smap, model)

@@ -11,7 +11,6 @@ and the funding statement may span lines.
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from content_helpers import with_value
 
 from leadex_mail.content.model import HEADER_FIELDS, Brand, Edition
 from leadex_mail.content.onelines import SPANS_LINES, line_break_problems
@@ -56,15 +56,6 @@ def _one_line_paths(data: dict, model: type) -> list[tuple]:
     ]
 
 
-def _set(data: dict, path: tuple, value: str) -> dict:
-    changed = copy.deepcopy(data)
-    node = changed
-    for part in path[:-1]:
-        node = node[part]
-    node[path[-1]] = value
-    return changed
-
-
 def _all_one_line_names(model: type) -> set[str]:
     """Every one-line field name of ``model`` and the models inside it, read from the model classes."""
     from leadex_mail.content import model as models
@@ -91,7 +82,7 @@ def test_every_one_line_field_written_over_two_lines_is_a_warning_at_its_line(mo
     assert not missing, f"one-line fields never tried: {missing}"
     assert len(paths) > (20 if model is Edition else 6)
     for path in paths:
-        broken = _set(data, path, "Prva vrstica\ndruga vrstica")
+        broken = with_value(data, path, "Prva vrstica\ndruga vrstica")
         written = tmp_path / file.name
         written.write_text(yaml.dump(broken, Dumper=_Literal, allow_unicode=True, sort_keys=False), encoding="utf-8")
         loaded, smap = load_yaml(written, file.name)

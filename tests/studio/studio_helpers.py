@@ -170,8 +170,8 @@ def add_english_edition(root: Path, slug: str = ISSUE) -> Path:
     return en
 
 
-def add_readers(store: Any, count: int, *, address: str = "reader{i}@example.org", list_name: str = "newsletter", language: str = "sl") -> None:
-    """The public list ``list_name`` with ``count`` subscribers in ``language``, the i-th at ``address.format(i=i)``."""
+def add_readers(store: Any, count: int, *, address: str = "reader{i:02d}@example.org", list_name: str = "newsletter", language: str = "sl") -> None:
+    """The public list ``list_name`` with ``count`` subscribers in ``language``, the i-th at ``address.format(i=i)`` (reader00@example.org …)."""
     from leadex_mail.store.lists import create_list
     from leadex_mail.store.subscribers import add_subscriber
 
@@ -361,29 +361,16 @@ class Replies:
         return "250 2.0.0 OK: queued"
 
 
-def readers_on_the_list(store: Any, readers: int) -> None:
-    """The public list "newsletter" with ``readers`` Slovenian subscribers, reader00@example.org …"""
-    from leadex_mail.store.lists import create_list
-    from leadex_mail.store.subscribers import add_subscriber
-
-    create_list(store, "newsletter", public=True)
-    for i in range(readers):
-        add_subscriber(store, f"reader{i:02d}@example.org", language="sl", lists=("newsletter",), source="cli")
-
-
 def english_client(studio: RunningStudio) -> tuple[httpx.Client, str]:
-    """(a client of ``studio`` asking for English pages, the CSRF token of its session)."""
-    import re
-
+    """(a client of ``studio`` asking for English pages, the CSRF token of its session: ``csrf_token``)."""
     client = studio.client()
     client.headers["accept-language"] = "en"
-    token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
-    return client, token
+    return client, csrf_token(client)
 
 
 def serve_with_readers(tmp_path: Path, handler: Any, readers: int, **env: str) -> tuple[Any, Settings, Any]:
     """(the SMTP server of ``handler``, started; the settings; the studio to serve, ``with`` it) over a store whose list
-    "newsletter" has ``readers`` people (``readers_on_the_list``). Stop the SMTP server after (``controller.stop()``)."""
+    "newsletter" has ``readers`` people (``add_readers``). Stop the SMTP server after (``controller.stop()``)."""
     from aiosmtpd.controller import Controller
 
     port = free_port()
@@ -391,7 +378,7 @@ def serve_with_readers(tmp_path: Path, handler: Any, readers: int, **env: str) -
     controller.start()
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, port, **env)
-    return controller, settings, serve_studio_on_store(settings, handler, root=tmp_path, prepare=lambda store: readers_on_the_list(store, readers))
+    return controller, settings, serve_studio_on_store(settings, handler, root=tmp_path, prepare=lambda store: add_readers(store, readers))
 
 
 @contextmanager

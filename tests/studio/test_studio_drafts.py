@@ -94,7 +94,7 @@ def test_the_live_send_page_says_when_the_studio_is_gone(tmp_path: Path, studio_
     settings = studio_settings(tmp_path, smtp_port, LEADEX_SEND_BACKOFF_SECONDS="3600")
     store = open_store(settings)
     try:
-        add_readers(store, 2, address="reader{i:02d}@example.org")
+        add_readers(store, 2)
         page = studio_page
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")

@@ -1,4 +1,8 @@
-"""Saved in one tab, the offer of changes kept at a stop goes from every tab of that edition (session 7, brief s7-send item 4).
+"""Saved, restored or discarded in one tab, the offer of changes kept at a stop goes from every tab of that edition.
+
+A tab hears it as it happens (``saved``, ``kept``) or, when its event stream connects only after it (slow to start,
+reconnecting), in the stream's ``hello``: the offer stands only while the kept draft is newer than the saved file,
+whatever the order in which tabs load, listen and save.
 
 The kept copy is dropped when the edition is saved (``IssueSession.save``); a second tab went on offering "Restore my
 unsaved changes" until it was reloaded, and pressing it would have brought the older draft back over what was just
@@ -6,6 +10,8 @@ saved. Real Chromium, two pages of one session on the studio served for real; wa
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -18,10 +24,16 @@ from studio.studio_helpers import ISSUE, LIVE, editor_field, wait_preview
 pytestmark = pytest.mark.browser
 
 
-def test_saving_in_one_tab_takes_the_offer_of_kept_changes_away_in_the_other(studio, studio_page) -> None:  # noqa: ANN001
+def _kept(studio) -> tuple[Path, str]:  # noqa: ANN001
+    """The sl edition's file and text, with changes to it kept as at a stop by an earlier studio (offered back)."""
     edition = studio.file(ISSUE, "sl")
     before = edition.read_text(encoding="utf-8")
     recovery.keep(studio.settings, local_actor(), ISSUE, "sl", before.replace("Uvodni sestanek", "Kept heading", 1), read_stamp(edition), studio.clock())
+    return edition, before
+
+
+def test_saving_in_one_tab_takes_the_offer_of_kept_changes_away_in_the_other(studio, studio_page) -> None:  # noqa: ANN001
+    edition, before = _kept(studio)
     a = studio_page
     b = a.context.new_page()
     for page in (a, b):
@@ -41,9 +53,7 @@ def test_a_tab_that_listens_only_after_another_tabs_save_offers_nothing(studio, 
     """Review of session 7: the offer went only with the ``saved`` event, so a tab whose event stream connected after
     the save (slow to start, or reconnecting) went on offering the older draft. Now a tab hears in ``hello`` whether
     the studio still offers it: the order in which tabs load, listen and save does not matter."""
-    edition = studio.file(ISSUE, "sl")
-    before = edition.read_text(encoding="utf-8")
-    recovery.keep(studio.settings, local_actor(), ISSUE, "sl", before.replace("Uvodni sestanek", "Kept heading", 1), read_stamp(edition), studio.clock())
+    edition, before = _kept(studio)
     a = studio_page
     b = a.context.new_page()
     held = []  # b's event stream, held until a has saved
@@ -69,9 +79,7 @@ def test_a_tab_that_listens_only_after_another_tabs_save_offers_nothing(studio, 
 
 
 def test_a_tab_listening_again_keeps_the_offer_while_the_copy_is_kept_and_loses_it_when_another_tab_discards_it(studio, studio_page) -> None:  # noqa: ANN001
-    edition = studio.file(ISSUE, "sl")
-    before = edition.read_text(encoding="utf-8")
-    recovery.keep(studio.settings, local_actor(), ISSUE, "sl", before.replace("Uvodni sestanek", "Kept heading", 1), read_stamp(edition), studio.clock())
+    edition, before = _kept(studio)
     a = studio_page
     b = a.context.new_page()
     for page in (a, b):

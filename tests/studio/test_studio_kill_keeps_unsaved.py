@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+from watchfiles import watch
 
 from leadex_mail.studio import recovery
 from studio.studio_helpers import ISSUE, copy_newsletters, editor_headers, editor_set, free_port, studio_settings
@@ -32,12 +33,20 @@ def _kept_texts(root: Path) -> list[str]:
     return found
 
 
-def _until(condition, what: str) -> None:  # noqa: ANN001
-    """Wait for ``condition`` (the write-behind finishing in the other process), at most a minute."""
+def _until(root: Path, condition, what: str) -> None:  # noqa: ANN001
+    """Wait for ``condition`` (the write-behind finishing in the other process), at most a minute, on no clock.
+
+    Checked at once, then at each change of a file under ``root`` as the kernel reports it (inotify, through
+    ``watchfiles``, the studio's own watcher); a change made before the watch began is not reported, so a second
+    with none checks again.
+    """
+    if condition():
+        return
     deadline = time.monotonic() + 60
-    while not condition():
+    for _changes in watch(root, watch_filter=None, debounce=50, step=10, rust_timeout=1000, yield_on_timeout=True, raise_interrupt=False):
+        if condition():
+            return
         assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(tmp_path: Path) -> None:
@@ -49,7 +58,7 @@ def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
         with httpx.Client(base_url=url) as client:
             editor_set(client, "sl", "sections.1.heading", HEADING, tab="tab")
             assert 'id="kept"' not in client.get(f"/issues/{ISSUE}/sl").text  # its own copy is not offered while it runs
-        _until(lambda: any(HEADING in text for text in _kept_texts(tmp_path)), "the change was never kept")
+        _until(tmp_path, lambda: any(HEADING in text for text in _kept_texts(tmp_path)), "the change was never kept")
         first.kill()  # SIGKILL: nothing runs on the way out
         first.wait(timeout=60)
     assert edition.read_bytes() == before
@@ -65,10 +74,10 @@ def test_kill_9_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
             answer = client.post(f"/issues/{ISSUE}/sl/save", headers=editor_headers(client, "sl", tab="tab"))
             assert answer.status_code in (200, 303), answer.text
             assert HEADING in edition.read_text(encoding="utf-8")
-            _until(lambda: not _kept_texts(tmp_path), "the copy outlived the save")
+            _until(tmp_path, lambda: not _kept_texts(tmp_path), "the copy outlived the save")
             # A change discarded: its copy goes too.
             editor_set(client, "sl", "sections.1.heading", HEADING + " 2", tab="tab")
-            _until(lambda: any(HEADING + " 2" in text for text in _kept_texts(tmp_path)), "the second change was never kept")
+            _until(tmp_path, lambda: any(HEADING + " 2" in text for text in _kept_texts(tmp_path)), "the second change was never kept")
             answer = client.post(f"/issues/{ISSUE}/sl/reload", data={}, headers=editor_headers(client, "sl", tab="tab"))
             assert answer.status_code in (200, 303), answer.text
-            _until(lambda: not _kept_texts(tmp_path), "the copy outlived Discard")
+            _until(tmp_path, lambda: not _kept_texts(tmp_path), "the copy outlived Discard")

@@ -159,7 +159,7 @@ def test_temporary_failures_are_shown_with_the_reply_and_retried(tmp_path: Path)
         copy_newsletters(tmp_path, ISSUE)
         settings = studio_settings(tmp_path, port, LEADEX_SEND_MAX_ATTEMPTS="1")
         store = open_store(settings)
-        add_readers(store, 5, address="reader{i:02d}@example.org")
+        add_readers(store, 5)
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             client = studio.client()
             token = re.search(r'data-csrf="([^"]+)"', client.get("/").text).group(1)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.studio_helpers import ISSUE, copy_newsletters, english_client, free_port, readers_on_the_list, reviewed, serve_studio_on_store, serve_with_replies, studio_settings
+from studio.studio_helpers import ISSUE, add_readers, copy_newsletters, english_client, free_port, reviewed, serve_studio_on_store, serve_with_replies, studio_settings
 from studio.test_studio_send import sse_until_done
 
 
@@ -75,7 +75,7 @@ def _first_waiting(client, url: str) -> dict:  # noqa: ANN001
 def test_a_mail_server_not_running_during_a_send_is_said_in_words(tmp_path: Path) -> None:
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, free_port(), LEADEX_SEND_BACKOFF_SECONDS="3600")  # nothing listens there
-    with serve_studio_on_store(settings, None, root=tmp_path, prepare=lambda store: readers_on_the_list(store, 3)) as studio:
+    with serve_studio_on_store(settings, None, root=tmp_path, prepare=lambda store: add_readers(store, 3)) as studio:
         client, token = english_client(studio)
         started = client.post(f"/issues/{ISSUE}/send/start", data={"csrf": token, "list": "newsletter", **reviewed(client)})
         assert started.status_code == 303

@@ -5,13 +5,15 @@ Each page must end saying what happened and where the send stands: never a figur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from leadex_mail.store.db import open_store
-from studio.studio_helpers import ISSUE, LIVE, Replies, assert_accessible, copy_newsletters, free_port, readers_on_the_list, served_again, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, LIVE, Replies, add_readers, assert_accessible, copy_newsletters, free_port, served_again, serve_studio, studio_settings
 
 pytestmark = pytest.mark.browser
 BUSY = "451 4.2.1 Mailbox busy, try later"
@@ -21,8 +23,23 @@ def _store(tmp_path: Path, port: int, readers: int, **env: str):  # noqa: ANN202
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, port, **env)
     store = open_store(settings)
-    readers_on_the_list(store, readers)
+    add_readers(store, readers)
     return settings, store
+
+
+@contextmanager
+def _two_tabs_on_the_review(tmp_path: Path, a: Page, port: int, readers: int, **env: str) -> Iterator[tuple[Page, Page]]:
+    """(tab a, tab b): two tabs of one session on the review of a send to ``readers`` people."""
+    settings, store = _store(tmp_path, port, readers, **env)
+    try:
+        with serve_studio(settings, store=store, root=tmp_path) as studio:
+            b = a.context.new_page()
+            review = f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter"
+            a.goto(review)
+            b.goto(review)
+            yield a, b
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -42,46 +59,28 @@ def mail_server():  # noqa: ANN201
 def test_the_tab_that_lost_the_race_follows_the_running_send(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001
     handler, port = mail_server
     handler.replies["reader03@example.org"] = BUSY  # its retry an hour away: the send stays running
-    settings, store = _store(tmp_path, port, 6, LEADEX_SEND_BACKOFF_SECONDS="3600")
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as studio:
-            a = studio_page
-            b = a.context.new_page()
-            review = f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter"
-            a.goto(review)
-            b.goto(review)
-            a.get_by_role("button", name="Send 6 messages now").click()
-            expect(a.locator("#job-waiting")).to_be_visible(timeout=LIVE)
-            b.get_by_role("button", name="Send 6 messages now").click()
-            expect(b.locator("#job-joined")).to_contain_text("This send to newsletter was started from another tab or window", timeout=LIVE)
-            expect(b.locator("#job-line")).to_contain_text("5 of 6 handled", timeout=LIVE)  # the send's real progress, live
-            expect(b.locator("#job-waiting")).to_be_visible()
-            assert b.url.split("?")[0] == a.url
-            assert_accessible(b)
-            assert sorted(handler.accepted) == [f"reader{i:02d}@example.org" for i in (0, 1, 2, 4, 5)]  # nobody twice
-    finally:
-        store.close()
+    with _two_tabs_on_the_review(tmp_path, studio_page, port, 6, LEADEX_SEND_BACKOFF_SECONDS="3600") as (a, b):
+        a.get_by_role("button", name="Send 6 messages now").click()
+        expect(a.locator("#job-waiting")).to_be_visible(timeout=LIVE)
+        b.get_by_role("button", name="Send 6 messages now").click()
+        expect(b.locator("#job-joined")).to_contain_text("This send to newsletter was started from another tab or window", timeout=LIVE)
+        expect(b.locator("#job-line")).to_contain_text("5 of 6 handled", timeout=LIVE)  # the send's real progress, live
+        expect(b.locator("#job-waiting")).to_be_visible()
+        assert b.url.split("?")[0] == a.url
+        assert_accessible(b)
+        assert sorted(handler.accepted) == [f"reader{i:02d}@example.org" for i in (0, 1, 2, 4, 5)]  # nobody twice
 
 
 def test_the_tab_that_pressed_after_the_other_sent_says_nothing_was_sent(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001
     handler, port = mail_server
-    settings, store = _store(tmp_path, port, 46)
-    try:
-        with serve_studio(settings, store=store, root=tmp_path) as studio:
-            a = studio_page
-            b = a.context.new_page()
-            review = f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter"
-            a.goto(review)
-            b.goto(review)
-            a.get_by_role("button", name="Send 46 messages now").click()
-            expect(a.locator("#job-status")).to_have_text("The send ended: sent.", timeout=LIVE)
-            b.get_by_role("button", name="Send 46 messages now").click()
-            expect(b.locator("#send-done")).to_contain_text("Nothing was sent: everyone on the list newsletter has this issue already", timeout=LIVE)
-            expect(b.locator("[data-campaign-counts=newsletter]")).to_contain_text("46 sent")
-            assert_accessible(b)
-            assert len(handler.accepted) == 46
-    finally:
-        store.close()
+    with _two_tabs_on_the_review(tmp_path, studio_page, port, 46) as (a, b):
+        a.get_by_role("button", name="Send 46 messages now").click()
+        expect(a.locator("#job-status")).to_have_text("The send ended: sent.", timeout=LIVE)
+        b.get_by_role("button", name="Send 46 messages now").click()
+        expect(b.locator("#send-done")).to_contain_text("Nothing was sent: everyone on the list newsletter has this issue already", timeout=LIVE)
+        expect(b.locator("[data-campaign-counts=newsletter]")).to_contain_text("46 sent")
+        assert_accessible(b)
+        assert len(handler.accepted) == 46
 
 
 def test_a_progress_page_open_across_a_restart_says_so_in_words_and_leads_to_where_the_send_stands(tmp_path: Path, studio_page: Page, mail_server) -> None:  # noqa: ANN001

@@ -25,7 +25,7 @@ def test_the_progress_page_says_how_many_wait_until_when_and_why_then_the_send_s
     settings = studio_settings(tmp_path, port, LEADEX_SEND_BACKOFF_SECONDS="3600", LEADEX_TIMEZONE="Europe/Ljubljana")
     store = open_store(settings)
     try:
-        add_readers(store, 5, address="reader{i:02d}@example.org")
+        add_readers(store, 5)
         page = studio_page
         with serve_studio(settings, store=store, root=tmp_path) as studio:
             page.goto(f"{studio.url}/issues/{ISSUE}/send/review?list=newsletter")

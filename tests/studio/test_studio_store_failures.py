@@ -60,7 +60,7 @@ def full_disk_studio(tmp_path: Path, smtp_server) -> Iterator[RunningStudio]:
     copy_newsletters(tmp_path, ISSUE)
     settings = studio_settings(tmp_path, smtp_server.port)
     with open_store(settings) as store:
-        add_readers(store, READERS, address="reader{i:02d}@example.org")
+        add_readers(store, READERS)
         assert send_campaign(store, load_issue(ISSUE, settings), settings, list_name="newsletter", limit=2).status == "running"
         create_list(store, "partners")
         schedule_campaign(store, load_issue(ISSUE, settings), "partners", datetime(2027, 1, 5, 9, 0, tzinfo=UTC), now=datetime(2026, 9, 10, 9, 0, tzinfo=UTC))

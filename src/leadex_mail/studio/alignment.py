@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from leadex_mail.content.drafts import translation_of
 from leadex_mail.content.translations import fingerprint, read_edition, record_saved, translation_record, write_record
 from leadex_mail.errors import ContentError, LeadexError
-from leadex_mail.studio.translationdrafts import plain, translations
+from leadex_mail.studio.translationdrafts import per_session, plain, translations
 
 if TYPE_CHECKING:
     from leadex_mail.studio.document import EditionDoc
@@ -103,11 +103,7 @@ class Following:
 
 def followings(session: IssueSession) -> dict[str, Following]:
     """The session's ``{translation: Following}`` (made on first use): what each translation follows of the default's unsaved changes."""
-    found = getattr(session, STATE, None)
-    if found is None:
-        found = {}
-        setattr(session, STATE, found)
-    return found
+    return per_session(session, STATE)
 
 
 def _kind(item: Any) -> Any:

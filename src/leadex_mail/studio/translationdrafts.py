@@ -50,12 +50,17 @@ class Seen:
     data_of: tuple[Any, int] | None = None  # (the draft's tree, its revision) the data was taken of
 
 
-def _seen(session: IssueSession) -> dict[str, Seen]:
-    found = getattr(session, SEEN, None)
+def per_session(session: IssueSession, name: str) -> dict[str, Any]:
+    """The dict the session keeps as its attribute ``name`` (made on first use): it lives and dies with the session."""
+    found = getattr(session, name, None)
     if found is None:
         found = {}
-        setattr(session, SEEN, found)
+        setattr(session, name, found)
     return found
+
+
+def _seen(session: IssueSession) -> dict[str, Seen]:
+    return per_session(session, SEEN)
 
 
 def _signature(path: Path) -> tuple[int, ...] | None:
