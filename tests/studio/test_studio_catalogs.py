@@ -153,7 +153,7 @@ def test_every_readme_or_docs_section_a_studio_message_names_exists() -> None:
         if len(set(docs)) == 1:  # a section of the one document the message names
             named += [(where, docs[0], a or b) for a, b in _SECTION.findall(text)]
     # The HTTPS page named the README's "Serving the studio to others" until a14: an officer's page names no
-    # document now (test_studio_s7_words checks every catalog string); a message that names one names what it has.
+    # document now (test_studio_officer_words checks every catalog string); a message that names one names what it has.
     assert _SECTION.findall('the README\'s "Serving the studio to others"'), "the pattern still finds a named section"
     missing = [(where, doc, name) for where, doc, name in named if name not in headings(doc)]
     assert not missing, f"messages name sections their documents do not have: {missing}"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from content.test_s7_link_addresses import ADDRESSES
+from content.test_content_link_addresses import ADDRESSES
 from leadex_mail.content.urls import link_trouble, with_scheme
 from leadex_mail.studio.i18n import words as words_for
 from studio.studio_helpers import ISSUE, LIVE, RunningStudio, selected, wait_preview

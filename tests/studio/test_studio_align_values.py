@@ -32,7 +32,7 @@ from leadex_mail.studio.formschema import Spec, edition_form
 from studio.studio_helpers import ISSUE, RunningStudio
 
 EVENTS, SECOND_EVENTS, PARTNERS = 6, 7, 8  # the sections of issue No. 1
-EXPECTED = Path(__file__).parent / "expected" / "s7-align"
+EXPECTED = Path(__file__).parent / "expected" / "align-values"
 LAST_OF_EVENTS = "          alt: Participants of the LeadEx launch conference in the Podkarpackie Region\n"  # en.yaml: where section 6 ends
 
 

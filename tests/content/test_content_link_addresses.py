@@ -5,7 +5,7 @@
 studio's check nor ``leadex-mail check`` said anything: the old check only
 looked at the scheme's prefix. One rule (``content/urls.link_trouble``) now
 judges links in Markdown texts and link fields alike; the studio's link box
-applies its twin (``tests/studio/test_studio_s7_links_browser.py`` keeps the
+applies its twin (``tests/studio/test_studio_link_box_addresses_browser.py`` keeps the
 two agreeing on ``ADDRESSES``).
 """
 
