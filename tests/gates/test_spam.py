@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import tempfile
 
 import pytest
+from readonly import read_only
 
 from leadex_mail.gates import spam
 from leadex_mail.gates.deep import deep_check
@@ -89,3 +91,21 @@ def test_a_spamassassin_that_gives_no_report_is_a_notice_not_a_traceback(tmp_pat
     results = spam.score_all([b"Subject: one\n\nbody\n", b"Subject: two\n\nbody\n"])
     assert [r for r, _ in results] == [None, None]
     assert all(f.severity == "notice" and "SpamAssassin gave no score" in f.message for _, found in results for f in found)
+
+
+def test_a_temporary_folder_that_refuses_writes_is_a_notice_not_a_traceback(tmp_path, monkeypatch):
+    """Every way SpamAssassin cannot run is one notice: a refused temporary folder too (it raised PermissionError)."""
+    refusing = tmp_path / "tmp"
+    refusing.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(refusing))  # where Python's tempfile puts SpamAssassin's home
+    fake = tmp_path / "bin" / "spamassassin"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    with read_only(refusing):
+        results = spam.score_all([b"Subject: one\n\nbody\n", b"Subject: two\n\nbody\n"])
+    assert [r for r, _ in results] == [None, None]
+    for _, found in results:
+        assert [(f.check, f.severity) for f in found] == [("spam", "notice")]
+        assert found[0].message.startswith("SpamAssassin did not run: ") and str(refusing) in found[0].message, found[0].message

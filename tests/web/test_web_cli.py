@@ -10,6 +10,7 @@ import time
 
 import httpx
 from click.testing import CliRunner
+from readonly import read_only
 
 from leadex_mail.cli import main
 from leadex_mail.content.loader import load_issue
@@ -84,3 +85,29 @@ def test_serve_command_listens_and_stops(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_archive_build_into_a_folder_that_refuses_writes_says_which_file(site, tmp_path) -> None:
+    """Every write of `archive build` is one that says what it could not write (a refused folder was a traceback)."""
+    add_subscriber(site.store, "static.reader@example.org", lists=("newsletter",), status="active", source="cli")
+    send_campaign(site.store, load_issue(ISSUE, site.settings), site.settings, list_name="newsletter")
+    out = tmp_path / "site"
+    out.mkdir()
+    with read_only(out):
+        result = CliRunner().invoke(main, ["archive", "build", str(out)], env=_env(site))
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert re.search(rf"error: cannot write {re.escape(str(out))}/\S+: ", result.output), result.output
+    assert "hint: check that the folder is writable" in result.output, result.output
+    assert list(out.iterdir()) == []  # nothing half-written
+
+
+def test_archive_build_over_a_file_where_a_folder_goes_says_so(site, tmp_path) -> None:
+    add_subscriber(site.store, "static.reader@example.org", lists=("newsletter",), status="active", source="cli")
+    send_campaign(site.store, load_issue(ISSUE, site.settings), site.settings, list_name="newsletter")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "static").write_text("a file where the archive's static folder goes\n")
+    result = CliRunner().invoke(main, ["archive", "build", str(out)], env=_env(site))
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.exception
+    assert re.search(rf"error: cannot write {re.escape(str(out / 'static'))}\S*: ", result.output), result.output

@@ -67,17 +67,11 @@ def score_all(messages: Sequence[bytes]) -> list[tuple[SpamResult | None, list[F
     exe = spamassassin()
     if exe is None or not messages:  # (with no file named, spamassassin would read standard input)
         return [(None, [NOT_INSTALLED]) for _ in messages]
-    with tempfile.TemporaryDirectory(prefix="lx-spamassassin-") as home:
-        files = []
-        for n, data in enumerate(messages):
-            path = Path(home) / f"message-{n}.eml"
-            path.write_bytes(data)
-            files.append(str(path))
-        env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        try:
-            run = subprocess.run([exe, "-L", "-t", *files], capture_output=True, env=env, timeout=TIMEOUT_SECONDS, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return [(None, [Finding("spam", "notice", f"SpamAssassin did not run: {exc}", None, "spamassassin")]) for _ in messages]
+    try:
+        run = _run(exe, messages)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        # A full or read-only temporary folder is as much "did not run" as a missing program: a notice, never a traceback.
+        return [(None, [Finding("spam", "notice", f"SpamAssassin did not run: {_why(exc)}", None, "spamassassin")]) for _ in messages]
     reports = _split(run.stdout.decode("utf-8", "replace"))
     results = [parse_report(r) for r in reports] if len(reports) == len(messages) else [None] * len(messages)
     if any(r is None for r in results):
@@ -85,6 +79,25 @@ def score_all(messages: Sequence[bytes]) -> list[tuple[SpamResult | None, list[F
         failed = Finding("spam", "notice", f"SpamAssassin gave no score (exit {run.returncode}): {tail[0]}", None, "spamassassin")
         return [(r, findings(r)) if r is not None else (None, [failed]) for r in results]
     return [(r, findings(r)) for r in results if r is not None]
+
+
+def _run(exe: str, messages: Sequence[bytes]) -> subprocess.CompletedProcess[bytes]:
+    """SpamAssassin's local tests on ``messages``, written to a private temporary home; OSError, TimeoutExpired."""
+    with tempfile.TemporaryDirectory(prefix="lx-spamassassin-") as home:
+        files = []
+        for n, data in enumerate(messages):
+            path = Path(home) / f"message-{n}.eml"
+            path.write_bytes(data)
+            files.append(str(path))
+        env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        return subprocess.run([exe, "-L", "-t", *files], capture_output=True, env=env, timeout=TIMEOUT_SECONDS, check=False)
+
+
+def _why(exc: OSError | subprocess.TimeoutExpired) -> str:
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"it took longer than {TIMEOUT_SECONDS} s"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _split(output: str) -> list[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from leadex_mail.config import Settings
 from leadex_mail.content.loader import load_issue
 from leadex_mail.content.model import Issue
 from leadex_mail.errors import ContentError, NotFound
+from leadex_mail.files import make_folder, write_atomic
 from leadex_mail.render.i18n import month_year
 from leadex_mail.render.pipeline import render_edition
 from leadex_mail.store.db import Store
@@ -228,14 +228,11 @@ def build_static_archive(store: Store, settings: Settings, out_dir: Path) -> lis
         groups=archive.groups(language, lambda slug, lang: f"{slug}/{lang}/"),
     )
     written.append(_write(out_dir / "index.html", page.encode("utf-8")))
-    css = out_dir / "static" / "web.css"
-    css.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(static_dir() / "web.css", css)
-    written.append(css)
+    written.append(_write(out_dir / "static" / "web.css", (static_dir() / "web.css").read_bytes()))
     return written
 
 
 def _write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    """``path`` written whole (a reader of a published folder never sees half a page); ``WriteFailed`` naming it."""
+    make_folder(path.parent)
+    return write_atomic(path, data)
