@@ -38,7 +38,7 @@ from leadex_mail.store.db import Store
 from leadex_mail.store.languages import edition_for
 from leadex_mail.store.lists import get_list
 from leadex_mail.store.models import Campaign, utcnow
-from leadex_mail.store.overlap import OtherList, delivered_elsewhere, owned_elsewhere
+from leadex_mail.store.overlap import OtherList, delivered_elsewhere, joined_since, owned_elsewhere
 from leadex_mail.store.subscribers import eligible_subscribers
 
 
@@ -56,6 +56,8 @@ class CampaignPlan:
     campaign_status: str | None  # None: a new campaign
     # People on the list whose delivery of the issue belongs to its campaign to another list: not sent it again.
     other_lists: tuple[OtherList, ...] = ()
+    # Resuming: of ``per_language``, the people this campaign never queued (they joined the list since it started); they get it too.
+    joined: int = 0
     route: Route | None = None  # ``transport`` as facts, for a face that says it in its own words (the studio)
     rates: tuple[Rate, ...] = ()  # ``rate`` as facts: every limit (none: unlimited)
 
@@ -166,13 +168,14 @@ def plan_campaign(
     check_sending(settings)
     _check_language(issue, language)
     list_id: int = get_list(store, list_name).id  # type: ignore[assignment]
-    already, status, campaign_id = 0, None, None
+    already, status, campaign_id, joined = 0, None, None, 0
     try:
         campaign = campaigns.find_campaign(store, issue.slug, list_name)
         campaigns.refuse_anonymised(campaign)
         status, campaign_id = campaign.status, campaign.id
         counts = campaigns.state_counts(store, campaign.id)  # type: ignore[arg-type]
         already = counts["sent"]
+        joined = joined_since(store, issue.slug, list_id, campaign.id)  # type: ignore[arg-type]
         if already or counts["sending"]:  # open_campaign would refuse an issue changed since: say it now
             hashes = {lang: render_edition(issue, lang, settings).content_hash for lang in sorted(issue.editions)}
             campaigns.check_unchanged(store, campaign.id, hashes)  # type: ignore[arg-type]
@@ -189,7 +192,7 @@ def plan_campaign(
         issue.slug, list_name, dict(sorted(per_language.items())), already,
         str(route), throttle.describe(),
         concurrency or settings.send_concurrency, status,
-        tuple(delivered_elsewhere(store, issue.slug, list_id, campaign_id)),
+        tuple(delivered_elsewhere(store, issue.slug, list_id, campaign_id)), joined if language is None else 0,
         route=route, rates=throttle.rates,
     )
 

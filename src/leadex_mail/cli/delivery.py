@@ -95,6 +95,8 @@ def _print_plan(plan: CampaignPlan) -> None:
         click.echo(f"  {language}: {n} recipient{'s' if n != 1 else ''}")
     _print_other_lists(plan.other_lists, plan.issue_slug)
     click.echo(f"  total: {plan.total}")
+    if plan.campaign_status is not None and plan.total:  # a resume sends to the list as it is now (docs/decisions.md)
+        click.echo(f"  of them joined the list since the campaign started: {plan.joined} (they get it too; people who left since do not)")
     click.echo(f"  transport: {plan.transport}")
     click.echo(f"  rate: {plan.rate}; {plan.concurrency} connection{'s' if plan.concurrency != 1 else ''}")
 
@@ -275,7 +277,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[int]]:
 @click.option("--rate", default=None, metavar="N/min|N/h", help="Sending rate limit for every sender of the store together (default: send_rate setting).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Parallel SMTP connections (default: send_concurrency).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit).")
+@click.option("--resume", is_flag=True, help="Continue an existing campaign (after a crash, pause or --limit), to the list as it is now: people who joined since it started get it too, people who left do not.")
 @click.option("--force", is_flag=True, help="Send even though `check` finds errors (placeholder links, draft text, ...).")
 @click.option("--deep/--no-deep", default=None, help="Run the checks of `check --deep` first (default: the send_deep_check setting, on).")
 @click.option("--at", "at", default=None, metavar="TIME", help='Schedule instead of sending now: "2026-05-04 09:00" in the timezone setting; a `worker` checks the issue again then and sends it (held while the check finds errors, unless --force).')

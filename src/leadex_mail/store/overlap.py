@@ -80,3 +80,17 @@ def owned_elsewhere(store: Store, issue_slug: str, campaign_id: int | None) -> s
         theirs = dict(conn.execute(first.where(_D.c.campaign_id.in_(others))).all())
         ours = dict(conn.execute(first.where(_D.c.campaign_id == (campaign_id or 0))).all())
     return {sid for sid, first_id in theirs.items() if sid not in ours or first_id < ours[sid]}
+
+
+def joined_since(store: Store, issue_slug: str, list_id: int, campaign_id: int) -> int:
+    """How many people on ``list_id`` who may be mailed now that campaign ``campaign_id`` has never queued: those who
+    joined the list (or came back to it) since it started, whom resuming it sends the issue to as well.
+
+    People with a delivery of the issue in another campaign are not counted: that one owns them.
+    """
+    from leadex_mail.store.issuelock import not_delivered_in
+
+    eligible = eligible_select(list_id).subquery()
+    with store.begin(write=False) as conn:
+        campaigns = [campaign_id, *other_campaigns(conn, issue_slug, campaign_id)]
+        return int(conn.execute(select(func.count()).select_from(eligible).where(not_delivered_in(campaigns, eligible.c.id))).scalar_one())
