@@ -266,7 +266,8 @@ def test_csv_export_neutralises_spreadsheet_formulas(store, cli, tmp_path):
     subscribers.add_subscriber(store, "-dash@example.org", name="Plain")
     out = tmp_path / "export.csv"
     assert cli("subscribers", "export", "--format", "csv", "--output", str(out)).exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 mark Excel needs (s8; test_store_csv_exports_for_excel)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     by_email = {r["email"]: r for r in rows}
     assert by_email["'-dash@example.org"]["name"] == "Plain"
     assert by_email["f@example.org"]["name"] == "'=cmd|' /C calc'!A0"
