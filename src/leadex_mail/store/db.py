@@ -97,6 +97,7 @@ class Store:
         usable after the block (no expiry on commit).
         """
         bind = self._writer if write else self.engine
+        self.check_file()
         with self.errors(), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
@@ -109,6 +110,7 @@ class Store:
     def begin(self, *, write: bool = True) -> Iterator[Connection]:
         """A Core connection in one transaction, for bulk statements (import)."""
         bind = self._writer if write else self.engine
+        self.check_file()
         with self.errors(), bind.begin() as conn:
             yield conn
 
@@ -174,8 +176,10 @@ class Store:
 
         An open SQLite connection goes on reading and writing a deleted file
         without a word; a send would record its deliveries where nobody can
-        see them, and the next run would mail everyone again. Costs one
-        ``stat`` (microseconds). Does nothing on other databases.
+        see them, and the next run would mail everyone again; a long-running
+        studio would show a moved store's old figures and write new
+        subscribers into it. So every ``session`` and ``begin`` checks first.
+        Costs one ``stat`` (microseconds). Does nothing on other databases.
         """
         path = self.engine.url.database if self.is_sqlite else None
         if not path or path == ":memory:" or path.startswith("file:"):
