@@ -19,7 +19,7 @@ from leadex_mail.gates.readiness import Notice
 from leadex_mail.studio.i18n import words
 from leadex_mail.studio.notices import notice_words
 from studio.studio_helpers import ISSUE, add_english_edition, add_readers, copy_newsletters, serve_studio_on_store, studio_settings
-from studio.test_studio_s7_words import NEVER
+from studio.test_studio_officer_words import NEVER
 
 # The core's words for the plan and the notices, and what they named: never on an officer's page.
 CORE = re.compile(r"smtp 127|\(none\)|\bunlimited\b|\d+/(min|h|s)\b|outbox \(files|dkim_key_path|dkim_selector|DKIM-signed by|leadex-mail")
