@@ -21,7 +21,7 @@ import pytest
 from leadex_mail.store.accounts import audit_log
 from leadex_mail.store.campaigns import list_campaigns
 from leadex_mail.store.db import open_store
-from studio.studio_helpers import ISSUE, Replies, copy_newsletters, english_client, free_port, readers_on_the_list, serve_studio, studio_settings
+from studio.studio_helpers import ISSUE, Replies, add_readers, copy_newsletters, english_client, free_port, serve_studio, studio_settings
 
 READERS = 3
 TARGET = f"{ISSUE} -> newsletter"
@@ -45,7 +45,7 @@ def test_two_studios_confirming_one_send_start_one_campaign_with_one_entry_each(
     env = {"LEADEX_DATABASE_URL": request.getfixturevalue("pg_cluster").new_database(migrated=True)} if backend == "postgresql" else {}
     settings = studio_settings(tmp_path, controller.port, **env)
     stores = [open_store(settings), open_store(settings)]  # one engine per studio, as two processes have
-    readers_on_the_list(stores[0], READERS)
+    add_readers(stores[0], READERS)
     try:
         with serve_studio(settings, store=stores[0], root=tmp_path) as first, serve_studio(settings, store=stores[1], root=tmp_path) as second:
             tabs = []
