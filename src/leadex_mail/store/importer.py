@@ -2,13 +2,18 @@
 
 Rows are read and validated in Python first (``csvread`` + ``validation``;
 docs/import.md is the format);
-then one transaction compares them with the store and writes the difference
-with bulk statements (no ORM object per row: 100 000 rows in seconds). A
-fatal problem (unreadable file, no email column, unknown list, database
-error) raises ``ImportFailed`` and nothing is written; a bad row is only
-rejected, with its line and reason. ``dry_run`` runs the very same
-transaction and rolls it back, so its report is exactly what a real import
-would say.
+then one planner (``_plan_slice``) compares them with the store, a slice at
+a time, and decides every row (new, changed, unchanged, refused, with its
+notes). A real import applies each slice's plan with bulk statements (no ORM
+object per row: 100 000 rows in seconds) in one write transaction, so it is
+all or nothing: a fatal problem (unreadable file, no email column, unknown
+list, database error) raises ``ImportFailed`` and nothing is written; a bad
+row is only rejected, with its line and reason. ``dry_run`` runs the very
+same planner in a read transaction and applies nothing: it never takes the
+write lock (in WAL mode sends, subscribes and unsubscribes go on meanwhile)
+and writes no byte, and its report is what the real import would say of the
+store as it is. ``progress(done, total)`` is called after each slice (rows
+decided so far, rows to decide), for a face that shows the work going on.
 
 An import never re-activates anyone: addresses on the suppression list
 (erased, bounced, complained) and unsubscribed addresses are rejected with
@@ -23,8 +28,8 @@ person left (``news:unsubscribed``) is never joined, not even by ``--list``.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +64,8 @@ SLICE = 5000  # rows compared and written together
 _SUB = Subscriber.__table__  # type: ignore[attr-defined]
 _SUBSCRIPTION = Subscription.__table__  # type: ignore[attr-defined]
 _EVENT = Event.__table__  # type: ignore[attr-defined]
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
+
+Progress = Callable[[int, int], None]  # (rows decided so far, rows to decide)
 
 
 def import_csv(
@@ -75,6 +80,7 @@ def import_csv(
     encoding: str | None = None,
     trust_encoding: bool = False,
     editions: Editions | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import subscribers from the CSV at ``path``; return the report.
 
@@ -84,6 +90,7 @@ def import_csv(
     names). ``encoding`` overrides detection (refused when the names read
     impossibly in it, unless ``trust_encoding``). ``editions`` (the issues'
     edition languages) lets the report say which edition each language gets.
+    ``progress(done, total)`` is called after each slice of rows is decided.
     """
     path = Path(path)
     try:
@@ -99,13 +106,14 @@ def import_csv(
     rows = parse_rows(table, report, AddressNormaliser(allow_smtputf8=allow_smtputf8))
     key = suppression_key(store)
     try:
-        with store.begin() as conn:
+        # A dry run only reads (a deferred BEGIN: a snapshot; writers are not held up in WAL mode).
+        with store.begin(write=not dry_run) as conn:
             lists = _Lists(conn, list_name, rows.values())
-            _apply(conn, rows, report, key=key, lists=lists, fallback=fallback, source=path.name)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        return report
+            for plan in _plans(conn, rows, report, key=key, lists=lists, fallback=fallback, progress=progress):
+                if not dry_run:
+                    _write(conn, plan.new, plan.changes, plan.join, list_id=lists.target, now=plan.now, source=path.name)
+        if dry_run:
+            return report
     except SQLAlchemyError as exc:
         raise ImportFailed(f"the import failed and wrote nothing: {getattr(exc, 'orig', exc)}", hint="fix the cause and run it again", code="write_failed") from None
     if report.imported + report.updated:
@@ -179,8 +187,24 @@ def _existing(conn: Connection, emails: list[str], list_ids: Collection[int]) ->
     return found, on_list
 
 
-def _apply(conn: Connection, rows: dict[str, Row], report: ImportReport, *, key: bytes, lists: _Lists, fallback: str, source: str) -> None:
-    """Compare the rows with the store and write the difference, a slice at a time (bounded memory)."""
+@dataclass
+class _Plan:
+    """One slice's decisions, as ``_write`` applies them: subscribers to insert, rows to update, (subscriber id, list id) to join."""
+
+    now: Any
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    join: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _plans(
+    conn: Connection, rows: dict[str, Row], report: ImportReport, *, key: bytes, lists: _Lists, fallback: str, progress: Progress | None
+) -> Iterable[_Plan]:
+    """Compare the rows with the store, a slice at a time (bounded memory), filling ``report``; yield each slice's plan.
+
+    Only reads: the caller applies a plan or not (a dry run). Each address is in one slice only (``rows`` is keyed by
+    it), so a slice's decisions never depend on an earlier slice being applied.
+    """
     now = utcnow()
     # Nothing to compare with in an empty store or suppression list (the
     # first import of a new store): skip those lookups altogether.
@@ -191,7 +215,9 @@ def _apply(conn: Connection, rows: dict[str, Row], report: ImportReport, *, key:
     )
     batch = list(rows.values())
     for start in range(0, len(batch), SLICE):
-        _apply_slice(conn, batch[start : start + SLICE], report, look=look, lists=lists, fallback=fallback, source=source, now=now)
+        yield _plan_slice(conn, batch[start : start + SLICE], report, look=look, lists=lists, fallback=fallback, now=now)
+        if progress is not None:
+            progress(min(start + SLICE, len(batch)), len(batch))
 
 
 @dataclass(frozen=True)
@@ -201,16 +227,14 @@ class _Lookups:
     suppressions: bool
 
 
-def _apply_slice(
-    conn: Connection, rows: list[Row], report: ImportReport, *, look: _Lookups, lists: _Lists, fallback: str, source: str, now: Any
-) -> None:
+def _plan_slice(conn: Connection, rows: list[Row], report: ImportReport, *, look: _Lookups, lists: _Lists, fallback: str, now: Any) -> _Plan:
+    """Decide each row of the slice against the store (reads only); count it in ``report``; return what to write."""
     emails = [row.email for row in rows]
     hashes = [address_hash(look.key, email) for email in emails] if look.suppressions else [""] * len(rows)
     suppressed = suppressed_hashes(conn, hashes) if look.suppressions else {}
     found, on_list = _existing(conn, emails, lists.names) if look.subscribers else ({}, {})
-    new: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    join: list[tuple[int, int]] = []
+    plan = _Plan(now)
+    new, changes, join = plan.new, plan.changes, plan.join
     for row, digest in zip(rows, hashes):
         reason = suppressed.get(digest)
         old = found.get(row.email)
@@ -248,7 +272,7 @@ def _apply_slice(
             report.unchanged += 1
         _taken(report, row, row.language or old.language)
     report.imported += len(new)
-    _write(conn, new, changes, join, list_id=lists.target, now=now, source=source)
+    return plan
 
 
 def _taken(report: ImportReport, row: Row, language: str) -> None:
