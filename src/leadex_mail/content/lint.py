@@ -10,7 +10,8 @@ images too heavy for mail, a missing preheader, a one-line field written over se
 apps show, links over ``http://`` (in a link field or in a text), an issue number another issue beside it has
 (``numbering``), and editions that lack a section the default
 edition has or whose sections are not the default edition's, kind by kind, in the same order.
-Link texts that say nothing about where they lead (``linkpurpose``, the send gate's rule) are errors. Each
+Link texts that say nothing about where they lead (``linkpurpose``, the send gate's rule) are errors, and so
+is link or bold syntax the mail would show as typed (``mdliterals``); an address written as plain words warns. Each
 finding names file and line (from the loader's source maps). The render
 layer adds its own (HTML size, contrast) for the ``check`` command.
 """
@@ -32,6 +33,7 @@ from leadex_mail.content.linkpurpose import link_purpose_problems
 from leadex_mail.content.numbering import number_taken_problems
 from leadex_mail.content.onelines import line_break_problems
 from leadex_mail.content.mailrules import mail_rule_problems
+from leadex_mail.content.mdliterals import literal_markdown_problems
 from leadex_mail.content.loader import default_brand_located, edition_files, image_path, issue_locations
 from leadex_mail.content.model import Brand, Edition, Image, Issue
 from leadex_mail.content.scaffold import draft_data_problems, draft_problems
@@ -176,6 +178,7 @@ def _link_findings(data: dict[str, Any], cls: type[BaseModel], smap: SourceMap) 
                 elif isinstance(href, str) and (why := unfinished_url(href)):
                     message = f"a link in the text has no real address ({href!r}" + (")" if href in ("", "#") else f": {why})")
                     yield smap.problem_in(leaf.path, leaf.value, f"]({href})", message, hint, code="link.unfinished")
+            yield from literal_markdown_problems(leaf.value, leaf.path, smap)
 
 
 def _plain_http(url: str) -> bool:

@@ -83,5 +83,32 @@
     return candidate;
   }
 
-  window.StudioLinkRules = { linkTrouble, withScheme };
+  // Whether an address the rule lets through leads nowhere yet: content/unfinished.py's unfinished_url
+  // (empty, "#", a web address with no host, a bare stand-in domain, a host no reader reaches, a
+  // mailto: with no address). The check refuses these to send; the link box refuses to make them.
+  const STAND_IN = new Set(["", "www."].flatMap((w) => ["com", "org", "net"].map((t) => `${w}example.${t}`)));
+  function linkUnfinished(url) {
+    const value = url.trim();
+    if (value === "" || value === "#") return true;
+    const m = SCHEME.exec(value);
+    const scheme = m ? m[1].toLowerCase() : "";
+    const rest = m ? value.slice(m[0].length) : value;
+    if (scheme === "http" || scheme === "https") {
+      const after = rest.startsWith("//") ? rest.slice(2) : "";
+      const netloc = after.split(/[/?#]/)[0];
+      const tail = after.slice(netloc.length);
+      const path = tail.split(/[?#]/)[0];
+      const query = tail.includes("?") ? tail.split("#")[0].slice(tail.indexOf("?") + 1) : "";
+      let host = netloc.slice(netloc.lastIndexOf("@") + 1);
+      host = host.startsWith("[") ? host.slice(1, host.indexOf("]") < 0 ? undefined : host.indexOf("]")) : host.split(":")[0];
+      host = host.replace(/\.+$/, "").toLowerCase();
+      if (!host) return true;
+      if (STAND_IN.has(host) && (path === "" || path === "/") && !query) return true;
+      return /(^|\.)(localhost|invalid)$/.test(host);
+    }
+    if (scheme === "mailto") return !rest.split("?")[0].trim();
+    return false;
+  }
+
+  window.StudioLinkRules = { linkTrouble, withScheme, linkUnfinished };
 })();

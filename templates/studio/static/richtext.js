@@ -14,7 +14,7 @@
   const PM = window.PM;
   const SAFE = /^(https?:\/\/|mailto:|#$)/i;
 
-  const { linkTrouble, withScheme } = window.StudioLinkRules;  // linkrules.js: content/urls.py's rule
+  const { linkTrouble, withScheme, linkUnfinished } = window.StudioLinkRules;  // linkrules.js: content/urls.py's rule
 
   const base = {
     doc: { content: "block+" },
@@ -378,7 +378,8 @@
       const input = linkForm.querySelector("input");
       const typed = input.value.trim();
       const href = withScheme(typed) || typed;  // www.example.org/prijava: the https:// people leave out
-      const why = typed ? linkTrouble(href) : "empty";
+      // "https://" with no host, a bare example.org: the check's link.unfinished, refused here at once (a15 M6)
+      const why = typed ? linkTrouble(href) || (linkUnfinished(href) ? "unfinished" : null) : "empty";
       if (why) { refuse(why); return; }
       closeLink();
       const st = view.state;
