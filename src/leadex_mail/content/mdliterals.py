@@ -211,4 +211,4 @@ def literal_markdown_problems(text: str, path: tuple, smap: SourceMap) -> Iterat
     for address in bare_addresses(text):
         message = f"the address {address!r} is written as plain words: it is no link in the email's HTML (some mail programs make one, most do not)"
         hint = f"make words that say where it leads a link to it: [words](https://...){'' if address.lower().startswith('http') else ' (with https:// in front)'}; in the studio select the words and use Link"
-        yield smap.problem_in(path, text, address, message, hint, code="link.bare_address", severity="warning", args={"url": address})
+        yield smap.problem_in(path, text, address, message, hint, code="link.bare_address", severity="warning", args={"value": address})
