@@ -5,7 +5,9 @@
     send_refused     a person's confirmation that started nothing: ``reason`` (``started_elsewhere``,
                      ``nothing_left``: ``confirm``, in the transaction that decided) or ``other_send``
                      (the studio's send it follows)
-    send_finished    after it: ``status`` (running | paused | done | interrupted | error), ``counts``, ``error``
+    send_finished    after it: ``status`` (running | paused | done | interrupted | error), ``counts`` (what this
+                     actor's run did: ``sent``, ``failed``, ``skipped``, never the campaign's totals, which
+                     other senders share: ``run_counts``), ``error``
     send_retry       failures re-queued: ``to_retry`` (``runner.retry_campaign``, one transaction)
     send_schedule    ``send_at`` (UTC, ISO 8601), ``moved``, ``language`` (``scheduler.schedule_campaign``, one transaction)
     send_unschedule  ``send_at`` of the cancelled time (``store.schedule.unschedule``, one transaction)
@@ -46,8 +48,13 @@ def finished_status(report: CampaignReport) -> str:
     return "interrupted" if report.interrupted and report.status == "running" else report.status
 
 
+def run_counts(sent: int, failed: int, skipped: int) -> dict[str, int]:
+    """A ``send_finished`` entry's ``counts``: the messages this run sent, failed and skipped (another sender's are in its own entry)."""
+    return {"sent": sent, "failed": failed, "skipped": skipped}
+
+
 def record_finished(store: Store, actor: str, issue_slug: str, list_name: str, report: CampaignReport | None, error: str | None = None) -> None:
-    """Write ``send_finished`` by ``actor``: ``report``'s status and counts, or ``error`` (the send stopped on it; status ``error``).
+    """Write ``send_finished`` by ``actor``: ``report``'s status and this run's counts (``run_counts``), or ``error`` (the send stopped on it; status ``error``).
 
     ``StoreError`` when it cannot be written.
     """
@@ -56,7 +63,7 @@ def record_finished(store: Store, actor: str, issue_slug: str, list_name: str, r
     if report is None:
         detail: dict[str, Any] = {"status": "error", "counts": {}, "error": error}
     else:
-        detail = {"status": finished_status(report), "counts": dict(report.counts), "error": error}
+        detail = {"status": finished_status(report), "counts": run_counts(report.sent_now, report.failed_now, report.skipped_now), "error": error}
     record(store, actor, "send_finished", send_target(issue_slug, list_name), detail=detail)
 
 

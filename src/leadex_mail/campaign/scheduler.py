@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Callable
 
-from leadex_mail.campaign.audit import record_finished, record_send, send_target
-from leadex_mail.campaign.runner import CampaignReport, plan_campaign, send_campaign
+from leadex_mail.campaign.audit import record_finished, send_target
+from leadex_mail.campaign.runner import CampaignReport, edition_versions, plan_campaign, send_campaign
 from leadex_mail.campaign.sendtime import check_ahead, zone  # noqa: F401 (zone: the faces' name for it)
 from leadex_mail.campaign.signals import start_without_stop_signals
 from leadex_mail.config import Settings
@@ -311,11 +311,11 @@ class _Running:
             ready = self._ready(scheduled) if kind == "starting" else None  # a campaign resumed is not checked again: see run_worker
             if kind == "starting" and ready is None:
                 return  # held
-            self.on_event(WorkerEvent(kind, slug, list_name))
             issue = ready or self.load(slug)
-            if self.actor is not None:  # first: a send the audit log cannot show is not started
-                record_send(self.store, self.actor, plan_campaign(self.store, issue, self.settings, list_name=list_name, language=language))
-                started = True
+            if not self._claim(scheduled, issue):
+                return  # a person started it by hand, or cancelled or moved it, or another sender finished it: not this worker's
+            started = self.actor is not None
+            self.on_event(WorkerEvent(kind, slug, list_name))
             report = send_campaign(self.store, issue, self.settings, list_name=list_name, language=language, now=self.now, stop=self.stop)
         except LeadexError as err:
             self._finished(started, slug, list_name, None, err.message)
@@ -333,6 +333,23 @@ class _Running:
             self.runs += 1
         self._finished(started, slug, list_name, report)
         self.on_event(WorkerEvent("sent", slug, list_name, report=report))
+
+    def _claim(self, scheduled: schedule.Scheduled, issue: Issue) -> bool:
+        """Open (or join) the campaign of ``scheduled`` with this worker's ``send`` entry, when it is still this worker's to send (``store.schedule.claim``).
+
+        The entry is written in the transaction that decides (a send the audit
+        log cannot show is not started: ``StoreError``); a schedule a person
+        replaced, cancelled or moved since this round read it writes nothing.
+        """
+        from leadex_mail.store.accounts import Entry
+
+        plan = plan_campaign(self.store, issue, self.settings, list_name=scheduled.list_name, language=scheduled.language)
+        send = None
+        if self.actor is not None:
+            send = Entry(self.actor, "send", send_target(scheduled.issue_slug, scheduled.list_name),
+                         detail={"recipients": plan.total, "per_language": plan.per_language})
+        hashes, subject = edition_versions(issue, self.settings)
+        return schedule.claim(self.store, scheduled, hashes, subject, now=self.now(), send=send)
 
     def _finished(self, started: bool, slug: str, list_name: str, report: CampaignReport | None, error: str | None = None) -> None:
         """``send_finished`` of a send whose ``send`` is in the audit log; ``not-recorded`` (with the store's error) when it cannot be written."""

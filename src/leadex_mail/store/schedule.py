@@ -204,6 +204,44 @@ def hold(store: Store, scheduled: Scheduled, held: Held, *, audit: Entry | None 
     return first
 
 
+class _Left(Exception):
+    """Raised inside ``claim``'s transaction to roll it back: the worker does not start this send."""
+
+
+def claim(
+    store: Store, scheduled: Scheduled, content_hash: dict[str, str], subject: str, *, now: datetime, send: Entry | None = None,
+) -> bool:
+    """A worker's start (or resume) of ``scheduled``, decided where its campaign opens; True when it goes.
+
+    In the one transaction that opens the campaign (``campaigns.open_campaign``,
+    insert-or-get) it reads the schedule row again under a lock: a row
+    cancelled, moved or replaced by a send started by hand since the round read
+    it, or a campaign with nothing left to send (another sender finished it),
+    is not this worker's to send -- the transaction is rolled back (no
+    campaign opened) and nothing is written: False. Else ``send`` (the
+    worker's audit entry) is written in it: True. So the audit log holds a
+    worker's ``send`` only for a send it makes. Raises what ``open_campaign`` raises.
+    """
+    from leadex_mail.store.campaigns import open_campaign
+    from leadex_mail.store.confirm import left_to_send
+
+    def decide(conn: Connection, row: Any, created: bool) -> bool:
+        current = conn.execute(select(_S.c.send_at).where(_S.c.id == scheduled.id).with_for_update()).first()
+        if current is None or current.send_at != scheduled.send_at:
+            raise _Left  # cancelled, moved, or replaced by a send by hand (its row went with it)
+        if not created and not left_to_send(conn, row):
+            raise _Left  # another sender finished it
+        if send is not None:
+            send.write(conn, now)
+        return True
+
+    try:
+        open_campaign(store, scheduled.issue_slug, scheduled.list_name, content_hash, subject, now=now, decide=decide)
+    except _Left:
+        return False
+    return True
+
+
 def release(store: Store, scheduled: Scheduled) -> None:
     """End the hold of ``scheduled``: the check passes now, the worker starts it."""
     with store.writing() as conn:

@@ -55,6 +55,8 @@ class SendJob:
     finished: bool = False
     status: str = "running"
     counts: dict[str, int] = field(default_factory=dict)
+    # What this send itself did (``campaign.audit.run_counts``): its ``send_finished`` entry's figures; ``counts`` are the campaign's.
+    own_counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     hint: str | None = None
     paused_reason: str | None = None
@@ -289,6 +291,7 @@ class SendJobs:
         **options: Any,
     ) -> SendJob:
         """Start sending ``issue`` to ``list_name`` in a thread; the job (an already running one is returned)."""
+        from leadex_mail.campaign.audit import run_counts
         from leadex_mail.campaign.runner import send_campaign
 
         with self._lock:
@@ -324,6 +327,7 @@ class SendJobs:
                     store, issue, settings, list_name=list_name, resume=resume, progress=progress, stop=job.stop, by_hand=actor, **options,
                 )
                 job.status, job.counts, job.paused_reason = report.status, dict(report.counts), report.paused_reason
+                job.own_counts = run_counts(report.sent_now, report.failed_now, report.skipped_now)
                 job.done = max(job.done, report.sent_now)
                 if report.interrupted and report.status == "running":  # as runner.shown_status says it: nobody sends the rest now
                     job.status, job.interrupted = "interrupted", True

@@ -416,7 +416,7 @@ async def _start_send(ctx: Ctx, slug: str, list_name: str, issue: object, plan: 
 
     def finished(job: SendJob) -> None:
         try:
-            record(store, actor, "send_finished", f"{slug} -> {list_name}", detail={"status": job.status, "counts": job.counts, "error": job.error})
+            record(store, actor, "send_finished", f"{slug} -> {list_name}", detail={"status": job.status, "counts": job.own_counts, "error": job.error})
         except StoreError as err:  # the send's outcome is in the deliveries; the job page says the log lacks it
             job.not_recorded = err.message
 
