@@ -135,7 +135,7 @@ def test_the_form_reads_times_around_clock_changes_as_send_at_does(scheduling_st
 
     skipped = post("2027-03-28T02:30")  # the clocks go from 02:00 to 03:00 that night
     assert skipped.status_code == 400 and "2027-03-28 02:30 does not exist in Europe/Ljubljana" in skipped.text
-    assert "choose a time before 02:00 or from 03:00" in skipped.text
+    assert "Choose a time before 02:00 or from 03:00" in skipped.text  # the hint begins its own sentence (saying.sentences)
     far = post("9999-12-31T23:59")  # refused once the issue is checked (schedule_campaign), as send --at
     assert far.status_code == 409 and "9999-12-31 23:59 CET is more than a year ahead" in far.text
     assert schedule.waiting(studio.store) == []

@@ -361,7 +361,7 @@ class CampaignSummary:
     # On this list, but their delivery of the issue is another list's campaign's (filled last by ``campaign_status``).
     other_lists: tuple[OtherList, ...] = field(default=(), kw_only=True)
     counts: dict[str, int]
-    rate: float  # average messages per second between the first and the last sent
+    rate: float  # average messages per second over the time spent sending (each run: CampaignFigures)
     failures: list[campaigns.Failure]
     uncertain: list[campaigns.Failure] = field(default_factory=list)  # sent, but possibly twice
     live_senders: list[senders.Sender] = field(default_factory=list)  # live senders of a running campaign (store.senders)
@@ -382,8 +382,9 @@ class CampaignFigures:
     """A campaign's figures as ``status`` says them; the studio's progress page says the same (``campaign_figures``).
 
     ``counts``: deliveries per state (``store.campaigns.state_counts``); ``rate``:
-    the average messages per second between the first and the last sent (time
-    spent waiting for retries before the first or after the last is not in it).
+    the average messages per second over the time spent sending: between the
+    first and the last sent of each run (``store.sendruns``), so the time a
+    stopped send stood still before its resume is not in it.
     """
 
     counts: dict[str, int]
@@ -411,10 +412,10 @@ class CampaignFigures:
 
 def campaign_figures(store: Store, campaign_id: int) -> CampaignFigures:
     """The figures of one campaign, read from the store: what ``status`` prints and the studio shows (read only)."""
+    from leadex_mail.store.sendruns import sending_rate, sent_runs
+
     counts = campaigns.state_counts(store, campaign_id)
-    first, last = campaigns.sent_window(store, campaign_id)
-    span = (last - first).total_seconds() if first and last else 0.0
-    return CampaignFigures(counts, (counts["sent"] - 1) / span if span > 0 else 0.0)
+    return CampaignFigures(counts, sending_rate(sent_runs(store, campaign_id)))
 
 
 def shown_status(store: Store, campaign_id: int, status: str, *, now: Callable[[], datetime] = utcnow, counts: Mapping[str, int] | None = None) -> str:

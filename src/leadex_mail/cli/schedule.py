@@ -5,6 +5,7 @@ Thin: parse, call ``campaign.scheduler``, print.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import sys
@@ -15,6 +16,7 @@ import click
 
 from leadex_mail.cli._common import cli_actor, echo_error, get_settings
 from leadex_mail.counts import counted
+from leadex_mail.errors import LeadexError
 
 if TYPE_CHECKING:
     from leadex_mail.campaign.scheduler import WorkerEvent
@@ -159,6 +161,14 @@ def worker_command(poll_seconds: float, once: bool, max_campaigns: int) -> None:
     click.echo("Worker stopped." if stop.is_set() else "Worker done.")
 
 
+def _worker_hint(err: LeadexError, slug: str, list_name: str) -> LeadexError:
+    """``err`` of a held send with a hint naming what its operator can do: ``worker`` has no ``--force`` (``send`` has, and its hint says it)."""
+    said = copy.copy(err)
+    said.hint = (f"correct the errors above (`leadex-mail check {slug}` lists them again): the worker sends it at its first round after;"
+                 f" to send it as it is now: `leadex-mail send {slug} --list {list_name} --force`")
+    return said
+
+
 def _print_event(e: WorkerEvent) -> None:
     target = f"{e.issue_slug} to {e.list_name}"
     if e.kind == "store-lost" and e.error is not None:
@@ -172,7 +182,7 @@ def _print_event(e: WorkerEvent) -> None:
                    " it goes out at the first round after that is corrected, or cancel it with"
                    f" `leadex-mail unschedule {e.issue_slug} --list {e.list_name}`:", err=True)
         if e.error is not None:
-            echo_error(e.error)
+            echo_error(_worker_hint(e.error, e.issue_slug, e.list_name))
     elif e.kind == "failed" and e.error is not None:
         click.echo(f"Could not send {target}:", err=True)
         echo_error(e.error)

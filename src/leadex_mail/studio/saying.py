@@ -27,11 +27,28 @@ def error_words(err: LeadexError) -> str:
     "...must have an @-sign."): joining them with another "." gave "@-sign.."
     (a13c F2). Every studio face joins an error's words here.
     """
-    text = err.message.rstrip()
-    if text and text[-1] not in ".!?:":
-        text += "."
+    text = sentences(err.message)
     hint = (err.hint or "").strip()
-    return f"{text} {hint}" if hint else text
+    return sentences(text, hint) if hint else text
+
+
+def sentences(*parts: str) -> str:
+    """``parts`` (a message, a server's reply, a hint: the core's words, each begun in lower case) joined as sentences of one text.
+
+    Each part but the last is ended by one full stop (unless it ends in ``.!?:``
+    already; a single part is ended too), and a part that follows a full stop
+    begins with a capital ("… (today is 2026-12-02). Check the year", not
+    ". check the year"). Empty parts are left out; the last of several keeps its own end.
+    """
+    said = [p.strip() for p in parts if p and p.strip()]
+    out: list[str] = []
+    for i, part in enumerate(said):
+        if out and out[-1][-1] in ".!?" and part[0].islower():
+            part = part[0].upper() + part[1:]
+        if (i < len(said) - 1 or len(said) == 1) and part[-1] not in ".!?:":
+            part += "."
+        out.append(part)
+    return " ".join(out)
 
 
 def typed_addresses(raw: str) -> list[str]:
@@ -101,7 +118,7 @@ def _line(result: Any) -> TestLine:
         return TestLine(result.recipient, result.language, True)
     err = result.error
     words = [result.reply or ""] + ([err.message] if err is not None and err.message != result.reply else []) + [result.hint or ""]
-    return TestLine(result.recipient, result.language, False, failure_kind(err, result.reply or ""), " ".join(w for w in words if w))
+    return TestLine(result.recipient, result.language, False, failure_kind(err, result.reply or ""), sentences(*words))
 
 
 # RFC 4954 replies to AUTH: 530 authentication required, 534 mechanism too weak, 535 credentials invalid, 538 encryption required.
