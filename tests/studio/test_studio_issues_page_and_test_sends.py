@@ -82,7 +82,7 @@ def test_typed_addresses_are_read_as_an_address_list() -> None:
 
 def test_an_error_ending_in_a_full_stop_is_not_given_another() -> None:
     err = InvalidValue("'x' is not a valid address: An email address must have an @-sign.", hint="write it whole")
-    assert error_words(err) == "'x' is not a valid address: An email address must have an @-sign. write it whole"
+    assert error_words(err) == "'x' is not a valid address: An email address must have an @-sign. Write it whole"  # the hint begins its own sentence
     assert error_words(InvalidValue("no list", hint=None)) == "no list."
 
 
