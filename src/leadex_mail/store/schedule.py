@@ -141,10 +141,12 @@ def unschedule(store: Store, issue_slug: str, list_name: str, *, audit: Entry | 
     """
     list_id = get_list(store, list_name).id
     with store.writing() as conn:
-        row = conn.execute(select(_S, _STARTED.label("started")).where(_S.c.issue_slug == issue_slug, _S.c.list_id == list_id).with_for_update(of=_S)).first()
+        row = conn.execute(select(_S).where(_S.c.issue_slug == issue_slug, _S.c.list_id == list_id).with_for_update()).first()
         if row is None:
             raise NotFound(f"nothing is scheduled for {issue_slug} to {list_name}", hint="`leadex-mail status` lists the scheduled campaigns")
-        if row.started:
+        # Read after the lock, in a statement of its own: on PostgreSQL a worker's start (``claim``) that held the row
+        # until it committed is seen only by a new statement's snapshot.
+        if conn.execute(select(_C.c.id).where(_C.c.issue_slug == issue_slug, _C.c.list_id == list_id)).first() is not None:
             raise CampaignError(
                 f"the campaign of {issue_slug} to {list_name} has already started",
                 hint=f"see it with `leadex-mail status {issue_slug}`",
