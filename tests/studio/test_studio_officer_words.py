@@ -54,7 +54,7 @@ def test_the_slovenian_check_is_not_named_like_the_sends_review() -> None:
 
 @pytest.mark.parametrize("language", ["en", "sl"])
 def test_the_audit_logs_message_counts_are_in_words(language: str) -> None:
-    ctx = SimpleNamespace(t=words(language).t, studio=None)
+    ctx = SimpleNamespace(t=words(language).t, words=words(language), studio=None)
     counts = {"failed": 0, "held": 0, "queued": 0, "retry_wait": 1, "sending": 0, "sent": 7, "skipped": 0, "uncertain": 0}
     said = detail_words(ctx, {"status": "interrupted", "counts": counts, "error": None})  # type: ignore[arg-type]
     assert "retry_wait" not in said and "uncertain" not in said and "queued" not in said, said

@@ -86,16 +86,16 @@ def test_a_held_send_is_said_held_with_its_reason_in_slovenian(studio: RunningSt
 
     sl = client_in(studio, "sl")
     send_page = sl.get(f"/issues/{ISSUE}/send").text
-    said = "Zadržano: ob svojem času je pregled našel 1 napako, zato ni bilo poslano nič. Pošiljanje gre ven, takoj ko je napaka popravljena in shranjena"
+    said = "Zadržano: ob svojem času je preverjanje našlo 1 napako, zato ni bilo poslano nič. Pošiljanje gre ven, takoj ko je napaka popravljena in shranjena"
     assert said in send_page and 'data-held="newsletter"' in send_page
     studio.clock.advance(hours=4)  # past its time and not started: held, not "the scheduled sending seems not to be running"
     send_page = sl.get(f"/issues/{ISSUE}/send").text
-    assert said in send_page and "videti je, da načrtovano pošiljanje ne teče" not in send_page
+    assert said in send_page and "videti je, da samodejni pošiljatelj ne teče" not in send_page
     assert "zadržano: 1 napaka za popravek" in sl.get("/").text
     editor = sl.get(f"/issues/{ISSUE}/sl").text
     assert "Načrtovano pošiljanje na newsletter" in editor and said in editor
     audit = sl.get("/audit").text
-    assert "zadržal načrtovano pošiljanje: pregled je številko zavrnil" in audit and "pregled je našel napake" in audit
+    assert "zadržal načrtovano pošiljanje: preverjanje je številko zavrnilo" in audit and "preverjanje je našlo napake" in audit
 
     en = client_in(studio, "en")
     assert "Held: at its time the check found 1 error, so nothing was sent." in en.get(f"/issues/{ISSUE}/send").text

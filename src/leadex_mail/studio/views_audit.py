@@ -12,13 +12,14 @@ named by id only, as in the store (an erased person leaves no address here).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import anyio
 from starlette.responses import Response
 from starlette.routing import Route
 
+from leadex_mail.studio import auditwords
 from leadex_mail.studio.views_schedule import local_time
 from leadex_mail.studio.web import Ctx, page
 
@@ -75,7 +76,7 @@ def _read(ctx: Ctx, actor: str | None, action: str | None, number: int) -> Page:
             e.actor,
             e.action,
             action_words(ctx, e.action),
-            e.target,
+            auditwords.target_words(ctx.words, e.target),
             e.subscriber_id,
             detail_words(ctx, e.detail),
         )
@@ -86,52 +87,13 @@ def _read(ctx: Ctx, actor: str | None, action: str | None, number: int) -> Page:
 
 
 def action_words(ctx: Ctx, action: str) -> str:
-    """``send`` as "sent to a list"; an action no catalog names yet as itself."""
-    try:
-        return ctx.t(f"audit_{action}")
-    except KeyError:
-        return action
+    """``send`` as "sent to a list" in the page's language (``auditwords.action_words``)."""
+    return auditwords.action_words(ctx.words, action)
 
 
 def detail_words(ctx: Ctx, detail: dict[str, Any] | None) -> str:
-    """An entry's details as a person reads them: "Recipients: 50; By language: sl 40, en 10" (a13 finding 24: not JSON).
-
-    Each key is named by the catalog (``audit_detail_<key>``; an unknown one
-    as its words), a yes/no as yes/no, a time in the settings' zone, a count
-    per language or per state as "sl 40, en 10" (a state in the catalog's words,
-    ``audit_state_<state>``: never ``retry_wait``), a list comma-separated.
-    """
-    if not detail:
-        return ""
-    return "; ".join(f"{_words(ctx, f'audit_detail_{key}', key.replace('_', ' ').capitalize())}: {_value(ctx, key, value)}" for key, value in sorted(detail.items()))
-
-
-def _words(ctx: Ctx, key: str, otherwise: str) -> str:
-    try:
-        return ctx.t(key)
-    except KeyError:
-        return otherwise
-
-
-def _value(ctx: Ctx, key: str, value: Any) -> str:
-    if value is None or value == "" or value == [] or value == {}:
-        return "—"
-    if isinstance(value, bool):
-        return ctx.t("audit_yes" if value else "audit_no")
-    if isinstance(value, dict):
-        return ", ".join(f"{_words(ctx, f'audit_state_{k}', str(k)) if key == 'counts' else k} {_value(ctx, str(k), v)}" for k, v in sorted(value.items()))
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_value(ctx, key, v) for v in value)
-    if isinstance(value, str) and key.endswith("_at"):
-        try:
-            return local_time(datetime.fromisoformat(value), ctx.studio.settings)
-        except ValueError:
-            return value
-    if isinstance(value, str) and key == "status":
-        return _words(ctx, f"campaign_{value}", value)
-    if isinstance(value, str) and key == "reason":  # send_held: why the worker held a scheduled send
-        return _words(ctx, f"held_reason_{value}", value)
-    return str(value)
+    """An entry's details in the page's language, times in the settings' zone (``auditwords.detail_words``)."""
+    return auditwords.detail_words(ctx.words, detail, lambda at: local_time(at, ctx.studio.settings))
 
 
 async def audit_page(ctx: Ctx) -> Response:
