@@ -1,6 +1,7 @@
 """What the officer reads of a test send and of an error: typed address lists, outcomes, an error's words.
 
     typed_addresses("Ana <ana@example.org>; bor@example.org")   # ["ana@example.org", "bor@example.org"]
+    address_problem(ctx, read_mailboxes("Bcc: z@example.org"))   # "This is a line of an email's header, not an address: …"
     heading, lines = test_outcome(results)                      # "test_results_none", [TestLine(..., why="unreachable")]
     error_words(err)                                            # message and hint, the message ended once
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadex_mail.errors import LeadexError, PermanentFailure, ServerFailure, TemporaryFailure, TlsFailure, TransportError
+from leadex_mail.studio.mailboxes import Mailbox, read_mailboxes
 from leadex_mail.studio.web import Ctx
 
 MAX_TEST_ADDRESSES = 20
@@ -52,30 +54,16 @@ def sentences(*parts: str) -> str:
 
 
 def typed_addresses(raw: str) -> list[str]:
-    """The addresses an officer typed, one per line or separated by commas or semicolons.
+    """The addresses an officer typed (``mailboxes.read_mailboxes``): each mailbox's address, an item that is none as typed."""
+    return [m.address if m.refused is None else m.typed for m in read_mailboxes(raw)]
 
-    ``Ana Novak <ana@example.org>`` (as a mail program copies an address) is
-    read as ``ana@example.org``, and a quoted name may hold a comma
-    (``"Novak, Ana" <ana@example.org>``): RFC 5322 address lists as
-    ``email.utils.getaddresses`` reads them. Spaces alone no longer separate
-    (a name has spaces). Each item that holds no address comes back as typed.
+
+def address_problem(ctx: Ctx, typed: list[Mailbox]) -> str | None:
+    """What is wrong with the test's addresses, in the officer's words; None when each is an address.
+
+    A header line or group (``Bcc: z@example.org``) is said as one, the
+    rest that is no address as "not an email address"; each as typed.
     """
-    from email.utils import getaddresses
-
-    found: list[str] = []
-    for line in re.split(r"[\r\n;]+", raw):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in re.split(r",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", line) if p.strip()]
-        for part in parts:
-            pairs = getaddresses([part])
-            address = pairs[0][1].strip() if len(pairs) == 1 else ""
-            found.append(address if address and "@" in address else part)
-    return found
-
-
-def address_problem(ctx: Ctx, typed: list[str]) -> str | None:
-    """What is wrong with the test's addresses, in the officer's words; None when each is an address."""
     from leadex_mail.errors import InvalidValue
     from leadex_mail.store.validation import normalise_email
 
@@ -83,13 +71,36 @@ def address_problem(ctx: Ctx, typed: list[str]) -> str | None:
         return ctx.t("test_no_address")
     if len(typed) > MAX_TEST_ADDRESSES:  # refused whole, at the field: never a silent cut to the first ones
         return ctx.t("test_too_many", n=len(typed), limit=MAX_TEST_ADDRESSES)
+    headers = [f"“{m.typed}”" for m in typed if m.refused == "header"]
+    if headers:
+        return ctx.t("address_header_line", n=len(headers), addresses=", ".join(headers))
     bad = []
-    for address in typed:
+    for mailbox in typed:
         try:
-            normalise_email(address, allow_smtputf8=ctx.studio.settings.smtputf8)
+            if mailbox.refused:
+                raise InvalidValue(mailbox.typed)
+            normalise_email(mailbox.address, allow_smtputf8=ctx.studio.settings.smtputf8)
         except InvalidValue:
-            bad.append(f"“{address}”")
+            bad.append(f"“{mailbox.typed}”")
     return ctx.t("test_not_addresses", n=len(bad), addresses=", ".join(bad)) if bad else None
+
+
+def one_address(ctx: Ctx, raw: str) -> tuple[Mailbox | None, str | None]:
+    """The one mailbox of a field that takes one address (add a subscriber), or what is wrong with it in the officer's words.
+
+    ``(mailbox, None)`` for ``ana@example.org`` or ``Ana Novak <ana@example.org>``;
+    ``(None, words)`` for a header line or more than one address; ``(None, None)``
+    for anything else, left to the store's own check of an address to say.
+    """
+    typed = read_mailboxes(raw)
+    if len(typed) == 1 and typed[0].refused is None:
+        return typed[0], None
+    headers = [f"“{m.typed}”" for m in typed if m.refused == "header"]
+    if headers:
+        return None, ctx.t("address_header_line", n=len(headers), addresses=", ".join(headers))
+    if len(typed) > 1:
+        return None, ctx.t("address_only_one", n=len(typed))
+    return None, None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from leadex_mail.store.accounts import record
 from leadex_mail.studio.importview import ImportView, import_view
 from leadex_mail.studio.storefail import is_failure, store_failed
 from leadex_mail.studio.web import Ctx, action, form_data, page
-from leadex_mail.studio.saying import error_words
+from leadex_mail.studio.saying import error_words, one_address
 
 PAGE_SIZE = 100
 IMPORT_MAX_BYTES = 30 * 1024 * 1024
@@ -104,6 +104,11 @@ async def add(ctx: Ctx) -> Response:
     email, name = str(form.get("email", "")).strip(), str(form.get("name", "")).strip() or None
     language = str(form.get("language", "")).strip() or ctx.studio.settings.default_language
     lists = [str(v) for v in form.getlist("lists")]
+    mailbox, wrong = one_address(ctx, email)
+    if wrong is not None:
+        return await people(ctx, error=wrong, status=400)
+    if mailbox is not None:  # "Ana Novak <ana@example.org>": the address, and the name when none was typed
+        email, name = mailbox.address, name or mailbox.name or None
     try:
         sub = await _run(add_subscriber, ctx.studio.store, email, name=name, language=language, lists=lists, source="studio", allow_smtputf8=ctx.studio.settings.smtputf8)
     except LeadexError as err:

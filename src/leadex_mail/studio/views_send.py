@@ -31,6 +31,7 @@ from leadex_mail.content.loader import load_issue
 from leadex_mail.content.scaffold import SLUG_RE
 from leadex_mail.errors import ChangedAfterSend, ContentError, IssueNotReady, LeadexError, NotFound, Problem, RecordsAnonymised, StoreError, TestSendNotRecorded
 from leadex_mail.store.accounts import record
+from leadex_mail.studio.mailboxes import read_mailboxes
 from leadex_mail.studio.saying import address_problem, error_words, test_outcome, typed_addresses
 from leadex_mail.studio.sending import SendJob, issue_version, reviewed_counts
 from leadex_mail.studio.web import Ctx, action, follow_stream, form_data, page, redirect
@@ -200,11 +201,11 @@ async def test_send(ctx: Ctx) -> Response:
         return not_found(ctx)
     form = await form_data(ctx)
     raw = form.get("to", "")
-    to = typed_addresses(raw)
     language = form.get("language") or None
-    problem = address_problem(ctx, to)
+    problem = address_problem(ctx, read_mailboxes(raw))
     if problem is not None:
         return await send_page(ctx, addresses=raw, to_error=problem, status=400)
+    to = typed_addresses(raw)
     if unsaved(ctx, slug):
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
     failed: StoreError | None = None
