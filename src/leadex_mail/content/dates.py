@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError, core_schema
 Precision = Literal["year", "month", "day"]
 PRECISIONS: tuple[Precision, ...] = ("year", "month", "day")
 _FORM = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
+_MARK = "\u270e"  # drafts.DRAFT_MARK (drafts imports the model, which imports this module)
 FORMS_HINT = "write a day (2026-03-09), a month (2026-03) or a year (2025)"
 
 
@@ -32,14 +33,16 @@ class WrittenDate(dt.date):
     """A date with the precision it was written in; equal to (and sorted as) its first day."""
 
     precision: Precision
+    marked: bool  # written "✎ 2026-09-01": a placeholder still to replace (``drafts.draft_problems`` refuses it)
 
-    def __new__(cls, year: int, month: int = 1, day: int = 1, precision: Precision = "day") -> WrittenDate:
+    def __new__(cls, year: int, month: int = 1, day: int = 1, precision: Precision = "day", marked: bool = False) -> WrittenDate:
         self = super().__new__(cls, year, month, day)
         self.precision = precision
+        self.marked = marked
         return self
 
-    def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the precision
-        return (type(self), (self.year, self.month, self.day, self.precision))
+    def __reduce__(self) -> tuple[Any, ...]:  # copies and pickles keep the precision and the mark
+        return (type(self), (self.year, self.month, self.day, self.precision, self.marked))
 
     def __str__(self) -> str:
         return self.isoformat()[: {"year": 4, "month": 7, "day": 10}[self.precision]]
@@ -71,6 +74,9 @@ class WrittenDate(dt.date):
         if isinstance(value, dt.date):
             return cls(value.year, value.month, value.day, "day")
         text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        marked = bool(text) and text.startswith(_MARK)  # type: ignore[union-attr]
+        if marked:  # a placeholder date the new issue's example wrote: a date all the same, so the preview shows it
+            text = text[len(_MARK) :].strip()  # type: ignore[index]
         found = _FORM.fullmatch(text or "")
         if found is None:
             raise PydanticCustomError("date_parsing", "not a date", {"error": "dates are written with digits, year first"})
@@ -82,7 +88,7 @@ class WrittenDate(dt.date):
             raise PydanticCustomError("date_value", "not a date", {"error": f"there is no month {month}"})
         if not 1 <= day <= calendar.monthrange(year, month)[1]:
             raise PydanticCustomError("date_value", "not a date", {"error": f"{year}-{month:02d} has no day {day}"})
-        return cls(year, month, day, precision)
+        return cls(year, month, day, precision, marked)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:

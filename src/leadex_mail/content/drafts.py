@@ -97,6 +97,10 @@ def draft_data_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
     hint = f"write the real text (or the translation) in its place and delete the {DRAFT_MARK}"
     problems = []
     for leaf in leaves(data, Edition):
+        if getattr(leaf.value, "marked", False) is True:  # a date written "✎ 2026-09-01" (``WrittenDate``): a placeholder, never a date to send
+            message = f"this date is still marked {DRAFT_MARK}: the example's date from `leadex-mail new`, not the event's"
+            problems.append(smap.problem(leaf.path, message, f"write the real date in its place and delete the {DRAFT_MARK}, or remove the date", code="draft.marked"))
+            continue
         if not isinstance(leaf.value, str):
             continue
         if DRAFT_MARK in leaf.value:

@@ -114,8 +114,8 @@ sections:
     heading: {events}
     items:
       - title: {event}
-        date: {date}
-        end_date: {date}
+        date: "{mark} {date}"  # the event's first day (or 2026-03, or 2026); never guess: remove it when unknown
+        end_date: "{mark} {date}"  # the last day of an event of more days; remove it for one day
         body: {body}
         more:
           label: {more}
