@@ -59,4 +59,4 @@ def test_the_offer_of_kept_changes_says_the_zone_of_its_time(zoned_studio: Runni
     text = edition.read_text(encoding="utf-8").replace("Uvodni sestanek", "Kept heading", 1)
     recovery.keep(studio.settings, local_actor(), ISSUE, "sl", text, read_stamp(edition), STARTED)
     page.goto(f"{studio.url}/issues/{ISSUE}/sl")
-    expect(page.locator("#kept")).to_contain_text("The studio stopped on 2026-12-02 03:04 CET (02:04 UTC) while this edition had unsaved changes.")
+    expect(page.locator("#kept")).to_contain_text("This edition had unsaved changes when the studio stopped; the last was made on 2026-12-02 03:04 CET (02:04 UTC).")

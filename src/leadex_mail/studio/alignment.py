@@ -426,7 +426,7 @@ async def discarded(session: IssueSession, language: str) -> None:
             following.entries, following.steps = step.entries, following.steps[:place]
             break
         step.removed = copy.deepcopy(at(data, step.path)[step.index]) if step.op == "remove" else None
-        await session.change(language, lambda d: edit_draft(d, step.path, step.op, step.index, step.to, step.value))
+        await session.change(language, lambda d: edit_draft(d, step.path, step.op, step.index, step.to, step.value), own=False)
     if not following.steps:
         followings(session).pop(language, None)
 
@@ -442,14 +442,14 @@ async def _undo(session: IssueSession, language: str, following: Following) -> N
         step = following.steps[-1]
         if step.op == "set":  # a value set back, unless the translator wrote their own there since
             if _holds(doc.data(), step, step.value):
-                await session.change(language, lambda d: edit_draft(d, step.path, "set", 0, 0, step.removed))
+                await session.change(language, lambda d: edit_draft(d, step.path, "set", 0, 0, step.removed), own=False)
             following.entries = step.entries
             following.steps.pop()
             continue
         if shapes(doc.data(), step.path) != step.after:
             break  # the translation changed that list itself: the step stays
         back = {"move": ("move", step.to, step.index), "add": ("remove", step.index, step.index), "remove": ("add", step.index, step.index)}[step.op]
-        await session.change(language, lambda d: edit_draft(d, step.path, back[0], back[1], back[2], step.removed))
+        await session.change(language, lambda d: edit_draft(d, step.path, back[0], back[1], back[2], step.removed), own=False)
         following.entries = step.entries
         following.steps.pop()
     if doc is None:

@@ -1,12 +1,16 @@
 """Unsaved edits kept when the studio stops, offered back when the edition is opened again.
 
     keep(settings, "local:maja", "2026-09-leadex-02", "sl", text, base_stamp, now)
+    same_as_saved(path, text)                                         # True: nothing unsaved, nothing kept
     kept = find(settings, "local:maja", "2026-09-leadex-02", "sl")   # a Kept, or None
     drop(settings, "local:maja", "2026-09-leadex-02", "sl")
 
 An officer's changes live in the studio's memory until they press Save
 (the files stay the truth: nothing is written to ``newsletters/`` behind
-their back). Each draft with unsaved changes is kept here as it changes
+their back). Each draft with unsaved changes of the officer's -- changed by
+them, not only by the studio keeping a translation in step with the default
+edition (``IssueSession.own_changes``), and not the same as the saved file --
+is kept here as it changes
 (write-behind, ``IssueSession``), and again when the studio stops -- Ctrl-C
 in its terminal, the computer shutting down; a kill -9 or a crash loses at
 most the last moment -- as the file it would save, with the stamp of the
@@ -69,6 +73,25 @@ def keep(settings: Settings, owner: str, slug: str, language: str, text: str, ba
     data = {"owner": owner, "slug": slug, "language": language, "base_stamp": base_stamp, "kept_at": now.isoformat(), "text": text, "instance": instance}
     replace_atomic(path, json.dumps(data, ensure_ascii=False), mode=0o600, sync=True)  # an OSError names the kept copy, not its temporary file
     return path
+
+
+def same_as_saved(path: Path, text: str) -> bool:
+    """Whether ``text`` says what the edition's file ``path`` holds now: nothing unsaved to keep (a15 M1: compare with the saved file).
+
+    The same bytes, or the same data (a value typed and typed back may be
+    written back quoted otherwise); a file that cannot be read or parsed is
+    never the same.
+    """
+    import yaml
+
+    try:
+        saved = path.read_bytes()
+        if saved == text.encode("utf-8"):
+            return True
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return bool(yaml.load(saved, Loader=loader) == yaml.load(text, Loader=loader))  # noqa: S506 (a safe loader)
+    except (OSError, yaml.YAMLError, ValueError):
+        return False
 
 
 def find(settings: Settings, owner: str, slug: str, language: str) -> Kept | None:

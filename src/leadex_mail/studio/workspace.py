@@ -72,6 +72,10 @@ class IssueSession(IssueView):
     pictures_added: set[str] = field(default_factory=set)  # ``images/x.jpg`` stored by this session since its last save
     _keep_wanted: set[str] = field(default_factory=set)
     _keeper: asyncio.Task[None] | None = None
+    # Languages whose draft holds a change the officer made (typed, added, moved, removed, restored) since it was
+    # read or saved. A change the studio made itself -- a translation following the default edition, or taking
+    # that back -- is not theirs: a draft holding only those is never kept as "unsaved changes" (a15 M1).
+    own_changes: set[str] = field(default_factory=set)
 
     # -- drafts ----------------------------------------------------------------------------
 
@@ -126,6 +130,7 @@ class IssueSession(IssueView):
 
     def _new_draft(self, language: str) -> None:
         """The draft of ``language`` was replaced (read again, restored, discarded): every open page is behind it."""
+        self.own_changes.discard(language)
         self.revisions[language] = self.revision(language) + 1
         self.writers[language] = None
         self.followed[language] = False
@@ -141,8 +146,12 @@ class IssueSession(IssueView):
         info = {"language": language, "revision": self.revisions[language], "by": page}
         self.publish("changed", json.dumps({**info, "followed": True} if followed else info))
 
-    async def change(self, language: str, edit: Callable[[EditionDoc], Any], *, by: str | None = None, followed: bool = False) -> Any:
+    async def change(self, language: str, edit: Callable[[EditionDoc], Any], *, by: str | None = None, followed: bool = False, own: bool | None = None) -> Any:
         """Apply ``edit`` to the draft of ``language``, then rebuild the preview; ``by``: the page that asked.
+
+        ``own``: the officer made it (default: unless ``followed``); False for
+        the studio's own steps (alignment taking back what a translation
+        followed), which alone never make a draft worth keeping at a stop.
 
         An edit changes the tree in memory (tens of microseconds): it runs at once
         unless a rebuild is reading the drafts, then in a worker thread that waits
@@ -161,6 +170,8 @@ class IssueSession(IssueView):
                 self.lock.release()
         else:
             result = await anyio.to_thread.run_sync(run)
+        if own if own is not None else not followed:
+            self.own_changes.add(language)
         self._changed_by(language, by, followed=followed)
         self.keep_soon(language)
         await self.refresh()
@@ -187,6 +198,7 @@ class IssueSession(IssueView):
         from leadex_mail.studio import alignment, recovery
 
         self.conflicts.pop(language, None)
+        self.own_changes.discard(language)
         recovery.drop(self.settings, self.owner, self.slug, language)  # a copy kept at a stop is older than this
         try:
             # A translation records what it translates; the default edition saves the translations that followed its changes.
@@ -214,6 +226,7 @@ class IssueSession(IssueView):
             else:
                 self.conflicts[language] = "deleted" if now is None else "changed"
         self._new_draft(language)
+        self.own_changes.add(language)  # restored: the officer's changes again
         self.keep_soon(language)
         await self.refresh()
 
@@ -264,8 +277,8 @@ class IssueSession(IssueView):
                 return  # kept by the studio before this one: offered back until the officer decides
             with self.lock:
                 doc = self.drafts.get(language)
-                taken = (doc.text(), doc.stamp) if doc is not None and doc.changed else None
-            if taken is None:
+                taken = (doc.text(), doc.stamp) if doc is not None and self.worth_keeping(language) else None
+            if taken is None or recovery.same_as_saved(self.path(language), taken[0]):
                 if found is not None:
                     recovery.drop(self.settings, self.owner, self.slug, language)
                 return
@@ -277,11 +290,22 @@ class IssueSession(IssueView):
                 await anyio.to_thread.run_sync(run, language)
             except OSError as exc:  # disk full: the draft is still in memory, and kept again at a stop
                 log.error("could not keep the unsaved changes of %s/%s (%s): %s", self.slug, language, self.owner, exc)
-            doc = self.drafts.get(language)
-            if doc is None or not doc.changed:
+            if not self.worth_keeping(language):
                 self._keep_wanted.add(language)  # saved or discarded while it was written: its copy goes
                 if not await anyio.to_thread.run_sync(self._own_copy_left, language):
                     self._keep_wanted.discard(language)
+
+    def worth_keeping(self, language: str) -> bool:
+        """Whether the draft of ``language`` holds unsaved changes of the officer's: changed, and by them (``own_changes``)."""
+        doc = self.drafts.get(language)
+        return doc is not None and doc.changed and language in self.own_changes
+
+    def drop_own_copy(self, language: str) -> None:
+        """Forget the copy this studio kept of ``language``'s draft as it changed (never one another studio kept: offered back)."""
+        from leadex_mail.studio import recovery
+
+        if self._own_copy_left(language):
+            recovery.drop(self.settings, self.owner, self.slug, language)
 
     def _own_copy_left(self, language: str) -> bool:
         from leadex_mail.studio import recovery
@@ -378,9 +402,10 @@ class Workspace:
         for (owner, slug), session in list(self.sessions.items()):
             for language, doc in list(session.drafts.items()):
                 with session.lock:
-                    if not doc.changed:
-                        continue
-                    text, stamp = doc.text(), doc.stamp
+                    text, stamp = (doc.text(), doc.stamp) if session.worth_keeping(language) else (None, doc.stamp)
+                if text is None or recovery.same_as_saved(session.path(language), text):  # nothing of the officer's unsaved
+                    session.drop_own_copy(language)  # one kept as it changed, before it was saved or changed back
+                    continue
                 try:
                     recovery.keep(self.settings, owner, slug, language, text, stamp, now)
                     kept += 1
