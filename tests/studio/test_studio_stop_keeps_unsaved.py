@@ -86,7 +86,7 @@ def test_ctrl_c_with_unsaved_changes_keeps_them_and_the_editor_offers_them_back(
         expect(page.locator("#offline")).to_contain_text("The studio is running again", timeout=LIVE)
         page.reload()
         offer = page.locator("#kept")
-        expect(offer).to_contain_text("while this edition had unsaved changes")
+        expect(offer).to_contain_text("This edition had unsaved changes when the studio stopped")
         expect(editor_field(page, "sections.1.heading")).not_to_have_value(heading)  # the file's, until restored
         assert_accessible(page)
         page.get_by_role("button", name="Restore my unsaved changes").click()
