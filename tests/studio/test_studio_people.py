@@ -3,6 +3,7 @@ erasure with confirmation, delivery figures -- each change in the audit log, nev
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,8 +58,11 @@ def test_lists_search_add_and_a_person_with_the_consent_log(people_studio: Runni
     assert entry.subscriber_id == sub_id and entry.target == f"subscriber {sub_id}" and "nova" not in repr(entry)
 
 
-def test_an_import_shows_its_dry_run_before_anything_is_written(people_studio: RunningStudio, studio_page: Page, tmp_path: Path) -> None:
+def test_an_import_shows_its_dry_run_before_anything_is_written(people_studio: RunningStudio, studio_page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     studio, page = people_studio, studio_page
+    temporary = tmp_path / "tmp"  # the studio's temporary files (it runs in this process): personal data never stays there
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     export = tmp_path / "partners.csv"
     export.write_bytes(CSV.encode("cp1250"))
     page.goto(studio.url + "/subscribers")
@@ -71,12 +75,13 @@ def test_an_import_shows_its_dry_run_before_anything_is_written(people_studio: R
     expect(report.locator("#import-rejected tbody th")).to_have_text(["4"])
     assert_accessible(page)
     assert [s.email for s in list_subscribers(studio.store)] == ["maja@example.org"]  # nothing written yet
+    assert list(temporary.rglob("*")) == []  # a dry run left no copy of the upload (one never confirmed stays nowhere)
     page.get_by_role("button", name="Import these now").click()
     expect(page.get_by_role("status")).to_contain_text("Imported 2, updated 0.")
     expect(page.locator("#import-report .import-counts")).to_contain_text("Added2")
     assert {s.email for s in list_subscribers(studio.store, list_name="newsletter")} == {"maja@example.org", "ana@example.org", "beth@example.org"}
     assert [s.name for s in list_subscribers(studio.store) if s.email == "ana@example.org"] == ["Ana Novak"]
-    assert not list(Path("/tmp").glob("leadex-studio-imports-*/*/partners.csv"))  # the uploaded file is gone
+    assert list(temporary.rglob("*")) == []  # the copy the import read is gone
     assert [e.action for e in audit_log(studio.store)].count("subscriber_import") == 1
 
 

@@ -83,7 +83,7 @@ class StudioSession:
     seen: datetime | None = None
     account: str | None = None  # the account's stamp when it signed in (store.accounts.account_stamp)
     ended: str | None = None  # why the session this browser had before ended (one of ENDED), until it signs in
-    pending_import: tuple | None = None  # (token, file, options) of the import whose dry run was shown
+    pending_import: tuple | None = None  # (token, (file name, bytes), options) of the import whose dry run was shown
 
     def may(self, permission: str) -> bool:
         """True when this session's role allows ``permission``."""

@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -242,10 +244,21 @@ async def export(ctx: Ctx) -> Response:
     return Response(text, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
 
 
-def _imports_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"leadex-studio-imports-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+@contextmanager
+def _uploaded(name: str, data: bytes) -> Iterator[Path]:
+    """The uploaded CSV as a file named as the officer knows it, only while the import reads it; then gone.
+
+    Personal data: the file is owner-only, in a folder of its own, and is
+    removed whatever happens, so an abandoned dry run leaves nothing in the
+    temporary folder (between the dry run and the import the bytes stay in
+    the session, never on disk).
+    """
+    with tempfile.TemporaryDirectory(prefix="leadex-studio-import-") as folder:
+        path = Path(folder) / (Path(name).name or "import.csv")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        yield path
 
 
 async def import_preview(ctx: Ctx) -> Response:
@@ -258,15 +271,10 @@ async def import_preview(ctx: Ctx) -> Response:
     if len(data) > IMPORT_MAX_BYTES:
         return await people(ctx, error=ctx.t("import_too_big"), status=400)
     token = secrets.token_urlsafe(16)
-    folder = _imports_dir() / token
-    folder.mkdir(mode=0o700)
-    path = folder / Path(upload.filename).name  # the report names the file as the officer knows it
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data: owner only
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
     options = {"list_name": str(form.get("list") or "") or None, "language": str(form.get("language") or "") or None, "encoding": str(form.get("encoding") or "") or None}
-    ctx.session.pending_import = (token, path, options)  # type: ignore[attr-defined]
-    return await _import(ctx, path, options, dry_run=True, token=token)
+    upload_name = Path(upload.filename).name  # the report names the file as the officer knows it
+    ctx.session.pending_import = (token, (upload_name, data), options)  # type: ignore[attr-defined]
+    return await _import(ctx, (upload_name, data), options, dry_run=True, token=token)
 
 
 async def import_confirm(ctx: Ctx) -> Response:
@@ -276,15 +284,11 @@ async def import_confirm(ctx: Ctx) -> Response:
     if not pending or not secrets.compare_digest(pending[0], token):
         return await people(ctx, error=ctx.t("import_expired"), status=409)
     ctx.session.pending_import = None  # type: ignore[attr-defined]
-    _, path, options = pending
-    try:
-        return await _import(ctx, path, options, dry_run=False, token=None)
-    finally:
-        path.unlink(missing_ok=True)
-        path.parent.rmdir()
+    _, upload, options = pending
+    return await _import(ctx, upload, options, dry_run=False, token=None)
 
 
-async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: str | None) -> Response:
+async def _import(ctx: Ctx, upload: tuple[str, bytes], options: dict, *, dry_run: bool, token: str | None) -> Response:
     from leadex_mail.content.loader import edition_languages
     from leadex_mail.store.importer import import_csv
     from leadex_mail.store.importreport import Editions
@@ -292,10 +296,11 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
     settings = ctx.studio.settings
     editions = Editions(frozenset(edition_languages(settings)), settings.default_language)
     try:
-        report = await _run(
-            import_csv, ctx.studio.store, path, dry_run=dry_run, allow_smtputf8=settings.smtputf8,
-            default_language=settings.default_language, editions=editions, **options,
-        )
+        with _uploaded(*upload) as path:
+            report = await _run(
+                import_csv, ctx.studio.store, path, dry_run=dry_run, allow_smtputf8=settings.smtputf8,
+                default_language=settings.default_language, editions=editions, **options,
+            )
     except LeadexError as err:
         if is_failure(err):  # the database failed, not the officer's value: the page says what to do
             return store_failed(ctx, err, back="/subscribers")  # type: ignore[arg-type]
@@ -306,7 +311,7 @@ async def _import(ctx: Ctx, path: Path, options: dict, *, dry_run: bool, token: 
         return await people(ctx, error=said, status=400)
     if not dry_run:
         try:
-            await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", path.name, detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
+            await _run(record, ctx.studio.store, ctx.actor, "subscriber_import", upload[0], detail={"imported": report.imported, "updated": report.updated, "rejected": len(report.rejected), "list": options.get("list_name")})
         except StoreError as err:
             done = ctx.t("store_imported", imported=report.imported, updated=report.updated)
             return store_failed(ctx, err, done=done, not_done=ctx.t("store_not_recorded"), back="/subscribers")
