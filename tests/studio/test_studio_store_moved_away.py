@@ -27,9 +27,9 @@ def _addresses(database: Path) -> list[str]:
         raw.close()
 
 
-def test_a_store_moved_away_under_the_studio_is_said_and_never_written(tmp_path: Path) -> None:
+def test_a_store_moved_away_under_the_studio_is_said_and_never_written(tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
     copy_newsletters(tmp_path, ISSUE)
-    settings = studio_settings(tmp_path)
+    settings = studio_settings(tmp_path, smtp_server.port)
     with open_store(settings) as store:
         create_list(store, "newsletter")
     elsewhere = tmp_path / "dbbak"
@@ -46,7 +46,17 @@ def test_a_store_moved_away_under_the_studio_is_said_and_never_written(tmp_path:
         ghost = client.post("/subscribers/add", data={"csrf": token, "email": "ghost@example.org", "language": "sl", "lists": "newsletter"})
         assert ghost.status_code == 503 and GONE in ghost.text and "ghost@example.org was added" not in ghost.text, ghost.text[:400]
         assert client.get(f"/issues/{ISSUE}/send").status_code == 503
-        assert not (tmp_path / "subscribers.db").exists()  # no new empty store made in its place either
+        # A test send (a16 B1: it went out, made a new empty store in the folder and said nothing was done):
+        # refused before anything goes out, and said as the other pages say it.
+        before = len(smtp_server.messages)
+        test = client.post(f"/issues/{ISSUE}/send/test", data={"csrf": token, "to": "officer@example.org", "language": "sl"})
+        assert test.status_code == 503 and GONE in test.text, test.text[:400]
+        assert len(smtp_server.messages) == before
+        # The Issues page (a16 B3: a sent issue looked "checked", no word of the store) says why sends are missing.
+        issues = client.get("/")
+        assert issues.status_code == 200 and "data-store-problem" in issues.text and GONE in issues.text, issues.text[:600]
+        assert "The states below come from the issue files alone" in issues.text
+        assert not (tmp_path / "subscribers.db").exists()  # no new empty store made in its place
 
         for path in moved:
             path.rename(tmp_path / path.name)

@@ -9,6 +9,7 @@ id 0 (no subscriber), so clicking "unsubscribe" in a test changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -69,15 +70,20 @@ def send_test(
     language: str | None = None,
     *,
     transport: Transport | None = None,
+    store: Store | None = None,
 ) -> list[TestSendResult]:
     """Render ``issue_ref`` in ``language`` and send a ``[TEST]`` message to each address.
 
     A failure for one address is reported in its result and does not stop
-    the others. Every attempt is logged as a ``TestSend`` row; when the
-    store fails to log one (disk full, database gone), the test is still
-    sent to every address and ``TestSendNotRecorded`` (a ``StoreError``
-    carrying the results) is raised at the end. Raises
-    ``ConfigError`` first when the settings may not send over SMTP (``preflight``).
+    the others. Every attempt is logged as a ``TestSend`` row in ``store``
+    (None: the settings' store, opened for this call and closed after).
+    Before anything is sent the store must still be the one opened: a
+    SQLite file deleted or moved away raises ``StoreError`` (nothing sent,
+    no new empty store made in its place). When the store fails to log one
+    later (disk full, database gone), the test is still sent to every
+    address and ``TestSendNotRecorded`` (a ``StoreError`` carrying the
+    results) is raised at the end. Raises ``ConfigError`` first when the
+    settings may not send over SMTP (``preflight``).
     """
     check_sending(settings, "send-test")
     from leadex_mail.content.loader import load_issue
@@ -98,7 +104,8 @@ def send_test(
     own = transport is None
     results = []
     failed: StoreError | None = None
-    with open_store(settings) as store:  # closed when done: the studio and tests call this many times in one process
+    with nullcontext(store) if store is not None else open_store(settings) as store:  # one it opened is closed when done
+        store.check_file()
         transport = transport or make_transport(settings, outbox_subdir=f"test-{issue.slug}")
         try:
             for address in addresses:

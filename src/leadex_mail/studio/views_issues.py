@@ -23,6 +23,7 @@ from leadex_mail.overview import IssueState, issue_overview, store_records
 from leadex_mail.studio.addresses import missing, session_or_none
 from leadex_mail.studio.views_schedule import local_time
 from leadex_mail.studio.saying import error_words
+from leadex_mail.studio.storefail import reason
 from leadex_mail.studio.web import Ctx, action, form_data, page, redirect
 
 
@@ -35,12 +36,14 @@ def routes() -> list[Route]:
     ]
 
 
-def _overview(ctx: Ctx) -> list[IssueState]:
+def _overview(ctx: Ctx) -> tuple[list[IssueState], StoreError | None]:
+    """The issues, and the store's failure when it could not be read (the list then shows what the files alone say)."""
+    failed = None
     try:
         records = store_records(ctx.studio.store)
-    except StoreError:  # no store yet, or it cannot be opened: the list still shows the files
-        records = None
-    return [_titled(ctx, issue) for issue in issue_overview(ctx.studio.settings, records)]
+    except StoreError as err:  # cannot be opened or read: the list still shows the files, and says why sends are missing
+        records, failed = None, err
+    return [_titled(ctx, issue) for issue in issue_overview(ctx.studio.settings, records)], failed
 
 
 def _titled(ctx: Ctx, issue: IssueState) -> IssueState:
@@ -66,13 +69,18 @@ async def issue_list(
     values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:
     """Every issue, newest first, and the form to start a new one."""
-    issues = await anyio.to_thread.run_sync(_overview, ctx)
+    issues, failed = await anyio.to_thread.run_sync(_overview, ctx)
     suggestion = await anyio.to_thread.run_sync(_suggestion, ctx)
+    store_problem = None
+    if failed is not None:
+        key, _ = reason(failed)
+        store_problem = " ".join((ctx.t("store_failed_what", reason=ctx.t(key)), ctx.t("issues_store_unread"), ctx.t(key + "_todo")))
     return ctx.render(
         "issues.html.j2",
         status=status,
         title=ctx.t("issues_title"),
         issues=issues,
+        store_problem=store_problem,
         suggestion={**suggestion, **(values or {})},
         starts=STARTS,
         error=error,

@@ -210,7 +210,7 @@ async def test_send(ctx: Ctx) -> Response:
         return await send_page(ctx, error=ctx.t("send_save_first"), addresses=raw, status=409)
     failed: StoreError | None = None
     try:
-        results = await anyio.to_thread.run_sync(lambda: send_test(ctx.studio.settings, slug, to, language))
+        results = await anyio.to_thread.run_sync(lambda: send_test(ctx.studio.settings, slug, to, language, store=ctx.studio.store))
     except TestSendNotRecorded as err:  # the messages went out; the store could not record them
         results, failed = err.results, err.cause
     except LeadexError as err:
