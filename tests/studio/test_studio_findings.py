@@ -137,4 +137,4 @@ def test_the_audit_log_details_read_as_words(tmp_path: Path) -> None:
         client = studio.client()
         client.headers["accept-language"] = "en"
         details = re.findall(r'<td class="detail">([^<]*)</td>', client.get("/audit").text)
-    assert details == ["Moved from an earlier time: no; Time of sending: 2026-09-10 13:00 UTC", "By language: en 10, sl 40; Recipients: 50"]
+    assert details == ["Moved from an earlier time: no; Time of sending: 2026-09-10 13:00 UTC", "By language: English 10, Slovenian 40; Recipients: 50"]
