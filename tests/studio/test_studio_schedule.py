@@ -59,7 +59,7 @@ def test_an_officer_schedules_cancels_and_schedules_again_and_the_worker_sends_a
     studio, page = scheduling_studio, studio_page
     review(page, studio)
     expect(page.locator("#schedule-at-help")).to_have_text("Time zone: Europe/Ljubljana (set by the person who runs the studio).")
-    expect(page.locator("section.schedule")).to_contain_text("only while the person who runs the studio keeps it running")
+    expect(page.locator("section.schedule")).to_contain_text("the automatic sender does, a program the person who runs the studio starts for these subscribers (on this computer or on a server), and only while it runs")
     when = page.get_by_label("Send on (date and time)")
     when.fill("2026-09-10T10:30")  # earlier today
     page.get_by_role("button", name="Schedule the send").click()
@@ -114,9 +114,9 @@ def test_a_send_past_its_time_and_not_started_says_no_worker_is_seen(scheduling_
     token = client.get("/").text.split('data-csrf="', 1)[1].split('"', 1)[0]
     confirmed = reviewed(client)  # what the review showed: the schedule confirms it, as "Send now" does
     assert client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "2026-09-10T14:00", **confirmed}).status_code == 303
-    assert "the scheduled sending seems not to be running" not in client.get(f"/issues/{ISSUE}/send").text
+    assert "the automatic sender seems not to be running" not in client.get(f"/issues/{ISSUE}/send").text
     studio.clock.advance(hours=3)
-    assert "the scheduled sending seems not to be running" in client.get(f"/issues/{ISSUE}/send").text
+    assert "the automatic sender seems not to be running" in client.get(f"/issues/{ISSUE}/send").text
     refused = client.post(f"/issues/{ISSUE}/send/schedule", data={"csrf": token, "list": "newsletter", "at": "next monday", **confirmed})
     assert refused.status_code == 400 and "Give a date and a time" in refused.text
 
