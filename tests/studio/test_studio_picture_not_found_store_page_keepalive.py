@@ -48,7 +48,7 @@ class _Face:
 def test_the_store_failure_page_says_a_message_that_ends_with_a_full_stop_once() -> None:
     err = StoreError("the subscriber store failed: the server closed the connection.", hint="start the database server, then try again")
     page = store_failed(_Face(), err)
-    assert page["detail"] == "the subscriber store failed: the server closed the connection. start the database server, then try again"
+    assert page["detail"] == "the subscriber store failed: the server closed the connection. Start the database server, then try again"
     assert store_failed(_Face(), StoreError("the subscriber store is full"))["detail"] == "the subscriber store is full."
 
 

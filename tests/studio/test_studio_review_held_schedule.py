@@ -80,7 +80,7 @@ def test_the_review_says_a_held_send_is_held_and_why(studio: RunningStudio) -> N
     assert 'id="schedule-current" class="held"' in en
     sl = client_in(studio, "sl").get(f"/issues/{ISSUE}/send/review?list=newsletter").text
     assert current_line(sl) == (
-        f"Že načrtovano za {WHEN}, a zadržano: takrat je pregled našel 1 napako, zato še ni bilo poslano nič."
+        f"Že načrtovano za {WHEN}, a zadržano: takrat je preverjanje našlo 1 napako, zato še ni bilo poslano nič."
         " Gre ven ob prvem pogledu, potem ko je napaka popravljena in shranjena. Če ga načrtujete znova, se premakne na čas, ki ga izberete."
     )
 
